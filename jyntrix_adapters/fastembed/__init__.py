@@ -1,0 +1,1 @@
+"""fastembed adapters."""

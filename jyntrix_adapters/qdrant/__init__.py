@@ -1,0 +1,1 @@
+"""qdrant adapters."""

@@ -1,0 +1,1 @@
+"""Jyntrix domain: the memory model, its ports and the services built on them."""

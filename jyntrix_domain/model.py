@@ -1,0 +1,246 @@
+"""The memory model: what Jyntrix remembers and the conversations it learns from."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+MemoryId = str
+UserId = str
+Vector = list[float]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def stable_id(*parts: str) -> str:
+    """An id derived from its parts, so that retried work produces the same id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "jyntrix:" + "\x1f".join(parts)))
+
+
+class MemoryType(str, enum.Enum):
+    PROFILE = "profile"
+    SEMANTIC = "semantic"
+    EPISODIC = "episodic"
+    PROCEDURAL = "procedural"
+
+
+ALL_TYPES: frozenset[MemoryType] = frozenset(MemoryType)
+
+
+class Memory(msgspec.Struct, frozen=True, kw_only=True):
+    id: MemoryId
+    user_id: UserId
+    type: MemoryType
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    valid_from: datetime
+    reliability: float = 0.8
+    access_count: int = 0
+    last_accessed_at: datetime | None = None
+    valid_until: datetime | None = None
+    superseded_by: MemoryId | None = None
+    source_message_ids: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_until is None and self.superseded_by is None
+
+
+class ChangeKind(str, enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    SUPERSEDE = "supersede"
+    DELETE = "delete"
+
+
+class MemoryChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One audit row of a memory's history."""
+
+    id: str
+    memory_id: MemoryId
+    user_id: UserId
+    kind: ChangeKind
+    at: datetime
+    content_before: str | None = None
+    content_after: str | None = None
+    superseded_by: MemoryId | None = None
+
+
+class MemoryFilter(msgspec.Struct, frozen=True, kw_only=True):
+    types: frozenset[MemoryType] | None = None
+    current_only: bool = True
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    contains: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class Role(str, enum.Enum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class Conversation(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    user_id: UserId
+    created_at: datetime
+    updated_at: datetime
+    title: str | None = None
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    conversation_id: str
+    user_id: UserId
+    role: Role
+    content: str
+    created_at: datetime
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Entity(msgspec.Struct, frozen=True, kw_only=True):
+    """A named thing in a user's world; `key` is its normalised name."""
+
+    name: str
+    kind: str = "thing"
+
+    @property
+    def key(self) -> str:
+        return entity_key(self.name)
+
+
+def entity_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+class Relation(msgspec.Struct, frozen=True, kw_only=True):
+    source: str
+    predicate: str
+    target: str
+    memory_id: MemoryId | None = None
+
+
+class Profile(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: UserId
+    updated_at: datetime
+    display_name: str | None = None
+    preferences: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class SpanKind(str, enum.Enum):
+    PHASE = "phase"
+    STRATEGY = "strategy"
+    TASK = "task"
+
+
+class SpanStatus(str, enum.Enum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+
+
+class Span(msgspec.Struct, frozen=True, kw_only=True):
+    """One timed step of a pipeline, for latency percentiles and hit rates."""
+
+    id: str
+    trace_id: str
+    name: str
+    kind: SpanKind
+    started_at: datetime
+    duration_ms: float
+    status: SpanStatus = SpanStatus.OK
+    user_id: UserId | None = None
+    attributes: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class VectorItem(msgspec.Struct, frozen=True, kw_only=True):
+    id: MemoryId
+    vector: Vector
+    type: MemoryType
+
+
+class KeywordDoc(msgspec.Struct, frozen=True, kw_only=True):
+    id: MemoryId
+    text: str
+    type: MemoryType
+
+
+class Hit(msgspec.Struct, frozen=True, kw_only=True):
+    """A raw index match: higher score is better, scale is the index's own."""
+
+    id: MemoryId
+    score: float
+
+
+class Usage(msgspec.Struct, frozen=True, kw_only=True):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class ChatTurn(msgspec.Struct, frozen=True, kw_only=True):
+    role: Role
+    content: str
+
+
+class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A memory as placed in the prompt, numbered so an answer can cite it."""
+
+    ref: int
+    memory_id: MemoryId
+    type: MemoryType
+    content: str
+    score: float
+    tokens: int
+
+
+class Prompt(msgspec.Struct, frozen=True, kw_only=True):
+    """What a language model is asked: instructions, memory context, the dialogue."""
+
+    system: str
+    messages: tuple[ChatTurn, ...]
+    context_text: str = ""
+    context_items: tuple[ContextItem, ...] = ()
+
+    def render_system(self) -> str:
+        if not self.context_text:
+            return self.system
+        return f"{self.system}\n\n{self.context_text}"
+
+
+class Chunk(msgspec.Struct, frozen=True, kw_only=True):
+    """A piece of a streamed answer; the last one may carry usage."""
+
+    text: str = ""
+    usage: Usage | None = None
+
+
+class Completion(msgspec.Struct, frozen=True, kw_only=True):
+    text: str
+    usage: Usage = Usage()
+
+
+class Task(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit of background work. `key` makes a retried or duplicated task a no-op."""
+
+    name: str
+    payload: dict[str, Any]
+    key: str
+
+
+class RateDecision(msgspec.Struct, frozen=True, kw_only=True):
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after_s: float = 0.0

@@ -1,0 +1,224 @@
+"""Ports: one small async Protocol per piece of infrastructure the domain needs.
+
+Every method that touches a user's data takes the user id first, and adapters scope
+the operation to that user before searching or writing, never afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from jyntrix_domain.model import (
+    ChangeKind,
+    Chunk,
+    Completion,
+    Conversation,
+    Entity,
+    Hit,
+    KeywordDoc,
+    Memory,
+    MemoryChange,
+    MemoryFilter,
+    MemoryId,
+    MemoryType,
+    Message,
+    Profile,
+    Prompt,
+    RateDecision,
+    Relation,
+    Span,
+    Task,
+    UserId,
+    Vector,
+    VectorItem,
+)
+
+
+@runtime_checkable
+class HealthCheck(Protocol):
+    """Implemented by adapters that can say whether their backend answers."""
+
+    async def ping(self) -> None:
+        """Return when the backend answers; raise Unavailable otherwise."""
+
+
+class MemoryStore(Protocol):
+    async def add(self, memory: Memory) -> bool:
+        """Insert; return False (and change nothing) when that id already exists."""
+
+    async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None: ...
+
+    async def get_many(self, user_id: UserId, ids: Sequence[MemoryId]) -> list[Memory]:
+        """The user's memories among `ids`, in no particular order; unknown ids are skipped."""
+
+    async def update(self, memory: Memory, kind: ChangeKind = ChangeKind.UPDATE) -> Memory:
+        """Replace the stored memory and write a history row of `kind` (update|supersede).
+
+        Raises NotFound when the user has no memory with that id.
+        """
+
+    async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
+        """Delete and write a history row; False when there was nothing to delete."""
+
+    async def list(self, user_id: UserId, filter: MemoryFilter) -> list[Memory]:
+        """Newest first."""
+
+    async def count(self, user_id: UserId, filter: MemoryFilter) -> int: ...
+
+    async def history(self, user_id: UserId, memory_id: MemoryId) -> list[MemoryChange]:
+        """Oldest first."""
+
+    async def record_access(self, user_id: UserId, ids: Sequence[MemoryId], at: datetime) -> None:
+        """Bump access_count and last_accessed_at of each memory."""
+
+    async def delete_all(self, user_id: UserId) -> int:
+        """Remove every memory of the user and its history; return how many memories."""
+
+
+class ConversationStore(Protocol):
+    async def create(self, conversation: Conversation) -> Conversation: ...
+
+    async def get(self, user_id: UserId, conversation_id: str) -> Conversation | None: ...
+
+    async def list(self, user_id: UserId, limit: int = 50, offset: int = 0) -> list[Conversation]:
+        """Most recently updated first."""
+
+    async def delete(self, user_id: UserId, conversation_id: str) -> bool:
+        """Delete the conversation and its messages."""
+
+    async def add_message(self, message: Message) -> Message:
+        """Append, idempotent by message id; bumps the conversation's updated_at."""
+
+    async def messages(
+        self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
+    ) -> list[Message]:
+        """The last `limit` messages (older than `before` when given), oldest first."""
+
+    async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> list[Message]: ...
+
+    async def claim(self, user_id: UserId, key: str) -> bool:
+        """Record `key` as done; False when it was recorded before (idempotency of tasks)."""
+
+    async def delete_all(self, user_id: UserId) -> int: ...
+
+
+class ProfileStore(Protocol):
+    async def get(self, user_id: UserId) -> Profile | None: ...
+
+    async def put(self, profile: Profile) -> Profile: ...
+
+    async def delete(self, user_id: UserId) -> bool: ...
+
+
+class EntityGraph(Protocol):
+    async def link(
+        self, user_id: UserId, memory_id: MemoryId, entities: Sequence[Entity], relations: Sequence[Relation] = ()
+    ) -> None:
+        """Upsert entities and relations and record that the memory mentions the entities."""
+
+    async def unlink(self, user_id: UserId, memory_id: MemoryId) -> None:
+        """Forget the memory's mentions and the relations it asserted."""
+
+    async def neighbours(self, user_id: UserId, names: Sequence[str], depth: int) -> dict[str, int]:
+        """Entity keys reachable from `names` within `depth` hops, with their hop count."""
+
+    async def mentions(self, user_id: UserId, keys: Sequence[str], limit: int) -> list[tuple[MemoryId, str]]:
+        """(memory id, entity key) pairs for memories that mention any of `keys`."""
+
+    async def entities(self, user_id: UserId) -> list[Entity]: ...
+
+    async def relations(self, user_id: UserId) -> list[Relation]: ...
+
+    async def delete_all(self, user_id: UserId) -> None: ...
+
+
+class VectorIndex(Protocol):
+    async def upsert(self, user_id: UserId, items: Sequence[VectorItem]) -> None: ...
+
+    async def delete(self, user_id: UserId, ids: Sequence[MemoryId]) -> None: ...
+
+    async def search(
+        self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
+    ) -> list[Hit]:
+        """Cosine similarity, best first, only the user's items."""
+
+    async def delete_user(self, user_id: UserId) -> None: ...
+
+
+class KeywordIndex(Protocol):
+    async def upsert(self, user_id: UserId, docs: Sequence[KeywordDoc]) -> None: ...
+
+    async def delete(self, user_id: UserId, ids: Sequence[MemoryId]) -> None: ...
+
+    async def search(
+        self, user_id: UserId, query: str, limit: int, types: frozenset[MemoryType] | None = None
+    ) -> list[Hit]:
+        """BM25 score, best first, only the user's documents, only scores above zero."""
+
+    async def delete_user(self, user_id: UserId) -> None: ...
+
+
+class Embedder(Protocol):
+    @property
+    def dimension(self) -> int: ...
+
+    async def embed(self, texts: Sequence[str]) -> list[Vector]:
+        """Unit-length vectors, one per text."""
+
+    async def embed_query(self, text: str) -> Vector: ...
+
+
+class LanguageModel(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def stream(self, prompt: Prompt) -> AsyncIterator[Chunk]: ...
+
+    async def complete(self, prompt: Prompt) -> Completion: ...
+
+    async def structured(self, prompt: Prompt, schema: Mapping[str, Any]) -> Any:
+        """A JSON value that follows `schema`; raises Unsupported when the model has no such mode."""
+
+
+class TokenCounter(Protocol):
+    def count(self, text: str) -> int: ...
+
+    def count_many(self, texts: Sequence[str]) -> list[int]: ...
+
+
+class Cache(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_s: float | None = None) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window_s: float) -> RateDecision:
+        """Count one request against a sliding window."""
+
+
+TaskHandler = Callable[[Task], Awaitable[None]]
+
+
+class TaskQueue(Protocol):
+    async def enqueue(self, task: Task, delay_s: float = 0.0) -> None: ...
+
+
+class AnalyticsSink(Protocol):
+    async def write(self, spans: Sequence[Span]) -> None: ...
+
+    async def query(
+        self, since: datetime, until: datetime, user_id: UserId | None = None, kind: str | None = None
+    ) -> list[Span]: ...
+
+    async def purge(self, before: datetime) -> int:
+        """Delete spans that started before `before`; return how many."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC."""

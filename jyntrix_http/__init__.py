@@ -1,0 +1,1 @@
+"""HTTP shell: Litestar app, routes, auth, middleware, wiring."""

@@ -1,0 +1,1 @@
+"""Background worker: dramatiq actors and the in-process runner."""

@@ -1,0 +1,1 @@
+"""Fixtures and fakes shared by tests/ and contracts/ (not shipped)."""
