@@ -1,0 +1,328 @@
+"""ChatService: one chat turn as a stream of typed events, grounded in the user's memories."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from jyntrix_domain.analytics import BufferedEmitter, track_span
+from jyntrix_domain.context import BuiltContext, ContextBuilder
+from jyntrix_domain.errors import DomainError, Invalid, NotFound
+from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.model import (
+    ChatTurn,
+    Conversation,
+    Message,
+    Prompt,
+    Role,
+    SpanKind,
+    Task,
+    Usage,
+    UserId,
+    new_id,
+)
+from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
+from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 32_000
+
+SYSTEM_PROMPT = (
+    "You are a helpful assistant with a long-term memory of this user. "
+    "Use the remembered facts below when they are relevant, cite them by their [number], "
+    "and say so plainly when you do not remember something instead of guessing."
+)
+
+EXTRACT_TASK = "extract_memories"
+
+
+class ChatConfig(msgspec.Struct, frozen=True, kw_only=True):
+    system_prompt: str = SYSTEM_PROMPT
+    history_messages: int = 20
+
+
+class ContextMemory(msgspec.Struct, frozen=True, kw_only=True):
+    ref: int
+    id: str
+    type: str
+    content: str
+    score: float
+    tokens: int
+    match_types: list[str]
+    breakdown: dict[str, float]
+
+
+class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag="conversation", tag_field="event"):
+    id: str
+    created: bool
+    user_message_id: str
+
+
+class ContextEvent(msgspec.Struct, frozen=True, kw_only=True, tag="context", tag_field="event"):
+    memories: list[ContextMemory]
+    tokens_by_section: dict[str, int]
+    total_tokens: int
+    intent: str
+    strategies: list[StrategyOutcome]
+
+
+class TokenEvent(msgspec.Struct, frozen=True, kw_only=True, tag="token", tag_field="event"):
+    delta: str
+
+
+class DoneEvent(msgspec.Struct, frozen=True, kw_only=True, tag="done", tag_field="event"):
+    message_id: str
+    user_message_id: str
+    conversation_id: str
+    usage: Usage
+    phase_timings: dict[str, float]
+
+
+class ErrorEvent(msgspec.Struct, frozen=True, kw_only=True, tag="error", tag_field="event"):
+    code: str
+    message: str
+    user_message_id: str | None = None
+    retryable: bool = True
+
+
+ChatEvent = ConversationEvent | ContextEvent | TokenEvent | DoneEvent | ErrorEvent
+
+
+class _Phases:
+    """Times each phase as a span and keeps the durations for the `done` event."""
+
+    def __init__(self, emitter: BufferedEmitter | None, clock: Clock, trace_id: str, user_id: UserId) -> None:
+        self._emitter = emitter
+        self._clock = clock
+        self._trace_id = trace_id
+        self._user_id = user_id
+        self.timings: dict[str, float] = {}
+
+    def span(self, name: str, **attributes: Any) -> Any:
+        return _TimedSpan(self, name, attributes)
+
+
+class _TimedSpan:
+    def __init__(self, phases: _Phases, name: str, attributes: dict[str, Any]) -> None:
+        self._phases = phases
+        self._name = name
+        self._attributes = attributes
+        self._inner: Any = None
+        self._started = 0.0
+
+    async def __aenter__(self) -> dict[str, Any]:
+        p = self._phases
+        self._started = time.perf_counter()
+        self._inner = track_span(
+            p._emitter, self._name, SpanKind.PHASE, p._trace_id, p._clock, user_id=p._user_id, **self._attributes
+        )
+        attributes: dict[str, Any] = await self._inner.__aenter__()
+        return attributes
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        self._phases.timings[self._name] = round((time.perf_counter() - self._started) * 1000, 3)
+        return bool(await self._inner.__aexit__(*exc))
+
+
+def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent:
+    ranked = {r.memory.id: r for r in result.memories}
+    memories = []
+    for item in built.items:
+        r = ranked[item.memory_id]
+        b = r.breakdown
+        memories.append(
+            ContextMemory(
+                ref=item.ref,
+                id=item.memory_id,
+                type=item.type.value,
+                content=item.content,
+                score=round(r.score, 6),
+                tokens=item.tokens,
+                match_types=sorted(r.match_types),
+                breakdown={
+                    "keyword": b.keyword,
+                    "vector": b.vector,
+                    "reliability": b.reliability,
+                    "recency": b.recency,
+                    "frequency": b.frequency,
+                },
+            )
+        )
+    return ContextEvent(
+        memories=memories,
+        tokens_by_section=built.tokens_by_section,
+        total_tokens=built.total_tokens,
+        intent=result.analysis.intent.value,
+        strategies=result.strategies,
+    )
+
+
+class ChatService:
+    """Runs a chat turn: setup, query analysis, retrieval, context, LLM stream, save, enqueue.
+
+    The user's message is stored before anything can fail, so an `error` event
+    never loses it: sending the same `message_id` again retries the turn.
+    """
+
+    def __init__(
+        self,
+        *,
+        conversations: ConversationStore,
+        retrieval: RetrievalService,
+        memories: MemoryService,
+        context: ContextBuilder,
+        llm: LanguageModel,
+        tasks: TaskQueue,
+        clock: Clock,
+        emitter: BufferedEmitter | None = None,
+        config: ChatConfig | None = None,
+    ) -> None:
+        self._conversations = conversations
+        self._retrieval = retrieval
+        self._memories = memories
+        self._context = context
+        self._llm = llm
+        self._tasks = tasks
+        self._clock = clock
+        self._emitter = emitter
+        self._config = config or ChatConfig()
+
+    async def start_conversation(self, user_id: UserId, title: str | None = None) -> Conversation:
+        now = self._clock.now()
+        conversation = Conversation(id=new_id(), user_id=user_id, created_at=now, updated_at=now, title=title)
+        return await self._conversations.create(conversation)
+
+    async def send_message_stream(
+        self,
+        user_id: UserId,
+        content: str,
+        conversation_id: str | None = None,
+        *,
+        message_id: str | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost."""
+        text = content.strip()
+        if not text:
+            raise Invalid("message must not be empty")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise Invalid(f"message is longer than {MAX_MESSAGE_CHARS} characters")
+        trace_id = new_id()
+        phases = _Phases(self._emitter, self._clock, trace_id, user_id)
+
+        async with phases.span("setup"):
+            conversation, created = await self._conversation(user_id, conversation_id, text)
+            user_message = await self._conversations.add_message(
+                Message(
+                    id=message_id or new_id(),
+                    conversation_id=conversation.id,
+                    user_id=user_id,
+                    role=Role.USER,
+                    content=text,
+                    created_at=self._clock.now(),
+                )
+            )
+            history = await self._conversations.messages(
+                user_id, conversation.id, limit=self._config.history_messages + 1
+            )
+        yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
+
+        try:
+            async for event in self._answer(user_id, conversation, user_message, history, phases, trace_id):
+                yield event
+        except DomainError as exc:
+            log.warning("chat turn failed: %s", exc)
+            yield ErrorEvent(code=exc.code, message=str(exc), user_message_id=user_message.id)
+        except Exception:
+            log.exception("chat turn failed")
+            yield ErrorEvent(code="internal", message="the turn failed", user_message_id=user_message.id)
+
+    async def _conversation(
+        self, user_id: UserId, conversation_id: str | None, text: str
+    ) -> tuple[Conversation, bool]:
+        if conversation_id is None:
+            return await self.start_conversation(user_id, title=text[:80]), True
+        found = await self._conversations.get(user_id, conversation_id)
+        if found is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        return found, False
+
+    async def _answer(
+        self,
+        user_id: UserId,
+        conversation: Conversation,
+        user_message: Message,
+        history: list[Message],
+        phases: _Phases,
+        trace_id: str,
+    ) -> AsyncIterator[ChatEvent]:
+        async with phases.span("query_analysis") as attributes:
+            analysis = self._retrieval.analyze(user_message.content)
+            attributes["intent"] = analysis.intent.value
+        async with phases.span("retrieval") as attributes:
+            if analysis.requires_memory:
+                result = await self._retrieval.retrieve(user_id, analysis, trace_id=trace_id)
+            else:
+                result = RetrievalResult(analysis=analysis, memories=[], strategies=[])
+            attributes["memories"] = len(result.memories)
+        async with phases.span("context_building") as attributes:
+            earlier = [m for m in history if m.id != user_message.id]
+            built = self._context.build(result.memories, history=earlier, entities=analysis.entities)
+            attributes["tokens"] = built.total_tokens
+        yield _context_event(built, result)
+
+        prompt = Prompt(
+            system=self._config.system_prompt,
+            context_text=built.text,
+            context_items=built.items,
+            messages=(*built.history, ChatTurn(role=Role.USER, content=user_message.content)),
+        )
+        parts: list[str] = []
+        usage = Usage()
+        async with phases.span("llm_streaming", model=self._llm.name) as attributes:
+            async for chunk in self._llm.stream(prompt):
+                if chunk.text:
+                    parts.append(chunk.text)
+                    yield TokenEvent(delta=chunk.text)
+                if chunk.usage is not None:
+                    usage = chunk.usage
+            attributes["input_tokens"] = usage.input_tokens
+            attributes["output_tokens"] = usage.output_tokens
+
+        async with phases.span("save_response"):
+            answer = await self._conversations.add_message(
+                Message(
+                    id=new_id(),
+                    conversation_id=conversation.id,
+                    user_id=user_id,
+                    role=Role.ASSISTANT,
+                    content="".join(parts),
+                    created_at=self._clock.now(),
+                    metadata={"memories": [item.memory_id for item in built.items], "model": self._llm.name},
+                )
+            )
+            await self._memories.record_access(user_id, [item.memory_id for item in built.items])
+
+        async with phases.span("enqueue_tasks"):
+            await self._tasks.enqueue(
+                Task(
+                    name=EXTRACT_TASK,
+                    payload={
+                        "user_id": user_id,
+                        "conversation_id": conversation.id,
+                        "message_ids": [user_message.id, answer.id],
+                    },
+                    key=f"extract:{conversation.id}:{user_message.id}",
+                )
+            )
+        yield DoneEvent(
+            message_id=answer.id,
+            user_message_id=user_message.id,
+            conversation_id=conversation.id,
+            usage=usage,
+            phase_timings=dict(phases.timings),
+        )

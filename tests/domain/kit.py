@@ -1,0 +1,79 @@
+"""The domain services assembled on in-process adapters, as a test would use them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jyntrix_adapters.memory.analytics_sink import InMemoryAnalyticsSink
+from jyntrix_adapters.memory.clock import ManualClock
+from jyntrix_adapters.memory.conversation_store import InMemoryConversationStore
+from jyntrix_adapters.memory.embedder import HashEmbedder
+from jyntrix_adapters.memory.entity_graph import InMemoryEntityGraph
+from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
+from jyntrix_adapters.memory.language_model import ScriptedLanguageModel
+from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
+from jyntrix_adapters.memory.profile_store import InMemoryProfileStore
+from jyntrix_adapters.memory.task_queue import InProcessTaskQueue
+from jyntrix_adapters.memory.token_counter import RegexTokenCounter
+from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+from jyntrix_domain.analytics import BufferedEmitter
+from jyntrix_domain.chat import ChatService
+from jyntrix_domain.context import ContextBuilder
+from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.model import Task
+from jyntrix_domain.ranking import HybridRanker
+from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
+
+
+@dataclass
+class Kit:
+    clock: ManualClock = field(default_factory=ManualClock)
+    store: InMemoryMemoryStore = field(default_factory=InMemoryMemoryStore)
+    conversations: InMemoryConversationStore = field(default_factory=InMemoryConversationStore)
+    profiles: InMemoryProfileStore = field(default_factory=InMemoryProfileStore)
+    graph: InMemoryEntityGraph = field(default_factory=InMemoryEntityGraph)
+    vectors: InProcessVectorIndex = field(default_factory=InProcessVectorIndex)
+    keywords: InProcessKeywordIndex = field(default_factory=InProcessKeywordIndex)
+    embedder: HashEmbedder = field(default_factory=HashEmbedder)
+    sink: InMemoryAnalyticsSink = field(default_factory=InMemoryAnalyticsSink)
+    llm: ScriptedLanguageModel = field(default_factory=lambda: ScriptedLanguageModel(["Hello there."]))
+    enqueued: list[Task] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.emitter = BufferedEmitter(self.sink)
+        self.tasks = InProcessTaskQueue({"extract_memories": self._record})
+        self.retrieval = RetrievalService(
+            store=self.store,
+            vectors=self.vectors,
+            keywords=self.keywords,
+            graph=self.graph,
+            embedder=self.embedder,
+            ranker=HybridRanker(),
+            clock=self.clock,
+            config=RetrievalConfig(strategy_timeout_s=0.5),
+            emitter=self.emitter,
+        )
+        self.memories = MemoryService(
+            store=self.store,
+            vectors=self.vectors,
+            keywords=self.keywords,
+            graph=self.graph,
+            embedder=self.embedder,
+            retrieval=self.retrieval,
+            clock=self.clock,
+            conversations=self.conversations,
+            profiles=self.profiles,
+        )
+        self.chat = ChatService(
+            conversations=self.conversations,
+            retrieval=self.retrieval,
+            memories=self.memories,
+            context=ContextBuilder(RegexTokenCounter()),
+            llm=self.llm,
+            tasks=self.tasks,
+            clock=self.clock,
+            emitter=self.emitter,
+        )
+
+    async def _record(self, task: Task) -> None:
+        self.enqueued.append(task)

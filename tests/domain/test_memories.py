@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.memories import NewMemory
+from jyntrix_domain.model import ChangeKind, MemoryFilter, MemoryType, Relation, entity_key
+from tests.domain.kit import Kit
+
+
+async def test_create_get_update_delete_round_trip() -> None:
+    kit = Kit()
+    memory = await kit.memories.create("alice", NewMemory(content="  The user likes tea  ", reliability=0.9))
+    assert memory.content == "The user likes tea"
+    assert (await kit.memories.get("alice", memory.id)) == memory
+    kit.clock.advance(timedelta(hours=1))
+    updated = await kit.memories.update("alice", memory.id, content="The user likes green tea")
+    assert updated.content == "The user likes green tea"
+    assert updated.updated_at > memory.updated_at
+    assert [r.memory.id for r in await kit.memories.search("alice", "green tea")] == [memory.id]
+    await kit.memories.delete("alice", memory.id)
+    with pytest.raises(NotFound):
+        await kit.memories.get("alice", memory.id)
+    assert await kit.memories.search("alice", "green tea") == []
+
+
+async def test_history_records_every_change() -> None:
+    kit = Kit()
+    memory = await kit.memories.create("alice", NewMemory(content="The user likes tea"))
+    await kit.memories.update("alice", memory.id, content="The user likes coffee")
+    await kit.memories.delete("alice", memory.id)
+    history = await kit.memories.history("alice", memory.id)
+    assert [c.kind for c in history][-2:] == [ChangeKind.UPDATE, ChangeKind.DELETE]
+    assert history[-2].content_before == "The user likes tea"
+    assert history[-2].content_after == "The user likes coffee"
+
+
+async def test_supersede_keeps_the_chain_and_current_truth() -> None:
+    kit = Kit()
+    paris = await kit.memories.create("alice", NewMemory(content="The user lives in Paris", type=MemoryType.PROFILE))
+    kit.clock.advance(timedelta(days=3))
+    berlin = await kit.memories.supersede(
+        "alice", paris.id, NewMemory(content="The user lives in Berlin", type=MemoryType.PROFILE)
+    )
+    old = await kit.memories.get("alice", paris.id)
+    assert old.superseded_by == berlin.id
+    assert old.valid_until == kit.clock.now()
+    assert not old.is_current
+    current = await kit.memories.list("alice", MemoryFilter())
+    assert [m.content for m in current] == ["The user lives in Berlin"]
+    everything = await kit.memories.list("alice", MemoryFilter(current_only=False))
+    assert {m.content for m in everything} == {"The user lives in Paris", "The user lives in Berlin"}
+    assert ChangeKind.SUPERSEDE in [c.kind for c in await kit.memories.history("alice", paris.id)]
+    again = await kit.memories.supersede("alice", paris.id, NewMemory(content="The user lives in Rome"))
+    assert again.id == berlin.id
+    with pytest.raises(Invalid):
+        await kit.memories.update("alice", paris.id, content="edited")
+
+
+async def test_bulk_import_keeps_explicit_dates_and_is_idempotent_by_id() -> None:
+    kit = Kit()
+    when = datetime(2023, 5, 7, 14, 0, tzinfo=UTC)
+    items = [
+        NewMemory(id=f"00000000-0000-4000-8000-00000000000{i}", content=f"fact {i}", created_at=when) for i in range(3)
+    ]
+    first = await kit.memories.bulk_import("alice", items)
+    second = await kit.memories.bulk_import("alice", items)
+    assert [m.id for m in first] == [m.id for m in second]
+    assert all(m.created_at == when and m.valid_from == when for m in first)
+    assert await kit.memories.count("alice", MemoryFilter()) == 3
+
+
+@pytest.mark.parametrize(
+    "new",
+    [NewMemory(content="   "), NewMemory(content="x" * 20_001), NewMemory(content="ok", reliability=1.5)],
+)
+async def test_invalid_memories_are_refused(new: NewMemory) -> None:
+    kit = Kit()
+    with pytest.raises(Invalid):
+        await kit.memories.create("alice", new)
+
+
+async def test_unknown_memories_are_not_found_and_other_users_cannot_touch_them() -> None:
+    kit = Kit()
+    memory = await kit.memories.create("alice", NewMemory(content="The user likes tea"))
+    for call in (
+        kit.memories.get("bob", memory.id),
+        kit.memories.update("bob", memory.id, content="hijacked"),
+        kit.memories.delete("bob", memory.id),
+        kit.memories.history("bob", memory.id),
+    ):
+        with pytest.raises(NotFound):
+            await call
+    assert (await kit.memories.get("alice", memory.id)).content == "The user likes tea"
+
+
+async def test_export_holds_memories_history_graph_and_profile() -> None:
+    kit = Kit()
+    await kit.memories.create(
+        "alice",
+        NewMemory(
+            content="The user's sister is Anna",
+            entities=("Anna",),
+            relations=(Relation(source="user", predicate="sister", target="Anna"),),
+        ),
+    )
+    export = await kit.memories.export("alice")
+    assert [m.content for m in export.memories] == ["The user's sister is Anna"]
+    assert "anna" in {e.key for e in export.entities}
+    assert [(r.predicate, entity_key(r.target)) for r in export.relations] == [("sister", "anna")]
+    assert len(export.history) == 1
+
+
+async def test_delete_all_forgets_everything_of_one_user_only() -> None:
+    kit = Kit()
+    await kit.memories.create("alice", NewMemory(content="The user's sister is Anna", entities=("Anna",)))
+    await kit.memories.create("bob", NewMemory(content="The user's sister is Anna", entities=("Anna",)))
+    conversation = await kit.chat.start_conversation("alice")
+    result = await kit.memories.delete_all("alice")
+    assert result.memories == 1 and result.conversations == 1
+    assert await kit.conversations.get("alice", conversation.id) is None
+    assert await kit.memories.search("alice", "Anna sister") == []
+    assert await kit.graph.entities("alice") == []
+    assert len(await kit.memories.search("bob", "Anna sister")) == 1
+
+
+async def test_reindex_rebuilds_the_indexes_from_the_store() -> None:
+    kit = Kit()
+    await kit.memories.create("alice", NewMemory(content="The user plays the cello", entities=("Cello",)))
+    await kit.vectors.delete_user("alice")
+    await kit.keywords.delete_user("alice")
+    assert await kit.memories.search("alice", "cello") == []
+    assert await kit.memories.reindex("alice") == 1
+    assert [r.memory.content for r in await kit.memories.search("alice", "cello")] == ["The user plays the cello"]
