@@ -241,9 +241,7 @@ class ChatService:
             log.exception("chat turn failed")
             yield ErrorEvent(code="internal", message="the turn failed", user_message_id=user_message.id)
 
-    async def _conversation(
-        self, user_id: UserId, conversation_id: str | None, text: str
-    ) -> tuple[Conversation, bool]:
+    async def _conversation(self, user_id: UserId, conversation_id: str | None, text: str) -> tuple[Conversation, bool]:
         if conversation_id is None:
             return await self.start_conversation(user_id, title=text[:80]), True
         found = await self._conversations.get(user_id, conversation_id)

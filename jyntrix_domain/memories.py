@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -214,7 +215,7 @@ class MemoryService:
             raise NotFound(f"memory {memory_id} not found")
         await self._unindex(user_id, [memory_id])
 
-    async def history(self, user_id: UserId, memory_id: MemoryId) -> list[MemoryChange]:
+    async def history(self, user_id: UserId, memory_id: MemoryId) -> builtins.list[MemoryChange]:
         changes = await self._store.history(user_id, memory_id)
         if not changes and await self._store.get(user_id, memory_id) is None:
             raise NotFound(f"memory {memory_id} not found")
@@ -222,19 +223,17 @@ class MemoryService:
 
     async def search(
         self, user_id: UserId, query: str, *, limit: int = 10, types: frozenset[MemoryType] | None = None
-    ) -> list[RankedMemory]:
+    ) -> builtins.list[RankedMemory]:
         if not query.strip():
             raise Invalid("query must not be empty")
         result = await self._retrieval.retrieve(user_id, query, limit=limit, types=types)
         return result.memories
 
     async def export(self, user_id: UserId) -> MemoryExport:
-        memories: list[Memory] = []
+        memories: builtins.list[Memory] = []
         page = 500
         while True:
-            batch = await self._store.list(
-                user_id, MemoryFilter(current_only=False, limit=page, offset=len(memories))
-            )
+            batch = await self._store.list(user_id, MemoryFilter(current_only=False, limit=page, offset=len(memories)))
             memories.extend(batch)
             if len(batch) < page:
                 break

@@ -23,7 +23,7 @@ def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "jyntrix:" + "\x1f".join(parts)))
 
 
-class MemoryType(str, enum.Enum):
+class MemoryType(enum.StrEnum):
     PROFILE = "profile"
     SEMANTIC = "semantic"
     EPISODIC = "episodic"
@@ -55,7 +55,7 @@ class Memory(msgspec.Struct, frozen=True, kw_only=True):
         return self.valid_until is None and self.superseded_by is None
 
 
-class ChangeKind(str, enum.Enum):
+class ChangeKind(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
     SUPERSEDE = "supersede"
@@ -85,7 +85,7 @@ class MemoryFilter(msgspec.Struct, frozen=True, kw_only=True):
     offset: int = 0
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
     SYSTEM = "system"
@@ -139,13 +139,13 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     preferences: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class SpanKind(str, enum.Enum):
+class SpanKind(enum.StrEnum):
     PHASE = "phase"
     STRATEGY = "strategy"
     TASK = "task"
 
 
-class SpanStatus(str, enum.Enum):
+class SpanStatus(enum.StrEnum):
     OK = "ok"
     ERROR = "error"
     TIMEOUT = "timeout"

@@ -6,6 +6,7 @@ the operation to that user before searching or writing, never afterwards.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -67,7 +68,7 @@ class MemoryStore(Protocol):
 
     async def count(self, user_id: UserId, filter: MemoryFilter) -> int: ...
 
-    async def history(self, user_id: UserId, memory_id: MemoryId) -> list[MemoryChange]:
+    async def history(self, user_id: UserId, memory_id: MemoryId) -> builtins.list[MemoryChange]:
         """Oldest first."""
 
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId], at: datetime) -> None:
@@ -93,10 +94,10 @@ class ConversationStore(Protocol):
 
     async def messages(
         self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
-    ) -> list[Message]:
+    ) -> builtins.list[Message]:
         """The last `limit` messages (older than `before` when given), oldest first."""
 
-    async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> list[Message]: ...
+    async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]: ...
 
     async def claim(self, user_id: UserId, key: str) -> bool:
         """Record `key` as done; False when it was recorded before (idempotency of tasks)."""

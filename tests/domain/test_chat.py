@@ -15,10 +15,7 @@ PHASES = ["setup", "query_analysis", "retrieval", "context_building", "llm_strea
 
 async def collect(kit: Kit, text: str, conversation_id: str | None = None, message_id: str | None = None) -> list:
     return [
-        event
-        async for event in kit.chat.send_message_stream(
-            "alice", text, conversation_id, message_id=message_id
-        )
+        event async for event in kit.chat.send_message_stream("alice", text, conversation_id, message_id=message_id)
     ]
 
 
