@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -269,7 +270,10 @@ class ChatService:
             attributes["memories"] = len(result.memories)
         async with phases.span("context_building") as attributes:
             earlier = [m for m in history if m.id != user_message.id]
-            built = self._context.build(result.memories, history=earlier, entities=analysis.entities)
+            # Counting tokens of a full context takes tens of milliseconds: keep it off the event loop.
+            built = await asyncio.to_thread(
+                self._context.build, result.memories, history=earlier, entities=analysis.entities
+            )
             attributes["tokens"] = built.total_tokens
         yield _context_event(built, result)
 

@@ -1,0 +1,310 @@
+"""Analytics: timed spans, a buffered emitter that writes them in batches, and their summaries.
+
+Attributes the summaries read (written by ChatService and RetrievalService):
+
+- strategy spans (kind ``strategy``: vector, keyword, graph, profile, recent): ``hits``, the number
+  of memories the strategy found; a run with ``hits > 0`` is a hit, a run whose status is not
+  ``ok`` is a failure.
+- usage: spans named ``chat_turn`` (any kind) or phase spans named ``llm_streaming`` carry
+  ``input_tokens`` and ``output_tokens``. A turn is one trace id; when a trace has both kinds of
+  span, the ``llm_streaming`` one is used so its tokens are not counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from jyntrix_domain.errors import Invalid
+from jyntrix_domain.model import Span, SpanKind, SpanStatus, UserId, new_id
+from jyntrix_domain.ports import AnalyticsSink, Clock
+
+log = logging.getLogger(__name__)
+
+USAGE_SPAN_NAMES = ("chat_turn", "llm_streaming")
+
+
+class BufferedEmitter:
+    """Collects spans and writes them to the sink in batches.
+
+    A batch is written when `batch_size` spans are waiting, every `interval_s` seconds once
+    `start()` ran, and on `close()`. When the sink fails, the spans stay buffered for the next
+    flush; past `max_buffer` spans the oldest are dropped and counted in `dropped`, so a sink
+    that stays down costs bounded memory and never an error in the caller.
+    """
+
+    def __init__(
+        self, sink: AnalyticsSink, batch_size: int = 10, interval_s: float = 10.0, max_buffer: int = 10_000
+    ) -> None:
+        if batch_size < 1 or interval_s <= 0 or max_buffer < batch_size:
+            raise Invalid("batch_size >= 1, interval_s > 0 and max_buffer >= batch_size are required")
+        self._sink = sink
+        self._batch_size = batch_size
+        self._interval_s = interval_s
+        self._max_buffer = max_buffer
+        self._buffer: deque[Span] = deque()
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+        self._retry_after = 0.0  # perf_counter time before which a full buffer does not trigger a flush
+        self.dropped = 0
+        self.written = 0
+        self.failed_flushes = 0
+        self.last_error: str | None = None
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    async def start(self) -> None:
+        """Start the periodic flush; calling it again does nothing."""
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.create_task(self._tick(), name="analytics-flush")
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            await self.flush()
+
+    def emit(self, span: Span) -> None:
+        """Buffer a span; never blocks and never raises because of the sink."""
+        self._buffer.append(span)
+        self._trim()
+        if len(self._buffer) >= self._batch_size and not self._pending and time.perf_counter() >= self._retry_after:
+            try:
+                task = asyncio.get_running_loop().create_task(self.flush())
+            except RuntimeError:  # no running loop: the next flush takes it
+                return
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    def _trim(self) -> None:
+        while len(self._buffer) > self._max_buffer:
+            self._buffer.popleft()
+            self.dropped += 1
+
+    async def flush(self) -> None:
+        """Write everything buffered; on failure keep it for the next flush."""
+        async with self._lock:
+            while self._buffer:
+                batch = list(self._buffer)
+                self._buffer.clear()
+                try:
+                    await self._sink.write(batch)
+                except Exception as exc:  # the sink being down must not break the request path
+                    self.failed_flushes += 1
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    log.warning("analytics flush of %d spans failed, kept for retry: %s", len(batch), exc)
+                    self._buffer.extendleft(reversed(batch))
+                    self._trim()
+                    # Leave a failing sink alone until the next tick instead of retrying on every emit.
+                    self._retry_after = time.perf_counter() + self._interval_s
+                    return
+                self.written += len(batch)
+
+    async def close(self) -> None:
+        """Stop the timer and write what is left: nothing is lost on a clean stop with a working sink."""
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+            self._timer = None
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self.flush()
+        if self._buffer:
+            log.error("analytics: %d spans could not be written at shutdown: %s", len(self._buffer), self.last_error)
+
+
+@asynccontextmanager
+async def track_span(
+    emitter: BufferedEmitter | None,
+    name: str,
+    kind: SpanKind,
+    trace_id: str,
+    clock: Clock,
+    user_id: UserId | None = None,
+    **attributes: Any,
+) -> AsyncIterator[dict[str, Any]]:
+    """Time the block as a span; the yielded dict becomes the span's attributes.
+
+    Status is ``timeout`` for TimeoutError, ``error`` for any other exception (including
+    cancellation); the exception always propagates. With no emitter nothing is recorded.
+    """
+    attrs: dict[str, Any] = dict(attributes)
+    started_at = clock.now()
+    started = time.perf_counter()
+    status = SpanStatus.OK
+    try:
+        yield attrs
+    except TimeoutError:
+        status = SpanStatus.TIMEOUT
+        raise
+    except BaseException as exc:
+        status = SpanStatus.ERROR
+        attrs.setdefault("error", type(exc).__name__)
+        raise
+    finally:
+        if emitter is not None:
+            emitter.emit(
+                Span(
+                    id=new_id(),
+                    trace_id=trace_id,
+                    name=name,
+                    kind=kind,
+                    started_at=started_at,
+                    duration_ms=(time.perf_counter() - started) * 1000.0,
+                    status=status,
+                    user_id=user_id,
+                    attributes=attrs,
+                )
+            )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) with linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        raise Invalid("percentile of no values")
+    if not 0 <= q <= 100:
+        raise Invalid(f"percentile must be within 0..100, got {q}")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100.0
+    lo = math.floor(rank)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo)
+
+
+class LatencyStats(msgspec.Struct, kw_only=True):
+    name: str
+    kind: str
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    errors: int
+    timeouts: int
+
+
+class StrategyStats(msgspec.Struct, kw_only=True):
+    name: str
+    runs: int
+    hits: int
+    failures: int
+    hit_rate: float
+    failure_rate: float
+
+
+class UsageStats(msgspec.Struct, kw_only=True):
+    turns: int
+    users: int
+    input_tokens: int
+    output_tokens: int
+
+
+def _int_attr(span: Span, key: str) -> int:
+    value = span.attributes.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return int(value)
+
+
+def summarise_latency(spans: Iterable[Span]) -> list[LatencyStats]:
+    """Percentiles per (kind, name), ordered by kind then name."""
+    groups: dict[tuple[str, str], list[Span]] = {}
+    for s in spans:
+        groups.setdefault((s.kind.value, s.name), []).append(s)
+    out = []
+    for (kind, name), group in sorted(groups.items()):
+        durations = [s.duration_ms for s in group]
+        out.append(
+            LatencyStats(
+                name=name,
+                kind=kind,
+                count=len(group),
+                p50_ms=percentile(durations, 50),
+                p95_ms=percentile(durations, 95),
+                p99_ms=percentile(durations, 99),
+                mean_ms=math.fsum(durations) / len(durations),
+                errors=sum(1 for s in group if s.status is SpanStatus.ERROR),
+                timeouts=sum(1 for s in group if s.status is SpanStatus.TIMEOUT),
+            )
+        )
+    return out
+
+
+def summarise_strategies(spans: Iterable[Span]) -> list[StrategyStats]:
+    """Hit and failure rates per retrieval strategy, by name; other kinds of span are ignored."""
+    groups: dict[str, list[Span]] = {}
+    for s in spans:
+        if s.kind is SpanKind.STRATEGY:
+            groups.setdefault(s.name, []).append(s)
+    out = []
+    for name, group in sorted(groups.items()):
+        runs = len(group)
+        hits = sum(1 for s in group if _int_attr(s, "hits") > 0)
+        failures = sum(1 for s in group if s.status is not SpanStatus.OK)
+        out.append(
+            StrategyStats(
+                name=name, runs=runs, hits=hits, failures=failures, hit_rate=hits / runs, failure_rate=failures / runs
+            )
+        )
+    return out
+
+
+def summarise_usage(spans: Iterable[Span]) -> UsageStats:
+    """Turns, distinct users and token totals from `chat_turn` and `llm_streaming` spans."""
+    per_trace: dict[str, Span] = {}
+    for s in spans:
+        if s.name == "chat_turn" or (s.name == "llm_streaming" and s.kind is SpanKind.PHASE):
+            seen = per_trace.get(s.trace_id)
+            if seen is None or (s.name == "llm_streaming" and seen.name != "llm_streaming"):
+                per_trace[s.trace_id] = s
+    users = {s.user_id for s in per_trace.values() if s.user_id is not None}
+    return UsageStats(
+        turns=len(per_trace),
+        users=len(users),
+        input_tokens=sum(_int_attr(s, "input_tokens") for s in per_trace.values()),
+        output_tokens=sum(_int_attr(s, "output_tokens") for s in per_trace.values()),
+    )
+
+
+class AnalyticsService:
+    """Latency, strategy and usage summaries over a time window, and retention."""
+
+    def __init__(self, sink: AnalyticsSink, clock: Clock, retention_days: int = 90) -> None:
+        if retention_days < 1:
+            raise Invalid("retention_days must be at least 1")
+        self._sink = sink
+        self._clock = clock
+        self._retention = timedelta(days=retention_days)
+
+    async def _spans(
+        self, since: datetime, until: datetime, user_id: UserId | None, kind: SpanKind | None = None
+    ) -> list[Span]:
+        if since >= until:
+            raise Invalid("`since` must be before `until`")
+        return await self._sink.query(since, until, user_id=user_id, kind=kind.value if kind else None)
+
+    async def latency(self, since: datetime, until: datetime, user_id: UserId | None = None) -> list[LatencyStats]:
+        return summarise_latency(await self._spans(since, until, user_id))
+
+    async def strategies(self, since: datetime, until: datetime, user_id: UserId | None = None) -> list[StrategyStats]:
+        return summarise_strategies(await self._spans(since, until, user_id, SpanKind.STRATEGY))
+
+    async def usage(self, since: datetime, until: datetime, user_id: UserId | None = None) -> UsageStats:
+        return summarise_usage(await self._spans(since, until, user_id))
+
+    async def purge_expired(self) -> int:
+        """Delete spans older than the retention period; return how many."""
+        return await self._sink.purge(self._clock.now() - self._retention)
