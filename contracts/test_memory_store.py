@@ -1,0 +1,322 @@
+"""MemoryStore contract: every adapter behaves the same."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import pytest
+
+from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
+from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.model import ChangeKind, Memory, MemoryFilter, MemoryType, new_id
+from jyntrix_domain.ports import MemoryStore
+from testsupport.postgres import stores_for
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+ALL = MemoryFilter(current_only=False, limit=1000)
+
+
+@pytest.fixture(params=["in_process", "postgres"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[MemoryStore]:
+    if request.param == "in_process":
+        yield InMemoryMemoryStore()
+        return
+    async with stores_for(request.getfixturevalue("postgres_dsn")) as stores:
+        yield stores.memories
+
+
+@pytest.fixture
+def user() -> str:
+    return new_id()
+
+
+def mem(user_id: str, content: str = "I like green tea", minutes: int = 0, **kw: Any) -> Memory:
+    at = T0 + timedelta(minutes=minutes)
+    fields: dict[str, Any] = {"id": new_id(), "type": MemoryType.SEMANTIC, "created_at": at, "updated_at": at}
+    fields.update(valid_from=at, **kw)
+    return Memory(user_id=user_id, content=content, **fields)
+
+
+def edit(m: Memory, **changes: Any) -> Memory:
+    return msgspec.structs.replace(m, **changes)
+
+
+async def test_round_trip_keeps_every_field(store: MemoryStore, user: str) -> None:
+    m = mem(
+        user,
+        "Anna is my sister",
+        type=MemoryType.PROFILE,
+        reliability=0.65,
+        access_count=3,
+        last_accessed_at=T0 + timedelta(days=1),
+        valid_until=T0 + timedelta(days=30),
+        superseded_by="next-id",
+        source_message_ids=("m1", "m2"),
+        entities=("anna",),
+        metadata={"source": "chat", "nested": {"n": [1, 2.5, None, True]}},
+    )
+    assert await store.add(m) is True
+    assert await store.get(user, m.id) == m
+
+
+async def test_get_unknown_returns_none(store: MemoryStore, user: str) -> None:
+    assert await store.get(user, new_id()) is None
+
+
+async def test_add_is_idempotent_by_id(store: MemoryStore, user: str) -> None:
+    m = mem(user, "first")
+    assert await store.add(m) is True
+    assert await store.add(edit(m, content="second")) is False
+    stored = await store.get(user, m.id)
+    assert stored is not None and stored.content == "first"
+    assert await store.count(user, ALL) == 1
+    assert [c.kind for c in await store.history(user, m.id)] == [ChangeKind.CREATE]
+
+
+async def test_update_replaces_and_records_history(store: MemoryStore, user: str) -> None:
+    m = mem(user, "I live in Paris")
+    await store.add(m)
+    changed = edit(m, content="I live in Lyon", reliability=0.9, updated_at=T0 + timedelta(hours=1))
+    assert await store.update(changed) == changed
+    assert await store.get(user, m.id) == changed
+    history = await store.history(user, m.id)
+    assert [(c.kind, c.content_before, c.content_after) for c in history] == [
+        (ChangeKind.CREATE, None, "I live in Paris"),
+        (ChangeKind.UPDATE, "I live in Paris", "I live in Lyon"),
+    ]
+    assert all(c.user_id == user and c.memory_id == m.id and c.at.tzinfo is not None for c in history)
+
+
+async def test_update_of_unknown_memory_raises_not_found(store: MemoryStore, user: str) -> None:
+    with pytest.raises(NotFound):
+        await store.update(mem(user))
+
+
+async def test_update_refuses_a_non_update_kind(store: MemoryStore, user: str) -> None:
+    m = mem(user)
+    await store.add(m)
+    with pytest.raises(Invalid):
+        await store.update(m, ChangeKind.DELETE)
+
+
+async def test_supersede_hides_old_memory_from_current_queries_and_keeps_chain(store: MemoryStore, user: str) -> None:
+    old = mem(user, "I live in Paris")
+    new = mem(user, "I live in Berlin", minutes=5)
+    await store.add(old)
+    await store.add(new)
+    retired = edit(old, valid_until=new.created_at, superseded_by=new.id)
+    await store.update(retired, ChangeKind.SUPERSEDE)
+
+    assert [m.id for m in await store.list(user, MemoryFilter())] == [new.id]
+    assert [m.id for m in await store.list(user, ALL)] == [new.id, old.id]
+    assert await store.count(user, MemoryFilter()) == 1
+    last = (await store.history(user, old.id))[-1]
+    assert (last.kind, last.superseded_by) == (ChangeKind.SUPERSEDE, new.id)
+
+
+async def test_delete_removes_and_records_history(store: MemoryStore, user: str) -> None:
+    m = mem(user, "to forget")
+    await store.add(m)
+    assert await store.delete(user, m.id) is True
+    assert await store.get(user, m.id) is None
+    assert await store.delete(user, m.id) is False
+    history = await store.history(user, m.id)
+    assert [(c.kind, c.content_before, c.content_after) for c in history] == [
+        (ChangeKind.CREATE, None, "to forget"),
+        (ChangeKind.DELETE, "to forget", None),
+    ]
+
+
+async def test_history_is_oldest_first_and_empty_for_unknown(store: MemoryStore, user: str) -> None:
+    m = mem(user, "v0")
+    await store.add(m)
+    for i in range(1, 4):
+        await store.update(edit(m, content=f"v{i}"))
+    await store.delete(user, m.id)
+    history = await store.history(user, m.id)
+    assert [c.content_after for c in history] == ["v0", "v1", "v2", "v3", None]
+    assert len({c.id for c in history}) == 5
+    assert await store.history(user, new_id()) == []
+
+
+async def test_list_is_newest_first_with_ties_broken_by_id(store: MemoryStore, user: str) -> None:
+    ids = ["b", "a", "c"]
+    for i in ids:
+        await store.add(mem(user, f"tie {i}", id=i))
+    await store.add(mem(user, "older", id="z", minutes=-1))
+    await store.add(mem(user, "newest", id="0", minutes=1))
+    assert [m.id for m in await store.list(user, ALL)] == ["0", "c", "b", "a", "z"]
+
+
+async def test_limit_and_offset_page_through_and_count_ignores_them(store: MemoryStore, user: str) -> None:
+    made = [mem(user, f"memory {i}", minutes=i) for i in range(7)]
+    for m in made:
+        await store.add(m)
+    newest_first = [m.id for m in reversed(made)]
+    pages = [await store.list(user, MemoryFilter(limit=3, offset=o)) for o in (0, 3, 6, 9)]
+    assert [[m.id for m in p] for p in pages] == [newest_first[:3], newest_first[3:6], newest_first[6:], []]
+    assert await store.count(user, MemoryFilter(limit=3, offset=3)) == 7
+    assert await store.list(user, MemoryFilter(limit=0)) == []
+
+
+async def test_empty_store_gives_empty_results(store: MemoryStore, user: str) -> None:
+    assert await store.list(user, ALL) == []
+    assert await store.count(user, ALL) == 0
+    assert await store.get_many(user, []) == []
+    assert await store.get_many(user, [new_id()]) == []
+    assert await store.delete_all(user) == 0
+    await store.record_access(user, [], T0)
+
+
+async def test_filter_by_types(store: MemoryStore, user: str) -> None:
+    for t in MemoryType:
+        await store.add(mem(user, t.value, type=t))
+    wanted = frozenset({MemoryType.PROFILE, MemoryType.PROCEDURAL})
+    assert {m.type for m in await store.list(user, MemoryFilter(types=wanted))} == wanted
+    assert await store.count(user, MemoryFilter(types=wanted)) == 2
+    assert await store.list(user, MemoryFilter(types=frozenset())) == []
+
+
+async def test_created_after_is_inclusive_and_created_before_exclusive(store: MemoryStore, user: str) -> None:
+    for i in range(5):
+        await store.add(mem(user, f"day {i}", id=f"d{i}", created_at=T0 + timedelta(days=i)))
+    window = MemoryFilter(created_after=T0 + timedelta(days=1), created_before=T0 + timedelta(days=3))
+    assert [m.id for m in await store.list(user, window)] == ["d2", "d1"]
+    assert await store.count(user, window) == 2
+    assert [m.id for m in await store.list(user, MemoryFilter(created_after=T0 + timedelta(days=4)))] == ["d4"]
+    assert [m.id for m in await store.list(user, MemoryFilter(created_before=T0 + timedelta(days=1)))] == ["d0"]
+
+
+async def test_contains_is_case_insensitive_and_treats_wildcards_literally(store: MemoryStore, user: str) -> None:
+    await store.add(mem(user, "I drink Green Tea", id="tea"))
+    await store.add(mem(user, "Ärger über 100% Rabatt_Code", id="de"))
+    await store.add(mem(user, "nothing here", id="none"))
+    assert [m.id for m in await store.list(user, MemoryFilter(contains="green tea"))] == ["tea"]
+    assert [m.id for m in await store.list(user, MemoryFilter(contains="ärger"))] == ["de"]
+    assert [m.id for m in await store.list(user, MemoryFilter(contains="100%"))] == ["de"]
+    assert [m.id for m in await store.list(user, MemoryFilter(contains="t_c"))] == ["de"]
+    assert await store.list(user, MemoryFilter(contains="%")) != []
+    assert await store.list(user, MemoryFilter(contains="_")) != []
+    assert await store.list(user, MemoryFilter(contains="coffee")) == []
+    assert await store.count(user, MemoryFilter(contains="TEA")) == 1
+
+
+async def test_filters_combine(store: MemoryStore, user: str) -> None:
+    await store.add(mem(user, "tea at noon", id="a", type=MemoryType.EPISODIC, minutes=1))
+    await store.add(mem(user, "tea rule", id="b", type=MemoryType.PROCEDURAL, minutes=2))
+    await store.add(mem(user, "old tea", id="c", type=MemoryType.EPISODIC, minutes=-60))
+    f = MemoryFilter(types=frozenset({MemoryType.EPISODIC}), contains="tea", created_after=T0)
+    assert [m.id for m in await store.list(user, f)] == ["a"]
+
+
+async def test_get_many_returns_only_known_ids_of_the_user(store: MemoryStore, user: str) -> None:
+    a, b = mem(user, "a"), mem(user, "b")
+    await store.add(a)
+    await store.add(b)
+    found = await store.get_many(user, [a.id, "missing", b.id, a.id])
+    assert sorted(m.id for m in found) == sorted([a.id, b.id])
+
+
+async def test_record_access_bumps_count_and_keeps_latest_time(store: MemoryStore, user: str) -> None:
+    a, b = mem(user, "a"), mem(user, "b")
+    await store.add(a)
+    await store.add(b)
+    await store.record_access(user, [a.id], T0 + timedelta(days=2))
+    await store.record_access(user, [a.id, "missing"], T0 + timedelta(days=1))
+    got_a, got_b = await store.get(user, a.id), await store.get(user, b.id)
+    assert got_a is not None and got_b is not None
+    assert (got_a.access_count, got_a.last_accessed_at) == (2, T0 + timedelta(days=2))
+    assert (got_b.access_count, got_b.last_accessed_at) == (0, None)
+    assert [c.kind for c in await store.history(user, a.id)] == [ChangeKind.CREATE]
+
+
+async def test_another_users_memories_are_never_returned_nor_changed(store: MemoryStore, user: str) -> None:
+    intruder = new_id()
+    m = mem(user, "private")
+    await store.add(m)
+
+    assert await store.get(intruder, m.id) is None
+    assert await store.get_many(intruder, [m.id]) == []
+    assert await store.list(intruder, ALL) == []
+    assert await store.count(intruder, ALL) == 0
+    assert await store.history(intruder, m.id) == []
+    assert await store.delete(intruder, m.id) is False
+    with pytest.raises(NotFound):
+        await store.update(edit(m, user_id=intruder, content="hijacked"))
+    await store.record_access(intruder, [m.id], T0)
+    assert await store.delete_all(intruder) == 0
+
+    assert await store.get(user, m.id) == m
+    assert len(await store.history(user, m.id)) == 1
+
+
+async def test_the_same_id_under_two_users_is_two_memories(store: MemoryStore, user: str) -> None:
+    other = new_id()
+    assert await store.add(mem(user, "mine", id="shared"))
+    assert await store.add(mem(other, "theirs", id="shared"))
+    mine, theirs = await store.get(user, "shared"), await store.get(other, "shared")
+    assert mine is not None and theirs is not None
+    assert (mine.content, theirs.content) == ("mine", "theirs")
+
+
+async def test_delete_all_removes_memories_and_history_of_that_user_only(store: MemoryStore, user: str) -> None:
+    other = new_id()
+    kept = mem(other, "kept")
+    await store.add(kept)
+    mine = [mem(user, f"m{i}") for i in range(3)]
+    for m in mine:
+        await store.add(m)
+    await store.update(edit(mine[0], content="changed"))
+    await store.delete(user, mine[1].id)
+
+    assert await store.delete_all(user) == 2
+    assert await store.list(user, ALL) == []
+    for m in mine:
+        assert await store.history(user, m.id) == []
+    assert await store.get(other, kept.id) == kept
+    assert len(await store.history(other, kept.id)) == 1
+
+
+async def test_unicode_and_100kb_text_round_trip(store: MemoryStore, user: str) -> None:
+    text = "Zoë 🍵 naïve 東京 Ελληνικά עברית\n\t" + "😀" * 10 + "x" * 100_000 + " needle-ü"
+    m = mem(user, text, metadata={"emoji": "🍵", "ключ": "значение", "long": "y" * 5000}, entities=("東京", "zoë"))
+    await store.add(m)
+    assert await store.get(user, m.id) == m
+    assert [x.id for x in await store.list(user, MemoryFilter(contains="NEEDLE-Ü"))] == [m.id]
+    await store.update(edit(m, content=text + " more"))
+    assert (await store.history(user, m.id))[-1].content_before == text
+
+
+async def test_nul_characters_are_refused(store: MemoryStore, user: str) -> None:
+    with pytest.raises(Invalid):
+        await store.add(mem(user, "bad \x00 byte"))
+
+
+async def test_concurrent_adds_all_land(store: MemoryStore, user: str) -> None:
+    made = [mem(user, f"parallel {i}", minutes=i) for i in range(60)]
+    results = await asyncio.gather(*(store.add(m) for m in made))
+    assert all(results)
+    assert await store.count(user, ALL) == 60
+
+
+async def test_concurrent_adds_of_one_id_insert_it_once(store: MemoryStore, user: str) -> None:
+    m = mem(user, "once")
+    results = await asyncio.gather(*(store.add(edit(m, content=f"try {i}")) for i in range(20)))
+    assert sorted(results) == [False] * 19 + [True]
+    assert len(await store.history(user, m.id)) == 1
+
+
+async def test_concurrent_updates_each_write_a_history_row(store: MemoryStore, user: str) -> None:
+    m = mem(user, "v0")
+    await store.add(m)
+    await asyncio.gather(*(store.update(edit(m, content=f"v{i}")) for i in range(1, 21)))
+    history = await store.history(user, m.id)
+    assert len(history) == 21
+    # Rows chain: each change starts from what the previous one left.
+    for before, after in itertools.pairwise(history):
+        assert after.content_before == before.content_after

@@ -1,0 +1,101 @@
+"""In-process ConversationStore: conversations, messages and claimed task keys in dicts."""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import msgspec
+
+from jyntrix_adapters.memory.memory_store import check_text, json_copy
+from jyntrix_domain.errors import NotFound
+from jyntrix_domain.model import Conversation, Message, UserId
+
+
+class InMemoryConversationStore:
+    """ConversationStore in dicts keyed by user id, with the same ordering rules as Postgres."""
+
+    def __init__(self) -> None:
+        self._conversations: dict[tuple[UserId, str], Conversation] = {}
+        # message key -> (insertion number, message); the number breaks created_at ties.
+        self._messages: dict[tuple[UserId, str], tuple[int, Message]] = {}
+        self._claimed: set[tuple[UserId, str]] = set()
+        self._seq = itertools.count()
+
+    async def create(self, conversation: Conversation) -> Conversation:
+        """Insert; creating an id that exists returns the stored conversation unchanged."""
+        key = (conversation.user_id, conversation.id)
+        if key not in self._conversations:
+            check_text(conversation.title or "")
+            self._conversations[key] = msgspec.structs.replace(conversation, metadata=json_copy(conversation.metadata))
+        return self._conversations[key]
+
+    async def get(self, user_id: UserId, conversation_id: str) -> Conversation | None:
+        return self._conversations.get((user_id, conversation_id))
+
+    async def list(self, user_id: UserId, limit: int = 50, offset: int = 0) -> list[Conversation]:
+        mine = [c for (u, _), c in self._conversations.items() if u == user_id]
+        mine.sort(key=lambda c: (c.updated_at, c.id), reverse=True)
+        return mine[offset : offset + limit]
+
+    async def delete(self, user_id: UserId, conversation_id: str) -> bool:
+        if self._conversations.pop((user_id, conversation_id), None) is None:
+            return False
+        for key in [
+            k for k, (_, m) in self._messages.items() if k[0] == user_id and m.conversation_id == conversation_id
+        ]:
+            del self._messages[key]
+        return True
+
+    async def add_message(self, message: Message) -> Message:
+        """Append; a repeated id returns the stored message. Raises NotFound for an unknown conversation."""
+        key = (message.user_id, message.id)
+        if key in self._messages:
+            return self._messages[key][1]
+        conv_key = (message.user_id, message.conversation_id)
+        conversation = self._conversations.get(conv_key)
+        if conversation is None:
+            raise NotFound(f"conversation {message.conversation_id} not found")
+        check_text(message.content)
+        stored = msgspec.structs.replace(message, metadata=json_copy(message.metadata))
+        self._messages[key] = (next(self._seq), stored)
+        if message.created_at > conversation.updated_at:
+            self._conversations[conv_key] = msgspec.structs.replace(conversation, updated_at=message.created_at)
+        return stored
+
+    def _ordered(self, user_id: UserId, keep: Callable[[Message], bool]) -> builtins.list[Message]:
+        rows = [(m.created_at, seq, m) for (u, _), (seq, m) in self._messages.items() if u == user_id and keep(m)]
+        rows.sort(key=lambda r: (r[0], r[1]))
+        return [m for _, _, m in rows]
+
+    async def messages(
+        self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
+    ) -> builtins.list[Message]:
+        found = self._ordered(
+            user_id,
+            lambda m: m.conversation_id == conversation_id and (before is None or m.created_at < before),
+        )
+        return found[-limit:] if limit > 0 else []
+
+    async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:
+        """Oldest first."""
+        wanted = set(ids)
+        return self._ordered(user_id, lambda m: m.id in wanted)
+
+    async def claim(self, user_id: UserId, key: str) -> bool:
+        if (user_id, key) in self._claimed:
+            return False
+        self._claimed.add((user_id, key))
+        return True
+
+    async def delete_all(self, user_id: UserId) -> int:
+        """Remove the user's conversations, messages and task keys; return how many conversations."""
+        doomed = [k for k in self._conversations if k[0] == user_id]
+        for k in doomed:
+            del self._conversations[k]
+        for k in [k for k in self._messages if k[0] == user_id]:
+            del self._messages[k]
+        self._claimed = {c for c in self._claimed if c[0] != user_id}
+        return len(doomed)

@@ -1,0 +1,159 @@
+"""ConversationStore on Postgres: conversations, their messages, and task idempotency keys."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from jyntrix_adapters.postgres.pool import Database
+from jyntrix_domain.model import Conversation, Message, Role, UserId
+
+_CONV = "id, user_id, title, metadata, created_at, updated_at"
+_MSG = "id, conversation_id, user_id, role, content, metadata, created_at"
+
+
+def _conversation(row: asyncpg.Record) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        user_id=row["user_id"],
+        title=row["title"],
+        metadata=row["metadata"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _message(row: asyncpg.Record) -> Message:
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        user_id=row["user_id"],
+        role=Role(row["role"]),
+        content=row["content"],
+        metadata=row["metadata"],
+        created_at=row["created_at"],
+    )
+
+
+class PostgresConversationStore:
+    """ConversationStore backed by `conversations`, `messages` and `processed_keys`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, conversation: Conversation) -> Conversation:
+        """Insert; creating an id that exists returns the stored conversation unchanged."""
+        c = conversation
+        async with self._db.user_tx(c.user_id) as conn:
+            await conn.execute(
+                f"INSERT INTO conversations ({_CONV}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                c.id,
+                c.user_id,
+                c.title,
+                c.metadata,
+                c.created_at,
+                c.updated_at,
+            )
+            row = await conn.fetchrow(
+                f"SELECT {_CONV} FROM conversations WHERE user_id = $1 AND id = $2", c.user_id, c.id
+            )
+        return _conversation(row)
+
+    async def get(self, user_id: UserId, conversation_id: str) -> Conversation | None:
+        async with self._db.user_tx(user_id) as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_CONV} FROM conversations WHERE user_id = $1 AND id = $2", user_id, conversation_id
+            )
+        return None if row is None else _conversation(row)
+
+    async def list(self, user_id: UserId, limit: int = 50, offset: int = 0) -> list[Conversation]:
+        async with self._db.user_tx(user_id) as conn:
+            rows = await conn.fetch(
+                f"SELECT {_CONV} FROM conversations WHERE user_id = $1"
+                ' ORDER BY updated_at DESC, id COLLATE "C" DESC LIMIT $2 OFFSET $3',
+                user_id,
+                limit,
+                offset,
+            )
+        return [_conversation(r) for r in rows]
+
+    async def delete(self, user_id: UserId, conversation_id: str) -> bool:
+        async with self._db.user_tx(user_id) as conn:
+            status = await conn.execute(
+                "DELETE FROM conversations WHERE user_id = $1 AND id = $2", user_id, conversation_id
+            )
+        return bool(status == "DELETE 1")
+
+    async def add_message(self, message: Message) -> Message:
+        """Append; a repeated id returns the stored message. Raises NotFound for an unknown conversation."""
+        m = message
+        async with self._db.user_tx(m.user_id) as conn:
+            # An unknown conversation fails the foreign key, which surfaces as NotFound.
+            row = await conn.fetchrow(
+                f"INSERT INTO messages ({_MSG}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                f" ON CONFLICT (user_id, id) DO NOTHING RETURNING {_MSG}",
+                m.id,
+                m.conversation_id,
+                m.user_id,
+                m.role.value,
+                m.content,
+                m.metadata,
+                m.created_at,
+            )
+            if row is None:  # a duplicate delivery: change nothing
+                row = await conn.fetchrow(
+                    f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND id = $2", m.user_id, m.id
+                )
+            else:
+                await conn.execute(
+                    "UPDATE conversations SET updated_at = GREATEST(updated_at, $3) WHERE user_id = $1 AND id = $2",
+                    m.user_id,
+                    m.conversation_id,
+                    m.created_at,
+                )
+        return _message(row)
+
+    async def messages(
+        self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
+    ) -> builtins.list[Message]:
+        async with self._db.user_tx(user_id) as conn:
+            rows = await conn.fetch(
+                f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND conversation_id = $2"
+                " AND ($3::timestamptz IS NULL OR created_at < $3)"
+                " ORDER BY created_at DESC, seq DESC LIMIT $4",
+                user_id,
+                conversation_id,
+                before,
+                limit,
+            )
+        return [_message(r) for r in reversed(rows)]
+
+    async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:
+        """Oldest first."""
+        if not ids:
+            return []
+        async with self._db.user_tx(user_id) as conn:
+            rows = await conn.fetch(
+                f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND id = ANY($2::text[]) ORDER BY created_at, seq",
+                user_id,
+                list(ids),
+            )
+        return [_message(r) for r in rows]
+
+    async def claim(self, user_id: UserId, key: str) -> bool:
+        async with self._db.user_tx(user_id) as conn:
+            status = await conn.execute(
+                "INSERT INTO processed_keys (user_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING", user_id, key
+            )
+        return bool(status == "INSERT 0 1")
+
+    async def delete_all(self, user_id: UserId) -> int:
+        """Remove the user's conversations, messages and task keys; return how many conversations."""
+        async with self._db.user_tx(user_id) as conn:
+            await conn.execute("DELETE FROM processed_keys WHERE user_id = $1", user_id)
+            await conn.execute("DELETE FROM messages WHERE user_id = $1", user_id)
+            status = await conn.execute("DELETE FROM conversations WHERE user_id = $1", user_id)
+        return int(status.split()[-1])

@@ -1,0 +1,217 @@
+"""MemoryStore on Postgres: one row per memory, an audit row per change in memory_history."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from jyntrix_adapters.postgres.pool import Database
+from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.model import ChangeKind, Memory, MemoryChange, MemoryFilter, MemoryId, MemoryType, UserId
+
+_COLUMNS = (
+    "id, user_id, type, content, reliability, access_count, last_accessed_at, created_at, updated_at,"
+    " valid_from, valid_until, superseded_by, source_message_ids, entities, metadata"
+)
+
+_INSERT = f"""
+INSERT INTO memories ({_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+ON CONFLICT (user_id, id) DO NOTHING
+"""
+
+_UPDATE = """
+UPDATE memories
+SET type = $3, content = $4, reliability = $5, access_count = $6, last_accessed_at = $7, created_at = $8,
+    updated_at = $9, valid_from = $10, valid_until = $11, superseded_by = $12, source_message_ids = $13,
+    entities = $14, metadata = $15
+WHERE user_id = $2 AND id = $1
+"""
+
+_HISTORY = """
+INSERT INTO memory_history (user_id, memory_id, kind, content_before, content_after, superseded_by)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
+
+def _params(m: Memory) -> tuple[Any, ...]:
+    return (
+        m.id,
+        m.user_id,
+        m.type.value,
+        m.content,
+        m.reliability,
+        m.access_count,
+        m.last_accessed_at,
+        m.created_at,
+        m.updated_at,
+        m.valid_from,
+        m.valid_until,
+        m.superseded_by,
+        list(m.source_message_ids),
+        list(m.entities),
+        m.metadata,
+    )
+
+
+def _memory(row: asyncpg.Record) -> Memory:
+    return Memory(
+        id=row["id"],
+        user_id=row["user_id"],
+        type=MemoryType(row["type"]),
+        content=row["content"],
+        reliability=row["reliability"],
+        access_count=row["access_count"],
+        last_accessed_at=row["last_accessed_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        superseded_by=row["superseded_by"],
+        source_message_ids=tuple(row["source_message_ids"]),
+        entities=tuple(row["entities"]),
+        metadata=row["metadata"],
+    )
+
+
+def _where(user_id: UserId, f: MemoryFilter) -> tuple[str, list[Any]]:
+    """SQL conditions for a filter; created_after is inclusive, created_before exclusive."""
+    clauses = ["user_id = $1"]
+    args: list[Any] = [user_id]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if f.types is not None:
+        clauses.append(f"type = ANY({arg(sorted(t.value for t in f.types))}::text[])")
+    if f.current_only:
+        clauses.append("valid_until IS NULL AND superseded_by IS NULL")
+    if f.created_after is not None:
+        clauses.append(f"created_at >= {arg(f.created_after)}")
+    if f.created_before is not None:
+        clauses.append(f"created_at < {arg(f.created_before)}")
+    if f.contains:
+        # strpos, not ILIKE, so that % and _ in the needle are plain characters.
+        clauses.append(f"strpos(lower(content), lower({arg(f.contains)})) > 0")
+    return " AND ".join(clauses), args
+
+
+class PostgresMemoryStore:
+    """MemoryStore backed by the `memories` and `memory_history` tables."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, memory: Memory) -> bool:
+        async with self._db.user_tx(memory.user_id) as conn:
+            status = await conn.execute(_INSERT, *_params(memory))
+            inserted: bool = status == "INSERT 0 1"
+            if inserted:
+                await conn.execute(
+                    _HISTORY, memory.user_id, memory.id, ChangeKind.CREATE.value, None, memory.content, None
+                )
+            return inserted
+
+    async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:
+        async with self._db.user_tx(user_id) as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2", user_id, memory_id
+            )
+        return None if row is None else _memory(row)
+
+    async def get_many(self, user_id: UserId, ids: Sequence[MemoryId]) -> list[Memory]:
+        if not ids:
+            return []
+        async with self._db.user_tx(user_id) as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = ANY($2::text[])", user_id, list(ids)
+            )
+        return [_memory(r) for r in rows]
+
+    async def update(self, memory: Memory, kind: ChangeKind = ChangeKind.UPDATE) -> Memory:
+        if kind not in (ChangeKind.UPDATE, ChangeKind.SUPERSEDE):
+            raise Invalid(f"update cannot record a change of kind {kind.value!r}")
+        async with self._db.user_tx(memory.user_id) as conn:
+            before = await conn.fetchval(
+                "SELECT content FROM memories WHERE user_id = $1 AND id = $2 FOR UPDATE", memory.user_id, memory.id
+            )
+            if before is None:
+                raise NotFound(f"memory {memory.id} not found")
+            await conn.execute(_UPDATE, *_params(memory))
+            await conn.execute(
+                _HISTORY, memory.user_id, memory.id, kind.value, before, memory.content, memory.superseded_by
+            )
+        return memory
+
+    async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
+        async with self._db.user_tx(user_id) as conn:
+            content = await conn.fetchval(
+                "DELETE FROM memories WHERE user_id = $1 AND id = $2 RETURNING content", user_id, memory_id
+            )
+            if content is None:
+                return False
+            await conn.execute(_HISTORY, user_id, memory_id, ChangeKind.DELETE.value, content, None, None)
+            return True
+
+    async def list(self, user_id: UserId, filter: MemoryFilter) -> list[Memory]:
+        where, args = _where(user_id, filter)
+        args += [filter.limit, filter.offset]
+        sql = (
+            f"SELECT {_COLUMNS} FROM memories WHERE {where}"
+            f' ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT ${len(args) - 1} OFFSET ${len(args)}'
+        )
+        async with self._db.user_tx(user_id) as conn:
+            rows = await conn.fetch(sql, *args)
+        return [_memory(r) for r in rows]
+
+    async def count(self, user_id: UserId, filter: MemoryFilter) -> int:
+        where, args = _where(user_id, filter)
+        async with self._db.user_tx(user_id) as conn:
+            n: int = await conn.fetchval(f"SELECT count(*) FROM memories WHERE {where}", *args)
+        return n
+
+    async def history(self, user_id: UserId, memory_id: MemoryId) -> builtins.list[MemoryChange]:
+        async with self._db.user_tx(user_id) as conn:
+            rows = await conn.fetch(
+                "SELECT id, memory_id, user_id, kind, at, content_before, content_after, superseded_by"
+                " FROM memory_history WHERE user_id = $1 AND memory_id = $2 ORDER BY seq",
+                user_id,
+                memory_id,
+            )
+        return [
+            MemoryChange(
+                id=r["id"],
+                memory_id=r["memory_id"],
+                user_id=r["user_id"],
+                kind=ChangeKind(r["kind"]),
+                at=r["at"],
+                content_before=r["content_before"],
+                content_after=r["content_after"],
+                superseded_by=r["superseded_by"],
+            )
+            for r in rows
+        ]
+
+    async def record_access(self, user_id: UserId, ids: Sequence[MemoryId], at: datetime) -> None:
+        if not ids:
+            return
+        async with self._db.user_tx(user_id) as conn:
+            await conn.execute(
+                "UPDATE memories SET access_count = access_count + 1,"
+                " last_accessed_at = GREATEST(last_accessed_at, $3)"
+                " WHERE user_id = $1 AND id = ANY($2::text[])",
+                user_id,
+                list(ids),
+                at,
+            )
+
+    async def delete_all(self, user_id: UserId) -> int:
+        async with self._db.user_tx(user_id) as conn:
+            await conn.execute("DELETE FROM memory_history WHERE user_id = $1", user_id)
+            status = await conn.execute("DELETE FROM memories WHERE user_id = $1", user_id)
+        return int(status.split()[-1])

@@ -1,0 +1,123 @@
+"""Connection pool and the two kinds of transaction every Postgres adapter runs in.
+
+Row-level security only binds roles that are not superusers and do not own the tables, so
+every transaction switches to the NOLOGIN role `jyntrix_app` (created by the migrations)
+with `SET LOCAL ROLE`. A user-scoped transaction also sets `app.user_id`, which the RLS
+policies compare with each row's `user_id`: even a query that forgets its WHERE clause
+sees only that user's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from jyntrix_domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+
+APP_ROLE = "jyntrix_app"
+
+# One round trip: both settings are transaction-local, so they vanish at COMMIT/ROLLBACK
+# and a pooled connection never leaks one user's scope into the next transaction.
+_SCOPE_USER = "SELECT set_config('role', $1, true), set_config('app.user_id', $2, true)"
+_SCOPE_ADMIN = "SELECT set_config('role', $1, true)"
+
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.TransactionRollbackError,  # serialization failures and deadlocks: retryable
+)
+_INVALID: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.DataError,  # bad encoding (NUL bytes), out-of-range values, ...
+    asyncpg.exceptions.CheckViolationError,
+    asyncpg.exceptions.NotNullViolationError,
+)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Re-raise driver errors as domain errors; domain errors pass through untouched."""
+    try:
+        yield
+    except DomainError:
+        raise
+    except asyncpg.exceptions.ForeignKeyViolationError as exc:
+        raise NotFound(exc.detail or str(exc)) from exc
+    except asyncpg.exceptions.UniqueViolationError as exc:
+        raise Conflict(exc.detail or str(exc)) from exc
+    except asyncpg.exceptions.InsufficientPrivilegeError as exc:
+        raise Forbidden(str(exc)) from exc
+    except _INVALID as exc:
+        raise Invalid(str(exc)) from exc
+    except _UNAVAILABLE as exc:
+        raise Unavailable(f"postgres: {exc}") from exc
+
+
+def encode_json(value: Any) -> bytes:
+    # jsonb's binary wire format is a version byte followed by the JSON text.
+    return b"\x01" + msgspec.json.encode(value)
+
+
+def decode_json(data: bytes) -> Any:
+    return msgspec.json.decode(data[1:])
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=encode_json, decoder=decode_json, format="binary")
+
+
+class Database:
+    """An asyncpg pool plus user-scoped and admin transactions."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def connect(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 30.0
+    ) -> Database:
+        with translate_errors():
+            pool = await asyncpg.create_pool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                command_timeout=command_timeout,
+                init=_init_connection,
+            )
+        return cls(pool)
+
+    @asynccontextmanager
+    async def user_tx(self, user_id: str) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction that sees and writes only `user_id`'s rows (enforced by RLS)."""
+        if not user_id:
+            raise Invalid("user_id must not be empty")
+        with translate_errors():
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(_SCOPE_USER, APP_ROLE, user_id)
+                yield conn
+
+    @asynccontextmanager
+    async def admin_tx(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction as the application role with no user scope (tables without RLS only)."""
+        with translate_errors():
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(_SCOPE_ADMIN, APP_ROLE)
+                yield conn
+
+    async def ping(self) -> None:
+        with translate_errors():
+            async with self.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+
+    async def close(self) -> None:
+        await self.pool.close()

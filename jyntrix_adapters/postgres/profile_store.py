@@ -1,0 +1,46 @@
+"""ProfileStore on Postgres: one row per user."""
+
+from __future__ import annotations
+
+from jyntrix_adapters.postgres.pool import Database
+from jyntrix_domain.model import Profile, UserId
+
+
+class PostgresProfileStore:
+    """ProfileStore backed by the `profiles` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, user_id: UserId) -> Profile | None:
+        async with self._db.user_tx(user_id) as conn:
+            row = await conn.fetchrow(
+                "SELECT user_id, display_name, preferences, updated_at FROM profiles WHERE user_id = $1", user_id
+            )
+        if row is None:
+            return None
+        return Profile(
+            user_id=row["user_id"],
+            display_name=row["display_name"],
+            preferences=row["preferences"],
+            updated_at=row["updated_at"],
+        )
+
+    async def put(self, profile: Profile) -> Profile:
+        """Create or replace the user's profile."""
+        async with self._db.user_tx(profile.user_id) as conn:
+            await conn.execute(
+                "INSERT INTO profiles (user_id, display_name, preferences, updated_at) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (user_id) DO UPDATE SET display_name = EXCLUDED.display_name,"
+                " preferences = EXCLUDED.preferences, updated_at = EXCLUDED.updated_at",
+                profile.user_id,
+                profile.display_name,
+                profile.preferences,
+                profile.updated_at,
+            )
+        return profile
+
+    async def delete(self, user_id: UserId) -> bool:
+        async with self._db.user_tx(user_id) as conn:
+            status = await conn.execute("DELETE FROM profiles WHERE user_id = $1", user_id)
+        return bool(status == "DELETE 1")

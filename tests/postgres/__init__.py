@@ -1,0 +1,1 @@
+"""Tests of the Postgres adapters beyond the port contracts: RLS, migrations, erasure, embedded server."""
