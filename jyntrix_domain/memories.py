@@ -27,6 +27,7 @@ from jyntrix_domain.model import (
     new_id,
 )
 from jyntrix_domain.ports import (
+    AnalyticsSink,
     Clock,
     ConversationStore,
     Embedder,
@@ -104,6 +105,7 @@ class MemoryService:
         clock: Clock,
         conversations: ConversationStore | None = None,
         profiles: ProfileStore | None = None,
+        analytics: AnalyticsSink | None = None,
     ) -> None:
         self._store = store
         self._vectors = vectors
@@ -114,6 +116,7 @@ class MemoryService:
         self._clock = clock
         self._conversations = conversations
         self._profiles = profiles
+        self._analytics = analytics
 
     async def create(self, user_id: UserId, new: NewMemory) -> Memory:
         return (await self.bulk_import(user_id, [new]))[0]
@@ -249,7 +252,7 @@ class MemoryService:
         )
 
     async def delete_all(self, user_id: UserId) -> DeleteAllResult:
-        """Forget the user: memories, history, indexes, graph, conversations and profile."""
+        """Forget the user: memories, history, indexes, graph, conversations, profile and spans."""
         await self._vectors.delete_user(user_id)
         await self._keywords.delete_user(user_id)
         await self._graph.delete_all(user_id)
@@ -257,6 +260,8 @@ class MemoryService:
         conversations = await self._conversations.delete_all(user_id) if self._conversations else 0
         if self._profiles:
             await self._profiles.delete(user_id)
+        if self._analytics:
+            await self._analytics.delete_user(user_id)
         return DeleteAllResult(memories=memories, conversations=conversations)
 
     async def reindex(self, user_id: UserId) -> int:

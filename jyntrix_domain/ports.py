@@ -219,6 +219,9 @@ class AnalyticsSink(Protocol):
     async def purge(self, before: datetime) -> int:
         """Delete spans that started before `before`; return how many."""
 
+    async def delete_user(self, user_id: UserId) -> int:
+        """Delete every span of the user (part of forgetting a user); return how many."""
+
 
 class Clock(Protocol):
     def now(self) -> datetime:

@@ -63,6 +63,7 @@ class Kit:
             clock=self.clock,
             conversations=self.conversations,
             profiles=self.profiles,
+            analytics=self.sink,
         )
         self.chat = ChatService(
             conversations=self.conversations,

@@ -118,7 +118,12 @@ async def test_delete_all_forgets_everything_of_one_user_only() -> None:
     await kit.memories.create("alice", NewMemory(content="The user's sister is Anna", entities=("Anna",)))
     await kit.memories.create("bob", NewMemory(content="The user's sister is Anna", entities=("Anna",)))
     conversation = await kit.chat.start_conversation("alice")
+    await kit.retrieval.retrieve("alice", "Anna")
+    await kit.retrieval.retrieve("bob", "Anna")
+    await kit.emitter.flush()
     result = await kit.memories.delete_all("alice")
+    window = (kit.clock.now() - timedelta(days=1), kit.clock.now() + timedelta(days=1))
+    assert {s.user_id for s in await kit.sink.query(*window)} == {"bob"}
     assert result.memories == 1 and result.conversations == 1
     assert await kit.conversations.get("alice", conversation.id) is None
     assert await kit.memories.search("alice", "Anna sister") == []
