@@ -1,0 +1,51 @@
+"""TokenCounter contract: the regex counter and the MiniLM tokenizer agree on the properties budgets rely on."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jyntrix_adapters.memory.token_counter import RegexTokenCounter
+from jyntrix_adapters.tokenizers.token_counter import TokenizersTokenCounter
+from jyntrix_domain.ports import TokenCounter
+
+
+# Counters hold no state, so one of each serves the module (and hypothesis' many inputs).
+@pytest.fixture(params=["regex", "tokenizers"], scope="module")
+def counter(request: pytest.FixtureRequest) -> TokenCounter:
+    return RegexTokenCounter() if request.param == "regex" else TokenizersTokenCounter()
+
+
+TEXTS = ["", "Hello", "My name is Ada, and I live in Berlin!", "Zoë 東京 🙂", "antidisestablishmentarianism"]
+words = st.text(alphabet=st.characters(categories=["L", "N", "P"]), min_size=1, max_size=30)
+phrases = st.lists(words, min_size=0, max_size=12).map(" ".join)
+
+
+def test_the_empty_text_has_no_tokens(counter: TokenCounter) -> None:
+    assert counter.count("") == 0
+    assert counter.count("   \n\t") == 0
+
+
+def test_one_plain_word_is_one_token_without_special_tokens(counter: TokenCounter) -> None:
+    assert counter.count("hello") == 1
+
+
+def test_count_many_matches_count(counter: TokenCounter) -> None:
+    assert counter.count_many(TEXTS) == [counter.count(t) for t in TEXTS]
+
+
+def test_count_many_of_nothing_is_empty(counter: TokenCounter) -> None:
+    assert counter.count_many([]) == []
+
+
+def test_long_texts_are_counted_whole(counter: TokenCounter) -> None:
+    # the packaged tokenizer.json truncates at 128 tokens for the model; a budget must see everything
+    assert counter.count("memory " * 1000) == 1000
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=phrases, b=phrases)
+def test_joining_texts_adds_their_counts(counter: TokenCounter, a: str, b: str) -> None:
+    joined = counter.count(f"{a} {b}")
+    assert max(counter.count(a), counter.count(b)) <= joined <= counter.count(a) + counter.count(b)

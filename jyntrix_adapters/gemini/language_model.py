@@ -1,0 +1,229 @@
+"""LanguageModel on Google's Gemini API through the google-genai SDK's async client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from jyntrix_domain.errors import DomainError, Invalid, RateLimited, Unavailable
+from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
+
+try:  # the SDK uses httpx2 when it is installed, and its errors are not httpx's
+    import httpx2
+
+    _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError, httpx2.HTTPError, OSError, TimeoutError)
+except ImportError:  # pragma: no cover - depends on the environment
+    _TRANSPORT_ERRORS = (httpx.HTTPError, OSError, TimeoutError)
+
+_FAILURES: tuple[type[BaseException], ...] = (genai_errors.APIError, *_TRANSPORT_ERRORS)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_MODEL = "gemini-2.5-flash"
+_RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
+
+
+class GeminiLanguageModel:
+    """Streams, completes and answers in JSON with a Gemini model.
+
+    Requests that fail with 429 or 5xx (or do not connect) are retried with exponential backoff,
+    but a stream is only retried before its first piece of text reached the caller: after that a
+    retry would repeat text the user already saw.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        model: str = DEFAULT_MODEL,
+        max_output_tokens: int = 4096,
+        temperature: float = 0.7,
+        timeout_s: float = 60.0,
+        max_attempts: int = 4,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 8.0,
+        base_url: str | None = None,
+        api_version: str | None = None,
+    ) -> None:
+        self._model = model
+        self._max_output_tokens = max_output_tokens
+        self._temperature = temperature
+        self._max_attempts = max(1, max_attempts)
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        options = types.HttpOptions(
+            base_url=base_url,
+            api_version=api_version,
+            timeout=int(timeout_s * 1000),
+            # One attempt per SDK call: retries are ours, so that they stop once text has streamed.
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        self._client = genai.Client(api_key=api_key, http_options=options)
+
+    @property
+    def name(self) -> str:
+        return f"gemini/{self._model}"
+
+    async def aclose(self) -> None:
+        await self._client.aio.aclose()
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[Chunk]:
+        contents, config = _contents(prompt), self._config(prompt)
+        for attempt in range(1, self._max_attempts + 1):
+            streamed = False
+            try:
+                responses = await self._client.aio.models.generate_content_stream(
+                    model=self._model, contents=contents, config=config
+                )
+                usage: Usage | None = None
+                async with _closing(responses):
+                    async for response in responses:
+                        usage = _usage(response) or usage
+                        text = _text(response)
+                        if text:
+                            streamed = True
+                            yield Chunk(text=text)
+                yield Chunk(usage=usage or Usage())
+                return
+            except _FAILURES as exc:
+                error = _domain_error(exc)
+                if streamed or not _retryable(exc) or attempt == self._max_attempts:
+                    raise error from exc
+                await self._backoff(attempt, error)
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        contents, config = _contents(prompt), self._config(prompt)
+        response = await self._with_retries(
+            lambda: self._client.aio.models.generate_content(model=self._model, contents=contents, config=config)
+        )
+        return Completion(text=_text(response, check_block=True), usage=_usage(response) or Usage())
+
+    async def structured(self, prompt: Prompt, schema: Mapping[str, Any]) -> Any:
+        contents = _contents(prompt)
+        config = self._config(prompt, schema)
+        response = await self._with_retries(
+            lambda: self._client.aio.models.generate_content(model=self._model, contents=contents, config=config)
+        )
+        text = _text(response, check_block=True)
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise Invalid(f"Gemini answered with malformed JSON: {text[:200]!r}") from exc
+
+    def _config(self, prompt: Prompt, schema: Mapping[str, Any] | None = None) -> types.GenerateContentConfig:
+        system = "\n\n".join(
+            [prompt.render_system(), *(t.content for t in prompt.messages if t.role == Role.SYSTEM)]
+        ).strip()
+        return types.GenerateContentConfig(
+            system_instruction=system or None,
+            max_output_tokens=self._max_output_tokens,
+            temperature=self._temperature,
+            response_mime_type="application/json" if schema is not None else None,
+            response_json_schema=dict(schema) if schema is not None else None,
+        )
+
+    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return await call()
+            except _FAILURES as exc:
+                error = _domain_error(exc)
+                if not _retryable(exc) or attempt == self._max_attempts:
+                    raise error from exc
+                await self._backoff(attempt, error)
+        raise AssertionError("unreachable")
+
+    async def _backoff(self, attempt: int, error: DomainError) -> None:
+        delay = min(self._backoff_max_s, self._backoff_initial_s * 2 ** (attempt - 1))
+        if isinstance(error, RateLimited):
+            delay = min(self._backoff_max_s, max(delay, error.retry_after_s))
+        delay *= random.uniform(0.8, 1.0)  # jitter, so that clients throttled together do not return together
+        log.info("Gemini attempt %d failed (%s); retrying in %.2f s", attempt, error, delay)
+        await asyncio.sleep(delay)
+
+
+def _contents(prompt: Prompt) -> list[types.Content]:
+    contents = [
+        types.Content(role="model" if turn.role == Role.ASSISTANT else "user", parts=[types.Part(text=turn.content)])
+        for turn in prompt.messages
+        if turn.role != Role.SYSTEM
+    ]
+    if not contents:
+        raise Invalid("the prompt has no user or assistant message")
+    return contents
+
+
+def _text(response: types.GenerateContentResponse, check_block: bool = False) -> str:
+    if check_block and not response.candidates and response.prompt_feedback is not None:
+        reason = response.prompt_feedback.block_reason
+        if reason is not None:
+            raise Invalid(f"Gemini blocked the prompt: {reason}")
+    if not response.candidates:
+        return ""
+    content = response.candidates[0].content
+    parts = content.parts if content is not None and content.parts else []
+    # thought summaries are not part of the answer
+    return "".join(part.text for part in parts if part.text and not part.thought)
+
+
+def _usage(response: types.GenerateContentResponse) -> Usage | None:
+    meta = response.usage_metadata
+    if meta is None or (meta.prompt_token_count is None and meta.candidates_token_count is None):
+        return None
+    return Usage(input_tokens=meta.prompt_token_count or 0, output_tokens=meta.candidates_token_count or 0)
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, genai_errors.APIError):
+        return exc.code in (408, 429) or exc.code >= 500
+    return True  # connection failures and timeouts
+
+
+def _domain_error(exc: BaseException) -> DomainError:
+    if not isinstance(exc, genai_errors.APIError):
+        return Unavailable(f"Gemini is unreachable: {type(exc).__name__}: {exc}")
+    message = f"Gemini error {exc.code} {exc.status or ''}: {exc.message or ''}".strip()
+    if exc.code == 429:
+        return RateLimited(message, retry_after_s=_retry_after(exc))
+    if exc.code in (400, 404, 422):
+        return Invalid(message)
+    # 401/403 (a bad key), 408, 5xx: the service is not usable right now, not the caller's fault
+    return Unavailable(message)
+
+
+def _retry_after(exc: genai_errors.APIError) -> float:
+    """Gemini puts the wait in a google.rpc.RetryInfo detail ("retryDelay": "12s")."""
+    details = exc.details.get("error", {}).get("details", []) if isinstance(exc.details, dict) else []
+    for detail in details if isinstance(details, list) else []:
+        match = _RETRY_DELAY.match(str(detail.get("retryDelay", ""))) if isinstance(detail, dict) else None
+        if match:
+            return float(match[1])
+    response = exc.response
+    header = getattr(response, "headers", {}).get("retry-after") if response is not None else None
+    try:
+        return float(header) if header else 1.0
+    except ValueError:
+        return 1.0
+
+
+@contextlib.asynccontextmanager
+async def _closing(stream: Any) -> AsyncIterator[None]:
+    """Close the SDK's stream (and its HTTP response) when the caller stops reading early."""
+    try:
+        yield
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()

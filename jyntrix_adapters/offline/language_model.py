@@ -1,0 +1,163 @@
+"""The default LanguageModel when no API key is set: a grounded, extractive responder.
+
+It answers only from the memories placed in the prompt (`prompt.context_items`), cites them by
+their reference numbers, says plainly when it remembers nothing relevant, and acknowledges what the
+user states so that the product works end to end without any model service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from jyntrix_domain.errors import Unsupported
+from jyntrix_domain.model import Chunk, Completion, ContextItem, Prompt, Role, Usage
+
+NOTHING_REMEMBERED = "I don't have anything remembered about that yet."
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+_PIECE = re.compile(r"\S+\s*|\s+")
+_STOPWORD_TEXT = """a about above after again all am an and any are as at be been being before below between both but by
+    can could did do does doing done during each few for from further had has have having he her here hers
+    him his how i i'd i'll i'm i've if in into is it it's its just know let me more most my myself no nor
+    not now of off on once only or other our ours out over own please remember remind same say she should
+    so some such tell than that the their theirs them then there these they this those through to too under
+    until up us very was we were what when where which while who whom why will with would you you're your
+    yours yourself user user's anything something thing things"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_QUESTION_TEXT = """what where who whom whose when why how which do does did is are was were can could will would
+    should have has tell remind recall any"""
+_QUESTION_START = frozenset(_QUESTION_TEXT.split())
+_GREETING_TEXT = "hi hello hey hallo hola morning evening thanks thank"
+_GREETINGS = frozenset(_GREETING_TEXT.split())
+# Restating a first-person statement back to the user.
+_SWAP = {
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "am": "are",
+    "i'm": "you're",
+    "i've": "you've",
+    "i'll": "you'll",
+    "i'd": "you'd",
+}
+_I_WAS = re.compile(r"\bI was\b")
+_SELF_ACCOUNT = frozenset({"me", "myself", "i"})
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough for "lives"/"living"/"lived" to meet "live"."""
+    word = word.casefold().removesuffix("'s").strip("'")
+    for suffix, keep in (("ies", 3), ("ing", 4), ("ed", 3), ("es", 4), ("s", 3)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep and not word.endswith("ss"):
+            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def content_terms(text: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(text.casefold()) if w not in _STOPWORDS and len(w) > 1}
+
+
+def is_question(text: str) -> bool:
+    words = _WORD.findall(text.casefold())
+    return text.rstrip().endswith("?") or (bool(words) and words[0] in _QUESTION_START)
+
+
+def restate(text: str) -> str:
+    """'My name is Ada.' -> 'Your name is Ada' (first person turned to second person)."""
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        swapped = _SWAP.get(word.casefold())
+        if swapped is None:
+            return word
+        capital = word[0].isupper() and (word != "I" or match.start() == 0)
+        return swapped.capitalize() if capital else swapped
+
+    text = _I_WAS.sub(lambda m: "You were" if m.start() == 0 else "you were", text.strip())
+    return _WORD.sub(swap, text).rstrip(".!")
+
+
+def _as_sentence(content: str) -> str:
+    content = " ".join(content.split()).rstrip(".!;, ")
+    return content[:1].upper() + content[1:]
+
+
+class OfflineLanguageModel:
+    """Deterministic and grounded: the same prompt always gets the same answer, built from the prompt's memories.
+
+    Streams its answer word by word; `per_token_delay_s` paces the stream like a real model.
+    Structured output is unsupported, so extraction uses the deterministic extractor.
+    """
+
+    def __init__(self, per_token_delay_s: float = 0.0, max_cited: int = 3) -> None:
+        self._delay = per_token_delay_s
+        self._max_cited = max_cited
+
+    @property
+    def name(self) -> str:
+        return "offline"
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[Chunk]:
+        text = self.answer(prompt)
+        for piece in _PIECE.findall(text):
+            await asyncio.sleep(self._delay)
+            yield Chunk(text=piece)
+        yield Chunk(usage=self._usage(prompt, text))
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        text = self.answer(prompt)
+        return Completion(text=text, usage=self._usage(prompt, text))
+
+    async def structured(self, prompt: Prompt, schema: Mapping[str, Any]) -> Any:
+        raise Unsupported("the offline responder has no structured output; use the deterministic extractor")
+
+    def answer(self, prompt: Prompt) -> str:
+        """The whole answer to `prompt`, as stream() and complete() give it."""
+        message = next((t.content for t in reversed(prompt.messages) if t.role == Role.USER), "").strip()
+        if not message:
+            return "I'm here. Tell me something about yourself, or ask me what I remember."
+        question = is_question(message)
+        terms = content_terms(message)
+        words = {w.casefold() for w in _WORD.findall(message)}
+        if words and words <= _GREETINGS | {"there", "you"}:
+            return "Hello! Tell me something about yourself and I'll remember it."
+        if not terms and words & _SELF_ACCOUNT and question:
+            # "what do you know about me?": everything in context is relevant
+            cited = sorted(prompt.context_items, key=lambda i: (-i.score, i.ref))[: self._max_cited]
+        else:
+            cited = self._relevant(prompt.context_items, terms)
+        parts: list[str] = []
+        if not question:
+            parts.append(f"Noted: {restate(message)}.")
+        if cited:
+            lead = "Here is what I remember:" if question else "Related to that, I remember:"
+            facts = " ".join(f"{_as_sentence(item.content)} [{item.ref}]." for item in cited)
+            parts.append(f"{lead} {facts}")
+        elif question:
+            parts.append(NOTHING_REMEMBERED)
+        return " ".join(parts)
+
+    def _relevant(self, items: tuple[ContextItem, ...], terms: set[str]) -> list[ContextItem]:
+        if not terms:
+            return []
+        scored = []
+        for item in items:
+            overlap = len(terms & content_terms(item.content))
+            if overlap:
+                scored.append((overlap, item.score, -item.ref, item))
+        scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
+        chosen = [s[3] for s in scored[: self._max_cited]]
+        return sorted(chosen, key=lambda i: i.ref)
+
+    @staticmethod
+    def _usage(prompt: Prompt, text: str) -> Usage:
+        words_in = len(prompt.render_system().split()) + sum(len(t.content.split()) for t in prompt.messages)
+        return Usage(input_tokens=words_in, output_tokens=len(text.split()))

@@ -1,0 +1,104 @@
+"""The offline responder: grounded in the prompt's memories, citing them, honest when it knows nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel
+from jyntrix_domain.errors import Unsupported
+from jyntrix_domain.model import ChatTurn, ContextItem, MemoryType, Prompt, Role
+
+MEMORIES = (
+    ContextItem(ref=1, memory_id="a", type=MemoryType.PROFILE, content="User lives in Berlin", score=0.9, tokens=4),
+    ContextItem(
+        ref=2, memory_id="b", type=MemoryType.SEMANTIC, content="User likes sushi and ramen", score=0.5, tokens=5
+    ),
+    ContextItem(ref=3, memory_id="c", type=MemoryType.PROFILE, content="User's name is Ada", score=0.7, tokens=4),
+    ContextItem(
+        ref=4, memory_id="d", type=MemoryType.PROCEDURAL, content="Answer in short sentences", score=0.4, tokens=4
+    ),
+)
+
+
+def ask(text: str, memories: tuple[ContextItem, ...] = MEMORIES) -> Prompt:
+    return Prompt(system="system", context_items=memories, messages=(ChatTurn(role=Role.USER, content=text),))
+
+
+@pytest.fixture
+def model() -> OfflineLanguageModel:
+    return OfflineLanguageModel()
+
+
+@pytest.mark.parametrize(
+    ("question", "ref", "fact"),
+    [
+        ("Where do I live?", 1, "Berlin"),
+        ("What food do I like?", 2, "sushi"),
+        ("Do you remember my name?", 3, "Ada"),
+    ],
+)
+async def test_answers_from_the_relevant_memory_and_cites_it(
+    model: OfflineLanguageModel, question: str, ref: int, fact: str
+) -> None:
+    answer = (await model.complete(ask(question))).text
+    assert fact in answer
+    assert f"[{ref}]" in answer
+    cited = {r for r in range(1, 5) if f"[{r}]" in answer}
+    assert cited == {ref}
+
+
+async def test_says_plainly_when_nothing_relevant_is_remembered(model: OfflineLanguageModel) -> None:
+    answer = (await model.complete(ask("What is the capital of Peru?"))).text
+    assert answer == NOTHING_REMEMBERED
+    assert (await model.complete(ask("Where do I live?", memories=()))).text == NOTHING_REMEMBERED
+
+
+async def test_acknowledges_a_statement_in_the_second_person(model: OfflineLanguageModel) -> None:
+    answer = (await model.complete(ask("My sister is called Grace.", memories=()))).text
+    assert answer == "Noted: Your sister is called Grace."
+
+
+async def test_a_statement_related_to_a_memory_mentions_it(model: OfflineLanguageModel) -> None:
+    answer = (await model.complete(ask("I no longer live in Berlin."))).text
+    assert answer.startswith("Noted: You no longer live in Berlin.")
+    assert "[1]" in answer
+
+
+async def test_what_do_you_know_about_me_lists_the_best_memories(model: OfflineLanguageModel) -> None:
+    answer = (await model.complete(ask("What do you know about me?"))).text
+    assert "[1]" in answer and "[3]" in answer
+
+
+async def test_answers_only_the_last_user_message(model: OfflineLanguageModel) -> None:
+    prompt = Prompt(
+        system="s",
+        context_items=MEMORIES,
+        messages=(
+            ChatTurn(role=Role.USER, content="Where do I live?"),
+            ChatTurn(role=Role.ASSISTANT, content="Berlin [1]."),
+            ChatTurn(role=Role.USER, content="And what is my name?"),
+        ),
+    )
+    answer = (await model.complete(prompt)).text
+    assert "[3]" in answer and "[1]" not in answer
+
+
+async def test_the_same_prompt_gets_the_same_answer(model: OfflineLanguageModel) -> None:
+    first = (await model.complete(ask("What food do I like?"))).text
+    assert first == (await OfflineLanguageModel().complete(ask("What food do I like?"))).text
+
+
+async def test_streams_word_by_word(model: OfflineLanguageModel) -> None:
+    chunks = [c async for c in model.stream(ask("Where do I live?"))]
+    text = "".join(c.text for c in chunks)
+    assert len([c for c in chunks if c.text]) == len(text.split())
+    assert chunks[-1].usage is not None and chunks[-1].usage.output_tokens == len(text.split())
+
+
+async def test_greets_back(model: OfflineLanguageModel) -> None:
+    assert (await model.complete(ask("Hello!", memories=()))).text.startswith("Hello!")
+
+
+async def test_has_no_structured_output(model: OfflineLanguageModel) -> None:
+    with pytest.raises(Unsupported):
+        await model.structured(ask("I live in Berlin."), {"type": "object"})
