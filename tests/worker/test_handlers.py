@@ -1,0 +1,169 @@
+"""The task handlers on in-process adapters, and the embedded profile's runner end to end."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from jyntrix_adapters.memory.token_counter import RegexTokenCounter
+from jyntrix_domain.analytics import AnalyticsService
+from jyntrix_domain.chat import ChatService, DoneEvent
+from jyntrix_domain.context import ContextBuilder
+from jyntrix_domain.errors import Invalid
+from jyntrix_domain.model import MemoryFilter, MemoryType, Span, SpanKind, Task
+from jyntrix_domain.ports import TaskHandler, TaskQueue
+from jyntrix_worker.handlers import (
+    EXTRACT_MEMORIES,
+    PURGE_ANALYTICS,
+    REINDEX_USER,
+    SUMMARISE_SESSION,
+    TASK_NAMES,
+    build_handlers,
+    summarise_task,
+)
+from jyntrix_worker.runner import in_process_runner
+from tests.domain.kit import Kit
+from tests.domain.test_extraction import NOW, USER, conversation_with, new_kit
+
+
+class RecordingQueue:
+    """A TaskQueue that keeps what handlers schedule, to look at instead of running it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Task, float]] = []
+
+    async def enqueue(self, task: Task, delay_s: float = 0.0) -> None:
+        self.sent.append((task, delay_s))
+
+
+def handlers_for(kit: Kit, tasks: TaskQueue | None = None, summary_idle_s: float = 0.0) -> dict[str, TaskHandler]:
+    return build_handlers(
+        memories=kit.memories,
+        conversations=kit.conversations,
+        clock=kit.clock,
+        analytics=AnalyticsService(kit.sink, kit.clock),
+        tasks=tasks,
+        summary_idle_s=summary_idle_s,
+    )
+
+
+def extract(conversation_id: str, message_ids: list[str], user_id: str = USER) -> Task:
+    return Task(
+        name=EXTRACT_MEMORIES,
+        payload={"user_id": user_id, "conversation_id": conversation_id, "message_ids": message_ids},
+        key=f"extract:{conversation_id}:{message_ids[0]}",
+    )
+
+
+def test_there_is_one_handler_per_task_name() -> None:
+    assert set(handlers_for(new_kit())) == set(TASK_NAMES)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"user_id": USER, "conversation_id": "c1"},
+        {"user_id": USER, "conversation_id": "c1", "message_ids": []},
+        {"user_id": USER, "conversation_id": "c1", "message_ids": "m1"},
+        {"user_id": "", "conversation_id": "c1", "message_ids": ["m1"]},
+    ],
+)
+async def test_a_malformed_extraction_payload_is_invalid(payload: dict[str, object]) -> None:
+    with pytest.raises(Invalid):
+        await handlers_for(new_kit())[EXTRACT_MEMORIES](Task(name=EXTRACT_MEMORIES, payload=payload, key="k"))
+
+
+async def test_extraction_writes_memories_and_a_deleted_conversation_is_nothing_to_do() -> None:
+    kit = new_kit()
+    handlers = handlers_for(kit)
+    ids = await conversation_with(kit, ["I live in Lisbon."])
+    await handlers[EXTRACT_MEMORIES](extract("c1", ids))
+    assert [m.content for m in await kit.memories.list(USER, MemoryFilter())] == ["The user lives in Lisbon"]
+    await kit.conversations.delete(USER, "c1")
+    await handlers[EXTRACT_MEMORIES](extract("c1", ids))
+
+
+async def test_extraction_schedules_a_summary_for_when_the_conversation_goes_idle() -> None:
+    kit = new_kit()
+    queue = RecordingQueue()
+    handlers = handlers_for(kit, tasks=queue, summary_idle_s=900)
+    ids = await conversation_with(kit, ["I live in Lisbon.", ("assistant", "Lovely!")])
+    await handlers[EXTRACT_MEMORIES](extract("c1", ids))
+    [(task, delay)] = queue.sent
+    assert task == summarise_task(USER, "c1", ids[-1])
+    assert delay == 900
+
+
+async def test_an_idle_summary_is_skipped_when_the_conversation_went_on() -> None:
+    kit = new_kit()
+    handlers = handlers_for(kit)
+    first = await conversation_with(kit, ["I live in Lisbon."])
+    await conversation_with(kit, ["I'm going to Porto tomorrow."])
+    await handlers[SUMMARISE_SESSION](summarise_task(USER, "c1", first[-1]))
+    assert await kit.memories.list(USER, MemoryFilter(types=frozenset({MemoryType.EPISODIC}))) == []
+
+
+async def test_an_idle_summary_is_written_when_nothing_was_said_since() -> None:
+    kit = new_kit()
+    handlers = handlers_for(kit)
+    ids = await conversation_with(kit, ["I live in Lisbon.", "I'm going to Porto tomorrow."])
+    await handlers[SUMMARISE_SESSION](summarise_task(USER, "c1", ids[-1]))
+    await handlers[SUMMARISE_SESSION](summarise_task(USER, "c1", ids[-1]))  # redelivered: nothing new
+    [summary] = await kit.memories.list(USER, MemoryFilter(types=frozenset({MemoryType.EPISODIC})))
+    assert "Porto" in summary.content
+    assert summary.source_message_ids == tuple(ids)
+
+
+async def test_reindex_rebuilds_the_users_indexes_from_the_store() -> None:
+    kit = new_kit()
+    handlers = handlers_for(kit)
+    await handlers[EXTRACT_MEMORIES](extract("c1", await conversation_with(kit, ["I love jazz."])))
+    await kit.keywords.delete_user(USER)
+    assert await kit.keywords.search(USER, "jazz", 5) == []
+    await handlers[REINDEX_USER](Task(name=REINDEX_USER, payload={"user_id": USER}, key="reindex"))
+    hits = await kit.keywords.search(USER, "jazz", 5)
+    assert len(hits) == 1
+
+
+async def test_the_purge_removes_spans_past_retention_and_schedules_tomorrows() -> None:
+    kit = new_kit()
+    queue = RecordingQueue()
+    handlers = handlers_for(kit, tasks=queue)
+
+    def span(age: timedelta) -> Span:
+        return Span(
+            id=f"s{age.days}", trace_id="t", name="retrieval", kind=SpanKind.PHASE, started_at=NOW - age, duration_ms=1
+        )
+
+    await kit.sink.write([span(timedelta(days=91)), span(timedelta(days=89))])
+    await handlers[PURGE_ANALYTICS](Task(name=PURGE_ANALYTICS, payload={}, key="purge"))
+    remaining = await kit.sink.query(NOW - timedelta(days=365), NOW + timedelta(days=1))
+    assert [s.id for s in remaining] == ["s89"]
+    [(task, delay)] = queue.sent
+    assert task.name == PURGE_ANALYTICS
+    assert task.key == "purge_analytics:2025-01-09"
+    assert NOW + timedelta(seconds=delay) == datetime(2025, 1, 9, 3, 0, tzinfo=UTC)
+
+
+async def test_the_embedded_runner_extracts_after_a_chat_turn() -> None:
+    kit = new_kit()
+    runner = in_process_runner(memories=kit.memories, conversations=kit.conversations, clock=kit.clock)
+    chat = ChatService(
+        conversations=kit.conversations,
+        retrieval=kit.retrieval,
+        memories=kit.memories,
+        context=ContextBuilder(RegexTokenCounter()),
+        llm=kit.llm,
+        tasks=runner,
+        clock=kit.clock,
+    )
+    events = [e async for e in chat.send_message_stream(USER, "Hi! I'm Maria and I live in Lisbon.")]
+    assert isinstance(events[-1], DoneEvent)
+    await runner.drain()
+    await runner.close()
+    memories = await kit.memories.list(USER, MemoryFilter())
+    assert sorted(m.content for m in memories) == ["The user lives in Lisbon", "The user's name is Maria"]
+    assert all(m.source_message_ids == (events[-1].user_message_id,) for m in memories)
+    assert runner.dead_letters == []

@@ -1,0 +1,85 @@
+"""The services a test worker process runs with: Postgres the test can read, the rest in-process.
+
+`JYNTRIX_WORKER_SERVICES=tests.worker.worker_app:build` points a `python -m jyntrix_worker`
+process here. With a file named `pause` in JYNTRIX_TEST_HOOK_DIR, an extraction stops after
+writing its first memory, drops a `paused-<pid>` file and sleeps, so that a test can kill the
+worker in the middle of a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from jyntrix_adapters.memory.clock import SystemClock
+from jyntrix_adapters.memory.embedder import HashEmbedder
+from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
+from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+from jyntrix_adapters.postgres.stores import open_postgres
+from jyntrix_domain.analytics import AnalyticsService
+from jyntrix_domain.extraction import Consolidator, Decision, ExtractionService
+from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.ports import TaskQueue
+from jyntrix_domain.ranking import HybridRanker
+from jyntrix_domain.retrieval import RetrievalService
+from jyntrix_worker.handlers import build_handlers
+from jyntrix_worker.services import WorkerRuntime
+
+
+class PausingConsolidator(Consolidator):
+    """Sleeps after its first write while the hook directory holds a `pause` file."""
+
+    def __init__(self, memories: MemoryService, hook_dir: Path | None) -> None:
+        super().__init__(memories)
+        self._hook_dir = hook_dir
+
+    async def apply(self, user_id: str, decision: Decision) -> Decision:
+        applied = await super().apply(user_id, decision)
+        if self._hook_dir is not None and (self._hook_dir / "pause").exists():
+            (self._hook_dir / f"paused-{os.getpid()}").write_text(applied.memory_id or "")
+            await asyncio.sleep(300)
+        return applied
+
+
+async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntime:
+    stores = await open_postgres(env["DATABASE_URL"], run_migrations=False, min_size=1, max_size=4)
+    clock = SystemClock()
+    vectors, keywords, embedder = InProcessVectorIndex(), InProcessKeywordIndex(), HashEmbedder()
+    retrieval = RetrievalService(
+        store=stores.memories,
+        vectors=vectors,
+        keywords=keywords,
+        graph=stores.graph,
+        embedder=embedder,
+        ranker=HybridRanker(),
+        clock=clock,
+    )
+    memories = MemoryService(
+        store=stores.memories,
+        vectors=vectors,
+        keywords=keywords,
+        graph=stores.graph,
+        embedder=embedder,
+        retrieval=retrieval,
+        clock=clock,
+        conversations=stores.conversations,
+    )
+    hook_dir = Path(env["JYNTRIX_TEST_HOOK_DIR"]) if env.get("JYNTRIX_TEST_HOOK_DIR") else None
+    extraction = ExtractionService(
+        conversations=stores.conversations,
+        memories=memories,
+        clock=clock,
+        consolidator=PausingConsolidator(memories, hook_dir),
+    )
+    handlers = build_handlers(
+        memories=memories,
+        conversations=stores.conversations,
+        clock=clock,
+        analytics=AnalyticsService(stores.analytics, clock),
+        extraction=extraction,
+        tasks=tasks,
+        summary_idle_s=float(env.get("JYNTRIX_SUMMARY_IDLE_S", "0")),
+    )
+    return WorkerRuntime(handlers=handlers, aclose=stores.close)
