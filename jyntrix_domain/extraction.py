@@ -387,9 +387,6 @@ class Consolidator:
                 current = await self._memories.get(user_id, decision.memory_id)
                 metadata = dict(current.metadata)
                 metadata.update(self._metadata(candidate))
-                sources = list(metadata.get("updated_from_message_ids", []))
-                sources.extend(s for s in candidate.source_message_ids if s not in sources)
-                metadata["updated_from_message_ids"] = sources
                 await self._memories.update(
                     user_id,
                     decision.memory_id,
@@ -397,6 +394,7 @@ class Consolidator:
                     reliability=max(current.reliability, candidate.reliability),
                     entities=tuple(dict.fromkeys((*current.entities, *candidate.entities))),
                     metadata=metadata,
+                    source_message_ids=candidate.source_message_ids,
                 )
                 return decision
             case Operation.SUPERSEDE:

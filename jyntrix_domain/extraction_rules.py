@@ -15,10 +15,9 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_domain.model import MemoryType, Message, Relation, Role, entity_key
+from jyntrix_domain.model import USER_NODE, MemoryType, Message, Relation, Role, entity_key
 
-USER = "user"
-"""The graph node that stands for the user in extracted relations (user --lives_in--> Berlin)."""
+USER = USER_NODE
 
 
 class Candidate(msgspec.Struct, frozen=True, kw_only=True):

@@ -174,7 +174,9 @@ class MemoryService:
         reliability: float | None = None,
         entities: Sequence[str] | None = None,
         metadata: dict[str, Any] | None = None,
+        source_message_ids: Sequence[str] = (),
     ) -> Memory:
+        """Edit a current memory; `source_message_ids` are added to the ones it came from."""
         current = await self.get(user_id, memory_id)
         if not current.is_current:
             raise Invalid("a superseded memory cannot be edited; update its successor")
@@ -189,6 +191,7 @@ class MemoryService:
             reliability=check.reliability,
             entities=current.entities if entities is None else tuple(entities),
             metadata=current.metadata if metadata is None else dict(metadata),
+            source_message_ids=tuple(dict.fromkeys((*current.source_message_ids, *source_message_ids))),
             updated_at=self._clock.now(),
         )
         saved = await self._store.update(updated, ChangeKind.UPDATE)

@@ -121,6 +121,10 @@ class Entity(msgspec.Struct, frozen=True, kw_only=True):
         return entity_key(self.name)
 
 
+# The graph node that stands for the user in relations such as (user, sister, Anna).
+USER_NODE = "user"
+
+
 def entity_key(name: str) -> str:
     return " ".join(name.casefold().split())
 

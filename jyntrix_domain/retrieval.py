@@ -11,7 +11,17 @@ from datetime import timedelta
 import msgspec
 
 from jyntrix_domain.analytics import BufferedEmitter, track_span
-from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryType, SpanKind, UserId, new_id
+from jyntrix_domain.model import (
+    USER_NODE,
+    Memory,
+    MemoryFilter,
+    MemoryId,
+    MemoryType,
+    SpanKind,
+    UserId,
+    entity_key,
+    new_id,
+)
 from jyntrix_domain.ports import Clock, Embedder, EntityGraph, KeywordIndex, MemoryStore, VectorIndex
 from jyntrix_domain.query import QueryAnalysis, QueryAnalyzer
 from jyntrix_domain.ranking import Candidate, HybridRanker, RankedMemory
@@ -192,7 +202,7 @@ class RetrievalService:
     async def _by_graph(self, user_id: UserId, analysis: QueryAnalysis) -> dict[MemoryId, tuple[float, float]]:
         if not analysis.entities:
             return {}
-        hops = await self._graph.neighbours(user_id, analysis.entities, self._config.graph_depth)
+        hops = await self._reachable(user_id, analysis.entities)
         if not hops:
             return {}
         mentions = await self._graph.mentions(user_id, list(hops), self._config.per_strategy_limit)
@@ -203,6 +213,27 @@ class RetrievalService:
             if strength > signals.get(memory_id, (0.0, 0.0))[0]:
                 signals[memory_id] = (strength, 0.0)
         return signals
+
+    async def _reachable(self, user_id: UserId, names: tuple[str, ...]) -> dict[str, int]:
+        """Entity keys within `graph_depth` hops, never walking through the user's own node.
+
+        Every fact about the user hangs off that node, so stepping through it would reach
+        everything the user ever mentioned and drown the real neighbours.
+        """
+        hops = {entity_key(name): 0 for name in names}
+        frontier = [key for key in hops if key != USER_NODE]
+        for depth in range(1, self._config.graph_depth + 1):
+            if not frontier:
+                break
+            found = await self._graph.neighbours(user_id, frontier, 1)
+            frontier = []
+            for key in found:
+                if key not in hops:
+                    hops[key] = depth
+                    if key != USER_NODE:
+                        frontier.append(key)
+        hops.pop(USER_NODE, None)
+        return hops
 
     async def _profile(self, user_id: UserId) -> dict[MemoryId, tuple[float, float]]:
         found = await self._store.list(

@@ -364,7 +364,8 @@ async def test_a_more_specific_value_updates_instead_of_superseding() -> None:
     await consolidator.apply(USER, decision)
     [memory] = await current(kit)
     assert memory.content == "The user lives in Berlin, Germany"
-    assert memory.metadata["updated_from_message_ids"] == ["b"]
+    assert memory.source_message_ids[-1] == "b"
+    assert len(memory.source_message_ids) == len(set(memory.source_message_ids))
 
 
 async def test_an_unslotted_fact_restated_with_more_detail_updates_it() -> None:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from jyntrix_domain.memories import NewMemory
-from jyntrix_domain.model import Hit, MemoryType, UserId, Vector, VectorItem
+from jyntrix_domain.model import USER_NODE, Hit, MemoryType, Relation, UserId, Vector, VectorItem
 from tests.domain.kit import Kit
 
 
@@ -159,3 +159,50 @@ async def test_time_reference_brings_episodes_of_that_range() -> None:
     result = await kit.retrieval.retrieve("alice", "what did I do yesterday?")
     recent = [r.memory.content for r in result.memories if "recent" in r.match_types]
     assert recent == ["Went hiking"]
+
+
+async def test_graph_does_not_walk_through_the_users_own_node() -> None:
+    kit = Kit()
+    await kit.memories.create(
+        "alice",
+        NewMemory(
+            content="The user's sister is Anna",
+            entities=("Anna",),
+            relations=(Relation(source=USER_NODE, predicate="sister", target="Anna"),),
+        ),
+    )
+    await kit.memories.create(
+        "alice",
+        NewMemory(
+            content="The user lives in Berlin",
+            entities=("Berlin",),
+            relations=(Relation(source=USER_NODE, predicate="lives_in", target="Berlin"),),
+        ),
+    )
+    result = await kit.retrieval.retrieve("alice", "What does Anna do?")
+    graph = [r.memory.content for r in result.memories if "graph" in r.match_types]
+    assert graph == ["The user's sister is Anna"]
+
+
+async def test_graph_reaches_an_entity_two_hops_away() -> None:
+    kit = Kit()
+    await kit.memories.create(
+        "alice",
+        NewMemory(
+            content="Anna works at Siemens",
+            entities=("Anna", "Siemens"),
+            relations=(Relation(source="Anna", predicate="works_at", target="Siemens"),),
+        ),
+    )
+    await kit.memories.create(
+        "alice",
+        NewMemory(
+            content="Siemens is based in Munich",
+            entities=("Siemens", "Munich"),
+            relations=(Relation(source="Siemens", predicate="based_in", target="Munich"),),
+        ),
+    )
+    await kit.memories.create("alice", NewMemory(content="Munich has a great beer garden", entities=("Munich",)))
+    result = await kit.retrieval.retrieve("alice", "Tell me about Anna")
+    graph = {r.memory.content: r.breakdown.keyword for r in result.memories if "graph" in r.match_types}
+    assert set(graph) == {"Anna works at Siemens", "Siemens is based in Munich", "Munich has a great beer garden"}
