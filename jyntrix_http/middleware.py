@@ -1,0 +1,134 @@
+"""CORS, request logging with X-Request-ID, and per-user rate limiting.
+
+Rate limiting uses the RateLimiter port rather than Litestar's RateLimitConfig: that
+middleware keeps a fixed window in a store through a read-modify-write guarded only by a
+process-local lock, so API replicas sharing Redis would admit more than the limit; it
+knows only second/minute/hour/day windows and sends no Retry-After. The port gives an
+exact sliding window that is atomic in Redis (a Lua script) and in process, keyed by the
+authenticated user (it runs after authentication), with any RATE_LIMIT_WINDOW_S.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from litestar.config.app import AppConfig
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from jyntrix_domain.errors import RateLimited
+from jyntrix_domain.ports import RateLimiter
+from jyntrix_http.errors import REQUEST_ID_HEADER, request_id_of, status_for
+from jyntrix_http.settings import Settings
+
+log = logging.getLogger("jyntrix.http")
+
+
+def cors_config(settings: Settings) -> CORSConfig:
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER, "Last-Event-ID"],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"],
+        allow_credentials=True,
+        max_age=600,
+    )
+
+
+async def add_request_id_header(message: Message, scope: Scope) -> None:
+    """before_send hook: every response, errors and unmatched routes included, carries X-Request-ID."""
+    if message["type"] == "http.response.start":
+        MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id_of(scope)
+
+
+def outermost_logging(app_config: AppConfig) -> AppConfig:
+    """on_app_init hook, after auth's: logging goes first so that it also sees requests that auth refuses."""
+    app_config.middleware.insert(0, RequestLoggingMiddleware())
+    return app_config
+
+
+class RequestLoggingMiddleware(ASGIMiddleware):
+    """Logs one line per request: method, path, status, duration, user and request id."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        request_id = request_id_of(scope)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_wrapper)
+        except Exception as exc:
+            status = status_for(exc)
+            raise
+        finally:
+            user_id = getattr(scope.get("user"), "id", None)
+            log.info(
+                "%s %s %d %.1fms user=%s request_id=%s",
+                scope.get("method", "-"),
+                scope.get("path", "-"),
+                status,
+                (time.perf_counter() - started) * 1000,
+                user_id or "-",
+                request_id,
+                extra={"request_id": request_id, "user_id": user_id, "status": status},
+            )
+
+
+class RateLimitMiddleware(ASGIMiddleware):
+    """Counts each authenticated request against its user's sliding window; past the limit, 429."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, limit: int, window_s: float, limiter: RateLimiter | None = None) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._limiter = limiter
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        user = scope.get("user")
+        limiter = self._limiter or _limiter_of(scope)
+        if user is None or limiter is None or scope.get("method") == "OPTIONS":
+            await next_app(scope, receive, send)
+            return
+        try:
+            decision = await limiter.hit(f"rate:user:{user.id}", self.limit, self.window_s)
+        except Exception as exc:  # the limiter's backend being down must not take the API down with it
+            log.warning("rate limiter unavailable, request let through: %s", exc)
+            await next_app(scope, receive, send)
+            return
+        headers = {
+            "RateLimit-Limit": str(decision.limit),
+            "RateLimit-Remaining": str(decision.remaining),
+            "RateLimit-Policy": f"{self.limit};w={round(self.window_s)}",
+        }
+        if not decision.allowed:
+            raise RateLimited(
+                f"rate limit of {self.limit} requests per {self.window_s:g}s exceeded", decision.retry_after_s
+            )
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableScopeHeaders.from_message(message)
+                for key, value in headers.items():
+                    response_headers[key] = value
+            await send(message)
+
+        await next_app(scope, receive, send_wrapper)
+
+
+def _limiter_of(scope: Scope) -> RateLimiter | None:
+    app = scope.get("litestar_app")
+    services = getattr(app.state, "services", None) if app is not None else None
+    return getattr(services, "rate_limiter", None)

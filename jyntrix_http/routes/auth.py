@@ -1,0 +1,16 @@
+"""The caller's identity, as the token says."""
+
+from __future__ import annotations
+
+from litestar import Router, get
+
+from jyntrix_http.auth import AuthUser
+from jyntrix_http.routes import UserRequest
+
+
+@get("/me", summary="The authenticated user", tags=["auth"])
+async def me(request: UserRequest) -> AuthUser:
+    return request.user
+
+
+router = Router(path="/api/auth", route_handlers=[me])

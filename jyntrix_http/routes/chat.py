@@ -1,0 +1,163 @@
+"""Conversations, their messages, and a chat turn streamed as Server-Sent Events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Router, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from jyntrix_domain.chat import MAX_MESSAGE_CHARS, ChatEvent
+from jyntrix_domain.errors import NotFound
+from jyntrix_domain.model import Conversation, Message
+from jyntrix_http.container import Services
+from jyntrix_http.routes import ServicesDep, UserRequest
+
+Limit = Annotated[int, Parameter(ge=1, le=200, description="page size")]
+Offset = Annotated[int, Parameter(ge=0)]
+
+
+class NewConversation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class SendMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
+    # Sending the same id again after an `error` event retries the turn without storing the message twice.
+    message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")] | None = None
+
+
+class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Conversation]
+    limit: int
+    offset: int
+
+
+class ConversationDetail(msgspec.Struct, frozen=True, kw_only=True):
+    conversation: Conversation
+    messages: list[Message]
+
+
+class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Message]
+
+
+@post("/conversations", status_code=HTTP_201_CREATED, summary="Start a conversation")
+async def create_conversation(
+    request: UserRequest, services: ServicesDep, data: JSONBody[NewConversation]
+) -> Conversation:
+    return await services.chat.start_conversation(request.user.id, title=data.title)
+
+
+@get("/conversations", summary="The caller's conversations, most recently active first")
+async def list_conversations(
+    request: UserRequest, services: ServicesDep, limit: Limit = 50, offset: Offset = 0
+) -> ConversationPage:
+    items = await services.conversations.list(request.user.id, limit=limit, offset=offset)
+    return ConversationPage(items=items, limit=limit, offset=offset)
+
+
+@get("/conversations/{conversation_id:str}", summary="A conversation with its latest messages")
+async def get_conversation(
+    request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], limit: Limit = 100
+) -> ConversationDetail:
+    conversation = await _conversation(services, request.user.id, conversation_id)
+    messages = await services.conversations.messages(request.user.id, conversation_id, limit=limit)
+    return ConversationDetail(conversation=conversation, messages=messages)
+
+
+@delete("/conversations/{conversation_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Delete a conversation")
+async def delete_conversation(request: UserRequest, services: ServicesDep, conversation_id: FromPath[str]) -> None:
+    if not await services.conversations.delete(request.user.id, conversation_id):
+        raise NotFound(f"conversation {conversation_id} not found")
+
+
+@get("/conversations/{conversation_id:str}/messages", summary="Messages, oldest first; page back with `before`")
+async def list_messages(
+    request: UserRequest,
+    services: ServicesDep,
+    conversation_id: FromPath[str],
+    limit: Limit = 100,
+    before: FromQuery[datetime | None] = None,
+) -> MessagePage:
+    await _conversation(services, request.user.id, conversation_id)
+    items = await services.conversations.messages(request.user.id, conversation_id, limit=limit, before=before)
+    return MessagePage(items=items)
+
+
+@post(
+    "/conversations/{conversation_id:str}/messages/stream",
+    summary="Send a message and stream the answer (SSE)",
+    description="Events in order: `conversation`, `context`, `token`..., `done`; or `error`.",
+    status_code=200,
+)
+async def stream_in_conversation(
+    request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], data: JSONBody[SendMessage]
+) -> ServerSentEvent:
+    return await _stream(services, request.user.id, data, conversation_id)
+
+
+@post(
+    "/messages/stream",
+    summary="Send a message in a new conversation and stream the answer (SSE)",
+    description="Creates the conversation; its id comes in the first event, `conversation`.",
+    status_code=200,
+)
+async def stream_new_conversation(
+    request: UserRequest, services: ServicesDep, data: JSONBody[SendMessage]
+) -> ServerSentEvent:
+    return await _stream(services, request.user.id, data, None)
+
+
+async def _conversation(services: Services, user_id: str, conversation_id: str) -> Conversation:
+    found = await services.conversations.get(user_id, conversation_id)
+    if found is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return found
+
+
+async def _stream(services: Services, user_id: str, data: SendMessage, conversation_id: str | None) -> ServerSentEvent:
+    events = services.chat.send_message_stream(user_id, data.content, conversation_id, message_id=data.message_id)
+    # The first event is awaited here, before the response starts, so that an unknown conversation or an
+    # invalid message is a 404 or 422 problem document rather than an event inside a 200 stream.
+    first = await anext(events)
+    return ServerSentEvent(_messages(first, events), headers={"Cache-Control": "no-cache, no-transform"})
+
+
+async def _messages(first: ChatEvent, rest: AsyncIterator[ChatEvent]) -> AsyncIterator[ServerSentEventMessage]:
+    yield sse_message(first, 0)
+    number = 1
+    try:
+        async for event in rest:
+            yield sse_message(event, number)
+            number += 1
+    finally:
+        aclose = getattr(rest, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def sse_message(event: ChatEvent, number: int) -> ServerSentEventMessage:
+    """One event: its tag as the SSE event name, its JSON as data."""
+    tag = type(event).__struct_config__.tag
+    return ServerSentEventMessage(event=str(tag), data=msgspec.json.encode(event).decode(), id=number)
+
+
+router = Router(
+    path="/api/chat",
+    route_handlers=[
+        create_conversation,
+        list_conversations,
+        get_conversation,
+        delete_conversation,
+        list_messages,
+        stream_in_conversation,
+        stream_new_conversation,
+    ],
+    tags=["chat"],
+)

@@ -1,0 +1,248 @@
+"""Memories: CRUD, search with per-signal scores, bulk import, history, export and delete-all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Response, Router, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from jyntrix_domain.errors import Invalid
+from jyntrix_domain.memories import MAX_CONTENT_CHARS, DeleteAllResult, MemoryExport, NewMemory
+from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryType, Relation
+from jyntrix_domain.ranking import RankedMemory
+from jyntrix_http.routes import ServicesDep, UserRequest
+
+MAX_IMPORT = 1000
+
+Content = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
+Reliability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+EntityName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class RelationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    source: EntityName
+    predicate: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    target: EntityName
+
+
+class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    content: Content
+    type: MemoryType = MemoryType.SEMANTIC
+    reliability: Reliability = 0.8
+    created_at: AwareTime | None = None
+    entities: Annotated[list[EntityName], msgspec.Meta(max_length=50)] = []
+    relations: Annotated[list[RelationIn], msgspec.Meta(max_length=50)] = []
+    metadata: dict[str, Any] = {}
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+
+    def to_domain(self) -> NewMemory:
+        return NewMemory(
+            content=self.content,
+            type=self.type,
+            reliability=self.reliability,
+            created_at=self.created_at.astimezone(UTC) if self.created_at else None,
+            entities=tuple(self.entities),
+            relations=tuple(Relation(source=r.source, predicate=r.predicate, target=r.target) for r in self.relations),
+            metadata=dict(self.metadata),
+            id=self.id,
+        )
+
+
+class MemoryPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    content: Content | None = None
+    type: MemoryType | None = None
+    reliability: Reliability | None = None
+    entities: Annotated[list[EntityName], msgspec.Meta(max_length=50)] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ImportRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    memories: Annotated[list[MemoryIn], msgspec.Meta(min_length=1, max_length=MAX_IMPORT)]
+
+
+class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    imported: int
+    memories: list[Memory]
+
+
+class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+    types: list[MemoryType] | None = None
+
+
+class Scores(msgspec.Struct, frozen=True, kw_only=True):
+    """Each signal in 0..1, the weight it had, and what it added to the score."""
+
+    signals: dict[str, float]
+    weights: dict[str, float]
+    contributions: dict[str, float]
+    total: float
+
+
+class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
+    memory: Memory
+    score: float
+    match_types: list[str]
+    scores: Scores
+
+
+class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
+    query: str
+    results: list[SearchResult]
+
+
+class MemoryPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Memory]
+    total: int
+    limit: int
+    offset: int
+
+
+class HistoryResponse(msgspec.Struct, frozen=True, kw_only=True):
+    memory_id: str
+    changes: list[MemoryChange]
+
+
+def search_result(ranked: RankedMemory) -> SearchResult:
+    b = ranked.breakdown
+    signals = {"keyword": b.keyword, "vector": b.vector, "reliability": b.reliability, "recency": b.recency}
+    signals["frequency"] = b.frequency
+    return SearchResult(
+        memory=ranked.memory,
+        score=ranked.score,
+        match_types=sorted(ranked.match_types),
+        scores=Scores(
+            signals=signals,
+            weights=b.weights.as_dict(),
+            contributions=b.contributions(),
+            total=b.total,
+        ),
+    )
+
+
+@post("/", status_code=HTTP_201_CREATED, summary="Remember something")
+async def create_memory(request: UserRequest, services: ServicesDep, data: JSONBody[MemoryIn]) -> Memory:
+    return await services.memories.create(request.user.id, data.to_domain())
+
+
+@get("/", summary="List memories, newest first")
+async def list_memories(
+    request: UserRequest,
+    services: ServicesDep,
+    type: FromQuery[list[MemoryType] | None] = None,
+    current_only: FromQuery[bool] = True,
+    created_after: FromQuery[datetime | None] = None,
+    created_before: FromQuery[datetime | None] = None,
+    contains: Annotated[str | None, Parameter(max_length=200)] = None,
+    limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+    offset: Annotated[int, Parameter(ge=0)] = 0,
+) -> MemoryPage:
+    filter = MemoryFilter(
+        types=frozenset(type) if type else None,
+        current_only=current_only,
+        created_after=created_after,
+        created_before=created_before,
+        contains=contains,
+        limit=limit,
+        offset=offset,
+    )
+    user_id = request.user.id
+    items = await services.memories.list(user_id, filter)
+    total = await services.memories.count(user_id, filter)
+    return MemoryPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@post("/search", status_code=HTTP_200_OK, summary="Hybrid search with a per-signal score breakdown")
+async def search_memories(request: UserRequest, services: ServicesDep, data: JSONBody[SearchRequest]) -> SearchResponse:
+    ranked = await services.memories.search(
+        request.user.id, data.query, limit=data.limit, types=frozenset(data.types) if data.types else None
+    )
+    return SearchResponse(query=data.query, results=[search_result(r) for r in ranked])
+
+
+@post("/import", status_code=HTTP_201_CREATED, summary="Import many memories, with their original dates")
+async def import_memories(request: UserRequest, services: ServicesDep, data: JSONBody[ImportRequest]) -> ImportResult:
+    imported = await services.memories.bulk_import(request.user.id, [m.to_domain() for m in data.memories])
+    return ImportResult(imported=len(imported), memories=imported)
+
+
+@get("/export", summary="Everything remembered about the caller, as one JSON document")
+async def export_memories(request: UserRequest, services: ServicesDep) -> Response[MemoryExport]:
+    exported = await services.memories.export(request.user.id)
+    stamp = exported.exported_at.strftime("%Y%m%dT%H%M%SZ")
+    return Response(exported, headers={"Content-Disposition": f'attachment; filename="jyntrix-export-{stamp}.json"'})
+
+
+@delete("/", status_code=HTTP_200_OK, summary="Forget everything about the caller (needs confirm=true)")
+async def delete_all_memories(
+    request: UserRequest, services: ServicesDep, confirm: FromQuery[bool] = False
+) -> DeleteAllResult:
+    if not confirm:
+        raise Invalid("deleting everything needs confirm=true")
+    return await services.memories.delete_all(request.user.id)
+
+
+@get("/{memory_id:str}", summary="One memory")
+async def get_memory(request: UserRequest, services: ServicesDep, memory_id: FromPath[str]) -> Memory:
+    return await services.memories.get(request.user.id, memory_id)
+
+
+@patch("/{memory_id:str}", summary="Edit a memory (recorded in its history)")
+async def update_memory(
+    request: UserRequest, services: ServicesDep, memory_id: FromPath[str], data: JSONBody[MemoryPatch]
+) -> Memory:
+    return await services.memories.update(
+        request.user.id,
+        memory_id,
+        content=data.content,
+        type=data.type,
+        reliability=data.reliability,
+        entities=data.entities,
+        metadata=data.metadata,
+    )
+
+
+@post(
+    "/{memory_id:str}/supersede",
+    status_code=HTTP_201_CREATED,
+    summary="Replace a fact with a newer one; the old one stays in history",
+)
+async def supersede_memory(
+    request: UserRequest, services: ServicesDep, memory_id: FromPath[str], data: JSONBody[MemoryIn]
+) -> Memory:
+    return await services.memories.supersede(request.user.id, memory_id, data.to_domain())
+
+
+@delete("/{memory_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Delete a memory")
+async def delete_memory(request: UserRequest, services: ServicesDep, memory_id: FromPath[str]) -> None:
+    await services.memories.delete(request.user.id, memory_id)
+
+
+@get("/{memory_id:str}/history", summary="Every change to a memory, oldest first")
+async def memory_history(request: UserRequest, services: ServicesDep, memory_id: FromPath[str]) -> HistoryResponse:
+    return HistoryResponse(memory_id=memory_id, changes=await services.memories.history(request.user.id, memory_id))
+
+
+router = Router(
+    path="/api/memories",
+    route_handlers=[
+        create_memory,
+        list_memories,
+        search_memories,
+        import_memories,
+        export_memories,
+        delete_all_memories,
+        get_memory,
+        update_memory,
+        supersede_memory,
+        delete_memory,
+        memory_history,
+    ],
+    tags=["memories"],
+)

@@ -1,0 +1,270 @@
+"""Settings: one msgspec Struct decoded from the environment, once, at wiring.
+
+Every field is named after its environment variable (lower-cased). Unset or empty
+variables take the defaults below, which are the embedded profile: no external
+service, no key. An invalid value stops start-up with an error naming the variable.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+LOCAL_SECRET_FILE = "jwt-secret"
+DEV_TOKEN_ISSUER = "jyntrix-dev"
+_MIN_SECRET_CHARS = 32
+
+
+class SettingsError(ValueError):
+    """A configuration problem found at start-up; the message names the variable."""
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Profile(enum.StrEnum):
+    """`embedded` picks real adapters from the URLs set (unset means embedded); `in_process` is for tests."""
+
+    EMBEDDED = "embedded"
+    IN_PROCESS = "in_process"
+
+
+class TaskRunner(enum.StrEnum):
+    """`in_process` runs background tasks inside the API; `dramatiq` sends them to a worker through Redis."""
+
+    IN_PROCESS = "in_process"
+    DRAMATIQ = "dramatiq"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid_unknown_fields=False):
+    # Runtime
+    environment: Environment = Environment.DEVELOPMENT
+    jyntrix_profile: Profile = Profile.EMBEDDED
+    jyntrix_data_dir: str = ".jyntrix"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")
+
+    # Storage and infrastructure (unset: embedded alternatives)
+    database_url: str | None = None
+    database_pool_size: int = 10
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    qdrant_collection: str = "memories"
+    redis_url: str | None = None
+    task_runner: TaskRunner = TaskRunner.IN_PROCESS
+    # Read by the worker too (jyntrix_worker.settings): where the API sends tasks when TASK_RUNNER=dramatiq.
+    jyntrix_worker_queue: str = "jyntrix"
+    jyntrix_worker_namespace: str = "dramatiq"
+
+    # Language models (unset: the offline grounded responder)
+    google_ai_api_key: str | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_model: str = "llama3.2"
+    llm_max_output_tokens: int = 4096
+    llm_temperature: float = 0.7
+    llm_timeout_s: float = 60.0
+    offline_llm_token_delay_s: float = 0.01
+
+    # Embeddings
+    embedding_model_dir: str | None = None
+    embedding_cache_size: int = 10_000
+    embedding_cache_ttl_s: float = 86_400.0
+
+    # Auth (Supabase-compatible JWT)
+    supabase_jwt_secret: str | None = None
+    supabase_jwks_url: str | None = None
+    jwt_audience: str = "authenticated"
+    jwt_algorithms: tuple[str, ...] = ("RS256", "ES256")
+
+    # Rate limiting, per user
+    rate_limit_requests: int = 100
+    rate_limit_window_s: float = 60.0
+
+    # Ranking (see jyntrix_domain.ranking)
+    rank_weight_keyword: float = 0.35
+    rank_weight_vector: float = 0.25
+    rank_weight_reliability: float = 0.20
+    rank_weight_recency: float = 0.15
+    rank_weight_frequency: float = 0.05
+    rank_recency_half_life_days: float = 30.0
+    rank_adaptive: bool = True
+
+    # Context budgets, in tokens
+    context_budget_profile: int = 600
+    context_budget_semantic: int = 1500
+    context_budget_episodic: int = 1500
+    context_budget_procedural: int = 400
+    context_budget_entity: int = 300
+    context_budget_history: int = 300
+    context_budget_total: int = 5000
+
+    # Retrieval
+    retrieval_timeout_s: float = 1.0
+    retrieval_limit: int = 20
+    retrieval_per_strategy_limit: int = 40
+    retrieval_graph_depth: int = 2
+    retrieval_recent_days: int = 7
+
+    # Analytics
+    analytics_retention_days: int = 90
+    analytics_batch_size: int = 10
+    analytics_flush_interval_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.port <= 65535, "PORT", "must be between 1 and 65535")
+        _check(self.rate_limit_requests >= 1, "RATE_LIMIT_REQUESTS", "must be at least 1")
+        _check(self.rate_limit_window_s > 0, "RATE_LIMIT_WINDOW_S", "must be positive")
+        _check(0.0 <= self.llm_temperature <= 2.0, "LLM_TEMPERATURE", "must be between 0 and 2")
+        _check(self.llm_max_output_tokens >= 1, "LLM_MAX_OUTPUT_TOKENS", "must be at least 1")
+        _check(self.llm_timeout_s > 0, "LLM_TIMEOUT_S", "must be positive")
+        _check(0 <= self.offline_llm_token_delay_s <= 5, "OFFLINE_LLM_TOKEN_DELAY_S", "must be between 0 and 5")
+        _check(self.retrieval_timeout_s > 0, "RETRIEVAL_TIMEOUT_S", "must be positive")
+        _check(self.retrieval_limit >= 1, "RETRIEVAL_LIMIT", "must be at least 1")
+        _check(self.analytics_retention_days >= 1, "ANALYTICS_RETENTION_DAYS", "must be at least 1")
+        _check(self.analytics_batch_size >= 1, "ANALYTICS_BATCH_SIZE", "must be at least 1")
+        _check(self.analytics_flush_interval_s > 0, "ANALYTICS_FLUSH_INTERVAL_S", "must be positive")
+        _check(self.rank_recency_half_life_days > 0, "RANK_RECENCY_HALF_LIFE_DAYS", "must be positive")
+        for name in ("keyword", "vector", "reliability", "recency", "frequency"):
+            _check(getattr(self, f"rank_weight_{name}") >= 0, f"RANK_WEIGHT_{name.upper()}", "must not be negative")
+        _check(self.ranking_weight_sum > 0, "RANK_WEIGHT_*", "must not all be zero")
+        for section in ("profile", "semantic", "episodic", "procedural", "entity", "history", "total"):
+            key = f"context_budget_{section}"
+            _check(getattr(self, key) >= 0, key.upper(), "must not be negative")
+        _check(self.log_level.upper() in _LOG_LEVELS, "LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
+        _check(
+            not (self.task_runner is TaskRunner.DRAMATIQ and not self.redis_url),
+            "TASK_RUNNER",
+            "dramatiq needs REDIS_URL for its broker",
+        )
+        _check(
+            set(self.jwt_algorithms) <= _ASYMMETRIC_ALGORITHMS,
+            "JWT_ALGORITHMS",
+            f"must be among {', '.join(sorted(_ASYMMETRIC_ALGORITHMS))} (HS256 uses SUPABASE_JWT_SECRET)",
+        )
+        if self.supabase_jwt_secret is not None:
+            _check(
+                len(self.supabase_jwt_secret) >= _MIN_SECRET_CHARS,
+                "SUPABASE_JWT_SECRET",
+                f"must be at least {_MIN_SECRET_CHARS} characters",
+            )
+        if self.environment is Environment.PRODUCTION:
+            _check(
+                bool(self.supabase_jwt_secret or self.supabase_jwks_url),
+                "SUPABASE_JWT_SECRET",
+                "or SUPABASE_JWKS_URL must be set in production",
+            )
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.jyntrix_data_dir)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def ranking_weight_sum(self) -> float:
+        return (
+            self.rank_weight_keyword
+            + self.rank_weight_vector
+            + self.rank_weight_reliability
+            + self.rank_weight_recency
+            + self.rank_weight_frequency
+        )
+
+
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"})
+_LIST_FIELDS = frozenset({"CORS_ORIGINS", "JWT_ALGORITHMS"})
+
+
+def _check(ok: bool, variable: str, problem: str) -> None:
+    if not ok:
+        raise SettingsError(f"{variable} {problem}")
+
+
+def variable_names() -> tuple[str, ...]:
+    """Every environment variable Settings reads."""
+    return tuple(f.encode_name for f in msgspec.structs.fields(Settings))
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, create_local_secret: bool = True) -> Settings:
+    """Decode Settings from `env` (default: os.environ) and fill in the local development secret.
+
+    Raises SettingsError naming the variable when a value is invalid.
+    """
+    source = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    for name in variable_names():
+        value = source.get(name)
+        if value is None or not value.strip():
+            continue
+        value = value.strip()
+        raw[name] = [v.strip() for v in value.split(",") if v.strip()] if name in _LIST_FIELDS else value
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(exc, raw)) from None
+    if create_local_secret:
+        settings = with_local_secret(settings)
+    return settings
+
+
+def _explain(exc: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
+    message = str(exc)
+    # msgspec reports "Expected `int`, got `str` - at `$.PORT`"; say it in the terms of the environment.
+    if " - at `$." in message:
+        problem, _, where = message.partition(" - at `$.")
+        name = where.rstrip("`").split("[")[0].split(".")[0]
+        return f"{name}={raw.get(name)!r} is invalid: {problem}"
+    return f"invalid configuration: {message}"
+
+
+def with_local_secret(settings: Settings) -> Settings:
+    """In development with no secret and no JWKS URL, use one generated once and kept in the data dir.
+
+    The server and `jyntrix token` both read it, so a minted token is accepted without configuration.
+    """
+    if settings.supabase_jwt_secret or settings.supabase_jwks_url or not settings.is_development:
+        return settings
+    return msgspec.structs.replace(settings, supabase_jwt_secret=local_secret(settings.data_dir))
+
+
+def local_secret(data_dir: Path) -> str:
+    path = data_dir / LOCAL_SECRET_FILE
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if len(existing) >= _MIN_SECRET_CHARS:
+        return existing
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Written whole under a temporary name with owner-only permissions, then hard-linked into place:
+    # the link fails if another process won the race, and then both use the winner's secret.
+    tmp = path.with_name(f".{LOCAL_SECRET_FILE}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        if existing:  # a truncated or hand-edited file too short to be safe is replaced
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -1,0 +1,128 @@
+"""The app on the in_process profile, a client for it, and tokens for its users."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from jyntrix_adapters.memory.task_queue import InProcessTaskQueue
+from jyntrix_http.app import create_app
+from jyntrix_http.auth import mint_token
+from jyntrix_http.container import Services, Storage
+from jyntrix_http.settings import Environment, Profile, Settings
+
+SECRET = "http-tests-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+
+Client = AsyncTestClient[Any]
+
+
+def make_settings(tmp_path: Path, **changes: Any) -> Settings:
+    base = Settings(
+        jyntrix_profile=Profile.IN_PROCESS,
+        jyntrix_data_dir=str(tmp_path),
+        supabase_jwt_secret=SECRET,
+        environment=Environment.DEVELOPMENT,
+        # no pacing: the in-process tests read whole streams
+        offline_llm_token_delay_s=0.0,
+    )
+    return msgspec.structs.replace(base, **changes)
+
+
+def bearer(user_id: str, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(SECRET, user_id, **claims)}"}
+
+
+def services_of(client: Client) -> Services:
+    """The app's services; they live on the app's event loop, so call them with client.blocking_portal.call."""
+    services: Services = client.app.state.services
+    return services
+
+
+def drain_tasks(client: Client) -> None:
+    """Wait for the background tasks (extraction) that turns enqueued; they run on the app's loop."""
+    tasks = services_of(client).tasks
+    assert isinstance(tasks, InProcessTaskQueue)
+    client.blocking_portal.call(tasks.drain)
+
+
+def flush_analytics(client: Client) -> None:
+    drain_tasks(client)
+    client.blocking_portal.call(services_of(client).emitter.flush)
+
+
+def in_process_overrides(*keep: str) -> dict[str, Any]:
+    """Container overrides putting every resource but those named in `keep` on its in-process adapter.
+
+    With settings of the embedded profile, the kept ones are the real adapters (Postgres, Redis...).
+    """
+    from jyntrix_adapters.memory.analytics_sink import InMemoryAnalyticsSink
+    from jyntrix_adapters.memory.cache import InProcessCache
+    from jyntrix_adapters.memory.conversation_store import InMemoryConversationStore
+    from jyntrix_adapters.memory.embedder import HashEmbedder
+    from jyntrix_adapters.memory.entity_graph import InMemoryEntityGraph
+    from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
+    from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
+    from jyntrix_adapters.memory.profile_store import InMemoryProfileStore
+    from jyntrix_adapters.memory.rate_limiter import InProcessRateLimiter
+    from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+    from jyntrix_adapters.offline.language_model import OfflineLanguageModel
+
+    overrides: dict[str, Any] = {
+        "storage": Storage(
+            memories=InMemoryMemoryStore(),
+            conversations=InMemoryConversationStore(),
+            profiles=InMemoryProfileStore(),
+            graph=InMemoryEntityGraph(),
+            analytics=InMemoryAnalyticsSink(),
+            backend="in-process",
+        ),
+        "vectors": InProcessVectorIndex(),
+        "keywords": InProcessKeywordIndex(),
+        "base_embedder": HashEmbedder(),
+        "llm": OfflineLanguageModel(),
+        "cache": InProcessCache(),
+        "rate_limiter": InProcessRateLimiter(),
+    }
+    return {name: value for name, value in overrides.items() if name not in keep}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def user() -> str:
+    return f"user-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def headers(user: str) -> dict[str, str]:
+    return bearer(user)
+
+
+@pytest.fixture
+def other_headers() -> dict[str, str]:
+    return bearer(f"other-{uuid.uuid4()}")
+
+
+@pytest.fixture
+def app_factory() -> Callable[..., Any]:
+    """Build an app client: `async with app_factory(settings, **create_app_kwargs) as client`."""
+
+    def factory(settings: Settings, **kwargs: Any) -> Client:
+        return AsyncTestClient(create_app(settings, **kwargs))
+
+    return factory
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Client]:
+    async with AsyncTestClient(create_app(settings)) as c:
+        yield c

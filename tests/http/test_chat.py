@@ -1,0 +1,152 @@
+"""Conversations and the streamed chat turn (SSE), on the in_process profile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jyntrix_adapters.memory.language_model import ScriptedLanguageModel
+from jyntrix_domain.errors import Unavailable
+from tests.http.conftest import Client, drain_tasks, make_settings
+from tests.http.sse import Event, parse_events
+
+
+async def _turn(
+    client: Client, headers: dict[str, str], content: str, conversation_id: str | None = None, **extra: Any
+) -> tuple[Any, list[Event]]:
+    path = (
+        f"/api/chat/conversations/{conversation_id}/messages/stream" if conversation_id else "/api/chat/messages/stream"
+    )
+    response = await client.post(path, json={"content": content, **extra}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return response, parse_events(response.text)
+
+
+def _answer(events: list[Event]) -> str:
+    return "".join(e.data["delta"] for e in events if e.event == "token")
+
+
+async def test_conversation_crud(client: Client, headers: dict[str, str], other_headers: dict[str, str]) -> None:
+    created = await client.post("/api/chat/conversations", json={"title": "Trip planning"}, headers=headers)
+    assert created.status_code == 201
+    conversation = created.json()
+    assert conversation["title"] == "Trip planning"
+    untitled = (await client.post("/api/chat/conversations", json={}, headers=headers)).json()
+    listed = (await client.get("/api/chat/conversations", headers=headers)).json()
+    assert {c["id"] for c in listed["items"]} == {conversation["id"], untitled["id"]}
+    detail = (await client.get(f"/api/chat/conversations/{conversation['id']}", headers=headers)).json()
+    assert detail["conversation"]["id"] == conversation["id"]
+    assert detail["messages"] == []
+    assert (await client.get(f"/api/chat/conversations/{conversation['id']}", headers=other_headers)).status_code == 404
+    deleted = await client.delete(f"/api/chat/conversations/{conversation['id']}", headers=headers)
+    assert deleted.status_code == 204
+    assert (await client.get(f"/api/chat/conversations/{conversation['id']}", headers=headers)).status_code == 404
+    remaining = (await client.get("/api/chat/conversations", headers=headers)).json()["items"]
+    assert [c["id"] for c in remaining] == [untitled["id"]]
+
+
+async def test_a_turn_streams_its_events_in_order_and_is_stored(client: Client, headers: dict[str, str]) -> None:
+    response, events = await _turn(client, headers, "Hello there! How are you today?")
+    names = [e.event for e in events]
+    assert names[0] == "conversation"
+    assert names[1] == "context"
+    assert names[-1] == "done"
+    assert set(names[2:-1]) == {"token"}
+    assert len(names) >= 4
+    assert [e.id for e in events] == [str(i) for i in range(len(events))]
+    conversation = events[0].data
+    assert conversation["created"] is True
+    done = events[-1].data
+    assert done["conversation_id"] == conversation["id"]
+    assert done["user_message_id"] == conversation["user_message_id"]
+    assert set(done["phase_timings"]) >= {"setup", "query_analysis", "retrieval", "context_building", "llm_streaming"}
+    assert response.headers["cache-control"].startswith("no-cache")
+    messages = (await client.get(f"/api/chat/conversations/{conversation['id']}/messages", headers=headers)).json()[
+        "items"
+    ]
+    assert [(m["role"], m["id"]) for m in messages] == [
+        ("user", conversation["user_message_id"]),
+        ("assistant", done["message_id"]),
+    ]
+    assert messages[1]["content"] == _answer(events)
+
+
+async def test_a_turn_in_an_existing_conversation_continues_it(client: Client, headers: dict[str, str]) -> None:
+    conversation = (await client.post("/api/chat/conversations", json={}, headers=headers)).json()
+    _, first = await _turn(client, headers, "I just got back from Japan.", conversation["id"])
+    _, second = await _turn(client, headers, "It was a great trip.", conversation["id"])
+    assert first[0].data["id"] == second[0].data["id"] == conversation["id"]
+    assert second[0].data["created"] is False
+    page = (await client.get(f"/api/chat/conversations/{conversation['id']}/messages", headers=headers)).json()
+    assert [m["role"] for m in page["items"]] == ["user", "assistant", "user", "assistant"]
+    limited = await client.get(f"/api/chat/conversations/{conversation['id']}/messages?limit=2", headers=headers)
+    assert [m["role"] for m in limited.json()["items"]] == ["user", "assistant"]
+    assert limited.json()["items"][0]["content"] == "It was a great trip."
+
+
+async def test_a_fact_told_in_one_conversation_is_used_and_cited_in_another(
+    client: Client, headers: dict[str, str]
+) -> None:
+    await _turn(client, headers, "My sister Maya lives in Lisbon.")
+    drain_tasks(client)
+    facts = (await client.get("/api/memories", headers=headers)).json()["items"]
+    assert any("Maya" in m["content"] and "Lisbon" in m["content"] for m in facts), facts
+
+    _, events = await _turn(client, headers, "Where does my sister live?")
+    assert events[0].data["created"] is True
+    context = events[1].data
+    used = [m for m in context["memories"] if "Lisbon" in m["content"]]
+    assert used, context
+    ref = used[0]["ref"]
+    assert set(used[0]["breakdown"]) == {"keyword", "vector", "reliability", "recency", "frequency"}
+    answer = _answer(events)
+    assert "Lisbon" in answer
+    assert f"[{ref}]" in answer
+    stored = (await client.get(f"/api/memories/{used[0]['id']}", headers=headers)).json()
+    assert stored["access_count"] >= 1
+
+
+async def test_a_failed_turn_keeps_the_message_and_can_be_retried(
+    tmp_path: Path, app_factory: Callable[..., Client], headers: dict[str, str]
+) -> None:
+    model = ScriptedLanguageModel(["All good now."])
+    model.fail_next(error=Unavailable("the model is overloaded"), after_pieces=1)
+    async with app_factory(make_settings(tmp_path), overrides={"llm": model}) as client:
+        _, failed = await _turn(client, headers, "Tell me a joke", message_id="msg-1")
+        assert [e.event for e in failed][-1] == "error"
+        error = failed[-1].data
+        assert error["code"] == "unavailable"
+        assert error["user_message_id"] == "msg-1"
+        assert error["retryable"] is True
+        conversation_id = failed[0].data["id"]
+        messages = (await client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=headers)).json()[
+            "items"
+        ]
+        assert [(m["role"], m["id"]) for m in messages] == [("user", "msg-1")]
+
+        _, retried = await _turn(client, headers, "Tell me a joke", conversation_id, message_id="msg-1")
+        assert retried[-1].event == "done"
+        assert _answer(retried) == "All good now."
+        messages = (await client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=headers)).json()[
+            "items"
+        ]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+
+
+async def test_a_user_cannot_stream_into_another_users_conversation(
+    client: Client, headers: dict[str, str], other_headers: dict[str, str]
+) -> None:
+    _, events = await _turn(client, headers, "A secret: my PIN is 4242.")
+    conversation_id = events[0].data["id"]
+    response = await client.post(
+        f"/api/chat/conversations/{conversation_id}/messages/stream",
+        json={"content": "What is the PIN?"},
+        headers=other_headers,
+    )
+    assert response.status_code == 404
+    messages = (await client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=headers)).json()[
+        "items"
+    ]
+    assert len(messages) == 2

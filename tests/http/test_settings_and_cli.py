@@ -1,0 +1,145 @@
+"""Settings from the environment, and the `jyntrix` command's token and model subcommands."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import jwt
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from jyntrix_http.app import create_app
+from jyntrix_http.cli import main
+from jyntrix_http.settings import (
+    LOCAL_SECRET_FILE,
+    Environment,
+    Profile,
+    SettingsError,
+    load_settings,
+    variable_names,
+)
+
+
+def test_defaults_are_the_embedded_profile(tmp_path: Path) -> None:
+    settings = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)})
+    assert settings.database_url is None and settings.qdrant_url is None and settings.redis_url is None
+    assert settings.google_ai_api_key is None
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert (settings.rate_limit_requests, settings.rate_limit_window_s) == (100, 60.0)
+    assert settings.gemini_model == "gemini-2.5-flash"
+    assert (settings.llm_max_output_tokens, settings.llm_temperature) == (4096, 0.7)
+    assert settings.jwt_audience == "authenticated"
+    assert settings.analytics_retention_days == 90
+    assert settings.context_budget_total == 5000
+    assert settings.rank_weight_keyword == 0.35
+
+
+def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "JYNTRIX_DATA_DIR": str(tmp_path),
+            "PORT": "9001",
+            "LLM_TEMPERATURE": "0.2",
+            "RANK_ADAPTIVE": "false",
+            "CORS_ORIGINS": "https://a.example, https://b.example",
+            "ENVIRONMENT": "development",
+            "QDRANT_URL": "   ",  # blank means unset
+        }
+    )
+    assert settings.port == 9001
+    assert settings.llm_temperature == 0.2
+    assert settings.rank_adaptive is False
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.qdrant_url is None
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"ENVIRONMENT": "staging"}, "ENVIRONMENT"),
+        ({"RATE_LIMIT_REQUESTS": "0"}, "RATE_LIMIT_REQUESTS"),
+        ({"RANK_WEIGHT_VECTOR": "-0.1"}, "RANK_WEIGHT_VECTOR"),
+        ({"LLM_TEMPERATURE": "hot"}, "LLM_TEMPERATURE"),
+        ({"CONTEXT_BUDGET_TOTAL": "-5"}, "CONTEXT_BUDGET_TOTAL"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"TASK_RUNNER": "dramatiq"}, "TASK_RUNNER"),
+        ({"SUPABASE_JWT_SECRET": "short"}, "SUPABASE_JWT_SECRET"),
+        ({"ENVIRONMENT": "production"}, "SUPABASE_JWT_SECRET"),
+    ],
+)
+def test_an_invalid_value_names_its_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings({"JYNTRIX_DATA_DIR": str(tmp_path), **env})
+
+
+def test_every_variable_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [name for name in variable_names() if f"`{name}`" not in readme]
+    assert missing == []
+
+
+def test_the_local_secret_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    first = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)})
+    second = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)})
+    assert first.supabase_jwt_secret and len(first.supabase_jwt_secret) >= 32
+    assert first.supabase_jwt_secret == second.supabase_jwt_secret
+    mode = (tmp_path / LOCAL_SECRET_FILE).stat().st_mode
+    assert stat.S_IMODE(mode) == 0o600
+    configured = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path), "SUPABASE_JWT_SECRET": "s" * 40})
+    assert configured.supabase_jwt_secret == "s" * 40
+    production = load_settings(
+        {"JYNTRIX_DATA_DIR": str(tmp_path / "prod"), "ENVIRONMENT": "production", "SUPABASE_JWKS_URL": "http://x"}
+    )
+    assert production.environment is Environment.PRODUCTION
+    assert production.supabase_jwt_secret is None
+    assert not (tmp_path / "prod").exists()
+
+
+async def test_jyntrix_token_mints_what_the_server_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JYNTRIX_DATA_DIR", str(tmp_path))
+    for name in ("SUPABASE_JWT_SECRET", "SUPABASE_JWKS_URL", "ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["token", "--user", "alice", "--hours", "2"]) == 0
+    token = capsys.readouterr().out.strip()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["sub"] == "alice"
+    assert claims["aud"] == "authenticated"
+    assert claims["exp"] - claims["iat"] == 2 * 3600
+
+    settings = msgspec.structs.replace(load_settings(), jyntrix_profile=Profile.IN_PROCESS)
+    async with AsyncTestClient(create_app(settings)) as client:
+        response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert response.json()["id"] == "alice"
+
+
+def test_jyntrix_token_refuses_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JYNTRIX_DATA_DIR", str(tmp_path))
+    assert main(["token", "--user", "alice", "--hours", "0"]) == 2
+    monkeypatch.setenv("SUPABASE_JWKS_URL", "http://127.0.0.1:1/jwks.json")
+    monkeypatch.delenv("SUPABASE_JWT_SECRET", raising=False)
+    assert main(["token", "--user", "alice"]) == 2
+    assert "SUPABASE_JWKS_URL" in capsys.readouterr().err
+    monkeypatch.setenv("PORT", "not-a-port")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["token", "--user", "alice"])
+    assert exit_info.value.code == 2
+    assert "PORT" in capsys.readouterr().err
+
+
+def test_jyntrix_model_builds_or_finds_the_model(
+    minilm_model_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EMBEDDING_MODEL_DIR", str(minilm_model_dir))
+    assert main(["model"]) == 0
+    err = capsys.readouterr().err
+    assert f"Ready: {minilm_model_dir}" in err
+    assert (minilm_model_dir / "model.onnx").is_file()
