@@ -1,0 +1,373 @@
+"""VectorIndex contract: the same behaviour from every adapter (in-process numpy, qdrant-client local, Qdrant Edge)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
+from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
+from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.model import MemoryType, VectorItem, new_id
+from jyntrix_domain.ports import VectorIndex
+
+DIM = 384
+ALICE, BOB = "alice", "bob"
+SEMANTIC, EPISODIC, PROFILE = MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROFILE
+
+
+@contextlib.asynccontextmanager
+async def open_vector_index(kind: str, directory: Path) -> AsyncIterator[VectorIndex]:
+    """An index of `kind`; the on-disk kinds keep their data under `directory`."""
+    if kind == "in_process":
+        yield InProcessVectorIndex(dimension=DIM)
+    elif kind == "qdrant_local":
+        async with QdrantVectorIndex(location=":memory:", dimension=DIM) as index:
+            yield index
+    elif kind == "qdrant_local_path":
+        async with QdrantVectorIndex(path=str(directory / "qdrant"), dimension=DIM) as index:
+            yield index
+    elif kind == "qdrant_edge":
+        async with QdrantEdgeVectorIndex(directory / "edge", dimension=DIM) as edge:
+            yield edge
+    else:
+        raise ValueError(kind)
+
+
+@pytest.fixture(params=["in_process", "qdrant_local", "qdrant_edge"])
+async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[VectorIndex]:
+    async with open_vector_index(request.param, tmp_path) as opened:
+        yield opened
+
+
+def unit(seed: int) -> list[float]:
+    vector = np.random.default_rng(seed).standard_normal(DIM)
+    return [float(x) for x in vector / np.linalg.norm(vector)]
+
+
+def blend(base: list[float], other: list[float], weight: float) -> list[float]:
+    """A unit vector between `base` and `other`: the larger `weight`, the further from `base`."""
+    mixed = (1.0 - weight) * np.asarray(base) + weight * np.asarray(other)
+    return [float(x) for x in mixed / np.linalg.norm(mixed)]
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def item(vector: list[float], type: MemoryType = SEMANTIC, id: str | None = None) -> VectorItem:
+    return VectorItem(id=id or new_id(), vector=vector, type=type)
+
+
+def ranked(query: list[float], n: int, type: MemoryType = SEMANTIC, seed: int = 1000) -> list[VectorItem]:
+    """`n` items, best match first, with clearly separated similarities to `query`."""
+    return [item(blend(query, unit(seed + i), 0.08 * (i + 1)), type) for i in range(n)]
+
+
+async def everything(index: VectorIndex, user: str, query: list[float] | None = None) -> set[str]:
+    return {hit.id for hit in await index.search(user, query or unit(0), 10_000)}
+
+
+async def test_round_trip_finds_the_item_with_full_similarity(index: VectorIndex) -> None:
+    stored = item(unit(1))
+    await index.upsert(ALICE, [stored])
+    hits = await index.search(ALICE, stored.vector, 5)
+    assert [h.id for h in hits] == [stored.id]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+
+
+async def test_scores_are_cosine_similarities(index: VectorIndex) -> None:
+    query = unit(2)
+    items = ranked(query, 5)
+    await index.upsert(ALICE, items)
+    hits = {h.id: h.score for h in await index.search(ALICE, query, 5)}
+    for stored in items:
+        assert hits[stored.id] == pytest.approx(cosine(query, stored.vector), abs=1e-4)
+
+
+async def test_results_are_ordered_best_first(index: VectorIndex) -> None:
+    query = unit(3)
+    items = ranked(query, 8)
+    await index.upsert(ALICE, list(reversed(items)))
+    hits = await index.search(ALICE, query, 8)
+    assert [h.id for h in hits] == [i.id for i in items]
+    assert all(a.score > b.score for a, b in itertools.pairwise(hits))
+
+
+async def test_limit_keeps_the_best_matches(index: VectorIndex) -> None:
+    query = unit(4)
+    items = ranked(query, 10)
+    await index.upsert(ALICE, items)
+    assert [h.id for h in await index.search(ALICE, query, 3)] == [i.id for i in items[:3]]
+    assert len(await index.search(ALICE, query, 50)) == 10
+    assert await index.search(ALICE, query, 0) == []
+
+
+async def test_negative_limit_is_invalid(index: VectorIndex) -> None:
+    with pytest.raises(Invalid):
+        await index.search(ALICE, unit(5), -1)
+
+
+async def test_empty_index_returns_nothing(index: VectorIndex) -> None:
+    assert await index.search(ALICE, unit(6), 10) == []
+
+
+async def test_user_without_items_gets_nothing_even_when_others_have_items(index: VectorIndex) -> None:
+    await index.upsert(BOB, [item(unit(7))])
+    assert await index.search(ALICE, unit(7), 10) == []
+
+
+async def test_upsert_of_same_id_replaces_vector_and_type(index: VectorIndex) -> None:
+    first, second = unit(8), unit(9)
+    memory_id = new_id()
+    await index.upsert(ALICE, [item(first, SEMANTIC, memory_id)])
+    await index.upsert(ALICE, [item(second, EPISODIC, memory_id)])
+    hits = await index.search(ALICE, second, 10)
+    assert [h.id for h in hits] == [memory_id]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+    assert await index.search(ALICE, second, 10, frozenset({SEMANTIC})) == []
+    assert [h.id for h in await index.search(ALICE, second, 10, frozenset({EPISODIC}))] == [memory_id]
+
+
+async def test_upsert_is_idempotent(index: VectorIndex) -> None:
+    query = unit(10)
+    items = ranked(query, 4)
+    await index.upsert(ALICE, items)
+    before = await index.search(ALICE, query, 10)
+    await index.upsert(ALICE, items)
+    after = await index.search(ALICE, query, 10)
+    assert [h.id for h in after] == [h.id for h in before]
+    assert [h.score for h in after] == pytest.approx([h.score for h in before], abs=1e-6)
+
+
+async def test_last_write_of_an_id_in_one_batch_wins(index: VectorIndex) -> None:
+    memory_id = new_id()
+    await index.upsert(ALICE, [item(unit(11), id=memory_id), item(unit(12), id=memory_id)])
+    hits = await index.search(ALICE, unit(12), 10)
+    assert [h.id for h in hits] == [memory_id]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+
+
+async def test_ids_that_are_not_uuids_round_trip_unchanged(index: VectorIndex) -> None:
+    await index.upsert(ALICE, [item(unit(13), id="memory:42"), item(unit(14), id="ÄÖ-ü ✓")])
+    assert await everything(index, ALICE) == {"memory:42", "ÄÖ-ü ✓"}
+    await index.delete(ALICE, ["memory:42"])
+    assert await everything(index, ALICE) == {"ÄÖ-ü ✓"}
+
+
+async def test_delete_removes_only_the_given_ids(index: VectorIndex) -> None:
+    items = [item(unit(20 + i)) for i in range(4)]
+    await index.upsert(ALICE, items)
+    await index.delete(ALICE, [items[0].id, items[2].id])
+    assert await everything(index, ALICE) == {items[1].id, items[3].id}
+
+
+async def test_delete_of_unknown_ids_or_nothing_is_a_no_op(index: VectorIndex) -> None:
+    stored = item(unit(30))
+    await index.upsert(ALICE, [stored])
+    await index.delete(ALICE, [new_id()])
+    await index.delete(ALICE, [])
+    await index.delete(BOB, [new_id()])
+    assert await everything(index, ALICE) == {stored.id}
+
+
+async def test_search_never_returns_another_users_items(index: VectorIndex) -> None:
+    shared = unit(40)
+    mine, theirs = item(shared), item(shared)
+    await index.upsert(ALICE, [mine])
+    await index.upsert(BOB, [theirs])
+    assert [h.id for h in await index.search(ALICE, shared, 10)] == [mine.id]
+    assert [h.id for h in await index.search(BOB, shared, 10)] == [theirs.id]
+
+
+async def test_user_filter_applies_before_the_limit(index: VectorIndex) -> None:
+    query = unit(41)
+    await index.upsert(BOB, ranked(query, 30, seed=2000))
+    far = item(blend(query, unit(42), 0.9))
+    await index.upsert(ALICE, [far])
+    assert [h.id for h in await index.search(ALICE, query, 1)] == [far.id]
+
+
+async def test_another_user_cannot_delete_my_items(index: VectorIndex) -> None:
+    stored = item(unit(43))
+    await index.upsert(ALICE, [stored])
+    await index.delete(BOB, [stored.id])
+    assert await everything(index, ALICE) == {stored.id}
+
+
+async def test_an_id_clash_never_takes_over_another_users_item(index: VectorIndex) -> None:
+    original = item(unit(44))
+    await index.upsert(ALICE, [original])
+    await index.upsert(BOB, [item(unit(45), EPISODIC, original.id)])
+    hits = await index.search(ALICE, original.vector, 10)
+    assert [h.id for h in hits] == [original.id]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+    assert [h.id for h in await index.search(ALICE, original.vector, 10, frozenset({SEMANTIC}))] == [original.id]
+
+
+async def test_delete_user_removes_only_that_user(index: VectorIndex) -> None:
+    alice_items = [item(unit(50 + i)) for i in range(3)]
+    bob_items = [item(unit(60 + i)) for i in range(3)]
+    await index.upsert(ALICE, alice_items)
+    await index.upsert(BOB, bob_items)
+    await index.delete_user(ALICE)
+    assert await everything(index, ALICE) == set()
+    assert await everything(index, BOB) == {i.id for i in bob_items}
+    await index.delete_user("nobody")  # a user with nothing stored is not an error
+
+
+async def test_type_filter_returns_only_those_types(index: VectorIndex) -> None:
+    query = unit(70)
+    semantic, episodic, profile = ranked(query, 3)
+    await index.upsert(
+        ALICE,
+        [
+            item(semantic.vector, SEMANTIC, semantic.id),
+            item(episodic.vector, EPISODIC, episodic.id),
+            item(profile.vector, PROFILE, profile.id),
+        ],
+    )
+    assert [h.id for h in await index.search(ALICE, query, 10, frozenset({EPISODIC}))] == [episodic.id]
+    both = await index.search(ALICE, query, 10, frozenset({SEMANTIC, PROFILE}))
+    assert [h.id for h in both] == [semantic.id, profile.id]
+    assert len(await index.search(ALICE, query, 10, None)) == 3
+    assert await index.search(ALICE, query, 10, frozenset()) == []
+
+
+async def test_type_filter_applies_before_the_limit(index: VectorIndex) -> None:
+    query = unit(71)
+    await index.upsert(ALICE, ranked(query, 20, EPISODIC, seed=3000))
+    semantic = item(blend(query, unit(72), 0.9), SEMANTIC)
+    await index.upsert(ALICE, [semantic])
+    assert [h.id for h in await index.search(ALICE, query, 1, frozenset({SEMANTIC}))] == [semantic.id]
+
+
+async def test_wrong_dimension_or_zero_vector_is_invalid(index: VectorIndex) -> None:
+    with pytest.raises(Invalid):
+        await index.upsert(ALICE, [item([1.0, 0.0, 0.0])])
+    with pytest.raises(Invalid):
+        await index.upsert(ALICE, [item([0.0] * DIM)])
+    await index.upsert(ALICE, [item(unit(80))])
+    with pytest.raises(Invalid):
+        await index.search(ALICE, [1.0, 0.0], 5)
+
+
+async def test_a_batch_larger_than_the_write_chunk_is_stored_whole(index: VectorIndex) -> None:
+    vectors = np.random.default_rng(81).standard_normal((2500, DIM))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    items = [item([float(x) for x in row]) for row in vectors]
+    await index.upsert(ALICE, items)
+    assert len(await index.search(ALICE, unit(82), 3000)) == 2500
+
+
+async def test_concurrent_writers_and_readers_lose_nothing(index: VectorIndex) -> None:
+    batches = {
+        user: [[item(unit(10_000 * n + 100 * b + i)) for i in range(10)] for b in range(10)]
+        for n, user in enumerate((ALICE, BOB))
+    }
+
+    async def read(user: str) -> None:
+        for _ in range(5):
+            await index.search(user, unit(90), 5)
+            await asyncio.sleep(0)
+
+    writes = [index.upsert(user, batch) for user, user_batches in batches.items() for batch in user_batches]
+    await asyncio.gather(*writes, read(ALICE), read(BOB))
+    for user, user_batches in batches.items():
+        assert await everything(index, user) == {i.id for batch in user_batches for i in batch}
+
+
+async def test_concurrent_deletes_and_upserts_leave_a_consistent_index(index: VectorIndex) -> None:
+    keep = [item(unit(100 + i)) for i in range(20)]
+    drop = [item(unit(200 + i)) for i in range(20)]
+    await index.upsert(ALICE, drop)
+    await asyncio.gather(*(index.upsert(ALICE, [k]) for k in keep), *(index.delete(ALICE, [d.id]) for d in drop))
+    assert await everything(index, ALICE) == {k.id for k in keep}
+
+
+# -- persistence of the on-disk adapters ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["qdrant_edge", "qdrant_local_path"])
+async def test_items_survive_reopening(kind: str, tmp_path: Path) -> None:
+    query = unit(300)
+    items = ranked(query, 5)
+    gone = item(unit(301))
+    async with open_vector_index(kind, tmp_path) as index:
+        await index.upsert(ALICE, [*items, gone])
+        await index.upsert(BOB, [item(unit(302))])
+        await index.delete(ALICE, [gone.id])
+        await index.delete_user(BOB)
+    async with open_vector_index(kind, tmp_path) as index:
+        hits = await index.search(ALICE, query, 10)
+        assert [h.id for h in hits] == [i.id for i in items]
+        assert hits[0].score == pytest.approx(cosine(query, items[0].vector), abs=1e-4)
+        assert await index.search(BOB, unit(302), 10) == []
+        await index.upsert(ALICE, [item(unit(303))])  # still writable after reopening
+        assert len(await index.search(ALICE, query, 10)) == 6
+
+
+async def test_edge_shard_with_another_dimension_is_refused(tmp_path: Path) -> None:
+    async with QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM) as index:
+        await index.upsert(ALICE, [item(unit(310))])
+    with pytest.raises(Invalid):
+        await QdrantEdgeVectorIndex(tmp_path / "edge", dimension=128).open()
+
+
+async def test_edge_shard_open_elsewhere_is_unavailable(tmp_path: Path) -> None:
+    async with QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM) as index:
+        await index.upsert(ALICE, [item(unit(314))])
+        with pytest.raises(Unavailable):
+            await QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM).open()
+        assert len(await index.search(ALICE, unit(314), 5)) == 1
+
+
+async def test_edge_index_refuses_work_after_close(tmp_path: Path) -> None:
+    index = QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM)
+    await index.upsert(ALICE, [item(unit(311))])
+    await index.close()
+    with pytest.raises(Unavailable):
+        await index.search(ALICE, unit(311), 5)
+
+
+async def test_edge_index_can_be_optimised_and_still_answers(tmp_path: Path) -> None:
+    query = unit(312)
+    items = ranked(query, 5)
+    async with QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM) as index:
+        await index.upsert(ALICE, items)
+        await index.upsert(BOB, [item(unit(313))])
+        await index.optimize()
+        assert [h.id for h in await index.search(ALICE, query, 10)] == [i.id for i in items]
+        assert await index.count() == 6
+
+
+async def test_qdrant_collection_with_another_dimension_is_refused(tmp_path: Path) -> None:
+    async with QdrantVectorIndex(path=str(tmp_path / "q"), dimension=DIM) as index:
+        await index.upsert(ALICE, [item(unit(320))])
+    with pytest.raises(Invalid):
+        async with QdrantVectorIndex(path=str(tmp_path / "q"), dimension=128):
+            pass
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]  # bound but not listening: connections are refused
+
+
+async def test_unreachable_qdrant_server_is_unavailable(closed_port: int) -> None:
+    index = QdrantVectorIndex(url=f"http://127.0.0.1:{closed_port}", dimension=DIM, timeout_s=2)
+    with pytest.raises(Unavailable):
+        await index.ping()
+    with pytest.raises(Unavailable):
+        await index.search(ALICE, unit(330), 5)
+    await index.close()

@@ -1,0 +1,215 @@
+"""VectorIndex on Qdrant Edge: the Qdrant engine in-process, one on-disk shard (the embedded default).
+
+The shard keeps a write-ahead log, so an acknowledged write survives a crash. A shard directory can be open in one
+process at a time (Edge locks its WAL), which is why the embedded profile runs the worker inside the API process.
+Edge calls block, so they run in worker threads; writes are serialised, searches run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import qdrant_edge as qe
+
+from jyntrix_adapters.qdrant.ids import point_id
+from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
+
+T = TypeVar("T")
+_CONFIG_FILE = "edge_config.json"
+_WRITE_BATCH = 1000
+
+
+def _user_is(user_id: UserId) -> qe.FieldCondition:
+    return qe.FieldCondition(key="user_id", match=qe.MatchValue(user_id))
+
+
+class QdrantEdgeVectorIndex:
+    """Cosine search in a Qdrant Edge shard under `path`, pre-filtered by user (and types) on every query."""
+
+    def __init__(self, path: str | os.PathLike[str], *, dimension: int = 384) -> None:
+        self._path = Path(path)
+        self._dimension = dimension
+        self._shard: qe.EdgeShard | None = None
+        self._open_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        self._readers = 0
+        self._idle = asyncio.Condition()
+        self._closed = False
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def _config(self) -> qe.EdgeConfig:
+        return qe.EdgeConfig(
+            vectors=qe.EdgeVectorParams(size=self._dimension, distance=qe.Distance.Cosine),
+            # Qdrant's multitenant layout: no global graph, one HNSW graph per tenant when the shard is optimised.
+            # Until then (or for small tenants) a filtered search scans the tenant's points via the payload index.
+            hnsw_config=qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=16),
+        )
+
+    def _open_sync(self) -> qe.EdgeShard:
+        self._path.mkdir(parents=True, exist_ok=True)
+        config = self._config()
+        if (self._path / _CONFIG_FILE).exists():
+            try:
+                return qe.EdgeShard.load(str(self._path), config)
+            except Exception as error:
+                if "incompatible" in str(error).lower():
+                    raise Invalid(
+                        f"the shard at {self._path} does not hold {self._dimension}-d cosine vectors"
+                    ) from error
+                if "wouldblock" in str(error).lower():
+                    raise Unavailable(f"the shard at {self._path} is open in another process or index") from error
+                raise
+        shard = qe.EdgeShard.create(str(self._path), config)
+        shard.update(qe.UpdateOperation.create_field_index("user_id", qe.KeywordIndexParams(is_tenant=True)))
+        shard.update(qe.UpdateOperation.create_field_index("type", qe.PayloadSchemaType.Keyword))
+        return shard
+
+    async def open(self) -> None:
+        """Create the shard with its payload indexes, or load it (idempotent)."""
+        async with self._open_lock:
+            self._closed = False
+            if self._shard is None:
+                self._shard = await self._run(self._open_sync)
+
+    async def close(self) -> None:
+        """Flush and release the shard once running searches have finished."""
+        async with self._open_lock, self._write_lock:
+            self._closed = True
+            shard, self._shard = self._shard, None
+            if shard is None:
+                return
+            async with self._idle:
+                await self._idle.wait_for(lambda: self._readers == 0)
+
+            def flush_and_close() -> None:
+                shard.flush()
+                shard.close()
+
+            await self._run(flush_and_close)
+
+    async def ping(self) -> None:
+        await self._read(lambda shard: shard.info())
+
+    @staticmethod
+    async def _run(fn: Callable[[], T]) -> T:
+        try:
+            return await asyncio.to_thread(fn)
+        except (Invalid, Unavailable):
+            raise
+        except Exception as error:  # Edge raises plain Exception for everything
+            raise Unavailable(f"qdrant edge failed: {error}") from error
+
+    async def _shard_or_open(self) -> qe.EdgeShard:
+        if self._shard is None:
+            if self._closed:
+                raise Unavailable("the qdrant edge index is closed")
+            await self.open()
+        if self._shard is None:
+            raise Unavailable("the qdrant edge index is closed")
+        return self._shard
+
+    async def _read(self, fn: Callable[[qe.EdgeShard], T]) -> T:
+        shard = await self._shard_or_open()
+        self._readers += 1
+        try:
+            return await self._run(lambda: fn(shard))
+        finally:
+            self._readers -= 1
+            if self._readers == 0:
+                async with self._idle:
+                    self._idle.notify_all()
+
+    async def _write(self, operations: list[qe.UpdateOperation]) -> None:
+        await self._shard_or_open()
+        async with self._write_lock:
+            shard = await self._shard_or_open()  # close() may have run while this waited for the lock
+
+            def apply() -> None:
+                for operation in operations:
+                    shard.update(operation)
+
+            await self._run(apply)
+
+    def _check(self, vector: Vector) -> list[float]:
+        if len(vector) != self._dimension:
+            raise Invalid(f"vector has dimension {len(vector)}, the index expects {self._dimension}")
+        norm = math.hypot(*vector)  # C speed: this runs once per point on bulk imports
+        if not math.isfinite(norm) or norm == 0.0:
+            raise Invalid("a vector must be finite and non-zero")
+        return vector if isinstance(vector, list) else list(vector)
+
+    async def upsert(self, user_id: UserId, items: Sequence[VectorItem]) -> None:
+        latest = {item.id: item for item in items}  # the last write of an id in one batch wins
+        points = [
+            qe.Point(
+                point_id(item.id),
+                self._check(item.vector),
+                {"user_id": user_id, "type": item.type.value, "memory_id": item.id},
+            )
+            for item in latest.values()
+        ]
+        # An existing point is only replaced when it is this user's: an id clash never takes over another's point.
+        owned = qe.Filter(must=[_user_is(user_id)])
+        await self._write(
+            [
+                qe.UpdateOperation.upsert_points(points[i : i + _WRITE_BATCH], condition=owned)
+                for i in range(0, len(points), _WRITE_BATCH)
+            ]
+        )
+
+    async def delete(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
+        if not ids:
+            return
+        selected = qe.Filter(must=[_user_is(user_id), qe.HasIdCondition({point_id(i) for i in ids})])
+        await self._write([qe.UpdateOperation.delete_points_by_filter(selected)])
+
+    async def search(
+        self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
+    ) -> list[Hit]:
+        if limit < 0:
+            raise Invalid("limit must not be negative")
+        query = self._check(vector)
+        if limit == 0 or types == frozenset():
+            return []
+        must: list[Any] = [_user_is(user_id)]
+        if types is not None:
+            must.append(qe.FieldCondition(key="type", match=qe.MatchAny(sorted(t.value for t in types))))
+        request = qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest(query),
+            filter=qe.Filter(must=must),
+            with_payload=qe.PayloadSelector.Include(["memory_id"]),
+        )
+        points = await self._read(lambda shard: shard.query(request))
+        hits = [Hit(id=str((p.payload or {})["memory_id"]), score=float(p.score)) for p in points]
+        hits.sort(key=lambda h: (-h.score, h.id))
+        return hits
+
+    async def delete_user(self, user_id: UserId) -> None:
+        await self._write([qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[_user_is(user_id)]))])
+
+    async def optimize(self) -> bool:
+        """Build per-tenant HNSW graphs and vacuum deletions; blocks writes while it runs (minutes at 100k+ points)."""
+        await self._shard_or_open()
+        async with self._write_lock:
+            shard = await self._shard_or_open()
+            return await self._run(shard.optimize)
+
+    async def count(self) -> int:
+        """Points in the shard, all users together (for diagnostics)."""
+        return await self._read(lambda shard: shard.count(qe.CountRequest(exact=True)))

@@ -1,0 +1,185 @@
+"""VectorIndex on a Qdrant server (``url=``) or qdrant-client's local mode (``location=":memory:"`` or ``path=``).
+
+One collection holds every user's vectors. ``user_id`` is a tenant payload index and every search, delete and
+overwrite is filtered by it inside Qdrant, so one user's request never touches another user's points. Local mode
+has no payload indexes and brute-forces filters in Python: it is for tests, not for production volumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import warnings
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from qdrant_client import AsyncQdrantClient, models
+from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
+
+from jyntrix_adapters.qdrant.ids import point_id
+from jyntrix_domain.errors import DomainError, Invalid, Unavailable
+from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
+
+# ApiException covers HTTP errors and failed connections; ValueError is how local mode rejects input.
+_DRIVER_ERRORS = (ApiException, ValueError, OSError, TimeoutError)
+
+
+def _user_is(user_id: UserId) -> models.FieldCondition:
+    return models.FieldCondition(key="user_id", match=models.MatchValue(value=user_id))
+
+
+def _translate(error: Exception) -> DomainError:
+    if isinstance(error, DomainError):
+        return error
+    if isinstance(error, UnexpectedResponse) and error.status_code in (400, 422):
+        return Invalid(f"qdrant rejected the request: {error}")
+    if isinstance(error, ValueError):
+        return Invalid(f"qdrant rejected the request: {error}")
+    return Unavailable(f"qdrant is unavailable: {error}")
+
+
+class QdrantVectorIndex:
+    """Cosine search in one Qdrant collection, pre-filtered by user (and types) on every query."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        location: str | None = None,
+        path: str | None = None,
+        api_key: str | None = None,
+        collection: str = "memories",
+        dimension: int = 384,
+        timeout_s: int = 10,
+    ) -> None:
+        if sum(x is not None for x in (url, location, path)) != 1:
+            raise Invalid("give exactly one of url, location or path")
+        self._local = url is None
+        self._collection = collection
+        self._dimension = dimension
+        options: dict[str, Any] = {"url": url, "location": location, "path": path, "api_key": api_key}
+        if url is not None:
+            options["timeout"] = timeout_s
+            options["check_compatibility"] = False
+        try:
+            self._client = AsyncQdrantClient(**{k: v for k, v in options.items() if v is not None})
+        except RuntimeError as error:  # local mode: the folder is held by another client
+            raise Unavailable(f"qdrant local storage is unavailable: {error}") from error
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Create the collection and its payload indexes unless they exist (idempotent)."""
+        async with self._ready_lock:
+            if self._ready:
+                return
+            try:
+                await self._create_collection()
+            except _DRIVER_ERRORS as error:
+                raise _translate(error) from error
+            self._ready = True
+
+    async def _create_collection(self) -> None:
+        if await self._client.collection_exists(self._collection):
+            info = await self._client.get_collection(self._collection)
+            params = info.config.params.vectors
+            size = params.size if isinstance(params, models.VectorParams) else None
+            if size != self._dimension:
+                raise Invalid(f"collection {self._collection!r} holds {size}-d vectors, not {self._dimension}-d")
+        else:
+            try:
+                await self._client.create_collection(
+                    self._collection,
+                    vectors_config=models.VectorParams(size=self._dimension, distance=models.Distance.COSINE),
+                )
+            except UnexpectedResponse as error:
+                if error.status_code != 409:  # another process created it first
+                    raise
+        indexes: list[tuple[str, Any]] = [
+            ("user_id", models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True)),
+            ("type", models.PayloadSchemaType.KEYWORD),
+        ]
+        for field, schema in indexes:
+            with warnings.catch_warnings():
+                # Local mode warns that payload indexes have no effect there; the server uses them.
+                warnings.simplefilter("ignore", UserWarning)
+                await self._client.create_payload_index(self._collection, field, schema)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def ping(self) -> None:
+        try:
+            await self._client.get_collections()
+        except _DRIVER_ERRORS as error:
+            raise _translate(error) from error
+
+    def _check(self, vector: Vector) -> list[float]:
+        if len(vector) != self._dimension:
+            raise Invalid(f"vector has dimension {len(vector)}, the index expects {self._dimension}")
+        norm = math.hypot(*vector)  # C speed: this runs once per point on bulk imports
+        if not math.isfinite(norm) or norm == 0.0:
+            raise Invalid("a vector must be finite and non-zero")
+        return vector if isinstance(vector, list) else list(vector)
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        await self.open()
+        try:
+            return await getattr(self._client, method)(self._collection, **kwargs)
+        except _DRIVER_ERRORS as error:
+            raise _translate(error) from error
+
+    async def upsert(self, user_id: UserId, items: Sequence[VectorItem]) -> None:
+        latest = {item.id: item for item in items}  # the last write of an id in one batch wins
+        points = [
+            models.PointStruct(
+                id=point_id(item.id),
+                vector=self._check(item.vector),
+                payload={"user_id": user_id, "type": item.type.value, "memory_id": item.id},
+            )
+            for item in latest.values()
+        ]
+        if not points:
+            return
+        # An existing point is only replaced when it is this user's: an id clash never takes over another's point.
+        await self._call("upsert", points=points, update_filter=models.Filter(must=[_user_is(user_id)]), wait=True)
+
+    async def delete(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
+        if not ids:
+            return
+        selector = models.FilterSelector(
+            filter=models.Filter(must=[_user_is(user_id), models.HasIdCondition(has_id=[point_id(i) for i in ids])])
+        )
+        await self._call("delete", points_selector=selector, wait=True)
+
+    async def search(
+        self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
+    ) -> list[Hit]:
+        if limit < 0:
+            raise Invalid("limit must not be negative")
+        query = self._check(vector)
+        if limit == 0 or types == frozenset():
+            return []
+        must: list[models.Condition] = [_user_is(user_id)]
+        if types is not None:
+            must.append(models.FieldCondition(key="type", match=models.MatchAny(any=sorted(t.value for t in types))))
+        response = await self._call(
+            "query_points", query=query, query_filter=models.Filter(must=must), limit=limit, with_payload=["memory_id"]
+        )
+        hits = [Hit(id=str((p.payload or {})["memory_id"]), score=float(p.score)) for p in response.points]
+        hits.sort(key=lambda h: (-h.score, h.id))
+        return hits
+
+    async def delete_user(self, user_id: UserId) -> None:
+        selector = models.FilterSelector(filter=models.Filter(must=[_user_is(user_id)]))
+        await self._call("delete", points_selector=selector, wait=True)
