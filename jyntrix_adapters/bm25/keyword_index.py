@@ -20,7 +20,6 @@ import fcntl
 import hashlib
 import logging
 import os
-import re
 import shutil
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -34,30 +33,14 @@ import numpy.typing as npt
 
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
+from jyntrix_domain.terms import keyword_terms
 
 K1 = 1.5
 B = 0.75
 logger = logging.getLogger(__name__)
 
-# Kept identical to jyntrix_adapters.memory's tokenizer (adapters may not import each other), so both index the same
-# terms and score alike; the keyword contract suite checks that they agree.
-_STOPWORDS = frozenset(
-    (  # noqa: SIM905 (a word list reads better as text)
-        "a about am an and are as at be been but by can could did do does for from had has have he her him his how i "
-        "if in into is it its me my of on or our she so than that the their them then there these they this to was we "
-        "were what when where which who will with would you your"
-    ).split()
-)
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Han and kana have no spaces between words: each character is a term. Everything else splits on non-word characters.
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 
 _TYPE_CODES = {t.value: i for i, t in enumerate(MemoryType)}
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word terms without English stopwords."""
-    return [t for t in _TOKEN.findall(text.casefold()) if t not in _STOPWORDS]
 
 
 class _Doc(msgspec.Struct, array_like=True):
@@ -327,7 +310,7 @@ class Bm25sKeywordIndex:
 
         def write() -> None:
             entry = _LogEntry(
-                op="upsert", docs=[_Doc(id=d.id, type=d.type.value, tokens=tokenize(d.text)) for d in docs]
+                op="upsert", docs=[_Doc(id=d.id, type=d.type.value, tokens=keyword_terms(d.text)) for d in docs]
             )
             with user.flock(exclusive=True):
                 user.refresh()
@@ -355,7 +338,7 @@ class Bm25sKeywordIndex:
     ) -> list[Hit]:
         if limit < 0:
             raise Invalid("limit must not be negative")
-        terms = tokenize(query)
+        terms = keyword_terms(query)
         if limit == 0 or not terms or types == frozenset():
             return []
         user = self._user(user_id)

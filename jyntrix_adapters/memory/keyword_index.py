@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
+from jyntrix_domain.terms import keyword_terms
 
 K1 = 1.5
 B = 0.75
-
-# Kept identical to jyntrix_adapters.bm25's tokenizer (adapters may not import each other), so both index the same
-# terms and score alike; the keyword contract suite checks that they agree.
-_STOPWORDS = frozenset(
-    (  # noqa: SIM905 (a word list reads better as text)
-        "a about am an and are as at be been but by can could did do does for from had has have he her him his how i "
-        "if in into is it its me my of on or our she so than that the their them then there these they this to was we "
-        "were what when where which who will with would you your"
-    ).split()
-)
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Han and kana have no spaces between words: each character is a term. Everything else splits on non-word characters.
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word terms without English stopwords."""
-    return [t for t in _TOKEN.findall(text.casefold()) if t not in _STOPWORDS]
 
 
 class _UserCorpus:
@@ -40,7 +22,7 @@ class _UserCorpus:
 
     def add(self, doc: KeywordDoc) -> None:
         self.remove(doc.id)
-        terms = Counter(tokenize(doc.text))
+        terms = Counter(keyword_terms(doc.text))
         length = sum(terms.values())
         self.docs[doc.id] = (doc.type, length, tuple(terms))
         self.total_length += length
@@ -101,7 +83,7 @@ class InProcessKeywordIndex:
         corpus = self._users.get(user_id)
         if corpus is None or limit == 0:
             return []
-        scores = corpus.scores(set(tokenize(query)), types)
+        scores = corpus.scores(set(keyword_terms(query)), types)
         hits = [Hit(id=doc_id, score=score) for doc_id, score in scores.items() if score > 0.0]
         hits.sort(key=lambda h: (-h.score, h.id))
         return hits[:limit]
