@@ -9,7 +9,7 @@ Only the user's own messages are read; questions and hypotheticals state nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -390,11 +390,6 @@ def _key(text: str) -> str:
     return entity_key(re.sub(r"^(?:the|a|an)\s+", "", text.strip(), flags=re.IGNORECASE))
 
 
-class _Rule(msgspec.Struct, frozen=True):
-    pattern: re.Pattern[str]
-    build: Any  # Callable[[re.Match[str], str], list[Candidate]]
-
-
 def _c(
     type: MemoryType,
     content: str,
@@ -420,56 +415,100 @@ def _c(
     )
 
 
-def _name(m: re.Match[str], _: str) -> list[Candidate]:
-    name = m.group(1).strip()
-    first = name.split()[0]
-    if first in _NOT_NAMES or first in NATIONALITIES:
-        return []
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user's name is {name}",
-            slot="name",
-            value=name,
-            anchor="The user's name is",
-            entities=[name],
-            relations=[_rel("name", name)],
-            reliability=0.95,
-        )
-    ]
+_Build = Callable[[re.Match[str], str], list[Candidate]]
 
 
-def _nationality(m: re.Match[str], _: str) -> list[Candidate]:
-    word = m.group(1)
-    if word not in NATIONALITIES:
-        return []
-    return [_c(MemoryType.PROFILE, f"The user is {word}", slot="nationality", value=word, anchor="The user is")]
-
-
-def _age(m: re.Match[str], _: str) -> list[Candidate]:
-    age = int(m.group(1))
-    if not 3 <= age <= 120:
-        return []
-    return [_c(MemoryType.PROFILE, f"The user is {age} years old", slot="age", value=str(age), anchor="years old")]
+class _Rule(msgspec.Struct, frozen=True):
+    pattern: re.Pattern[str]
+    build: _Build
 
 
 def _place(text: str) -> str:
     return text.strip(" ,.;!")
 
 
-def _lives(m: re.Match[str], _: str) -> list[Candidate]:
-    place = _place(m.group(1))
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user lives in {place}",
-            slot="location",
-            value=place,
-            anchor="The user lives in",
-            entities=[place],
-            relations=[_rel("lives_in", place)],
+def _is_name(name: str) -> bool:
+    # "I'm Happy", "I'm German", "my friend Monday": capitalised, but not a name.
+    first = name.split()[0]
+    return first not in _NOT_NAMES and first not in NATIONALITIES
+
+
+class _Fact(msgspec.Struct, frozen=True):
+    """A fact whose one value is the match's first group: most rules are only this.
+
+    ``content``, ``slot`` and ``anchor`` are templates over ``{value}`` and ``{key}`` (the value
+    as an entity key, for slots held once per thing, such as one per allergen). The anchor is by
+    default the content's wording before the value, so it cannot drift from what holders say.
+    """
+
+    type: MemoryType
+    content: str
+    slot: str
+    anchor: str | None = None
+    predicate: str | None = None
+    entity: bool = False  # the value names a person, place or organisation
+    clean: Callable[[str], str | None] = _place  # returns nothing to reject the match
+    slot_value: str | None = None  # when the slot names the thing, its value is a state ("allergic")
+    reliability: float = 0.9
+
+    def __call__(self, m: re.Match[str], _: str) -> list[Candidate]:
+        value = self.clean(m.group(1))
+        return [self.make(value)] if value else []
+
+    def make(self, value: str, metadata: Mapping[str, Any] | None = None) -> Candidate:
+        def fill(template: str) -> str:
+            return template.format(value=value, key=_key(value))
+
+        return _c(
+            self.type,
+            fill(self.content),
+            slot=fill(self.slot),
+            value=self.slot_value or value,
+            anchor=fill(self.anchor or self.content.partition("{value}")[0].rstrip()),
+            entities=[value] if self.entity else (),
+            relations=[_rel(self.predicate, value)] if self.predicate else (),
+            reliability=self.reliability,
+            metadata=metadata,
         )
-    ]
+
+
+def _person(name: str) -> str | None:
+    name = name.strip()
+    return name if _is_name(name) else None
+
+
+def _nationality(word: str) -> str | None:
+    return word if word in NATIONALITIES else None
+
+
+def _age(years: str) -> str | None:
+    return str(int(years)) if 3 <= int(years) <= 120 else None
+
+
+# Facts that several rules, or rules with logic of their own, state.
+_NAME_IS = _Fact(
+    MemoryType.PROFILE,
+    "The user's name is {value}",
+    slot="name",
+    predicate="name",
+    entity=True,
+    clean=_person,
+    reliability=0.95,
+)
+_LIVES_IN = _Fact(MemoryType.PROFILE, "The user lives in {value}", slot="location", predicate="lives_in", entity=True)
+_STUDIES = _Fact(MemoryType.PROFILE, "The user studies {value}", slot="studies", predicate="studies")
+_STUDIES_AT = _Fact(
+    MemoryType.PROFILE, "The user studies at {value}", slot="school", predicate="studies_at", entity=True
+)
+_DIET = _Fact(MemoryType.SEMANTIC, "The user is {value}", slot="diet", clean=str.lower)
+_SPEAKS = _Fact(
+    MemoryType.PROFILE,
+    "The user speaks {value}",
+    slot="speaks:{key}",
+    anchor="speaks {value}",
+    predicate="speaks",
+    entity=True,
+)
 
 
 def _moved(m: re.Match[str], _: str) -> list[Candidate]:
@@ -478,64 +517,7 @@ def _moved(m: re.Match[str], _: str) -> list[Candidate]:
     previous = _place(groups.get("from") or groups.get("from2") or "")
     if not place:
         return []
-    metadata = {"moved_from": previous} if previous else {}
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user lives in {place}",
-            slot="location",
-            value=place,
-            anchor="The user lives in",
-            entities=[place],
-            relations=[_rel("lives_in", place)],
-            metadata=metadata,
-        )
-    ]
-
-
-def _from(m: re.Match[str], _: str) -> list[Candidate]:
-    place = _place(m.group(1))
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user is from {place}",
-            slot="hometown",
-            value=place,
-            anchor="The user is from",
-            entities=[place],
-            relations=[_rel("from", place)],
-        )
-    ]
-
-
-def _born_in(m: re.Match[str], _: str) -> list[Candidate]:
-    place = _place(m.group(1))
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user was born in {place}",
-            slot="birthplace",
-            value=place,
-            anchor="The user was born in",
-            entities=[place],
-            relations=[_rel("born_in", place)],
-        )
-    ]
-
-
-def _works_at(m: re.Match[str], _: str) -> list[Candidate]:
-    org = _place(m.group(1))
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user works at {org}",
-            slot="employer",
-            value=org,
-            anchor="The user works at",
-            entities=[org],
-            relations=[_rel("works_at", org)],
-        )
-    ]
+    return [_LIVES_IN.make(place, metadata={"moved_from": previous} if previous else None)]
 
 
 def _job_phrase(raw: str) -> str | None:
@@ -546,97 +528,49 @@ def _job_phrase(raw: str) -> str | None:
     return job
 
 
-def _works_as(m: re.Match[str], _: str) -> list[Candidate]:
-    article, job = m.group(1) or "", _job_phrase(m.group(2))
-    if job is None:
-        return []
+def _job(article: str, job: str) -> Candidate:
+    # The content keeps the article ("works as an engineer"); the value is the job alone.
     phrase = f"{article.strip()} {job}".strip()
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user works as {phrase}",
-            slot="job",
-            value=job,
-            anchor="The user works as",
-            relations=[_rel("works_as", job)],
-        )
-    ]
+    return _c(
+        MemoryType.PROFILE,
+        f"The user works as {phrase}",
+        slot="job",
+        value=job,
+        anchor="The user works as",
+        relations=[_rel("works_as", job)],
+    )
+
+
+def _works_as(m: re.Match[str], _: str) -> list[Candidate]:
+    job = _job_phrase(m.group(2))
+    return [] if job is None else [_job(m.group(1) or "", job)]
 
 
 def _i_am_a(m: re.Match[str], _: str) -> list[Candidate]:
-    article, job = m.group(1), _job_phrase(m.group(2))
+    job = _job_phrase(m.group(2))
     if job is None:
         return []
     last = job.split()[-1].lower()
     if last in _DIETS:
-        return [_c(MemoryType.SEMANTIC, f"The user is {last}", slot="diet", value=last, anchor="The user is")]
+        return [_DIET.make(last)]
     if last in _NOT_OCCUPATION or not _OCCUPATION.match(job):
         return []
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user works as {article} {job}",
-            slot="job",
-            value=job,
-            anchor="The user works as",
-            relations=[_rel("works_as", job)],
-        )
-    ]
-
-
-def _diet(m: re.Match[str], _: str) -> list[Candidate]:
-    diet = m.group(1).lower()
-    return [_c(MemoryType.SEMANTIC, f"The user is {diet}", slot="diet", value=diet, anchor="The user is")]
+    return [_job(m.group(1), job)]
 
 
 _NOT_SUBJECTS = _words("at hard for to with a the my tonight today tomorrow late all abroad")
 
 
 def _studies(m: re.Match[str], _: str) -> list[Candidate]:
-    subject = _clean_object(m.group(1))
-    subject = re.split(r"\s+at\s+", subject)[0].strip()
+    subject = re.split(r"\s+at\s+", _clean_object(m.group(1)))[0].strip()
     school = _place(m.group(2) or "")
     out = []
     first = subject.split()[0].lower() if subject else ""
     if subject and len(subject.split()) <= 4 and first not in _NOT_SUBJECTS and not _TIME_PHRASE.search(subject):
-        out.append(
-            _c(
-                MemoryType.PROFILE,
-                f"The user studies {subject}",
-                slot="studies",
-                value=subject,
-                anchor="The user studies",
-                relations=[_rel("studies", subject)],
-            )
-        )
+        out.append(_STUDIES.make(subject))
     if school:
-        out.append(
-            _c(
-                MemoryType.PROFILE,
-                f"The user studies at {school}",
-                slot="school",
-                value=school,
-                anchor="The user studies at",
-                entities=[school],
-                relations=[_rel("studies_at", school)],
-            )
-        )
+        out.append(_STUDIES_AT.make(school))
     return out
-
-
-def _study_at(m: re.Match[str], _: str) -> list[Candidate]:
-    school = _place(m.group(1))
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user studies at {school}",
-            slot="school",
-            value=school,
-            anchor="The user studies at",
-            entities=[school],
-            relations=[_rel("studies_at", school)],
-        )
-    ]
 
 
 def _relation_slot(rel: str, name: str) -> str:
@@ -648,11 +582,14 @@ def _canonical_rel(word: str) -> str:
     return _SINGLE_RELATIONS.get(word) or _MULTI_RELATIONS[word]
 
 
-def _relation(rel_word: str, name: str, content: str) -> list[Candidate]:
-    first = name.split()[0]
-    if first in _NOT_NAMES or first in NATIONALITIES:
+def _relation(rel_word: str, name: str, content: str | None = None) -> list[Candidate]:
+    """A named person or pet, worded by default "has a dog named Rex" or "'s sister is Anna"."""
+    name = name.strip()
+    if not _is_name(name):
         return []
     rel = _canonical_rel(rel_word)
+    if content is None:
+        content = f"The user has a {rel} named {name}" if rel in _PETS else f"The user's {rel} is {name}"
     return [
         _c(
             MemoryType.SEMANTIC,
@@ -667,21 +604,11 @@ def _relation(rel_word: str, name: str, content: str) -> list[Candidate]:
 
 
 def _relation_is(m: re.Match[str], _: str) -> list[Candidate]:
-    rel, name = _canonical_rel(m.group(1)), m.group(2).strip()
-    if rel in _PETS:
-        return _relation(m.group(1), name, f"The user has a {rel} named {name}")
-    return _relation(m.group(1), name, f"The user's {rel} is {name}")
+    return _relation(m.group(1), m.group(2))
 
 
-def _relation_apposition(m: re.Match[str], sentence: str) -> list[Candidate]:
-    rel, name = _canonical_rel(m.group(1)), m.group(2).strip()
-    rest = sentence[m.end() :].strip(" ,.!")
-    if m.start() == 0 and rest:
-        # "my sister Anna lives in Rome": keep the whole statement, it says more than the relation.
-        return _relation(m.group(1), name, third_person(sentence))
-    if rel in _PETS:
-        return _relation(m.group(1), name, f"The user has a {rel} named {name}")
-    return _relation(m.group(1), name, f"The user's {rel} is {name}")
+def _is_my(m: re.Match[str], _: str) -> list[Candidate]:
+    return _relation(m.group(2), m.group(1))
 
 
 def _has_named(m: re.Match[str], _: str) -> list[Candidate]:
@@ -689,11 +616,11 @@ def _has_named(m: re.Match[str], _: str) -> list[Candidate]:
     return _relation(m.group(1), name, f"The user has a {rel} named {name}")
 
 
-def _is_my(m: re.Match[str], _: str) -> list[Candidate]:
-    name, rel = m.group(1).strip(), _canonical_rel(m.group(2))
-    if rel in _PETS:
-        return _relation(m.group(2), name, f"The user has a {rel} named {name}")
-    return _relation(m.group(2), name, f"The user's {rel} is {name}")
+def _relation_apposition(m: re.Match[str], sentence: str) -> list[Candidate]:
+    rest = sentence[m.end() :].strip(" ,.!")
+    # "my sister Anna lives in Rome": keep the whole statement, it says more than the relation.
+    content = third_person(sentence) if m.start() == 0 and rest else None
+    return _relation(m.group(1), m.group(2), content)
 
 
 def _relation_is_a(m: re.Match[str], sentence: str) -> list[Candidate]:
@@ -771,37 +698,8 @@ def _favourite(m: re.Match[str], _: str) -> list[Candidate]:
     ]
 
 
-def _allergy(m: re.Match[str], _: str) -> list[Candidate]:
-    thing = _clean_object(m.group(1))
-    if not thing:
-        return []
-    return [
-        _c(
-            MemoryType.SEMANTIC,
-            f"The user is allergic to {thing}",
-            slot=f"allergy:{_key(thing)}",
-            value="allergic",
-            anchor="allergic to",
-            relations=[_rel("allergic_to", thing)],
-            reliability=0.95,
-        )
-    ]
-
-
 def _speaks(m: re.Match[str], _: str) -> list[Candidate]:
-    langs = [w for w in re.findall(r"[A-Z][a-z]+", m.group(1)) if w in LANGUAGES]
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user speaks {lang}",
-            slot=f"speaks:{lang.lower()}",
-            value=lang,
-            anchor=f"speaks {lang}",
-            relations=[_rel("speaks", lang)],
-            entities=[lang],
-        )
-        for lang in langs
-    ]
+    return [_SPEAKS.make(lang) for lang in re.findall(r"[A-Z][a-z]+", m.group(1)) if lang in LANGUAGES]
 
 
 def _children(m: re.Match[str], _: str) -> list[Candidate]:
@@ -813,22 +711,6 @@ def _children(m: re.Match[str], _: str) -> list[Candidate]:
             slot="children" if kind in ("kids", "children", "child", "kid") else f"children:{kind}",
             value=count,
             anchor="The user has",
-        )
-    ]
-
-
-def _birthday(m: re.Match[str], _: str) -> list[Candidate]:
-    when = _clean_object(m.group(1))
-    if not when:
-        return []
-    return [
-        _c(
-            MemoryType.PROFILE,
-            f"The user's birthday is {when}",
-            slot="birthday",
-            value=when,
-            anchor="birthday",
-            reliability=0.95,
         )
     ]
 
@@ -887,20 +769,27 @@ def _when_you_answer(m: re.Match[str], sentence: str) -> list[Candidate]:
     return _procedure(sentence, sentence)
 
 
-def _r(pattern: str, build: Any) -> _Rule:
+def _r(pattern: str, build: _Build) -> _Rule:
     return _Rule(re.compile(pattern), build)
 
 
-# The order matters only for reading; every rule runs and duplicates are merged by (slot, content).
+# A rule whose match holds one value is a `_Fact` row; a function only where the logic is its own.
+# Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_candidates).
 _FACT_RULES: tuple[_Rule, ...] = (
-    _r(r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bcall\s+me|\bpeople\s+call\s+me)\s+" + _NAME, _name),
-    _r(r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am|Im)\s+" + _NAME + r"(?=\s*(?:$|[,.!]|\band\b|\bfrom\b))", _name),
-    _r(r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am)\s+([A-Z][a-z]+)\s*[.!]?\s*$", _nationality),
-    _r(r"(?i)\bI(?:'m|\s+am|\s+just\s+turned|\s+turned)\s+(\d{1,3})(?:\s+years?\s+old|\s*$|\s*[,.!])", _age),
+    _r(r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bcall\s+me|\bpeople\s+call\s+me)\s+" + _NAME, _NAME_IS),
+    _r(r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am|Im)\s+" + _NAME + r"(?=\s*(?:$|[,.!]|\band\b|\bfrom\b))", _NAME_IS),
+    _r(
+        r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am)\s+([A-Z][a-z]+)\s*[.!]?\s*$",
+        _Fact(MemoryType.PROFILE, "The user is {value}", slot="nationality", clean=_nationality),
+    ),
+    _r(
+        r"(?i)\bI(?:'m|\s+am|\s+just\s+turned|\s+turned)\s+(\d{1,3})(?:\s+years?\s+old|\s*$|\s*[,.!])",
+        _Fact(MemoryType.PROFILE, "The user is {value} years old", slot="age", anchor="years old", clean=_age),
+    ),
     _r(
         r"(?i:\b(?:I|we)\s+(?:currently\s+|now\s+|still\s+)?live\s+in|\bI'm\s+living\s+in|\bI\s+am\s+living\s+in|\bI\s+(?:currently\s+)?reside\s+in|\bmy\s+home\s+is\s+in)\s+"
         + _PLACE,
-        _lives,
+        _LIVES_IN,
     ),
     _r(
         r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated))"
@@ -911,13 +800,16 @@ _FACT_RULES: tuple[_Rule, ...] = (
     _r(
         r"(?i:\bI'm\s+(?:originally\s+)?from|\bI\s+am\s+(?:originally\s+)?from|\bI\s+come\s+from|\bI\s+grew\s+up\s+in)\s+"
         + _PLACE,
-        _from,
+        _Fact(MemoryType.PROFILE, "The user is from {value}", slot="hometown", predicate="from", entity=True),
     ),
-    _r(r"(?i:\bI\s+was\s+born\s+in)\s+" + _PLACE, _born_in),
+    _r(
+        r"(?i:\bI\s+was\s+born\s+in)\s+" + _PLACE,
+        _Fact(MemoryType.PROFILE, "The user was born in {value}", slot="birthplace", predicate="born_in", entity=True),
+    ),
     _r(
         r"(?i:\bI\s+(?:currently\s+|now\s+)?work\s+(?:at|for)|\bI'm\s+(?:working|employed)\s+(?:at|for|by)|\bI\s+am\s+(?:working|employed)\s+(?:at|for|by))\s+"
         + _NAME.replace("{0,2}", "{0,3}"),
-        _works_at,
+        _Fact(MemoryType.PROFILE, "The user works at {value}", slot="employer", predicate="works_at", entity=True),
     ),
     _r(
         r"(?i)\bI\s+(?:currently\s+|now\s+)?work\s+(?:(?:at|for)\s+[\w&'\-]+(?:\s+[A-Z][\w&'\-]*)*\s+)?as\s+(an?\s+)?"
@@ -927,7 +819,7 @@ _FACT_RULES: tuple[_Rule, ...] = (
     _r(r"(?i)\bI'm\s+working\s+as\s+(an?\s+)?([a-z][a-z \-]+)", _works_as),
     _r(r"(?i)\bmy\s+job\s+is\s+(an?\s+)?([a-z][a-z \-]+)", _works_as),
     _r(r"(?i)\bI(?:'m|\s+am)\s+(an?)\s+([a-z][a-z \-]+)", _i_am_a),
-    _r(r"(?i)\bI(?:'m|\s+am)\s+(vegetarian|vegan|pescatarian|pescetarian)\b", _diet),
+    _r(r"(?i)\bI(?:'m|\s+am)\s+(vegetarian|vegan|pescatarian|pescetarian)\b", _DIET),
     _r(
         r"(?i:\bI(?:'m|\s+am)?\s+(?:currently\s+)?study(?:ing)?)\s+([a-z][a-z ]+?)(?:\s+(?i:at)\s+"
         + _NAME
@@ -937,7 +829,7 @@ _FACT_RULES: tuple[_Rule, ...] = (
     _r(
         r"(?i:\bI(?:'m|\s+am)?\s+(?:currently\s+)?(?:study(?:ing)?|a\s+student)\s+at)\s+"
         + _NAME.replace("{0,2}", "{0,4}"),
-        _study_at,
+        _STUDIES_AT,
     ),
     _r(
         rf"(?i:\bmy\s+({_REL_WORDS})(?:'s\s+name)?\s+(?:is|'s)\s+(?:called\s+|named\s+)?)" + _NAME + r"\b", _relation_is
@@ -961,13 +853,35 @@ _FACT_RULES: tuple[_Rule, ...] = (
         _preference,
     ),
     _r(r"(?i)\bmy\s+favou?rite\s+([a-z]+(?:\s+[a-z]+)?)\s+is\s+(.+)", _favourite),
-    _r(r"(?i)\bI(?:'m|\s+am)\s+(?:very\s+|severely\s+|mildly\s+)?allergic\s+to\s+(.+)", _allergy),
+    _r(
+        r"(?i)\bI(?:'m|\s+am)\s+(?:very\s+|severely\s+|mildly\s+)?allergic\s+to\s+(.+)",
+        _Fact(
+            MemoryType.SEMANTIC,
+            "The user is allergic to {value}",
+            slot="allergy:{key}",
+            anchor="allergic to",
+            predicate="allergic_to",
+            clean=_clean_object,
+            slot_value="allergic",
+            reliability=0.95,
+        ),
+    ),
     _r(r"(?i:\bI\s+(?:also\s+)?speak)\s+(.+)", _speaks),
     _r(
         r"(?i)\bI\s+have\s+(two|three|four|five|six|one|a|\d)\s+(kids|children|sons|daughters|child|kid|son|daughter)\b",
         _children,
     ),
-    _r(r"(?i)\bmy\s+birthday\s+is\s+(?:on\s+)?(.+)", _birthday),
+    _r(
+        r"(?i)\bmy\s+birthday\s+is\s+(?:on\s+)?(.+)",
+        _Fact(
+            MemoryType.PROFILE,
+            "The user's birthday is {value}",
+            slot="birthday",
+            anchor="birthday",
+            clean=_clean_object,
+            reliability=0.95,
+        ),
+    ),
     _r(r"(?i)^(?:and\s+)?from\s+now\s+on,?\s+(.+)", _from_now_on),
     _r(r"(?i)^(?:please\s+)?(?:always|never|don't\s+ever|do\s+not\s+ever)\b.+", _always_never),
     _r(r"(?i)\bI\s+(?:want|need|would\s+like|'d\s+like)\s+you\s+to\s+(.+)", _want_you_to),
@@ -976,6 +890,7 @@ _FACT_RULES: tuple[_Rule, ...] = (
         _when_you_answer,
     ),
 )
+
 
 _EVENT_SUBJECT = re.compile(
     r"(?i)\b(?:I'm|I\s+am|I'll|I\s+will|I\s+have|I've\s+got|I\s+had|I\s+went|I\s+was|I\s+need\s+to|I\s+plan|"
