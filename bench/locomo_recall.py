@@ -159,8 +159,9 @@ async def main() -> int:
     args = parser.parse_args()
     files = sorted(args.data.glob("*.json"))
     if not files:
-        print(f"no LoCoMo files under {args.data}; nothing to measure", file=sys.stderr)
-        return 1
+        # The data set is research data kept outside the project; without it there is nothing to measure.
+        print(f"locomo: no LoCoMo files under {args.data}; not measured", file=sys.stderr)
+        return 0
     import tempfile
 
     embedder = make_embedder(args.embedder)
