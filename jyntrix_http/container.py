@@ -424,6 +424,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         conversations=storage.provided.conversations,
         profiles=storage.provided.profiles,
+        analytics=storage.provided.analytics,
     )
     analytics = providers.Singleton(
         AnalyticsService, storage.provided.analytics, clock, retention_days=settings.provided.analytics_retention_days
