@@ -16,17 +16,17 @@ import pytest
 from jyntrix_adapters.memory.analytics_sink import InMemoryAnalyticsSink
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, new_id
 from jyntrix_domain.ports import AnalyticsSink
-from testsupport.postgres import stores_for
+from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
 
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture(params=["in_process", "postgres"])
+@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
 async def sink(request: pytest.FixtureRequest) -> AsyncIterator[AnalyticsSink]:
     if request.param == "in_process":
         yield InMemoryAnalyticsSink()
         return
-    async with stores_for(request.getfixturevalue("postgres_dsn")) as stores:
+    async with stores_for(server_dsn(request, request.param)) as stores:
         yield stores.analytics
 
 

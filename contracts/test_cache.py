@@ -13,19 +13,19 @@ from jyntrix_adapters.memory.cache import InProcessCache
 from jyntrix_adapters.redis.cache import RedisCache
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.ports import Cache
-from testsupport.redis import delete_prefixed, unique_prefix
+from testsupport.redis import REDIS_SERVERS, delete_prefixed, server_url, unique_prefix
 
 # A namespace is what a second, independent user of the same backend sees: another process's
 # in-process cache, or another key prefix on the same Redis server.
 CacheFactory = Callable[[str], Cache]
 
 
-@pytest.fixture(params=["in_process", "redis"])
+@pytest.fixture(params=["in_process", *REDIS_SERVERS])
 async def cache_factory(request: pytest.FixtureRequest) -> AsyncIterator[CacheFactory]:
     if request.param == "in_process":
         yield lambda namespace: InProcessCache()
         return
-    url: str = request.getfixturevalue("redis_url")
+    url = server_url(request, request.param)
     prefix = unique_prefix()
     opened: list[RedisCache] = []
 

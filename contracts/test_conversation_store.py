@@ -13,17 +13,17 @@ from jyntrix_adapters.memory.conversation_store import InMemoryConversationStore
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import Conversation, Message, Role, new_id
 from jyntrix_domain.ports import ConversationStore
-from testsupport.postgres import stores_for
+from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["in_process", "postgres"])
+@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[ConversationStore]:
     if request.param == "in_process":
         yield InMemoryConversationStore()
         return
-    async with stores_for(request.getfixturevalue("postgres_dsn")) as stores:
+    async with stores_for(server_dsn(request, request.param)) as stores:
         yield stores.conversations
 
 

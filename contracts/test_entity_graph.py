@@ -12,15 +12,15 @@ from jyntrix_adapters.memory.entity_graph import InMemoryEntityGraph
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Entity, Relation, new_id
 from jyntrix_domain.ports import EntityGraph
-from testsupport.postgres import stores_for
+from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
 
 
-@pytest.fixture(params=["in_process", "postgres"])
+@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
 async def graph(request: pytest.FixtureRequest) -> AsyncIterator[EntityGraph]:
     if request.param == "in_process":
         yield InMemoryEntityGraph()
         return
-    async with stores_for(request.getfixturevalue("postgres_dsn")) as stores:
+    async with stores_for(server_dsn(request, request.param)) as stores:
         yield stores.graph
 
 

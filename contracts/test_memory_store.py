@@ -15,18 +15,18 @@ from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import ChangeKind, Memory, MemoryFilter, MemoryType, new_id
 from jyntrix_domain.ports import MemoryStore
-from testsupport.postgres import stores_for
+from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 ALL = MemoryFilter(current_only=False, limit=1000)
 
 
-@pytest.fixture(params=["in_process", "postgres"])
+@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[MemoryStore]:
     if request.param == "in_process":
         yield InMemoryMemoryStore()
         return
-    async with stores_for(request.getfixturevalue("postgres_dsn")) as stores:
+    async with stores_for(server_dsn(request, request.param)) as stores:
         yield stores.memories
 
 

@@ -12,17 +12,17 @@ from jyntrix_adapters.memory.profile_store import InMemoryProfileStore
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Profile, new_id
 from jyntrix_domain.ports import ProfileStore
-from testsupport.postgres import stores_for
+from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["in_process", "postgres"])
+@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[ProfileStore]:
     if request.param == "in_process":
         yield InMemoryProfileStore()
         return
-    async with stores_for(request.getfixturevalue("postgres_dsn")) as stores:
+    async with stores_for(server_dsn(request, request.param)) as stores:
         yield stores.profiles
 
 

@@ -13,18 +13,18 @@ from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import RateDecision
 from jyntrix_domain.ports import RateLimiter
-from testsupport.redis import delete_prefixed, unique_prefix
+from testsupport.redis import REDIS_SERVERS, delete_prefixed, server_url, unique_prefix
 
 # A namespace is a second, independent user of the same backend (another key prefix on Redis).
 LimiterFactory = Callable[[str], RateLimiter]
 
 
-@pytest.fixture(params=["in_process", "redis"])
+@pytest.fixture(params=["in_process", *REDIS_SERVERS])
 async def limiter_factory(request: pytest.FixtureRequest) -> AsyncIterator[LimiterFactory]:
     if request.param == "in_process":
         yield lambda namespace: InProcessRateLimiter()
         return
-    url: str = request.getfixturevalue("redis_url")
+    url = server_url(request, request.param)
     prefix = unique_prefix()
     opened: list[RedisRateLimiter] = []
 

@@ -63,14 +63,14 @@ def server_parent_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# Contract suites run against every server at hand: the embedded one always, and the one in
+# DATABASE_URL as well when it is set (CI's loopback Postgres 15).
+POSTGRES_SERVERS = ["postgres_embedded", *(["postgres_url"] if os.environ.get("DATABASE_URL") else [])]
+
+
 @pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """DSN of a migrated database: DATABASE_URL, or embedded Postgres for this session."""
-    dsn = os.environ.get("DATABASE_URL")
-    if dsn:
-        run_sync(migrate(dsn))
-        yield dsn
-        return
+def embedded_postgres_dsn() -> Iterator[str]:
+    """DSN of a migrated database on embedded Postgres, started once for this session."""
     with server_parent_dir() as parent:
         embedded = EmbeddedPostgres(parent / "data")
         try:
@@ -79,6 +79,24 @@ def postgres_dsn() -> Iterator[str]:
             yield dsn
         finally:
             run_sync(embedded.stop())
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(request: pytest.FixtureRequest) -> str:
+    """DSN of a migrated database: DATABASE_URL when set, otherwise embedded Postgres."""
+    dsn = os.environ.get("DATABASE_URL")
+    if dsn:
+        run_sync(migrate(dsn))
+        return dsn
+    embedded: str = request.getfixturevalue("embedded_postgres_dsn")
+    return embedded
+
+
+def server_dsn(request: pytest.FixtureRequest, server: str) -> str:
+    """The DSN of one of POSTGRES_SERVERS, for a contract fixture's parameter."""
+    name = "embedded_postgres_dsn" if server == "postgres_embedded" else "postgres_dsn"
+    dsn: str = request.getfixturevalue(name)
+    return dsn
 
 
 @asynccontextmanager

