@@ -85,8 +85,43 @@ def restate(text: str) -> str:
     return _WORD.sub(swap, text).rstrip(".!")
 
 
+# "the user's" anywhere; "the user <verb>" only where a sentence starts, since elsewhere
+# "the user" may be an ordinary noun phrase ("the user group").
+_ABOUT_USER = re.compile(r"\bthe user's|(?:^|(?<=[.!?;]\s))the user\s+(\w+)", re.IGNORECASE)
+_IRREGULAR = {"is": "are", "was": "were", "has": "have", "does": "do"}
+
+
+def _base_form(verb: str) -> str:
+    """'lives' -> 'live', 'studies' -> 'study', 'watches' -> 'watch': the verb as 'you' takes it."""
+    low = verb.casefold()
+    if low in _IRREGULAR:
+        return _IRREGULAR[low]
+    if low.endswith("ies") and len(low) > 4:
+        return verb[:-3] + "y"
+    if low.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
+        return verb[:-2]
+    if low.endswith("s") and not low.endswith("ss"):
+        return verb[:-1]
+    return verb
+
+
+def addressed(content: str) -> str:
+    """'The user's sister lives in Lisbon' -> 'Your sister lives in Lisbon'.
+
+    Memories speak about the user; an answer speaks to them.
+    """
+
+    def swap(match: re.Match[str]) -> str:
+        verb = match.group(1)
+        if verb is None:
+            return "Your" if match.group(0)[0].isupper() else "your"
+        return "You " + _base_form(verb)
+
+    return _ABOUT_USER.sub(swap, content)
+
+
 def _as_sentence(content: str) -> str:
-    content = " ".join(content.split()).rstrip(".!;, ")
+    content = addressed(" ".join(content.split()).rstrip(".!;, "))
     return content[:1].upper() + content[1:]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel
+from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel, addressed
 from jyntrix_domain.errors import Unsupported
 from jyntrix_domain.model import ChatTurn, ContextItem, MemoryType, Prompt, Role
 
@@ -102,3 +102,19 @@ async def test_greets_back(model: OfflineLanguageModel) -> None:
 async def test_has_no_structured_output(model: OfflineLanguageModel) -> None:
     with pytest.raises(Unsupported):
         await model.structured(ask("I live in Berlin."), {"type": "object"})
+
+
+@pytest.mark.parametrize(
+    ("memory", "spoken"),
+    [
+        ("The user's sister Maya lives in Lisbon", "Your sister Maya lives in Lisbon"),
+        ("The user lives in Berlin. The user is vegan", "You live in Berlin. You are vegan"),
+        ("The user studies physics", "You study physics"),
+        ("The user watches anime", "You watch anime"),
+        ("The user has a dog named Rex", "You have a dog named Rex"),
+        ("Maya is the user's sister", "Maya is your sister"),
+        ("Caroline: I went to the user group", "Caroline: I went to the user group"),
+    ],
+)
+def test_memories_about_the_user_are_spoken_to_the_user(memory: str, spoken: str) -> None:
+    assert addressed(memory) == spoken
