@@ -21,6 +21,7 @@ from jyntrix_http.auth import bearer_auth
 from jyntrix_http.container import Services, build_services
 from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost_logging
+from jyntrix_http.request_checks import check_request
 from jyntrix_http.routes import analytics, auth, chat, health, memories, profile
 from jyntrix_http.settings import Settings, TaskRunner, load_settings
 
@@ -85,6 +86,7 @@ def create_app(
         lifespan=[lifespan],
         on_app_init=[jwt.on_app_init, outermost_logging],
         middleware=[RateLimitMiddleware(settings.rate_limit_requests, settings.rate_limit_window_s)],
+        before_request=check_request,
         before_send=[add_request_id_header],
         cors_config=cors_config(settings),
         exception_handlers={Exception: make_exception_handler(settings.is_development)},

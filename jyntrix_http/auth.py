@@ -75,6 +75,8 @@ class AuthUser(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def _user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser:
+    if "\x00" in token.sub:  # no store can hold such a user id: refuse the token rather than fail every write
+        raise NotAuthorizedException("Invalid token: `sub` contains a NUL character")
     email = token.extras.get("email")
     role = token.extras.get("role")
     return AuthUser(

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from jyntrix_domain.errors import (
@@ -57,6 +58,7 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
+    415: "Unsupported media type",
     422: "Validation failed",
     429: "Too many requests",
     500: "Internal server error",
@@ -83,6 +85,24 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     request_id: str | None = None
     errors: list[FieldError] | None = None
     retry_after_s: float | None = None
+
+
+# What every authenticated route may answer; routes that read a JSON body add BODY_PROBLEMS.
+AUTHENTICATED_PROBLEMS = (401, 429, 500, 503)
+BODY_PROBLEMS = (400, 413, 415, 422)
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI `responses` for a route: each status as a problem document."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_JSON,
+            description=_TITLES[status],
+            generate_examples=False,
+        )
+        for status in sorted(set(statuses))
+    }
 
 
 def request_id_of(scope: Any) -> str:

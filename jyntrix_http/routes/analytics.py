@@ -15,7 +15,7 @@ from litestar.params import Parameter
 from jyntrix_domain.analytics import LatencyStats, StrategyStats, UsageStats
 from jyntrix_domain.errors import Invalid
 from jyntrix_http.container import Services
-from jyntrix_http.routes import ServicesDep, UserRequest
+from jyntrix_http.routes import MIN_TIME, ServicesDep, UserRequest, checked_time, error_responses
 
 MAX_WINDOW = timedelta(days=366)
 Since = Annotated[datetime | None, Parameter(description="window start (default: `until` minus 24 hours)")]
@@ -44,8 +44,8 @@ class UsageReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _window(services: Services, since: datetime | None, until: datetime | None) -> Window:
-    end = _aware(until) if until else services.clock.now()
-    start = _aware(since) if since else end - timedelta(hours=24)
+    end = checked_time("until", until) or services.clock.now()
+    start = checked_time("since", since) or max(MIN_TIME, end - timedelta(hours=24))
     if start >= end:
         raise Invalid("`since` must be before `until`")
     if end - start > MAX_WINDOW:
@@ -53,13 +53,11 @@ def _window(services: Services, since: datetime | None, until: datetime | None) 
     return Window(since=start, until=end)
 
 
-def _aware(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise Invalid("times must carry a timezone, e.g. 2025-01-05T00:00:00Z")
-    return at
-
-
-@get("/latency", summary="p50/p95/p99 latency per chat phase and per retrieval strategy")
+@get(
+    "/latency",
+    summary="p50/p95/p99 latency per chat phase and per retrieval strategy",
+    responses=error_responses(422),
+)
 async def latency(
     request: UserRequest, services: ServicesDep, since: Since = None, until: Until = None
 ) -> LatencyReport:
@@ -72,7 +70,7 @@ async def latency(
     )
 
 
-@get("/strategies", summary="Hit and failure rates per retrieval strategy")
+@get("/strategies", summary="Hit and failure rates per retrieval strategy", responses=error_responses(422))
 async def strategies(
     request: UserRequest, services: ServicesDep, since: Since = None, until: Until = None
 ) -> StrategyReport:
@@ -81,7 +79,7 @@ async def strategies(
     return StrategyReport(window=window, strategies=stats)
 
 
-@get("/usage", summary="Chat turns and tokens")
+@get("/usage", summary="Chat turns and tokens", responses=error_responses(422))
 async def usage(request: UserRequest, services: ServicesDep, since: Since = None, until: Until = None) -> UsageReport:
     window = _window(services, since, until)
     stats = await services.analytics.usage(window.since, window.until, user_id=request.user.id)

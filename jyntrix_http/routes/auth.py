@@ -5,10 +5,10 @@ from __future__ import annotations
 from litestar import Router, get
 
 from jyntrix_http.auth import AuthUser
-from jyntrix_http.routes import UserRequest
+from jyntrix_http.routes import UserRequest, error_responses
 
 
-@get("/me", summary="The authenticated user", tags=["auth"])
+@get("/me", summary="The authenticated user", tags=["auth"], responses=error_responses())
 async def me(request: UserRequest) -> AuthUser:
     return request.user
 

@@ -16,10 +16,9 @@ from jyntrix_domain.chat import MAX_MESSAGE_CHARS, ChatEvent
 from jyntrix_domain.errors import NotFound
 from jyntrix_domain.model import Conversation, Message
 from jyntrix_http.container import Services
-from jyntrix_http.routes import ServicesDep, UserRequest
+from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="page size")]
-Offset = Annotated[int, Parameter(ge=0)]
 
 
 class NewConversation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -47,14 +46,23 @@ class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Message]
 
 
-@post("/conversations", status_code=HTTP_201_CREATED, summary="Start a conversation")
+@post(
+    "/conversations",
+    status_code=HTTP_201_CREATED,
+    summary="Start a conversation",
+    responses=error_responses(body=True),
+)
 async def create_conversation(
     request: UserRequest, services: ServicesDep, data: JSONBody[NewConversation]
 ) -> Conversation:
     return await services.chat.start_conversation(request.user.id, title=data.title)
 
 
-@get("/conversations", summary="The caller's conversations, most recently active first")
+@get(
+    "/conversations",
+    summary="The caller's conversations, most recently active first",
+    responses=error_responses(422),
+)
 async def list_conversations(
     request: UserRequest, services: ServicesDep, limit: Limit = 50, offset: Offset = 0
 ) -> ConversationPage:
@@ -62,7 +70,11 @@ async def list_conversations(
     return ConversationPage(items=items, limit=limit, offset=offset)
 
 
-@get("/conversations/{conversation_id:str}", summary="A conversation with its latest messages")
+@get(
+    "/conversations/{conversation_id:str}",
+    summary="A conversation with its latest messages",
+    responses=error_responses(404, 422),
+)
 async def get_conversation(
     request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], limit: Limit = 100
 ) -> ConversationDetail:
@@ -71,13 +83,22 @@ async def get_conversation(
     return ConversationDetail(conversation=conversation, messages=messages)
 
 
-@delete("/conversations/{conversation_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Delete a conversation")
+@delete(
+    "/conversations/{conversation_id:str}",
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Delete a conversation",
+    responses=error_responses(404, 422),
+)
 async def delete_conversation(request: UserRequest, services: ServicesDep, conversation_id: FromPath[str]) -> None:
     if not await services.conversations.delete(request.user.id, conversation_id):
         raise NotFound(f"conversation {conversation_id} not found")
 
 
-@get("/conversations/{conversation_id:str}/messages", summary="Messages, oldest first; page back with `before`")
+@get(
+    "/conversations/{conversation_id:str}/messages",
+    summary="Messages, oldest first; page back with `before`",
+    responses=error_responses(404, 422),
+)
 async def list_messages(
     request: UserRequest,
     services: ServicesDep,
@@ -85,6 +106,7 @@ async def list_messages(
     limit: Limit = 100,
     before: FromQuery[datetime | None] = None,
 ) -> MessagePage:
+    before = checked_time("before", before)
     await _conversation(services, request.user.id, conversation_id)
     items = await services.conversations.messages(request.user.id, conversation_id, limit=limit, before=before)
     return MessagePage(items=items)
@@ -95,6 +117,8 @@ async def list_messages(
     summary="Send a message and stream the answer (SSE)",
     description="Events in order: `conversation`, `context`, `token`..., `done`; or `error`.",
     status_code=200,
+    media_type="text/event-stream",
+    responses=error_responses(404, body=True),
 )
 async def stream_in_conversation(
     request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], data: JSONBody[SendMessage]
@@ -107,6 +131,8 @@ async def stream_in_conversation(
     summary="Send a message in a new conversation and stream the answer (SSE)",
     description="Creates the conversation; its id comes in the first event, `conversation`.",
     status_code=200,
+    media_type="text/event-stream",
+    responses=error_responses(body=True),
 )
 async def stream_new_conversation(
     request: UserRequest, services: ServicesDep, data: JSONBody[SendMessage]

@@ -7,6 +7,7 @@ import time
 
 import msgspec
 from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from jyntrix_http.routes import ServicesDep
@@ -54,7 +55,12 @@ async def liveness() -> Liveness:
     return Liveness(status="ok")
 
 
-@get("/health/ready", summary="Readiness: every adapter answers", tags=["health"])
+@get(
+    "/health/ready",
+    summary="Readiness: every adapter answers",
+    tags=["health"],
+    responses={HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(Readiness, description="Some adapter does not answer")},
+)
 async def readiness(services: ServicesDep) -> Response[Readiness]:
     checks = dict(
         await asyncio.gather(*(_check(name, backend, probe) for name, (backend, probe) in services.probes().items()))

@@ -14,14 +14,37 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MAX_CONTENT_CHARS, DeleteAllResult, MemoryExport, NewMemory
 from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
-from jyntrix_http.routes import ServicesDep, UserRequest
+from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses, time_problem
 
 MAX_IMPORT = 1000
+# Deep enough for any real annotation; far from the recursion limit that encoding it in a response would hit.
+MAX_METADATA_DEPTH = 32
 
 Content = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
 Reliability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 EntityName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
+Metadata = dict[str, Any]
+
+
+def metadata_depth(value: Any, limit: int) -> int:
+    """How deeply `value` nests lists and objects, counting stops just past `limit`; iterative, for any depth."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _check_metadata(metadata: Metadata | None) -> None:
+    if metadata is not None and metadata_depth(metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
+        raise ValueError(f"metadata may nest at most {MAX_METADATA_DEPTH} levels deep")
 
 
 class RelationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -37,8 +60,14 @@ class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     created_at: AwareTime | None = None
     entities: Annotated[list[EntityName], msgspec.Meta(max_length=50)] = []
     relations: Annotated[list[RelationIn], msgspec.Meta(max_length=50)] = []
-    metadata: dict[str, Any] = {}
+    metadata: Metadata = {}
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+
+    def __post_init__(self) -> None:
+        # msgspec turns a ValueError here into a validation error: a 422 whose message names the field.
+        if self.created_at is not None and (problem := time_problem(self.created_at)) is not None:
+            raise ValueError(f"created_at {problem}")
+        _check_metadata(self.metadata)
 
     def to_domain(self) -> NewMemory:
         return NewMemory(
@@ -58,7 +87,10 @@ class MemoryPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     type: MemoryType | None = None
     reliability: Reliability | None = None
     entities: Annotated[list[EntityName], msgspec.Meta(max_length=50)] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
+
+    def __post_init__(self) -> None:
+        _check_metadata(self.metadata)
 
 
 class ImportRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -126,12 +158,12 @@ def search_result(ranked: RankedMemory) -> SearchResult:
     )
 
 
-@post("/", status_code=HTTP_201_CREATED, summary="Remember something")
+@post("/", status_code=HTTP_201_CREATED, summary="Remember something", responses=error_responses(body=True))
 async def create_memory(request: UserRequest, services: ServicesDep, data: JSONBody[MemoryIn]) -> Memory:
     return await services.memories.create(request.user.id, data.to_domain())
 
 
-@get("/", summary="List memories, newest first")
+@get("/", summary="List memories, newest first", responses=error_responses(422))
 async def list_memories(
     request: UserRequest,
     services: ServicesDep,
@@ -141,13 +173,13 @@ async def list_memories(
     created_before: FromQuery[datetime | None] = None,
     contains: Annotated[str | None, Parameter(max_length=200)] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-    offset: Annotated[int, Parameter(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> MemoryPage:
     filter = MemoryFilter(
         types=frozenset(type) if type else None,
         current_only=current_only,
-        created_after=created_after,
-        created_before=created_before,
+        created_after=checked_time("created_after", created_after),
+        created_before=checked_time("created_before", created_before),
         contains=contains,
         limit=limit,
         offset=offset,
@@ -158,7 +190,12 @@ async def list_memories(
     return MemoryPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@post("/search", status_code=HTTP_200_OK, summary="Hybrid search with a per-signal score breakdown")
+@post(
+    "/search",
+    status_code=HTTP_200_OK,
+    summary="Hybrid search with a per-signal score breakdown",
+    responses=error_responses(body=True),
+)
 async def search_memories(request: UserRequest, services: ServicesDep, data: JSONBody[SearchRequest]) -> SearchResponse:
     ranked = await services.memories.search(
         request.user.id, data.query, limit=data.limit, types=frozenset(data.types) if data.types else None
@@ -166,20 +203,34 @@ async def search_memories(request: UserRequest, services: ServicesDep, data: JSO
     return SearchResponse(query=data.query, results=[search_result(r) for r in ranked])
 
 
-@post("/import", status_code=HTTP_201_CREATED, summary="Import many memories, with their original dates")
+@post(
+    "/import",
+    status_code=HTTP_201_CREATED,
+    summary="Import many memories, with their original dates",
+    responses=error_responses(body=True),
+)
 async def import_memories(request: UserRequest, services: ServicesDep, data: JSONBody[ImportRequest]) -> ImportResult:
     imported = await services.memories.bulk_import(request.user.id, [m.to_domain() for m in data.memories])
     return ImportResult(imported=len(imported), memories=imported)
 
 
-@get("/export", summary="Everything remembered about the caller, as one JSON document")
+@get(
+    "/export",
+    summary="Everything remembered about the caller, as one JSON document",
+    responses=error_responses(),
+)
 async def export_memories(request: UserRequest, services: ServicesDep) -> Response[MemoryExport]:
     exported = await services.memories.export(request.user.id)
     stamp = exported.exported_at.strftime("%Y%m%dT%H%M%SZ")
     return Response(exported, headers={"Content-Disposition": f'attachment; filename="jyntrix-export-{stamp}.json"'})
 
 
-@delete("/", status_code=HTTP_200_OK, summary="Forget everything about the caller (needs confirm=true)")
+@delete(
+    "/",
+    status_code=HTTP_200_OK,
+    summary="Forget everything about the caller (needs confirm=true)",
+    responses=error_responses(422),
+)
 async def delete_all_memories(
     request: UserRequest, services: ServicesDep, confirm: FromQuery[bool] = False
 ) -> DeleteAllResult:
@@ -188,12 +239,16 @@ async def delete_all_memories(
     return await services.memories.delete_all(request.user.id)
 
 
-@get("/{memory_id:str}", summary="One memory")
+@get("/{memory_id:str}", summary="One memory", responses=error_responses(404, 422))
 async def get_memory(request: UserRequest, services: ServicesDep, memory_id: FromPath[str]) -> Memory:
     return await services.memories.get(request.user.id, memory_id)
 
 
-@patch("/{memory_id:str}", summary="Edit a memory (recorded in its history)")
+@patch(
+    "/{memory_id:str}",
+    summary="Edit a memory (recorded in its history)",
+    responses=error_responses(404, body=True),
+)
 async def update_memory(
     request: UserRequest, services: ServicesDep, memory_id: FromPath[str], data: JSONBody[MemoryPatch]
 ) -> Memory:
@@ -212,6 +267,7 @@ async def update_memory(
     "/{memory_id:str}/supersede",
     status_code=HTTP_201_CREATED,
     summary="Replace a fact with a newer one; the old one stays in history",
+    responses=error_responses(404, body=True),
 )
 async def supersede_memory(
     request: UserRequest, services: ServicesDep, memory_id: FromPath[str], data: JSONBody[MemoryIn]
@@ -219,12 +275,21 @@ async def supersede_memory(
     return await services.memories.supersede(request.user.id, memory_id, data.to_domain())
 
 
-@delete("/{memory_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Delete a memory")
+@delete(
+    "/{memory_id:str}",
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Delete a memory",
+    responses=error_responses(404, 422),
+)
 async def delete_memory(request: UserRequest, services: ServicesDep, memory_id: FromPath[str]) -> None:
     await services.memories.delete(request.user.id, memory_id)
 
 
-@get("/{memory_id:str}/history", summary="Every change to a memory, oldest first")
+@get(
+    "/{memory_id:str}/history",
+    summary="Every change to a memory, oldest first",
+    responses=error_responses(404, 422),
+)
 async def memory_history(request: UserRequest, services: ServicesDep, memory_id: FromPath[str]) -> HistoryResponse:
     return HistoryResponse(memory_id=memory_id, changes=await services.memories.history(request.user.id, memory_id))
 

@@ -13,7 +13,7 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MAX_CONTENT_CHARS, NewMemory
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryType, Profile
 from jyntrix_http.container import Services
-from jyntrix_http.routes import ServicesDep, UserRequest
+from jyntrix_http.routes import ServicesDep, UserRequest, error_responses
 
 MAX_PREFERENCES = 100
 PROFILE_MEMORY_LIMIT = 200
@@ -56,13 +56,13 @@ async def _view(services: Services, user_id: str, profile: Profile | None) -> Pr
     )
 
 
-@get("/", summary="The caller's profile and profile memories")
+@get("/", summary="The caller's profile and profile memories", responses=error_responses())
 async def get_profile(request: UserRequest, services: ServicesDep) -> ProfileView:
     user_id = request.user.id
     return await _view(services, user_id, await services.profiles.get(user_id))
 
 
-@patch("/", summary="Change the display name or preferences")
+@patch("/", summary="Change the display name or preferences", responses=error_responses(body=True))
 async def update_profile(request: UserRequest, services: ServicesDep, data: JSONBody[ProfilePatch]) -> ProfileView:
     user_id = request.user.id
     current = await services.profiles.get(user_id)
@@ -86,12 +86,17 @@ async def update_profile(request: UserRequest, services: ServicesDep, data: JSON
     return await _view(services, user_id, saved)
 
 
-@get("/memories", summary="The caller's profile memories")
+@get("/memories", summary="The caller's profile memories", responses=error_responses())
 async def list_profile_memories(request: UserRequest, services: ServicesDep) -> list[Memory]:
     return await services.memories.list(request.user.id, _PROFILE_ONLY)
 
 
-@post("/memories", status_code=HTTP_201_CREATED, summary="Add a fact to the caller's profile")
+@post(
+    "/memories",
+    status_code=HTTP_201_CREATED,
+    summary="Add a fact to the caller's profile",
+    responses=error_responses(body=True),
+)
 async def add_profile_memory(request: UserRequest, services: ServicesDep, data: JSONBody[ProfileMemoryIn]) -> Memory:
     return await services.memories.create(
         request.user.id, NewMemory(content=data.content, type=MemoryType.PROFILE, reliability=data.reliability)
