@@ -17,6 +17,9 @@ from jyntrix_domain.ranking import RankedMemory
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses, time_problem
 
 MAX_IMPORT = 1000
+# The largest valid import (every memory at full length, 4 UTF-8 bytes a character, plus its other
+# fields) must fit; Litestar's 10 MB default would refuse it.
+IMPORT_MAX_BODY_BYTES = MAX_IMPORT * (MAX_CONTENT_CHARS * 4 + 8192)
 # Deep enough for any real annotation; far from the recursion limit that encoding it in a response would hit.
 MAX_METADATA_DEPTH = 32
 
@@ -208,6 +211,7 @@ async def search_memories(request: UserRequest, services: ServicesDep, data: JSO
     status_code=HTTP_201_CREATED,
     summary="Import many memories, with their original dates",
     responses=error_responses(body=True),
+    request_max_body_size=IMPORT_MAX_BODY_BYTES,
 )
 async def import_memories(request: UserRequest, services: ServicesDep, data: JSONBody[ImportRequest]) -> ImportResult:
     imported = await services.memories.bulk_import(request.user.id, [m.to_domain() for m in data.memories])

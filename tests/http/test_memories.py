@@ -191,3 +191,11 @@ async def test_delete_all_forgets_everything_about_the_caller_only(
         "results"
     ] == []
     assert (await client.get("/api/memories", headers=other_headers)).json()["total"] == 1
+
+
+async def test_an_import_larger_than_ten_megabytes_is_accepted(client: Client, headers: dict[str, str]) -> None:
+    # 600 memories of 19,000 characters: about 11.4 MB, past Litestar's default body limit.
+    body = {"memories": [{"content": f"{i} " + "x" * 19_000} for i in range(600)]}
+    response = await client.post("/api/memories/import", json=body, headers=headers)
+    assert response.status_code == 201, response.text[:300]
+    assert response.json()["imported"] == 600
