@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
+from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import DomainError, Invalid, RateLimited, Unavailable
 from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
 
@@ -61,8 +61,7 @@ class GeminiLanguageModel:
         self._max_output_tokens = max_output_tokens
         self._temperature = temperature
         self._max_attempts = max(1, max_attempts)
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
+        self._backoff_policy = Backoff(initial_s=backoff_initial_s, max_s=backoff_max_s)
         options = types.HttpOptions(
             base_url=base_url,
             api_version=api_version,
@@ -146,10 +145,7 @@ class GeminiLanguageModel:
         raise AssertionError("unreachable")
 
     async def _backoff(self, attempt: int, error: DomainError) -> None:
-        delay = min(self._backoff_max_s, self._backoff_initial_s * 2 ** (attempt - 1))
-        if isinstance(error, RateLimited):
-            delay = min(self._backoff_max_s, max(delay, error.retry_after_s))
-        delay *= random.uniform(0.8, 1.0)  # jitter, so that clients throttled together do not return together
+        delay = self._backoff_policy.delay(attempt, error)
         log.info("Gemini attempt %d failed (%s); retrying in %.2f s", attempt, error, delay)
         await asyncio.sleep(delay)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Mapping
 from datetime import datetime
 
 import msgspec
 
 from jyntrix_adapters.memory.clock import SystemClock
+from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Task
 from jyntrix_domain.ports import Clock, TaskHandler
@@ -60,8 +60,8 @@ class InProcessTaskQueue:
             raise Invalid("max_retries must not be negative")
         self._handlers = dict(handlers)
         self._max_retries = max_retries
-        self._backoff_s = backoff_s
-        self._max_backoff_s = max_backoff_s
+        # Wider jitter than for model calls: a backend blip fails many tasks at once.
+        self._backoff_policy = Backoff(initial_s=backoff_s, max_s=max_backoff_s, jitter=0.5)
         self._clock = clock or SystemClock()
         self._slots = asyncio.Semaphore(concurrency)
         self._jobs: dict[asyncio.Task[None], _Job] = {}
@@ -133,7 +133,7 @@ class InProcessTaskQueue:
             if self._closed:
                 log.warning("task queue closing: not retrying %s key=%s", task.name, task.key)
                 return
-            await asyncio.sleep(self._backoff(attempt))
+            await asyncio.sleep(self._backoff_policy.delay(attempt))
 
     async def _attempt(self, job: _Job, handler: TaskHandler) -> str | None:
         """Run the handler once within a concurrency slot; the error text when it failed."""
@@ -146,11 +146,6 @@ class InProcessTaskQueue:
             finally:
                 job.running = False
         return None
-
-    def _backoff(self, attempt: int) -> float:
-        base = min(self._backoff_s * 2.0 ** (attempt - 1), self._max_backoff_s)
-        # Jitter spreads retries of tasks that failed together (a backend blip) over time.
-        return base * random.uniform(0.5, 1.0)
 
     def _forget(self, runner: asyncio.Task[None]) -> None:
         job = self._jobs.pop(runner, None)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
 
+from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import DomainError, Invalid, RateLimited, Unavailable
 from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
 
@@ -52,8 +52,7 @@ class OpenAICompatibleLanguageModel:
         self._max_tokens = max_tokens
         self._temperature = temperature
         self._max_attempts = max(1, max_attempts)
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
+        self._backoff_policy = Backoff(initial_s=backoff_initial_s, max_s=backoff_max_s)
         self._include_usage = include_usage
         self._json_schema_supported = True
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -162,10 +161,7 @@ class OpenAICompatibleLanguageModel:
         raise AssertionError("unreachable")
 
     async def _backoff(self, attempt: int, error: DomainError) -> None:
-        delay = min(self._backoff_max_s, self._backoff_initial_s * 2 ** (attempt - 1))
-        if isinstance(error, RateLimited):
-            delay = min(self._backoff_max_s, max(delay, error.retry_after_s))
-        delay *= random.uniform(0.8, 1.0)
+        delay = self._backoff_policy.delay(attempt, error)
         log.info("%s attempt %d failed (%s); retrying in %.2f s", self._url, attempt, error, delay)
         await asyncio.sleep(delay)
 
