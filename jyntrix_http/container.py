@@ -18,6 +18,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -174,34 +175,37 @@ async def open_keyword_index(settings: Settings) -> AsyncIterator[Opened]:
         await _close(index)
 
 
-async def open_cache(settings: Settings) -> AsyncIterator[Opened]:
-    if settings.redis_url and settings.jyntrix_profile is not Profile.IN_PROCESS:
-        from jyntrix_adapters.redis.cache import RedisCache
+def _uses_redis(settings: Settings) -> bool:
+    return bool(settings.redis_url) and settings.jyntrix_profile is not Profile.IN_PROCESS
 
-        cache = RedisCache.from_url(settings.redis_url)
-        try:
-            yield Opened(cache, "redis")
-        finally:
-            await cache.close()
+
+@asynccontextmanager
+async def _redis_or_in_process(settings: Settings, on_redis: Any, in_process: Any) -> AsyncIterator[Opened]:
+    """The Redis adapter when REDIS_URL is set (closed afterwards), the in-process one otherwise."""
+    if not _uses_redis(settings):
+        yield Opened(in_process(), "in-process")
         return
-    from jyntrix_adapters.memory.cache import InProcessCache
+    adapter = on_redis.from_url(settings.redis_url)
+    try:
+        yield Opened(adapter, "redis")
+    finally:
+        await adapter.close()
 
-    yield Opened(InProcessCache(), "in-process")
+
+async def open_cache(settings: Settings) -> AsyncIterator[Opened]:
+    from jyntrix_adapters.memory.cache import InProcessCache
+    from jyntrix_adapters.redis.cache import RedisCache
+
+    async with _redis_or_in_process(settings, RedisCache, InProcessCache) as opened:
+        yield opened
 
 
 async def open_rate_limiter(settings: Settings) -> AsyncIterator[Opened]:
-    if settings.redis_url and settings.jyntrix_profile is not Profile.IN_PROCESS:
-        from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
-
-        limiter = RedisRateLimiter.from_url(settings.redis_url)
-        try:
-            yield Opened(limiter, "redis")
-        finally:
-            await limiter.close()
-        return
     from jyntrix_adapters.memory.rate_limiter import InProcessRateLimiter
+    from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
 
-    yield Opened(InProcessRateLimiter(), "in-process")
+    async with _redis_or_in_process(settings, RedisRateLimiter, InProcessRateLimiter) as opened:
+        yield opened
 
 
 async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
