@@ -170,6 +170,14 @@ async def test_delete_removes_conversation_and_its_messages(store: ConversationS
     assert await store.delete(user, c.id) is False
 
 
+async def test_claimed_reads_without_recording(store: ConversationStore, user: str) -> None:
+    assert await store.claimed(user, "extract:c1:m1") is False
+    assert await store.claimed(user, "extract:c1:m1") is False
+    assert await store.claim(user, "extract:c1:m1") is True
+    assert await store.claimed(user, "extract:c1:m1") is True
+    assert await store.claimed(new_id(), "extract:c1:m1") is False
+
+
 async def test_claim_is_true_once_per_user_and_key(store: ConversationStore, user: str) -> None:
     assert await store.claim(user, "extract:c1:m1-m2") is True
     assert await store.claim(user, "extract:c1:m1-m2") is False

@@ -102,6 +102,9 @@ class ConversationStore(Protocol):
     async def claim(self, user_id: UserId, key: str) -> bool:
         """Record `key` as done; False when it was recorded before (idempotency of tasks)."""
 
+    async def claimed(self, user_id: UserId, key: str) -> bool:
+        """Whether `key` was recorded as done, without recording it."""
+
     async def delete_all(self, user_id: UserId) -> int: ...
 
 

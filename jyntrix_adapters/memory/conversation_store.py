@@ -84,6 +84,9 @@ class InMemoryConversationStore:
         wanted = set(ids)
         return self._ordered(user_id, lambda m: m.id in wanted)
 
+    async def claimed(self, user_id: UserId, key: str) -> bool:
+        return (user_id, key) in self._claimed
+
     async def claim(self, user_id: UserId, key: str) -> bool:
         if (user_id, key) in self._claimed:
             return False

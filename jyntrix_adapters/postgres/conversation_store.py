@@ -143,6 +143,13 @@ class PostgresConversationStore:
             )
         return [_message(r) for r in rows]
 
+    async def claimed(self, user_id: UserId, key: str) -> bool:
+        async with self._db.user_tx(user_id) as conn:
+            found = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM processed_keys WHERE user_id = $1 AND key = $2)", user_id, key
+            )
+        return bool(found)
+
     async def claim(self, user_id: UserId, key: str) -> bool:
         async with self._db.user_tx(user_id) as conn:
             status = await conn.execute(
