@@ -24,11 +24,14 @@ birthplace
 job, employer, school,      work and study (job title, organisation, subject)
 studies
 birthday                    the birthday as said
-diet                        vegetarian, vegan, ...
+diet                        vegetarian, vegan, ..., or "not vegetarian"
+habit:<verb> <thing>        a habit ("yes") or its absence ("no"): "habit:drink coffee",
+                            "habit:smoke"; how often is left out of the slot
 relation:<r>                single-valued relations: wife, husband, partner, boss,
                             mother, father, ... (the person's name)
 relation:<r>:<name>         multi-valued relations: sister, friend, dog, ... (the name);
-                            one slot per person, so a second sister never replaces the first
+                            one slot per person, so a second sister never replaces the first;
+                            relation:met:<name> for someone the user met
 preference:<thing>          like or dislike of a thing ("positive" / "negative")
 favourite:<category>        the favourite thing of a category
 allergy:<thing>             an allergy ("allergic")
@@ -39,16 +42,20 @@ rule:language               the language answers should be in
 Consolidation rules, in order (the first that applies wins):
 
 1. The candidate's own stable id is already stored: ``ignore`` (a retried batch).
-2. A current memory of the same type has the same normalised content, or a token overlap
+2. The candidate contradicts other slots' values (its ``contradicts``: "The user doesn't drink
+   coffee" ends "The user loves coffee", "The user eats meat" ends "The user is vegetarian") and
+   current memories hold them: ``supersede`` those, with the candidate's own slot holders and
+   same-content memories, so the restated fact is again the newest.
+3. A current memory of the same type has the same normalised content, or a token overlap
    (Jaccard) of at least 0.9: ``ignore``.
-3. The candidate has a slot and a current memory holds that slot:
+4. The candidate has a slot and a current memory holds that slot:
    same value and same content: ``ignore``; same value, other wording: ``update``;
    a new value that extends the old one (all old value tokens kept, e.g. "Berlin" then
    "Berlin, Germany"): ``update``; any other value: ``supersede`` every holder of the slot.
-4. No slot: a current memory whose content words (at least two) are a strict subset of the
+5. No slot: a current memory whose content words (at least two) are a strict subset of the
    candidate's, covering at least half of them, is a less specific statement of the same fact:
    ``update`` it.
-5. Otherwise: ``add``.
+6. Otherwise: ``add``.
 
 Memories of the same type are looked up by a search with the candidate's content and, for
 slotted candidates, by listing memories whose content contains the slot's fixed wording
@@ -329,6 +336,21 @@ class Consolidator:
                 found.setdefault(memory.id, memory)
         return [m for m in found.values() if m.is_current and m.type is candidate.type]
 
+    async def contradicted(self, user_id: UserId, candidate: Candidate) -> list[Memory]:
+        """The user's current memories holding a slot value the candidate makes false."""
+        found: dict[MemoryId, Memory] = {}
+        for c in candidate.contradicts:
+            # Of the candidate's type, like `similar`: a contradiction is between facts of one kind.
+            listed = await self._memories.list(
+                user_id, MemoryFilter(types=frozenset({candidate.type}), contains=c.anchor, limit=_ANCHOR_LIMIT)
+            )
+            values = {v.casefold() for v in c.values}
+            for memory in listed:
+                value = str(memory.metadata.get("value") or "").casefold()
+                if memory.is_current and memory.metadata.get("slot") == c.slot and value in values:
+                    found[memory.id] = memory
+        return list(found.values())
+
     async def decide(self, user_id: UserId, candidate: Candidate) -> Decision:
         own_id = candidate_id(user_id, candidate)
         try:
@@ -339,6 +361,20 @@ class Consolidator:
         existing = await self.similar(user_id, candidate)
         content = normalise(candidate.content)
         tokens = content_words(candidate.content)
+        contradicted = await self.contradicted(user_id, candidate)
+        if contradicted:
+            same = [
+                m
+                for m in existing
+                if (candidate.slot and m.metadata.get("slot") == candidate.slot) or normalise(m.content) == content
+            ]
+            replaced = {m.id: m for m in (*same, *contradicted)}
+            return Decision(
+                operation=Operation.SUPERSEDE,
+                candidate=candidate,
+                replaced=tuple(m.id for m in sorted(replaced.values(), key=lambda m: (m.created_at, m.id))),
+                reason="contradicts " + ", ".join(sorted({str(m.metadata.get("slot")) for m in contradicted})),
+            )
         for memory in existing:
             if normalise(memory.content) == content or jaccard(content_words(memory.content), tokens) >= 0.9:
                 return Decision(

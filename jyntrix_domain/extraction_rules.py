@@ -20,6 +20,14 @@ from jyntrix_domain.model import USER_NODE, MemoryType, Message, Relation, Role,
 USER = USER_NODE
 
 
+class Contradiction(msgspec.Struct, frozen=True):
+    """Another slot's value that a candidate makes false: "doesn't drink coffee" ends "loves coffee"."""
+
+    slot: str
+    values: tuple[str, ...]
+    anchor: str  # wording the holders' content contains, to list them
+
+
 class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     """A memory an extractor proposes; the Consolidator decides what becomes of it."""
 
@@ -31,6 +39,7 @@ class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     slot: str | None = None
     value: str | None = None
     anchor: str | None = None
+    contradicts: tuple[Contradiction, ...] = ()
     source_message_ids: tuple[str, ...] = ()
     created_at: datetime | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -361,7 +370,7 @@ _NOT_ENTITIES = _words(
     """I I'm I've I'll I'd Hi Hello Hey Thanks Thank Please Also Actually From My The Yesterday Today Tomorrow
     Next Last On In And But So Oh Well OK Okay Yes No When Whenever Always Never Do Don't Can Could Would What
     Where Who Why How This That These Those It It's We We're Our You Your He She They Just Maybe Sorry By
-    Then Now Soon Tonight Every Btw Anyway Also Sometimes Usually Often Lately Recently"""
+    Then Now Soon Tonight Every Btw Anyway Also Sometimes Usually Often Lately Recently Her His Its Their"""
 )
 
 
@@ -401,6 +410,7 @@ def _c(
     entities: Sequence[str] = (),
     reliability: float = 0.9,
     metadata: Mapping[str, Any] | None = None,
+    contradicts: Sequence[Contradiction] = (),
 ) -> Candidate:
     return Candidate(
         type=type,
@@ -408,6 +418,7 @@ def _c(
         slot=slot,
         value=value,
         anchor=anchor,
+        contradicts=tuple(contradicts),
         relations=tuple(relations),
         entities=tuple(entities),
         reliability=reliability,
@@ -421,6 +432,8 @@ _Build = Callable[[re.Match[str], str], list[Candidate]]
 class _Rule(msgspec.Struct, frozen=True):
     pattern: re.Pattern[str]
     build: _Build
+    # Also read with the previous sentence before it, for a statement that refers back ("Her name is Bella").
+    spans_previous: bool = False
 
 
 def _place(text: str) -> str:
@@ -769,8 +782,267 @@ def _when_you_answer(m: re.Match[str], sentence: str) -> list[Candidate]:
     return _procedure(sentence, sentence)
 
 
-def _r(pattern: str, build: _Build) -> _Rule:
-    return _Rule(re.compile(pattern), build)
+# --------------------------------------------------------------------------- named by a pronoun
+
+_FEMALE = _words(
+    "sister daughter wife girlfriend mother mom mum aunt niece grandmother grandma fiancee fiancée girl woman lady"
+)
+_MALE = _words("brother son husband boyfriend father dad uncle nephew grandfather grandpa fiance fiancé guy man boy")
+_STRANGERS = ("guy", "girl", "man", "woman", "boy", "lady", "someone", "somebody")
+_NEWCOMER = (
+    r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:just\s+|recently\s+|finally\s+|also\s+)?"
+    r"(?P<verb>adopted|got|have|bought|rescued|met|had|welcomed)\s+"
+    r"(?:(?:an?\s+)?(?:(?:new|little|baby|big|older|younger|twin|sweet|tiny|cute|lovely|beautiful|rescue|nice)\s+)*"
+    rf"(?P<noun>{_REL_WORDS}|{'|'.join(_STRANGERS)}|baby))\b"
+    # the rest of that clause ("from the shelter", "at the gym"), then the next one names it; "a cat and a dog,
+    # his name is Rex" names one of two, so the clause holds no second thing
+    r"(?:(?!\s+(?:and|or)\s)[^.!?;,]){0,40}?(?:\s*[,;.!:]|\s+and|\s+-+)\s+"
+    r"(?:(?P<pron>her|his|its|their)\s+name(?:\s+is|'s)|(?P<subj>she|he|it|they)(?:'s|\s+is|'re|\s+are)\s+"
+    r"(?:called|named))\s+)" + _NAME
+)
+
+
+def _named_by_pronoun(m: re.Match[str], _: str) -> list[Candidate]:
+    """ "We adopted a puppy, her name is Bella": the pronoun names the pet or person just introduced."""
+    verb, noun = m.group("verb").lower(), " ".join(m.group("noun").lower().split())
+    pronoun, name = (m.group("pron") or m.group("subj")).lower(), m.group(m.re.groups).strip()  # the name is last
+    if (pronoun in ("her", "she") and noun in _MALE) or (pronoun in ("his", "he") and noun in _FEMALE):
+        return []  # the pronoun is about someone else
+    if noun == "baby":
+        rel = {"her": "daughter", "she": "daughter", "his": "son", "he": "son"}.get(pronoun)
+        return [] if rel is None or verb == "met" else _relation(rel, name, f"The user has a {rel} named {name}")
+    if noun in _STRANGERS:
+        if verb != "met" or pronoun in ("its", "it") or not _is_name(name):
+            return []
+        who = noun if noun.startswith("some") else f"a {noun}"
+        return [
+            _c(
+                MemoryType.SEMANTIC,
+                f"The user met {who} named {name}",
+                slot=f"relation:met:{_key(name)}",
+                value=name,
+                anchor="The user met",
+                entities=[name],
+                relations=[_rel("met", name)],
+            )
+        ]
+    rel = _canonical_rel(noun)
+    pet = rel in _PETS
+    if (verb == "met" and pet) or verb == "had" or (pronoun in ("its", "it") and not pet):
+        return []  # "I met a dog" is not the user's dog; "I had a dog" is in the past
+    return _relation(noun, name, f"The user has a {rel} named {name}")
+
+
+# --------------------------------------------------------------------------- where the user lives now
+
+_FORMER_HOME = (
+    r"(?:(?i:\bI(?:\s+used\s+to\s+live\s+in|\s+lived\s+in|(?:'ve|\s+have)?\s+(?:just\s+|recently\s+)?"
+    r"(?:moved|relocated)(?:\s+away)?\s+(?:from|out\s+of))\s+)(?P<from>" + _PLACE[1:-1] + r")"
+    r"|(?i:\bI(?:'ve|\s+have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)\b"
+    r"(?!\s+(?:to|into|in|from|out|away|back)\b)))"
+)
+_HOME_NOW = (
+    r"[^.!?]{0,40}?[,;.]?\s+(?i:(?:but|and|so)\s+)?"
+    r"(?:(?i:(?:(?:right\s+)?now|these\s+days|nowadays)\s*,?\s+I(?:'m|\s+am)\s+|I(?:'m|\s+am)\s+(?:now|currently)\s+)"
+    r"(?i:(?:living\s+|based\s+|settled\s+)?in)\s+(?P<to>" + _PLACE[1:-1] + r")"
+    r"|(?i:I(?:'m|\s+am)\s+(?:living\s+|based\s+|settled\s+)?in)\s+(?P<to2>" + _PLACE[1:-1] + r")"
+    r"(?=\s*,?\s*(?i:now|these\s+days|nowadays)\b))"
+)
+_VISIT = re.compile(
+    r"(?i)\s*,?\s*(?:(?:right\s+)?now\s+|these\s+days\s+)?(?:for(?!\s+good\b)|visiting|on\s+(?:holiday|vacation|"
+    r"business|a\s+trip|a\s+visit)|until|till|over\s+the|just\s+for|temporarily|this\s+(?:week|weekend|month))\b"
+)
+
+
+def _lives_now(m: re.Match[str], _: str) -> list[Candidate]:
+    """ "I used to live in Madrid but now I'm in Seville": after a former home, "now I'm in X" is the new one.
+
+    Without that context "I'm in X" is usually a visit, and so is it here when the user says so ("for a week").
+    """
+    place = _place(m.group("to") or m.group("to2") or "")
+    if not place or _VISIT.match(m.string, m.end()):
+        return []
+    previous = _place(m.group("from") or "")
+    return [_LIVES_IN.make(place, metadata={"moved_from": previous} if previous else None)]
+
+
+# --------------------------------------------------------------------------- habits
+
+# verb: (its -ing form, whether it needs an object: "I don't smoke" says enough, "I don't eat" does not)
+_HABIT_VERBS: dict[str, tuple[str, bool]] = {
+    "eat": ("eating", True),
+    "drink": ("drinking", False),
+    "smoke": ("smoking", False),
+    "vape": ("vaping", False),
+    "play": ("playing", True),
+    "run": ("running", False),
+    "jog": ("jogging", False),
+    "swim": ("swimming", False),
+    "cycle": ("cycling", False),
+    "drive": ("driving", False),
+    "gamble": ("gambling", False),
+    "watch": ("watching", True),
+    "go": ("going", True),
+    "use": ("using", True),
+}
+_BY_GERUND = {gerund: verb for verb, (gerund, _) in _HABIT_VERBS.items()}
+# What one gives up without naming the verb: "I quit coffee" is "I don't drink coffee".
+_CONSUMED = {
+    **dict.fromkeys(("coffee", "tea", "alcohol", "beer", "wine", "soda", "milk", "energy drinks", "booze"), "drink"),
+    **dict.fromkeys(
+        (
+            "meat",
+            "red meat",
+            "fish",
+            "sugar",
+            "chocolate",
+            "dairy",
+            "gluten",
+            "carbs",
+            "bread",
+            "pork",
+            "beef",
+            "chicken",
+            "junk food",
+            "fast food",
+            "sweets",
+            "cheese",
+            "eggs",
+        ),
+        "eat",
+    ),
+    **dict.fromkeys(("cigarettes", "cigars", "tobacco", "weed"), "smoke"),
+}
+_MEAT = _words("meat beef pork chicken lamb bacon ham steak turkey sausages burgers")
+_FISH = _words("fish seafood salmon tuna shrimp prawns sushi")
+_ANIMAL_PRODUCTS = _words("dairy cheese eggs milk butter honey yogurt")
+_HABIT_STOP = _words(
+    "it that this these those them there here much many enough anything everything nothing something any a an or "
+    "and nor so too as like what whatever how when where well out more less is are was were has have had stuff things"
+)
+_PERSONAL = _words("i i'm my me mine you your yours")
+# Words that say when the habit changed, not what it is: dropped from both content and slot.
+_CHANGE = re.compile(
+    r"(?i)\s+(?:any\s?more|again|these\s+days|nowadays|now|at\s+all|ever|since|for|recently|lately|last|this|"
+    r"(?:\w+\s+)?(?:days?|weeks?|months?|years?)\s+ago)\b.*$"
+)
+# How often: kept in a habit's content, dropped from its slot ("drinks coffee every day" is "drink coffee").
+_FREQUENCY = re.compile(
+    r"(?i)\s+(?:every|each|daily|weekly|a\s+lot|regularly|sometimes|often|occasionally|most|once|twice|"
+    r"(?:\d+|two|three|four|five|several|many)\s+times|on\s+(?:weekends|\w+days)|at\s+(?:night|weekends)"
+    r"|in\s+the\s+(?:morning|evening)s?)\b.*$"
+)
+_HABIT_VERB_RE = "|".join(_HABIT_VERBS)
+_GERUND_RE = "|".join(_BY_GERUND)
+_DIET_RE = "|".join(_DIETS)
+
+
+def _diets_ruled_out(thing: str) -> tuple[str, ...]:
+    last = thing.split()[-1].lower() if thing else ""
+    if last in _MEAT:
+        return _DIETS
+    if last in _FISH:
+        return ("vegetarian", "vegan")
+    return ("vegan",) if last in _ANIMAL_PRODUCTS else ()
+
+
+def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[Candidate]:
+    """ "The user drinks coffee every day" / "The user doesn't drink coffee", one slot per verb and thing."""
+    gerund, needs_object = _HABIT_VERBS[verb]
+    thing = " ".join(_clean_object(said).split())
+    thing = _CHANGE.sub("", " " + thing).strip()
+    when = _TIME_PHRASE.search(thing)
+    if when and thing[when.end() : when.end() + 1] != "s":  # "on Sundays" says how often, "on Sunday" when
+        thing = thing[: when.start()].strip(" ,")
+    # A habit's slot leaves out how often; a negated one keeps its qualifier ("doesn't drink coffee at night").
+    core = _FREQUENCY.sub("", " " + thing).strip() if does else thing
+    words = core.lower().split()
+    if not core and needs_object:
+        return []
+    if core and (len(words) > 4 or words[0] in _HABIT_STOP or _PERSONAL & set(words)):
+        return []
+    if verb == "go" and not core.lower().startswith("to "):
+        return []
+    key = _key(f"{verb} {core}".strip())
+    if does:
+        content = " ".join(w for w in ("The user", adverb, _conjugate(verb), thing) if w)
+        ruled_out = _diets_ruled_out(core) if verb in ("eat", "drink") else ()
+        contradicts = [Contradiction("diet", (diet,), diet) for diet in ruled_out]
+    else:
+        content = " ".join(w for w in ("The user doesn't", verb, core) if w)
+        # No longer doing it ends liking it as a current fact too: "loves coffee", "loves playing tennis".
+        liked = re.sub(r"(?i)^to\s+", "", core)
+        contradicts = [
+            Contradiction(f"preference:{_key(t)}", ("positive",), _key(t))
+            for t in dict.fromkeys(x for x in (liked, f"{gerund} {core}".strip()) if x)
+        ]
+    return [
+        _c(
+            MemoryType.SEMANTIC,
+            content,
+            slot=f"habit:{key}",
+            value="yes" if does else "no",
+            # Holders say "drinks coffee" or "doesn't drink coffee": the thing, or the verb's stem, is in both.
+            anchor=core.lower() or verb.rstrip("e"),
+            entities=capitalised_names(core),
+            reliability=0.85,
+            contradicts=contradicts,
+        )
+    ]
+
+
+def _verbs(listed: str) -> list[str]:
+    return [w for w in re.split(r"(?i)\s*(?:,|\bor\b|\bnor\b|\band\b)\s*", listed.lower()) if w]
+
+
+def _not_doing(verbs: Sequence[str], said: str) -> list[Candidate]:
+    if len(verbs) == 1:
+        return _habit(verbs[0], said, does=False)
+    # A list of verbs ("I don't smoke or drink") takes no object of its own.
+    if _CHANGE.sub("", " " + said).strip(" .,!"):
+        return []
+    return [c for verb in verbs for c in _habit(verb, "", does=False)]
+
+
+def _does_not(m: re.Match[str], _: str) -> list[Candidate]:
+    """ "I no longer eat meat", "I don't smoke or drink", "I never drink coffee at night"."""
+    return _not_doing(_verbs(m.group(1)), m.group(2) or "")
+
+
+def _stopped(m: re.Match[str], _: str) -> list[Candidate]:
+    """ "I stopped eating meat", "I quit smoking and drinking"."""
+    return _not_doing([_BY_GERUND[g] for g in _verbs(m.group(1))], m.group(2) or "")
+
+
+def _gave_up(m: re.Match[str], _: str) -> list[Candidate]:
+    """ "I quit coffee", "I gave up sugar": a thing consumed, whose verb goes without saying."""
+    thing = _CHANGE.sub("", " " + _clean_object(m.group(1))).strip().lower()
+    verb = _CONSUMED.get(thing)
+    return [] if verb is None else _habit(verb, thing, does=False)
+
+
+def _does(m: re.Match[str], sentence: str) -> list[Candidate]:
+    """ "I drink coffee every day", "I eat meat again": a habit, unless the sentence is about one day."""
+    when = _TIME_PHRASE.search(sentence)
+    if when and sentence[when.end() : when.end() + 1] != "s":  # "on Sundays" is a habit, "on Sunday" a plan
+        return []
+    adverb = (m.group(1) or "").lower()
+    return _habit(m.group(2).lower(), m.group(3) or "", does=True, adverb="" if adverb == "do" else adverb)
+
+
+def _started(m: re.Match[str], _: str) -> list[Candidate]:
+    return _habit(_BY_GERUND[m.group(1).lower()], m.group(2) or "", does=True)
+
+
+def _diet_dropped(m: re.Match[str], sentence: str) -> list[Candidate]:
+    diet = (m.group(1) or m.group(2)).lower()
+    lasting = re.search(r"(?i)\b(?:no\s+longer|any\s?more|stopped|quit|gave\s+up)\b", sentence)
+    content = f"The user is {'no longer' if lasting else 'not'} {diet}"
+    return [_c(MemoryType.SEMANTIC, content, slot="diet", value=f"not {diet}", anchor="The user is")]
+
+
+def _r(pattern: str, build: _Build, *, spans_previous: bool = False) -> _Rule:
+    return _Rule(re.compile(pattern), build, spans_previous)
 
 
 # A rule whose match holds one value is a `_Fact` row; a function only where the logic is its own.
@@ -797,6 +1069,7 @@ _FACT_RULES: tuple[_Rule, ...] = (
         r"(?:\s+(?i:from)\s+(?P<from2>" + _PLACE[1:-1] + r"))?",
         _moved,
     ),
+    _r(_FORMER_HOME + _HOME_NOW, _lives_now, spans_previous=True),
     _r(
         r"(?i:\bI'm\s+(?:originally\s+)?from|\bI\s+am\s+(?:originally\s+)?from|\bI\s+come\s+from|\bI\s+grew\s+up\s+in)\s+"
         + _PLACE,
@@ -820,6 +1093,12 @@ _FACT_RULES: tuple[_Rule, ...] = (
     _r(r"(?i)\bmy\s+job\s+is\s+(an?\s+)?([a-z][a-z \-]+)", _works_as),
     _r(r"(?i)\bI(?:'m|\s+am)\s+(an?)\s+([a-z][a-z \-]+)", _i_am_a),
     _r(r"(?i)\bI(?:'m|\s+am)\s+(vegetarian|vegan|pescatarian|pescetarian)\b", _DIET),
+    _r(
+        rf"(?i)\bI(?:'m|\s+am)\s+(?:no\s+longer|not)\s+(?:an?\s+)?({_DIET_RE})\b"
+        rf"|\bI(?:'ve|\s+have)?\s+(?:just\s+)?(?:stopped|quit|gave\s+up|given\s+up)\s+being\s+"
+        rf"(?:an?\s+)?({_DIET_RE})\b",
+        _diet_dropped,
+    ),
     _r(
         r"(?i:\bI(?:'m|\s+am)?\s+(?:currently\s+)?study(?:ing)?)\s+([a-z][a-z ]+?)(?:\s+(?i:at)\s+"
         + _NAME
@@ -846,6 +1125,7 @@ _FACT_RULES: tuple[_Rule, ...] = (
         r"(?:called|named))\s+" + _NAME,
         _has_named,
     ),
+    _r(_NEWCOMER, _named_by_pronoun, spans_previous=True),
     _r(rf"{_NAME}\s+(?i:is\s+my\s+(?:best\s+|little\s+|big\s+|older\s+|younger\s+)?({_REL_WORDS}))\b", _is_my),
     _r(rf"(?i)\bmy\s+({_REL_WORDS})\s+is\s+(an?\s+[a-z][a-z \-]+)", _relation_is_a),
     _r(
@@ -865,6 +1145,32 @@ _FACT_RULES: tuple[_Rule, ...] = (
             slot_value="allergic",
             reliability=0.95,
         ),
+    ),
+    _r(
+        rf"(?i)\bI\s+(?:no\s+longer|never|don't|do\s+not|dont)\s+((?:{_HABIT_VERB_RE})(?:\s*(?:,|or|nor|and)\s+"
+        rf"(?:{_HABIT_VERB_RE}))*)\b(.*)",
+        _does_not,
+    ),
+    _r(
+        r"(?i)\bI(?:'ve|\s+have)?\s+(?:just\s+|finally\s+|recently\s+|completely\s+)?"
+        rf"(?:stopped|quit|gave\s+up|given\s+up)\s+((?:{_GERUND_RE})(?:\s*(?:,|or|and)\s+(?:{_GERUND_RE}))*)\b(.*)",
+        _stopped,
+    ),
+    _r(
+        r"(?i)\bI(?:'ve|\s+have)?\s+(?:just\s+|finally\s+|recently\s+|completely\s+)?(?:quit|gave\s+up|given\s+up|"
+        r"stopped|cut\s+out)\s+([a-z][a-z ]*)",
+        _gave_up,
+    ),
+    _r(
+        r"(?i)\bI\s+(?:(usually|often|always|regularly|still|also|really|mostly|sometimes|occasionally|normally|do"
+        r"|now)\s+)?"
+        rf"({_HABIT_VERB_RE})\b(.*)",
+        _does,
+    ),
+    _r(
+        rf"(?i)\bI(?:'ve|\s+have)?\s+(?:just\s+|recently\s+)?(?:started|began|begun|resumed|took\s+up|taken\s+up)\s+"
+        rf"({_GERUND_RE})\b(.*)",
+        _started,
     ),
     _r(r"(?i:\bI\s+(?:also\s+)?speak)\s+(.+)", _speaks),
     _r(
@@ -941,16 +1247,25 @@ class DeterministicExtractor:
     ) -> list[Candidate]:
         today = (at or datetime.now(UTC)).date()
         out: list[Candidate] = []
+        previous = ""  # the last statement, for rules that read on from it; a question refers to nothing
         for sentence in split_sentences(text):
             if sentence.endswith("?") or _is_hypothetical(sentence):
+                previous = ""
                 continue
             hedged = _HEDGES.search(sentence) is not None
             facts: list[Candidate] = []
             for rule in _FACT_RULES:
-                for m in rule.pattern.finditer(sentence):
-                    facts.extend(rule.build(m, sentence))
-            if all(f.slot and f.slot.startswith("relation") for f in facts):
-                # A dated statement is an event even when it also names a relation ("my friend Tom and I...").
+                # Read after the previous statement, a rule keeps only matches that end in this sentence:
+                # one that ends before it was found there already.
+                start = len(previous) + 1 if rule.spans_previous and previous else 0
+                read = f"{previous} {sentence}" if start else sentence
+                for m in rule.pattern.finditer(read):
+                    if m.end() > start:
+                        facts.extend(rule.build(m, sentence))
+            previous = sentence
+            if all(f.slot and f.slot.startswith(("relation", "habit")) for f in facts):
+                # A dated statement is an event even when it also names a relation ("my friend Tom and I...")
+                # or changes a habit ("a month ago I started running").
                 facts.extend(_event(sentence, today))
             names = capitalised_names(sentence)
             for candidate in facts:

@@ -154,19 +154,70 @@ CASES = [
         "pronoun reference across clauses",
         ["We just adopted a puppy, her name is Bella."],
         {(S, "The user has a dog named Bella")},
-        xfail="needs coreference: 'her' refers to the puppy of the previous clause",
     ),
     Case(
         "'I'm in <place>' after 'used to live'",
         ["I used to live in Madrid but now I'm in Seville."],
         {(P, "The user lives in Seville")},
-        xfail="'I'm in X' is usually a visit, so the rules do not read it as where the user lives",
     ),
     Case(
         "'no longer' negation",
         ["I no longer eat meat."],
         {(S, "The user doesn't eat meat")},
-        xfail="no rule for eating habits stated as negations",
+    ),
+    Case(
+        "a pet named in the next sentence",
+        ["We got a kitten from the shelter last week. His name is Milo."],
+        {(S, "The user has a cat named Milo")},
+    ),
+    Case(
+        "a child named by a pronoun",
+        ["We just had a baby, his name is Leo. I have a sister, she's called Anna."],
+        {(S, "The user has a son named Leo"), (S, "The user has a sister named Anna")},
+    ),
+    Case(
+        "someone the user met",
+        ["I met a guy at the climbing gym, his name is Jonas."],
+        {(S, "The user met a guy named Jonas")},
+    ),
+    Case(
+        "a pronoun with nothing the user introduced",
+        ["What's her name? Her name is Bella.", "My friend adopted a puppy, her name is Bella.", "Her name is Luna."],
+        set(),
+    ),
+    Case(
+        "a pronoun that may mean someone else",
+        ["I have a brother, her name is Anna.", "I have a cat and a dog, his name is Rex."],
+        set(),
+    ),
+    Case(
+        "'these days I'm in <place>' after a former home",
+        ["I lived in Lyon for six years, but these days I'm in Marseille."],
+        {(P, "The user lives in Marseille")},
+    ),
+    Case(
+        "'now I'm in <place>' on a visit",
+        [
+            "I used to live in Madrid, but now I'm in Seville for a conference.",
+            "I live in Porto but right now I'm in Faro.",
+        ],
+        {(P, "The user lives in Porto")},
+    ),
+    Case(
+        "habits given up",
+        ["I stopped smoking last year and I don't drink coffee anymore. I gave up sugar."],
+        {(S, "The user doesn't smoke"), (S, "The user doesn't drink coffee"), (S, "The user doesn't eat sugar")},
+    ),
+    Case(
+        "a habit and its frequency",
+        ["I drink coffee every day and I play tennis on Sundays."],
+        {(S, "The user drinks coffee every day"), (S, "The user plays tennis on Sundays")},
+    ),
+    Case("a diet given up", ["I'm not vegetarian anymore."], {(S, "The user is no longer vegetarian")}),
+    Case(
+        "intentions, plans and jobs are not habits given up",
+        ["I want to stop eating meat.", "Should I quit smoking?", "I quit my job.", "I play tennis on Sunday."],
+        set(),
     ),
 ]
 
@@ -322,6 +373,73 @@ async def test_a_changed_opinion_supersedes_the_preference() -> None:
     report = await extract.extract(USER, "c1", await conversation_with(kit, ["I hate coffee."]))
     assert report.superseded == 1
     assert [m.content for m in await current(kit)] == ["The user hates coffee"]
+
+
+async def test_a_habit_given_up_supersedes_the_habit_and_the_liking() -> None:
+    kit = new_kit()
+    extract = service(kit)
+    await extract.extract(USER, "c1", await conversation_with(kit, ["I love coffee. I drink coffee every day."]))
+    ids = await conversation_with(kit, ["I don't drink coffee anymore."])
+    report = await extract.extract(USER, "c1", ids)
+    assert (report.added, report.superseded) == (0, 1)
+    [stopped] = await current(kit)
+    assert stopped.content == "The user doesn't drink coffee"
+    everything = await kit.memories.list(USER, MemoryFilter(current_only=False))
+    assert {m.superseded_by for m in everything if m.id != stopped.id} == {stopped.id}
+    again = await extract.extract(USER, "c1", ids)
+    assert (again.added, again.superseded, again.ignored) == (0, 0, 1)
+
+
+async def test_a_habit_taken_up_again_supersedes_its_absence() -> None:
+    kit = new_kit()
+    extract = service(kit)
+    await extract.extract(USER, "c1", await conversation_with(kit, ["I quit smoking."]))
+    report = await extract.extract(USER, "c1", await conversation_with(kit, ["I started smoking again."]))
+    assert report.superseded == 1
+    assert [m.content for m in await current(kit)] == ["The user smokes"]
+
+
+async def test_no_longer_eating_meat_keeps_a_diet_it_agrees_with() -> None:
+    kit = new_kit()
+    extract = service(kit)
+    await extract.extract(USER, "c1", await conversation_with(kit, ["I'm vegetarian. I love pizza."]))
+    report = await extract.extract(USER, "c1", await conversation_with(kit, ["I no longer eat meat."]))
+    assert (report.added, report.superseded) == (1, 0)
+    await extract.extract(USER, "c1", await conversation_with(kit, ["I don't eat breakfast."]))
+    assert {m.content for m in await current(kit)} == {
+        "The user is vegetarian",
+        "The user loves pizza",
+        "The user doesn't eat meat",
+        "The user doesn't eat breakfast",
+    }
+
+
+async def test_eating_meat_again_or_dropping_the_diet_supersedes_it() -> None:
+    kit = new_kit()
+    extract = service(kit)
+    await extract.extract(USER, "c1", await conversation_with(kit, ["I'm vegetarian."]))
+    report = await extract.extract(USER, "c1", await conversation_with(kit, ["I eat meat again."]))
+    assert report.superseded == 1
+    assert [m.content for m in await current(kit)] == ["The user eats meat"]
+
+    other = new_kit()
+    extract = service(other)
+    await extract.extract(USER, "c1", await conversation_with(other, ["I'm vegan."]))
+    await extract.extract(USER, "c1", await conversation_with(other, ["I stopped being vegan."]))
+    assert [m.content for m in await current(other)] == ["The user is no longer vegan"]
+
+
+async def test_a_former_home_and_now_somewhere_else_supersedes_the_location() -> None:
+    kit = new_kit()
+    extract = service(kit)
+    await extract.extract(USER, "c1", await conversation_with(kit, ["I live in Madrid."]))
+    report = await extract.extract(
+        USER, "c1", await conversation_with(kit, ["I used to live in Madrid, but I'm in Seville now."])
+    )
+    assert report.superseded == 1
+    [seville] = await current(kit)
+    assert seville.content == "The user lives in Seville"
+    assert seville.metadata["moved_from"] == "Madrid"
 
 
 async def test_a_second_sister_does_not_replace_the_first() -> None:
