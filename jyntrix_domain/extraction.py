@@ -517,6 +517,11 @@ class ExtractionService:
     async def extract(self, user_id: UserId, conversation_id: str, message_ids: Sequence[str]) -> ExtractionReport:
         ids = tuple(dict.fromkeys(message_ids))
         report = ExtractionReport(user_id=user_id, conversation_id=conversation_id, message_ids=ids)
+        key = batch_key(conversation_id, ids)
+        if await self._conversations.claimed(user_id, key):
+            # Finished before (a redelivered task): skip it without paying for the model again.
+            report.already_done = True
+            return report
         messages = await self._conversations.get_messages(user_id, ids)
         messages = sorted(
             (m for m in messages if m.conversation_id == conversation_id), key=lambda m: (m.created_at, m.id)
@@ -529,7 +534,7 @@ class ExtractionService:
         for candidate in candidates:
             decision = await self._consolidator.decide(user_id, candidate)
             report.count(await self._consolidator.apply(user_id, decision))
-        report.already_done = not await self._conversations.claim(user_id, batch_key(conversation_id, ids))
+        report.already_done = not await self._conversations.claim(user_id, key)
         return report
 
     async def summarise_session(self, user_id: UserId, conversation_id: str) -> Memory | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 import pytest
@@ -29,7 +30,7 @@ from jyntrix_domain.model import (
     Role,
     entity_key,
 )
-from jyntrix_domain.ports import LanguageModel
+from jyntrix_domain.ports import ConversationStore, LanguageModel
 from tests.domain.kit import Kit
 
 USER = "user-1"
@@ -254,6 +255,28 @@ def service(kit: Kit, llm: LanguageModel | None = None) -> ExtractionService:
     return ExtractionService(conversations=kit.conversations, memories=kit.memories, clock=kit.clock, llm=llm)
 
 
+class ForgetfulClaims:
+    """The conversation store as a worker sees it that died after writing memories, before claiming the batch."""
+
+    def __init__(self, inner: ConversationStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def claimed(self, user_id: str, key: str) -> bool:
+        return False
+
+    async def claim(self, user_id: str, key: str) -> bool:
+        return True
+
+
+def unclaimed_service(kit: Kit) -> ExtractionService:
+    """Runs a batch again as if it had never been finished, so its memories are met a second time."""
+    conversations: Any = ForgetfulClaims(kit.conversations)
+    return ExtractionService(conversations=conversations, memories=kit.memories, clock=kit.clock)
+
+
 async def current(kit: Kit) -> list[Memory]:
     return await kit.memories.list(USER, MemoryFilter(limit=500))
 
@@ -386,7 +409,7 @@ async def test_a_habit_given_up_supersedes_the_habit_and_the_liking() -> None:
     assert stopped.content == "The user doesn't drink coffee"
     everything = await kit.memories.list(USER, MemoryFilter(current_only=False))
     assert {m.superseded_by for m in everything if m.id != stopped.id} == {stopped.id}
-    again = await extract.extract(USER, "c1", ids)
+    again = await unclaimed_service(kit).extract(USER, "c1", ids)
     assert (again.added, again.superseded, again.ignored) == (0, 0, 1)
 
 
@@ -509,8 +532,12 @@ async def test_extracting_the_same_batch_twice_adds_nothing_the_second_time() ->
     before = sorted(m.id for m in await current(kit))
     second = await extract.extract(USER, "c1", ids)
     assert first.added == 3 and not first.already_done
-    assert (second.added, second.updated, second.superseded, second.ignored) == (0, 0, 0, 3)
+    # A finished batch is skipped up front: nothing is extracted or consolidated again.
+    assert (second.added, second.updated, second.superseded, second.ignored) == (0, 0, 0, 0)
     assert second.already_done
+    # Redone after a crash before its claim, every memory is met again and ignored.
+    redone = await unclaimed_service(kit).extract(USER, "c1", ids)
+    assert (redone.added, redone.updated, redone.superseded, redone.ignored) == (0, 0, 0, 3)
     assert sorted(m.id for m in await current(kit)) == before
 
 
