@@ -18,9 +18,13 @@ from jyntrix_domain.model import Vector
 # fastembed already knows "sentence-transformers/all-MiniLM-L6-v2" as a hub model; ours is a local one.
 MODEL_NAME = "jyntrix/all-MiniLM-L6-v2-local"
 DIMENSION = 384
-# Texts per onnxruntime run. Measured on 2 cores: 32 is the fastest (about 10% over 16, 64 and 256,
-# whose activations no longer fit the caches), so larger requests are split.
+# Texts per onnxruntime run, measured on 2 cores: 32 short sentences per run are about 10% faster than
+# 16 or 256. Longer texts get fewer per run: past about 2048 tokens per run (texts x the longest one)
+# the activations outgrow the caches, and sixteen 256-token texts take twice as long as 2 x 8.
 DEFAULT_BATCH_SIZE = 32
+TOKEN_BUDGET = 2048
+MAX_TOKENS = 256  # the tokenizer truncates there (tokenizer_config.json's model_max_length)
+CHARS_PER_TOKEN = 4  # English WordPiece, near enough to size runs; never used to cut text
 
 _register_lock = threading.Lock()
 log = logging.getLogger(__name__)
@@ -78,13 +82,30 @@ def _replace_session(model: object, model_file: Path, threads: int | None) -> No
     inner.model = _session(model_file, threads)  # type: ignore[union-attr]
 
 
+def _runs(texts: list[str], max_batch: int) -> list[list[int]]:
+    """Indices of `texts` in runs of similar length, each of at most `max_batch` texts and TOKEN_BUDGET tokens.
+
+    fastembed pads every batch to its longest text, so a text shares a run only with texts of about its
+    length; the caller puts the vectors back in order.
+    """
+    runs: list[list[int]] = []
+    for i in sorted(range(len(texts)), key=lambda i: len(texts[i])):
+        tokens = min(MAX_TOKENS, len(texts[i]) // CHARS_PER_TOKEN + 2)  # + [CLS] and [SEP]
+        # Sorted by length, so text i is the longest of the run it joins: the run pads to it.
+        if runs and len(runs[-1]) < max_batch and (len(runs[-1]) + 1) * tokens <= TOKEN_BUDGET:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
 class FastEmbedder:
     """Sentence embeddings (mean pooling, unit length) computed on a worker thread.
 
     The model is built from the packaged weights into `model_dir` on first use when `build` is true
     (see onnx_export); call `warm()` at start-up so that the first request does not pay for loading.
-    `threads` is onnxruntime's intra-op pool (default: one per physical core), `batch_size` the
-    number of texts per run.
+    `threads` is onnxruntime's intra-op pool (default: one per physical core), `batch_size` the most
+    texts per run.
     """
 
     def __init__(
@@ -123,17 +144,14 @@ class FastEmbedder:
 
     def _embed_sync(self, texts: list[str]) -> list[Vector]:
         model = self._loaded()
-        # fastembed pads every batch to its longest text, so batches are formed from texts of similar
-        # length and the vectors are put back in the caller's order afterwards.
-        order = np.argsort([len(text) for text in texts], kind="stable")
+        vectors = np.empty((len(texts), DIMENSION), dtype=np.float64)
         try:
-            by_length = model.embed([texts[i] for i in order], batch_size=self._batch_size)  # type: ignore[attr-defined]
-            vectors = np.stack(list(by_length))
+            for run in _runs(texts, self._batch_size):
+                embedded = model.embed([texts[i] for i in run], batch_size=len(run))  # type: ignore[attr-defined]
+                vectors[run] = np.stack(list(embedded))
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise Unavailable(f"embedding failed: {exc}") from exc
-        in_order = np.empty_like(vectors)
-        in_order[order] = vectors
-        result: list[Vector] = in_order.astype(np.float64).tolist()
+        result: list[Vector] = vectors.tolist()
         return result
 
     def _loaded(self) -> object:

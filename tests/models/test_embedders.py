@@ -48,3 +48,14 @@ async def test_fast_embedder_without_a_model_and_without_building_is_unavailable
 async def test_fast_embedder_answers_ping_once_loaded(fast_embedder: FastEmbedder) -> None:
     await fast_embedder.ping()
     assert fast_embedder.dimension == 384
+
+
+async def test_fast_embedder_returns_vectors_in_the_callers_order_when_lengths_vary(
+    fast_embedder: FastEmbedder,
+) -> None:
+    # More texts than one run holds, long and short interleaved: the adapter regroups them by length.
+    texts = [f"note {i}: " + "the quick brown fox jumps " * ((i * 37) % 60) for i in range(48)]
+    batch = await fast_embedder.embed(texts)
+    for text, vector in zip(texts, batch, strict=True):
+        alone = await fast_embedder.embed_query(text)
+        assert dot(alone, vector) == pytest.approx(1.0, abs=1e-5)
