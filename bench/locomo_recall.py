@@ -20,16 +20,16 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from jyntrix_adapters.memory.clock import ManualClock
-from jyntrix_adapters.memory.embedder import HashEmbedder
-from jyntrix_adapters.memory.entity_graph import InMemoryEntityGraph
-from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
-from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
-from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+from jyntrix_adapters.inprocess.embedder import HashEmbedder
+from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
+from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
+from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
+from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import MemoryType, stable_id
 from jyntrix_domain.ranking import HybridRanker, RankingWeights
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
+from testsupport.clock import ManualClock
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo-dev"
 KS = (5, 10, 20)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from jyntrix_adapters.bm25.keyword_index import Bm25sKeywordIndex
-from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
 from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
 from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem

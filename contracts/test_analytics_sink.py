@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jyntrix_adapters.memory.analytics_sink import InMemoryAnalyticsSink
+from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, new_id
 from jyntrix_domain.ports import AnalyticsSink
 from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for

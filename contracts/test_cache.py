@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from jyntrix_adapters.memory.cache import InProcessCache
+from jyntrix_adapters.inprocess.cache import InProcessCache
 from jyntrix_adapters.redis.cache import RedisCache
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.ports import Cache

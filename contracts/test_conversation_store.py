@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from jyntrix_adapters.memory.conversation_store import InMemoryConversationStore
+from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import Conversation, Message, Role, new_id
 from jyntrix_domain.ports import ConversationStore

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from jyntrix_adapters.memory.embedder import HashEmbedder
+from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_domain.model import Vector
 from jyntrix_domain.ports import Embedder
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from jyntrix_adapters.memory.entity_graph import InMemoryEntityGraph
+from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Entity, Relation, new_id
 from jyntrix_domain.ports import EntityGraph

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jyntrix_adapters.bm25.keyword_index import Bm25sKeywordIndex
-from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
+from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import KeywordDoc, MemoryType, new_id
 from jyntrix_domain.ports import KeywordIndex

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import pytest
 
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
-from jyntrix_adapters.memory.language_model import ScriptedLanguageModel
 from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
 from jyntrix_domain.errors import DomainError, Unavailable, Unsupported
@@ -21,6 +20,7 @@ from jyntrix_domain.ports import LanguageModel
 from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_llm_server import Reply, example_of
 from testsupport.fake_openai import FakeOpenAI
+from testsupport.scripted_language_model import ScriptedLanguageModel
 
 ATTEMPTS = 2
 

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
+from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import ChangeKind, Memory, MemoryFilter, MemoryType, new_id
 from jyntrix_domain.ports import MemoryStore

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jyntrix_adapters.memory.profile_store import InMemoryProfileStore
+from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Profile, new_id
 from jyntrix_domain.ports import ProfileStore

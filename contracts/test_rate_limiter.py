@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from jyntrix_adapters.memory.rate_limiter import InProcessRateLimiter
+from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
 from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import RateDecision

@@ -16,7 +16,7 @@ import pytest
 
 from jyntrix_adapters.dramatiq.broker import make_broker
 from jyntrix_adapters.dramatiq.runner import DramatiqRunner
-from jyntrix_adapters.memory.task_queue import InProcessTaskQueue
+from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Task
 from jyntrix_domain.ports import TaskHandler

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jyntrix_adapters.memory.token_counter import RegexTokenCounter
+from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_adapters.tokenizers.token_counter import TokenizersTokenCounter
 from jyntrix_domain.ports import TokenCounter
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
 from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
 from jyntrix_domain.errors import Invalid, Unavailable

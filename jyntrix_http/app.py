@@ -17,13 +17,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
 from litestar.types import ControllerRouterHandler
 
+from jyntrix_bootstrap.container import Services, build_services
+from jyntrix_bootstrap.settings import Settings, TaskRunner, load_settings
 from jyntrix_http.auth import bearer_auth
-from jyntrix_http.container import Services, build_services
 from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost_logging
 from jyntrix_http.request_checks import check_request
 from jyntrix_http.routes import analytics, auth, chat, health, memories, profile
-from jyntrix_http.settings import Settings, TaskRunner, load_settings
 
 log = logging.getLogger("jyntrix.http")
 
@@ -114,7 +114,7 @@ async def _daily_purge(services: Services) -> None:
     """With the in-process runner there is no worker to schedule retention: enqueue the purge daily."""
     if services.settings.task_runner is not TaskRunner.IN_PROCESS:
         return  # the dramatiq worker schedules its own (JYNTRIX_WORKER_DAILY_PURGE)
-    from jyntrix_worker.handlers import purge_task
+    from jyntrix_domain.task_handlers import purge_task
 
     while True:
         try:
@@ -125,7 +125,7 @@ async def _daily_purge(services: Services) -> None:
 
 
 def _version() -> str:
-    from jyntrix_http.container import _version as package_version
+    from jyntrix_bootstrap.container import _version as package_version
 
     return package_version()
 

@@ -22,8 +22,8 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.security.jwt.token import JWTDecodeOptions
 
+from jyntrix_bootstrap.settings import DEV_TOKEN_ISSUER, Settings
 from jyntrix_domain.errors import Unavailable
-from jyntrix_http.settings import DEV_TOKEN_ISSUER, Settings
 
 # Paths served without a token: liveness/readiness, the index and the OpenAPI schema.
 PUBLIC_PATHS = ["^/$", "^/health", "^/schema"]

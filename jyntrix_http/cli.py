@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from jyntrix_http.settings import Settings, SettingsError, load_settings
+from jyntrix_bootstrap.settings import Settings, SettingsError, load_settings
 
 
 def _settings() -> Settings:
@@ -80,7 +80,7 @@ def token(args: argparse.Namespace) -> int:
 
 def model(args: argparse.Namespace) -> int:
     from jyntrix_adapters.fastembed.onnx_export import ensure_model
-    from jyntrix_http.container import embedding_model_dir
+    from jyntrix_bootstrap.container import embedding_model_dir
 
     settings = _settings()
     target = embedding_model_dir(settings)

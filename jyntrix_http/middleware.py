@@ -20,10 +20,10 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.errors import RateLimited
 from jyntrix_domain.ports import RateLimiter
 from jyntrix_http.errors import REQUEST_ID_HEADER, request_id_of, status_for
-from jyntrix_http.settings import Settings
 
 log = logging.getLogger("jyntrix.http")
 

@@ -1,7 +1,7 @@
 """`python -m jyntrix_worker` runs the dramatiq worker; `... dead-letters` shows the dead-letter queue.
 
 Configuration comes from the environment (jyntrix_worker.settings for the broker and the
-worker, jyntrix_http.settings for the services).
+worker, jyntrix_bootstrap.settings for the services).
 """
 
 from __future__ import annotations

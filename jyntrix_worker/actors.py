@@ -3,7 +3,7 @@
 Importing this module sets up the broker from the environment (REDIS_URL and JYNTRIX_WORKER_*,
 see jyntrix_worker.settings) and declares the actors, which is what `dramatiq jyntrix_worker.actors`
 and `python -m jyntrix_worker` need. The actors are async (dramatiq's AsyncIO middleware runs
-them on one event loop per process) and delegate to jyntrix_worker.handlers; the services are
+them on one event loop per process) and delegate to jyntrix_domain.task_handlers; the services are
 opened once per process, on the first task or at boot, and closed at shutdown.
 
 Delivery is at least once: a message is acknowledged only after its handler returns, and the
@@ -28,7 +28,7 @@ from jyntrix_adapters.dramatiq.broker import make_broker
 from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue, declare_actors
 from jyntrix_domain.model import Task
 from jyntrix_domain.ports import TaskHandler
-from jyntrix_worker.handlers import (
+from jyntrix_domain.task_handlers import (
     EXTRACT_MEMORIES,
     PURGE_ANALYTICS,
     REINDEX_USER,

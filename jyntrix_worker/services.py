@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from jyntrix_domain.ports import TaskHandler, TaskQueue
-from jyntrix_worker.handlers import build_handlers
+from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_worker.settings import WorkerSettingsError, load_worker_settings
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ async def build_worker_services(env: Mapping[str, str], tasks: TaskQueue | None 
         factory = _import(worker.jyntrix_worker_services)
         return await factory(env, tasks)
 
-    from jyntrix_http.container import build_services
-    from jyntrix_http.settings import load_settings
+    from jyntrix_bootstrap.container import build_services
+    from jyntrix_bootstrap.settings import load_settings
 
     services = await build_services(load_settings(env, create_local_secret=False))
     handlers = build_handlers(

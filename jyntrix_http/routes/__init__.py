@@ -10,9 +10,9 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
+from jyntrix_bootstrap.container import Services
 from jyntrix_domain.errors import Invalid
 from jyntrix_http.auth import AuthUser
-from jyntrix_http.container import Services
 from jyntrix_http.errors import AUTHENTICATED_PROBLEMS, BODY_PROBLEMS, problems
 
 ServicesDep: TypeAlias = NamedDependency[Services]

@@ -12,9 +12,9 @@ import msgspec
 from litestar import Router, get
 from litestar.params import Parameter
 
+from jyntrix_bootstrap.container import Services
 from jyntrix_domain.analytics import LatencyStats, StrategyStats, UsageStats
 from jyntrix_domain.errors import Invalid
-from jyntrix_http.container import Services
 from jyntrix_http.routes import MIN_TIME, ServicesDep, UserRequest, checked_time, error_responses
 
 MAX_WINDOW = timedelta(days=366)

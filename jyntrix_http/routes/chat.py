@@ -12,10 +12,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from jyntrix_bootstrap.container import Services
 from jyntrix_domain.chat import MAX_MESSAGE_CHARS, ChatEvent
 from jyntrix_domain.errors import NotFound
 from jyntrix_domain.model import Conversation, Message
-from jyntrix_http.container import Services
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="page size")]

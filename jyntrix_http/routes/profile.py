@@ -9,10 +9,10 @@ from litestar import Router, get, patch, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from jyntrix_bootstrap.container import Services
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MAX_CONTENT_CHARS, NewMemory
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryType, Profile
-from jyntrix_http.container import Services
 from jyntrix_http.routes import ServicesDep, UserRequest, error_responses
 
 MAX_PREFERENCES = 100

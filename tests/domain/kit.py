@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jyntrix_adapters.memory.analytics_sink import InMemoryAnalyticsSink
-from jyntrix_adapters.memory.clock import ManualClock
-from jyntrix_adapters.memory.conversation_store import InMemoryConversationStore
-from jyntrix_adapters.memory.embedder import HashEmbedder
-from jyntrix_adapters.memory.entity_graph import InMemoryEntityGraph
-from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
-from jyntrix_adapters.memory.language_model import ScriptedLanguageModel
-from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
-from jyntrix_adapters.memory.profile_store import InMemoryProfileStore
-from jyntrix_adapters.memory.task_queue import InProcessTaskQueue
-from jyntrix_adapters.memory.token_counter import RegexTokenCounter
-from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
+from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
+from jyntrix_adapters.inprocess.embedder import HashEmbedder
+from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
+from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
+from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
+from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
+from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
+from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
+from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
@@ -23,6 +21,8 @@ from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Task
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
+from testsupport.clock import ManualClock
+from testsupport.scripted_language_model import ScriptedLanguageModel
 
 
 @dataclass

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from jyntrix_adapters.memory.analytics_sink import InMemoryAnalyticsSink
-from jyntrix_adapters.memory.clock import ManualClock
+from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
 from jyntrix_domain.analytics import (
     AnalyticsService,
     BufferedEmitter,
@@ -23,6 +22,7 @@ from jyntrix_domain.analytics import (
 )
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, UserId, new_id
+from testsupport.clock import ManualClock
 
 T0 = datetime(2025, 6, 18, 12, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jyntrix_adapters.memory.token_counter import RegexTokenCounter
+from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_domain.context import (
     ELLIPSIS,
     ENTITY_HEADER,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from jyntrix_adapters.memory.cache import InProcessCache
+from jyntrix_adapters.inprocess.cache import InProcessCache
 from jyntrix_domain.embedding_cache import CachedEmbedder, decode_vector, encode_vector
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.model import Vector

@@ -11,11 +11,11 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from jyntrix_adapters.memory.task_queue import InProcessTaskQueue
+from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
+from jyntrix_bootstrap.container import Services, Storage
+from jyntrix_bootstrap.settings import Environment, Profile, Settings
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
-from jyntrix_http.container import Services, Storage
-from jyntrix_http.settings import Environment, Profile, Settings
 
 SECRET = "http-tests-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -61,16 +61,16 @@ def in_process_overrides(*keep: str) -> dict[str, Any]:
 
     With settings of the embedded profile, the kept ones are the real adapters (Postgres, Redis...).
     """
-    from jyntrix_adapters.memory.analytics_sink import InMemoryAnalyticsSink
-    from jyntrix_adapters.memory.cache import InProcessCache
-    from jyntrix_adapters.memory.conversation_store import InMemoryConversationStore
-    from jyntrix_adapters.memory.embedder import HashEmbedder
-    from jyntrix_adapters.memory.entity_graph import InMemoryEntityGraph
-    from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
-    from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
-    from jyntrix_adapters.memory.profile_store import InMemoryProfileStore
-    from jyntrix_adapters.memory.rate_limiter import InProcessRateLimiter
-    from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+    from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
+    from jyntrix_adapters.inprocess.cache import InProcessCache
+    from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
+    from jyntrix_adapters.inprocess.embedder import HashEmbedder
+    from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
+    from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
+    from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
+    from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
+    from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
+    from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
     from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
     overrides: dict[str, Any] = {

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jyntrix_adapters.memory.language_model import ScriptedLanguageModel
 from jyntrix_domain.errors import Unavailable
 from tests.http.conftest import Client, drain_tasks, make_settings
 from tests.http.sse import Event, parse_events
+from testsupport.scripted_language_model import ScriptedLanguageModel
 
 
 async def _turn(

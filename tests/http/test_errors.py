@@ -11,8 +11,8 @@ import pytest
 from litestar import get
 from litestar.params import FromPath
 
+from jyntrix_bootstrap.settings import Environment, Profile
 from jyntrix_domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unavailable, Unsupported
-from jyntrix_http.settings import Environment, Profile
 from tests.http.conftest import Client, bearer, in_process_overrides, make_settings, services_of
 
 

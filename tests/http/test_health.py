@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from jyntrix_http.settings import Profile
+from jyntrix_bootstrap.settings import Profile
 from tests.http.conftest import Client, in_process_overrides, make_settings, services_of
 
 

@@ -10,9 +10,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from jyntrix_http.app import create_app
-from jyntrix_http.cli import main
-from jyntrix_http.settings import (
+from jyntrix_bootstrap.settings import (
     LOCAL_SECRET_FILE,
     Environment,
     Profile,
@@ -20,6 +18,8 @@ from jyntrix_http.settings import (
     load_settings,
     variable_names,
 )
+from jyntrix_http.app import create_app
+from jyntrix_http.cli import main
 
 
 def test_defaults_are_the_embedded_profile(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 import yaml
 
-from jyntrix_http.settings import variable_names
+from jyntrix_bootstrap.settings import variable_names
 from jyntrix_worker.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parents[2]

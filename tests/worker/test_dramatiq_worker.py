@@ -27,7 +27,7 @@ from jyntrix_adapters.dramatiq.broker import make_broker
 from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue
 from jyntrix_adapters.postgres.stores import PostgresStores
 from jyntrix_domain.model import Conversation, MemoryFilter, MemoryType, Message, Role, Task
-from jyntrix_worker.handlers import EXTRACT_MEMORIES
+from jyntrix_domain.task_handlers import EXTRACT_MEMORIES
 from testsupport.redis import delete_prefixed, unique_prefix
 
 ROOT = Path(__file__).resolve().parents[2]

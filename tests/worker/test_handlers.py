@@ -6,14 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jyntrix_adapters.memory.token_counter import RegexTokenCounter
+from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
+from jyntrix_bootstrap.runner import in_process_runner
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.chat import ChatService, DoneEvent
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import MemoryFilter, MemoryType, Span, SpanKind, Task
 from jyntrix_domain.ports import TaskHandler, TaskQueue
-from jyntrix_worker.handlers import (
+from jyntrix_domain.task_handlers import (
     EXTRACT_MEMORIES,
     PURGE_ANALYTICS,
     REINDEX_USER,
@@ -22,7 +23,6 @@ from jyntrix_worker.handlers import (
     build_handlers,
     summarise_task,
 )
-from jyntrix_worker.runner import in_process_runner
 from tests.domain.kit import Kit
 from tests.domain.test_extraction import NOW, USER, conversation_with, new_kit
 

@@ -13,10 +13,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from jyntrix_adapters.memory.clock import SystemClock
-from jyntrix_adapters.memory.embedder import HashEmbedder
-from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
-from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+from jyntrix_adapters.inprocess.clock import SystemClock
+from jyntrix_adapters.inprocess.embedder import HashEmbedder
+from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
+from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.postgres.stores import open_postgres
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import Consolidator, Decision, ExtractionService
@@ -24,7 +24,7 @@ from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.ports import TaskQueue
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalService
-from jyntrix_worker.handlers import build_handlers
+from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_worker.services import WorkerRuntime
 
 

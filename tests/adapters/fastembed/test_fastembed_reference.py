@@ -1,6 +1,6 @@
 """The ONNX build run by fastembed is the real all-MiniLM-L6-v2: it reproduces an independent implementation.
 
-tests/fixtures/minilm_reference.json was computed with PyTorch + transformers from the same packaged
+tests/adapters/fastembed/fixtures/minilm_reference.json was computed with PyTorch + transformers from the same packaged
 weights (tools/make_reference_embeddings.py, a one-off developer step).
 """
 
@@ -14,7 +14,7 @@ import pytest
 
 from jyntrix_domain.ports import Embedder
 
-REFERENCE = json.loads((Path(__file__).parents[1] / "fixtures" / "minilm_reference.json").read_text(encoding="utf-8"))
+REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "minilm_reference.json").read_text(encoding="utf-8"))
 ITEMS = REFERENCE["items"]
 
 

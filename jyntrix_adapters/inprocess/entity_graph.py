@@ -10,7 +10,7 @@ import itertools
 from collections import defaultdict, deque
 from collections.abc import Sequence
 
-from jyntrix_adapters.memory.memory_store import check_text
+from jyntrix_adapters.inprocess.memory_store import check_text
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Entity, MemoryId, Relation, UserId, entity_key
 

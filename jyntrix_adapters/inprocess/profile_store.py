@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from jyntrix_adapters.memory.memory_store import check_text, json_copy
+from jyntrix_adapters.inprocess.memory_store import check_text, json_copy
 from jyntrix_domain.model import Profile, UserId
 
 

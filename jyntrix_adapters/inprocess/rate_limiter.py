@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 
-from jyntrix_adapters.memory.clock import seconds_source
+from jyntrix_adapters.inprocess.clock import seconds_source
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import RateDecision
 from jyntrix_domain.ports import Clock

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jyntrix_adapters.memory.task_queue import InProcessTaskQueue
-from jyntrix_worker.handlers import build_handlers
+from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
+from jyntrix_domain.task_handlers import build_handlers
 
 
 def in_process_runner(

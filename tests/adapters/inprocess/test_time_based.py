@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jyntrix_adapters.memory.cache import InProcessCache
-from jyntrix_adapters.memory.clock import ManualClock, SystemClock
-from jyntrix_adapters.memory.rate_limiter import InProcessRateLimiter
+from jyntrix_adapters.inprocess.cache import InProcessCache
+from jyntrix_adapters.inprocess.clock import SystemClock
+from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
 from jyntrix_domain.errors import Invalid
+from testsupport.clock import ManualClock
 
 
 async def test_cache_entry_expires_exactly_at_its_ttl() -> None:

@@ -1,20 +1,10 @@
-"""Clock adapters: the system's UTC clock, and a manual clock that tests move by hand."""
+"""A clock that tests move by hand (a test double for the Clock port)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.ports import Clock
-
-
-class SystemClock:
-    """The machine's wall clock, timezone-aware UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class ManualClock:
@@ -37,14 +27,6 @@ class ManualClock:
             raise Invalid("a ManualClock only advances forwards; use set() to go back")
         self._now += delta
         return self._now
-
-
-def seconds_source(clock: Clock | None) -> Callable[[], float]:
-    """A float-seconds time source: monotonic when no clock is injected, so wall-clock jumps
-    cannot shorten a TTL or a rate window; the injected clock's time otherwise (tests)."""
-    if clock is None:
-        return time.monotonic
-    return lambda: clock.now().timestamp()
 
 
 def _aware(at: datetime) -> datetime:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_adapters.memory.clock import SystemClock
+from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Task

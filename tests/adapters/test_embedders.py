@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from jyntrix_adapters.fastembed.embedder import FastEmbedder
-from jyntrix_adapters.memory.embedder import HashEmbedder
+from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_domain.errors import Invalid, Unavailable
 
 

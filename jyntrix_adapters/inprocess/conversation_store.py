@@ -9,7 +9,7 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_adapters.memory.memory_store import check_text, json_copy
+from jyntrix_adapters.inprocess.memory_store import check_text, json_copy
 from jyntrix_domain.errors import NotFound
 from jyntrix_domain.model import Conversation, Message, UserId
 

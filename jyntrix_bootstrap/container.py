@@ -6,7 +6,7 @@ Profiles:
   with GOOGLE_AI_API_KEY, an OpenAI-compatible server with OPENAI_BASE_URL, else the offline
   responder; Redis cache and rate limiter with REDIS_URL, else in-memory; background tasks
   in-process unless TASK_RUNNER=dramatiq (then a separate worker consumes them).
-- in_process: every port on its jyntrix_adapters.memory adapter (tests, demos).
+- in_process: every port on its jyntrix_adapters.inprocess adapter (tests, demos).
 
 `build_services(settings)` opens everything and returns a Services whose `aclose()` shuts it down
 in dependency order; the API's lifespan and the worker both use it.
@@ -26,7 +26,8 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from jyntrix_adapters.memory.clock import SystemClock
+from jyntrix_adapters.inprocess.clock import SystemClock
+from jyntrix_bootstrap.settings import Profile, Settings, TaskRunner
 from jyntrix_domain.analytics import AnalyticsService, BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import Budgets, ContextBuilder
@@ -51,7 +52,6 @@ from jyntrix_domain.ports import (
 from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import AdaptiveRanker, HybridRanker, RankingWeights
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
-from jyntrix_http.settings import Profile, Settings, TaskRunner
 
 log = logging.getLogger("jyntrix.wiring")
 
@@ -99,11 +99,11 @@ class Opened:
 
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     if settings.jyntrix_profile is Profile.IN_PROCESS:
-        from jyntrix_adapters.memory.analytics_sink import InMemoryAnalyticsSink
-        from jyntrix_adapters.memory.conversation_store import InMemoryConversationStore
-        from jyntrix_adapters.memory.entity_graph import InMemoryEntityGraph
-        from jyntrix_adapters.memory.memory_store import InMemoryMemoryStore
-        from jyntrix_adapters.memory.profile_store import InMemoryProfileStore
+        from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
+        from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
+        from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
+        from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
+        from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
 
         yield Storage(
             memories=InMemoryMemoryStore(),
@@ -137,7 +137,7 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
 
 async def open_vector_index(settings: Settings) -> AsyncIterator[Opened]:
     if settings.jyntrix_profile is Profile.IN_PROCESS:
-        from jyntrix_adapters.memory.vector_index import InProcessVectorIndex
+        from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 
         yield Opened(InProcessVectorIndex(), "in-process")
         return
@@ -162,7 +162,7 @@ async def open_vector_index(settings: Settings) -> AsyncIterator[Opened]:
 
 async def open_keyword_index(settings: Settings) -> AsyncIterator[Opened]:
     if settings.jyntrix_profile is Profile.IN_PROCESS:
-        from jyntrix_adapters.memory.keyword_index import InProcessKeywordIndex
+        from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 
         yield Opened(InProcessKeywordIndex(), "in-process")
         return
@@ -193,7 +193,7 @@ async def _redis_or_in_process(settings: Settings, on_redis: Any, in_process: An
 
 
 async def open_cache(settings: Settings) -> AsyncIterator[Opened]:
-    from jyntrix_adapters.memory.cache import InProcessCache
+    from jyntrix_adapters.inprocess.cache import InProcessCache
     from jyntrix_adapters.redis.cache import RedisCache
 
     async with _redis_or_in_process(settings, RedisCache, InProcessCache) as opened:
@@ -201,7 +201,7 @@ async def open_cache(settings: Settings) -> AsyncIterator[Opened]:
 
 
 async def open_rate_limiter(settings: Settings) -> AsyncIterator[Opened]:
-    from jyntrix_adapters.memory.rate_limiter import InProcessRateLimiter
+    from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
     from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
 
     async with _redis_or_in_process(settings, RedisRateLimiter, InProcessRateLimiter) as opened:
@@ -210,7 +210,7 @@ async def open_rate_limiter(settings: Settings) -> AsyncIterator[Opened]:
 
 async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
     if settings.jyntrix_profile is Profile.IN_PROCESS:
-        from jyntrix_adapters.memory.embedder import HashEmbedder
+        from jyntrix_adapters.inprocess.embedder import HashEmbedder
 
         yield Opened(HashEmbedder(), "hash")
         return
@@ -296,7 +296,7 @@ async def open_task_queue(
         finally:
             await queue.close()
         return
-    from jyntrix_worker.runner import in_process_runner
+    from jyntrix_bootstrap.runner import in_process_runner
 
     # The worker's own handlers, run in this process: the embedded profile has no separate worker.
     runner = in_process_runner(
@@ -328,7 +328,7 @@ async def _close(adapter: object) -> None:
 
 def make_token_counter(settings: Settings) -> TokenCounter:
     if settings.jyntrix_profile is Profile.IN_PROCESS:
-        from jyntrix_adapters.memory.token_counter import RegexTokenCounter
+        from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 
         return RegexTokenCounter()
     from jyntrix_adapters.tokenizers.token_counter import TokenizersTokenCounter

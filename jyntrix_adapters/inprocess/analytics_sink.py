@@ -7,7 +7,7 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_adapters.memory.memory_store import json_copy
+from jyntrix_adapters.inprocess.memory_store import json_copy
 from jyntrix_domain.model import Span, UserId
 
 

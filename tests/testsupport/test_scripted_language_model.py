@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from jyntrix_adapters.memory.language_model import ScriptedLanguageModel
 from jyntrix_domain.errors import RateLimited, Unavailable, Unsupported
 from jyntrix_domain.model import ChatTurn, Prompt, Role
+from testsupport.scripted_language_model import ScriptedLanguageModel
 
 
 def ask(text: str) -> Prompt:

@@ -1,0 +1,4 @@
+"""The composition root: settings -> adapters -> services.
+
+The API, the worker, the CLI and the benchmarks all get their services here.
+"""
