@@ -17,7 +17,7 @@ import pytest
 from jyntrix_adapters.dramatiq.broker import make_broker
 from jyntrix_adapters.dramatiq.runner import DramatiqRunner
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
-from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.errors import Forbidden, Invalid, Unavailable
 from jyntrix_domain.model import Task
 from jyntrix_domain.ports import TaskHandler
 from testsupport.redis import delete_prefixed, unique_prefix
@@ -285,3 +285,22 @@ async def test_enqueue_after_close_is_refused(make_queue: QueueFactory) -> None:
     await queue.close()
     with pytest.raises(Unavailable):
         await queue.enqueue(task("work", "k"))
+
+
+@pytest.mark.parametrize("error", [Invalid("payload needs user_id"), Forbidden("not this user's")])
+async def test_a_task_that_can_never_succeed_is_dead_lettered_without_retries(
+    make_queue: QueueFactory, error: Exception
+) -> None:
+    attempts: list[Task] = []
+
+    async def hopeless(t: Task) -> None:
+        attempts.append(t)
+        raise error
+
+    queue = make_queue({"hopeless": hopeless}, max_retries=3)
+    await queue.enqueue(task("hopeless", "k"))
+    await queue.drain()
+    assert len(attempts) == 1
+    [dead] = queue.dead_letters
+    assert dead.attempts == 1
+    assert type(error).__name__ in dead.error
