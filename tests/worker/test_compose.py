@@ -9,9 +9,9 @@ from typing import Any
 import msgspec
 import pytest
 import yaml
+from jyntrix_worker.settings import WorkerSettings
 
 from jyntrix_bootstrap.settings import variable_names
-from jyntrix_worker.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKING = ("postgres", "qdrant", "redis")

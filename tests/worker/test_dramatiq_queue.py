@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from jyntrix_adapters.dramatiq.runner import DramatiqRunner
 
 from jyntrix_adapters.dramatiq.broker import make_broker, pending_key
-from jyntrix_adapters.dramatiq.runner import DramatiqRunner
 from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue
 from jyntrix_domain.errors import Invalid, NotFound, Unavailable
 from jyntrix_domain.model import Task

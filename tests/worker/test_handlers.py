@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from jyntrix_bootstrap.runner import in_process_runner
 
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
-from jyntrix_bootstrap.runner import in_process_runner
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.chat import ChatService, DoneEvent
 from jyntrix_domain.context import ContextBuilder

@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from jyntrix_worker.services import WorkerRuntime
+
 from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
@@ -25,7 +27,6 @@ from jyntrix_domain.ports import TaskQueue
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalService
 from jyntrix_domain.task_handlers import build_handlers
-from jyntrix_worker.services import WorkerRuntime
 
 
 class PausingConsolidator(Consolidator):
