@@ -12,7 +12,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
-from jyntrix_bootstrap.container import Services, Storage
+from jyntrix_bootstrap.resources import Storage
+from jyntrix_bootstrap.services import Runtime
 from jyntrix_bootstrap.settings import Environment, Profile, Settings
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
@@ -38,10 +39,10 @@ def bearer(user_id: str, **claims: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(SECRET, user_id, **claims)}"}
 
 
-def services_of(client: Client) -> Services:
-    """The app's services; they live on the app's event loop, so call them with client.blocking_portal.call."""
-    services: Services = client.app.state.services
-    return services
+def services_of(client: Client) -> Runtime:
+    """The app's runtime; it lives on the app's event loop, so call it with client.blocking_portal.call."""
+    runtime: Runtime = client.app.state.runtime
+    return runtime
 
 
 def drain_tasks(client: Client) -> None:

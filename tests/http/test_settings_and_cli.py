@@ -32,8 +32,8 @@ def test_defaults_are_the_embedded_profile(tmp_path: Path) -> None:
     assert (settings.llm_max_output_tokens, settings.llm_temperature) == (4096, 0.7)
     assert settings.jwt_audience == "authenticated"
     assert settings.analytics_retention_days == 90
-    assert settings.context_budget_total == 5000
-    assert settings.rank_weight_keyword == 0.35
+    assert settings.budgets.total == 5000
+    assert settings.ranking.keyword == 0.35
 
 
 def test_values_are_decoded_from_strings(tmp_path: Path) -> None:

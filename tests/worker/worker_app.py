@@ -13,13 +13,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from jyntrix_worker.services import WorkerRuntime
-
 from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.postgres.stores import open_postgres
+from jyntrix_bootstrap.worker import WorkerRuntime
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import Consolidator, Decision, ExtractionService
 from jyntrix_domain.memories import MemoryService
