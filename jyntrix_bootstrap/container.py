@@ -204,6 +204,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             extraction=await _resolve(container.extraction),
             emitter=await _resolve(container.emitter),
             tasks=opened["task_queue"].adapter,
+            rate_limiter=opened["rate_limiter"].adapter,
             backends=opened,
         )
     except BaseException:

@@ -14,7 +14,7 @@ from jyntrix_domain.chat import ChatService
 from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import Clock, ProfileStore, TaskQueue
+from jyntrix_domain.ports import Clock, ProfileStore, RateLimiter, TaskQueue
 from jyntrix_domain.retrieval import RetrievalService
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ class Runtime:
     extraction: ExtractionService
     emitter: BufferedEmitter
     tasks: TaskQueue
+    rate_limiter: RateLimiter
     backends: dict[str, Opened] = field(default_factory=dict)
 
     @property

@@ -130,5 +130,5 @@ class RateLimitMiddleware(ASGIMiddleware):
 
 def _limiter_of(scope: Scope) -> RateLimiter | None:
     app = scope.get("litestar_app")
-    services = getattr(app.state, "services", None) if app is not None else None
-    return getattr(services, "rate_limiter", None)
+    runtime = getattr(app.state, "runtime", None) if app is not None else None
+    return getattr(runtime, "rate_limiter", None)
