@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from typing import NamedTuple, TypeVar
 
@@ -76,7 +76,7 @@ class ModelRetry:
             await self._wait(attempt, failure.error)
             attempt += 1
 
-    async def stream(self, open_stream: Callable[[], AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
+    async def stream(self, open_stream: Callable[[], AsyncGenerator[Chunk, None]]) -> AsyncGenerator[Chunk, None]:
         """The chunks of `open_stream()`, opened again after a retryable failure that came before any text."""
         attempt = 1
         while True:

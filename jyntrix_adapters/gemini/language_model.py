@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -84,7 +84,7 @@ class GeminiLanguageModel:
 
     async def _stream_once(
         self, contents: list[types.Content], config: types.GenerateContentConfig
-    ) -> AsyncIterator[Chunk]:
+    ) -> AsyncGenerator[Chunk, None]:
         responses = await self._client.aio.models.generate_content_stream(
             model=self._model, contents=contents, config=config
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -77,7 +77,7 @@ class OpenAICompatibleLanguageModel:
             async for chunk in chunks:
                 yield chunk
 
-    async def _stream_once(self, body: dict[str, Any]) -> AsyncIterator[Chunk]:
+    async def _stream_once(self, body: dict[str, Any]) -> AsyncGenerator[Chunk, None]:
         usage: Usage | None = None
         async with self._client.stream("POST", self._url, json=body) as response:
             await _raise_for_status(response)

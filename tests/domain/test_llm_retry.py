@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import pytest
 
@@ -89,7 +89,7 @@ async def test_attempts_are_bounded_and_other_errors_pass_through() -> None:
 async def test_a_stream_is_retried_before_its_first_text_but_not_after() -> None:
     opened: list[int] = []
 
-    async def fails_before_text() -> AsyncIterator[Chunk]:
+    async def fails_before_text() -> AsyncGenerator[Chunk, None]:
         opened.append(1)
         if len(opened) == 1:
             raise StatusError(429)
@@ -102,7 +102,7 @@ async def test_a_stream_is_retried_before_its_first_text_but_not_after() -> None
     opened.clear()
     seen: list[str] = []
 
-    async def fails_after_text() -> AsyncIterator[Chunk]:
+    async def fails_after_text() -> AsyncGenerator[Chunk, None]:
         opened.append(1)
         yield Chunk(text="Hel")
         raise StatusError(503)
