@@ -10,14 +10,20 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_bootstrap.settings import (
     LOCAL_SECRET_FILE,
+    SECTIONS,
     Environment,
     Profile,
+    Settings,
     SettingsError,
     load_settings,
     variable_names,
 )
+from jyntrix_domain.context import Budgets
+from jyntrix_domain.ranking import RankingWeights
+from jyntrix_domain.retrieval import RetrievalConfig
 from jyntrix_http.app import create_app
 from jyntrix_http.cli import main
 
@@ -69,11 +75,56 @@ def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
         ({"TASK_RUNNER": "dramatiq"}, "TASK_RUNNER"),
         ({"SUPABASE_JWT_SECRET": "short"}, "SUPABASE_JWT_SECRET"),
         ({"ENVIRONMENT": "production"}, "SUPABASE_JWT_SECRET"),
+        ({"RETRIEVAL_TIMEOUT_S": "0"}, "RETRIEVAL_TIMEOUT_S"),
+        ({"RETRIEVAL_LIMIT": "many"}, "RETRIEVAL_LIMIT"),
+        ({"RANK_RECENCY_HALF_LIFE_DAYS": "0"}, "RANK_RECENCY_HALF_LIFE_DAYS"),
+        ({"JYNTRIX_WORKER_MAX_RETRIES": "-1"}, "JYNTRIX_WORKER_MAX_RETRIES"),
+        ({"JYNTRIX_SUMMARY_IDLE_S": "-1"}, "JYNTRIX_SUMMARY_IDLE_S"),
+        ({"TASK_CONCURRENCY": "0"}, "TASK_CONCURRENCY"),
     ],
 )
 def test_an_invalid_value_names_its_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         load_settings({"JYNTRIX_DATA_DIR": str(tmp_path), **env})
+
+
+def test_sections_nest_the_config_structs_with_their_own_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)})
+    assert settings.ranking == RankingWeights()
+    assert settings.budgets == Budgets()
+    assert settings.retrieval == RetrievalConfig()
+    assert settings.dramatiq == DramatiqConfig()
+
+
+def test_every_field_of_a_config_struct_is_a_variable(tmp_path: Path) -> None:
+    names = set(variable_names())
+    for section in SECTIONS:
+        struct = type(getattr(Settings(), section.field))
+        for field in msgspec.structs.fields(struct):
+            assert section.renames.get(field.name, section.prefix + field.name.upper()) in names
+    changed = load_settings(
+        {
+            "JYNTRIX_DATA_DIR": str(tmp_path),
+            "RANK_WEIGHT_VECTOR": "0.5",
+            "RANK_RECENCY_HALF_LIFE_DAYS": "10",
+            "CONTEXT_BUDGET_TOTAL": "900",
+            "RETRIEVAL_TIMEOUT_S": "2.5",
+            "RETRIEVAL_MIN_VECTOR_SCORE": "0.3",
+            "JYNTRIX_WORKER_QUEUE": "other",
+            "JYNTRIX_SUMMARY_IDLE_S": "60",
+        }
+    )
+    assert (changed.ranking.vector, changed.ranking.half_life_days, changed.ranking.keyword) == (0.5, 10.0, 0.35)
+    assert changed.budgets.total == 900
+    assert (changed.retrieval.strategy_timeout_s, changed.retrieval.min_vector_score) == (2.5, 0.3)
+    assert (changed.dramatiq.queue, changed.worker.summary_idle_s) == ("other", 60.0)
+
+
+def test_weights_that_are_only_wrong_together_name_every_variable_set(tmp_path: Path) -> None:
+    zeros = {f"RANK_WEIGHT_{name}": "0" for name in ("KEYWORD", "VECTOR", "RELIABILITY", "RECENCY", "FREQUENCY")}
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"JYNTRIX_DATA_DIR": str(tmp_path), **zeros})
+    assert all(name in str(raised.value) for name in zeros)
 
 
 def test_every_variable_is_documented_in_the_readme() -> None:
