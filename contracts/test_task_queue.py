@@ -16,7 +16,7 @@ import pytest
 
 from jyntrix_adapters.dramatiq.broker import DramatiqConfig, make_broker
 from jyntrix_adapters.dramatiq.inline_worker import InlineWorker
-from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
+from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig, InProcessTaskQueue
 from jyntrix_domain.errors import Forbidden, Invalid, NotFound, Unavailable, Unsupported
 from jyntrix_domain.tasks import ExtractMemories, Handlers, ReindexUser, SummariseSession, TaskHandler
 from testsupport.redis import delete_prefixed, unique_prefix
@@ -41,7 +41,8 @@ async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[QueueFacto
 
     def make(handlers: Handlers, *, max_retries: int = 3, concurrency: int = 4) -> Any:
         if request.param == "in_process":
-            queue = InProcessTaskQueue(handlers, concurrency=concurrency, max_retries=max_retries, backoff_s=_BACKOFF_S)
+            config = InProcessQueueConfig(concurrency=concurrency, max_retries=max_retries, backoff_s=_BACKOFF_S)
+            queue = InProcessTaskQueue(handlers, config)
         elif request.param == "dramatiq":
             config = DramatiqConfig(namespace=namespace, max_retries=max_retries, min_backoff_ms=10, max_backoff_ms=40)
             broker = make_broker(request.getfixturevalue("redis_url"), config, asyncio_thread=False)

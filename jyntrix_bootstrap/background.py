@@ -11,8 +11,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-import msgspec
-
 from jyntrix_bootstrap.resources import Opened
 from jyntrix_bootstrap.settings import Profile, Settings, TaskRunner
 from jyntrix_domain.tasks import Handlers
@@ -44,7 +42,7 @@ async def open_task_queue(settings: Settings, handlers: Handlers) -> AsyncIterat
         return
     from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 
-    queue = InProcessTaskQueue(handlers, **msgspec.structs.asdict(settings.tasks))
+    queue = InProcessTaskQueue(handlers, settings.tasks)
     try:
         yield Opened(queue, "in-process")
     finally:

@@ -147,8 +147,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     budgets: Budgets = msgspec.field(default_factory=Budgets)
     retrieval: RetrievalConfig = msgspec.field(default_factory=RetrievalConfig)
     chat: ChatConfig = msgspec.field(default_factory=ChatConfig)
-    # The embedded profile's in-process queue: few handlers at once beside the API's requests.
-    tasks: InProcessQueueConfig = msgspec.field(default_factory=lambda: InProcessQueueConfig(concurrency=2))
+    # The in-process queue (TASK_RUNNER=in_process).
+    tasks: InProcessQueueConfig = msgspec.field(default_factory=InProcessQueueConfig)
     # Read by the API (where it sends tasks when TASK_RUNNER=dramatiq) and by the worker.
     dramatiq: DramatiqConfig = msgspec.field(default_factory=DramatiqConfig)
     worker: WorkerConfig = msgspec.field(default_factory=WorkerConfig)

@@ -26,9 +26,12 @@ log = logging.getLogger(__name__)
 
 
 class InProcessQueueConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """How the in-process queue runs tasks: at most `concurrency` at once, `max_retries` retries each."""
+    """How the in-process queue runs tasks: at most `concurrency` at once, `max_retries` retries each.
 
-    concurrency: int = 4
+    The defaults suit the embedded profile, where the handlers share the API's process.
+    """
+
+    concurrency: int = 2
     max_retries: int = 3
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
@@ -62,18 +65,9 @@ class InProcessTaskQueue:
     """
 
     def __init__(
-        self,
-        handlers: Handlers,
-        *,
-        concurrency: int = 4,
-        max_retries: int = 3,
-        backoff_s: float = 0.5,
-        max_backoff_s: float = 30.0,
-        clock: Clock | None = None,
+        self, handlers: Handlers, config: InProcessQueueConfig | None = None, *, clock: Clock | None = None
     ) -> None:
-        config = InProcessQueueConfig(
-            concurrency=concurrency, max_retries=max_retries, backoff_s=backoff_s, max_backoff_s=max_backoff_s
-        )
+        config = config or InProcessQueueConfig()
         self._handlers = dict(handlers)
         self._types = tuple(self._handlers)
         self._max_retries = config.max_retries

@@ -191,7 +191,7 @@ async def test_the_purge_removes_spans_past_retention_and_schedules_tomorrows() 
 
 async def test_the_in_process_queue_extracts_after_a_chat_turn() -> None:
     kit = new_kit()
-    runner = InProcessTaskQueue(handlers_for(kit), concurrency=2)
+    runner = InProcessTaskQueue(handlers_for(kit))
     chat = ChatService(
         conversations=kit.conversations,
         retrieval=kit.retrieval,
