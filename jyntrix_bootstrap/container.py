@@ -146,14 +146,15 @@ async def _resolve(provider: Any) -> Any:
     return await settle(provider())
 
 
-OVERRIDABLE = ("storage", "vectors", "keywords", "cache", "rate_limiter", "base_embedder", "llm", "tasks")
+OVERRIDABLE = ("storage", "vectors", "keywords", "cache", "rate_limiter", "base_embedder", "llm", "tasks", "clock")
+_GIVEN_AS_IS = ("storage", "clock")
 
 
 def _override(container: Container, overrides: Mapping[str, Any]) -> None:
     for name, value in overrides.items():
         if name not in OVERRIDABLE:
             raise ValueError(f"cannot override {name!r}; one of {', '.join(OVERRIDABLE)}")
-        if name != "storage" and not isinstance(value, Opened):
+        if name not in _GIVEN_AS_IS and not isinstance(value, Opened):
             value = Opened(value, f"given ({type(value).__name__})")
         # The caller owns what it passes in: an Object provider is neither initialised nor shut down here.
         getattr(container, name).override(providers.Object(value))
@@ -163,7 +164,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
     """Open every adapter the settings select and wire the services on them.
 
     `overrides` replaces resources by name (OVERRIDABLE) with objects the caller opened and will close:
-    a Storage for "storage", an adapter (or Opened) for the others.
+    a Storage for "storage", a Clock for "clock", an adapter (or Opened) for the others.
     """
     container = Container(settings=settings)
     _override(container, overrides or {})
