@@ -43,18 +43,23 @@ WorkerFactory = Callable[[Mapping[str, str], TaskQueue | None], Awaitable[Worker
 
 
 async def open_worker_runtime(
-    settings: Settings, tasks: TaskQueue, env: Mapping[str, str] | None = None
+    settings: Settings,
+    tasks: TaskQueue,
+    env: Mapping[str, str] | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
 ) -> WorkerRuntime:
     """The services the settings select, and the task handlers bound to them.
 
-    `tasks` is where handlers schedule follow-up work (idle-session summaries, the daily purge).
+    `tasks` is where handlers schedule follow-up work (idle-session summaries, the daily purge);
+    `overrides` are build_services' (adapters the caller opened and closes).
     JYNTRIX_WORKER_SERVICES="module:function" replaces the standard wiring with
     `await function(env, tasks)`, for applications that bring their own adapters.
     """
     if settings.worker.services:
         factory = _import(settings.worker.services)
         return await factory(os.environ if env is None else env, tasks)
-    runtime = await build_services(settings, overrides={"tasks": tasks})
+    runtime = await build_services(settings, overrides={**(overrides or {}), "tasks": tasks})
     handlers = build_handlers(
         memories=runtime.services.memories,
         conversations=runtime.storage.conversations,
