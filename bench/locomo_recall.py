@@ -23,7 +23,7 @@ from typing import Any
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_bootstrap.container import build_services
-from jyntrix_bootstrap.settings import Profile, Settings
+from jyntrix_bootstrap.settings import DeploymentProfile, Settings
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryType, stable_id
 from jyntrix_domain.ranking import HybridRanker, RankingWeights
@@ -84,7 +84,7 @@ async def evaluate(
     # The services come from the composition root, on in-process stores, with the embedder, the keyword
     # index and the clock this benchmark chose.
     settings = Settings(
-        jyntrix_profile=Profile.IN_PROCESS,
+        jyntrix_profile=DeploymentProfile.IN_PROCESS,
         jyntrix_data_dir=str(work),
         rank_adaptive=False,
         retrieval=RetrievalConfig(limit=max(KS), strategy_timeout_s=30.0),

@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from jyntrix_bootstrap.resources import Opened
-from jyntrix_bootstrap.settings import Profile, Settings, TaskRunner
+from jyntrix_bootstrap.settings import DeploymentProfile, Settings, TaskRunner
 from jyntrix_domain.tasks import Handlers
 
 log = logging.getLogger("jyntrix.wiring")
@@ -22,7 +22,7 @@ TASK_DRAIN_TIMEOUT_S = 30.0
 
 def sends_to_worker(settings: Settings) -> bool:
     """Whether tasks go to a dramatiq worker rather than run in this process."""
-    return settings.task_runner is TaskRunner.DRAMATIQ and settings.jyntrix_profile is not Profile.IN_PROCESS
+    return settings.task_runner is TaskRunner.DRAMATIQ and settings.jyntrix_profile is not DeploymentProfile.IN_PROCESS
 
 
 async def open_task_queue(settings: Settings, handlers: Handlers) -> AsyncIterator[Opened]:

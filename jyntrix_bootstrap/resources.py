@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jyntrix_bootstrap.settings import Profile, Settings
+from jyntrix_bootstrap.settings import DeploymentProfile, Settings
 from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.ports import (
     AnalyticsSink,
@@ -62,7 +62,7 @@ class Opened:
 
 
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
-    if settings.jyntrix_profile is Profile.IN_PROCESS:
+    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
         from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
         from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
         from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
@@ -100,7 +100,7 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
 
 
 async def open_vector_index(settings: Settings) -> AsyncIterator[Opened]:
-    if settings.jyntrix_profile is Profile.IN_PROCESS:
+    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
         from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 
         yield Opened(InProcessVectorIndex(), "in-process")
@@ -125,7 +125,7 @@ async def open_vector_index(settings: Settings) -> AsyncIterator[Opened]:
 
 
 async def open_keyword_index(settings: Settings) -> AsyncIterator[Opened]:
-    if settings.jyntrix_profile is Profile.IN_PROCESS:
+    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
         from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 
         yield Opened(InProcessKeywordIndex(), "in-process")
@@ -140,7 +140,7 @@ async def open_keyword_index(settings: Settings) -> AsyncIterator[Opened]:
 
 
 def _uses_redis(settings: Settings) -> bool:
-    return bool(settings.redis_url) and settings.jyntrix_profile is not Profile.IN_PROCESS
+    return bool(settings.redis_url) and settings.jyntrix_profile is not DeploymentProfile.IN_PROCESS
 
 
 @asynccontextmanager
@@ -173,7 +173,7 @@ async def open_rate_limiter(settings: Settings) -> AsyncIterator[Opened]:
 
 
 async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
-    if settings.jyntrix_profile is Profile.IN_PROCESS:
+    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
         from jyntrix_adapters.inprocess.embedder import HashEmbedder
 
         yield Opened(HashEmbedder(), "hash")
@@ -189,7 +189,7 @@ async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
 
 async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
     model: Any
-    if settings.jyntrix_profile is Profile.IN_PROCESS:
+    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
         from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
         yield Opened(OfflineLanguageModel(), "offline")
@@ -251,7 +251,7 @@ async def _close(adapter: object) -> None:
 
 
 def make_token_counter(settings: Settings) -> TokenCounter:
-    if settings.jyntrix_profile is Profile.IN_PROCESS:
+    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
         from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 
         return RegexTokenCounter()

@@ -23,13 +23,12 @@ import msgspec
 
 from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig
-from jyntrix_bootstrap.environment import Section, SettingsError, read_section, section_variables
+from jyntrix_bootstrap.environment import Section, read_section, section_variables
+from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
 from jyntrix_domain.chat import ChatConfig
 from jyntrix_domain.context import Budgets
 from jyntrix_domain.ranking import RankingWeights
 from jyntrix_domain.retrieval import RetrievalConfig
-
-__all__ = ["Environment", "Profile", "Settings", "SettingsError", "TaskRunner", "WorkerConfig", "load_settings"]
 
 LOCAL_SECRET_FILE = "jwt-secret"
 DEV_TOKEN_ISSUER = "jyntrix-dev"
@@ -41,7 +40,7 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
-class Profile(enum.StrEnum):
+class DeploymentProfile(enum.StrEnum):
     """`embedded` picks real adapters from the URLs set (unset means embedded); `in_process` is for tests."""
 
     EMBEDDED = "embedded"
@@ -89,7 +88,7 @@ _SECTION_FIELDS = frozenset(section.field for section in SECTIONS)
 class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid_unknown_fields=False):
     # Runtime
     environment: Environment = Environment.DEVELOPMENT
-    jyntrix_profile: Profile = Profile.EMBEDDED
+    jyntrix_profile: DeploymentProfile = DeploymentProfile.EMBEDDED
     jyntrix_data_dir: str = ".jyntrix"
     host: str = "127.0.0.1"
     port: int = 8000

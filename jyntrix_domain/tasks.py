@@ -37,7 +37,7 @@ def _require(ok: bool, problem: str) -> None:
         raise Invalid(problem)
 
 
-def _text(name: str, value: str) -> None:
+def _require_text(name: str, value: str) -> None:
     _require(bool(value), f"task field {name!r} must be a non-empty string")
 
 
@@ -49,8 +49,8 @@ class ExtractMemories(TaskMessage, frozen=True, kw_only=True, tag="extract_memor
     message_ids: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        _text("user_id", self.user_id)
-        _text("conversation_id", self.conversation_id)
+        _require_text("user_id", self.user_id)
+        _require_text("conversation_id", self.conversation_id)
         _require(bool(self.message_ids) and all(self.message_ids), "task field 'message_ids' must be non-empty ids")
 
     @property
@@ -66,8 +66,8 @@ class SummariseSession(TaskMessage, frozen=True, kw_only=True, tag="summarise_se
     if_last_message_id: str | None = None
 
     def __post_init__(self) -> None:
-        _text("user_id", self.user_id)
-        _text("conversation_id", self.conversation_id)
+        _require_text("user_id", self.user_id)
+        _require_text("conversation_id", self.conversation_id)
 
     @property
     def key(self) -> str:
@@ -80,7 +80,7 @@ class ReindexUser(TaskMessage, frozen=True, kw_only=True, tag="reindex_user"):
     user_id: str
 
     def __post_init__(self) -> None:
-        _text("user_id", self.user_id)
+        _require_text("user_id", self.user_id)
 
     @property
     def key(self) -> str:

@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_bootstrap.resources import Storage
 from jyntrix_bootstrap.services import Runtime
-from jyntrix_bootstrap.settings import Environment, Profile, Settings
+from jyntrix_bootstrap.settings import DeploymentProfile, Environment, Settings
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
 
@@ -25,7 +25,7 @@ Client = AsyncTestClient[Any]
 
 def make_settings(tmp_path: Path, **changes: Any) -> Settings:
     base = Settings(
-        jyntrix_profile=Profile.IN_PROCESS,
+        jyntrix_profile=DeploymentProfile.IN_PROCESS,
         jyntrix_data_dir=str(tmp_path),
         supabase_jwt_secret=SECRET,
         environment=Environment.DEVELOPMENT,

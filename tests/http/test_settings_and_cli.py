@@ -14,8 +14,8 @@ from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_bootstrap.settings import (
     LOCAL_SECRET_FILE,
     SECTIONS,
+    DeploymentProfile,
     Environment,
-    Profile,
     Settings,
     SettingsError,
     load_settings,
@@ -163,7 +163,7 @@ async def test_jyntrix_token_mints_what_the_server_accepts(
     assert claims["aud"] == "authenticated"
     assert claims["exp"] - claims["iat"] == 2 * 3600
 
-    settings = msgspec.structs.replace(load_settings(), jyntrix_profile=Profile.IN_PROCESS)
+    settings = msgspec.structs.replace(load_settings(), jyntrix_profile=DeploymentProfile.IN_PROCESS)
     async with AsyncTestClient(create_app(settings)) as client:
         response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200

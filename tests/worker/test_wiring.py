@@ -12,7 +12,7 @@ from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
 from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
 from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
 from jyntrix_bootstrap.resources import Storage
-from jyntrix_bootstrap.settings import Profile, Settings, WorkerConfig
+from jyntrix_bootstrap.settings import DeploymentProfile, Settings, WorkerConfig
 from jyntrix_bootstrap.worker import WorkerRuntime, open_worker_runtime
 from jyntrix_domain.model import Conversation, MemoryFilter, Message, Role
 from jyntrix_domain.ports import TaskQueue
@@ -42,7 +42,9 @@ def in_memory_storage() -> Storage:
 
 async def test_the_standard_wiring_extracts_and_schedules_the_idle_summary(tmp_path: Path) -> None:
     settings = Settings(
-        jyntrix_profile=Profile.IN_PROCESS, jyntrix_data_dir=str(tmp_path), worker=WorkerConfig(summary_idle_s=120)
+        jyntrix_profile=DeploymentProfile.IN_PROCESS,
+        jyntrix_data_dir=str(tmp_path),
+        worker=WorkerConfig(summary_idle_s=120),
     )
     storage = in_memory_storage()
     await storage.conversations.create(Conversation(id="c1", user_id="u1", created_at=NOW, updated_at=NOW))
@@ -63,7 +65,7 @@ async def test_the_standard_wiring_extracts_and_schedules_the_idle_summary(tmp_p
 
 async def test_a_factory_named_in_the_settings_replaces_the_standard_wiring(tmp_path: Path) -> None:
     settings = Settings(
-        jyntrix_profile=Profile.IN_PROCESS,
+        jyntrix_profile=DeploymentProfile.IN_PROCESS,
         jyntrix_data_dir=str(tmp_path),
         worker=WorkerConfig(services="tests.worker.test_wiring:tiny_factory"),
     )
