@@ -28,6 +28,9 @@ from jyntrix_domain.language.vocabulary import (
 __all__ = ["Intent", "QueryAnalysis", "QueryAnalyzer", "TimeRange", "classify_intent", "fold_plural", "resolve_time"]
 
 
+# ---------------------------------------------------------------- intent
+
+
 class Intent(enum.StrEnum):
     """What a message does: chats, asks, asks about the past, or tells the assistant what to do."""
 
@@ -36,27 +39,6 @@ class Intent(enum.StrEnum):
     RECALL = "recall"
     COMMAND = "command"
 
-
-class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
-    """What retrieval needs to know about a message.
-
-    `requires_memory` is False for small talk ("hi", "thanks", "ok") and for impersonal remarks;
-    True for recall, for anything naming an entity or a time, for anything about the user ("my",
-    "I", "me"...), and for questions and commands with content words. `personal` says whether
-    the message refers to the user; `small_talk` whether it is only greetings and fillers.
-    """
-
-    text: str
-    intent: Intent
-    keywords: tuple[str, ...]
-    entities: tuple[str, ...]
-    time_range: TimeRange | None
-    requires_memory: bool
-    small_talk: bool = False
-    personal: bool = False
-
-
-# ---------------------------------------------------------------- intent
 
 _RECALL_PATTERNS = re.compile(
     r"\b(?:do|did|can|could) you (?:still )?(?:remember|recall)\b"
@@ -121,6 +103,28 @@ def classify_intent(text: str) -> Intent:
     if head in COMMAND_VERBS:
         return Intent.COMMAND
     return Intent.CONVERSATION
+
+
+# ---------------------------------------------------------------- analysis
+
+
+class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
+    """What retrieval needs to know about a message.
+
+    `requires_memory` is False for small talk ("hi", "thanks", "ok") and for impersonal remarks;
+    True for recall, for anything naming an entity or a time, for anything about the user ("my",
+    "I", "me"...), and for questions and commands with content words. `personal` says whether
+    the message refers to the user; `small_talk` whether it is only greetings and fillers.
+    """
+
+    text: str
+    intent: Intent
+    keywords: tuple[str, ...]
+    entities: tuple[str, ...]
+    time_range: TimeRange | None
+    requires_memory: bool
+    small_talk: bool = False
+    personal: bool = False
 
 
 class QueryAnalyzer:

@@ -17,6 +17,7 @@ from jyntrix_domain.fact_rules.relations import RELATION_RULES
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.model import Message, Role
 
+# A rule whose match holds one value is a `Fact` row; a function only where the logic is its own.
 # Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_candidates).
 _FACT_RULES = (*IDENTITY_RULES, *RELATION_RULES, *HABIT_RULES, *PROCEDURE_RULES)
 _HEDGES = re.compile(r"(?i)\b(?:i think|i guess|maybe|probably|perhaps|might|not sure|i suppose)\b")

@@ -155,9 +155,12 @@ _CONSUMED = {
     ),
     **dict.fromkeys(("cigarettes", "cigars", "tobacco", "weed"), "smoke"),
 }
-_MEAT = word_set("meat beef pork chicken lamb bacon ham steak turkey sausages burgers")
-_FISH = word_set("fish seafood salmon tuna shrimp prawns sushi")
-_ANIMAL_PRODUCTS = word_set("dairy cheese eggs milk butter honey yogurt")
+# The diets that eating a food ends: meat ends them all, fish the vegetarian ones, animal products veganism.
+_DIETS_ENDED_BY = {
+    **dict.fromkeys(word_set("meat beef pork chicken lamb bacon ham steak turkey sausages burgers"), DIETS),
+    **dict.fromkeys(word_set("fish seafood salmon tuna shrimp prawns sushi"), ("vegetarian", "vegan")),
+    **dict.fromkeys(word_set("dairy cheese eggs milk butter honey yogurt"), ("vegan",)),
+}
 _HABIT_STOP = word_set(
     "it that this these those them there here much many enough anything everything nothing something any a an or "
     "and nor so too as like what whatever how when where well out more less is are was were has have had stuff things"
@@ -179,12 +182,7 @@ _GERUND_RE = "|".join(_BY_GERUND)
 
 
 def _diets_ruled_out(thing: str) -> tuple[str, ...]:
-    last = thing.split()[-1].lower() if thing else ""
-    if last in _MEAT:
-        return DIETS
-    if last in _FISH:
-        return ("vegetarian", "vegan")
-    return ("vegan",) if last in _ANIMAL_PRODUCTS else ()
+    return _DIETS_ENDED_BY.get(thing.split()[-1].lower(), ()) if thing else ()
 
 
 def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[Candidate]:

@@ -54,7 +54,7 @@ def _age(years: str) -> str | None:
 
 
 # Facts that several rules, or rules with logic of their own, state.
-NAME_IS = Fact(
+_NAME_IS = Fact(
     MemoryType.PROFILE,
     "The user's name is {value}",
     slot="name",
@@ -63,7 +63,7 @@ NAME_IS = Fact(
     clean=_person,
     reliability=0.95,
 )
-LIVES_IN = Fact(MemoryType.PROFILE, "The user lives in {value}", slot="location", predicate="lives_in", entity=True)
+_LIVES_IN = Fact(MemoryType.PROFILE, "The user lives in {value}", slot="location", predicate="lives_in", entity=True)
 _STUDIES = Fact(MemoryType.PROFILE, "The user studies {value}", slot="studies", predicate="studies")
 _STUDIES_AT = Fact(
     MemoryType.PROFILE, "The user studies at {value}", slot="school", predicate="studies_at", entity=True
@@ -84,7 +84,7 @@ def _moved(m: re.Match[str], _: str) -> list[Candidate]:
     previous = clean_place(groups.get("from") or groups.get("from2") or "")
     if not place:
         return []
-    return [LIVES_IN.make(place, metadata={"moved_from": previous} if previous else None)]
+    return [_LIVES_IN.make(place, metadata={"moved_from": previous} if previous else None)]
 
 
 def _job_phrase(raw: str) -> str | None:
@@ -192,13 +192,13 @@ def _lives_now(m: re.Match[str], _: str) -> list[Candidate]:
     if not place or _VISIT.match(m.string, m.end()):
         return []
     previous = clean_place(m.group("from") or "")
-    return [LIVES_IN.make(place, metadata={"moved_from": previous} if previous else None)]
+    return [_LIVES_IN.make(place, metadata={"moved_from": previous} if previous else None)]
 
 
 # Later rows win a slot two rows fill (see merge_candidates).
 IDENTITY_RULES: tuple[Rule, ...] = (
-    rule(r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bcall\s+me|\bpeople\s+call\s+me)\s+" + NAME, NAME_IS),
-    rule(r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am|Im)\s+" + NAME + r"(?=\s*(?:$|[,.!]|\band\b|\bfrom\b))", NAME_IS),
+    rule(r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bcall\s+me|\bpeople\s+call\s+me)\s+" + NAME, _NAME_IS),
+    rule(r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am|Im)\s+" + NAME + r"(?=\s*(?:$|[,.!]|\band\b|\bfrom\b))", _NAME_IS),
     rule(
         r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am)\s+([A-Z][a-z]+)\s*[.!]?\s*$",
         Fact(MemoryType.PROFILE, "The user is {value}", slot="nationality", clean=_nationality),
@@ -210,7 +210,7 @@ IDENTITY_RULES: tuple[Rule, ...] = (
     rule(
         r"(?i:\b(?:I|we)\s+(?:currently\s+|now\s+|still\s+)?live\s+in|\bI'm\s+living\s+in|\bI\s+am\s+living\s+in|\bI\s+(?:currently\s+)?reside\s+in|\bmy\s+home\s+is\s+in)\s+"
         + PLACE,
-        LIVES_IN,
+        _LIVES_IN,
     ),
     rule(
         r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated))"

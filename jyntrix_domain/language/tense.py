@@ -34,6 +34,7 @@ _PAST_PLAN = re.compile(r"(?i)\b(?:was|were)\s+(?:going\s+to|gonna|planning)\b")
 _PLAN = re.compile(
     r"(?i)\b(?:will|shall|won't|gonna|going\s+to|plan(?:s|ning)?\s+(?:to|on)|planning|intend(?:s|ing)?\s+to"
     r"|about\s+to|hope\s+to|looking\s+forward|can't\s+wait|upcoming|next)\b|\w'll\b"
+    r"|\b(?:am|are|is|'m|'re)\s+(?:(?:i|we|you|he|she|they)\s+)?going\b"
 )
 # A regular past verb after its subject: "I visited", "we finally moved" (not "I'm excited").
 _REGULAR_PAST = re.compile(
@@ -45,7 +46,7 @@ _WORD = re.compile(r"[\w']+")
 def tense_of(text: str) -> Tense | None:
     """The direction `text` points in, or None when its words do not say.
 
-    A plan ("will", "going to", "planning", "next") points forward, unless it is itself in the past
+    A plan ("will", "going to", "am I going", "planning", "next") points forward, unless it is itself in the past
     ("was going to"); past verbs ("went", "did", "was", "I visited") point back.
     """
     if _PAST_PLAN.search(text):
