@@ -28,7 +28,7 @@ from jyntrix_domain.model import MemoryType
 
 DIETS = ("vegetarian", "vegan", "pescatarian", "pescetarian")
 DIET = Fact(MemoryType.SEMANTIC, "The user is {value}", slot="diet", clean=str.lower)
-DIET_RE = "|".join(DIETS)
+_DIET_RE = "|".join(DIETS)
 
 
 def _diet_dropped(m: re.Match[str], sentence: str) -> list[Candidate]:
@@ -275,9 +275,9 @@ def _started(m: re.Match[str], _: str) -> list[Candidate]:
 HABIT_RULES: tuple[Rule, ...] = (
     rule(r"(?i)\bI(?:'m|\s+am)\s+(vegetarian|vegan|pescatarian|pescetarian)\b", DIET),
     rule(
-        rf"(?i)\bI(?:'m|\s+am)\s+(?:no\s+longer|not)\s+(?:an?\s+)?({DIET_RE})\b"
+        rf"(?i)\bI(?:'m|\s+am)\s+(?:no\s+longer|not)\s+(?:an?\s+)?({_DIET_RE})\b"
         rf"|\bI(?:'ve|\s+have)?\s+(?:just\s+)?(?:stopped|quit|gave\s+up|given\s+up)\s+being\s+"
-        rf"(?:an?\s+)?({DIET_RE})\b",
+        rf"(?:an?\s+)?({_DIET_RE})\b",
         _diet_dropped,
     ),
     rule(

@@ -11,12 +11,12 @@ from jyntrix_domain.model import MemoryType
 _LANGUAGE_RULE = re.compile(r"(?i)\b(?:answer|respond|reply|speak|write|talk)\b.*?\bin\s+([A-Z][a-z]+)")
 
 
-def _procedure(rule: str, sentence: str) -> list[Candidate]:
-    rule = re.sub(r"(?i)^(?:please|pls|kindly)\s+", "", rule.strip(" ,.!")).strip()
-    rule = re.sub(r"(?i),?\s*(?:please|thanks|thank you)$", "", rule).strip(" ,.!")
-    if len(rule.split()) < 2:
+def _procedure(wording: str, sentence: str) -> list[Candidate]:
+    wording = re.sub(r"(?i)^(?:please|pls|kindly)\s+", "", wording.strip(" ,.!")).strip()
+    wording = re.sub(r"(?i),?\s*(?:please|thanks|thank you)$", "", wording).strip(" ,.!")
+    if len(wording.split()) < 2:
         return []
-    words = third_person(rule)
+    words = third_person(wording)
     words = words[:1].lower() + words[1:]
     content = f"The user wants you to {words}"
     slot = value = None
@@ -40,12 +40,12 @@ def _from_now_on(m: re.Match[str], sentence: str) -> list[Candidate]:
 
 
 def _always_never(m: re.Match[str], sentence: str) -> list[Candidate]:
-    rule = m.group(0)
-    if re.match(r"(?i)(?:please\s+)?never\s+mind\b", rule):
+    wording = m.group(0)
+    if re.match(r"(?i)(?:please\s+)?never\s+mind\b", wording):
         return []
-    rule = re.sub(r"(?i)^(?:please\s+)?(?:don't|do not)\s+ever\b", "never", rule)
-    rule = re.sub(r"(?i)^please\s+", "", rule)
-    return _procedure(rule, sentence)
+    wording = re.sub(r"(?i)^(?:please\s+)?(?:don't|do not)\s+ever\b", "never", wording)
+    wording = re.sub(r"(?i)^please\s+", "", wording)
+    return _procedure(wording, sentence)
 
 
 def _want_you_to(m: re.Match[str], sentence: str) -> list[Candidate]:

@@ -335,7 +335,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Resolver, bool], ...] = tuple(
             _day_month,
             False,
         ),
-        (r"\b(in|during|last|this|next)\s+" + _MONTH_FULL_RE + r"\b(?:\s+" + _YEAR + r"\b)?", _month_name, False),
+        (r"\b(in|during|last|this|next)\s+" + _MONTH_ANY + r"\b\.?(?:\s+" + _YEAR + r"\b)?", _month_name, False),
         (r"\b" + _MONTH_FULL_RE + r"\s+" + _YEAR + r"\b", _month_year, False),
         (r"\b(?:in|during)\s+" + _YEAR + r"\b", _in_year, False),
         (r"\b(?:(on|last|this|next|past)\s+)?(" + "|".join(WEEKDAY_NAMES) + r")\b", _weekday, False),

@@ -78,6 +78,8 @@ def test_a_past_statement_means_the_last_one(said: str, day: str) -> None:
         ("Where was I in December?", month(2024, 12)),
         ("What will I do in May?", month(2026, 5)),
         ("Where am I going in March?", month(2026, 3)),
+        ("Where am I going in Sept?", month(2025, 9)),
+        ("What am I doing in 3 days?", (datetime(2025, 8, 18, tzinfo=UTC), datetime(2025, 8, 19, tzinfo=UTC))),
         ("What did I plan for January?", None),  # no time phrase: "for January" names none
     ],
 )
