@@ -61,22 +61,27 @@ class Opened:
     backend: str
 
 
+def in_process_storage() -> Storage:
+    """Every store on its in-process adapter (the in_process profile; tests and embedding apps)."""
+    from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
+    from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
+    from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
+    from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
+    from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
+
+    return Storage(
+        memories=InMemoryMemoryStore(),
+        conversations=InMemoryConversationStore(),
+        profiles=InMemoryProfileStore(),
+        graph=InMemoryEntityGraph(),
+        analytics=InMemoryAnalyticsSink(),
+        backend="in-process",
+    )
+
+
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
-        from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
-        from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
-        from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
-        from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
-        from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
-
-        yield Storage(
-            memories=InMemoryMemoryStore(),
-            conversations=InMemoryConversationStore(),
-            profiles=InMemoryProfileStore(),
-            graph=InMemoryEntityGraph(),
-            analytics=InMemoryAnalyticsSink(),
-            backend="in-process",
-        )
+        yield in_process_storage()
         return
     from jyntrix_adapters.postgres.stores import open_postgres
 

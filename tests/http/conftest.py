@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
-from jyntrix_bootstrap.resources import Storage
+from jyntrix_bootstrap.resources import in_process_storage
 from jyntrix_bootstrap.services import Runtime
 from jyntrix_bootstrap.settings import DeploymentProfile, Environment, Settings
 from jyntrix_http.app import create_app
@@ -62,27 +62,15 @@ def in_process_overrides(*keep: str) -> dict[str, Any]:
 
     With settings of the embedded profile, the kept ones are the real adapters (Postgres, Redis...).
     """
-    from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
     from jyntrix_adapters.inprocess.cache import InProcessCache
-    from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
     from jyntrix_adapters.inprocess.embedder import HashEmbedder
-    from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
     from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
-    from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
-    from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
     from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
     from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
     from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
     overrides: dict[str, Any] = {
-        "storage": Storage(
-            memories=InMemoryMemoryStore(),
-            conversations=InMemoryConversationStore(),
-            profiles=InMemoryProfileStore(),
-            graph=InMemoryEntityGraph(),
-            analytics=InMemoryAnalyticsSink(),
-            backend="in-process",
-        ),
+        "storage": in_process_storage(),
         "vectors": InProcessVectorIndex(),
         "keywords": InProcessKeywordIndex(),
         "base_embedder": HashEmbedder(),

@@ -6,12 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
-from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
-from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
-from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
-from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
-from jyntrix_bootstrap.resources import Storage
+from jyntrix_bootstrap.resources import in_process_storage
 from jyntrix_bootstrap.settings import DeploymentProfile, Settings, WorkerConfig
 from jyntrix_bootstrap.worker import WorkerRuntime, open_worker_runtime
 from jyntrix_domain.model import Conversation, MemoryFilter, Message, Role
@@ -29,24 +24,13 @@ class RecordingQueue:
         self.sent.append((task, delay_s))
 
 
-def in_memory_storage() -> Storage:
-    return Storage(
-        memories=InMemoryMemoryStore(),
-        conversations=InMemoryConversationStore(),
-        profiles=InMemoryProfileStore(),
-        graph=InMemoryEntityGraph(),
-        analytics=InMemoryAnalyticsSink(),
-        backend="in-process",
-    )
-
-
 async def test_the_standard_wiring_extracts_and_schedules_the_idle_summary(tmp_path: Path) -> None:
     settings = Settings(
         jyntrix_profile=DeploymentProfile.IN_PROCESS,
         jyntrix_data_dir=str(tmp_path),
         worker=WorkerConfig(summary_idle_s=120),
     )
-    storage = in_memory_storage()
+    storage = in_process_storage()
     await storage.conversations.create(Conversation(id="c1", user_id="u1", created_at=NOW, updated_at=NOW))
     said = Message(
         id="m1", conversation_id="c1", user_id="u1", role=Role.USER, content="I live in Lisbon.", created_at=NOW
