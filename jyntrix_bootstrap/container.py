@@ -50,8 +50,9 @@ from jyntrix_domain.ports import (
     VectorIndex,
 )
 from jyntrix_domain.query import QueryAnalyzer
-from jyntrix_domain.ranking import AdaptiveRanker, HybridRanker, RankingWeights
-from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
+from jyntrix_domain.ranking import HybridRanker, RankingWeights, ranker_for
+from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService, retrieval_config_for
+from jyntrix_domain.signals import SIGNAL_NAMES
 
 log = logging.getLogger("jyntrix.wiring")
 
@@ -344,14 +345,10 @@ def shared_cache(cache: Opened) -> Cache | None:
 
 def make_ranker(settings: Settings) -> HybridRanker:
     weights = RankingWeights(
-        keyword=settings.rank_weight_keyword,
-        vector=settings.rank_weight_vector,
-        reliability=settings.rank_weight_reliability,
-        recency=settings.rank_weight_recency,
-        frequency=settings.rank_weight_frequency,
+        **{name: getattr(settings, f"rank_weight_{name}") for name in SIGNAL_NAMES},
         half_life_days=settings.rank_recency_half_life_days,
     )
-    return AdaptiveRanker(weights) if settings.rank_adaptive else HybridRanker(weights)
+    return ranker_for(settings.rank_profile, weights, adaptive=settings.rank_adaptive)
 
 
 def make_budgets(settings: Settings) -> Budgets:
@@ -367,13 +364,17 @@ def make_budgets(settings: Settings) -> Budgets:
 
 
 def make_retrieval_config(settings: Settings) -> RetrievalConfig:
-    return RetrievalConfig(
+    config = RetrievalConfig(
         limit=settings.retrieval_limit,
         per_strategy_limit=settings.retrieval_per_strategy_limit,
         strategy_timeout_s=settings.retrieval_timeout_s,
         graph_depth=settings.retrieval_graph_depth,
         recent_days=settings.retrieval_recent_days,
+        keyword_calibration=settings.retrieval_keyword_calibration,
+        vector_calibration=settings.retrieval_vector_calibration,
+        calibration_slope=settings.retrieval_calibration_slope,
     )
+    return retrieval_config_for(settings.rank_profile, config)
 
 
 class Container(containers.DeclarativeContainer):

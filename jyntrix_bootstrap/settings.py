@@ -16,6 +16,10 @@ from typing import Any
 
 import msgspec
 
+from jyntrix_domain.fusion import Calibration
+from jyntrix_domain.ranking import RankProfile
+from jyntrix_domain.signals import SIGNAL_NAMES
+
 LOCAL_SECRET_FILE = "jwt-secret"
 DEV_TOKEN_ISSUER = "jyntrix-dev"
 _MIN_SECRET_CHARS = 32
@@ -94,11 +98,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     rate_limit_window_s: float = 60.0
 
     # Ranking (see jyntrix_domain.ranking)
+    rank_profile: RankProfile = RankProfile.DEFAULT
     rank_weight_keyword: float = 0.35
     rank_weight_vector: float = 0.25
+    rank_weight_graph: float = 0.35
     rank_weight_reliability: float = 0.20
     rank_weight_recency: float = 0.15
     rank_weight_frequency: float = 0.05
+    rank_weight_time: float = 0.0
     rank_recency_half_life_days: float = 30.0
     rank_adaptive: bool = True
 
@@ -117,6 +124,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     retrieval_per_strategy_limit: int = 40
     retrieval_graph_depth: int = 2
     retrieval_recent_days: int = 7
+    retrieval_keyword_calibration: Calibration = Calibration.MAX
+    retrieval_vector_calibration: Calibration = Calibration.RAW
+    retrieval_calibration_slope: float = 1.0
 
     # Analytics
     analytics_retention_days: int = 90
@@ -137,7 +147,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
         _check(self.analytics_batch_size >= 1, "ANALYTICS_BATCH_SIZE", "must be at least 1")
         _check(self.analytics_flush_interval_s > 0, "ANALYTICS_FLUSH_INTERVAL_S", "must be positive")
         _check(self.rank_recency_half_life_days > 0, "RANK_RECENCY_HALF_LIFE_DAYS", "must be positive")
-        for name in ("keyword", "vector", "reliability", "recency", "frequency"):
+        for name in SIGNAL_NAMES:
             _check(getattr(self, f"rank_weight_{name}") >= 0, f"RANK_WEIGHT_{name.upper()}", "must not be negative")
         _check(self.ranking_weight_sum > 0, "RANK_WEIGHT_*", "must not all be zero")
         for section in ("profile", "semantic", "episodic", "procedural", "entity", "history", "total"):
@@ -177,13 +187,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
     @property
     def ranking_weight_sum(self) -> float:
-        return (
-            self.rank_weight_keyword
-            + self.rank_weight_vector
-            + self.rank_weight_reliability
-            + self.rank_weight_recency
-            + self.rank_weight_frequency
-        )
+        return float(sum(getattr(self, f"rank_weight_{name}") for name in SIGNAL_NAMES))
 
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
