@@ -373,6 +373,7 @@ def make_retrieval_config(settings: Settings) -> RetrievalConfig:
         keyword_calibration=settings.retrieval_keyword_calibration,
         vector_calibration=settings.retrieval_vector_calibration,
         calibration_slope=settings.retrieval_calibration_slope,
+        prf_terms=settings.retrieval_prf_terms,
     )
     return retrieval_config_for(settings.rank_profile, config)
 

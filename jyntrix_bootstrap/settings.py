@@ -99,8 +99,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
     # Ranking (see jyntrix_domain.ranking)
     rank_profile: RankProfile = RankProfile.DEFAULT
-    rank_weight_keyword: float = 0.35
-    rank_weight_vector: float = 0.25
+    rank_weight_keyword: float = 0.30
+    rank_weight_vector: float = 0.28
     rank_weight_graph: float = 0.35
     rank_weight_reliability: float = 0.20
     rank_weight_recency: float = 0.15
@@ -125,8 +125,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     retrieval_graph_depth: int = 2
     retrieval_recent_days: int = 7
     retrieval_keyword_calibration: Calibration = Calibration.MAX
-    retrieval_vector_calibration: Calibration = Calibration.RAW
-    retrieval_calibration_slope: float = 1.0
+    retrieval_vector_calibration: Calibration = Calibration.ZSCORE
+    retrieval_calibration_slope: float = 1.5
+    retrieval_prf_terms: int = 0
 
     # Analytics
     analytics_retention_days: int = 90

@@ -44,8 +44,8 @@ class RankProfile(enum.StrEnum):
 class RankingWeights(Signals, frozen=True, kw_only=True):
     """Weight of each signal and the recency half-life (defaults measured on LoCoMo, see README)."""
 
-    keyword: float = 0.35
-    vector: float = 0.25
+    keyword: float = 0.30
+    vector: float = 0.28
     graph: float = 0.35
     reliability: float = 0.20
     recency: float = 0.15
