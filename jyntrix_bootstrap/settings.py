@@ -105,7 +105,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     rank_weight_reliability: float = 0.20
     rank_weight_recency: float = 0.15
     rank_weight_frequency: float = 0.05
-    rank_weight_time: float = 0.0
+    rank_weight_time: float = 0.30
     rank_recency_half_life_days: float = 30.0
     rank_adaptive: bool = True
 

@@ -50,7 +50,7 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
     reliability: float = 0.20
     recency: float = 0.15
     frequency: float = 0.05
-    time: float = 0.0
+    time: float = 0.30
     half_life_days: float = 30.0
 
     def __post_init__(self) -> None:
