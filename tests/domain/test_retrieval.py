@@ -9,7 +9,7 @@ from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import USER_NODE, Hit, MemoryType, Relation, SpanKind, UserId, Vector, VectorItem
 from jyntrix_domain.ranking import RankProfile
-from jyntrix_domain.retrieval import STRATEGIES, RetrievalConfig, retrieval_config_for
+from jyntrix_domain.retrieval import STRATEGIES, RetrievalConfig, feedback_terms, retrieval_config_for
 from jyntrix_domain.signals import SIGNAL_NAMES
 from tests.domain.kit import Kit
 
@@ -250,3 +250,46 @@ async def test_the_seed_profile_carries_the_graph_strength_in_the_keyword_slot()
     result = await kit.retrieval.retrieve("alice", "Tell me about Anna")
     [found] = [r for r in result.memories if "graph" in r.match_types]
     assert (found.breakdown.signals.keyword, found.breakdown.signals.graph) == (1.0, 0.0)
+
+
+async def test_a_memory_from_the_time_the_query_names_gets_the_time_signal() -> None:
+    kit = Kit()
+    now = kit.clock.now()
+    await kit.memories.bulk_import(
+        "alice",
+        [
+            NewMemory(
+                content="Went hiking in the hills", type=MemoryType.EPISODIC, created_at=now - timedelta(hours=12)
+            ),
+            NewMemory(content="Went hiking by the lake", type=MemoryType.EPISODIC, created_at=now - timedelta(days=20)),
+        ],
+    )
+    result = await kit.retrieval.retrieve("alice", "where did I go hiking yesterday?")
+    time = {r.memory.content: r.breakdown.signals.time for r in result.memories}
+    assert time == {"Went hiking in the hills": 1.0, "Went hiking by the lake": 0.0}
+    assert result.memories[0].memory.content == "Went hiking in the hills"
+    assert "time" in result.memories[0].match_types
+
+
+def test_feedback_terms_are_the_new_words_most_top_hits_share() -> None:
+    texts = ["Max the puppy likes the beach", "The puppy Max chews shoes", "A beach day with Max", "Shoes on sale"]
+    assert feedback_terms("puppy", texts, 5) == ["max", "beach", "shoes"]
+    assert feedback_terms("puppy", texts, 1) == ["max"]
+    assert feedback_terms("puppy max beach shoes", texts, 5) == []
+
+
+async def test_pseudo_relevance_feedback_finds_what_the_best_hits_talk_about() -> None:
+    async def keyword_found(prf_terms: int) -> set[str]:
+        kit = Kit()
+        kit.retrieval._config = RetrievalConfig(strategy_timeout_s=0.5, prf_terms=prf_terms, prf_docs=2)
+        await seed(kit, "alice", "Caroline adopted a puppy named Biscuit", "Biscuit the puppy sleeps all day")
+        await seed(kit, "alice", "Biscuit chewed the sofa again", "The sofa is new")
+        result = await kit.retrieval.retrieve("alice", "puppy")
+        return {r.memory.content for r in result.memories if "keyword" in r.match_types}
+
+    assert await keyword_found(0) == {"Caroline adopted a puppy named Biscuit", "Biscuit the puppy sleeps all day"}
+    assert await keyword_found(2) == {
+        "Caroline adopted a puppy named Biscuit",
+        "Biscuit the puppy sleeps all day",
+        "Biscuit chewed the sofa again",
+    }

@@ -143,3 +143,27 @@ def test_jyntrix_model_builds_or_finds_the_model(
     err = capsys.readouterr().err
     assert f"Ready: {minilm_model_dir}" in err
     assert (minilm_model_dir / "model.onnx").is_file()
+
+
+def test_rank_profile_seed_restores_the_seed_weights_and_calibration(tmp_path: Path) -> None:
+    from jyntrix_bootstrap.container import make_ranker, make_retrieval_config
+    from jyntrix_domain.fusion import Calibration
+    from jyntrix_domain.ranking import SEED_WEIGHTS, RankingWeights
+    from jyntrix_domain.retrieval import RetrievalConfig
+
+    env = {"JYNTRIX_DATA_DIR": str(tmp_path), "RANK_WEIGHT_KEYWORD": "0.9", "RETRIEVAL_VECTOR_CALIBRATION": "zscore"}
+    seed = load_settings({**env, "RANK_PROFILE": "seed"})
+    assert make_ranker(seed).weights == SEED_WEIGHTS
+    config = make_retrieval_config(seed)
+    assert (config.vector_calibration, config.keyword_calibration, config.graph_signal) == (
+        Calibration.RAW,
+        Calibration.MAX,
+        "keyword",
+    )
+    configured = load_settings(env)
+    assert make_ranker(configured).weights.keyword == 0.9
+    assert make_retrieval_config(configured).vector_calibration is Calibration.ZSCORE
+    # Unset, the settings are the domain's own defaults.
+    defaults = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)})
+    assert make_ranker(defaults).weights == RankingWeights()
+    assert make_retrieval_config(defaults) == RetrievalConfig()
