@@ -216,7 +216,7 @@ class RetrievalService:
     async def _vector(
         self, user_id: UserId, analysis: QueryAnalysis, types: frozenset[MemoryType] | None
     ) -> list[Match]:
-        vector = await self._embedder.embed_query(analysis.text)
+        vector = await self._embedder.embed_query(analysis.text, user_id=user_id)
         hits = await self._vectors.search(user_id, vector, self._config.per_strategy_limit, types)
         floor = self._config.min_vector_score
         found = [Match(memory_id=h.id, strategy="vector", signal="vector", strength=h.score) for h in hits]
