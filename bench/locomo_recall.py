@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,11 +31,13 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script from bench/: the project's test support is beside it
+
+from testsupport.server import Server, free_port, server_env  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "locomo-dev"
 KS = (5, 10, 20)
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
-# Server settings the bench never inherits from the caller: it measures the zero-setup default.
-NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "QDRANT_URL", "QDRANT_API_KEY", "GOOGLE_AI_API_KEY", "OPENAI_API_KEY")
 
 
 def session_date(text: str) -> datetime:
@@ -63,60 +63,17 @@ def questions(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     return [q for q in conversation["qa"] if q["category"] in CATEGORIES and q.get("evidence")]
 
 
-class Server:
-    """`jyntrix serve` in a subprocess, on a free port, with its own data directory."""
+def start_server(data_dir: Path, overrides: dict[str, str]) -> Server:
+    """`jyntrix serve` on the embedded default, with its data in `data_dir`, started and ready."""
+    from jyntrix_adapters.fastembed.onnx_export import ensure_model
 
-    def __init__(self, data_dir: Path, overrides: dict[str, str]) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        from jyntrix_adapters.fastembed.onnx_export import ensure_model
-
-        self.env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-        self.env.update(
-            JYNTRIX_DATA_DIR=str(data_dir),
-            EMBEDDING_MODEL_DIR=str(ensure_model(REPO / ".jyntrix" / "models" / "all-MiniLM-L6-v2")),
-            HOST="127.0.0.1",
-            PORT=str(self.port),
-            LOG_LEVEL="WARNING",
-            RATE_LIMIT_REQUESTS="1000000",
-        )
-        self.env.update(overrides)
-        self.log = data_dir.parent / f"{data_dir.name}.server.log"
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "jyntrix_http.cli", "serve"], env=self.env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"server exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.base}/health/ready", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise SystemExit("server not ready")
-
-    def __exit__(self, *_: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=60)
-
-    def token(self, user: str) -> dict[str, str]:
-        out = subprocess.run(
-            [sys.executable, "-m", "jyntrix_http.cli", "token", "--user", user],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return {"Authorization": f"Bearer {out}"}
+    port = free_port()
+    model = ensure_model(REPO / ".jyntrix" / "models" / "all-MiniLM-L6-v2")
+    # No rate limit in the way of 383 searches a conversation; quiet logs so that logging costs nothing.
+    env = server_env(data_dir, port, model, LOG_LEVEL="WARNING", RATE_LIMIT_REQUESTS="1000000", **overrides)
+    server = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir.parent / f"{data_dir.name}.log")
+    server.start()
+    return server
 
 
 def evaluate(
@@ -191,11 +148,17 @@ def main() -> int:
         marker = data_dir / "locomo-imported"
         imported = marker.exists()
         results = {}
-        with Server(data_dir, overrides) as server, httpx.Client(base_url=server.base, timeout=120) as client:
-            for path in files:
-                print(f"locomo {path.stem}: {'querying' if imported else 'importing and querying'}…", file=sys.stderr)
-                headers = server.token(f"locomo-{path.stem}")
-                results[path.stem] = evaluate(client, headers, json.loads(path.read_text()), imported, args.pool)
+        server = start_server(data_dir, overrides)
+        try:
+            with httpx.Client(base_url=server.base_url, timeout=120) as client:
+                for path in files:
+                    print(
+                        f"locomo {path.stem}: {'querying' if imported else 'importing and querying'}…", file=sys.stderr
+                    )
+                    headers = server.token(f"locomo-{path.stem}")
+                    results[path.stem] = evaluate(client, headers, json.loads(path.read_text()), imported, args.pool)
+        finally:
+            server.stop()
         marker.touch()
     everything = [q for r in results.values() for q in r["per_question"]]
     if args.pool:
