@@ -38,6 +38,21 @@ class Profile(enum.StrEnum):
     IN_PROCESS = "in_process"
 
 
+class VectorIndexKind(enum.StrEnum):
+    """Which VectorIndex adapter the embedded profile opens (unset: `qdrant` with QDRANT_URL, else `qdrant-edge`)."""
+
+    QDRANT_EDGE = "qdrant-edge"
+    QDRANT = "qdrant"
+    PGVECTOR = "pgvector"
+
+
+class KeywordIndexKind(enum.StrEnum):
+    """Which KeywordIndex adapter the embedded profile opens (unset: `bm25s`)."""
+
+    BM25S = "bm25s"
+    POSTGRES = "postgres"
+
+
 class TaskRunner(enum.StrEnum):
     """`in_process` runs background tasks inside the API; `dramatiq` sends them to a worker through Redis."""
 
@@ -61,6 +76,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     qdrant_collection: str = "memories"
+    vector_index: VectorIndexKind | None = None
+    keyword_index: KeywordIndexKind | None = None
     redis_url: str | None = None
     task_runner: TaskRunner = TaskRunner.IN_PROCESS
     # Read by the worker too (jyntrix_worker.settings): where the API sends tasks when TASK_RUNNER=dramatiq.
@@ -155,6 +172,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
             key = f"context_budget_{section}"
             _check(getattr(self, key) >= 0, key.upper(), "must not be negative")
         _check(self.log_level.upper() in _LOG_LEVELS, "LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
+        _check(
+            not (self.vector_index is VectorIndexKind.QDRANT and not self.qdrant_url),
+            "VECTOR_INDEX",
+            "qdrant needs QDRANT_URL",
+        )
+        in_process = self.jyntrix_profile is Profile.IN_PROCESS
+        _check(
+            not (in_process and self.vector_index is VectorIndexKind.PGVECTOR),
+            "VECTOR_INDEX",
+            "pgvector needs Postgres (JYNTRIX_PROFILE=embedded)",
+        )
+        _check(
+            not (in_process and self.keyword_index is KeywordIndexKind.POSTGRES),
+            "KEYWORD_INDEX",
+            "postgres needs Postgres (JYNTRIX_PROFILE=embedded)",
+        )
         _check(
             not (self.task_runner is TaskRunner.DRAMATIQ and not self.redis_url),
             "TASK_RUNNER",

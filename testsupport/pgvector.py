@@ -21,10 +21,10 @@ async def _has_vector(dsn: str) -> bool:
         await conn.close()
 
 
-def pgvector_servers() -> list[str]:
-    """`postgres_embedded`, and `postgres_url` when DATABASE_URL is set and its server has `vector`."""
-    dsn = os.environ.get("DATABASE_URL")
-    return ["postgres_embedded", *(["postgres_url"] if dsn and run_sync(_has_vector(dsn)) else [])]
+_URL = os.environ.get("DATABASE_URL")
+_URL_HAS_VECTOR = bool(_URL) and run_sync(_has_vector(_URL or ""))
 
-
-PGVECTOR_SERVERS = pgvector_servers()
+# `postgres_embedded`, and `postgres_url` when DATABASE_URL is set and its server has `vector`.
+PGVECTOR_SERVERS = ["postgres_embedded", *(["postgres_url"] if _URL_HAS_VECTOR else [])]
+# The server in DATABASE_URL when it has no `vector` (CI's PostgreSQL 15), where pgvector must be refused.
+SERVERS_WITHOUT_VECTOR = ["postgres_url"] if _URL and not _URL_HAS_VECTOR else []

@@ -167,6 +167,10 @@ class Bm25sKeywordIndex:
         while self._merges:
             await asyncio.gather(*self._merges, return_exceptions=True)
 
+    async def close(self) -> None:
+        """Let the background builds finish (an interrupted one is harmless: the log still holds its writes)."""
+        await self.settle()
+
     async def delete_user(self, user_id: UserId) -> None:
         user = self._user(user_id)
 
