@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -20,7 +21,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from importlib import metadata
@@ -34,6 +34,15 @@ from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
 from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
 from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem
+
+sys.path.insert(0, str(Path(__file__).parent))
+from retrieval_scale_postgres import (
+    bench_pgvector,
+    bench_postgres_fts,
+    embedded_server,
+    scratch_database,
+)
+from scale_timing import Progress, log, percentiles, timed
 
 DIM = 384
 USERS = 100
@@ -69,23 +78,6 @@ NOUNS = [
 PLACES = ["in Lisbon", "near the office", "downtown", "at the lake", "in Berlin", "at home", "by the station"]
 TIMES = ["on Monday", "last week", "in May", "yesterday", "next spring", "every Friday", "tonight", "in 2023"]
 TYPES = list(MemoryType)
-
-
-def log(message: str) -> None:
-    print(f"[retrieval_scale] {message}", file=sys.stderr, flush=True)
-
-
-class Progress:
-    """Logs every tenth of `total` to stderr."""
-
-    def __init__(self, label: str, total: int) -> None:
-        self.label, self.total, self.done, self.next = label, total, 0, total / 10
-
-    def add(self, n: int) -> None:
-        self.done += n
-        if self.done >= self.next or self.done == self.total:
-            log(f"  {self.label}: {self.done:,}/{self.total:,}")
-            self.next = (int(self.done / self.total * 10) + 1) * self.total / 10
 
 
 def sentences(rng: np.random.Generator, n: int) -> list[str]:
@@ -140,24 +132,6 @@ class Corpus:
         return list(dict.fromkeys(self.owners))
 
 
-def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
-    ms = np.asarray(samples_s) * 1000.0
-    return {
-        "p50_ms": round(float(np.percentile(ms, 50)), 3),
-        "p95_ms": round(float(np.percentile(ms, 95)), 3),
-        "mean_ms": round(float(ms.mean()), 3),
-    }
-
-
-async def timed(calls: Sequence[Callable[[], Awaitable[Any]]]) -> tuple[list[float], list[Any]]:
-    samples, results = [], []
-    for call in calls:
-        start = time.perf_counter()
-        results.append(await call())
-        samples.append(time.perf_counter() - start)
-    return samples, results
-
-
 async def fill_vectors(name: str, index: Any, corpus: Corpus) -> float:
     progress = Progress(f"{name} points", 2 * corpus.size)
     start = time.perf_counter()
@@ -197,10 +171,22 @@ async def bench_bm25s(corpus: Corpus, texts: list[str], n_queries: int) -> dict[
             progress.add(len(rows))
         insert_s = time.perf_counter() - start
         start = time.perf_counter()
-        await index.search(corpus.target, texts[0], TOP)  # the first search after writes rebuilds the index
-        rebuild_s = time.perf_counter() - start
+        await index.search(corpus.target, texts[0], TOP)  # small users build inline, large ones in the background
+        first_search_s = time.perf_counter() - start
+        start = time.perf_counter()
+        await index.settle()
+        background_build_s = time.perf_counter() - start
         log(f"  bm25s: {n_queries} searches")
         samples, results = await timed([partial(index.search, corpus.target, t, TOP) for t in texts[:n_queries]])
+
+        async def write_then_search(i: int) -> list[Any]:
+            await index.upsert(corpus.target, [KeywordDoc(id=f"new-{i}", text=texts[i], type=MemoryType.EPISODIC)])
+            return await index.search(corpus.target, texts[i], TOP)
+
+        builds_before = dict(index.builds)
+        write_samples, written = await timed([partial(write_then_search, i) for i in range(min(50, n_queries))])
+        found_new = sum(1 for i, hits in enumerate(written) if f"new-{i}" in {h.id for h in hits})
+        await index.settle()
         restarted = Bm25sKeywordIndex(directory)
         start = time.perf_counter()
         await restarted.search(corpus.target, texts[0], TOP)  # loads the saved index, no rebuild
@@ -208,7 +194,11 @@ async def bench_bm25s(corpus: Corpus, texts: list[str], n_queries: int) -> dict[
         leaked = sum(1 for hits in results for h in hits if h.id not in corpus.target_ids)
         return {
             "insert_s": round(insert_s, 2),
-            "first_search_rebuild_s": round(rebuild_s, 3),
+            "first_search_after_load_s": round(first_search_s, 3),
+            "background_build_s": round(background_build_s, 3),
+            "builds_after_load": builds_before,
+            "write_then_search": {**percentiles(write_samples), "new_doc_found": found_new, "n": len(written)},
+            "builds_after_writes": dict(index.builds),
             "restart_first_search_s": round(reload_s, 3),
             "queries": n_queries,
             **percentiles(samples),
@@ -297,12 +287,19 @@ async def run_size(size: int, args: argparse.Namespace, run: str) -> dict[str, A
         )
 
     log("in-process numpy (reference)")
-    indexes["in_process_numpy"], _ = await bench_vector(
+    indexes["in_process_numpy"], exact_ids = await bench_vector(
         "numpy", InProcessVectorIndex(dimension=DIM), corpus, query_vectors, args.queries
     )
 
     log("bm25s")
     indexes["bm25s"] = await bench_bm25s(corpus, texts, args.queries)
+
+    if args.pg_server:
+        async with scratch_database(args.pg_server) as dsn:
+            log("pgvector (embedded Postgres 18)")
+            indexes["pgvector"] = await bench_pgvector(dsn, corpus, query_vectors, args.queries, exact_ids)
+            log("postgres full-text (embedded Postgres 18)")
+            indexes["postgres_fts"] = await bench_postgres_fts(dsn, corpus, texts, args.queries)
 
     log("postgres fetch of the top hits")
     try:
@@ -358,12 +355,18 @@ async def main() -> None:
     parser.add_argument("--local-queries", type=int, default=20, help="qdrant local-mode queries above that")
     parser.add_argument("--edge-optimize", action="store_true", help="also time Edge after optimize()")
     parser.add_argument("--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--no-postgres-indexes", action="store_true", help="skip pgvector and Postgres full-text")
     parser.add_argument("--plot", type=Path, default=OUT / "retrieval_scale.png")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     run = uuid.uuid4().hex[:8]
     started = time.perf_counter()
-    results = [await run_size(size, args, run) for size in sizes]
+    async with contextlib.AsyncExitStack() as stack:
+        args.pg_server = None
+        if not args.no_postgres_indexes:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jyntrix-bench-pg-")))
+            args.pg_server = await stack.enter_async_context(embedded_server(directory))
+        results = [await run_size(size, args, run) for size in sizes]
     report = {
         "benchmark": "retrieval_scale",
         "top_k": TOP,
@@ -379,7 +382,7 @@ async def main() -> None:
             "platform": platform.platform(),
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         },
-        "versions": {p: version(p) for p in ("qdrant-edge-py", "qdrant-client", "bm25s", "numpy", "asyncpg")},
+        "versions": {p: version(p) for p in ("qdrant-edge-py", "qdrant-client", "numpy", "asyncpg", "pgvector")},
         "postgres_dsn_host": args.dsn.split("@")[-1],
         "results": results,
         "total_s": round(time.perf_counter() - started, 1),

@@ -1,4 +1,4 @@
-"""KeywordIndex contract: the same behaviour from every adapter (in-process BM25, bm25s on disk)."""
+"""KeywordIndex contract: the same behaviour from every adapter (in-process BM25, bm25s on disk, Postgres FTS)."""
 
 from __future__ import annotations
 
@@ -14,27 +14,38 @@ import pytest
 
 from jyntrix_adapters.bm25.keyword_index import FORMAT, Bm25sKeywordIndex
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
+from jyntrix_adapters.postgres.keyword_index import PostgresKeywordIndex
+from jyntrix_adapters.postgres.pool import Database
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import KeywordDoc, MemoryType, new_id
 from jyntrix_domain.ports import KeywordIndex
+from testsupport.postgres import POSTGRES_SERVERS, server_dsn
+from testsupport.user_namespace import UserNamespace
 
 ALICE, BOB = "alice", "bob"
 SEMANTIC, EPISODIC, PROCEDURAL = MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROCEDURAL
 
 
 @contextlib.asynccontextmanager
-async def open_keyword_index(kind: str, directory: Path) -> AsyncIterator[KeywordIndex]:
+async def open_keyword_index(kind: str, directory: Path, dsn: str | None = None) -> AsyncIterator[KeywordIndex]:
     if kind == "in_process":
         yield InProcessKeywordIndex()
     elif kind == "bm25s":
         yield Bm25sKeywordIndex(directory / "bm25")
+    elif kind in POSTGRES_SERVERS and dsn is not None:
+        db = await Database.connect(dsn, min_size=1, max_size=4)
+        try:
+            yield UserNamespace(PostgresKeywordIndex(db))  # type: ignore[misc]
+        finally:
+            await db.close()
     else:
         raise ValueError(kind)
 
 
-@pytest.fixture(params=["in_process", "bm25s"])
+@pytest.fixture(params=["in_process", "bm25s", *POSTGRES_SERVERS])
 async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[KeywordIndex]:
-    async with open_keyword_index(request.param, tmp_path) as opened:
+    dsn = server_dsn(request, request.param) if request.param in POSTGRES_SERVERS else None
+    async with open_keyword_index(request.param, tmp_path, dsn) as opened:
         yield opened
 
 

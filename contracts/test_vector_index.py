@@ -1,4 +1,5 @@
-"""VectorIndex contract: the same behaviour from every adapter (in-process numpy, qdrant-client local, Qdrant Edge)."""
+"""VectorIndex contract: the same behaviour from every adapter (in-process numpy, qdrant-client local, Qdrant Edge,
+pgvector on every Postgres server at hand that has the `vector` extension)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,22 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import numpy as np
 import pytest
+from pgvector.asyncpg import register_vector
 
 from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
+from jyntrix_adapters.postgres.migrations import migrate
+from jyntrix_adapters.postgres.vector_index import PgVectorIndex, create_schema
 from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
 from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import MemoryType, VectorItem, new_id
 from jyntrix_domain.ports import VectorIndex
+from testsupport.pgvector import PGVECTOR_SERVERS
+from testsupport.postgres import dsn_with_database, run_sync, server_dsn
+from testsupport.user_namespace import UserNamespace
 
 DIM = 384
 ALICE, BOB = "alice", "bob"
@@ -27,9 +35,12 @@ SEMANTIC, EPISODIC, PROFILE = MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryTy
 
 
 @contextlib.asynccontextmanager
-async def open_vector_index(kind: str, directory: Path) -> AsyncIterator[VectorIndex]:
-    """An index of `kind`; the on-disk kinds keep their data under `directory`."""
-    if kind == "in_process":
+async def open_vector_index(kind: str, directory: Path, dsn: str | None = None) -> AsyncIterator[VectorIndex]:
+    """An index of `kind`; the on-disk kinds keep their data under `directory`, pgvector in the database at `dsn`."""
+    if kind in PGVECTOR_SERVERS and dsn is not None:
+        async with PgVectorIndex(dsn, dimension=DIM, max_size=4) as pgvector:
+            yield UserNamespace(pgvector)  # type: ignore[misc]
+    elif kind == "in_process":
         yield InProcessVectorIndex(dimension=DIM)
     elif kind == "qdrant_local":
         async with QdrantVectorIndex(location=":memory:", dimension=DIM) as index:
@@ -44,9 +55,10 @@ async def open_vector_index(kind: str, directory: Path) -> AsyncIterator[VectorI
         raise ValueError(kind)
 
 
-@pytest.fixture(params=["in_process", "qdrant_local", "qdrant_edge"])
+@pytest.fixture(params=["in_process", "qdrant_local", "qdrant_edge", *PGVECTOR_SERVERS])
 async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[VectorIndex]:
-    async with open_vector_index(request.param, tmp_path) as opened:
+    dsn = server_dsn(request, request.param) if request.param in PGVECTOR_SERVERS else None
+    async with open_vector_index(request.param, tmp_path, dsn) as opened:
         yield opened
 
 
@@ -398,3 +410,65 @@ async def test_unreachable_qdrant_server_is_unavailable(closed_port: int) -> Non
     with pytest.raises(Unavailable):
         await index.search(ALICE, unit(330), 5)
     await index.close()
+
+
+# -- pgvector among many tenants -----------------------------------------------------------------------------------
+
+MANY_DIM = 16  # the HNSW graph over 100,000 points builds in seconds at 16 dimensions, in minutes at 384
+
+
+@pytest.fixture(scope="module")
+def crowded_pgvector_dsn(embedded_postgres_dsn: str) -> Iterator[str]:
+    """A database whose pgvector table holds 100,000 other tenants' vectors (one each) and its HNSW index."""
+    name = "jyntrix_crowd_" + new_id().replace("-", "")[:12]
+    dsn = dsn_with_database(embedded_postgres_dsn, name)
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(embedded_postgres_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def load() -> None:
+        await migrate(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            # Loading before the HNSW index exists and building it once is far faster than 100,000 inserts.
+            await create_schema(conn, MANY_DIM, with_index=False)
+            await register_vector(conn)
+            vectors = np.random.default_rng(7).standard_normal((100_000, MANY_DIM)).astype(np.float32)
+            await conn.copy_records_to_table(
+                "memory_vectors",
+                records=((f"tenant-{i}", f"m{i}", "semantic", vectors[i]) for i in range(len(vectors))),
+                columns=["user_id", "id", "type", "embedding"],
+            )
+            await create_schema(conn, MANY_DIM)
+        finally:
+            await conn.close()
+
+    run_sync(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        run_sync(load())
+        yield dsn
+    finally:
+        run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exact_scan_below", [10_000, 0], ids=["exact-below-size", "hnsw-iterative"])
+async def test_pgvector_returns_all_k_hits_of_a_user_among_100000_tenants(
+    crowded_pgvector_dsn: str, exact_scan_below: int
+) -> None:
+    user, k = new_id(), 10
+    rng = np.random.default_rng(8)
+    mine = [item([float(x) for x in rng.standard_normal(MANY_DIM)]) for _ in range(k)]
+    async with PgVectorIndex(crowded_pgvector_dsn, dimension=MANY_DIM, exact_scan_below=exact_scan_below) as index:
+        await index.upsert(user, mine)
+        plan = await index.explain(user, mine[0].vector, k)
+        assert ("memory_vectors_hnsw" in plan) == (exact_scan_below == 0)
+        hits = await index.search(user, mine[0].vector, k)
+        assert {h.id for h in hits} == {m.id for m in mine}
+        assert hits[0].id == mine[0].id
+        assert len(await index.search(user, mine[0].vector, 3)) == 3
+        await index.delete_user(user)

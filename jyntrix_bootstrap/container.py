@@ -63,8 +63,8 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
 
     storage = providers.Resource(open_storage, settings)
-    vectors = providers.Resource(open_vector_index, settings)
-    keywords = providers.Resource(open_keyword_index, settings)
+    vectors = providers.Resource(open_vector_index, settings, storage)
+    keywords = providers.Resource(open_keyword_index, settings, storage)
     cache = providers.Resource(open_cache, settings)
     rate_limiter = providers.Resource(open_rate_limiter, settings)
     base_embedder = providers.Resource(open_embedder, settings)

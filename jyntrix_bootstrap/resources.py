@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jyntrix_bootstrap.settings import DeploymentProfile, Settings
+from jyntrix_bootstrap.settings import DeploymentProfile, KeywordIndexKind, Settings, SettingsError, VectorIndexKind
 from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.ports import (
     AnalyticsSink,
@@ -104,16 +104,31 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
         await stores.close()
 
 
-async def open_vector_index(settings: Settings) -> AsyncIterator[Opened]:
+def _postgres_dsn(settings: Settings, storage: Storage) -> str:
+    """The DSN of the database the stores use: DATABASE_URL, or the embedded server's."""
+    embedded = getattr(storage.health, "embedded", None)
+    dsn = settings.database_url or (embedded.dsn if embedded is not None else None)
+    if dsn is None:
+        raise SettingsError("VECTOR_INDEX=pgvector needs the Postgres stores (DATABASE_URL or embedded Postgres)")
+    return dsn
+
+
+async def open_vector_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:
     if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
         from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 
         yield Opened(InProcessVectorIndex(), "in-process")
         return
-    if settings.qdrant_url:
+    kind = settings.vector_index or (VectorIndexKind.QDRANT if settings.qdrant_url else VectorIndexKind.QDRANT_EDGE)
+    if kind is VectorIndexKind.PGVECTOR:
+        from jyntrix_adapters.postgres.vector_index import PgVectorIndex
+
+        index: Any = PgVectorIndex(_postgres_dsn(settings, storage), max_size=settings.database_pool_size)
+        backend = "pgvector"
+    elif kind is VectorIndexKind.QDRANT:
         from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
 
-        index: Any = QdrantVectorIndex(
+        index = QdrantVectorIndex(
             url=settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.qdrant_collection
         )
         backend = "qdrant"
@@ -129,11 +144,19 @@ async def open_vector_index(settings: Settings) -> AsyncIterator[Opened]:
         await index.close()
 
 
-async def open_keyword_index(settings: Settings) -> AsyncIterator[Opened]:
+async def open_keyword_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:
     if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
         from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 
         yield Opened(InProcessKeywordIndex(), "in-process")
+        return
+    if settings.keyword_index is KeywordIndexKind.POSTGRES:
+        from jyntrix_adapters.postgres.keyword_index import PostgresKeywordIndex
+
+        db = getattr(storage.health, "db", None)
+        if db is None:
+            raise SettingsError("KEYWORD_INDEX=postgres needs the Postgres stores (DATABASE_URL or embedded Postgres)")
+        yield Opened(PostgresKeywordIndex(db), "postgres")
         return
     from jyntrix_adapters.bm25.keyword_index import Bm25sKeywordIndex
 

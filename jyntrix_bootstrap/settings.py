@@ -47,6 +47,21 @@ class DeploymentProfile(enum.StrEnum):
     IN_PROCESS = "in_process"
 
 
+class VectorIndexKind(enum.StrEnum):
+    """Which VectorIndex adapter the embedded profile opens (unset: `qdrant` with QDRANT_URL, else `qdrant-edge`)."""
+
+    QDRANT_EDGE = "qdrant-edge"
+    QDRANT = "qdrant"
+    PGVECTOR = "pgvector"
+
+
+class KeywordIndexKind(enum.StrEnum):
+    """Which KeywordIndex adapter the embedded profile opens (unset: `bm25s`)."""
+
+    BM25S = "bm25s"
+    POSTGRES = "postgres"
+
+
 class TaskRunner(enum.StrEnum):
     """`in_process` runs background tasks inside the API; `dramatiq` sends them to a worker through Redis."""
 
@@ -101,6 +116,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     qdrant_collection: str = "memories"
+    vector_index: VectorIndexKind | None = None
+    keyword_index: KeywordIndexKind | None = None
     redis_url: str | None = None
     task_runner: TaskRunner = TaskRunner.IN_PROCESS
 
@@ -172,6 +189,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
         _check(self.analytics_batch_size >= 1, "ANALYTICS_BATCH_SIZE", "must be at least 1")
         _check(self.analytics_flush_interval_s > 0, "ANALYTICS_FLUSH_INTERVAL_S", "must be positive")
         _check(self.log_level.upper() in _LOG_LEVELS, "LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
+        _check(
+            not (self.vector_index is VectorIndexKind.QDRANT and not self.qdrant_url),
+            "VECTOR_INDEX",
+            "qdrant needs QDRANT_URL",
+        )
+        in_process = self.jyntrix_profile is DeploymentProfile.IN_PROCESS
+        _check(
+            not (in_process and self.vector_index is VectorIndexKind.PGVECTOR),
+            "VECTOR_INDEX",
+            "pgvector needs Postgres (JYNTRIX_PROFILE=embedded)",
+        )
+        _check(
+            not (in_process and self.keyword_index is KeywordIndexKind.POSTGRES),
+            "KEYWORD_INDEX",
+            "postgres needs Postgres (JYNTRIX_PROFILE=embedded)",
+        )
         _check(
             not (self.task_runner is TaskRunner.DRAMATIQ and not self.redis_url),
             "TASK_RUNNER",

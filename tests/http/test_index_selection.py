@@ -1,0 +1,63 @@
+"""VECTOR_INDEX and KEYWORD_INDEX choose the index adapters; invalid combinations stop start-up with a message."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jyntrix_bootstrap.container import open_keyword_index, open_storage, open_vector_index
+from jyntrix_bootstrap.settings import KeywordIndexKind, SettingsError, VectorIndexKind, load_settings
+from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem, new_id
+from testsupport.postgres import server_parent_dir
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    with server_parent_dir() as parent:  # the embedded server must reach its data directory (see testsupport)
+        yield parent
+
+
+def test_unset_means_the_defaults(data_dir: Path) -> None:
+    settings = load_settings({"JYNTRIX_DATA_DIR": str(data_dir)})
+    assert settings.vector_index is None and settings.keyword_index is None
+    chosen = load_settings({"JYNTRIX_DATA_DIR": str(data_dir), "VECTOR_INDEX": "pgvector", "KEYWORD_INDEX": "postgres"})
+    assert (chosen.vector_index, chosen.keyword_index) == (VectorIndexKind.PGVECTOR, KeywordIndexKind.POSTGRES)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"VECTOR_INDEX": "faiss"}, "VECTOR_INDEX"),
+        ({"KEYWORD_INDEX": "lucene"}, "KEYWORD_INDEX"),
+        ({"VECTOR_INDEX": "qdrant"}, "VECTOR_INDEX"),  # without QDRANT_URL
+        ({"VECTOR_INDEX": "pgvector", "JYNTRIX_PROFILE": "in_process"}, "VECTOR_INDEX"),
+        ({"KEYWORD_INDEX": "postgres", "JYNTRIX_PROFILE": "in_process"}, "KEYWORD_INDEX"),
+    ],
+)
+def test_an_invalid_choice_names_its_variable(data_dir: Path, env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings({"JYNTRIX_DATA_DIR": str(data_dir), **env})
+
+
+@pytest.mark.slow
+async def test_pgvector_and_postgres_full_text_on_the_embedded_postgres(data_dir: Path) -> None:
+    settings = load_settings(
+        {"JYNTRIX_DATA_DIR": str(data_dir), "VECTOR_INDEX": "pgvector", "KEYWORD_INDEX": "postgres"},
+        create_local_secret=False,
+    )
+    user, memory = new_id(), new_id()
+    vector = [1.0] + [0.0] * 383
+    async with contextlib.AsyncExitStack() as stack:
+        storage = await stack.enter_async_context(contextlib.asynccontextmanager(open_storage)(settings))
+        vectors = await stack.enter_async_context(contextlib.asynccontextmanager(open_vector_index)(settings, storage))
+        keywords = await stack.enter_async_context(
+            contextlib.asynccontextmanager(open_keyword_index)(settings, storage)
+        )
+        assert (vectors.backend, keywords.backend) == ("pgvector", "postgres")
+        await vectors.adapter.upsert(user, [VectorItem(id=memory, vector=vector, type=MemoryType.SEMANTIC)])
+        await keywords.adapter.upsert(user, [KeywordDoc(id=memory, text="my bike is blue", type=MemoryType.SEMANTIC)])
+        assert [h.id for h in await vectors.adapter.search(user, vector, 5)] == [memory]
+        assert [h.id for h in await keywords.adapter.search(user, "bike", 5)] == [memory]
