@@ -21,6 +21,7 @@ from jyntrix_bootstrap.container import Services, build_services
 from jyntrix_bootstrap.settings import Settings, TaskRunner, load_settings
 from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
+from jyntrix_http.mcp_http import McpEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost_logging
 from jyntrix_http.request_checks import check_request
 from jyntrix_http.routes import analytics, auth, chat, health, memories, openai_chat, profile
@@ -72,6 +73,7 @@ def create_app(
                 await ready.aclose()
 
     jwt = bearer_auth(settings)
+    mcp = McpEndpoint(_version())
     return Litestar(
         route_handlers=[
             *health.router_handlers,
@@ -81,10 +83,11 @@ def create_app(
             profile.router,
             analytics.router,
             openai_chat.router,
+            mcp.route(),
             *extra_route_handlers,
         ],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
-        lifespan=[lifespan],
+        lifespan=[lifespan, mcp.lifespan],
         on_app_init=[jwt.on_app_init, outermost_logging],
         middleware=[RateLimitMiddleware(settings.rate_limit_requests, settings.rate_limit_window_s)],
         before_request=check_request,
