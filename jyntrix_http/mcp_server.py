@@ -86,10 +86,15 @@ def _compact(result: Json) -> Json:
     }
 
 
-def build_mcp_server(backend_for: BackendFor, *, version: str = "") -> MCPServer:
+def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: Any = None) -> MCPServer:
     """The MCP server; `backend_for()` gives the memories of the user behind the request being handled."""
     server: MCPServer = MCPServer(
-        name="jyntrix", instructions=INSTRUCTIONS, version=version, log_level="WARNING", middleware=[_keep_request]
+        name="jyntrix",
+        instructions=INSTRUCTIONS,
+        version=version,
+        log_level="WARNING",
+        middleware=[_keep_request],
+        lifespan=lifespan,
     )
 
     async def run(action: Callable[[MemoryBackend], Awaitable[Any]]) -> Any:

@@ -128,7 +128,7 @@ async def test_bad_arguments_are_tool_errors_and_the_session_goes_on(
         assert (await call(session, "list_memories"))["total"] == 0  # the same session still works
 
 
-async def test_no_token_is_a_401(live_app: LiveApp) -> None:
+def test_no_token_is_a_401(live_app: LiveApp) -> None:
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     response = httpx.post(f"{live_app.base_url}/mcp", json=body, headers={"Accept": "application/json"})
     assert response.status_code == 401
@@ -142,7 +142,7 @@ def limited_app(tmp_path: Path) -> Any:
     yield from serve(tmp_path, rate_limit_requests=3, rate_limit_window_s=60.0)
 
 
-async def test_the_rate_limit_applies(limited_app: LiveApp) -> None:
+def test_the_rate_limit_applies(limited_app: LiveApp) -> None:
     token = token_for()
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
