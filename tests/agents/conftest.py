@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import uvicorn
 
 from jyntrix_http.app import create_app
 from tests.http.conftest import make_settings
+from testsupport.server import free_port
 
 STARTUP_TIMEOUT_S = 30.0
 
@@ -23,13 +23,6 @@ STARTUP_TIMEOUT_S = 30.0
 class LiveApp:
     base_url: str
     app: Any
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def serve(tmp_path: Path, **settings: Any) -> Iterator[LiveApp]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from tests.e2e.test_server import NOT_INHERITED
+from testsupport.server import NOT_INHERITED
 
 REPO = Path(__file__).resolve().parents[2]
 

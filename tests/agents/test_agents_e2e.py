@@ -3,7 +3,6 @@ on /v1, and the mcp SDK over streamable HTTP and over stdio (`jyntrix mcp`, a re
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from jyntrix_client import Client, ContextEvent, ConversationEvent, DoneEvent, MemoryType, NotFound, TokenEvent
 from tests.agents.stdio import run_mcp, stdio_session
 from tests.agents.test_mcp_http import TOOLS, call
-from tests.e2e.test_server import NOT_INHERITED, Server, _free_port
+from testsupport.server import Server, free_port, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -28,16 +27,10 @@ EXTRACTION_TIMEOUT_S = 60.0
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("jyntrix-agents")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED and k not in ("JYNTRIX_URL", "JYNTRIX_TOKEN")}
-    env.update(
-        JYNTRIX_DATA_DIR=str(data_dir / "data"),
-        EMBEDDING_MODEL_DIR=str(minilm_model_dir),
-        HOST="127.0.0.1",
-        PORT=str(port),
-        OFFLINE_LLM_TOKEN_DELAY_S="0",
-        PYTHONUNBUFFERED="1",
-    )
+    port = free_port()
+    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
+    for name in ("JYNTRIX_URL", "JYNTRIX_TOKEN"):
+        env.pop(name, None)
     running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
     running.start()
     try:
