@@ -228,3 +228,10 @@ def test_the_rate_limit_applies(tmp_path: Path, token: str) -> None:
             client.chat.completions.create(model="m", messages=[{"role": "user", "content": "two"}])
         assert caught.value.response.headers["retry-after"]
         assert caught.value.body["type"] == "rate_limit_error"  # type: ignore[index]
+
+
+def test_a_body_over_the_limit_is_a_413_in_openais_shape(app_client: TestClient, token: str) -> None:
+    huge = {"model": "m", "messages": [{"role": "user", "content": "x" * (11 * 1024 * 1024)}]}
+    response = app_client.post("/v1/chat/completions", json=huge, headers=_auth(token))
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "invalid_request_error"
