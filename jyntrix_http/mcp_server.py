@@ -10,7 +10,7 @@ refusal (not found, invalid, rate limited) is a tool error with its reason: the 
 import json
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
@@ -22,6 +22,7 @@ from jyntrix_domain.memories import MAX_CONTENT_CHARS
 from jyntrix_domain.model import MemoryType
 from jyntrix_http.mcp_backends import BackendError, Json, MemoryBackend
 
+T = TypeVar("T")
 BackendFor = Callable[[], Awaitable[MemoryBackend]]
 
 # The transport's request object (the HTTP request on /mcp) of the message being handled.
@@ -97,7 +98,7 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
         lifespan=lifespan,
     )
 
-    async def run(action: Callable[[MemoryBackend], Awaitable[Any]]) -> Any:
+    async def run(action: Callable[[MemoryBackend], Awaitable[T]]) -> T:
         backend = await backend_for()
         try:
             return await action(backend)
@@ -121,7 +122,7 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
 
         Use it when the user states a fact, preference or plan worth keeping; one fact per call.
         """
-        return await run(lambda b: b.remember(content, type, entities or [], reliability))  # type: ignore[no-any-return]
+        return await run(lambda b: b.remember(content, type, entities or [], reliability))
 
     @server.tool()
     async def recall(
@@ -147,7 +148,7 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
                 "context_ids": ids,
             }
 
-        return await run(act)  # type: ignore[no-any-return]
+        return await run(act)
 
     @server.tool()
     async def forget(memory_id: MemoryId) -> Json:
@@ -157,7 +158,7 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
             await backend.forget(memory_id)
             return {"forgotten": memory_id}
 
-        return await run(act)  # type: ignore[no-any-return]
+        return await run(act)
 
     @server.tool()
     async def update(
@@ -176,13 +177,13 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
         }
         if not changes:
             raise ToolError("nothing to change: give content, type, reliability or entities")
-        return await run(lambda b: b.update(memory_id, changes))  # type: ignore[no-any-return]
+        return await run(lambda b: b.update(memory_id, changes))
 
     @server.tool()
     async def supersede(memory_id: MemoryId, content: Content, type: MemoryType | None = None) -> Json:
         """Replace a fact that is no longer true with the new one (the user moved, changed jobs...). The old
         memory is kept, closed, in its history; returns the new memory."""
-        return await run(lambda b: b.supersede(memory_id, content, type))  # type: ignore[no-any-return]
+        return await run(lambda b: b.supersede(memory_id, content, type))
 
     @server.tool()
     async def history(memory_id: MemoryId) -> Json:
@@ -191,7 +192,7 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
         async def act(backend: MemoryBackend) -> Json:
             return {"memory_id": memory_id, "changes": await backend.history(memory_id)}
 
-        return await run(act)  # type: ignore[no-any-return]
+        return await run(act)
 
     @server.tool()
     async def list_memories(
@@ -201,7 +202,7 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
         offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0,
     ) -> Json:
         """Browse the user's current memories, newest first, a page at a time (`total` says how many)."""
-        return await run(lambda b: b.page(types, contains, limit, offset))  # type: ignore[no-any-return]
+        return await run(lambda b: b.page(types, contains, limit, offset))
 
     @server.resource("jyntrix://profile", name="profile", mime_type="application/json")
     async def profile() -> str:

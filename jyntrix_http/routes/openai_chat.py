@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, Router, post
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
 
@@ -65,6 +66,19 @@ _ERROR_TYPES = {
         "Unsupported parameters (tools, n > 1, response_format, ...) are a 400 naming the parameter."
     ),
     tags=["openai"],
+    responses={
+        status: ResponseSpec(data_container=ErrorBody, description=description, generate_examples=False)
+        for status, description in {
+            400: "Invalid or unsupported parameter (`error.param` names it)",
+            401: "Missing or invalid token",
+            404: "Unknown `metadata.conversation_id`",
+            413: "Body too large",
+            415: "Body not JSON",
+            429: "Rate limit exceeded (Retry-After)",
+            500: "Internal error",
+            503: "A dependency is down (Retry-After)",
+        }.items()
+    },
 )
 async def chat_completions(
     request: UserRequest, services: ServicesDep, data: JSONBody[dict[str, Any]]
