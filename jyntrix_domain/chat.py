@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -115,6 +115,21 @@ def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent
     )
 
 
+def _ephemeral(turns: Sequence[ChatTurn], current: Message) -> list[Message]:
+    """Turns given by the caller as messages the context builder can count; never stored."""
+    return [
+        Message(
+            id=f"{current.id}:given:{n}",
+            conversation_id=current.conversation_id,
+            user_id=current.user_id,
+            role=turn.role,
+            content=turn.content,
+            created_at=current.created_at,
+        )
+        for n, turn in enumerate(turns)
+    ]
+
+
 class ChatService:
     """Runs a chat turn: setup, query analysis, retrieval, context, LLM stream, save, enqueue.
 
@@ -157,8 +172,13 @@ class ChatService:
         conversation_id: str | None = None,
         *,
         message_id: str | None = None,
+        history: Sequence[ChatTurn] | None = None,
     ) -> AsyncIterator[ChatEvent]:
-        """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost."""
+        """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost.
+
+        `history` replaces the stored conversation as the turns before this message, for this call only: it is
+        not stored (an OpenAI-style caller sends the whole exchange each time; only its last message is new).
+        """
         text = content.strip()
         if not text:
             raise Invalid("message must not be empty")
@@ -179,13 +199,16 @@ class ChatService:
                     created_at=self._clock.now(),
                 )
             )
-            history = await self._conversations.messages(
-                user_id, conversation.id, limit=self._config.history_messages + 1
-            )
+            if history is None:
+                earlier = await self._conversations.messages(
+                    user_id, conversation.id, limit=self._config.history_messages + 1
+                )
+            else:
+                earlier = _ephemeral(history[-self._config.history_messages :], user_message)
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
 
         try:
-            async for event in self._answer(user_id, conversation, user_message, history, phases, trace_id):
+            async for event in self._answer(user_id, conversation, user_message, earlier, phases, trace_id):
                 yield event
         except DomainError as exc:
             log.warning("chat turn failed: %s", exc)

@@ -24,9 +24,10 @@ from jyntrix_bootstrap.settings import Settings, load_settings
 from jyntrix_domain.tasks import PurgeAnalytics
 from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
+from jyntrix_http.mcp_http import McpEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
-from jyntrix_http.routes import analytics, auth, chat, health, memories, profile
+from jyntrix_http.routes import analytics, auth, chat, health, memories, openai_chat, profile
 
 log = logging.getLogger("jyntrix.http")
 
@@ -76,6 +77,7 @@ def create_app(
                 await ready.aclose()
 
     jwt = bearer_auth(settings)
+    mcp = McpEndpoint(package_version())
     return Litestar(
         route_handlers=[
             *health.router_handlers,
@@ -84,10 +86,12 @@ def create_app(
             memories.router,
             profile.router,
             analytics.router,
+            openai_chat.router,
+            mcp.route(),
             *extra_route_handlers,
         ],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
-        lifespan=[lifespan],
+        lifespan=[lifespan, mcp.lifespan],
         on_app_init=[jwt.on_app_init, outermost(settings)],
         middleware=[RateLimitMiddleware(settings.rate_limit_requests, settings.rate_limit_window_s)],
         before_request=check_request,
@@ -106,6 +110,7 @@ def create_app(
                 Tag(name="memories"),
                 Tag(name="profile"),
                 Tag(name="analytics"),
+                Tag(name="openai", description="OpenAI-compatible chat completions over the memory pipeline"),
             ],
         ),
         debug=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -78,6 +79,29 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def mcp(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from jyntrix_bootstrap.services import package_version
+    from jyntrix_http.mcp_stdio import StdioTarget, run_stdio, startup_error
+
+    settings = _settings()
+    # stdout carries the protocol: every log line goes to stderr.
+    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+    target = StdioTarget(user=args.user, url=args.url or None, token=args.token or None)
+    try:
+        asyncio.run(run_stdio(target, settings, package_version()))
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:
+        reason = startup_error(exc)
+        if reason is None:
+            raise
+        print(f"jyntrix mcp: {reason}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def model(args: argparse.Namespace) -> int:
     from jyntrix_adapters.fastembed.onnx_export import ensure_model
     from jyntrix_bootstrap.resources import embedding_model_dir
@@ -121,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_token.add_argument("--hours", type=float, default=24.0, help="validity in hours (default 24)")
     p_token.add_argument("--email", default=None, help="optional email claim")
     p_token.set_defaults(run=token)
+
+    p_mcp = commands.add_parser("mcp", help="serve MCP over stdio (for Claude Desktop, Claude Code, Cursor...)")
+    p_mcp.add_argument("--user", default=None, help="whose memories (required without JYNTRIX_URL)")
+    p_mcp.add_argument(
+        "--url", default=os.environ.get("JYNTRIX_URL"), help="a running server to talk to (default: JYNTRIX_URL)"
+    )
+    p_mcp.add_argument(
+        "--token", default=os.environ.get("JYNTRIX_TOKEN"), help="its bearer token (default: JYNTRIX_TOKEN)"
+    )
+    p_mcp.set_defaults(run=mcp)
 
     p_model = commands.add_parser("model", help="build the ONNX embedding model into the data directory")
     p_model.set_defaults(run=model)

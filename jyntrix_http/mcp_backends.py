@@ -1,0 +1,181 @@
+"""What the MCP tools act on, for one user: the domain services in this process, or a running server.
+
+Both answer with the REST API's JSON shapes (a memory as `GET /api/memories/{id}` returns it, a search result
+as `POST /api/memories/search` does), so a tool's output is the same whichever transport serves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import msgspec
+
+from jyntrix_client import AsyncClient, JyntrixError
+from jyntrix_client import types as api
+from jyntrix_domain.errors import DomainError
+from jyntrix_domain.memories import MemoryService, NewMemory
+from jyntrix_domain.model import MemoryFilter, MemoryType
+from jyntrix_domain.ports import ProfileStore, TokenCounter
+from jyntrix_http.routes.memories import search_result
+
+Json = dict[str, Any]
+
+FACT_TYPES = frozenset({MemoryType.PROFILE, MemoryType.SEMANTIC, MemoryType.PROCEDURAL})
+FACTS_LIMIT = 200
+
+
+class BackendError(Exception):
+    """A refusal the model should read (not found, invalid, rate limited...), from either backend."""
+
+
+class MemoryBackend(Protocol):
+    """One user's memories, as the MCP tools use them."""
+
+    async def remember(self, content: str, type: MemoryType, entities: Sequence[str], reliability: float) -> Json: ...
+    async def search(self, query: str, limit: int, types: Sequence[MemoryType] | None) -> list[Json]: ...
+    async def forget(self, memory_id: str) -> None: ...
+    async def update(self, memory_id: str, changes: Json) -> Json: ...
+    async def supersede(self, memory_id: str, content: str, type: MemoryType | None) -> Json: ...
+    async def history(self, memory_id: str) -> list[Json]: ...
+    async def page(self, types: Sequence[MemoryType] | None, contains: str | None, limit: int, offset: int) -> Json: ...
+    async def profile(self) -> Json: ...
+    async def facts(self) -> list[Json]: ...
+    def count_tokens(self, text: str) -> int: ...
+
+
+def _json(value: Any) -> Json:
+    """One API object as JSON builtins."""
+    found: Json = msgspec.to_builtins(value)
+    return found
+
+
+def _jsons(values: Any) -> list[Json]:
+    found: list[Json] = msgspec.to_builtins(values)
+    return found
+
+
+class ServicesBackend:
+    """The domain services of this process (the HTTP app's, or the embedded data directory's)."""
+
+    def __init__(self, user_id: str, memories: MemoryService, profiles: ProfileStore, tokens: TokenCounter) -> None:
+        self._user = user_id
+        self._memories = memories
+        self._profiles = profiles
+        self._tokens = tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self._tokens.count(text)
+
+    async def _call(self, call: Any) -> Any:
+        try:
+            return await call
+        except DomainError as exc:
+            raise BackendError(str(exc)) from exc
+
+    async def remember(self, content: str, type: MemoryType, entities: Sequence[str], reliability: float) -> Json:
+        new = NewMemory(content=content, type=type, entities=tuple(entities), reliability=reliability)
+        return _json(await self._call(self._memories.create(self._user, new)))
+
+    async def search(self, query: str, limit: int, types: Sequence[MemoryType] | None) -> list[Json]:
+        found = await self._call(self._memories.search(self._user, query, limit=limit, types=_types(types)))
+        return [_json(search_result(r)) for r in found]
+
+    async def forget(self, memory_id: str) -> None:
+        await self._call(self._memories.delete(self._user, memory_id))
+
+    async def update(self, memory_id: str, changes: Json) -> Json:
+        return _json(await self._call(self._memories.update(self._user, memory_id, **changes)))
+
+    async def supersede(self, memory_id: str, content: str, type: MemoryType | None) -> Json:
+        current = await self._call(self._memories.get(self._user, memory_id))
+        newer = NewMemory(content=content, type=type or current.type)
+        return _json(await self._call(self._memories.supersede(self._user, memory_id, newer)))
+
+    async def history(self, memory_id: str) -> list[Json]:
+        return _jsons(await self._call(self._memories.history(self._user, memory_id)))
+
+    async def page(self, types: Sequence[MemoryType] | None, contains: str | None, limit: int, offset: int) -> Json:
+        filter = MemoryFilter(types=_types(types), contains=contains, limit=limit, offset=offset)
+        items = await self._call(self._memories.list(self._user, filter))
+        total = await self._call(self._memories.count(self._user, filter))
+        return {"items": _jsons(items), "total": total, "limit": limit, "offset": offset}
+
+    async def profile(self) -> Json:
+        profile = await self._profiles.get(self._user)
+        only = MemoryFilter(types=frozenset({MemoryType.PROFILE}), limit=FACTS_LIMIT)
+        return {
+            "user_id": self._user,
+            "display_name": profile.display_name if profile else None,
+            "preferences": dict(profile.preferences) if profile else {},
+            "memories": _jsons(await self._memories.list(self._user, only)),
+        }
+
+    async def facts(self) -> list[Json]:
+        found = await self._memories.list(self._user, MemoryFilter(types=FACT_TYPES, limit=FACTS_LIMIT))
+        return _jsons(found)
+
+
+def _types(types: Sequence[MemoryType] | None) -> frozenset[MemoryType] | None:
+    return frozenset(types) if types else None
+
+
+class ClientBackend:
+    """A running Jyntrix server, through jyntrix_client; the token decides the user."""
+
+    def __init__(self, client: AsyncClient, tokens: TokenCounter) -> None:
+        self._client = client
+        self._tokens = tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self._tokens.count(text)
+
+    async def _call(self, call: Any) -> Any:
+        try:
+            return await call
+        except JyntrixError as exc:
+            raise BackendError(str(exc)) from exc
+
+    async def remember(self, content: str, type: MemoryType, entities: Sequence[str], reliability: float) -> Json:
+        made = self._client.remember(
+            content, type=api.MemoryType(type.value), entities=list(entities), reliability=reliability
+        )
+        return _json(await self._call(made))
+
+    async def search(self, query: str, limit: int, types: Sequence[MemoryType] | None) -> list[Json]:
+        wanted = [api.MemoryType(t.value) for t in types] if types else None
+        return _jsons((await self._call(self._client.search(query, limit=limit, types=wanted))).results)
+
+    async def forget(self, memory_id: str) -> None:
+        await self._call(self._client.forget(memory_id))
+
+    async def update(self, memory_id: str, changes: Json) -> Json:
+        if "type" in changes:
+            changes = {**changes, "type": api.MemoryType(changes["type"].value)}
+        return _json(await self._call(self._client.update_memory(memory_id, **changes)))
+
+    async def supersede(self, memory_id: str, content: str, type: MemoryType | None) -> Json:
+        if type is None:
+            current = await self._call(self._client.get_memory(memory_id))
+            kind = current.type
+        else:
+            kind = api.MemoryType(type.value)
+        return _json(await self._call(self._client.supersede(memory_id, content, type=kind)))
+
+    async def history(self, memory_id: str) -> list[Json]:
+        return _jsons(await self._call(self._client.history(memory_id)))
+
+    async def page(self, types: Sequence[MemoryType] | None, contains: str | None, limit: int, offset: int) -> Json:
+        wanted = [api.MemoryType(t.value) for t in types] if types else None
+        page = await self._call(self._client.list_memories(types=wanted, contains=contains, limit=limit, offset=offset))
+        return _json(page)
+
+    async def profile(self) -> Json:
+        view = _json(await self._call(self._client.profile()))
+        view.pop("updated_at", None)
+        return view
+
+    async def facts(self) -> list[Json]:
+        wanted = [api.MemoryType(t.value) for t in FACT_TYPES]
+        page = await self._call(self._client.list_memories(types=wanted, limit=FACTS_LIMIT))
+        return _jsons(page.items)

@@ -1,0 +1,145 @@
+"""The three doors against the real `jyntrix serve` process (embedded profile): jyntrix_client, the openai SDK
+on /v1, and the mcp SDK over streamable HTTP and over stdio (`jyntrix mcp`, a real subprocess)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import openai
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from jyntrix_client import Client, ContextEvent, ConversationEvent, DoneEvent, MemoryType, NotFound, TokenEvent
+from tests.agents.stdio import run_mcp, stdio_session
+from tests.agents.test_mcp_http import TOOLS, call
+from testsupport.server import Server, free_port, server_env
+
+pytestmark = pytest.mark.slow
+
+EXTRACTION_TIMEOUT_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("jyntrix-agents")
+    port = free_port()
+    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
+    for name in ("JYNTRIX_URL", "JYNTRIX_TOKEN"):
+        env.pop(name, None)
+    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def token(server: Server, user: str) -> str:
+    return server.token(user)["Authorization"].removeprefix("Bearer ")
+
+
+def wait_for_fact(jx: Client, *words: str) -> None:
+    """Extraction runs in the background after a turn: poll until its fact is a memory."""
+    deadline = time.monotonic() + EXTRACTION_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for memory in jx.iter_memories(types=[MemoryType.SEMANTIC]):
+            if all(w in memory.content for w in words):
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"no memory with {words} after {EXTRACTION_TIMEOUT_S}s")
+
+
+def test_jyntrix_client_against_the_real_server(server: Server) -> None:
+    with Client(server.base_url, token(server, f"client-{uuid.uuid4()}")) as jx:
+        made = jx.remember("My sister Maya lives in Lisbon.", entities=["Maya", "Lisbon"])
+        assert jx.search("Where does Maya live?").results[0].memory.id == made.id
+        events = list(jx.chat("Where does my sister live?"))
+        assert isinstance(events[0], ConversationEvent)
+        context = events[1]
+        assert isinstance(context, ContextEvent)
+        assert made.id in [m.id for m in context.memories]
+        assert "Lisbon" in "".join(e.delta for e in events if isinstance(e, TokenEvent))
+        assert isinstance(events[-1], DoneEvent)
+        with pytest.raises(NotFound) as caught:
+            jx.forget("no-such-memory")
+        assert caught.value.request_id
+
+
+def test_openai_sdk_a_fact_told_in_one_call_is_recalled_in_a_later_one(server: Server) -> None:
+    bearer = token(server, f"openai-{uuid.uuid4()}")
+    client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=bearer, max_retries=0)
+    told = client.chat.completions.create(
+        model="jyntrix-offline", messages=[{"role": "user", "content": "My sister Maya lives in Lisbon."}]
+    )
+    assert told.model == "jyntrix-offline"
+    assert told.choices[0].message.content
+    with Client(server.base_url, bearer) as jx:
+        wait_for_fact(jx, "Maya", "Lisbon")
+
+    stream = client.chat.completions.create(
+        model="jyntrix-offline",
+        messages=[{"role": "user", "content": "Where does my sister live?"}],
+        stream=True,
+    )
+    chunks = list(stream)
+    answer = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "Lisbon" in answer
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    again = client.chat.completions.create(
+        model="jyntrix-offline", messages=[{"role": "user", "content": "Where does my sister live?"}]
+    )
+    assert "Lisbon" in (again.choices[0].message.content or "")
+
+
+async def test_mcp_over_streamable_http_against_the_real_server(server: Server) -> None:
+    async def session_for(bearer: str) -> tuple[httpx2.AsyncClient, str]:
+        return httpx2.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}, timeout=60), f"{server.base_url}/mcp"
+
+    alice, bob = token(server, f"mcp-a-{uuid.uuid4()}"), token(server, f"mcp-b-{uuid.uuid4()}")
+    http, url = await session_for(alice)
+    async with http, streamable_http_client(url, http_client=http) as (read, write), ClientSession(read, write) as s:
+        await s.initialize()
+        assert {t.name for t in (await s.list_tools()).tools} == TOOLS
+        made = await call(s, "remember", content="My dentist is Dr. Okafor.")
+    http, url = await session_for(alice)
+    async with http, streamable_http_client(url, http_client=http) as (read, write), ClientSession(read, write) as s:
+        await s.initialize()
+        assert (await call(s, "recall", query="Who is my dentist?"))["results"][0]["id"] == made["id"]
+    http, url = await session_for(bob)
+    async with http, streamable_http_client(url, http_client=http) as (read, write), ClientSession(read, write) as s:
+        await s.initialize()
+        assert (await call(s, "recall", query="Who is my dentist?"))["results"] == []
+
+
+async def test_jyntrix_mcp_talks_to_the_running_server(server: Server) -> None:
+    # Same data directory as the server, so --user gets a dev token signed with its secret.
+    env = {**server.env, "JYNTRIX_URL": server.base_url}
+    user = f"stdio-{uuid.uuid4()}"
+    async with stdio_session(env, "--user", user) as session:
+        made = await call(session, "remember", content="I am allergic to peanuts.")
+    async with stdio_session(env, "--user", user) as session:
+        assert (await call(session, "recall", query="allergic"))["results"][0]["id"] == made["id"]
+    with Client(server.base_url, token(server, user)) as jx:
+        assert jx.get_memory(made["id"]).content == "I am allergic to peanuts."
+
+
+def test_jyntrix_mcp_says_when_the_server_holds_the_data_directory(server: Server) -> None:
+    result = run_mcp(server.env, "--user", "someone")
+    assert result.returncode == 2
+    assert "JYNTRIX_DATA_DIR" in result.stderr
+    assert "JYNTRIX_URL" in result.stderr
+    assert "is open in another process" in result.stderr
+    assert httpx2.get(f"{server.base_url}/health/ready").status_code == 200  # the server is unharmed
+
+
+async def test_jyntrix_mcp_on_its_own_embedded_data_directory_across_sessions(server: Server, tmp_path: Path) -> None:
+    env = {**server.env, "JYNTRIX_DATA_DIR": str(tmp_path / "desktop")}
+    async with stdio_session(env, "--user", "desk") as session:
+        made = await call(session, "remember", content="My bike is a green Brompton.")
+    async with stdio_session(env, "--user", "desk") as session:
+        assert (await call(session, "recall", query="What bike do I have?"))["results"][0]["id"] == made["id"]
