@@ -32,6 +32,7 @@ from jyntrix_domain.analytics import AnalyticsService, BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import Budgets, ContextBuilder
 from jyntrix_domain.embedding_cache import CachedEmbedder
+from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.ports import (
     AnalyticsSink,
@@ -45,10 +46,12 @@ from jyntrix_domain.ports import (
     MemoryStore,
     ProfileStore,
     RateLimiter,
+    TaskLedger,
     TaskQueue,
     TokenCounter,
     VectorIndex,
 )
+from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import AdaptiveRanker, HybridRanker, RankingWeights
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
@@ -82,6 +85,7 @@ class Storage:
     profiles: ProfileStore
     graph: EntityGraph
     analytics: AnalyticsSink
+    ledger: TaskLedger
     backend: str
     health: Any = None
 
@@ -104,13 +108,16 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
         from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
         from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
         from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
+        from jyntrix_adapters.inprocess.task_ledger import InMemoryTaskLedger
 
+        ledger = InMemoryTaskLedger()
         yield Storage(
             memories=InMemoryMemoryStore(),
-            conversations=InMemoryConversationStore(),
+            conversations=InMemoryConversationStore(ledger),
             profiles=InMemoryProfileStore(),
             graph=InMemoryEntityGraph(),
             analytics=InMemoryAnalyticsSink(),
+            ledger=ledger,
             backend="in-process",
         )
         return
@@ -128,6 +135,7 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
             profiles=stores.profiles,
             graph=stores.graph,
             analytics=stores.analytics,
+            ledger=stores.ledger,
             backend="postgres" if settings.database_url else "postgres (embedded)",
             health=stores,
         )
@@ -280,6 +288,7 @@ async def open_task_queue(
     settings: Settings,
     memories: MemoryService,
     conversations: ConversationStore,
+    ledger: TaskLedger,
     llm: Opened,
     analytics: AnalyticsService,
     clock: Clock,
@@ -300,7 +309,12 @@ async def open_task_queue(
 
     # The worker's own handlers, run in this process: the embedded profile has no separate worker.
     runner = in_process_runner(
-        memories=memories, conversations=conversations, clock=clock, llm=llm.adapter, analytics=analytics
+        memories=memories,
+        conversations=conversations,
+        ledger=ledger,
+        clock=clock,
+        llm=llm.adapter,
+        analytics=analytics,
     )
     try:
         yield Opened(runner, "in-process")
@@ -426,9 +440,21 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         retrieval=retrieval,
         clock=clock,
+        profiles=storage.provided.profiles,
+    )
+    forgetting = providers.Singleton(
+        ForgetService,
+        memories=storage.provided.memories,
+        vectors=vectors.provided.adapter,
+        keywords=keywords.provided.adapter,
+        graph=storage.provided.graph,
         conversations=storage.provided.conversations,
+        ledger=storage.provided.ledger,
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
+    )
+    user_profiles = providers.Singleton(
+        ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock
     )
     analytics = providers.Singleton(
         AnalyticsService, storage.provided.analytics, clock, retention_days=settings.provided.analytics_retention_days
@@ -438,6 +464,7 @@ class Container(containers.DeclarativeContainer):
         settings,
         memories=memories,
         conversations=storage.provided.conversations,
+        ledger=storage.provided.ledger,
         llm=llm,
         analytics=analytics,
         clock=clock,
@@ -464,6 +491,8 @@ class Services:
     clock: Clock
     storage: Storage
     memories: MemoryService
+    forgetting: ForgetService
+    user_profiles: ProfileService
     retrieval: RetrievalService
     chat: ChatService
     analytics: AnalyticsService
@@ -558,6 +587,8 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             clock=container.clock(),
             storage=await _resolve(container.storage),
             memories=await _resolve(container.memories),
+            forgetting=await _resolve(container.forgetting),
+            user_profiles=await _resolve(container.user_profiles),
             retrieval=await _resolve(container.retrieval),
             chat=await _resolve(container.chat),
             analytics=await _resolve(container.analytics),

@@ -2,7 +2,7 @@
 
 Each rule is a regular expression and a builder that rewrites the statement in the third
 person about "the user" and gives it a type, a reliability, entities, relations and, for facts
-with one current value, a slot (see `jyntrix_domain.extraction` for the slot table).
+with one current value, a slot (see `jyntrix_domain.consolidation` for the slot table).
 Only the user's own messages are read; questions and hypotheticals state nothing.
 """
 
@@ -28,7 +28,7 @@ class Contradiction(msgspec.Struct, frozen=True):
     anchor: str  # wording the holders' content contains, to list them
 
 
-class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+class FactCandidate(msgspec.Struct, frozen=True, kw_only=True):
     """A memory an extractor proposes; the Consolidator decides what becomes of it."""
 
     type: MemoryType
@@ -411,8 +411,8 @@ def _c(
     reliability: float = 0.9,
     metadata: Mapping[str, Any] | None = None,
     contradicts: Sequence[Contradiction] = (),
-) -> Candidate:
-    return Candidate(
+) -> FactCandidate:
+    return FactCandidate(
         type=type,
         content=content,
         slot=slot,
@@ -426,7 +426,7 @@ def _c(
     )
 
 
-_Build = Callable[[re.Match[str], str], list[Candidate]]
+_Build = Callable[[re.Match[str], str], list[FactCandidate]]
 
 
 class _Rule(msgspec.Struct, frozen=True):
@@ -464,11 +464,11 @@ class _Fact(msgspec.Struct, frozen=True):
     slot_value: str | None = None  # when the slot names the thing, its value is a state ("allergic")
     reliability: float = 0.9
 
-    def __call__(self, m: re.Match[str], _: str) -> list[Candidate]:
+    def __call__(self, m: re.Match[str], _: str) -> list[FactCandidate]:
         value = self.clean(m.group(1))
         return [self.make(value)] if value else []
 
-    def make(self, value: str, metadata: Mapping[str, Any] | None = None) -> Candidate:
+    def make(self, value: str, metadata: Mapping[str, Any] | None = None) -> FactCandidate:
         def fill(template: str) -> str:
             return template.format(value=value, key=_key(value))
 
@@ -524,7 +524,7 @@ _SPEAKS = _Fact(
 )
 
 
-def _moved(m: re.Match[str], _: str) -> list[Candidate]:
+def _moved(m: re.Match[str], _: str) -> list[FactCandidate]:
     groups = m.groupdict()
     place = _place(groups.get("to") or "")
     previous = _place(groups.get("from") or groups.get("from2") or "")
@@ -541,7 +541,7 @@ def _job_phrase(raw: str) -> str | None:
     return job
 
 
-def _job(article: str, job: str) -> Candidate:
+def _job(article: str, job: str) -> FactCandidate:
     # The content keeps the article ("works as an engineer"); the value is the job alone.
     phrase = f"{article.strip()} {job}".strip()
     return _c(
@@ -554,12 +554,12 @@ def _job(article: str, job: str) -> Candidate:
     )
 
 
-def _works_as(m: re.Match[str], _: str) -> list[Candidate]:
+def _works_as(m: re.Match[str], _: str) -> list[FactCandidate]:
     job = _job_phrase(m.group(2))
     return [] if job is None else [_job(m.group(1) or "", job)]
 
 
-def _i_am_a(m: re.Match[str], _: str) -> list[Candidate]:
+def _i_am_a(m: re.Match[str], _: str) -> list[FactCandidate]:
     job = _job_phrase(m.group(2))
     if job is None:
         return []
@@ -574,7 +574,7 @@ def _i_am_a(m: re.Match[str], _: str) -> list[Candidate]:
 _NOT_SUBJECTS = _words("at hard for to with a the my tonight today tomorrow late all abroad")
 
 
-def _studies(m: re.Match[str], _: str) -> list[Candidate]:
+def _studies(m: re.Match[str], _: str) -> list[FactCandidate]:
     subject = re.split(r"\s+at\s+", _clean_object(m.group(1)))[0].strip()
     school = _place(m.group(2) or "")
     out = []
@@ -595,7 +595,7 @@ def _canonical_rel(word: str) -> str:
     return _SINGLE_RELATIONS.get(word) or _MULTI_RELATIONS[word]
 
 
-def _relation(rel_word: str, name: str, content: str | None = None) -> list[Candidate]:
+def _relation(rel_word: str, name: str, content: str | None = None) -> list[FactCandidate]:
     """A named person or pet, worded by default "has a dog named Rex" or "'s sister is Anna"."""
     name = name.strip()
     if not _is_name(name):
@@ -616,27 +616,27 @@ def _relation(rel_word: str, name: str, content: str | None = None) -> list[Cand
     ]
 
 
-def _relation_is(m: re.Match[str], _: str) -> list[Candidate]:
+def _relation_is(m: re.Match[str], _: str) -> list[FactCandidate]:
     return _relation(m.group(1), m.group(2))
 
 
-def _is_my(m: re.Match[str], _: str) -> list[Candidate]:
+def _is_my(m: re.Match[str], _: str) -> list[FactCandidate]:
     return _relation(m.group(2), m.group(1))
 
 
-def _has_named(m: re.Match[str], _: str) -> list[Candidate]:
+def _has_named(m: re.Match[str], _: str) -> list[FactCandidate]:
     rel, name = _canonical_rel(m.group(1)), m.group(2).strip()
     return _relation(m.group(1), name, f"The user has a {rel} named {name}")
 
 
-def _relation_apposition(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _relation_apposition(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     rest = sentence[m.end() :].strip(" ,.!")
     # "my sister Anna lives in Rome": keep the whole statement, it says more than the relation.
     content = third_person(sentence) if m.start() == 0 and rest else None
     return _relation(m.group(1), m.group(2), content)
 
 
-def _relation_is_a(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _relation_is_a(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     rel = _canonical_rel(m.group(1))
     what = _clean_object(m.group(2))
     if not what or len(what.split()) > 6:
@@ -671,7 +671,7 @@ _NOT_OBJECTS = _words("it that this them you your how what when where who")
 _PREF_RE = "|".join(re.escape(v).replace(r"\ ", r"\s+") for v in sorted(_PREF_VERBS, key=len, reverse=True))
 
 
-def _preference(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _preference(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     verb = " ".join(m.group(1).lower().split())
     third, polarity = _PREF_VERBS[verb]
     thing = _clean_object(m.group(2))
@@ -694,7 +694,7 @@ def _preference(m: re.Match[str], sentence: str) -> list[Candidate]:
     ]
 
 
-def _favourite(m: re.Match[str], _: str) -> list[Candidate]:
+def _favourite(m: re.Match[str], _: str) -> list[FactCandidate]:
     category, thing = m.group(1).lower(), _clean_object(m.group(2))
     if not thing:
         return []
@@ -711,11 +711,11 @@ def _favourite(m: re.Match[str], _: str) -> list[Candidate]:
     ]
 
 
-def _speaks(m: re.Match[str], _: str) -> list[Candidate]:
+def _speaks(m: re.Match[str], _: str) -> list[FactCandidate]:
     return [_SPEAKS.make(lang) for lang in re.findall(r"[A-Z][a-z]+", m.group(1)) if lang in LANGUAGES]
 
 
-def _children(m: re.Match[str], _: str) -> list[Candidate]:
+def _children(m: re.Match[str], _: str) -> list[FactCandidate]:
     count, kind = m.group(1).lower(), m.group(2).lower()
     return [
         _c(
@@ -731,7 +731,7 @@ def _children(m: re.Match[str], _: str) -> list[Candidate]:
 _LANGUAGE_RULE = re.compile(r"(?i)\b(?:answer|respond|reply|speak|write|talk)\b.*?\bin\s+([A-Z][a-z]+)")
 
 
-def _procedure(rule: str, sentence: str) -> list[Candidate]:
+def _procedure(rule: str, sentence: str) -> list[FactCandidate]:
     rule = re.sub(r"(?i)^(?:please|pls|kindly)\s+", "", rule.strip(" ,.!")).strip()
     rule = re.sub(r"(?i),?\s*(?:please|thanks|thank you)$", "", rule).strip(" ,.!")
     if len(rule.split()) < 2:
@@ -755,11 +755,11 @@ def _procedure(rule: str, sentence: str) -> list[Candidate]:
     ]
 
 
-def _from_now_on(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _from_now_on(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     return _procedure(m.group(1), sentence)
 
 
-def _always_never(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _always_never(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     rule = m.group(0)
     if re.match(r"(?i)(?:please\s+)?never\s+mind\b", rule):
         return []
@@ -768,7 +768,7 @@ def _always_never(m: re.Match[str], sentence: str) -> list[Candidate]:
     return _procedure(rule, sentence)
 
 
-def _want_you_to(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _want_you_to(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     if not re.search(
         r"(?i)\b(?:always|never|from now on|in (?:the )?future|going forward|every time|whenever|when you "
         r"(?:answer|reply|respond|write|explain))\b",
@@ -778,7 +778,7 @@ def _want_you_to(m: re.Match[str], sentence: str) -> list[Candidate]:
     return _procedure(m.group(1), sentence)
 
 
-def _when_you_answer(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _when_you_answer(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     return _procedure(sentence, sentence)
 
 
@@ -802,7 +802,7 @@ _NEWCOMER = (
 )
 
 
-def _named_by_pronoun(m: re.Match[str], _: str) -> list[Candidate]:
+def _named_by_pronoun(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "We adopted a puppy, her name is Bella": the pronoun names the pet or person just introduced."""
     verb, noun = m.group("verb").lower(), " ".join(m.group("noun").lower().split())
     pronoun, name = (m.group("pron") or m.group("subj")).lower(), m.group(m.re.groups).strip()  # the name is last
@@ -854,7 +854,7 @@ _VISIT = re.compile(
 )
 
 
-def _lives_now(m: re.Match[str], _: str) -> list[Candidate]:
+def _lives_now(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "I used to live in Madrid but now I'm in Seville": after a former home, "now I'm in X" is the new one.
 
     Without that context "I'm in X" is usually a visit, and so is it here when the user says so ("for a week").
@@ -946,7 +946,7 @@ def _diets_ruled_out(thing: str) -> tuple[str, ...]:
     return ("vegan",) if last in _ANIMAL_PRODUCTS else ()
 
 
-def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[Candidate]:
+def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[FactCandidate]:
     """ "The user drinks coffee every day" / "The user doesn't drink coffee", one slot per verb and thing."""
     gerund, needs_object = _HABIT_VERBS[verb]
     thing = " ".join(_clean_object(said).split())
@@ -995,7 +995,7 @@ def _verbs(listed: str) -> list[str]:
     return [w for w in re.split(r"(?i)\s*(?:,|\bor\b|\bnor\b|\band\b)\s*", listed.lower()) if w]
 
 
-def _not_doing(verbs: Sequence[str], said: str) -> list[Candidate]:
+def _not_doing(verbs: Sequence[str], said: str) -> list[FactCandidate]:
     if len(verbs) == 1:
         return _habit(verbs[0], said, does=False)
     # A list of verbs ("I don't smoke or drink") takes no object of its own.
@@ -1004,24 +1004,24 @@ def _not_doing(verbs: Sequence[str], said: str) -> list[Candidate]:
     return [c for verb in verbs for c in _habit(verb, "", does=False)]
 
 
-def _does_not(m: re.Match[str], _: str) -> list[Candidate]:
+def _does_not(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "I no longer eat meat", "I don't smoke or drink", "I never drink coffee at night"."""
     return _not_doing(_verbs(m.group(1)), m.group(2) or "")
 
 
-def _stopped(m: re.Match[str], _: str) -> list[Candidate]:
+def _stopped(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "I stopped eating meat", "I quit smoking and drinking"."""
     return _not_doing([_BY_GERUND[g] for g in _verbs(m.group(1))], m.group(2) or "")
 
 
-def _gave_up(m: re.Match[str], _: str) -> list[Candidate]:
+def _gave_up(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "I quit coffee", "I gave up sugar": a thing consumed, whose verb goes without saying."""
     thing = _CHANGE.sub("", " " + _clean_object(m.group(1))).strip().lower()
     verb = _CONSUMED.get(thing)
     return [] if verb is None else _habit(verb, thing, does=False)
 
 
-def _does(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _does(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     """ "I drink coffee every day", "I eat meat again": a habit, unless the sentence is about one day."""
     when = _TIME_PHRASE.search(sentence)
     if when and sentence[when.end() : when.end() + 1] != "s":  # "on Sundays" is a habit, "on Sunday" a plan
@@ -1030,11 +1030,11 @@ def _does(m: re.Match[str], sentence: str) -> list[Candidate]:
     return _habit(m.group(2).lower(), m.group(3) or "", does=True, adverb="" if adverb == "do" else adverb)
 
 
-def _started(m: re.Match[str], _: str) -> list[Candidate]:
+def _started(m: re.Match[str], _: str) -> list[FactCandidate]:
     return _habit(_BY_GERUND[m.group(1).lower()], m.group(2) or "", does=True)
 
 
-def _diet_dropped(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _diet_dropped(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     diet = (m.group(1) or m.group(2)).lower()
     lasting = re.search(r"(?i)\b(?:no\s+longer|any\s?more|stopped|quit|gave\s+up)\b", sentence)
     content = f"The user is {'no longer' if lasting else 'not'} {diet}"
@@ -1046,7 +1046,7 @@ def _r(pattern: str, build: _Build, *, spans_previous: bool = False) -> _Rule:
 
 
 # A rule whose match holds one value is a `_Fact` row; a function only where the logic is its own.
-# Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_candidates).
+# Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_fact_candidates).
 _FACT_RULES: tuple[_Rule, ...] = (
     _r(r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bcall\s+me|\bpeople\s+call\s+me)\s+" + _NAME, _NAME_IS),
     _r(r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am|Im)\s+" + _NAME + r"(?=\s*(?:$|[,.!]|\band\b|\bfrom\b))", _NAME_IS),
@@ -1205,7 +1205,7 @@ _EVENT_SUBJECT = re.compile(
 )
 
 
-def _event(sentence: str, today: date) -> list[Candidate]:
+def _event(sentence: str, today: date) -> list[FactCandidate]:
     phrase = _TIME_PHRASE.search(sentence)
     if phrase is None or _EVENT_SUBJECT.search(sentence) is None:
         return []
@@ -1234,26 +1234,26 @@ class DeterministicExtractor:
 
     name = "deterministic"
 
-    async def extract(self, messages: Sequence[Message]) -> list[Candidate]:
-        found: list[Candidate] = []
+    async def extract(self, messages: Sequence[Message]) -> list[FactCandidate]:
+        found: list[FactCandidate] = []
         for message in messages:
             if message.role is not Role.USER:
                 continue
             found.extend(self.extract_text(message.content, message.created_at, (message.id,)))
-        return merge_candidates(found)
+        return merge_fact_candidates(found)
 
     def extract_text(
         self, text: str, at: datetime | None = None, source_message_ids: tuple[str, ...] = ()
-    ) -> list[Candidate]:
+    ) -> list[FactCandidate]:
         today = (at or datetime.now(UTC)).date()
-        out: list[Candidate] = []
+        out: list[FactCandidate] = []
         previous = ""  # the last statement, for rules that read on from it; a question refers to nothing
         for sentence in split_sentences(text):
             if sentence.endswith("?") or _is_hypothetical(sentence):
                 previous = ""
                 continue
             hedged = _HEDGES.search(sentence) is not None
-            facts: list[Candidate] = []
+            facts: list[FactCandidate] = []
             for rule in _FACT_RULES:
                 # Read after the previous statement, a rule keeps only matches that end in this sentence:
                 # one that ends before it was found there already.
@@ -1280,7 +1280,7 @@ class DeterministicExtractor:
                         created_at=at,
                     )
                 )
-        return merge_candidates(out)
+        return merge_fact_candidates(out)
 
 
 def _is_hypothetical(sentence: str) -> bool:
@@ -1290,9 +1290,9 @@ def _is_hypothetical(sentence: str) -> bool:
     )
 
 
-def merge_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
+def merge_fact_candidates(candidates: Iterable[FactCandidate]) -> list[FactCandidate]:
     """One candidate per slot (the last statement wins) and per content."""
-    by_key: dict[str, Candidate] = {}
+    by_key: dict[str, FactCandidate] = {}
     for c in candidates:
         key = f"slot:{c.type.value}:{c.slot}" if c.slot else f"content:{normalise(c.content)}"
         previous = by_key.pop(key, None)

@@ -19,7 +19,7 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Task
-from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskHandler, TaskQueue
+from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskHandler, TaskLedger, TaskQueue
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def build_handlers(
     *,
     memories: MemoryService,
     conversations: ConversationStore,
+    ledger: TaskLedger,
     clock: Clock,
     llm: LanguageModel | None = None,
     analytics: AnalyticsService | None = None,
@@ -61,7 +62,9 @@ def build_handlers(
     that runs only if the conversation stayed idle that long; with `tasks`, the retention purge
     schedules the next day's. (`settings` is accepted for the wiring's convenience and unused.)
     """
-    extractor = extraction or ExtractionService(conversations=conversations, memories=memories, clock=clock, llm=llm)
+    extractor = extraction or ExtractionService(
+        conversations=conversations, ledger=ledger, memories=memories, clock=clock, llm=llm
+    )
 
     async def extract_memories(task: Task) -> None:
         user_id = _text(task.payload, "user_id")

@@ -44,6 +44,7 @@ async def build_worker_services(env: Mapping[str, str], tasks: TaskQueue | None 
     handlers = build_handlers(
         memories=services.memories,
         conversations=services.conversations,
+        ledger=services.storage.ledger,
         clock=services.clock,
         llm=services.llm,
         analytics=services.analytics,

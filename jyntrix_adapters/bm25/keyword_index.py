@@ -359,7 +359,7 @@ class Bm25sKeywordIndex:
             result: list[Hit] = await self._run(user, run)
             return result
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         user = self._user(user_id)
 
         def erase() -> None:

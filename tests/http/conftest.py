@@ -73,13 +73,15 @@ def in_process_overrides(*keep: str) -> dict[str, Any]:
     from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
     from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
+    conversations = InMemoryConversationStore()
     overrides: dict[str, Any] = {
         "storage": Storage(
             memories=InMemoryMemoryStore(),
-            conversations=InMemoryConversationStore(),
+            conversations=conversations,
             profiles=InMemoryProfileStore(),
             graph=InMemoryEntityGraph(),
             analytics=InMemoryAnalyticsSink(),
+            ledger=conversations.ledger,
             backend="in-process",
         ),
         "vectors": InProcessVectorIndex(),
