@@ -213,15 +213,15 @@ async def test_an_id_clash_never_takes_over_another_users_item(index: VectorInde
     assert [h.id for h in await index.search(ALICE, original.vector, 10, frozenset({SEMANTIC}))] == [original.id]
 
 
-async def test_delete_user_removes_only_that_user(index: VectorIndex) -> None:
+async def test_forget_user_removes_only_that_user(index: VectorIndex) -> None:
     alice_items = [item(unit(50 + i)) for i in range(3)]
     bob_items = [item(unit(60 + i)) for i in range(3)]
     await index.upsert(ALICE, alice_items)
     await index.upsert(BOB, bob_items)
-    await index.delete_user(ALICE)
+    await index.forget_user(ALICE)
     assert await everything(index, ALICE) == set()
     assert await everything(index, BOB) == {i.id for i in bob_items}
-    await index.delete_user("nobody")  # a user with nothing stored is not an error
+    await index.forget_user("nobody")  # a user with nothing stored is not an error
 
 
 async def test_type_filter_returns_only_those_types(index: VectorIndex) -> None:
@@ -305,7 +305,7 @@ async def test_items_survive_reopening(kind: str, tmp_path: Path) -> None:
         await index.upsert(ALICE, [*items, gone])
         await index.upsert(BOB, [item(unit(302))])
         await index.delete(ALICE, [gone.id])
-        await index.delete_user(BOB)
+        await index.forget_user(BOB)
     async with open_vector_index(kind, tmp_path) as index:
         hits = await index.search(ALICE, query, 10)
         assert [h.id for h in hits] == [i.id for i in items]

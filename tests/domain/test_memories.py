@@ -113,7 +113,7 @@ async def test_export_holds_memories_history_graph_and_profile() -> None:
     assert len(export.history) == 1
 
 
-async def test_delete_all_forgets_everything_of_one_user_only() -> None:
+async def test_forget_user_forgets_everything_of_one_user_only() -> None:
     kit = Kit()
     await kit.memories.create("alice", NewMemory(content="The user's sister is Anna", entities=("Anna",)))
     await kit.memories.create("bob", NewMemory(content="The user's sister is Anna", entities=("Anna",)))
@@ -121,21 +121,23 @@ async def test_delete_all_forgets_everything_of_one_user_only() -> None:
     await kit.retrieval.retrieve("alice", "Anna")
     await kit.retrieval.retrieve("bob", "Anna")
     await kit.emitter.flush()
-    result = await kit.memories.delete_all("alice")
+    await kit.ledger.claim("alice", "some-batch")
+    result = await kit.forgetting.forget_user("alice")
     window = (kit.clock.now() - timedelta(days=1), kit.clock.now() + timedelta(days=1))
     assert {s.user_id for s in await kit.sink.query(*window)} == {"bob"}
     assert result.memories == 1 and result.conversations == 1
     assert await kit.conversations.get("alice", conversation.id) is None
     assert await kit.memories.search("alice", "Anna sister") == []
     assert await kit.graph.entities("alice") == []
+    assert await kit.ledger.claimed("alice", "some-batch") is False
     assert len(await kit.memories.search("bob", "Anna sister")) == 1
 
 
 async def test_reindex_rebuilds_the_indexes_from_the_store() -> None:
     kit = Kit()
     await kit.memories.create("alice", NewMemory(content="The user plays the cello", entities=("Cello",)))
-    await kit.vectors.delete_user("alice")
-    await kit.keywords.delete_user("alice")
+    await kit.vectors.forget_user("alice")
+    await kit.keywords.forget_user("alice")
     assert await kit.memories.search("alice", "cello") == []
     assert await kit.memories.reindex("alice") == 1
     assert [r.memory.content for r in await kit.memories.search("alice", "cello")] == ["The user plays the cello"]

@@ -16,7 +16,7 @@ class BrokenVectorIndex:
     async def delete(self, user_id: UserId, ids: Sequence[str]) -> None:
         return None
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         return None
 
     async def search(

@@ -41,6 +41,7 @@ def handlers_for(kit: Kit, tasks: TaskQueue | None = None, summary_idle_s: float
     return build_handlers(
         memories=kit.memories,
         conversations=kit.conversations,
+        ledger=kit.ledger,
         clock=kit.clock,
         analytics=AnalyticsService(kit.sink, kit.clock),
         tasks=tasks,
@@ -120,7 +121,7 @@ async def test_reindex_rebuilds_the_users_indexes_from_the_store() -> None:
     kit = new_kit()
     handlers = handlers_for(kit)
     await handlers[EXTRACT_MEMORIES](extract("c1", await conversation_with(kit, ["I love jazz."])))
-    await kit.keywords.delete_user(USER)
+    await kit.keywords.forget_user(USER)
     assert await kit.keywords.search(USER, "jazz", 5) == []
     await handlers[REINDEX_USER](Task(name=REINDEX_USER, payload={"user_id": USER}, key="reindex"))
     hits = await kit.keywords.search(USER, "jazz", 5)
@@ -149,7 +150,9 @@ async def test_the_purge_removes_spans_past_retention_and_schedules_tomorrows() 
 
 async def test_the_embedded_runner_extracts_after_a_chat_turn() -> None:
     kit = new_kit()
-    runner = in_process_runner(memories=kit.memories, conversations=kit.conversations, clock=kit.clock)
+    runner = in_process_runner(
+        memories=kit.memories, conversations=kit.conversations, ledger=kit.ledger, clock=kit.clock
+    )
     chat = ChatService(
         conversations=kit.conversations,
         retrieval=kit.retrieval,

@@ -64,11 +64,11 @@ async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntim
         embedder=embedder,
         retrieval=retrieval,
         clock=clock,
-        conversations=stores.conversations,
     )
     hook_dir = Path(env["JYNTRIX_TEST_HOOK_DIR"]) if env.get("JYNTRIX_TEST_HOOK_DIR") else None
     extraction = ExtractionService(
         conversations=stores.conversations,
+        ledger=stores.ledger,
         memories=memories,
         clock=clock,
         consolidator=PausingConsolidator(memories, hook_dir),
@@ -76,6 +76,7 @@ async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntim
     handlers = build_handlers(
         memories=memories,
         conversations=stores.conversations,
+        ledger=stores.ledger,
         clock=clock,
         analytics=AnalyticsService(stores.analytics, clock),
         extraction=extraction,
