@@ -69,7 +69,8 @@ def _params(m: Memory) -> tuple[Any, ...]:
         m.kind.value,
         m.slot,
         m.value,
-        msgspec.to_builtins(m.relations),
+        # Which memory asserts them is the row itself, so only the ends and the predicate are stored.
+        [{"source": r.source, "predicate": r.predicate, "target": r.target} for r in m.relations],
     )
 
 

@@ -17,11 +17,13 @@ ALTER TABLE memories
     ADD COLUMN value     text,
     ADD COLUMN relations jsonb NOT NULL DEFAULT '[]';
 
+-- Only where consolidation wrote them: a slot is a string, and a "value" without one is the
+-- caller's own annotation.
 UPDATE memories
 SET slot = metadata ->> 'slot',
     value = metadata ->> 'value',
     metadata = metadata - 'slot' - 'value'
-WHERE metadata ?| ARRAY['slot', 'value'];
+WHERE jsonb_typeof(metadata -> 'slot') = 'string';
 
 UPDATE memories
 SET kind = 'summary', metadata = metadata - 'kind'
