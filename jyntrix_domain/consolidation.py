@@ -64,7 +64,7 @@ import enum
 import msgspec
 
 from jyntrix_domain.errors import Invalid, NotFound
-from jyntrix_domain.extraction_rules import FactCandidate, content_words, jaccard, normalise
+from jyntrix_domain.fact_rules import FactCandidate, content_words, jaccard, normalise
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, UserId, stable_id
 

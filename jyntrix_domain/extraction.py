@@ -1,6 +1,6 @@
 """ExtractionService: a batch of a user's new messages in, consolidated memories out; safe to run twice.
 
-The parts, each usable alone: `DeterministicExtractor` (rules, `jyntrix_domain.extraction_rules`),
+The parts, each usable alone: `DeterministicExtractor` (rules, `jyntrix_domain.fact_rules`),
 `LLMExtractor` (`jyntrix_domain.llm_extraction`), `Consolidator` (`jyntrix_domain.consolidation`,
 which also holds the slot table and the consolidation rules) and the session summaries
 (`jyntrix_domain.summaries`).
@@ -14,7 +14,8 @@ import msgspec
 
 from jyntrix_domain.consolidation import Consolidator, Decision, Operation
 from jyntrix_domain.errors import NotFound
-from jyntrix_domain.extraction_rules import DeterministicExtractor, capitalised_names
+from jyntrix_domain.fact_rules import DeterministicExtractor
+from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.llm_extraction import Extractor, LLMExtractor
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Role, UserId, stable_id

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import msgspec
 
 from jyntrix_domain.errors import Invalid, Unavailable, Unsupported
-from jyntrix_domain.extraction_rules import DeterministicExtractor, FactCandidate, merge_fact_candidates
+from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate, merge_fact_candidates
 from jyntrix_domain.model import ChatTurn, MemoryType, Message, Prompt, Relation, Role
 from jyntrix_domain.ports import LanguageModel
 

@@ -9,7 +9,8 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.errors import Invalid, Unavailable, Unsupported
-from jyntrix_domain.extraction_rules import DeterministicExtractor, capitalised_names
+from jyntrix_domain.fact_rules import DeterministicExtractor
+from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.model import ChatTurn, Message, Prompt, Role
 from jyntrix_domain.ports import LanguageModel
 

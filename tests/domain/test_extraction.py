@@ -12,7 +12,9 @@ import pytest
 from jyntrix_domain.consolidation import Consolidator, Operation
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.extraction import ExtractionService
-from jyntrix_domain.extraction_rules import DeterministicExtractor, FactCandidate, resolve_date, third_person
+from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate
+from jyntrix_domain.language.person import third_person
+from jyntrix_domain.language.time_phrases import resolve_date
 from jyntrix_domain.llm_extraction import LLMExtractor
 from jyntrix_domain.model import (
     ChangeKind,

@@ -19,7 +19,8 @@ from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.postgres.stores import open_postgres
 from jyntrix_domain.analytics import AnalyticsService
-from jyntrix_domain.extraction import Consolidator, Decision, ExtractionService
+from jyntrix_domain.consolidation import Consolidator, Decision
+from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.ports import TaskQueue
 from jyntrix_domain.ranking import HybridRanker
