@@ -30,9 +30,6 @@ class MemoryType(enum.StrEnum):
     PROCEDURAL = "procedural"
 
 
-ALL_TYPES: frozenset[MemoryType] = frozenset(MemoryType)
-
-
 class MemoryKind(enum.StrEnum):
     """What a memory is: a message as said, a fact drawn from messages, or a summary of a session."""
 
@@ -263,14 +260,6 @@ class PendingBatch(msgspec.Struct, frozen=True, kw_only=True):
     conversation_id: str
     message_ids: tuple[str, ...]
     pending_since: datetime
-
-
-class Task(msgspec.Struct, frozen=True, kw_only=True):
-    """A unit of background work. `key` makes a retried or duplicated task a no-op."""
-
-    name: str
-    payload: dict[str, Any]
-    key: str
 
 
 class RateDecision(msgspec.Struct, frozen=True, kw_only=True):

@@ -51,12 +51,12 @@ def _view(view: profiles.ProfileView) -> ProfileView:
 
 @get("/", summary="The caller's profile and profile memories", responses=error_responses())
 async def get_profile(request: UserRequest, services: ServicesDep) -> ProfileView:
-    return _view(await services.user_profiles.get(request.user.id))
+    return _view(await services.profiles.get(request.user.id))
 
 
 @patch("/", summary="Change the display name or preferences", responses=error_responses(body=True))
 async def update_profile(request: UserRequest, services: ServicesDep, data: JSONBody[ProfilePatch]) -> ProfileView:
-    view = await services.user_profiles.update(
+    view = await services.profiles.update(
         request.user.id, display_name=data.display_name, preferences=data.preferences
     )
     return _view(view)
@@ -64,7 +64,7 @@ async def update_profile(request: UserRequest, services: ServicesDep, data: JSON
 
 @get("/memories", summary="The caller's profile memories", responses=error_responses())
 async def list_profile_memories(request: UserRequest, services: ServicesDep) -> list[Memory]:
-    return await services.user_profiles.memories(request.user.id)
+    return await services.profiles.memories(request.user.id)
 
 
 @post(
@@ -74,7 +74,7 @@ async def list_profile_memories(request: UserRequest, services: ServicesDep) -> 
     responses=error_responses(body=True),
 )
 async def add_profile_memory(request: UserRequest, services: ServicesDep, data: JSONBody[ProfileMemoryIn]) -> Memory:
-    return await services.user_profiles.add_memory(request.user.id, data.content, data.reliability)
+    return await services.profiles.add_memory(request.user.id, data.content, data.reliability)
 
 
 router = Router(
