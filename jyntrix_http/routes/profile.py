@@ -56,9 +56,7 @@ async def get_profile(request: UserRequest, services: ServicesDep) -> ProfileVie
 
 @patch("/", summary="Change the display name or preferences", responses=error_responses(body=True))
 async def update_profile(request: UserRequest, services: ServicesDep, data: JSONBody[ProfilePatch]) -> ProfileView:
-    view = await services.profiles.update(
-        request.user.id, display_name=data.display_name, preferences=data.preferences
-    )
+    view = await services.profiles.update(request.user.id, display_name=data.display_name, preferences=data.preferences)
     return _view(view)
 
 
