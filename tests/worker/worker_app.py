@@ -77,7 +77,6 @@ async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntim
     handlers = build_handlers(
         memories=memories,
         conversations=stores.conversations,
-        ledger=stores.ledger,
         clock=clock,
         analytics=AnalyticsService(stores.analytics, clock),
         extraction=extraction,
