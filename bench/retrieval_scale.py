@@ -243,7 +243,7 @@ async def bench_postgres(dsn: str, corpus: Corpus, hit_ids: list[list[str]], n_q
     finally:
         log("  postgres: deleting the benchmark rows")
         for user in corpus.users:
-            await stores.memories.delete_all(user)
+            await stores.memories.forget_user(user)
         await stores.close()
 
 

@@ -106,10 +106,10 @@ async def test_purge_deletes_only_older_spans(sink: AnalyticsSink) -> None:
     assert await sink.purge(t0 + timedelta(seconds=30)) == 0
 
 
-async def test_delete_user_forgets_that_users_spans_only(sink: AnalyticsSink, t0: datetime) -> None:
+async def test_forget_user_forgets_that_users_spans_only(sink: AnalyticsSink, t0: datetime) -> None:
     gone, kept = new_id(), new_id()
     await sink.write([span(t0, 1, user_id=gone), span(t0, 2, user_id=kept), span(t0, 3, user_id=gone)])
-    assert await sink.delete_user(gone) == 2  # type: ignore[attr-defined]
+    assert await sink.forget_user(gone) == 2
     assert [s.user_id for s in await sink.query(t0, t0 + HOUR)] == [kept]
 
 

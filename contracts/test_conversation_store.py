@@ -71,7 +71,7 @@ async def test_get_unknown_returns_none_and_lists_are_empty(store: ConversationS
     assert await store.get_messages(user, []) == []
     assert await store.get_messages(user, [new_id()]) == []
     assert await store.delete(user, new_id()) is False
-    assert await store.delete_all(user) == 0
+    assert await store.forget_user(user) == 0
 
 
 async def test_list_is_most_recently_updated_first_with_limit_and_offset(store: ConversationStore, user: str) -> None:
@@ -170,21 +170,6 @@ async def test_delete_removes_conversation_and_its_messages(store: ConversationS
     assert await store.delete(user, c.id) is False
 
 
-async def test_claimed_reads_without_recording(store: ConversationStore, user: str) -> None:
-    assert await store.claimed(user, "extract:c1:m1") is False
-    assert await store.claimed(user, "extract:c1:m1") is False
-    assert await store.claim(user, "extract:c1:m1") is True
-    assert await store.claimed(user, "extract:c1:m1") is True
-    assert await store.claimed(new_id(), "extract:c1:m1") is False
-
-
-async def test_claim_is_true_once_per_user_and_key(store: ConversationStore, user: str) -> None:
-    assert await store.claim(user, "extract:c1:m1-m2") is True
-    assert await store.claim(user, "extract:c1:m1-m2") is False
-    assert await store.claim(user, "extract:c1:m3") is True
-    assert await store.claim(new_id(), "extract:c1:m1-m2") is True
-
-
 async def test_another_users_conversations_are_never_returned_nor_changed(store: ConversationStore, user: str) -> None:
     intruder = new_id()
     c = await store.create(conv(user))
@@ -197,27 +182,49 @@ async def test_another_users_conversations_are_never_returned_nor_changed(store:
     assert await store.delete(intruder, c.id) is False
     with pytest.raises(NotFound):
         await store.add_message(msgspec.structs.replace(msg(c, "injected"), user_id=intruder))
-    assert await store.delete_all(intruder) == 0
+    assert await store.forget_user(intruder) == 0
 
     assert await store.get(user, c.id) == c
     assert await store.messages(user, c.id) == [m]
 
 
-async def test_delete_all_removes_conversations_messages_and_claims(store: ConversationStore, user: str) -> None:
+async def test_forget_user_removes_conversations_and_messages_of_that_user_only(
+    store: ConversationStore, user: str
+) -> None:
     other = new_id()
     theirs = await store.create(conv(other))
     their_msg = await store.add_message(msg(theirs, "theirs"))
-    await store.claim(other, "k")
+    mine = []
     for i in range(3):
         c = await store.create(conv(user, minutes=i))
-        await store.add_message(msg(c, f"mine {i}"))
-    await store.claim(user, "k")
+        mine.append(await store.add_message(msg(c, f"mine {i}")))
 
-    assert await store.delete_all(user) == 3
+    assert await store.forget_user(user) == 3
     assert await store.list(user) == []
-    assert await store.claim(user, "k") is True
+    assert await store.get_messages(user, [m.id for m in mine]) == []
     assert await store.messages(other, theirs.id) == [their_msg]
-    assert await store.claim(other, "k") is False
+
+
+async def test_add_messages_stores_a_conversations_messages_in_order(store: ConversationStore, user: str) -> None:
+    c = await store.create(conv(user))
+    first = await store.add_message(msg(c, "already there", seconds=0))
+    made = [first, msg(c, "one", seconds=1), msg(c, "two", seconds=2, role=Role.ASSISTANT)]
+    assert await store.add_messages(made) == made
+    assert await store.messages(user, c.id) == made
+    stored = await store.get(user, c.id)
+    assert stored is not None and stored.updated_at == made[-1].created_at
+    assert await store.add_messages([]) == []
+
+
+async def test_add_messages_is_all_or_nothing(store: ConversationStore, user: str) -> None:
+    c = await store.create(conv(user))
+    with pytest.raises(Invalid):
+        await store.add_messages([msg(c, "fine"), msg(c, "bad \x00", seconds=1)])
+    with pytest.raises(NotFound):
+        await store.add_messages([msg(conv(user), "nowhere")])
+    with pytest.raises(Invalid):
+        await store.add_messages([msg(c, "one conversation"), msg(conv(user), "and another")])
+    assert await store.messages(user, c.id) == []
 
 
 async def test_unicode_and_100kb_messages_round_trip(store: ConversationStore, user: str) -> None:
@@ -242,11 +249,6 @@ async def test_concurrent_messages_all_land(store: ConversationStore, user: str)
     assert [m.id for m in await store.messages(user, c.id)] == [m.id for m in made]
     stored = await store.get(user, c.id)
     assert stored is not None and stored.updated_at == made[-1].created_at
-
-
-async def test_concurrent_claims_of_one_key_succeed_once(store: ConversationStore, user: str) -> None:
-    results = await asyncio.gather(*(store.claim(user, "same-batch") for _ in range(20)))
-    assert sorted(results) == [False] * 19 + [True]
 
 
 async def test_concurrent_duplicate_deliveries_store_one_message(store: ConversationStore, user: str) -> None:

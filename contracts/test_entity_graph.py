@@ -137,7 +137,7 @@ async def test_empty_graph(graph: EntityGraph, user: str) -> None:
     assert await graph.neighbours(user, ["a"], 2) == {}
     assert await graph.mentions(user, ["a"], 5) == []
     await graph.link(user, "m1", [])
-    await graph.delete_all(user)
+    await graph.forget_user(user)
 
 
 async def test_another_users_graph_is_never_returned_nor_changed(graph: EntityGraph, user: str) -> None:
@@ -149,16 +149,16 @@ async def test_another_users_graph_is_never_returned_nor_changed(graph: EntityGr
     assert await graph.mentions(intruder, ["berlin"], 10) == []
     assert {e.name for e in await graph.entities(intruder)} == {"Anna", "Mallory"}
     await graph.unlink(intruder, "m-anna-berlin")
-    await graph.delete_all(intruder)
+    await graph.forget_user(intruder)
 
     assert await graph.entities(intruder) == []
     assert await graph.neighbours(user, ["anna"], 3) == {"anna": 0, "berlin": 1}
     assert await graph.mentions(user, ["anna"], 10) == [("m-anna-berlin", "anna")]
 
 
-async def test_delete_all_removes_entities_relations_and_mentions(graph: EntityGraph, user: str) -> None:
+async def test_forget_user_removes_entities_relations_and_mentions(graph: EntityGraph, user: str) -> None:
     await chain(graph, user, "a", "b", "c")
-    await graph.delete_all(user)
+    await graph.forget_user(user)
     assert await graph.entities(user) == []
     assert await graph.relations(user) == []
     assert await graph.mentions(user, ["a", "b"], 10) == []

@@ -238,22 +238,22 @@ async def test_another_user_cannot_delete_my_documents(index: KeywordIndex) -> N
     stored = doc("the spare key is under the plant pot")
     await index.upsert(ALICE, [stored])
     await index.delete(BOB, [stored.id])
-    await index.delete_user(BOB)
+    await index.forget_user(BOB)
     assert await ids(index, ALICE, "spare key") == [stored.id]
 
 
-async def test_delete_user_removes_only_that_user(index: KeywordIndex) -> None:
+async def test_forget_user_removes_only_that_user(index: KeywordIndex) -> None:
     alice_docs = [doc(f"alice diary entry {i}") for i in range(3)]
     bob_docs = [doc(f"bob diary entry {i}") for i in range(3)]
     await index.upsert(ALICE, alice_docs)
     await index.upsert(BOB, bob_docs)
     await index.search(ALICE, "diary", 10)
-    await index.delete_user(ALICE)
+    await index.forget_user(ALICE)
     assert await index.search(ALICE, "diary", 10) == []
     assert set(await ids(index, BOB, "diary")) == {d.id for d in bob_docs}
     await index.upsert(ALICE, [doc("a fresh start diary")])  # the user can write again afterwards
     assert len(await index.search(ALICE, "diary", 10)) == 1
-    await index.delete_user("nobody")
+    await index.forget_user("nobody")
 
 
 async def test_type_filter_returns_only_those_types(index: KeywordIndex) -> None:
@@ -368,7 +368,7 @@ async def test_bm25s_instances_sharing_a_directory_see_each_others_writes(tmp_pa
     assert set(await ids(api, ALICE, "bike")) == {first.id, second.id}
     await api.delete(ALICE, [first.id])
     assert await ids(worker, ALICE, "bike") == [second.id]
-    await worker.delete_user(ALICE)
+    await worker.forget_user(ALICE)
     assert await api.search(ALICE, "bike", 10) == []
 
 
@@ -408,13 +408,13 @@ async def test_bm25s_corrupt_snapshot_is_reported_as_unavailable(tmp_path: Path)
     assert await index.search(BOB, "lantern", 10) == []  # other users are unaffected
 
 
-async def test_bm25s_delete_user_leaves_no_file_holding_the_users_text(tmp_path: Path) -> None:
+async def test_bm25s_forget_user_leaves_no_file_holding_the_users_text(tmp_path: Path) -> None:
     index = Bm25sKeywordIndex(tmp_path / "bm25")
     await index.upsert(ALICE, [doc("my secret recipe uses cardamom")])
     await index.search(ALICE, "cardamom", 10)
     await index.upsert(ALICE, [doc("cardamom buns on sunday")])
     await index.upsert(BOB, [doc("cardamom tea")])
-    await index.delete_user(ALICE)
+    await index.forget_user(ALICE)
     holders = _files_containing(tmp_path / "bm25", b"cardamom")
     assert holders and all(ALICE.encode() not in p.read_bytes() for p in holders)
     assert len({p.relative_to(tmp_path / "bm25").parts[0] for p in holders}) == 1  # only Bob's directory
@@ -435,7 +435,7 @@ async def test_bm25s_deleting_every_document_leaves_no_file_holding_their_text(t
 async def test_bm25s_search_for_an_unknown_user_writes_nothing(tmp_path: Path) -> None:
     index = Bm25sKeywordIndex(tmp_path / "bm25")
     assert await index.search("stranger", "anything", 10) == []
-    await index.delete_user("stranger")
+    await index.forget_user("stranger")
     assert not (tmp_path / "bm25").exists() or not any((tmp_path / "bm25").iterdir())
 
 

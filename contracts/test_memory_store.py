@@ -13,7 +13,7 @@ import pytest
 
 from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
 from jyntrix_domain.errors import Invalid, NotFound
-from jyntrix_domain.model import ChangeKind, Memory, MemoryFilter, MemoryType, new_id
+from jyntrix_domain.model import ChangeKind, Memory, MemoryFilter, MemoryKind, MemoryType, Relation, new_id
 from jyntrix_domain.ports import MemoryStore
 from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
 
@@ -58,10 +58,32 @@ async def test_round_trip_keeps_every_field(store: MemoryStore, user: str) -> No
         superseded_by="next-id",
         source_message_ids=("m1", "m2"),
         entities=("anna",),
+        relations=(Relation(source="user", predicate="sister", target="Anna"),),
+        kind=MemoryKind.SUMMARY,
+        slot="relation:sister:anna",
+        value="Anna",
         metadata={"source": "chat", "nested": {"n": [1, 2.5, None, True]}},
     )
     assert await store.add(m) is True
     assert await store.get(user, m.id) == m
+    changed = edit(m, slot="relation:sister:anne", value="Anne", relations=(), kind=MemoryKind.FACT)
+    await store.update(changed)
+    assert await store.get(user, m.id) == changed
+
+
+async def test_kinds_filter_lists_and_counts(store: MemoryStore, user: str) -> None:
+    turn = mem(user, "I went to Rome", kind=MemoryKind.TURN)
+    fact = mem(user, "The user went to Rome", minutes=1)
+    summary = mem(user, "A chat about Rome", minutes=2, kind=MemoryKind.SUMMARY)
+    for m in (turn, fact, summary):
+        await store.add(m)
+    assert fact.kind is MemoryKind.FACT
+    facts = MemoryFilter(kinds=frozenset({MemoryKind.FACT}))
+    assert await store.list(user, facts) == [fact]
+    assert await store.count(user, facts) == 1
+    said = MemoryFilter(kinds=frozenset({MemoryKind.TURN, MemoryKind.SUMMARY}))
+    assert await store.list(user, said) == [summary, turn]
+    assert await store.count(user, MemoryFilter()) == 3
 
 
 async def test_get_unknown_returns_none(store: MemoryStore, user: str) -> None:
@@ -169,7 +191,7 @@ async def test_empty_store_gives_empty_results(store: MemoryStore, user: str) ->
     assert await store.count(user, ALL) == 0
     assert await store.get_many(user, []) == []
     assert await store.get_many(user, [new_id()]) == []
-    assert await store.delete_all(user) == 0
+    assert await store.forget_user(user) == 0
     await store.record_access(user, [], T0)
 
 
@@ -249,7 +271,7 @@ async def test_another_users_memories_are_never_returned_nor_changed(store: Memo
     with pytest.raises(NotFound):
         await store.update(edit(m, user_id=intruder, content="hijacked"))
     await store.record_access(intruder, [m.id], T0)
-    assert await store.delete_all(intruder) == 0
+    assert await store.forget_user(intruder) == 0
 
     assert await store.get(user, m.id) == m
     assert len(await store.history(user, m.id)) == 1
@@ -264,7 +286,7 @@ async def test_the_same_id_under_two_users_is_two_memories(store: MemoryStore, u
     assert (mine.content, theirs.content) == ("mine", "theirs")
 
 
-async def test_delete_all_removes_memories_and_history_of_that_user_only(store: MemoryStore, user: str) -> None:
+async def test_forget_user_removes_memories_and_history_of_that_user_only(store: MemoryStore, user: str) -> None:
     other = new_id()
     kept = mem(other, "kept")
     await store.add(kept)
@@ -274,7 +296,7 @@ async def test_delete_all_removes_memories_and_history_of_that_user_only(store: 
     await store.update(edit(mine[0], content="changed"))
     await store.delete(user, mine[1].id)
 
-    assert await store.delete_all(user) == 2
+    assert await store.forget_user(user) == 2
     assert await store.list(user, ALL) == []
     for m in mine:
         assert await store.history(user, m.id) == []

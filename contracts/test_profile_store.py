@@ -39,7 +39,7 @@ async def test_round_trip(store: ProfileStore, user: str) -> None:
 
 async def test_unknown_user_has_no_profile(store: ProfileStore, user: str) -> None:
     assert await store.get(user) is None
-    assert await store.delete(user) is False
+    assert await store.forget_user(user) is False
 
 
 async def test_put_replaces_the_whole_profile(store: ProfileStore, user: str) -> None:
@@ -49,11 +49,11 @@ async def test_put_replaces_the_whole_profile(store: ProfileStore, user: str) ->
     assert await store.get(user) == newer
 
 
-async def test_delete_removes_the_profile(store: ProfileStore, user: str) -> None:
+async def test_forget_user_removes_the_profile(store: ProfileStore, user: str) -> None:
     await store.put(Profile(user_id=user, updated_at=T0, display_name="Ana"))
-    assert await store.delete(user) is True
+    assert await store.forget_user(user) is True
     assert await store.get(user) is None
-    assert await store.delete(user) is False
+    assert await store.forget_user(user) is False
 
 
 async def test_another_users_profile_is_never_returned_nor_deleted(store: ProfileStore, user: str) -> None:
@@ -61,9 +61,9 @@ async def test_another_users_profile_is_never_returned_nor_deleted(store: Profil
     await store.put(mine)
     other = new_id()
     assert await store.get(other) is None
-    assert await store.delete(other) is False
+    assert await store.forget_user(other) is False
     await store.put(Profile(user_id=other, updated_at=T0, display_name="Bo"))
-    await store.delete(other)
+    await store.forget_user(other)
     assert await store.get(user) == mine
 
 

@@ -252,15 +252,15 @@ async def test_no_id_chosen_by_one_user_hides_replaces_or_reveals_anothers(index
     assert await everything(index, "victim", victim_vector) == {victim_id}
 
 
-async def test_delete_user_removes_only_that_user(index: VectorIndex) -> None:
+async def test_forget_user_removes_only_that_user(index: VectorIndex) -> None:
     alice_items = [item(unit(50 + i)) for i in range(3)]
     bob_items = [item(unit(60 + i)) for i in range(3)]
     await index.upsert(ALICE, alice_items)
     await index.upsert(BOB, bob_items)
-    await index.delete_user(ALICE)
+    await index.forget_user(ALICE)
     assert await everything(index, ALICE) == set()
     assert await everything(index, BOB) == {i.id for i in bob_items}
-    await index.delete_user("nobody")  # a user with nothing stored is not an error
+    await index.forget_user("nobody")  # a user with nothing stored is not an error
 
 
 async def test_type_filter_returns_only_those_types(index: VectorIndex) -> None:
@@ -344,7 +344,7 @@ async def test_items_survive_reopening(kind: str, tmp_path: Path) -> None:
         await index.upsert(ALICE, [*items, gone])
         await index.upsert(BOB, [item(unit(302))])
         await index.delete(ALICE, [gone.id])
-        await index.delete_user(BOB)
+        await index.forget_user(BOB)
     async with open_vector_index(kind, tmp_path) as index:
         hits = await index.search(ALICE, query, 10)
         assert [h.id for h in hits] == [i.id for i in items]
@@ -471,4 +471,4 @@ async def test_pgvector_returns_all_k_hits_of_a_user_among_100000_tenants(
         assert {h.id for h in hits} == {m.id for m in mine}
         assert hits[0].id == mine[0].id
         assert len(await index.search(user, mine[0].vector, 3)) == 3
-        await index.delete_user(user)
+        await index.forget_user(user)

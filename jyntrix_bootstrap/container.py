@@ -39,7 +39,9 @@ from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, ranker_for
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService, retrieval_config_for
@@ -106,16 +108,27 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         retrieval=retrieval,
         clock=clock,
+        profiles=storage.provided.profiles,
+    )
+    forgetting = providers.Singleton(
+        ForgetService,
+        memories=storage.provided.memories,
+        vectors=vectors.provided.adapter,
+        keywords=keywords.provided.adapter,
+        graph=storage.provided.graph,
         conversations=storage.provided.conversations,
+        ledger=storage.provided.ledger,
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
     )
+    profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
     analytics = providers.Singleton(
         AnalyticsService, storage.provided.analytics, clock, retention_days=settings.provided.analytics_retention_days
     )
     extraction = providers.Singleton(
         ExtractionService,
         conversations=storage.provided.conversations,
+        ledger=storage.provided.ledger,
         memories=memories,
         clock=clock,
         llm=llm.provided.adapter,
@@ -190,8 +203,9 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             chat=await _resolve(container.chat),
             conversations=await _resolve(container.conversations),
             memories=await _resolve(container.memories),
+            forgetting=await _resolve(container.forgetting),
             analytics=await _resolve(container.analytics),
-            profiles=storage.profiles,
+            profiles=await _resolve(container.profiles),
             clock=container.clock(),
             status=SystemStatus(
                 version=package_version(),

@@ -27,6 +27,7 @@ from jyntrix_domain.ports import (
     EntityGraph,
     MemoryStore,
     ProfileStore,
+    TaskLedger,
     TokenCounter,
 )
 
@@ -49,6 +50,7 @@ class Storage:
     profiles: ProfileStore
     graph: EntityGraph
     analytics: AnalyticsSink
+    ledger: TaskLedger
     backend: str
     health: Any = None
 
@@ -69,12 +71,14 @@ def in_process_storage() -> Storage:
     from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
     from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
 
+    conversations = InMemoryConversationStore()
     return Storage(
         memories=InMemoryMemoryStore(),
-        conversations=InMemoryConversationStore(),
+        conversations=conversations,
         profiles=InMemoryProfileStore(),
         graph=InMemoryEntityGraph(),
         analytics=InMemoryAnalyticsSink(),
+        ledger=conversations.ledger,
         backend="in-process",
     )
 
@@ -97,6 +101,7 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
             profiles=stores.profiles,
             graph=stores.graph,
             analytics=stores.analytics,
+            ledger=stores.ledger,
             backend="postgres" if settings.database_url else "postgres (embedded)",
             health=stores,
         )

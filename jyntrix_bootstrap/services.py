@@ -13,8 +13,10 @@ from jyntrix_domain.analytics import AnalyticsService, BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import Clock, ProfileStore, RateLimiter, TaskQueue
+from jyntrix_domain.ports import Clock, RateLimiter, TaskQueue
+from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.retrieval import RetrievalService
 
 if TYPE_CHECKING:
@@ -46,9 +48,9 @@ class Services:
     chat: ChatService
     conversations: ConversationService
     memories: MemoryService
+    forgetting: ForgetService
     analytics: AnalyticsService
-    # The profile document: routes/profile.py reads and writes it until a ProfileService owns it.
-    profiles: ProfileStore
+    profiles: ProfileService
     clock: Clock
     status: SystemStatus
 

@@ -20,6 +20,19 @@ class MemoryType(enum.StrEnum):
     PROCEDURAL = "procedural"
 
 
+class MemoryKind(enum.StrEnum):
+    TURN = "turn"
+    FACT = "fact"
+    SUMMARY = "summary"
+
+
+class Relation(msgspec.Struct, frozen=True, kw_only=True):
+    source: str
+    predicate: str
+    target: str
+    memory_id: str | None = None
+
+
 class Memory(msgspec.Struct, frozen=True, kw_only=True):
     """One memory; a superseded fact keeps `valid_until` and `superseded_by`."""
 
@@ -37,6 +50,10 @@ class Memory(msgspec.Struct, frozen=True, kw_only=True):
     superseded_by: str | None = None
     source_message_ids: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    kind: MemoryKind = MemoryKind.FACT
+    slot: str | None = None
+    value: str | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
@@ -55,6 +72,8 @@ class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     created_at: datetime | None = None
     entities: list[str] = []
     relations: list[RelationIn] = []
+    slot: str | None = None
+    value: str | None = None
     metadata: dict[str, Any] = {}
     id: str | None = None
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
 from jyntrix_domain.model import (
     ChangeKind,
     Entity,
@@ -19,6 +20,7 @@ from jyntrix_domain.model import (
     MemoryChange,
     MemoryFilter,
     MemoryId,
+    MemoryKind,
     MemoryType,
     Profile,
     Relation,
@@ -27,9 +29,7 @@ from jyntrix_domain.model import (
     new_id,
 )
 from jyntrix_domain.ports import (
-    AnalyticsSink,
     Clock,
-    ConversationStore,
     Embedder,
     EntityGraph,
     KeywordIndex,
@@ -42,18 +42,19 @@ from jyntrix_domain.retrieval import RetrievalService
 
 log = logging.getLogger(__name__)
 
-MAX_CONTENT_CHARS = 20_000
-
 
 class NewMemory(msgspec.Struct, frozen=True, kw_only=True):
     """A memory to create; `created_at` may be in the past when importing history."""
 
     content: str
     type: MemoryType = MemoryType.SEMANTIC
+    kind: MemoryKind = MemoryKind.FACT
     reliability: float = 0.8
     created_at: datetime | None = None
     entities: tuple[str, ...] = ()
     relations: tuple[Relation, ...] = ()
+    slot: str | None = None
+    value: str | None = None
     source_message_ids: tuple[str, ...] = ()
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     id: MemoryId | None = None
@@ -69,20 +70,9 @@ class MemoryExport(msgspec.Struct, frozen=True, kw_only=True):
     profile: Profile | None
 
 
-class DeleteAllResult(msgspec.Struct, frozen=True, kw_only=True):
-    memories: int
-    conversations: int
-
-
-def _validate(new: NewMemory) -> str:
-    content = new.content.strip()
-    if not content:
-        raise Invalid("memory content must not be empty")
-    if len(content) > MAX_CONTENT_CHARS:
-        raise Invalid(f"memory content is longer than {MAX_CONTENT_CHARS} characters")
-    if not 0.0 <= new.reliability <= 1.0:
-        raise Invalid("reliability must be between 0 and 1")
-    return content
+def _own(relations: Sequence[Relation]) -> tuple[Relation, ...]:
+    # A memory's relations are its own: which memory asserts them is the memory itself.
+    return tuple(msgspec.structs.replace(r, memory_id=None) for r in relations)
 
 
 class MemoryService:
@@ -103,9 +93,7 @@ class MemoryService:
         embedder: Embedder,
         retrieval: RetrievalService,
         clock: Clock,
-        conversations: ConversationStore | None = None,
         profiles: ProfileStore | None = None,
-        analytics: AnalyticsSink | None = None,
     ) -> None:
         self._store = store
         self._vectors = vectors
@@ -114,9 +102,7 @@ class MemoryService:
         self._embedder = embedder
         self._retrieval = retrieval
         self._clock = clock
-        self._conversations = conversations
         self._profiles = profiles
-        self._analytics = analytics
 
     async def create(self, user_id: UserId, new: NewMemory) -> Memory:
         return (await self.bulk_import(user_id, [new]))[0]
@@ -126,27 +112,28 @@ class MemoryService:
         now = self._clock.now()
         memories = []
         for new in items:
-            content = _validate(new)
             at = new.created_at or now
+            check_slot(new.slot, new.value)
             memories.append(
                 Memory(
                     id=new.id or new_id(),
                     user_id=user_id,
                     type=new.type,
-                    content=content,
-                    reliability=new.reliability,
+                    kind=new.kind,
+                    content=check_content(new.content),
+                    reliability=check_reliability(new.reliability),
                     created_at=at,
                     updated_at=at,
                     valid_from=at,
-                    entities=tuple(dict.fromkeys(e.strip() for e in new.entities if e.strip())),
+                    entities=check_entities(new.entities, new.relations),
+                    relations=_own(new.relations),
+                    slot=new.slot,
+                    value=new.value,
                     source_message_ids=new.source_message_ids,
                     metadata=dict(new.metadata),
                 )
             )
-        created = []
-        for memory, new in zip(memories, items, strict=True):
-            if await self._store.add(memory):
-                created.append((memory, new.relations))
+        created = [memory for memory in memories if await self._store.add(memory)]
         await self._index(user_id, created)
         stored = await self._store.get_many(user_id, [m.id for m in memories])
         by_id = {m.id: m for m in stored}
@@ -173,30 +160,38 @@ class MemoryService:
         type: MemoryType | None = None,
         reliability: float | None = None,
         entities: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
+        relations: Sequence[Relation] | None = None,
+        metadata: Mapping[str, Any] | None = None,
         source_message_ids: Sequence[str] = (),
+        value: str | None = None,
     ) -> Memory:
-        """Edit a current memory; `source_message_ids` are added to the ones it came from."""
+        """Edit a current memory; what is not given stays as it was.
+
+        `metadata` is merged into the current metadata key by key (a key set to None is removed);
+        `source_message_ids` are added to the ones it came from; `value` replaces the slot's value
+        (consolidation's rewording of a fact). The memory keeps its relations unless given new ones,
+        and its graph links are rebuilt from them.
+        """
         current = await self.get(user_id, memory_id)
         if not current.is_current:
             raise Invalid("a superseded memory cannot be edited; update its successor")
-        check = NewMemory(
-            content=current.content if content is None else content,
-            reliability=current.reliability if reliability is None else reliability,
-        )
+        new_relations = current.relations if relations is None else _own(relations)
+        check_slot(current.slot, current.value if value is None else value)
         updated = msgspec.structs.replace(
             current,
-            content=_validate(check),
+            content=check_content(current.content if content is None else content),
             type=current.type if type is None else type,
-            reliability=check.reliability,
-            entities=current.entities if entities is None else tuple(entities),
-            metadata=current.metadata if metadata is None else dict(metadata),
+            reliability=check_reliability(current.reliability if reliability is None else reliability),
+            entities=check_entities(current.entities if entities is None else entities, new_relations),
+            relations=new_relations,
+            value=current.value if value is None else value,
+            metadata=current.metadata if metadata is None else merge_metadata(current.metadata, metadata),
             source_message_ids=tuple(dict.fromkeys((*current.source_message_ids, *source_message_ids))),
             updated_at=self._clock.now(),
         )
         saved = await self._store.update(updated, ChangeKind.UPDATE)
         await self._graph.unlink(user_id, memory_id)
-        await self._index(user_id, [(saved, ())])
+        await self._index(user_id, [saved])
         return saved
 
     async def supersede(self, user_id: UserId, old_id: MemoryId, new: NewMemory) -> Memory:
@@ -261,30 +256,17 @@ class MemoryService:
             profile=await self._profiles.get(user_id) if self._profiles else None,
         )
 
-    async def delete_all(self, user_id: UserId) -> DeleteAllResult:
-        """Forget the user: memories, history, indexes, graph, conversations, profile and spans."""
-        await self._vectors.delete_user(user_id)
-        await self._keywords.delete_user(user_id)
-        await self._graph.delete_all(user_id)
-        memories = await self._store.delete_all(user_id)
-        conversations = await self._conversations.delete_all(user_id) if self._conversations else 0
-        if self._profiles:
-            await self._profiles.delete(user_id)
-        if self._analytics:
-            await self._analytics.delete_user(user_id)
-        return DeleteAllResult(memories=memories, conversations=conversations)
-
     async def reindex(self, user_id: UserId) -> int:
-        """Rebuild the user's indexes and graph links from the store; return how many memories."""
-        await self._vectors.delete_user(user_id)
-        await self._keywords.delete_user(user_id)
+        """Rebuild the user's indexes and graph links (entities and relations) from the store; return how many."""
+        await self._vectors.forget_user(user_id)
+        await self._keywords.forget_user(user_id)
         count = 0
         page = 500
         while True:
             batch = await self._store.list(user_id, MemoryFilter(limit=page, offset=count))
             for memory in batch:
                 await self._graph.unlink(user_id, memory.id)
-            await self._index(user_id, [(m, ()) for m in batch])
+            await self._index(user_id, batch)
             count += len(batch)
             if len(batch) < page:
                 return count
@@ -293,19 +275,19 @@ class MemoryService:
         if ids:
             await self._store.record_access(user_id, ids, self._clock.now())
 
-    async def _index(self, user_id: UserId, items: Sequence[tuple[Memory, Sequence[Relation]]]) -> None:
-        current = [(m, r) for m, r in items if m.is_current]
+    async def _index(self, user_id: UserId, memories: Sequence[Memory]) -> None:
+        current = [m for m in memories if m.is_current]
         if not current:
             return
-        vectors = await self._embedder.embed([m.content for m, _ in current])
+        vectors = await self._embedder.embed([m.content for m in current])
         await self._vectors.upsert(
-            user_id, [VectorItem(id=m.id, vector=v, type=m.type) for (m, _), v in zip(current, vectors, strict=True)]
+            user_id, [VectorItem(id=m.id, vector=v, type=m.type) for m, v in zip(current, vectors, strict=True)]
         )
-        await self._keywords.upsert(user_id, [KeywordDoc(id=m.id, text=m.content, type=m.type) for m, _ in current])
-        for memory, relations in current:
-            if memory.entities or relations:
+        await self._keywords.upsert(user_id, [KeywordDoc(id=m.id, text=m.content, type=m.type) for m in current])
+        for memory in current:
+            if memory.entities or memory.relations:
                 entities = [Entity(name=name) for name in memory.entities]
-                linked = [msgspec.structs.replace(r, memory_id=memory.id) for r in relations]
+                linked = [msgspec.structs.replace(r, memory_id=memory.id) for r in memory.relations]
                 await self._graph.link(user_id, memory.id, entities, linked)
 
     async def _unindex(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:

@@ -32,7 +32,22 @@ class MemoryType(enum.StrEnum):
     PROCEDURAL = "procedural"
 
 
+class MemoryKind(enum.StrEnum):
+    """What a memory is: a message as said, a fact drawn from messages, or a summary of a session."""
+
+    TURN = "turn"
+    FACT = "fact"
+    SUMMARY = "summary"
+
+
 class Memory(msgspec.Struct, frozen=True, kw_only=True):
+    """One remembered thing.
+
+    `slot` names a fact that has one current value per user and `value` is that value (see
+    `jyntrix_domain.consolidation`); `relations` are the graph edges the memory asserts, kept
+    here so that editing or reindexing the memory rebuilds them. `metadata` is the caller's own.
+    """
+
     id: MemoryId
     user_id: UserId
     type: MemoryType
@@ -47,6 +62,10 @@ class Memory(msgspec.Struct, frozen=True, kw_only=True):
     superseded_by: MemoryId | None = None
     source_message_ids: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    kind: MemoryKind = MemoryKind.FACT
+    slot: str | None = None
+    value: str | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
@@ -76,6 +95,7 @@ class MemoryChange(msgspec.Struct, frozen=True, kw_only=True):
 
 class MemoryFilter(msgspec.Struct, frozen=True, kw_only=True):
     types: frozenset[MemoryType] | None = None
+    kinds: frozenset[MemoryKind] | None = None
     current_only: bool = True
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -237,6 +257,16 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
 class Completion(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     usage: Usage = Usage()
+
+
+class PendingBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """Messages that still need extraction, recorded with them so that a crash cannot lose them."""
+
+    key: str
+    user_id: UserId
+    conversation_id: str
+    message_ids: tuple[str, ...]
+    pending_since: datetime
 
 
 class RateDecision(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,6 +25,7 @@ from jyntrix_domain.model import (
     MemoryId,
     MemoryType,
     Message,
+    PendingBatch,
     Profile,
     Prompt,
     RateDecision,
@@ -66,7 +67,7 @@ class MemoryStore(Protocol):
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId], at: datetime) -> None:
         """Bump access_count and last_accessed_at of each memory."""
 
-    async def delete_all(self, user_id: UserId) -> int:
+    async def forget_user(self, user_id: UserId) -> int:
         """Remove every memory of the user and its history; return how many memories."""
 
 
@@ -84,6 +85,16 @@ class ConversationStore(Protocol):
     async def add_message(self, message: Message) -> Message:
         """Append, idempotent by message id; bumps the conversation's updated_at."""
 
+    async def add_messages(
+        self, messages: Sequence[Message], pending: PendingBatch | None = None
+    ) -> builtins.list[Message]:
+        """Append several messages of one conversation, each as `add_message` would, in one transaction.
+
+        With `pending`, the batch is recorded as pending in the TaskLedger that shares this store's
+        transactions, in the same write: messages are never stored without their pending batch.
+        Returns the stored messages in the order given.
+        """
+
     async def messages(
         self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
     ) -> builtins.list[Message]:
@@ -91,13 +102,31 @@ class ConversationStore(Protocol):
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]: ...
 
+    async def forget_user(self, user_id: UserId) -> int:
+        """Remove the user's conversations and messages; return how many conversations."""
+
+
+class TaskLedger(Protocol):
+    """Which background batches are pending and which are done, durably (idempotency of tasks).
+
+    A batch becomes pending with the messages it reads (`ConversationStore.add_messages`, or
+    `mark_pending`) and done when claimed after it succeeded; `unfinished` finds the batches a
+    crash left pending. Deleting a conversation drops its pending batches.
+    """
+
+    async def mark_pending(self, batch: PendingBatch) -> bool:
+        """Record the batch as pending; False (and no change) when its key is known already."""
+
     async def claim(self, user_id: UserId, key: str) -> bool:
-        """Record `key` as done; False when it was recorded before (idempotency of tasks)."""
+        """Record `key` as done; False when it was recorded as done before."""
 
     async def claimed(self, user_id: UserId, key: str) -> bool:
         """Whether `key` was recorded as done, without recording it."""
 
-    async def delete_all(self, user_id: UserId) -> int: ...
+    async def unfinished(self, older_than: datetime, limit: int = 100) -> builtins.list[PendingBatch]:
+        """Pending batches of every user, pending since before `older_than`, oldest first."""
+
+    async def forget_user(self, user_id: UserId) -> None: ...
 
 
 class ProfileStore(Protocol):
@@ -105,7 +134,8 @@ class ProfileStore(Protocol):
 
     async def put(self, profile: Profile) -> Profile: ...
 
-    async def delete(self, user_id: UserId) -> bool: ...
+    async def forget_user(self, user_id: UserId) -> bool:
+        """Delete the user's profile; False when there was none."""
 
 
 class EntityGraph(Protocol):
@@ -127,7 +157,7 @@ class EntityGraph(Protocol):
 
     async def relations(self, user_id: UserId) -> list[Relation]: ...
 
-    async def delete_all(self, user_id: UserId) -> None: ...
+    async def forget_user(self, user_id: UserId) -> None: ...
 
 
 class VectorIndex(Protocol):
@@ -140,7 +170,7 @@ class VectorIndex(Protocol):
     ) -> list[Hit]:
         """Cosine similarity, best first, only the user's items."""
 
-    async def delete_user(self, user_id: UserId) -> None: ...
+    async def forget_user(self, user_id: UserId) -> None: ...
 
 
 class KeywordIndex(Protocol):
@@ -153,7 +183,7 @@ class KeywordIndex(Protocol):
     ) -> list[Hit]:
         """BM25 score, best first, only the user's documents, only scores above zero."""
 
-    async def delete_user(self, user_id: UserId) -> None: ...
+    async def forget_user(self, user_id: UserId) -> None: ...
 
 
 class Embedder(Protocol):
@@ -213,8 +243,8 @@ class AnalyticsSink(Protocol):
     async def purge(self, before: datetime) -> int:
         """Delete spans that started before `before`; return how many."""
 
-    async def delete_user(self, user_id: UserId) -> int:
-        """Delete every span of the user (part of forgetting a user); return how many."""
+    async def forget_user(self, user_id: UserId) -> int:
+        """Delete every span of the user; return how many."""
 
 
 class Clock(Protocol):

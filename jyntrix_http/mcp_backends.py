@@ -16,7 +16,8 @@ from jyntrix_client import types as api
 from jyntrix_domain.errors import DomainError
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import MemoryFilter, MemoryType
-from jyntrix_domain.ports import ProfileStore, TokenCounter
+from jyntrix_domain.ports import TokenCounter
+from jyntrix_domain.profiles import ProfileService
 from jyntrix_http.routes.memories import search_result
 
 Json = dict[str, Any]
@@ -58,7 +59,7 @@ def _jsons(values: Any) -> list[Json]:
 class ServicesBackend:
     """The domain services of this process (the HTTP app's, or the embedded data directory's)."""
 
-    def __init__(self, user_id: str, memories: MemoryService, profiles: ProfileStore, tokens: TokenCounter) -> None:
+    def __init__(self, user_id: str, memories: MemoryService, profiles: ProfileService, tokens: TokenCounter) -> None:
         self._user = user_id
         self._memories = memories
         self._profiles = profiles
@@ -102,13 +103,13 @@ class ServicesBackend:
         return {"items": _jsons(items), "total": total, "limit": limit, "offset": offset}
 
     async def profile(self) -> Json:
-        profile = await self._profiles.get(self._user)
-        only = MemoryFilter(types=frozenset({MemoryType.PROFILE}), limit=FACTS_LIMIT)
+        view = await self._profiles.get(self._user)
+        profile = view.profile
         return {
             "user_id": self._user,
             "display_name": profile.display_name if profile else None,
             "preferences": dict(profile.preferences) if profile else {},
-            "memories": _jsons(await self._memories.list(self._user, only)),
+            "memories": _jsons(view.memories),
         }
 
     async def facts(self) -> list[Json]:

@@ -18,7 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.prompts.base import Message, UserMessage
 from pydantic import Field
 
-from jyntrix_domain.memories import MAX_CONTENT_CHARS
+from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS
 from jyntrix_domain.model import MemoryType
 from jyntrix_http.mcp_backends import BackendError, Json, MemoryBackend
 

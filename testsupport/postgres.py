@@ -7,7 +7,7 @@ a temporary directory and stopped at the end. Either way the migrations run once
 Tests share the database, so they isolate themselves by using fresh uuid user ids rather
 than by truncating tables (other test runs may use the same server at the same time).
 
-`postgres_stores` (function): the five adapters over a small pool of their own.
+`postgres_stores` (function): the six adapters over a small pool of their own.
 """
 
 from __future__ import annotations

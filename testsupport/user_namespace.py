@@ -14,7 +14,7 @@ from typing import Any
 class UserNamespace:
     """Forward every call to `inner` with its first argument (the user id) prefixed by a fresh namespace."""
 
-    _USER_FIRST = frozenset({"upsert", "delete", "search", "delete_user"})
+    _USER_FIRST = frozenset({"upsert", "delete", "search", "forget_user"})
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner

@@ -174,7 +174,7 @@ class Bm25sKeywordIndex:
         """Let the background builds finish (an interrupted one is harmless: the log still holds its writes)."""
         await self.settle()
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         user = self._user(user_id)
 
         def erase() -> None:

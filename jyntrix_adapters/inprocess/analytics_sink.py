@@ -43,7 +43,7 @@ class InMemoryAnalyticsSink:
             del self._spans[i]
         return len(doomed)
 
-    async def delete_user(self, user_id: UserId) -> int:
+    async def forget_user(self, user_id: UserId) -> int:
         """Delete the user's spans, for a user's delete-all (an addition to the port)."""
         doomed = [i for i, s in self._spans.items() if s.user_id == user_id]
         for i in doomed:

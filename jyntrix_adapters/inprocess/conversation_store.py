@@ -1,4 +1,4 @@
-"""In-process ConversationStore: conversations, messages and claimed task keys in dicts."""
+"""In-process ConversationStore: conversations and messages in dicts, pending batches in its TaskLedger."""
 
 from __future__ import annotations
 
@@ -10,18 +10,22 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_adapters.inprocess.memory_store import check_text, json_copy
-from jyntrix_domain.errors import NotFound
-from jyntrix_domain.model import Conversation, Message, UserId
+from jyntrix_adapters.inprocess.task_ledger import InMemoryTaskLedger
+from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.model import Conversation, Message, PendingBatch, UserId
 
 
 class InMemoryConversationStore:
-    """ConversationStore in dicts keyed by user id, with the same ordering rules as Postgres."""
+    """ConversationStore in dicts keyed by user id, with the same ordering rules as Postgres.
 
-    def __init__(self) -> None:
+    `ledger` is the TaskLedger its `add_messages` records pending batches in (a new one by default).
+    """
+
+    def __init__(self, ledger: InMemoryTaskLedger | None = None) -> None:
+        self.ledger = ledger or InMemoryTaskLedger()
         self._conversations: dict[tuple[UserId, str], Conversation] = {}
         # message key -> (insertion number, message); the number breaks created_at ties.
         self._messages: dict[tuple[UserId, str], tuple[int, Message]] = {}
-        self._claimed: set[tuple[UserId, str]] = set()
         self._seq = itertools.count()
 
     async def create(self, conversation: Conversation) -> Conversation:
@@ -47,10 +51,42 @@ class InMemoryConversationStore:
             k for k, (_, m) in self._messages.items() if k[0] == user_id and m.conversation_id == conversation_id
         ]:
             del self._messages[key]
+        self.ledger.drop_conversation(user_id, conversation_id)
         return True
 
     async def add_message(self, message: Message) -> Message:
         """Append; a repeated id returns the stored message. Raises NotFound for an unknown conversation."""
+        return self._add(message)
+
+    async def add_messages(
+        self, messages: Sequence[Message], pending: PendingBatch | None = None
+    ) -> builtins.list[Message]:
+        """All or nothing, like one transaction: every message is checked before any is stored."""
+        if len({(m.user_id, m.conversation_id) for m in messages}) > 1:
+            raise Invalid("add_messages takes messages of one conversation")
+        if (
+            pending is not None
+            and messages
+            and (pending.user_id, pending.conversation_id)
+            != (
+                messages[0].user_id,
+                messages[0].conversation_id,
+            )
+        ):
+            raise Invalid("a pending batch belongs to the conversation of its messages")
+        for m in messages:
+            if (m.user_id, m.id) not in self._messages:
+                if (m.user_id, m.conversation_id) not in self._conversations:
+                    raise NotFound(f"conversation {m.conversation_id} not found")
+                check_text(m.content)
+        if pending is not None and (pending.user_id, pending.conversation_id) not in self._conversations:
+            raise NotFound(f"conversation {pending.conversation_id} not found")
+        stored = [self._add(m) for m in messages]
+        if pending is not None:
+            self.ledger.record_pending(pending)
+        return stored
+
+    def _add(self, message: Message) -> Message:
         key = (message.user_id, message.id)
         if key in self._messages:
             return self._messages[key][1]
@@ -84,21 +120,11 @@ class InMemoryConversationStore:
         wanted = set(ids)
         return self._ordered(user_id, lambda m: m.id in wanted)
 
-    async def claimed(self, user_id: UserId, key: str) -> bool:
-        return (user_id, key) in self._claimed
-
-    async def claim(self, user_id: UserId, key: str) -> bool:
-        if (user_id, key) in self._claimed:
-            return False
-        self._claimed.add((user_id, key))
-        return True
-
-    async def delete_all(self, user_id: UserId) -> int:
-        """Remove the user's conversations, messages and task keys; return how many conversations."""
+    async def forget_user(self, user_id: UserId) -> int:
+        """Remove the user's conversations and messages; return how many conversations."""
         doomed = [k for k in self._conversations if k[0] == user_id]
         for k in doomed:
             del self._conversations[k]
         for k in [k for k in self._messages if k[0] == user_id]:
             del self._messages[k]
-        self._claimed = {c for c in self._claimed if c[0] != user_id}
         return len(doomed)

@@ -12,12 +12,10 @@ from collections.abc import Sequence
 
 from jyntrix_adapters.inprocess.memory_store import check_text
 from jyntrix_domain.errors import Invalid
+from jyntrix_domain.memory_rules import check_names
 from jyntrix_domain.model import Entity, MemoryId, Relation, UserId, entity_key
 
 _Edge = tuple[str, str, str, MemoryId]
-
-# The same limit as the Postgres graph, whose keys and predicates are btree-indexed.
-MAX_NAME_CHARS = 200
 
 
 class InMemoryEntityGraph:
@@ -35,10 +33,7 @@ class InMemoryEntityGraph:
         """Relations are recorded as asserted by `memory_id`, whatever their own memory_id says."""
         names = [e.name for e in entities] + [x for r in relations for x in (r.source, r.target)]
         check_text(memory_id, *names, *(r.predicate for r in relations))
-        if any(len(entity_key(n)) > MAX_NAME_CHARS for n in names) or any(
-            len(r.predicate) > MAX_NAME_CHARS for r in relations
-        ):
-            raise Invalid(f"entity keys and predicates are limited to {MAX_NAME_CHARS} characters")
+        check_names([e.name for e in entities], relations)
         known = self._entities[user_id]
         for e in entities:
             if not e.key:
@@ -102,6 +97,6 @@ class InMemoryEntityGraph:
             Relation(source=s, predicate=p, target=t, memory_id=m) for s, p, t, m in self._relations.get(user_id, {})
         ]
 
-    async def delete_all(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         for table in (self._entities, self._relations, self._mentions):
             table.pop(user_id, None)

@@ -88,7 +88,7 @@ class InProcessKeywordIndex:
         hits.sort(key=lambda h: (-h.score, h.id))
         return hits[:limit]
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         self._users.pop(user_id, None)
 
     async def ping(self) -> None:

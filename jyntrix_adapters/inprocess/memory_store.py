@@ -29,6 +29,8 @@ def matches(m: Memory, f: MemoryFilter) -> bool:
     """created_after is inclusive, created_before exclusive; contains ignores case."""
     if f.types is not None and m.type not in f.types:
         return False
+    if f.kinds is not None and m.kind not in f.kinds:
+        return False
     if f.current_only and not m.is_current:
         return False
     if f.created_after is not None and m.created_at < f.created_after:
@@ -60,7 +62,8 @@ class InMemoryMemoryStore:
         )
 
     def _store(self, m: Memory) -> Memory:
-        check_text(m.content, *m.source_message_ids, *m.entities)
+        relation_texts = [x for r in m.relations for x in (r.source, r.predicate, r.target)]
+        check_text(m.content, *m.source_message_ids, *m.entities, *relation_texts, m.slot or "", m.value or "")
         stored = msgspec.structs.replace(m, metadata=json_copy(m.metadata))
         self._rows[(m.user_id, m.id)] = stored
         return stored
@@ -119,7 +122,7 @@ class InMemoryMemoryStore:
                     m, access_count=m.access_count + 1, last_accessed_at=last
                 )
 
-    async def delete_all(self, user_id: UserId) -> int:
+    async def forget_user(self, user_id: UserId) -> int:
         keys = [k for k in self._rows if k[0] == user_id]
         for k in keys:
             del self._rows[k]

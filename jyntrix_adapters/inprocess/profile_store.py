@@ -23,5 +23,5 @@ class InMemoryProfileStore:
         self._profiles[profile.user_id] = msgspec.structs.replace(profile, preferences=json_copy(profile.preferences))
         return profile
 
-    async def delete(self, user_id: UserId) -> bool:
+    async def forget_user(self, user_id: UserId) -> bool:
         return self._profiles.pop(user_id, None) is not None

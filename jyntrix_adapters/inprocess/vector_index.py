@@ -140,7 +140,7 @@ class InProcessVectorIndex:
                 return user.search(query, limit, types)
             return await asyncio.to_thread(user.search, query, limit, types)
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         self._users.pop(user_id, None)
 
     async def ping(self) -> None:

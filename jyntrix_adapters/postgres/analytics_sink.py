@@ -79,7 +79,7 @@ class PostgresAnalyticsSink:
             status = await conn.execute("DELETE FROM spans WHERE started_at < $1", before)
         return int(status.split()[-1])
 
-    async def delete_user(self, user_id: UserId) -> int:
+    async def forget_user(self, user_id: UserId) -> int:
         """Delete the user's spans, for a user's delete-all (an addition to the port)."""
         async with self._db.admin_tx() as conn:
             status = await conn.execute("DELETE FROM spans WHERE user_id = $1", user_id)

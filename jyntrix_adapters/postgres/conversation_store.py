@@ -1,4 +1,4 @@
-"""ConversationStore on Postgres: conversations, their messages, and task idempotency keys."""
+"""ConversationStore on Postgres: conversations and their messages (pending batches go to the task ledger)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from datetime import datetime
 import asyncpg
 
 from jyntrix_adapters.postgres.pool import Database
-from jyntrix_domain.model import Conversation, Message, Role, UserId
+from jyntrix_adapters.postgres.task_ledger import MARK_PENDING, pending_args
+from jyntrix_domain.errors import Invalid
+from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, UserId
 
 _CONV = "id, user_id, title, metadata, created_at, updated_at"
 _MSG = "id, conversation_id, user_id, role, content, metadata, created_at"
@@ -39,7 +41,7 @@ def _message(row: asyncpg.Record) -> Message:
 
 
 class PostgresConversationStore:
-    """ConversationStore backed by `conversations`, `messages` and `processed_keys`."""
+    """ConversationStore backed by `conversations` and `messages`; `add_messages` also writes `processed_keys`."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -89,31 +91,48 @@ class PostgresConversationStore:
 
     async def add_message(self, message: Message) -> Message:
         """Append; a repeated id returns the stored message. Raises NotFound for an unknown conversation."""
-        m = message
-        async with self._db.user_tx(m.user_id) as conn:
-            # An unknown conversation fails the foreign key, which surfaces as NotFound.
-            row = await conn.fetchrow(
-                f"INSERT INTO messages ({_MSG}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                f" ON CONFLICT (user_id, id) DO NOTHING RETURNING {_MSG}",
-                m.id,
-                m.conversation_id,
+        async with self._db.user_tx(message.user_id) as conn:
+            return await self._add(conn, message)
+
+    async def add_messages(
+        self, messages: Sequence[Message], pending: PendingBatch | None = None
+    ) -> builtins.list[Message]:
+        owners = {(m.user_id, m.conversation_id) for m in messages}
+        if pending is not None:
+            owners.add((pending.user_id, pending.conversation_id))
+        if len(owners) > 1:
+            raise Invalid("add_messages takes messages of one conversation, and their pending batch")
+        if not owners:
+            return []
+        [(user_id, _)] = owners
+        async with self._db.user_tx(user_id) as conn:
+            stored = [await self._add(conn, m) for m in messages]
+            if pending is not None:
+                await conn.execute(MARK_PENDING, *pending_args(pending))
+        return stored
+
+    async def _add(self, conn: asyncpg.Connection, m: Message) -> Message:
+        # An unknown conversation fails the foreign key, which surfaces as NotFound.
+        row = await conn.fetchrow(
+            f"INSERT INTO messages ({_MSG}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            f" ON CONFLICT (user_id, id) DO NOTHING RETURNING {_MSG}",
+            m.id,
+            m.conversation_id,
+            m.user_id,
+            m.role.value,
+            m.content,
+            m.metadata,
+            m.created_at,
+        )
+        if row is None:  # a duplicate delivery: change nothing
+            row = await conn.fetchrow(f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND id = $2", m.user_id, m.id)
+        else:
+            await conn.execute(
+                "UPDATE conversations SET updated_at = GREATEST(updated_at, $3) WHERE user_id = $1 AND id = $2",
                 m.user_id,
-                m.role.value,
-                m.content,
-                m.metadata,
+                m.conversation_id,
                 m.created_at,
             )
-            if row is None:  # a duplicate delivery: change nothing
-                row = await conn.fetchrow(
-                    f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND id = $2", m.user_id, m.id
-                )
-            else:
-                await conn.execute(
-                    "UPDATE conversations SET updated_at = GREATEST(updated_at, $3) WHERE user_id = $1 AND id = $2",
-                    m.user_id,
-                    m.conversation_id,
-                    m.created_at,
-                )
         return _message(row)
 
     async def messages(
@@ -143,24 +162,9 @@ class PostgresConversationStore:
             )
         return [_message(r) for r in rows]
 
-    async def claimed(self, user_id: UserId, key: str) -> bool:
+    async def forget_user(self, user_id: UserId) -> int:
+        """Remove the user's conversations and messages; return how many conversations."""
         async with self._db.user_tx(user_id) as conn:
-            found = await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM processed_keys WHERE user_id = $1 AND key = $2)", user_id, key
-            )
-        return bool(found)
-
-    async def claim(self, user_id: UserId, key: str) -> bool:
-        async with self._db.user_tx(user_id) as conn:
-            status = await conn.execute(
-                "INSERT INTO processed_keys (user_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING", user_id, key
-            )
-        return bool(status == "INSERT 0 1")
-
-    async def delete_all(self, user_id: UserId) -> int:
-        """Remove the user's conversations, messages and task keys; return how many conversations."""
-        async with self._db.user_tx(user_id) as conn:
-            await conn.execute("DELETE FROM processed_keys WHERE user_id = $1", user_id)
             await conn.execute("DELETE FROM messages WHERE user_id = $1", user_id)
             status = await conn.execute("DELETE FROM conversations WHERE user_id = $1", user_id)
         return int(status.split()[-1])

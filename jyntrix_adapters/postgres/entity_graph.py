@@ -10,10 +10,8 @@ from collections.abc import Sequence
 
 from jyntrix_adapters.postgres.pool import Database
 from jyntrix_domain.errors import Invalid
+from jyntrix_domain.memory_rules import check_names
 from jyntrix_domain.model import Entity, MemoryId, Relation, UserId, entity_key
-
-# Keys and predicates are btree-indexed; an index entry must fit in a third of a page.
-MAX_NAME_CHARS = 200
 
 _NEIGHBOURS = """
 WITH RECURSIVE walk(key, hops) AS (
@@ -26,14 +24,6 @@ WITH RECURSIVE walk(key, hops) AS (
 )
 SELECT key, min(hops) AS hops FROM walk GROUP BY key
 """
-
-
-def _check_names(entities: Sequence[Entity], relations: Sequence[Relation]) -> None:
-    names = [e.name for e in entities] + [x for r in relations for x in (r.source, r.target)]
-    if any(len(entity_key(n)) > MAX_NAME_CHARS for n in names) or any(
-        len(r.predicate) > MAX_NAME_CHARS for r in relations
-    ):
-        raise Invalid(f"entity keys and predicates are limited to {MAX_NAME_CHARS} characters")
 
 
 def _merge_entities(entities: Sequence[Entity], relations: Sequence[Relation]) -> dict[str, tuple[str, str, bool]]:
@@ -73,7 +63,7 @@ class PostgresEntityGraph:
         self, user_id: UserId, memory_id: MemoryId, entities: Sequence[Entity], relations: Sequence[Relation] = ()
     ) -> None:
         """Relations are recorded as asserted by `memory_id`, whatever their own memory_id says."""
-        _check_names(entities, relations)
+        check_names([e.name for e in entities], relations)
         merged = _merge_entities(entities, relations)
         explicit = [(k, n, kind) for k, (n, kind, exp) in merged.items() if exp]
         implicit = [(k, n, kind) for k, (n, kind, exp) in merged.items() if not exp]
@@ -167,7 +157,7 @@ class PostgresEntityGraph:
             for r in rows
         ]
 
-    async def delete_all(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         async with self._db.user_tx(user_id) as conn:
             for table in ("mentions", "relations", "entities"):
                 await conn.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)

@@ -104,7 +104,7 @@ class PostgresKeywordIndex:
             rows = await conn.fetch(_SEARCH, user_id, terms, wanted, limit)
         return [Hit(id=row["id"], score=float(row["score"])) for row in rows]
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         async with self._db.user_tx(user_id) as conn:
             await conn.execute("DELETE FROM memory_keywords WHERE user_id = $1", user_id)
 

@@ -8,19 +8,30 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from jyntrix_adapters.postgres.pool import Database
 from jyntrix_domain.errors import Invalid, NotFound
-from jyntrix_domain.model import ChangeKind, Memory, MemoryChange, MemoryFilter, MemoryId, MemoryType, UserId
+from jyntrix_domain.model import (
+    ChangeKind,
+    Memory,
+    MemoryChange,
+    MemoryFilter,
+    MemoryId,
+    MemoryKind,
+    MemoryType,
+    Relation,
+    UserId,
+)
 
 _COLUMNS = (
     "id, user_id, type, content, reliability, access_count, last_accessed_at, created_at, updated_at,"
-    " valid_from, valid_until, superseded_by, source_message_ids, entities, metadata"
+    " valid_from, valid_until, superseded_by, source_message_ids, entities, metadata, kind, slot, value, relations"
 )
 
 _INSERT = f"""
 INSERT INTO memories ({_COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (user_id, id) DO NOTHING
 """
 
@@ -28,7 +39,7 @@ _UPDATE = """
 UPDATE memories
 SET type = $3, content = $4, reliability = $5, access_count = $6, last_accessed_at = $7, created_at = $8,
     updated_at = $9, valid_from = $10, valid_until = $11, superseded_by = $12, source_message_ids = $13,
-    entities = $14, metadata = $15
+    entities = $14, metadata = $15, kind = $16, slot = $17, value = $18, relations = $19
 WHERE user_id = $2 AND id = $1
 """
 
@@ -55,6 +66,11 @@ def _params(m: Memory) -> tuple[Any, ...]:
         list(m.source_message_ids),
         list(m.entities),
         m.metadata,
+        m.kind.value,
+        m.slot,
+        m.value,
+        # Which memory asserts them is the row itself, so only the ends and the predicate are stored.
+        [{"source": r.source, "predicate": r.predicate, "target": r.target} for r in m.relations],
     )
 
 
@@ -75,6 +91,10 @@ def _memory(row: asyncpg.Record) -> Memory:
         source_message_ids=tuple(row["source_message_ids"]),
         entities=tuple(row["entities"]),
         metadata=row["metadata"],
+        kind=MemoryKind(row["kind"]),
+        slot=row["slot"],
+        value=row["value"],
+        relations=msgspec.convert(row["relations"], tuple[Relation, ...]),
     )
 
 
@@ -89,6 +109,8 @@ def _where(user_id: UserId, f: MemoryFilter) -> tuple[str, list[Any]]:
 
     if f.types is not None:
         clauses.append(f"type = ANY({arg(sorted(t.value for t in f.types))}::text[])")
+    if f.kinds is not None:
+        clauses.append(f"kind = ANY({arg(sorted(k.value for k in f.kinds))}::text[])")
     if f.current_only:
         clauses.append("valid_until IS NULL AND superseded_by IS NULL")
     if f.created_after is not None:
@@ -210,7 +232,7 @@ class PostgresMemoryStore:
                 at,
             )
 
-    async def delete_all(self, user_id: UserId) -> int:
+    async def forget_user(self, user_id: UserId) -> int:
         async with self._db.user_tx(user_id) as conn:
             await conn.execute("DELETE FROM memory_history WHERE user_id = $1", user_id)
             status = await conn.execute("DELETE FROM memories WHERE user_id = $1", user_id)

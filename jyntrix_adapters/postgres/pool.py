@@ -20,6 +20,8 @@ import msgspec
 from jyntrix_domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 
 APP_ROLE = "jyntrix_app"
+# Reads the task ledger of every user, and nothing else (migration 0002).
+MAINTENANCE_ROLE = "jyntrix_maintenance"
 
 # One round trip: both settings are transaction-local, so they vanish at COMMIT/ROLLBACK
 # and a pooled connection never leaks one user's scope into the next transaction.
@@ -112,6 +114,14 @@ class Database:
         with translate_errors():
             async with self.pool.acquire() as conn, conn.transaction():
                 await conn.execute(_SCOPE_ADMIN, APP_ROLE)
+                yield conn
+
+    @asynccontextmanager
+    async def maintenance_tx(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction as the maintenance role: every user's task ledger, read only, no other table."""
+        with translate_errors():
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(_SCOPE_ADMIN, MAINTENANCE_ROLE)
                 yield conn
 
     async def ping(self) -> None:

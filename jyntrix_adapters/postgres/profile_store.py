@@ -40,7 +40,7 @@ class PostgresProfileStore:
             )
         return profile
 
-    async def delete(self, user_id: UserId) -> bool:
+    async def forget_user(self, user_id: UserId) -> bool:
         async with self._db.user_tx(user_id) as conn:
             status = await conn.execute("DELETE FROM profiles WHERE user_id = $1", user_id)
         return bool(status == "DELETE 1")

@@ -13,11 +13,12 @@ from jyntrix_adapters.postgres.memory_store import PostgresMemoryStore
 from jyntrix_adapters.postgres.migrations import migrate
 from jyntrix_adapters.postgres.pool import Database
 from jyntrix_adapters.postgres.profile_store import PostgresProfileStore
+from jyntrix_adapters.postgres.task_ledger import PostgresTaskLedger
 
 
 @dataclass
 class PostgresStores:
-    """The pool and the five adapters that share it."""
+    """The pool and the six adapters that share it."""
 
     db: Database
     memories: PostgresMemoryStore
@@ -25,6 +26,7 @@ class PostgresStores:
     profiles: PostgresProfileStore
     graph: PostgresEntityGraph
     analytics: PostgresAnalyticsSink
+    ledger: PostgresTaskLedger
     embedded: EmbeddedPostgres | None = None
 
     async def ping(self) -> None:
@@ -66,5 +68,6 @@ async def open_postgres(
         profiles=PostgresProfileStore(db),
         graph=PostgresEntityGraph(db),
         analytics=PostgresAnalyticsSink(db),
+        ledger=PostgresTaskLedger(db),
         embedded=embedded,
     )

@@ -180,7 +180,7 @@ class PgVectorIndex:
         async with (await self._database()).user_tx(user_id) as conn:
             await conn.execute("DELETE FROM memory_vectors WHERE user_id = $1 AND id = ANY ($2::text[])", user_id, ids)
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         async with (await self._database()).user_tx(user_id) as conn:
             await conn.execute("DELETE FROM memory_vectors WHERE user_id = $1", user_id)
 

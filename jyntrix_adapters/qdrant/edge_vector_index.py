@@ -229,7 +229,7 @@ class QdrantEdgeVectorIndex:
         hits.sort(key=lambda h: (-h.score, h.id))
         return hits
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         await self._write([qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[_user_is(user_id)]))])
 
     async def optimize(self) -> bool:

@@ -216,6 +216,6 @@ class QdrantVectorIndex:
         hits.sort(key=lambda h: (-h.score, h.id))
         return hits
 
-    async def delete_user(self, user_id: UserId) -> None:
+    async def forget_user(self, user_id: UserId) -> None:
         selector = models.FilterSelector(filter=models.Filter(must=[_user_is(user_id)]))
         await self._call("delete", points_selector=selector, wait=True)

@@ -8,22 +8,22 @@ Only the user's own messages are read; questions and hypotheticals state nothing
 
 from jyntrix_domain.fact_rules.common import (
     USER,
-    Candidate,
     Contradiction,
+    FactCandidate,
     content_words,
     jaccard,
-    merge_candidates,
+    merge_fact_candidates,
     normalise,
 )
 from jyntrix_domain.fact_rules.extractor import DeterministicExtractor
 
 __all__ = [
     "USER",
-    "Candidate",
     "Contradiction",
     "DeterministicExtractor",
+    "FactCandidate",
     "content_words",
     "jaccard",
-    "merge_candidates",
+    "merge_fact_candidates",
     "normalise",
 ]

@@ -2,7 +2,7 @@
 
 A rule is a regular expression and a builder that rewrites the statement in the third person
 about "the user" and gives it a type, a reliability, entities, relations and, for facts with one
-current value, a slot (see `jyntrix_domain.extraction` for the slot table).
+current value, a slot (see `jyntrix_domain.consolidation` for the slot table).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Contradiction(msgspec.Struct, frozen=True):
     anchor: str  # wording the holders' content contains, to list them
 
 
-class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+class FactCandidate(msgspec.Struct, frozen=True, kw_only=True):
     """A memory an extractor proposes; the Consolidator decides what becomes of it."""
 
     type: MemoryType
@@ -132,9 +132,9 @@ def make_candidate(
     reliability: float = 0.9,
     metadata: Mapping[str, Any] | None = None,
     contradicts: Sequence[Contradiction] = (),
-) -> Candidate:
+) -> FactCandidate:
     """A candidate from sequences (tuples are what it stores)."""
-    return Candidate(
+    return FactCandidate(
         type=type,
         content=content,
         slot=slot,
@@ -148,7 +148,7 @@ def make_candidate(
     )
 
 
-Build = Callable[[re.Match[str], str], list[Candidate]]
+Build = Callable[[re.Match[str], str], list[FactCandidate]]
 
 
 class Rule(msgspec.Struct, frozen=True):
@@ -189,11 +189,11 @@ class Fact(msgspec.Struct, frozen=True):
     slot_value: str | None = None  # when the slot names the thing, its value is a state ("allergic")
     reliability: float = 0.9
 
-    def __call__(self, m: re.Match[str], _: str) -> list[Candidate]:
+    def __call__(self, m: re.Match[str], _: str) -> list[FactCandidate]:
         value = self.clean(m.group(1))
         return [self.make(value)] if value else []
 
-    def make(self, value: str, metadata: Mapping[str, Any] | None = None) -> Candidate:
+    def make(self, value: str, metadata: Mapping[str, Any] | None = None) -> FactCandidate:
         def fill(template: str) -> str:
             return template.format(value=value, key=key_of(value))
 
@@ -215,9 +215,9 @@ def rule(pattern: str, build: Build, *, spans_previous: bool = False) -> Rule:
     return Rule(re.compile(pattern), build, spans_previous)
 
 
-def merge_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
+def merge_fact_candidates(candidates: Iterable[FactCandidate]) -> list[FactCandidate]:
     """One candidate per slot (the last statement wins) and per content."""
-    by_key: dict[str, Candidate] = {}
+    by_key: dict[str, FactCandidate] = {}
     for c in candidates:
         key = f"slot:{c.type.value}:{c.slot}" if c.slot else f"content:{normalise(c.content)}"
         previous = by_key.pop(key, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from jyntrix_domain.fact_rules.common import Candidate, make_candidate
+from jyntrix_domain.fact_rules.common import FactCandidate, make_candidate
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.language.person import third_person
 from jyntrix_domain.language.tense import Tense
@@ -19,7 +19,7 @@ _EVENT_SUBJECT = re.compile(
 )
 
 
-def dated_event(sentence: str, now: datetime) -> list[Candidate]:
+def dated_event(sentence: str, now: datetime) -> list[FactCandidate]:
     """A dated statement as an episodic memory, dated at the day its first time phrase names.
 
     A bare month or weekday is read back after a past verb ("I went to Rome in May") and forward

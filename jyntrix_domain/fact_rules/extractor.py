@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules.common import Candidate, merge_candidates, split_sentences
+from jyntrix_domain.fact_rules.common import FactCandidate, merge_fact_candidates, split_sentences
 from jyntrix_domain.fact_rules.events import dated_event
 from jyntrix_domain.fact_rules.habits import HABIT_RULES
 from jyntrix_domain.fact_rules.identity import IDENTITY_RULES
@@ -18,7 +18,7 @@ from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.model import Message, Role
 
 # A rule whose match holds one value is a `Fact` row; a function only where the logic is its own.
-# Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_candidates).
+# Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_fact_candidates).
 _FACT_RULES = (*IDENTITY_RULES, *RELATION_RULES, *HABIT_RULES, *PROCEDURE_RULES)
 _HEDGES = re.compile(r"(?i)\b(?:i think|i guess|maybe|probably|perhaps|might|not sure|i suppose)\b")
 
@@ -33,26 +33,26 @@ class DeterministicExtractor:
 
     name = "deterministic"
 
-    async def extract(self, messages: Sequence[Message]) -> list[Candidate]:
-        found: list[Candidate] = []
+    async def extract(self, messages: Sequence[Message]) -> list[FactCandidate]:
+        found: list[FactCandidate] = []
         for message in messages:
             if message.role is not Role.USER:
                 continue
             found.extend(self.extract_text(message.content, message.created_at, (message.id,)))
-        return merge_candidates(found)
+        return merge_fact_candidates(found)
 
     def extract_text(
         self, text: str, at: datetime | None = None, source_message_ids: tuple[str, ...] = ()
-    ) -> list[Candidate]:
+    ) -> list[FactCandidate]:
         now = at or datetime.now(UTC)
-        out: list[Candidate] = []
+        out: list[FactCandidate] = []
         previous = ""  # the last statement, for rules that read on from it; a question refers to nothing
         for sentence in split_sentences(text):
             if sentence.endswith("?") or _is_hypothetical(sentence):
                 previous = ""
                 continue
             hedged = _HEDGES.search(sentence) is not None
-            facts: list[Candidate] = []
+            facts: list[FactCandidate] = []
             for rule in _FACT_RULES:
                 # Read after the previous statement, a rule keeps only matches that end in this sentence:
                 # one that ends before it was found there already.
@@ -79,7 +79,7 @@ class DeterministicExtractor:
                         created_at=at,
                     )
                 )
-        return merge_candidates(out)
+        return merge_fact_candidates(out)
 
 
 def _is_hypothetical(sentence: str) -> bool:

@@ -10,9 +10,9 @@ import re
 from collections.abc import Sequence
 
 from jyntrix_domain.fact_rules.common import (
-    Candidate,
     Contradiction,
     Fact,
+    FactCandidate,
     Rule,
     clean_object,
     key_of,
@@ -31,7 +31,7 @@ DIET = Fact(MemoryType.SEMANTIC, "The user is {value}", slot="diet", clean=str.l
 _DIET_RE = "|".join(DIETS)
 
 
-def _diet_dropped(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _diet_dropped(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     diet = (m.group(1) or m.group(2)).lower()
     lasting = re.search(r"(?i)\b(?:no\s+longer|any\s?more|stopped|quit|gave\s+up)\b", sentence)
     content = f"The user is {'no longer' if lasting else 'not'} {diet}"
@@ -67,7 +67,7 @@ _NOT_OBJECTS = word_set("it that this them you your how what when where who")
 _PREF_RE = "|".join(re.escape(v).replace(r"\ ", r"\s+") for v in sorted(_PREF_VERBS, key=len, reverse=True))
 
 
-def _preference(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _preference(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     verb = " ".join(m.group(1).lower().split())
     third, polarity = _PREF_VERBS[verb]
     thing = clean_object(m.group(2))
@@ -90,7 +90,7 @@ def _preference(m: re.Match[str], sentence: str) -> list[Candidate]:
     ]
 
 
-def _favourite(m: re.Match[str], _: str) -> list[Candidate]:
+def _favourite(m: re.Match[str], _: str) -> list[FactCandidate]:
     category, thing = m.group(1).lower(), clean_object(m.group(2))
     if not thing:
         return []
@@ -185,7 +185,7 @@ def _diets_ruled_out(thing: str) -> tuple[str, ...]:
     return _DIETS_ENDED_BY.get(thing.split()[-1].lower(), ()) if thing else ()
 
 
-def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[Candidate]:
+def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[FactCandidate]:
     """ "The user drinks coffee every day" / "The user doesn't drink coffee", one slot per verb and thing."""
     gerund, needs_object = _HABIT_VERBS[verb]
     thing = " ".join(clean_object(said).split())
@@ -234,7 +234,7 @@ def _verbs(listed: str) -> list[str]:
     return [w for w in re.split(r"(?i)\s*(?:,|\bor\b|\bnor\b|\band\b)\s*", listed.lower()) if w]
 
 
-def _not_doing(verbs: Sequence[str], said: str) -> list[Candidate]:
+def _not_doing(verbs: Sequence[str], said: str) -> list[FactCandidate]:
     if len(verbs) == 1:
         return _habit(verbs[0], said, does=False)
     # A list of verbs ("I don't smoke or drink") takes no object of its own.
@@ -243,24 +243,24 @@ def _not_doing(verbs: Sequence[str], said: str) -> list[Candidate]:
     return [c for verb in verbs for c in _habit(verb, "", does=False)]
 
 
-def _does_not(m: re.Match[str], _: str) -> list[Candidate]:
+def _does_not(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "I no longer eat meat", "I don't smoke or drink", "I never drink coffee at night"."""
     return _not_doing(_verbs(m.group(1)), m.group(2) or "")
 
 
-def _stopped(m: re.Match[str], _: str) -> list[Candidate]:
+def _stopped(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "I stopped eating meat", "I quit smoking and drinking"."""
     return _not_doing([_BY_GERUND[g] for g in _verbs(m.group(1))], m.group(2) or "")
 
 
-def _gave_up(m: re.Match[str], _: str) -> list[Candidate]:
+def _gave_up(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "I quit coffee", "I gave up sugar": a thing consumed, whose verb goes without saying."""
     thing = _CHANGE.sub("", " " + clean_object(m.group(1))).strip().lower()
     verb = _CONSUMED.get(thing)
     return [] if verb is None else _habit(verb, thing, does=False)
 
 
-def _does(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _does(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     """ "I drink coffee every day", "I eat meat again": a habit, unless the sentence is about one day."""
     if time_phrase_span(sentence, stretches=False):  # "on Sunday" is a plan; "on Sundays" (no time phrase) a habit
         return []
@@ -268,7 +268,7 @@ def _does(m: re.Match[str], sentence: str) -> list[Candidate]:
     return _habit(m.group(2).lower(), m.group(3) or "", does=True, adverb="" if adverb == "do" else adverb)
 
 
-def _started(m: re.Match[str], _: str) -> list[Candidate]:
+def _started(m: re.Match[str], _: str) -> list[FactCandidate]:
     return _habit(_BY_GERUND[m.group(1).lower()], m.group(2) or "", does=True)
 
 

@@ -9,8 +9,8 @@ from jyntrix_domain.fact_rules.common import (
     NAME,
     NATIONALITIES,
     PLACE,
-    Candidate,
     Fact,
+    FactCandidate,
     Rule,
     clean_object,
     clean_place,
@@ -78,7 +78,7 @@ _SPEAKS = Fact(
 )
 
 
-def _moved(m: re.Match[str], _: str) -> list[Candidate]:
+def _moved(m: re.Match[str], _: str) -> list[FactCandidate]:
     groups = m.groupdict()
     place = clean_place(groups.get("to") or "")
     previous = clean_place(groups.get("from") or groups.get("from2") or "")
@@ -95,7 +95,7 @@ def _job_phrase(raw: str) -> str | None:
     return job
 
 
-def _job(article: str, job: str) -> Candidate:
+def _job(article: str, job: str) -> FactCandidate:
     # The content keeps the article ("works as an engineer"); the value is the job alone.
     phrase = f"{article.strip()} {job}".strip()
     return make_candidate(
@@ -108,12 +108,12 @@ def _job(article: str, job: str) -> Candidate:
     )
 
 
-def _works_as(m: re.Match[str], _: str) -> list[Candidate]:
+def _works_as(m: re.Match[str], _: str) -> list[FactCandidate]:
     job = _job_phrase(m.group(2))
     return [] if job is None else [_job(m.group(1) or "", job)]
 
 
-def _i_am_a(m: re.Match[str], _: str) -> list[Candidate]:
+def _i_am_a(m: re.Match[str], _: str) -> list[FactCandidate]:
     job = _job_phrase(m.group(2))
     if job is None:
         return []
@@ -128,7 +128,7 @@ def _i_am_a(m: re.Match[str], _: str) -> list[Candidate]:
 _NOT_SUBJECTS = word_set("at hard for to with a the my tonight today tomorrow late all abroad")
 
 
-def _studies(m: re.Match[str], _: str) -> list[Candidate]:
+def _studies(m: re.Match[str], _: str) -> list[FactCandidate]:
     subject = re.split(r"\s+at\s+", clean_object(m.group(1)))[0].strip()
     school = clean_place(m.group(2) or "")
     out = []
@@ -145,11 +145,11 @@ def _studies(m: re.Match[str], _: str) -> list[Candidate]:
     return out
 
 
-def _speaks(m: re.Match[str], _: str) -> list[Candidate]:
+def _speaks(m: re.Match[str], _: str) -> list[FactCandidate]:
     return [_SPEAKS.make(lang) for lang in re.findall(r"[A-Z][a-z]+", m.group(1)) if lang in LANGUAGES]
 
 
-def _children(m: re.Match[str], _: str) -> list[Candidate]:
+def _children(m: re.Match[str], _: str) -> list[FactCandidate]:
     count, kind = m.group(1).lower(), m.group(2).lower()
     return [
         make_candidate(
@@ -183,7 +183,7 @@ _VISIT = re.compile(
 )
 
 
-def _lives_now(m: re.Match[str], _: str) -> list[Candidate]:
+def _lives_now(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "I used to live in Madrid but now I'm in Seville": after a former home, "now I'm in X" is the new one.
 
     Without that context "I'm in X" is usually a visit, and so is it here when the user says so ("for a week").
@@ -195,7 +195,7 @@ def _lives_now(m: re.Match[str], _: str) -> list[Candidate]:
     return [_LIVES_IN.make(place, metadata={"moved_from": previous} if previous else None)]
 
 
-# Later rows win a slot two rows fill (see merge_candidates).
+# Later rows win a slot two rows fill (see merge_fact_candidates).
 IDENTITY_RULES: tuple[Rule, ...] = (
     rule(r"(?i:\bmy\s+name\s+is|\bmy\s+name's|\bcall\s+me|\bpeople\s+call\s+me)\s+" + NAME, _NAME_IS),
     rule(r"(?:^|(?<=[\s,]))(?i:I'm|I\s+am|Im)\s+" + NAME + r"(?=\s*(?:$|[,.!]|\band\b|\bfrom\b))", _NAME_IS),

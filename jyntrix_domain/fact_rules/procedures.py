@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from jyntrix_domain.fact_rules.common import LANGUAGES, Candidate, Rule, make_candidate, rule
+from jyntrix_domain.fact_rules.common import LANGUAGES, FactCandidate, Rule, make_candidate, rule
 from jyntrix_domain.language.person import third_person
 from jyntrix_domain.model import MemoryType
 
 _LANGUAGE_RULE = re.compile(r"(?i)\b(?:answer|respond|reply|speak|write|talk)\b.*?\bin\s+([A-Z][a-z]+)")
 
 
-def _procedure(wording: str, sentence: str) -> list[Candidate]:
+def _procedure(wording: str, sentence: str) -> list[FactCandidate]:
     wording = re.sub(r"(?i)^(?:please|pls|kindly)\s+", "", wording.strip(" ,.!")).strip()
     wording = re.sub(r"(?i),?\s*(?:please|thanks|thank you)$", "", wording).strip(" ,.!")
     if len(wording.split()) < 2:
@@ -35,11 +35,11 @@ def _procedure(wording: str, sentence: str) -> list[Candidate]:
     ]
 
 
-def _from_now_on(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _from_now_on(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     return _procedure(m.group(1), sentence)
 
 
-def _always_never(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _always_never(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     wording = m.group(0)
     if re.match(r"(?i)(?:please\s+)?never\s+mind\b", wording):
         return []
@@ -48,7 +48,7 @@ def _always_never(m: re.Match[str], sentence: str) -> list[Candidate]:
     return _procedure(wording, sentence)
 
 
-def _want_you_to(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _want_you_to(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     if not re.search(
         r"(?i)\b(?:always|never|from now on|in (?:the )?future|going forward|every time|whenever|when you "
         r"(?:answer|reply|respond|write|explain))\b",
@@ -58,7 +58,7 @@ def _want_you_to(m: re.Match[str], sentence: str) -> list[Candidate]:
     return _procedure(m.group(1), sentence)
 
 
-def _when_you_answer(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _when_you_answer(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     return _procedure(sentence, sentence)
 
 

@@ -6,7 +6,7 @@ import re
 
 from jyntrix_domain.fact_rules.common import (
     NAME,
-    Candidate,
+    FactCandidate,
     Rule,
     clean_object,
     is_name,
@@ -78,7 +78,7 @@ def _canonical_rel(word: str) -> str:
     return _SINGLE_RELATIONS.get(word) or _MULTI_RELATIONS[word]
 
 
-def relation(rel_word: str, name: str, content: str | None = None) -> list[Candidate]:
+def relation(rel_word: str, name: str, content: str | None = None) -> list[FactCandidate]:
     """A named person or pet, worded by default "has a dog named Rex" or "'s sister is Anna"."""
     name = name.strip()
     if not is_name(name):
@@ -99,27 +99,27 @@ def relation(rel_word: str, name: str, content: str | None = None) -> list[Candi
     ]
 
 
-def _relation_is(m: re.Match[str], _: str) -> list[Candidate]:
+def _relation_is(m: re.Match[str], _: str) -> list[FactCandidate]:
     return relation(m.group(1), m.group(2))
 
 
-def _is_my(m: re.Match[str], _: str) -> list[Candidate]:
+def _is_my(m: re.Match[str], _: str) -> list[FactCandidate]:
     return relation(m.group(2), m.group(1))
 
 
-def _has_named(m: re.Match[str], _: str) -> list[Candidate]:
+def _has_named(m: re.Match[str], _: str) -> list[FactCandidate]:
     rel, name = _canonical_rel(m.group(1)), m.group(2).strip()
     return relation(m.group(1), name, f"The user has a {rel} named {name}")
 
 
-def _relation_apposition(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _relation_apposition(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     rest = sentence[m.end() :].strip(" ,.!")
     # "my sister Anna lives in Rome": keep the whole statement, it says more than the relation.
     content = third_person(sentence) if m.start() == 0 and rest else None
     return relation(m.group(1), m.group(2), content)
 
 
-def _relation_is_a(m: re.Match[str], sentence: str) -> list[Candidate]:
+def _relation_is_a(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     rel = _canonical_rel(m.group(1))
     what = clean_object(m.group(2))
     if not what or len(what.split()) > 6:
@@ -147,7 +147,7 @@ _NEWCOMER = (
 )
 
 
-def _named_by_pronoun(m: re.Match[str], _: str) -> list[Candidate]:
+def _named_by_pronoun(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "We adopted a puppy, her name is Bella": the pronoun names the pet or person just introduced."""
     verb, noun = m.group("verb").lower(), " ".join(m.group("noun").lower().split())
     pronoun, name = (m.group("pron") or m.group("subj")).lower(), m.group(m.re.groups).strip()  # the name is last

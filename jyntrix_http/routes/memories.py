@@ -11,8 +11,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.memories import MAX_CONTENT_CHARS, DeleteAllResult, MemoryExport, NewMemory
-from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryType, Relation
+from jyntrix_domain.forgetting import ForgetResult
+from jyntrix_domain.memories import MemoryExport, NewMemory
+from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
+from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryKind, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.signals import ScoreBreakdown
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses, time_problem
@@ -26,7 +28,10 @@ MAX_METADATA_DEPTH = 32
 
 Content = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
 Reliability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-EntityName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# Entity names are checked by jyntrix_domain.memory_rules, as keys (casefolded, so "ß" counts twice),
+# before anything is stored; the schema only documents the limits.
+EntityName = Annotated[str, msgspec.Meta(min_length=1, description=f"at most {MAX_NAME_CHARS} characters as a key")]
+Entities = Annotated[list[EntityName], msgspec.Meta(description=f"at most {MAX_ENTITIES}")]
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Metadata = dict[str, Any]
 
@@ -53,7 +58,7 @@ def _check_metadata(metadata: Metadata | None) -> None:
 
 class RelationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     source: EntityName
-    predicate: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    predicate: EntityName
     target: EntityName
 
 
@@ -62,8 +67,10 @@ class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     type: MemoryType = MemoryType.SEMANTIC
     reliability: Reliability = 0.8
     created_at: AwareTime | None = None
-    entities: Annotated[list[EntityName], msgspec.Meta(max_length=50)] = []
-    relations: Annotated[list[RelationIn], msgspec.Meta(max_length=50)] = []
+    entities: Entities = []
+    relations: Annotated[list[RelationIn], msgspec.Meta(description=f"at most {MAX_RELATIONS}")] = []
+    slot: str | None = None
+    value: str | None = None
     metadata: Metadata = {}
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
 
@@ -81,16 +88,20 @@ class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             created_at=self.created_at.astimezone(UTC) if self.created_at else None,
             entities=tuple(self.entities),
             relations=tuple(Relation(source=r.source, predicate=r.predicate, target=r.target) for r in self.relations),
+            slot=self.slot,
+            value=self.value,
             metadata=dict(self.metadata),
             id=self.id,
         )
 
 
 class MemoryPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Fields to change. `metadata` merges key by key into the memory's metadata; a key set to null is removed."""
+
     content: Content | None = None
     type: MemoryType | None = None
     reliability: Reliability | None = None
-    entities: Annotated[list[EntityName], msgspec.Meta(max_length=50)] | None = None
+    entities: Entities | None = None
     metadata: Metadata | None = None
 
     def __post_init__(self) -> None:
@@ -152,6 +163,7 @@ async def list_memories(
     request: UserRequest,
     services: ServicesDep,
     type: FromQuery[list[MemoryType] | None] = None,
+    kind: FromQuery[list[MemoryKind] | None] = None,
     current_only: FromQuery[bool] = True,
     created_after: FromQuery[datetime | None] = None,
     created_before: FromQuery[datetime | None] = None,
@@ -161,6 +173,7 @@ async def list_memories(
 ) -> MemoryPage:
     filter = MemoryFilter(
         types=frozenset(type) if type else None,
+        kinds=frozenset(kind) if kind else None,
         current_only=current_only,
         created_after=checked_time("created_after", created_after),
         created_before=checked_time("created_before", created_before),
@@ -218,10 +231,10 @@ async def export_memories(request: UserRequest, services: ServicesDep) -> Respon
 )
 async def delete_all_memories(
     request: UserRequest, services: ServicesDep, confirm: FromQuery[bool] = False
-) -> DeleteAllResult:
+) -> ForgetResult:
     if not confirm:
         raise Invalid("deleting everything needs confirm=true")
-    return await services.memories.delete_all(request.user.id)
+    return await services.forgetting.forget_user(request.user.id)
 
 
 @get("/{memory_id:str}", summary="One memory", responses=error_responses(404, 422))

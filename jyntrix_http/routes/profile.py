@@ -9,14 +9,10 @@ from litestar import Router, get, patch, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from jyntrix_bootstrap.services import Services
-from jyntrix_domain.errors import Invalid
-from jyntrix_domain.memories import MAX_CONTENT_CHARS, NewMemory
-from jyntrix_domain.model import Memory, MemoryFilter, MemoryType, Profile
+from jyntrix_domain import profiles
+from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_PREFERENCES
+from jyntrix_domain.model import Memory
 from jyntrix_http.routes import ServicesDep, UserRequest, error_responses
-
-MAX_PREFERENCES = 100
-PROFILE_MEMORY_LIMIT = 200
 
 PreferenceKey = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 PreferenceValue = Annotated[str, msgspec.Meta(max_length=1000)]
@@ -42,53 +38,31 @@ class ProfileMemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     reliability: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.9
 
 
-_PROFILE_ONLY = MemoryFilter(types=frozenset({MemoryType.PROFILE}), limit=PROFILE_MEMORY_LIMIT)
-
-
-async def _view(services: Services, user_id: str, profile: Profile | None) -> ProfileView:
-    memories = await services.memories.list(user_id, _PROFILE_ONLY)
+def _view(view: profiles.ProfileView) -> ProfileView:
+    profile = view.profile
     return ProfileView(
-        user_id=user_id,
+        user_id=view.user_id,
         display_name=profile.display_name if profile else None,
         preferences=dict(profile.preferences) if profile else {},
-        memories=memories,
+        memories=view.memories,
         updated_at=profile.updated_at.isoformat() if profile else None,
     )
 
 
 @get("/", summary="The caller's profile and profile memories", responses=error_responses())
 async def get_profile(request: UserRequest, services: ServicesDep) -> ProfileView:
-    user_id = request.user.id
-    return await _view(services, user_id, await services.profiles.get(user_id))
+    return _view(await services.profiles.get(request.user.id))
 
 
 @patch("/", summary="Change the display name or preferences", responses=error_responses(body=True))
 async def update_profile(request: UserRequest, services: ServicesDep, data: JSONBody[ProfilePatch]) -> ProfileView:
-    user_id = request.user.id
-    current = await services.profiles.get(user_id)
-    preferences = dict(current.preferences) if current else {}
-    for key, value in data.preferences.items():
-        if value is None:
-            preferences.pop(key, None)
-        else:
-            preferences[key] = value
-    if len(preferences) > MAX_PREFERENCES:
-        raise Invalid(f"a profile holds at most {MAX_PREFERENCES} preferences")
-    display_name = data.display_name if data.display_name is not None else (current.display_name if current else None)
-    saved = await services.profiles.put(
-        Profile(
-            user_id=user_id,
-            updated_at=services.clock.now(),
-            display_name=display_name or None,
-            preferences=preferences,
-        )
-    )
-    return await _view(services, user_id, saved)
+    view = await services.profiles.update(request.user.id, display_name=data.display_name, preferences=data.preferences)
+    return _view(view)
 
 
 @get("/memories", summary="The caller's profile memories", responses=error_responses())
 async def list_profile_memories(request: UserRequest, services: ServicesDep) -> list[Memory]:
-    return await services.memories.list(request.user.id, _PROFILE_ONLY)
+    return await services.profiles.memories(request.user.id)
 
 
 @post(
@@ -98,9 +72,7 @@ async def list_profile_memories(request: UserRequest, services: ServicesDep) -> 
     responses=error_responses(body=True),
 )
 async def add_profile_memory(request: UserRequest, services: ServicesDep, data: JSONBody[ProfileMemoryIn]) -> Memory:
-    return await services.memories.create(
-        request.user.id, NewMemory(content=data.content, type=MemoryType.PROFILE, reliability=data.reliability)
-    )
+    return await services.profiles.add_memory(request.user.id, data.content, data.reliability)
 
 
 router = Router(

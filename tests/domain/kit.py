@@ -17,6 +17,7 @@ from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
+from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
@@ -61,7 +62,16 @@ class Kit:
             embedder=self.embedder,
             retrieval=self.retrieval,
             clock=self.clock,
+            profiles=self.profiles,
+        )
+        self.ledger = self.conversations.ledger
+        self.forgetting = ForgetService(
+            memories=self.store,
+            vectors=self.vectors,
+            keywords=self.keywords,
+            graph=self.graph,
             conversations=self.conversations,
+            ledger=self.ledger,
             profiles=self.profiles,
             analytics=self.sink,
         )

@@ -9,17 +9,13 @@ from typing import Any
 import msgspec
 import pytest
 
+from jyntrix_domain.consolidation import Consolidator, Operation
 from jyntrix_domain.errors import Unavailable
-from jyntrix_domain.extraction import (
-    Candidate,
-    Consolidator,
-    DeterministicExtractor,
-    ExtractionService,
-    LLMExtractor,
-    Operation,
-    resolve_date,
-    third_person,
-)
+from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate
+from jyntrix_domain.language.person import third_person
+from jyntrix_domain.language.time_phrases import resolve_date
+from jyntrix_domain.llm_extraction import LLMExtractor
 from jyntrix_domain.model import (
     ChangeKind,
     Conversation,
@@ -30,7 +26,7 @@ from jyntrix_domain.model import (
     Role,
     entity_key,
 )
-from jyntrix_domain.ports import ConversationStore, LanguageModel
+from jyntrix_domain.ports import LanguageModel, TaskLedger
 from tests.domain.kit import Kit
 
 USER = "user-1"
@@ -252,13 +248,15 @@ def new_kit() -> Kit:
 
 
 def service(kit: Kit, llm: LanguageModel | None = None) -> ExtractionService:
-    return ExtractionService(conversations=kit.conversations, memories=kit.memories, clock=kit.clock, llm=llm)
+    return ExtractionService(
+        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock, llm=llm
+    )
 
 
 class ForgetfulClaims:
-    """The conversation store as a worker sees it that died after writing memories, before claiming the batch."""
+    """The task ledger as a worker sees it that died after writing memories, before claiming the batch."""
 
-    def __init__(self, inner: ConversationStore) -> None:
+    def __init__(self, inner: TaskLedger) -> None:
         self._inner = inner
 
     def __getattr__(self, name: str) -> Any:
@@ -273,8 +271,8 @@ class ForgetfulClaims:
 
 def unclaimed_service(kit: Kit) -> ExtractionService:
     """Runs a batch again as if it had never been finished, so its memories are met a second time."""
-    conversations: Any = ForgetfulClaims(kit.conversations)
-    return ExtractionService(conversations=conversations, memories=kit.memories, clock=kit.clock)
+    ledger: Any = ForgetfulClaims(kit.ledger)
+    return ExtractionService(conversations=kit.conversations, ledger=ledger, memories=kit.memories, clock=kit.clock)
 
 
 async def current(kit: Kit) -> list[Memory]:
@@ -489,11 +487,11 @@ async def test_a_restatement_is_ignored_and_a_rewording_updates() -> None:
 async def test_a_more_specific_value_updates_instead_of_superseding() -> None:
     kit = new_kit()
     consolidator = Consolidator(kit.memories)
-    base = Candidate(type=P, content="The user lives in Berlin", slot="location", value="Berlin")
+    base = FactCandidate(type=P, content="The user lives in Berlin", slot="location", value="Berlin")
     await consolidator.apply(
         USER, await consolidator.decide(USER, msgspec.structs.replace(base, source_message_ids=("a",)))
     )
-    finer = Candidate(
+    finer = FactCandidate(
         type=P,
         content="The user lives in Berlin, Germany",
         slot="location",
@@ -512,9 +510,9 @@ async def test_a_more_specific_value_updates_instead_of_superseding() -> None:
 async def test_an_unslotted_fact_restated_with_more_detail_updates_it() -> None:
     kit = new_kit()
     consolidator = Consolidator(kit.memories)
-    short = Candidate(type=S, content="The user plays the guitar", source_message_ids=("a",))
+    short = FactCandidate(type=S, content="The user plays the guitar", source_message_ids=("a",))
     await consolidator.apply(USER, await consolidator.decide(USER, short))
-    longer = Candidate(type=S, content="The user plays the guitar in a jazz band", source_message_ids=("b",))
+    longer = FactCandidate(type=S, content="The user plays the guitar in a jazz band", source_message_ids=("b",))
     decision = await consolidator.decide(USER, longer)
     assert decision.operation is Operation.UPDATE
     await consolidator.apply(USER, decision)

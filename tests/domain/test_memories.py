@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
-from jyntrix_domain.model import ChangeKind, MemoryFilter, MemoryType, Relation, entity_key
+from jyntrix_domain.model import ChangeKind, Conversation, MemoryFilter, MemoryType, Message, Relation, Role, entity_key
 from tests.domain.kit import Kit
 
 
@@ -113,7 +114,7 @@ async def test_export_holds_memories_history_graph_and_profile() -> None:
     assert len(export.history) == 1
 
 
-async def test_delete_all_forgets_everything_of_one_user_only() -> None:
+async def test_forget_user_forgets_everything_of_one_user_only() -> None:
     kit = Kit()
     await kit.memories.create("alice", NewMemory(content="The user's sister is Anna", entities=("Anna",)))
     await kit.memories.create("bob", NewMemory(content="The user's sister is Anna", entities=("Anna",)))
@@ -121,21 +122,122 @@ async def test_delete_all_forgets_everything_of_one_user_only() -> None:
     await kit.retrieval.retrieve("alice", "Anna")
     await kit.retrieval.retrieve("bob", "Anna")
     await kit.emitter.flush()
-    result = await kit.memories.delete_all("alice")
+    await kit.ledger.claim("alice", "some-batch")
+    result = await kit.forgetting.forget_user("alice")
     window = (kit.clock.now() - timedelta(days=1), kit.clock.now() + timedelta(days=1))
     assert {s.user_id for s in await kit.sink.query(*window)} == {"bob"}
     assert result.memories == 1 and result.conversations == 1
     assert await kit.conversations.get("alice", conversation.id) is None
     assert await kit.memories.search("alice", "Anna sister") == []
     assert await kit.graph.entities("alice") == []
+    assert await kit.ledger.claimed("alice", "some-batch") is False
     assert len(await kit.memories.search("bob", "Anna sister")) == 1
 
 
 async def test_reindex_rebuilds_the_indexes_from_the_store() -> None:
     kit = Kit()
     await kit.memories.create("alice", NewMemory(content="The user plays the cello", entities=("Cello",)))
-    await kit.vectors.delete_user("alice")
-    await kit.keywords.delete_user("alice")
+    await kit.vectors.forget_user("alice")
+    await kit.keywords.forget_user("alice")
     assert await kit.memories.search("alice", "cello") == []
     assert await kit.memories.reindex("alice") == 1
     assert [r.memory.content for r in await kit.memories.search("alice", "cello")] == ["The user plays the cello"]
+
+
+ANNA_AT_ACME = NewMemory(
+    content="Anna works at Acme",
+    entities=("Anna", "Acme"),
+    relations=(Relation(source="Anna", predicate="works_at", target="Acme"),),
+)
+
+
+async def test_editing_only_the_reliability_keeps_the_memorys_relations() -> None:
+    kit = Kit()
+    memory = await kit.memories.create("alice", ANNA_AT_ACME)
+    assert len(await kit.graph.relations("alice")) == 1
+    updated = await kit.memories.update("alice", memory.id, reliability=0.95)
+    assert updated.relations == (Relation(source="Anna", predicate="works_at", target="Acme"),)
+    assert [(r.source, r.predicate, r.target, r.memory_id) for r in await kit.graph.relations("alice")] == [
+        ("anna", "works_at", "acme", memory.id)
+    ]
+    assert await kit.graph.neighbours("alice", ["Anna"], 1) == {"anna": 0, "acme": 1}
+
+
+async def test_reindex_rebuilds_the_graphs_relations_from_the_store() -> None:
+    kit = Kit()
+    memory = await kit.memories.create("alice", ANNA_AT_ACME)
+    await kit.graph.forget_user("alice")
+    assert await kit.memories.reindex("alice") == 1
+    assert [(r.source, r.target, r.memory_id) for r in await kit.graph.relations("alice")] == [
+        ("anna", "acme", memory.id)
+    ]
+
+
+async def test_a_metadata_edit_merges_keys_and_removes_those_set_to_none() -> None:
+    kit = Kit()
+    memory = await kit.memories.create(
+        "alice",
+        NewMemory(
+            content="The user lives in Berlin",
+            type=MemoryType.PROFILE,
+            slot="location",
+            value="Berlin",
+            metadata={"source": "import", "note": "old"},
+        ),
+    )
+    updated = await kit.memories.update("alice", memory.id, metadata={"note": None, "checked": True})
+    assert updated.metadata == {"source": "import", "checked": True}
+    assert (updated.slot, updated.value) == ("location", "Berlin")
+
+
+async def test_a_metadata_edit_leaves_the_slot_that_consolidation_compares() -> None:
+    kit = Kit()
+    kit.clock.set(datetime(2025, 1, 8, 12, 0, tzinfo=UTC))
+    extraction = ExtractionService(
+        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
+    )
+    conversation = await kit.conversations.create(
+        Conversation(id="c1", user_id="alice", created_at=kit.clock.now(), updated_at=kit.clock.now())
+    )
+
+    async def say(message_id: str, text: str) -> None:
+        kit.clock.advance(timedelta(minutes=1))
+        message = Message(
+            id=message_id,
+            conversation_id=conversation.id,
+            user_id="alice",
+            role=Role.USER,
+            content=text,
+            created_at=kit.clock.now(),
+        )
+        await kit.conversations.add_message(message)
+        await extraction.extract("alice", conversation.id, [message_id])
+
+    await say("m1", "I live in Berlin.")
+    [berlin] = await kit.memories.list("alice", MemoryFilter(types=frozenset({MemoryType.PROFILE})))
+    await kit.memories.update("alice", berlin.id, metadata={"reviewed": True})
+    await say("m2", "I live in Munich now.")
+    current = await kit.memories.list("alice", MemoryFilter(types=frozenset({MemoryType.PROFILE})))
+    assert [(m.slot, m.value) for m in current] == [("location", "Munich")]
+    old = await kit.memories.get("alice", berlin.id)
+    assert old.superseded_by == current[0].id
+
+
+async def test_an_overlong_entity_key_is_refused_before_anything_is_stored() -> None:
+    kit = Kit()
+    with pytest.raises(Invalid, match="200 characters"):
+        await kit.memories.create("alice", NewMemory(content="Straße", entities=("ß" * 150,)))
+    with pytest.raises(Invalid, match="200 characters"):
+        await kit.memories.create(
+            "alice", NewMemory(content="x", relations=(Relation(source="a", predicate="p" * 201, target="b"),))
+        )
+    with pytest.raises(Invalid, match="at most 50 entities"):
+        await kit.memories.create("alice", NewMemory(content="x", entities=tuple(f"e{i}" for i in range(51))))
+    assert await kit.memories.count("alice", MemoryFilter(current_only=False)) == 0
+    assert await kit.graph.entities("alice") == []
+
+
+async def test_a_value_needs_a_slot() -> None:
+    kit = Kit()
+    with pytest.raises(Invalid, match="slot"):
+        await kit.memories.create("alice", NewMemory(content="x", value="Berlin"))

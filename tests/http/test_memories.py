@@ -200,3 +200,63 @@ async def test_an_import_larger_than_ten_megabytes_is_accepted(client: Client, h
     response = await client.post("/api/memories/import", json=body, headers=headers)
     assert response.status_code == 201, response.text[:300]
     assert response.json()["imported"] == 600
+
+
+async def test_a_metadata_patch_merges_keys_and_keeps_the_slot(client: Client, headers: dict[str, str]) -> None:
+    created = await _create(
+        client,
+        headers,
+        content="The user lives in Berlin",
+        type="profile",
+        slot="location",
+        value="Berlin",
+        metadata={"source": "import", "note": "old", "tags": ["a"]},
+    )
+    assert (created["slot"], created["value"], created["kind"]) == ("location", "Berlin", "fact")
+    patched = await client.patch(
+        f"/api/memories/{created['id']}",
+        json={"metadata": {"note": None, "tags": ["b"], "checked": True, "slot": "not the slot"}},
+        headers=headers,
+    )
+    assert patched.status_code == 200, patched.text
+    body = patched.json()
+    assert body["metadata"] == {"source": "import", "tags": ["b"], "checked": True, "slot": "not the slot"}
+    # A metadata key cannot reach the typed slot that consolidation compares.
+    assert (body["slot"], body["value"]) == ("location", "Berlin")
+    assert (await client.get(f"/api/memories/{created['id']}", headers=headers)).json() == body
+
+
+async def test_editing_a_memory_keeps_its_relations(client: Client, headers: dict[str, str]) -> None:
+    created = await _create(
+        client,
+        headers,
+        content="Anna works at Acme",
+        entities=["Anna", "Acme"],
+        relations=[{"source": "Anna", "predicate": "works_at", "target": "Acme"}],
+    )
+    patched = await client.patch(f"/api/memories/{created['id']}", json={"reliability": 0.95}, headers=headers)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["relations"] == [
+        {"source": "Anna", "predicate": "works_at", "target": "Acme", "memory_id": None}
+    ]
+    exported = (await client.get("/api/memories/export", headers=headers)).json()
+    assert [(r["source"], r["predicate"], r["target"]) for r in exported["relations"]] == [("anna", "works_at", "acme")]
+
+
+async def test_an_overlong_entity_key_is_refused_before_anything_is_stored(
+    client: Client, headers: dict[str, str]
+) -> None:
+    # 150 characters, but 300 as a key: "ß" casefolds to "ss". The graph could not index it.
+    response = await client.post("/api/memories", json={"content": "Straße", "entities": ["ß" * 150]}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert "200 characters" in response.json()["detail"]
+    assert (await client.get("/api/memories", headers=headers)).json()["total"] == 0
+
+
+async def test_list_filters_by_kind(client: Client, headers: dict[str, str]) -> None:
+    await _create(client, headers, content="I like green tea")
+    facts = (await client.get("/api/memories?kind=fact", headers=headers)).json()
+    assert [m["content"] for m in facts["items"]] == ["I like green tea"]
+    assert (await client.get("/api/memories?kind=summary&kind=turn", headers=headers)).json()["total"] == 0
+    bad = await client.get("/api/memories?kind=gossip", headers=headers)
+    assert bad.status_code == 422

@@ -48,7 +48,9 @@ def handlers_for(
     return build_handlers(
         memories=kit.memories,
         conversations=kit.conversations,
-        extraction=ExtractionService(conversations=kit.conversations, memories=kit.memories, clock=kit.clock),
+        extraction=ExtractionService(
+            conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
+        ),
         clock=kit.clock,
         analytics=AnalyticsService(kit.sink, kit.clock),
         tasks=tasks,
@@ -162,7 +164,7 @@ async def test_reindex_rebuilds_the_users_indexes_from_the_store() -> None:
     kit = new_kit()
     handlers = handlers_for(kit)
     await handlers[ExtractMemories](extract("c1", await conversation_with(kit, ["I love jazz."])))
-    await kit.keywords.delete_user(USER)
+    await kit.keywords.forget_user(USER)
     assert await kit.keywords.search(USER, "jazz", 5) == []
     await handlers[ReindexUser](ReindexUser(user_id=USER))
     hits = await kit.keywords.search(USER, "jazz", 5)

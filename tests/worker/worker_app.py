@@ -20,7 +20,8 @@ from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.postgres.stores import open_postgres
 from jyntrix_bootstrap.worker import WorkerRuntime
 from jyntrix_domain.analytics import AnalyticsService
-from jyntrix_domain.extraction import Consolidator, Decision, ExtractionService
+from jyntrix_domain.consolidation import Consolidator, Decision
+from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.ports import TaskQueue
 from jyntrix_domain.ranking import HybridRanker
@@ -64,11 +65,11 @@ async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntim
         embedder=embedder,
         retrieval=retrieval,
         clock=clock,
-        conversations=stores.conversations,
     )
     hook_dir = Path(env["JYNTRIX_TEST_HOOK_DIR"]) if env.get("JYNTRIX_TEST_HOOK_DIR") else None
     extraction = ExtractionService(
         conversations=stores.conversations,
+        ledger=stores.ledger,
         memories=memories,
         clock=clock,
         consolidator=PausingConsolidator(memories, hook_dir),

@@ -69,7 +69,7 @@ async def give_everything(stores: PostgresStores, user: str, marker: str) -> Non
                 metadata={"m": marker},
             )
         )
-    await stores.conversations.claim(user, f"extract:{marker}")
+    await stores.ledger.claim(user, f"extract:{marker}")
     await stores.profiles.put(
         Profile(user_id=user, updated_at=T0, display_name=f"{marker} name", preferences={marker: marker})
     )
@@ -139,11 +139,12 @@ async def test_delete_all_leaves_no_row_holding_the_users_text(
     }
     assert expected <= set(before)
 
-    await postgres_stores.memories.delete_all(user)
-    await postgres_stores.conversations.delete_all(user)
-    await postgres_stores.profiles.delete(user)
-    await postgres_stores.graph.delete_all(user)
-    await postgres_stores.analytics.delete_user(user)
+    await postgres_stores.memories.forget_user(user)
+    await postgres_stores.conversations.forget_user(user)
+    await postgres_stores.profiles.forget_user(user)
+    await postgres_stores.graph.forget_user(user)
+    await postgres_stores.analytics.forget_user(user)
+    await postgres_stores.ledger.forget_user(user)
 
     assert await rows_containing(postgres_dsn, marker) == {}
     assert await rows_containing(postgres_dsn, user) == {}

@@ -50,7 +50,7 @@ async def fill(stores: PostgresStores, user: str) -> None:
     await stores.conversations.add_message(
         Message(id=new_id(), conversation_id=c.id, user_id=user, role=Role.USER, content="hi", created_at=T0)
     )
-    await stores.conversations.claim(user, "key")
+    await stores.ledger.claim(user, "key")
     await stores.profiles.put(Profile(user_id=user, updated_at=T0, display_name="A"))
     await stores.graph.link(
         user, m.id, [Entity(name="Anna")], [Relation(source="Anna", predicate="knows", target="Bo")]
