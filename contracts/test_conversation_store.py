@@ -119,6 +119,15 @@ async def test_message_round_trip(store: ConversationStore, user: str) -> None:
     assert await store.get_messages(user, [m.id]) == [m]
 
 
+async def test_a_speakers_name_round_trips(store: ConversationStore, user: str) -> None:
+    c = await store.create(conv(user))
+    named = msgspec.structs.replace(msg(c, "I went to a support group."), name="Caroline")
+    unnamed = msg(c, "How was it?", seconds=1)
+    assert await store.add_messages([named, unnamed]) == [named, unnamed]
+    assert [m.name for m in await store.messages(user, c.id)] == ["Caroline", None]
+    assert (await store.get_messages(user, [named.id]))[0].name == "Caroline"
+
+
 async def test_add_message_is_idempotent_by_id(store: ConversationStore, user: str) -> None:
     c = await store.create(conv(user))
     first = msg(c, "first", mid="m-1")

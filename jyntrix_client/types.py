@@ -196,6 +196,7 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     role: Role
     content: str
     created_at: datetime
+    name: str | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 

@@ -25,6 +25,7 @@ from jyntrix_domain.model import (
     Profile,
     Relation,
     UserId,
+    Vector,
     VectorItem,
     new_id,
 )
@@ -107,8 +108,16 @@ class MemoryService:
     async def create(self, user_id: UserId, new: NewMemory) -> Memory:
         return (await self.bulk_import(user_id, [new]))[0]
 
-    async def bulk_import(self, user_id: UserId, items: Sequence[NewMemory]) -> list[Memory]:
-        """Create many memories with one embedding batch; ids given by the caller make it idempotent."""
+    async def bulk_import(
+        self, user_id: UserId, items: Sequence[NewMemory], *, vectors: Sequence[Vector] | None = None
+    ) -> list[Memory]:
+        """Create many memories with one embedding batch; ids given by the caller make it idempotent.
+
+        `vectors`, one per item, are the items' embeddings when the caller has them already (a chat
+        turn embeds its message once, for retrieval and for its turn memory).
+        """
+        if vectors is not None and len(vectors) != len(items):
+            raise Invalid("give one vector per memory, or none")
         now = self._clock.now()
         memories = []
         for new in items:
@@ -134,7 +143,8 @@ class MemoryService:
                 )
             )
         created = [memory for memory in memories if await self._store.add(memory)]
-        await self._index(user_id, created)
+        given = {m.id: v for m, v in zip(memories, vectors, strict=True)} if vectors is not None else {}
+        await self._index(user_id, created, given)
         stored = await self._store.get_many(user_id, [m.id for m in memories])
         by_id = {m.id: m for m in stored}
         return [by_id.get(m.id, m) for m in memories]
@@ -275,11 +285,20 @@ class MemoryService:
         if ids:
             await self._store.record_access(user_id, ids, self._clock.now())
 
-    async def _index(self, user_id: UserId, memories: Sequence[Memory]) -> None:
+    async def _index(
+        self, user_id: UserId, memories: Sequence[Memory], given: Mapping[MemoryId, Vector] | None = None
+    ) -> None:
         current = [m for m in memories if m.is_current]
         if not current:
             return
-        vectors = await self._embedder.embed([m.content for m in current])
+        known = given or {}
+        missing = [m for m in current if m.id not in known]
+        embedded = (
+            dict(zip((m.id for m in missing), await self._embedder.embed([m.content for m in missing]), strict=True))
+            if missing
+            else {}
+        )
+        vectors = [known.get(m.id) or embedded[m.id] for m in current]
         await self._vectors.upsert(
             user_id, [VectorItem(id=m.id, vector=v, type=m.type) for m, v in zip(current, vectors, strict=True)]
         )

@@ -126,6 +126,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     role: Role
     content: str
     created_at: datetime
+    # Who said it, when the conversation has more than one person on the user's side (a transcript).
+    name: str | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 

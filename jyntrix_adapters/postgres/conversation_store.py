@@ -14,7 +14,7 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, UserId
 
 _CONV = "id, user_id, title, metadata, created_at, updated_at"
-_MSG = "id, conversation_id, user_id, role, content, metadata, created_at"
+_MSG = "id, conversation_id, user_id, role, content, metadata, created_at, name"
 
 
 def _conversation(row: asyncpg.Record) -> Conversation:
@@ -37,6 +37,7 @@ def _message(row: asyncpg.Record) -> Message:
         content=row["content"],
         metadata=row["metadata"],
         created_at=row["created_at"],
+        name=row["name"],
     )
 
 
@@ -114,7 +115,7 @@ class PostgresConversationStore:
     async def _add(self, conn: asyncpg.Connection, m: Message) -> Message:
         # An unknown conversation fails the foreign key, which surfaces as NotFound.
         row = await conn.fetchrow(
-            f"INSERT INTO messages ({_MSG}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            f"INSERT INTO messages ({_MSG}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             f" ON CONFLICT (user_id, id) DO NOTHING RETURNING {_MSG}",
             m.id,
             m.conversation_id,
@@ -123,6 +124,7 @@ class PostgresConversationStore:
             m.content,
             m.metadata,
             m.created_at,
+            m.name,
         )
         if row is None:  # a duplicate delivery: change nothing
             row = await conn.fetchrow(f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND id = $2", m.user_id, m.id)

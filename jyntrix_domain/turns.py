@@ -1,0 +1,77 @@
+"""Turn memories: every user message is also an episodic memory, so nothing said is unfindable.
+
+A turn is what was said, as said: its content is the message text (prefixed by the speaker's name when
+the message has one), its time is the message's own, and it cites that one message. Its id is derived
+from the message id, so a retried turn or a repeated import adds nothing. Extraction later draws facts
+from the same messages; consolidation never compares against, updates or supersedes a turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from jyntrix_domain.errors import Invalid
+from jyntrix_domain.memories import MemoryService, NewMemory
+from jyntrix_domain.model import Memory, MemoryId, MemoryKind, MemoryType, Message, Role, UserId, Vector, stable_id
+
+# A statement is evidence about the user; a question states nothing (it is still findable, but ranks lower).
+STATEMENT_RELIABILITY = 0.6
+QUESTION_RELIABILITY = 0.3
+
+
+def turn_memory_id(user_id: UserId, message_id: str) -> MemoryId:
+    """The id of the turn memory of a message: the same on every retry."""
+    return stable_id("turn", user_id, message_id)
+
+
+def turn_content(message: Message) -> str:
+    text = message.content.strip()
+    return f"{message.name}: {text}" if message.name else text
+
+
+def is_question(text: str) -> bool:
+    """A message that only asks: it ends with a question mark and states nothing before it."""
+    stripped = text.strip()
+    return stripped.endswith("?") and not any(mark in stripped[:-1] for mark in ".!")
+
+
+def turn_reliability(message: Message) -> float:
+    return QUESTION_RELIABILITY if is_question(message.content) else STATEMENT_RELIABILITY
+
+
+def remembers(message: Message) -> bool:
+    """Whether a message becomes a turn memory: what the user's side says, not the assistant's answers."""
+    return message.role is Role.USER and bool(message.content.strip())
+
+
+def new_turn(message: Message) -> NewMemory:
+    """The turn memory of `message` (a user message), ready for MemoryService."""
+    return NewMemory(
+        id=turn_memory_id(message.user_id, message.id),
+        content=turn_content(message),
+        type=MemoryType.EPISODIC,
+        kind=MemoryKind.TURN,
+        reliability=turn_reliability(message),
+        created_at=message.created_at,
+        source_message_ids=(message.id,),
+    )
+
+
+async def remember_turns(
+    memories: MemoryService,
+    user_id: UserId,
+    messages: Sequence[Message],
+    vectors: Sequence[Vector] | None = None,
+) -> list[Memory]:
+    """Store and index the turn memories of `messages` (user messages only); idempotent per message.
+
+    `vectors`, one per message, are the messages' embeddings when the caller has them already, so that a
+    chat turn embeds its message once for both retrieval and its turn memory.
+    """
+    if vectors is not None and len(vectors) != len(messages):
+        raise Invalid("give one vector per message, or none")
+    chosen = [i for i, m in enumerate(messages) if remembers(m)]
+    if not chosen:
+        return []
+    given = [vectors[i] for i in chosen] if vectors is not None else None
+    return await memories.bulk_import(user_id, [new_turn(messages[i]) for i in chosen], vectors=given)
