@@ -23,7 +23,7 @@ from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost_logging
 from jyntrix_http.request_checks import check_request
-from jyntrix_http.routes import analytics, auth, chat, health, memories, profile
+from jyntrix_http.routes import analytics, auth, chat, console, health, memories, profile
 
 log = logging.getLogger("jyntrix.http")
 
@@ -80,6 +80,7 @@ def create_app(
             memories.router,
             profile.router,
             analytics.router,
+            *console.route_handlers(settings),
             *extra_route_handlers,
         ],
         dependencies={"services": Provide(_services, sync_to_thread=False)},

@@ -140,6 +140,18 @@ async def stream_new_conversation(
     return await _stream(services, request.user.id, data, None)
 
 
+@get(
+    "/messages/{message_id:str}",
+    summary="One message; its conversation_id leads to the conversation",
+    responses=error_responses(404, 422),
+)
+async def get_message(request: UserRequest, services: ServicesDep, message_id: FromPath[str]) -> Message:
+    found = await services.conversations.get_messages(request.user.id, [message_id])
+    if not found:
+        raise NotFound(f"message {message_id} not found")
+    return found[0]
+
+
 async def _conversation(services: Services, user_id: str, conversation_id: str) -> Conversation:
     found = await services.conversations.get(user_id, conversation_id)
     if found is None:
@@ -182,6 +194,7 @@ router = Router(
         get_conversation,
         delete_conversation,
         list_messages,
+        get_message,
         stream_in_conversation,
         stream_new_conversation,
     ],
