@@ -8,14 +8,8 @@ keys are removed from the server's environment so that it is the zero-setup defa
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,114 +17,19 @@ import httpx
 import pytest
 
 from tests.http.sse import Event, iter_events
+from testsupport.server_process import Server, embedded_server
 
 pytestmark = pytest.mark.slow
 
-STARTUP_TIMEOUT_S = 180.0
 EXTRACTION_TIMEOUT_S = 60.0
-NOT_INHERITED = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "QDRANT_URL",
-    "QDRANT_API_KEY",
-    "GOOGLE_AI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_API_KEY",
-    "SUPABASE_JWT_SECRET",
-    "SUPABASE_JWKS_URL",
-    "ENVIRONMENT",
-    "JYNTRIX_PROFILE",
-    "TASK_RUNNER",
-)
-
-
-@dataclass
-class Server:
-    base_url: str
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jyntrix_http.cli", "serve"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base_url}/health/ready", timeout=2.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready within {STARTUP_TIMEOUT_S}s:\n{self.log()}")
-
-    def stop(self) -> int:
-        """SIGINT, as Ctrl-C would: uvicorn runs the lifespan's shutdown."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError(f"server did not stop on SIGINT:\n{self.log()}") from None
-        return self.process.returncode
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-6000:]
-
-    def token(self, user: str) -> dict[str, str]:
-        """A dev token from `jyntrix token`, signed with the secret the server uses."""
-        result = subprocess.run(
-            [sys.executable, "-m", "jyntrix_http.cli", "token", "--user", user],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return {"Authorization": f"Bearer {result.stdout.strip()}"}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
+    # paces the offline model like a real one, so that the stream has something to be incremental about
     data_dir = tmp_path_factory.mktemp("jyntrix-e2e")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-    env.update(
-        JYNTRIX_DATA_DIR=str(data_dir / "data"),
-        # the model is built once per machine (testsupport.models); the server would build it the same way
-        EMBEDDING_MODEL_DIR=str(minilm_model_dir),
-        HOST="127.0.0.1",
-        PORT=str(port),
-        LOG_LEVEL="INFO",
-        # paces the offline model like a real one, so that the stream has something to be incremental about
-        OFFLINE_LLM_TOKEN_DELAY_S="0.03",
-        PYTHONUNBUFFERED="1",
-    )
-    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
-    running.start()
-    try:
+    with embedded_server(data_dir, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03") as running:
         yield running
-    finally:
-        running.stop()
 
 
 async def _stream(
