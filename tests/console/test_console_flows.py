@@ -97,3 +97,154 @@ def test_the_dev_token_route_mints_tokens_the_api_accepts(console: Console) -> N
     minted = httpx.post(f"{console.server.base_url}/api/console/dev-token", json={"user_id": console.user}).json()
     me = httpx.get(f"{console.server.base_url}/api/auth/me", headers={"Authorization": f"Bearer {minted['token']}"})
     assert me.json()["id"] == console.user
+
+
+# ------------------------------------------------------------------ memories
+
+
+def test_import_then_filter_by_type_text_and_dates_then_open_one(console: Console) -> None:
+    page = console.page
+    console.sign_in()
+    page.click("details.import summary")
+    page.fill("#import-json", json.dumps(MEMORIES))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#page-info:has-text('of 7')")
+    page.wait_for_selector("#type-counts [data-type=semantic]")
+    counts = page.eval_on_selector_all("#type-counts [data-type]", "bs => bs.map(b => [b.dataset.type, b.dataset.count])")
+    assert dict(counts) == {"profile": "1", "semantic": "3", "episodic": "2", "procedural": "1"}
+    texts = [row["text"] for row in _rows(console)]
+    assert SCRIPT_CONTENT in texts and IMG_CONTENT in texts  # shown as the text they are
+    _assert_markup_stayed_text(console)
+    console.shot("memories-imported")
+
+    page.select_option("#filter-type", "episodic")
+    page.wait_for_selector("#page-info:has-text('of 2')")
+    assert {row["type"] for row in _rows(console)} == {"episodic"}
+
+    page.select_option("#filter-type", "")
+    page.fill("#filter-text", "Lisbon")
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("#page-info:has-text('of 2')")
+    assert all("Lisbon" in row["text"] for row in _rows(console))
+    counts = dict(page.eval_on_selector_all("#type-counts [data-type]", "bs => bs.map(b => [b.dataset.type, b.dataset.count])"))
+    assert counts == {"profile": "0", "semantic": "1", "episodic": "1", "procedural": "0"}
+
+    page.fill("#filter-text", "")
+    page.fill("#filter-after", (datetime.now() - timedelta(days=30)).strftime("%Y-%m-%d"))
+    page.fill("#filter-before", (datetime.now() - timedelta(days=4)).strftime("%Y-%m-%d"))
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("#page-info:has-text('of 2')")
+    assert {row["text"] for row in _rows(console)} == {MEMORIES[3]["content"], MEMORIES[4]["content"]}
+
+    page.fill("#filter-after", "")
+    page.fill("#filter-before", "")
+    page.fill("#filter-text", "sister")
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("#page-info:has-text('of 1')")
+    page.click("#memory-rows a.memory-link")
+    page.wait_for_selector("[data-view=memory]")
+    assert page.text_content("#memory-content") == "My sister Maya lives in Lisbon"
+    assert page.eval_on_selector_all("#entities .badge", "bs => bs.map(b => b.textContent)") == ["Maya", "Lisbon"]
+    console.shot("memory-detail")
+
+    script_memory = next(m for m in console.api("GET", "/api/memories?contains=notebook")["items"])
+    console.go(f"#/memory/{script_memory['id']}", "memory")
+    assert page.text_content("#memory-content") == SCRIPT_CONTENT
+    _assert_markup_stayed_text(console)
+
+
+def test_history_shows_the_supersession_chain_and_its_timeline(console: Console) -> None:
+    page = console.page
+    console.sign_in()
+    original = console.api("POST", "/api/memories", json={"content": "I work at Initech", "type": "semantic"})
+    console.go(f"#/memory/{original['id']}", "memory")
+    assert page.locator("#chain > li").count() == 1
+    page.fill("#supersede-content", "I work at Globex now")
+    page.click("#supersede-form button[type=submit]")
+    page.wait_for_selector("#memory-content:has-text('Globex')")
+
+    versions = page.eval_on_selector_all(
+        "#chain > li", "items => items.map(i => [i.dataset.memoryId, [...i.querySelectorAll('.change')].map(c => c.dataset.kind)])"
+    )
+    successor_id = page.evaluate("location.hash").split("/")[-1]
+    assert versions == [[original["id"], ["create", "supersede"]], [successor_id, ["create"]]]
+    bars = page.eval_on_selector_all(
+        "svg.timeline rect.version", "rs => rs.map(r => [r.dataset.memoryId, r.getAttribute('class')])"
+    )
+    assert bars == [[original["id"], "version past"], [successor_id, "version selected"]]
+    api_history = console.api("GET", f"/api/memories/{original['id']}/history")["changes"]
+    assert [c["kind"] for c in api_history] == ["create", "supersede"]
+    console.shot("history-after-supersede")
+
+    page.fill("#edit-content", "I work at Globex, in sales")
+    page.click("#edit-form button[type=submit]")
+    page.wait_for_selector("#memory-content:has-text('in sales')")
+    kinds = [c["kind"] for c in console.api("GET", f"/api/memories/{successor_id}/history")["changes"]]
+    assert kinds == ["create", "update"]
+
+    page.click(f"#chain > li[data-memory-id='{original['id']}'] a")
+    page.wait_for_selector("#memory-content:has-text('Initech')")
+    assert page.locator("#not-current").count() == 1  # only the current version can be edited or superseded
+    page.click("#delete-memory")
+    page.click("#delete-memory")  # the second click confirms
+    page.wait_for_selector("[data-view=memories]")
+    gone = httpx.get(f"{console.server.base_url}/api/memories/{original['id']}", headers=console.headers())
+    assert gone.status_code == 404
+
+
+# ------------------------------------------------------------------ search
+
+
+def test_search_bars_show_the_signals_weights_and_contributions_the_api_returned(console: Console) -> None:
+    page = console.page
+    _import(console)
+    console.sign_in()
+    console.go("#/search", "search")
+    page.fill("#search-query", "green tea in the morning")
+    with page.expect_response(lambda r: r.url.endswith("/api/memories/search")) as answered:
+        page.click("#search-form button[type=submit]")
+    returned = answered.value.json()["results"]
+    page.wait_for_selector("#results li.result")
+    assert returned and returned[0]["memory"]["content"] == "I love green tea in the morning"
+
+    shown = page.eval_on_selector_all(
+        "#results li.result",
+        """items => items.map(item => ({
+            id: item.dataset.memoryId,
+            score: Number(item.dataset.score),
+            text: item.querySelector('.result-content').textContent,
+            rows: [...item.querySelectorAll('tr.signal-row')].map(row => ({
+                name: row.dataset.signal,
+                value: Number(row.dataset.value),
+                weight: Number(row.dataset.weight),
+                contribution: Number(row.dataset.contribution),
+                cells: [...row.querySelectorAll('td.n')].map(td => td.textContent),
+                widths: [...row.querySelectorAll('rect')].map(r => Number(r.getAttribute('width'))),
+            })),
+        }))""",
+    )
+    assert [item["id"] for item in shown] == [r["memory"]["id"] for r in returned]
+    for item, result in zip(shown, returned, strict=True):
+        scores = result["scores"]
+        assert item["score"] == result["score"]
+        assert item["text"] == result["memory"]["content"]
+        assert [row["name"] for row in item["rows"]] == list(scores["signals"])  # the API's names, in its order
+        for row in item["rows"]:
+            name = row["name"]
+            assert row["value"] == scores["signals"][name]
+            assert row["weight"] == scores["weights"][name]
+            assert row["contribution"] == scores["contributions"][name]
+            assert row["cells"] == [f"{row['value']:.3f}", f"× {row['weight']:.2f}", f"= {row['contribution']:.3f}"]
+            track, signal_bar, contribution_bar = row["widths"]
+            assert signal_bar == pytest.approx(min(1.0, row["value"]) * track, abs=0.01)
+            assert contribution_bar == pytest.approx(min(1.0, row["contribution"]) * track, abs=0.01)
+    _assert_markup_stayed_text(console)
+
+    # The same search straight from the API agrees (only recency moves, by the seconds between the two).
+    again = console.api("POST", "/api/memories/search", json={"query": "green tea in the morning", "limit": 10})
+    first = again["results"][0]
+    assert first["memory"]["id"] == shown[0]["id"]
+    for row in shown[0]["rows"]:
+        assert row["value"] == pytest.approx(first["scores"]["signals"][row["name"]], abs=1e-4)
+        assert row["contribution"] == pytest.approx(first["scores"]["contributions"][row["name"]], abs=1e-4)
+    console.shot("search")

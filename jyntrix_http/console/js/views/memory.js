@@ -179,7 +179,11 @@ function actionsCard(memory, ctx) {
       .catch((e) => ctx.flash(e.message));
   });
   const current = !memory.valid_until && !memory.superseded_by;
-  return card("Correct it", edit, current ? supersede : h("p", { class: "muted" }, "Superseded: only the current version can be superseded."), h("div", { class: "row end" }, remove));
+  if (!current) {
+    const note = h("p", { class: "muted", id: "not-current" }, "This version was superseded: edit or supersede the current one.");
+    return card("Correct it", note, h("div", { class: "row end" }, remove));
+  }
+  return card("Correct it", edit, supersede, h("div", { class: "row end" }, remove));
 }
 
 export async function render(root, ctx) {
