@@ -4,6 +4,7 @@ supersede, search bars that match the API, a streamed chat turn, and forgetting 
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,8 @@ from jyntrix_http.routes.console import CONTENT_SECURITY_POLICY
 from tests.console.conftest import Console
 
 pytestmark = pytest.mark.slow
+
+EXTRACTION_TIMEOUT_S = 60.0
 
 SCRIPT_CONTENT = "<script>window.__pwned = 'script'</script> I keep my notes in a <b>bold</b> notebook"
 IMG_CONTENT = "<img src=x onerror=\"window.__pwned = 'img'\"> My cat is called Pixel"
@@ -37,6 +40,19 @@ MEMORIES = [
 def _import(console: Console) -> list[dict[str, Any]]:
     imported: list[dict[str, Any]] = console.api("POST", "/api/memories/import", json={"memories": MEMORIES})["memories"]
     return imported
+
+
+def _wait_for_memory(console: Console, *words: str) -> dict[str, Any]:
+    """Extraction runs in the background after a turn; poll until its memory is there."""
+    deadline = time.monotonic() + EXTRACTION_TIMEOUT_S
+    items: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        items = console.api("GET", "/api/memories")["items"]
+        for memory in items:
+            if all(w in memory["content"] for w in words):
+                return memory
+        time.sleep(0.2)
+    raise AssertionError(f"no memory with {words} after {EXTRACTION_TIMEOUT_S}s: {items}")
 
 
 def _assert_markup_stayed_text(console: Console) -> None:
@@ -248,3 +264,137 @@ def test_search_bars_show_the_signals_weights_and_contributions_the_api_returned
         assert row["value"] == pytest.approx(first["scores"]["signals"][row["name"]], abs=1e-4)
         assert row["contribution"] == pytest.approx(first["scores"]["contributions"][row["name"]], abs=1e-4)
     console.shot("search")
+
+
+# ------------------------------------------------------------------ chat
+
+
+def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console: Console) -> None:
+    page = console.page
+    _import(console)
+    console.sign_in()
+    console.go("#/chat", "chat")
+    budgets = httpx.get(f"{console.server.base_url}/api/console/config").json()["budgets"]
+    question = "What tea do I like in the morning?"
+    page.fill("#chat-input", question)
+    page.click("#chat-send")
+
+    # Mid-stream: some tokens are on the page, the context event is already shown, `done` has not come.
+    page.wait_for_function(
+        "() => { const a = document.querySelector('#chat-answer');"
+        " return a.dataset.state === 'streaming' && Number(a.dataset.tokens) >= 2; }"
+    )
+    early = int(page.get_attribute("#chat-answer", "data-tokens") or 0)
+    assert page.locator("#context-memories tr.context-memory").count() >= 1
+    assert page.locator("#chat-usage").count() == 0
+    page.wait_for_selector("#chat-answer[data-state=done]")
+    final = int(page.get_attribute("#chat-answer", "data-tokens") or 0)
+    assert final > early
+
+    used = page.eval_on_selector_all(
+        "#context-memories tr.context-memory",
+        "rows => rows.map(r => ({ref: r.dataset.ref, text: r.querySelector('td.content a').textContent}))",
+    )
+    assert [u["ref"] for u in used] == [str(n) for n in range(1, len(used) + 1)]
+    assert "I love green tea in the morning" in [u["text"] for u in used]
+    sections = page.eval_on_selector_all(
+        "#context-budgets tr.budget-row", "rows => rows.map(r => [r.dataset.section, Number(r.dataset.budget)])"
+    )
+    assert dict(sections) == budgets
+    phases = page.eval_on_selector_all("#chat-timings rect[data-series=ms]", "rs => rs.map(r => r.dataset.row)")
+    assert {"retrieval", "llm_streaming", "context_building"} <= set(phases)
+    _assert_markup_stayed_text(console)
+
+    conversation_id = page.text_content("#chat-conversation a")
+    assert conversation_id
+    detail = console.api("GET", f"/api/chat/conversations/{conversation_id}")
+    stored = [m for m in detail["messages"] if m["role"] == "assistant"][-1]["content"]
+    assert page.text_content("#chat-answer") == stored
+    console.shot("chat")
+
+    # What the user says is extracted in the background; the memory's source message leads back here.
+    told = "My brother Tomas lives in Porto."
+    page.fill("#chat-input", told)
+    page.click("#chat-send")
+    page.wait_for_selector("#chat-answer[data-state=done]")
+    fact = _wait_for_memory(console, "Tomas", "Porto")
+    console.go(f"#/memory/{fact['id']}", "memory")
+    page.wait_for_selector("#sources a.source-link")
+    assert page.text_content("#sources a.source-link") == told
+    page.click("#sources a.source-link")
+    page.wait_for_selector("[data-view=conversation]")
+    assert page.text_content("#messages li.message.target .body") == told
+    assert page.locator("#messages li.message").count() == 4  # both turns of this conversation
+    console.shot("source-message-in-conversation")
+
+
+def test_analytics_charts_show_the_latency_the_api_reports(console: Console) -> None:
+    page = console.page
+    console.sign_in()
+    console.go("#/chat", "chat")
+    for question in ("Hello there", "Do you remember anything about me?"):
+        page.fill("#chat-input", question)
+        page.click("#chat-send")
+        page.wait_for_selector("#chat-answer[data-state=done]")
+    # Spans are flushed in batches of ten: two turns' phases and strategies fill at least one.
+    console.go("#/analytics", "analytics")
+    page.wait_for_selector("#chart-phases rect[data-series=p50]")
+    page.click("#windows [data-window=hour]")
+    page.wait_for_selector("#windows [data-window=hour].active")
+    page.wait_for_selector("#chart-rates rect[data-series=hit]")
+    shown = page.eval_on_selector_all(
+        "#chart-phases rect[data-series]", "rs => rs.map(r => [r.dataset.row, r.dataset.series, Number(r.dataset.value)])"
+    )
+    latency = console.api("GET", "/api/v1/analytics/latency", params={"since": (datetime.now(UTC) - timedelta(hours=1)).isoformat()})
+    reported = {(p["name"], "p50"): p["p50_ms"] for p in latency["phases"]}
+    reported |= {(p["name"], "p95"): p["p95_ms"] for p in latency["phases"]}
+    assert shown
+    for row, series, value in shown:
+        assert (row, series) in reported
+        assert value == pytest.approx(reported[(row, series)], rel=0.5)  # later spans may have landed since
+    console.shot("analytics")
+
+
+# ------------------------------------------------------------------ forget me
+
+
+def test_forget_me_exports_then_deletes_everything_behind_a_typed_confirmation(console: Console) -> None:
+    page = console.page
+    _import(console)
+    console.sign_in()
+    console.go("#/chat", "chat")
+    page.fill("#chat-input", "Hello, I like hiking.")
+    page.click("#chat-send")
+    page.wait_for_selector("#chat-answer[data-state=done]")
+
+    console.go("#/forget", "forget")
+    with page.expect_download() as downloading:
+        page.click("#export")
+    download = downloading.value
+    assert download.suggested_filename.startswith("jyntrix-export-")
+    saved = console.out / download.suggested_filename
+    download.save_as(saved)
+    exported = json.loads(saved.read_text())
+    assert exported["user_id"] == console.user
+    assert {m["content"] for m in exported["memories"]} >= {m["content"] for m in MEMORIES}
+
+    assert page.is_disabled("#delete-all")
+    page.fill("#confirm-text", "forget")
+    assert page.is_disabled("#delete-all")
+    page.fill("#confirm-text", "forget me")
+    assert page.is_enabled("#delete-all")
+    page.click("#delete-all")
+    page.wait_for_selector("#verification")
+    assert f"Deleted {len(exported['memories'])} memories and 1 conversations" in page.text_content("#deleted-counts")
+    checks = page.eval_on_selector_all("#verification tr", "rows => rows.map(r => [r.dataset.check, r.dataset.count])")
+    assert checks == [["search", "0"], ["list", "0"], ["export", "0"], ["export", "0"]]
+    console.shot("forgotten")
+
+    console.go("#/memories", "memories")
+    page.wait_for_selector("#page-info:has-text('0–0 of 0')")
+    console.go("#/search", "search")
+    page.fill("#search-query", "green tea")
+    page.click("#search-form button[type=submit]")
+    page.wait_for_selector("#search-summary:has-text('0 results')")
+    assert console.api("GET", "/api/memories/export")["memories"] == []
+    assert console.api("GET", "/api/chat/conversations")["items"] == []

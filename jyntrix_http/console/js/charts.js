@@ -75,19 +75,19 @@ export function budgetBar(used, budget, width = 220) {
  * Horizontal grouped bars: rows [{label, values: {series: number}}], one bar per series, scaled to the largest
  * value. `format` labels each bar.
  */
-export function groupedBars(rows, series, { format = (v) => num(v, 1), max = null, title = "" } = {}) {
+export function groupedBars(rows, series, { format = (v) => num(v, 1), max = null, title = "", barArea = 380 } = {}) {
   const labelWidth = 150;
-  const barArea = 380;
   const barHeight = 12;
   const gap = 4;
   const rowHeight = series.length * (barHeight + gap) + 10;
-  const top = 22;
+  const top = series.length > 1 ? 22 : 4;
   const width = labelWidth + barArea + 80;
   const height = top + Math.max(rows.length, 1) * rowHeight;
   const largest = max ?? Math.max(1e-9, ...rows.flatMap((r) => series.map((name) => r.values[name] || 0)));
   const svg = s("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img" });
   if (title) svg.append(s("title", {}, title));
   series.forEach((name, i) => {
+    if (series.length === 1) return;
     const x = labelWidth + i * 90;
     svg.append(
       s("rect", { class: `series-${i}`, x, y: 4, width: 10, height: 10, rx: 2 }),

@@ -70,6 +70,7 @@ function contextView(event, budgets) {
 export async function render(root, ctx) {
   const { budgets } = await api("GET", "/api/console/config");
   const input = h("textarea", { id: "chat-input", rows: 3, placeholder: "Say something, or ask what it remembers…" });
+  const asked = h("p", { class: "asked", id: "chat-question" });
   const answer = h("div", { class: "answer", id: "chat-answer", dataset: { tokens: 0, state: "idle" } });
   const context = h("div", { id: "chat-context" }, h("p", { class: "muted" }, "The context event shows here when a turn starts."));
   const timings = h("div", { id: "chat-timings" }, h("p", { class: "muted" }, "Phase timings arrive with `done`."));
@@ -95,6 +96,7 @@ export async function render(root, ctx) {
     if (!content) return;
     send.disabled = true;
     clear(answer);
+    replace(asked, h("span", { class: "muted" }, "you: "), content);
     answer.dataset.tokens = "0";
     answer.dataset.state = "streaming";
     const onEvent = (name, data) => {
@@ -111,7 +113,7 @@ export async function render(root, ctx) {
         const phases = Object.entries(data.phase_timings).map(([label, value]) => ({ label, values: { ms: value } }));
         replace(
           timings,
-          groupedBars(phases, ["ms"], { format: (v) => ms(v), title: "phase timings" }),
+          groupedBars(phases, ["ms"], { format: (v) => ms(v), title: "phase timings", barArea: 230 }),
           h("p", { class: "muted", id: "chat-usage" }, `usage: ${data.usage.input_tokens} tokens in, ${data.usage.output_tokens} out`),
         );
       } else if (name === "error") {
@@ -155,7 +157,7 @@ export async function render(root, ctx) {
           ),
           conversationLine,
         ),
-        card("Answer", answer),
+        card("Answer", asked, answer),
         card("Phase timings", timings),
       ),
       card("Context", context),
