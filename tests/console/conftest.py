@@ -112,9 +112,11 @@ def console(browser: Any, server: Server, tmp_path: Path) -> Iterator[Console]:
     page.on("pageerror", lambda error: opened.errors.append(f"pageerror: {error}"))
     page.on(
         "console",
-        lambda message: opened.errors.append(f"console.{message.type}: {message.text}")
-        if message.type == "error" and not message.text.startswith(EXPECTED_FAILURE)
-        else None,
+        lambda message: (
+            opened.errors.append(f"console.{message.type}: {message.text}")
+            if message.type == "error" and not message.text.startswith(EXPECTED_FAILURE)
+            else None
+        ),
     )
     page.on("request", lambda request: opened.requests.append(request))
     try:

@@ -1,5 +1,5 @@
 // The API, as the signed-in user. The token lives in this tab's sessionStorage only and leaves the page only
-// in the Authorization header of same-origin requests; it is never put in a URL, a cookie or localStorage.
+// in the Authorization header of same-origin requests; it is never put in a URL, a cookie or persistent storage.
 
 const TOKEN_KEY = "jyntrix.console.token";
 

@@ -1,5 +1,5 @@
 // Building the page without HTML strings: every piece of text becomes a text node, so memory content,
-// messages and error details can never be parsed as markup (no innerHTML anywhere in the console).
+// messages and error details can never be parsed as markup (no string is ever handed to an HTML parser).
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
