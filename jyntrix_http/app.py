@@ -145,7 +145,7 @@ def banner(settings: Settings, services: Services) -> str:
             "",
             f"Jyntrix {services.version} is ready on {base}  (profile: {settings.jyntrix_profile.value})",
             f"  database={services.storage.backend}, {backends}",
-            f"  OpenAPI: {base}/schema   readiness: {base}/health/ready",
+            f"  OpenAPI: {base}/schema   readiness: {base}/health/ready   console: {base}/console",
             "",
             "Get a token, then stream a chat turn:",
             token_hint,
