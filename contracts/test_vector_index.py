@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import itertools
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -211,6 +213,31 @@ async def test_an_id_clash_never_takes_over_another_users_item(index: VectorInde
     assert [h.id for h in hits] == [original.id]
     assert hits[0].score == pytest.approx(1.0, abs=1e-4)
     assert [h.id for h in await index.search(ALICE, original.vector, 10, frozenset({SEMANTIC}))] == [original.id]
+
+
+@pytest.mark.parametrize("spelling", [str.lower, str.upper, lambda i: f"urn:uuid:{i}", lambda i: i])
+async def test_no_id_chosen_by_one_user_hides_replaces_or_reveals_anothers(index: VectorIndex, spelling: Any) -> None:
+    """Isolation by construction: the attacker squats the victim's future id (in any spelling) first."""
+    victim_id = str(uuid.uuid4())
+    squatted = spelling(victim_id)
+    attacker_vector, victim_vector = unit(46), unit(47)
+    await index.upsert("attacker", [item(attacker_vector, id=squatted)])
+    before = await index.search("attacker", victim_vector, 10)
+    await index.upsert("victim", [item(victim_vector, id=victim_id)])
+    # Not hidden: the victim's memory is found with the victim's own vector.
+    hits = await index.search("victim", victim_vector, 10)
+    assert [h.id for h in hits] == [victim_id] and hits[0].score == pytest.approx(1.0, abs=1e-4)
+    # Not replaced: the attacker's point keeps the attacker's vector; nor revealed: the attacker's view
+    # is the same before and after the victim's write.
+    after = await index.search("attacker", victim_vector, 10)
+    assert (
+        [(h.id, round(h.score, 4)) for h in after]
+        == [(h.id, round(h.score, 4)) for h in before]
+        == [(squatted, round(cosine(attacker_vector, victim_vector), 4))]
+    )
+    # Nor removable: deleting "its" id as the attacker leaves the victim's point.
+    await index.delete("attacker", [squatted, victim_id])
+    assert await everything(index, "victim", victim_vector) == {victim_id}
 
 
 async def test_delete_user_removes_only_that_user(index: VectorIndex) -> None:

@@ -8,6 +8,7 @@ service, no key. An invalid value stops start-up with an error naming the variab
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -92,6 +93,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     # Rate limiting, per user
     rate_limit_requests: int = 100
     rate_limit_window_s: float = 60.0
+    # Requests no token vouches for (public routes, no bearer token, a refused token), per client address.
+    rate_limit_anonymous_requests: int = 300
+    # Proxies whose X-Forwarded-For names the client; anyone else's header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
 
     # Ranking (see jyntrix_domain.ranking)
     rank_weight_keyword: float = 0.35
@@ -127,6 +132,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
         _check(1 <= self.port <= 65535, "PORT", "must be between 1 and 65535")
         _check(self.rate_limit_requests >= 1, "RATE_LIMIT_REQUESTS", "must be at least 1")
         _check(self.rate_limit_window_s > 0, "RATE_LIMIT_WINDOW_S", "must be positive")
+        _check(self.rate_limit_anonymous_requests >= 1, "RATE_LIMIT_ANONYMOUS_REQUESTS", "must be at least 1")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                _check(False, "TRUSTED_PROXIES", f"{proxy!r} is not an IP address or network")
         _check(0.0 <= self.llm_temperature <= 2.0, "LLM_TEMPERATURE", "must be between 0 and 2")
         _check(self.llm_max_output_tokens >= 1, "LLM_MAX_OUTPUT_TOKENS", "must be at least 1")
         _check(self.llm_timeout_s > 0, "LLM_TIMEOUT_S", "must be positive")
@@ -188,7 +199,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"})
-_LIST_FIELDS = frozenset({"CORS_ORIGINS", "JWT_ALGORITHMS"})
+_LIST_FIELDS = frozenset({"CORS_ORIGINS", "JWT_ALGORITHMS", "TRUSTED_PROXIES"})
 
 
 def _check(ok: bool, variable: str, problem: str) -> None:

@@ -2,7 +2,9 @@
 
 Two levels: an LRU in this process, then an optional shared Cache port (Redis in the
 services profile) so that every API process benefits from one process's work. Keys hash
-the model name with the text, so switching models can never serve a stale vector.
+the model name with the text, so switching models can never serve a stale vector, and with
+the user id: a cache shared by tenants would let one of them tell, by the time a query
+takes, whether another had just typed the same text.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.model import Vector
+from jyntrix_domain.model import UserId, Vector
 from jyntrix_domain.ports import Cache, Embedder
 
 log = logging.getLogger(__name__)
 
-_KEY_PREFIX = "emb:v1:"
+_KEY_PREFIX = "emb:v2:"
 _WEEK_S = 7 * 24 * 3600.0
 
 
@@ -76,15 +78,15 @@ class CachedEmbedder:
     def dimension(self) -> int:
         return self._inner.dimension
 
-    def cache_key(self, text: str) -> str:
-        digest = hashlib.sha256(f"{self._model}\x1f{text}".encode()).hexdigest()
+    def cache_key(self, text: str, user_id: UserId | None = None) -> str:
+        digest = hashlib.sha256(f"{self._model}\x1f{user_id or ''}\x1f{text}".encode()).hexdigest()
         return _KEY_PREFIX + digest
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
         return await self._inner.embed(texts)
 
-    async def embed_query(self, text: str) -> Vector:
-        key = self.cache_key(text)
+    async def embed_query(self, text: str, *, user_id: UserId | None = None) -> Vector:
+        key = self.cache_key(text, user_id)
         vector = self._lru.get(key)
         if vector is not None:
             self._lru.move_to_end(key)

@@ -32,9 +32,10 @@ class Unavailable(DomainError):
 class RateLimited(DomainError):
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after_s: float) -> None:
+    def __init__(self, message: str, retry_after_s: float, *, limit: int | None = None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.limit = limit
 
 
 class Unsupported(DomainError):

@@ -72,18 +72,18 @@ from typing import Any, Protocol
 import msgspec
 
 from jyntrix_domain.errors import Invalid, NotFound, Unavailable, Unsupported
-from jyntrix_domain.extraction_rules import (
+from jyntrix_domain.fact_rules import (
     USER,
     Candidate,
     DeterministicExtractor,
-    capitalised_names,
     content_words,
     jaccard,
     merge_candidates,
     normalise,
-    resolve_date,
-    third_person,
 )
+from jyntrix_domain.language.names import capitalised_names
+from jyntrix_domain.language.person import third_person
+from jyntrix_domain.language.time_phrases import resolve_date
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import (
     ChatTurn,

@@ -171,7 +171,8 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
         """Unit-length vectors, one per text."""
 
-    async def embed_query(self, text: str) -> Vector: ...
+    async def embed_query(self, text: str, *, user_id: UserId | None = None) -> Vector:
+        """One query's vector; `user_id` scopes any cache, so no tenant can observe another's queries."""
 
 
 class LanguageModel(Protocol):

@@ -183,7 +183,7 @@ class RetrievalService:
     async def _vector(
         self, user_id: UserId, analysis: QueryAnalysis, types: frozenset[MemoryType] | None
     ) -> dict[MemoryId, tuple[float, float]]:
-        vector = await self._embedder.embed_query(analysis.text)
+        vector = await self._embedder.embed_query(analysis.text, user_id=user_id)
         hits = await self._vectors.search(user_id, vector, self._config.per_strategy_limit, types)
         floor = self._config.min_vector_score
         return {hit.id: (0.0, min(1.0, hit.score)) for hit in hits if hit.score >= floor}

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import re
 
-STOPWORDS = frozenset(
-    (  # noqa: SIM905 (a word list reads better as text)
-        "a about am an and are as at be been but by can could did do does for from had has have he her him his how i "
-        "if in into is it its me my of on or our she so than that the their them then there these they this to was we "
-        "were what when where which who will with would you your"
-    ).split()
-)
+from jyntrix_domain.language.stopwords import INDEX_STOPWORDS
+
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Han and kana have no spaces between words: each character is a term. Everything else splits on non-word characters.
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
@@ -22,4 +17,4 @@ _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 
 def keyword_terms(text: str) -> list[str]:
     """Lower-cased word terms without English stopwords, in order, repeats kept."""
-    return [t for t in _TOKEN.findall(text.casefold()) if t not in STOPWORDS]
+    return [t for t in _TOKEN.findall(text.casefold()) if t not in INDEX_STOPWORDS]

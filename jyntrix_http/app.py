@@ -21,7 +21,7 @@ from jyntrix_bootstrap.container import Services, build_services
 from jyntrix_bootstrap.settings import Settings, TaskRunner, load_settings
 from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
-from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost_logging
+from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
 from jyntrix_http.routes import analytics, auth, chat, console, health, memories, profile
 
@@ -85,7 +85,7 @@ def create_app(
         ],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
         lifespan=[lifespan],
-        on_app_init=[jwt.on_app_init, outermost_logging],
+        on_app_init=[jwt.on_app_init, outermost(settings)],
         middleware=[RateLimitMiddleware(settings.rate_limit_requests, settings.rate_limit_window_s)],
         before_request=check_request,
         before_send=[add_request_id_header],

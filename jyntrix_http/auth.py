@@ -23,7 +23,8 @@ from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.security.jwt.token import JWTDecodeOptions
 
 from jyntrix_bootstrap.settings import DEV_TOKEN_ISSUER, Settings
-from jyntrix_domain.errors import Unavailable
+from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.identity import check_user_id, user_id_problem
 
 # Paths served without a token: liveness/readiness, the index and the OpenAPI schema.
 PUBLIC_PATHS = ["^/$", "^/health", "^/schema"]
@@ -75,8 +76,9 @@ class AuthUser(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def _user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser:
-    if "\x00" in token.sub:  # no store can hold such a user id: refuse the token rather than fail every write
-        raise NotAuthorizedException("Invalid token: `sub` contains a NUL character")
+    problem = user_id_problem(token.sub)
+    if problem is not None:  # refuse the token rather than fail, or forge log lines, on every request
+        raise NotAuthorizedException(f"Invalid token: `sub` is not a usable user id ({problem})")
     email = token.extras.get("email")
     role = token.extras.get("role")
     return AuthUser(
@@ -208,8 +210,10 @@ def mint_token(
     now: datetime | None = None,
 ) -> str:
     """An HS256 token shaped like Supabase's, for the local profile and tests."""
-    if not user_id.strip():
-        raise ValueError("user id must not be empty")
+    try:
+        check_user_id(user_id)
+    except Invalid as exc:
+        raise ValueError(str(exc)) from None
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": user_id,

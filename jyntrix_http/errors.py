@@ -168,10 +168,20 @@ def make_exception_handler(development: bool) -> Callable[[Request[Any, Any, Any
         status = status_for(exc)
         if isinstance(exc, DomainError):
             retry = exc.retry_after_s if isinstance(exc, RateLimited) else None
+            limit_headers = {}
+            if isinstance(exc, RateLimited) and exc.limit is not None:
+                reset = str(max(1, math.ceil(exc.retry_after_s)))
+                limit_headers = {
+                    "RateLimit-Limit": str(exc.limit),
+                    "RateLimit-Remaining": "0",
+                    "RateLimit-Reset": reset,
+                }
             if isinstance(exc, Unavailable):
                 retry = UNAVAILABLE_RETRY_AFTER_S
                 log.warning("dependency unavailable on %s %s: %s", request.method, request.url.path, exc)
-            return problem_response(status, code=exc.code, detail=str(exc), request=request, retry_after_s=retry)
+            return problem_response(
+                status, code=exc.code, detail=str(exc), request=request, retry_after_s=retry, headers=limit_headers
+            )
         if isinstance(exc, ValidationException):
             extra = exc.extra if isinstance(exc.extra, list) else []
             errors = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
@@ -24,6 +25,7 @@ from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.errors import RateLimited
 from jyntrix_domain.ports import RateLimiter
 from jyntrix_http.errors import REQUEST_ID_HEADER, request_id_of, status_for
+from jyntrix_http.throttle import AddressRateLimitMiddleware
 
 log = logging.getLogger("jyntrix.http")
 
@@ -33,7 +35,7 @@ def cors_config(settings: Settings) -> CORSConfig:
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER, "Last-Event-ID"],
-        expose_headers=[REQUEST_ID_HEADER, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
         allow_credentials=True,
         max_age=600,
     )
@@ -45,10 +47,21 @@ async def add_request_id_header(message: Message, scope: Scope) -> None:
         MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id_of(scope)
 
 
-def outermost_logging(app_config: AppConfig) -> AppConfig:
-    """on_app_init hook, after auth's: logging goes first so that it also sees requests that auth refuses."""
-    app_config.middleware.insert(0, RequestLoggingMiddleware())
-    return app_config
+def outermost(settings: Settings) -> Callable[[AppConfig], AppConfig]:
+    """on_app_init hook, after auth's: logging, then the per-address throttle, both before auth.
+
+    Logging goes first so that it also sees requests that auth refuses; the throttle goes before
+    auth so that it can count traffic that no token vouches for.
+    """
+
+    def insert(app_config: AppConfig) -> AppConfig:
+        throttle = AddressRateLimitMiddleware(
+            settings.rate_limit_anonymous_requests, settings.rate_limit_window_s, settings.trusted_proxies
+        )
+        app_config.middleware[0:0] = [RequestLoggingMiddleware(), throttle]
+        return app_config
+
+    return insert
 
 
 class RequestLoggingMiddleware(ASGIMiddleware):
@@ -77,13 +90,20 @@ class RequestLoggingMiddleware(ASGIMiddleware):
             log.info(
                 "%s %s %d %.1fms user=%s request_id=%s",
                 scope.get("method", "-"),
-                scope.get("path", "-"),
+                printable(scope.get("path", "-")),
                 status,
                 (time.perf_counter() - started) * 1000,
-                user_id or "-",
+                printable(user_id or "-"),
                 request_id,
                 extra={"request_id": request_id, "user_id": user_id, "status": status},
             )
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped, so that no value from a request can forge a log line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 class RateLimitMiddleware(ASGIMiddleware):
@@ -115,7 +135,9 @@ class RateLimitMiddleware(ASGIMiddleware):
         }
         if not decision.allowed:
             raise RateLimited(
-                f"rate limit of {self.limit} requests per {self.window_s:g}s exceeded", decision.retry_after_s
+                f"rate limit of {self.limit} requests per {self.window_s:g}s exceeded",
+                decision.retry_after_s,
+                limit=decision.limit,
             )
 
         async def send_wrapper(message: Message) -> None:

@@ -1,6 +1,7 @@
 """Checks on every request's input that no single route's types can express, run before its handler.
 
-- A route that takes a JSON body refuses other media types with 415 instead of parsing them as JSON.
+- A route that takes a JSON body refuses other media types, and a body sent with no Content-Type, with 415
+  instead of parsing them as JSON.
 - JSON nested past the decoder's recursion limit is a 400, not a RecursionError.
 - NUL characters are refused (422) in path and query parameters and in JSON bodies: Postgres cannot store them, so
   refusing them here gives the same answer on every profile instead of a driver's message.
@@ -44,10 +45,10 @@ async def _check_json_body(request: Request[Any, Any, Any]) -> None:
     if not body:
         return  # the handler's own validation says that a body is required
     media_type, _ = request.content_type
-    if media_type and not _is_json(media_type):
+    if not media_type or not _is_json(media_type):
         raise HTTPException(
             status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail=f"the body must be JSON, sent with Content-Type: {JSON_MEDIA_TYPE} (got {media_type})",
+            detail=f"the body must be JSON, sent with Content-Type: {JSON_MEDIA_TYPE} (got {media_type or 'none'})",
         )
     try:
         await request.json()  # cached on the request: the handler's parameters are read from this decode

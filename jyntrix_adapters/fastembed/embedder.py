@@ -140,7 +140,7 @@ class FastEmbedder:
             return []
         return await asyncio.to_thread(self._embed_sync, list(texts))
 
-    async def embed_query(self, text: str) -> Vector:
+    async def embed_query(self, text: str, *, user_id: str | None = None) -> Vector:
         return (await self.embed([text]))[0]
 
     def _embed_sync(self, texts: list[str]) -> list[Vector]:

@@ -53,7 +53,7 @@ class HashEmbedder:
             return await asyncio.to_thread(self.embed_sync, batch)
         return self.embed_sync(batch)
 
-    async def embed_query(self, text: str) -> Vector:
+    async def embed_query(self, text: str, *, user_id: str | None = None) -> Vector:
         return (await self.embed([text]))[0]
 
     def embed_sync(self, texts: Sequence[str]) -> list[Vector]:

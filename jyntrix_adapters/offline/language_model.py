@@ -13,39 +13,20 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from jyntrix_domain.errors import Unsupported
+from jyntrix_domain.language.person import addressed, restate
+from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS
+from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import Chunk, Completion, ContextItem, Prompt, Role, Usage
 
 NOTHING_REMEMBERED = "I don't have anything remembered about that yet."
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 _PIECE = re.compile(r"\S+\s*|\s+")
-_STOPWORD_TEXT = """a about above after again all am an and any are as at be been being before below between both but by
-    can could did do does doing done during each few for from further had has have having he her here hers
-    him his how i i'd i'll i'm i've if in into is it it's its just know let me more most my myself no nor
-    not now of off on once only or other our ours out over own please remember remind same say she should
-    so some such tell than that the their theirs them then there these they this those through to too under
-    until up us very was we were what when where which while who whom why will with would you you're your
-    yours yourself user user's anything something thing things"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _QUESTION_TEXT = """what where who whom whose when why how which do does did is are was were can could will would
     should have has tell remind recall any"""
 _QUESTION_START = frozenset(_QUESTION_TEXT.split())
 _GREETING_TEXT = "hi hello hey hallo hola morning evening thanks thank"
 _GREETINGS = frozenset(_GREETING_TEXT.split())
-# Restating a first-person statement back to the user.
-_SWAP = {
-    "i": "you",
-    "me": "you",
-    "my": "your",
-    "mine": "yours",
-    "myself": "yourself",
-    "am": "are",
-    "i'm": "you're",
-    "i've": "you've",
-    "i'll": "you'll",
-    "i'd": "you'd",
-}
-_I_WAS = re.compile(r"\bI was\b")
 _SELF_ACCOUNT = frozenset({"me", "myself", "i"})
 
 
@@ -62,62 +43,25 @@ def stem(word: str) -> str:
 
 
 def content_terms(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text.casefold()) if w not in _STOPWORDS and len(w) > 1}
+    return {stem(w) for w in _WORD.findall(text.casefold()) if w not in ANSWER_STOPWORDS and len(w) > 1}
+
+
+def question_terms(message: str) -> set[str]:
+    """The terms a message is matched to memories on; its time phrase's words only when nothing else is left.
+
+    Retrieval has already kept the memories of the time a message names ("last week"), so those
+    words would only match memories that happen to say "week".
+    """
+    terms = content_terms(message)
+    span = time_phrase_span(message)
+    if span is None:
+        return terms
+    return content_terms(message[: span[0]] + " " + message[span[1] :]) or terms
 
 
 def is_question(text: str) -> bool:
     words = _WORD.findall(text.casefold())
     return text.rstrip().endswith("?") or (bool(words) and words[0] in _QUESTION_START)
-
-
-def restate(text: str) -> str:
-    """'My name is Ada.' -> 'Your name is Ada' (first person turned to second person)."""
-
-    def swap(match: re.Match[str]) -> str:
-        word = match.group(0)
-        swapped = _SWAP.get(word.casefold())
-        if swapped is None:
-            return word
-        capital = word[0].isupper() and (word != "I" or match.start() == 0)
-        return swapped.capitalize() if capital else swapped
-
-    text = _I_WAS.sub(lambda m: "You were" if m.start() == 0 else "you were", text.strip())
-    return _WORD.sub(swap, text).rstrip(".!")
-
-
-# "the user's" anywhere; "the user <verb>" only where a sentence starts, since elsewhere
-# "the user" may be an ordinary noun phrase ("the user group").
-_ABOUT_USER = re.compile(r"\bthe user's|(?:^|(?<=[.!?;]\s))the user\s+(\w+)", re.IGNORECASE)
-_IRREGULAR = {"is": "are", "was": "were", "has": "have", "does": "do"}
-
-
-def _base_form(verb: str) -> str:
-    """'lives' -> 'live', 'studies' -> 'study', 'watches' -> 'watch': the verb as 'you' takes it."""
-    low = verb.casefold()
-    if low in _IRREGULAR:
-        return _IRREGULAR[low]
-    if low.endswith("ies") and len(low) > 4:
-        return verb[:-3] + "y"
-    if low.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
-        return verb[:-2]
-    if low.endswith("s") and not low.endswith("ss"):
-        return verb[:-1]
-    return verb
-
-
-def addressed(content: str) -> str:
-    """'The user's sister lives in Lisbon' -> 'Your sister lives in Lisbon'.
-
-    Memories speak about the user; an answer speaks to them.
-    """
-
-    def swap(match: re.Match[str]) -> str:
-        verb = match.group(1)
-        if verb is None:
-            return "Your" if match.group(0)[0].isupper() else "your"
-        return "You " + _base_form(verb)
-
-    return _ABOUT_USER.sub(swap, content)
 
 
 def _as_sentence(content: str) -> str:
@@ -160,7 +104,7 @@ class OfflineLanguageModel:
         if not message:
             return "I'm here. Tell me something about yourself, or ask me what I remember."
         question = is_question(message)
-        terms = content_terms(message)
+        terms = question_terms(message)
         words = {w.casefold() for w in _WORD.findall(message)}
         if words and words <= _GREETINGS | {"there", "you"}:
             return "Hello! Tell me something about yourself and I'll remember it."

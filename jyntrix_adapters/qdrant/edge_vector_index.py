@@ -8,6 +8,7 @@ Edge calls block, so they run in worker threads; writes are serialised, searches
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -17,10 +18,11 @@ from typing import Any, Self, TypeVar
 
 import qdrant_edge as qe
 
-from jyntrix_adapters.qdrant.ids import point_id
+from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 _CONFIG_FILE = "edge_config.json"
 _WRITE_BATCH = 1000
@@ -28,6 +30,35 @@ _WRITE_BATCH = 1000
 
 def _user_is(user_id: UserId) -> qe.FieldCondition:
     return qe.FieldCondition(key="user_id", match=qe.MatchValue(user_id))
+
+
+def _rekey(shard: qe.EdgeShard) -> int:
+    """Move points written under the old global ids to per-tenant ids (see ids.py); return how many."""
+    old_scheme = qe.Filter(must=[qe.IsEmptyCondition(key=SCHEME_FIELD)])
+    moved = 0
+    while True:
+        records, _ = shard.scroll(
+            qe.ScrollRequest(limit=_WRITE_BATCH, filter=old_scheme, with_vector=True, with_payload=True)
+        )
+        if not records:
+            break
+        points = []
+        for record in records:
+            found = record.payload or {}
+            user_id, memory_id = str(found["user_id"]), str(found["memory_id"])
+            vector: Any = record.vector  # one unnamed dense vector per point in this shard
+            points.append(
+                qe.Point(point_id(user_id, memory_id), vector, payload(user_id, memory_id, str(found["type"])))
+            )
+        shard.update(qe.UpdateOperation.upsert_points(points))
+        shard.update(
+            qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[qe.HasIdCondition({r.id for r in records})]))
+        )
+        moved += len(records)
+    if moved:
+        shard.flush()
+        log.info("re-keyed %d vector points to per-tenant ids", moved)
+    return moved
 
 
 class QdrantEdgeVectorIndex:
@@ -65,7 +96,9 @@ class QdrantEdgeVectorIndex:
         config = self._config()
         if (self._path / _CONFIG_FILE).exists():
             try:
-                return qe.EdgeShard.load(str(self._path), config)
+                shard = qe.EdgeShard.load(str(self._path), config)
+                _rekey(shard)
+                return shard
             except Exception as error:
                 if "incompatible" in str(error).lower():
                     raise Invalid(
@@ -156,14 +189,10 @@ class QdrantEdgeVectorIndex:
     async def upsert(self, user_id: UserId, items: Sequence[VectorItem]) -> None:
         latest = {item.id: item for item in items}  # the last write of an id in one batch wins
         points = [
-            qe.Point(
-                point_id(item.id),
-                self._check(item.vector),
-                {"user_id": user_id, "type": item.type.value, "memory_id": item.id},
-            )
+            qe.Point(point_id(user_id, item.id), self._check(item.vector), payload(user_id, item.id, item.type.value))
             for item in latest.values()
         ]
-        # An existing point is only replaced when it is this user's: an id clash never takes over another's point.
+        # Point ids are per tenant already; the condition keeps that true should two ever clash.
         owned = qe.Filter(must=[_user_is(user_id)])
         await self._write(
             [
@@ -175,7 +204,7 @@ class QdrantEdgeVectorIndex:
     async def delete(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
         if not ids:
             return
-        selected = qe.Filter(must=[_user_is(user_id), qe.HasIdCondition({point_id(i) for i in ids})])
+        selected = qe.Filter(must=[_user_is(user_id), qe.HasIdCondition({point_id(user_id, i) for i in ids})])
         await self._write([qe.UpdateOperation.delete_points_by_filter(selected)])
 
     async def search(

@@ -1,17 +1,29 @@
-"""Point ids shared by the Qdrant adapters: Qdrant accepts only UUIDs and unsigned integers."""
+"""Point ids shared by the Qdrant adapters: one point per (user, memory), never shared between tenants.
+
+Qdrant accepts only UUIDs and unsigned integers as point ids, and they are global to a collection
+or shard. A point id is therefore a UUID derived from the user id *and* the memory id: a memory id
+that one user chooses can neither squat, replace nor reveal another user's point of the same id
+(nor its upper-case spelling, which is a different memory id and so a different point).
+
+Points written before this scheme (the memory id itself, or a uuid5 of it alone) lack the
+`scheme` payload field; the adapters re-key them when they open (`POINT_ID_SCHEME`).
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from jyntrix_domain.model import MemoryId
+from jyntrix_domain.model import MemoryId, UserId
 
 _ID_NAMESPACE = uuid.UUID("6f1c9a52-3b8e-4c1d-9d0e-5a7b2c4e8f10")
+POINT_ID_SCHEME = 2
+SCHEME_FIELD = "scheme"
 
 
-def point_id(memory_id: MemoryId) -> str:
-    """The memory id itself when it is a UUID, else a UUID derived from it (the payload keeps the original)."""
-    try:
-        return str(uuid.UUID(memory_id))
-    except ValueError:
-        return str(uuid.uuid5(_ID_NAMESPACE, memory_id))
+def point_id(user_id: UserId, memory_id: MemoryId) -> str:
+    """The point of `memory_id` in `user_id`'s part of the index (the payload keeps both ids)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{user_id}\x1f{memory_id}"))
+
+
+def payload(user_id: UserId, memory_id: MemoryId, type: str) -> dict[str, object]:
+    return {"user_id": user_id, "type": type, "memory_id": memory_id, SCHEME_FIELD: POINT_ID_SCHEME}

@@ -8,6 +8,7 @@ has no payload indexes and brute-forces filters in Python: it is for tests, not 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import warnings
 from collections.abc import Sequence
@@ -17,9 +18,12 @@ from typing import Any, Self
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
-from jyntrix_adapters.qdrant.ids import point_id
+from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
 from jyntrix_domain.errors import DomainError, Invalid, Unavailable
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
+
+log = logging.getLogger(__name__)
+_REKEY_BATCH = 1000
 
 # ApiException covers HTTP errors and failed connections; ValueError is how local mode rejects input.
 _DRIVER_ERRORS = (ApiException, ValueError, OSError, TimeoutError)
@@ -85,6 +89,7 @@ class QdrantVectorIndex:
                 return
             try:
                 await self._create_collection()
+                await self._rekey()
             except _DRIVER_ERRORS as error:
                 raise _translate(error) from error
             self._ready = True
@@ -115,6 +120,35 @@ class QdrantVectorIndex:
                 warnings.simplefilter("ignore", UserWarning)
                 await self._client.create_payload_index(self._collection, field, schema)
 
+    async def _rekey(self) -> int:
+        """Move points written under the old global ids to per-tenant ids (see ids.py); return how many."""
+        old_scheme = models.Filter(must=[models.IsEmptyCondition(is_empty=models.PayloadField(key=SCHEME_FIELD))])
+        moved = 0
+        while True:
+            records, _ = await self._client.scroll(
+                self._collection, scroll_filter=old_scheme, limit=_REKEY_BATCH, with_vectors=True, with_payload=True
+            )
+            if not records:
+                break
+            points = []
+            for record in records:
+                found = record.payload or {}
+                user_id, memory_id = str(found["user_id"]), str(found["memory_id"])
+                points.append(
+                    models.PointStruct(
+                        id=point_id(user_id, memory_id),
+                        vector=record.vector,  # type: ignore[arg-type]
+                        payload=payload(user_id, memory_id, str(found["type"])),
+                    )
+                )
+            await self._client.upsert(self._collection, points=points, wait=True)
+            selector = models.PointIdsList(points=[r.id for r in records])
+            await self._client.delete(self._collection, points_selector=selector, wait=True)
+            moved += len(records)
+        if moved:
+            log.info("re-keyed %d vector points of %r to per-tenant ids", moved, self._collection)
+        return moved
+
     async def close(self) -> None:
         await self._client.close()
 
@@ -143,22 +177,24 @@ class QdrantVectorIndex:
         latest = {item.id: item for item in items}  # the last write of an id in one batch wins
         points = [
             models.PointStruct(
-                id=point_id(item.id),
+                id=point_id(user_id, item.id),
                 vector=self._check(item.vector),
-                payload={"user_id": user_id, "type": item.type.value, "memory_id": item.id},
+                payload=payload(user_id, item.id, item.type.value),
             )
             for item in latest.values()
         ]
         if not points:
             return
-        # An existing point is only replaced when it is this user's: an id clash never takes over another's point.
+        # Point ids are per tenant already; the filter keeps that true should two ever clash.
         await self._call("upsert", points=points, update_filter=models.Filter(must=[_user_is(user_id)]), wait=True)
 
     async def delete(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
         if not ids:
             return
         selector = models.FilterSelector(
-            filter=models.Filter(must=[_user_is(user_id), models.HasIdCondition(has_id=[point_id(i) for i in ids])])
+            filter=models.Filter(
+                must=[_user_is(user_id), models.HasIdCondition(has_id=[point_id(user_id, i) for i in ids])]
+            )
         )
         await self._call("delete", points_selector=selector, wait=True)
 

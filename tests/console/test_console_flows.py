@@ -69,6 +69,12 @@ def _assert_markup_stayed_text(console: Console) -> None:
     assert page.locator("main b").count() == 0
 
 
+def _loaded(console: Console, total: int) -> None:
+    """Waits for the list to finish loading (the filters were just applied) and checks its total."""
+    console.page.wait_for_selector("#memory-rows[data-loading=no]")
+    assert console.page.text_content("#page-info").endswith(f"of {total}")
+
+
 def _rows(console: Console) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = console.page.eval_on_selector_all(
         "#memory-rows tr.memory-row",
@@ -132,8 +138,8 @@ def test_import_then_filter_by_type_text_and_dates_then_open_one(console: Consol
     page.click("details.import summary")
     page.fill("#import-json", json.dumps(MEMORIES))
     page.click("#import-form button[type=submit]")
-    page.wait_for_selector("#page-info:has-text('of 7')")
-    page.wait_for_selector("#type-counts [data-type=semantic]")
+    page.wait_for_selector("#flash:has-text('Imported 7 memories.')")  # shown as the list starts reloading
+    _loaded(console, 7)
     counts = page.eval_on_selector_all(
         "#type-counts [data-type]", "bs => bs.map(b => [b.dataset.type, b.dataset.count])"
     )
@@ -144,13 +150,13 @@ def test_import_then_filter_by_type_text_and_dates_then_open_one(console: Consol
     console.shot("memories-imported")
 
     page.select_option("#filter-type", "episodic")
-    page.wait_for_selector("#page-info:has-text('of 2')")
+    _loaded(console, 2)
     assert {row["type"] for row in _rows(console)} == {"episodic"}
 
     page.select_option("#filter-type", "")
     page.fill("#filter-text", "Lisbon")
     page.click("#filters button[type=submit]")
-    page.wait_for_selector("#page-info:has-text('of 2')")
+    _loaded(console, 2)
     assert all("Lisbon" in row["text"] for row in _rows(console))
     counts = dict(
         page.eval_on_selector_all("#type-counts [data-type]", "bs => bs.map(b => [b.dataset.type, b.dataset.count])")
@@ -161,14 +167,14 @@ def test_import_then_filter_by_type_text_and_dates_then_open_one(console: Consol
     page.fill("#filter-after", (datetime.now() - timedelta(days=30)).strftime("%Y-%m-%d"))
     page.fill("#filter-before", (datetime.now() - timedelta(days=4)).strftime("%Y-%m-%d"))
     page.click("#filters button[type=submit]")
-    page.wait_for_selector("#page-info:has-text('of 2')")
+    _loaded(console, 2)
     assert {row["text"] for row in _rows(console)} == {MEMORIES[3]["content"], MEMORIES[4]["content"]}
 
     page.fill("#filter-after", "")
     page.fill("#filter-before", "")
     page.fill("#filter-text", "sister")
     page.click("#filters button[type=submit]")
-    page.wait_for_selector("#page-info:has-text('of 1')")
+    _loaded(console, 1)
     page.click("#memory-rows a.memory-link")
     page.wait_for_selector("[data-view=memory]")
     assert page.text_content("#memory-content") == "My sister Maya lives in Lisbon"
@@ -413,7 +419,7 @@ def test_forget_me_exports_then_deletes_everything_behind_a_typed_confirmation(c
     console.shot("forgotten")
 
     console.go("#/memories", "memories")
-    page.wait_for_selector("#page-info:has-text('of 0')")
+    _loaded(console, 0)
     console.go("#/search", "search")
     page.fill("#search-query", "green tea")
     page.click("#search-form button[type=submit]")

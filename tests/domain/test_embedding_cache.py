@@ -9,9 +9,11 @@ from collections.abc import Sequence
 import pytest
 
 from jyntrix_adapters.inprocess.cache import InProcessCache
+from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_domain.embedding_cache import CachedEmbedder, decode_vector, encode_vector
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.model import Vector
+from tests.domain.kit import Kit
 
 
 class CountingEmbedder:
@@ -33,7 +35,7 @@ class CountingEmbedder:
         self.batch_calls.append(list(texts))
         return [self._vector(t) for t in texts]
 
-    async def embed_query(self, text: str) -> Vector:
+    async def embed_query(self, text: str, *, user_id: str | None = None) -> Vector:
         self.query_calls.append(text)
         if self.gate is not None:
             await self.gate.wait()
@@ -188,3 +190,31 @@ def test_vectors_are_stored_as_four_bytes_a_dimension() -> None:
     encoded = encode_vector(vector)
     assert len(encoded) == 384 * 4
     assert decode_vector(encoded) == pytest.approx(vector, abs=1e-7)
+
+
+async def test_one_tenant_never_gets_another_tenants_cached_query() -> None:
+    """No timing oracle: a query another user just typed is a miss for this user, locally and in the shared cache."""
+    inner = CountingEmbedder()
+    shared = InProcessCache()
+    embedder = CachedEmbedder(inner, model="m", cache=shared)
+    other_process = CachedEmbedder(inner, model="m", cache=shared)
+    await embedder.embed_query("my diagnosis is diabetes", user_id="victim")
+    await embedder.embed_query("my diagnosis is diabetes", user_id="attacker")
+    await other_process.embed_query("my diagnosis is diabetes", user_id="attacker2")
+    assert inner.query_calls == ["my diagnosis is diabetes"] * 3
+    assert (embedder.local_hits, embedder.shared_hits, other_process.shared_hits) == (0, 0, 0)
+    # The same user asking again is still served from the cache.
+    await embedder.embed_query("my diagnosis is diabetes", user_id="victim")
+    await other_process.embed_query("my diagnosis is diabetes", user_id="victim")
+    assert len(inner.query_calls) == 3
+    assert (embedder.local_hits, other_process.shared_hits) == (1, 1)
+    assert embedder.cache_key("q", "a") != embedder.cache_key("q", "b") != embedder.cache_key("q")
+
+
+async def test_retrieval_scopes_the_query_cache_to_the_user() -> None:
+    embedder = CachedEmbedder(HashEmbedder(), model="hash")
+    kit = Kit(embedder=embedder)  # type: ignore[arg-type]
+    await kit.memories.search("victim", "the name of my therapist")
+    await kit.memories.search("attacker", "the name of my therapist")
+    await kit.memories.search("victim", "the name of my therapist")
+    assert (embedder.misses, embedder.local_hits) == (2, 1)

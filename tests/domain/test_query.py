@@ -8,14 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jyntrix_domain.model import MemoryType
 from jyntrix_domain.query import Intent, QueryAnalyzer, fold_plural, resolve_time
 
 # Wednesday 18 June 2025, mid-afternoon UTC.
 NOW = datetime(2025, 6, 18, 15, 30, tzinfo=UTC)
-
-P, S, E, R = MemoryType.PROFILE, MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROCEDURAL
-DEFAULT = {P, S, E}
 
 
 @pytest.fixture(scope="module")
@@ -251,28 +247,6 @@ def test_requires_memory(analyzer: QueryAnalyzer, text: str, required: bool) -> 
     assert analyzer.analyze(text, NOW).requires_memory is required
 
 
-MEMORY_TYPES = [
-    ("What did I do yesterday?", {E, S}),
-    ("What did we talk about last time?", {E, S}),  # recall
-    ("What was our last conversation about", {E}),
-    ("How should you format answers for me?", {R}),
-    ("From now on, answer briefly.", {R}),
-    ("Do I prefer tea or coffee?", {R, S}),
-    ("Who am I?", {P}),
-    ("What is my name?", {P}),
-    ("Where do I live?", {P}),
-    ("What is my sister Anna's favourite food?", {P, S}),
-    ("Do you remember what I told you about Berlin?", {E, S}),
-    ("Tell me about my cats", DEFAULT),
-    ("hi", DEFAULT),
-]
-
-
-@pytest.mark.parametrize(("text", "types"), MEMORY_TYPES)
-def test_memory_types(analyzer: QueryAnalyzer, text: str, types: set[MemoryType]) -> None:
-    assert analyzer.analyze(text, NOW).memory_types == frozenset(types)
-
-
 def test_analysis_is_deterministic_and_keeps_the_text(analyzer: QueryAnalyzer) -> None:
     text = "Do you remember what Anna\u2019s brother said on Jan 5?"
     first = analyzer.analyze(text, NOW)
@@ -317,7 +291,6 @@ def test_any_text_gets_a_well_formed_analysis(text: str, offset_days: int) -> No
     assert all(k == k.lower() and k.strip() == k and k for k in analysis.keywords)
     assert len(set(analysis.keywords)) == len(analysis.keywords)
     assert all(e.strip() == e and e for e in analysis.entities)
-    assert analysis.memory_types
     if analysis.time_range is not None:
         assert analysis.time_range.start < analysis.time_range.end
         assert analysis.time_range.phrase in text.replace("\u2019", "'")

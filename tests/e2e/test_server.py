@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.http.sse import Event, iter_events
-from testsupport.server_process import Server, embedded_server
+from testsupport.server import Server, free_port, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +26,16 @@ EXTRACTION_TIMEOUT_S = 60.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    # paces the offline model like a real one, so that the stream has something to be incremental about
     data_dir = tmp_path_factory.mktemp("jyntrix-e2e")
-    with embedded_server(data_dir, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03") as running:
+    port = free_port()
+    # paces the offline model like a real one, so that the stream has something to be incremental about
+    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03")
+    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
+    running.start()
+    try:
         yield running
+    finally:
+        running.stop()
 
 
 async def _stream(

@@ -129,7 +129,7 @@ class _Embedder:
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
         return [[1.0, 0.0, 0.0] for _ in texts]
 
-    async def embed_query(self, text: str) -> Vector:
+    async def embed_query(self, text: str, *, user_id: str | None = None) -> Vector:
         self.calls += 1
         return [0.6, 0.8, 0.0]
 

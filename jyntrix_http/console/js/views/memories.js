@@ -113,8 +113,16 @@ export async function render(root, ctx) {
   const table = h("tbody", { id: "memory-rows" });
   const pager = h("div", { class: "pager", id: "pager" });
 
+  let latest = 0;
   const load = async () => {
-    const page = await api("GET", `/api/memories${query({ ...filterParams(state.type), limit: PAGE, offset: state.offset })}`);
+    const mine = ++latest;
+    table.dataset.loading = "yes";
+    // The page and the counts are shown together, so that they always describe the same filters.
+    const [page, byType] = await Promise.all([
+      api("GET", `/api/memories${query({ ...filterParams(state.type), limit: PAGE, offset: state.offset })}`),
+      counts(),
+    ]);
+    if (mine !== latest) return; // filters changed while this page was on its way: a newer load shows
     replace(
       table,
       page.items.length
@@ -134,7 +142,6 @@ export async function render(root, ctx) {
       load().catch((e) => ctx.flash(e.message));
     });
     replace(pager, prev, h("span", { id: "page-info" }, `${first}–${last} of ${page.total}`), next);
-    const byType = await counts();
     replace(
       countsBox,
       TYPES.map((type) =>
@@ -158,6 +165,7 @@ export async function render(root, ctx) {
         ),
       ),
     );
+    table.dataset.loading = "no";
   };
 
   const apply = (event) => {

@@ -36,12 +36,15 @@ export async function render(root, ctx) {
   const results = h("ol", { class: "results", id: "results" });
   const summary = h("p", { class: "muted", id: "search-summary" });
 
+  let latest = 0;
   const run = async () => {
+    const mine = ++latest;
     last = { query: input.value, limit: Number(limit.value) || 10, type: type.value };
     if (!last.query.trim()) return;
     const body = { query: last.query, limit: last.limit };
     if (last.type) body.types = [last.type];
     const found = await api("POST", "/api/memories/search", body);
+    if (mine !== latest) return; // a newer search is on its way
     summary.textContent = `${found.results.length} results for “${found.query}”`;
     replace(results, found.results.map((item, i) => result(item, i + 1)));
   };

@@ -1,7 +1,8 @@
-"""The real server process (`jyntrix serve`, uvicorn) on the embedded profile, for end-to-end tests.
+"""The real server process (`jyntrix serve`) on the embedded profile, for end-to-end tests.
 
-DATABASE_URL, REDIS_URL and the model keys are removed from the server's environment so that it is the
-zero-setup default: embedded Postgres, Qdrant Edge, bm25s, fastembed, the offline model, in-process tasks.
+`Server` starts and stops it; `server_env` is the zero-setup default's environment: the data
+directory in a temporary folder, and DATABASE_URL, REDIS_URL and the model keys removed so that
+nothing but the embedded adapters is under test.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 STARTUP_TIMEOUT_S = 180.0
+EXTRACTION_TIMEOUT_S = 60.0
 NOT_INHERITED = (
     "DATABASE_URL",
     "REDIS_URL",
@@ -95,23 +95,17 @@ class Server:
 
 
 def free_port() -> int:
-    """A TCP port free on the loopback interface right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-@contextmanager
-def embedded_server(data_dir: Path, model_dir: Path, **env: str) -> Iterator[Server]:
-    """A started server with its data under `data_dir`, on a free loopback port; stopped (SIGINT) on exit.
-
-    `env` adds or overrides environment variables (e.g. OFFLINE_LLM_TOKEN_DELAY_S).
-    """
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-    environment.update(
-        JYNTRIX_DATA_DIR=str(data_dir / "data"),
+def server_env(data_dir: Path, port: int, model_dir: Path, **extra: str) -> dict[str, str]:
+    """The embedded default's environment for a server on `port` with its data in `data_dir`."""
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    env.update(
+        JYNTRIX_DATA_DIR=str(data_dir),
         # the model is built once per machine (testsupport.models); the server would build it the same way
         EMBEDDING_MODEL_DIR=str(model_dir),
         HOST="127.0.0.1",
@@ -119,10 +113,5 @@ def embedded_server(data_dir: Path, model_dir: Path, **env: str) -> Iterator[Ser
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
-    environment.update(env)
-    running = Server(base_url=f"http://127.0.0.1:{port}", env=environment, log_path=data_dir / "server.log")
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    env.update(extra)
+    return env

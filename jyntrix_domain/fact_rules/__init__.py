@@ -1,0 +1,29 @@
+"""Deterministic extraction: rules for common first-person statements, no model needed.
+
+One module per kind of fact a rule reads: `identity` (name, home, work), `relations` (people and
+pets), `habits` (likes, diets, habits), `procedures` (how to answer), `events` (dated plans and
+events); `common` holds the candidate and rule types they share, `extractor` runs them all.
+Only the user's own messages are read; questions and hypotheticals state nothing.
+"""
+
+from jyntrix_domain.fact_rules.common import (
+    USER,
+    Candidate,
+    Contradiction,
+    content_words,
+    jaccard,
+    merge_candidates,
+    normalise,
+)
+from jyntrix_domain.fact_rules.extractor import DeterministicExtractor
+
+__all__ = [
+    "USER",
+    "Candidate",
+    "Contradiction",
+    "DeterministicExtractor",
+    "content_words",
+    "jaccard",
+    "merge_candidates",
+    "normalise",
+]

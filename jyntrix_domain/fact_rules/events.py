@@ -1,0 +1,45 @@
+"""Dated events and plans: a first-person statement with a time phrase, recorded at the day it names."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from jyntrix_domain.fact_rules.common import Candidate, make_candidate
+from jyntrix_domain.language.names import capitalised_names
+from jyntrix_domain.language.person import third_person
+from jyntrix_domain.language.tense import Tense
+from jyntrix_domain.language.time_phrases import read_time
+from jyntrix_domain.model import MemoryType
+
+_EVENT_SUBJECT = re.compile(
+    r"(?i)\b(?:I'm|I\s+am|I'll|I\s+will|I\s+have|I've\s+got|I\s+had|I\s+went|I\s+was|I\s+need\s+to|I\s+plan|"
+    r"I\s+fly|I\s+leave|I\s+start|I\s+met|I\s+visited|I\s+got|I\s+finished|I\s+started|I\s+saw|I\s+bought|"
+    r"I\s+moved|I\s+ran|I\s+did|I\s+passed|I\s+graduated|my\s+\w+(?:\s+\w+)?\s+(?:is|was|starts|begins|ends))\b"
+)
+
+
+def dated_event(sentence: str, now: datetime) -> list[Candidate]:
+    """A dated statement as an episodic memory, dated at the day its first time phrase names.
+
+    A bare month or weekday is read back after a past verb ("I went to Rome in May") and forward
+    otherwise, as plans are; vague stretches ("recently") name no day and make no event.
+    """
+    if _EVENT_SUBJECT.search(sentence) is None:
+        return []
+    reading = read_time(sentence, now, Tense.FUTURE, stretches=False)
+    if reading is None:
+        return []
+    when = reading.day.isoformat()
+    content = third_person(sentence)
+    if when not in content:
+        content = f"{content} ({reading.label}{when})"
+    return [
+        make_candidate(
+            MemoryType.EPISODIC,
+            content,
+            entities=capitalised_names(sentence),
+            reliability=0.8,
+            metadata={"event_date": when, "time_phrase": reading.range.phrase},
+        )
+    ]

@@ -1,0 +1,89 @@
+"""The deterministic extractor: every fact rule over every sentence of the user's own messages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import msgspec
+
+from jyntrix_domain.fact_rules.common import Candidate, merge_candidates, split_sentences
+from jyntrix_domain.fact_rules.events import dated_event
+from jyntrix_domain.fact_rules.habits import HABIT_RULES
+from jyntrix_domain.fact_rules.identity import IDENTITY_RULES
+from jyntrix_domain.fact_rules.procedures import PROCEDURE_RULES
+from jyntrix_domain.fact_rules.relations import RELATION_RULES
+from jyntrix_domain.language.names import capitalised_names
+from jyntrix_domain.model import Message, Role
+
+# A rule whose match holds one value is a `Fact` row; a function only where the logic is its own.
+# Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_candidates).
+_FACT_RULES = (*IDENTITY_RULES, *RELATION_RULES, *HABIT_RULES, *PROCEDURE_RULES)
+_HEDGES = re.compile(r"(?i)\b(?:i think|i guess|maybe|probably|perhaps|might|not sure|i suppose)\b")
+
+
+class DeterministicExtractor:
+    """Rules for common first-person statements; reads only the user's messages.
+
+    Identity (name, age, location, job) becomes profile memories; preferences and relations
+    semantic; "from now on" / "always ... when you answer" rules procedural; dated plans and
+    events episodic with the date resolved against the message's own time.
+    """
+
+    name = "deterministic"
+
+    async def extract(self, messages: Sequence[Message]) -> list[Candidate]:
+        found: list[Candidate] = []
+        for message in messages:
+            if message.role is not Role.USER:
+                continue
+            found.extend(self.extract_text(message.content, message.created_at, (message.id,)))
+        return merge_candidates(found)
+
+    def extract_text(
+        self, text: str, at: datetime | None = None, source_message_ids: tuple[str, ...] = ()
+    ) -> list[Candidate]:
+        now = at or datetime.now(UTC)
+        out: list[Candidate] = []
+        previous = ""  # the last statement, for rules that read on from it; a question refers to nothing
+        for sentence in split_sentences(text):
+            if sentence.endswith("?") or _is_hypothetical(sentence):
+                previous = ""
+                continue
+            hedged = _HEDGES.search(sentence) is not None
+            facts: list[Candidate] = []
+            for rule in _FACT_RULES:
+                # Read after the previous statement, a rule keeps only matches that end in this sentence:
+                # one that ends before it was found there already.
+                start = len(previous) + 1 if rule.spans_previous and previous else 0
+                read = f"{previous} {sentence}" if start else sentence
+                for m in rule.pattern.finditer(read):
+                    if m.end() > start:
+                        facts.extend(rule.build(m, sentence))
+            previous = sentence
+            if all(f.slot and f.slot.startswith(("relation", "habit")) for f in facts):
+                # A dated statement is an event even when it also names a relation ("my friend Tom and I...")
+                # or changes a habit ("a month ago I started running").
+                facts.extend(dated_event(sentence, now))
+            names = capitalised_names(sentence)
+            for candidate in facts:
+                entities = tuple(dict.fromkeys((*candidate.entities, *names)))
+                out.append(
+                    msgspec.structs.replace(
+                        candidate,
+                        entities=entities,
+                        reliability=round(candidate.reliability - (0.3 if hedged else 0.0), 2),
+                        metadata={**candidate.metadata, "extractor": self.name},
+                        source_message_ids=source_message_ids,
+                        created_at=at,
+                    )
+                )
+        return merge_candidates(out)
+
+
+def _is_hypothetical(sentence: str) -> bool:
+    return (
+        re.match(r"(?i)(?:if|what if|imagine|suppose|would|should|could|do you|does|can you|what|how)\b", sentence)
+        is not None
+    )

@@ -1,0 +1,200 @@
+"""Rules for the people and pets in the user's life: "my sister Anna", "Tom is my friend", "her name is Bella"."""
+
+from __future__ import annotations
+
+import re
+
+from jyntrix_domain.fact_rules.common import (
+    NAME,
+    Candidate,
+    Rule,
+    clean_object,
+    is_name,
+    key_of,
+    make_candidate,
+    relation_to,
+    rule,
+)
+from jyntrix_domain.language.person import third_person
+from jyntrix_domain.language.stopwords import word_set
+from jyntrix_domain.model import MemoryType
+
+_SINGLE_RELATIONS = {
+    "wife": "wife",
+    "husband": "husband",
+    "partner": "partner",
+    "spouse": "spouse",
+    "girlfriend": "girlfriend",
+    "boyfriend": "boyfriend",
+    "fiance": "fiance",
+    "fiancé": "fiance",
+    "fiancee": "fiance",
+    "fiancée": "fiance",
+    "boss": "boss",
+    "manager": "manager",
+    "mother": "mother",
+    "mom": "mother",
+    "mum": "mother",
+    "father": "father",
+    "dad": "father",
+}
+_MULTI_RELATIONS = {
+    "sister": "sister",
+    "brother": "brother",
+    "son": "son",
+    "daughter": "daughter",
+    "friend": "friend",
+    "best friend": "best friend",
+    "colleague": "colleague",
+    "coworker": "colleague",
+    "cousin": "cousin",
+    "aunt": "aunt",
+    "uncle": "uncle",
+    "grandmother": "grandmother",
+    "grandma": "grandmother",
+    "grandfather": "grandfather",
+    "grandpa": "grandfather",
+    "niece": "niece",
+    "nephew": "nephew",
+    "roommate": "roommate",
+    "dog": "dog",
+    "cat": "cat",
+    "puppy": "dog",
+    "kitten": "cat",
+    "horse": "horse",
+    "rabbit": "rabbit",
+    "parrot": "parrot",
+}
+_PETS = frozenset({"dog", "cat", "horse", "rabbit", "parrot"})
+REL_WORDS = "|".join(sorted((*_SINGLE_RELATIONS, *_MULTI_RELATIONS), key=len, reverse=True))
+
+
+def _relation_slot(rel: str, name: str) -> str:
+    return f"relation:{rel}" if rel in _SINGLE_RELATIONS.values() else f"relation:{rel}:{key_of(name)}"
+
+
+def _canonical_rel(word: str) -> str:
+    word = " ".join(word.lower().split())
+    return _SINGLE_RELATIONS.get(word) or _MULTI_RELATIONS[word]
+
+
+def relation(rel_word: str, name: str, content: str | None = None) -> list[Candidate]:
+    """A named person or pet, worded by default "has a dog named Rex" or "'s sister is Anna"."""
+    name = name.strip()
+    if not is_name(name):
+        return []
+    rel = _canonical_rel(rel_word)
+    if content is None:
+        content = f"The user has a {rel} named {name}" if rel in _PETS else f"The user's {rel} is {name}"
+    return [
+        make_candidate(
+            MemoryType.SEMANTIC,
+            content,
+            slot=_relation_slot(rel, name),
+            value=name,
+            anchor=f"The user's {rel}" if rel not in _PETS else f"{rel} named",
+            entities=[name],
+            relations=[relation_to(rel, name)],
+        )
+    ]
+
+
+def _relation_is(m: re.Match[str], _: str) -> list[Candidate]:
+    return relation(m.group(1), m.group(2))
+
+
+def _is_my(m: re.Match[str], _: str) -> list[Candidate]:
+    return relation(m.group(2), m.group(1))
+
+
+def _has_named(m: re.Match[str], _: str) -> list[Candidate]:
+    rel, name = _canonical_rel(m.group(1)), m.group(2).strip()
+    return relation(m.group(1), name, f"The user has a {rel} named {name}")
+
+
+def _relation_apposition(m: re.Match[str], sentence: str) -> list[Candidate]:
+    rest = sentence[m.end() :].strip(" ,.!")
+    # "my sister Anna lives in Rome": keep the whole statement, it says more than the relation.
+    content = third_person(sentence) if m.start() == 0 and rest else None
+    return relation(m.group(1), m.group(2), content)
+
+
+def _relation_is_a(m: re.Match[str], sentence: str) -> list[Candidate]:
+    rel = _canonical_rel(m.group(1))
+    what = clean_object(m.group(2))
+    if not what or len(what.split()) > 6:
+        return []
+    return [make_candidate(MemoryType.SEMANTIC, f"The user's {rel} is {what}", reliability=0.8)]
+
+
+# --------------------------------------------------------------------------- named by a pronoun
+
+_FEMALE = word_set(
+    "sister daughter wife girlfriend mother mom mum aunt niece grandmother grandma fiancee fiancée girl woman lady"
+)
+_MALE = word_set("brother son husband boyfriend father dad uncle nephew grandfather grandpa fiance fiancé guy man boy")
+_STRANGERS = ("guy", "girl", "man", "woman", "boy", "lady", "someone", "somebody")
+_NEWCOMER = (
+    r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:just\s+|recently\s+|finally\s+|also\s+)?"
+    r"(?P<verb>adopted|got|have|bought|rescued|met|had|welcomed)\s+"
+    r"(?:(?:an?\s+)?(?:(?:new|little|baby|big|older|younger|twin|sweet|tiny|cute|lovely|beautiful|rescue|nice)\s+)*"
+    rf"(?P<noun>{REL_WORDS}|{'|'.join(_STRANGERS)}|baby))\b"
+    # the rest of that clause ("from the shelter", "at the gym"), then the next one names it; "a cat and a dog,
+    # his name is Rex" names one of two, so the clause holds no second thing
+    r"(?:(?!\s+(?:and|or)\s)[^.!?;,]){0,40}?(?:\s*[,;.!:]|\s+and|\s+-+)\s+"
+    r"(?:(?P<pron>her|his|its|their)\s+name(?:\s+is|'s)|(?P<subj>she|he|it|they)(?:'s|\s+is|'re|\s+are)\s+"
+    r"(?:called|named))\s+)" + NAME
+)
+
+
+def _named_by_pronoun(m: re.Match[str], _: str) -> list[Candidate]:
+    """ "We adopted a puppy, her name is Bella": the pronoun names the pet or person just introduced."""
+    verb, noun = m.group("verb").lower(), " ".join(m.group("noun").lower().split())
+    pronoun, name = (m.group("pron") or m.group("subj")).lower(), m.group(m.re.groups).strip()  # the name is last
+    if (pronoun in ("her", "she") and noun in _MALE) or (pronoun in ("his", "he") and noun in _FEMALE):
+        return []  # the pronoun is about someone else
+    if noun == "baby":
+        rel = {"her": "daughter", "she": "daughter", "his": "son", "he": "son"}.get(pronoun)
+        return [] if rel is None or verb == "met" else relation(rel, name, f"The user has a {rel} named {name}")
+    if noun in _STRANGERS:
+        if verb != "met" or pronoun in ("its", "it") or not is_name(name):
+            return []
+        who = noun if noun.startswith("some") else f"a {noun}"
+        return [
+            make_candidate(
+                MemoryType.SEMANTIC,
+                f"The user met {who} named {name}",
+                slot=f"relation:met:{key_of(name)}",
+                value=name,
+                anchor="The user met",
+                entities=[name],
+                relations=[relation_to("met", name)],
+            )
+        ]
+    rel = _canonical_rel(noun)
+    pet = rel in _PETS
+    if (verb == "met" and pet) or verb == "had" or (pronoun in ("its", "it") and not pet):
+        return []  # "I met a dog" is not the user's dog; "I had a dog" is in the past
+    return relation(noun, name, f"The user has a {rel} named {name}")
+
+
+RELATION_RULES: tuple[Rule, ...] = (
+    rule(
+        rf"(?i:\bmy\s+({REL_WORDS})(?:'s\s+name)?\s+(?:is|'s)\s+(?:called\s+|named\s+)?)" + NAME + r"\b", _relation_is
+    ),
+    rule(rf"(?i:\bmy\s+({REL_WORDS}),?\s+)" + NAME + r"\b", _relation_apposition),
+    rule(
+        rf"(?i:\bI\s+have\s+an?\s+(?:little\s+|big\s+|older\s+|younger\s+|twin\s+)?({REL_WORDS})\s+(?:called|named))\s+"
+        + NAME,
+        _has_named,
+    ),
+    # "I have a dog named Rex and a cat called Luna": the second pet shares the first one's "I have".
+    rule(
+        rf"(?i:\bI\s+have\s+an?\s+[\w ]+?\s+(?:called|named)\s+[\w'-]+\s*(?:,|and)\s+an?\s+({REL_WORDS})\s+"
+        r"(?:called|named))\s+" + NAME,
+        _has_named,
+    ),
+    rule(_NEWCOMER, _named_by_pronoun, spans_previous=True),
+    rule(rf"{NAME}\s+(?i:is\s+my\s+(?:best\s+|little\s+|big\s+|older\s+|younger\s+)?({REL_WORDS}))\b", _is_my),
+    rule(rf"(?i)\bmy\s+({REL_WORDS})\s+is\s+(an?\s+[a-z][a-z \-]+)", _relation_is_a),
+)

@@ -1,0 +1,117 @@
+"""Throttling what no token vouches for, by client address.
+
+The per-user limit (middleware.RateLimitMiddleware) counts authenticated requests. Everything
+else is counted here against the client's address: public routes (`/health/ready` pings every
+backend), requests without a bearer token, and requests whose token is refused (a 401 becomes a
+429 once that address is past its limit). The client's address is the connection's peer, or,
+when the peer is a proxy listed in TRUSTED_PROXIES, the nearest address in X-Forwarded-For that
+is not itself a trusted proxy: a header from anyone else is ignored, since a client can send any.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from jyntrix_domain.errors import RateLimited
+from jyntrix_domain.ports import RateLimiter
+
+log = logging.getLogger("jyntrix.http")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(proxies: Sequence[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def client_address(scope: Scope, trusted: Sequence[Network]) -> str:
+    """The address the request came from, trusting X-Forwarded-For only as far as trusted proxies reach."""
+    client = scope.get("client")
+    peer = str(client[0]) if client else "unknown"
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    forwarded: list[str] = []
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"x-forwarded-for":
+            forwarded.extend(part.strip() for part in value.decode("latin-1").split(","))
+    for hop in reversed([f for f in forwarded if f]):
+        if not _is_trusted(hop, trusted):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def _has_bearer(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False
+
+
+class AddressRateLimitMiddleware(ASGIMiddleware):
+    """Counts unauthenticated traffic per client address; past the limit, 429 with Retry-After."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, limit: int, window_s: float, trusted_proxies: Sequence[str] = ()) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._trusted = parse_networks(trusted_proxies)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        limiter = _limiter_of(scope)
+        if limiter is None or scope.get("method") == "OPTIONS":
+            await next_app(scope, receive, send)
+            return
+        key = f"rate:addr:{client_address(scope, self._trusted)}"
+        if not _has_bearer(scope):
+            await self._count(limiter, key)
+            await next_app(scope, receive, send)
+            return
+        try:
+            await next_app(scope, receive, send)
+        except NotAuthorizedException:
+            await self._count(limiter, key)  # past the limit, the refusal becomes a 429
+            raise
+
+    async def _count(self, limiter: RateLimiter, key: str) -> None:
+        try:
+            decision = await limiter.hit(key, self.limit, self.window_s)
+        except Exception as exc:  # the limiter's backend being down must not take the API down with it
+            log.warning("rate limiter unavailable, request let through: %s", exc)
+            return
+        if not decision.allowed:
+            raise RateLimited(
+                f"rate limit of {self.limit} unauthenticated requests per {self.window_s:g}s exceeded",
+                decision.retry_after_s,
+                limit=decision.limit,
+            )
+
+
+def _limiter_of(scope: Scope) -> RateLimiter | None:
+    app: Any = scope.get("litestar_app")
+    services = getattr(app.state, "services", None) if app is not None else None
+    return getattr(services, "rate_limiter", None)
