@@ -1,11 +1,19 @@
 // A conversation's messages, with the one a memory came from highlighted.
 
-import { api } from "../api.js";
+import { api, query } from "../api.js";
 import { badge, card, h, when } from "../dom.js";
 
 export async function render(root, ctx) {
   const [conversationId, messageId] = ctx.params;
-  const detail = await api("GET", `/api/chat/conversations/${encodeURIComponent(conversationId)}?limit=200`);
+  const path = `/api/chat/conversations/${encodeURIComponent(conversationId)}`;
+  const detail = await api("GET", `${path}?limit=200`);
+  // A source message older than the latest 200: page back until it is on the page (a few pages at most).
+  for (let pages = 0; messageId && pages < 5 && detail.messages.length; pages += 1) {
+    if (detail.messages.some((m) => m.id === messageId)) break;
+    const older = await api("GET", `${path}/messages${query({ limit: 200, before: detail.messages[0].created_at })}`);
+    if (!older.items.length) break;
+    detail.messages = [...older.items, ...detail.messages];
+  }
   const items = detail.messages.map((m) =>
     h(
       "li",

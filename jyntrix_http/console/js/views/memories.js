@@ -24,11 +24,17 @@ function filterParams(type) {
   };
 }
 
+// Paging does not change the counts: they are fetched again only when the filters do (requests are rate-limited).
+let cachedCounts = { key: null, value: null };
+
 async function counts() {
+  const key = JSON.stringify(filterParams(""));
+  if (cachedCounts.key === key) return cachedCounts.value;
   const found = await Promise.all(
     TYPES.map((type) => api("GET", `/api/memories${query({ ...filterParams(type), limit: 1 })}`)),
   );
-  return Object.fromEntries(TYPES.map((type, i) => [type, found[i].total]));
+  cachedCounts = { key, value: Object.fromEntries(TYPES.map((type, i) => [type, found[i].total])) };
+  return cachedCounts.value;
 }
 
 function row(memory) {
@@ -74,6 +80,7 @@ function importCard(reload, flash) {
       text.value = "";
       flash(`Imported ${result.imported} memories.`, "notice");
       state.offset = 0;
+      cachedCounts = { key: null, value: null };
       await reload();
     } catch (error) {
       flash(error.message);
@@ -93,6 +100,7 @@ function importCard(reload, flash) {
 }
 
 export async function render(root, ctx) {
+  cachedCounts = { key: null, value: null }; // memories may have changed since the list was last shown
   const typeSelect = h(
     "select",
     { id: "filter-type" },
