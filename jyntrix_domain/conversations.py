@@ -40,6 +40,13 @@ class ConversationService:
         conversation = await self.get(user_id, conversation_id)
         return conversation, await self._conversations.messages(user_id, conversation_id, limit=limit)
 
+    async def message(self, user_id: UserId, message_id: str) -> Message:
+        """One of the user's messages, by id (its conversation_id leads to the conversation)."""
+        found = await self._conversations.get_messages(user_id, [message_id])
+        if not found:
+            raise NotFound(f"message {message_id} not found")
+        return found[0]
+
     async def delete(self, user_id: UserId, conversation_id: str) -> None:
         if not await self._conversations.delete(user_id, conversation_id):
             raise NotFound(f"conversation {conversation_id} not found")

@@ -27,7 +27,7 @@ from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.mcp_http import McpEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
-from jyntrix_http.routes import analytics, auth, chat, health, memories, openai_chat, profile
+from jyntrix_http.routes import analytics, auth, chat, console, health, memories, openai_chat, profile
 
 log = logging.getLogger("jyntrix.http")
 
@@ -88,6 +88,7 @@ def create_app(
             analytics.router,
             openai_chat.router,
             mcp.route(),
+            *console.route_handlers(settings),
             *extra_route_handlers,
         ],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
@@ -145,7 +146,7 @@ def banner(settings: Settings, runtime: Runtime) -> str:
             "",
             f"Jyntrix {runtime.version} is ready on {base}  (profile: {settings.jyntrix_profile.value})",
             f"  database={runtime.storage.backend}, {backends}",
-            f"  OpenAPI: {base}/schema   readiness: {base}/health/ready",
+            f"  OpenAPI: {base}/schema   readiness: {base}/health/ready   console: {base}/console",
             "",
             "Get a token, then stream a chat turn:",
             token_hint,

@@ -136,6 +136,15 @@ async def stream_new_conversation(
     return await _stream(services, request.user.id, data, None)
 
 
+@get(
+    "/messages/{message_id:str}",
+    summary="One message; its conversation_id leads to the conversation",
+    responses=error_responses(404, 422),
+)
+async def get_message(request: UserRequest, services: ServicesDep, message_id: FromPath[str]) -> Message:
+    return await services.conversations.message(request.user.id, message_id)
+
+
 async def _stream(services: Services, user_id: str, data: SendMessage, conversation_id: str | None) -> ServerSentEvent:
     events = services.chat.send_message_stream(user_id, data.content, conversation_id, message_id=data.message_id)
     # The first event is awaited here, before the response starts, so that an unknown conversation or an
@@ -171,6 +180,7 @@ router = Router(
         get_conversation,
         delete_conversation,
         list_messages,
+        get_message,
         stream_in_conversation,
         stream_new_conversation,
     ],

@@ -24,6 +24,7 @@ BODY_ROUTES = [
     ("POST", "/api/chat/messages/stream", {"content": "hello"}),
     ("PATCH", "/api/profile", {"display_name": "Ada"}),
     ("POST", "/api/profile/memories", {"content": "I am vegetarian"}),
+    ("POST", "/api/console/dev-token", {"user_id": "ada"}),
 ]
 BODY_ROUTE_IDS = [f"{method} {path}" for method, path, _ in BODY_ROUTES]
 
@@ -203,6 +204,7 @@ async def test_created_at_at_the_edges_of_the_supported_years_is_accepted_and_se
         ("GET", "/api/chat/conversations/%00", "conversation_id"),
         ("DELETE", "/api/chat/conversations/%00", "conversation_id"),
         ("GET", "/api/chat/conversations/%00/messages", "conversation_id"),
+        ("GET", "/api/chat/messages/%00", "message_id"),
         ("GET", "/api/memories?contains=tea%00", "contains"),
     ],
 )

@@ -1,0 +1,132 @@
+"""The console in a real headless Chromium (Debian's package, driven by Playwright) against `jyntrix serve`.
+
+One server on the embedded profile for the whole package; each test gets a fresh browser context (so a fresh
+sessionStorage) and a fresh user. Every page records script errors and Content-Security-Policy violations, and
+a test fails if any occurred: the console must work under the strict policy the app sends.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from testsupport.server import Server, free_port, server_env
+
+CHROMIUM = os.environ.get("JYNTRIX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TIMEOUT_MS = 20_000
+# Chromium logs every 4xx answer; the flows provoke some on purpose (a refused token) and check what the page shows.
+EXPECTED_FAILURE = "Failed to load resource: the server responded with a status of 4"
+
+# Runs in every page before its own scripts: CSP violations are DOM events, collected here for the checks.
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("jyntrix-console")
+    port = free_port()
+    # paces the offline model like a real one, so that tokens visibly arrive one after another
+    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03")
+    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (or set JYNTRIX_CHROMIUM)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@dataclass
+class Console:
+    """A page on the console, what it logged, and the API as the same user for comparisons."""
+
+    page: Any
+    server: Server
+    user: str
+    out: Path
+    errors: list[str] = field(default_factory=list)
+    requests: list[Any] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.base_url}/console/"
+
+    def headers(self) -> dict[str, str]:
+        return self.server.token(self.user)
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.server.base_url}{path}", headers=self.headers(), timeout=30, **kwargs)
+        assert response.status_code < 400, response.text
+        return response.json() if response.content else None
+
+    def sign_in(self) -> None:
+        """Through the development-token button, as a developer on this machine would."""
+        self.page.goto(self.url)
+        self.page.fill("#dev-user", self.user)
+        self.page.click("#dev-token")
+        self.page.wait_for_selector("[data-view=memories]")
+        assert self.page.text_content("#who") == f"signed in as {self.user}"
+
+    def go(self, hash_route: str, view: str) -> None:
+        self.page.evaluate("(h) => { window.location.hash = h; }", hash_route)
+        self.page.wait_for_selector(f"[data-view={view}]")
+
+    def shot(self, name: str) -> Path:
+        path = self.out / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def violations(self) -> list[str]:
+        found: list[str] = self.page.evaluate("window.__cspViolations || []")
+        return found
+
+
+@pytest.fixture
+def console(browser: Any, server: Server, tmp_path: Path) -> Iterator[Console]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    opened = Console(page=page, server=server, user=f"console-{uuid.uuid4()}", out=tmp_path)
+    page.on("pageerror", lambda error: opened.errors.append(f"pageerror: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            opened.errors.append(f"console.{message.type}: {message.text}")
+            if message.type == "error" and not message.text.startswith(EXPECTED_FAILURE)
+            else None
+        ),
+    )
+    page.on("request", lambda request: opened.requests.append(request))
+    try:
+        yield opened
+        assert opened.violations() == [], "Content-Security-Policy violations"
+        assert opened.errors == [], "errors in the page"
+    finally:
+        context.close()
