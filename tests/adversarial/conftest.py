@@ -17,17 +17,33 @@ import pytest
 from litestar.testing import TestClient
 
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
+from jyntrix_bootstrap.settings import Profile
 from jyntrix_http.app import create_app
 from tests.adversarial.served import adversarial_settings
-from tests.http.conftest import bearer
+from tests.http.conftest import bearer, in_process_overrides
 
 SyncClient = TestClient[Any]
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncClient]:
+@pytest.fixture(scope="module", params=["in_process", "embedded"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncClient]:
+    """The app on the in_process profile, and on the embedded one's stores and indexes.
+
+    The embedded variant keeps Postgres (row-level security), Qdrant Edge and bm25s, the adapters whose
+    scoping is under test, and puts the embedder and language model on their in-process doubles.
+    """
     data_dir: Path = tmp_path_factory.mktemp("adversarial")
-    with TestClient(create_app(adversarial_settings(data_dir)), raise_server_exceptions=False) as client:
+    if request.param == "in_process":
+        app = create_app(adversarial_settings(data_dir))
+    else:
+        dsn = request.getfixturevalue("postgres_dsn")
+        settings = adversarial_settings(data_dir, jyntrix_profile=Profile.EMBEDDED, database_url=dsn)
+        app = create_app(settings, overrides=in_process_overrides("storage", "vectors", "keywords"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        if request.param == "embedded":
+            backends = client.app.state.services.backends
+            assert "postgres" in client.app.state.services.storage.backend
+            assert {backends["vector_index"].backend, backends["keyword_index"].backend} == {"qdrant-edge", "bm25s"}
         yield client
 
 
