@@ -56,6 +56,7 @@ SPELLINGS: dict[str, Callable[[str], str]] = {
     "trailing-tab": lambda i: f"{i}%09",
     "trailing-newline": lambda i: f"{i}%0A",
     "trailing-nul": lambda i: f"{i}%00",
+    "long-suffix": lambda i: i + "a" * 8000,
 }
 
 
@@ -130,6 +131,33 @@ def test_every_path_parameter_is_one_the_matrix_can_fill(api: SyncClient) -> Non
         "routes whose path parameters the cross-tenant matrix cannot fill: "
         f"{unknown}; add the parameter to ID_KINDS (a tenant's id) or PUBLIC_FILE_PARAMS (a public file route)"
     )
+
+
+def public_file_routes(client: SyncClient) -> list[str]:
+    """Templates of the public routes outside the schema whose path parameter names a file (docs, static files)."""
+    found = []
+    for route in client.app.routes:
+        if isinstance(route, HTTPRoute) and set(route.path_parameters) & PUBLIC_FILE_PARAMS:
+            found.append(route.path.split("{", 1)[0])
+    return found
+
+
+TRAVERSALS = [
+    "..%2F..%2Fpyproject.toml",
+    "../../pyproject.toml",
+    "%2E%2E/%2E%2E/pyproject.toml",
+    "..%2F" * 12 + "etc/passwd",
+]
+
+
+def test_public_file_routes_serve_nothing_from_outside_their_directory(api: SyncClient) -> None:
+    prefixes = public_file_routes(api)
+    assert "/schema/" in prefixes
+    for prefix in prefixes:
+        for traversal in TRAVERSALS:
+            response = api.get(prefix + traversal)
+            assert response.status_code < 500, f"{prefix}{traversal}: {response.text[:300]}"
+            assert "[build-system]" not in response.text and "root:x:0:0" not in response.text, prefix + traversal
 
 
 @pytest.mark.parametrize("op", WITH_PATH_PARAMS, ids=op_id)
