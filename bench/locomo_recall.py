@@ -21,14 +21,13 @@ from statistics import mean
 from typing import Any
 
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
-from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
-from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
-from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
-from jyntrix_domain.memories import MemoryService, NewMemory
+from jyntrix_bootstrap.container import build_services
+from jyntrix_bootstrap.settings import DeploymentProfile, Settings
+from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryType, stable_id
 from jyntrix_domain.ranking import HybridRanker, RankingWeights
-from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
+from jyntrix_domain.retrieval import RetrievalConfig
 from testsupport.clock import ManualClock
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo-dev"
@@ -82,29 +81,23 @@ async def evaluate(
 ) -> dict[str, Any]:
     user = f"locomo-{path.stem}"
     clock = ManualClock()
-    store = InMemoryMemoryStore()
-    vectors = InProcessVectorIndex()
-    keywords = make_keywords(keyword_kind, work / path.stem)
-    graph = InMemoryEntityGraph()
-    retrieval = RetrievalService(
-        store=store,
-        vectors=vectors,
-        keywords=keywords,
-        graph=graph,
-        embedder=embedder,
-        ranker=HybridRanker(),
-        clock=clock,
-        config=RetrievalConfig(limit=max(KS), strategy_timeout_s=30.0),
+    # The services come from the composition root, on in-process stores, with the embedder, the keyword
+    # index and the clock this benchmark chose.
+    settings = Settings(
+        jyntrix_profile=DeploymentProfile.IN_PROCESS,
+        jyntrix_data_dir=str(work),
+        rank_adaptive=False,
+        retrieval=RetrievalConfig(limit=max(KS), strategy_timeout_s=30.0),
     )
-    memories = MemoryService(
-        store=store,
-        vectors=vectors,
-        keywords=keywords,
-        graph=graph,
-        embedder=embedder,
-        retrieval=retrieval,
-        clock=clock,
+    runtime = await build_services(
+        settings,
+        overrides={
+            "clock": clock,
+            "base_embedder": embedder,
+            "keywords": make_keywords(keyword_kind, work / path.stem),
+        },
     )
+    memories, retrieval = runtime.services.memories, runtime.retrieval
     rows = turns(conversation)
     clock.set(max(at for _, at, _ in rows))
     started = time.perf_counter()
@@ -142,6 +135,7 @@ async def evaluate(
             "retrieve_p50_ms": round(latencies[len(latencies) // 2], 2),
             "retrieve_p95_ms": round(latencies[int(len(latencies) * 0.95)], 2),
         }
+    await runtime.aclose()
     return {
         "conversation": path.stem,
         "turns": len(rows),

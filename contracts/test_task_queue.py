@@ -1,30 +1,31 @@
 """TaskQueue contract: every TaskQueue adapter passes these same tests.
 
 Besides the port's `enqueue`, an adapter under test offers `drain()` (wait for everything
-enqueued so far), `dead_letters` (tasks that failed beyond the retry limit, each with
-`task`, `attempts` and `error`) and `close()`.
+enqueued so far), `dead_letters` (jyntrix_domain.tasks.DeadLetter: tasks that failed for good)
+and `close()`. Tasks are the domain's typed messages; handlers are keyed by task type.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 import pytest
 
-from jyntrix_adapters.dramatiq.broker import make_broker
-from jyntrix_adapters.dramatiq.runner import DramatiqRunner
-from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
-from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.model import Task
-from jyntrix_domain.ports import TaskHandler
+from jyntrix_adapters.dramatiq.broker import DramatiqConfig, make_broker
+from jyntrix_adapters.dramatiq.inline_worker import InlineWorker
+from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig, InProcessTaskQueue
+from jyntrix_domain.errors import Forbidden, Invalid, NotFound, Unavailable, Unsupported
+from jyntrix_domain.tasks import ExtractMemories, Handlers, ReindexUser, SummariseSession, TaskHandler
 from testsupport.redis import delete_prefixed, unique_prefix
+
+Task = ReindexUser | SummariseSession | ExtractMemories
 
 
 class QueueFactory(Protocol):
-    def __call__(self, handlers: Mapping[str, TaskHandler], *, max_retries: int = 3, concurrency: int = 4) -> Any: ...
+    def __call__(self, handlers: Handlers, *, max_retries: int = 3, concurrency: int = 4) -> Any: ...
 
 
 # Retries back off for real in every adapter; the factory keeps the waits short.
@@ -38,14 +39,14 @@ async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[QueueFacto
     # dramatiq: a worker in this process on a broker in the test's own Redis namespace.
     namespace = unique_prefix().rstrip(":") if request.param == "dramatiq" else ""
 
-    def make(handlers: Mapping[str, TaskHandler], *, max_retries: int = 3, concurrency: int = 4) -> Any:
+    def make(handlers: Handlers, *, max_retries: int = 3, concurrency: int = 4) -> Any:
         if request.param == "in_process":
-            queue = InProcessTaskQueue(handlers, concurrency=concurrency, max_retries=max_retries, backoff_s=_BACKOFF_S)
+            config = InProcessQueueConfig(concurrency=concurrency, max_retries=max_retries, backoff_s=_BACKOFF_S)
+            queue = InProcessTaskQueue(handlers, config)
         elif request.param == "dramatiq":
-            broker = make_broker(request.getfixturevalue("redis_url"), namespace=namespace, asyncio_thread=False)
-            queue = DramatiqRunner(
-                broker, handlers, concurrency=concurrency, max_retries=max_retries, min_backoff_ms=10, max_backoff_ms=40
-            )
+            config = DramatiqConfig(namespace=namespace, max_retries=max_retries, min_backoff_ms=10, max_backoff_ms=40)
+            broker = make_broker(request.getfixturevalue("redis_url"), config, asyncio_thread=False)
+            queue = InlineWorker(broker, handlers, config, concurrency=concurrency)
         else:  # pragma: no cover - a new param without a branch here is a bug in this fixture
             raise AssertionError(f"unknown task queue adapter {request.param}")
         opened.append(queue)
@@ -58,8 +59,18 @@ async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[QueueFacto
         await delete_prefixed(request.getfixturevalue("redis_url"), namespace + ":")
 
 
-def task(name: str, key: str, **payload: Any) -> Task:
-    return Task(name=name, payload=payload, key=key)
+def task(user_id: str) -> ReindexUser:
+    """A task whose key is its user id."""
+    return ReindexUser(user_id=user_id)
+
+
+def summary(conversation_id: str, user_id: str) -> SummariseSession:
+    """A task whose key is its conversation id (not its user)."""
+    return SummariseSession(user_id=user_id, conversation_id=conversation_id)
+
+
+def user(t: Task) -> str:
+    return t.user_id
 
 
 def recorder() -> tuple[list[Task], TaskHandler]:
@@ -82,31 +93,31 @@ async def until(predicate: Callable[[], bool], bound_s: float = 5.0) -> bool:
 
 async def test_runs_the_handler_with_the_task(make_queue: QueueFactory) -> None:
     seen, handle = recorder()
-    queue = make_queue({"extract": handle})
-    sent = task("extract", "k1", user_id="u1", message_ids=["m1", "m2"])
+    queue = make_queue({ExtractMemories: handle})
+    sent = ExtractMemories(user_id="u1", conversation_id="c1", message_ids=("m1", "m2"))
     await queue.enqueue(sent)
     await queue.drain()
     assert seen == [sent]
 
 
 async def test_routes_each_task_to_its_own_handler(make_queue: QueueFactory) -> None:
-    extracted, extract = recorder()
+    reindexed, reindex = recorder()
     summarised, summarise = recorder()
-    queue = make_queue({"extract": extract, "summarise": summarise})
-    await queue.enqueue(task("extract", "a"))
-    await queue.enqueue(task("summarise", "b"))
+    queue = make_queue({ReindexUser: reindex, SummariseSession: summarise})
+    await queue.enqueue(task("a"))
+    await queue.enqueue(summary("b", "u1"))
     await queue.drain()
-    assert [t.key for t in extracted] == ["a"]
-    assert [t.key for t in summarised] == ["b"]
+    assert reindexed == [task("a")]
+    assert summarised == [summary("b", "u1")]
 
 
 async def test_runs_every_task_once(make_queue: QueueFactory) -> None:
     seen, handle = recorder()
-    queue = make_queue({"work": handle})
+    queue = make_queue({ReindexUser: handle})
     for i in range(50):
-        await queue.enqueue(task("work", f"k{i}", n=i))
+        await queue.enqueue(task(f"{i}"))
     await queue.drain()
-    assert sorted(t.payload["n"] for t in seen) == list(range(50))
+    assert sorted(int(user(t)) for t in seen) == list(range(50))
 
 
 async def test_enqueue_returns_before_the_handler_finishes(make_queue: QueueFactory) -> None:
@@ -117,12 +128,12 @@ async def test_enqueue_returns_before_the_handler_finishes(make_queue: QueueFact
         await release.wait()
         finished.append(t.key)
 
-    queue = make_queue({"slow": slow})
-    await queue.enqueue(task("slow", "k"))
+    queue = make_queue({ReindexUser: slow})
+    await queue.enqueue(task("k"))
     assert finished == []
     release.set()
     await queue.drain()
-    assert finished == ["k"]
+    assert finished == [task("k").key]
 
 
 async def test_retries_a_failing_task_until_it_succeeds(make_queue: QueueFactory) -> None:
@@ -133,8 +144,8 @@ async def test_retries_a_failing_task_until_it_succeeds(make_queue: QueueFactory
         if len(attempts) < 3:
             raise ConnectionError("backend blip")
 
-    queue = make_queue({"flaky": flaky}, max_retries=3)
-    await queue.enqueue(task("flaky", "k"))
+    queue = make_queue({ReindexUser: flaky}, max_retries=3)
+    await queue.enqueue(task("k"))
     await queue.drain()
     assert len(attempts) == 3
     assert queue.dead_letters == []
@@ -147,13 +158,14 @@ async def test_dead_letters_a_task_that_fails_beyond_max_retries(make_queue: Que
         attempts.append(1)
         raise ValueError("cannot parse payload")
 
-    queue = make_queue({"broken": broken}, max_retries=2)
-    sent = task("broken", "k", x=1)
+    queue = make_queue({ReindexUser: broken}, max_retries=2)
+    sent = task("k")
     await queue.enqueue(sent)
     await queue.drain()
     assert len(attempts) == 3  # the first attempt and two retries
     [dead] = queue.dead_letters
     assert dead.task == sent
+    assert dead.key == sent.key
     assert dead.attempts == 3
     assert "cannot parse payload" in dead.error
 
@@ -164,24 +176,24 @@ async def test_a_failing_task_does_not_hold_up_the_others(make_queue: QueueFacto
     async def broken(t: Task) -> None:
         raise RuntimeError("always")
 
-    queue = make_queue({"broken": broken, "ok": handle}, max_retries=1)
-    await queue.enqueue(task("broken", "bad"))
+    queue = make_queue({SummariseSession: broken, ReindexUser: handle}, max_retries=1)
+    await queue.enqueue(summary("bad", "u1"))
     for i in range(5):
-        await queue.enqueue(task("ok", f"good{i}"))
+        await queue.enqueue(task(f"good{i}"))
     await queue.drain()
     assert len(seen) == 5
-    assert [d.task.key for d in queue.dead_letters] == ["bad"]
+    assert [d.key for d in queue.dead_letters] == [summary("bad", "u1").key]
 
 
 async def test_delayed_task_runs_after_the_undelayed_ones(make_queue: QueueFactory) -> None:
     seen, handle = recorder()
-    queue = make_queue({"work": handle})
-    await queue.enqueue(task("work", "later"), delay_s=0.3)
-    await queue.enqueue(task("work", "now"))
+    queue = make_queue({ReindexUser: handle})
+    await queue.enqueue(task("later"), delay_s=0.3)
+    await queue.enqueue(task("now"))
     assert await until(lambda: len(seen) == 1)
-    assert [t.key for t in seen] == ["now"]
+    assert [user(t) for t in seen] == ["now"]
     await queue.drain()
-    assert [t.key for t in seen] == ["now", "later"]
+    assert [user(t) for t in seen] == ["now", "later"]
 
 
 async def test_drain_waits_for_slow_and_retried_tasks(make_queue: QueueFactory) -> None:
@@ -190,18 +202,18 @@ async def test_drain_waits_for_slow_and_retried_tasks(make_queue: QueueFactory) 
 
     async def slow(t: Task) -> None:
         await asyncio.sleep(0.05)
-        done.append(t.key)
+        done.append(user(t))
 
     async def flaky(t: Task) -> None:
         if not failures:
             failures.append(1)
             raise ConnectionError("once")
-        done.append(t.key)
+        done.append(user(t))
 
-    queue = make_queue({"slow": slow, "flaky": flaky})
+    queue = make_queue({ReindexUser: slow, SummariseSession: flaky})
     for i in range(6):
-        await queue.enqueue(task("slow", f"s{i}"))
-    await queue.enqueue(task("flaky", "f"))
+        await queue.enqueue(task(f"s{i}"))
+    await queue.enqueue(summary("c1", "f"))
     await queue.drain()
     assert sorted(done) == ["f", "s0", "s1", "s2", "s3", "s4", "s5"]
 
@@ -214,23 +226,24 @@ async def test_duplicate_key_while_the_first_is_pending_is_dropped(make_queue: Q
         seen.append(t)
         await release.wait()
 
-    queue = make_queue({"gated": gated})
-    await queue.enqueue(task("gated", "same-key", n=1))
+    queue = make_queue({SummariseSession: gated})
+    # A summary's key is its conversation (and last message): the user does not change it.
+    await queue.enqueue(summary("same", "1"))
     assert await until(lambda: len(seen) == 1)  # now running
-    await queue.enqueue(task("gated", "same-key", n=2))
-    await queue.enqueue(task("gated", "other-key", n=3))
+    await queue.enqueue(summary("same", "2"))
+    await queue.enqueue(summary("other", "3"))
     release.set()
     await queue.drain()
-    assert sorted(t.payload["n"] for t in seen) == [1, 3]
+    assert sorted(user(t) for t in seen) == ["1", "3"]
 
 
 async def test_duplicate_key_of_a_delayed_task_is_dropped(make_queue: QueueFactory) -> None:
     seen, handle = recorder()
-    queue = make_queue({"work": handle})
-    await queue.enqueue(task("work", "k", n=1), delay_s=0.1)
-    await queue.enqueue(task("work", "k", n=2))
+    queue = make_queue({SummariseSession: handle})
+    await queue.enqueue(summary("same", "1"), delay_s=0.1)
+    await queue.enqueue(summary("same", "2"))
     await queue.drain()
-    assert [t.payload["n"] for t in seen] == [1]
+    assert [user(t) for t in seen] == ["1"]
 
 
 async def test_never_runs_more_handlers_at_once_than_its_concurrency(make_queue: QueueFactory) -> None:
@@ -245,9 +258,9 @@ async def test_never_runs_more_handlers_at_once_than_its_concurrency(make_queue:
         await release.wait()
         running -= 1
 
-    queue = make_queue({"gated": gated}, concurrency=2)
+    queue = make_queue({ReindexUser: gated}, concurrency=2)
     for i in range(6):
-        await queue.enqueue(task("gated", f"k{i}"))
+        await queue.enqueue(task(f"k{i}"))
     assert await until(lambda: running == 2)
     await asyncio.sleep(0.1)  # time for a third handler to start, if the limit leaked
     assert running == 2
@@ -256,11 +269,11 @@ async def test_never_runs_more_handlers_at_once_than_its_concurrency(make_queue:
     assert peak == 2
 
 
-async def test_unknown_task_name_is_invalid(make_queue: QueueFactory) -> None:
+async def test_a_task_type_without_a_handler_is_invalid(make_queue: QueueFactory) -> None:
     _, handle = recorder()
-    queue = make_queue({"known": handle})
+    queue = make_queue({ReindexUser: handle})
     with pytest.raises(Invalid):
-        await queue.enqueue(task("unknown", "k"))
+        await queue.enqueue(summary("c1", "u1"))
 
 
 async def test_close_waits_for_running_handlers(make_queue: QueueFactory) -> None:
@@ -270,10 +283,10 @@ async def test_close_waits_for_running_handlers(make_queue: QueueFactory) -> Non
     async def slow(t: Task) -> None:
         started.set()
         await asyncio.sleep(0.1)
-        finished.append(t.key)
+        finished.append(user(t))
 
-    queue = make_queue({"slow": slow})
-    await queue.enqueue(task("slow", "k"))
+    queue = make_queue({ReindexUser: slow})
+    await queue.enqueue(task("k"))
     await started.wait()
     await queue.close()
     assert finished == ["k"]
@@ -281,7 +294,44 @@ async def test_close_waits_for_running_handlers(make_queue: QueueFactory) -> Non
 
 async def test_enqueue_after_close_is_refused(make_queue: QueueFactory) -> None:
     _, handle = recorder()
-    queue = make_queue({"work": handle})
+    queue = make_queue({ReindexUser: handle})
     await queue.close()
     with pytest.raises(Unavailable):
-        await queue.enqueue(task("work", "k"))
+        await queue.enqueue(task("k"))
+
+
+@pytest.mark.parametrize(
+    "error", [Invalid("payload needs user_id"), Forbidden("not this user's"), Unsupported("no structured output")]
+)
+async def test_a_task_that_can_never_succeed_is_dead_lettered_without_retries(
+    make_queue: QueueFactory, error: Exception
+) -> None:
+    attempts: list[Task] = []
+
+    async def hopeless(t: Task) -> None:
+        attempts.append(t)
+        raise error
+
+    queue = make_queue({ReindexUser: hopeless}, max_retries=3)
+    await queue.enqueue(task("k"))
+    await queue.drain()
+    assert len(attempts) == 1
+    [dead] = queue.dead_letters
+    assert dead.attempts == 1
+    assert dead.task == task("k")
+    assert type(error).__name__ in dead.error
+
+
+async def test_a_missing_record_is_retried_since_it_may_appear(make_queue: QueueFactory) -> None:
+    attempts: list[int] = []
+
+    async def not_yet(t: Task) -> None:
+        attempts.append(1)
+        if len(attempts) < 2:
+            raise NotFound("message m1 not committed yet")
+
+    queue = make_queue({ReindexUser: not_yet}, max_retries=2)
+    await queue.enqueue(task("k"))
+    await queue.drain()
+    assert len(attempts) == 2
+    assert queue.dead_letters == []

@@ -1,7 +1,11 @@
 """Settings: one msgspec Struct decoded from the environment, once, at wiring.
 
-Every field is named after its environment variable (lower-cased). Unset or empty
-variables take the defaults below, which are the embedded profile: no external
+A plain field is named after its environment variable (lower-cased). A section field nests a
+config struct that owns its defaults and checks (the domain's RankingWeights, Budgets,
+RetrievalConfig, ChatConfig; the adapters' DramatiqConfig and InProcessQueueConfig); its
+variables are derived from the struct's fields (see SECTIONS and jyntrix_bootstrap.environment),
+so a field added to such a struct is a setting without editing this module.
+Unset or empty variables take the defaults, which are the embedded profile: no external
 service, no key. An invalid value stops start-up with an error naming the variable.
 """
 
@@ -17,13 +21,18 @@ from typing import Any
 
 import msgspec
 
+from jyntrix_adapters.dramatiq.broker import DramatiqConfig
+from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig
+from jyntrix_bootstrap.environment import Section, read_section, section_variables
+from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
+from jyntrix_domain.chat import ChatConfig
+from jyntrix_domain.context import Budgets
+from jyntrix_domain.ranking import RankingWeights
+from jyntrix_domain.retrieval import RetrievalConfig
+
 LOCAL_SECRET_FILE = "jwt-secret"
 DEV_TOKEN_ISSUER = "jyntrix-dev"
 _MIN_SECRET_CHARS = 32
-
-
-class SettingsError(ValueError):
-    """A configuration problem found at start-up; the message names the variable."""
 
 
 class Environment(enum.StrEnum):
@@ -31,7 +40,7 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
-class Profile(enum.StrEnum):
+class DeploymentProfile(enum.StrEnum):
     """`embedded` picks real adapters from the URLs set (unset means embedded); `in_process` is for tests."""
 
     EMBEDDED = "embedded"
@@ -45,10 +54,41 @@ class TaskRunner(enum.StrEnum):
     DRAMATIQ = "dramatiq"
 
 
+class WorkerConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """The dramatiq worker process (`python -m jyntrix_worker`); where its tasks go is DramatiqConfig."""
+
+    processes: int = 1
+    threads: int = 4
+    # "module:function" building the worker's handlers instead of the standard wiring (embedding apps, tests).
+    services: str | None = None
+    # Summarise a conversation after this long without a new message; 0 turns it off.
+    summary_idle_s: float = 1_800.0
+    daily_purge: bool = True
+
+    def __post_init__(self) -> None:
+        if self.processes < 1 or self.threads < 1:
+            raise ValueError("processes and threads must be at least 1")
+        if self.summary_idle_s < 0:
+            raise ValueError("summary_idle_s must not be negative")
+
+
+SECTIONS = (
+    Section("ranking", "RANK_WEIGHT_", {"half_life_days": "RANK_RECENCY_HALF_LIFE_DAYS"}),
+    Section("budgets", "CONTEXT_BUDGET_"),
+    Section("retrieval", "RETRIEVAL_", {"strategy_timeout_s": "RETRIEVAL_TIMEOUT_S"}),
+    Section("chat", "CHAT_"),
+    Section("tasks", "TASK_"),
+    Section("dramatiq", "JYNTRIX_WORKER_"),
+    Section("worker", "JYNTRIX_WORKER_", {"summary_idle_s": "JYNTRIX_SUMMARY_IDLE_S"}),
+)
+"""The nested config structs and the variables they are read from."""
+_SECTION_FIELDS = frozenset(section.field for section in SECTIONS)
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid_unknown_fields=False):
     # Runtime
     environment: Environment = Environment.DEVELOPMENT
-    jyntrix_profile: Profile = Profile.EMBEDDED
+    jyntrix_profile: DeploymentProfile = DeploymentProfile.EMBEDDED
     jyntrix_data_dir: str = ".jyntrix"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -63,9 +103,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     qdrant_collection: str = "memories"
     redis_url: str | None = None
     task_runner: TaskRunner = TaskRunner.IN_PROCESS
-    # Read by the worker too (jyntrix_worker.settings): where the API sends tasks when TASK_RUNNER=dramatiq.
-    jyntrix_worker_queue: str = "jyntrix"
-    jyntrix_worker_namespace: str = "dramatiq"
 
     # Language models (unset: the offline grounded responder)
     google_ai_api_key: str | None = None
@@ -98,35 +135,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     # Proxies whose X-Forwarded-For names the client; anyone else's header is ignored.
     trusted_proxies: tuple[str, ...] = ()
 
-    # Ranking (see jyntrix_domain.ranking)
-    rank_weight_keyword: float = 0.35
-    rank_weight_vector: float = 0.25
-    rank_weight_reliability: float = 0.20
-    rank_weight_recency: float = 0.15
-    rank_weight_frequency: float = 0.05
-    rank_recency_half_life_days: float = 30.0
     rank_adaptive: bool = True
-
-    # Context budgets, in tokens
-    context_budget_profile: int = 600
-    context_budget_semantic: int = 1500
-    context_budget_episodic: int = 1500
-    context_budget_procedural: int = 400
-    context_budget_entity: int = 300
-    context_budget_history: int = 300
-    context_budget_total: int = 5000
-
-    # Retrieval
-    retrieval_timeout_s: float = 1.0
-    retrieval_limit: int = 20
-    retrieval_per_strategy_limit: int = 40
-    retrieval_graph_depth: int = 2
-    retrieval_recent_days: int = 7
-
     # Analytics
     analytics_retention_days: int = 90
     analytics_batch_size: int = 10
     analytics_flush_interval_s: float = 10.0
+
+    # Sections (SECTIONS): config structs that own their defaults and checks
+    ranking: RankingWeights = msgspec.field(default_factory=RankingWeights)
+    budgets: Budgets = msgspec.field(default_factory=Budgets)
+    retrieval: RetrievalConfig = msgspec.field(default_factory=RetrievalConfig)
+    chat: ChatConfig = msgspec.field(default_factory=ChatConfig)
+    # The in-process queue (TASK_RUNNER=in_process).
+    tasks: InProcessQueueConfig = msgspec.field(default_factory=InProcessQueueConfig)
+    # Read by the API (where it sends tasks when TASK_RUNNER=dramatiq) and by the worker.
+    dramatiq: DramatiqConfig = msgspec.field(default_factory=DramatiqConfig)
+    worker: WorkerConfig = msgspec.field(default_factory=WorkerConfig)
 
     def __post_init__(self) -> None:
         _check(1 <= self.port <= 65535, "PORT", "must be between 1 and 65535")
@@ -142,18 +166,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
         _check(self.llm_max_output_tokens >= 1, "LLM_MAX_OUTPUT_TOKENS", "must be at least 1")
         _check(self.llm_timeout_s > 0, "LLM_TIMEOUT_S", "must be positive")
         _check(0 <= self.offline_llm_token_delay_s <= 5, "OFFLINE_LLM_TOKEN_DELAY_S", "must be between 0 and 5")
-        _check(self.retrieval_timeout_s > 0, "RETRIEVAL_TIMEOUT_S", "must be positive")
-        _check(self.retrieval_limit >= 1, "RETRIEVAL_LIMIT", "must be at least 1")
         _check(self.analytics_retention_days >= 1, "ANALYTICS_RETENTION_DAYS", "must be at least 1")
         _check(self.analytics_batch_size >= 1, "ANALYTICS_BATCH_SIZE", "must be at least 1")
         _check(self.analytics_flush_interval_s > 0, "ANALYTICS_FLUSH_INTERVAL_S", "must be positive")
-        _check(self.rank_recency_half_life_days > 0, "RANK_RECENCY_HALF_LIFE_DAYS", "must be positive")
-        for name in ("keyword", "vector", "reliability", "recency", "frequency"):
-            _check(getattr(self, f"rank_weight_{name}") >= 0, f"RANK_WEIGHT_{name.upper()}", "must not be negative")
-        _check(self.ranking_weight_sum > 0, "RANK_WEIGHT_*", "must not all be zero")
-        for section in ("profile", "semantic", "episodic", "procedural", "entity", "history", "total"):
-            key = f"context_budget_{section}"
-            _check(getattr(self, key) >= 0, key.upper(), "must not be negative")
         _check(self.log_level.upper() in _LOG_LEVELS, "LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
         _check(
             not (self.task_runner is TaskRunner.DRAMATIQ and not self.redis_url),
@@ -187,19 +202,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
         return self.environment is Environment.DEVELOPMENT
 
     @property
-    def ranking_weight_sum(self) -> float:
-        return (
-            self.rank_weight_keyword
-            + self.rank_weight_vector
-            + self.rank_weight_reliability
-            + self.rank_weight_recency
-            + self.rank_weight_frequency
-        )
+    def broker_url(self) -> str:
+        """REDIS_URL, which the dramatiq worker and its sender need."""
+        if not self.redis_url:
+            raise SettingsError("REDIS_URL must be set: the worker takes its tasks from Redis")
+        return self.redis_url
 
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"})
 _LIST_FIELDS = frozenset({"CORS_ORIGINS", "JWT_ALGORITHMS", "TRUSTED_PROXIES"})
+_PLAIN_FIELDS = frozenset(f.encode_name for f in msgspec.structs.fields(Settings) if f.name not in _SECTION_FIELDS)
 
 
 def _check(ok: bool, variable: str, problem: str) -> None:
@@ -207,9 +220,16 @@ def _check(ok: bool, variable: str, problem: str) -> None:
         raise SettingsError(f"{variable} {problem}")
 
 
+def _section_types() -> dict[str, Any]:
+    return {f.name: f.type for f in msgspec.structs.fields(Settings) if f.name in _SECTION_FIELDS}
+
+
 def variable_names() -> tuple[str, ...]:
-    """Every environment variable Settings reads."""
-    return tuple(f.encode_name for f in msgspec.structs.fields(Settings))
+    """Every environment variable Settings reads, sections included."""
+    plain = [f.encode_name for f in msgspec.structs.fields(Settings) if f.name not in _SECTION_FIELDS]
+    types = _section_types()
+    derived = [name for section in SECTIONS for name in section_variables(section, types[section.field])]
+    return (*plain, *derived)
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, create_local_secret: bool = True) -> Settings:
@@ -225,8 +245,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_local_secret: 
             continue
         value = value.strip()
         raw[name] = [v.strip() for v in value.split(",") if v.strip()] if name in _LIST_FIELDS else value
+    defaults = Settings()
+    types = _section_types()
+    sections = {
+        section.field: read_section(section, types[section.field], raw, getattr(defaults, section.field))
+        for section in SECTIONS
+    }
+    plain = {name: value for name, value in raw.items() if name in _PLAIN_FIELDS}
     try:
-        settings = msgspec.convert(raw, Settings, strict=False)
+        settings = msgspec.structs.replace(msgspec.convert(plain, Settings, strict=False), **sections)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(exc, raw)) from None
     if create_local_secret:

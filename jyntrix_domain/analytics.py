@@ -5,9 +5,8 @@ Attributes the summaries read (written by ChatService and RetrievalService):
 - strategy spans (kind ``strategy``: vector, keyword, graph, profile, recent): ``hits``, the number
   of memories the strategy found; a run with ``hits > 0`` is a hit, a run whose status is not
   ``ok`` is a failure.
-- usage: spans named ``chat_turn`` (any kind) or phase spans named ``llm_streaming`` carry
-  ``input_tokens`` and ``output_tokens``. A turn is one trace id; when a trace has both kinds of
-  span, the ``llm_streaming`` one is used so its tokens are not counted twice.
+- usage: the phase span ``llm_streaming`` that ChatService writes once per turn carries
+  ``input_tokens`` and ``output_tokens``. A turn is one trace id, counted once.
 """
 
 from __future__ import annotations
@@ -31,7 +30,8 @@ from jyntrix_domain.ports import AnalyticsSink, Clock
 
 log = logging.getLogger(__name__)
 
-USAGE_SPAN_NAMES = ("chat_turn", "llm_streaming")
+USAGE_SPAN = "llm_streaming"
+"""The phase span of a chat turn that carries its token usage."""
 
 
 class BufferedEmitter:
@@ -263,13 +263,11 @@ def summarise_strategies(spans: Iterable[Span]) -> list[StrategyStats]:
 
 
 def summarise_usage(spans: Iterable[Span]) -> UsageStats:
-    """Turns, distinct users and token totals from `chat_turn` and `llm_streaming` spans."""
+    """Turns, distinct users and token totals from the USAGE_SPAN phase spans, one per trace."""
     per_trace: dict[str, Span] = {}
     for s in spans:
-        if s.name == "chat_turn" or (s.name == "llm_streaming" and s.kind is SpanKind.PHASE):
-            seen = per_trace.get(s.trace_id)
-            if seen is None or (s.name == "llm_streaming" and seen.name != "llm_streaming"):
-                per_trace[s.trace_id] = s
+        if s.name == USAGE_SPAN and s.kind is SpanKind.PHASE:
+            per_trace.setdefault(s.trace_id, s)
     users = {s.user_id for s in per_trace.values() if s.user_id is not None}
     return UsageStats(
         turns=len(per_trace),

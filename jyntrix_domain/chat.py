@@ -21,13 +21,13 @@ from jyntrix_domain.model import (
     Prompt,
     Role,
     SpanKind,
-    Task,
     Usage,
     UserId,
     new_id,
 )
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
+from jyntrix_domain.tasks import ExtractMemories
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,6 @@ SYSTEM_PROMPT = (
     "Use the remembered facts below when they are relevant, cite them by their [number], "
     "and say so plainly when you do not remember something instead of guessing."
 )
-
-EXTRACT_TASK = "extract_memories"
 
 
 class ChatConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -311,14 +309,8 @@ class ChatService:
 
         async with phases.span("enqueue_tasks"):
             await self._tasks.enqueue(
-                Task(
-                    name=EXTRACT_TASK,
-                    payload={
-                        "user_id": user_id,
-                        "conversation_id": conversation.id,
-                        "message_ids": [user_message.id, answer.id],
-                    },
-                    key=f"extract:{conversation.id}:{user_message.id}",
+                ExtractMemories(
+                    user_id=user_id, conversation_id=conversation.id, message_ids=(user_message.id, answer.id)
                 )
             )
         yield DoneEvent(

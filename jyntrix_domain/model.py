@@ -30,9 +30,6 @@ class MemoryType(enum.StrEnum):
     PROCEDURAL = "procedural"
 
 
-ALL_TYPES: frozenset[MemoryType] = frozenset(MemoryType)
-
-
 class Memory(msgspec.Struct, frozen=True, kw_only=True):
     id: MemoryId
     user_id: UserId
@@ -233,14 +230,6 @@ class Chunk(msgspec.Struct, frozen=True, kw_only=True):
 class Completion(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     usage: Usage = Usage()
-
-
-class Task(msgspec.Struct, frozen=True, kw_only=True):
-    """A unit of background work. `key` makes a retried or duplicated task a no-op."""
-
-    name: str
-    payload: dict[str, Any]
-    key: str
 
 
 class RateDecision(msgspec.Struct, frozen=True, kw_only=True):

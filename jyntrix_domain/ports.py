@@ -7,9 +7,9 @@ the operation to that user before searching or writing, never afterwards.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from jyntrix_domain.model import (
     ChangeKind,
@@ -30,19 +30,11 @@ from jyntrix_domain.model import (
     RateDecision,
     Relation,
     Span,
-    Task,
     UserId,
     Vector,
     VectorItem,
 )
-
-
-@runtime_checkable
-class HealthCheck(Protocol):
-    """Implemented by adapters that can say whether their backend answers."""
-
-    async def ping(self) -> None:
-        """Return when the backend answers; raise Unavailable otherwise."""
+from jyntrix_domain.tasks import TaskMessage
 
 
 class MemoryStore(Protocol):
@@ -206,11 +198,9 @@ class RateLimiter(Protocol):
         """Count one request against a sliding window."""
 
 
-TaskHandler = Callable[[Task], Awaitable[None]]
-
-
 class TaskQueue(Protocol):
-    async def enqueue(self, task: Task, delay_s: float = 0.0) -> None: ...
+    async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
+        """Run `task` in the background after `delay_s`; a no-op while a task with its key is pending."""
 
 
 class AnalyticsSink(Protocol):

@@ -11,6 +11,7 @@ from datetime import timedelta
 import msgspec
 
 from jyntrix_domain.analytics import BufferedEmitter, track_span
+from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import (
     USER_NODE,
     Memory,
@@ -28,8 +29,6 @@ from jyntrix_domain.ranking import Candidate, HybridRanker, RankedMemory
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("vector", "keyword", "graph", "profile", "recent")
-
 
 class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 20
@@ -41,6 +40,12 @@ class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
     recent_days: int = 7
     profile_limit: int = 20
     recent_limit: int = 10
+
+    def __post_init__(self) -> None:
+        if self.limit < 1:
+            raise Invalid("limit must be at least 1")
+        if not self.strategy_timeout_s > 0:
+            raise Invalid("strategy_timeout_s must be positive")
 
 
 class StrategyOutcome(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,8 +17,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
 from litestar.types import ControllerRouterHandler
 
-from jyntrix_bootstrap.container import Services, build_services
-from jyntrix_bootstrap.settings import Settings, TaskRunner, load_settings
+from jyntrix_bootstrap.background import sends_to_worker
+from jyntrix_bootstrap.container import build_services
+from jyntrix_bootstrap.services import Runtime, Services, package_version
+from jyntrix_bootstrap.settings import Settings, load_settings
+from jyntrix_domain.tasks import PurgeAnalytics
 from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
@@ -31,31 +34,32 @@ PURGE_INTERVAL_S = 24 * 3600
 
 
 def _services(state: State) -> Services:
-    services: Services = state.services
-    return services
+    runtime: Runtime = state.runtime
+    return runtime.services
 
 
 def create_app(
     settings: Settings | None = None,
     *,
-    services: Services | None = None,
+    runtime: Runtime | None = None,
     overrides: Mapping[str, Any] | None = None,
     announce: bool = False,
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
-    """The API. With `services` the caller owns them; otherwise they are built from `settings` at start-up.
+    """The API. With `runtime` the caller owns it; otherwise it is built from `settings` at start-up.
 
     `overrides` replaces container providers by name (see build_services), e.g. a scripted language model.
+    Routes get the runtime's use-case `Services` as the `services` dependency.
     """
-    if services is not None:
-        settings = services.settings
+    if runtime is not None:
+        settings = runtime.settings
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        owned = services is None
-        ready = services if services is not None else await build_services(settings, overrides=overrides)
-        app.state.services = ready
+        owned = runtime is None
+        ready = runtime if runtime is not None else await build_services(settings, overrides=overrides)
+        app.state.runtime = ready
         purge = asyncio.create_task(_daily_purge(ready), name="daily-analytics-purge") if owned else None
         try:
             await ready.warm()
@@ -92,7 +96,7 @@ def create_app(
         exception_handlers={Exception: make_exception_handler(settings.is_development)},
         openapi_config=OpenAPIConfig(
             title="Jyntrix",
-            version=_version(),
+            version=package_version(),
             description="Memory backend for AI chat: hybrid retrieval with explainable scores, SSE chat.",
             path="/schema",
             tags=[
@@ -110,30 +114,22 @@ def create_app(
     )
 
 
-async def _daily_purge(services: Services) -> None:
-    """With the in-process runner there is no worker to schedule retention: enqueue the purge daily."""
-    if services.settings.task_runner is not TaskRunner.IN_PROCESS:
+async def _daily_purge(runtime: Runtime) -> None:
+    """With the in-process queue there is no worker to schedule retention: enqueue the purge daily."""
+    if sends_to_worker(runtime.settings):
         return  # the dramatiq worker schedules its own (JYNTRIX_WORKER_DAILY_PURGE)
-    from jyntrix_domain.task_handlers import purge_task
-
     while True:
         try:
-            await services.tasks.enqueue(purge_task(services.clock.now()))
+            await runtime.tasks.enqueue(PurgeAnalytics.of(runtime.services.clock.now()))
         except Exception as exc:  # retention must never take the API down
             log.warning("could not enqueue the analytics purge: %s", exc)
         await asyncio.sleep(PURGE_INTERVAL_S)
 
 
-def _version() -> str:
-    from jyntrix_bootstrap.container import _version as package_version
-
-    return package_version()
-
-
-def banner(settings: Settings, services: Services) -> str:
+def banner(settings: Settings, runtime: Runtime) -> str:
     """What `jyntrix serve` prints once ready: where it listens, how to get a token, a streamed chat."""
     base = f"http://{settings.host}:{settings.port}"
-    backends = ", ".join(f"{name}={opened.backend}" for name, opened in services.backends.items())
+    backends = ", ".join(f"{name}={opened.backend}" for name, opened in runtime.backends.items())
     token_hint = (
         "  TOKEN=$(.venv/bin/jyntrix token --user alice)"
         if settings.supabase_jwt_secret
@@ -142,8 +138,8 @@ def banner(settings: Settings, services: Services) -> str:
     return "\n".join(
         [
             "",
-            f"Jyntrix {services.version} is ready on {base}  (profile: {settings.jyntrix_profile.value})",
-            f"  database={services.storage.backend}, {backends}",
+            f"Jyntrix {runtime.version} is ready on {base}  (profile: {settings.jyntrix_profile.value})",
+            f"  database={runtime.storage.backend}, {backends}",
             f"  OpenAPI: {base}/schema   readiness: {base}/health/ready",
             "",
             "Get a token, then stream a chat turn:",

@@ -80,7 +80,7 @@ def token(args: argparse.Namespace) -> int:
 
 def model(args: argparse.Namespace) -> int:
     from jyntrix_adapters.fastembed.onnx_export import ensure_model
-    from jyntrix_bootstrap.container import embedding_model_dir
+    from jyntrix_bootstrap.resources import embedding_model_dir
 
     settings = _settings()
     target = embedding_model_dir(settings)

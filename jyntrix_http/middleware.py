@@ -25,7 +25,7 @@ from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.errors import RateLimited
 from jyntrix_domain.ports import RateLimiter
 from jyntrix_http.errors import REQUEST_ID_HEADER, request_id_of, status_for
-from jyntrix_http.throttle import AddressRateLimitMiddleware
+from jyntrix_http.throttle import AddressRateLimitMiddleware, limiter_of
 
 log = logging.getLogger("jyntrix.http")
 
@@ -118,7 +118,7 @@ class RateLimitMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         user = scope.get("user")
-        limiter = self._limiter or _limiter_of(scope)
+        limiter = self._limiter or limiter_of(scope)
         if user is None or limiter is None or scope.get("method") == "OPTIONS":
             await next_app(scope, receive, send)
             return
@@ -148,9 +148,3 @@ class RateLimitMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_wrapper)
-
-
-def _limiter_of(scope: Scope) -> RateLimiter | None:
-    app = scope.get("litestar_app")
-    services = getattr(app.state, "services", None) if app is not None else None
-    return getattr(services, "rate_limiter", None)

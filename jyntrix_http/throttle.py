@@ -82,7 +82,7 @@ class AddressRateLimitMiddleware(ASGIMiddleware):
         self._trusted = parse_networks(trusted_proxies)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        limiter = _limiter_of(scope)
+        limiter = limiter_of(scope)
         if limiter is None or scope.get("method") == "OPTIONS":
             await next_app(scope, receive, send)
             return
@@ -111,7 +111,8 @@ class AddressRateLimitMiddleware(ASGIMiddleware):
             )
 
 
-def _limiter_of(scope: Scope) -> RateLimiter | None:
+def limiter_of(scope: Scope) -> RateLimiter | None:
+    """The app's RateLimiter (on the Runtime the lifespan opened); None before start-up."""
     app: Any = scope.get("litestar_app")
-    services = getattr(app.state, "services", None) if app is not None else None
-    return getattr(services, "rate_limiter", None)
+    runtime = getattr(app.state, "runtime", None) if app is not None else None
+    return getattr(runtime, "rate_limiter", None)

@@ -1,1 +1,1 @@
-"""Background worker: dramatiq actors and the in-process runner."""
+"""The dramatiq worker process: its actors and its command line (wired by jyntrix_bootstrap.worker)."""

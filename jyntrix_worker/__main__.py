@@ -1,7 +1,7 @@
 """`python -m jyntrix_worker` runs the dramatiq worker; `... dead-letters` shows the dead-letter queue.
 
-Configuration comes from the environment (jyntrix_worker.settings for the broker and the
-worker, jyntrix_bootstrap.settings for the services).
+Configuration comes from the environment, read by jyntrix_bootstrap.settings (the worker's own
+variables are JYNTRIX_WORKER_* and JYNTRIX_SUMMARY_IDLE_S).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import msgspec
 
-from jyntrix_adapters.dramatiq.broker import make_broker
 from jyntrix_adapters.dramatiq.task_queue import read_dead_letters, requeue_dead_letter
-from jyntrix_worker.settings import WorkerSettingsError, load_worker_settings
+from jyntrix_bootstrap.settings import SettingsError
+from jyntrix_bootstrap.worker import open_broker, worker_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,13 +27,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     dead.add_argument("--requeue", metavar="MESSAGE_ID", action="append", default=[], help="send one back to its queue")
     args = parser.parse_args(argv)
     try:
-        settings = load_worker_settings()
-        url = settings.broker_url
-    except WorkerSettingsError as exc:
+        settings = worker_settings()
+        settings.broker_url  # noqa: B018 - the worker needs REDIS_URL; say so before anything else
+    except SettingsError as exc:
         print(f"jyntrix_worker: {exc}", file=sys.stderr)
         return 2
+    queue = settings.dramatiq.queue
     if args.command == "ping":
-        broker = make_broker(url, namespace=settings.jyntrix_worker_namespace, asyncio_thread=False)
+        broker = open_broker(settings)
         try:
             broker.client.ping()
         except Exception as exc:
@@ -43,17 +44,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             broker.close()
         return 0
     if args.command == "dead-letters":
-        broker = make_broker(url, namespace=settings.jyntrix_worker_namespace, asyncio_thread=False)
+        broker = open_broker(settings)
         try:
             for message_id in args.requeue:
-                found = requeue_dead_letter(broker, settings.jyntrix_worker_queue, message_id)
+                found = requeue_dead_letter(broker, queue, message_id)
                 print(f"{message_id}: {'requeued' if found else 'not in the dead-letter queue'}", file=sys.stderr)
-            for letter in read_dead_letters(broker, settings.jyntrix_worker_queue, args.limit):
+            for letter in read_dead_letters(broker, queue, args.limit):
                 sys.stdout.write(msgspec.json.encode(letter).decode() + "\n")
         finally:
             broker.close()
         return 0
-    return run(settings.jyntrix_worker_processes, settings.jyntrix_worker_threads, settings.jyntrix_worker_queue)
+    return run(settings.worker.processes, settings.worker.threads, queue)
 
 
 def run(processes: int, threads: int, queue: str) -> int:

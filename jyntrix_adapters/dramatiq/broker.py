@@ -15,12 +15,17 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import dramatiq
+import msgspec
 import redis
+from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO, Middleware, Retries
+
+from jyntrix_domain.errors import Invalid
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +34,39 @@ TASK_KEY_OPTION = "jyntrix_task_key"
 
 _ATTEMPT_OPTION = "jyntrix_attempt"
 
-DEFAULT_NAMESPACE = "dramatiq"
-DEFAULT_QUEUE = "jyntrix"
-DEFAULT_MAX_RETRIES = 5
-DEFAULT_MIN_BACKOFF_MS = 1_000
-DEFAULT_MAX_BACKOFF_MS = 300_000
 DEFAULT_PENDING_TTL_MS = 24 * 3_600_000
+DEAD_MESSAGE_TTL_MS = 7 * 86_400_000
+
+
+class DramatiqConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Where tasks go and how they are retried: shared by the API's sender and the worker.
+
+    Failed tasks are retried after `min_backoff_ms`, doubling each time (jittered) up to
+    `max_backoff_ms`, at most `max_retries` times; a task running longer than `time_limit_ms`
+    is interrupted and retried. A worker silent for `heartbeat_timeout_ms` counts as dead and its
+    unfinished tasks are redelivered; `maintenance_chance` (per million broker calls) is how often
+    that check runs.
+    """
+
+    queue: str = "jyntrix"
+    namespace: str = "dramatiq"
+    max_retries: int = 5
+    min_backoff_ms: int = 1_000
+    max_backoff_ms: int = 300_000
+    time_limit_ms: int = 600_000
+    heartbeat_timeout_ms: int = 60_000
+    maintenance_chance: int = 1_000
+
+    def __post_init__(self) -> None:
+        if not self.queue or not self.namespace:
+            raise Invalid("queue and namespace must not be empty")
+        for name in ("min_backoff_ms", "max_backoff_ms", "time_limit_ms", "heartbeat_timeout_ms"):
+            if getattr(self, name) < 1:
+                raise Invalid(f"{name} must be at least 1")
+        if self.max_retries < 0:
+            raise Invalid("max_retries must not be negative")
+        if not 0 <= self.maintenance_chance <= 1_000_000:
+            raise Invalid("maintenance_chance must be between 0 and 1000000")
 
 
 def pending_key(namespace: str, task_key: str) -> str:
@@ -102,40 +134,57 @@ class TaskKeys(Middleware):
         pipe.execute()
 
 
-def make_broker(
-    url: str,
-    *,
-    namespace: str = DEFAULT_NAMESPACE,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    min_backoff_ms: int = DEFAULT_MIN_BACKOFF_MS,
-    max_backoff_ms: int = DEFAULT_MAX_BACKOFF_MS,
-    heartbeat_timeout_ms: int = 60_000,
-    maintenance_chance: int = 1_000,
-    dead_message_ttl_ms: int = 7 * 86_400_000,
-    asyncio_thread: bool = True,
-) -> RedisBroker:
-    """A Redis broker with retries and the Jyntrix middleware.
+def make_broker(url: str, config: DramatiqConfig | None = None, *, asyncio_thread: bool = True) -> RedisBroker:
+    """A Redis broker with `config`'s retries and the Jyntrix middleware.
 
     `asyncio_thread` adds dramatiq's AsyncIO middleware (async actors run on one event-loop
-    thread per worker process); in-process runners that bring their own loop leave it out.
-    `heartbeat_timeout_ms` is how long a silent worker is considered alive before its unacked
-    messages are redelivered; `maintenance_chance` (per million broker calls) how often that
-    check runs.
+    thread per worker process); in-process workers that bring their own loop leave it out.
     """
+    config = config or DramatiqConfig()
     broker = RedisBroker(  # type: ignore[no-untyped-call]
         url=url,
-        namespace=namespace,
-        heartbeat_timeout=heartbeat_timeout_ms,
-        maintenance_chance=maintenance_chance,
-        dead_message_ttl=dead_message_ttl_ms,
+        namespace=config.namespace,
+        heartbeat_timeout=config.heartbeat_timeout_ms,
+        maintenance_chance=config.maintenance_chance,
+        dead_message_ttl=DEAD_MESSAGE_TTL_MS,
     )
     for middleware in list(broker.middleware):
         if isinstance(middleware, Retries):
-            middleware.max_retries = max_retries
-            middleware.min_backoff = min_backoff_ms
-            middleware.max_backoff = max_backoff_ms
+            middleware.max_retries = config.max_retries
+            middleware.min_backoff = config.min_backoff_ms
+            middleware.max_backoff = config.max_backoff_ms
     if asyncio_thread:
         broker.add_middleware(AsyncIO())
     # dramatiq runs after_* hooks in reverse order: placed before Retries, TaskKeys sees its verdict.
-    broker.add_middleware(TaskKeys(broker.client, namespace, dead_message_ttl_ms), before=Retries)
+    broker.add_middleware(TaskKeys(broker.client, config.namespace, DEAD_MESSAGE_TTL_MS), before=Retries)
     return broker
+
+
+class ProcessHooks(Middleware):
+    """Runs `on_boot` when a worker process boots and `on_shutdown` after its last task, on the actors' loop.
+
+    Add it after AsyncIO: after_* hooks run in reverse order, so `on_shutdown` runs before AsyncIO
+    stops the loop the services live on.
+    """
+
+    def __init__(self, on_boot: Callable[[], Awaitable[None]], on_shutdown: Callable[[], Awaitable[None]]) -> None:
+        self._on_boot = on_boot
+        self._on_shutdown = on_shutdown
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        loop = get_event_loop_thread()
+        if loop is None:
+            return
+        try:
+            loop.run_coroutine(self._on_boot())
+        except Exception:  # the first task tries again, and retries while a dependency is down
+            log.exception("worker boot hook failed")
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        loop = get_event_loop_thread()
+        if loop is None:
+            return
+        try:
+            loop.run_coroutine(self._on_shutdown())
+        except Exception:
+            log.exception("worker shutdown hook failed")

@@ -1,7 +1,7 @@
 """TaskQueue over dramatiq and Redis: the API sends, separate worker processes run the handlers.
 
-A Task becomes a dramatiq message addressed to the actor named after the task, with the payload
-as its one argument and the idempotency key as a keyword argument and a message option. While a
+A task becomes a dramatiq message addressed to the actor named after the task's type, with the
+task's msgspec builtins as its one argument and its idempotency key as a message option. While a
 task with the same key is waiting, backing off or running, enqueueing it again is a no-op (the
 handlers are idempotent, so the duplicate would add nothing). Failed tasks are retried with
 exponential backoff and, past the limit, land in dramatiq's dead-letter queue, which
@@ -13,81 +13,78 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
-import msgspec
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from jyntrix_adapters.dramatiq.broker import (
-    DEFAULT_MAX_BACKOFF_MS,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MIN_BACKOFF_MS,
-    DEFAULT_NAMESPACE,
     DEFAULT_PENDING_TTL_MS,
-    DEFAULT_QUEUE,
     TASK_KEY_OPTION,
+    DramatiqConfig,
     errors_key,
     make_broker,
     pending_key,
 )
-from jyntrix_domain.errors import Forbidden, Invalid, Unavailable
-from jyntrix_domain.model import Task
-from jyntrix_domain.ports import TaskHandler
+from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.tasks import (
+    TASK_TYPES,
+    DeadLetter,
+    Handlers,
+    TaskHandler,
+    TaskMessage,
+    decode_task,
+    is_retryable,
+    task_builtins,
+)
 
 log = logging.getLogger(__name__)
 
 _MAX_DELAY_S = 7 * 86_400 - 1  # dramatiq's Redis broker refuses delays of 7 days or more
-_NOT_RETRIED: tuple[type[Exception], ...] = (Invalid, Forbidden)
-
-
-class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
-    """A task that failed on every attempt, as kept in the broker's dead-letter queue."""
-
-    message_id: str
-    task: Task
-    attempts: int
-    error: str
-    failed_at: datetime
-    queue: str
 
 
 def declare_actors(
-    broker: dramatiq.Broker,
-    handlers: Mapping[str, TaskHandler],
-    *,
-    queue_name: str = DEFAULT_QUEUE,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    min_backoff_ms: int = DEFAULT_MIN_BACKOFF_MS,
-    max_backoff_ms: int = DEFAULT_MAX_BACKOFF_MS,
-    time_limit_ms: int = 600_000,
-) -> dict[str, dramatiq.Actor[Any, Any]]:
-    """One async actor per handler, named after the task it runs.
+    broker: dramatiq.Broker, handlers: Handlers, config: DramatiqConfig | None = None
+) -> dict[type[TaskMessage], dramatiq.Actor[Any, Any]]:
+    """One async actor per handler, named after the task type it runs.
 
-    Invalid and Forbidden mean the task itself is wrong: they go to the dead-letter queue
-    at once instead of being retried.
+    A failure that `is_retryable` refuses (the task itself is wrong) goes to the dead-letter queue
+    at once; others are retried up to `config.max_retries` times.
     """
+    config = config or DramatiqConfig()
+    types = tuple(handlers)
+
+    def retry_when(retries: int, error: BaseException) -> bool:
+        return retries < config.max_retries and is_retryable(error)
+
     return {
-        name: dramatiq.actor(
+        task_type: dramatiq.actor(
             broker=broker,
-            actor_name=name,
-            queue_name=queue_name,
-            max_retries=max_retries,
-            min_backoff=min_backoff_ms,
-            max_backoff=max_backoff_ms,
-            time_limit=time_limit_ms,
-            throws=_NOT_RETRIED,
-        )(_actor_function(name, handler))
-        for name, handler in handlers.items()
+            actor_name=task_type.type_name(),
+            queue_name=config.queue,
+            min_backoff=config.min_backoff_ms,
+            max_backoff=config.max_backoff_ms,
+            time_limit=config.time_limit_ms,
+            retry_when=retry_when,
+        )(_actor_function(task_type, handler, types))
+        for task_type, handler in handlers.items()
     }
 
 
-def _actor_function(name: str, handler: TaskHandler) -> Callable[..., Any]:
+def _actor_function(
+    task_type: type[TaskMessage], handler: TaskHandler, types: tuple[type[TaskMessage], ...]
+) -> Callable[..., Any]:
+    name = task_type.type_name()
+
     async def run(payload: dict[str, Any], key: str = "") -> None:
-        await handler(Task(name=name, payload=payload, key=key))
+        # Messages sent before tasks were typed carry no `type` (and the key as a keyword): the actor says it.
+        task = decode_task({"type": name, **payload}, types)
+        if type(task) is not task_type:
+            raise Invalid(f"actor {name} got a {task.type_name()} task")
+        await handler(task)
 
     run.__name__ = run.__qualname__ = name
     return run
@@ -100,30 +97,26 @@ class DramatiqTaskQueue:
         self,
         broker: RedisBroker,
         *,
-        queue_name: str = DEFAULT_QUEUE,
-        task_names: Collection[str] | None = None,
+        queue_name: str = DramatiqConfig().queue,
+        task_types: Collection[type[TaskMessage]] = TASK_TYPES,
         pending_ttl_ms: int = DEFAULT_PENDING_TTL_MS,
         owns_broker: bool = False,
     ) -> None:
         self._broker = broker
         self._queue = queue_name
-        self._names = frozenset(task_names) if task_names is not None else None
+        self._types = tuple(task_types)
         self._pending_ttl_ms = pending_ttl_ms
         self._owns_broker = owns_broker
         self._closed = False
 
     @classmethod
     def from_url(
-        cls,
-        url: str,
-        *,
-        namespace: str = DEFAULT_NAMESPACE,
-        queue_name: str = DEFAULT_QUEUE,
-        task_names: Collection[str] | None = None,
+        cls, url: str, config: DramatiqConfig | None = None, *, task_types: Collection[type[TaskMessage]] = TASK_TYPES
     ) -> DramatiqTaskQueue:
         """A sender with a broker of its own (closed with the queue)."""
-        broker = make_broker(url, namespace=namespace, asyncio_thread=False)
-        return cls(broker, queue_name=queue_name, task_names=task_names, owns_broker=True)
+        config = config or DramatiqConfig()
+        broker = make_broker(url, config, asyncio_thread=False)
+        return cls(broker, queue_name=config.queue, task_types=task_types, owns_broker=True)
 
     @property
     def broker(self) -> RedisBroker:
@@ -133,18 +126,22 @@ class DramatiqTaskQueue:
     def queue_name(self) -> str:
         return self._queue
 
-    async def enqueue(self, task: Task, delay_s: float = 0.0) -> None:
+    @property
+    def task_types(self) -> tuple[type[TaskMessage], ...]:
+        return self._types
+
+    async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
         if self._closed:
             raise Unavailable("the task queue is closed")
-        if self._names is not None and task.name not in self._names:
-            raise Invalid(f"no handler for task {task.name!r}")
+        if type(task) not in self._types:
+            raise Invalid(f"no handler for task {type(task).__name__}")
         if not 0 <= delay_s <= _MAX_DELAY_S:
             raise Invalid(f"delay_s must be between 0 and {_MAX_DELAY_S}")
         message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=self._queue,
-            actor_name=task.name,
-            args=(task.payload,),
-            kwargs={"key": task.key},
+            actor_name=task.type_name(),
+            args=(task_builtins(task),),
+            kwargs={},
             options={TASK_KEY_OPTION: task.key},
         )
         delay_ms = int(delay_s * 1000) or None
@@ -167,7 +164,7 @@ class DramatiqTaskQueue:
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         """Dead-lettered tasks of this queue, oldest first."""
-        return await asyncio.to_thread(read_dead_letters, self._broker, self._queue, limit)
+        return await asyncio.to_thread(read_dead_letters, self._broker, self._queue, limit, self._types)
 
     async def requeue_dead_letter(self, message_id: str) -> bool:
         """Send a dead-lettered task back to its queue with a fresh retry budget; False if unknown."""
@@ -191,7 +188,12 @@ def _dead_ids(broker: RedisBroker, queue_name: str) -> tuple[str, str]:
     return base, base + ".msgs"
 
 
-def read_dead_letters(broker: RedisBroker, queue_name: str = DEFAULT_QUEUE, limit: int = 100) -> list[DeadLetter]:
+def read_dead_letters(
+    broker: RedisBroker,
+    queue_name: str = DramatiqConfig().queue,
+    limit: int = 100,
+    types: Collection[type[TaskMessage]] = TASK_TYPES,
+) -> list[DeadLetter]:
     """The dead-letter queue of `queue_name`, oldest first (blocking; for CLIs and threads)."""
     xq, xq_messages = _dead_ids(broker, queue_name)
     client = broker.client
@@ -211,14 +213,17 @@ def read_dead_letters(broker: RedisBroker, queue_name: str = DEFAULT_QUEUE, limi
         message = dramatiq.Message.decode(body)
         details = json.loads(note) if note else {}
         traceback = str(message.options.get("traceback") or "").strip().splitlines()
+        payload = {"type": message.actor_name, **(dict(message.args[0]) if message.args else {})}
+        try:
+            task = decode_task(payload, types)
+        except Invalid:
+            task = None  # kept for the operator as `payload`
         found.append(
             DeadLetter(
                 message_id=_text(redis_id),
-                task=Task(
-                    name=message.actor_name,
-                    payload=dict(message.args[0]) if message.args else {},
-                    key=str(message.options.get(TASK_KEY_OPTION) or message.kwargs.get("key", "")),
-                ),
+                key=str(message.options.get(TASK_KEY_OPTION) or message.kwargs.get("key", "")),
+                task=task,
+                payload=payload,
                 attempts=int(details.get("attempts") or int(message.options.get("retries", 0)) + 1),
                 error=str(details.get("error") or (traceback[-1] if traceback else "")),
                 failed_at=datetime.fromtimestamp(score / 1000, UTC),

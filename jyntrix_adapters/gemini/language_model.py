@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any
 
 import httpx
 from google import genai
@@ -16,7 +14,8 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from jyntrix_domain.backoff import Backoff
-from jyntrix_domain.errors import DomainError, Invalid, RateLimited, Unavailable
+from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.llm_retry import Failure, ModelRetry, status_failure
 from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
 
 try:  # the SDK uses httpx2 when it is installed, and its errors are not httpx's
@@ -26,10 +25,6 @@ try:  # the SDK uses httpx2 when it is installed, and its errors are not httpx's
 except ImportError:  # pragma: no cover - depends on the environment
     _TRANSPORT_ERRORS = (httpx.HTTPError, OSError, TimeoutError)
 
-_FAILURES: tuple[type[BaseException], ...] = (genai_errors.APIError, *_TRANSPORT_ERRORS)
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
@@ -39,8 +34,7 @@ class GeminiLanguageModel:
     """Streams, completes and answers in JSON with a Gemini model.
 
     Requests that fail with 429 or 5xx (or do not connect) are retried with exponential backoff,
-    but a stream is only retried before its first piece of text reached the caller: after that a
-    retry would repeat text the user already saw.
+    a stream only before its first piece of text (jyntrix_domain.llm_retry).
     """
 
     def __init__(
@@ -60,8 +54,12 @@ class GeminiLanguageModel:
         self._model = model
         self._max_output_tokens = max_output_tokens
         self._temperature = temperature
-        self._max_attempts = max(1, max_attempts)
-        self._backoff_policy = Backoff(initial_s=backoff_initial_s, max_s=backoff_max_s)
+        self._retry = ModelRetry(
+            _failure,
+            max_attempts=max_attempts,
+            backoff=Backoff(initial_s=backoff_initial_s, max_s=backoff_max_s),
+            label="Gemini",
+        )
         options = types.HttpOptions(
             base_url=base_url,
             api_version=api_version,
@@ -80,31 +78,28 @@ class GeminiLanguageModel:
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[Chunk]:
         contents, config = _contents(prompt), self._config(prompt)
-        for attempt in range(1, self._max_attempts + 1):
-            streamed = False
-            try:
-                responses = await self._client.aio.models.generate_content_stream(
-                    model=self._model, contents=contents, config=config
-                )
-                usage: Usage | None = None
-                async with _closing(responses):
-                    async for response in responses:
-                        usage = _usage(response) or usage
-                        text = _text(response)
-                        if text:
-                            streamed = True
-                            yield Chunk(text=text)
-                yield Chunk(usage=usage or Usage())
-                return
-            except _FAILURES as exc:
-                error = _domain_error(exc)
-                if streamed or not _retryable(exc) or attempt == self._max_attempts:
-                    raise error from exc
-                await self._backoff(attempt, error)
+        async with contextlib.aclosing(self._retry.stream(lambda: self._stream_once(contents, config))) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def _stream_once(
+        self, contents: list[types.Content], config: types.GenerateContentConfig
+    ) -> AsyncGenerator[Chunk, None]:
+        responses = await self._client.aio.models.generate_content_stream(
+            model=self._model, contents=contents, config=config
+        )
+        usage: Usage | None = None
+        async with _closing(responses):
+            async for response in responses:
+                usage = _usage(response) or usage
+                text = _text(response)
+                if text:
+                    yield Chunk(text=text)
+        yield Chunk(usage=usage or Usage())
 
     async def complete(self, prompt: Prompt) -> Completion:
         contents, config = _contents(prompt), self._config(prompt)
-        response = await self._with_retries(
+        response = await self._retry.call(
             lambda: self._client.aio.models.generate_content(model=self._model, contents=contents, config=config)
         )
         return Completion(text=_text(response, check_block=True), usage=_usage(response) or Usage())
@@ -112,7 +107,7 @@ class GeminiLanguageModel:
     async def structured(self, prompt: Prompt, schema: Mapping[str, Any]) -> Any:
         contents = _contents(prompt)
         config = self._config(prompt, schema)
-        response = await self._with_retries(
+        response = await self._retry.call(
             lambda: self._client.aio.models.generate_content(model=self._model, contents=contents, config=config)
         )
         text = _text(response, check_block=True)
@@ -132,22 +127,6 @@ class GeminiLanguageModel:
             response_mime_type="application/json" if schema is not None else None,
             response_json_schema=dict(schema) if schema is not None else None,
         )
-
-    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return await call()
-            except _FAILURES as exc:
-                error = _domain_error(exc)
-                if not _retryable(exc) or attempt == self._max_attempts:
-                    raise error from exc
-                await self._backoff(attempt, error)
-        raise AssertionError("unreachable")
-
-    async def _backoff(self, attempt: int, error: DomainError) -> None:
-        delay = self._backoff_policy.delay(attempt, error)
-        log.info("Gemini attempt %d failed (%s); retrying in %.2f s", attempt, error, delay)
-        await asyncio.sleep(delay)
 
 
 def _contents(prompt: Prompt) -> list[types.Content]:
@@ -181,22 +160,13 @@ def _usage(response: types.GenerateContentResponse) -> Usage | None:
     return Usage(input_tokens=meta.prompt_token_count or 0, output_tokens=meta.candidates_token_count or 0)
 
 
-def _retryable(exc: BaseException) -> bool:
+def _failure(exc: BaseException) -> Failure | None:
     if isinstance(exc, genai_errors.APIError):
-        return exc.code in (408, 429) or exc.code >= 500
-    return True  # connection failures and timeouts
-
-
-def _domain_error(exc: BaseException) -> DomainError:
-    if not isinstance(exc, genai_errors.APIError):
-        return Unavailable(f"Gemini is unreachable: {type(exc).__name__}: {exc}")
-    message = f"Gemini error {exc.code} {exc.status or ''}: {exc.message or ''}".strip()
-    if exc.code == 429:
-        return RateLimited(message, retry_after_s=_retry_after(exc))
-    if exc.code in (400, 404, 422):
-        return Invalid(message)
-    # 401/403 (a bad key), 408, 5xx: the service is not usable right now, not the caller's fault
-    return Unavailable(message)
+        message = f"Gemini error {exc.code} {exc.status or ''}: {exc.message or ''}".strip()
+        return status_failure(exc.code, message, _retry_after(exc) if exc.code == 429 else 1.0)
+    if isinstance(exc, _TRANSPORT_ERRORS):  # connection failures and timeouts
+        return Failure(Unavailable(f"Gemini is unreachable: {type(exc).__name__}: {exc}"), retryable=True)
+    return None
 
 
 def _retry_after(exc: genai_errors.APIError) -> float:

@@ -4,34 +4,53 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from datetime import datetime
 
 import msgspec
 
 from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.model import Task
-from jyntrix_domain.ports import Clock, TaskHandler
+from jyntrix_domain.ports import Clock
+from jyntrix_domain.tasks import (
+    DeadLetter,
+    Handlers,
+    TaskHandler,
+    TaskMessage,
+    decode_task,
+    encode_task,
+    is_retryable,
+    task_builtins,
+)
 
 log = logging.getLogger(__name__)
 
 
-class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
-    """A task that failed on every attempt, kept in view (health checks, operators, tests)."""
+class InProcessQueueConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """How the in-process queue runs tasks: at most `concurrency` at once, `max_retries` retries each.
 
-    task: Task
-    attempts: int
-    error: str
-    failed_at: datetime
+    The defaults suit the embedded profile, where the handlers share the API's process.
+    """
+
+    concurrency: int = 2
+    max_retries: int = 3
+    backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise Invalid("concurrency must be at least 1")
+        if self.max_retries < 0:
+            raise Invalid("max_retries must not be negative")
 
 
 class _Job:
-    __slots__ = ("running", "task")
+    __slots__ = ("body", "key", "name", "running")
 
-    def __init__(self, task: Task) -> None:
-        self.task = task
+    def __init__(self, task: TaskMessage) -> None:
+        # Kept encoded, as a broker would: what runs is what decodes, never the caller's object.
+        self.body = encode_task(task)
+        self.key = task.key
+        self.name = task.type_name()
         self.running = False
 
 
@@ -39,31 +58,23 @@ class InProcessTaskQueue:
     """Runs each enqueued task's handler in this process, off the caller's path.
 
     A task is attempted up to 1 + `max_retries` times, waiting `backoff_s * 2**n` (capped at
-    `max_backoff_s`, with jitter) between attempts; then it lands in `dead_letters`.
+    `max_backoff_s`, with jitter) between attempts; then it lands in `dead_letters`. An error that
+    `is_retryable` refuses (Invalid, Forbidden...) dead-letters it at once.
     At most `concurrency` handlers run at once. A task whose key is already pending or running
     is dropped: handlers are idempotent, so the duplicate would add nothing.
     """
 
     def __init__(
-        self,
-        handlers: Mapping[str, TaskHandler],
-        *,
-        concurrency: int = 4,
-        max_retries: int = 3,
-        backoff_s: float = 0.5,
-        max_backoff_s: float = 30.0,
-        clock: Clock | None = None,
+        self, handlers: Handlers, config: InProcessQueueConfig | None = None, *, clock: Clock | None = None
     ) -> None:
-        if concurrency < 1:
-            raise Invalid("concurrency must be at least 1")
-        if max_retries < 0:
-            raise Invalid("max_retries must not be negative")
+        config = config or InProcessQueueConfig()
         self._handlers = dict(handlers)
-        self._max_retries = max_retries
+        self._types = tuple(self._handlers)
+        self._max_retries = config.max_retries
         # Wider jitter than for model calls: a backend blip fails many tasks at once.
-        self._backoff_policy = Backoff(initial_s=backoff_s, max_s=max_backoff_s, jitter=0.5)
+        self._backoff_policy = Backoff(initial_s=config.backoff_s, max_s=config.max_backoff_s, jitter=0.5)
         self._clock = clock or SystemClock()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = asyncio.Semaphore(config.concurrency)
         self._jobs: dict[asyncio.Task[None], _Job] = {}
         self._keys: set[str] = set()
         self._dead: list[DeadLetter] = []
@@ -71,7 +82,7 @@ class InProcessTaskQueue:
 
     @property
     def dead_letters(self) -> list[DeadLetter]:
-        """Tasks that failed beyond the retry limit, oldest first."""
+        """Tasks that failed for good, oldest first."""
         return list(self._dead)
 
     @property
@@ -79,19 +90,19 @@ class InProcessTaskQueue:
         """Tasks waiting, backing off or running."""
         return len(self._jobs)
 
-    async def enqueue(self, task: Task, delay_s: float = 0.0) -> None:
+    async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
         if self._closed:
             raise Unavailable("the task queue is closed")
-        if task.name not in self._handlers:
-            raise Invalid(f"no handler for task {task.name!r}")
+        if type(task) not in self._handlers:
+            raise Invalid(f"no handler for task {type(task).__name__}")
         if delay_s < 0:
             raise Invalid("delay_s must not be negative")
         if task.key in self._keys:
-            log.debug("dropping duplicate task %s key=%s", task.name, task.key)
+            log.debug("dropping duplicate task %s key=%s", task.type_name(), task.key)
             return
-        self._keys.add(task.key)
         job = _Job(task)
-        runner = asyncio.create_task(self._run(job, delay_s), name=f"task:{task.name}:{task.key}")
+        self._keys.add(job.key)
+        runner = asyncio.create_task(self._run(job, delay_s), name=f"task:{job.name}:{job.key}")
         self._jobs[runner] = job
         runner.add_done_callback(self._forget)
 
@@ -109,47 +120,67 @@ class InProcessTaskQueue:
         self._closed = True
         for runner, job in list(self._jobs.items()):
             if not job.running:
-                log.warning("task queue closing: dropping %s key=%s", job.task.name, job.task.key)
+                log.warning("task queue closing: dropping %s key=%s", job.name, job.key)
                 runner.cancel()
         if self._jobs:
             await asyncio.wait(list(self._jobs))
 
     async def _run(self, job: _Job, delay_s: float) -> None:
-        task = job.task
-        handler = self._handlers[task.name]
         if delay_s > 0:
             await asyncio.sleep(delay_s)
         attempt = 0
         while True:
             attempt += 1
-            error = await self._attempt(job, handler)
+            error = await self._attempt(job)
             if error is None:
                 return
-            log.warning("task %s key=%s failed (attempt %d): %s", task.name, task.key, attempt, error)
-            if attempt > self._max_retries:
-                self._dead.append(DeadLetter(task=task, attempts=attempt, error=error, failed_at=self._clock.now()))
-                log.error("task %s key=%s dead-lettered after %d attempts", task.name, task.key, attempt)
+            log.warning("task %s key=%s failed (attempt %d): %s", job.name, job.key, attempt, _describe(error))
+            if not is_retryable(error) or attempt > self._max_retries:
+                self._bury(job, attempt, error)
                 return
             if self._closed:
-                log.warning("task queue closing: not retrying %s key=%s", task.name, task.key)
+                log.warning("task queue closing: not retrying %s key=%s", job.name, job.key)
                 return
             await asyncio.sleep(self._backoff_policy.delay(attempt))
 
-    async def _attempt(self, job: _Job, handler: TaskHandler) -> str | None:
-        """Run the handler once within a concurrency slot; the error text when it failed."""
+    async def _attempt(self, job: _Job) -> Exception | None:
+        """Decode the task and run its handler once within a concurrency slot; the error when it failed."""
         async with self._slots:
             job.running = True
             try:
-                await handler(job.task)
+                task = decode_task(job.body, self._types)
+                handler: TaskHandler = self._handlers[type(task)]
+                await handler(task)
             except Exception as exc:
-                return f"{type(exc).__name__}: {exc}"
+                return exc
             finally:
                 job.running = False
         return None
 
+    def _bury(self, job: _Job, attempts: int, error: Exception) -> None:
+        try:
+            task = decode_task(job.body, self._types)
+        except Invalid:
+            task = None
+        self._dead.append(
+            DeadLetter(
+                key=job.key,
+                task=task,
+                attempts=attempts,
+                error=_describe(error),
+                failed_at=self._clock.now(),
+                payload=task_builtins(task) if task is not None else {},
+            )
+        )
+        log.error("task %s key=%s dead-lettered after %d attempts", job.name, job.key, attempts)
+
     def _forget(self, runner: asyncio.Task[None]) -> None:
         job = self._jobs.pop(runner, None)
         if job is not None:
-            self._keys.discard(job.task.key)
+            self._keys.discard(job.key)
         if not runner.cancelled() and runner.exception() is not None:
             log.error("task runner crashed", exc_info=runner.exception())
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

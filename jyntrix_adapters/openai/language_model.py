@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any
 
 import httpx
 
 from jyntrix_domain.backoff import Backoff
-from jyntrix_domain.errors import DomainError, Invalid, RateLimited, Unavailable
+from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.llm_retry import Failure, ModelRetry, status_failure
 from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 class _HTTPStatusError(Exception):
@@ -51,8 +51,12 @@ class OpenAICompatibleLanguageModel:
         self._model = model
         self._max_tokens = max_tokens
         self._temperature = temperature
-        self._max_attempts = max(1, max_attempts)
-        self._backoff_policy = Backoff(initial_s=backoff_initial_s, max_s=backoff_max_s)
+        self._retry = ModelRetry(
+            _failure,
+            max_attempts=max_attempts,
+            backoff=Backoff(initial_s=backoff_initial_s, max_s=backoff_max_s),
+            label=self._url,
+        )
         self._include_usage = include_usage
         self._json_schema_supported = True
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -69,35 +73,30 @@ class OpenAICompatibleLanguageModel:
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[Chunk]:
         body = self._body(prompt, stream=True)
-        for attempt in range(1, self._max_attempts + 1):
-            streamed = False
-            try:
-                usage: Usage | None = None
-                async with self._client.stream("POST", self._url, json=body) as response:
-                    await _raise_for_status(response)
-                    async for line in response.aiter_lines():
-                        event = _sse_event(line)
-                        if event is None:
-                            continue
-                        if event == "[DONE]":
-                            break
-                        usage = _usage(event) or usage
-                        text = "".join(
-                            (choice.get("delta") or {}).get("content") or "" for choice in event.get("choices") or []
-                        )
-                        if text:
-                            streamed = True
-                            yield Chunk(text=text)
-                yield Chunk(usage=usage or Usage())
-                return
-            except (_HTTPStatusError, httpx.HTTPError, ValueError) as exc:
-                error = _domain_error(exc)
-                if streamed or not _retryable(exc) or attempt == self._max_attempts:
-                    raise error from exc
-                await self._backoff(attempt, error)
+        async with contextlib.aclosing(self._retry.stream(lambda: self._stream_once(body))) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def _stream_once(self, body: dict[str, Any]) -> AsyncGenerator[Chunk, None]:
+        usage: Usage | None = None
+        async with self._client.stream("POST", self._url, json=body) as response:
+            await _raise_for_status(response)
+            async for line in response.aiter_lines():
+                event = _sse_event(line)
+                if event is None:
+                    continue
+                if event == "[DONE]":
+                    break
+                usage = _usage(event) or usage
+                text = "".join(
+                    (choice.get("delta") or {}).get("content") or "" for choice in event.get("choices") or []
+                )
+                if text:
+                    yield Chunk(text=text)
+        yield Chunk(usage=usage or Usage())
 
     async def complete(self, prompt: Prompt) -> Completion:
-        data = await self._with_retries(lambda: self._post(self._body(prompt, stream=False)))
+        data = await self._retry.call(lambda: self._post(self._body(prompt, stream=False)))
         return Completion(text=_message_text(data), usage=_usage(data) or Usage())
 
     async def structured(self, prompt: Prompt, schema: Mapping[str, Any]) -> Any:
@@ -108,7 +107,7 @@ class OpenAICompatibleLanguageModel:
                 "json_schema": {"name": "response", "schema": dict(schema)},
             }
             try:
-                data = await self._with_retries(lambda: self._post(body))
+                data = await self._retry.call(lambda: self._post(body))
                 return _parse_json(_message_text(data))
             except Invalid as exc:
                 cause = exc.__cause__
@@ -121,7 +120,7 @@ class OpenAICompatibleLanguageModel:
         )
         body = self._body(prompt, stream=False, extra_system=instruction)
         body["response_format"] = {"type": "json_object"}
-        data = await self._with_retries(lambda: self._post(body))
+        data = await self._retry.call(lambda: self._post(body))
         return _parse_json(_message_text(data))
 
     def _body(self, prompt: Prompt, *, stream: bool, extra_system: str = "") -> dict[str, Any]:
@@ -148,22 +147,6 @@ class OpenAICompatibleLanguageModel:
         if not isinstance(data, dict):
             raise ValueError("the server answered with something other than a JSON object")
         return data
-
-    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return await call()
-            except (_HTTPStatusError, httpx.HTTPError, ValueError) as exc:
-                error = _domain_error(exc)
-                if not _retryable(exc) or attempt == self._max_attempts:
-                    raise error from exc
-                await self._backoff(attempt, error)
-        raise AssertionError("unreachable")
-
-    async def _backoff(self, attempt: int, error: DomainError) -> None:
-        delay = self._backoff_policy.delay(attempt, error)
-        log.info("%s attempt %d failed (%s); retrying in %.2f s", self._url, attempt, error, delay)
-        await asyncio.sleep(delay)
 
 
 async def _raise_for_status(response: httpx.Response) -> None:
@@ -218,24 +201,20 @@ def _parse_json(text: str) -> Any:
         raise Invalid(f"the model answered with malformed JSON: {text[:200]!r}") from exc
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, _HTTPStatusError):
-        return exc.status in (408, 429) or exc.status >= 500
-    return isinstance(exc, httpx.TransportError)
-
-
-def _domain_error(exc: BaseException) -> DomainError:
+def _failure(exc: BaseException) -> Failure | None:
     if isinstance(exc, _HTTPStatusError):
         message = f"language model server error {exc.status}: {exc.message}"
-        if exc.status == 429:
-            try:
-                retry_after = float(exc.retry_after) if exc.retry_after else 1.0
-            except ValueError:
-                retry_after = 1.0
-            return RateLimited(message, retry_after_s=retry_after)
-        if exc.status in (400, 404, 422):
-            return Invalid(message)
-        return Unavailable(message)
+        return status_failure(exc.status, message, _seconds(exc.retry_after))
     if isinstance(exc, httpx.HTTPError):
-        return Unavailable(f"language model server unreachable: {type(exc).__name__}: {exc}")
-    return Unavailable(f"language model server answered with something unexpected: {exc}")
+        error = Unavailable(f"language model server unreachable: {type(exc).__name__}: {exc}")
+        return Failure(error, retryable=isinstance(exc, httpx.TransportError))
+    if isinstance(exc, ValueError):
+        return Failure(Unavailable(f"language model server answered with something unexpected: {exc}"), False)
+    return None
+
+
+def _seconds(retry_after: str | None) -> float:
+    try:
+        return float(retry_after) if retry_after else 1.0
+    except ValueError:
+        return 1.0

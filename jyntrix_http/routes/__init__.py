@@ -10,11 +10,12 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from jyntrix_bootstrap.container import Services
+from jyntrix_bootstrap.services import Services
 from jyntrix_domain.errors import Invalid
 from jyntrix_http.auth import AuthUser
 from jyntrix_http.errors import AUTHENTICATED_PROBLEMS, BODY_PROBLEMS, problems
 
+# The use-case services (jyntrix_bootstrap.services.Services): routes translate HTTP, the services decide.
 ServicesDep: TypeAlias = NamedDependency[Services]
 UserRequest: TypeAlias = Request[AuthUser, Any, Any]
 

@@ -12,7 +12,7 @@ import msgspec
 from litestar import Router, get
 from litestar.params import Parameter
 
-from jyntrix_bootstrap.container import Services
+from jyntrix_bootstrap.services import Services
 from jyntrix_domain.analytics import LatencyStats, StrategyStats, UsageStats
 from jyntrix_domain.errors import Invalid
 from jyntrix_http.routes import MIN_TIME, ServicesDep, UserRequest, checked_time, error_responses

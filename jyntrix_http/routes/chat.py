@@ -12,9 +12,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from jyntrix_bootstrap.container import Services
+from jyntrix_bootstrap.services import Services
 from jyntrix_domain.chat import MAX_MESSAGE_CHARS, ChatEvent
-from jyntrix_domain.errors import NotFound
 from jyntrix_domain.model import Conversation, Message
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses
 
@@ -78,8 +77,7 @@ async def list_conversations(
 async def get_conversation(
     request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], limit: Limit = 100
 ) -> ConversationDetail:
-    conversation = await _conversation(services, request.user.id, conversation_id)
-    messages = await services.conversations.messages(request.user.id, conversation_id, limit=limit)
+    conversation, messages = await services.conversations.with_messages(request.user.id, conversation_id, limit=limit)
     return ConversationDetail(conversation=conversation, messages=messages)
 
 
@@ -90,8 +88,7 @@ async def get_conversation(
     responses=error_responses(404, 422),
 )
 async def delete_conversation(request: UserRequest, services: ServicesDep, conversation_id: FromPath[str]) -> None:
-    if not await services.conversations.delete(request.user.id, conversation_id):
-        raise NotFound(f"conversation {conversation_id} not found")
+    await services.conversations.delete(request.user.id, conversation_id)
 
 
 @get(
@@ -107,7 +104,6 @@ async def list_messages(
     before: FromQuery[datetime | None] = None,
 ) -> MessagePage:
     before = checked_time("before", before)
-    await _conversation(services, request.user.id, conversation_id)
     items = await services.conversations.messages(request.user.id, conversation_id, limit=limit, before=before)
     return MessagePage(items=items)
 
@@ -138,13 +134,6 @@ async def stream_new_conversation(
     request: UserRequest, services: ServicesDep, data: JSONBody[SendMessage]
 ) -> ServerSentEvent:
     return await _stream(services, request.user.id, data, None)
-
-
-async def _conversation(services: Services, user_id: str, conversation_id: str) -> Conversation:
-    found = await services.conversations.get(user_id, conversation_id)
-    if found is None:
-        raise NotFound(f"conversation {conversation_id} not found")
-    return found
 
 
 async def _stream(services: Services, user_id: str, data: SendMessage, conversation_id: str | None) -> ServerSentEvent:

@@ -63,7 +63,9 @@ async def liveness() -> Liveness:
 )
 async def readiness(services: ServicesDep) -> Response[Readiness]:
     checks = dict(
-        await asyncio.gather(*(_check(name, backend, probe) for name, (backend, probe) in services.probes().items()))
+        await asyncio.gather(
+            *(_check(name, backend, probe) for name, (backend, probe) in services.status.probes.items())
+        )
     )
     ready = all(c.status == "ok" for c in checks.values())
     return Response(

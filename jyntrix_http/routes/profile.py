@@ -9,7 +9,7 @@ from litestar import Router, get, patch, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from jyntrix_bootstrap.container import Services
+from jyntrix_bootstrap.services import Services
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MAX_CONTENT_CHARS, NewMemory
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryType, Profile

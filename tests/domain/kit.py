@@ -18,9 +18,9 @@ from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.model import Task
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
+from jyntrix_domain.tasks import ExtractMemories
 from testsupport.clock import ManualClock
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
@@ -37,11 +37,11 @@ class Kit:
     embedder: HashEmbedder = field(default_factory=HashEmbedder)
     sink: InMemoryAnalyticsSink = field(default_factory=InMemoryAnalyticsSink)
     llm: ScriptedLanguageModel = field(default_factory=lambda: ScriptedLanguageModel(["Hello there."]))
-    enqueued: list[Task] = field(default_factory=list)
+    enqueued: list[ExtractMemories] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.emitter = BufferedEmitter(self.sink)
-        self.tasks = InProcessTaskQueue({"extract_memories": self._record})
+        self.tasks = InProcessTaskQueue({ExtractMemories: self._record})
         self.retrieval = RetrievalService(
             store=self.store,
             vectors=self.vectors,
@@ -76,5 +76,5 @@ class Kit:
             emitter=self.emitter,
         )
 
-    async def _record(self, task: Task) -> None:
+    async def _record(self, task: ExtractMemories) -> None:
         self.enqueued.append(task)

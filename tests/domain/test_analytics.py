@@ -20,8 +20,10 @@ from jyntrix_domain.analytics import (
     summarise_usage,
     track_span,
 )
+from jyntrix_domain.chat import DoneEvent
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, UserId, new_id
+from tests.domain.kit import Kit
 from testsupport.clock import ManualClock
 
 T0 = datetime(2025, 6, 18, 12, 0, tzinfo=UTC)
@@ -342,14 +344,27 @@ def test_strategy_summary_counts_hits_and_failures() -> None:
 def test_usage_summary_counts_turns_users_and_tokens_once_per_trace() -> None:
     spans = [
         span("llm_streaming", trace_id="a", user_id="u1", input_tokens=100, output_tokens=20),
-        span("chat_turn", trace_id="a", user_id="u1", input_tokens=100, output_tokens=20),  # same turn
+        span("llm_streaming", trace_id="a", user_id="u1", input_tokens=100, output_tokens=20),  # same turn
         span("llm_streaming", trace_id="b", user_id="u1", input_tokens=50, output_tokens=5),
-        span("chat_turn", trace_id="c", user_id="u2", input_tokens=10, output_tokens=1),
+        span("llm_streaming", trace_id="c", user_id="u2", input_tokens=10, output_tokens=1),
+        span("chat_turn", trace_id="f", user_id="u5", input_tokens=7, output_tokens=7),  # no such span is written
         span("retrieval", trace_id="d", user_id="u3"),  # not a turn
         span("llm_streaming", SpanKind.STRATEGY, trace_id="e", user_id="u4", input_tokens=999),  # wrong kind
     ]
     usage = summarise_usage(spans)
     assert (usage.turns, usage.users, usage.input_tokens, usage.output_tokens) == (3, 2, 160, 26)
+
+
+async def test_usage_counts_the_span_a_chat_turn_writes() -> None:
+    kit = Kit()
+    events = [e async for e in kit.chat.send_message_stream("u1", "Hi, I live in Lisbon.")]
+    done = events[-1]
+    assert isinstance(done, DoneEvent) and done.usage.input_tokens > 0
+    await kit.emitter.flush()
+    day = timedelta(days=1)
+    usage = summarise_usage(await kit.sink.query(kit.clock.now() - day, kit.clock.now() + day))
+    assert (usage.turns, usage.users) == (1, 1)
+    assert (usage.input_tokens, usage.output_tokens) == (done.usage.input_tokens, done.usage.output_tokens)
 
 
 def test_usage_of_nothing_is_zero() -> None:

@@ -8,6 +8,7 @@ from jyntrix_domain.chat import ContextEvent, ConversationEvent, DoneEvent, Erro
 from jyntrix_domain.errors import Invalid, NotFound, Unavailable
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import Role
+from jyntrix_domain.tasks import ExtractMemories
 from tests.domain.kit import Kit
 
 PHASES = ["setup", "query_analysis", "retrieval", "context_building", "llm_streaming", "save_response", "enqueue_tasks"]
@@ -46,9 +47,10 @@ async def test_the_turn_enqueues_extraction_of_both_messages() -> None:
     events = await collect(kit, "My name is Maria")
     await kit.tasks.drain()
     [task] = kit.enqueued
-    assert task.name == "extract_memories"
-    assert task.payload["message_ids"] == [events[-1].user_message_id, events[-1].message_id]
-    assert task.payload["conversation_id"] == events[0].id
+    assert isinstance(task, ExtractMemories)
+    assert task.message_ids == (events[-1].user_message_id, events[-1].message_id)
+    assert task.conversation_id == events[0].id
+    assert task.key == f"extract:{events[0].id}:{events[-1].user_message_id}"
 
 
 async def test_each_phase_is_a_span() -> None:

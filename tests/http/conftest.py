@@ -12,8 +12,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
-from jyntrix_bootstrap.container import Services, Storage
-from jyntrix_bootstrap.settings import Environment, Profile, Settings
+from jyntrix_bootstrap.resources import in_process_storage
+from jyntrix_bootstrap.services import Runtime
+from jyntrix_bootstrap.settings import DeploymentProfile, Environment, Settings
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
 
@@ -24,7 +25,7 @@ Client = AsyncTestClient[Any]
 
 def make_settings(tmp_path: Path, **changes: Any) -> Settings:
     base = Settings(
-        jyntrix_profile=Profile.IN_PROCESS,
+        jyntrix_profile=DeploymentProfile.IN_PROCESS,
         jyntrix_data_dir=str(tmp_path),
         supabase_jwt_secret=SECRET,
         environment=Environment.DEVELOPMENT,
@@ -38,10 +39,10 @@ def bearer(user_id: str, **claims: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(SECRET, user_id, **claims)}"}
 
 
-def services_of(client: Client) -> Services:
-    """The app's services; they live on the app's event loop, so call them with client.blocking_portal.call."""
-    services: Services = client.app.state.services
-    return services
+def services_of(client: Client) -> Runtime:
+    """The app's runtime; it lives on the app's event loop, so call it with client.blocking_portal.call."""
+    runtime: Runtime = client.app.state.runtime
+    return runtime
 
 
 def drain_tasks(client: Client) -> None:
@@ -61,27 +62,15 @@ def in_process_overrides(*keep: str) -> dict[str, Any]:
 
     With settings of the embedded profile, the kept ones are the real adapters (Postgres, Redis...).
     """
-    from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
     from jyntrix_adapters.inprocess.cache import InProcessCache
-    from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
     from jyntrix_adapters.inprocess.embedder import HashEmbedder
-    from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
     from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
-    from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
-    from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
     from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
     from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
     from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
     overrides: dict[str, Any] = {
-        "storage": Storage(
-            memories=InMemoryMemoryStore(),
-            conversations=InMemoryConversationStore(),
-            profiles=InMemoryProfileStore(),
-            graph=InMemoryEntityGraph(),
-            analytics=InMemoryAnalyticsSink(),
-            backend="in-process",
-        ),
+        "storage": in_process_storage(),
         "vectors": InProcessVectorIndex(),
         "keywords": InProcessKeywordIndex(),
         "base_embedder": HashEmbedder(),

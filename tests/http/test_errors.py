@@ -11,7 +11,7 @@ import pytest
 from litestar import get
 from litestar.params import FromPath
 
-from jyntrix_bootstrap.settings import Environment, Profile
+from jyntrix_bootstrap.settings import DeploymentProfile, Environment
 from jyntrix_domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unavailable, Unsupported
 from tests.http.conftest import Client, bearer, in_process_overrides, make_settings, services_of
 
@@ -134,7 +134,11 @@ async def test_with_redis_the_limit_holds_across_api_replicas(
     tmp_path: Path, redis_url: str, app_factory: Callable[..., Client]
 ) -> None:
     settings = make_settings(
-        tmp_path, jyntrix_profile=Profile.EMBEDDED, redis_url=redis_url, rate_limit_requests=3, rate_limit_window_s=60
+        tmp_path,
+        jyntrix_profile=DeploymentProfile.EMBEDDED,
+        redis_url=redis_url,
+        rate_limit_requests=3,
+        rate_limit_window_s=60,
     )
     user = bearer(f"replicas-{uuid.uuid4()}")
     async with (
@@ -159,7 +163,7 @@ async def test_with_redis_the_limit_holds_across_api_replicas(
 async def test_a_request_is_503_with_retry_after_when_the_database_is_down(
     tmp_path: Path, postgres_dsn: str, app_factory: Callable[..., Client]
 ) -> None:
-    settings = make_settings(tmp_path, jyntrix_profile=Profile.EMBEDDED, database_url=postgres_dsn)
+    settings = make_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=postgres_dsn)
     headers = bearer("db-down-user")
     async with app_factory(settings, overrides=in_process_overrides("storage")) as client:
         created = await client.post("/api/memories", json={"content": "I like tea"}, headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from jyntrix_bootstrap.settings import Profile
+from jyntrix_bootstrap.settings import DeploymentProfile
 from tests.http.conftest import Client, in_process_overrides, make_settings, services_of
 
 
@@ -40,7 +40,7 @@ async def test_readiness_checks_every_adapter(client: Client) -> None:
 async def test_readiness_is_503_when_the_database_is_down(
     tmp_path: Path, postgres_dsn: str, app_factory: Callable[..., Client]
 ) -> None:
-    settings = make_settings(tmp_path, jyntrix_profile=Profile.EMBEDDED, database_url=postgres_dsn)
+    settings = make_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=postgres_dsn)
     async with app_factory(settings, overrides=in_process_overrides("storage")) as client:
         first = await client.get("/health/ready")
         assert first.status_code == 200, first.text

@@ -10,14 +10,20 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_bootstrap.settings import (
     LOCAL_SECRET_FILE,
+    SECTIONS,
+    DeploymentProfile,
     Environment,
-    Profile,
+    Settings,
     SettingsError,
     load_settings,
     variable_names,
 )
+from jyntrix_domain.context import Budgets
+from jyntrix_domain.ranking import RankingWeights
+from jyntrix_domain.retrieval import RetrievalConfig
 from jyntrix_http.app import create_app
 from jyntrix_http.cli import main
 
@@ -32,8 +38,8 @@ def test_defaults_are_the_embedded_profile(tmp_path: Path) -> None:
     assert (settings.llm_max_output_tokens, settings.llm_temperature) == (4096, 0.7)
     assert settings.jwt_audience == "authenticated"
     assert settings.analytics_retention_days == 90
-    assert settings.context_budget_total == 5000
-    assert settings.rank_weight_keyword == 0.35
+    assert settings.budgets.total == 5000
+    assert settings.ranking.keyword == 0.35
 
 
 def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
@@ -69,11 +75,56 @@ def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
         ({"TASK_RUNNER": "dramatiq"}, "TASK_RUNNER"),
         ({"SUPABASE_JWT_SECRET": "short"}, "SUPABASE_JWT_SECRET"),
         ({"ENVIRONMENT": "production"}, "SUPABASE_JWT_SECRET"),
+        ({"RETRIEVAL_TIMEOUT_S": "0"}, "RETRIEVAL_TIMEOUT_S"),
+        ({"RETRIEVAL_LIMIT": "many"}, "RETRIEVAL_LIMIT"),
+        ({"RANK_RECENCY_HALF_LIFE_DAYS": "0"}, "RANK_RECENCY_HALF_LIFE_DAYS"),
+        ({"JYNTRIX_WORKER_MAX_RETRIES": "-1"}, "JYNTRIX_WORKER_MAX_RETRIES"),
+        ({"JYNTRIX_SUMMARY_IDLE_S": "-1"}, "JYNTRIX_SUMMARY_IDLE_S"),
+        ({"TASK_CONCURRENCY": "0"}, "TASK_CONCURRENCY"),
     ],
 )
 def test_an_invalid_value_names_its_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         load_settings({"JYNTRIX_DATA_DIR": str(tmp_path), **env})
+
+
+def test_sections_nest_the_config_structs_with_their_own_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)})
+    assert settings.ranking == RankingWeights()
+    assert settings.budgets == Budgets()
+    assert settings.retrieval == RetrievalConfig()
+    assert settings.dramatiq == DramatiqConfig()
+
+
+def test_every_field_of_a_config_struct_is_a_variable(tmp_path: Path) -> None:
+    names = set(variable_names())
+    for section in SECTIONS:
+        struct = type(getattr(Settings(), section.field))
+        for field in msgspec.structs.fields(struct):
+            assert section.renames.get(field.name, section.prefix + field.name.upper()) in names
+    changed = load_settings(
+        {
+            "JYNTRIX_DATA_DIR": str(tmp_path),
+            "RANK_WEIGHT_VECTOR": "0.5",
+            "RANK_RECENCY_HALF_LIFE_DAYS": "10",
+            "CONTEXT_BUDGET_TOTAL": "900",
+            "RETRIEVAL_TIMEOUT_S": "2.5",
+            "RETRIEVAL_MIN_VECTOR_SCORE": "0.3",
+            "JYNTRIX_WORKER_QUEUE": "other",
+            "JYNTRIX_SUMMARY_IDLE_S": "60",
+        }
+    )
+    assert (changed.ranking.vector, changed.ranking.half_life_days, changed.ranking.keyword) == (0.5, 10.0, 0.35)
+    assert changed.budgets.total == 900
+    assert (changed.retrieval.strategy_timeout_s, changed.retrieval.min_vector_score) == (2.5, 0.3)
+    assert (changed.dramatiq.queue, changed.worker.summary_idle_s) == ("other", 60.0)
+
+
+def test_weights_that_are_only_wrong_together_name_every_variable_set(tmp_path: Path) -> None:
+    zeros = {f"RANK_WEIGHT_{name}": "0" for name in ("KEYWORD", "VECTOR", "RELIABILITY", "RECENCY", "FREQUENCY")}
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"JYNTRIX_DATA_DIR": str(tmp_path), **zeros})
+    assert all(name in str(raised.value) for name in zeros)
 
 
 def test_every_variable_is_documented_in_the_readme() -> None:
@@ -112,7 +163,7 @@ async def test_jyntrix_token_mints_what_the_server_accepts(
     assert claims["aud"] == "authenticated"
     assert claims["exp"] - claims["iat"] == 2 * 3600
 
-    settings = msgspec.structs.replace(load_settings(), jyntrix_profile=Profile.IN_PROCESS)
+    settings = msgspec.structs.replace(load_settings(), jyntrix_profile=DeploymentProfile.IN_PROCESS)
     async with AsyncTestClient(create_app(settings)) as client:
         response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200

@@ -6,12 +6,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 import yaml
 
 from jyntrix_bootstrap.settings import variable_names
-from jyntrix_worker.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKING = ("postgres", "qdrant", "redis")
@@ -73,7 +71,7 @@ def test_apps_get_the_services_profile_environment(compose: dict[str, Any], name
 
 @pytest.mark.parametrize("name", APPS)
 def test_every_app_variable_is_one_the_code_reads(compose: dict[str, Any], name: str) -> None:
-    known = set(variable_names()) | {f.encode_name for f in msgspec.structs.fields(WorkerSettings)}
+    known = set(variable_names())
     assert set(services(compose)[name]["environment"]) <= known
 
 

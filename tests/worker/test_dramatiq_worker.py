@@ -21,13 +21,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dramatiq
 import pytest
 
-from jyntrix_adapters.dramatiq.broker import make_broker
+from jyntrix_adapters.dramatiq.broker import TASK_KEY_OPTION, DramatiqConfig, make_broker
 from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue
 from jyntrix_adapters.postgres.stores import PostgresStores
-from jyntrix_domain.model import Conversation, MemoryFilter, MemoryType, Message, Role, Task
-from jyntrix_domain.task_handlers import EXTRACT_MEMORIES
+from jyntrix_domain.model import Conversation, MemoryFilter, MemoryType, Message, Role
+from jyntrix_domain.tasks import ExtractMemories
 from testsupport.redis import delete_prefixed, unique_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +80,7 @@ class Broker:
     def __init__(self, url: str, namespace: str) -> None:
         self.url = url
         self.namespace = namespace
-        self.broker = make_broker(url, namespace=namespace, asyncio_thread=False)
+        self.broker = make_broker(url, DramatiqConfig(namespace=namespace), asyncio_thread=False)
         self.queue = DramatiqTaskQueue(self.broker)
 
     def env(self, postgres_dsn: str, hook_dir: Path, **extra: str) -> dict[str, str]:
@@ -163,12 +164,8 @@ async def conversation(stores: PostgresStores, user_id: str, said: list[tuple[Ro
     return conv.id, ids
 
 
-def extract_task(user_id: str, conversation_id: str, message_ids: list[str], key: str | None = None) -> Task:
-    return Task(
-        name=EXTRACT_MEMORIES,
-        payload={"user_id": user_id, "conversation_id": conversation_id, "message_ids": message_ids},
-        key=key or f"extract:{conversation_id}:{message_ids[0]}",
-    )
+def extract_task(user_id: str, conversation_id: str, message_ids: list[str]) -> ExtractMemories:
+    return ExtractMemories(user_id=user_id, conversation_id=conversation_id, message_ids=tuple(message_ids))
 
 
 async def contents(stores: PostgresStores, user_id: str) -> list[str]:
@@ -192,7 +189,8 @@ async def test_a_worker_process_extracts_memories_once_however_often_the_task_ar
     task = extract_task(user, conv, ids)
     await broker.queue.enqueue(task)
     await broker.queue.enqueue(task)  # a duplicate while the first is pending: dropped
-    await broker.queue.enqueue(extract_task(user, conv, ids, key="redelivered-under-another-key"))
+    # The same batch under another key (its messages in another order): extraction still writes nothing twice.
+    await broker.queue.enqueue(extract_task(user, conv, ids[::-1]))
 
     async def summarised() -> bool:
         found = await postgres_stores.memories.list(user, MemoryFilter(types=frozenset({MemoryType.EPISODIC})))
@@ -259,17 +257,25 @@ async def test_a_failing_task_is_retried_then_dead_lettered_and_can_be_requeued(
     conv, _ = await conversation(postgres_stores, user, [(Role.USER, "Hello!")])
     late_id = str(uuid.uuid4())
     await broker.queue.enqueue(extract_task(user, conv, [late_id]))  # that message does not exist (yet)
-    await broker.queue.enqueue(Task(name=EXTRACT_MEMORIES, payload={"user_id": user}, key="malformed"))
+    # A message that is not a task (as an older or foreign sender could put in the queue).
+    not_a_task: dramatiq.Message[object] = dramatiq.Message(
+        queue_name=broker.queue.queue_name,
+        actor_name=ExtractMemories.type_name(),
+        args=({"user_id": user},),
+        kwargs={},
+        options={TASK_KEY_OPTION: "malformed"},
+    )
+    await asyncio.to_thread(broker.broker.enqueue, not_a_task)
 
     async def both_dead() -> bool:
         return len(await broker.queue.dead_letters()) == 2
 
     await eventually(both_dead, "both tasks in the dead-letter queue")
-    letters = {d.task.key: d for d in await broker.queue.dead_letters()}
+    letters = {d.key: d for d in await broker.queue.dead_letters()}
     missing = letters[f"extract:{conv}:{late_id}"]
     assert missing.attempts == 3  # the first attempt and JYNTRIX_WORKER_MAX_RETRIES=2 retries
     assert "NotFound" in missing.error
-    assert missing.task.payload["message_ids"] == [late_id]
+    assert missing.task == extract_task(user, conv, [late_id])
     # Each retry waited longer than the one before (dramatiq logs the delay it chose, jittered).
     delays = [int(ms) for ms in re.findall(r"Retrying message '[^']+' in (\d+) milliseconds", worker.log())]
     assert len(delays) == 2
@@ -289,7 +295,7 @@ async def test_a_failing_task_is_retried_then_dead_lettered_and_can_be_requeued(
         check=True,
     )
     shown = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert sorted(item["task"]["key"] for item in shown) == sorted(letters)
+    assert sorted(item["key"] for item in shown) == sorted(letters)
 
     # The message arrives after all; the operator sends the task back and it succeeds.
     await postgres_stores.conversations.add_message(
@@ -308,4 +314,4 @@ async def test_a_failing_task_is_retried_then_dead_lettered_and_can_be_requeued(
         return await contents(postgres_stores, user) == ["The user lives in Oslo"]
 
     await eventually(extracted, "the requeued task to succeed")
-    assert [d.task.key for d in await broker.queue.dead_letters()] == ["malformed"]
+    assert [d.key for d in await broker.queue.dead_letters()] == ["malformed"]

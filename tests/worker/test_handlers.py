@@ -1,27 +1,32 @@
-"""The task handlers on in-process adapters, and the embedded profile's runner end to end."""
+"""The task handlers on in-process adapters, typed tasks, and the embedded profile's queue end to end."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
+from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
-from jyntrix_bootstrap.runner import in_process_runner
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.chat import ChatService, DoneEvent
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import MemoryFilter, MemoryType, Span, SpanKind, Task
-from jyntrix_domain.ports import TaskHandler, TaskQueue
-from jyntrix_domain.task_handlers import (
-    EXTRACT_MEMORIES,
-    PURGE_ANALYTICS,
-    REINDEX_USER,
-    SUMMARISE_SESSION,
-    TASK_NAMES,
-    build_handlers,
-    summarise_task,
+from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.model import MemoryFilter, MemoryType, Span, SpanKind
+from jyntrix_domain.ports import TaskQueue
+from jyntrix_domain.task_handlers import build_handlers
+from jyntrix_domain.tasks import (
+    TASK_TYPES,
+    ExtractMemories,
+    PurgeAnalytics,
+    ReindexUser,
+    SummariseSession,
+    TaskHandler,
+    TaskMessage,
+    decode_task,
+    encode_task,
 )
 from tests.domain.kit import Kit
 from tests.domain.test_extraction import NOW, USER, conversation_with, new_kit
@@ -31,16 +36,19 @@ class RecordingQueue:
     """A TaskQueue that keeps what handlers schedule, to look at instead of running it."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[Task, float]] = []
+        self.sent: list[tuple[TaskMessage, float]] = []
 
-    async def enqueue(self, task: Task, delay_s: float = 0.0) -> None:
+    async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
         self.sent.append((task, delay_s))
 
 
-def handlers_for(kit: Kit, tasks: TaskQueue | None = None, summary_idle_s: float = 0.0) -> dict[str, TaskHandler]:
+def handlers_for(
+    kit: Kit, tasks: TaskQueue | None = None, summary_idle_s: float = 0.0
+) -> dict[type[TaskMessage], TaskHandler]:
     return build_handlers(
         memories=kit.memories,
         conversations=kit.conversations,
+        extraction=ExtractionService(conversations=kit.conversations, memories=kit.memories, clock=kit.clock),
         clock=kit.clock,
         analytics=AnalyticsService(kit.sink, kit.clock),
         tasks=tasks,
@@ -48,41 +56,74 @@ def handlers_for(kit: Kit, tasks: TaskQueue | None = None, summary_idle_s: float
     )
 
 
-def extract(conversation_id: str, message_ids: list[str], user_id: str = USER) -> Task:
-    return Task(
-        name=EXTRACT_MEMORIES,
-        payload={"user_id": user_id, "conversation_id": conversation_id, "message_ids": message_ids},
-        key=f"extract:{conversation_id}:{message_ids[0]}",
-    )
+def extract(conversation_id: str, message_ids: list[str], user_id: str = USER) -> ExtractMemories:
+    return ExtractMemories(user_id=user_id, conversation_id=conversation_id, message_ids=tuple(message_ids))
 
 
-def test_there_is_one_handler_per_task_name() -> None:
-    assert set(handlers_for(new_kit())) == set(TASK_NAMES)
+def test_there_is_one_handler_per_task_type() -> None:
+    assert set(handlers_for(new_kit())) == set(TASK_TYPES)
 
 
 @pytest.mark.parametrize(
     "payload",
     [
-        {},
-        {"user_id": USER, "conversation_id": "c1"},
-        {"user_id": USER, "conversation_id": "c1", "message_ids": []},
-        {"user_id": USER, "conversation_id": "c1", "message_ids": "m1"},
-        {"user_id": "", "conversation_id": "c1", "message_ids": ["m1"]},
+        {"type": "extract_memories"},
+        {"type": "extract_memories", "user_id": USER, "conversation_id": "c1"},
+        {"type": "extract_memories", "user_id": USER, "conversation_id": "c1", "message_ids": []},
+        {"type": "extract_memories", "user_id": USER, "conversation_id": "c1", "message_ids": "m1"},
+        {"type": "extract_memories", "user_id": "", "conversation_id": "c1", "message_ids": ["m1"]},
+        {"type": "extract_memories", "user_id": USER, "conversation_id": "c1", "message_ids": [""]},
+        {"type": "no_such_task", "user_id": USER},
+        {"user_id": USER},
     ],
 )
-async def test_a_malformed_extraction_payload_is_invalid(payload: dict[str, object]) -> None:
+def test_a_malformed_task_is_invalid(payload: dict[str, object]) -> None:
     with pytest.raises(Invalid):
-        await handlers_for(new_kit())[EXTRACT_MEMORIES](Task(name=EXTRACT_MEMORIES, payload=payload, key="k"))
+        decode_task(payload)
+    with pytest.raises(Invalid):
+        decode_task(msgspec.json.encode(payload))
+
+
+def test_building_a_malformed_task_is_invalid() -> None:
+    with pytest.raises(Invalid):
+        ExtractMemories(user_id=USER, conversation_id="c1", message_ids=())
+    with pytest.raises(Invalid):
+        SummariseSession(user_id="", conversation_id="c1")
+    with pytest.raises(Invalid):
+        ReindexUser(user_id="")
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        ExtractMemories(user_id=USER, conversation_id="c1", message_ids=("m1", "m2")),
+        SummariseSession(user_id=USER, conversation_id="c1", if_last_message_id="m2"),
+        SummariseSession(user_id=USER, conversation_id="c1"),
+        ReindexUser(user_id=USER),
+        PurgeAnalytics.of(NOW),
+    ],
+)
+def test_every_task_round_trips_its_wire_format(task: TaskMessage) -> None:
+    assert decode_task(encode_task(task)) == task
+    assert msgspec.json.decode(encode_task(task))["type"] == task.type_name()
+
+
+def test_a_tasks_key_is_derived_from_what_it_does() -> None:
+    assert extract("c1", ["m1", "m2"]).key == "extract:c1:m1"
+    assert SummariseSession(user_id=USER, conversation_id="c1", if_last_message_id="m9").key == "summarise:c1:m9"
+    assert SummariseSession(user_id=USER, conversation_id="c1").key == "summarise:c1:"
+    assert ReindexUser(user_id=USER).key == f"reindex:{USER}"
+    assert PurgeAnalytics.of(NOW).key == f"purge_analytics:{NOW.date().isoformat()}"
 
 
 async def test_extraction_writes_memories_and_a_deleted_conversation_is_nothing_to_do() -> None:
     kit = new_kit()
     handlers = handlers_for(kit)
     ids = await conversation_with(kit, ["I live in Lisbon."])
-    await handlers[EXTRACT_MEMORIES](extract("c1", ids))
+    await handlers[ExtractMemories](extract("c1", ids))
     assert [m.content for m in await kit.memories.list(USER, MemoryFilter())] == ["The user lives in Lisbon"]
     await kit.conversations.delete(USER, "c1")
-    await handlers[EXTRACT_MEMORIES](extract("c1", ids))
+    await handlers[ExtractMemories](extract("c1", ids))
 
 
 async def test_extraction_schedules_a_summary_for_when_the_conversation_goes_idle() -> None:
@@ -90,9 +131,9 @@ async def test_extraction_schedules_a_summary_for_when_the_conversation_goes_idl
     queue = RecordingQueue()
     handlers = handlers_for(kit, tasks=queue, summary_idle_s=900)
     ids = await conversation_with(kit, ["I live in Lisbon.", ("assistant", "Lovely!")])
-    await handlers[EXTRACT_MEMORIES](extract("c1", ids))
+    await handlers[ExtractMemories](extract("c1", ids))
     [(task, delay)] = queue.sent
-    assert task == summarise_task(USER, "c1", ids[-1])
+    assert task == SummariseSession(user_id=USER, conversation_id="c1", if_last_message_id=ids[-1])
     assert delay == 900
 
 
@@ -101,7 +142,7 @@ async def test_an_idle_summary_is_skipped_when_the_conversation_went_on() -> Non
     handlers = handlers_for(kit)
     first = await conversation_with(kit, ["I live in Lisbon."])
     await conversation_with(kit, ["I'm going to Porto tomorrow."])
-    await handlers[SUMMARISE_SESSION](summarise_task(USER, "c1", first[-1]))
+    await handlers[SummariseSession](SummariseSession(user_id=USER, conversation_id="c1", if_last_message_id=first[-1]))
     assert await kit.memories.list(USER, MemoryFilter(types=frozenset({MemoryType.EPISODIC}))) == []
 
 
@@ -109,8 +150,9 @@ async def test_an_idle_summary_is_written_when_nothing_was_said_since() -> None:
     kit = new_kit()
     handlers = handlers_for(kit)
     ids = await conversation_with(kit, ["I live in Lisbon.", "I'm going to Porto tomorrow."])
-    await handlers[SUMMARISE_SESSION](summarise_task(USER, "c1", ids[-1]))
-    await handlers[SUMMARISE_SESSION](summarise_task(USER, "c1", ids[-1]))  # redelivered: nothing new
+    idle = SummariseSession(user_id=USER, conversation_id="c1", if_last_message_id=ids[-1])
+    await handlers[SummariseSession](idle)
+    await handlers[SummariseSession](idle)  # redelivered: nothing new
     [summary] = await kit.memories.list(USER, MemoryFilter(types=frozenset({MemoryType.EPISODIC})))
     assert "Porto" in summary.content
     assert summary.source_message_ids == tuple(ids)
@@ -119,10 +161,10 @@ async def test_an_idle_summary_is_written_when_nothing_was_said_since() -> None:
 async def test_reindex_rebuilds_the_users_indexes_from_the_store() -> None:
     kit = new_kit()
     handlers = handlers_for(kit)
-    await handlers[EXTRACT_MEMORIES](extract("c1", await conversation_with(kit, ["I love jazz."])))
+    await handlers[ExtractMemories](extract("c1", await conversation_with(kit, ["I love jazz."])))
     await kit.keywords.delete_user(USER)
     assert await kit.keywords.search(USER, "jazz", 5) == []
-    await handlers[REINDEX_USER](Task(name=REINDEX_USER, payload={"user_id": USER}, key="reindex"))
+    await handlers[ReindexUser](ReindexUser(user_id=USER))
     hits = await kit.keywords.search(USER, "jazz", 5)
     assert len(hits) == 1
 
@@ -138,18 +180,18 @@ async def test_the_purge_removes_spans_past_retention_and_schedules_tomorrows() 
         )
 
     await kit.sink.write([span(timedelta(days=91)), span(timedelta(days=89))])
-    await handlers[PURGE_ANALYTICS](Task(name=PURGE_ANALYTICS, payload={}, key="purge"))
+    await handlers[PurgeAnalytics](PurgeAnalytics.of(NOW))
     remaining = await kit.sink.query(NOW - timedelta(days=365), NOW + timedelta(days=1))
     assert [s.id for s in remaining] == ["s89"]
     [(task, delay)] = queue.sent
-    assert task.name == PURGE_ANALYTICS
+    assert isinstance(task, PurgeAnalytics)
     assert task.key == "purge_analytics:2025-01-09"
     assert NOW + timedelta(seconds=delay) == datetime(2025, 1, 9, 3, 0, tzinfo=UTC)
 
 
-async def test_the_embedded_runner_extracts_after_a_chat_turn() -> None:
+async def test_the_in_process_queue_extracts_after_a_chat_turn() -> None:
     kit = new_kit()
-    runner = in_process_runner(memories=kit.memories, conversations=kit.conversations, clock=kit.clock)
+    runner = InProcessTaskQueue(handlers_for(kit))
     chat = ChatService(
         conversations=kit.conversations,
         retrieval=kit.retrieval,

@@ -18,6 +18,7 @@ from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.postgres.stores import open_postgres
+from jyntrix_bootstrap.worker import WorkerRuntime
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import Consolidator, Decision, ExtractionService
 from jyntrix_domain.memories import MemoryService
@@ -25,7 +26,6 @@ from jyntrix_domain.ports import TaskQueue
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalService
 from jyntrix_domain.task_handlers import build_handlers
-from jyntrix_worker.services import WorkerRuntime
 
 
 class PausingConsolidator(Consolidator):

@@ -1,9 +1,9 @@
 """A dramatiq worker inside this process whose async actors run on the caller's event loop.
 
-The deployed worker is a separate process (`python -m jyntrix_worker`); this runner exists for
+The deployed worker is a separate process (`python -m jyntrix_worker`); this one exists for
 one-process use of the same path (tests of the TaskQueue contract, tools): the messages go
 through Redis exactly as in production, and the handlers share the caller's loop, so they can
-use the caller's asyncio objects. Only one runner per process: dramatiq keeps one event loop
+use the caller's asyncio objects. Only one per process: dramatiq keeps one event loop
 for async actors.
 """
 
@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 
 import dramatiq
 from dramatiq.asyncio import EventLoopThread, get_event_loop_thread, set_event_loop_thread
 from dramatiq.brokers.redis import RedisBroker
 
-from jyntrix_adapters.dramatiq.broker import DEFAULT_QUEUE
-from jyntrix_adapters.dramatiq.task_queue import DeadLetter, DramatiqTaskQueue, declare_actors, read_dead_letters
+from jyntrix_adapters.dramatiq.broker import DramatiqConfig
+from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue, declare_actors, read_dead_letters
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import Task
-from jyntrix_domain.ports import TaskHandler
+from jyntrix_domain.tasks import DeadLetter, Handlers, TaskMessage
 
 log = logging.getLogger(__name__)
 
@@ -35,45 +33,37 @@ class _CallerLoop(EventLoopThread):
         self.loop = loop
 
 
-class DramatiqRunner:
+class InlineWorker:
     """Sends tasks through a Redis broker and runs them with `concurrency` worker threads here.
 
-    The broker must come from `make_broker(..., asyncio_thread=False)`. Call from a running loop.
+    The broker must come from `make_broker(url, config, asyncio_thread=False)` with the same
+    `config`. Call from a running loop.
     """
 
     def __init__(
         self,
         broker: RedisBroker,
-        handlers: Mapping[str, TaskHandler],
+        handlers: Handlers,
+        config: DramatiqConfig | None = None,
         *,
         concurrency: int = 4,
-        queue_name: str = DEFAULT_QUEUE,
-        max_retries: int = 3,
-        min_backoff_ms: int = 500,
-        max_backoff_ms: int = 30_000,
         poll_ms: int = 50,
     ) -> None:
+        config = config or DramatiqConfig()
         if concurrency < 1:
             raise Invalid("concurrency must be at least 1")
         if get_event_loop_thread() is not None:
             raise Invalid("another dramatiq event loop is active in this process")
         self._broker = broker
-        self._queue_name = queue_name
-        declare_actors(
-            broker,
-            handlers,
-            queue_name=queue_name,
-            max_retries=max_retries,
-            min_backoff_ms=min_backoff_ms,
-            max_backoff_ms=max_backoff_ms,
-        )
-        self.queue = DramatiqTaskQueue(broker, queue_name=queue_name, task_names=list(handlers))
+        self._queue_name = config.queue
+        declare_actors(broker, handlers, config)
+        self.queue = DramatiqTaskQueue(broker, queue_name=config.queue, task_types=list(handlers))
         set_event_loop_thread(_CallerLoop(asyncio.get_running_loop()))
         self._worker = dramatiq.Worker(broker, worker_threads=concurrency, worker_timeout=poll_ms)
         self._worker.start()
         self._stopped = False
 
-    async def enqueue(self, task: Task, delay_s: float = 0.0) -> None:
+    async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
         await self.queue.enqueue(task, delay_s)
 
     async def drain(self, poll_s: float = 0.02) -> None:
@@ -85,7 +75,7 @@ class DramatiqRunner:
 
     @property
     def dead_letters(self) -> list[DeadLetter]:
-        return read_dead_letters(self._broker, self._queue_name, limit=1000)
+        return read_dead_letters(self._broker, self._queue_name, 1000, self.queue.task_types)
 
     async def close(self) -> None:
         """Refuse new tasks, let running handlers finish, and give prefetched messages back to Redis."""

@@ -1,0 +1,54 @@
+"""Background work: the task queue the API sends to, and the handlers that run the tasks.
+
+With TASK_RUNNER=dramatiq the API only sends (a separate `python -m jyntrix_worker` runs the
+handlers); otherwise the handlers run on an InProcessTaskQueue in the API's own event loop,
+which the embedded profile needs (Qdrant Edge is single-process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from jyntrix_bootstrap.resources import Opened
+from jyntrix_bootstrap.settings import DeploymentProfile, Settings, TaskRunner
+from jyntrix_domain.tasks import Handlers
+
+log = logging.getLogger("jyntrix.wiring")
+
+TASK_DRAIN_TIMEOUT_S = 30.0
+
+
+def sends_to_worker(settings: Settings) -> bool:
+    """Whether tasks go to a dramatiq worker rather than run in this process."""
+    return settings.task_runner is TaskRunner.DRAMATIQ and settings.jyntrix_profile is not DeploymentProfile.IN_PROCESS
+
+
+async def open_task_queue(settings: Settings, handlers: Handlers) -> AsyncIterator[Opened]:
+    """The API's TaskQueue: a dramatiq sender, or the handlers on an in-process queue.
+
+    The in-process queue schedules no idle-session summaries (its handlers get no `tasks`):
+    a delayed task would hold the API's shutdown.
+    """
+    if sends_to_worker(settings):
+        from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue
+
+        sender = DramatiqTaskQueue.from_url(settings.broker_url, settings.dramatiq)
+        try:
+            yield Opened(sender, "dramatiq")
+        finally:
+            await sender.close()
+        return
+    from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
+
+    queue = InProcessTaskQueue(handlers, settings.tasks)
+    try:
+        yield Opened(queue, "in-process")
+    finally:
+        # Finish what the API already accepted (extraction of the last turns) before the stores close.
+        try:
+            await asyncio.wait_for(queue.drain(), TASK_DRAIN_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("background tasks still running after %ss; stopping them", TASK_DRAIN_TIMEOUT_S)
+        await queue.close()

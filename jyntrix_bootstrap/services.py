@@ -1,0 +1,98 @@
+"""What the wiring hands out: the use-case services routes call, and the opened runtime behind them."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from jyntrix_bootstrap.resources import Opened, Storage
+from jyntrix_bootstrap.settings import Settings
+from jyntrix_domain.analytics import AnalyticsService, BufferedEmitter
+from jyntrix_domain.chat import ChatService
+from jyntrix_domain.conversations import ConversationService
+from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.ports import Clock, ProfileStore, RateLimiter, TaskQueue
+from jyntrix_domain.retrieval import RetrievalService
+
+if TYPE_CHECKING:
+    from jyntrix_bootstrap.container import Container
+
+
+def package_version() -> str:
+    try:
+        return version("jyntrix")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class SystemStatus:
+    """What the index and readiness routes show: version, profile, and each backend to ping."""
+
+    version: str
+    profile: str
+    database: str
+    probes: dict[str, tuple[str, object]]
+    """name -> (backend label, adapter with an optional async ping())."""
+
+
+@dataclass(frozen=True)
+class Services:
+    """The use cases the HTTP routes call: domain services only, no store or adapter."""
+
+    chat: ChatService
+    conversations: ConversationService
+    memories: MemoryService
+    analytics: AnalyticsService
+    # The profile document: routes/profile.py reads and writes it until a ProfileService owns it.
+    profiles: ProfileStore
+    clock: Clock
+    status: SystemStatus
+
+    @property
+    def version(self) -> str:
+        return self.status.version
+
+    @property
+    def profile(self) -> str:
+        return self.status.profile
+
+
+@dataclass
+class Runtime:
+    """Everything `build_services` opened: the services, the adapters under them, and how to close them."""
+
+    settings: Settings
+    container: Container
+    services: Services
+    storage: Storage
+    retrieval: RetrievalService
+    extraction: ExtractionService
+    emitter: BufferedEmitter
+    tasks: TaskQueue
+    rate_limiter: RateLimiter
+    backends: dict[str, Opened] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return self.services.version
+
+    async def warm(self) -> None:
+        """Load the embedding model (building it on first start) so that no request pays for it."""
+        warm = getattr(self.backends["embedder"].adapter, "warm", None)
+        if warm is not None:
+            await warm()
+
+    async def aclose(self) -> None:
+        """Close everything, in reverse dependency order; analytics are flushed on the way."""
+        await settle(self.container.shutdown_resources())
+
+
+async def settle(value: Any) -> Any:
+    """Await `value` when it is awaitable: dependency-injector answers synchronously when nothing is async."""
+    if inspect.isawaitable(value):
+        value = await value
+    return value
