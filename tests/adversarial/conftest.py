@@ -17,10 +17,10 @@ import pytest
 from litestar.testing import TestClient
 
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
-from jyntrix_bootstrap.settings import Profile
+from jyntrix_bootstrap.settings import DeploymentProfile
 from jyntrix_http.app import create_app
 from tests.adversarial.served import adversarial_settings
-from tests.http.conftest import bearer, in_process_overrides
+from tests.http.conftest import bearer, in_process_overrides, services_of
 
 SyncClient = TestClient[Any]
 
@@ -37,19 +37,20 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         app = create_app(adversarial_settings(data_dir))
     else:
         dsn = request.getfixturevalue("postgres_dsn")
-        settings = adversarial_settings(data_dir, jyntrix_profile=Profile.EMBEDDED, database_url=dsn)
+        settings = adversarial_settings(data_dir, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=dsn)
         app = create_app(settings, overrides=in_process_overrides("storage", "vectors", "keywords"))
     with TestClient(app, raise_server_exceptions=False) as client:
         if request.param == "embedded":
-            backends = client.app.state.services.backends
-            assert "postgres" in client.app.state.services.storage.backend
+            runtime = services_of(client)
+            backends = runtime.backends
+            assert "postgres" in runtime.storage.backend
             assert {backends["vector_index"].backend, backends["keyword_index"].backend} == {"qdrant-edge", "bm25s"}
         yield client
 
 
 def drain(client: SyncClient) -> None:
     """Wait for the background work (extraction) that the app's requests enqueued."""
-    tasks = client.app.state.services.tasks
+    tasks = services_of(client).tasks
     assert isinstance(tasks, InProcessTaskQueue)
     client.blocking_portal.call(tasks.drain)
 
