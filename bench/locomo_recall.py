@@ -1,196 +1,182 @@
-"""Evidence recall@k on the LoCoMo development split (research data in ../shared, never copied here).
+"""Evidence recall@k on the LoCoMo development split, through the HTTP search route of a running server.
 
-Each turn becomes one episodic memory of one user per conversation ("Speaker: text", created_at
-from its session date); each question of categories 1-4 is searched through the real
-RetrievalService; recall@k is the share of its evidence turns found in the top k, averaged.
-Prints JSON. The reference point from the data's README: a BM25 turn-level baseline, 0.52 @10.
+Memory-import path: the bench starts `jyntrix serve` on the embedded default (Postgres, Qdrant Edge,
+bm25s, fastembed) with a fresh data directory, posts each conversation's turns to
+`POST /api/memories/import` as episodic memories of one user ("Speaker: text", created_at from the
+session date, the turn's dia_id in metadata), then sends each question of categories 1-4 to
+`POST /api/memories/search`. recall@k is the share of a question's evidence turns in the top k,
+averaged over questions; latency is the search's round trip as the client sees it.
+Research data in ../shared, never copied here. Prints JSON.
 
-    .venv/bin/python bench/locomo_recall.py [--data ../shared/data/locomo-dev] [--embedder fastembed|hash]
+    .venv/bin/python bench/locomo_recall.py [--data ../shared/data/locomo-dev] [--env NAME=VALUE ...]
+        [--data-dir DIR]   keep (and reuse) the server's data directory: later runs skip the import
+        [--pool 100]       also write each question's top results with their signals (for fitting weights)
+
+`--env` passes settings to the server, e.g. `--env RANK_PROFILE=seed` for the seed's formula.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import os
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from jyntrix_adapters.inprocess.embedder import HashEmbedder
-from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
-from jyntrix_bootstrap.container import build_services
-from jyntrix_bootstrap.settings import DeploymentProfile, Settings
-from jyntrix_domain.memories import NewMemory
-from jyntrix_domain.model import MemoryType, stable_id
-from jyntrix_domain.ranking import HybridRanker, RankingWeights
-from jyntrix_domain.retrieval import RetrievalConfig
-from testsupport.clock import ManualClock
+import httpx
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo-dev"
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script from bench/: the project's test support is beside it
+
+from testsupport.server import Server, free_port, server_env  # noqa: E402
+
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "locomo-dev"
 KS = (5, 10, 20)
-
-# Ranking variants measured side by side: the seed's weights and single-signal baselines.
-VARIANTS = {
-    "hybrid_seed": RankingWeights(),
-    "keyword_only": RankingWeights(keyword=1.0, vector=0.0, reliability=0.0, recency=0.0, frequency=0.0),
-    "vector_only": RankingWeights(keyword=0.0, vector=1.0, reliability=0.0, recency=0.0, frequency=0.0),
-    "keyword_vector": RankingWeights(keyword=0.5, vector=0.5, reliability=0.0, recency=0.0, frequency=0.0),
-}
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 
 
 def session_date(text: str) -> datetime:
     return datetime.strptime(text, "%I:%M %p on %d %B, %Y").replace(tzinfo=UTC)
 
 
-def turns(conversation: dict[str, Any]) -> list[tuple[str, datetime, str]]:
+def turns(conversation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The import body's memories: one episodic memory per turn."""
     out = []
     n = 1
     while f"session_{n}" in conversation:
-        at = session_date(conversation[f"session_{n}_date_time"])
+        at = session_date(conversation[f"session_{n}_date_time"]).isoformat()
         for turn in conversation[f"session_{n}"]:
             text = f"{turn['speaker']}: {turn['text']}"
             if turn.get("blip_caption"):
                 text += f" [shares a photo: {turn['blip_caption']}]"
-            out.append((turn["dia_id"], at, text))
+            out.append({"content": text, "type": "episodic", "created_at": at, "metadata": {"dia_id": turn["dia_id"]}})
         n += 1
     return out
 
 
-def make_embedder(kind: str) -> Any:
-    if kind == "hash":
-        return HashEmbedder()
-    from jyntrix_adapters.fastembed.embedder import FastEmbedder
-
-    return FastEmbedder()
+def questions(conversation: dict[str, Any]) -> list[dict[str, Any]]:
+    return [q for q in conversation["qa"] if q["category"] in CATEGORIES and q.get("evidence")]
 
 
-def make_keywords(kind: str, directory: Path) -> Any:
-    if kind == "in_process":
-        return InProcessKeywordIndex()
-    from jyntrix_adapters.bm25.keyword_index import Bm25sKeywordIndex
+def start_server(data_dir: Path, overrides: dict[str, str]) -> Server:
+    """`jyntrix serve` on the embedded default, with its data in `data_dir`, started and ready."""
+    from jyntrix_adapters.fastembed.onnx_export import ensure_model
 
-    return Bm25sKeywordIndex(directory)
+    port = free_port()
+    model = ensure_model(REPO / ".jyntrix" / "models" / "all-MiniLM-L6-v2")
+    # No rate limit in the way of 383 searches a conversation; quiet logs so that logging costs nothing.
+    env = server_env(data_dir, port, model, LOG_LEVEL="WARNING", RATE_LIMIT_REQUESTS="1000000", **overrides)
+    server = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir.parent / f"{data_dir.name}.log")
+    server.start()
+    return server
 
 
-async def evaluate(
-    path: Path, conversation: dict[str, Any], embedder: Any, keyword_kind: str, work: Path
+def evaluate(
+    client: httpx.Client, headers: dict[str, str], conversation: dict[str, Any], imported: bool, pool: int
 ) -> dict[str, Any]:
-    user = f"locomo-{path.stem}"
-    clock = ManualClock()
-    # The services come from the composition root, on in-process stores, with the embedder, the keyword
-    # index and the clock this benchmark chose.
-    settings = Settings(
-        jyntrix_profile=DeploymentProfile.IN_PROCESS,
-        jyntrix_data_dir=str(work),
-        rank_adaptive=False,
-        retrieval=RetrievalConfig(limit=max(KS), strategy_timeout_s=30.0),
-    )
-    runtime = await build_services(
-        settings,
-        overrides={
-            "clock": clock,
-            "base_embedder": embedder,
-            "keywords": make_keywords(keyword_kind, work / path.stem),
-        },
-    )
-    memories, retrieval = runtime.services.memories, runtime.retrieval
     rows = turns(conversation)
-    clock.set(max(at for _, at, _ in rows))
-    started = time.perf_counter()
-    imported = await memories.bulk_import(
-        user,
-        [
-            NewMemory(
-                id=stable_id(user, dia), content=text, type=MemoryType.EPISODIC, created_at=at, metadata={"dia_id": dia}
-            )
-            for dia, at, text in rows
-        ],
-    )
-    ingest_s = time.perf_counter() - started
-    dia_of = {m.id: m.metadata["dia_id"] for m in imported}
-    questions = [q for q in conversation["qa"] if q["category"] in (1, 2, 3, 4) and q.get("evidence")]
-    results: dict[str, Any] = {}
-    for variant, weights in VARIANTS.items():
-        retrieval._ranker = HybridRanker(weights)
-        per_k: dict[int, list[float]] = {k: [] for k in KS}
-        by_category: dict[int, list[float]] = {}
-        latencies = []
-        for q in questions:
-            t0 = time.perf_counter()
-            result = await retrieval.retrieve(user, q["question"], limit=max(KS))
-            latencies.append((time.perf_counter() - t0) * 1000)
-            found = [dia_of[r.memory.id] for r in result.memories]
-            evidence = set(q["evidence"])
-            for k in KS:
-                per_k[k].append(len(evidence & set(found[:k])) / len(evidence))
-            by_category.setdefault(q["category"], []).append(per_k[10][-1])
-        latencies.sort()
-        results[variant] = {
-            **{f"recall@{k}": round(mean(v), 4) for k, v in per_k.items()},
-            "recall@10_by_category": {c: round(mean(v), 4) for c, v in sorted(by_category.items())},
-            "retrieve_p50_ms": round(latencies[len(latencies) // 2], 2),
-            "retrieve_p95_ms": round(latencies[int(len(latencies) * 0.95)], 2),
+    ingest_s = 0.0
+    if not imported:
+        started = time.perf_counter()
+        for at in range(0, len(rows), 1000):
+            response = client.post("/api/memories/import", json={"memories": rows[at : at + 1000]}, headers=headers)
+            response.raise_for_status()
+        ingest_s = time.perf_counter() - started
+    asked = questions(conversation)
+    client.post("/api/memories/search", json={"query": "warm up", "limit": max(KS)}, headers=headers)
+    per_question = []
+    for q in asked:
+        t0 = time.perf_counter()
+        response = client.post("/api/memories/search", json={"query": q["question"], "limit": max(KS)}, headers=headers)
+        latency = (time.perf_counter() - t0) * 1000
+        response.raise_for_status()
+        found = [r["memory"]["metadata"].get("dia_id") for r in response.json()["results"]]
+        evidence = set(q["evidence"])
+        entry = {
+            "category": q["category"],
+            "latency_ms": latency,
+            **{f"recall@{k}": len(evidence & set(found[:k])) / len(evidence) for k in KS},
         }
-    await runtime.aclose()
+        if pool:
+            big = client.post("/api/memories/search", json={"query": q["question"], "limit": pool}, headers=headers)
+            entry["evidence"] = sorted(evidence)
+            entry["pool"] = [
+                {"dia_id": r["memory"]["metadata"].get("dia_id"), "signals": r["scores"]["signals"]}
+                for r in big.json()["results"]
+            ]
+        per_question.append(entry)
+    return {"turns": len(rows), "questions": len(asked), "ingest_s": round(ingest_s, 2), "per_question": per_question}
+
+
+def summary(per_question: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = sorted(q["latency_ms"] for q in per_question)
+    by_category = {
+        CATEGORIES[c]: round(mean(q["recall@10"] for q in per_question if q["category"] == c), 4)
+        for c in sorted({q["category"] for q in per_question})
+    }
     return {
-        "conversation": path.stem,
-        "turns": len(rows),
-        "questions": len(questions),
-        "ingest_s": round(ingest_s, 2),
-        "variants": results,
+        **{f"recall@{k}": round(mean(q[f"recall@{k}"] for q in per_question), 4) for k in KS},
+        "recall@10_by_category": by_category,
+        "search_p50_ms": round(latencies[len(latencies) // 2], 2),
+        "search_p95_ms": round(latencies[int(len(latencies) * 0.95)], 2),
+        "questions": len(per_question),
     }
 
 
-async def main() -> int:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--embedder", choices=["fastembed", "hash"], default="fastembed")
-    parser.add_argument("--keywords", choices=["bm25s", "in_process"], default="bm25s")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting")
+    parser.add_argument("--data-dir", type=Path, default=None, help="the server's data directory, kept and reused")
+    parser.add_argument("--pool", type=int, default=0, help="write each question's top N results with signals")
+    parser.add_argument("--pool-out", type=Path, default=Path("locomo_pool.json"))
     args = parser.parse_args()
     files = sorted(args.data.glob("*.json"))
     if not files:
         # The data set is research data kept outside the project; without it there is nothing to measure.
         print(f"locomo: no LoCoMo files under {args.data}; not measured", file=sys.stderr)
         return 0
-    import tempfile
-
-    embedder = make_embedder(args.embedder)
-    per_conversation = []
+    overrides = dict(item.split("=", 1) for item in args.env)
     with tempfile.TemporaryDirectory() as tmp:
-        for path in files:
-            print(f"locomo {path.stem}: ingesting and querying…", file=sys.stderr)
-            per_conversation.append(
-                await evaluate(path, json.loads(path.read_text()), embedder, args.keywords, Path(tmp))
-            )
-    overall: dict[str, dict[str, float]] = {}
-    for variant in VARIANTS:
-        weights = [c["questions"] for c in per_conversation]
-        overall[variant] = {
-            f"recall@{k}": round(
-                sum(c["variants"][variant][f"recall@{k}"] * w for c, w in zip(per_conversation, weights, strict=True))
-                / sum(weights),
-                4,
-            )
-            for k in KS
-        }
-    print(
-        json.dumps(
-            {
-                "embedder": args.embedder,
-                "keywords": args.keywords,
-                "baseline_bm25_recall@10": 0.52,
-                "overall": overall,
-                "conversations": per_conversation,
-            },
-            indent=2,
-        )
-    )
+        data_dir = args.data_dir or Path(tmp) / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        marker = data_dir / "locomo-imported"
+        imported = marker.exists()
+        results = {}
+        server = start_server(data_dir, overrides)
+        try:
+            with httpx.Client(base_url=server.base_url, timeout=120) as client:
+                for path in files:
+                    print(
+                        f"locomo {path.stem}: {'querying' if imported else 'importing and querying'}…", file=sys.stderr
+                    )
+                    headers = server.token(f"locomo-{path.stem}")
+                    results[path.stem] = evaluate(client, headers, json.loads(path.read_text()), imported, args.pool)
+        finally:
+            server.stop()
+        marker.touch()
+    everything = [q for r in results.values() for q in r["per_question"]]
+    if args.pool:
+        pooled = {stem: r["per_question"] for stem, r in results.items()}
+        args.pool_out.write_text(json.dumps(pooled))
+    report = {
+        "path": "memory-import",
+        "server_env": overrides,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "overall": summary(everything),
+        "conversations": {
+            stem: {"turns": r["turns"], "ingest_s": r["ingest_s"], **summary(r["per_question"])}
+            for stem, r in results.items()
+        },
+    }
+    print(json.dumps(report, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(main())

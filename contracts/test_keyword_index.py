@@ -9,9 +9,10 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from jyntrix_adapters.bm25.keyword_index import Bm25sKeywordIndex
+from jyntrix_adapters.bm25.keyword_index import FORMAT, Bm25sKeywordIndex
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import KeywordDoc, MemoryType, new_id
@@ -435,3 +436,39 @@ async def test_bm25s_forgets_idle_users_in_memory_but_not_on_disk(tmp_path: Path
         await index.search(user, "kites", 10)
     for user in users:
         assert len(await index.search(user, "kites", 10)) == 1
+
+
+# -- bm25s stemming and its token format -------------------------------------------------------------------------------
+
+
+async def test_bm25s_matches_word_forms_by_their_stem(tmp_path: Path) -> None:
+    index = Bm25sKeywordIndex(tmp_path / "bm25")
+    paints, other = doc("She paints sunsets at the lake"), doc("He fixes old bicycles")
+    await index.upsert(ALICE, [paints, other])
+    assert await ids(index, ALICE, "painting sunset") == [paints.id]
+    assert await ids(index, ALICE, "bicycle fixing") == [other.id]
+
+
+@pytest.mark.parametrize("with_log", [False, True])
+async def test_bm25s_upgrades_an_index_written_before_stemming(tmp_path: Path, with_log: bool) -> None:
+    index = Bm25sKeywordIndex(tmp_path / "bm25")
+    stored, logged = doc("adopting puppies"), doc("volunteered at shelters")
+    await index.upsert(ALICE, [stored])
+    await index.search(ALICE, "puppies", 10)  # builds the index and its snapshot
+    user_dir = next((tmp_path / "bm25").iterdir())
+    # Rewrite the files as the previous version left them: no format field, unstemmed tokens, an index
+    # built from those tokens with the snapshot's generation, and a log line with unstemmed tokens.
+    old_snapshot = {"user_id": ALICE, "generation": 1, "docs": [[stored.id, "semantic", ["adopting", "puppies"]]]}
+    (user_dir / "snapshot.msgpack").write_bytes(msgspec.msgpack.encode(old_snapshot))
+    (user_dir / "index" / "generation").write_text("1")
+    old_line = {"op": "upsert", "docs": [[logged.id, "semantic", ["volunteered", "shelters"]]]}
+    (user_dir / "log.jsonl").write_bytes(msgspec.json.encode(old_line) + b"\n" if with_log else b"")
+
+    upgraded = Bm25sKeywordIndex(tmp_path / "bm25")
+    assert await ids(upgraded, ALICE, "adopt a puppy") == [stored.id]
+    assert await ids(upgraded, ALICE, "volunteering shelter") == ([logged.id] if with_log else [])
+    # Rebuilt in the current format, even with nothing in the log to replay.
+    rewritten = msgspec.msgpack.decode((user_dir / "snapshot.msgpack").read_bytes())
+    assert rewritten["format"] == FORMAT
+    expected = [("adopt", "puppi"), ("volunt", "shelter")] if with_log else [("adopt", "puppi")]
+    assert sorted(tuple(d[2]) for d in rewritten["docs"]) == expected

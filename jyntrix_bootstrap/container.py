@@ -41,15 +41,19 @@ from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.query import QueryAnalyzer
-from jyntrix_domain.ranking import AdaptiveRanker, HybridRanker
-from jyntrix_domain.retrieval import RetrievalService
+from jyntrix_domain.ranking import HybridRanker, ranker_for
+from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService, retrieval_config_for
 from jyntrix_domain.task_handlers import build_handlers
 
 log = logging.getLogger("jyntrix.wiring")
 
 
 def make_ranker(settings: Settings) -> HybridRanker:
-    return AdaptiveRanker(settings.ranking) if settings.rank_adaptive else HybridRanker(settings.ranking)
+    return ranker_for(settings.rank_profile, settings.ranking, adaptive=settings.rank_adaptive)
+
+
+def make_retrieval_config(settings: Settings) -> RetrievalConfig:
+    return retrieval_config_for(settings.rank_profile, settings.retrieval)
 
 
 class Container(containers.DeclarativeContainer):
@@ -90,7 +94,7 @@ class Container(containers.DeclarativeContainer):
         ranker=ranker,
         clock=clock,
         analyzer=analyzer,
-        config=settings.provided.retrieval,
+        config=providers.Callable(make_retrieval_config, settings),
         emitter=emitter,
     )
     memories = providers.Singleton(

@@ -27,7 +27,7 @@ from jyntrix_bootstrap.environment import Section, read_section, section_variabl
 from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
 from jyntrix_domain.chat import ChatConfig
 from jyntrix_domain.context import Budgets
-from jyntrix_domain.ranking import RankingWeights
+from jyntrix_domain.ranking import RankingWeights, RankProfile
 from jyntrix_domain.retrieval import RetrievalConfig
 
 LOCAL_SECRET_FILE = "jwt-secret"
@@ -135,6 +135,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     # Proxies whose X-Forwarded-For names the client; anyone else's header is ignored.
     trusted_proxies: tuple[str, ...] = ()
 
+    # RANK_PROFILE=seed brings back the seed's exact weights, signals and calibration (see README).
+    rank_profile: RankProfile = RankProfile.DEFAULT
     rank_adaptive: bool = True
     # Analytics
     analytics_retention_days: int = 90

@@ -126,6 +126,16 @@ class BufferedEmitter:
             log.error("analytics: %d spans could not be written at shutdown: %s", len(self._buffer), self.last_error)
 
 
+class OpenSpan:
+    """A span being timed: attributes to record, and its duration once the block has ended."""
+
+    __slots__ = ("attributes", "duration_ms")
+
+    def __init__(self, attributes: dict[str, Any]) -> None:
+        self.attributes = attributes
+        self.duration_ms = 0.0
+
+
 @asynccontextmanager
 async def track_span(
     emitter: BufferedEmitter | None,
@@ -135,26 +145,29 @@ async def track_span(
     clock: Clock,
     user_id: UserId | None = None,
     **attributes: Any,
-) -> AsyncIterator[dict[str, Any]]:
-    """Time the block as a span; the yielded dict becomes the span's attributes.
+) -> AsyncIterator[OpenSpan]:
+    """Time the block as a span; the yielded span's `attributes` are recorded with it.
 
-    Status is ``timeout`` for TimeoutError, ``error`` for any other exception (including
-    cancellation); the exception always propagates. With no emitter nothing is recorded.
+    When the block ends, however it ends, `duration_ms` holds its elapsed time: callers read it
+    instead of timing the block again. Status is ``timeout`` for TimeoutError, ``error`` for any
+    other exception (including cancellation); the exception always propagates. With no emitter
+    nothing is recorded, but the block is still timed.
     """
-    attrs: dict[str, Any] = dict(attributes)
+    span = OpenSpan(dict(attributes))
     started_at = clock.now()
     started = time.perf_counter()
     status = SpanStatus.OK
     try:
-        yield attrs
+        yield span
     except TimeoutError:
         status = SpanStatus.TIMEOUT
         raise
     except BaseException as exc:
         status = SpanStatus.ERROR
-        attrs.setdefault("error", type(exc).__name__)
+        span.attributes.setdefault("error", type(exc).__name__)
         raise
     finally:
+        span.duration_ms = (time.perf_counter() - started) * 1000.0
         if emitter is not None:
             emitter.emit(
                 Span(
@@ -163,10 +176,10 @@ async def track_span(
                     name=name,
                     kind=kind,
                     started_at=started_at,
-                    duration_ms=(time.perf_counter() - started) * 1000.0,
+                    duration_ms=span.duration_ms,
                     status=status,
                     user_id=user_id,
-                    attributes=attrs,
+                    attributes=span.attributes,
                 )
             )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
@@ -16,6 +16,7 @@ from jyntrix_domain.errors import DomainError, Invalid, NotFound
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
     ChatTurn,
+    ContextItem,
     Conversation,
     Message,
     Prompt,
@@ -45,17 +46,6 @@ class ChatConfig(msgspec.Struct, frozen=True, kw_only=True):
     history_messages: int = 20
 
 
-class ContextMemory(msgspec.Struct, frozen=True, kw_only=True):
-    ref: int
-    id: str
-    type: str
-    content: str
-    score: float
-    tokens: int
-    match_types: list[str]
-    breakdown: dict[str, float]
-
-
 class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag="conversation", tag_field="event"):
     id: str
     created: bool
@@ -63,7 +53,7 @@ class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag="conversa
 
 
 class ContextEvent(msgspec.Struct, frozen=True, kw_only=True, tag="context", tag_field="event"):
-    memories: list[ContextMemory]
+    memories: list[ContextItem]
     tokens_by_section: dict[str, int]
     total_tokens: int
     intent: str
@@ -102,58 +92,22 @@ class _Phases:
         self._user_id = user_id
         self.timings: dict[str, float] = {}
 
-    def span(self, name: str, **attributes: Any) -> Any:
-        return _TimedSpan(self, name, attributes)
-
-
-class _TimedSpan:
-    def __init__(self, phases: _Phases, name: str, attributes: dict[str, Any]) -> None:
-        self._phases = phases
-        self._name = name
-        self._attributes = attributes
-        self._inner: Any = None
-        self._started = 0.0
-
-    async def __aenter__(self) -> dict[str, Any]:
-        p = self._phases
-        self._started = time.perf_counter()
-        self._inner = track_span(
-            p._emitter, self._name, SpanKind.PHASE, p._trace_id, p._clock, user_id=p._user_id, **self._attributes
-        )
-        attributes: dict[str, Any] = await self._inner.__aenter__()
-        return attributes
-
-    async def __aexit__(self, *exc: Any) -> bool:
-        self._phases.timings[self._name] = round((time.perf_counter() - self._started) * 1000, 3)
-        return bool(await self._inner.__aexit__(*exc))
+    @asynccontextmanager
+    async def span(self, name: str, **attributes: Any) -> AsyncIterator[dict[str, Any]]:
+        span = None
+        try:
+            async with track_span(
+                self._emitter, name, SpanKind.PHASE, self._trace_id, self._clock, user_id=self._user_id, **attributes
+            ) as span:
+                yield span.attributes
+        finally:
+            if span is not None:
+                self.timings[name] = round(span.duration_ms, 3)
 
 
 def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent:
-    ranked = {r.memory.id: r for r in result.memories}
-    memories = []
-    for item in built.items:
-        r = ranked[item.memory_id]
-        b = r.breakdown
-        memories.append(
-            ContextMemory(
-                ref=item.ref,
-                id=item.memory_id,
-                type=item.type.value,
-                content=item.content,
-                score=round(r.score, 6),
-                tokens=item.tokens,
-                match_types=sorted(r.match_types),
-                breakdown={
-                    "keyword": b.keyword,
-                    "vector": b.vector,
-                    "reliability": b.reliability,
-                    "recency": b.recency,
-                    "frequency": b.frequency,
-                },
-            )
-        )
     return ContextEvent(
-        memories=memories,
+        memories=list(built.items),
         tokens_by_section=built.tokens_by_section,
         total_tokens=built.total_tokens,
         intent=result.analysis.intent.value,

@@ -292,13 +292,16 @@ class ContextBuilder:
     def _item(self, ref: int, piece: _Piece) -> ContextItem:
         if piece.source is None:
             raise AssertionError("a memory piece always has its source")
+        source = piece.source
         return ContextItem(
             ref=ref,
-            memory_id=piece.source.memory.id,
-            type=piece.source.memory.type,
+            memory_id=source.memory.id,
+            type=source.memory.type,
             content=piece.content,
-            score=piece.source.score,
+            score=source.score,
             tokens=self._counter.count(piece.text),
+            match_types=tuple(sorted(source.match_types)),
+            breakdown=source.breakdown.signals,
         )
 
     def _history(self, history: Sequence[Message], limit: int) -> tuple[tuple[ChatTurn, ...], int]:

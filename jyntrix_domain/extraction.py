@@ -324,7 +324,11 @@ class Consolidator:
         types = frozenset({candidate.type})
         found: dict[MemoryId, Memory] = {}
         try:
-            for ranked in await self._memories.search(user_id, candidate.content, limit=_SEARCH_LIMIT, types=types):
+            # A lookup, not a user's search: kept out of the strategy analytics.
+            similar = await self._memories.search(
+                user_id, candidate.content, limit=_SEARCH_LIMIT, types=types, record=False
+            )
+            for ranked in similar:
                 found[ranked.memory.id] = ranked.memory
         except Invalid:
             pass

@@ -228,11 +228,18 @@ class MemoryService:
         return changes
 
     async def search(
-        self, user_id: UserId, query: str, *, limit: int = 10, types: frozenset[MemoryType] | None = None
+        self,
+        user_id: UserId,
+        query: str,
+        *,
+        limit: int = 10,
+        types: frozenset[MemoryType] | None = None,
+        record: bool = True,
     ) -> builtins.list[RankedMemory]:
+        """Ranked memories for `query`; `record=False` for internal lookups that are not a user's search."""
         if not query.strip():
             raise Invalid("query must not be empty")
-        result = await self._retrieval.retrieve(user_id, query, limit=limit, types=types)
+        result = await self._retrieval.retrieve(user_id, query, limit=limit, types=types, record=record)
         return result.memories
 
     async def export(self, user_id: UserId) -> MemoryExport:

@@ -9,6 +9,8 @@ from typing import Any
 
 import msgspec
 
+from jyntrix_domain.signals import Signals
+
 MemoryId = str
 UserId = str
 Vector = list[float]
@@ -196,14 +198,19 @@ class ChatTurn(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
-    """A memory as placed in the prompt, numbered so an answer can cite it."""
+    """A memory as placed in the prompt, numbered so an answer can cite it, with why it was chosen.
+
+    Encoded as the SSE ``context`` event shows it (the memory id under ``id``).
+    """
 
     ref: int
-    memory_id: MemoryId
+    memory_id: MemoryId = msgspec.field(name="id")
     type: MemoryType
     content: str
     score: float
     tokens: int
+    match_types: tuple[str, ...] = ()
+    breakdown: Signals = Signals()
 
 
 class Prompt(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,9 +1,10 @@
-"""Hybrid ranking: one explainable score per memory from five signals in 0..1.
+"""Hybrid ranking: one explainable score per memory, the weighted sum of its signals in 0..1.
 
-    score = w_keyword * keyword + w_vector * vector + w_reliability * reliability
-          + w_recency * recency + w_frequency * frequency
+    score = Σ w_s · s   over the signals s of `Signals` (keyword, vector, graph, reliability,
+                        recency, frequency, time)
 
-- keyword, vector: match strengths already normalised to 0..1 by the retrieval service.
+- keyword, vector, graph, time: match strengths, already calibrated to 0..1 by the retrieval
+  service (see `jyntrix_domain.fusion`); the ranker only clamps them, once.
 - reliability: the memory's own 0..1 confidence.
 - recency: ``0.5 ** (age_days / half_life_days)`` where age is measured from the memory's
   ``updated_at`` (the last time its content changed, which is when it was last known true;
@@ -11,10 +12,14 @@
   (clock skew) scores 1.
 - frequency: ``log1p(access_count) / log1p(100)``, capped at 1: 100 reads and more count as
   fully familiar, and the log keeps one popular memory from drowning fresh ones.
+
+The seed's formula is `SEED_WEIGHTS` (0.35 keyword + 0.25 vector + 0.20 reliability + 0.15 recency
++ 0.05 frequency, the graph's strength in the keyword slot); `RankProfile.SEED` selects it.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -24,19 +29,28 @@ import msgspec
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Memory, MemoryId
 from jyntrix_domain.query import Intent
+from jyntrix_domain.signals import SIGNAL_NAMES, ScoreBreakdown, Signals, unit
 
-SIGNALS = ("keyword", "vector", "reliability", "recency", "frequency")
 FREQUENCY_CAP = 100  # accesses at which the frequency signal reaches 1
 
 
-class RankingWeights(msgspec.Struct, frozen=True, kw_only=True):
-    """Weight of each signal (the seed's defaults) and the recency half-life."""
+class RankProfile(enum.StrEnum):
+    """Which weights and signal calibration ranking uses: the measured defaults or the seed's formula."""
 
-    keyword: float = 0.35
-    vector: float = 0.25
+    DEFAULT = "default"
+    SEED = "seed"
+
+
+class RankingWeights(Signals, frozen=True, kw_only=True):
+    """Weight of each signal and the recency half-life (defaults measured on LoCoMo, see README)."""
+
+    keyword: float = 0.30
+    vector: float = 0.28
+    graph: float = 0.35
     reliability: float = 0.20
     recency: float = 0.15
     frequency: float = 0.05
+    time: float = 0.30
     half_life_days: float = 30.0
 
     def __post_init__(self) -> None:
@@ -48,56 +62,41 @@ class RankingWeights(msgspec.Struct, frozen=True, kw_only=True):
         if not math.isfinite(self.half_life_days) or self.half_life_days <= 0:
             raise Invalid(f"half_life_days must be positive, got {self.half_life_days}")
 
-    def as_dict(self) -> dict[str, float]:
-        return {name: float(getattr(self, name)) for name in SIGNALS}
-
-    @property
-    def total(self) -> float:
-        return sum(self.as_dict().values())
-
     def normalised(self) -> RankingWeights:
         """The same proportions, summing to 1."""
-        total = self.total
+        total = self.total()
         return msgspec.structs.replace(self, **{name: value / total for name, value in self.as_dict().items()})
 
 
-class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
-    """Each signal in 0..1, the weights applied, and their weighted sum."""
-
-    keyword: float
-    vector: float
-    reliability: float
-    recency: float
-    frequency: float
-    weights: RankingWeights
-    total: float
-
-    def contributions(self) -> dict[str, float]:
-        """weight * signal for each signal; they add up to `total`."""
-        w = self.weights
-        return {name: getattr(w, name) * getattr(self, name) for name in SIGNALS}
+SEED_WEIGHTS = RankingWeights(
+    keyword=0.35, vector=0.25, graph=0.0, reliability=0.20, recency=0.15, frequency=0.05, time=0.0
+)
 
 
-class Candidate(msgspec.Struct, frozen=True, kw_only=True):
-    """A memory found by one or more strategies, with its 0..1 match strengths."""
+class Match(msgspec.Struct, frozen=True, kw_only=True):
+    """One memory found by one strategy: its strength on `signal`, and the row when the strategy read it.
 
-    memory: Memory
-    keyword: float = 0.0
-    vector: float = 0.0
-    match_types: frozenset[str] = frozenset()
+    `strategy` names who found it (the result's match types); `signal` is the `Signals` field its
+    strength feeds, or None for strategies that only nominate (profile, recent).
+    """
+
+    memory_id: MemoryId
+    strategy: str
+    signal: str | None = None
+    strength: float = 0.0
+    memory: Memory | None = None
 
 
 class RankedMemory(msgspec.Struct, frozen=True, kw_only=True):
+    """A memory with its score and the per-signal breakdown that explains it."""
+
     memory: Memory
-    score: float
     breakdown: ScoreBreakdown
     match_types: frozenset[str]
 
-
-def _unit(value: float) -> float:
-    if math.isnan(value):
-        return 0.0
-    return min(1.0, max(0.0, float(value)))
+    @property
+    def score(self) -> float:
+        return self.breakdown.total
 
 
 def recency_signal(at: datetime, now: datetime, half_life_days: float) -> float:
@@ -115,30 +114,35 @@ def frequency_signal(access_count: int) -> float:
     return min(1.0, math.log1p(access_count) / math.log1p(FREQUENCY_CAP))
 
 
-def merge_candidates(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """One candidate per memory id: the max of each match signal and the union of match types.
+class _Found(msgspec.Struct):
+    memory: Memory
+    strengths: dict[str, float]
+    strategies: set[str]
 
-    When copies of a memory differ, the most recently updated copy is kept.
+
+def group_matches(matches: Sequence[Match]) -> list[_Found]:
+    """One entry per memory id: the max strength per signal and the union of strategies.
+
+    Matches without a row are left out; when copies of a memory differ, the most recently
+    updated copy is kept.
     """
-    merged: dict[MemoryId, Candidate] = {}
-    for c in candidates:
-        seen = merged.get(c.memory.id)
-        if seen is None:
-            merged[c.memory.id] = Candidate(
-                memory=c.memory, keyword=_unit(c.keyword), vector=_unit(c.vector), match_types=c.match_types
-            )
+    found: dict[MemoryId, _Found] = {}
+    for match in matches:
+        if match.memory is None:
             continue
-        merged[c.memory.id] = Candidate(
-            memory=c.memory if c.memory.updated_at > seen.memory.updated_at else seen.memory,
-            keyword=max(seen.keyword, _unit(c.keyword)),
-            vector=max(seen.vector, _unit(c.vector)),
-            match_types=seen.match_types | c.match_types,
-        )
-    return list(merged.values())
+        seen = found.get(match.memory_id)
+        if seen is None:
+            seen = found[match.memory_id] = _Found(memory=match.memory, strengths={}, strategies=set())
+        elif match.memory.updated_at > seen.memory.updated_at:
+            seen.memory = match.memory
+        seen.strategies.add(match.strategy)
+        if match.signal is not None:
+            seen.strengths[match.signal] = max(seen.strengths.get(match.signal, 0.0), unit(match.strength))
+    return list(found.values())
 
 
 class HybridRanker:
-    """Scores candidates with fixed weights; every result carries its per-signal breakdown."""
+    """Scores matches with fixed weights; every result carries its per-signal breakdown."""
 
     def __init__(self, weights: RankingWeights = RankingWeights()) -> None:
         self._weights = weights
@@ -151,21 +155,17 @@ class HybridRanker:
         """The weights used for a query of this intent (the same for every intent here)."""
         return self._weights
 
-    def score(self, candidate: Candidate, now: datetime, weights: RankingWeights) -> ScoreBreakdown:
-        m = candidate.memory
-        signals = {
-            "keyword": _unit(candidate.keyword),
-            "vector": _unit(candidate.vector),
-            "reliability": _unit(m.reliability),
-            "recency": recency_signal(m.updated_at, now, weights.half_life_days),
-            "frequency": frequency_signal(m.access_count),
-        }
-        total = math.fsum(getattr(weights, name) * value for name, value in signals.items())
-        return ScoreBreakdown(**signals, weights=weights, total=total)
+    def signals(self, memory: Memory, strengths: Mapping[str, float], now: datetime, half_life: float) -> Signals:
+        return Signals(
+            **{name: strengths[name] for name in SIGNAL_NAMES if name in strengths},
+            reliability=unit(memory.reliability),
+            recency=recency_signal(memory.updated_at, now, half_life),
+            frequency=frequency_signal(memory.access_count),
+        )
 
     def rank(
         self,
-        candidates: Sequence[Candidate],
+        matches: Sequence[Match],
         now: datetime,
         intent: Intent | None = None,
         limit: int | None = None,
@@ -173,16 +173,21 @@ class HybridRanker:
         """Deduplicated by memory id, best first; equal scores ordered by memory id."""
         weights = self.weights_for(intent)
         ranked = []
-        for c in merge_candidates(candidates):
-            breakdown = self.score(c, now, weights)
+        for found in group_matches(matches):
+            signals = self.signals(found.memory, found.strengths, now, weights.half_life_days)
             ranked.append(
-                RankedMemory(memory=c.memory, score=breakdown.total, breakdown=breakdown, match_types=c.match_types)
+                RankedMemory(
+                    memory=found.memory,
+                    breakdown=ScoreBreakdown.of(signals, weights),
+                    match_types=frozenset(found.strategies),
+                )
             )
         ranked.sort(key=lambda r: (-r.score, r.memory.id))
         return ranked if limit is None else ranked[: max(0, limit)]
 
 
-# How AdaptiveRanker shifts the base weights per intent (multipliers, then renormalised to sum 1):
+# How AdaptiveRanker shifts the base weights per intent (multipliers, then renormalised to sum 1;
+# a signal not in a row keeps its weight):
 #
 # intent        keyword  vector  reliability  recency  frequency   why
 # recall          1.0     1.4       0.8         1.6       1.0      "do you remember..." is about past sessions:
@@ -213,14 +218,20 @@ class AdaptiveRanker(HybridRanker):
         super().__init__(weights)
         self._by_intent: dict[Intent, RankingWeights] = {}
         for intent, factors in multipliers.items():
-            unknown = set(factors) - set(SIGNALS)
+            unknown = set(factors) - set(SIGNAL_NAMES)
             if unknown:
                 raise Invalid(f"unknown ranking signals for {intent.value}: {sorted(unknown)}")
             base = weights.as_dict()
-            shifted = {name: base[name] * factors.get(name, 1.0) for name in SIGNALS}
+            shifted = {name: base[name] * factors.get(name, 1.0) for name in SIGNAL_NAMES}
             self._by_intent[intent] = msgspec.structs.replace(weights, **shifted).normalised()
 
     def weights_for(self, intent: Intent | None) -> RankingWeights:
         if intent is None:
             return self.weights
         return self._by_intent.get(intent, self.weights.normalised())
+
+
+def ranker_for(profile: RankProfile, weights: RankingWeights, *, adaptive: bool) -> HybridRanker:
+    """The ranker for a profile: the seed's weights for SEED, the given (configured) ones otherwise."""
+    chosen = SEED_WEIGHTS if profile is RankProfile.SEED else weights
+    return AdaptiveRanker(chosen) if adaptive else HybridRanker(chosen)

@@ -1,22 +1,27 @@
-"""RetrievalService: five strategies run concurrently, each scoped to one user, then ranked."""
+"""RetrievalService: five strategies run concurrently, each scoped to one user, then ranked.
+
+Each strategy returns `Match`es (memory id, the signal it feeds, a raw strength, and the row when
+the strategy read one). Raw strengths are calibrated per strategy (`jyntrix_domain.fusion`), rows
+missing from the matches are read once, derived signals (the query's time range) are added, and the
+ranker weighs the signals into one score with its breakdown.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import msgspec
 
-from jyntrix_domain.analytics import BufferedEmitter, track_span
+from jyntrix_domain.analytics import BufferedEmitter, OpenSpan, track_span
 from jyntrix_domain.errors import Invalid
+from jyntrix_domain.fusion import Calibration, calibrate
 from jyntrix_domain.model import (
     USER_NODE,
     Memory,
     MemoryFilter,
-    MemoryId,
     MemoryType,
     SpanKind,
     UserId,
@@ -25,12 +30,15 @@ from jyntrix_domain.model import (
 )
 from jyntrix_domain.ports import Clock, Embedder, EntityGraph, KeywordIndex, MemoryStore, VectorIndex
 from jyntrix_domain.query import QueryAnalysis, QueryAnalyzer
-from jyntrix_domain.ranking import Candidate, HybridRanker, RankedMemory
+from jyntrix_domain.ranking import HybridRanker, Match, RankedMemory, RankProfile
+from jyntrix_domain.terms import keyword_terms
 
 log = logging.getLogger(__name__)
 
 
 class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """How many candidates each strategy fetches, and how their raw strengths become signals."""
+
     limit: int = 20
     per_strategy_limit: int = 40
     # Cosine below this is noise for sentence embeddings; such hits would only crowd the context.
@@ -40,12 +48,53 @@ class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
     recent_days: int = 7
     profile_limit: int = 20
     recent_limit: int = 10
+    keyword_calibration: Calibration = Calibration.MAX
+    # Measured on LoCoMo (README "Measured"): cosines ranked by how far they stand out beat raw cosines.
+    vector_calibration: Calibration = Calibration.ZSCORE
+    calibration_slope: float = 1.5
+    # The signal the graph's strength feeds: its own, or (the seed's way) the keyword slot.
+    graph_signal: str = "graph"
+    # Pseudo-relevance feedback: search BM25 again with up to `prf_terms` words shared by its
+    # `prf_docs` best hits (0 turns it off).
+    prf_terms: int = 0
+    prf_docs: int = 3
 
     def __post_init__(self) -> None:
         if self.limit < 1:
             raise Invalid("limit must be at least 1")
         if not self.strategy_timeout_s > 0:
             raise Invalid("strategy_timeout_s must be positive")
+        if self.graph_signal not in ("graph", "keyword"):
+            raise Invalid("graph_signal must be 'graph' or 'keyword'")
+
+
+SEED_RETRIEVAL = RetrievalConfig(
+    per_strategy_limit=40,
+    keyword_calibration=Calibration.MAX,
+    vector_calibration=Calibration.RAW,
+    calibration_slope=1.0,
+    graph_signal="keyword",
+    prf_terms=0,
+)
+
+
+def retrieval_config_for(profile: RankProfile, config: RetrievalConfig) -> RetrievalConfig:
+    """The configured retrieval, with the seed's candidate counts and calibration under RankProfile.SEED."""
+    if profile is not RankProfile.SEED:
+        return config
+    seed = {name: getattr(SEED_RETRIEVAL, name) for name in _SEED_FIELDS}
+    return msgspec.structs.replace(config, **seed)
+
+
+# What the seed profile fixes; timeouts and limits stay as configured.
+_SEED_FIELDS = (
+    "per_strategy_limit",
+    "keyword_calibration",
+    "vector_calibration",
+    "calibration_slope",
+    "graph_signal",
+    "prf_terms",
+)
 
 
 class StrategyOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,21 +111,7 @@ class RetrievalResult(msgspec.Struct, frozen=True, kw_only=True):
     strategies: list[StrategyOutcome]
 
 
-class _Signals(msgspec.Struct):
-    keyword: float = 0.0
-    vector: float = 0.0
-    match_types: set[str] = msgspec.field(default_factory=set)
-
-
-_Found = dict[MemoryId, _Signals]
-
-
-def _merge(into: _Found, name: str, signals: dict[MemoryId, tuple[float, float]]) -> None:
-    for memory_id, (keyword, vector) in signals.items():
-        slot = into.setdefault(memory_id, _Signals())
-        slot.keyword = max(slot.keyword, keyword)
-        slot.vector = max(slot.vector, vector)
-        slot.match_types.add(name)
+_Strategy = Callable[[], Awaitable[list[Match]]]
 
 
 class RetrievalService:
@@ -127,97 +162,113 @@ class RetrievalService:
         limit: int | None = None,
         types: frozenset[MemoryType] | None = None,
         trace_id: str | None = None,
+        record: bool = True,
     ) -> RetrievalResult:
+        """Rank the user's memories for `query`; `record=False` keeps the strategy spans out of analytics."""
         analysis = self.analyze(query) if isinstance(query, str) else query
         trace = trace_id or new_id()
         limit = limit or self._config.limit
-        strategies: dict[str, Callable[[], Awaitable[dict[MemoryId, tuple[float, float]]]]] = {
+        strategies: dict[str, _Strategy] = {
             "vector": lambda: self._vector(user_id, analysis, types),
             "keyword": lambda: self._keyword(user_id, analysis, types),
             "graph": lambda: self._by_graph(user_id, analysis),
             "profile": lambda: self._profile(user_id),
             "recent": lambda: self._recent(user_id, analysis),
         }
-        runs = await asyncio.gather(*(self._run(name, run, user_id, trace) for name, run in strategies.items()))
-        found: _Found = {}
-        outcomes = []
-        for name, (outcome, signals) in zip(strategies, runs, strict=True):
-            outcomes.append(outcome)
-            _merge(found, name, signals)
-        memories = await self._store.get_many(user_id, list(found))
-        candidates = [
-            Candidate(
-                memory=m,
-                keyword=found[m.id].keyword,
-                vector=found[m.id].vector,
-                match_types=frozenset(found[m.id].match_types),
-            )
-            for m in memories
-            if m.is_current and (types is None or m.type in types)
-        ]
-        ranked = self._ranker.rank(candidates, self._clock.now(), intent=analysis.intent)
+        emitter = self._emitter if record else None
+        runs = await asyncio.gather(
+            *(self._run(name, run, user_id, trace, emitter) for name, run in strategies.items())
+        )
+        outcomes = [outcome for outcome, _ in runs]
+        matches = await self._with_rows(user_id, [m for _, found in runs for m in found], types)
+        matches += _time_matches(matches, analysis)
+        ranked = self._ranker.rank(matches, self._clock.now(), intent=analysis.intent)
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
 
+    async def _with_rows(
+        self, user_id: UserId, matches: list[Match], types: frozenset[MemoryType] | None
+    ) -> list[Match]:
+        """The matches with their rows, each missing row read once; kept only for current memories of `types`."""
+        rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
+        missing = list(dict.fromkeys(m.memory_id for m in matches if m.memory_id not in rows))
+        if missing:
+            rows.update((m.id, m) for m in await self._store.get_many(user_id, missing))
+        out = []
+        for m in matches:
+            row = rows.get(m.memory_id)
+            if row is not None and row.is_current and (types is None or row.type in types):
+                out.append(m if m.memory is row else msgspec.structs.replace(m, memory=row))
+        return out
+
     async def _run(
-        self,
-        name: str,
-        strategy: Callable[[], Awaitable[dict[MemoryId, tuple[float, float]]]],
-        user_id: UserId,
-        trace_id: str,
-    ) -> tuple[StrategyOutcome, dict[MemoryId, tuple[float, float]]]:
-        started = time.perf_counter()
+        self, name: str, strategy: _Strategy, user_id: UserId, trace_id: str, emitter: BufferedEmitter | None
+    ) -> tuple[StrategyOutcome, list[Match]]:
+        span: OpenSpan | None = None
         try:
-            async with track_span(
-                self._emitter, name, SpanKind.STRATEGY, trace_id, self._clock, user_id=user_id
-            ) as attributes:
-                signals = await asyncio.wait_for(strategy(), self._config.strategy_timeout_s)
-                attributes["hits"] = len(signals)
+            async with track_span(emitter, name, SpanKind.STRATEGY, trace_id, self._clock, user_id=user_id) as span:
+                matches = await asyncio.wait_for(strategy(), self._config.strategy_timeout_s)
+                span.attributes["hits"] = len(matches)
         except TimeoutError:
-            return self._failed(name, "timeout", started, f"exceeded {self._config.strategy_timeout_s}s"), {}
+            return self._failed(name, "timeout", span, f"exceeded {self._config.strategy_timeout_s}s"), []
         except Exception as exc:  # a strategy must never fail retrieval as a whole
             log.warning("retrieval strategy %s failed: %s", name, exc)
-            return self._failed(name, "error", started, f"{type(exc).__name__}: {exc}"), {}
-        elapsed = (time.perf_counter() - started) * 1000
-        return StrategyOutcome(name=name, status="ok", hits=len(signals), duration_ms=elapsed), signals
+            return self._failed(name, "error", span, f"{type(exc).__name__}: {exc}"), []
+        return StrategyOutcome(name=name, status="ok", hits=len(matches), duration_ms=span.duration_ms), matches
 
     @staticmethod
-    def _failed(name: str, status: str, started: float, error: str) -> StrategyOutcome:
-        elapsed = (time.perf_counter() - started) * 1000
+    def _failed(name: str, status: str, span: OpenSpan | None, error: str) -> StrategyOutcome:
+        elapsed = span.duration_ms if span is not None else 0.0
         return StrategyOutcome(name=name, status=status, hits=0, duration_ms=elapsed, error=error)
 
     async def _vector(
         self, user_id: UserId, analysis: QueryAnalysis, types: frozenset[MemoryType] | None
-    ) -> dict[MemoryId, tuple[float, float]]:
+    ) -> list[Match]:
         vector = await self._embedder.embed_query(analysis.text, user_id=user_id)
         hits = await self._vectors.search(user_id, vector, self._config.per_strategy_limit, types)
         floor = self._config.min_vector_score
-        return {hit.id: (0.0, min(1.0, hit.score)) for hit in hits if hit.score >= floor}
+        found = [Match(memory_id=h.id, strategy="vector", signal="vector", strength=h.score) for h in hits]
+        found = [m for m in found if m.strength >= floor]
+        return calibrate(found, self._config.vector_calibration, self._config.calibration_slope)
 
     async def _keyword(
         self, user_id: UserId, analysis: QueryAnalysis, types: frozenset[MemoryType] | None
-    ) -> dict[MemoryId, tuple[float, float]]:
+    ) -> list[Match]:
         text = " ".join(analysis.keywords) or analysis.text
-        hits = await self._keywords.search(user_id, text, self._config.per_strategy_limit, types)
-        # BM25 has no fixed scale; relative to the best match it becomes a 0..1 signal.
-        best = max((hit.score for hit in hits), default=0.0)
-        if best <= 0:
-            return {}
-        return {hit.id: (hit.score / best, 0.0) for hit in hits if hit.score > 0}
+        limit = self._config.per_strategy_limit
+        hits = await self._keywords.search(user_id, text, limit, types)
+        rows: dict[str, Memory] = {}
+        if self._config.prf_terms > 0 and hits:
+            best = await self._store.get_many(user_id, [h.id for h in hits[: self._config.prf_docs]])
+            rows = {m.id: m for m in best}
+            extra = feedback_terms(text, [m.content for m in best], self._config.prf_terms)
+            if extra:
+                hits = await self._keywords.search(user_id, " ".join([text, *extra]), limit, types)
+        found = [
+            Match(memory_id=h.id, strategy="keyword", signal="keyword", strength=h.score, memory=rows.get(h.id))
+            for h in hits
+        ]
+        return calibrate(
+            [m for m in found if m.strength > 0], self._config.keyword_calibration, self._config.calibration_slope
+        )
 
-    async def _by_graph(self, user_id: UserId, analysis: QueryAnalysis) -> dict[MemoryId, tuple[float, float]]:
+    async def _by_graph(self, user_id: UserId, analysis: QueryAnalysis) -> list[Match]:
         if not analysis.entities:
-            return {}
+            return []
         hops = await self._reachable(user_id, analysis.entities)
         if not hops:
-            return {}
+            return []
         mentions = await self._graph.mentions(user_id, list(hops), self._config.per_strategy_limit)
-        # An entity named in the query is a lexical match; each hop away halves its strength.
-        signals: dict[MemoryId, tuple[float, float]] = {}
-        for memory_id, key in mentions:
-            strength = 0.5 ** hops.get(key, self._config.graph_depth)
-            if strength > signals.get(memory_id, (0.0, 0.0))[0]:
-                signals[memory_id] = (strength, 0.0)
-        return signals
+        # An entity named in the query is a full match; each hop away halves its strength.
+        signal = self._config.graph_signal
+        return [
+            Match(
+                memory_id=memory_id,
+                strategy="graph",
+                signal=signal,
+                strength=0.5 ** hops.get(key, self._config.graph_depth),
+            )
+            for memory_id, key in mentions
+        ]
 
     async def _reachable(self, user_id: UserId, names: tuple[str, ...]) -> dict[str, int]:
         """Entity keys within `graph_depth` hops, never walking through the user's own node.
@@ -240,19 +291,19 @@ class RetrievalService:
         hops.pop(USER_NODE, None)
         return hops
 
-    async def _profile(self, user_id: UserId) -> dict[MemoryId, tuple[float, float]]:
+    async def _profile(self, user_id: UserId) -> list[Match]:
         found = await self._store.list(
             user_id, MemoryFilter(types=frozenset({MemoryType.PROFILE}), limit=self._config.profile_limit)
         )
-        return {m.id: (0.0, 0.0) for m in found}
+        return _nominated("profile", found)
 
-    async def _recent(self, user_id: UserId, analysis: QueryAnalysis) -> dict[MemoryId, tuple[float, float]]:
+    async def _recent(self, user_id: UserId, analysis: QueryAnalysis) -> list[Match]:
         now = self._clock.now()
         if analysis.time_range is not None:
             after, before = analysis.time_range.start, analysis.time_range.end
         else:
             after, before = now - timedelta(days=self._config.recent_days), None
-        found: list[Memory] = await self._store.list(
+        found = await self._store.list(
             user_id,
             MemoryFilter(
                 types=frozenset({MemoryType.EPISODIC}),
@@ -261,4 +312,35 @@ class RetrievalService:
                 limit=self._config.recent_limit,
             ),
         )
-        return {m.id: (0.0, 0.0) for m in found}
+        return _nominated("recent", found)
+
+
+def feedback_terms(query: str, texts: Sequence[str], limit: int) -> list[str]:
+    """Up to `limit` terms not in the query that most of `texts` share (at least two), most shared first."""
+    asked = set(keyword_terms(query))
+    counts: dict[str, int] = {}
+    for text in texts:
+        for term in set(keyword_terms(text)) - asked:
+            counts[term] = counts.get(term, 0) + 1
+    shared = sorted((t for t, n in counts.items() if n >= 2), key=lambda t: (-counts[t], t))
+    return shared[:limit]
+
+
+def _nominated(strategy: str, memories: Sequence[Memory]) -> list[Match]:
+    """Memories a strategy puts forward without a strength of its own, rows included."""
+    return [Match(memory_id=m.id, strategy=strategy, memory=m) for m in memories]
+
+
+def _time_matches(matches: Sequence[Match], analysis: QueryAnalysis) -> list[Match]:
+    """The `time` signal: 1 for each found memory created within the query's resolved time range."""
+    window = analysis.time_range
+    if window is None:
+        return []
+    seen: set[str] = set()
+    out = []
+    for m in matches:
+        row = m.memory
+        if row is not None and m.memory_id not in seen and window.start <= row.created_at < window.end:
+            seen.add(m.memory_id)
+            out.append(Match(memory_id=m.memory_id, strategy="time", signal="time", strength=1.0, memory=row))
+    return out

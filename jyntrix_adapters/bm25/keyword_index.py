@@ -7,6 +7,10 @@ Layout of a user's directory (named by a hash of the user id):
 - ``index/``: the bm25s index built from the snapshot, tagged with its generation;
 - ``lock``: an flock that serialises writers across processes (API and worker may share the directory).
 
+Tokens are `keyword_terms` reduced to their English Snowball stems ("painting", "paints" and "painted" are one
+term). Snapshots and log lines carry the token format they were written in; format 1 (before stemming) is
+upgraded on load by stemming the stored tokens, and the index is rebuilt from them.
+
 A write appends to the log and marks the user dirty. The next search folds the log into a new snapshot, rebuilds
 the index from stored tokens (nothing is tokenised twice) and truncates the log. On restart a user whose index
 matches its snapshot and whose log is empty loads the saved index without rebuilding.
@@ -30,6 +34,7 @@ import bm25s
 import msgspec
 import numpy as np
 import numpy.typing as npt
+from py_rust_stemmers import SnowballStemmer
 
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
@@ -37,6 +42,10 @@ from jyntrix_domain.terms import keyword_terms
 
 K1 = 1.5
 B = 0.75
+# The token format: 1 = keyword_terms as they are, 2 = their Snowball stems.
+FORMAT = 2
+_UNSTEMMED = 1
+_stem_words = SnowballStemmer("english").stem_words
 logger = logging.getLogger(__name__)
 
 
@@ -53,12 +62,26 @@ class _Snapshot(msgspec.Struct):
     user_id: str
     generation: int
     docs: list[_Doc]
+    format: int = _UNSTEMMED  # absent in files written before formats existed
 
 
 class _LogEntry(msgspec.Struct, omit_defaults=True):
     op: str  # "upsert" | "delete"
     docs: list[_Doc] = []
     ids: list[str] = []
+    format: int = _UNSTEMMED
+
+
+def tokens(text: str) -> list[str]:
+    """The terms BM25 indexes and searches: keyword terms, stemmed."""
+    return list(_stem_words(keyword_terms(text)))
+
+
+def _upgraded(docs: list[_Doc], written_in: int) -> list[_Doc]:
+    """Documents in the current token format; older ones are stemmed once."""
+    if written_in >= FORMAT:
+        return docs
+    return [_Doc(id=d.id, type=d.type, tokens=list(_stem_words(d.tokens))) for d in docs]
 
 
 _encode_log = msgspec.json.Encoder().encode
@@ -126,17 +149,19 @@ class _User:
 
     def _load(self, stamp: tuple[int, int, int] | None) -> None:
         self.docs, self.generation = {}, 0
+        stale = False
         if stamp is not None:
             try:
                 snapshot = _decode_snapshot(self.snapshot_path.read_bytes())
             except msgspec.DecodeError as error:
                 raise Unavailable(f"{self.snapshot_path} is corrupt; reindex the user: {error}") from error
-            self.docs = {doc.id: doc for doc in snapshot.docs}
+            self.docs = {doc.id: doc for doc in _upgraded(snapshot.docs, snapshot.format)}
             self.generation = snapshot.generation
+            stale = snapshot.format < FORMAT  # the saved index holds the old tokens: rebuild it
         self.snapshot_stamp, self.log_offset, self.loaded = stamp, 0, True
         replayed = self._replay()
         self.retriever, self.dirty = None, True
-        if not replayed and (not self.docs or self._index_generation() == self.generation):
+        if not replayed and not stale and (not self.docs or self._index_generation() == self.generation):
             self._load_index()
 
     def _replay(self) -> int:
@@ -165,7 +190,7 @@ class _User:
 
     def _apply(self, entry: _LogEntry) -> None:
         if entry.op == "upsert":
-            for doc in entry.docs:
+            for doc in _upgraded(entry.docs, entry.format):
                 self.docs.pop(doc.id, None)  # an update moves the document to the end, like a fresh insert
                 self.docs[doc.id] = doc
         else:
@@ -213,7 +238,7 @@ class _User:
             return
         generation = self.generation + 1
         retriever = _build(docs)
-        snapshot = _encode_snapshot(_Snapshot(user_id=self.user_id, generation=generation, docs=docs))
+        snapshot = _encode_snapshot(_Snapshot(user_id=self.user_id, generation=generation, docs=docs, format=FORMAT))
         temporary = self.snapshot_path.with_suffix(".tmp")
         temporary.write_bytes(snapshot)
         os.replace(temporary, self.snapshot_path)
@@ -310,7 +335,7 @@ class Bm25sKeywordIndex:
 
         def write() -> None:
             entry = _LogEntry(
-                op="upsert", docs=[_Doc(id=d.id, type=d.type.value, tokens=keyword_terms(d.text)) for d in docs]
+                op="upsert", docs=[_Doc(id=d.id, type=d.type.value, tokens=tokens(d.text)) for d in docs], format=FORMAT
             )
             with user.flock(exclusive=True):
                 user.refresh()
@@ -338,7 +363,7 @@ class Bm25sKeywordIndex:
     ) -> list[Hit]:
         if limit < 0:
             raise Invalid("limit must not be negative")
-        terms = keyword_terms(query)
+        terms = tokens(query)
         if limit == 0 or not terms or types == frozenset():
             return []
         user = self._user(user_id)

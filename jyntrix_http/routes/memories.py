@@ -14,6 +14,7 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MAX_CONTENT_CHARS, DeleteAllResult, MemoryExport, NewMemory
 from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
+from jyntrix_domain.signals import ScoreBreakdown
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses, time_problem
 
 MAX_IMPORT = 1000
@@ -111,20 +112,11 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     types: list[MemoryType] | None = None
 
 
-class Scores(msgspec.Struct, frozen=True, kw_only=True):
-    """Each signal in 0..1, the weight it had, and what it added to the score."""
-
-    signals: dict[str, float]
-    weights: dict[str, float]
-    contributions: dict[str, float]
-    total: float
-
-
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
     memory: Memory
     score: float
     match_types: list[str]
-    scores: Scores
+    scores: ScoreBreakdown
 
 
 class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,19 +137,8 @@ class HistoryResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def search_result(ranked: RankedMemory) -> SearchResult:
-    b = ranked.breakdown
-    signals = {"keyword": b.keyword, "vector": b.vector, "reliability": b.reliability, "recency": b.recency}
-    signals["frequency"] = b.frequency
     return SearchResult(
-        memory=ranked.memory,
-        score=ranked.score,
-        match_types=sorted(ranked.match_types),
-        scores=Scores(
-            signals=signals,
-            weights=b.weights.as_dict(),
-            contributions=b.contributions(),
-            total=b.total,
-        ),
+        memory=ranked.memory, score=ranked.score, match_types=sorted(ranked.match_types), scores=ranked.breakdown
     )
 
 

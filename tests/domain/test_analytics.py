@@ -220,11 +220,12 @@ async def test_track_span_records_an_ok_span_with_attributes() -> None:
     sink = FlakySink()
     emitter = BufferedEmitter(sink)
     clock = ManualClock(T0)
-    async with track_span(emitter, "vector", SpanKind.STRATEGY, "trace-1", clock, user_id="u1", limit=20) as attrs:
-        attrs["hits"] = 7
+    async with track_span(emitter, "vector", SpanKind.STRATEGY, "trace-1", clock, user_id="u1", limit=20) as span:
+        span.attributes["hits"] = 7
         await asyncio.sleep(0)
     await emitter.close()
     [s] = await sink.stored()
+    assert s.duration_ms == span.duration_ms
     assert (s.name, s.kind, s.trace_id, s.user_id, s.status) == ("vector", SpanKind.STRATEGY, "trace-1", "u1", "ok")
     assert s.started_at == T0
     assert s.duration_ms >= 0
@@ -275,10 +276,20 @@ async def test_track_span_records_a_cancelled_block_as_an_error() -> None:
     assert s.attributes["error"] == "CancelledError"
 
 
-async def test_track_span_without_emitter_still_yields_attributes() -> None:
-    async with track_span(None, "setup", SpanKind.PHASE, "t", ManualClock(T0), a=1) as attrs:
-        attrs["b"] = 2
-    assert attrs == {"a": 1, "b": 2}
+async def test_track_span_without_emitter_still_yields_attributes_and_times_the_block() -> None:
+    async with track_span(None, "setup", SpanKind.PHASE, "t", ManualClock(T0), a=1) as span:
+        span.attributes["b"] = 2
+        await asyncio.sleep(0.002)
+    assert span.attributes == {"a": 1, "b": 2}
+    assert span.duration_ms > 0
+
+
+async def test_track_span_times_a_failed_block_too() -> None:
+    with pytest.raises(ValueError, match="boom"):
+        async with track_span(None, "graph", SpanKind.STRATEGY, "t", ManualClock(T0)) as span:
+            await asyncio.sleep(0.002)
+            raise ValueError("boom")
+    assert span.duration_ms > 0
 
 
 # ---------------------------------------------------------------- percentiles and summaries

@@ -25,7 +25,8 @@ from jyntrix_domain.context import (
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Memory, MemoryType, Message, Role
 from jyntrix_domain.ports import TokenCounter
-from jyntrix_domain.ranking import RankedMemory, RankingWeights, ScoreBreakdown
+from jyntrix_domain.ranking import RankedMemory
+from jyntrix_domain.signals import ScoreBreakdown, Signals
 
 NOW = datetime(2025, 6, 18, 12, 0, tzinfo=UTC)
 
@@ -55,10 +56,8 @@ COUNTERS: list[TokenCounter] = [WhitespaceCounter(), RegexTokenCounter(), CharCo
 
 def ranked(id: str, content: str, type: MemoryType = MemoryType.SEMANTIC, score: float = 0.5) -> RankedMemory:
     m = Memory(id=id, user_id="u1", type=type, content=content, created_at=NOW, updated_at=NOW, valid_from=NOW)
-    breakdown = ScoreBreakdown(
-        keyword=0.0, vector=0.0, reliability=0.8, recency=1.0, frequency=0.0, weights=RankingWeights(), total=score
-    )
-    return RankedMemory(memory=m, score=score, breakdown=breakdown, match_types=frozenset({"vector"}))
+    breakdown = ScoreBreakdown.of(Signals(vector=score), Signals(vector=1.0))
+    return RankedMemory(memory=m, breakdown=breakdown, match_types=frozenset({"vector"}))
 
 
 def message(i: int, content: str, role: Role = Role.USER) -> Message:
@@ -108,6 +107,8 @@ def test_sections_have_one_header_each_and_numbered_items_in_order() -> None:
     assert [(i.ref, i.memory_id) for i in built.items] == [(1, "p1"), (2, "r1"), (3, "s1"), (4, "s2"), (5, "e1")]
     first = built.items[0]
     assert (first.type, first.content, first.score, first.tokens) == (MemoryType.PROFILE, "Name is Sam", 0.8, 4)
+    # Each item carries why it was chosen: its match types and its per-signal breakdown.
+    assert (first.match_types, first.breakdown) == (("vector",), Signals(vector=0.8))
     assert built.tokens_by_section["semantic"] == WhitespaceCounter().count(
         "## Facts you remember\n[3] Anna is the user's sister\n[4] Sam likes green tea"
     )

@@ -4,9 +4,16 @@ import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
+from jyntrix_domain.analytics import AnalyticsService
+from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
-from jyntrix_domain.model import USER_NODE, Hit, MemoryType, Relation, UserId, Vector, VectorItem
+from jyntrix_domain.model import USER_NODE, Hit, MemoryType, Relation, SpanKind, UserId, Vector, VectorItem
+from jyntrix_domain.ranking import RankProfile
+from jyntrix_domain.retrieval import RetrievalConfig, feedback_terms, retrieval_config_for
+from jyntrix_domain.signals import SIGNAL_NAMES
 from tests.domain.kit import Kit
+
+STRATEGIES = ("vector", "keyword", "graph", "profile", "recent")
 
 
 class BrokenVectorIndex:
@@ -126,15 +133,9 @@ async def test_each_result_explains_its_score() -> None:
     result = await kit.retrieval.retrieve("alice", "Berlin jazz")
     for ranked in result.memories:
         b = ranked.breakdown
-        w = b.weights
-        expected = (
-            w.keyword * b.keyword
-            + w.vector * b.vector
-            + w.reliability * b.reliability
-            + w.recency * b.recency
-            + w.frequency * b.frequency
-        )
+        expected = sum(getattr(b.weights, name) * getattr(b.signals, name) for name in SIGNAL_NAMES)
         assert abs(ranked.score - expected) < 1e-9
+        assert b.contributions == b.signals.weighted(b.weights)
         assert abs(b.total - ranked.score) < 1e-9
 
 
@@ -204,5 +205,93 @@ async def test_graph_reaches_an_entity_two_hops_away() -> None:
     )
     await kit.memories.create("alice", NewMemory(content="Munich has a great beer garden", entities=("Munich",)))
     result = await kit.retrieval.retrieve("alice", "Tell me about Anna")
-    graph = {r.memory.content: r.breakdown.keyword for r in result.memories if "graph" in r.match_types}
+    graph = {r.memory.content: r.breakdown.signals.graph for r in result.memories if "graph" in r.match_types}
     assert set(graph) == {"Anna works at Siemens", "Siemens is based in Munich", "Munich has a great beer garden"}
+    # Its own signal now (the seed carried it in the keyword slot): 1 for the named entity, halved per hop.
+    assert graph == {
+        "Anna works at Siemens": 1.0,
+        "Siemens is based in Munich": 0.5,
+        "Munich has a great beer garden": 0.25,
+    }
+
+
+async def test_consolidation_lookups_are_not_counted_as_chat_strategy_runs() -> None:
+    kit = Kit()
+    await seed(kit, "alice", "The user likes jazz")
+    turns = ["My sister Maya lives in Lisbon. I work as a nurse.", "I moved to Porto. I love surfing."]
+    for text in turns:
+        [_ async for _ in kit.chat.send_message_stream("alice", text)]
+    extraction = ExtractionService(conversations=kit.conversations, memories=kit.memories, clock=kit.clock)
+    extracted = 0
+    for task in kit.enqueued:
+        report = await extraction.extract("alice", task.conversation_id, task.message_ids)
+        extracted += report.added
+    assert extracted >= 2  # consolidation looked up similar memories for each of these
+    await kit.emitter.flush()
+    now = kit.clock.now()
+    stats = await AnalyticsService(kit.sink, kit.clock).strategies(now - timedelta(hours=1), now + timedelta(hours=1))
+    assert {s.name: s.runs for s in stats} == dict.fromkeys(STRATEGIES, len(turns))
+
+
+async def test_a_lookup_that_is_not_recorded_still_ranks_the_same() -> None:
+    kit = Kit()
+    await seed(kit, "alice", "The user lives in Berlin", "The user likes jazz")
+    recorded = await kit.retrieval.retrieve("alice", "Berlin jazz")
+    quiet = await kit.retrieval.retrieve("alice", "Berlin jazz", record=False)
+    assert [(r.memory.id, r.score) for r in quiet.memories] == [(r.memory.id, r.score) for r in recorded.memories]
+    await kit.emitter.flush()
+    now = kit.clock.now()
+    spans = await kit.sink.query(now - timedelta(hours=1), now + timedelta(hours=1), kind=SpanKind.STRATEGY.value)
+    assert len(spans) == len(STRATEGIES)
+
+
+async def test_the_seed_profile_carries_the_graph_strength_in_the_keyword_slot() -> None:
+    kit = Kit()
+    kit.retrieval._config = retrieval_config_for(RankProfile.SEED, RetrievalConfig(strategy_timeout_s=0.5))
+    await kit.memories.create("alice", NewMemory(content="Anna works at Siemens", entities=("Anna", "Siemens")))
+    result = await kit.retrieval.retrieve("alice", "Tell me about Anna")
+    [found] = [r for r in result.memories if "graph" in r.match_types]
+    assert (found.breakdown.signals.keyword, found.breakdown.signals.graph) == (1.0, 0.0)
+
+
+async def test_a_memory_from_the_time_the_query_names_gets_the_time_signal() -> None:
+    kit = Kit()
+    now = kit.clock.now()
+    await kit.memories.bulk_import(
+        "alice",
+        [
+            NewMemory(
+                content="Went hiking in the hills", type=MemoryType.EPISODIC, created_at=now - timedelta(hours=12)
+            ),
+            NewMemory(content="Went hiking by the lake", type=MemoryType.EPISODIC, created_at=now - timedelta(days=20)),
+        ],
+    )
+    result = await kit.retrieval.retrieve("alice", "where did I go hiking yesterday?")
+    time = {r.memory.content: r.breakdown.signals.time for r in result.memories}
+    assert time == {"Went hiking in the hills": 1.0, "Went hiking by the lake": 0.0}
+    assert result.memories[0].memory.content == "Went hiking in the hills"
+    assert "time" in result.memories[0].match_types
+
+
+def test_feedback_terms_are_the_new_words_most_top_hits_share() -> None:
+    texts = ["Max the puppy likes the beach", "The puppy Max chews shoes", "A beach day with Max", "Shoes on sale"]
+    assert feedback_terms("puppy", texts, 5) == ["max", "beach", "shoes"]
+    assert feedback_terms("puppy", texts, 1) == ["max"]
+    assert feedback_terms("puppy max beach shoes", texts, 5) == []
+
+
+async def test_pseudo_relevance_feedback_finds_what_the_best_hits_talk_about() -> None:
+    async def keyword_found(prf_terms: int) -> set[str]:
+        kit = Kit()
+        kit.retrieval._config = RetrievalConfig(strategy_timeout_s=0.5, prf_terms=prf_terms, prf_docs=2)
+        await seed(kit, "alice", "Caroline adopted a puppy named Biscuit", "Biscuit the puppy sleeps all day")
+        await seed(kit, "alice", "Biscuit chewed the sofa again", "The sofa is new")
+        result = await kit.retrieval.retrieve("alice", "puppy")
+        return {r.memory.content for r in result.memories if "keyword" in r.match_types}
+
+    assert await keyword_found(0) == {"Caroline adopted a puppy named Biscuit", "Biscuit the puppy sleeps all day"}
+    assert await keyword_found(2) == {
+        "Caroline adopted a puppy named Biscuit",
+        "Biscuit the puppy sleeps all day",
+        "Biscuit chewed the sofa again",
+    }

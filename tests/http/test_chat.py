@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jyntrix_domain.errors import Unavailable
+from jyntrix_domain.signals import SIGNAL_NAMES
 from tests.http.conftest import Client, drain_tasks, make_settings
 from tests.http.sse import Event, parse_events
 from testsupport.scripted_language_model import ScriptedLanguageModel
@@ -100,7 +101,7 @@ async def test_a_fact_told_in_one_conversation_is_used_and_cited_in_another(
     used = [m for m in context["memories"] if "Lisbon" in m["content"]]
     assert used, context
     ref = used[0]["ref"]
-    assert set(used[0]["breakdown"]) == {"keyword", "vector", "reliability", "recency", "frequency"}
+    assert set(used[0]["breakdown"]) == set(SIGNAL_NAMES)
     answer = _answer(events)
     assert "Lisbon" in answer
     assert f"[{ref}]" in answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from jyntrix_domain.signals import SIGNAL_NAMES
 from tests.http.conftest import Client
 
 
@@ -111,7 +112,7 @@ async def test_search_explains_every_score(client: Client, headers: dict[str, st
     assert results[0]["memory"]["content"] == "My sister Maya lives in Lisbon"
     top = results[0]
     scores = top["scores"]
-    assert set(scores["signals"]) == {"keyword", "vector", "reliability", "recency", "frequency"}
+    assert set(scores["signals"]) == set(SIGNAL_NAMES)
     assert set(scores["weights"]) == set(scores["signals"])
     assert abs(sum(scores["contributions"].values()) - scores["total"]) < 1e-9
     assert abs(top["score"] - scores["total"]) < 1e-9

@@ -1,0 +1,68 @@
+"""The ranking signals: one field list for the weights, the per-signal breakdown and every view of them.
+
+A signal is a 0..1 strength. The match signals (keyword, vector, graph) come from the strategies that
+found a memory; the memory signals (reliability, recency, frequency) from the memory itself; `time`
+says how well the memory's date falls in the time range the query names. Adding a field here adds
+the signal to the weights (RankingWeights), to the breakdown of every result, to the settings and
+to both HTTP views (the search response and the SSE ``context`` event).
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+
+
+class Signals(msgspec.Struct, frozen=True, kw_only=True):
+    """One value per ranking signal (strengths in 0..1, or the weights applied to them)."""
+
+    # How well the memory matches the query, from the strategies that found it.
+    keyword: float = 0.0
+    vector: float = 0.0
+    graph: float = 0.0
+    # The memory's own standing, whatever the query.
+    reliability: float = 0.0
+    recency: float = 0.0
+    frequency: float = 0.0
+    # Derived from the query's analysis and the memory's dates.
+    time: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in SIGNAL_NAMES}
+
+    def weighted(self, weights: Signals) -> Signals:
+        """weight * signal for each signal: the contributions, which add up to the score."""
+        return Signals(**{name: getattr(weights, name) * getattr(self, name) for name in SIGNAL_NAMES})
+
+    def total(self) -> float:
+        return math.fsum(getattr(self, name) for name in SIGNAL_NAMES)
+
+    def only_signals(self) -> Signals:
+        """The signal fields alone (a subclass such as RankingWeights carries more)."""
+        return self if type(self) is Signals else Signals(**self.as_dict())
+
+
+SIGNAL_NAMES: tuple[str, ...] = Signals.__struct_fields__
+
+
+def unit(value: float) -> float:
+    """Clamp to 0..1 (NaN counts as 0): the one place a strength is clamped."""
+    if math.isnan(value):
+        return 0.0
+    return min(1.0, max(0.0, float(value)))
+
+
+class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
+    """Each signal in 0..1, the weights applied, what each added, and their sum (the score)."""
+
+    signals: Signals
+    weights: Signals
+    contributions: Signals
+    total: float
+
+    @classmethod
+    def of(cls, signals: Signals, weights: Signals) -> ScoreBreakdown:
+        weights = weights.only_signals()
+        contributions = signals.weighted(weights)
+        return cls(signals=signals, weights=weights, contributions=contributions, total=contributions.total())
