@@ -143,6 +143,10 @@ class BearerMiddleware(JWTAuthenticationMiddleware):
             signing = await asyncio.to_thread(self.jwks_client.get_signing_key_from_jwt, encoded_token)
         except jwt.PyJWKClientConnectionError as exc:
             raise Unavailable("the JWKS endpoint did not answer") from exc
+        except (jwt.PyJWKSetError, ValueError) as exc:
+            # HTML from a proxy, an empty body, no usable key: the identity provider is down or misconfigured,
+            # which no token can fix (ValueError covers a body that is not JSON, or not UTF-8).
+            raise Unavailable("the JWKS endpoint answered without a usable key set") from exc
         except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
             raise NotAuthorizedException("Invalid token") from exc
         return signing.key
