@@ -342,3 +342,13 @@ async def test_concurrent_updates_each_write_a_history_row(store: MemoryStore, u
     # Rows chain: each change starts from what the previous one left.
     for before, after in itertools.pairwise(history):
         assert after.content_before == before.content_after
+
+
+async def test_user_ids_lists_every_user_with_memories_once(store: MemoryStore) -> None:
+    # Other tests' users share the server: only these two are known.
+    first, second, gone = sorted(new_id() for _ in range(3))
+    for user_id in (first, second, second, gone):
+        await store.add(mem(user_id))
+    await store.forget_user(gone)
+    found = [u for u in await store.user_ids() if u in {first, second, gone}]
+    assert found == [first, second]

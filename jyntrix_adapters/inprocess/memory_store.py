@@ -122,6 +122,9 @@ class InMemoryMemoryStore:
                     m, access_count=m.access_count + 1, last_accessed_at=last
                 )
 
+    async def user_ids(self) -> builtins.list[UserId]:
+        return sorted({user_id for user_id, _ in self._rows})
+
     async def forget_user(self, user_id: UserId) -> int:
         keys = [k for k in self._rows if k[0] == user_id]
         for k in keys:

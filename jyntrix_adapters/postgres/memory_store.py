@@ -232,6 +232,11 @@ class PostgresMemoryStore:
                 at,
             )
 
+    async def user_ids(self) -> builtins.list[UserId]:
+        async with self._db.directory_tx() as conn:
+            rows = await conn.fetch('SELECT DISTINCT user_id COLLATE "C" AS user_id FROM memories ORDER BY 1')
+        return [row["user_id"] for row in rows]
+
     async def forget_user(self, user_id: UserId) -> int:
         async with self._db.user_tx(user_id) as conn:
             await conn.execute("DELETE FROM memory_history WHERE user_id = $1", user_id)

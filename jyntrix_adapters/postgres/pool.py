@@ -22,6 +22,8 @@ from jyntrix_domain.errors import Conflict, DomainError, Forbidden, Invalid, Not
 APP_ROLE = "jyntrix_app"
 # Reads the task ledger of every user, and nothing else (migration 0002).
 MAINTENANCE_ROLE = "jyntrix_maintenance"
+# Reads which users have memories (their ids, no content) and nothing else (migration 0007).
+DIRECTORY_ROLE = "jyntrix_directory"
 
 # One round trip: both settings are transaction-local, so they vanish at COMMIT/ROLLBACK
 # and a pooled connection never leaks one user's scope into the next transaction.
@@ -122,6 +124,14 @@ class Database:
         with translate_errors():
             async with self.pool.acquire() as conn, conn.transaction():
                 await conn.execute(_SCOPE_ADMIN, MAINTENANCE_ROLE)
+                yield conn
+
+    @asynccontextmanager
+    async def directory_tx(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction as the directory role: the user id of every memory, read only, nothing else."""
+        with translate_errors():
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(_SCOPE_ADMIN, DIRECTORY_ROLE)
                 yield conn
 
     async def ping(self) -> None:
