@@ -20,6 +20,7 @@ from typing import Any
 
 from jyntrix_bootstrap.settings import DeploymentProfile, KeywordIndexKind, Settings, SettingsError, VectorIndexKind
 from jyntrix_domain.analytics import BufferedEmitter
+from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.ports import (
     AnalyticsSink,
     Cache,
@@ -143,10 +144,24 @@ async def open_vector_index(settings: Settings, storage: Storage) -> AsyncIterat
         index = QdrantEdgeVectorIndex(settings.data_dir / "qdrant-edge")
         backend = "qdrant-edge"
     try:
-        await index.open()
+        try:
+            await index.open()
+        except Unavailable as error:
+            raise Unavailable(f"VECTOR_INDEX={kind.value}: {error}{_REMEDIES.get(kind, '')}") from error
         yield Opened(index, backend)
     finally:
         await index.close()
+
+
+# What to change when the selected vector index cannot open, after the adapter's own reason.
+_REMEDIES = {
+    VectorIndexKind.QDRANT_EDGE: (
+        ". A Qdrant Edge shard serves one process: run the worker inside the API (TASK_RUNNER=in_process),"
+        " give each process its own JYNTRIX_DATA_DIR, or share an index with VECTOR_INDEX=pgvector"
+        " or VECTOR_INDEX=qdrant (QDRANT_URL)"
+    ),
+    VectorIndexKind.PGVECTOR: " (the server of DATABASE_URL, or the embedded Postgres when it is unset)",
+}
 
 
 async def open_keyword_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:

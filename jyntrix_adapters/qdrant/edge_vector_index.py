@@ -8,6 +8,7 @@ Edge calls block, so they run in worker threads; writes are serialised, searches
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import math
 import os
@@ -25,6 +26,8 @@ from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, Vect
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _CONFIG_FILE = "edge_config.json"
+# Held (flock) while an index has the shard open, so that a second process is refused rather than let in.
+_LOCK_FILE = "jyntrix.lock"
 _WRITE_BATCH = 1000
 
 
@@ -68,6 +71,7 @@ class QdrantEdgeVectorIndex:
         self._path = Path(path)
         self._dimension = dimension
         self._shard: qe.EdgeShard | None = None
+        self._process_lock: int | None = None
         self._open_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         self._readers = 0
@@ -91,8 +95,32 @@ class QdrantEdgeVectorIndex:
             hnsw_config=qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=16),
         )
 
+    def _hold(self) -> None:
+        """Hold the shard for this index alone: Edge loads one a second process has open, and both would write it."""
+        fd = os.open(self._path / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise Unavailable(f"the shard at {self._path} is open in another process or index") from None
+        self._process_lock = fd
+
+    def _release(self) -> None:
+        fd, self._process_lock = self._process_lock, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
+
     def _open_sync(self) -> qe.EdgeShard:
         self._path.mkdir(parents=True, exist_ok=True)
+        if self._process_lock is None:
+            self._hold()
+        try:
+            return self._load_or_create()
+        except BaseException:
+            self._release()
+            raise
+
+    def _load_or_create(self) -> qe.EdgeShard:
         config = self._config()
         if (self._path / _CONFIG_FILE).exists():
             try:
@@ -130,8 +158,11 @@ class QdrantEdgeVectorIndex:
                 await self._idle.wait_for(lambda: self._readers == 0)
 
             def flush_and_close() -> None:
-                shard.flush()
-                shard.close()
+                try:
+                    shard.flush()
+                    shard.close()
+                finally:
+                    self._release()
 
             await self._run(flush_and_close)
 

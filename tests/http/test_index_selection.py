@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
 from jyntrix_bootstrap.container import open_keyword_index, open_storage, open_vector_index
+from jyntrix_bootstrap.resources import in_process_storage
 from jyntrix_bootstrap.settings import KeywordIndexKind, SettingsError, VectorIndexKind, load_settings
+from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem, new_id
-from testsupport.postgres import server_parent_dir
+from testsupport.postgres import dsn_with_database, server_parent_dir
+
+# The vector index is opened alone: the stores are not used (the DSN comes from DATABASE_URL).
+_NO_STORAGE = in_process_storage()
 
 
 @pytest.fixture
@@ -61,3 +70,63 @@ async def test_pgvector_and_postgres_full_text_on_the_embedded_postgres(data_dir
         await keywords.adapter.upsert(user, [KeywordDoc(id=memory, text="my bike is blue", type=MemoryType.SEMANTIC)])
         assert [h.id for h in await vectors.adapter.search(user, vector, 5)] == [memory]
         assert [h.id for h in await keywords.adapter.search(user, "bike", 5)] == [memory]
+
+
+_HOLD_SHARD = """
+import asyncio, sys
+from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
+
+async def hold():
+    await QdrantEdgeVectorIndex(sys.argv[1]).open()
+    print("held", flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(hold())
+"""
+
+
+@pytest.mark.slow
+async def test_a_qdrant_edge_shard_held_by_another_process_stops_start_up_naming_the_setting(data_dir: Path) -> None:
+    settings = load_settings({"JYNTRIX_DATA_DIR": str(data_dir)}, create_local_secret=False)
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLD_SHARD, str(settings.data_dir / "qdrant-edge"), stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and (await holder.stdout.readline()).strip() == b"held"
+        with pytest.raises(Unavailable, match=r"VECTOR_INDEX=qdrant-edge: the shard at .* another process") as refused:
+            async with contextlib.asynccontextmanager(open_vector_index)(settings, _NO_STORAGE):
+                pass
+        assert "TASK_RUNNER=in_process" in str(refused.value) and "VECTOR_INDEX=pgvector" in str(refused.value)
+    finally:
+        holder.kill()
+        await holder.wait()
+    # Once the other process is gone, the shard opens.
+    async with contextlib.asynccontextmanager(open_vector_index)(settings, _NO_STORAGE) as opened:
+        assert opened.backend == "qdrant-edge"
+
+
+@pytest.mark.slow
+async def test_pgvector_for_a_role_that_may_not_create_the_extension_names_the_setting_and_the_sql(
+    data_dir: Path, embedded_postgres_dsn: str
+) -> None:
+    name, role = "jyntrix_novector_" + new_id()[:8], "jyntrix_plain_" + new_id()[:8]
+    admin = await asyncpg.connect(embedded_postgres_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+        parts = urlsplit(dsn_with_database(embedded_postgres_dsn, name))
+        dsn = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.split('@', 1)[1]}"))
+        settings = load_settings(
+            {"JYNTRIX_DATA_DIR": str(data_dir), "DATABASE_URL": dsn, "VECTOR_INDEX": "pgvector"},
+            create_local_secret=False,
+        )
+        with pytest.raises(Unavailable, match=r"VECTOR_INDEX=pgvector: .*an administrator must run") as refused:
+            async with contextlib.asynccontextmanager(open_vector_index)(settings, _NO_STORAGE):
+                pass
+        assert f'in database "{name}": CREATE EXTENSION vector;' in str(refused.value)
+        assert "DATABASE_URL" in str(refused.value)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()
