@@ -137,3 +137,20 @@ def fresh_database_dsn(postgres_dsn: str) -> Iterator[str]:
         yield dsn_with_database(postgres_dsn, name)
     finally:
         run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@asynccontextmanager
+async def database_owned_by_a_plain_role(admin_dsn: str) -> AsyncIterator[tuple[str, str]]:
+    """A new database owned by a new login role without superuser rights: (database name, the role's DSN)."""
+    name, role = "jyntrix_novector_" + uuid.uuid4().hex[:8], "jyntrix_plain_" + uuid.uuid4().hex[:8]
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        await admin.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+        parts = urlsplit(dsn_with_database(admin_dsn, name))
+        yield name, urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.split('@', 1)[1]}"))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()

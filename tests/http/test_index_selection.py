@@ -7,9 +7,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 
 from jyntrix_bootstrap.container import open_keyword_index, open_storage, open_vector_index
@@ -17,7 +15,7 @@ from jyntrix_bootstrap.resources import in_process_storage
 from jyntrix_bootstrap.settings import KeywordIndexKind, SettingsError, VectorIndexKind, load_settings
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem, new_id
-from testsupport.postgres import dsn_with_database, server_parent_dir
+from testsupport.postgres import database_owned_by_a_plain_role, server_parent_dir
 
 # The vector index is opened alone: the stores are not used (the DSN comes from DATABASE_URL).
 _NO_STORAGE = in_process_storage()
@@ -109,14 +107,7 @@ async def test_a_qdrant_edge_shard_held_by_another_process_stops_start_up_naming
 async def test_pgvector_for_a_role_that_may_not_create_the_extension_names_the_setting_and_the_sql(
     data_dir: Path, embedded_postgres_dsn: str
 ) -> None:
-    name, role = "jyntrix_novector_" + new_id()[:8], "jyntrix_plain_" + new_id()[:8]
-    admin = await asyncpg.connect(embedded_postgres_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.execute(f'CREATE ROLE "{role}" LOGIN')
-    try:
-        await admin.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
-        parts = urlsplit(dsn_with_database(embedded_postgres_dsn, name))
-        dsn = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.split('@', 1)[1]}"))
+    async with database_owned_by_a_plain_role(embedded_postgres_dsn) as (name, dsn):
         settings = load_settings(
             {"JYNTRIX_DATA_DIR": str(data_dir), "DATABASE_URL": dsn, "VECTOR_INDEX": "pgvector"},
             create_local_secret=False,
@@ -124,9 +115,5 @@ async def test_pgvector_for_a_role_that_may_not_create_the_extension_names_the_s
         with pytest.raises(Unavailable, match=r"VECTOR_INDEX=pgvector: .*an administrator must run") as refused:
             async with contextlib.asynccontextmanager(open_vector_index)(settings, _NO_STORAGE):
                 pass
-        assert f'in database "{name}": CREATE EXTENSION vector;' in str(refused.value)
-        assert "DATABASE_URL" in str(refused.value)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
-        await admin.close()
+    assert f'in database "{name}": CREATE EXTENSION vector;' in str(refused.value)
+    assert "DATABASE_URL" in str(refused.value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import numpy as np
@@ -15,7 +14,7 @@ from jyntrix_adapters.postgres.vector_index import PgVectorIndex
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem, new_id
 from testsupport.pgvector import SERVERS_WITHOUT_VECTOR
-from testsupport.postgres import dsn_with_database, server_dsn
+from testsupport.postgres import database_owned_by_a_plain_role, server_dsn
 
 DIM = 384
 
@@ -109,20 +108,11 @@ async def test_an_index_of_another_dimension_is_refused(embedded_postgres_dsn: s
 
 
 async def test_a_role_that_may_not_create_the_extension_is_told_what_an_administrator_must_run(
-    embedded_postgres_dsn: str, raw: asyncpg.Connection
+    embedded_postgres_dsn: str,
 ) -> None:
-    name, role = "jyntrix_novector_" + new_id()[:8], "jyntrix_plain_" + new_id()[:8]
-    await raw.execute(f'CREATE DATABASE "{name}"')
-    await raw.execute(f'CREATE ROLE "{role}" LOGIN')
-    try:
-        await raw.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
-        parts = urlsplit(dsn_with_database(embedded_postgres_dsn, name))
-        dsn = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.split('@', 1)[1]}"))
+    async with database_owned_by_a_plain_role(embedded_postgres_dsn) as (name, dsn):
         with pytest.raises(Unavailable, match=f'an administrator must run, in database "{name}": CREATE EXTENSION'):
             await PgVectorIndex(dsn).open()
-    finally:
-        await raw.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await raw.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 if SERVERS_WITHOUT_VECTOR:  # generated only where such a server is at hand (CI's PostgreSQL 15)
