@@ -126,3 +126,44 @@ def test_dockerfile_builds_one_image_for_api_and_worker() -> None:
     assert re.search(r"^USER (?!root)\w+", text, re.MULTILINE)
     assert "HEALTHCHECK" in text
     assert "EXPOSE 8000" in text
+
+
+# compose.postgres.yaml: the same API and worker on Postgres (pgvector) and Redis alone.
+POSTGRES_VARIANT_BACKING = ("postgres", "redis")
+
+
+@pytest.fixture(scope="module")
+def postgres_variant() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "compose.postgres.yaml").read_text())
+    return loaded
+
+
+def test_the_postgres_variant_runs_on_postgres_and_redis_alone(postgres_variant: dict[str, Any]) -> None:
+    s = services(postgres_variant)
+    assert set(s) == {*POSTGRES_VARIANT_BACKING, *APPS}
+    repository, _, tag = s["postgres"]["image"].partition(":")
+    assert repository == "pgvector/pgvector" and tag and tag != "latest"
+    assert s["redis"]["image"].startswith("redis:")
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_the_postgres_variant_selects_the_postgres_indexes(postgres_variant: dict[str, Any], name: str) -> None:
+    service = services(postgres_variant)[name]
+    env = service["environment"]
+    assert (env["VECTOR_INDEX"], env["KEYWORD_INDEX"], env["TASK_RUNNER"]) == ("pgvector", "postgres", "dramatiq")
+    assert "QDRANT_URL" not in env
+    assert "@postgres:5432/" in env["DATABASE_URL"] and env["DATABASE_URL"].startswith("${DATABASE_URL:-")
+    assert env["REDIS_URL"].startswith("redis://redis:6379")
+    assert env["SUPABASE_JWT_SECRET"].startswith("${SUPABASE_JWT_SECRET:?")
+    assert set(env) <= set(variable_names())
+    for backing in POSTGRES_VARIANT_BACKING:
+        assert service["depends_on"][backing] == {"condition": "service_healthy"}
+    assert "healthcheck" in service
+
+
+def test_the_postgres_variant_shares_no_disk_between_api_and_worker(postgres_variant: dict[str, Any]) -> None:
+    s = services(postgres_variant)
+    assert "volumes" not in s["api"] and "volumes" not in s["worker"]
+    assert s["worker"]["depends_on"]["api"] == {"condition": "service_healthy"}
+    assert s["api"]["image"] == s["worker"]["image"] and s["api"]["build"] == "."
+    assert set(postgres_variant["volumes"]) == {"postgres-data", "redis-data"}
