@@ -16,5 +16,7 @@ BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO jyntrix_directory', current_schema());
 END $$;
 
+-- Idempotent, so that the file may be renumbered when the migrations of parallel branches meet.
 GRANT SELECT (user_id) ON memories TO jyntrix_directory;
+DROP POLICY IF EXISTS memories_directory ON memories;
 CREATE POLICY memories_directory ON memories FOR SELECT TO jyntrix_directory USING (true);
