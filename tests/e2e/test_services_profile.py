@@ -26,7 +26,8 @@ import pytest
 
 from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_llm_server import Recorded, Reply
-from testsupport.redis import unique_prefix
+from testsupport.postgres import run_sync
+from testsupport.redis import delete_prefixed, unique_prefix
 from testsupport.server import Server, free_port, server_env
 from testsupport.tcp_postgres import tcp_postgres
 from testsupport.worker_process import ROOT, Worker
@@ -124,6 +125,7 @@ def profile(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path, re
             for worker in running.workers:
                 if worker.process.poll() is None:
                     worker.stop()
+            run_sync(delete_prefixed(redis_url, shared["JYNTRIX_WORKER_NAMESPACE"] + ":"))
 
 
 async def facts(dsn: str, user: str) -> list[str]:
