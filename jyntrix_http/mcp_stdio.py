@@ -92,7 +92,9 @@ async def open_backend(target: StdioTarget, settings: Settings) -> AsyncIterator
         raise McpStartupError(describe_open_failure(settings, exc)) from exc
     try:
         services = runtime.services
-        yield ServicesBackend(target.user, services.memories, services.profiles, runtime.container.token_counter())
+        yield ServicesBackend(
+            target.user, services.memories, services.profiles, runtime.container.token_counter(), services.transcripts
+        )
     finally:
         await runtime.aclose()
 
