@@ -51,11 +51,12 @@ def extraction_key(conversation_id: str, message_ids: Collection[str]) -> str:
     return f"extract:{conversation_id}:{first}"
 
 
-class ExtractMemories(TaskMessage, frozen=True, kw_only=True, tag="extract_memories"):
+class ExtractMemories(TaskMessage, frozen=True, kw_only=True, omit_defaults=True, tag="extract_memories"):
     """Extract memories from a batch of messages of one conversation.
 
     `now` is the time the batch was said at (an imported transcript's own time): what extraction
-    dates by when a fact carries no time of its own. None means the clock's now.
+    dates by when a fact carries no time of its own. None means the clock's now, and is left off the
+    wire (a task without it reads as before).
     """
 
     user_id: str
