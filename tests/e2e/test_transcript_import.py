@@ -1,11 +1,15 @@
 """Transcript import through the real server on the embedded default (no model key, no service).
 
 A transcript imported with its own times is stored at once, extracted in the background with the
-messages' times as "now", and importing it again adds nothing.
+messages' times as "now", and importing it again adds nothing; `jyntrix import` finds the running
+server, and names the held data directory when it cannot reach one.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,3 +89,35 @@ async def test_a_transcript_import_is_stored_at_once_and_extracted_with_its_own_
         # "in April", said on 2023-05-08, is April 2023, not this year's.
         rome = [m for m in facts if "Rome" in m["content"]]
         assert all(m["valid_from"].startswith("2023") for m in rome), rome
+
+
+def run_import(server: Server, file: Path, user: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jyntrix_http.cli", "import", str(file), "--user", user],
+        env={**server.env, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+async def test_jyntrix_import_finds_the_running_server_and_a_held_data_directory_is_named(
+    server: Server, tmp_path: Path
+) -> None:
+    file = tmp_path / "history.json"
+    file.write_text(json.dumps(transcript()))
+    # No JYNTRIX_URL: the server answering on this machine's PORT takes the import.
+    done = run_import(server, file, "cli-user")
+    assert done.returncode == 0, done.stderr
+    assert "Imported 3 messages in 1 conversations" in done.stdout
+    headers = server.token("cli-user")
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+        turns = (await client.get("/api/memories?kind=turn", headers=headers)).json()["items"]
+    assert sorted(t["content"] for t in turns) == [
+        "Caroline: I went to Rome in April, the food was amazing.",
+        "Melanie: My sister Maya lives in Lisbon.",
+    ]
+    # Looking on another port finds no server, and the data directory is the running server's: it says so.
+    held = run_import(server, file, "cli-user", PORT="1")
+    assert held.returncode == 2
+    assert "JYNTRIX_URL" in held.stderr and "held by one process" in held.stderr
