@@ -22,7 +22,7 @@ from jyntrix_domain.errors import Conflict, DomainError, Forbidden, Invalid, Not
 APP_ROLE = "jyntrix_app"
 # Reads the task ledger of every user, and nothing else (migration 0002).
 MAINTENANCE_ROLE = "jyntrix_maintenance"
-# Reads which users have memories (their ids, no content) and nothing else (migration 0007).
+# Reads which users have memories (their ids, no content) and nothing else (migration 0005).
 DIRECTORY_ROLE = "jyntrix_directory"
 
 # One round trip: both settings are transaction-local, so they vanish at COMMIT/ROLLBACK
