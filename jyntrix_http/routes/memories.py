@@ -264,8 +264,8 @@ async def update_memory(
 @post(
     "/{memory_id:str}/supersede",
     status_code=HTTP_201_CREATED,
-    summary="Replace a fact with a newer one; the old one stays in history",
-    responses=error_responses(404, body=True),
+    summary="Replace a fact with a newer one; the old one stays in history (409 once it was replaced)",
+    responses=error_responses(404, 409, body=True),
 )
 async def supersede_memory(
     request: UserRequest, services: ServicesDep, memory_id: FromPath[str], data: JSONBody[MemoryIn]
