@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import enum
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -70,6 +71,26 @@ class MemoryExport(msgspec.Struct, frozen=True, kw_only=True):
     entities: list[Entity]
     relations: list[Relation]
     profile: Profile | None
+
+
+class ImportOutcome(enum.StrEnum):
+    """What importing one item did: `duplicate` repeats an id given earlier in the same batch."""
+
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    CONFLICTING = "conflicting"
+    DUPLICATE = "duplicate"
+
+
+class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The stored memory of each item, in the order given, and what importing it did."""
+
+    memories: list[Memory]
+    outcomes: list[ImportOutcome]
+
+    @property
+    def created(self) -> int:
+        return sum(o is ImportOutcome.CREATED for o in self.outcomes)
 
 
 def _own(relations: Sequence[Relation]) -> tuple[Relation, ...]:
@@ -141,16 +162,38 @@ class MemoryService:
         `vectors`, one per item, are the items' embeddings when the caller has them already (a chat
         turn embeds its message once, for retrieval and for its turn memory).
         """
+        return (await self.import_report(user_id, items, vectors=vectors)).memories
+
+    async def import_report(
+        self, user_id: UserId, items: Sequence[NewMemory], *, vectors: Sequence[Vector] | None = None
+    ) -> ImportReport:
+        """`bulk_import`, saying for each item whether it was created, was there already, or conflicts."""
         if vectors is not None and len(vectors) != len(items):
             raise Invalid("give one vector per memory, or none")
         now = self._clock.now()
         memories = [_build(user_id, new, now) for new in items]
-        created = [memory for memory in memories if await self._store.add(memory)]
+        outcomes: list[ImportOutcome] = []
+        seen: set[MemoryId] = set()
+        for memory in memories:
+            if memory.id in seen:
+                outcomes.append(ImportOutcome.DUPLICATE)
+                continue
+            seen.add(memory.id)
+            outcomes.append(ImportOutcome.CREATED if await self._store.add(memory) else ImportOutcome.UNCHANGED)
+        created = [m for m, o in zip(memories, outcomes, strict=True) if o is ImportOutcome.CREATED]
         given = {m.id: v for m, v in zip(memories, vectors, strict=True)} if vectors is not None else {}
         await self._index(user_id, created, given)
         stored = await self._store.get_many(user_id, [m.id for m in memories])
         by_id = {m.id: m for m in stored}
-        return [by_id.get(m.id, m) for m in memories]
+        kept = [by_id.get(m.id, m) for m in memories]
+        # An id that was there already, or came twice, with other content keeps what is stored: say so.
+        outcomes = [
+            ImportOutcome.CONFLICTING
+            if o is not ImportOutcome.CREATED and stored_memory.content != asked.content
+            else o
+            for o, asked, stored_memory in zip(outcomes, memories, kept, strict=True)
+        ]
+        return ImportReport(memories=kept, outcomes=outcomes)
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory:
         memory = await self._store.get(user_id, memory_id)
