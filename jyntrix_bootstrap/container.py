@@ -120,6 +120,8 @@ class Container(containers.DeclarativeContainer):
         ledger=storage.provided.ledger,
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
+        emitter=emitter,
+        clock=clock,
     )
     profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
     analytics = providers.Singleton(

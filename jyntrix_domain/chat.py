@@ -227,7 +227,13 @@ class ChatService:
                 yield event
         except DomainError as exc:
             log.warning("chat turn failed: %s", exc)
-            yield ErrorEvent(code=exc.code, message=str(exc), user_message_id=user_message.id)
+            if await self._conversations.get(user_id, conversation.id) is None:
+                # Forgotten (or deleted) while the turn ran: say that, not which write found it gone.
+                yield ErrorEvent(
+                    code="not_found", message="the conversation was deleted during the turn", retryable=False
+                )
+            else:
+                yield ErrorEvent(code=exc.code, message=str(exc), user_message_id=user_message.id)
         except Exception:
             log.exception("chat turn failed")
             yield ErrorEvent(code="internal", message="the turn failed", user_message_id=user_message.id)
