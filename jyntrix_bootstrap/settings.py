@@ -150,6 +150,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     rate_limit_window_s: float = 60.0
     # Requests no token vouches for (public routes, no bearer token, a refused token), per client address.
     rate_limit_anonymous_requests: int = 300
+    # Bulk work (imports, index rebuilds) running at once: per user, and for the whole server.
+    bulk_concurrency_per_user: int = 1
+    bulk_concurrency: int = 4
     # Proxies whose X-Forwarded-For names the client; anyone else's header is ignored.
     trusted_proxies: tuple[str, ...] = ()
 
@@ -175,6 +178,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     def __post_init__(self) -> None:
         _check(1 <= self.port <= 65535, "PORT", "must be between 1 and 65535")
         _check(self.rate_limit_requests >= 1, "RATE_LIMIT_REQUESTS", "must be at least 1")
+        _check(self.bulk_concurrency_per_user >= 1, "BULK_CONCURRENCY_PER_USER", "must be at least 1")
+        _check(
+            self.bulk_concurrency >= self.bulk_concurrency_per_user,
+            "BULK_CONCURRENCY",
+            "must be at least BULK_CONCURRENCY_PER_USER",
+        )
         _check(self.rate_limit_window_s > 0, "RATE_LIMIT_WINDOW_S", "must be positive")
         _check(self.rate_limit_anonymous_requests >= 1, "RATE_LIMIT_ANONYMOUS_REQUESTS", "must be at least 1")
         for proxy in self.trusted_proxies:

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from jyntrix_domain.bulk import BulkLimiter
 from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.locks import KeyedLocks
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
@@ -139,6 +140,7 @@ class MemoryService:
         retrieval: RetrievalService,
         clock: Clock,
         profiles: ProfileStore | None = None,
+        bulk: BulkLimiter | None = None,
     ) -> None:
         self._store = store
         self._vectors = vectors
@@ -150,6 +152,7 @@ class MemoryService:
         self._profiles = profiles
         # Edits of one memory run one at a time, so its indexes end with what the store ended with.
         self._locks = KeyedLocks()
+        self._bulk = bulk or BulkLimiter()
 
     async def create(self, user_id: UserId, new: NewMemory) -> Memory:
         return (await self.bulk_import(user_id, [new]))[0]
@@ -162,12 +165,19 @@ class MemoryService:
         `vectors`, one per item, are the items' embeddings when the caller has them already (a chat
         turn embeds its message once, for retrieval and for its turn memory).
         """
-        return (await self.import_report(user_id, items, vectors=vectors)).memories
+        return (await self._import(user_id, items, vectors)).memories
 
-    async def import_report(
-        self, user_id: UserId, items: Sequence[NewMemory], *, vectors: Sequence[Vector] | None = None
+    async def import_report(self, user_id: UserId, items: Sequence[NewMemory]) -> ImportReport:
+        """A user's bulk import, saying for each item whether it was created, was there already, or conflicts.
+
+        It takes one of the user's bulk slots (RateLimited when they are in use, Unavailable when the server's are).
+        """
+        async with self._bulk.slot(user_id):
+            return await self._import(user_id, items, None)
+
+    async def _import(
+        self, user_id: UserId, items: Sequence[NewMemory], vectors: Sequence[Vector] | None
     ) -> ImportReport:
-        """`bulk_import`, saying for each item whether it was created, was there already, or conflicts."""
         if vectors is not None and len(vectors) != len(items):
             raise Invalid("give one vector per memory, or none")
         now = self._clock.now()
@@ -351,7 +361,14 @@ class MemoryService:
         )
 
     async def reindex(self, user_id: UserId) -> int:
-        """Rebuild the user's indexes and graph links (entities and relations) from the store; return how many."""
+        """Rebuild the user's indexes and graph links (entities and relations) from the store; return how many.
+
+        Rebuilds of one user queue behind each other (a background task waits rather than fail).
+        """
+        async with self._locks.hold(user_id, "reindex"):
+            return await self._reindex(user_id)
+
+    async def _reindex(self, user_id: UserId) -> int:
         await self._vectors.forget_user(user_id)
         await self._keywords.forget_user(user_id)
         count = 0

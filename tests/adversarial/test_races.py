@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
+from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_bootstrap.settings import DeploymentProfile
-from jyntrix_domain.model import Chunk, Prompt
+from jyntrix_domain.model import Chunk, Prompt, Vector
 from jyntrix_http.app import create_app
 from tests.adversarial.conftest import SyncClient, drain, sse_events
 from tests.adversarial.served import adversarial_settings
@@ -158,3 +159,76 @@ def test_delete_all_during_a_turn_ends_it_cleanly_and_leaves_nothing_of_the_user
     assert (latency["phases"], latency["strategies"]) == ([], []), latency
     assert api.get("/api/memories?current_only=false", headers=headers).json()["total"] == 0
     assert api.get("/api/chat/conversations", headers=headers).json()["items"] == []
+
+
+class HeldEmbedder(HashEmbedder):
+    """The hash embedder, holding any batch that contains `HOLD` until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = 0
+        self.release = asyncio.Event()
+
+    async def embed(self, texts: Sequence[str]) -> list[Vector]:
+        if any("HOLD" in t for t in texts):
+            self.held += 1
+            await self.release.wait()
+        return await super().embed(texts)
+
+
+def test_one_users_bulk_import_is_capped_and_another_user_is_served_meanwhile(tmp_path: Path) -> None:
+    embedder = HeldEmbedder()
+    settings = adversarial_settings(tmp_path, bulk_concurrency_per_user=1, bulk_concurrency=2)
+    noisy, quiet = new_user(), new_user()
+    with TestClient(create_app(settings, overrides={"base_embedder": embedder})) as api:
+
+        async def run() -> dict[str, httpx.Response]:
+            transport = httpx.ASGITransport(app=api.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+                held = [{"content": f"HOLD bulk note {i}"} for i in range(50)]
+                first = asyncio.create_task(client.post("/api/memories/import", json={"memories": held}, headers=noisy))
+                await until(lambda: embedder.held == 1)
+                more = [{"content": f"more bulk {i}"} for i in range(50)]
+                answers = {
+                    "second": await client.post("/api/memories/import", json={"memories": more}, headers=noisy),
+                    "quiet_import": await client.post(
+                        "/api/memories/import", json={"memories": [{"content": "My boat is teal"}]}, headers=quiet
+                    ),
+                    "quiet_search": await client.post(
+                        "/api/memories/search", json={"query": "boat colour"}, headers=quiet
+                    ),
+                }
+                # The server's two slots: the noisy user's held import and one more user's import.
+                third = new_user()
+                blocker = asyncio.create_task(
+                    client.post("/api/memories/import", json={"memories": held[:1]}, headers=third)
+                )
+                await until(lambda: embedder.held == 2)
+                answers["full"] = await client.post(
+                    "/api/memories/import", json={"memories": [{"content": "x y"}]}, headers=new_user()
+                )
+                embedder.release.set()
+                answers["first"] = await asyncio.wait_for(first, 30)
+                answers["blocker"] = await asyncio.wait_for(blocker, 30)
+                return answers
+
+        answers = api.blocking_portal.call(run)
+    second = answers["second"]
+    assert second.status_code == 429, second.text
+    assert int(second.headers["retry-after"]) >= 1
+    assert answers["quiet_import"].status_code == 201
+    found = answers["quiet_search"].json()["results"]
+    assert [r["memory"]["content"] for r in found] == ["My boat is teal"]
+    full = answers["full"]
+    assert full.status_code == 503 and int(full.headers["retry-after"]) >= 1, full.text
+    assert answers["first"].status_code == 201 and answers["first"].json()["imported"] == 50
+    assert answers["blocker"].status_code == 201
+
+
+async def until(condition: Callable[[], bool], tries: int = 3000) -> None:
+    """Yield to the loop until `condition` holds; bounded in count, never a timing assertion."""
+    for _ in range(tries):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
