@@ -19,6 +19,7 @@ from jyntrix_domain.model import (
     ContextItem,
     Conversation,
     Message,
+    PendingBatch,
     Prompt,
     Role,
     SpanKind,
@@ -29,7 +30,7 @@ from jyntrix_domain.model import (
 )
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
-from jyntrix_domain.tasks import ExtractMemories
+from jyntrix_domain.tasks import ExtractMemories, extraction_key
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,17 @@ def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent
     )
 
 
+def pending_extraction(message: Message) -> PendingBatch:
+    """The extraction batch a chat turn's user message opens (the turn's ExtractMemories task claims it)."""
+    return PendingBatch(
+        key=extraction_key(message.conversation_id, (message.id,)),
+        user_id=message.user_id,
+        conversation_id=message.conversation_id,
+        message_ids=(message.id,),
+        pending_since=message.created_at,
+    )
+
+
 def _ephemeral(turns: Sequence[ChatTurn], current: Message) -> list[Message]:
     """Turns given by the caller as messages the context builder can count; never stored."""
     return [
@@ -199,16 +211,16 @@ class ChatService:
                 # A retry on the new-conversation route belongs to the conversation its first try created.
                 conversation_id = retried[0].conversation_id
             conversation, created = await self._conversation(user_id, conversation_id, text)
-            user_message = await self._conversations.add_message(
-                Message(
-                    id=message_id or new_id(),
-                    conversation_id=conversation.id,
-                    user_id=user_id,
-                    role=Role.USER,
-                    content=text,
-                    created_at=self._clock.now(),
-                )
+            said = Message(
+                id=message_id or new_id(),
+                conversation_id=conversation.id,
+                user_id=user_id,
+                role=Role.USER,
+                content=text,
+                created_at=self._clock.now(),
             )
+            # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
+            (user_message,) = await self._conversations.add_messages([said], pending=pending_extraction(said))
             if history is None:
                 earlier = await self._conversations.messages(
                     user_id, conversation.id, limit=self._config.history_messages + 1
