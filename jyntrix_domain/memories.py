@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import enum
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -13,6 +12,7 @@ import msgspec
 
 from jyntrix_domain.bulk import BulkLimiter
 from jyntrix_domain.errors import Conflict, Invalid, NotFound
+from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport
 from jyntrix_domain.locks import KeyedLocks
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
 from jyntrix_domain.model import (
@@ -72,26 +72,6 @@ class MemoryExport(msgspec.Struct, frozen=True, kw_only=True):
     entities: list[Entity]
     relations: list[Relation]
     profile: Profile | None
-
-
-class ImportOutcome(enum.StrEnum):
-    """What importing one item did: `duplicate` repeats an id given earlier in the same batch."""
-
-    CREATED = "created"
-    UNCHANGED = "unchanged"
-    CONFLICTING = "conflicting"
-    DUPLICATE = "duplicate"
-
-
-class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
-    """The stored memory of each item, in the order given, and what importing it did."""
-
-    memories: list[Memory]
-    outcomes: list[ImportOutcome]
-
-    @property
-    def created(self) -> int:
-        return sum(o is ImportOutcome.CREATED for o in self.outcomes)
 
 
 def _own(relations: Sequence[Relation]) -> tuple[Relation, ...]:

@@ -12,7 +12,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.forgetting import ForgetResult
-from jyntrix_domain.memories import ImportOutcome, MemoryExport, NewMemory
+from jyntrix_domain.import_outcomes import ImportOutcome
+from jyntrix_domain.memories import MemoryExport, NewMemory
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
 from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryKind, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
