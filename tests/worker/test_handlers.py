@@ -14,7 +14,7 @@ from jyntrix_domain.chat import ChatService, DoneEvent
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.extraction import ExtractionService
-from jyntrix_domain.model import MemoryFilter, MemoryType, Span, SpanKind
+from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, Span, SpanKind
 from jyntrix_domain.ports import TaskQueue
 from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_domain.tasks import (
