@@ -106,7 +106,11 @@ def match_strength(r: RankedMemory) -> float:
 
 def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> frozenset[str]:
     """The ids of the memories `config` counts as relevant (see RelevanceConfig)."""
-    matched = [r for r in ranked if match_strength(r) >= config.min_match and r.score >= config.min_score]
+    matched = [
+        r
+        for r in ranked
+        if 0 < match_strength(r) and match_strength(r) >= config.min_match and r.score >= config.min_score
+    ]
     if not matched:
         return frozenset()
     best = max(r.score for r in matched)
