@@ -65,8 +65,15 @@ def is_question(text: str) -> bool:
     return text.rstrip().endswith("?") or (bool(words) and words[0] in _QUESTION_START)
 
 
+# "Caroline: I went…": a turn someone else said, restated as said.
+_SPEAKER = re.compile(r"^[\w][\w .'-]{0,60}:\s")
+
+
 def _as_sentence(content: str) -> str:
+    """A memory spoken to the user: facts about "the user" and the user's own words, in the second person."""
     content = addressed(" ".join(content.split()).rstrip(".!;, "))
+    if not _SPEAKER.match(content):
+        content = restate(content)
     return content[:1].upper() + content[1:]
 
 
