@@ -109,7 +109,7 @@ def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> fro
     matched = [
         r
         for r in ranked
-        if 0 < match_strength(r) and match_strength(r) >= config.min_match and r.score >= config.min_score
+        if match_strength(r) > 0 and match_strength(r) >= config.min_match and r.score >= config.min_score
     ]
     if not matched:
         return frozenset()
