@@ -45,6 +45,7 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import ChatTurn, ContextItem, MemoryKind, MemoryType, Message, Role, entity_key
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.ranking import RankedMemory
+from jyntrix_domain.turns import is_question
 
 HEADERS: dict[MemoryType, str] = {
     MemoryType.PROFILE: "## About the user",
@@ -84,7 +85,8 @@ class RelevanceConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     An item is relevant when its strongest match signal (keyword, vector or graph, calibrated to
     0..1) reaches `min_match`, its fused score reaches `min_score`, and its score is within `margin`
-    of the best such item's. A memory only nominated (a profile fact, a recent one) never is.
+    of the best such item's. A memory only nominated (a profile fact, a recent one) never is, nor
+    is a turn that only asked a question: it states nothing, however well it matches a question.
     Tuned on tests/domain/test_relevance.py's cases.
     """
 
@@ -109,7 +111,10 @@ def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> fro
     matched = [
         r
         for r in ranked
-        if match_strength(r) > 0 and match_strength(r) >= config.min_match and r.score >= config.min_score
+        if match_strength(r) > 0
+        and match_strength(r) >= config.min_match
+        and r.score >= config.min_score
+        and not _asks_only(r)
     ]
     if not matched:
         return frozenset()
@@ -380,6 +385,10 @@ class ContextBuilder:
             used += size
             start -= 1
         return tuple(recent[start:]), used
+
+
+def _asks_only(r: RankedMemory) -> bool:
+    return r.memory.kind is MemoryKind.TURN and is_question(r.memory.content)
 
 
 def _said_already(r: RankedMemory, said: set[str]) -> bool:

@@ -97,3 +97,12 @@ async def test_a_memory_only_nominated_is_never_relevant(fast_embedder: Any) -> 
 def test_thresholds_are_checked() -> None:
     with pytest.raises(Invalid):
         RelevanceConfig(margin=1.5)
+
+
+async def test_an_earlier_question_is_not_an_answer(fast_embedder: Any) -> None:
+    _, chat = await remembering(fast_embedder)
+    await ask(chat, "What breed is Biscuit?")
+    context, answer = await ask(chat, "What breed is Biscuit?")
+    asked = [m for m in context.memories if m.content == "What breed is Biscuit?"]
+    assert asked and not any(m.relevant for m in asked)
+    assert "collie" in answer and "What breed" not in answer
