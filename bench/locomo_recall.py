@@ -8,9 +8,18 @@ session date, the turn's dia_id in metadata), then sends each question of catego
 averaged over questions; latency is the search's round trip as the client sees it.
 Research data in ../shared, never copied here. Prints JSON.
 
+Transcript path (`--path transcript`, the issue's ingestion mode): each session goes to
+`POST /api/chat/conversations/import` as one transcript (every turn role `user`, the speaker as `name`,
+the session date as `created_at`, the dia_id as the client id); the bench waits until every imported
+conversation's `extraction` is finished, then searches every question. Each result counts for at most
+one evidence turn among those its `source_message_ids` name, and a memory citing more than 3 messages
+counts for none (neither a summary nor a window of turns is a shortcut). It also reports the import
+rate (turns/s, the import calls alone) and the memories stored per turn (turns, facts and summaries).
+
     .venv/bin/python bench/locomo_recall.py [--data ../shared/data/locomo-dev] [--env NAME=VALUE ...]
         [--data-dir DIR]   keep (and reuse) the server's data directory: later runs skip the import
         [--pool 100]       also write each question's top results with their signals (for fitting weights)
+        [--path transcript] ingest through the transcript import route instead (see above)
 
 `--env` passes settings to the server, e.g. `--env RANK_PROFILE=seed` for the seed's formula.
 """
@@ -57,6 +66,94 @@ def turns(conversation: dict[str, Any]) -> list[dict[str, Any]]:
             out.append({"content": text, "type": "episodic", "created_at": at, "metadata": {"dia_id": turn["dia_id"]}})
         n += 1
     return out
+
+
+def sessions(conversation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The import route's bodies: one transcript per session, every turn said by a named user."""
+    out = []
+    n = 1
+    while f"session_{n}" in conversation:
+        at = session_date(conversation[f"session_{n}_date_time"]).isoformat()
+        messages = []
+        for turn in conversation[f"session_{n}"]:
+            text = turn["text"] + (f" [shares a photo: {turn['blip_caption']}]" if turn.get("blip_caption") else "")
+            messages.append(
+                {"role": "user", "name": turn["speaker"], "content": text, "created_at": at, "id": turn["dia_id"]}
+            )
+        if messages:
+            out.append({"title": f"session {n}", "messages": messages})
+        n += 1
+    return out
+
+
+def wait_for_extraction(client: httpx.Client, headers: dict[str, str], conversation_ids: list[str]) -> float:
+    """Seconds until every conversation's extraction has finished."""
+    started = time.perf_counter()
+    for conversation_id in conversation_ids:
+        while True:
+            detail = client.get(f"/api/chat/conversations/{conversation_id}?limit=1", headers=headers)
+            detail.raise_for_status()
+            if detail.json()["extraction"]["finished"]:
+                break
+            time.sleep(0.5)
+    return time.perf_counter() - started
+
+
+def cited_evidence(results: list[dict[str, Any]], dia_of: dict[str, str], evidence: set[str], k: int) -> set[str]:
+    """The evidence turns the top `k` results find: at most one each, none from a memory citing more than 3."""
+    found: set[str] = set()
+    for result in results[:k]:
+        sources = result["memory"]["source_message_ids"]
+        if len(sources) > 3:
+            continue
+        named = [dia_of[s] for s in sources if dia_of.get(s) in evidence and dia_of[s] not in found]
+        if named:
+            found.add(named[0])
+    return found
+
+
+def evaluate_transcripts(client: httpx.Client, headers: dict[str, str], conversation: dict[str, Any]) -> dict[str, Any]:
+    bodies = sessions(conversation)
+    dia_of: dict[str, str] = {}
+    conversation_ids = []
+    started = time.perf_counter()
+    for body in bodies:
+        response = client.post("/api/chat/conversations/import", json=body, headers=headers)
+        response.raise_for_status()
+        answer = response.json()
+        conversation_ids.append(answer["conversation_id"])
+        dia_of.update(zip(answer["message_ids"], (m["id"] for m in body["messages"]), strict=True))
+    import_s = time.perf_counter() - started
+    extraction_s = wait_for_extraction(client, headers, conversation_ids)
+    memories = client.get("/api/memories?limit=1&current_only=false", headers=headers).json()["total"]
+    asked = questions(conversation)
+    client.post("/api/memories/search", json={"query": "warm up", "limit": max(KS)}, headers=headers)
+    per_question = []
+    for q in asked:
+        t0 = time.perf_counter()
+        response = client.post("/api/memories/search", json={"query": q["question"], "limit": max(KS)}, headers=headers)
+        latency = (time.perf_counter() - t0) * 1000
+        response.raise_for_status()
+        results = response.json()["results"]
+        evidence = set(q["evidence"])
+        per_question.append(
+            {
+                "category": q["category"],
+                "latency_ms": latency,
+                **{f"recall@{k}": len(cited_evidence(results, dia_of, evidence, k)) / len(evidence) for k in KS},
+            }
+        )
+    n = len(dia_of)
+    return {
+        "turns": n,
+        "questions": len(asked),
+        "ingest_s": round(import_s, 2),
+        "import_turns_per_s": round(n / import_s, 1) if import_s else None,
+        "extraction_wait_s": round(extraction_s, 2),
+        "memories": memories,
+        "memories_per_turn": round(memories / n, 3) if n else None,
+        "per_question": per_question,
+    }
 
 
 def questions(conversation: dict[str, Any]) -> list[dict[str, Any]]:
@@ -128,6 +225,18 @@ def summary(per_question: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def transcript_totals(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Import rate and memories per turn over every conversation (transcript path only)."""
+    if not all("memories" in r for r in results.values()) or not results:
+        return {}
+    turns = sum(r["turns"] for r in results.values())
+    seconds = sum(r["ingest_s"] for r in results.values())
+    return {
+        "import_turns_per_s": round(turns / seconds, 1) if seconds else None,
+        "memories_per_turn": round(sum(r["memories"] for r in results.values()) / turns, 3),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -135,6 +244,9 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=None, help="the server's data directory, kept and reused")
     parser.add_argument("--pool", type=int, default=0, help="write each question's top N results with signals")
     parser.add_argument("--pool-out", type=Path, default=Path("locomo_pool.json"))
+    parser.add_argument(
+        "--path", choices=("memory-import", "transcript"), default="memory-import", help="how the turns go in"
+    )
     args = parser.parse_args()
     files = sorted(args.data.glob("*.json"))
     if not files:
@@ -146,7 +258,7 @@ def main() -> int:
         data_dir = args.data_dir or Path(tmp) / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
         marker = data_dir / "locomo-imported"
-        imported = marker.exists()
+        imported = marker.exists() and args.path == "memory-import"
         results = {}
         server = start_server(data_dir, overrides)
         try:
@@ -155,8 +267,14 @@ def main() -> int:
                     print(
                         f"locomo {path.stem}: {'querying' if imported else 'importing and querying'}…", file=sys.stderr
                     )
+                    conversation = json.loads(path.read_text())
+                    if args.path == "transcript":
+                        # A user of its own each run: a repeated import would answer the same ids and add nothing.
+                        headers = server.token(f"locomo-transcript-{path.stem}-{time.time_ns()}")
+                        results[path.stem] = evaluate_transcripts(client, headers, conversation)
+                        continue
                     headers = server.token(f"locomo-{path.stem}")
-                    results[path.stem] = evaluate(client, headers, json.loads(path.read_text()), imported, args.pool)
+                    results[path.stem] = evaluate(client, headers, conversation, imported, args.pool)
         finally:
             server.stop()
         marker.touch()
@@ -165,12 +283,12 @@ def main() -> int:
         pooled = {stem: r["per_question"] for stem, r in results.items()}
         args.pool_out.write_text(json.dumps(pooled))
     report = {
-        "path": "memory-import",
+        "path": args.path,
         "server_env": overrides,
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "overall": summary(everything),
+        "overall": summary(everything) | transcript_totals(results),
         "conversations": {
-            stem: {"turns": r["turns"], "ingest_s": r["ingest_s"], **summary(r["per_question"])}
+            stem: {k: v for k, v in r.items() if k not in ("per_question", "questions")} | summary(r["per_question"])
             for stem, r in results.items()
         },
     }

@@ -193,3 +193,17 @@ async def test_forget_user_removes_that_users_claims_and_pending_batches_only(pa
     assert await mine(pair.ledger, user) == []
     assert await pair.ledger.claimed(other, "k") is True
     assert await mine(pair.ledger, other) == [batch(theirs_c, t)]
+
+
+async def test_pending_count_counts_a_conversations_unclaimed_batches(pair: Pair, user: str) -> None:
+    c, other = await conversation(pair, user), await conversation(pair, user)
+    made = messages(c, 4)
+    await pair.conversations.add_messages(made[:2], pending=batch(c, made[:2]))
+    await pair.conversations.add_messages(made[2:], pending=batch(c, made[2:]))
+    await pair.conversations.add_messages(messages(other, 1), pending=None)
+    assert await pair.ledger.pending_count(user, c.id) == 2
+    assert await pair.ledger.pending_count(user, other.id) == 0
+    assert await pair.ledger.pending_count(new_id(), c.id) == 0
+
+    assert await pair.ledger.claim(user, batch(c, made[:2]).key) is True
+    assert await pair.ledger.pending_count(user, c.id) == 1

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from jyntrix_bootstrap.resources import Opened
 from jyntrix_bootstrap.settings import DeploymentProfile, Settings, TaskRunner
+from jyntrix_domain.ports import Clock, TaskLedger, TaskQueue
+from jyntrix_domain.recovery import requeue_unfinished
 from jyntrix_domain.tasks import Handlers
 
 log = logging.getLogger("jyntrix.wiring")
@@ -52,3 +55,18 @@ async def open_task_queue(settings: Settings, handlers: Handlers) -> AsyncIterat
         except TimeoutError:
             log.warning("background tasks still running after %ss; stopping them", TASK_DRAIN_TIMEOUT_S)
         await queue.close()
+
+
+async def recover_extraction(ledger: TaskLedger, tasks: TaskQueue, clock: Clock, interval_s: float) -> None:
+    """Enqueue the extraction batches a crash left pending: everything pending at start-up, then, every
+    `interval_s` (EXTRACTION_RECOVERY_INTERVAL_S; 0 = start-up only), what has been pending that long."""
+    older_than = clock.now()
+    while True:
+        try:
+            await requeue_unfinished(ledger, tasks, older_than)
+        except Exception as exc:  # recovery must never take the process down; the next pass tries again
+            log.warning("could not re-enqueue unfinished extraction batches: %s", exc)
+        if interval_s <= 0:
+            return
+        await asyncio.sleep(interval_s)
+        older_than = clock.now() - timedelta(seconds=interval_s)

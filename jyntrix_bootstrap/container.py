@@ -46,6 +46,7 @@ from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, ranker_for
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService, retrieval_config_for
 from jyntrix_domain.task_handlers import build_handlers
+from jyntrix_domain.transcripts import TranscriptService
 
 log = logging.getLogger("jyntrix.wiring")
 
@@ -158,6 +159,14 @@ class Container(containers.DeclarativeContainer):
         config=settings.provided.chat,
     )
     conversations = providers.Singleton(ConversationService, storage.provided.conversations, memories)
+    transcripts = providers.Singleton(
+        TranscriptService,
+        conversations=storage.provided.conversations,
+        ledger=storage.provided.ledger,
+        memories=memories,
+        tasks=tasks.provided.adapter,
+        clock=clock,
+    )
 
 
 async def _resolve(provider: Any) -> Any:
@@ -208,6 +217,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             forgetting=await _resolve(container.forgetting),
             analytics=await _resolve(container.analytics),
             profiles=await _resolve(container.profiles),
+            transcripts=await _resolve(container.transcripts),
             clock=container.clock(),
             status=SystemStatus(
                 version=package_version(),

@@ -18,6 +18,7 @@ from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.ports import Clock, RateLimiter, TaskQueue
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.retrieval import RetrievalService
+from jyntrix_domain.transcripts import TranscriptService
 
 if TYPE_CHECKING:
     from jyntrix_bootstrap.container import Container
@@ -51,6 +52,7 @@ class Services:
     forgetting: ForgetService
     analytics: AnalyticsService
     profiles: ProfileService
+    transcripts: TranscriptService
     clock: Clock
     status: SystemStatus
 

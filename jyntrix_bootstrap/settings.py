@@ -160,6 +160,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     analytics_retention_days: int = 90
     analytics_batch_size: int = 10
     analytics_flush_interval_s: float = 10.0
+    # Extraction batches a crash left pending are enqueued again at start-up and every this many seconds
+    # (those pending longer than that); 0 keeps only the start-up pass.
+    extraction_recovery_interval_s: float = 60.0
 
     # Sections (SECTIONS): config structs that own their defaults and checks
     ranking: RankingWeights = msgspec.field(default_factory=RankingWeights)
@@ -190,6 +193,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
         _check(self.analytics_retention_days >= 1, "ANALYTICS_RETENTION_DAYS", "must be at least 1")
         _check(self.analytics_batch_size >= 1, "ANALYTICS_BATCH_SIZE", "must be at least 1")
         _check(self.analytics_flush_interval_s > 0, "ANALYTICS_FLUSH_INTERVAL_S", "must be positive")
+        _check(self.extraction_recovery_interval_s >= 0, "EXTRACTION_RECOVERY_INTERVAL_S", "must not be negative")
         _check(self.log_level.upper() in _LOG_LEVELS, "LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
         _check(
             not (self.vector_index is VectorIndexKind.QDRANT and not self.qdrant_url),

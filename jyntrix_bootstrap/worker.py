@@ -8,6 +8,7 @@ opened once per process, on the first task or at boot, and closed at shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -22,9 +23,10 @@ from dramatiq.middleware import AsyncIO
 from jyntrix_adapters.dramatiq.broker import ProcessHooks, make_broker
 from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue, declare_actors
 from jyntrix_adapters.inprocess.clock import SystemClock
+from jyntrix_bootstrap.background import recover_extraction
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.settings import Settings, SettingsError, load_settings
-from jyntrix_domain.ports import TaskQueue
+from jyntrix_domain.ports import TaskLedger, TaskQueue
 from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_domain.tasks import TASK_TYPES, PurgeAnalytics, TaskHandler, TaskMessage
 
@@ -37,6 +39,8 @@ class WorkerRuntime:
 
     handlers: Mapping[type[TaskMessage], TaskHandler]
     aclose: Callable[[], Awaitable[None]]
+    # Where pending extraction batches are recorded, for crash recovery; None skips it (a custom wiring).
+    ledger: TaskLedger | None = None
 
 
 WorkerFactory = Callable[[Mapping[str, str], TaskQueue | None], Awaitable[WorkerRuntime]]
@@ -69,7 +73,7 @@ async def open_worker_runtime(
         tasks=tasks,
         summary_idle_s=settings.worker.summary_idle_s,
     )
-    return WorkerRuntime(handlers=handlers, aclose=runtime.aclose)
+    return WorkerRuntime(handlers=handlers, aclose=runtime.aclose, ledger=runtime.storage.ledger)
 
 
 def _import(path: str) -> WorkerFactory:
@@ -101,6 +105,7 @@ class WorkerProcess:
         self.sender = DramatiqTaskQueue(self.broker, queue_name=settings.dramatiq.queue)
         self._runtime: WorkerRuntime | None = None
         self._opening = asyncio.Lock()
+        self._recovery: asyncio.Task[None] | None = None
         self.actors = declare_actors(
             self.broker, {task_type: self._dispatch(task_type) for task_type in TASK_TYPES}, settings.dramatiq
         )
@@ -121,9 +126,17 @@ class WorkerProcess:
 
     async def _boot(self) -> None:
         try:
-            await self.runtime()
+            runtime = await self.runtime()
         except Exception:  # the first task opens them again, and retries while a dependency is down
             log.exception("could not open the worker's services at boot")
+        else:
+            if runtime.ledger is not None:
+                self._recovery = asyncio.create_task(
+                    recover_extraction(
+                        runtime.ledger, self.sender, SystemClock(), self.settings.extraction_recovery_interval_s
+                    ),
+                    name="extraction-recovery",
+                )
         if self.settings.worker.daily_purge:
             try:
                 await self.sender.enqueue(PurgeAnalytics.of(SystemClock().now()))
@@ -131,6 +144,11 @@ class WorkerProcess:
                 log.exception("could not schedule the daily analytics purge")
 
     async def _shutdown(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recovery
+            self._recovery = None
         if self._runtime is not None:
             await self._runtime.aclose()
             self._runtime = None

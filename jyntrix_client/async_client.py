@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 
 from jyntrix_client import calls
 from jyntrix_client.calls import Call, RetryPolicy, SSEDecoder, problem_of
@@ -15,6 +16,8 @@ from jyntrix_client.client import DEFAULT_TIMEOUT, auth_headers
 from jyntrix_client.types import (
     ChatEvent,
     Conversation,
+    ExtractionStatus,
+    ImportResult,
     Memory,
     MemoryChange,
     MemoryIn,
@@ -26,6 +29,7 @@ from jyntrix_client.types import (
     SearchRequest,
     SearchResponse,
     SendMessage,
+    TranscriptImport,
 )
 
 T = TypeVar("T")
@@ -128,6 +132,24 @@ class AsyncClient:
             offset += len(page.items)
             if len(page.items) < page_size:
                 return
+
+    async def import_transcript(
+        self,
+        messages: Sequence[Mapping[str, Any] | msgspec.Struct],
+        *,
+        title: str | None = None,
+        conversation_id: str | None = None,
+    ) -> ImportResult:
+        """Import up to 1,000 messages (role, content, created_at, name?, id?, metadata?) as one conversation,
+        or append them to `conversation_id`; a repeated import answers the same ids and adds nothing."""
+        body = TranscriptImport(
+            messages=[msgspec.to_builtins(m) for m in messages], title=title, conversation_id=conversation_id
+        )
+        return await self._run(calls.import_transcript(body))
+
+    async def extraction_status(self, conversation_id: str) -> ExtractionStatus:
+        """How far background extraction of the conversation has come (`finished` once nothing is pending)."""
+        return (await self._run(calls.conversation(conversation_id, limit=1))).extraction
 
     async def messages(
         self, conversation_id: str, *, limit: int = 100, before: datetime | None = None

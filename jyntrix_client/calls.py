@@ -15,8 +15,10 @@ import msgspec
 from jyntrix_client.errors import JyntrixError, TransportError, error_from_response
 from jyntrix_client.types import (
     ChatEvent,
+    ConversationDetail,
     ConversationPage,
     HistoryResponse,
+    ImportResult,
     Memory,
     MemoryIn,
     MemoryPage,
@@ -27,6 +29,7 @@ from jyntrix_client.types import (
     SearchRequest,
     SearchResponse,
     SendMessage,
+    TranscriptImport,
 )
 
 T = TypeVar("T")
@@ -217,3 +220,12 @@ def chat(message: SendMessage, conversation_id: str | None = None) -> Call[None]
         else f"/api/chat/conversations/{_p(conversation_id)}/messages/stream"
     )
     return Call("POST", path, None, body=message)
+
+
+def import_transcript(transcript: TranscriptImport) -> Call[ImportResult]:
+    return Call("POST", "/api/chat/conversations/import", ImportResult, body=transcript)
+
+
+def conversation(conversation_id: str, *, limit: int = 100) -> Call[ConversationDetail]:
+    """A conversation with its latest messages and its extraction status."""
+    return Call("GET", f"/api/chat/conversations/{_p(conversation_id)}", ConversationDetail, params={"limit": limit})

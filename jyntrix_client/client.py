@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 
 from jyntrix_client import calls
 from jyntrix_client.calls import Call, RetryPolicy, SSEDecoder, problem_of
 from jyntrix_client.types import (
     ChatEvent,
     Conversation,
+    ExtractionStatus,
+    ImportResult,
     Memory,
     MemoryChange,
     MemoryIn,
@@ -25,6 +28,7 @@ from jyntrix_client.types import (
     SearchRequest,
     SearchResponse,
     SendMessage,
+    TranscriptImport,
 )
 
 T = TypeVar("T")
@@ -143,6 +147,24 @@ class Client:
             offset += len(page.items)
             if len(page.items) < page_size:
                 return
+
+    def import_transcript(
+        self,
+        messages: Sequence[Mapping[str, Any] | msgspec.Struct],
+        *,
+        title: str | None = None,
+        conversation_id: str | None = None,
+    ) -> ImportResult:
+        """Import up to 1,000 messages (role, content, created_at, name?, id?, metadata?) as one conversation,
+        or append them to `conversation_id`; a repeated import answers the same ids and adds nothing."""
+        body = TranscriptImport(
+            messages=[msgspec.to_builtins(m) for m in messages], title=title, conversation_id=conversation_id
+        )
+        return self._run(calls.import_transcript(body))
+
+    def extraction_status(self, conversation_id: str) -> ExtractionStatus:
+        """How far background extraction of the conversation has come (`finished` once nothing is pending)."""
+        return (self._run(calls.conversation(conversation_id, limit=1))).extraction
 
     def messages(self, conversation_id: str, *, limit: int = 100, before: datetime | None = None) -> list[Message]:
         return self._run(calls.messages(conversation_id, limit=limit, before=before)).items

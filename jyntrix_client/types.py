@@ -283,3 +283,33 @@ class ErrorEvent(msgspec.Struct, frozen=True, kw_only=True, tag="error", tag_fie
 
 
 ChatEvent = ConversationEvent | ContextEvent | TokenEvent | DoneEvent | ErrorEvent
+
+
+class TranscriptImport(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The import route's body: messages as the route takes them (role, content, created_at, name?, id?, metadata?)."""
+
+    messages: list[dict[str, Any]]
+    title: str | None = None
+    conversation_id: str | None = None
+
+
+class ExtractionStatus(msgspec.Struct, frozen=True, kw_only=True):
+    pending: int
+    finished: bool
+
+
+class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What an import stored: the conversation and the message ids in the order given, with counts."""
+
+    conversation_id: str
+    message_ids: list[str]
+    messages: int
+    turn_memories: int
+    extraction_batches: int
+    extraction: ExtractionStatus
+
+
+class ConversationDetail(msgspec.Struct, frozen=True, kw_only=True):
+    conversation: Conversation
+    messages: list[Message]
+    extraction: ExtractionStatus

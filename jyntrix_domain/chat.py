@@ -19,6 +19,7 @@ from jyntrix_domain.model import (
     ContextItem,
     Conversation,
     Message,
+    PendingBatch,
     Prompt,
     Role,
     SpanKind,
@@ -29,7 +30,7 @@ from jyntrix_domain.model import (
 )
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
-from jyntrix_domain.tasks import ExtractMemories
+from jyntrix_domain.tasks import ExtractMemories, extraction_key
 from jyntrix_domain.turns import remember_turns, turn_memory_id
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,17 @@ def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent
     )
 
 
+def pending_extraction(message: Message) -> PendingBatch:
+    """The extraction batch a chat turn's user message opens (the turn's ExtractMemories task claims it)."""
+    return PendingBatch(
+        key=extraction_key(message.conversation_id, (message.id,)),
+        user_id=message.user_id,
+        conversation_id=message.conversation_id,
+        message_ids=(message.id,),
+        pending_since=message.created_at,
+    )
+
+
 def _ephemeral(turns: Sequence[ChatTurn], current: Message) -> list[Message]:
     """Turns given by the caller as messages the context builder can count; never stored."""
     return [
@@ -196,17 +208,17 @@ class ChatService:
 
         async with phases.span("setup"):
             conversation, created = await self._conversation(user_id, conversation_id, text)
-            user_message = await self._conversations.add_message(
-                Message(
-                    id=message_id or new_id(),
-                    conversation_id=conversation.id,
-                    user_id=user_id,
-                    role=Role.USER,
-                    content=text,
-                    created_at=self._clock.now(),
-                    name=name,
-                )
+            said = Message(
+                id=message_id or new_id(),
+                conversation_id=conversation.id,
+                user_id=user_id,
+                role=Role.USER,
+                content=text,
+                created_at=self._clock.now(),
+                name=name,
             )
+            # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
+            (user_message,) = await self._conversations.add_messages([said], pending=pending_extraction(said))
             vector = await self._retrieval.embed_query(user_id, text)
             await remember_turns(self._memories, user_id, [user_message], [vector])
             if history is None:

@@ -9,6 +9,7 @@ which also holds the slot table and the consolidation rules) and the session sum
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import msgspec
 
@@ -21,6 +22,7 @@ from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Role, UserId, stable_id
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskLedger
 from jyntrix_domain.summaries import summary_text
+from jyntrix_domain.tasks import extraction_key
 
 
 class ExtractionReport(msgspec.Struct, kw_only=True):
@@ -57,8 +59,8 @@ _SUMMARY_MAX_MESSAGES = 200
 
 
 def batch_key(conversation_id: str, message_ids: Sequence[str]) -> str:
-    """The idempotency key of one extraction batch."""
-    return f"extracted:{conversation_id}:{','.join(message_ids)}"
+    """The idempotency key of one extraction batch (the ExtractMemories task's key)."""
+    return extraction_key(conversation_id, message_ids)
 
 
 class ExtractionService:
@@ -89,7 +91,15 @@ class ExtractionService:
         self._llm = llm
         self._consolidator = consolidator or Consolidator(memories)
 
-    async def extract(self, user_id: UserId, conversation_id: str, message_ids: Sequence[str]) -> ExtractionReport:
+    async def extract(
+        self, user_id: UserId, conversation_id: str, message_ids: Sequence[str], *, now: datetime | None = None
+    ) -> ExtractionReport:
+        """Extract and consolidate one batch; `now` dates what the extractor found no time for.
+
+        The extractors read each message's time phrases against the message's own `created_at`
+        (an imported transcript's time, not today); `now` (the task's, else the clock's) is the time
+        of a fact that carries none, so an imported batch never lands on the day it was imported.
+        """
         ids = tuple(dict.fromkeys(message_ids))
         report = ExtractionReport(user_id=user_id, conversation_id=conversation_id, message_ids=ids)
         key = batch_key(conversation_id, ids)
@@ -104,6 +114,8 @@ class ExtractionService:
         if ids and not messages:
             raise NotFound(f"no messages {list(ids)} in conversation {conversation_id}")
         candidates = await self._extractor.extract(messages)
+        at = now or self._clock.now()
+        candidates = [c if c.created_at is not None else msgspec.structs.replace(c, created_at=at) for c in candidates]
         # Per candidate, not per extractor: an LLM extractor may have fallen back to the rules for this batch.
         report.extractor = str(candidates[0].metadata.get("extractor", self._extractor.name)) if candidates else "none"
         for candidate in candidates:

@@ -126,6 +126,9 @@ class TaskLedger(Protocol):
     async def unfinished(self, older_than: datetime, limit: int = 100) -> builtins.list[PendingBatch]:
         """Pending batches of every user, pending since before `older_than`, oldest first."""
 
+    async def pending_count(self, user_id: UserId, conversation_id: str) -> int:
+        """How many of the conversation's batches are still pending (0 once extraction caught up)."""
+
     async def forget_user(self, user_id: UserId) -> None: ...
 
 

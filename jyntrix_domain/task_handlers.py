@@ -51,7 +51,7 @@ def build_handlers(
         if await conversations.get(user_id, conversation_id) is None:
             log.info("extract %s: conversation %s is gone; nothing to do", task.key, conversation_id)
             return
-        report = await extraction.extract(user_id, conversation_id, task.message_ids)
+        report = await extraction.extract(user_id, conversation_id, task.message_ids, now=task.now)
         log.info(
             "extract %s: added=%d updated=%d superseded=%d ignored=%d via %s%s",
             task.key,

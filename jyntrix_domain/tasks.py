@@ -41,12 +41,28 @@ def _require_text(name: str, value: str) -> None:
     _require(bool(value), f"task field {name!r} must be a non-empty string")
 
 
-class ExtractMemories(TaskMessage, frozen=True, kw_only=True, tag="extract_memories"):
-    """Extract memories from a batch of messages of one conversation."""
+def extraction_key(conversation_id: str, message_ids: Collection[str]) -> str:
+    """The key of an extraction batch: its pending row in the TaskLedger, its claim, and its task's key.
+
+    It names the batch by its first message: a chat turn's batch is pending from the moment its user
+    message is stored, before the answer (which the task then also names) exists.
+    """
+    first = next(iter(message_ids), "")
+    return f"extract:{conversation_id}:{first}"
+
+
+class ExtractMemories(TaskMessage, frozen=True, kw_only=True, omit_defaults=True, tag="extract_memories"):
+    """Extract memories from a batch of messages of one conversation.
+
+    `now` is the time the batch was said at (an imported transcript's own time): what extraction
+    dates by when a fact carries no time of its own. None means the clock's now, and is left off the
+    wire (a task without it reads as before).
+    """
 
     user_id: str
     conversation_id: str
     message_ids: tuple[str, ...]
+    now: datetime | None = None
 
     def __post_init__(self) -> None:
         _require_text("user_id", self.user_id)
@@ -55,7 +71,7 @@ class ExtractMemories(TaskMessage, frozen=True, kw_only=True, tag="extract_memor
 
     @property
     def key(self) -> str:
-        return f"extract:{self.conversation_id}:{self.message_ids[0]}"
+        return extraction_key(self.conversation_id, self.message_ids)
 
 
 class SummariseSession(TaskMessage, frozen=True, kw_only=True, tag="summarise_session"):

@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
 from litestar.types import ControllerRouterHandler
 
-from jyntrix_bootstrap.background import sends_to_worker
+from jyntrix_bootstrap.background import recover_extraction, sends_to_worker
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.services import Runtime, Services, package_version
 from jyntrix_bootstrap.settings import Settings, load_settings
@@ -27,7 +27,7 @@ from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.mcp_http import McpEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
-from jyntrix_http.routes import analytics, auth, chat, console, health, memories, openai_chat, profile
+from jyntrix_http.routes import analytics, auth, chat, console, health, memories, openai_chat, profile, transcripts
 
 log = logging.getLogger("jyntrix.http")
 
@@ -62,16 +62,31 @@ def create_app(
         ready = runtime if runtime is not None else await build_services(settings, overrides=overrides)
         app.state.runtime = ready
         purge = asyncio.create_task(_daily_purge(ready), name="daily-analytics-purge") if owned else None
+        # With the in-process queue this process runs extraction, so it also picks up what a crash left.
+        recovery = (
+            asyncio.create_task(
+                recover_extraction(
+                    ready.storage.ledger,
+                    ready.tasks,
+                    ready.services.clock,
+                    settings.extraction_recovery_interval_s,
+                ),
+                name="extraction-recovery",
+            )
+            if owned and not sends_to_worker(settings)
+            else None
+        )
         try:
             await ready.warm()
             if announce:
                 print(banner(settings, ready), file=sys.stderr, flush=True)
             yield
         finally:
-            if purge is not None:
-                purge.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purge
+            for background in (purge, recovery):
+                if background is not None:
+                    background.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await background
             if owned:
                 log.info("shutting down: draining tasks, flushing analytics, closing adapters")
                 await ready.aclose()
@@ -83,6 +98,7 @@ def create_app(
             *health.router_handlers,
             auth.router,
             chat.router,
+            transcripts.router,
             memories.router,
             profile.router,
             analytics.router,

@@ -102,6 +102,14 @@ def mcp(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_(args: argparse.Namespace) -> int:
+    from jyntrix_http.import_command import import_transcripts
+
+    settings = _settings()
+    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+    return import_transcripts(args, settings)
+
+
 def model(args: argparse.Namespace) -> int:
     from jyntrix_adapters.fastembed.onnx_export import ensure_model
     from jyntrix_bootstrap.resources import embedding_model_dir
@@ -155,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--token", default=os.environ.get("JYNTRIX_TOKEN"), help="its bearer token (default: JYNTRIX_TOKEN)"
     )
     p_mcp.set_defaults(run=mcp)
+
+    p_import = commands.add_parser(
+        "import", help="import a transcript file (JSON, JSON Lines, a ChatGPT export .json or .zip)"
+    )
+    p_import.add_argument("file", help="the transcript file")
+    p_import.add_argument("--user", default=None, help="whose history it is (the token's user when --token is given)")
+    p_import.add_argument(
+        "--url",
+        default=os.environ.get("JYNTRIX_URL"),
+        help="a running server (default: JYNTRIX_URL, else one answering on PORT here, else the data directory)",
+    )
+    p_import.add_argument(
+        "--token", default=os.environ.get("JYNTRIX_TOKEN"), help="its bearer token (default: JYNTRIX_TOKEN)"
+    )
+    p_import.set_defaults(run=import_)
 
     p_model = commands.add_parser("model", help="build the ONNX embedding model into the data directory")
     p_model.set_defaults(run=model)

@@ -18,7 +18,9 @@ from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import MemoryFilter, MemoryType
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.profiles import ProfileService
+from jyntrix_domain.transcripts import TranscriptService
 from jyntrix_http.routes.memories import search_result
+from jyntrix_http.routes.transcripts import TranscriptMessageIn
 
 Json = dict[str, Any]
 
@@ -42,6 +44,9 @@ class MemoryBackend(Protocol):
     async def page(self, types: Sequence[MemoryType] | None, contains: str | None, limit: int, offset: int) -> Json: ...
     async def profile(self) -> Json: ...
     async def facts(self) -> list[Json]: ...
+    async def import_transcript(self, messages: list[Json], title: str | None, conversation_id: str | None) -> Json:
+        """Messages as the import route takes them (role, content, created_at, name?, id?, metadata?)."""
+
     def count_tokens(self, text: str) -> int: ...
 
 
@@ -59,11 +64,19 @@ def _jsons(values: Any) -> list[Json]:
 class ServicesBackend:
     """The domain services of this process (the HTTP app's, or the embedded data directory's)."""
 
-    def __init__(self, user_id: str, memories: MemoryService, profiles: ProfileService, tokens: TokenCounter) -> None:
+    def __init__(
+        self,
+        user_id: str,
+        memories: MemoryService,
+        profiles: ProfileService,
+        tokens: TokenCounter,
+        transcripts: TranscriptService | None = None,
+    ) -> None:
         self._user = user_id
         self._memories = memories
         self._profiles = profiles
         self._tokens = tokens
+        self._transcripts = transcripts
 
     def count_tokens(self, text: str) -> int:
         return self._tokens.count(text)
@@ -115,6 +128,17 @@ class ServicesBackend:
     async def facts(self) -> list[Json]:
         found = await self._memories.list(self._user, MemoryFilter(types=FACT_TYPES, limit=FACTS_LIMIT))
         return _jsons(found)
+
+    async def import_transcript(self, messages: list[Json], title: str | None, conversation_id: str | None) -> Json:
+        if self._transcripts is None:
+            raise BackendError("transcript import is not available here")
+        try:
+            given = msgspec.convert(messages, list[TranscriptMessageIn])
+        except msgspec.ValidationError as exc:
+            raise BackendError(f"messages: {exc}") from exc
+        domain = [m.to_domain() for m in given]
+        done = self._transcripts.import_transcript(self._user, domain, title=title, conversation_id=conversation_id)
+        return _json(await self._call(done))
 
 
 def _types(types: Sequence[MemoryType] | None) -> frozenset[MemoryType] | None:
@@ -180,3 +204,7 @@ class ClientBackend:
         wanted = [api.MemoryType(t.value) for t in FACT_TYPES]
         page = await self._call(self._client.list_memories(types=wanted, limit=FACTS_LIMIT))
         return _jsons(page.items)
+
+    async def import_transcript(self, messages: list[Json], title: str | None, conversation_id: str | None) -> Json:
+        done = self._client.import_transcript(messages, title=title, conversation_id=conversation_id)
+        return _json(await self._call(done))

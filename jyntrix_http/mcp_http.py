@@ -56,4 +56,6 @@ class McpEndpoint:
             raise ToolError("not authenticated: send the request with a bearer token")
         runtime: Runtime = app.state.runtime
         services = runtime.services
-        return ServicesBackend(user.id, services.memories, services.profiles, runtime.container.token_counter())
+        return ServicesBackend(
+            user.id, services.memories, services.profiles, runtime.container.token_counter(), services.transcripts
+        )

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS
 from jyntrix_domain.model import MemoryType
+from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES
 from jyntrix_http.mcp_backends import BackendError, Json, MemoryBackend
 
 T = TypeVar("T")
@@ -203,6 +204,27 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
     ) -> Json:
         """Browse the user's current memories, newest first, a page at a time (`total` says how many)."""
         return await run(lambda b: b.page(types, contains, limit, offset))
+
+    @server.tool()
+    async def import_transcript(
+        messages: Annotated[
+            list[dict[str, Any]],
+            Field(
+                min_length=1,
+                max_length=MAX_TRANSCRIPT_MESSAGES,
+                description='each {"role": "user" | "assistant", "content": ..., "created_at": ISO 8601 with a '
+                'timezone, "name"?: the speaker, "id"?: a stable id of your own}',
+            ),
+        ],
+        title: Annotated[str, Field(max_length=200)] | None = None,
+        conversation_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None,
+    ) -> Json:
+        """Bring in history the user had elsewhere (a chat log, another assistant's transcript), in order.
+
+        Every user message is remembered as said, with its own time; facts are extracted in the background.
+        Importing the same messages again adds nothing; `conversation_id` appends to an earlier import.
+        """
+        return await run(lambda b: b.import_transcript(messages, title, conversation_id))
 
     @server.resource("jyntrix://profile", name="profile", mime_type="application/json")
     async def profile() -> str:

@@ -50,7 +50,7 @@ class StdioTarget:
     token: str | None
 
 
-def _remote_token(target: StdioTarget, settings: Settings) -> str:
+def remote_token(target: StdioTarget, settings: Settings) -> str:
     if target.token:
         return target.token
     if target.user and settings.supabase_jwt_secret:
@@ -78,7 +78,7 @@ def describe_open_failure(settings: Settings, exc: BaseException) -> str:
 async def open_backend(target: StdioTarget, settings: Settings) -> AsyncIterator[MemoryBackend]:
     """The memories `jyntrix mcp` serves, opened for as long as the host stays connected."""
     if target.url:
-        async with AsyncClient(target.url, _remote_token(target, settings)) as client:
+        async with AsyncClient(target.url, remote_token(target, settings)) as client:
             yield ClientBackend(client, make_token_counter(settings))
         return
     if not target.user:
@@ -92,7 +92,9 @@ async def open_backend(target: StdioTarget, settings: Settings) -> AsyncIterator
         raise McpStartupError(describe_open_failure(settings, exc)) from exc
     try:
         services = runtime.services
-        yield ServicesBackend(target.user, services.memories, services.profiles, runtime.container.token_counter())
+        yield ServicesBackend(
+            target.user, services.memories, services.profiles, runtime.container.token_counter(), services.transcripts
+        )
     finally:
         await runtime.aclose()
 

@@ -7,6 +7,7 @@ nothing but the embedded adapters is under test.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -115,3 +117,15 @@ def server_env(data_dir: Path, port: int, model_dir: Path, **extra: str) -> dict
     )
     env.update(extra)
     return env
+
+
+async def eventually(check: Any, what: str, timeout_s: float = EXTRACTION_TIMEOUT_S) -> Any:
+    """Poll `check()` (async) until it returns something truthy; that value. Background work takes its time."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{what}: not within {timeout_s}s (last: {last!r})")

@@ -42,6 +42,9 @@ class InMemoryTaskLedger:
         )
         return found[: max(limit, 0)]
 
+    async def pending_count(self, user_id: UserId, conversation_id: str) -> int:
+        return sum(1 for (u, _), b in self._pending.items() if u == user_id and b.conversation_id == conversation_id)
+
     def drop_conversation(self, user_id: UserId, conversation_id: str) -> None:
         """Forget the pending batches of a deleted conversation: nobody can extract them any more."""
         for key in [k for k, b in self._pending.items() if k[0] == user_id and b.conversation_id == conversation_id]:

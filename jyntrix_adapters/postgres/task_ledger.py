@@ -81,6 +81,16 @@ class PostgresTaskLedger:
             )
         return [_batch(r) for r in rows]
 
+    async def pending_count(self, user_id: UserId, conversation_id: str) -> int:
+        async with self._db.user_tx(user_id) as conn:
+            found = await conn.fetchval(
+                "SELECT count(*) FROM processed_keys WHERE user_id = $1 AND conversation_id = $2"
+                " AND claimed_at IS NULL",
+                user_id,
+                conversation_id,
+            )
+        return int(found or 0)
+
     async def forget_user(self, user_id: UserId) -> None:
         async with self._db.user_tx(user_id) as conn:
             await conn.execute("DELETE FROM processed_keys WHERE user_id = $1", user_id)

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from jyntrix_bootstrap.services import Services
 from jyntrix_domain.chat import MAX_MESSAGE_CHARS, ChatEvent
 from jyntrix_domain.model import Conversation, Message
+from jyntrix_domain.transcripts import ExtractionStatus
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="page size")]
@@ -41,6 +42,8 @@ class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
 class ConversationDetail(msgspec.Struct, frozen=True, kw_only=True):
     conversation: Conversation
     messages: list[Message]
+    # Background extraction of the conversation's messages: `finished` once no batch is pending.
+    extraction: ExtractionStatus
 
 
 class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,7 +83,8 @@ async def get_conversation(
     request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], limit: Limit = 100
 ) -> ConversationDetail:
     conversation, messages = await services.conversations.with_messages(request.user.id, conversation_id, limit=limit)
-    return ConversationDetail(conversation=conversation, messages=messages)
+    extraction = await services.transcripts.status(request.user.id, conversation_id)
+    return ConversationDetail(conversation=conversation, messages=messages, extraction=extraction)
 
 
 @delete(

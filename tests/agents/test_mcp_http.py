@@ -19,7 +19,7 @@ from jyntrix_http.auth import mint_token
 from tests.agents.conftest import LiveApp, serve
 from tests.http.conftest import SECRET
 
-TOOLS = {"remember", "recall", "forget", "update", "supersede", "history", "list_memories"}
+TOOLS = {"remember", "recall", "forget", "update", "supersede", "history", "list_memories", "import_transcript"}
 
 
 def token_for(user: str | None = None) -> str:
@@ -157,3 +157,19 @@ def test_the_rate_limit_applies(limited_app: LiveApp) -> None:
     statuses = [httpx.post(f"{limited_app.base_url}/mcp", json=body, headers=headers).status_code for _ in range(4)]
     assert statuses[-1] == 429
     assert 429 not in statuses[:3]
+
+
+async def test_import_transcript_remembers_each_turn_with_its_own_time(live_app: LiveApp) -> None:
+    messages = [
+        {"role": "user", "name": "Ann", "content": "Our boat is moored in Kiel.", "created_at": "2023-05-08T13:56:00Z"},
+        {"role": "assistant", "content": "Lovely.", "created_at": "2023-05-08T13:57:00Z"},
+    ]
+    async with mcp_session(live_app, token_for()) as session:
+        made = await call(session, "import_transcript", messages=messages, title="Sailing")
+        assert len(made["message_ids"]) == 2 and made["turn_memories"] == 1
+        again = await call(session, "import_transcript", messages=messages, title="Sailing")
+        assert again["message_ids"] == made["message_ids"]
+        found = await call(session, "recall", query="where is the boat moored?")
+        assert found["results"][0]["content"] == "Ann: Our boat is moored in Kiel."
+        refused = await session.call_tool("import_transcript", {"messages": [{"role": "robot", "content": "x"}]})
+        assert refused.is_error

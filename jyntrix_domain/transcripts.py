@@ -1,0 +1,215 @@
+"""Transcript import: a user's existing history in, stored and indexed, extracted in the background.
+
+One call brings up to MAX_TRANSCRIPT_MESSAGES messages of one conversation. Everything is checked
+before anything is written, so a bad call stores nothing. The messages are then stored in
+extraction batches, each batch marked pending in the same transaction as its messages (a crash
+leaves it for recovery, never lost), their turn memories are written and indexed, and one
+ExtractMemories task per batch is enqueued with the batch's own time as its `now`.
+
+Ids are stable, so a repeated import answers the same conversation and messages and adds nothing:
+a message's id derives from the client's id when given, else from its position and content; a
+conversation's, when none is given, from the whole call's content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_NAME_CHARS
+from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, UserId, stable_id
+from jyntrix_domain.ports import Clock, ConversationStore, TaskLedger, TaskQueue
+from jyntrix_domain.tasks import ExtractMemories, extraction_key
+from jyntrix_domain.turns import remember_turns
+
+MAX_TRANSCRIPT_MESSAGES = 1000
+# A turn memory's content is "Name: text": the two together stay within a memory's limit.
+MAX_SPEAKER_CHARS = MAX_NAME_CHARS
+MAX_TRANSCRIPT_CONTENT_CHARS = MAX_CONTENT_CHARS - MAX_SPEAKER_CHARS - 2
+MAX_CLIENT_ID_CHARS = 200
+EXTRACTION_BATCH = 20
+"""Messages per extraction batch (one pending row and one task each)."""
+EMBED_BATCH = 200
+"""Turn memories embedded and written per call to the memory service."""
+
+
+class TranscriptMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One message as a client gives it; `id` is the client's own id, if it has one."""
+
+    role: Role
+    content: str
+    created_at: datetime
+    name: str | None = None
+    id: str | None = None
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ExtractionStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """How far background extraction of a conversation has come: `finished` once nothing is pending."""
+
+    pending: int
+    finished: bool
+
+
+class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What an import stored: the conversation, the message ids in the order given, and counts."""
+
+    conversation_id: str
+    message_ids: list[str]
+    messages: int
+    turn_memories: int
+    extraction_batches: int
+    extraction: ExtractionStatus
+
+
+def check_transcript(messages: Sequence[TranscriptMessage]) -> None:
+    """Raise Invalid naming the first message that cannot be imported (nothing is stored then)."""
+    if not messages:
+        raise Invalid("a transcript needs at least one message")
+    if len(messages) > MAX_TRANSCRIPT_MESSAGES:
+        raise Invalid(
+            f"at most {MAX_TRANSCRIPT_MESSAGES} messages per call (got {len(messages)}); send the rest in further calls"
+        )
+    seen: set[str] = set()
+    for n, message in enumerate(messages):
+        where = f"messages[{n}]"
+        if message.role not in (Role.USER, Role.ASSISTANT):
+            raise Invalid(f"{where}.role must be 'user' or 'assistant'")
+        if not message.content.strip():
+            raise Invalid(f"{where}.content must not be empty")
+        if len(message.content) > MAX_TRANSCRIPT_CONTENT_CHARS:
+            raise Invalid(f"{where}.content is longer than {MAX_TRANSCRIPT_CONTENT_CHARS} characters")
+        if message.created_at.tzinfo is None or message.created_at.utcoffset() is None:
+            raise Invalid(f"{where}.created_at must carry a timezone")
+        if message.name is not None and not (0 < len(message.name.strip()) <= MAX_SPEAKER_CHARS):
+            raise Invalid(f"{where}.name must be 1 to {MAX_SPEAKER_CHARS} characters")
+        if message.id is not None:
+            if not message.id or len(message.id) > MAX_CLIENT_ID_CHARS:
+                raise Invalid(f"{where}.id must be 1 to {MAX_CLIENT_ID_CHARS} characters")
+            if message.id in seen:
+                raise Invalid(f"{where}.id {message.id!r} is given twice")
+            seen.add(message.id)
+
+
+def _fingerprint(messages: Sequence[TranscriptMessage], title: str | None) -> str:
+    digest = hashlib.sha256((title or "").encode())
+    for m in messages:
+        digest.update(msgspec.json.encode([m.role.value, m.name, m.id, m.created_at.isoformat(), m.content]))
+    return digest.hexdigest()
+
+
+def _message_id(user_id: UserId, conversation_id: str, position: int, message: TranscriptMessage) -> str:
+    if message.id is not None:
+        return stable_id("imported-message", user_id, conversation_id, message.id)
+    said = f"{message.role.value}\x1f{message.name or ''}\x1f{message.created_at.isoformat()}\x1f{message.content}"
+    return stable_id(
+        "imported-message", user_id, conversation_id, f"#{position}", hashlib.sha256(said.encode()).hexdigest()
+    )
+
+
+class TranscriptService:
+    """Imports transcripts (see the module docstring) and reports a conversation's extraction status."""
+
+    def __init__(
+        self,
+        *,
+        conversations: ConversationStore,
+        ledger: TaskLedger,
+        memories: MemoryService,
+        tasks: TaskQueue,
+        clock: Clock,
+    ) -> None:
+        self._conversations = conversations
+        self._ledger = ledger
+        self._memories = memories
+        self._tasks = tasks
+        self._clock = clock
+
+    async def import_transcript(
+        self,
+        user_id: UserId,
+        messages: Sequence[TranscriptMessage],
+        *,
+        title: str | None = None,
+        conversation_id: str | None = None,
+    ) -> ImportResult:
+        """Store `messages` in a new conversation (or `conversation_id`, one of the user's) and their turns."""
+        check_transcript(messages)
+        conversation = await self._conversation(user_id, messages, title, conversation_id)
+        stored = [
+            Message(
+                id=_message_id(user_id, conversation.id, n, m),
+                conversation_id=conversation.id,
+                user_id=user_id,
+                role=m.role,
+                content=m.content,
+                created_at=m.created_at,
+                name=m.name.strip() if m.name else None,
+                metadata=dict(m.metadata),
+            )
+            for n, m in enumerate(messages)
+        ]
+        batches = [stored[i : i + EXTRACTION_BATCH] for i in range(0, len(stored), EXTRACTION_BATCH)]
+        now = self._clock.now()
+        for batch in batches:
+            ids = tuple(m.id for m in batch)
+            pending = PendingBatch(
+                key=extraction_key(conversation.id, ids),
+                user_id=user_id,
+                conversation_id=conversation.id,
+                message_ids=ids,
+                pending_since=now,
+            )
+            await self._conversations.add_messages(batch, pending=pending)
+        turns = 0
+        for i in range(0, len(stored), EMBED_BATCH):
+            turns += len(await remember_turns(self._memories, user_id, stored[i : i + EMBED_BATCH]))
+        for batch in batches:
+            task = ExtractMemories(
+                user_id=user_id,
+                conversation_id=conversation.id,
+                message_ids=tuple(m.id for m in batch),
+                now=max(m.created_at for m in batch),
+            )
+            await self._tasks.enqueue(task)
+        return ImportResult(
+            conversation_id=conversation.id,
+            message_ids=[m.id for m in stored],
+            messages=len(stored),
+            turn_memories=turns,
+            extraction_batches=len(batches),
+            extraction=await self.status(user_id, conversation.id),
+        )
+
+    async def status(self, user_id: UserId, conversation_id: str) -> ExtractionStatus:
+        """The conversation's extraction status, from the TaskLedger."""
+        pending = await self._ledger.pending_count(user_id, conversation_id)
+        return ExtractionStatus(pending=pending, finished=pending == 0)
+
+    async def _conversation(
+        self, user_id: UserId, messages: Sequence[TranscriptMessage], title: str | None, conversation_id: str | None
+    ) -> Conversation:
+        if conversation_id is not None:
+            found = await self._conversations.get(user_id, conversation_id)
+            if found is None:
+                raise NotFound(f"conversation {conversation_id} not found")
+            return found
+        first = min(m.created_at for m in messages)
+        last = max(m.created_at for m in messages)
+        derived = stable_id("imported-conversation", user_id, _fingerprint(messages, title))
+        return await self._conversations.create(
+            Conversation(
+                id=derived,
+                user_id=user_id,
+                created_at=first,
+                updated_at=last,
+                title=title or messages[0].content.strip()[:80],
+                metadata={"imported": True},
+            )
+        )

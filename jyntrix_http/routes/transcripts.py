@@ -1,0 +1,93 @@
+"""Transcript import: a user's existing history as one conversation, its turns remembered at once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Router, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from jyntrix_domain.model import Role
+from jyntrix_domain.transcripts import (
+    MAX_CLIENT_ID_CHARS,
+    MAX_SPEAKER_CHARS,
+    MAX_TRANSCRIPT_CONTENT_CHARS,
+    MAX_TRANSCRIPT_MESSAGES,
+    ImportResult,
+    TranscriptMessage,
+)
+from jyntrix_http.routes import ServicesDep, UserRequest, error_responses, time_problem
+from jyntrix_http.routes.memories import MAX_METADATA_DEPTH, AwareTime, metadata_depth
+
+# The largest valid call (every message at full length, 4 UTF-8 bytes a character, with its other
+# fields and some metadata) must fit; Litestar's 10 MB default would refuse it.
+MAX_METADATA_BYTES = 8192
+TRANSCRIPT_MAX_BODY_BYTES = MAX_TRANSCRIPT_MESSAGES * (MAX_TRANSCRIPT_CONTENT_CHARS * 4 + MAX_METADATA_BYTES + 2048)
+
+
+class TranscriptMessageIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    role: Literal["user", "assistant"]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TRANSCRIPT_CONTENT_CHARS)]
+    created_at: AwareTime
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SPEAKER_CHARS)] | None = None
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_CHARS)] | None = None
+    metadata: dict[str, Any] = {}
+
+    def __post_init__(self) -> None:
+        # msgspec turns a ValueError here into a 422 whose message names the field.
+        if (problem := time_problem(self.created_at)) is not None:
+            raise ValueError(f"created_at {problem}")
+        if not self.content.strip():
+            raise ValueError("content must not be blank")
+        if self.name is not None and not self.name.strip():
+            raise ValueError("name must not be blank")
+        if metadata_depth(self.metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
+            raise ValueError(f"metadata may nest at most {MAX_METADATA_DEPTH} levels deep")
+        if len(msgspec.json.encode(self.metadata)) > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata must encode to at most {MAX_METADATA_BYTES} bytes of JSON")
+
+    def to_domain(self) -> TranscriptMessage:
+        return TranscriptMessage(
+            role=Role(self.role),
+            content=self.content,
+            created_at=self.created_at,
+            name=self.name,
+            id=self.id,
+            metadata=dict(self.metadata),
+        )
+
+
+class TranscriptIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    messages: Annotated[
+        list[TranscriptMessageIn],
+        msgspec.Meta(min_length=1, max_length=MAX_TRANSCRIPT_MESSAGES, description="in the order they were said"),
+    ]
+    title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    conversation_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+
+
+@post(
+    "/conversations/import",
+    status_code=HTTP_201_CREATED,
+    summary="Import a transcript: its messages and turn memories stored, extraction in the background",
+    description=(
+        f"At most {MAX_TRANSCRIPT_MESSAGES} messages a call; `conversation_id` appends to one of the caller's "
+        "conversations. A repeated import answers the same conversation and message ids and adds nothing. "
+        "Extraction runs afterwards with the messages' own times; the conversation's `extraction` field "
+        "(GET /api/chat/conversations/{id}) says when it has finished."
+    ),
+    request_max_body_size=TRANSCRIPT_MAX_BODY_BYTES,
+    responses=error_responses(404, body=True),
+)
+async def import_transcript(request: UserRequest, services: ServicesDep, data: JSONBody[TranscriptIn]) -> ImportResult:
+    return await services.transcripts.import_transcript(
+        request.user.id,
+        [m.to_domain() for m in data.messages],
+        title=data.title,
+        conversation_id=data.conversation_id,
+    )
+
+
+router = Router(path="/api/chat", route_handlers=[import_transcript], tags=["chat"])
