@@ -342,3 +342,53 @@ async def test_concurrent_updates_each_write_a_history_row(store: MemoryStore, u
     # Rows chain: each change starts from what the previous one left.
     for before, after in itertools.pairwise(history):
         assert after.content_before == before.content_after
+
+
+async def test_supersede_ends_the_old_links_it_and_inserts_the_successor(store: MemoryStore, user: str) -> None:
+    old = mem(user, "I live in Paris")
+    new = mem(user, "I live in Berlin", minutes=5)
+    await store.add(old)
+    assert await store.supersede(user, old.id, new, new.created_at) is True
+
+    ended = await store.get(user, old.id)
+    assert ended is not None
+    assert (ended.valid_until, ended.superseded_by, ended.content) == (new.created_at, new.id, "I live in Paris")
+    assert [m.id for m in await store.list(user, MemoryFilter())] == [new.id]
+    assert [c.kind for c in await store.history(user, old.id)] == [ChangeKind.CREATE, ChangeKind.SUPERSEDE]
+    assert [c.kind for c in await store.history(user, new.id)] == [ChangeKind.CREATE]
+
+
+async def test_supersede_of_a_memory_no_longer_current_or_unknown_changes_nothing(
+    store: MemoryStore, user: str
+) -> None:
+    old = mem(user, "I live in Paris")
+    await store.add(old)
+    first, second = mem(user, "Berlin", minutes=1), mem(user, "Rome", minutes=2)
+    assert await store.supersede(user, old.id, first, first.created_at)
+    assert await store.supersede(user, old.id, second, second.created_at) is False
+    assert await store.supersede(user, "no-such-memory", second, second.created_at) is False
+    assert await store.get(user, second.id) is None
+    assert (await store.get(user, old.id)).superseded_by == first.id  # type: ignore[union-attr]
+
+
+async def test_supersede_keeps_a_successor_that_exists_already(store: MemoryStore, user: str) -> None:
+    # Consolidation replaces several holders of a slot by one successor: the second link reuses it.
+    a, b, new = mem(user, "Paris"), mem(user, "Lyon"), mem(user, "Berlin", minutes=3)
+    await store.add(a)
+    await store.add(b)
+    assert await store.supersede(user, a.id, new, new.created_at)
+    assert await store.supersede(user, b.id, edit(new, content="ignored"), new.created_at)
+    assert (await store.get(user, new.id)).content == "Berlin"  # type: ignore[union-attr]
+    assert await store.count(user, MemoryFilter()) == 1
+
+
+async def test_concurrent_supersedes_of_one_memory_let_exactly_one_win(store: MemoryStore, user: str) -> None:
+    old = mem(user, "v0")
+    await store.add(old)
+    successors = [mem(user, f"v{i}", minutes=i) for i in range(1, 11)]
+    results = await asyncio.gather(*(store.supersede(user, old.id, s, s.created_at) for s in successors))
+    assert sorted(results) == [False] * 9 + [True]
+    winner = successors[results.index(True)]
+    assert [m.id for m in await store.list(user, MemoryFilter())] == [winner.id]
+    supersedes = [c for c in await store.history(user, old.id) if c.kind is ChangeKind.SUPERSEDE]
+    assert [c.superseded_by for c in supersedes] == [winner.id]

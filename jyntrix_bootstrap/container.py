@@ -34,6 +34,7 @@ from jyntrix_bootstrap.resources import (
 from jyntrix_bootstrap.services import Runtime, Services, SystemStatus, package_version, settle
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.analytics import AnalyticsService
+from jyntrix_domain.bulk import BulkLimiter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.conversations import ConversationService
@@ -112,6 +113,11 @@ class Container(containers.DeclarativeContainer):
         retrieval=retrieval,
         clock=clock,
         profiles=storage.provided.profiles,
+        bulk=providers.Singleton(
+            BulkLimiter,
+            per_user=settings.provided.bulk_concurrency_per_user,
+            total=settings.provided.bulk_concurrency,
+        ),
     )
     forgetting = providers.Singleton(
         ForgetService,
@@ -123,6 +129,8 @@ class Container(containers.DeclarativeContainer):
         ledger=storage.provided.ledger,
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
+        emitter=emitter,
+        clock=clock,
     )
     profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
     analytics = providers.Singleton(

@@ -103,7 +103,8 @@ _SECTION_FIELDS = frozenset(section.field for section in SECTIONS)
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid_unknown_fields=False):
     # Runtime
-    environment: Environment = Environment.DEVELOPMENT
+    # Unset: development on a loopback bind (so `make run` needs nothing), production anywhere else.
+    environment: Environment | None = None
     jyntrix_profile: DeploymentProfile = DeploymentProfile.EMBEDDED
     jyntrix_data_dir: str = ".jyntrix"
     host: str = "127.0.0.1"
@@ -150,6 +151,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     rate_limit_window_s: float = 60.0
     # Requests no token vouches for (public routes, no bearer token, a refused token), per client address.
     rate_limit_anonymous_requests: int = 300
+    # Bulk work (imports, index rebuilds) running at once: per user, and for the whole server.
+    bulk_concurrency_per_user: int = 1
+    bulk_concurrency: int = 4
     # Proxies whose X-Forwarded-For names the client; anyone else's header is ignored.
     trusted_proxies: tuple[str, ...] = ()
 
@@ -179,6 +183,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     def __post_init__(self) -> None:
         _check(1 <= self.port <= 65535, "PORT", "must be between 1 and 65535")
         _check(self.rate_limit_requests >= 1, "RATE_LIMIT_REQUESTS", "must be at least 1")
+        _check(self.bulk_concurrency_per_user >= 1, "BULK_CONCURRENCY_PER_USER", "must be at least 1")
+        _check(
+            self.bulk_concurrency >= self.bulk_concurrency_per_user,
+            "BULK_CONCURRENCY",
+            "must be at least BULK_CONCURRENCY_PER_USER",
+        )
         _check(self.rate_limit_window_s > 0, "RATE_LIMIT_WINDOW_S", "must be positive")
         _check(self.rate_limit_anonymous_requests >= 1, "RATE_LIMIT_ANONYMOUS_REQUESTS", "must be at least 1")
         for proxy in self.trusted_proxies:
@@ -233,6 +243,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
                 "SUPABASE_JWT_SECRET",
                 "or SUPABASE_JWKS_URL must be set in production",
             )
+        elif self.environment is None and not is_loopback(self.host):
+            _check(
+                bool(self.supabase_jwt_secret or self.supabase_jwks_url),
+                "SUPABASE_JWT_SECRET",
+                f"or SUPABASE_JWKS_URL must be set to serve on HOST={self.host}, which is not a loopback address"
+                " (or bind HOST=127.0.0.1, or set ENVIRONMENT=development to use a local development secret)",
+            )
 
     @property
     def data_dir(self) -> Path:
@@ -240,6 +257,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
     @property
     def is_development(self) -> bool:
+        """ENVIRONMENT=development, or ENVIRONMENT unset with a loopback HOST: local secret, dev tokens."""
+        if self.environment is None:
+            return is_loopback(self.host)
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def shows_error_causes(self) -> bool:
+        """Only an explicit ENVIRONMENT=development puts the causes of 500s in their bodies."""
         return self.environment is Environment.DEVELOPMENT
 
     @property
@@ -254,6 +279,16 @@ _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"})
 _LIST_FIELDS = frozenset({"CORS_ORIGINS", "JWT_ALGORITHMS", "TRUSTED_PROXIES"})
 _PLAIN_FIELDS = frozenset(f.encode_name for f in msgspec.structs.fields(Settings) if f.name not in _SECTION_FIELDS)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _check(ok: bool, variable: str, problem: str) -> None:

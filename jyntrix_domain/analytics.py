@@ -30,6 +30,7 @@ from jyntrix_domain.ports import AnalyticsSink, Clock
 
 log = logging.getLogger(__name__)
 
+_MAX_FORGOTTEN = 10_000  # the most recent forgets remembered; a turn in flight is far younger than that many
 USAGE_SPAN = "llm_streaming"
 """The phase span of a chat turn that carries its token usage."""
 
@@ -57,6 +58,9 @@ class BufferedEmitter:
         self._timer: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
         self._retry_after = 0.0  # perf_counter time before which a full buffer does not trigger a flush
+        # When each user was forgotten: their spans that started before it (a turn in flight) are dropped.
+        self._forgotten: dict[UserId, datetime] = {}
+        self._dead_traces: dict[str, None] = {}  # traces of forgotten users: their later spans go too
         self.dropped = 0
         self.written = 0
         self.failed_flushes = 0
@@ -76,8 +80,29 @@ class BufferedEmitter:
             await asyncio.sleep(self._interval_s)
             await self.flush()
 
+    async def forget(self, user_id: UserId, at: datetime) -> None:
+        """Drop the user's buffered spans, after any write in progress, and those that started before `at`."""
+        async with self._lock:
+            self._forgotten.pop(user_id, None)
+            self._forgotten[user_id] = at
+            while len(self._forgotten) > _MAX_FORGOTTEN:
+                del self._forgotten[next(iter(self._forgotten))]
+            for span in self._buffer:
+                if span.user_id == user_id:
+                    self._bury(span.trace_id)
+            self._buffer = deque(s for s in self._buffer if s.user_id != user_id)
+
+    def _bury(self, trace_id: str) -> None:
+        self._dead_traces[trace_id] = None
+        while len(self._dead_traces) > _MAX_FORGOTTEN:
+            del self._dead_traces[next(iter(self._dead_traces))]
+
     def emit(self, span: Span) -> None:
         """Buffer a span; never blocks and never raises because of the sink."""
+        forgotten = self._forgotten.get(span.user_id) if span.user_id is not None else None
+        if span.trace_id in self._dead_traces or (forgotten is not None and span.started_at <= forgotten):
+            self._bury(span.trace_id)
+            return
         self._buffer.append(span)
         self._trim()
         if len(self._buffer) >= self._batch_size and not self._pending and time.perf_counter() >= self._retry_after:

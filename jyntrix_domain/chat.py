@@ -27,6 +27,7 @@ from jyntrix_domain.model import (
     UserId,
     Vector,
     new_id,
+    stable_id,
 )
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
@@ -144,6 +145,11 @@ def _ephemeral(turns: Sequence[ChatTurn], current: Message) -> list[Message]:
     ]
 
 
+def _answer_id(user_message: Message) -> str:
+    # Derived from the message it answers, so that a retried turn finds the answer it already has.
+    return stable_id(user_message.user_id, user_message.id, "answer")
+
+
 class ChatService:
     """Runs a chat turn: setup, query analysis, retrieval, context, LLM stream, save, enqueue.
 
@@ -207,6 +213,10 @@ class ChatService:
         phases = _Phases(self._emitter, self._clock, trace_id, user_id)
 
         async with phases.span("setup"):
+            retried = (await self._conversations.get_messages(user_id, [message_id])) if message_id else []
+            if retried and conversation_id is None:
+                # A retry on the new-conversation route belongs to the conversation its first try created.
+                conversation_id = retried[0].conversation_id
             conversation, created = await self._conversation(user_id, conversation_id, text)
             said = Message(
                 id=message_id or new_id(),
@@ -228,16 +238,44 @@ class ChatService:
             else:
                 earlier = _ephemeral(history[-self._config.history_messages :], user_message)
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
+        answered = await self._conversations.get_messages(user_id, [_answer_id(user_message)])
+        if answered:
+            for event in self._replay(user_message, answered[0], phases):
+                yield event
+            return
 
         try:
             async for event in self._answer(user_id, conversation, user_message, earlier, vector, phases, trace_id):
                 yield event
         except DomainError as exc:
             log.warning("chat turn failed: %s", exc)
-            yield ErrorEvent(code=exc.code, message=str(exc), user_message_id=user_message.id)
+            if await self._conversations.get(user_id, conversation.id) is None:
+                # Forgotten (or deleted) while the turn ran: say that, not which write found it gone.
+                yield ErrorEvent(
+                    code="not_found", message="the conversation was deleted during the turn", retryable=False
+                )
+            else:
+                yield ErrorEvent(code=exc.code, message=str(exc), user_message_id=user_message.id)
         except Exception:
             log.exception("chat turn failed")
             yield ErrorEvent(code="internal", message="the turn failed", user_message_id=user_message.id)
+
+    def _replay(self, user_message: Message, answer: Message, phases: _Phases) -> list[ChatEvent]:
+        """The events of a turn that was answered already: a retry after success stores nothing more."""
+        analysis = self._retrieval.analyze(user_message.content)
+        return [
+            ContextEvent(
+                memories=[], tokens_by_section={}, total_tokens=0, intent=analysis.intent.value, strategies=[]
+            ),
+            TokenEvent(delta=answer.content),
+            DoneEvent(
+                message_id=answer.id,
+                user_message_id=user_message.id,
+                conversation_id=answer.conversation_id,
+                usage=Usage(),
+                phase_timings=dict(phases.timings),
+            ),
+        ]
 
     async def _conversation(self, user_id: UserId, conversation_id: str | None, text: str) -> tuple[Conversation, bool]:
         if conversation_id is None:
@@ -300,7 +338,7 @@ class ChatService:
         async with phases.span("save_response"):
             answer = await self._conversations.add_message(
                 Message(
-                    id=new_id(),
+                    id=_answer_id(user_message),
                     conversation_id=conversation.id,
                     user_id=user_id,
                     role=Role.ASSISTANT,

@@ -5,7 +5,7 @@ The memory block has one section per memory type, then a line of known entities:
     ## About the user
     [1] Name is Anna
 
-    ## How the user wants you to respond
+    ## Preferences the user stated about your answers
     [2] Answer in French
 
     ## People, places and things the user has mentioned
@@ -49,7 +49,7 @@ from jyntrix_domain.turns import is_question
 
 HEADERS: dict[MemoryType, str] = {
     MemoryType.PROFILE: "## About the user",
-    MemoryType.PROCEDURAL: "## How the user wants you to respond",
+    MemoryType.PROCEDURAL: "## Preferences the user stated about your answers",
     MemoryType.SEMANTIC: "## Facts you remember",
     MemoryType.EPISODIC: "## Past conversations and events",
 }

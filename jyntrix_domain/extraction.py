@@ -8,6 +8,7 @@ which also holds the slot table and the consolidation rules) and the session sum
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -19,10 +20,13 @@ from jyntrix_domain.fact_rules import DeterministicExtractor
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.llm_extraction import Extractor, LLMExtractor
 from jyntrix_domain.memories import MemoryService, NewMemory
+from jyntrix_domain.memory_rules import acts_outside_user_scope
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Role, UserId, stable_id
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskLedger
 from jyntrix_domain.summaries import summary_text
 from jyntrix_domain.tasks import extraction_key
+
+log = logging.getLogger(__name__)
 
 
 class ExtractionReport(msgspec.Struct, kw_only=True):
@@ -119,6 +123,10 @@ class ExtractionService:
         # Per candidate, not per extractor: an LLM extractor may have fallen back to the rules for this batch.
         report.extractor = str(candidates[0].metadata.get("extractor", self._extractor.name)) if candidates else "none"
         for candidate in candidates:
+            if candidate.type is MemoryType.PROCEDURAL and acts_outside_user_scope(candidate.content):
+                log.warning("not storing a rule that acts outside the user's scope (conversation %s)", conversation_id)
+                report.ignored += 1
+                continue
             decision = await self._consolidator.decide(user_id, candidate)
             report.count(await self._consolidator.apply(user_id, decision))
         report.already_done = not await self._ledger.claim(user_id, key)

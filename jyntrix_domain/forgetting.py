@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
+from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.model import UserId
 from jyntrix_domain.ports import (
     AnalyticsSink,
+    Clock,
     ConversationStore,
     EntityGraph,
     KeywordIndex,
@@ -41,6 +43,8 @@ class ForgetService:
         ledger: TaskLedger,
         profiles: ProfileStore,
         analytics: AnalyticsSink,
+        emitter: BufferedEmitter | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._memories = memories
         self._vectors = vectors
@@ -50,8 +54,13 @@ class ForgetService:
         self._ledger = ledger
         self._profiles = profiles
         self._analytics = analytics
+        self._emitter = emitter
+        self._clock = clock
 
     async def forget_user(self, user_id: UserId) -> ForgetResult:
+        """Forget everything; spans of a turn still in flight are dropped when they end (give `emitter` and `clock`)."""
+        if self._emitter is not None and self._clock is not None:
+            await self._emitter.forget(user_id, self._clock.now())
         await self._vectors.forget_user(user_id)
         await self._keywords.forget_user(user_id)
         await self._graph.forget_user(user_id)

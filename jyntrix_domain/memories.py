@@ -10,7 +10,10 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.bulk import BulkLimiter
+from jyntrix_domain.errors import Conflict, Invalid, NotFound
+from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport
+from jyntrix_domain.locks import KeyedLocks
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
 from jyntrix_domain.model import (
     ChangeKind,
@@ -76,6 +79,28 @@ def _own(relations: Sequence[Relation]) -> tuple[Relation, ...]:
     return tuple(msgspec.structs.replace(r, memory_id=None) for r in relations)
 
 
+def _build(user_id: UserId, new: NewMemory, now: datetime) -> Memory:
+    at = new.created_at or now
+    check_slot(new.slot, new.value)
+    return Memory(
+        id=new.id or new_id(),
+        user_id=user_id,
+        type=new.type,
+        kind=new.kind,
+        content=check_content(new.content),
+        reliability=check_reliability(new.reliability),
+        created_at=at,
+        updated_at=at,
+        valid_from=at,
+        entities=check_entities(new.entities, new.relations),
+        relations=_own(new.relations),
+        slot=new.slot,
+        value=new.value,
+        source_message_ids=new.source_message_ids,
+        metadata=dict(new.metadata),
+    )
+
+
 class MemoryService:
     """CRUD, search, import, history, export and deletion of a user's memories.
 
@@ -95,6 +120,7 @@ class MemoryService:
         retrieval: RetrievalService,
         clock: Clock,
         profiles: ProfileStore | None = None,
+        bulk: BulkLimiter | None = None,
     ) -> None:
         self._store = store
         self._vectors = vectors
@@ -104,6 +130,9 @@ class MemoryService:
         self._retrieval = retrieval
         self._clock = clock
         self._profiles = profiles
+        # Edits of one memory run one at a time, so its indexes end with what the store ended with.
+        self._locks = KeyedLocks()
+        self._bulk = bulk or BulkLimiter()
 
     async def create(self, user_id: UserId, new: NewMemory) -> Memory:
         return (await self.bulk_import(user_id, [new]))[0]
@@ -116,38 +145,45 @@ class MemoryService:
         `vectors`, one per item, are the items' embeddings when the caller has them already (a chat
         turn embeds its message once, for retrieval and for its turn memory).
         """
+        return (await self._import(user_id, items, vectors)).memories
+
+    async def import_report(self, user_id: UserId, items: Sequence[NewMemory]) -> ImportReport:
+        """A user's bulk import, saying for each item whether it was created, was there already, or conflicts.
+
+        It takes one of the user's bulk slots (RateLimited when they are in use, Unavailable when the server's are).
+        """
+        async with self._bulk.slot(user_id):
+            return await self._import(user_id, items, None)
+
+    async def _import(
+        self, user_id: UserId, items: Sequence[NewMemory], vectors: Sequence[Vector] | None
+    ) -> ImportReport:
         if vectors is not None and len(vectors) != len(items):
             raise Invalid("give one vector per memory, or none")
         now = self._clock.now()
-        memories = []
-        for new in items:
-            at = new.created_at or now
-            check_slot(new.slot, new.value)
-            memories.append(
-                Memory(
-                    id=new.id or new_id(),
-                    user_id=user_id,
-                    type=new.type,
-                    kind=new.kind,
-                    content=check_content(new.content),
-                    reliability=check_reliability(new.reliability),
-                    created_at=at,
-                    updated_at=at,
-                    valid_from=at,
-                    entities=check_entities(new.entities, new.relations),
-                    relations=_own(new.relations),
-                    slot=new.slot,
-                    value=new.value,
-                    source_message_ids=new.source_message_ids,
-                    metadata=dict(new.metadata),
-                )
-            )
-        created = [memory for memory in memories if await self._store.add(memory)]
+        memories = [_build(user_id, new, now) for new in items]
+        outcomes: list[ImportOutcome] = []
+        seen: set[MemoryId] = set()
+        for memory in memories:
+            if memory.id in seen:
+                outcomes.append(ImportOutcome.DUPLICATE)
+                continue
+            seen.add(memory.id)
+            outcomes.append(ImportOutcome.CREATED if await self._store.add(memory) else ImportOutcome.UNCHANGED)
+        created = [m for m, o in zip(memories, outcomes, strict=True) if o is ImportOutcome.CREATED]
         given = {m.id: v for m, v in zip(memories, vectors, strict=True)} if vectors is not None else {}
         await self._index(user_id, created, given)
         stored = await self._store.get_many(user_id, [m.id for m in memories])
         by_id = {m.id: m for m in stored}
-        return [by_id.get(m.id, m) for m in memories]
+        kept = [by_id.get(m.id, m) for m in memories]
+        # An id that was there already, or came twice, with other content keeps what is stored: say so.
+        outcomes = [
+            ImportOutcome.CONFLICTING
+            if o is not ImportOutcome.CREATED and stored_memory.content != asked.content
+            else o
+            for o, asked, stored_memory in zip(outcomes, memories, kept, strict=True)
+        ]
+        return ImportReport(memories=kept, outcomes=outcomes)
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory:
         memory = await self._store.get(user_id, memory_id)
@@ -182,6 +218,34 @@ class MemoryService:
         (consolidation's rewording of a fact). The memory keeps its relations unless given new ones,
         and its graph links are rebuilt from them.
         """
+        async with self._locks.hold(user_id, memory_id):
+            return await self._update(
+                user_id,
+                memory_id,
+                content=content,
+                type=type,
+                reliability=reliability,
+                entities=entities,
+                relations=relations,
+                metadata=metadata,
+                source_message_ids=source_message_ids,
+                value=value,
+            )
+
+    async def _update(
+        self,
+        user_id: UserId,
+        memory_id: MemoryId,
+        *,
+        content: str | None,
+        type: MemoryType | None,
+        reliability: float | None,
+        entities: Sequence[str] | None,
+        relations: Sequence[Relation] | None,
+        metadata: Mapping[str, Any] | None,
+        source_message_ids: Sequence[str],
+        value: str | None,
+    ) -> Memory:
         current = await self.get(user_id, memory_id)
         if not current.is_current:
             raise Invalid("a superseded memory cannot be edited; update its successor")
@@ -205,26 +269,36 @@ class MemoryService:
         return saved
 
     async def supersede(self, user_id: UserId, old_id: MemoryId, new: NewMemory) -> Memory:
-        """Replace a fact with a newer one; the old keeps `valid_until` and a link to its successor."""
+        """Replace a fact with a newer one; the old keeps `valid_until` and a link to its successor.
+
+        Of concurrent replacements of one memory exactly one succeeds; the others raise Conflict,
+        unless they ask for the very successor that won (a retried task), which they get back.
+        """
+        async with self._locks.hold(user_id, old_id):
+            old = await self.get(user_id, old_id)
+            now = self._clock.now()
+            successor = _build(user_id, new, now)
+            if old.is_current and await self._store.supersede(user_id, old_id, successor, now):
+                await self._unindex(user_id, [old_id])
+                stored = await self.get(user_id, successor.id)
+                await self._index(user_id, [stored])
+                return stored
+            return await self._replaced_by(user_id, old_id, successor)
+
+    async def _replaced_by(self, user_id: UserId, old_id: MemoryId, wanted: Memory) -> Memory:
         old = await self.get(user_id, old_id)
-        if not old.is_current:
-            if old.superseded_by is not None:
-                # Already replaced (a retried task): hand back the successor instead of forking history.
-                return await self.get(user_id, old.superseded_by)
+        if old.superseded_by is None:
             raise Invalid("memory is no longer current")
-        successor = await self.create(user_id, new)
-        now = self._clock.now()
-        await self._store.update(
-            msgspec.structs.replace(old, valid_until=now, superseded_by=successor.id, updated_at=now),
-            ChangeKind.SUPERSEDE,
-        )
-        await self._unindex(user_id, [old_id])
-        return successor
+        successor = await self.get(user_id, old.superseded_by)
+        if successor.id == wanted.id or successor.content == wanted.content:
+            return successor
+        raise Conflict(f"memory {old_id} was already superseded by {successor.id}")
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> None:
-        if not await self._store.delete(user_id, memory_id):
-            raise NotFound(f"memory {memory_id} not found")
-        await self._unindex(user_id, [memory_id])
+        async with self._locks.hold(user_id, memory_id):
+            if not await self._store.delete(user_id, memory_id):
+                raise NotFound(f"memory {memory_id} not found")
+            await self._unindex(user_id, [memory_id])
 
     async def forget(self, user_id: UserId, ids: Sequence[MemoryId]) -> int:
         """Delete those of `ids` that exist (others are skipped); return how many were deleted."""
@@ -276,7 +350,14 @@ class MemoryService:
         )
 
     async def reindex(self, user_id: UserId) -> int:
-        """Rebuild the user's indexes and graph links (entities and relations) from the store; return how many."""
+        """Rebuild the user's indexes and graph links (entities and relations) from the store; return how many.
+
+        Rebuilds of one user queue behind each other (a background task waits rather than fail).
+        """
+        async with self._locks.hold(user_id, "reindex"):
+            return await self._reindex(user_id)
+
+    async def _reindex(self, user_id: UserId) -> int:
         await self._vectors.forget_user(user_id)
         await self._keywords.forget_user(user_id)
         count = 0

@@ -53,6 +53,14 @@ class MemoryStore(Protocol):
         Raises NotFound when the user has no memory with that id.
         """
 
+    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> bool:
+        """In one atomic step: while `old_id` is still current, end it at `at`, link it to `successor`
+        and insert the successor (kept as it is when its id exists already), with their history rows.
+
+        Returns False, changing nothing, when `old_id` is unknown or no longer current, so that two
+        concurrent replacements of one memory can never both succeed.
+        """
+
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
         """Delete and write a history row; False when there was nothing to delete."""
 

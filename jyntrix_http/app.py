@@ -114,7 +114,7 @@ def create_app(
         before_request=check_request,
         before_send=[add_request_id_header],
         cors_config=cors_config(settings),
-        exception_handlers={Exception: make_exception_handler(settings.is_development)},
+        exception_handlers={Exception: make_exception_handler(settings.shows_error_causes)},
         openapi_config=OpenAPIConfig(
             title="Jyntrix",
             version=package_version(),

@@ -91,6 +91,17 @@ class InMemoryMemoryStore:
         self._record(memory, kind, old.content, memory.content)
         return memory
 
+    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> bool:
+        # No await between the check and the writes: on one event loop this is the atomic step.
+        old = self._rows.get((user_id, old_id))
+        if old is None or not old.is_current:
+            return False
+        await self.add(successor)
+        ended = msgspec.structs.replace(old, valid_until=at, superseded_by=successor.id, updated_at=at)
+        self._store(ended)
+        self._record(ended, ChangeKind.SUPERSEDE, old.content, old.content)
+        return True
+
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
         old = self._rows.pop((user_id, memory_id), None)
         if old is None:

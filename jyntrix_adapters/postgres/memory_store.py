@@ -43,6 +43,13 @@ SET type = $3, content = $4, reliability = $5, access_count = $6, last_accessed_
 WHERE user_id = $2 AND id = $1
 """
 
+# The condition is what makes a supersede atomic: of two concurrent ones, the second finds no current row.
+_END = """
+UPDATE memories SET valid_until = $3, superseded_by = $4, updated_at = $3
+WHERE user_id = $1 AND id = $2 AND valid_until IS NULL AND superseded_by IS NULL
+RETURNING content
+"""
+
 _HISTORY = """
 INSERT INTO memory_history (user_id, memory_id, kind, content_before, content_after, superseded_by)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -169,6 +176,18 @@ class PostgresMemoryStore:
                 _HISTORY, memory.user_id, memory.id, kind.value, before, memory.content, memory.superseded_by
             )
         return memory
+
+    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> bool:
+        async with self._db.user_tx(user_id) as conn:
+            content = await conn.fetchval(_END, user_id, old_id, at, successor.id)
+            if content is None:
+                return False
+            if await conn.execute(_INSERT, *_params(successor)) == "INSERT 0 1":
+                await conn.execute(
+                    _HISTORY, user_id, successor.id, ChangeKind.CREATE.value, None, successor.content, None
+                )
+            await conn.execute(_HISTORY, user_id, old_id, ChangeKind.SUPERSEDE.value, content, content, successor.id)
+            return True
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
         async with self._db.user_tx(user_id) as conn:

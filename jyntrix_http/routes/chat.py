@@ -30,7 +30,7 @@ class SendMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     # Sending the same id again after an `error` event retries the turn without storing the message twice.
     message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")] | None = None
     # The speaker, when the user side is more than one person (a group chat): the turn memory reads "name: text".
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,7 +7,6 @@ loopback address, so nobody but the machine's own user can mint a token with it.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
-from jyntrix_bootstrap.settings import Settings
+from jyntrix_bootstrap.settings import Settings, is_loopback
 from jyntrix_http.auth import mint_token
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console"
@@ -66,15 +65,6 @@ class DevToken(msgspec.Struct, frozen=True, kw_only=True):
 def dev_tokens_enabled(settings: Settings) -> bool:
     """True in development, with a local HS256 secret, when the server binds only a loopback address."""
     return settings.is_development and bool(settings.supabase_jwt_secret) and is_loopback(settings.host)
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _with_security_headers(response: Response[object]) -> Response[object]:

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.forgetting import ForgetResult
+from jyntrix_domain.import_outcomes import ImportOutcome
 from jyntrix_domain.memories import MemoryExport, NewMemory
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
 from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryKind, MemoryType, Relation
@@ -112,9 +113,20 @@ class ImportRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     memories: Annotated[list[MemoryIn], msgspec.Meta(min_length=1, max_length=MAX_IMPORT)]
 
 
+class ImportedItem(msgspec.Struct, frozen=True, kw_only=True):
+    index: int
+    id: str
+    outcome: ImportOutcome
+
+
 class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    """`imported` counts the memories created; `memories` holds the stored one of each item, in order."""
+
     imported: int
     memories: list[Memory]
+    items: list[ImportedItem]
+    conflicting: int
+    duplicates: int
 
 
 class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -214,8 +226,18 @@ async def search_memories(request: UserRequest, services: ServicesDep, data: JSO
     request_max_body_size=IMPORT_MAX_BODY_BYTES,
 )
 async def import_memories(request: UserRequest, services: ServicesDep, data: JSONBody[ImportRequest]) -> ImportResult:
-    imported = await services.memories.bulk_import(request.user.id, [m.to_domain() for m in data.memories])
-    return ImportResult(imported=len(imported), memories=imported)
+    report = await services.memories.import_report(request.user.id, [m.to_domain() for m in data.memories])
+    items = [
+        ImportedItem(index=i, id=m.id, outcome=o)
+        for i, (m, o) in enumerate(zip(report.memories, report.outcomes, strict=True))
+    ]
+    return ImportResult(
+        imported=report.created,
+        memories=report.memories,
+        items=items,
+        conflicting=report.outcomes.count(ImportOutcome.CONFLICTING),
+        duplicates=report.outcomes.count(ImportOutcome.DUPLICATE),
+    )
 
 
 @get(
@@ -270,8 +292,8 @@ async def update_memory(
 @post(
     "/{memory_id:str}/supersede",
     status_code=HTTP_201_CREATED,
-    summary="Replace a fact with a newer one; the old one stays in history",
-    responses=error_responses(404, body=True),
+    summary="Replace a fact with a newer one; the old one stays in history (409 once it was replaced)",
+    responses=error_responses(404, 409, body=True),
 )
 async def supersede_memory(
     request: UserRequest, services: ServicesDep, memory_id: FromPath[str], data: JSONBody[MemoryIn]

@@ -99,7 +99,7 @@ def test_sections_have_one_header_each_and_numbered_items_in_order() -> None:
     built = ContextBuilder(WhitespaceCounter()).build(memories, entities=["Anna", "Berlin", "anna"])
     assert built.text == (
         "## About the user\n[1] Name is Sam\n\n"
-        "## How the user wants you to respond\n[2] Answer in French\n\n"
+        "## Preferences the user stated about your answers\n[2] Answer in French\n\n"
         "## Facts you remember\n[3] Anna is the user's sister\n[4] Sam likes green tea\n\n"
         "## Past conversations and events\n[5] Talked about the Berlin trip\n\n"
         f"{ENTITY_HEADER}\nAnna, Berlin"

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import ChangeKind, Conversation, MemoryFilter, MemoryType, Message, Relation, Role, entity_key
@@ -54,8 +54,11 @@ async def test_supersede_keeps_the_chain_and_current_truth() -> None:
     everything = await kit.memories.list("alice", MemoryFilter(current_only=False))
     assert {m.content for m in everything} == {"The user lives in Paris", "The user lives in Berlin"}
     assert ChangeKind.SUPERSEDE in [c.kind for c in await kit.memories.history("alice", paris.id)]
-    again = await kit.memories.supersede("alice", paris.id, NewMemory(content="The user lives in Rome"))
+    # A retry of the same replacement gets its successor back; another replacement of a replaced memory is refused.
+    again = await kit.memories.supersede("alice", paris.id, NewMemory(content="The user lives in Berlin"))
     assert again.id == berlin.id
+    with pytest.raises(Conflict):
+        await kit.memories.supersede("alice", paris.id, NewMemory(content="The user lives in Rome"))
     with pytest.raises(Invalid):
         await kit.memories.update("alice", paris.id, content="edited")
 

@@ -10,10 +10,13 @@ import pytest
 
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
-from jyntrix_domain.model import ChatTurn, Prompt, Role
+from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE, ChatTurn, Prompt, Role
 from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_llm_server import Reply
 
+FENCED_SYSTEM = (
+    f"You are Jyntrix.\n\n{UNTRUSTED_MEMORY_NOTICE}\n<user_memories>\n[1] User lives in Berlin\n</user_memories>"
+)
 PROMPT = Prompt(
     system="You are Jyntrix.",
     context_text="[1] User lives in Berlin",
@@ -54,7 +57,7 @@ async def test_sends_system_instruction_dialogue_and_settings(
     await gemini.complete(PROMPT)
 
     body = fake_gemini.requests[0].body
-    assert body["systemInstruction"]["parts"][0]["text"] == "You are Jyntrix.\n\n[1] User lives in Berlin"
+    assert body["systemInstruction"]["parts"][0]["text"] == FENCED_SYSTEM
     assert [(c["role"], c["parts"][0]["text"]) for c in body["contents"]] == [
         ("user", "Hi"),
         ("model", "Hello!"),

@@ -9,10 +9,13 @@ import pytest
 
 from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
-from jyntrix_domain.model import ChatTurn, Prompt, Role
+from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE, ChatTurn, Prompt, Role
 from testsupport.fake_llm_server import Reply
 from testsupport.fake_openai import FakeOpenAI
 
+FENCED_SYSTEM = (
+    f"You are Jyntrix.\n\n{UNTRUSTED_MEMORY_NOTICE}\n<user_memories>\n[1] User lives in Berlin\n</user_memories>"
+)
 PROMPT = Prompt(
     system="You are Jyntrix.",
     context_text="[1] User lives in Berlin",
@@ -58,7 +61,10 @@ async def test_sends_the_dialogue_with_the_system_prompt_first(
     body = fake_openai.requests[0].body
     assert body["model"] == "llama3.1"
     assert body["messages"] == [
-        {"role": "system", "content": "You are Jyntrix.\n\n[1] User lives in Berlin"},
+        {
+            "role": "system",
+            "content": FENCED_SYSTEM,
+        },
         {"role": "user", "content": "Hi"},
         {"role": "assistant", "content": "Hello!"},
         {"role": "user", "content": "Where do I live?"},

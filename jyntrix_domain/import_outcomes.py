@@ -1,0 +1,29 @@
+"""What a bulk import did with each item: created, unchanged, conflicting or duplicate."""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+from jyntrix_domain.model import Memory
+
+
+class ImportOutcome(enum.StrEnum):
+    """What importing one item did: `duplicate` repeats an id given earlier in the same batch."""
+
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    CONFLICTING = "conflicting"
+    DUPLICATE = "duplicate"
+
+
+class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The stored memory of each item, in the order given, and what importing it did."""
+
+    memories: list[Memory]
+    outcomes: list[ImportOutcome]
+
+    @property
+    def created(self) -> int:
+        return sum(o is ImportOutcome.CREATED for o in self.outcomes)

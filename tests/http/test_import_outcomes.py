@@ -1,0 +1,40 @@
+"""Import reports what it did with each item: created, unchanged, conflicting (kept as stored) or duplicate."""
+
+from __future__ import annotations
+
+from tests.http.conftest import Client
+
+
+async def test_import_reports_each_items_outcome_and_counts_only_what_it_created(
+    client: Client, headers: dict[str, str]
+) -> None:
+    first = {"memories": [{"id": "a", "content": "I live in Porto"}, {"id": "b", "content": "I own a cat"}]}
+    response = await client.post("/api/memories/import", json=first, headers=headers)
+    assert response.status_code == 201, response.text
+    assert [i["outcome"] for i in response.json()["items"]] == ["created", "created"]
+
+    again = {
+        "memories": [
+            {"id": "a", "content": "I live in Porto"},
+            {"id": "b", "content": "I own a dog"},
+            {"id": "c", "content": "I play chess"},
+            {"id": "c", "content": "I play chess"},
+            {"id": "c", "content": "I play go"},
+        ]
+    }
+    response = await client.post("/api/memories/import", json=again, headers=headers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["imported"] == 1
+    assert [(i["index"], i["id"], i["outcome"]) for i in body["items"]] == [
+        (0, "a", "unchanged"),
+        (1, "b", "conflicting"),
+        (2, "c", "created"),
+        (3, "c", "duplicate"),
+        (4, "c", "conflicting"),
+    ]
+    assert (body["conflicting"], body["duplicates"]) == (2, 1)
+    # `memories` holds what is stored for each item: a conflicting item keeps the old content.
+    assert [m["content"] for m in body["memories"]] == ["I live in Porto", "I own a cat", *["I play chess"] * 3]
+    listed = (await client.get("/api/memories", headers=headers)).json()
+    assert listed["total"] == 3
