@@ -86,7 +86,9 @@ class Container(containers.DeclarativeContainer):
     )
     ranker = providers.Singleton(make_ranker, settings)
     analyzer = providers.Singleton(QueryAnalyzer)
-    context = providers.Singleton(ContextBuilder, token_counter, settings.provided.budgets)
+    context = providers.Singleton(
+        ContextBuilder, token_counter, settings.provided.budgets, relevance=settings.provided.relevance
+    )
 
     retrieval = providers.Singleton(
         RetrievalService,
@@ -164,7 +166,7 @@ class Container(containers.DeclarativeContainer):
         emitter=emitter,
         config=settings.provided.chat,
     )
-    conversations = providers.Singleton(ConversationService, storage.provided.conversations)
+    conversations = providers.Singleton(ConversationService, storage.provided.conversations, memories)
     transcripts = providers.Singleton(
         TranscriptService,
         conversations=storage.provided.conversations,

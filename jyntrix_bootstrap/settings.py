@@ -26,7 +26,7 @@ from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig
 from jyntrix_bootstrap.environment import Section, read_section, section_variables
 from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
 from jyntrix_domain.chat import ChatConfig
-from jyntrix_domain.context import Budgets
+from jyntrix_domain.context import Budgets, RelevanceConfig
 from jyntrix_domain.ranking import RankingWeights, RankProfile
 from jyntrix_domain.retrieval import RetrievalConfig
 
@@ -92,6 +92,7 @@ SECTIONS = (
     Section("budgets", "CONTEXT_BUDGET_"),
     Section("retrieval", "RETRIEVAL_", {"strategy_timeout_s": "RETRIEVAL_TIMEOUT_S"}),
     Section("chat", "CHAT_"),
+    Section("relevance", "RELEVANCE_"),
     Section("tasks", "TASK_"),
     Section("dramatiq", "JYNTRIX_WORKER_"),
     Section("worker", "JYNTRIX_WORKER_", {"summary_idle_s": "JYNTRIX_SUMMARY_IDLE_S"}),
@@ -172,6 +173,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     budgets: Budgets = msgspec.field(default_factory=Budgets)
     retrieval: RetrievalConfig = msgspec.field(default_factory=RetrievalConfig)
     chat: ChatConfig = msgspec.field(default_factory=ChatConfig)
+    relevance: RelevanceConfig = msgspec.field(default_factory=RelevanceConfig)
     # The in-process queue (TASK_RUNNER=in_process).
     tasks: InProcessQueueConfig = msgspec.field(default_factory=InProcessQueueConfig)
     # Read by the API (where it sends tasks when TASK_RUNNER=dramatiq) and by the worker.

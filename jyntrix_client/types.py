@@ -99,6 +99,7 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     query: str
     limit: int = 10
     types: list[MemoryType] | None = None
+    kind: list[MemoryKind] | None = None
 
 
 class Signals(msgspec.Struct, frozen=True, kw_only=True):
@@ -207,6 +208,7 @@ class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
 class SendMessage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     content: str
     message_id: str | None = None
+    name: str | None = None
 
 
 # ------------------------------------------------------------------ the events of a streamed chat turn
@@ -221,6 +223,7 @@ class ContextMemory(msgspec.Struct, frozen=True, kw_only=True):
     tokens: int
     match_types: list[str] = msgspec.field(default_factory=list)
     breakdown: Signals = Signals()
+    relevant: bool = False
 
 
 class StrategyOutcome(msgspec.Struct, frozen=True, kw_only=True):

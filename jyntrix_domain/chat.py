@@ -25,12 +25,14 @@ from jyntrix_domain.model import (
     SpanKind,
     Usage,
     UserId,
+    Vector,
     new_id,
     stable_id,
 )
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
+from jyntrix_domain.turns import remember_turns, turn_memory_id
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +192,14 @@ class ChatService:
         conversation_id: str | None = None,
         *,
         message_id: str | None = None,
+        name: str | None = None,
         history: Sequence[ChatTurn] | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost.
+
+        The setup phase stores the user message and its turn memory (stored and indexed before the
+        model streams), embedding the text once for both the turn memory and retrieval. `name` is the
+        speaker's, when the caller gives one.
 
         `history` replaces the stored conversation as the turns before this message, for this call only: it is
         not stored (an OpenAI-style caller sends the whole exchange each time; only its last message is new).
@@ -218,9 +225,12 @@ class ChatService:
                 role=Role.USER,
                 content=text,
                 created_at=self._clock.now(),
+                name=name,
             )
             # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
             (user_message,) = await self._conversations.add_messages([said], pending=pending_extraction(said))
+            vector = await self._retrieval.embed_query(user_id, text)
+            await remember_turns(self._memories, user_id, [user_message], [vector])
             if history is None:
                 earlier = await self._conversations.messages(
                     user_id, conversation.id, limit=self._config.history_messages + 1
@@ -235,7 +245,7 @@ class ChatService:
             return
 
         try:
-            async for event in self._answer(user_id, conversation, user_message, earlier, phases, trace_id):
+            async for event in self._answer(user_id, conversation, user_message, earlier, vector, phases, trace_id):
                 yield event
         except DomainError as exc:
             log.warning("chat turn failed: %s", exc)
@@ -281,6 +291,7 @@ class ChatService:
         conversation: Conversation,
         user_message: Message,
         history: list[Message],
+        vector: Vector,
         phases: _Phases,
         trace_id: str,
     ) -> AsyncIterator[ChatEvent]:
@@ -289,7 +300,11 @@ class ChatService:
             attributes["intent"] = analysis.intent.value
         async with phases.span("retrieval") as attributes:
             if analysis.requires_memory:
-                result = await self._retrieval.retrieve(user_id, analysis, trace_id=trace_id)
+                # The turn's own memory is what was just said: never context for this turn.
+                own = frozenset({turn_memory_id(user_id, user_message.id)})
+                result = await self._retrieval.retrieve(
+                    user_id, analysis, exclude=own, vector=vector, trace_id=trace_id
+                )
             else:
                 result = RetrievalResult(analysis=analysis, memories=[], strategies=[])
             attributes["memories"] = len(result.memories)

@@ -95,6 +95,10 @@ def candidate_id(user_id: UserId, candidate: FactCandidate) -> MemoryId:
     return stable_id(user_id, source, candidate.type.value, what)
 
 
+# Every kind but turns: a turn is never a candidate to compare with, so searches leave it out up front.
+_COMPARABLE_KINDS = frozenset(MemoryKind) - {MemoryKind.TURN}
+
+
 def _comparable(memory: Memory) -> bool:
     # A turn is what was said and stays as said: consolidation never compares with it.
     return memory.is_current and memory.kind is not MemoryKind.TURN
@@ -121,7 +125,7 @@ class Consolidator:
         try:
             # A lookup, not a user's search: kept out of the strategy analytics.
             similar = await self._memories.search(
-                user_id, candidate.content, limit=_SEARCH_LIMIT, types=types, record=False
+                user_id, candidate.content, limit=_SEARCH_LIMIT, types=types, kinds=_COMPARABLE_KINDS, record=False
             )
             for ranked in similar:
                 found[ranked.memory.id] = ranked.memory
@@ -129,7 +133,8 @@ class Consolidator:
             pass
         if candidate.anchor:
             listed = await self._memories.list(
-                user_id, MemoryFilter(types=types, contains=candidate.anchor, limit=_ANCHOR_LIMIT)
+                user_id,
+                MemoryFilter(types=types, kinds=_COMPARABLE_KINDS, contains=candidate.anchor, limit=_ANCHOR_LIMIT),
             )
             for memory in listed:
                 found.setdefault(memory.id, memory)
@@ -141,7 +146,10 @@ class Consolidator:
         for c in candidate.contradicts:
             # Of the candidate's type, like `similar`: a contradiction is between facts of one kind.
             listed = await self._memories.list(
-                user_id, MemoryFilter(types=frozenset({candidate.type}), contains=c.anchor, limit=_ANCHOR_LIMIT)
+                user_id,
+                MemoryFilter(
+                    types=frozenset({candidate.type}), kinds=_COMPARABLE_KINDS, contains=c.anchor, limit=_ANCHOR_LIMIT
+                ),
             )
             values = {v.casefold() for v in c.values}
             for memory in listed:

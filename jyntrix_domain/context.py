@@ -26,6 +26,13 @@ semantic, episodic, entities. Within a section memories are taken in ranked orde
 does not fit is skipped so that later, smaller ones can still fit; afterwards, if room is left,
 the best skipped memory may be cut at a word boundary (marked with "…") when at least
 `min_truncated_tokens` of it fits.
+
+Turn memories (kind ``turn``) are left out when their message is already in the kept history, or
+when a fact drawn from the same message is already placed: the budget is not spent twice on one
+thing said.
+
+Each item is marked `relevant` (see `RelevanceConfig`) from its retrieval signals, so that a
+responder without a model of its own (the offline one) can answer from what retrieval found.
 """
 
 from __future__ import annotations
@@ -35,9 +42,10 @@ from collections.abc import Sequence
 import msgspec
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import ChatTurn, ContextItem, MemoryType, Message, Role, entity_key
+from jyntrix_domain.model import ChatTurn, ContextItem, MemoryKind, MemoryType, Message, Role, entity_key
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.ranking import RankedMemory
+from jyntrix_domain.turns import is_question
 
 HEADERS: dict[MemoryType, str] = {
     MemoryType.PROFILE: "## About the user",
@@ -70,6 +78,48 @@ class Budgets(msgspec.Struct, frozen=True, kw_only=True):
     def for_type(self, memory_type: MemoryType) -> int:
         budget: int = getattr(self, memory_type.value)
         return budget
+
+
+class RelevanceConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """When a context item counts as relevant to the query, from its retrieval signals.
+
+    An item is relevant when its strongest match signal (keyword, vector or graph, calibrated to
+    0..1) reaches `min_match`, its fused score reaches `min_score`, and its score is within `margin`
+    of the best such item's. A memory only nominated (a profile fact, a recent one) never is, nor
+    is a turn that only asked a question: it states nothing, however well it matches a question.
+    Tuned on tests/domain/test_relevance.py's cases.
+    """
+
+    min_match: float = 0.55
+    min_score: float = 0.25
+    margin: float = 0.12
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise Invalid(f"relevance {name} must be within 0..1")
+
+
+def match_strength(r: RankedMemory) -> float:
+    """The strongest of the signals that say a memory matches the query's words or meaning."""
+    signals = r.breakdown.signals
+    return max(signals.keyword, signals.vector, signals.graph)
+
+
+def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> frozenset[str]:
+    """The ids of the memories `config` counts as relevant (see RelevanceConfig)."""
+    matched = [
+        r
+        for r in ranked
+        if match_strength(r) > 0
+        and match_strength(r) >= config.min_match
+        and r.score >= config.min_score
+        and not _asks_only(r)
+    ]
+    if not matched:
+        return frozenset()
+    best = max(r.score for r in matched)
+    return frozenset(r.memory.id for r in matched if r.score >= best - config.margin)
 
 
 class BuiltContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,9 +175,11 @@ class ContextBuilder:
         *,
         truncate: bool = True,
         min_truncated_tokens: int = 12,
+        relevance: RelevanceConfig = RelevanceConfig(),
     ) -> None:
         self._counter = counter
         self._budgets = budgets
+        self._relevance = relevance
         self._truncate = truncate
         self._min_truncated = max(1, min_truncated_tokens)
         # What joining costs beyond the parts, for the estimates (0 for whitespace-split counters).
@@ -163,15 +215,20 @@ class ContextBuilder:
         turns: tuple[ChatTurn, ...] = ()
         history_tokens = 0
         placed = 0
+        # Message ids whose words are already in the context: a turn memory of one would say it twice.
+        said: set[str] = set()
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:
                 # History is filled after profile and procedural: when `total` binds, who the user
                 # is and how to answer matter more than the recent turns, which matter more than facts.
                 room = min(budgets.history, budgets.total - self._estimate(sections))
-                turns, history_tokens = self._history(history, room)
+                kept, history_tokens = self._history(history, room)
+                turns = tuple(ChatTurn(role=m.role, content=m.content) for m in kept)
+                said.update(m.id for m in kept)
             limit = budgets.for_type(memory_type)
             room = self._room(sections, limit, history_tokens)
-            pieces = self._memory_pieces(by_type[memory_type], HEADERS[memory_type], room, placed)
+            candidates = [r for r in by_type[memory_type] if not _said_already(r, said)]
+            pieces = self._memory_pieces(candidates, HEADERS[memory_type], room, placed, said)
             section = self._fit(_Section(memory_type.value, HEADERS[memory_type], "\n", pieces), limit)
             if section is not None:
                 sections.append(section)
@@ -187,9 +244,10 @@ class ContextBuilder:
         tokens = {t.value: 0 for t in SECTION_ORDER} | {"entity": 0, "history": history_tokens}
         tokens.update({s.name: s.tokens for s in sections})
         memory_pieces = [p for s in sections for p in s.pieces if p.source is not None]
+        relevant = relevant_ids(ranked, self._relevance)
         return BuiltContext(
             text=text,
-            items=tuple(self._item(ref, p) for ref, p in enumerate(memory_pieces, start=1)),
+            items=tuple(self._item(ref, p, relevant) for ref, p in enumerate(memory_pieces, start=1)),
             history=turns,
             tokens_by_section=tokens,
             total_tokens=block_tokens + history_tokens,
@@ -208,7 +266,10 @@ class ContextBuilder:
             self._ref_costs[ref] = self._counter.count(f"[{ref}]") + self._space_cost + self._line_cost
         return self._ref_costs[ref]
 
-    def _memory_pieces(self, candidates: Sequence[RankedMemory], header: str, room: int, placed: int) -> list[_Piece]:
+    def _memory_pieces(
+        self, candidates: Sequence[RankedMemory], header: str, room: int, placed: int, said: set[str]
+    ) -> list[_Piece]:
+        """The section's pieces; `said` gains the messages of each fact placed (and its turn is then skipped)."""
         used = self._counter.count(header)
         if not candidates or used >= room:
             return []
@@ -216,6 +277,8 @@ class ContextBuilder:
         pieces: list[_Piece] = []
         skipped: list[tuple[RankedMemory, str]] = []
         for r, content, size in zip(candidates, contents, self._counter.count_many(contents), strict=True):
+            if _said_already(r, said):
+                continue
             ref = placed + len(pieces) + 1
             cost = self._ref_cost(ref) + size
             if used + cost > room:
@@ -223,6 +286,8 @@ class ContextBuilder:
                 continue
             pieces.append(_Piece(render_item(ref, content), cost, r, content))
             used += cost
+            if r.memory.kind is not MemoryKind.TURN:
+                said.update(r.memory.source_message_ids)
         if self._truncate and skipped:
             r, content = skipped[0]
             cut = self._truncated(r, content, placed + len(pieces) + 1, room - used)
@@ -289,7 +354,7 @@ class ContextBuilder:
             else:
                 sections.pop()
 
-    def _item(self, ref: int, piece: _Piece) -> ContextItem:
+    def _item(self, ref: int, piece: _Piece, relevant: frozenset[str]) -> ContextItem:
         if piece.source is None:
             raise AssertionError("a memory piece always has its source")
         source = piece.source
@@ -302,16 +367,17 @@ class ContextBuilder:
             tokens=self._counter.count(piece.text),
             match_types=tuple(sorted(source.match_types)),
             breakdown=source.breakdown.signals,
+            relevant=source.memory.id in relevant,
         )
 
-    def _history(self, history: Sequence[Message], limit: int) -> tuple[tuple[ChatTurn, ...], int]:
-        """The most recent user and assistant turns that fit `limit` together, oldest first."""
-        turns = [ChatTurn(role=m.role, content=m.content) for m in history if m.role is not Role.SYSTEM]
+    def _history(self, history: Sequence[Message], limit: int) -> tuple[tuple[Message, ...], int]:
+        """The most recent user and assistant messages that fit `limit` together, oldest first."""
+        turns = [m for m in history if m.role is not Role.SYSTEM]
         if not turns or limit <= 0:
             return (), 0
         # Count at most what could fit (a turn costs at least one token), in one batch.
         recent = turns[-limit:]
-        sizes = self._counter.count_many([render_turn(t) for t in recent])
+        sizes = self._counter.count_many([render_turn(ChatTurn(role=t.role, content=t.content)) for t in recent])
         used, start = 0, len(recent)
         for size in reversed(sizes):
             if used + size > limit:
@@ -319,3 +385,13 @@ class ContextBuilder:
             used += size
             start -= 1
         return tuple(recent[start:]), used
+
+
+def _asks_only(r: RankedMemory) -> bool:
+    return r.memory.kind is MemoryKind.TURN and is_question(r.memory.content)
+
+
+def _said_already(r: RankedMemory, said: set[str]) -> bool:
+    """A turn memory whose message is in the context already (in the history, or through its fact)."""
+    ids = r.memory.source_message_ids
+    return r.memory.kind is MemoryKind.TURN and bool(ids) and all(m in said for m in ids)

@@ -6,15 +6,20 @@ import builtins
 from datetime import datetime
 
 from jyntrix_domain.errors import NotFound
-from jyntrix_domain.model import Conversation, Message, UserId
+from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.model import Conversation, Message, Role, UserId
 from jyntrix_domain.ports import ConversationStore
+from jyntrix_domain.turns import forget_turns
+
+_PAGE = 500
 
 
 class ConversationService:
     """A user's conversations and their messages; an unknown (or another user's) conversation is NotFound."""
 
-    def __init__(self, conversations: ConversationStore) -> None:
+    def __init__(self, conversations: ConversationStore, memories: MemoryService | None = None) -> None:
         self._conversations = conversations
+        self._memories = memories
 
     async def list(self, user_id: UserId, *, limit: int = 50, offset: int = 0) -> list[Conversation]:
         """Most recently active first."""
@@ -48,5 +53,23 @@ class ConversationService:
         return found[0]
 
     async def delete(self, user_id: UserId, conversation_id: str) -> None:
+        """Delete the conversation, its messages and their turn memories.
+
+        Facts extracted from its messages stay: they are what the user told, kept as knowledge, and
+        their `source_message_ids` then name messages that no longer resolve.
+        """
+        said = await self._user_message_ids(user_id, conversation_id)
         if not await self._conversations.delete(user_id, conversation_id):
             raise NotFound(f"conversation {conversation_id} not found")
+        if self._memories is not None and said:
+            await forget_turns(self._memories, user_id, said)
+
+    async def _user_message_ids(self, user_id: UserId, conversation_id: str) -> builtins.list[str]:
+        ids: builtins.list[str] = []
+        before: datetime | None = None
+        while True:
+            page = await self._conversations.messages(user_id, conversation_id, limit=_PAGE, before=before)
+            ids.extend(m.id for m in page if m.role is Role.USER)
+            if len(page) < _PAGE:
+                return ids
+            before = page[0].created_at

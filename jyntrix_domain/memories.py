@@ -300,6 +300,13 @@ class MemoryService:
                 raise NotFound(f"memory {memory_id} not found")
             await self._unindex(user_id, [memory_id])
 
+    async def forget(self, user_id: UserId, ids: Sequence[MemoryId]) -> int:
+        """Delete those of `ids` that exist (others are skipped); return how many were deleted."""
+        deleted = [memory_id for memory_id in ids if await self._store.delete(user_id, memory_id)]
+        if deleted:
+            await self._unindex(user_id, deleted)
+        return len(deleted)
+
     async def history(self, user_id: UserId, memory_id: MemoryId) -> builtins.list[MemoryChange]:
         changes = await self._store.history(user_id, memory_id)
         if not changes and await self._store.get(user_id, memory_id) is None:
@@ -313,12 +320,14 @@ class MemoryService:
         *,
         limit: int = 10,
         types: frozenset[MemoryType] | None = None,
+        kinds: frozenset[MemoryKind] | None = None,
         record: bool = True,
     ) -> builtins.list[RankedMemory]:
-        """Ranked memories for `query`; `record=False` for internal lookups that are not a user's search."""
+        """Ranked memories for `query` (of `types` and `kinds` when given); `record=False` for internal
+        lookups that are not a user's search."""
         if not query.strip():
             raise Invalid("query must not be empty")
-        result = await self._retrieval.retrieve(user_id, query, limit=limit, types=types, record=record)
+        result = await self._retrieval.retrieve(user_id, query, limit=limit, types=types, kinds=kinds, record=record)
         return result.memories
 
     async def export(self, user_id: UserId) -> MemoryExport:

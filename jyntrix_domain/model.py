@@ -233,6 +233,8 @@ class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
     tokens: int
     match_types: tuple[str, ...] = ()
     breakdown: Signals = Signals()
+    # Whether retrieval's signals say this memory answers the query (jyntrix_domain.context.RelevanceConfig).
+    relevant: bool = False
 
 
 MEMORY_FENCE_OPEN = "<user_memories>"

@@ -13,6 +13,11 @@
 - frequency: ``log1p(access_count) / log1p(100)``, capped at 1: 100 reads and more count as
   fully familiar, and the log keeps one popular memory from drowning fresh ones.
 
+Rule "a fact before its turn" (`facts_before_their_turns`): when an extracted fact and the turn
+memory it was drawn from (a turn citing a message the fact cites too) are both ranked, the fact
+comes first, moved just above its turn whatever their scores; the scores and breakdowns are kept
+as computed. A fact states what the turn said, resolved and attributed; the turn is the evidence.
+
 The seed's formula is `SEED_WEIGHTS` (0.35 keyword + 0.25 vector + 0.20 reliability + 0.15 recency
 + 0.05 frequency, the graph's strength in the keyword slot); `RankProfile.SEED` selects it.
 """
@@ -27,7 +32,7 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import Memory, MemoryId
+from jyntrix_domain.model import Memory, MemoryId, MemoryKind
 from jyntrix_domain.query import Intent
 from jyntrix_domain.signals import SIGNAL_NAMES, ScoreBreakdown, Signals, unit
 
@@ -235,3 +240,29 @@ def ranker_for(profile: RankProfile, weights: RankingWeights, *, adaptive: bool)
     """The ranker for a profile: the seed's weights for SEED, the given (configured) ones otherwise."""
     chosen = SEED_WEIGHTS if profile is RankProfile.SEED else weights
     return AdaptiveRanker(chosen) if adaptive else HybridRanker(chosen)
+
+
+def _turn_positions(ranked: Sequence[RankedMemory]) -> dict[str, int]:
+    """Message id -> position of the best-ranked turn memory citing it."""
+    at: dict[str, int] = {}
+    for i, r in enumerate(ranked):
+        if r.memory.kind is MemoryKind.TURN:
+            for message_id in r.memory.source_message_ids:
+                at.setdefault(message_id, i)
+    return at
+
+
+def facts_before_their_turns(ranked: Sequence[RankedMemory]) -> list[RankedMemory]:
+    """The rule "a fact before its turn" (module docstring): each fact moves just above the best-ranked
+    turn memory whose message it cites; every other memory keeps its order."""
+    out = list(ranked)
+    turn_at = _turn_positions(out)
+    for r in list(out):
+        if r.memory.kind is MemoryKind.TURN or not turn_at:
+            continue
+        position = out.index(r)
+        above = [turn_at[m] for m in r.memory.source_message_ids if turn_at.get(m, position) < position]
+        if above:
+            out.insert(min(above), out.pop(position))
+            turn_at = _turn_positions(out)
+    return out

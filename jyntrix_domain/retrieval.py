@@ -22,15 +22,17 @@ from jyntrix_domain.model import (
     USER_NODE,
     Memory,
     MemoryFilter,
+    MemoryKind,
     MemoryType,
     SpanKind,
     UserId,
+    Vector,
     entity_key,
     new_id,
 )
 from jyntrix_domain.ports import Clock, Embedder, EntityGraph, KeywordIndex, MemoryStore, VectorIndex
 from jyntrix_domain.query import QueryAnalysis, QueryAnalyzer
-from jyntrix_domain.ranking import HybridRanker, Match, RankedMemory, RankProfile
+from jyntrix_domain.ranking import HybridRanker, Match, RankedMemory, RankProfile, facts_before_their_turns
 from jyntrix_domain.terms import keyword_terms
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,10 @@ class RetrievalService:
     def config(self) -> RetrievalConfig:
         return self._config
 
+    async def embed_query(self, user_id: UserId, text: str) -> Vector:
+        """The query embedding retrieval would compute, for a caller that uses it twice (a chat turn)."""
+        return await self._embedder.embed_query(text, user_id=user_id)
+
     def analyze(self, text: str) -> QueryAnalysis:
         return self._analyzer.analyze(text, self._clock.now())
 
@@ -161,16 +167,24 @@ class RetrievalService:
         *,
         limit: int | None = None,
         types: frozenset[MemoryType] | None = None,
+        kinds: frozenset[MemoryKind] | None = None,
+        exclude: frozenset[str] = frozenset(),
+        vector: Vector | None = None,
         trace_id: str | None = None,
         record: bool = True,
     ) -> RetrievalResult:
-        """Rank the user's memories for `query`; `record=False` keeps the strategy spans out of analytics."""
+        """Rank the user's memories for `query`; `record=False` keeps the strategy spans out of analytics.
+
+        `kinds` keeps only memories of those kinds; `exclude` leaves out memories by id (a chat turn's own
+        turn memory); `vector` is the query's embedding when the caller has it already, so it is not
+        embedded twice.
+        """
         analysis = self.analyze(query) if isinstance(query, str) else query
         trace = trace_id or new_id()
         limit = limit or self._config.limit
         strategies: dict[str, _Strategy] = {
-            "vector": lambda: self._vector(user_id, analysis, types),
-            "keyword": lambda: self._keyword(user_id, analysis, types),
+            "vector": lambda: self._vector(user_id, analysis, types, vector, exclude),
+            "keyword": lambda: self._keyword(user_id, analysis, types, exclude),
             "graph": lambda: self._by_graph(user_id, analysis),
             "profile": lambda: self._profile(user_id),
             "recent": lambda: self._recent(user_id, analysis),
@@ -180,15 +194,21 @@ class RetrievalService:
             *(self._run(name, run, user_id, trace, emitter) for name, run in strategies.items())
         )
         outcomes = [outcome for outcome, _ in runs]
-        matches = await self._with_rows(user_id, [m for _, found in runs for m in found], types)
+        found = [m for _, hits in runs for m in hits if m.memory_id not in exclude]
+        matches = await self._with_rows(user_id, found, types, kinds)
         matches += _time_matches(matches, analysis)
-        ranked = self._ranker.rank(matches, self._clock.now(), intent=analysis.intent)
+        ranked = facts_before_their_turns(self._ranker.rank(matches, self._clock.now(), intent=analysis.intent))
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
 
     async def _with_rows(
-        self, user_id: UserId, matches: list[Match], types: frozenset[MemoryType] | None
+        self,
+        user_id: UserId,
+        matches: list[Match],
+        types: frozenset[MemoryType] | None,
+        kinds: frozenset[MemoryKind] | None = None,
     ) -> list[Match]:
-        """The matches with their rows, each missing row read once; kept only for current memories of `types`."""
+        """The matches with their rows, each missing row read once; kept only for current memories of `types`
+        and `kinds`."""
         rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
         missing = list(dict.fromkeys(m.memory_id for m in matches if m.memory_id not in rows))
         if missing:
@@ -196,7 +216,12 @@ class RetrievalService:
         out = []
         for m in matches:
             row = rows.get(m.memory_id)
-            if row is not None and row.is_current and (types is None or row.type in types):
+            if (
+                row is not None
+                and row.is_current
+                and (types is None or row.type in types)
+                and (kinds is None or row.kind in kinds)
+            ):
                 out.append(m if m.memory is row else msgspec.structs.replace(m, memory=row))
         return out
 
@@ -221,21 +246,32 @@ class RetrievalService:
         return StrategyOutcome(name=name, status=status, hits=0, duration_ms=elapsed, error=error)
 
     async def _vector(
-        self, user_id: UserId, analysis: QueryAnalysis, types: frozenset[MemoryType] | None
+        self,
+        user_id: UserId,
+        analysis: QueryAnalysis,
+        types: frozenset[MemoryType] | None,
+        given: Vector | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> list[Match]:
-        vector = await self._embedder.embed_query(analysis.text, user_id=user_id)
-        hits = await self._vectors.search(user_id, vector, self._config.per_strategy_limit, types)
+        vector = given if given is not None else await self._embedder.embed_query(analysis.text, user_id=user_id)
+        limit = self._config.per_strategy_limit + len(exclude)
+        hits = [h for h in await self._vectors.search(user_id, vector, limit, types) if h.id not in exclude]
         floor = self._config.min_vector_score
+        # Excluded before calibrating: the query's own turn (a cosine of 1) would flatten every other hit.
         found = [Match(memory_id=h.id, strategy="vector", signal="vector", strength=h.score) for h in hits]
         found = [m for m in found if m.strength >= floor]
         return calibrate(found, self._config.vector_calibration, self._config.calibration_slope)
 
     async def _keyword(
-        self, user_id: UserId, analysis: QueryAnalysis, types: frozenset[MemoryType] | None
+        self,
+        user_id: UserId,
+        analysis: QueryAnalysis,
+        types: frozenset[MemoryType] | None,
+        exclude: frozenset[str] = frozenset(),
     ) -> list[Match]:
         text = " ".join(analysis.keywords) or analysis.text
-        limit = self._config.per_strategy_limit
-        hits = await self._keywords.search(user_id, text, limit, types)
+        limit = self._config.per_strategy_limit + len(exclude)
+        hits = [h for h in await self._keywords.search(user_id, text, limit, types) if h.id not in exclude]
         rows: dict[str, Memory] = {}
         if self._config.prf_terms > 0 and hits:
             best = await self._store.get_many(user_id, [h.id for h in hits[: self._config.prf_docs]])
@@ -243,6 +279,7 @@ class RetrievalService:
             extra = feedback_terms(text, [m.content for m in best], self._config.prf_terms)
             if extra:
                 hits = await self._keywords.search(user_id, " ".join([text, *extra]), limit, types)
+                hits = [h for h in hits if h.id not in exclude]
         found = [
             Match(memory_id=h.id, strategy="keyword", signal="keyword", strength=h.score, memory=rows.get(h.id))
             for h in hits

@@ -75,3 +75,8 @@ async def remember_turns(
         return []
     given = [vectors[i] for i in chosen] if vectors is not None else None
     return await memories.bulk_import(user_id, [new_turn(messages[i]) for i in chosen], vectors=given)
+
+
+async def forget_turns(memories: MemoryService, user_id: UserId, message_ids: Sequence[str]) -> int:
+    """Delete the turn memories of these messages (a deleted conversation's); facts drawn from them stay."""
+    return await memories.forget(user_id, [turn_memory_id(user_id, m) for m in message_ids])

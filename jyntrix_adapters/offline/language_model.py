@@ -1,15 +1,16 @@
 """The default LanguageModel when no API key is set: a grounded, extractive responder.
 
-It answers only from the memories placed in the prompt (`prompt.context_items`), cites them by
-their reference numbers, says plainly when it remembers nothing relevant, and acknowledges what the
-user states so that the product works end to end without any model service.
+It answers only from the memories placed in the prompt (`prompt.context_items`): it restates the
+best one or two that the domain marked `relevant` (from retrieval's signals; it decides nothing about
+relevance itself) in the second person, cites them by their reference numbers, says plainly when none
+is relevant, and acknowledges what the user states, so the product works end to end without any model service.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from jyntrix_domain.errors import Unsupported
@@ -64,9 +65,22 @@ def is_question(text: str) -> bool:
     return text.rstrip().endswith("?") or (bool(words) and words[0] in _QUESTION_START)
 
 
+# "Caroline: I went…": a turn someone else said, restated as said.
+_SPEAKER = re.compile(r"^[\w][\w .'-]{0,60}:\s")
+
+
 def _as_sentence(content: str) -> str:
+    """A memory spoken to the user: facts about "the user" and the user's own words, in the second person."""
     content = addressed(" ".join(content.split()).rstrip(".!;, "))
+    if not _SPEAKER.match(content):
+        content = restate(content)
     return content[:1].upper() + content[1:]
+
+
+def _best(items: Sequence[ContextItem], count: int) -> list[ContextItem]:
+    """The `count` best-scored items, in the order of their reference numbers."""
+    chosen = sorted(items, key=lambda i: (-i.score, i.ref))[:count]
+    return sorted(chosen, key=lambda i: i.ref)
 
 
 class OfflineLanguageModel:
@@ -76,7 +90,7 @@ class OfflineLanguageModel:
     Structured output is unsupported, so extraction uses the deterministic extractor.
     """
 
-    def __init__(self, per_token_delay_s: float = 0.0, max_cited: int = 3) -> None:
+    def __init__(self, per_token_delay_s: float = 0.0, max_cited: int = 2) -> None:
         self._delay = per_token_delay_s
         self._max_cited = max_cited
 
@@ -110,9 +124,9 @@ class OfflineLanguageModel:
             return "Hello! Tell me something about yourself and I'll remember it."
         if not terms and words & _SELF_ACCOUNT and question:
             # "what do you know about me?": everything in context is relevant
-            cited = sorted(prompt.context_items, key=lambda i: (-i.score, i.ref))[: self._max_cited]
+            cited = _best(prompt.context_items, 3)
         else:
-            cited = self._relevant(prompt.context_items, terms)
+            cited = _best([i for i in prompt.context_items if i.relevant], self._max_cited)
         parts: list[str] = []
         if not question:
             parts.append(f"Noted: {restate(message)}.")
@@ -123,18 +137,6 @@ class OfflineLanguageModel:
         elif question:
             parts.append(NOTHING_REMEMBERED)
         return " ".join(parts)
-
-    def _relevant(self, items: tuple[ContextItem, ...], terms: set[str]) -> list[ContextItem]:
-        if not terms:
-            return []
-        scored = []
-        for item in items:
-            overlap = len(terms & content_terms(item.content))
-            if overlap:
-                scored.append((overlap, item.score, -item.ref, item))
-        scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
-        chosen = [s[3] for s in scored[: self._max_cited]]
-        return sorted(chosen, key=lambda i: i.ref)
 
     @staticmethod
     def _usage(prompt: Prompt, text: str) -> Usage:

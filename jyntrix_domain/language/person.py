@@ -93,6 +93,13 @@ _SECOND_PERSON = {
     "i've": "you've",
     "i'll": "you'll",
     "i'd": "you'd",
+    # A household speaks for the user too ("our dog", "we're planning").
+    "we": "you",
+    "us": "you",
+    "our": "your",
+    "ours": "yours",
+    "we're": "you're",
+    "we've": "you've",
 }
 _I_WAS = re.compile(r"\bI was\b")
 
@@ -105,7 +112,8 @@ def restate(text: str) -> str:
         swapped = _SECOND_PERSON.get(word.casefold())
         if swapped is None:
             return word
-        capital = word[0].isupper() and (word != "I" or match.start() == 0)
+        # "I" and its contractions are capitalised anywhere; what replaces them only at the start.
+        capital = word[0].isupper() and (not word.startswith("I") or match.start() == 0)
         return swapped.capitalize() if capital else swapped
 
     text = _I_WAS.sub(lambda m: "You were" if m.start() == 0 else "you were", text.strip())

@@ -29,6 +29,8 @@ class SendMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     content: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
     # Sending the same id again after an `error` event retries the turn without storing the message twice.
     message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")] | None = None
+    # The speaker, when the user side is more than one person (a group chat): the turn memory reads "name: text".
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -150,7 +152,9 @@ async def get_message(request: UserRequest, services: ServicesDep, message_id: F
 
 
 async def _stream(services: Services, user_id: str, data: SendMessage, conversation_id: str | None) -> ServerSentEvent:
-    events = services.chat.send_message_stream(user_id, data.content, conversation_id, message_id=data.message_id)
+    events = services.chat.send_message_stream(
+        user_id, data.content, conversation_id, message_id=data.message_id, name=data.name
+    )
     # The first event is awaited here, before the response starts, so that an unknown conversation or an
     # invalid message is a 404 or 422 problem document rather than an event inside a 200 stream.
     first = await anext(events)

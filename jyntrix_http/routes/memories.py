@@ -133,6 +133,8 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     query: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     types: list[MemoryType] | None = None
+    # Like the list's `?kind=`: e.g. ["fact"] searches the extracted facts without every turn.
+    kind: list[MemoryKind] | None = None
 
 
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -207,7 +209,11 @@ async def list_memories(
 )
 async def search_memories(request: UserRequest, services: ServicesDep, data: JSONBody[SearchRequest]) -> SearchResponse:
     ranked = await services.memories.search(
-        request.user.id, data.query, limit=data.limit, types=frozenset(data.types) if data.types else None
+        request.user.id,
+        data.query,
+        limit=data.limit,
+        types=frozenset(data.types) if data.types else None,
+        kinds=frozenset(data.kind) if data.kind else None,
     )
     return SearchResponse(query=data.query, results=[search_result(r) for r in ranked])
 

@@ -170,6 +170,7 @@ def test_person_converters_take_a_statement_from_the_user_to_a_memory_and_back()
     assert memory == "The user lives in Lisbon with the user's sister"
     assert addressed(memory) == "You live in Lisbon with your sister"
     assert restate("I live in Lisbon with my sister.") == "You live in Lisbon with your sister"
+    assert restate("Oh, I've been thinking of our dog.") == "Oh, you've been thinking of your dog"
 
 
 def test_each_stopword_list_keeps_what_its_reader_needs() -> None:

@@ -70,10 +70,11 @@ def _answer(events: list[Event]) -> str:
 
 
 async def _wait_for_memory(client: httpx.AsyncClient, headers: dict[str, str], *words: str) -> dict[str, Any]:
-    """Extraction runs in the background after the turn; poll until its memory is there."""
+    """Extraction runs in the background after the turn; poll until its fact is there."""
     deadline = time.monotonic() + EXTRACTION_TIMEOUT_S
     while time.monotonic() < deadline:
-        items = (await client.get("/api/memories", headers=headers)).json()["items"]
+        # Extraction's facts, not the turn memory the message became at once.
+        items = (await client.get("/api/memories?kind=fact", headers=headers)).json()["items"]
         for memory in items:
             if all(w in memory["content"] for w in words):
                 found: dict[str, Any] = memory

@@ -151,3 +151,37 @@ async def test_a_user_cannot_stream_into_another_users_conversation(
         "items"
     ]
     assert len(messages) == 2
+
+
+async def test_a_named_message_is_a_turn_memory_and_search_filters_by_kind(
+    client: Client, headers: dict[str, str]
+) -> None:
+    _, events = await _turn(client, headers, "My sister Maya lives in Lisbon.", name="Caroline")
+    message_id = events[0].data["user_message_id"]
+    drain_tasks(client)
+    turns = (await client.get("/api/memories?kind=turn", headers=headers)).json()["items"]
+    assert [(t["content"], t["source_message_ids"]) for t in turns] == [
+        ("Caroline: My sister Maya lives in Lisbon.", [message_id])
+    ]
+    message = (await client.get(f"/api/chat/messages/{message_id}", headers=headers)).json()
+    assert message["name"] == "Caroline"
+    for kind in ("turn", "fact"):
+        found = await client.post(
+            "/api/memories/search", json={"query": "Maya Lisbon", "kind": [kind]}, headers=headers
+        )
+        assert found.status_code == 200, found.text
+        results = found.json()["results"]
+        assert results and {r["memory"]["kind"] for r in results} == {kind}
+    bad = await client.post("/api/memories/search", json={"query": "Maya", "kind": ["episode"]}, headers=headers)
+    assert bad.status_code == 422
+
+
+async def test_deleting_a_conversation_forgets_its_turns_but_keeps_its_facts(
+    client: Client, headers: dict[str, str]
+) -> None:
+    _, events = await _turn(client, headers, "My sister Maya lives in Lisbon.")
+    drain_tasks(client)
+    conversation = events[0].data["id"]
+    assert (await client.delete(f"/api/chat/conversations/{conversation}", headers=headers)).status_code == 204
+    kinds = [m["kind"] for m in (await client.get("/api/memories", headers=headers)).json()["items"]]
+    assert kinds and set(kinds) == {"fact"}

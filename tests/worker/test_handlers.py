@@ -14,7 +14,7 @@ from jyntrix_domain.chat import ChatService, DoneEvent
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.extraction import ExtractionService
-from jyntrix_domain.model import MemoryFilter, MemoryType, Span, SpanKind
+from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, Span, SpanKind
 from jyntrix_domain.ports import TaskQueue
 from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_domain.tasks import (
@@ -207,7 +207,8 @@ async def test_the_in_process_queue_extracts_after_a_chat_turn() -> None:
     assert isinstance(events[-1], DoneEvent)
     await runner.drain()
     await runner.close()
-    memories = await kit.memories.list(USER, MemoryFilter())
+    # The message's turn memory is there too; the facts are what extraction added.
+    memories = await kit.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.FACT})))
     assert sorted(m.content for m in memories) == ["The user lives in Lisbon", "The user's name is Maria"]
     assert all(m.source_message_ids == (events[-1].user_message_id,) for m in memories)
     assert runner.dead_letters == []

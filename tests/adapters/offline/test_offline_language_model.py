@@ -1,7 +1,12 @@
-"""The offline responder: grounded in the prompt's memories, citing them, honest when it knows nothing."""
+"""The offline responder: grounded in the prompt's memories, citing them, honest when it knows nothing.
+
+Which memories answer a question is the domain's decision (ContextItem.relevant, set by the context
+builder from retrieval's signals); these prompts mark the ones that retrieval would.
+"""
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel, addressed
@@ -20,8 +25,10 @@ MEMORIES = (
 )
 
 
-def ask(text: str, memories: tuple[ContextItem, ...] = MEMORIES) -> Prompt:
-    return Prompt(system="system", context_items=memories, messages=(ChatTurn(role=Role.USER, content=text),))
+def ask(text: str, memories: tuple[ContextItem, ...] = MEMORIES, relevant: frozenset[int] = frozenset()) -> Prompt:
+    """A prompt with `memories`, those numbered in `relevant` marked relevant."""
+    marked = tuple(msgspec.structs.replace(m, relevant=m.ref in relevant) for m in memories)
+    return Prompt(system="system", context_items=marked, messages=(ChatTurn(role=Role.USER, content=text),))
 
 
 @pytest.fixture
@@ -40,7 +47,7 @@ def model() -> OfflineLanguageModel:
 async def test_answers_from_the_relevant_memory_and_cites_it(
     model: OfflineLanguageModel, question: str, ref: int, fact: str
 ) -> None:
-    answer = (await model.complete(ask(question))).text
+    answer = (await model.complete(ask(question, relevant=frozenset({ref})))).text
     assert fact in answer
     assert f"[{ref}]" in answer
     cited = {r for r in range(1, 5) if f"[{r}]" in answer}
@@ -59,7 +66,7 @@ async def test_acknowledges_a_statement_in_the_second_person(model: OfflineLangu
 
 
 async def test_a_statement_related_to_a_memory_mentions_it(model: OfflineLanguageModel) -> None:
-    answer = (await model.complete(ask("I no longer live in Berlin."))).text
+    answer = (await model.complete(ask("I no longer live in Berlin.", relevant=frozenset({1})))).text
     assert answer.startswith("Noted: You no longer live in Berlin.")
     assert "[1]" in answer
 
@@ -72,7 +79,7 @@ async def test_what_do_you_know_about_me_lists_the_best_memories(model: OfflineL
 async def test_answers_only_the_last_user_message(model: OfflineLanguageModel) -> None:
     prompt = Prompt(
         system="s",
-        context_items=MEMORIES,
+        context_items=ask("", relevant=frozenset({3})).context_items,
         messages=(
             ChatTurn(role=Role.USER, content="Where do I live?"),
             ChatTurn(role=Role.ASSISTANT, content="Berlin [1]."),
@@ -84,15 +91,26 @@ async def test_answers_only_the_last_user_message(model: OfflineLanguageModel) -
 
 
 async def test_the_same_prompt_gets_the_same_answer(model: OfflineLanguageModel) -> None:
-    first = (await model.complete(ask("What food do I like?"))).text
-    assert first == (await OfflineLanguageModel().complete(ask("What food do I like?"))).text
+    first = (await model.complete(ask("What food do I like?", relevant=frozenset({2})))).text
+    assert first == (await OfflineLanguageModel().complete(ask("What food do I like?", relevant=frozenset({2})))).text
 
 
 async def test_streams_word_by_word(model: OfflineLanguageModel) -> None:
-    chunks = [c async for c in model.stream(ask("Where do I live?"))]
+    chunks = [c async for c in model.stream(ask("Where do I live?", relevant=frozenset({1})))]
     text = "".join(c.text for c in chunks)
     assert len([c for c in chunks if c.text]) == len(text.split())
     assert chunks[-1].usage is not None and chunks[-1].usage.output_tokens == len(text.split())
+
+
+async def test_restates_the_best_two_relevant_memories_only(model: OfflineLanguageModel) -> None:
+    answer = (await model.complete(ask("Tell me about my family", relevant=frozenset({1, 2, 3})))).text
+    assert answer.startswith("Here is what I remember:")
+    assert "[1]" in answer and "[3]" in answer and "[2]" not in answer  # the two best scored of the three
+    assert "Berlin" in answer and "Ada" in answer
+
+
+async def test_a_word_match_is_not_relevance_without_the_mark(model: OfflineLanguageModel) -> None:
+    assert (await model.complete(ask("Where do I live?"))).text == NOTHING_REMEMBERED
 
 
 async def test_greets_back(model: OfflineLanguageModel) -> None:
