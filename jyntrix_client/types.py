@@ -136,6 +136,8 @@ class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
 class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     query: str
     results: list[SearchResult]
+    strategies: list[StrategyOutcome]
+    degraded: bool
 
 
 class ChangeKind(enum.StrEnum):

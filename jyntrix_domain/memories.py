@@ -5,13 +5,14 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from jyntrix_domain.bulk import BulkLimiter
-from jyntrix_domain.errors import Conflict, Invalid, NotFound
+from jyntrix_domain.errors import Conflict, Invalid, NotFound, Unavailable
 from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport
 from jyntrix_domain.locks import KeyedLocks
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
@@ -42,7 +43,7 @@ from jyntrix_domain.ports import (
     VectorIndex,
 )
 from jyntrix_domain.ranking import RankedMemory
-from jyntrix_domain.retrieval import RetrievalService
+from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 
 log = logging.getLogger(__name__)
 
@@ -323,12 +324,37 @@ class MemoryService:
         kinds: frozenset[MemoryKind] | None = None,
         record: bool = True,
     ) -> builtins.list[RankedMemory]:
-        """Ranked memories for `query` (of `types` and `kinds` when given); `record=False` for internal
-        lookups that are not a user's search."""
+        """Ranked memories for `query` (of `types` and `kinds` when given), none when every strategy failed;
+        `record=False` for internal lookups that are not a user's search."""
+        found = await self.search_result(
+            user_id, query, limit=limit, types=types, kinds=kinds, record=record, whole=False
+        )
+        return found.memories
+
+    async def search_result(
+        self,
+        user_id: UserId,
+        query: str,
+        *,
+        limit: int = 10,
+        types: frozenset[MemoryType] | None = None,
+        kinds: frozenset[MemoryKind] | None = None,
+        record: bool = True,
+        whole: bool = True,
+    ) -> RetrievalResult:
+        """The ranked memories with each strategy's outcome. With `whole`, a search whose every strategy
+        failed or timed out has no answer rather than an empty one: Unavailable (503 with Retry-After)."""
         if not query.strip():
             raise Invalid("query must not be empty")
         result = await self._retrieval.retrieve(user_id, query, limit=limit, types=types, kinds=kinds, record=record)
-        return result.memories
+        if whole and result.failed:
+            failed = ", ".join(f"{s.name} ({s.status})" for s in result.strategies)
+            raise Unavailable(f"every retrieval strategy failed: {failed}; try again shortly")
+        return result
+
+    def bulk_slot(self, user_id: UserId) -> AbstractAsyncContextManager[None]:
+        """One of the user's bulk slots, shared with imports here, for other bulk work (a transcript import)."""
+        return self._bulk.slot(user_id)
 
     async def export(self, user_id: UserId) -> MemoryExport:
         memories: builtins.list[Memory] = []

@@ -112,6 +112,16 @@ class RetrievalResult(msgspec.Struct, frozen=True, kw_only=True):
     memories: list[RankedMemory]
     strategies: list[StrategyOutcome]
 
+    @property
+    def degraded(self) -> bool:
+        """Some strategy failed or timed out, so the memories may be missing some that match."""
+        return any(s.status != "ok" for s in self.strategies)
+
+    @property
+    def failed(self) -> bool:
+        """Every strategy failed or timed out: there is no answer, not an empty one."""
+        return bool(self.strategies) and all(s.status != "ok" for s in self.strategies)
+
 
 _Strategy = Callable[[], Awaitable[list[Match]]]
 

@@ -139,8 +139,18 @@ class TranscriptService:
         title: str | None = None,
         conversation_id: str | None = None,
     ) -> ImportResult:
-        """Store `messages` in a new conversation (or `conversation_id`, one of the user's) and their turns."""
+        """Store `messages` in a new conversation (or `conversation_id`, one of the user's) and their turns.
+
+        It takes one of the user's bulk slots, the memory imports' own (RateLimited when the user's are in
+        use, Unavailable when the server's are).
+        """
         check_transcript(messages)
+        async with self._memories.bulk_slot(user_id):
+            return await self._import(user_id, messages, title, conversation_id)
+
+    async def _import(
+        self, user_id: UserId, messages: Sequence[TranscriptMessage], title: str | None, conversation_id: str | None
+    ) -> ImportResult:
         conversation = await self._conversation(user_id, messages, title, conversation_id)
         stored = [
             Message(

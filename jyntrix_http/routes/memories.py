@@ -17,6 +17,7 @@ from jyntrix_domain.memories import MemoryExport, NewMemory
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
 from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryKind, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
+from jyntrix_domain.retrieval import StrategyOutcome
 from jyntrix_domain.signals import ScoreBreakdown
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses, time_problem
 
@@ -147,6 +148,8 @@ class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
 class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     query: str
     results: list[SearchResult]
+    strategies: list[StrategyOutcome]
+    degraded: Annotated[bool, msgspec.Meta(description="some strategy failed or timed out; results may be partial")]
 
 
 class MemoryPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -205,17 +208,26 @@ async def list_memories(
     "/search",
     status_code=HTTP_200_OK,
     summary="Hybrid search with a per-signal score breakdown",
+    description=(
+        "`strategies` gives each retrieval strategy's outcome; `degraded` is true when any failed or timed out. "
+        "When every strategy failed or timed out the answer is a 503 with Retry-After, never an empty 200."
+    ),
     responses=error_responses(body=True),
 )
 async def search_memories(request: UserRequest, services: ServicesDep, data: JSONBody[SearchRequest]) -> SearchResponse:
-    ranked = await services.memories.search(
+    found = await services.memories.search_result(
         request.user.id,
         data.query,
         limit=data.limit,
         types=frozenset(data.types) if data.types else None,
         kinds=frozenset(data.kind) if data.kind else None,
     )
-    return SearchResponse(query=data.query, results=[search_result(r) for r in ranked])
+    return SearchResponse(
+        query=data.query,
+        results=[search_result(r) for r in found.memories],
+        strategies=found.strategies,
+        degraded=found.degraded,
+    )
 
 
 @post(

@@ -232,3 +232,54 @@ async def until(condition: Callable[[], bool], tries: int = 3000) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the condition never held")
+
+
+def _transcript(text: str, n: int = 3) -> dict[str, Any]:
+    said = [{"role": "user", "content": f"{text} {i}", "created_at": f"2025-03-0{i + 1}T10:00:00Z"} for i in range(n)]
+    return {"messages": said}
+
+
+def test_one_users_transcript_import_is_capped_by_the_bulk_slots_and_another_user_is_served(tmp_path: Path) -> None:
+    embedder = HeldEmbedder()
+    settings = adversarial_settings(tmp_path, bulk_concurrency_per_user=1, bulk_concurrency=2)
+    noisy, quiet = new_user(), new_user()
+    route = "/api/chat/conversations/import"
+    with TestClient(create_app(settings, overrides={"base_embedder": embedder})) as api:
+
+        async def run() -> dict[str, httpx.Response]:
+            transport = httpx.ASGITransport(app=api.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+                first = asyncio.create_task(client.post(route, json=_transcript("HOLD my old chat"), headers=noisy))
+                await until(lambda: embedder.held == 1)
+                answers = {
+                    "second": await client.post(route, json=_transcript("another old chat"), headers=noisy),
+                    # The memories import shares the transcript import's slots.
+                    "memories": await client.post(
+                        "/api/memories/import", json={"memories": [{"content": "a note"}]}, headers=noisy
+                    ),
+                    "quiet": await client.post(route, json=_transcript("My boat is teal", 1), headers=quiet),
+                    "quiet_search": await client.post(
+                        "/api/memories/search", json={"query": "boat teal"}, headers=quiet
+                    ),
+                }
+                blocker = asyncio.create_task(client.post(route, json=_transcript("HOLD third", 1), headers=new_user()))
+                await until(lambda: embedder.held == 2)
+                answers["full"] = await client.post(route, json=_transcript("late chat", 1), headers=new_user())
+                embedder.release.set()
+                answers["first"] = await asyncio.wait_for(first, 30)
+                answers["blocker"] = await asyncio.wait_for(blocker, 30)
+                answers["again"] = await client.post(route, json=_transcript("another old chat"), headers=noisy)
+                return answers
+
+        answers = api.blocking_portal.call(run)
+    for name in ("second", "memories"):
+        assert answers[name].status_code == 429, answers[name].text
+        assert int(answers[name].headers["retry-after"]) >= 1
+    assert answers["quiet"].status_code == 201, answers["quiet"].text
+    found = answers["quiet_search"].json()["results"]
+    assert [r["memory"]["content"] for r in found] == ["My boat is teal 0"]
+    full = answers["full"]
+    assert full.status_code == 503 and int(full.headers["retry-after"]) >= 1, full.text
+    assert answers["first"].status_code == 201 and answers["first"].json()["messages"] == 3
+    assert answers["blocker"].status_code == 201
+    assert answers["again"].status_code == 201, answers["again"].text
