@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,9 @@ NOT_INHERITED = (
     "ENVIRONMENT",
     "JYNTRIX_PROFILE",
     "TASK_RUNNER",
+    # read by `jyntrix mcp` and `jyntrix import`, which a test may run with the server's environment
+    "JYNTRIX_URL",
+    "JYNTRIX_TOKEN",
 )
 
 
@@ -129,3 +134,21 @@ async def eventually(check: Any, what: str, timeout_s: float = EXTRACTION_TIMEOU
             return last
         await asyncio.sleep(0.25)
     raise AssertionError(f"{what}: not within {timeout_s}s (last: {last!r})")
+
+
+def embedded_server(directory: Path, model_dir: Path, **extra: str) -> Server:
+    """A server (not started yet) on a free port, with its data and its log under `directory`."""
+    port = free_port()
+    env = server_env(directory / "data", port, model_dir, **extra)
+    return Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=directory / "server.log")
+
+
+@contextmanager
+def serving(directory: Path, model_dir: Path, **extra: str) -> Iterator[Server]:
+    """`embedded_server`, started, and stopped on the way out."""
+    running = embedded_server(directory, model_dir, **extra)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -17,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from jyntrix_client import Client, ContextEvent, ConversationEvent, DoneEvent, MemoryType, NotFound, TokenEvent
 from tests.agents.stdio import run_mcp, stdio_session
 from tests.agents.test_mcp_http import TOOLS, call
-from testsupport.server import Server, free_port, server_env
+from testsupport.server import Server, serving
 
 pytestmark = pytest.mark.slow
 
@@ -26,17 +26,9 @@ EXTRACTION_TIMEOUT_S = 60.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("jyntrix-agents")
-    port = free_port()
-    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
-    for name in ("JYNTRIX_URL", "JYNTRIX_TOKEN"):
-        env.pop(name, None)
-    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
-    running.start()
-    try:
+    directory = tmp_path_factory.mktemp("jyntrix-agents")
+    with serving(directory, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def token(server: Server, user: str) -> str:

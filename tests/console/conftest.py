@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from testsupport.server import Server, free_port, server_env
+from testsupport.server import Server, serving
 
 CHROMIUM = os.environ.get("JYNTRIX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -36,16 +36,11 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("jyntrix-console")
-    port = free_port()
     # paces the offline model like a real one, so that tokens visibly arrive one after another
-    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03")
-    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
-    running.start()
-    try:
+    with serving(
+        tmp_path_factory.mktemp("jyntrix-console"), minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03"
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="package")

@@ -16,27 +16,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.http.sse import Event, iter_events
-from testsupport.server import Server, eventually, free_port, server_env
+from tests.e2e.chat_turns import turn
+from testsupport.server import embedded_server, eventually
 
 pytestmark = pytest.mark.slow
 
 WAIT_S = 90.0
 
 
-async def turn(client: httpx.AsyncClient, headers: dict[str, str], content: str) -> list[Event]:
-    """One chat turn in a new conversation, as its events."""
-    async with client.stream("POST", "/api/chat/messages/stream", json={"content": content}, headers=headers) as r:
-        assert r.status_code == 200, await r.aread()
-        events = [event async for event in iter_events(r.aiter_text())]
-    assert events[-1].event == "done", events[-1]
-    return events
-
-
 async def test_extraction_survives_a_sigkill_right_after_a_burst(tmp_path: Path, minilm_model_dir: Path) -> None:
-    port = free_port()
-    env = server_env(tmp_path / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
-    server = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=tmp_path / "server.log")
+    server = embedded_server(tmp_path, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
     server.start()
     headers = server.token("crash-user")
     people = [f"Friend{chr(65 + i)}" for i in range(20)]

@@ -7,61 +7,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.chat_turns import answer_of, turn
 from tests.e2e.passing_remarks import REMARKS
-from tests.http.sse import Event, iter_events
-from testsupport.server import Server, free_port, server_env
+from testsupport.server import Server, serving
 
 pytestmark = pytest.mark.slow
-
-WAIT_S = 90.0
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("jyntrix-remember")
-    port = free_port()
-    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
-    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
-    running.start()
-    try:
+    with serving(
+        tmp_path_factory.mktemp("jyntrix-remember"), minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0"
+    ) as running:
         yield running
-    finally:
-        running.stop()
-
-
-async def turn(client: httpx.AsyncClient, headers: dict[str, str], content: str) -> list[Event]:
-    """One chat turn in a new conversation, as its events."""
-    async with client.stream("POST", "/api/chat/messages/stream", json={"content": content}, headers=headers) as r:
-        assert r.status_code == 200, await r.aread()
-        events = [event async for event in iter_events(r.aiter_text())]
-    assert events[-1].event == "done", events[-1]
-    return events
-
-
-def answer_of(events: list[Event]) -> str:
-    return "".join(e.data["delta"] for e in events if e.event == "token")
-
-
-async def eventually(check: Any, what: str, timeout_s: float = WAIT_S) -> Any:
-    """Poll `check()` (async) until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"{what}: not within {timeout_s}s (last: {last!r})")
 
 
 async def test_passing_remarks_are_recalled_in_a_new_conversation(server: Server) -> None:

@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.chat_turns import answer_of
 from tests.http.sse import Event, iter_events
-from testsupport.server import Server, free_port, server_env
+from testsupport.server import Server, serving
 
 pytestmark = pytest.mark.slow
 
@@ -26,16 +27,10 @@ EXTRACTION_TIMEOUT_S = 60.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("jyntrix-e2e")
-    port = free_port()
     # paces the offline model like a real one, so that the stream has something to be incremental about
-    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03")
-    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
-    running.start()
-    try:
+    directory = tmp_path_factory.mktemp("jyntrix-e2e")
+    with serving(directory, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03") as running:
         yield running
-    finally:
-        running.stop()
 
 
 async def _stream(
@@ -63,10 +58,6 @@ async def _stream(
             events.append(event)
             reads.append(read_number)
     return events, reads
-
-
-def _answer(events: list[Event]) -> str:
-    return "".join(e.data["delta"] for e in events if e.event == "token")
 
 
 async def _wait_for_memory(client: httpx.AsyncClient, headers: dict[str, str], *words: str) -> dict[str, Any]:
@@ -130,7 +121,7 @@ async def test_a_fact_is_extracted_then_used_and_cited_in_a_new_conversation(ser
         context = asked[1].data
         used = [m for m in context["memories"] if m["id"] == fact["id"]]
         assert used, context
-        answer = _answer(asked)
+        answer = answer_of(asked)
         assert "Lisbon" in answer
         assert f"[{used[0]['ref']}]" in answer
         search = (
@@ -175,7 +166,7 @@ async def test_two_users_never_see_each_others_data(server: Server) -> None:
         assert (await client.get("/api/profile", headers=bob)).json()["display_name"] is None
         asked, _ = await _stream(client, bob, "What is my bank PIN and where do I live?")
         assert asked[1].data["memories"] == []
-        assert "9876" not in _answer(asked) and "Oslo" not in _answer(asked)
+        assert "9876" not in answer_of(asked) and "Oslo" not in answer_of(asked)
         assert (await client.delete("/api/memories?confirm=true", headers=bob)).status_code == 200
 
         # Alice still has everything

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from testsupport.server import Server, eventually, free_port, server_env
+from testsupport.server import Server, eventually, serving
 
 pytestmark = pytest.mark.slow
 
@@ -27,15 +27,8 @@ WAIT_S = 90.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("jyntrix-remember")
-    port = free_port()
-    env = server_env(data_dir / "data", port, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
-    running = Server(base_url=f"http://127.0.0.1:{port}", env=env, log_path=data_dir / "server.log")
-    running.start()
-    try:
+    with serving(tmp_path_factory.mktemp("jyntrix-import"), minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def transcript() -> dict[str, Any]:

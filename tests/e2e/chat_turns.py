@@ -1,0 +1,21 @@
+"""A chat turn against the real server, as its events, for the end-to-end tests."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.http.sse import Event, iter_events
+
+
+async def turn(client: httpx.AsyncClient, headers: dict[str, str], content: str) -> list[Event]:
+    """One chat turn in a new conversation, as its events; it must end in `done`."""
+    async with client.stream("POST", "/api/chat/messages/stream", json={"content": content}, headers=headers) as r:
+        assert r.status_code == 200, await r.aread()
+        events = [event async for event in iter_events(r.aiter_text())]
+    assert events[-1].event == "done", events[-1]
+    return events
+
+
+def answer_of(events: list[Event]) -> str:
+    """The streamed answer's text."""
+    return "".join(e.data["delta"] for e in events if e.event == "token")
