@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
 
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
+from jyntrix_domain.embedding_batch import BatchingEmbedder
 from jyntrix_domain.model import Vector
 from jyntrix_domain.ports import Embedder
 
 
-@pytest.fixture(params=["hash", "fastembed"])
+@pytest.fixture(params=["hash", "fastembed", "batching-fastembed"])
 def embedder(request: pytest.FixtureRequest) -> Embedder:
     if request.param == "hash":
         return HashEmbedder()
     fast: Embedder = request.getfixturevalue("fast_embedder")
-    return fast
+    # The query batcher the server puts in front of the model must keep every promise of the port.
+    return BatchingEmbedder(fast) if request.param == "batching-fastembed" else fast
 
 
 def norm(v: Vector) -> float:
@@ -80,3 +83,10 @@ async def test_an_empty_batch_gives_no_vectors(embedder: Embedder) -> None:
 async def test_vectors_are_plain_floats(embedder: Embedder) -> None:
     (vector,) = await embedder.embed(["plain floats serialise anywhere"])
     assert all(type(x) is float for x in vector)
+
+
+async def test_concurrent_queries_each_get_their_own_vector(embedder: Embedder) -> None:
+    texts = [f"Which {thing} did I mention?" for thing in ("book", "city", "song", "dish", "film", "game")]
+    vectors = await asyncio.gather(*(embedder.embed_query(t, user_id=f"user-{i}") for i, t in enumerate(texts)))
+    for text, vector in zip(texts, vectors, strict=True):
+        assert cosine(vector, (await embedder.embed([text]))[0]) == pytest.approx(1.0, abs=1e-5)

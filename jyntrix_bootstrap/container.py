@@ -38,6 +38,7 @@ from jyntrix_domain.bulk import BulkLimiter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.conversations import ConversationService
+from jyntrix_domain.embedding_batch import BatchingEmbedder
 from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
@@ -76,9 +77,11 @@ class Container(containers.DeclarativeContainer):
     emitter = providers.Resource(open_emitter, settings, storage)
 
     token_counter = providers.Singleton(make_token_counter, settings)
+    # Concurrent queries share one model run; the cache in front answers repeated ones without it.
+    batching_embedder = providers.Singleton(BatchingEmbedder, base_embedder.provided.adapter)
     embedder = providers.Singleton(
         CachedEmbedder,
-        base_embedder.provided.adapter,
+        batching_embedder,
         model=MODEL_NAME,
         cache=providers.Callable(shared_cache, cache),
         max_entries=settings.provided.embedding_cache_size,

@@ -76,6 +76,19 @@ def decode_json(data: bytes) -> Any:
     return msgspec.json.decode(data[1:])
 
 
+class _Connection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection released without asyncpg's reset query.
+
+    Every use of a connection is one transaction (the methods below), whose settings are transaction-local
+    and whose advisory locks are transaction-scoped or unlocked explicitly, so there is no session state to
+    reset; asyncpg still rolls back an open transaction on release. The reset query (`RESET ALL`,
+    `UNLISTEN *`, ...) was one more round trip per transaction, several per chat turn.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=encode_json, decoder=decode_json, format="binary")
 
@@ -97,6 +110,7 @@ class Database:
                 max_size=max_size,
                 command_timeout=command_timeout,
                 init=_init_connection,
+                connection_class=_Connection,
             )
         return cls(pool)
 
