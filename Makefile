@@ -33,6 +33,7 @@ bench: install
 	$(PY) bench/retrieval_scale.py
 	$(PY) bench/embedder.py
 	$(PY) bench/locomo_recall.py
+	$(PY) bench/serve_load.py
 
 model: install
 	$(VENV)/bin/jyntrix model

@@ -77,6 +77,9 @@ class Outcomes:
     def timeouts(self) -> int:
         return sum(c["timeout"] for c in self.counts.values())
 
+    def timeouts_of(self, name: str) -> int:
+        return self.counts.get(name, Counter())["timeout"]
+
     def as_json(self) -> dict[str, dict[str, int]]:
         return {name: dict(sorted(c.items())) for name, c in sorted(self.counts.items())}
 
@@ -268,8 +271,10 @@ async def chat_turn(endpoint: Endpoint, headers: dict[str, str], text: str) -> T
 
 def turns_report(turns: Sequence[Turn], seconds: float, outcomes: Outcomes) -> dict[str, Any]:
     """TTFT and completion percentiles, errors, the server's phase timings from `done`, strategy outcomes."""
+    own = Outcomes()
     for t in turns:
         outcomes.add(t.strategies)
+        own.add(t.strategies)
     done = [t for t in turns if t.ok]
     errors = Counter(t.error for t in turns if not t.ok)
     phases: dict[str, list[float]] = {}
@@ -286,6 +291,7 @@ def turns_report(turns: Sequence[Turn], seconds: float, outcomes: Outcomes) -> d
         "ttft": summary_ms([t.ttft_s for t in done if t.ttft_s is not None]),
         "total": summary_ms([t.total_s for t in done if t.total_s is not None]),
         "phases_from_done": {name: summary_ms(v) for name, v in phases.items()},
+        "strategy_outcomes": own.as_json(),
     }
 
 

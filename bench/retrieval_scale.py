@@ -43,6 +43,7 @@ from retrieval_scale_postgres import (
     scratch_database,
 )
 from scale_timing import Progress, log, percentiles, timed
+from synthetic_text import queries, sentences
 
 DIM = 384
 USERS = 100
@@ -50,53 +51,7 @@ TOP = 20
 BATCH = 1000
 OUT = Path(__file__).parent / "out"
 
-SUBJECTS = ["my sister", "my manager", "our neighbour", "my friend Ana", "the dentist", "my son", "the landlord"]
-VERBS = ["mentioned", "booked", "cancelled", "loved", "recommended", "forgot", "visited", "planned", "bought"]
-ADJECTIVES = ["quiet", "expensive", "new", "old", "favourite", "spicy", "long", "early", "weekly", "small"]
-NOUNS = [
-    "restaurant",
-    "concert",
-    "trip",
-    "meeting",
-    "bicycle",
-    "recipe",
-    "appointment",
-    "book",
-    "garden",
-    "flight",
-    "guitar",
-    "apartment",
-    "course",
-    "present",
-    "movie",
-    "hike",
-    "dinner",
-    "holiday",
-    "laptop",
-    "museum",
-]
-PLACES = ["in Lisbon", "near the office", "downtown", "at the lake", "in Berlin", "at home", "by the station"]
-TIMES = ["on Monday", "last week", "in May", "yesterday", "next spring", "every Friday", "tonight", "in 2023"]
 TYPES = list(MemoryType)
-
-
-def sentences(rng: np.random.Generator, n: int) -> list[str]:
-    def pick(words: list[str]) -> Any:
-        return words[int(rng.integers(len(words)))]
-
-    return [
-        f"{pick(SUBJECTS)} {pick(VERBS)} the {pick(ADJECTIVES)} {pick(NOUNS)} {pick(PLACES)} {pick(TIMES)}"
-        f" and the {pick(NOUNS)}"
-        for _ in range(n)
-    ]
-
-
-def queries(rng: np.random.Generator, n: int) -> list[str]:
-    return [
-        f"{NOUNS[int(rng.integers(len(NOUNS)))]} {PLACES[int(rng.integers(len(PLACES)))].split()[-1]}"
-        f" {ADJECTIVES[int(rng.integers(len(ADJECTIVES)))]}"
-        for _ in range(n)
-    ]
 
 
 def unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:

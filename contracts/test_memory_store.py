@@ -90,6 +90,31 @@ async def test_get_unknown_returns_none(store: MemoryStore, user: str) -> None:
     assert await store.get(user, new_id()) is None
 
 
+async def test_add_many_says_which_memories_were_new(store: MemoryStore, user: str) -> None:
+    there = mem(user, "already there")
+    await store.add(there)
+    fresh = [mem(user, f"fresh {n}", minutes=n) for n in range(3)]
+    batch = [fresh[0], edit(there, content="other content"), fresh[1], fresh[2]]
+    assert await store.add_many(user, batch) == [True, False, True, True]
+    stored = await store.get(user, there.id)
+    assert stored is not None and stored.content == "already there"
+    assert {m.content for m in await store.get_many(user, [m.id for m in fresh])} == {"fresh 0", "fresh 1", "fresh 2"}
+    for m in fresh:
+        assert [c.kind for c in await store.history(user, m.id)] == [ChangeKind.CREATE]
+    assert [c.kind for c in await store.history(user, there.id)] == [ChangeKind.CREATE]
+    assert await store.add_many(user, fresh) == [False, False, False]
+    assert await store.add_many(user, []) == []
+
+
+async def test_add_many_refuses_a_mixed_or_repeating_batch(store: MemoryStore, user: str) -> None:
+    mine = mem(user)
+    with pytest.raises(Invalid):
+        await store.add_many(user, [mine, mem(new_id())])
+    with pytest.raises(Invalid):
+        await store.add_many(user, [mine, mine])
+    assert await store.count(user, ALL) == 0
+
+
 async def test_add_is_idempotent_by_id(store: MemoryStore, user: str) -> None:
     m = mem(user, "first")
     assert await store.add(m) is True

@@ -32,7 +32,7 @@ from jyntrix_domain.model import (
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
-from jyntrix_domain.turns import remember_turns, turn_memory_id
+from jyntrix_domain.turns import new_turn, turn_memory_id
 
 log = logging.getLogger(__name__)
 
@@ -230,15 +230,19 @@ class ChatService:
             # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
             (user_message,) = await self._conversations.add_messages([said], pending=pending_extraction(said))
             vector = await self._retrieval.embed_query(user_id, text)
-            await remember_turns(self._memories, user_id, [user_message], [vector])
-            if history is None:
+            # The stored turn memory is not used here: no need to read it back.
+            await self._memories.bulk_import(user_id, [new_turn(user_message)], vectors=[vector], read_back=False)
+            if history is not None:
+                earlier = _ephemeral(history[-self._config.history_messages :], user_message)
+            elif created:
+                earlier = [user_message]  # a conversation created just now holds only this message
+            else:
                 earlier = await self._conversations.messages(
                     user_id, conversation.id, limit=self._config.history_messages + 1
                 )
-            else:
-                earlier = _ephemeral(history[-self._config.history_messages :], user_message)
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
-        answered = await self._conversations.get_messages(user_id, [_answer_id(user_message)])
+        # Only a message that was stored before (a retry) can have an answer already.
+        answered = await self._conversations.get_messages(user_id, [_answer_id(user_message)]) if retried else []
         if answered:
             for event in self._replay(user_message, answered[0], phases):
                 yield event

@@ -107,14 +107,21 @@ class MemoryService:
         return (await self.bulk_import(user_id, [new]))[0]
 
     async def bulk_import(
-        self, user_id: UserId, items: Sequence[NewMemory], *, vectors: Sequence[Vector] | None = None
+        self,
+        user_id: UserId,
+        items: Sequence[NewMemory],
+        *,
+        vectors: Sequence[Vector] | None = None,
+        read_back: bool = True,
     ) -> list[Memory]:
         """Create many memories with one embedding batch; ids given by the caller make it idempotent.
 
         `vectors`, one per item, are the items' embeddings when the caller has them already (a chat
-        turn embeds its message once, for retrieval and for its turn memory).
+        turn embeds its message once, for retrieval and for its turn memory). With `read_back` false,
+        memories that were all created come back as built rather than read again from the store (a chat
+        turn, which does not use them, saves a round trip).
         """
-        return (await self._import(user_id, items, vectors)).memories
+        return (await self._import(user_id, items, vectors, read_back=read_back)).memories
 
     async def import_report(self, user_id: UserId, items: Sequence[NewMemory]) -> ImportReport:
         """A user's bulk import, saying for each item whether it was created, was there already, or conflicts.
@@ -125,12 +132,16 @@ class MemoryService:
             return await self._import(user_id, items, None)
 
     async def _import(
-        self, user_id: UserId, items: Sequence[NewMemory], vectors: Sequence[Vector] | None
+        self, user_id: UserId, items: Sequence[NewMemory], vectors: Sequence[Vector] | None, *, read_back: bool = True
     ) -> ImportReport:
         if vectors is not None and len(vectors) != len(items):
             raise Invalid("give one vector per memory, or none")
         now = self._clock.now()
         memories = [build_memory(user_id, new, now) for new in items]
+        first: dict[MemoryId, Memory] = {}
+        for memory in memories:
+            first.setdefault(memory.id, memory)
+        inserted = dict(zip(first, await self._store.add_many(user_id, list(first.values())), strict=True))
         outcomes: list[ImportOutcome] = []
         seen: set[MemoryId] = set()
         for memory in memories:
@@ -138,10 +149,13 @@ class MemoryService:
                 outcomes.append(ImportOutcome.DUPLICATE)
                 continue
             seen.add(memory.id)
-            outcomes.append(ImportOutcome.CREATED if await self._store.add(memory) else ImportOutcome.UNCHANGED)
+            outcomes.append(ImportOutcome.CREATED if inserted[memory.id] else ImportOutcome.UNCHANGED)
         created = [m for m, o in zip(memories, outcomes, strict=True) if o is ImportOutcome.CREATED]
         given = {m.id: v for m, v in zip(memories, vectors, strict=True)} if vectors is not None else {}
         await self._indexer.index(user_id, created, given)
+        if not read_back and len(created) == len(memories):
+            # Every memory is stored as built; the caller does not need the store's rendering of it.
+            return ImportReport(memories=memories, outcomes=outcomes)
         stored = await self._store.get_many(user_id, [m.id for m in memories])
         by_id = {m.id: m for m in stored}
         kept = [by_id.get(m.id, m) for m in memories]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import Relation, entity_key
+from jyntrix_domain.model import Memory, Relation, UserId, entity_key
 
 # What no stored rule may ask for: others' data, or authority over the instructions it is shown under.
 _OUTSIDE_SCOPE = re.compile(
@@ -106,3 +106,12 @@ def merge_preferences(current: Mapping[str, str], patch: Mapping[str, str | None
     if len(merged) > MAX_PREFERENCES:
         raise Invalid(f"a profile holds at most {MAX_PREFERENCES} preferences")
     return merged
+
+
+def check_batch(user_id: UserId, memories: Sequence[Memory]) -> None:
+    """A batch written at once belongs to one user and names each memory once."""
+    ids = [m.id for m in memories]
+    if any(m.user_id != user_id for m in memories):
+        raise Invalid("every memory of a batch must belong to the batch's user")
+    if len(set(ids)) != len(ids):
+        raise Invalid("a batch names each memory at most once")

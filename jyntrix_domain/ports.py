@@ -42,6 +42,12 @@ class MemoryStore(Protocol):
     async def add(self, memory: Memory) -> bool:
         """Insert; return False (and change nothing) when that id already exists."""
 
+    async def add_many(self, user_id: UserId, memories: Sequence[Memory]) -> builtins.list[bool]:
+        """`add` for each of one user's memories (distinct ids), in one write: whether each was inserted.
+
+        Raises Invalid when a memory is another user's or an id comes twice.
+        """
+
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None: ...
 
     async def get_many(self, user_id: UserId, ids: Sequence[MemoryId]) -> list[Memory]:

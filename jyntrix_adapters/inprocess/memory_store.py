@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.memory_rules import check_batch
 from jyntrix_domain.model import ChangeKind, Memory, MemoryChange, MemoryFilter, MemoryId, UserId, new_id
 
 
@@ -74,6 +75,10 @@ class InMemoryMemoryStore:
         self._store(memory)
         self._record(memory, ChangeKind.CREATE, None, memory.content)
         return True
+
+    async def add_many(self, user_id: UserId, memories: Sequence[Memory]) -> list[bool]:
+        check_batch(user_id, memories)
+        return [await self.add(m) for m in memories]
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:
         return self._rows.get((user_id, memory_id))

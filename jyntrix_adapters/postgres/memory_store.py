@@ -12,6 +12,7 @@ import msgspec
 
 from jyntrix_adapters.postgres.pool import Database
 from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.memory_rules import check_batch
 from jyntrix_domain.model import (
     ChangeKind,
     Memory,
@@ -48,6 +49,17 @@ _END = """
 UPDATE memories SET valid_until = $3, superseded_by = $4, updated_at = $3
 WHERE user_id = $1 AND id = $2 AND valid_until IS NULL AND superseded_by IS NULL
 RETURNING content
+"""
+
+# One statement per memory: the row, and its history row only when the row was new.
+_INSERT_WITH_HISTORY = f"""
+WITH inserted AS ({_INSERT} RETURNING user_id, id, content)
+INSERT INTO memory_history (user_id, memory_id, kind, content_before, content_after, superseded_by)
+SELECT user_id, id, 'create', NULL, content, NULL FROM inserted
+"""
+# The rows this transaction inserted (a row that was there already has an older xmin).
+_INSERTED_HERE = """
+SELECT id FROM memories WHERE user_id = $1 AND id = ANY($2::text[]) AND xmin = pg_current_xact_id()::xid
 """
 
 _HISTORY = """
@@ -145,6 +157,17 @@ class PostgresMemoryStore:
                     _HISTORY, memory.user_id, memory.id, ChangeKind.CREATE.value, None, memory.content, None
                 )
             return inserted
+
+    async def add_many(self, user_id: UserId, memories: Sequence[Memory]) -> list[bool]:
+        check_batch(user_id, memories)
+        if not memories:
+            return []
+        async with self._db.user_tx(user_id) as conn:
+            # executemany pipelines the statements: one round trip's wait for the batch, not one per memory.
+            await conn.executemany(_INSERT_WITH_HISTORY, [_params(m) for m in memories])
+            rows = await conn.fetch(_INSERTED_HERE, user_id, [m.id for m in memories])
+        inserted = {r["id"] for r in rows}
+        return [m.id in inserted for m in memories]
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:
         async with self._db.user_tx(user_id) as conn:
