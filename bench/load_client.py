@@ -305,16 +305,21 @@ async def sequential_turns(
 
 
 async def burst(
-    client: Endpoint, users: Sequence[dict[str, str]], texts: Sequence[str], outcomes: Outcomes
+    client: Endpoint | Sequence[Endpoint], users: Sequence[dict[str, str]], texts: Sequence[str], outcomes: Outcomes
 ) -> dict[str, Any]:
-    """One turn per user, all started at once; turns/s counts from the start until the last one is done."""
+    """One turn per user, all started at once; turns/s counts from the start until the last one is done.
+
+    Given several endpoints (API processes), the turns go to them in turn.
+    """
+    apis = [client] if isinstance(client, Endpoint) else list(client)
     started = time.perf_counter()
-    turns = await asyncio.gather(*(chat_turn(client, h, t) for h, t in zip(users, texts, strict=True)))
+    pairs = enumerate(zip(users, texts, strict=True))
+    turns = await asyncio.gather(*(chat_turn(apis[n % len(apis)], h, t) for n, (h, t) in pairs))
     return turns_report(turns, time.perf_counter() - started, outcomes)
 
 
 async def open_loop(
-    client: Endpoint,
+    client: Endpoint | Sequence[Endpoint],
     users: Sequence[dict[str, str]],
     texts: Callable[[int], str],
     per_s: float,
@@ -325,6 +330,7 @@ async def open_loop(
 
     The achieved rate counts the turns completed from the first arrival until the last one is done.
     """
+    apis = [client] if isinstance(client, Endpoint) else list(client)
     planned = int(per_s * duration_s)
     tasks: list[asyncio.Task[Turn]] = []
     in_flight: set[asyncio.Task[Turn]] = set()
@@ -341,7 +347,7 @@ async def open_loop(
         if len(in_flight) >= MAX_IN_FLIGHT:
             shed += 1
             continue
-        task = asyncio.create_task(chat_turn(client, users[k % len(users)], texts(k)))
+        task = asyncio.create_task(chat_turn(apis[k % len(apis)], users[k % len(users)], texts(k)))
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)
         tasks.append(task)

@@ -39,7 +39,8 @@ def start_server(data_dir: Path, secret: str, overrides: dict[str, str]) -> tupl
 
     data_dir.mkdir(parents=True, exist_ok=True)
     port, metrics_port = free_port(), free_port()
-    model = ensure_model(REPO / ".jyntrix" / "models" / "all-MiniLM-L6-v2")
+    given = overrides.get("EMBEDDING_MODEL_DIR")
+    model = Path(given) if given else ensure_model(REPO / ".jyntrix" / "models" / "all-MiniLM-L6-v2")
     settings = {
         "LOG_LEVEL": "WARNING",  # logging a line per request would be part of what is measured
         "RATE_LIMIT_REQUESTS": "100000000",  # the bench is one client sending for many users

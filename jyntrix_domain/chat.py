@@ -229,9 +229,12 @@ class ChatService:
             )
             # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
             (user_message,) = await self._conversations.add_messages([said], pending=pending_extraction(said))
-            vector = await self._retrieval.embed_query(user_id, text)
-            # The stored turn memory is not used here: no need to read it back.
-            await self._memories.bulk_import(user_id, [new_turn(user_message)], vectors=[vector], read_back=False)
+            # Two parts of setup timed on their own too (phase_timings "setup.embedding", "setup.turn_memory").
+            async with phases.span("setup.embedding"):
+                vector = await self._retrieval.embed_query(user_id, text)
+            async with phases.span("setup.turn_memory"):
+                # The stored turn memory is not used here: no need to read it back.
+                await self._memories.bulk_import(user_id, [new_turn(user_message)], vectors=[vector], read_back=False)
             if history is not None:
                 earlier = _ephemeral(history[-self._config.history_messages :], user_message)
             elif created:

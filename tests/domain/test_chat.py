@@ -11,7 +11,17 @@ from jyntrix_domain.model import Role
 from jyntrix_domain.tasks import ExtractMemories
 from tests.domain.kit import Kit
 
-PHASES = ["setup", "query_analysis", "retrieval", "context_building", "llm_streaming", "save_response", "enqueue_tasks"]
+PHASES = [
+    "setup.embedding",
+    "setup.turn_memory",
+    "setup",
+    "query_analysis",
+    "retrieval",
+    "context_building",
+    "llm_streaming",
+    "save_response",
+    "enqueue_tasks",
+]
 
 
 async def collect(kit: Kit, text: str, conversation_id: str | None = None, message_id: str | None = None) -> list:

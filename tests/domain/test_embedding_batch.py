@@ -38,6 +38,10 @@ class GatedEmbedder:
         raise AssertionError("the batcher embeds queries through embed()")
 
 
+def start(batching: BatchingEmbedder, texts: list[str]) -> list[asyncio.Task[Vector]]:
+    return [asyncio.create_task(batching.embed_query(t, user_id=f"user-{n}")) for n, t in enumerate(texts)]
+
+
 async def test_a_lone_query_runs_at_once_and_gets_the_inner_vector() -> None:
     inner = GatedEmbedder()
     batching = BatchingEmbedder(inner)
@@ -50,12 +54,12 @@ async def test_queries_arriving_while_a_run_is_busy_share_the_next_run() -> None
     inner = GatedEmbedder()
     batching = BatchingEmbedder(inner)
     inner.release.clear()
-    first = asyncio.create_task(batching.embed_query("first"))
+    first = start(batching, ["first"])
     await asyncio.sleep(0)
-    others = [asyncio.create_task(batching.embed_query(f"q{i}", user_id=f"u{i}")) for i in range(5)]
+    others = start(batching, [f"q{i}" for i in range(5)])
     await asyncio.sleep(0)
     inner.release.set()
-    results = await asyncio.gather(first, *others)
+    results = await asyncio.gather(*first, *others)
     assert inner.batches == [["first"], ["q0", "q1", "q2", "q3", "q4"]]
     expected = await HashEmbedder().embed(["first", "q0", "q1", "q2", "q3", "q4"])
     assert results == expected
@@ -66,7 +70,7 @@ async def test_a_run_takes_at_most_max_batch_queries() -> None:
     inner = GatedEmbedder()
     batching = BatchingEmbedder(inner, max_batch=2)
     inner.release.clear()
-    tasks = [asyncio.create_task(batching.embed_query(f"q{i}")) for i in range(5)]
+    tasks = start(batching, [f"q{i}" for i in range(5)])
     await asyncio.sleep(0)
     inner.release.set()
     await asyncio.gather(*tasks)
@@ -78,7 +82,7 @@ async def test_a_failed_run_fails_each_of_its_queries_and_the_next_run_still_goe
     batching = BatchingEmbedder(inner)
     inner.fail_with = Unavailable("model gone")
     inner.release.clear()
-    failing = [asyncio.create_task(batching.embed_query(f"q{i}")) for i in range(3)]
+    failing = start(batching, ["q0", "q1", "q2"])
     await asyncio.sleep(0)
     inner.release.set()
     for task in failing:
@@ -92,10 +96,9 @@ async def test_a_caller_that_gives_up_leaves_the_others_their_vectors() -> None:
     inner = GatedEmbedder()
     batching = BatchingEmbedder(inner)
     inner.release.clear()
-    busy = asyncio.create_task(batching.embed_query("busy"))
+    (busy,) = start(batching, ["busy"])
     await asyncio.sleep(0)
-    quitter = asyncio.create_task(batching.embed_query("quitter"))
-    stayer = asyncio.create_task(batching.embed_query("stayer"))
+    quitter, stayer = start(batching, ["quitter", "stayer"])
     await asyncio.sleep(0)
     quitter.cancel()
     inner.release.set()
