@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -48,6 +48,10 @@ SYSTEM_PROMPT = (
 class ChatConfig(msgspec.Struct, frozen=True, kw_only=True):
     system_prompt: str = SYSTEM_PROMPT
     history_messages: int = 20
+    # Turns preparing at once (setup, then retrieval and context, each taken in turn); the others wait
+    # their turn first. Past the cores' capacity more at once only makes every turn slower, and their
+    # waits for Postgres connections and worker threads count against the strategies' timeouts.
+    concurrent_preparations: Annotated[int, msgspec.Meta(ge=1)] = 16
 
 
 class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag="conversation", tag_field="event"):
@@ -179,6 +183,7 @@ class ChatService:
         self._clock = clock
         self._emitter = emitter
         self._config = config or ChatConfig()
+        self._preparing = asyncio.Semaphore(self._config.concurrent_preparations)
 
     async def start_conversation(self, user_id: UserId, title: str | None = None) -> Conversation:
         now = self._clock.now()
@@ -212,7 +217,7 @@ class ChatService:
         trace_id = new_id()
         phases = _Phases(self._emitter, self._clock, trace_id, user_id)
 
-        async with phases.span("setup"):
+        async with phases.span("setup"), self._preparing:
             retried = (await self._conversations.get_messages(user_id, [message_id])) if message_id else []
             if retried and conversation_id is None:
                 # A retry on the new-conversation route belongs to the conversation its first try created.
@@ -302,26 +307,27 @@ class ChatService:
         phases: _Phases,
         trace_id: str,
     ) -> AsyncIterator[ChatEvent]:
-        async with phases.span("query_analysis") as attributes:
-            analysis = self._retrieval.analyze(user_message.content)
-            attributes["intent"] = analysis.intent.value
-        async with phases.span("retrieval") as attributes:
-            if analysis.requires_memory:
-                # The turn's own memory is what was just said: never context for this turn.
-                own = frozenset({turn_memory_id(user_id, user_message.id)})
-                result = await self._retrieval.retrieve(
-                    user_id, analysis, exclude=own, vector=vector, trace_id=trace_id
+        async with self._preparing:
+            async with phases.span("query_analysis") as attributes:
+                analysis = self._retrieval.analyze(user_message.content)
+                attributes["intent"] = analysis.intent.value
+            async with phases.span("retrieval") as attributes:
+                if analysis.requires_memory:
+                    # The turn's own memory is what was just said: never context for this turn.
+                    own = frozenset({turn_memory_id(user_id, user_message.id)})
+                    result = await self._retrieval.retrieve(
+                        user_id, analysis, exclude=own, vector=vector, trace_id=trace_id
+                    )
+                else:
+                    result = RetrievalResult(analysis=analysis, memories=[], strategies=[])
+                attributes["memories"] = len(result.memories)
+            async with phases.span("context_building") as attributes:
+                earlier = [m for m in history if m.id != user_message.id]
+                # Counting tokens of a full context takes tens of milliseconds: keep it off the event loop.
+                built = await asyncio.to_thread(
+                    self._context.build, result.memories, history=earlier, entities=analysis.entities
                 )
-            else:
-                result = RetrievalResult(analysis=analysis, memories=[], strategies=[])
-            attributes["memories"] = len(result.memories)
-        async with phases.span("context_building") as attributes:
-            earlier = [m for m in history if m.id != user_message.id]
-            # Counting tokens of a full context takes tens of milliseconds: keep it off the event loop.
-            built = await asyncio.to_thread(
-                self._context.build, result.memories, history=earlier, entities=analysis.entities
-            )
-            attributes["tokens"] = built.total_tokens
+                attributes["tokens"] = built.total_tokens
         yield _context_event(built, result)
 
         prompt = Prompt(
