@@ -1,10 +1,12 @@
 """Hybrid ranking: one explainable score per memory, the weighted sum of its signals in 0..1.
 
     score = Σ w_s · s   over the signals s of `Signals` (keyword, vector, graph, reliability,
-                        recency, frequency, time)
+                        recency, frequency, time, neighbour, session, speaker)
 
 - keyword, vector, graph, time: match strengths, already calibrated to 0..1 by the retrieval
   service (see `jyntrix_domain.fusion`); the ranker only clamps them, once.
+- neighbour, session, speaker: a turn's place among the turns found for the query
+  (`jyntrix_domain.turn_places`), 0 for memories that are not turns.
 - reliability: the memory's own 0..1 confidence.
 - recency: ``0.5 ** (age_days / half_life_days)`` where age is measured from the memory's
   ``updated_at`` (the last time its content changed, which is when it was last known true;
@@ -56,6 +58,9 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
     recency: float = 0.15
     frequency: float = 0.05
     time: float = 0.30
+    neighbour: float = 0.50
+    session: float = 0.35
+    speaker: float = 0.50
     half_life_days: float = 30.0
 
     def __post_init__(self) -> None:
@@ -74,7 +79,16 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
 
 
 SEED_WEIGHTS = RankingWeights(
-    keyword=0.35, vector=0.25, graph=0.0, reliability=0.20, recency=0.15, frequency=0.05, time=0.0
+    keyword=0.35,
+    vector=0.25,
+    graph=0.0,
+    reliability=0.20,
+    recency=0.15,
+    frequency=0.05,
+    time=0.0,
+    neighbour=0.0,
+    session=0.0,
+    speaker=0.0,
 )
 
 

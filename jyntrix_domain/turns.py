@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MemoryService, NewMemory
+from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace
 from jyntrix_domain.model import Memory, MemoryId, MemoryKind, MemoryType, Message, Role, UserId, Vector, stable_id
 
 # A statement is evidence about the user; a question states nothing (it is still findable, but ranks lower).
@@ -44,8 +47,12 @@ def remembers(message: Message) -> bool:
     return message.role is Role.USER and bool(message.content.strip())
 
 
-def new_turn(message: Message) -> NewMemory:
-    """The turn memory of `message` (a user message), ready for MemoryService."""
+def new_turn(message: Message, follows: str | None = None) -> NewMemory:
+    """The turn memory of `message` (a user message), ready for MemoryService; `follows` is the id of the
+    remembered message before it in its conversation."""
+    place = TurnPlace(
+        conversation_id=message.conversation_id, message_id=message.id, follows=follows, speaker=message.name
+    )
     return NewMemory(
         id=turn_memory_id(message.user_id, message.id),
         content=turn_content(message),
@@ -54,6 +61,7 @@ def new_turn(message: Message) -> NewMemory:
         reliability=turn_reliability(message),
         created_at=message.created_at,
         source_message_ids=(message.id,),
+        metadata={PLACE_KEY: {k: v for k, v in msgspec.to_builtins(place).items() if v is not None}},
     )
 
 
@@ -62,11 +70,15 @@ async def remember_turns(
     user_id: UserId,
     messages: Sequence[Message],
     vectors: Sequence[Vector] | None = None,
+    *,
+    previous: str | None = None,
 ) -> list[Memory]:
-    """Store and index the turn memories of `messages` (user messages only); idempotent per message.
+    """Store and index the turn memories of `messages` (user messages only, in conversation order);
+    idempotent per message.
 
     `vectors`, one per message, are the messages' embeddings when the caller has them already, so that a
-    chat turn embeds its message once for both retrieval and its turn memory.
+    chat turn embeds its message once for both retrieval and its turn memory. `previous` is the id of the
+    remembered message just before the first of `messages` in their conversation, if any.
     """
     if vectors is not None and len(vectors) != len(messages):
         raise Invalid("give one vector per message, or none")
@@ -74,7 +86,13 @@ async def remember_turns(
     if not chosen:
         return []
     given = [vectors[i] for i in chosen] if vectors is not None else None
-    return await memories.bulk_import(user_id, [new_turn(messages[i]) for i in chosen], vectors=given)
+    turns = []
+    conversation: str | None = None  # that of `previous`: turns of another conversation follow nothing
+    for i in chosen:
+        message = messages[i]
+        turns.append(new_turn(message, previous if conversation in (None, message.conversation_id) else None))
+        previous, conversation = message.id, message.conversation_id
+    return await memories.bulk_import(user_id, turns, vectors=given)
 
 
 async def forget_turns(memories: MemoryService, user_id: UserId, message_ids: Sequence[str]) -> int:
