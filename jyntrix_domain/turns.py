@@ -14,8 +14,8 @@ import msgspec
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MemoryService, NewMemory
-from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace
 from jyntrix_domain.model import Memory, MemoryId, MemoryKind, MemoryType, Message, Role, UserId, Vector, stable_id
+from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace
 
 # A statement is evidence about the user; a question states nothing (it is still findable, but ranks lower).
 STATEMENT_RELIABILITY = 0.6
