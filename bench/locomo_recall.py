@@ -159,6 +159,7 @@ def evaluate_transcripts(
         }
         if pool:
             big = client.post("/api/memories/search", json={"query": q["question"], "limit": pool}, headers=headers)
+            entry["question"] = q["question"]
             entry["evidence"] = sorted(evidence)
             entry["pool"] = [
                 {

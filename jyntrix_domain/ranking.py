@@ -36,7 +36,7 @@ import msgspec
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Memory, MemoryId, MemoryKind
 from jyntrix_domain.query import Intent
-from jyntrix_domain.signals import SIGNAL_NAMES, ScoreBreakdown, Signals, unit
+from jyntrix_domain.signals import OWN_SIGNALS, SIGNAL_NAMES, ScoreBreakdown, Signals, unit
 
 FREQUENCY_CAP = 100  # accesses at which the frequency signal reaches 1
 
@@ -73,8 +73,9 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
             raise Invalid(f"half_life_days must be positive, got {self.half_life_days}")
 
     def normalised(self) -> RankingWeights:
-        """The same proportions, summing to 1."""
-        total = self.total()
+        """The same proportions, the memory's own signals' weights summing to 1 (see PLACE_SIGNALS: a turn's
+        place signals add on top, so a memory that is not a turn scores as it would without them)."""
+        total = self.total(OWN_SIGNALS) or self.total()
         return msgspec.structs.replace(self, **{name: value / total for name, value in self.as_dict().items()})
 
 
@@ -116,6 +117,11 @@ class RankedMemory(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def score(self) -> float:
         return self.breakdown.total
+
+    @property
+    def own_score(self) -> float:
+        """The score without the place signals: what the memory's own signals say of it."""
+        return self.breakdown.contributions.total(OWN_SIGNALS)
 
 
 def recency_signal(at: datetime, now: datetime, half_life_days: float) -> float:
@@ -226,7 +232,8 @@ INTENT_MULTIPLIERS: Mapping[Intent, Mapping[str, float]] = {
 class AdaptiveRanker(HybridRanker):
     """A HybridRanker whose weights shift with the query's intent (table INTENT_MULTIPLIERS).
 
-    With no intent it uses the base weights unchanged; with one, the shifted weights sum to 1.
+    With no intent it uses the base weights unchanged; with one, the shifted weights of the memory's own
+    signals sum to 1 (the place signals' weights are scaled alike, on top).
     """
 
     def __init__(

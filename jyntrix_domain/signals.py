@@ -40,8 +40,9 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
         """weight * signal for each signal: the contributions, which add up to the score."""
         return Signals(**{name: getattr(weights, name) * getattr(self, name) for name in SIGNAL_NAMES})
 
-    def total(self) -> float:
-        return math.fsum(getattr(self, name) for name in SIGNAL_NAMES)
+    def total(self, names: tuple[str, ...] | None = None) -> float:
+        """The sum of every signal, or of those `names`."""
+        return math.fsum(getattr(self, name) for name in names or SIGNAL_NAMES)
 
     def only_signals(self) -> Signals:
         """The signal fields alone (a subclass such as RankingWeights carries more)."""
@@ -49,6 +50,10 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
 
 
 SIGNAL_NAMES: tuple[str, ...] = Signals.__struct_fields__
+# The signals of a turn's place among the turns found: they lift a turn in the ranking, on top of its
+# own score; they never make a memory an answer (jyntrix_domain.context) nor dilute the other weights.
+PLACE_SIGNALS: tuple[str, ...] = ("neighbour", "session", "speaker")
+OWN_SIGNALS: tuple[str, ...] = tuple(name for name in SIGNAL_NAMES if name not in PLACE_SIGNALS)
 
 
 def unit(value: float) -> float:

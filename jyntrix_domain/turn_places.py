@@ -20,17 +20,16 @@ Memories without a place (facts, summaries, imported memories) get none of these
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import msgspec
 
 from jyntrix_domain.model import Memory, MemoryKind
 from jyntrix_domain.ranking import Match
-from jyntrix_domain.signals import Signals, unit
+from jyntrix_domain.signals import PLACE_SIGNALS, Signals, unit
 
 PLACE_KEY = "turn"
 """The metadata key under which a turn memory keeps its place."""
-
-PLACE_SIGNALS = ("neighbour", "session", "speaker")
 
 
 class TurnPlace(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,6 +43,11 @@ class TurnPlace(msgspec.Struct, frozen=True, kw_only=True):
     message_id: str
     follows: str | None = None
     speaker: str | None = None
+
+
+def place_metadata(place: TurnPlace) -> dict[str, Any]:
+    """The metadata a turn memory keeps its place in."""
+    return {PLACE_KEY: {k: v for k, v in msgspec.to_builtins(place).items() if v is not None}}
 
 
 def turn_place(memory: Memory) -> TurnPlace | None:

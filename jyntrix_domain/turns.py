@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import msgspec
-
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import Memory, MemoryId, MemoryKind, MemoryType, Message, Role, UserId, Vector, stable_id
-from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace
+from jyntrix_domain.turn_places import TurnPlace, place_metadata
 
 # A statement is evidence about the user; a question states nothing (it is still findable, but ranks lower).
 STATEMENT_RELIABILITY = 0.6
@@ -61,7 +59,7 @@ def new_turn(message: Message, follows: str | None = None) -> NewMemory:
         reliability=turn_reliability(message),
         created_at=message.created_at,
         source_message_ids=(message.id,),
-        metadata={PLACE_KEY: {k: v for k, v in msgspec.to_builtins(place).items() if v is not None}},
+        metadata=place_metadata(place),
     )
 
 
