@@ -44,6 +44,7 @@ from jyntrix_domain.ports import (
 )
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
+from jyntrix_domain.turn_places import keyword_text
 
 log = logging.getLogger(__name__)
 
@@ -418,7 +419,7 @@ class MemoryService:
         await self._vectors.upsert(
             user_id, [VectorItem(id=m.id, vector=v, type=m.type) for m, v in zip(current, vectors, strict=True)]
         )
-        await self._keywords.upsert(user_id, [KeywordDoc(id=m.id, text=m.content, type=m.type) for m in current])
+        await self._keywords.upsert(user_id, [KeywordDoc(id=m.id, text=keyword_text(m), type=m.type) for m in current])
         for memory in current:
             if memory.entities or memory.relations:
                 entities = [Entity(name=name) for name in memory.entities]

@@ -183,7 +183,7 @@ class TranscriptService:
         for i in range(0, len(stored), EMBED_BATCH):
             chunk = stored[i : i + EMBED_BATCH]
             turns += len(await remember_turns(self._memories, user_id, chunk, previous=previous))
-            previous = next((m.id for m in reversed(chunk) if remembers(m)), previous)
+            previous = next((m for m in reversed(chunk) if remembers(m)), previous)
         for batch in batches:
             task = ExtractMemories(
                 user_id=user_id,
@@ -201,11 +201,11 @@ class TranscriptService:
             extraction=await self.status(user_id, conversation.id),
         )
 
-    async def _last_turn(self, user_id: UserId, conversation_id: str, adding: Sequence[Message]) -> str | None:
-        """The id of the conversation's last remembered message that is not one of `adding`."""
+    async def _last_turn(self, user_id: UserId, conversation_id: str, adding: Sequence[Message]) -> Message | None:
+        """The conversation's last remembered message that is not one of `adding`."""
         ours = {m.id for m in adding}
         earlier = await self._conversations.messages(user_id, conversation_id, limit=len(ours) + EXTRACTION_BATCH)
-        return next((m.id for m in reversed(earlier) if m.id not in ours and remembers(m)), None)
+        return next((m for m in reversed(earlier) if m.id not in ours and remembers(m)), None)
 
     async def status(self, user_id: UserId, conversation_id: str) -> ExtractionStatus:
         """The conversation's extraction status, from the TaskLedger."""

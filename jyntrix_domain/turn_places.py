@@ -1,7 +1,8 @@
 """Where a turn was said, and the signals retrieval draws from it: neighbour, session and speaker.
 
-A turn memory keeps its place (`TurnPlace`: conversation, the remembered message before it, speaker)
-in its metadata under PLACE_KEY. Evidence in a conversation often spans turns ("Did you go?" "Yes, to
+A turn memory keeps its place (`TurnPlace`: conversation, the remembered message before it and what it
+said, speaker) in its metadata under PLACE_KEY; its keyword text is the turn said before it and itself
+(`keyword_text`, contextual indexing). Evidence in a conversation often spans turns ("Did you go?" "Yes, to
 Paris last May"), and a question about one person is about that person's turns, so for each query the
 turns found are related to each other, from the rows retrieval has read already (no further reads):
 
@@ -30,6 +31,8 @@ from jyntrix_domain.signals import PLACE_SIGNALS, Signals, unit
 
 PLACE_KEY = "turn"
 """The metadata key under which a turn memory keeps its place."""
+BEFORE_CHARS = 300
+"""How much of the turn said before a turn is kept with it, for its keyword text."""
 
 
 class TurnPlace(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,6 +46,8 @@ class TurnPlace(msgspec.Struct, frozen=True, kw_only=True):
     message_id: str
     follows: str | None = None
     speaker: str | None = None
+    # What the turn before said (its content, up to BEFORE_CHARS): part of this turn's keyword text.
+    before: str | None = None
 
 
 def place_metadata(place: TurnPlace) -> dict[str, Any]:
@@ -59,6 +64,16 @@ def turn_place(memory: Memory) -> TurnPlace | None:
         return msgspec.convert(raw, TurnPlace)
     except msgspec.ValidationError:
         return None
+
+
+def keyword_text(memory: Memory) -> str:
+    """The text the keyword index holds for a memory: its content, after what was said just before it
+    when it is a turn. An answer ("Yes, last May!") is then found by the words of its question; the
+    memory's content, its vector and what the context shows stay the turn itself."""
+    place = turn_place(memory)
+    if place is None or not place.before:
+        return memory.content
+    return f"{place.before}\n{memory.content}"
 
 
 def _name_words(names: Iterable[str]) -> set[str]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import Memory, MemoryId, MemoryKind, MemoryType, Message, Role, UserId, Vector, stable_id
-from jyntrix_domain.turn_places import TurnPlace, place_metadata
+from jyntrix_domain.turn_places import BEFORE_CHARS, TurnPlace, place_metadata
 
 # A statement is evidence about the user; a question states nothing (it is still findable, but ranks lower).
 STATEMENT_RELIABILITY = 0.6
@@ -45,11 +45,15 @@ def remembers(message: Message) -> bool:
     return message.role is Role.USER and bool(message.content.strip())
 
 
-def new_turn(message: Message, follows: str | None = None) -> NewMemory:
-    """The turn memory of `message` (a user message), ready for MemoryService; `follows` is the id of the
-    remembered message before it in its conversation."""
+def new_turn(message: Message, before: Message | None = None) -> NewMemory:
+    """The turn memory of `message` (a user message), ready for MemoryService; `before` is the remembered
+    message just before it in its conversation, if any."""
     place = TurnPlace(
-        conversation_id=message.conversation_id, message_id=message.id, follows=follows, speaker=message.name
+        conversation_id=message.conversation_id,
+        message_id=message.id,
+        follows=before.id if before is not None else None,
+        speaker=message.name,
+        before=turn_content(before)[:BEFORE_CHARS] if before is not None else None,
     )
     return NewMemory(
         id=turn_memory_id(message.user_id, message.id),
@@ -69,14 +73,14 @@ async def remember_turns(
     messages: Sequence[Message],
     vectors: Sequence[Vector] | None = None,
     *,
-    previous: str | None = None,
+    previous: Message | None = None,
 ) -> list[Memory]:
     """Store and index the turn memories of `messages` (user messages only, in conversation order);
     idempotent per message.
 
     `vectors`, one per message, are the messages' embeddings when the caller has them already, so that a
-    chat turn embeds its message once for both retrieval and its turn memory. `previous` is the id of the
-    remembered message just before the first of `messages` in their conversation, if any.
+    chat turn embeds its message once for both retrieval and its turn memory. `previous` is the remembered
+    message just before the first of `messages` in their conversation, if any.
     """
     if vectors is not None and len(vectors) != len(messages):
         raise Invalid("give one vector per message, or none")
@@ -85,11 +89,12 @@ async def remember_turns(
         return []
     given = [vectors[i] for i in chosen] if vectors is not None else None
     turns = []
-    conversation: str | None = None  # that of `previous`: turns of another conversation follow nothing
     for i in chosen:
         message = messages[i]
-        turns.append(new_turn(message, previous if conversation in (None, message.conversation_id) else None))
-        previous, conversation = message.id, message.conversation_id
+        # A turn of another conversation follows nothing said here.
+        same = previous is not None and previous.conversation_id == message.conversation_id
+        turns.append(new_turn(message, previous if same else None))
+        previous = message
     return await memories.bulk_import(user_id, turns, vectors=given)
 
 

@@ -10,7 +10,7 @@ from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Role
 from jyntrix_domain.ranking import SEED_WEIGHTS, Match, RankingWeights
 from jyntrix_domain.signals import Signals
 from jyntrix_domain.transcripts import TranscriptMessage, TranscriptService
-from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace, place_matches, place_metadata, turn_place
+from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace, keyword_text, place_matches, place_metadata, turn_place
 from jyntrix_domain.turns import remember_turns, turn_memory_id
 from tests.domain.kit import Kit
 
@@ -109,16 +109,32 @@ def said(n: int, role: Role = Role.USER, conversation: str = "c1") -> Message:
     )
 
 
-async def test_each_turn_follows_the_remembered_message_before_it() -> None:
+async def test_each_turn_follows_the_remembered_message_before_it_and_keeps_what_it_said() -> None:
     kit = Kit()
     messages = [said(1), said(2, Role.ASSISTANT), said(3), said(4, conversation="c2")]
-    turns = await remember_turns(kit.memories, "alice", messages, previous="m0")
+    turns = await remember_turns(kit.memories, "alice", messages, previous=said(0))
     places = [turn_place(t) for t in turns]
     assert places == [
-        TurnPlace(conversation_id="c1", message_id="m1", follows="m0", speaker="Ann"),
-        TurnPlace(conversation_id="c1", message_id="m3", follows="m1", speaker="Ann"),
+        TurnPlace(conversation_id="c1", message_id="m1", follows="m0", speaker="Ann", before="Ann: line 0"),
+        TurnPlace(conversation_id="c1", message_id="m3", follows="m1", speaker="Ann", before="Ann: line 1"),
         TurnPlace(conversation_id="c2", message_id="m4", follows=None, speaker="Ann"),
     ]
+    assert [keyword_text(t) for t in turns] == ["Ann: line 0\nAnn: line 1", "Ann: line 1\nAnn: line 3", "Ann: line 4"]
+
+
+async def test_a_turn_is_found_by_the_words_of_the_turn_before_it_and_shows_only_itself() -> None:
+    kit = Kit()
+    question = Message(
+        id="q", conversation_id="c1", user_id="alice", role=Role.USER, content="Did you go to Porto?", created_at=AT
+    )
+    answer = Message(
+        id="a", conversation_id="c1", user_id="alice", role=Role.USER, content="Yes, last May!", created_at=AT
+    )
+    await remember_turns(kit.memories, "alice", [question, answer])
+    hits = await kit.keywords.search("alice", "porto", 10)
+    assert {h.id for h in hits} == {turn_memory_id("alice", "q"), turn_memory_id("alice", "a")}
+    shown = await kit.memories.get("alice", turn_memory_id("alice", "a"))
+    assert shown.content == "Yes, last May!"
 
 
 async def test_an_import_that_continues_a_conversation_follows_its_last_turn() -> None:
