@@ -58,7 +58,7 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
     recency: float = 0.15
     frequency: float = 0.05
     time: float = 0.30
-    neighbour: float = 0.50
+    neighbour: float = 0.25
     session: float = 0.35
     speaker: float = 0.50
     half_life_days: float = 30.0

@@ -276,7 +276,7 @@ def test_adaptive_weights_sum_to_one(intent: Intent) -> None:
 
 
 def test_adaptive_weights_of_the_own_signals_sum_to_one_for_custom_base_weights() -> None:
-    # neighbour 0.5, session 0.35, speaker 0.5 by default: they add on top, scaled like the others.
+    # neighbour 0.25, session 0.35, speaker 0.5 by default: they add on top, scaled like the others.
     base = RankingWeights(keyword=3, vector=1, reliability=1, recency=1, frequency=1)
     ranker = AdaptiveRanker(base)
     for intent in Intent:

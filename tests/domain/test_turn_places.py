@@ -93,7 +93,7 @@ def test_memories_without_a_place_and_zero_weights_get_no_place_signals() -> Non
 
 def test_the_defaults_weigh_the_place_signals_and_the_seed_does_not() -> None:
     defaults = RankingWeights()
-    assert (defaults.neighbour, defaults.session, defaults.speaker) == (0.5, 0.35, 0.5)
+    assert (defaults.neighbour, defaults.session, defaults.speaker) == (0.25, 0.35, 0.5)
     assert (SEED_WEIGHTS.neighbour, SEED_WEIGHTS.session, SEED_WEIGHTS.speaker) == (0.0, 0.0, 0.0)
 
 
