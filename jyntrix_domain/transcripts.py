@@ -26,7 +26,7 @@ from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_NAME_CHARS
 from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, UserId, stable_id
 from jyntrix_domain.ports import Clock, ConversationStore, TaskLedger, TaskQueue
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
-from jyntrix_domain.turns import remember_turns, remembers
+from jyntrix_domain.turns import new_turns, remembers
 
 MAX_TRANSCRIPT_MESSAGES = 1000
 # A turn memory's content is "Name: text": the two together stay within a memory's limit.
@@ -179,11 +179,10 @@ class TranscriptService:
                 pending_since=now,
             )
             await self._conversations.add_messages(batch, pending=pending)
+        said = new_turns(stored, follows=previous.id if previous is not None else None)
         turns = 0
-        for i in range(0, len(stored), EMBED_BATCH):
-            chunk = stored[i : i + EMBED_BATCH]
-            turns += len(await remember_turns(self._memories, user_id, chunk, previous=previous))
-            previous = next((m for m in reversed(chunk) if remembers(m)), previous)
+        for i in range(0, len(said), EMBED_BATCH):
+            turns += len(await self._memories.bulk_import(user_id, said[i : i + EMBED_BATCH]))
         for batch in batches:
             task = ExtractMemories(
                 user_id=user_id,

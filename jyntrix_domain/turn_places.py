@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_domain.model import Memory, MemoryKind
+from jyntrix_domain.model import Memory, MemoryId, MemoryKind, UserId, stable_id
 from jyntrix_domain.ranking import Match
 from jyntrix_domain.signals import PLACE_SIGNALS, Signals, unit
 
@@ -48,6 +48,14 @@ class TurnPlace(msgspec.Struct, frozen=True, kw_only=True):
     speaker: str | None = None
     # What the turn before said (its content, up to BEFORE_CHARS): part of this turn's keyword text.
     before: str | None = None
+    # The message of the turn after it, when that turn keeps this one's words (`before`): forgetting
+    # this turn then removes them there too (`forget_words_of`).
+    precedes: str | None = None
+
+
+def turn_memory_id(user_id: UserId, message_id: str) -> MemoryId:
+    """The id of the turn memory of a message: the same on every retry."""
+    return stable_id("turn", user_id, message_id)
 
 
 def place_metadata(place: TurnPlace) -> dict[str, Any]:
@@ -74,6 +82,21 @@ def keyword_text(memory: Memory) -> str:
     if place is None or not place.before:
         return memory.content
     return f"{place.before}\n{memory.content}"
+
+
+def follower_id(memory: Memory) -> MemoryId | None:
+    """The id of the turn that keeps this turn's words in its keyword text, if any."""
+    place = turn_place(memory)
+    return turn_memory_id(memory.user_id, place.precedes) if place is not None and place.precedes else None
+
+
+def without_words_before(memory: Memory) -> Memory | None:
+    """The turn without the words of the turn before it (that turn is forgotten); None if it keeps none."""
+    place = turn_place(memory)
+    if place is None or place.before is None:
+        return None
+    metadata = memory.metadata | place_metadata(msgspec.structs.replace(place, before=None))
+    return msgspec.structs.replace(memory, metadata=metadata)
 
 
 def _name_words(names: Iterable[str]) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Role
@@ -11,7 +12,7 @@ from jyntrix_domain.ranking import SEED_WEIGHTS, Match, RankingWeights
 from jyntrix_domain.signals import Signals
 from jyntrix_domain.transcripts import TranscriptMessage, TranscriptService
 from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace, keyword_text, place_matches, place_metadata, turn_place
-from jyntrix_domain.turns import remember_turns, turn_memory_id
+from jyntrix_domain.turns import new_turns, remember_turns, turn_memory_id
 from tests.domain.kit import Kit
 
 AT = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
@@ -112,14 +113,35 @@ def said(n: int, role: Role = Role.USER, conversation: str = "c1") -> Message:
 async def test_each_turn_follows_the_remembered_message_before_it_and_keeps_what_it_said() -> None:
     kit = Kit()
     messages = [said(1), said(2, Role.ASSISTANT), said(3), said(4, conversation="c2")]
-    turns = await remember_turns(kit.memories, "alice", messages, previous=said(0))
-    places = [turn_place(t) for t in turns]
+    stored = await kit.memories.bulk_import("alice", new_turns(messages, follows="m0"))
+    places = [turn_place(t) for t in stored]
     assert places == [
-        TurnPlace(conversation_id="c1", message_id="m1", follows="m0", speaker="Ann", before="Ann: line 0"),
+        # m0 was stored earlier: m1 follows it without keeping its words (m0 does not know it is followed).
+        TurnPlace(conversation_id="c1", message_id="m1", follows="m0", speaker="Ann", precedes="m3"),
         TurnPlace(conversation_id="c1", message_id="m3", follows="m1", speaker="Ann", before="Ann: line 1"),
-        TurnPlace(conversation_id="c2", message_id="m4", follows=None, speaker="Ann"),
+        TurnPlace(conversation_id="c2", message_id="m4", speaker="Ann"),
     ]
-    assert [keyword_text(t) for t in turns] == ["Ann: line 0\nAnn: line 1", "Ann: line 1\nAnn: line 3", "Ann: line 4"]
+    assert [keyword_text(t) for t in stored] == ["Ann: line 1", "Ann: line 1\nAnn: line 3", "Ann: line 4"]
+
+
+async def test_a_forgotten_turn_leaves_the_keyword_text_of_the_turn_after_it() -> None:
+    kit = Kit()
+    secret = Message(
+        id="s", conversation_id="c1", user_id="alice", role=Role.USER, content="My PIN is 4321.", created_at=AT
+    )
+    reply = Message(id="r", conversation_id="c1", user_id="alice", role=Role.USER, content="Noted!", created_at=AT)
+    await remember_turns(kit.memories, "alice", [secret, reply])
+    assert len(await kit.keywords.search("alice", "PIN 4321", 10)) == 2
+    await kit.memories.delete("alice", turn_memory_id("alice", "s"))
+    assert await kit.keywords.search("alice", "PIN 4321", 10) == []
+    after = await kit.memories.get("alice", turn_memory_id("alice", "r"))
+    assert "4321" not in str(after.metadata) and keyword_text(after) == "Noted!"
+    # The same through forget (several at once, as a deleted conversation's turns go).
+    code = msgspec.structs.replace(secret, id="s2", content="The alarm code is 8765.")
+    await remember_turns(kit.memories, "alice", [code, msgspec.structs.replace(reply, id="r2")])
+    assert len(await kit.keywords.search("alice", "alarm code 8765", 10)) == 2
+    assert await kit.memories.forget("alice", [turn_memory_id("alice", "s2"), "no-such-memory"]) == 1
+    assert await kit.keywords.search("alice", "alarm code 8765", 10) == []
 
 
 async def test_a_turn_is_found_by_the_words_of_the_turn_before_it_and_shows_only_itself() -> None:
