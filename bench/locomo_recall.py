@@ -18,7 +18,8 @@ rate (turns/s, the import calls alone) and the memories stored per turn (turns, 
 
     .venv/bin/python bench/locomo_recall.py [--data ../shared/data/locomo-dev] [--env NAME=VALUE ...]
         [--data-dir DIR]   keep (and reuse) the server's data directory: later runs skip the import (both paths)
-        [--pool 100]       also write each question's top results with their signals (for fitting weights)
+        [--pool 100]       also write each question's top results with their signals (either path; for
+                           fitting weights with bench/locomo_grid.py)
         [--path transcript] ingest through the transcript import route instead (see above)
 
 `--env` passes settings to the server, e.g. `--env RANK_PROFILE=seed` for the seed's formula.
