@@ -49,7 +49,7 @@ class TurnPlace(msgspec.Struct, frozen=True, kw_only=True):
     # What the turn before said (its content, up to BEFORE_CHARS): part of this turn's keyword text.
     before: str | None = None
     # The message of the turn after it, when that turn keeps this one's words (`before`): forgetting
-    # this turn then removes them there too (`forget_words_of`).
+    # this turn then removes them there too (`follower_id`, `without_words_before`).
     precedes: str | None = None
 
 
