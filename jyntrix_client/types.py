@@ -112,6 +112,9 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
     recency: float = 0.0
     frequency: float = 0.0
     time: float = 0.0
+    neighbour: float = 0.0
+    session: float = 0.0
+    speaker: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return msgspec.structs.asdict(self)
