@@ -93,8 +93,12 @@ def cpu_seconds(pid: int, data_dir: Path) -> dict[str, float]:
 
 
 def cpu_per_turn(before: dict[str, float], after: dict[str, float], turns: int) -> dict[str, float | None]:
-    """CPU ms per completed turn in each process: on 2 cores, 2,000 ms/s is all there is."""
-    return {f"{k}_ms": round((after[k] - before[k]) * 1000 / turns, 2) if turns else None for k in before}
+    """CPU ms per completed turn in each process: on 2 cores, 2,000 ms/s is all there is.
+
+    None where the figure cannot be known: a Postgres backend that exited meanwhile took its CPU time with it.
+    """
+    spent = {k: after[k] - before[k] for k in before}
+    return {f"{k}_ms": round(v * 1000 / turns, 2) if turns and v >= 0 else None for k, v in spent.items()}
 
 
 def _tree_cpu(processes: list[psutil.Process]) -> float:
