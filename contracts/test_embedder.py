@@ -7,14 +7,17 @@ import math
 import pytest
 
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
+from jyntrix_adapters.prometheus.metrics import MeteredEmbedder, ServerMetrics
 from jyntrix_domain.model import Vector
 from jyntrix_domain.ports import Embedder
 
 
-@pytest.fixture(params=["hash", "fastembed"])
+@pytest.fixture(params=["hash", "fastembed", "metered"])
 def embedder(request: pytest.FixtureRequest) -> Embedder:
     if request.param == "hash":
         return HashEmbedder()
+    if request.param == "metered":  # the decorator that counts batch sizes for Prometheus
+        return MeteredEmbedder(HashEmbedder(), ServerMetrics())
     fast: Embedder = request.getfixturevalue("fast_embedder")
     return fast
 

@@ -15,6 +15,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from jyntrix_adapters.inprocess.clock import SystemClock
+from jyntrix_adapters.prometheus.metrics import MeteredEmbedder, ServerMetrics
 from jyntrix_bootstrap.background import open_task_queue
 from jyntrix_bootstrap.resources import (
     MODEL_NAME,
@@ -73,12 +74,14 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Resource(open_rate_limiter, settings)
     base_embedder = providers.Resource(open_embedder, settings)
     llm = providers.Resource(open_language_model, settings)
-    emitter = providers.Resource(open_emitter, settings, storage)
+    # Prometheus series of this process: the emitter shows it every span, the embedder every batch.
+    metrics = providers.Singleton(ServerMetrics)
+    emitter = providers.Resource(open_emitter, settings, storage, providers.List(metrics))
 
     token_counter = providers.Singleton(make_token_counter, settings)
     embedder = providers.Singleton(
         CachedEmbedder,
-        base_embedder.provided.adapter,
+        providers.Singleton(MeteredEmbedder, base_embedder.provided.adapter, metrics),
         model=MODEL_NAME,
         cache=providers.Callable(shared_cache, cache),
         max_entries=settings.provided.embedding_cache_size,
@@ -244,6 +247,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             emitter=await _resolve(container.emitter),
             tasks=opened["task_queue"].adapter,
             rate_limiter=opened["rate_limiter"].adapter,
+            metrics=container.metrics(),
             backends=opened,
         )
     except BaseException:

@@ -35,7 +35,7 @@ from jyntrix_domain.model import (
     Vector,
     VectorItem,
 )
-from jyntrix_domain.tasks import TaskMessage
+from jyntrix_domain.tasks import QueueStats, TaskMessage
 
 
 class MemoryStore(Protocol):
@@ -245,6 +245,16 @@ class RateLimiter(Protocol):
 class TaskQueue(Protocol):
     async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
         """Run `task` in the background after `delay_s`; a no-op while a task with its key is pending."""
+
+
+class TaskQueueStats(Protocol):
+    async def stats(self) -> QueueStats:
+        """The queue's depth and dead letters now, over every user (for monitoring)."""
+
+
+class SpanObserver(Protocol):
+    def observe(self, span: Span) -> None:
+        """See a finished span as it is emitted; called on the request path, so it must be quick and not raise."""
 
 
 class AnalyticsSink(Protocol):
