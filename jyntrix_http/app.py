@@ -25,7 +25,7 @@ from jyntrix_domain.tasks import PurgeAnalytics
 from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.mcp_http import McpEndpoint
-from jyntrix_http.metrics import MetricsEndpoint, count_requests
+from jyntrix_http.metrics import MetricsEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
 from jyntrix_http.routes import analytics, auth, chat, console, health, memories, openai_chat, profile, transcripts
@@ -121,7 +121,7 @@ def create_app(
         ],
         dependencies={"services": Provide(_services, sync_to_thread=False)},
         lifespan=[lifespan, mcp.lifespan],
-        on_app_init=[jwt.on_app_init, outermost(settings), count_requests],
+        on_app_init=[jwt.on_app_init, outermost(settings)],
         middleware=[RateLimitMiddleware(settings.rate_limit_requests, settings.rate_limit_window_s)],
         before_request=check_request,
         before_send=[add_request_id_header],

@@ -9,20 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from typing import cast
 from wsgiref.simple_server import WSGIServer
 
-from litestar.config.app import AppConfig
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 from prometheus_client import start_http_server
 
 from jyntrix_adapters.prometheus.metrics import QueueCollector, ServerMetrics
 from jyntrix_bootstrap.services import Runtime
 from jyntrix_domain.ports import TaskQueueStats
-from jyntrix_http.errors import status_for
 
 log = logging.getLogger("jyntrix.metrics")
 
@@ -36,42 +31,16 @@ def _metrics_of(scope: Scope) -> ServerMetrics | None:
     return runtime.metrics if runtime is not None else None
 
 
-class RequestMetricsMiddleware(ASGIMiddleware):
-    """Counts each request by method, route template (never the raw path: no ids in labels) and status."""
+def record_request(scope: Scope, status: int, seconds: float) -> None:
+    """Count a request by method, route template (never the raw path: no ids in labels) and status.
 
-    scopes = (ScopeType.HTTP,)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await next_app(scope, receive, send_wrapper)
-        except Exception as exc:
-            status = status_for(exc)
-            raise
-        finally:
-            metrics = _metrics_of(scope)
-            if metrics is not None:
-                method = scope.get("method", "GET")
-                metrics.observe_request(
-                    method if method in _METHODS else "other",
-                    str(scope.get("path_template") or UNMATCHED_ROUTE),
-                    status,
-                    time.perf_counter() - started,
-                )
-
-
-def count_requests(app_config: AppConfig) -> AppConfig:
-    """on_app_init hook, after the others: the counter wraps logging, throttles and auth, so it sees their refusals."""
-    app_config.middleware.insert(0, RequestMetricsMiddleware())
-    return app_config
+    Called by the request-logging middleware, which wraps throttles and auth, so their refusals count too.
+    """
+    metrics = _metrics_of(scope)
+    if metrics is not None:
+        method = scope.get("method", "GET")
+        route = str(scope.get("path_template") or UNMATCHED_ROUTE)
+        metrics.observe_request(method if method in _METHODS else "other", route, status, seconds)
 
 
 class MetricsEndpoint:
