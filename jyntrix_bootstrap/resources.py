@@ -142,7 +142,11 @@ async def open_vector_index(settings: Settings, storage: Storage) -> AsyncIterat
     else:
         from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
 
-        index = QdrantEdgeVectorIndex(settings.data_dir / "qdrant-edge")
+        index = QdrantEdgeVectorIndex(
+            settings.data_dir / "qdrant-edge",
+            optimize_points=settings.vector_optimize_points,
+            optimize_after_writes=settings.vector_optimize_after_writes,
+        )
         backend = "qdrant-edge"
     try:
         try:

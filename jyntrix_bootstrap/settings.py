@@ -124,6 +124,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     qdrant_collection: str = "memories"
     vector_index: VectorIndexKind | None = None
     keyword_index: KeywordIndexKind | None = None
+    # Qdrant Edge: optimise the shard in the background past this many points (0: never), then after this many
+    # further writes.
+    vector_optimize_points: int = 20_000
+    vector_optimize_after_writes: int = 20_000
     redis_url: str | None = None
     task_runner: TaskRunner = TaskRunner.IN_PROCESS
 
@@ -192,6 +196,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
             "METRICS_PORT",
             "must be a port (0..65535; 0 takes any free one) or off",
         )
+        _check(self.vector_optimize_points >= 0, "VECTOR_OPTIMIZE_POINTS", "must not be negative (0: never)")
+        _check(self.vector_optimize_after_writes >= 1, "VECTOR_OPTIMIZE_AFTER_WRITES", "must be at least 1")
         _check(self.rate_limit_requests >= 1, "RATE_LIMIT_REQUESTS", "must be at least 1")
         _check(self.bulk_concurrency_per_user >= 1, "BULK_CONCURRENCY_PER_USER", "must be at least 1")
         _check(
