@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import msgspec
 
@@ -15,11 +15,12 @@ from jyntrix_domain.bulk import BulkLimiter
 from jyntrix_domain.errors import Conflict, Invalid, NotFound, Unavailable
 from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport
 from jyntrix_domain.locks import KeyedLocks
+from jyntrix_domain.memory_indexing import MemoryIndexer
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
+from jyntrix_domain.memory_writes import NewMemory, build_memory, own_relations
 from jyntrix_domain.model import (
     ChangeKind,
     Entity,
-    KeywordDoc,
     Memory,
     MemoryChange,
     MemoryFilter,
@@ -30,8 +31,6 @@ from jyntrix_domain.model import (
     Relation,
     UserId,
     Vector,
-    VectorItem,
-    new_id,
 )
 from jyntrix_domain.ports import (
     Clock,
@@ -45,24 +44,22 @@ from jyntrix_domain.ports import (
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 
+__all__ = ["MemoryExport", "MemoryService", "NewMemory", "SearchOptions"]
+
 log = logging.getLogger(__name__)
 
 
-class NewMemory(msgspec.Struct, frozen=True, kw_only=True):
-    """A memory to create; `created_at` may be in the past when importing history."""
+SEARCH_LIMIT = 10
 
-    content: str
-    type: MemoryType = MemoryType.SEMANTIC
-    kind: MemoryKind = MemoryKind.FACT
-    reliability: float = 0.8
-    created_at: datetime | None = None
-    entities: tuple[str, ...] = ()
-    relations: tuple[Relation, ...] = ()
-    slot: str | None = None
-    value: str | None = None
-    source_message_ids: tuple[str, ...] = ()
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
-    id: MemoryId | None = None
+
+class SearchOptions(TypedDict, total=False):
+    """What a search may narrow: at most `limit` memories (10), of `types` and `kinds` when given;
+    `record=False` for internal lookups that are not a user's search (kept out of analytics)."""
+
+    limit: int
+    types: frozenset[MemoryType] | None
+    kinds: frozenset[MemoryKind] | None
+    record: bool
 
 
 class MemoryExport(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,33 +70,6 @@ class MemoryExport(msgspec.Struct, frozen=True, kw_only=True):
     entities: list[Entity]
     relations: list[Relation]
     profile: Profile | None
-
-
-def _own(relations: Sequence[Relation]) -> tuple[Relation, ...]:
-    # A memory's relations are its own: which memory asserts them is the memory itself.
-    return tuple(msgspec.structs.replace(r, memory_id=None) for r in relations)
-
-
-def _build(user_id: UserId, new: NewMemory, now: datetime) -> Memory:
-    at = new.created_at or now
-    check_slot(new.slot, new.value)
-    return Memory(
-        id=new.id or new_id(),
-        user_id=user_id,
-        type=new.type,
-        kind=new.kind,
-        content=check_content(new.content),
-        reliability=check_reliability(new.reliability),
-        created_at=at,
-        updated_at=at,
-        valid_from=at,
-        entities=check_entities(new.entities, new.relations),
-        relations=_own(new.relations),
-        slot=new.slot,
-        value=new.value,
-        source_message_ids=new.source_message_ids,
-        metadata=dict(new.metadata),
-    )
 
 
 class MemoryService:
@@ -124,10 +94,8 @@ class MemoryService:
         bulk: BulkLimiter | None = None,
     ) -> None:
         self._store = store
-        self._vectors = vectors
-        self._keywords = keywords
+        self._indexer = MemoryIndexer(vectors=vectors, keywords=keywords, graph=graph, embedder=embedder)
         self._graph = graph
-        self._embedder = embedder
         self._retrieval = retrieval
         self._clock = clock
         self._profiles = profiles
@@ -162,7 +130,7 @@ class MemoryService:
         if vectors is not None and len(vectors) != len(items):
             raise Invalid("give one vector per memory, or none")
         now = self._clock.now()
-        memories = [_build(user_id, new, now) for new in items]
+        memories = [build_memory(user_id, new, now) for new in items]
         outcomes: list[ImportOutcome] = []
         seen: set[MemoryId] = set()
         for memory in memories:
@@ -173,7 +141,7 @@ class MemoryService:
             outcomes.append(ImportOutcome.CREATED if await self._store.add(memory) else ImportOutcome.UNCHANGED)
         created = [m for m, o in zip(memories, outcomes, strict=True) if o is ImportOutcome.CREATED]
         given = {m.id: v for m, v in zip(memories, vectors, strict=True)} if vectors is not None else {}
-        await self._index(user_id, created, given)
+        await self._indexer.index(user_id, created, given)
         stored = await self._store.get_many(user_id, [m.id for m in memories])
         by_id = {m.id: m for m in stored}
         kept = [by_id.get(m.id, m) for m in memories]
@@ -220,54 +188,26 @@ class MemoryService:
         and its graph links are rebuilt from them.
         """
         async with self._locks.hold(user_id, memory_id):
-            return await self._update(
-                user_id,
-                memory_id,
-                content=content,
-                type=type,
-                reliability=reliability,
-                entities=entities,
-                relations=relations,
-                metadata=metadata,
-                source_message_ids=source_message_ids,
-                value=value,
+            current = await self.get(user_id, memory_id)
+            if not current.is_current:
+                raise Invalid("a superseded memory cannot be edited; update its successor")
+            new_relations = current.relations if relations is None else own_relations(relations)
+            check_slot(current.slot, current.value if value is None else value)
+            updated = msgspec.structs.replace(
+                current,
+                content=check_content(current.content if content is None else content),
+                type=current.type if type is None else type,
+                reliability=check_reliability(current.reliability if reliability is None else reliability),
+                entities=check_entities(current.entities if entities is None else entities, new_relations),
+                relations=new_relations,
+                value=current.value if value is None else value,
+                metadata=current.metadata if metadata is None else merge_metadata(current.metadata, metadata),
+                source_message_ids=tuple(dict.fromkeys((*current.source_message_ids, *source_message_ids))),
+                updated_at=self._clock.now(),
             )
-
-    async def _update(
-        self,
-        user_id: UserId,
-        memory_id: MemoryId,
-        *,
-        content: str | None,
-        type: MemoryType | None,
-        reliability: float | None,
-        entities: Sequence[str] | None,
-        relations: Sequence[Relation] | None,
-        metadata: Mapping[str, Any] | None,
-        source_message_ids: Sequence[str],
-        value: str | None,
-    ) -> Memory:
-        current = await self.get(user_id, memory_id)
-        if not current.is_current:
-            raise Invalid("a superseded memory cannot be edited; update its successor")
-        new_relations = current.relations if relations is None else _own(relations)
-        check_slot(current.slot, current.value if value is None else value)
-        updated = msgspec.structs.replace(
-            current,
-            content=check_content(current.content if content is None else content),
-            type=current.type if type is None else type,
-            reliability=check_reliability(current.reliability if reliability is None else reliability),
-            entities=check_entities(current.entities if entities is None else entities, new_relations),
-            relations=new_relations,
-            value=current.value if value is None else value,
-            metadata=current.metadata if metadata is None else merge_metadata(current.metadata, metadata),
-            source_message_ids=tuple(dict.fromkeys((*current.source_message_ids, *source_message_ids))),
-            updated_at=self._clock.now(),
-        )
-        saved = await self._store.update(updated, ChangeKind.UPDATE)
-        await self._graph.unlink(user_id, memory_id)
-        await self._index(user_id, [saved])
-        return saved
+            saved = await self._store.update(updated, ChangeKind.UPDATE)
+            await self._indexer.refresh(user_id, saved)
+            return saved
 
     async def supersede(self, user_id: UserId, old_id: MemoryId, new: NewMemory) -> Memory:
         """Replace a fact with a newer one; the old keeps `valid_until` and a link to its successor.
@@ -278,11 +218,11 @@ class MemoryService:
         async with self._locks.hold(user_id, old_id):
             old = await self.get(user_id, old_id)
             now = self._clock.now()
-            successor = _build(user_id, new, now)
+            successor = build_memory(user_id, new, now)
             if old.is_current and await self._store.supersede(user_id, old_id, successor, now):
-                await self._unindex(user_id, [old_id])
+                await self._indexer.unindex(user_id, [old_id])
                 stored = await self.get(user_id, successor.id)
-                await self._index(user_id, [stored])
+                await self._indexer.index(user_id, [stored])
                 return stored
             return await self._replaced_by(user_id, old_id, successor)
 
@@ -299,13 +239,13 @@ class MemoryService:
         async with self._locks.hold(user_id, memory_id):
             if not await self._store.delete(user_id, memory_id):
                 raise NotFound(f"memory {memory_id} not found")
-            await self._unindex(user_id, [memory_id])
+            await self._indexer.unindex(user_id, [memory_id])
 
     async def forget(self, user_id: UserId, ids: Sequence[MemoryId]) -> int:
         """Delete those of `ids` that exist (others are skipped); return how many were deleted."""
         deleted = [memory_id for memory_id in ids if await self._store.delete(user_id, memory_id)]
         if deleted:
-            await self._unindex(user_id, deleted)
+            await self._indexer.unindex(user_id, deleted)
         return len(deleted)
 
     async def history(self, user_id: UserId, memory_id: MemoryId) -> builtins.list[MemoryChange]:
@@ -315,38 +255,26 @@ class MemoryService:
         return changes
 
     async def search(
-        self,
-        user_id: UserId,
-        query: str,
-        *,
-        limit: int = 10,
-        types: frozenset[MemoryType] | None = None,
-        kinds: frozenset[MemoryKind] | None = None,
-        record: bool = True,
+        self, user_id: UserId, query: str, **options: Unpack[SearchOptions]
     ) -> builtins.list[RankedMemory]:
-        """Ranked memories for `query` (of `types` and `kinds` when given), none when every strategy failed;
-        `record=False` for internal lookups that are not a user's search."""
-        found = await self.search_result(
-            user_id, query, limit=limit, types=types, kinds=kinds, record=record, whole=False
-        )
-        return found.memories
+        """Ranked memories for `query`, none when every strategy failed (see `SearchOptions`)."""
+        return (await self.search_result(user_id, query, whole=False, **options)).memories
 
     async def search_result(
-        self,
-        user_id: UserId,
-        query: str,
-        *,
-        limit: int = 10,
-        types: frozenset[MemoryType] | None = None,
-        kinds: frozenset[MemoryKind] | None = None,
-        record: bool = True,
-        whole: bool = True,
+        self, user_id: UserId, query: str, *, whole: bool = True, **options: Unpack[SearchOptions]
     ) -> RetrievalResult:
         """The ranked memories with each strategy's outcome. With `whole`, a search whose every strategy
         failed or timed out has no answer rather than an empty one: Unavailable (503 with Retry-After)."""
         if not query.strip():
             raise Invalid("query must not be empty")
-        result = await self._retrieval.retrieve(user_id, query, limit=limit, types=types, kinds=kinds, record=record)
+        result = await self._retrieval.retrieve(
+            user_id,
+            query,
+            limit=options.get("limit", SEARCH_LIMIT),
+            types=options.get("types"),
+            kinds=options.get("kinds"),
+            record=options.get("record", True),
+        )
         if whole and result.failed:
             failed = ", ".join(f"{s.name} ({s.status})" for s in result.strategies)
             raise Unavailable(f"every retrieval strategy failed: {failed}; try again shortly")
@@ -381,52 +309,8 @@ class MemoryService:
         Rebuilds of one user queue behind each other (a background task waits rather than fail).
         """
         async with self._locks.hold(user_id, "reindex"):
-            return await self._reindex(user_id)
-
-    async def _reindex(self, user_id: UserId) -> int:
-        await self._vectors.forget_user(user_id)
-        await self._keywords.forget_user(user_id)
-        count = 0
-        page = 500
-        while True:
-            batch = await self._store.list(user_id, MemoryFilter(limit=page, offset=count))
-            for memory in batch:
-                await self._graph.unlink(user_id, memory.id)
-            await self._index(user_id, batch)
-            count += len(batch)
-            if len(batch) < page:
-                return count
+            return await self._indexer.rebuild(user_id, self._store)
 
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
         if ids:
             await self._store.record_access(user_id, ids, self._clock.now())
-
-    async def _index(
-        self, user_id: UserId, memories: Sequence[Memory], given: Mapping[MemoryId, Vector] | None = None
-    ) -> None:
-        current = [m for m in memories if m.is_current]
-        if not current:
-            return
-        known = given or {}
-        missing = [m for m in current if m.id not in known]
-        embedded = (
-            dict(zip((m.id for m in missing), await self._embedder.embed([m.content for m in missing]), strict=True))
-            if missing
-            else {}
-        )
-        vectors = [known.get(m.id) or embedded[m.id] for m in current]
-        await self._vectors.upsert(
-            user_id, [VectorItem(id=m.id, vector=v, type=m.type) for m, v in zip(current, vectors, strict=True)]
-        )
-        await self._keywords.upsert(user_id, [KeywordDoc(id=m.id, text=m.content, type=m.type) for m in current])
-        for memory in current:
-            if memory.entities or memory.relations:
-                entities = [Entity(name=name) for name in memory.entities]
-                linked = [msgspec.structs.replace(r, memory_id=memory.id) for r in memory.relations]
-                await self._graph.link(user_id, memory.id, entities, linked)
-
-    async def _unindex(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
-        await self._vectors.delete(user_id, ids)
-        await self._keywords.delete(user_id, ids)
-        for memory_id in ids:
-            await self._graph.unlink(user_id, memory_id)
