@@ -82,13 +82,19 @@ def copy_shard(source: Path, root: Path) -> Path:
             if entry.name in _OWN_ENTRIES or entry.name.startswith(_GENERATION_PREFIX):
                 continue
             if entry.is_dir():
-                shutil.copytree(entry, target / entry.name)
+                shutil.copytree(entry, target / entry.name, ignore=_preallocated)
             else:
                 shutil.copy2(entry, target / entry.name)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
     return target
+
+
+def _preallocated(directory: str, names: list[str]) -> set[str]:
+    """The WAL's spare segments (`tmp-*`), which its own thread creates and renames at any time; they hold no
+    entries (writes wait while the copy runs), and the copy's WAL makes new ones when it needs them."""
+    return {name for name in names if name.startswith("tmp-")}
 
 
 def point_to(root: Path, generation: Path) -> None:
