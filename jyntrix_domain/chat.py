@@ -11,12 +11,12 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.analytics import BufferedEmitter, track_span
+from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.context import BuiltContext, ContextBuilder
 from jyntrix_domain.errors import DomainError, Invalid, NotFound
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
     ChatTurn,
-    ContextItem,
     Conversation,
     Message,
     PendingBatch,
@@ -30,7 +30,7 @@ from jyntrix_domain.model import (
     stable_id,
 )
 from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
-from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
+from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
 from jyntrix_domain.turns import remember_turns, turn_memory_id
 
@@ -48,42 +48,6 @@ SYSTEM_PROMPT = (
 class ChatConfig(msgspec.Struct, frozen=True, kw_only=True):
     system_prompt: str = SYSTEM_PROMPT
     history_messages: int = 20
-
-
-class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag="conversation", tag_field="event"):
-    id: str
-    created: bool
-    user_message_id: str
-
-
-class ContextEvent(msgspec.Struct, frozen=True, kw_only=True, tag="context", tag_field="event"):
-    memories: list[ContextItem]
-    tokens_by_section: dict[str, int]
-    total_tokens: int
-    intent: str
-    strategies: list[StrategyOutcome]
-
-
-class TokenEvent(msgspec.Struct, frozen=True, kw_only=True, tag="token", tag_field="event"):
-    delta: str
-
-
-class DoneEvent(msgspec.Struct, frozen=True, kw_only=True, tag="done", tag_field="event"):
-    message_id: str
-    user_message_id: str
-    conversation_id: str
-    usage: Usage
-    phase_timings: dict[str, float]
-
-
-class ErrorEvent(msgspec.Struct, frozen=True, kw_only=True, tag="error", tag_field="event"):
-    code: str
-    message: str
-    user_message_id: str | None = None
-    retryable: bool = True
-
-
-ChatEvent = ConversationEvent | ContextEvent | TokenEvent | DoneEvent | ErrorEvent
 
 
 class _Phases:

@@ -25,6 +25,7 @@ from jyntrix_domain.model import (
     MemoryKind,
     MemoryType,
     SpanKind,
+    StrategyOutcome,
     UserId,
     Vector,
     entity_key,
@@ -97,14 +98,6 @@ _SEED_FIELDS = (
     "graph_signal",
     "prf_terms",
 )
-
-
-class StrategyOutcome(msgspec.Struct, frozen=True, kw_only=True):
-    name: str
-    status: str
-    hits: int
-    duration_ms: float
-    error: str | None = None
 
 
 class RetrievalResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,7 +23,16 @@ import msgspec
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_NAME_CHARS
-from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, UserId, stable_id
+from jyntrix_domain.model import (
+    Conversation,
+    ExtractionStatus,
+    ImportResult,
+    Message,
+    PendingBatch,
+    Role,
+    UserId,
+    stable_id,
+)
 from jyntrix_domain.ports import Clock, ConversationStore, TaskLedger, TaskQueue
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
 from jyntrix_domain.turns import remember_turns
@@ -48,24 +57,6 @@ class TranscriptMessage(msgspec.Struct, frozen=True, kw_only=True):
     name: str | None = None
     id: str | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
-class ExtractionStatus(msgspec.Struct, frozen=True, kw_only=True):
-    """How far background extraction of a conversation has come: `finished` once nothing is pending."""
-
-    pending: int
-    finished: bool
-
-
-class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
-    """What an import stored: the conversation, the message ids in the order given, and counts."""
-
-    conversation_id: str
-    message_ids: list[str]
-    messages: int
-    turn_memories: int
-    extraction_batches: int
-    extraction: ExtractionStatus
 
 
 def check_transcript(messages: Sequence[TranscriptMessage]) -> None:

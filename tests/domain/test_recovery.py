@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from jyntrix_domain.chat import ConversationEvent
+from jyntrix_domain.chat_events import ConversationEvent
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.fact_rules.common import FactCandidate
 from jyntrix_domain.model import Conversation, MemoryFilter, MemoryKind, MemoryType, Message, Role

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jyntrix_domain.chat import ContextEvent, ConversationEvent, DoneEvent
+from jyntrix_domain.chat_events import ContextEvent, ConversationEvent, DoneEvent
 from jyntrix_domain.consolidation import Consolidator
 from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.fact_rules import FactCandidate

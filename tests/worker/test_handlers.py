@@ -10,7 +10,8 @@ import pytest
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_domain.analytics import AnalyticsService
-from jyntrix_domain.chat import ChatService, DoneEvent
+from jyntrix_domain.chat import ChatService
+from jyntrix_domain.chat_events import DoneEvent
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.extraction import ExtractionService

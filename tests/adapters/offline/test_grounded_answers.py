@@ -15,7 +15,8 @@ import pytest
 
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel
-from jyntrix_domain.chat import ChatService, ContextEvent
+from jyntrix_domain.chat import ChatService
+from jyntrix_domain.chat_events import ContextEvent
 from jyntrix_domain.context import ContextBuilder, RelevanceConfig, relevant_ids
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import NewMemory
