@@ -9,36 +9,21 @@ from datetime import datetime
 import asyncpg
 
 from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_adapters.postgres.task_ledger import MARK_PENDING, pending_args
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, UserId
+from jyntrix_domain.model import Conversation, Message, PendingBatch, UserId
 
 _CONV = "id, user_id, title, metadata, created_at, updated_at"
 _MSG = "id, conversation_id, user_id, role, content, metadata, created_at, name"
 
 
 def _conversation(row: asyncpg.Record) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        user_id=row["user_id"],
-        title=row["title"],
-        metadata=row["metadata"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return from_row(Conversation, row)
 
 
 def _message(row: asyncpg.Record) -> Message:
-    return Message(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        user_id=row["user_id"],
-        role=Role(row["role"]),
-        content=row["content"],
-        metadata=row["metadata"],
-        created_at=row["created_at"],
-        name=row["name"],
-    )
+    return from_row(Message, row)
 
 
 class PostgresConversationStore:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memory_rules import check_names
 from jyntrix_domain.model import Entity, MemoryId, Relation, UserId, entity_key
@@ -144,7 +145,7 @@ class PostgresEntityGraph:
             rows = await conn.fetch(
                 'SELECT name, kind FROM entities WHERE user_id = $1 ORDER BY key COLLATE "C"', user_id
             )
-        return [Entity(name=r["name"], kind=r["kind"]) for r in rows]
+        return [from_row(Entity, r) for r in rows]
 
     async def relations(self, user_id: UserId) -> list[Relation]:
         """Endpoints as entity keys, in the order they were first asserted."""
@@ -152,10 +153,7 @@ class PostgresEntityGraph:
             rows = await conn.fetch(
                 "SELECT source, predicate, target, memory_id FROM relations WHERE user_id = $1 ORDER BY seq", user_id
             )
-        return [
-            Relation(source=r["source"], predicate=r["predicate"], target=r["target"], memory_id=r["memory_id"])
-            for r in rows
-        ]
+        return [from_row(Relation, r) for r in rows]
 
     async def forget_user(self, user_id: UserId) -> None:
         async with self._db.user_tx(user_id) as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.model import Profile, UserId
 
 
@@ -19,12 +20,7 @@ class PostgresProfileStore:
             )
         if row is None:
             return None
-        return Profile(
-            user_id=row["user_id"],
-            display_name=row["display_name"],
-            preferences=row["preferences"],
-            updated_at=row["updated_at"],
-        )
+        return from_row(Profile, row)
 
     async def put(self, profile: Profile) -> Profile:
         """Create or replace the user's profile."""

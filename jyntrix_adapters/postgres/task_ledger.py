@@ -13,6 +13,7 @@ from datetime import datetime
 import asyncpg
 
 from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.model import PendingBatch, UserId
 
 MARK_PENDING = """
@@ -27,13 +28,7 @@ def pending_args(batch: PendingBatch) -> tuple[object, ...]:
 
 
 def _batch(row: asyncpg.Record) -> PendingBatch:
-    return PendingBatch(
-        key=row["key"],
-        user_id=row["user_id"],
-        conversation_id=row["conversation_id"],
-        message_ids=tuple(row["message_ids"]),
-        pending_since=row["pending_since"],
-    )
+    return from_row(PendingBatch, row)
 
 
 class PostgresTaskLedger:
