@@ -18,14 +18,6 @@ _CONV = "id, user_id, title, metadata, created_at, updated_at"
 _MSG = "id, conversation_id, user_id, role, content, metadata, created_at, name"
 
 
-def _conversation(row: asyncpg.Record) -> Conversation:
-    return from_row(Conversation, row)
-
-
-def _message(row: asyncpg.Record) -> Message:
-    return from_row(Message, row)
-
-
 class PostgresConversationStore:
     """ConversationStore backed by `conversations` and `messages`; `add_messages` also writes `processed_keys`."""
 
@@ -48,14 +40,14 @@ class PostgresConversationStore:
             row = await conn.fetchrow(
                 f"SELECT {_CONV} FROM conversations WHERE user_id = $1 AND id = $2", c.user_id, c.id
             )
-        return _conversation(row)
+        return from_row(Conversation, row)
 
     async def get(self, user_id: UserId, conversation_id: str) -> Conversation | None:
         async with self._db.user_tx(user_id) as conn:
             row = await conn.fetchrow(
                 f"SELECT {_CONV} FROM conversations WHERE user_id = $1 AND id = $2", user_id, conversation_id
             )
-        return None if row is None else _conversation(row)
+        return None if row is None else from_row(Conversation, row)
 
     async def list(self, user_id: UserId, limit: int = 50, offset: int = 0) -> list[Conversation]:
         async with self._db.user_tx(user_id) as conn:
@@ -66,7 +58,7 @@ class PostgresConversationStore:
                 limit,
                 offset,
             )
-        return [_conversation(r) for r in rows]
+        return [from_row(Conversation, r) for r in rows]
 
     async def delete(self, user_id: UserId, conversation_id: str) -> bool:
         async with self._db.user_tx(user_id) as conn:
@@ -120,7 +112,7 @@ class PostgresConversationStore:
                 m.conversation_id,
                 m.created_at,
             )
-        return _message(row)
+        return from_row(Message, row)
 
     async def messages(
         self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
@@ -135,7 +127,7 @@ class PostgresConversationStore:
                 before,
                 limit,
             )
-        return [_message(r) for r in reversed(rows)]
+        return [from_row(Message, r) for r in reversed(rows)]
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:
         """Oldest first."""
@@ -147,7 +139,7 @@ class PostgresConversationStore:
                 user_id,
                 list(ids),
             )
-        return [_message(r) for r in rows]
+        return [from_row(Message, r) for r in rows]
 
     async def forget_user(self, user_id: UserId) -> int:
         """Remove the user's conversations and messages; return how many conversations."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
-
 from jyntrix_adapters.postgres.pool import Database
 from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.model import PendingBatch, UserId
@@ -25,10 +23,6 @@ ON CONFLICT (user_id, key) DO NOTHING
 
 def pending_args(batch: PendingBatch) -> tuple[object, ...]:
     return (batch.user_id, batch.key, batch.conversation_id, list(batch.message_ids), batch.pending_since)
-
-
-def _batch(row: asyncpg.Record) -> PendingBatch:
-    return from_row(PendingBatch, row)
 
 
 class PostgresTaskLedger:
@@ -74,7 +68,7 @@ class PostgresTaskLedger:
                 older_than,
                 max(limit, 0),
             )
-        return [_batch(r) for r in rows]
+        return [from_row(PendingBatch, r) for r in rows]
 
     async def pending_count(self, user_id: UserId, conversation_id: str) -> int:
         async with self._db.user_tx(user_id) as conn:
