@@ -42,6 +42,7 @@ from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.ports import MemoryPorts
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, ranker_for
@@ -90,28 +91,27 @@ class Container(containers.DeclarativeContainer):
         ContextBuilder, token_counter, settings.provided.budgets, relevance=settings.provided.relevance
     )
 
-    retrieval = providers.Singleton(
-        RetrievalService,
+    memory_ports = providers.Singleton(
+        MemoryPorts,
         store=storage.provided.memories,
         vectors=vectors.provided.adapter,
         keywords=keywords.provided.adapter,
         graph=storage.provided.graph,
         embedder=embedder,
-        ranker=ranker,
         clock=clock,
+    )
+    retrieval = providers.Singleton(
+        RetrievalService,
+        memory_ports,
+        ranker=ranker,
         analyzer=analyzer,
         config=providers.Callable(make_retrieval_config, settings),
         emitter=emitter,
     )
     memories = providers.Singleton(
         MemoryService,
-        store=storage.provided.memories,
-        vectors=vectors.provided.adapter,
-        keywords=keywords.provided.adapter,
-        graph=storage.provided.graph,
-        embedder=embedder,
+        memory_ports,
         retrieval=retrieval,
-        clock=clock,
         profiles=storage.provided.profiles,
         bulk=providers.Singleton(
             BulkLimiter,
@@ -121,16 +121,12 @@ class Container(containers.DeclarativeContainer):
     )
     forgetting = providers.Singleton(
         ForgetService,
-        memories=storage.provided.memories,
-        vectors=vectors.provided.adapter,
-        keywords=keywords.provided.adapter,
-        graph=storage.provided.graph,
+        memory_ports,
         conversations=storage.provided.conversations,
         ledger=storage.provided.ledger,
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
         emitter=emitter,
-        clock=clock,
     )
     profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
     analytics = providers.Singleton(

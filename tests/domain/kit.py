@@ -19,6 +19,7 @@ from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.ports import MemoryPorts
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories
@@ -43,33 +44,24 @@ class Kit:
     def __post_init__(self) -> None:
         self.emitter = BufferedEmitter(self.sink)
         self.tasks = InProcessTaskQueue({ExtractMemories: self._record})
-        self.retrieval = RetrievalService(
+        self.ports = MemoryPorts(
             store=self.store,
             vectors=self.vectors,
             keywords=self.keywords,
             graph=self.graph,
             embedder=self.embedder,
-            ranker=HybridRanker(),
             clock=self.clock,
+        )
+        self.retrieval = RetrievalService(
+            self.ports,
+            ranker=HybridRanker(),
             config=RetrievalConfig(strategy_timeout_s=0.5),
             emitter=self.emitter,
         )
-        self.memories = MemoryService(
-            store=self.store,
-            vectors=self.vectors,
-            keywords=self.keywords,
-            graph=self.graph,
-            embedder=self.embedder,
-            retrieval=self.retrieval,
-            clock=self.clock,
-            profiles=self.profiles,
-        )
+        self.memories = MemoryService(self.ports, retrieval=self.retrieval, profiles=self.profiles)
         self.ledger = self.conversations.ledger
         self.forgetting = ForgetService(
-            memories=self.store,
-            vectors=self.vectors,
-            keywords=self.keywords,
-            graph=self.graph,
+            self.ports,
             conversations=self.conversations,
             ledger=self.ledger,
             profiles=self.profiles,

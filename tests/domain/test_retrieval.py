@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from jyntrix_domain.analytics import AnalyticsService
@@ -69,7 +70,7 @@ async def test_another_users_memories_never_appear() -> None:
 
 async def test_a_failing_strategy_is_recorded_and_skipped() -> None:
     kit = Kit()
-    kit.retrieval._vectors = BrokenVectorIndex()
+    kit.retrieval._ports = replace(kit.ports, vectors=BrokenVectorIndex())
     await seed(kit, "alice", "The user lives in Berlin")
     result = await kit.retrieval.retrieve("alice", "Berlin")
     assert [r.memory.content for r in result.memories] == ["The user lives in Berlin"]
@@ -82,7 +83,7 @@ async def test_a_failing_strategy_is_recorded_and_skipped() -> None:
 
 async def test_a_slow_strategy_times_out_without_failing_retrieval() -> None:
     kit = Kit()
-    kit.retrieval._vectors = SlowVectorIndex()
+    kit.retrieval._ports = replace(kit.ports, vectors=SlowVectorIndex())
     await seed(kit, "alice", "The user lives in Berlin")
     result = await kit.retrieval.retrieve("alice", "Berlin")
     outcomes = {o.name: o for o in result.strategies}
