@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jyntrix_adapters.postgres.pool import Database
-from jyntrix_domain.errors import Invalid
+from jyntrix_domain.index_rules import can_find
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 from jyntrix_domain.terms import keyword_terms
 
@@ -94,10 +94,9 @@ class PostgresKeywordIndex:
     async def search(
         self, user_id: UserId, query: str, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        if limit < 0:
-            raise Invalid("limit must not be negative")
+        wanted_any = can_find(limit, types)
         terms = _terms(query)
-        if limit == 0 or not terms or types == frozenset():
+        if not wanted_any or not terms:
             return []
         wanted = None if types is None else sorted(t.value for t in types)
         async with self._db.user_tx(user_id) as conn:
