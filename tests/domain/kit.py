@@ -18,7 +18,8 @@ from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.forgetting import ForgetService
-from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.memories import MemoryService, NewMemory
+from jyntrix_domain.model import USER_NODE, Relation
 from jyntrix_domain.ports import MemoryPorts
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
@@ -80,3 +81,12 @@ class Kit:
 
     async def _record(self, task: ExtractMemories) -> None:
         self.enqueued.append(task)
+
+
+def relation_memory(content: str, source: str, predicate: str, target: str) -> NewMemory:
+    """A memory asserting (source, predicate, target) and naming its entities (the user's own node is none)."""
+    return NewMemory(
+        content=content,
+        entities=tuple(name for name in (source, target) if name != USER_NODE),
+        relations=(Relation(source=source, predicate=predicate, target=target),),
+    )
