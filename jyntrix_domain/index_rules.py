@@ -29,3 +29,8 @@ def best_first(hits: list[Hit]) -> list[Hit]:
     """The hits by score, highest first, ties by id: the order every index answers in."""
     hits.sort(key=lambda h: (-h.score, h.id))
     return hits
+
+
+def type_values(types: frozenset[MemoryType] | None) -> list[str] | None:
+    """The memory types a search is narrowed to, as sorted strings for a filter; None for every type."""
+    return None if types is None else sorted(t.value for t in types)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jyntrix_adapters.postgres.pool import Database
-from jyntrix_domain.index_rules import can_find
+from jyntrix_domain.index_rules import can_find, type_values
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 from jyntrix_domain.terms import keyword_terms
 
@@ -98,7 +98,7 @@ class PostgresKeywordIndex:
         terms = _terms(query)
         if not wanted_any or not terms:
             return []
-        wanted = None if types is None else sorted(t.value for t in types)
+        wanted = type_values(types)
         async with self._db.user_tx(user_id) as conn:
             rows = await conn.fetch(_SEARCH, user_id, terms, wanted, limit)
         return [Hit(id=row["id"], score=float(row["score"])) for row in rows]

@@ -32,7 +32,7 @@ from pgvector.asyncpg import register_vector
 
 from jyntrix_adapters.postgres.pool import Database, translate_errors
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.index_rules import best_first, can_find, check_vector
+from jyntrix_domain.index_rules import best_first, can_find, check_vector, type_values
 from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
@@ -177,7 +177,7 @@ class PgVectorIndex(AsyncResource):
         query = self._check(vector)
         if not wanted_any:
             return []
-        wanted = None if types is None else sorted(t.value for t in types)
+        wanted = type_values(types)
         async with (await self._database()).user_tx(user_id) as conn:
             rows = None
             if await self._uses_hnsw(conn, user_id, wanted):
@@ -206,7 +206,7 @@ class PgVectorIndex(AsyncResource):
     ) -> str:
         """The plan of the first query `search` would run with these arguments (EXPLAIN, not executed)."""
         query = self._check(vector)
-        wanted = None if types is None else sorted(t.value for t in types)
+        wanted = type_values(types)
         async with (await self._database()).user_tx(user_id) as conn:
             sql = _EXACT
             if await self._uses_hnsw(conn, user_id, wanted):

@@ -19,7 +19,7 @@ import qdrant_edge as qe
 
 from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.index_rules import best_first, can_find, check_vector
+from jyntrix_domain.index_rules import best_first, can_find, check_vector, type_values
 from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
@@ -233,8 +233,8 @@ class QdrantEdgeVectorIndex(AsyncResource):
         if not wanted_any:
             return []
         must: list[Any] = [_user_is(user_id)]
-        if types is not None:
-            must.append(qe.FieldCondition(key="type", match=qe.MatchAny(sorted(t.value for t in types))))
+        if (wanted := type_values(types)) is not None:
+            must.append(qe.FieldCondition(key="type", match=qe.MatchAny(wanted)))
         request = qe.QueryRequest(
             limit=limit,
             query=qe.Query.Nearest(query),

@@ -18,7 +18,7 @@ from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
 from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
 from jyntrix_domain.errors import DomainError, Invalid, Unavailable
-from jyntrix_domain.index_rules import best_first, can_find, check_vector
+from jyntrix_domain.index_rules import best_first, can_find, check_vector, type_values
 from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
@@ -193,8 +193,8 @@ class QdrantVectorIndex(AsyncResource):
         if not wanted_any:
             return []
         must: list[models.Condition] = [_user_is(user_id)]
-        if types is not None:
-            must.append(models.FieldCondition(key="type", match=models.MatchAny(any=sorted(t.value for t in types))))
+        if (wanted := type_values(types)) is not None:
+            must.append(models.FieldCondition(key="type", match=models.MatchAny(any=wanted)))
         response = await self._call(
             "query_points", query=query, query_filter=models.Filter(must=must), limit=limit, with_payload=["memory_id"]
         )
