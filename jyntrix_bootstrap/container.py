@@ -42,7 +42,7 @@ from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import MemoryPorts
+from jyntrix_domain.ports import ConversationPorts, MemoryPorts
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, ranker_for
@@ -100,6 +100,9 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         clock=clock,
     )
+    conversation_ports = providers.Singleton(
+        ConversationPorts, conversations=storage.provided.conversations, ledger=storage.provided.ledger, clock=clock
+    )
     retrieval = providers.Singleton(
         RetrievalService,
         memory_ports,
@@ -122,8 +125,7 @@ class Container(containers.DeclarativeContainer):
     forgetting = providers.Singleton(
         ForgetService,
         memory_ports,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        conversation_ports,
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
         emitter=emitter,
@@ -134,42 +136,36 @@ class Container(containers.DeclarativeContainer):
     )
     extraction = providers.Singleton(
         ExtractionService,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        conversation_ports,
         memories=memories,
-        clock=clock,
         llm=llm.provided.adapter,
     )
     # What the in-process queue runs; a dramatiq worker binds its own (jyntrix_bootstrap.worker).
     handlers = providers.Singleton(
         build_handlers,
+        conversation_ports,
         memories=memories,
-        conversations=storage.provided.conversations,
         extraction=extraction,
-        clock=clock,
         analytics=analytics,
     )
     tasks = providers.Resource(open_task_queue, settings, handlers)
     chat = providers.Singleton(
         ChatService,
-        conversations=storage.provided.conversations,
+        conversation_ports,
         retrieval=retrieval,
         memories=memories,
         context=context,
         llm=llm.provided.adapter,
         tasks=tasks.provided.adapter,
-        clock=clock,
         emitter=emitter,
         config=settings.provided.chat,
     )
     conversations = providers.Singleton(ConversationService, storage.provided.conversations, memories)
     transcripts = providers.Singleton(
         TranscriptService,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        conversation_ports,
         memories=memories,
         tasks=tasks.provided.adapter,
-        clock=clock,
     )
 
 

@@ -8,10 +8,9 @@ from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.model import UserId
 from jyntrix_domain.ports import (
     AnalyticsSink,
-    ConversationStore,
+    ConversationPorts,
     MemoryPorts,
     ProfileStore,
-    TaskLedger,
 )
 
 
@@ -31,15 +30,14 @@ class ForgetService:
     def __init__(
         self,
         memory: MemoryPorts,
+        conversations: ConversationPorts,
         *,
-        conversations: ConversationStore,
-        ledger: TaskLedger,
         profiles: ProfileStore,
         analytics: AnalyticsSink,
         emitter: BufferedEmitter | None = None,
     ) -> None:
         self._memory = memory
-        self._others = (conversations, ledger, profiles, analytics)
+        self._others = (conversations.conversations, conversations.ledger, profiles, analytics)
         self._emitter = emitter
 
     async def forget_user(self, user_id: UserId) -> ForgetResult:

@@ -281,3 +281,13 @@ class MemoryPorts:
     graph: EntityGraph
     embedder: Embedder
     clock: Clock
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationPorts:
+    """Where a user's conversations live: the store, the ledger of their extraction batches (written in the
+    store's transactions: a batch becomes pending with its messages), and the clock that stamps them."""
+
+    conversations: ConversationStore
+    ledger: TaskLedger
+    clock: Clock

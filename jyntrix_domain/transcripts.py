@@ -33,7 +33,7 @@ from jyntrix_domain.model import (
     UserId,
     stable_id,
 )
-from jyntrix_domain.ports import Clock, ConversationStore, TaskLedger, TaskQueue
+from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
 from jyntrix_domain.turns import remember_turns
 
@@ -109,18 +109,14 @@ class TranscriptService:
 
     def __init__(
         self,
+        conversations: ConversationPorts,
         *,
-        conversations: ConversationStore,
-        ledger: TaskLedger,
         memories: MemoryService,
         tasks: TaskQueue,
-        clock: Clock,
     ) -> None:
-        self._conversations = conversations
-        self._ledger = ledger
+        self._ports = conversations
         self._memories = memories
         self._tasks = tasks
-        self._clock = clock
 
     async def import_transcript(
         self,
@@ -157,7 +153,7 @@ class TranscriptService:
             for n, m in enumerate(messages)
         ]
         batches = [stored[i : i + EXTRACTION_BATCH] for i in range(0, len(stored), EXTRACTION_BATCH)]
-        now = self._clock.now()
+        now = self._ports.clock.now()
         for batch in batches:
             ids = tuple(m.id for m in batch)
             pending = PendingBatch(
@@ -167,7 +163,7 @@ class TranscriptService:
                 message_ids=ids,
                 pending_since=now,
             )
-            await self._conversations.add_messages(batch, pending=pending)
+            await self._ports.conversations.add_messages(batch, pending=pending)
         turns = 0
         for i in range(0, len(stored), EMBED_BATCH):
             turns += len(await remember_turns(self._memories, user_id, stored[i : i + EMBED_BATCH]))
@@ -190,21 +186,21 @@ class TranscriptService:
 
     async def status(self, user_id: UserId, conversation_id: str) -> ExtractionStatus:
         """The conversation's extraction status, from the TaskLedger."""
-        pending = await self._ledger.pending_count(user_id, conversation_id)
+        pending = await self._ports.ledger.pending_count(user_id, conversation_id)
         return ExtractionStatus(pending=pending, finished=pending == 0)
 
     async def _conversation(
         self, user_id: UserId, messages: Sequence[TranscriptMessage], title: str | None, conversation_id: str | None
     ) -> Conversation:
         if conversation_id is not None:
-            found = await self._conversations.get(user_id, conversation_id)
+            found = await self._ports.conversations.get(user_id, conversation_id)
             if found is None:
                 raise NotFound(f"conversation {conversation_id} not found")
             return found
         first = min(m.created_at for m in messages)
         last = max(m.created_at for m in messages)
         derived = stable_id("imported-conversation", user_id, _fingerprint(messages, title))
-        return await self._conversations.create(
+        return await self._ports.conversations.create(
             Conversation(
                 id=derived,
                 user_id=user_id,

@@ -20,7 +20,7 @@ from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import USER_NODE, Relation
-from jyntrix_domain.ports import MemoryPorts
+from jyntrix_domain.ports import ConversationPorts, MemoryPorts
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories
@@ -61,21 +61,22 @@ class Kit:
         )
         self.memories = MemoryService(self.ports, retrieval=self.retrieval, profiles=self.profiles)
         self.ledger = self.conversations.ledger
+        self.conversation_ports = ConversationPorts(
+            conversations=self.conversations, ledger=self.ledger, clock=self.clock
+        )
         self.forgetting = ForgetService(
             self.ports,
-            conversations=self.conversations,
-            ledger=self.ledger,
+            self.conversation_ports,
             profiles=self.profiles,
             analytics=self.sink,
         )
         self.chat = ChatService(
-            conversations=self.conversations,
+            self.conversation_ports,
             retrieval=self.retrieval,
             memories=self.memories,
             context=ContextBuilder(RegexTokenCounter()),
             llm=self.llm,
             tasks=self.tasks,
-            clock=self.clock,
             emitter=self.emitter,
         )
 

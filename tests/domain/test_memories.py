@@ -188,9 +188,7 @@ async def test_a_metadata_edit_merges_keys_and_removes_those_set_to_none() -> No
 async def test_a_metadata_edit_leaves_the_slot_that_consolidation_compares() -> None:
     kit = Kit()
     kit.clock.set(datetime(2025, 1, 8, 12, 0, tzinfo=UTC))
-    extraction = ExtractionService(
-        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
-    )
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
     conversation = await kit.conversations.create(
         Conversation(id="c1", user_id="alice", created_at=kit.clock.now(), updated_at=kit.clock.now())
     )

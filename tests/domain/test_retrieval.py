@@ -206,9 +206,7 @@ async def test_consolidation_lookups_are_not_counted_as_chat_strategy_runs() -> 
     turns = ["My sister Maya lives in Lisbon. I work as a nurse.", "I moved to Porto. I love surfing."]
     for text in turns:
         [_ async for _ in kit.chat.send_message_stream("alice", text)]
-    extraction = ExtractionService(
-        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
-    )
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
     extracted = 0
     for task in kit.enqueued:
         report = await extraction.extract("alice", task.conversation_id, task.message_ids)

@@ -20,7 +20,7 @@ from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.consolidation import Consolidator, Decision
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import TaskQueue
+from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.task_handlers import build_handlers
 from testsupport.memory_services import memory_service
 
@@ -45,17 +45,15 @@ async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntim
     clock = SystemClock()
     memories = memory_service(stores.memories, stores.graph, clock)
     hook_dir = Path(env["JYNTRIX_TEST_HOOK_DIR"]) if env.get("JYNTRIX_TEST_HOOK_DIR") else None
+    conversations = ConversationPorts(conversations=stores.conversations, ledger=stores.ledger, clock=clock)
     extraction = ExtractionService(
-        conversations=stores.conversations,
-        ledger=stores.ledger,
+        conversations,
         memories=memories,
-        clock=clock,
         consolidator=PausingConsolidator(memories, hook_dir),
     )
     handlers = build_handlers(
+        conversations,
         memories=memories,
-        conversations=stores.conversations,
-        clock=clock,
         analytics=AnalyticsService(stores.analytics, clock),
         extraction=extraction,
         tasks=tasks,

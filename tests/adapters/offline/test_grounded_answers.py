@@ -47,13 +47,12 @@ async def remembering(embedder: Any) -> tuple[Kit, ChatService]:
     for fact in PROFILE:
         await kit.memories.create(USER, NewMemory(content=fact, type=MemoryType.PROFILE))
     chat = ChatService(
-        conversations=kit.conversations,
+        kit.conversation_ports,
         retrieval=kit.retrieval,
         memories=kit.memories,
         context=ContextBuilder(RegexTokenCounter()),
         llm=OfflineLanguageModel(),
         tasks=kit.tasks,
-        clock=kit.clock,
     )
     for remark in SAID:
         [_ async for _ in chat.send_message_stream(USER, remark)]

@@ -30,6 +30,7 @@ from jyntrix_domain.model import (
     Role,
     new_id,
 )
+from jyntrix_domain.ports import ConversationPorts
 from testsupport.clock import ManualClock
 from testsupport.memory_services import memory_service
 from testsupport.postgres import stores_for
@@ -177,7 +178,7 @@ async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fre
         )
         await stores.conversations.add_message(said)
         extraction = ExtractionService(
-            conversations=stores.conversations, ledger=stores.ledger, memories=memories, clock=clock
+            ConversationPorts(conversations=stores.conversations, ledger=stores.ledger, clock=clock), memories=memories
         )
         report = await extraction.extract(user, "c1", ["m2"])
         assert [d.operation for d in report.decisions] == [Operation.SUPERSEDE]
