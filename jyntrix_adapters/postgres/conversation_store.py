@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_adapters.postgres.task_ledger import MARK_PENDING, pending_args
 from jyntrix_domain.errors import Invalid
@@ -18,11 +18,8 @@ _CONV = "id, user_id, title, metadata, created_at, updated_at"
 _MSG = "id, conversation_id, user_id, role, content, metadata, created_at, name"
 
 
-class PostgresConversationStore:
+class PostgresConversationStore(OnDatabase):
     """ConversationStore backed by `conversations` and `messages`; `add_messages` also writes `processed_keys`."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def create(self, conversation: Conversation) -> Conversation:
         """Insert; creating an id that exists returns the stored conversation unchanged."""

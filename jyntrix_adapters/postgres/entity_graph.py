@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memory_rules import check_names
@@ -54,11 +54,8 @@ def _columns(rows: Sequence[tuple[str, ...]]) -> list[list[str]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-class PostgresEntityGraph:
+class PostgresEntityGraph(OnDatabase):
     """EntityGraph backed by `entities`, `relations` and `mentions`; traversal is a recursive CTE."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def link(
         self, user_id: UserId, memory_id: MemoryId, entities: Sequence[Entity], relations: Sequence[Relation] = ()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_domain.index_rules import can_find, type_values
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 from jyntrix_domain.terms import keyword_terms
@@ -65,11 +65,8 @@ def _terms(text: str) -> str:
     return " ".join(keyword_terms(text))
 
 
-class PostgresKeywordIndex:
+class PostgresKeywordIndex(OnDatabase):
     """BM25 per user over the `memory_keywords` table; every statement runs in a user-scoped transaction."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def upsert(self, user_id: UserId, docs: Sequence[KeywordDoc]) -> None:
         latest = {d.id: d for d in docs}  # the last write of an id in one batch wins

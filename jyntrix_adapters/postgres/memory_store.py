@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import (
@@ -107,11 +107,8 @@ def _where(user_id: UserId, f: MemoryFilter) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), args
 
 
-class PostgresMemoryStore:
+class PostgresMemoryStore(OnDatabase):
     """MemoryStore backed by the `memories` and `memory_history` tables."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def add(self, memory: Memory) -> bool:
         async with self._db.user_tx(memory.user_id) as conn:

@@ -133,3 +133,10 @@ class Database:
 
     async def close(self) -> None:
         await self.pool.close()
+
+
+class OnDatabase:
+    """The base of the adapters whose tables live in `db`; each call runs in one of its scoped transactions."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.model import Profile, UserId
 
 
-class PostgresProfileStore:
+class PostgresProfileStore(OnDatabase):
     """ProfileStore backed by the `profiles` table."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def get(self, user_id: UserId) -> Profile | None:
         async with self._db.user_tx(user_id) as conn:

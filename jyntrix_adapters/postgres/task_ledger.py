@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.model import PendingBatch, UserId
 
@@ -25,11 +25,8 @@ def pending_args(batch: PendingBatch) -> tuple[object, ...]:
     return (batch.user_id, batch.key, batch.conversation_id, list(batch.message_ids), batch.pending_since)
 
 
-class PostgresTaskLedger:
+class PostgresTaskLedger(OnDatabase):
     """TaskLedger backed by `processed_keys` (claimed_at NULL while pending)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def mark_pending(self, batch: PendingBatch) -> bool:
         """Raises NotFound when the batch's conversation does not exist (the foreign key)."""
