@@ -149,6 +149,17 @@ class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
     extraction: ExtractionStatus
 
 
+class TranscriptMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One message as a client gives it; `id` is the client's own id, if it has one."""
+
+    role: Role
+    content: str
+    created_at: datetime
+    name: str | None = None
+    id: str | None = None
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
 class Entity(msgspec.Struct, frozen=True, kw_only=True):
     """A named thing in a user's world; `key` is its normalised name."""
 

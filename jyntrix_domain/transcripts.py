@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
 import msgspec
 
@@ -30,6 +28,7 @@ from jyntrix_domain.model import (
     Message,
     PendingBatch,
     Role,
+    TranscriptMessage,
     UserId,
     stable_id,
 )
@@ -46,17 +45,6 @@ EXTRACTION_BATCH = 20
 """Messages per extraction batch (one pending row and one task each)."""
 EMBED_BATCH = 200
 """Turn memories embedded and written per call to the memory service."""
-
-
-class TranscriptMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """One message as a client gives it; `id` is the client's own id, if it has one."""
-
-    role: Role
-    content: str
-    created_at: datetime
-    name: str | None = None
-    id: str | None = None
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def check_transcript(messages: Sequence[TranscriptMessage]) -> None:
