@@ -38,6 +38,7 @@ from jyntrix_domain.ports import (
 )
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
+from jyntrix_domain.turn_places import follower_id, without_words_before
 
 __all__ = ["MemoryExport", "MemoryService", "NewMemory", "SearchOptions"]
 
@@ -227,16 +228,28 @@ class MemoryService:
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> None:
         async with self._locks.hold(user_id, memory_id):
+            row = await self._store.get(user_id, memory_id)
             if not await self._store.delete(user_id, memory_id):
                 raise NotFound(f"memory {memory_id} not found")
             await self._indexer.unindex(user_id, [memory_id])
+        await self._forget_words_kept_after(user_id, [row] if row is not None else [])
 
     async def forget(self, user_id: UserId, ids: Sequence[MemoryId]) -> int:
         """Delete those of `ids` that exist (others are skipped); return how many were deleted."""
+        rows = await self._store.get_many(user_id, ids)
         deleted = [memory_id for memory_id in ids if await self._store.delete(user_id, memory_id)]
         if deleted:
             await self._indexer.unindex(user_id, deleted)
+        await self._forget_words_kept_after(user_id, [r for r in rows if r.id in set(deleted)])
         return len(deleted)
+
+    async def _forget_words_kept_after(self, user_id: UserId, forgotten: Sequence[Memory]) -> None:
+        """A forgotten turn's words leave the keyword text of the turn after it (jyntrix_domain.turn_places)."""
+        followers = [i for i in (follower_id(m) for m in forgotten) if i is not None]
+        for follower in await self._store.get_many(user_id, followers) if followers else []:
+            cleaned = without_words_before(follower)
+            if cleaned is not None:
+                await self._indexer.refresh(user_id, await self._store.update(cleaned, ChangeKind.UPDATE))
 
     async def history(self, user_id: UserId, memory_id: MemoryId) -> builtins.list[MemoryChange]:
         changes = await self._store.history(user_id, memory_id)

@@ -8,6 +8,7 @@ import msgspec
 
 from jyntrix_domain.model import Entity, KeywordDoc, Memory, MemoryFilter, MemoryId, UserId, Vector, VectorItem
 from jyntrix_domain.ports import MemoryPorts
+from jyntrix_domain.turn_places import keyword_text
 
 _PAGE = 500
 
@@ -40,7 +41,9 @@ class MemoryIndexer:
         await self._ports.vectors.upsert(
             user_id, [VectorItem(id=m.id, vector=v, type=m.type) for m, v in zip(current, vectors, strict=True)]
         )
-        await self._ports.keywords.upsert(user_id, [KeywordDoc(id=m.id, text=m.content, type=m.type) for m in current])
+        await self._ports.keywords.upsert(
+            user_id, [KeywordDoc(id=m.id, text=keyword_text(m), type=m.type) for m in current]
+        )
         for memory in current:
             if memory.entities or memory.relations:
                 entities = [Entity(name=name) for name in memory.entities]

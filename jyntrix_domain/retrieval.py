@@ -35,6 +35,7 @@ from jyntrix_domain.ports import MemoryPorts
 from jyntrix_domain.query import QueryAnalysis, QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, Match, RankedMemory, RankProfile, facts_before_their_turns
 from jyntrix_domain.terms import keyword_terms
+from jyntrix_domain.turn_places import place_matches
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ class RetrievalService:
         found = [m for _, hits in runs for m in hits if m.memory_id not in exclude]
         matches = await self._with_rows(user_id, found, types, kinds)
         matches += _time_matches(matches, analysis)
+        matches += place_matches(matches, self._ranker.weights_for(analysis.intent), analysis.entities)
         ranked = facts_before_their_turns(self._ranker.rank(matches, self._ports.clock.now(), intent=analysis.intent))
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
 

@@ -34,7 +34,7 @@ from jyntrix_domain.model import (
 )
 from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
-from jyntrix_domain.turns import remember_turns
+from jyntrix_domain.turns import new_turns, remembers
 
 MAX_TRANSCRIPT_MESSAGES = 1000
 # A turn memory's content is "Name: text": the two together stay within a memory's limit.
@@ -141,6 +141,8 @@ class TranscriptService:
             for n, m in enumerate(messages)
         ]
         batches = [stored[i : i + EXTRACTION_BATCH] for i in range(0, len(stored), EXTRACTION_BATCH)]
+        # Continuing a conversation: its first new turn follows the last turn said before this call.
+        previous = await self._last_turn(user_id, conversation.id, stored) if conversation_id is not None else None
         now = self._ports.clock.now()
         for batch in batches:
             ids = tuple(m.id for m in batch)
@@ -152,9 +154,10 @@ class TranscriptService:
                 pending_since=now,
             )
             await self._ports.conversations.add_messages(batch, pending=pending)
+        said = new_turns(stored, follows=previous.id if previous is not None else None)
         turns = 0
-        for i in range(0, len(stored), EMBED_BATCH):
-            turns += len(await remember_turns(self._memories, user_id, stored[i : i + EMBED_BATCH]))
+        for i in range(0, len(said), EMBED_BATCH):
+            turns += len(await self._memories.bulk_import(user_id, said[i : i + EMBED_BATCH]))
         for batch in batches:
             task = ExtractMemories(
                 user_id=user_id,
@@ -171,6 +174,12 @@ class TranscriptService:
             extraction_batches=len(batches),
             extraction=await self.status(user_id, conversation.id),
         )
+
+    async def _last_turn(self, user_id: UserId, conversation_id: str, adding: Sequence[Message]) -> Message | None:
+        """The conversation's last remembered message that is not one of `adding`."""
+        ours = {m.id for m in adding}
+        earlier = await self._ports.conversations.messages(user_id, conversation_id, limit=len(ours) + EXTRACTION_BATCH)
+        return next((m for m in reversed(earlier) if m.id not in ours and remembers(m)), None)
 
     async def status(self, user_id: UserId, conversation_id: str) -> ExtractionStatus:
         """The conversation's extraction status, from the TaskLedger."""
