@@ -17,8 +17,9 @@ counts for none (neither a summary nor a window of turns is a shortcut). It also
 rate (turns/s, the import calls alone) and the memories stored per turn (turns, facts and summaries).
 
     .venv/bin/python bench/locomo_recall.py [--data ../shared/data/locomo-dev] [--env NAME=VALUE ...]
-        [--data-dir DIR]   keep (and reuse) the server's data directory: later runs skip the import
-        [--pool 100]       also write each question's top results with their signals (for fitting weights)
+        [--data-dir DIR]   keep (and reuse) the server's data directory: later runs skip the import (both paths)
+        [--pool 100]       also write each question's top results with their signals (either path; for
+                           fitting weights with bench/locomo_grid.py)
         [--path transcript] ingest through the transcript import route instead (see above)
 
 `--env` passes settings to the server, e.g. `--env RANK_PROFILE=seed` for the seed's formula.
@@ -112,19 +113,35 @@ def cited_evidence(results: list[dict[str, Any]], dia_of: dict[str, str], eviden
     return found
 
 
-def evaluate_transcripts(client: httpx.Client, headers: dict[str, str], conversation: dict[str, Any]) -> dict[str, Any]:
-    bodies = sessions(conversation)
+def import_transcripts(
+    client: httpx.Client, headers: dict[str, str], conversation: dict[str, Any]
+) -> tuple[dict[str, str], float, float]:
+    """Every session imported as one transcript: message id -> dia_id, import seconds, extraction wait."""
     dia_of: dict[str, str] = {}
     conversation_ids = []
     started = time.perf_counter()
-    for body in bodies:
+    for body in sessions(conversation):
         response = client.post("/api/chat/conversations/import", json=body, headers=headers)
         response.raise_for_status()
         answer = response.json()
         conversation_ids.append(answer["conversation_id"])
         dia_of.update(zip(answer["message_ids"], (m["id"] for m in body["messages"]), strict=True))
     import_s = time.perf_counter() - started
-    extraction_s = wait_for_extraction(client, headers, conversation_ids)
+    return dia_of, import_s, wait_for_extraction(client, headers, conversation_ids)
+
+
+def evaluate_transcripts(
+    client: httpx.Client,
+    headers: dict[str, str],
+    conversation: dict[str, Any],
+    imported: dict[str, str] | None,
+    pool: int,
+) -> dict[str, Any]:
+    """`imported` is the message id -> dia_id map of an earlier run's import of this user (then no import)."""
+    if imported is None:
+        dia_of, import_s, extraction_s = import_transcripts(client, headers, conversation)
+    else:
+        dia_of, import_s, extraction_s = imported, 0.0, 0.0
     memories = client.get("/api/memories?limit=1&current_only=false", headers=headers).json()["total"]
     asked = questions(conversation)
     client.post("/api/memories/search", json={"query": "warm up", "limit": max(KS)}, headers=headers)
@@ -136,15 +153,27 @@ def evaluate_transcripts(client: httpx.Client, headers: dict[str, str], conversa
         response.raise_for_status()
         results = response.json()["results"]
         evidence = set(q["evidence"])
-        per_question.append(
-            {
-                "category": q["category"],
-                "latency_ms": latency,
-                **{f"recall@{k}": len(cited_evidence(results, dia_of, evidence, k)) / len(evidence) for k in KS},
-            }
-        )
+        entry = {
+            "category": q["category"],
+            "latency_ms": latency,
+            **{f"recall@{k}": len(cited_evidence(results, dia_of, evidence, k)) / len(evidence) for k in KS},
+        }
+        if pool:
+            big = client.post("/api/memories/search", json={"query": q["question"], "limit": pool}, headers=headers)
+            entry["question"] = q["question"]
+            entry["evidence"] = sorted(evidence)
+            entry["pool"] = [
+                {
+                    "dia_ids": [dia_of.get(s) for s in r["memory"]["source_message_ids"]],
+                    "kind": r["memory"]["kind"],
+                    "signals": r["scores"]["signals"],
+                }
+                for r in big.json()["results"]
+            ]
+        per_question.append(entry)
     n = len(dia_of)
     return {
+        "dia_of": dia_of,
         "turns": n,
         "questions": len(asked),
         "ingest_s": round(import_s, 2),
@@ -259,6 +288,9 @@ def main() -> int:
         data_dir.mkdir(parents=True, exist_ok=True)
         marker = data_dir / "locomo-imported"
         imported = marker.exists() and args.path == "memory-import"
+        # The transcript path's users and message ids, so that a rerun on the same data directory searches them.
+        users_file = data_dir / "locomo-transcripts.json"
+        users = json.loads(users_file.read_text()) if users_file.exists() else {}
         results = {}
         server = start_server(data_dir, overrides)
         try:
@@ -269,15 +301,22 @@ def main() -> int:
                     )
                     conversation = json.loads(path.read_text())
                     if args.path == "transcript":
-                        # A user of its own each run: a repeated import would answer the same ids and add nothing.
-                        headers = server.token(f"locomo-transcript-{path.stem}-{time.time_ns()}")
-                        results[path.stem] = evaluate_transcripts(client, headers, conversation)
+                        # A user of its own each import: a repeated import would answer the same ids and add nothing.
+                        earlier = users.get(path.stem)
+                        user = earlier["user"] if earlier else f"locomo-transcript-{path.stem}-{time.time_ns()}"
+                        headers = server.token(user)
+                        dia_of = earlier["dia_of"] if earlier else None
+                        results[path.stem] = evaluate_transcripts(client, headers, conversation, dia_of, args.pool)
+                        users[path.stem] = {"user": user, "dia_of": results[path.stem].pop("dia_of")}
                         continue
                     headers = server.token(f"locomo-{path.stem}")
                     results[path.stem] = evaluate(client, headers, conversation, imported, args.pool)
         finally:
             server.stop()
-        marker.touch()
+        if args.path == "memory-import":
+            marker.touch()
+        if users:
+            users_file.write_text(json.dumps(users))
     everything = [q for r in results.values() for q in r["per_question"]]
     if args.pool:
         pooled = {stem: r["per_question"] for stem, r in results.items()}

@@ -43,6 +43,7 @@ from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.ports import ConversationPorts, MemoryPorts
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, ranker_for
@@ -93,28 +94,30 @@ class Container(containers.DeclarativeContainer):
         ContextBuilder, token_counter, settings.provided.budgets, relevance=settings.provided.relevance
     )
 
-    retrieval = providers.Singleton(
-        RetrievalService,
+    memory_ports = providers.Singleton(
+        MemoryPorts,
         store=storage.provided.memories,
         vectors=vectors.provided.adapter,
         keywords=keywords.provided.adapter,
         graph=storage.provided.graph,
         embedder=embedder,
-        ranker=ranker,
         clock=clock,
+    )
+    conversation_ports = providers.Singleton(
+        ConversationPorts, conversations=storage.provided.conversations, ledger=storage.provided.ledger, clock=clock
+    )
+    retrieval = providers.Singleton(
+        RetrievalService,
+        memory_ports,
+        ranker=ranker,
         analyzer=analyzer,
         config=providers.Callable(make_retrieval_config, settings),
         emitter=emitter,
     )
     memories = providers.Singleton(
         MemoryService,
-        store=storage.provided.memories,
-        vectors=vectors.provided.adapter,
-        keywords=keywords.provided.adapter,
-        graph=storage.provided.graph,
-        embedder=embedder,
+        memory_ports,
         retrieval=retrieval,
-        clock=clock,
         profiles=storage.provided.profiles,
         bulk=providers.Singleton(
             BulkLimiter,
@@ -124,16 +127,11 @@ class Container(containers.DeclarativeContainer):
     )
     forgetting = providers.Singleton(
         ForgetService,
-        memories=storage.provided.memories,
-        vectors=vectors.provided.adapter,
-        keywords=keywords.provided.adapter,
-        graph=storage.provided.graph,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        memory_ports,
+        conversation_ports,
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
         emitter=emitter,
-        clock=clock,
     )
     profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
     analytics = providers.Singleton(
@@ -141,42 +139,36 @@ class Container(containers.DeclarativeContainer):
     )
     extraction = providers.Singleton(
         ExtractionService,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        conversation_ports,
         memories=memories,
-        clock=clock,
         llm=llm.provided.adapter,
     )
     # What the in-process queue runs; a dramatiq worker binds its own (jyntrix_bootstrap.worker).
     handlers = providers.Singleton(
         build_handlers,
+        conversation_ports,
         memories=memories,
-        conversations=storage.provided.conversations,
         extraction=extraction,
-        clock=clock,
         analytics=analytics,
     )
     tasks = providers.Resource(open_task_queue, settings, handlers)
     chat = providers.Singleton(
         ChatService,
-        conversations=storage.provided.conversations,
+        conversation_ports,
         retrieval=retrieval,
         memories=memories,
         context=context,
         llm=llm.provided.adapter,
         tasks=tasks.provided.adapter,
-        clock=clock,
         emitter=emitter,
         config=settings.provided.chat,
     )
     conversations = providers.Singleton(ConversationService, storage.provided.conversations, memories)
     transcripts = providers.Singleton(
         TranscriptService,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        conversation_ports,
         memories=memories,
         tasks=tasks.provided.adapter,
-        clock=clock,
     )
 
 

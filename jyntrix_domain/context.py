@@ -85,8 +85,10 @@ class RelevanceConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     An item is relevant when its strongest match signal (keyword, vector or graph, calibrated to
     0..1) reaches `min_match`, its fused score reaches `min_score`, and its score is within `margin`
-    of the best such item's. A memory only nominated (a profile fact, a recent one) never is, nor
-    is a turn that only asked a question: it states nothing, however well it matches a question.
+    of the best such item's. The score here is the memory's own (`RankedMemory.own_score`): a turn's
+    place among the turns found lifts it in the ranking but does not make it an answer. A memory only
+    nominated (a profile fact, a recent one) never is, nor is a turn that only asked a question: it
+    states nothing, however well it matches a question.
     Tuned on tests/domain/test_relevance.py's cases.
     """
 
@@ -113,13 +115,13 @@ def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> fro
         for r in ranked
         if match_strength(r) > 0
         and match_strength(r) >= config.min_match
-        and r.score >= config.min_score
+        and r.own_score >= config.min_score
         and not _asks_only(r)
     ]
     if not matched:
         return frozenset()
-    best = max(r.score for r in matched)
-    return frozenset(r.memory.id for r in matched if r.score >= best - config.margin)
+    best = max(r.own_score for r in matched)
+    return frozenset(r.memory.id for r in matched if r.own_score >= best - config.margin)
 
 
 class BuiltContext(msgspec.Struct, frozen=True, kw_only=True):

@@ -33,16 +33,12 @@ from jyntrix_domain.model import (
     Vector,
 )
 from jyntrix_domain.ports import (
-    Clock,
-    Embedder,
-    EntityGraph,
-    KeywordIndex,
-    MemoryStore,
+    MemoryPorts,
     ProfileStore,
-    VectorIndex,
 )
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
+from jyntrix_domain.turn_places import follower_id, without_words_before
 
 __all__ = ["MemoryExport", "MemoryService", "NewMemory", "SearchOptions"]
 
@@ -82,22 +78,17 @@ class MemoryService:
 
     def __init__(
         self,
+        ports: MemoryPorts,
         *,
-        store: MemoryStore,
-        vectors: VectorIndex,
-        keywords: KeywordIndex,
-        graph: EntityGraph,
-        embedder: Embedder,
         retrieval: RetrievalService,
-        clock: Clock,
         profiles: ProfileStore | None = None,
         bulk: BulkLimiter | None = None,
     ) -> None:
-        self._store = store
-        self._indexer = MemoryIndexer(vectors=vectors, keywords=keywords, graph=graph, embedder=embedder)
-        self._graph = graph
+        self._store = ports.store
+        self._clock = ports.clock
+        self._graph = ports.graph
+        self._indexer = MemoryIndexer(ports)
         self._retrieval = retrieval
-        self._clock = clock
         self._profiles = profiles
         # Edits of one memory run one at a time, so its indexes end with what the store ended with.
         self._locks = KeyedLocks()
@@ -237,16 +228,28 @@ class MemoryService:
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> None:
         async with self._locks.hold(user_id, memory_id):
+            row = await self._store.get(user_id, memory_id)
             if not await self._store.delete(user_id, memory_id):
                 raise NotFound(f"memory {memory_id} not found")
             await self._indexer.unindex(user_id, [memory_id])
+        await self._forget_words_kept_after(user_id, [row] if row is not None else [])
 
     async def forget(self, user_id: UserId, ids: Sequence[MemoryId]) -> int:
         """Delete those of `ids` that exist (others are skipped); return how many were deleted."""
+        rows = await self._store.get_many(user_id, ids)
         deleted = [memory_id for memory_id in ids if await self._store.delete(user_id, memory_id)]
         if deleted:
             await self._indexer.unindex(user_id, deleted)
+        await self._forget_words_kept_after(user_id, [r for r in rows if r.id in set(deleted)])
         return len(deleted)
+
+    async def _forget_words_kept_after(self, user_id: UserId, forgotten: Sequence[Memory]) -> None:
+        """A forgotten turn's words leave the keyword text of the turn after it (jyntrix_domain.turn_places)."""
+        followers = [i for i in (follower_id(m) for m in forgotten) if i is not None]
+        for follower in await self._store.get_many(user_id, followers) if followers else []:
+            cleaned = without_words_before(follower)
+            if cleaned is not None:
+                await self._indexer.refresh(user_id, await self._store.update(cleaned, ChangeKind.UPDATE))
 
     async def history(self, user_id: UserId, memory_id: MemoryId) -> builtins.list[MemoryChange]:
         changes = await self._store.history(user_id, memory_id)
@@ -309,7 +312,7 @@ class MemoryService:
         Rebuilds of one user queue behind each other (a background task waits rather than fail).
         """
         async with self._locks.hold(user_id, "reindex"):
-            return await self._indexer.rebuild(user_id, self._store)
+            return await self._indexer.rebuild(user_id)
 
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
         if ids:

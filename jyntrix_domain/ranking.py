@@ -1,10 +1,12 @@
 """Hybrid ranking: one explainable score per memory, the weighted sum of its signals in 0..1.
 
     score = Σ w_s · s   over the signals s of `Signals` (keyword, vector, graph, reliability,
-                        recency, frequency, time)
+                        recency, frequency, time, neighbour, session, speaker)
 
 - keyword, vector, graph, time: match strengths, already calibrated to 0..1 by the retrieval
   service (see `jyntrix_domain.fusion`); the ranker only clamps them, once.
+- neighbour, session, speaker: a turn's place among the turns found for the query
+  (`jyntrix_domain.turn_places`), 0 for memories that are not turns.
 - reliability: the memory's own 0..1 confidence.
 - recency: ``0.5 ** (age_days / half_life_days)`` where age is measured from the memory's
   ``updated_at`` (the last time its content changed, which is when it was last known true;
@@ -34,7 +36,7 @@ import msgspec
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Memory, MemoryId, MemoryKind
 from jyntrix_domain.query import Intent
-from jyntrix_domain.signals import SIGNAL_NAMES, ScoreBreakdown, Signals, unit
+from jyntrix_domain.signals import OWN_SIGNALS, SIGNAL_NAMES, ScoreBreakdown, Signals, unit
 
 FREQUENCY_CAP = 100  # accesses at which the frequency signal reaches 1
 
@@ -56,6 +58,9 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
     recency: float = 0.15
     frequency: float = 0.05
     time: float = 0.30
+    neighbour: float = 0.25
+    session: float = 0.35
+    speaker: float = 0.50
     half_life_days: float = 30.0
 
     def __post_init__(self) -> None:
@@ -68,13 +73,23 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
             raise Invalid(f"half_life_days must be positive, got {self.half_life_days}")
 
     def normalised(self) -> RankingWeights:
-        """The same proportions, summing to 1."""
-        total = self.total()
+        """The same proportions, the memory's own signals' weights summing to 1 (see PLACE_SIGNALS: a turn's
+        place signals add on top, so a memory that is not a turn scores as it would without them)."""
+        total = self.total(OWN_SIGNALS) or self.total()
         return msgspec.structs.replace(self, **{name: value / total for name, value in self.as_dict().items()})
 
 
 SEED_WEIGHTS = RankingWeights(
-    keyword=0.35, vector=0.25, graph=0.0, reliability=0.20, recency=0.15, frequency=0.05, time=0.0
+    keyword=0.35,
+    vector=0.25,
+    graph=0.0,
+    reliability=0.20,
+    recency=0.15,
+    frequency=0.05,
+    time=0.0,
+    neighbour=0.0,
+    session=0.0,
+    speaker=0.0,
 )
 
 
@@ -102,6 +117,11 @@ class RankedMemory(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def score(self) -> float:
         return self.breakdown.total
+
+    @property
+    def own_score(self) -> float:
+        """The score without the place signals: what the memory's own signals say of it."""
+        return self.breakdown.contributions.total(OWN_SIGNALS)
 
 
 def recency_signal(at: datetime, now: datetime, half_life_days: float) -> float:
@@ -212,7 +232,8 @@ INTENT_MULTIPLIERS: Mapping[Intent, Mapping[str, float]] = {
 class AdaptiveRanker(HybridRanker):
     """A HybridRanker whose weights shift with the query's intent (table INTENT_MULTIPLIERS).
 
-    With no intent it uses the base weights unchanged; with one, the shifted weights sum to 1.
+    With no intent it uses the base weights unchanged; with one, the shifted weights of the memory's own
+    signals sum to 1 (the place signals' weights are scaled alike, on top).
     """
 
     def __init__(

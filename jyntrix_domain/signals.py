@@ -2,7 +2,8 @@
 
 A signal is a 0..1 strength. The match signals (keyword, vector, graph) come from the strategies that
 found a memory; the memory signals (reliability, recency, frequency) from the memory itself; `time`
-says how well the memory's date falls in the time range the query names. Adding a field here adds
+says how well the memory's date falls in the time range the query names; the place signals (neighbour,
+session, speaker) relate a turn to the other turns found and to the names the query asks about. Adding a field here adds
 the signal to the weights (RankingWeights), to the breakdown of every result, to the settings and
 to both HTTP views (the search response and the SSE ``context`` event).
 """
@@ -27,6 +28,10 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
     frequency: float = 0.0
     # Derived from the query's analysis and the memory's dates.
     time: float = 0.0
+    # Derived from a turn's place among the turns found (jyntrix_domain.turn_places).
+    neighbour: float = 0.0
+    session: float = 0.0
+    speaker: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in SIGNAL_NAMES}
@@ -35,8 +40,9 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
         """weight * signal for each signal: the contributions, which add up to the score."""
         return Signals(**{name: getattr(weights, name) * getattr(self, name) for name in SIGNAL_NAMES})
 
-    def total(self) -> float:
-        return math.fsum(getattr(self, name) for name in SIGNAL_NAMES)
+    def total(self, names: tuple[str, ...] | None = None) -> float:
+        """The sum of every signal, or of those `names`."""
+        return math.fsum(getattr(self, name) for name in names or SIGNAL_NAMES)
 
     def only_signals(self) -> Signals:
         """The signal fields alone (a subclass such as RankingWeights carries more)."""
@@ -44,6 +50,10 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
 
 
 SIGNAL_NAMES: tuple[str, ...] = Signals.__struct_fields__
+# The signals of a turn's place among the turns found: they lift a turn in the ranking, on top of its
+# own score; they never make a memory an answer (jyntrix_domain.context) nor dilute the other weights.
+PLACE_SIGNALS: tuple[str, ...] = ("neighbour", "session", "speaker")
+OWN_SIGNALS: tuple[str, ...] = tuple(name for name in SIGNAL_NAMES if name not in PLACE_SIGNALS)
 
 
 def unit(value: float) -> float:

@@ -12,16 +12,13 @@ from collections.abc import Sequence
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MemoryService, NewMemory
-from jyntrix_domain.model import Memory, MemoryId, MemoryKind, MemoryType, Message, Role, UserId, Vector, stable_id
+from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Role, UserId, Vector
+from jyntrix_domain.turn_places import BEFORE_CHARS, TurnPlace, place_metadata
+from jyntrix_domain.turn_places import turn_memory_id as turn_memory_id  # where callers have found it
 
 # A statement is evidence about the user; a question states nothing (it is still findable, but ranks lower).
 STATEMENT_RELIABILITY = 0.6
 QUESTION_RELIABILITY = 0.3
-
-
-def turn_memory_id(user_id: UserId, message_id: str) -> MemoryId:
-    """The id of the turn memory of a message: the same on every retry."""
-    return stable_id("turn", user_id, message_id)
 
 
 def turn_content(message: Message) -> str:
@@ -44,8 +41,23 @@ def remembers(message: Message) -> bool:
     return message.role is Role.USER and bool(message.content.strip())
 
 
-def new_turn(message: Message) -> NewMemory:
-    """The turn memory of `message` (a user message), ready for MemoryService."""
+def new_turn(
+    message: Message, *, before: Message | None = None, after: Message | None = None, follows: str | None = None
+) -> NewMemory:
+    """The turn memory of `message` (a user message), ready for MemoryService.
+
+    `before` and `after` are the remembered messages around it in its conversation, when they are turned
+    into memories with it: the turn keeps what `before` said and names `after`, which keeps its words.
+    Else `follows` names the remembered message before it (a turn stored earlier, which does not know it).
+    """
+    place = TurnPlace(
+        conversation_id=message.conversation_id,
+        message_id=message.id,
+        follows=before.id if before is not None else follows,
+        speaker=message.name,
+        before=turn_content(before)[:BEFORE_CHARS] if before is not None else None,
+        precedes=after.id if after is not None else None,
+    )
     return NewMemory(
         id=turn_memory_id(message.user_id, message.id),
         content=turn_content(message),
@@ -54,7 +66,22 @@ def new_turn(message: Message) -> NewMemory:
         reliability=turn_reliability(message),
         created_at=message.created_at,
         source_message_ids=(message.id,),
+        metadata=place_metadata(place),
     )
+
+
+def new_turns(messages: Sequence[Message], *, follows: str | None = None) -> list[NewMemory]:
+    """The turn memories of the remembered ones of `messages` (in conversation order), each placed among
+    the others (see `new_turn`); the first follows `follows`, the remembered message before them, if any."""
+    said = [m for m in messages if remembers(m)]
+    out = []
+    for n, message in enumerate(said):
+        # Turns of another conversation are not around it.
+        before = said[n - 1] if n > 0 and said[n - 1].conversation_id == message.conversation_id else None
+        after = said[n + 1] if n + 1 < len(said) else None
+        after = after if after is not None and after.conversation_id == message.conversation_id else None
+        out.append(new_turn(message, before=before, after=after, follows=follows if n == 0 else None))
+    return out
 
 
 async def remember_turns(
@@ -63,7 +90,8 @@ async def remember_turns(
     messages: Sequence[Message],
     vectors: Sequence[Vector] | None = None,
 ) -> list[Memory]:
-    """Store and index the turn memories of `messages` (user messages only); idempotent per message.
+    """Store and index the turn memories of `messages` (user messages only, in conversation order);
+    idempotent per message.
 
     `vectors`, one per message, are the messages' embeddings when the caller has them already, so that a
     chat turn embeds its message once for both retrieval and its turn memory.
@@ -74,7 +102,7 @@ async def remember_turns(
     if not chosen:
         return []
     given = [vectors[i] for i in chosen] if vectors is not None else None
-    return await memories.bulk_import(user_id, [new_turn(messages[i]) for i in chosen], vectors=given)
+    return await memories.bulk_import(user_id, new_turns(messages), vectors=given)
 
 
 async def forget_turns(memories: MemoryService, user_id: UserId, message_ids: Sequence[str]) -> int:

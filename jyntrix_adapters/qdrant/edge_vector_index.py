@@ -15,13 +15,11 @@ import asyncio
 import contextlib
 import fcntl
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import qdrant_edge as qe
 
@@ -38,6 +36,8 @@ from jyntrix_adapters.qdrant.edge_optimize import (
 )
 from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
 from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.index_rules import best_first, can_find, check_vector, type_values
+from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def _rekey(shard: qe.EdgeShard) -> int:
     return moved
 
 
-class QdrantEdgeVectorIndex:
+class QdrantEdgeVectorIndex(AsyncResource):
     """Cosine search in a Qdrant Edge shard under `path`, pre-filtered by user (and types) on every query."""
 
     def __init__(
@@ -119,15 +119,6 @@ class QdrantEdgeVectorIndex:
         # While an optimisation runs: every write applied to the current shard, to replay on the optimised copy.
         self._replay: list[qe.UpdateOperation] | None = None
         self._written_since = 0  # points written since the last optimisation started
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     def _config(self) -> qe.EdgeConfig:
         return qe.EdgeConfig(
@@ -280,11 +271,7 @@ class QdrantEdgeVectorIndex:
         return bool(shard.info().points_count >= self._optimize_points)
 
     def _check(self, vector: Vector) -> list[float]:
-        if len(vector) != self._dimension:
-            raise Invalid(f"vector has dimension {len(vector)}, the index expects {self._dimension}")
-        norm = math.hypot(*vector)  # C speed: this runs once per point on bulk imports
-        if not math.isfinite(norm) or norm == 0.0:
-            raise Invalid("a vector must be finite and non-zero")
+        check_vector(vector, self._dimension)
         return vector if isinstance(vector, list) else list(vector)
 
     async def upsert(self, user_id: UserId, items: Sequence[VectorItem]) -> None:
@@ -312,14 +299,13 @@ class QdrantEdgeVectorIndex:
     async def search(
         self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        if limit < 0:
-            raise Invalid("limit must not be negative")
+        wanted_any = can_find(limit, types)
         query = self._check(vector)
-        if limit == 0 or types == frozenset():
+        if not wanted_any:
             return []
         must: list[Any] = [_user_is(user_id)]
-        if types is not None:
-            must.append(qe.FieldCondition(key="type", match=qe.MatchAny(sorted(t.value for t in types))))
+        if (wanted := type_values(types)) is not None:
+            must.append(qe.FieldCondition(key="type", match=qe.MatchAny(wanted)))
         request = qe.QueryRequest(
             limit=limit,
             query=qe.Query.Nearest(query),
@@ -329,8 +315,7 @@ class QdrantEdgeVectorIndex:
         )
         points = await self._read(lambda shard: shard.query(request))
         hits = [Hit(id=str((p.payload or {})["memory_id"]), score=float(p.score)) for p in points]
-        hits.sort(key=lambda h: (-h.score, h.id))
-        return hits
+        return best_first(hits)
 
     async def forget_user(self, user_id: UserId) -> None:
         await self._write([qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[_user_is(user_id)]))], 1)

@@ -26,6 +26,7 @@ from jyntrix_client import (
     ValidationFailed,
 )
 from jyntrix_client.calls import retry_after_s
+from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
 from tests.http.conftest import SECRET, make_settings
@@ -53,15 +54,7 @@ def test_remember_search_update_supersede_history_forget(jx: Client) -> None:
 
     found = jx.search("Where does Maya live?").results
     assert found[0].memory.id == created.id
-    assert set(found[0].scores.signals.as_dict()) == {
-        "keyword",
-        "vector",
-        "graph",
-        "reliability",
-        "recency",
-        "frequency",
-        "time",
-    }
+    assert set(found[0].scores.signals.as_dict()) == set(SIGNAL_NAMES)
 
     edited = jx.update_memory(created.id, reliability=0.95)
     assert edited.reliability == 0.95

@@ -15,6 +15,7 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.auth import mint_token
 from tests.agents.conftest import LiveApp, serve
 from tests.http.conftest import SECRET
@@ -64,15 +65,7 @@ async def test_remember_then_recall_in_another_session(live_app: LiveApp) -> Non
     async with mcp_session(live_app, token) as session:
         found = await call(session, "recall", query="Where does Maya live?", token_budget=200)
         assert found["results"][0]["id"] == made["id"]
-        assert set(found["results"][0]["signals"]) == {
-            "keyword",
-            "vector",
-            "graph",
-            "reliability",
-            "recency",
-            "frequency",
-            "time",
-        }
+        assert set(found["results"][0]["signals"]) == set(SIGNAL_NAMES)
         assert "[1] (semantic) My sister Maya lives in Lisbon." in found["context"]
         assert 0 < found["context_tokens"] <= 200
         facts = await session.read_resource("jyntrix://facts")

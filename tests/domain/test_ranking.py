@@ -23,7 +23,7 @@ from jyntrix_domain.ranking import (
     ranker_for,
     recency_signal,
 )
-from jyntrix_domain.signals import SIGNAL_NAMES
+from jyntrix_domain.signals import OWN_SIGNALS, PLACE_SIGNALS, SIGNAL_NAMES
 
 # The seed's five signals, in the order the hand-computed cases list them.
 SEED_SIGNALS = ("keyword", "vector", "reliability", "recency", "frequency")
@@ -275,10 +275,16 @@ def test_adaptive_weights_sum_to_one(intent: Intent) -> None:
     assert all(getattr(weights, s) >= 0 for s in SIGNAL_NAMES)
 
 
-def test_adaptive_weights_sum_to_one_for_custom_base_weights() -> None:
-    ranker = AdaptiveRanker(RankingWeights(keyword=3, vector=1, reliability=1, recency=1, frequency=1))
+def test_adaptive_weights_of_the_own_signals_sum_to_one_for_custom_base_weights() -> None:
+    # neighbour 0.25, session 0.35, speaker 0.5 by default: they add on top, scaled like the others.
+    base = RankingWeights(keyword=3, vector=1, reliability=1, recency=1, frequency=1)
+    ranker = AdaptiveRanker(base)
     for intent in Intent:
-        assert ranker.weights_for(intent).total() == pytest.approx(1.0, abs=1e-12)
+        weights = ranker.weights_for(intent)
+        assert weights.total(OWN_SIGNALS) == pytest.approx(1.0, abs=1e-12)
+        scale = weights.keyword / (base.keyword * INTENT_MULTIPLIERS[intent]["keyword"])
+        for name in PLACE_SIGNALS:
+            assert getattr(weights, name) == pytest.approx(getattr(base, name) * scale, abs=1e-12)
 
 
 def test_adaptive_shifts_follow_the_table() -> None:

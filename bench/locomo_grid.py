@@ -1,0 +1,125 @@
+"""Choose ranking weights by leave-one-conversation-out on a LoCoMo pool, offline.
+
+Reads the pool `bench/locomo_recall.py --pool 100` writes (each question's top results with their
+signals; either path) and re-ranks every question's pool for each combination of the weights given
+on the grid, the other weights being the defaults (`RankingWeights()`), shifted by the question's
+intent as the adaptive ranker does. It prints, best first, the combinations' in-sample recall@10,
+and the leave-one-conversation-out figure: each conversation's questions ranked with the
+combination that does best on the other conversations' questions.
+
+    .venv/bin/python bench/locomo_grid.py locomo_pool.json --grid neighbour=0,0.25,0.5 --grid speaker=0,0.5
+
+It re-ranks, it does not re-retrieve: the signals are those the server computed in the pooled run,
+so a weight that would change a signal itself (the keyword and vector weights feed the place signals'
+relevance) is only approximated, and the rule "a fact before its turn" is not applied. Every figure
+to report comes from a real server run (`bench/locomo_recall.py`) with the chosen weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from jyntrix_domain.query import Intent, QueryAnalyzer  # noqa: E402
+from jyntrix_domain.ranking import AdaptiveRanker, RankingWeights  # noqa: E402
+from jyntrix_domain.signals import SIGNAL_NAMES  # noqa: E402
+
+KS = (5, 10, 20)
+
+
+def found_dias(item: dict[str, Any]) -> list[str]:
+    """The dia_ids a pooled result cites (memory-import path: its own; transcript path: its messages')."""
+    if "dia_ids" in item:
+        return [d for d in item["dia_ids"] if d] if len(item["dia_ids"]) <= 3 else []
+    return [item["dia_id"]] if item.get("dia_id") else []
+
+
+def recall(ranked: list[dict[str, Any]], evidence: set[str], k: int) -> float:
+    """Evidence recall at k, each result counting for at most one evidence turn."""
+    found: set[str] = set()
+    for item in ranked[:k]:
+        named = [d for d in found_dias(item) if d in evidence and d not in found]
+        if named:
+            found.add(named[0])
+    return len(found) / len(evidence)
+
+
+def scored(questions: list[dict[str, Any]], intents: list[Intent], weights: RankingWeights, k: int) -> list[float]:
+    ranker = AdaptiveRanker(weights)
+    by_intent = {intent: ranker.weights_for(intent).as_dict() for intent in set(intents)}
+    out = []
+    for q, intent in zip(questions, intents, strict=True):
+        w = by_intent[intent]
+        ranked = sorted(q["pool"], key=lambda item: -sum(w[n] * item["signals"].get(n, 0.0) for n in SIGNAL_NAMES))
+        out.append(recall(ranked, set(q["evidence"]), k))
+    return out
+
+
+def parse_grid(items: list[str]) -> dict[str, list[float]]:
+    grid = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        if name not in SIGNAL_NAMES:
+            raise SystemExit(f"unknown signal {name!r}; one of {', '.join(SIGNAL_NAMES)}")
+        grid[name] = [float(v) for v in values.split(",")]
+    return grid
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("pool", type=Path)
+    parser.add_argument("--grid", action="append", default=[], metavar="SIGNAL=V1,V2,...")
+    parser.add_argument("--top", type=int, default=10, help="how many combinations to print")
+    args = parser.parse_args()
+    pool: dict[str, list[dict[str, Any]]] = json.loads(args.pool.read_text())
+    if any("question" not in q for qs in pool.values() for q in qs):
+        raise SystemExit("the pool has no question texts: write it again with bench/locomo_recall.py --pool")
+    grid = parse_grid(args.grid)
+    analyzer = QueryAnalyzer()
+    now = datetime.now(UTC)
+    intents = {stem: [analyzer.analyze(q["question"], now).intent for q in qs] for stem, qs in pool.items()}
+    combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+    at10: dict[int, dict[str, list[float]]] = {}
+    for n, combo in enumerate(combos):
+        weights = RankingWeights(**combo)
+        at10[n] = {stem: scored(qs, intents[stem], weights, 10) for stem, qs in pool.items()}
+
+    def overall(n: int, stems: list[str]) -> float:
+        return mean(x for stem in stems for x in at10[n][stem])
+
+    stems = list(pool)
+    best = sorted(range(len(combos)), key=lambda n: (-overall(n, stems), n))
+    rows = []
+    for n in best[: args.top]:
+        weights = RankingWeights(**combos[n])
+        every = [q for stem in stems for q in pool[stem]]
+        every_intent = [i for stem in stems for i in intents[stem]]
+        rows.append(
+            {
+                "weights": combos[n],
+                **{f"recall@{k}": round(mean(scored(every, every_intent, weights, k)), 4) for k in KS},
+                "by_conversation": {stem: round(mean(at10[n][stem]), 4) for stem in stems},
+            }
+        )
+    held_out = {}
+    loco: list[float] = []
+    for held in stems:
+        train = [s for s in stems if s != held]
+        chosen = min(range(len(combos)), key=lambda n: (-overall(n, train), n))
+        held_out[held] = {"weights": combos[chosen], "recall@10": round(mean(at10[chosen][held]), 4)}
+        loco += at10[chosen][held]
+    print(json.dumps({"in_sample": rows, "held_out": held_out, "loco_recall@10": round(mean(loco), 4)}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
