@@ -32,6 +32,7 @@ lint: install
 bench: install
 	$(PY) bench/retrieval_scale.py
 	$(PY) bench/embedder.py
+	$(PY) bench/edge_optimize.py
 	$(PY) bench/locomo_recall.py
 	$(PY) bench/serve_load.py
 

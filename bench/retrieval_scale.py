@@ -42,7 +42,7 @@ from retrieval_scale_postgres import (
     embedded_server,
     scratch_database,
 )
-from scale_timing import Progress, log, percentiles, timed
+from scale_timing import Progress, fill_keywords, log, percentiles, timed
 from synthetic_text import queries, sentences
 
 DIM = 384
@@ -117,14 +117,7 @@ async def bench_bm25s(corpus: Corpus, texts: list[str], n_queries: int) -> dict[
     directory = Path(tempfile.mkdtemp(prefix="jyntrix-bench-bm25-"))
     try:
         index = Bm25sKeywordIndex(directory)
-        progress = Progress("bm25s documents logged", 2 * corpus.size)
-        start = time.perf_counter()
-        for user, rows in corpus.batches():
-            await index.upsert(
-                user, [KeywordDoc(id=corpus.ids[r], text=corpus.texts[r], type=corpus.types[r]) for r in rows]
-            )
-            progress.add(len(rows))
-        insert_s = time.perf_counter() - start
+        insert_s = await fill_keywords("bm25s", index, corpus)
         start = time.perf_counter()
         await index.search(corpus.target, texts[0], TOP)  # small users build inline, large ones in the background
         first_search_s = time.perf_counter() - start

@@ -19,14 +19,14 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import numpy as np
 from pgvector.asyncpg import register_vector
-from scale_timing import Progress, log, percentiles, timed
+from scale_timing import fill_keywords, log, percentiles, timed
 
 from jyntrix_adapters.postgres.embedded import EmbeddedPostgres
 from jyntrix_adapters.postgres.keyword_index import PostgresKeywordIndex
 from jyntrix_adapters.postgres.migrations import migrate
 from jyntrix_adapters.postgres.pool import Database
 from jyntrix_adapters.postgres.vector_index import PgVectorIndex, create_schema
-from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem
+from jyntrix_domain.model import MemoryType, VectorItem
 
 SAMPLE_WRITES = 200
 
@@ -113,14 +113,7 @@ async def bench_postgres_fts(dsn: str, corpus: Any, texts: list[str], n_queries:
     db = await Database.connect(dsn, max_size=2)
     try:
         index = PostgresKeywordIndex(db)
-        progress = Progress("postgres full-text documents", 2 * corpus.size)
-        start = time.perf_counter()
-        for user, rows in corpus.batches():
-            await index.upsert(
-                user, [KeywordDoc(id=corpus.ids[r], text=corpus.texts[r], type=corpus.types[r]) for r in rows]
-            )
-            progress.add(len(rows))
-        insert_s = time.perf_counter() - start
+        insert_s = await fill_keywords("postgres full-text", index, corpus)
         owner = await asyncpg.connect(dsn)  # ANALYZE needs the table's owner, not the application role
         try:
             await owner.execute("ANALYZE memory_keywords")

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from jyntrix_domain.model import KeywordDoc
+
 
 def log(message: str) -> None:
     print(f"[retrieval_scale] {message}", file=sys.stderr, flush=True)
@@ -43,3 +45,15 @@ async def timed(calls: Sequence[Callable[[], Awaitable[Any]]]) -> tuple[list[flo
         results.append(await call())
         samples.append(time.perf_counter() - start)
     return samples, results
+
+
+async def fill_keywords(name: str, index: Any, corpus: Any) -> float:
+    """Upsert every document of `corpus` into the keyword `index`, user by user in batches; seconds taken."""
+    progress = Progress(f"{name} documents", 2 * corpus.size)
+    start = time.perf_counter()
+    for user, rows in corpus.batches():
+        await index.upsert(
+            user, [KeywordDoc(id=corpus.ids[r], text=corpus.texts[r], type=corpus.types[r]) for r in rows]
+        )
+        progress.add(len(rows))
+    return time.perf_counter() - start

@@ -16,18 +16,15 @@ import pytest
 from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, new_id
 from jyntrix_domain.ports import AnalyticsSink
-from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
+from testsupport.postgres import STORE_BACKENDS, store_backend
 
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
+@pytest.fixture(params=STORE_BACKENDS)
 async def sink(request: pytest.FixtureRequest) -> AsyncIterator[AnalyticsSink]:
-    if request.param == "in_process":
-        yield InMemoryAnalyticsSink()
-        return
-    async with stores_for(server_dsn(request, request.param)) as stores:
-        yield stores.analytics
+    async with store_backend(request, InMemoryAnalyticsSink, lambda stores: stores.analytics) as port:
+        yield port
 
 
 @pytest.fixture

@@ -13,31 +13,17 @@ from jyntrix_adapters.inprocess.cache import InProcessCache
 from jyntrix_adapters.redis.cache import RedisCache
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.ports import Cache
-from testsupport.redis import REDIS_SERVERS, delete_prefixed, server_url, unique_prefix
+from testsupport.redis import KEYED_BACKENDS, namespaced_backend
 
-# A namespace is what a second, independent user of the same backend sees: another process's
-# in-process cache, or another key prefix on the same Redis server.
 CacheFactory = Callable[[str], Cache]
 
 
-@pytest.fixture(params=["in_process", *REDIS_SERVERS])
+@pytest.fixture(params=KEYED_BACKENDS)
 async def cache_factory(request: pytest.FixtureRequest) -> AsyncIterator[CacheFactory]:
-    if request.param == "in_process":
-        yield lambda namespace: InProcessCache()
-        return
-    url = server_url(request, request.param)
-    prefix = unique_prefix()
-    opened: list[RedisCache] = []
-
-    def make(namespace: str) -> Cache:
-        cache = RedisCache.from_url(url, prefix=f"{prefix}{namespace}:")
-        opened.append(cache)
-        return cache
-
-    yield make
-    for cache in opened:
-        await cache.close()
-    await delete_prefixed(url, prefix)
+    async with namespaced_backend(
+        request, InProcessCache, lambda url, prefix: RedisCache.from_url(url, prefix=prefix)
+    ) as make:
+        yield make
 
 
 @pytest.fixture

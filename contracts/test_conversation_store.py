@@ -13,23 +13,15 @@ from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationSt
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import Conversation, Message, Role, new_id
 from jyntrix_domain.ports import ConversationStore
-from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
+from testsupport.postgres import STORE_BACKENDS, store_backend
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
+@pytest.fixture(params=STORE_BACKENDS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[ConversationStore]:
-    if request.param == "in_process":
-        yield InMemoryConversationStore()
-        return
-    async with stores_for(server_dsn(request, request.param)) as stores:
-        yield stores.conversations
-
-
-@pytest.fixture
-def user() -> str:
-    return new_id()
+    async with store_backend(request, InMemoryConversationStore, lambda stores: stores.conversations) as port:
+        yield port
 
 
 def conv(user_id: str, minutes: int = 0, title: str | None = "chat", cid: str | None = None) -> Conversation:

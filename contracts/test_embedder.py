@@ -8,15 +8,18 @@ import math
 import pytest
 
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
+from jyntrix_adapters.prometheus.metrics import MeteredEmbedder, ServerMetrics
 from jyntrix_domain.embedding_batch import BatchingEmbedder
 from jyntrix_domain.model import Vector
 from jyntrix_domain.ports import Embedder
 
 
-@pytest.fixture(params=["hash", "fastembed", "batching-fastembed"])
+@pytest.fixture(params=["hash", "fastembed", "metered", "batching-fastembed"])
 def embedder(request: pytest.FixtureRequest) -> Embedder:
     if request.param == "hash":
         return HashEmbedder()
+    if request.param == "metered":  # the decorator that counts batch sizes for Prometheus
+        return MeteredEmbedder(HashEmbedder(), ServerMetrics())
     fast: Embedder = request.getfixturevalue("fast_embedder")
     # The query batcher the server puts in front of the model must keep every promise of the port.
     return BatchingEmbedder(fast) if request.param == "batching-fastembed" else fast

@@ -12,21 +12,13 @@ from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Entity, Relation, new_id
 from jyntrix_domain.ports import EntityGraph
-from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
+from testsupport.postgres import STORE_BACKENDS, store_backend
 
 
-@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
+@pytest.fixture(params=STORE_BACKENDS)
 async def graph(request: pytest.FixtureRequest) -> AsyncIterator[EntityGraph]:
-    if request.param == "in_process":
-        yield InMemoryEntityGraph()
-        return
-    async with stores_for(server_dsn(request, request.param)) as stores:
-        yield stores.graph
-
-
-@pytest.fixture
-def user() -> str:
-    return new_id()
+    async with store_backend(request, InMemoryEntityGraph, lambda stores: stores.graph) as port:
+        yield port
 
 
 def rel(source: str, predicate: str, target: str) -> Relation:

@@ -15,24 +15,16 @@ from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import ChangeKind, Memory, MemoryFilter, MemoryKind, MemoryType, Relation, new_id
 from jyntrix_domain.ports import MemoryStore
-from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
+from testsupport.postgres import STORE_BACKENDS, store_backend
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 ALL = MemoryFilter(current_only=False, limit=1000)
 
 
-@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
+@pytest.fixture(params=STORE_BACKENDS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[MemoryStore]:
-    if request.param == "in_process":
-        yield InMemoryMemoryStore()
-        return
-    async with stores_for(server_dsn(request, request.param)) as stores:
-        yield stores.memories
-
-
-@pytest.fixture
-def user() -> str:
-    return new_id()
+    async with store_backend(request, InMemoryMemoryStore, lambda stores: stores.memories) as port:
+        yield port
 
 
 def mem(user_id: str, content: str = "I like green tea", minutes: int = 0, **kw: Any) -> Memory:

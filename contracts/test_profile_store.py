@@ -12,23 +12,15 @@ from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Profile, new_id
 from jyntrix_domain.ports import ProfileStore
-from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
+from testsupport.postgres import STORE_BACKENDS, store_backend
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
+@pytest.fixture(params=STORE_BACKENDS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[ProfileStore]:
-    if request.param == "in_process":
-        yield InMemoryProfileStore()
-        return
-    async with stores_for(server_dsn(request, request.param)) as stores:
-        yield stores.profiles
-
-
-@pytest.fixture
-def user() -> str:
-    return new_id()
+    async with store_backend(request, InMemoryProfileStore, lambda stores: stores.profiles) as port:
+        yield port
 
 
 async def test_round_trip(store: ProfileStore, user: str) -> None:

@@ -13,30 +13,17 @@ from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import RateDecision
 from jyntrix_domain.ports import RateLimiter
-from testsupport.redis import REDIS_SERVERS, delete_prefixed, server_url, unique_prefix
+from testsupport.redis import KEYED_BACKENDS, namespaced_backend
 
-# A namespace is a second, independent user of the same backend (another key prefix on Redis).
 LimiterFactory = Callable[[str], RateLimiter]
 
 
-@pytest.fixture(params=["in_process", *REDIS_SERVERS])
+@pytest.fixture(params=KEYED_BACKENDS)
 async def limiter_factory(request: pytest.FixtureRequest) -> AsyncIterator[LimiterFactory]:
-    if request.param == "in_process":
-        yield lambda namespace: InProcessRateLimiter()
-        return
-    url = server_url(request, request.param)
-    prefix = unique_prefix()
-    opened: list[RedisRateLimiter] = []
-
-    def make(namespace: str) -> RateLimiter:
-        limiter = RedisRateLimiter.from_url(url, prefix=f"{prefix}{namespace}:")
-        opened.append(limiter)
-        return limiter
-
-    yield make
-    for limiter in opened:
-        await limiter.close()
-    await delete_prefixed(url, prefix)
+    async with namespaced_backend(
+        request, InProcessRateLimiter, lambda url, prefix: RedisRateLimiter.from_url(url, prefix=prefix)
+    ) as make:
+        yield make
 
 
 @pytest.fixture

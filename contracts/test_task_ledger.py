@@ -18,7 +18,7 @@ from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationSt
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, new_id
 from jyntrix_domain.ports import ConversationStore, TaskLedger
-from testsupport.postgres import POSTGRES_SERVERS, server_dsn, stores_for
+from testsupport.postgres import STORE_BACKENDS, store_backend
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -29,19 +29,17 @@ class Pair:
     conversations: ConversationStore
 
 
-@pytest.fixture(params=["in_process", *POSTGRES_SERVERS])
+def _in_process_pair() -> Pair:
+    conversations = InMemoryConversationStore()
+    return Pair(conversations.ledger, conversations)
+
+
+@pytest.fixture(params=STORE_BACKENDS)
 async def pair(request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
-    if request.param == "in_process":
-        conversations = InMemoryConversationStore()
-        yield Pair(conversations.ledger, conversations)
-        return
-    async with stores_for(server_dsn(request, request.param)) as stores:
-        yield Pair(stores.ledger, stores.conversations)
-
-
-@pytest.fixture
-def user() -> str:
-    return new_id()
+    async with store_backend(
+        request, _in_process_pair, lambda stores: Pair(stores.ledger, stores.conversations)
+    ) as port:
+        yield port
 
 
 async def conversation(pair: Pair, user_id: str) -> Conversation:

@@ -136,18 +136,27 @@ async def test_enqueue_returns_before_the_handler_finishes(make_queue: QueueFact
     assert finished == [task("k").key]
 
 
-async def test_retries_a_failing_task_until_it_succeeds(make_queue: QueueFactory) -> None:
+@pytest.mark.parametrize(
+    ("error", "attempts_needed"),
+    [
+        (ConnectionError("backend blip"), 3),
+        # A missing record is retried, since it may appear (a message not committed yet).
+        (NotFound("message m1 not committed yet"), 2),
+    ],
+    ids=["a_failing_task_until_it_succeeds", "a_missing_record_since_it_may_appear"],
+)
+async def test_retries(make_queue: QueueFactory, error: Exception, attempts_needed: int) -> None:
     attempts: list[int] = []
 
     async def flaky(t: Task) -> None:
         attempts.append(1)
-        if len(attempts) < 3:
-            raise ConnectionError("backend blip")
+        if len(attempts) < attempts_needed:
+            raise error
 
-    queue = make_queue({ReindexUser: flaky}, max_retries=3)
+    queue = make_queue({ReindexUser: flaky}, max_retries=attempts_needed)
     await queue.enqueue(task("k"))
     await queue.drain()
-    assert len(attempts) == 3
+    assert len(attempts) == attempts_needed
     assert queue.dead_letters == []
 
 
@@ -320,18 +329,3 @@ async def test_a_task_that_can_never_succeed_is_dead_lettered_without_retries(
     assert dead.attempts == 1
     assert dead.task == task("k")
     assert type(error).__name__ in dead.error
-
-
-async def test_a_missing_record_is_retried_since_it_may_appear(make_queue: QueueFactory) -> None:
-    attempts: list[int] = []
-
-    async def not_yet(t: Task) -> None:
-        attempts.append(1)
-        if len(attempts) < 2:
-            raise NotFound("message m1 not committed yet")
-
-    queue = make_queue({ReindexUser: not_yet}, max_retries=2)
-    await queue.enqueue(task("k"))
-    await queue.drain()
-    assert len(attempts) == 2
-    assert queue.dead_letters == []

@@ -15,6 +15,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from jyntrix_adapters.inprocess.clock import SystemClock
+from jyntrix_adapters.prometheus.metrics import MeteredEmbedder, ServerMetrics
 from jyntrix_bootstrap.background import open_task_queue
 from jyntrix_bootstrap.resources import (
     MODEL_NAME,
@@ -43,6 +44,7 @@ from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.ports import ConversationPorts, MemoryPorts
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, ranker_for
@@ -74,11 +76,16 @@ class Container(containers.DeclarativeContainer):
     rate_limiter = providers.Resource(open_rate_limiter, settings)
     base_embedder = providers.Resource(open_embedder, settings)
     llm = providers.Resource(open_language_model, settings)
-    emitter = providers.Resource(open_emitter, settings, storage)
+    # Prometheus series of this process: the emitter shows it every span, the embedder every batch.
+    metrics = providers.Singleton(ServerMetrics)
+    emitter = providers.Resource(open_emitter, settings, storage, providers.List(metrics))
 
     token_counter = providers.Singleton(make_token_counter, settings)
     # Concurrent queries share one model run; the cache in front answers repeated ones without it.
-    batching_embedder = providers.Singleton(BatchingEmbedder, base_embedder.provided.adapter)
+    # Under the batcher, the metered embedder sees the model's real runs (a batch of queries is one run).
+    batching_embedder = providers.Singleton(
+        BatchingEmbedder, providers.Singleton(MeteredEmbedder, base_embedder.provided.adapter, metrics)
+    )
     embedder = providers.Singleton(
         CachedEmbedder,
         batching_embedder,
@@ -93,28 +100,30 @@ class Container(containers.DeclarativeContainer):
         ContextBuilder, token_counter, settings.provided.budgets, relevance=settings.provided.relevance
     )
 
-    retrieval = providers.Singleton(
-        RetrievalService,
+    memory_ports = providers.Singleton(
+        MemoryPorts,
         store=storage.provided.memories,
         vectors=vectors.provided.adapter,
         keywords=keywords.provided.adapter,
         graph=storage.provided.graph,
         embedder=embedder,
-        ranker=ranker,
         clock=clock,
+    )
+    conversation_ports = providers.Singleton(
+        ConversationPorts, conversations=storage.provided.conversations, ledger=storage.provided.ledger, clock=clock
+    )
+    retrieval = providers.Singleton(
+        RetrievalService,
+        memory_ports,
+        ranker=ranker,
         analyzer=analyzer,
         config=providers.Callable(make_retrieval_config, settings),
         emitter=emitter,
     )
     memories = providers.Singleton(
         MemoryService,
-        store=storage.provided.memories,
-        vectors=vectors.provided.adapter,
-        keywords=keywords.provided.adapter,
-        graph=storage.provided.graph,
-        embedder=embedder,
+        memory_ports,
         retrieval=retrieval,
-        clock=clock,
         profiles=storage.provided.profiles,
         bulk=providers.Singleton(
             BulkLimiter,
@@ -124,16 +133,11 @@ class Container(containers.DeclarativeContainer):
     )
     forgetting = providers.Singleton(
         ForgetService,
-        memories=storage.provided.memories,
-        vectors=vectors.provided.adapter,
-        keywords=keywords.provided.adapter,
-        graph=storage.provided.graph,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        memory_ports,
+        conversation_ports,
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
         emitter=emitter,
-        clock=clock,
     )
     profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
     analytics = providers.Singleton(
@@ -141,42 +145,36 @@ class Container(containers.DeclarativeContainer):
     )
     extraction = providers.Singleton(
         ExtractionService,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        conversation_ports,
         memories=memories,
-        clock=clock,
         llm=llm.provided.adapter,
     )
     # What the in-process queue runs; a dramatiq worker binds its own (jyntrix_bootstrap.worker).
     handlers = providers.Singleton(
         build_handlers,
+        conversation_ports,
         memories=memories,
-        conversations=storage.provided.conversations,
         extraction=extraction,
-        clock=clock,
         analytics=analytics,
     )
     tasks = providers.Resource(open_task_queue, settings, handlers)
     chat = providers.Singleton(
         ChatService,
-        conversations=storage.provided.conversations,
+        conversation_ports,
         retrieval=retrieval,
         memories=memories,
         context=context,
         llm=llm.provided.adapter,
         tasks=tasks.provided.adapter,
-        clock=clock,
         emitter=emitter,
         config=settings.provided.chat,
     )
     conversations = providers.Singleton(ConversationService, storage.provided.conversations, memories)
     transcripts = providers.Singleton(
         TranscriptService,
-        conversations=storage.provided.conversations,
-        ledger=storage.provided.ledger,
+        conversation_ports,
         memories=memories,
         tasks=tasks.provided.adapter,
-        clock=clock,
     )
 
 
@@ -247,6 +245,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             emitter=await _resolve(container.emitter),
             tasks=opened["task_queue"].adapter,
             rate_limiter=opened["rate_limiter"].adapter,
+            metrics=container.metrics(),
             backends=opened,
         )
     except BaseException:

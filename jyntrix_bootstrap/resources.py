@@ -12,7 +12,7 @@ Each `open_*` is an async generator: the container enters it once and closes it 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from jyntrix_domain.ports import (
     EntityGraph,
     MemoryStore,
     ProfileStore,
+    SpanObserver,
     TaskLedger,
     TokenCounter,
 )
@@ -141,7 +142,11 @@ async def open_vector_index(settings: Settings, storage: Storage) -> AsyncIterat
     else:
         from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
 
-        index = QdrantEdgeVectorIndex(settings.data_dir / "qdrant-edge")
+        index = QdrantEdgeVectorIndex(
+            settings.data_dir / "qdrant-edge",
+            optimize_points=settings.vector_optimize_points,
+            optimize_after_writes=settings.vector_optimize_after_writes,
+        )
         backend = "qdrant-edge"
     try:
         try:
@@ -277,9 +282,14 @@ async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
         await _close(model)
 
 
-async def open_emitter(settings: Settings, storage: Storage) -> AsyncIterator[BufferedEmitter]:
+async def open_emitter(
+    settings: Settings, storage: Storage, observers: Sequence[SpanObserver] = ()
+) -> AsyncIterator[BufferedEmitter]:
     emitter = BufferedEmitter(
-        storage.analytics, batch_size=settings.analytics_batch_size, interval_s=settings.analytics_flush_interval_s
+        storage.analytics,
+        batch_size=settings.analytics_batch_size,
+        interval_s=settings.analytics_flush_interval_s,
+        observers=observers,
     )
     await emitter.start()
     try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from jyntrix_adapters.prometheus.metrics import ServerMetrics
 from jyntrix_bootstrap.resources import Opened, Storage
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.analytics import AnalyticsService, BufferedEmitter
@@ -78,6 +79,7 @@ class Runtime:
     emitter: BufferedEmitter
     tasks: TaskQueue
     rate_limiter: RateLimiter
+    metrics: ServerMetrics
     backends: dict[str, Opened] = field(default_factory=dict)
 
     @property

@@ -110,6 +110,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # Prometheus metrics on a port of their own, never behind a token: loopback unless moved.
+    metrics_host: str = "127.0.0.1"
+    # A port, 0 for any free one, or `off`.
+    metrics_port: str = "9464"
     cors_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")
 
     # Storage and infrastructure (unset: embedded alternatives)
@@ -120,6 +124,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     qdrant_collection: str = "memories"
     vector_index: VectorIndexKind | None = None
     keyword_index: KeywordIndexKind | None = None
+    # Qdrant Edge: optimise the shard in the background past this many points (0: never), then after this many
+    # further writes.
+    vector_optimize_points: int = 20_000
+    vector_optimize_after_writes: int = 20_000
     redis_url: str | None = None
     task_runner: TaskRunner = TaskRunner.IN_PROCESS
 
@@ -182,6 +190,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
     def __post_init__(self) -> None:
         _check(1 <= self.port <= 65535, "PORT", "must be between 1 and 65535")
+        port = self.metrics_port.strip().lower()
+        _check(
+            port == "off" or (port.isdigit() and 0 <= int(port) <= 65535),
+            "METRICS_PORT",
+            "must be a port (0..65535; 0 takes any free one) or off",
+        )
+        _check(self.vector_optimize_points >= 0, "VECTOR_OPTIMIZE_POINTS", "must not be negative (0: never)")
+        _check(self.vector_optimize_after_writes >= 1, "VECTOR_OPTIMIZE_AFTER_WRITES", "must be at least 1")
         _check(self.rate_limit_requests >= 1, "RATE_LIMIT_REQUESTS", "must be at least 1")
         _check(self.bulk_concurrency_per_user >= 1, "BULK_CONCURRENCY_PER_USER", "must be at least 1")
         _check(
@@ -250,6 +266,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
                 f"or SUPABASE_JWKS_URL must be set to serve on HOST={self.host}, which is not a loopback address"
                 " (or bind HOST=127.0.0.1, or set ENVIRONMENT=development to use a local development secret)",
             )
+
+    @property
+    def metrics_bind(self) -> tuple[str, int] | None:
+        """Where the metrics endpoint listens (port 0: any free one), or None with METRICS_PORT=off."""
+        port = self.metrics_port.strip().lower()
+        return None if port == "off" else (self.metrics_host, int(port))
 
     @property
     def data_dir(self) -> Path:

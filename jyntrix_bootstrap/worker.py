@@ -26,7 +26,7 @@ from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_bootstrap.background import recover_extraction
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.settings import Settings, SettingsError, load_settings
-from jyntrix_domain.ports import TaskLedger, TaskQueue
+from jyntrix_domain.ports import ConversationPorts, TaskLedger, TaskQueue
 from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_domain.tasks import TASK_TYPES, PurgeAnalytics, TaskHandler, TaskMessage
 
@@ -65,10 +65,11 @@ async def open_worker_runtime(
         return await factory(os.environ if env is None else env, tasks)
     runtime = await build_services(settings, overrides={**(overrides or {}), "tasks": tasks})
     handlers = build_handlers(
+        ConversationPorts(
+            conversations=runtime.storage.conversations, ledger=runtime.storage.ledger, clock=runtime.services.clock
+        ),
         memories=runtime.services.memories,
-        conversations=runtime.storage.conversations,
         extraction=runtime.extraction,
-        clock=runtime.services.clock,
         analytics=runtime.services.analytics,
         tasks=tasks,
         summary_idle_s=settings.worker.summary_idle_s,

@@ -26,21 +26,14 @@ from typing import Any
 
 import msgspec
 
+from jyntrix_domain.model import Role, TranscriptMessage
+
 ROLES = ("user", "assistant")
 CHATGPT_FILE = "conversations.json"
 
 
 class TranscriptFileError(ValueError):
     """A file that cannot be imported; the message says where (line, conversation, message)."""
-
-
-class TranscriptMessage(msgspec.Struct, frozen=True, kw_only=True):
-    role: str
-    content: str
-    created_at: datetime
-    id: str
-    name: str | None = None
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class Transcript(msgspec.Struct, frozen=True, kw_only=True):
@@ -149,7 +142,7 @@ def _own_message(raw: Any, where: str, seed: str, index: int) -> TranscriptMessa
         raise TranscriptFileError(f"{where}.metadata: must be an object")
     message_id = _optional_text(raw.get("id"), f"{where}.id") or _derived_id(seed, index, role, content, created_at)
     return TranscriptMessage(
-        role=role, content=content, created_at=created_at, id=message_id, name=name, metadata=dict(metadata)
+        role=Role(role), content=content, created_at=created_at, id=message_id, name=name, metadata=dict(metadata)
     )
 
 
@@ -179,7 +172,7 @@ def _derived_id(seed: str, index: int, role: str, content: str, created_at: date
 
 
 def _unique_ids(messages: Sequence[TranscriptMessage], where: str) -> None:
-    seen: set[str] = set()
+    seen: set[str | None] = set()  # every message read from a file has an id (given, or derived)
     for i, message in enumerate(messages):
         if message.id in seen:
             raise TranscriptFileError(f"{where}: messages[{i}].id {message.id!r} appears twice")
@@ -270,7 +263,7 @@ def _chatgpt_message(message: Any, where: str, fallback: datetime | None) -> Tra
     if not isinstance(message_id, str) or not message_id:
         raise TranscriptFileError(f"{where}: has no id")
     name = author.get("name") if isinstance(author.get("name"), str) and author["name"] else None
-    return TranscriptMessage(role=role, content=text, created_at=created_at, id=message_id, name=name)
+    return TranscriptMessage(role=Role(role), content=text, created_at=created_at, id=message_id, name=name)
 
 
 def _mapping(raw: Any) -> Mapping[str, Any]:

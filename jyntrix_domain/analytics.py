@@ -26,7 +26,7 @@ import msgspec
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, UserId, new_id
-from jyntrix_domain.ports import AnalyticsSink, Clock
+from jyntrix_domain.ports import AnalyticsSink, Clock, SpanObserver
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,24 @@ class BufferedEmitter:
     `start()` ran, and on `close()`. When the sink fails, the spans stay buffered for the next
     flush; past `max_buffer` spans the oldest are dropped and counted in `dropped`, so a sink
     that stays down costs bounded memory and never an error in the caller.
+
+    Each `observers` entry sees every span as it is emitted, before the forgotten-user filter (an
+    observer keeps aggregate figures, such as Prometheus metrics, with no user in them).
     """
 
     def __init__(
-        self, sink: AnalyticsSink, batch_size: int = 10, interval_s: float = 10.0, max_buffer: int = 10_000
+        self,
+        sink: AnalyticsSink,
+        batch_size: int = 10,
+        interval_s: float = 10.0,
+        max_buffer: int = 10_000,
+        *,
+        observers: Sequence[SpanObserver] = (),
     ) -> None:
         if batch_size < 1 or interval_s <= 0 or max_buffer < batch_size:
             raise Invalid("batch_size >= 1, interval_s > 0 and max_buffer >= batch_size are required")
         self._sink = sink
+        self._observers = tuple(observers)
         self._batch_size = batch_size
         self._interval_s = interval_s
         self._max_buffer = max_buffer
@@ -98,7 +108,12 @@ class BufferedEmitter:
             del self._dead_traces[next(iter(self._dead_traces))]
 
     def emit(self, span: Span) -> None:
-        """Buffer a span; never blocks and never raises because of the sink."""
+        """Buffer a span; never blocks and never raises because of the sink or an observer."""
+        for observer in self._observers:
+            try:
+                observer.observe(span)
+            except Exception:  # monitoring must never break the request that is being measured
+                log.exception("span observer %s failed", type(observer).__name__)
         forgotten = self._forgotten.get(span.user_id) if span.user_id is not None else None
         if span.trace_id in self._dead_traces or (forgotten is not None and span.started_at <= forgotten):
             self._bury(span.trace_id)

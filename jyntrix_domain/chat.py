@@ -11,12 +11,12 @@ from typing import Annotated, Any
 import msgspec
 
 from jyntrix_domain.analytics import BufferedEmitter, track_span
+from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.context import BuiltContext, ContextBuilder
 from jyntrix_domain.errors import DomainError, Invalid, NotFound
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
     ChatTurn,
-    ContextItem,
     Conversation,
     Message,
     PendingBatch,
@@ -29,8 +29,8 @@ from jyntrix_domain.model import (
     new_id,
     stable_id,
 )
-from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskQueue
-from jyntrix_domain.retrieval import RetrievalResult, RetrievalService, StrategyOutcome
+from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
+from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
 from jyntrix_domain.turns import new_turn, turn_memory_id
 
@@ -54,42 +54,6 @@ class ChatConfig(msgspec.Struct, frozen=True, kw_only=True):
     concurrent_preparations: Annotated[int, msgspec.Meta(ge=1)] = 16
 
 
-class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag="conversation", tag_field="event"):
-    id: str
-    created: bool
-    user_message_id: str
-
-
-class ContextEvent(msgspec.Struct, frozen=True, kw_only=True, tag="context", tag_field="event"):
-    memories: list[ContextItem]
-    tokens_by_section: dict[str, int]
-    total_tokens: int
-    intent: str
-    strategies: list[StrategyOutcome]
-
-
-class TokenEvent(msgspec.Struct, frozen=True, kw_only=True, tag="token", tag_field="event"):
-    delta: str
-
-
-class DoneEvent(msgspec.Struct, frozen=True, kw_only=True, tag="done", tag_field="event"):
-    message_id: str
-    user_message_id: str
-    conversation_id: str
-    usage: Usage
-    phase_timings: dict[str, float]
-
-
-class ErrorEvent(msgspec.Struct, frozen=True, kw_only=True, tag="error", tag_field="event"):
-    code: str
-    message: str
-    user_message_id: str | None = None
-    retryable: bool = True
-
-
-ChatEvent = ConversationEvent | ContextEvent | TokenEvent | DoneEvent | ErrorEvent
-
-
 class _Phases:
     """Times each phase as a span and keeps the durations for the `done` event."""
 
@@ -105,7 +69,13 @@ class _Phases:
         span = None
         try:
             async with track_span(
-                self._emitter, name, SpanKind.PHASE, self._trace_id, self._clock, user_id=self._user_id, **attributes
+                self._emitter,
+                name,
+                SpanKind.PHASE,
+                self._trace_id,
+                self._clock,
+                user_id=self._user_id,
+                **attributes,
             ) as span:
                 yield span.attributes
         finally:
@@ -163,32 +133,30 @@ class ChatService:
 
     def __init__(
         self,
+        conversations: ConversationPorts,
         *,
-        conversations: ConversationStore,
         retrieval: RetrievalService,
         memories: MemoryService,
         context: ContextBuilder,
         llm: LanguageModel,
         tasks: TaskQueue,
-        clock: Clock,
         emitter: BufferedEmitter | None = None,
         config: ChatConfig | None = None,
     ) -> None:
-        self._conversations = conversations
+        self._ports = conversations
         self._retrieval = retrieval
         self._memories = memories
         self._context = context
         self._llm = llm
         self._tasks = tasks
-        self._clock = clock
         self._emitter = emitter
         self._config = config or ChatConfig()
         self._preparing = asyncio.Semaphore(self._config.concurrent_preparations)
 
     async def start_conversation(self, user_id: UserId, title: str | None = None) -> Conversation:
-        now = self._clock.now()
+        now = self._ports.clock.now()
         conversation = Conversation(id=new_id(), user_id=user_id, created_at=now, updated_at=now, title=title)
-        return await self._conversations.create(conversation)
+        return await self._ports.conversations.create(conversation)
 
     async def send_message_stream(
         self,
@@ -215,10 +183,10 @@ class ChatService:
         if len(text) > MAX_MESSAGE_CHARS:
             raise Invalid(f"message is longer than {MAX_MESSAGE_CHARS} characters")
         trace_id = new_id()
-        phases = _Phases(self._emitter, self._clock, trace_id, user_id)
+        phases = _Phases(self._emitter, self._ports.clock, trace_id, user_id)
 
         async with phases.span("setup"), self._preparing:
-            retried = (await self._conversations.get_messages(user_id, [message_id])) if message_id else []
+            retried = (await self._ports.conversations.get_messages(user_id, [message_id])) if message_id else []
             if retried and conversation_id is None:
                 # A retry on the new-conversation route belongs to the conversation its first try created.
                 conversation_id = retried[0].conversation_id
@@ -229,11 +197,11 @@ class ChatService:
                 user_id=user_id,
                 role=Role.USER,
                 content=text,
-                created_at=self._clock.now(),
+                created_at=self._ports.clock.now(),
                 name=name,
             )
             # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
-            (user_message,) = await self._conversations.add_messages([said], pending=pending_extraction(said))
+            (user_message,) = await self._ports.conversations.add_messages([said], pending=pending_extraction(said))
             # Two parts of setup timed on their own too (phase_timings "setup.embedding", "setup.turn_memory").
             async with phases.span("setup.embedding"):
                 vector = await self._retrieval.embed_query(user_id, text)
@@ -245,12 +213,12 @@ class ChatService:
             elif created:
                 earlier = [user_message]  # a conversation created just now holds only this message
             else:
-                earlier = await self._conversations.messages(
+                earlier = await self._ports.conversations.messages(
                     user_id, conversation.id, limit=self._config.history_messages + 1
                 )
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
         # Only a message that was stored before (a retry) can have an answer already.
-        answered = await self._conversations.get_messages(user_id, [_answer_id(user_message)]) if retried else []
+        answered = await self._ports.conversations.get_messages(user_id, [_answer_id(user_message)]) if retried else []
         if answered:
             for event in self._replay(user_message, answered[0], phases):
                 yield event
@@ -261,7 +229,7 @@ class ChatService:
                 yield event
         except DomainError as exc:
             log.warning("chat turn failed: %s", exc)
-            if await self._conversations.get(user_id, conversation.id) is None:
+            if await self._ports.conversations.get(user_id, conversation.id) is None:
                 # Forgotten (or deleted) while the turn ran: say that, not which write found it gone.
                 yield ErrorEvent(
                     code="not_found", message="the conversation was deleted during the turn", retryable=False
@@ -292,7 +260,7 @@ class ChatService:
     async def _conversation(self, user_id: UserId, conversation_id: str | None, text: str) -> tuple[Conversation, bool]:
         if conversation_id is None:
             return await self.start_conversation(user_id, title=text[:80]), True
-        found = await self._conversations.get(user_id, conversation_id)
+        found = await self._ports.conversations.get(user_id, conversation_id)
         if found is None:
             raise NotFound(f"conversation {conversation_id} not found")
         return found, False
@@ -349,14 +317,14 @@ class ChatService:
             attributes["output_tokens"] = usage.output_tokens
 
         async with phases.span("save_response"):
-            answer = await self._conversations.add_message(
+            answer = await self._ports.conversations.add_message(
                 Message(
                     id=_answer_id(user_message),
                     conversation_id=conversation.id,
                     user_id=user_id,
                     role=Role.ASSISTANT,
                     content="".join(parts),
-                    created_at=self._clock.now(),
+                    created_at=self._ports.clock.now(),
                     metadata={"memories": [item.memory_id for item in built.items], "model": self._llm.name},
                 )
             )

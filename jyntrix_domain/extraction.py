@@ -22,7 +22,7 @@ from jyntrix_domain.llm_extraction import Extractor, LLMExtractor
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.memory_rules import acts_outside_user_scope
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Role, UserId, stable_id
-from jyntrix_domain.ports import Clock, ConversationStore, LanguageModel, TaskLedger
+from jyntrix_domain.ports import ConversationPorts, LanguageModel
 from jyntrix_domain.summaries import summary_text
 from jyntrix_domain.tasks import extraction_key
 
@@ -78,19 +78,15 @@ class ExtractionService:
 
     def __init__(
         self,
+        conversations: ConversationPorts,
         *,
-        conversations: ConversationStore,
-        ledger: TaskLedger,
         memories: MemoryService,
-        clock: Clock,
         extractor: Extractor | None = None,
         llm: LanguageModel | None = None,
         consolidator: Consolidator | None = None,
     ) -> None:
-        self._conversations = conversations
-        self._ledger = ledger
+        self._ports = conversations
         self._memories = memories
-        self._clock = clock
         self._extractor: Extractor = extractor or (LLMExtractor(llm) if llm is not None else DeterministicExtractor())
         self._llm = llm
         self._consolidator = consolidator or Consolidator(memories)
@@ -107,18 +103,18 @@ class ExtractionService:
         ids = tuple(dict.fromkeys(message_ids))
         report = ExtractionReport(user_id=user_id, conversation_id=conversation_id, message_ids=ids)
         key = batch_key(conversation_id, ids)
-        if await self._ledger.claimed(user_id, key):
+        if await self._ports.ledger.claimed(user_id, key):
             # Finished before (a redelivered task): skip it without paying for the model again.
             report.already_done = True
             return report
-        messages = await self._conversations.get_messages(user_id, ids)
+        messages = await self._ports.conversations.get_messages(user_id, ids)
         messages = sorted(
             (m for m in messages if m.conversation_id == conversation_id), key=lambda m: (m.created_at, m.id)
         )
         if ids and not messages:
             raise NotFound(f"no messages {list(ids)} in conversation {conversation_id}")
         candidates = await self._extractor.extract(messages)
-        at = now or self._clock.now()
+        at = now or self._ports.clock.now()
         candidates = [c if c.created_at is not None else msgspec.structs.replace(c, created_at=at) for c in candidates]
         # Per candidate, not per extractor: an LLM extractor may have fallen back to the rules for this batch.
         report.extractor = str(candidates[0].metadata.get("extractor", self._extractor.name)) if candidates else "none"
@@ -129,7 +125,7 @@ class ExtractionService:
                 continue
             decision = await self._consolidator.decide(user_id, candidate)
             report.count(await self._consolidator.apply(user_id, decision))
-        report.already_done = not await self._ledger.claim(user_id, key)
+        report.already_done = not await self._ports.ledger.claim(user_id, key)
         return report
 
     async def summarise_session(self, user_id: UserId, conversation_id: str) -> Memory | None:
@@ -138,10 +134,10 @@ class ExtractionService:
         The id is stable per (conversation, last message), so summarising again adds nothing;
         a newer summary of a conversation that went on supersedes the older one.
         """
-        conversation = await self._conversations.get(user_id, conversation_id)
+        conversation = await self._ports.conversations.get(user_id, conversation_id)
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} not found")
-        messages = await self._conversations.messages(user_id, conversation_id, limit=_SUMMARY_MAX_MESSAGES)
+        messages = await self._ports.conversations.messages(user_id, conversation_id, limit=_SUMMARY_MAX_MESSAGES)
         said = [m for m in messages if m.role is Role.USER]
         if not said:
             return None

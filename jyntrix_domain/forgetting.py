@@ -8,14 +8,9 @@ from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.model import UserId
 from jyntrix_domain.ports import (
     AnalyticsSink,
-    Clock,
-    ConversationStore,
-    EntityGraph,
-    KeywordIndex,
-    MemoryStore,
+    ConversationPorts,
+    MemoryPorts,
     ProfileStore,
-    TaskLedger,
-    VectorIndex,
 )
 
 
@@ -34,39 +29,28 @@ class ForgetService:
 
     def __init__(
         self,
+        memory: MemoryPorts,
+        conversations: ConversationPorts,
         *,
-        memories: MemoryStore,
-        vectors: VectorIndex,
-        keywords: KeywordIndex,
-        graph: EntityGraph,
-        conversations: ConversationStore,
-        ledger: TaskLedger,
         profiles: ProfileStore,
         analytics: AnalyticsSink,
         emitter: BufferedEmitter | None = None,
-        clock: Clock | None = None,
     ) -> None:
-        self._memories = memories
-        self._vectors = vectors
-        self._keywords = keywords
-        self._graph = graph
-        self._conversations = conversations
-        self._ledger = ledger
-        self._profiles = profiles
-        self._analytics = analytics
+        self._memory = memory
+        self._others = (conversations.conversations, conversations.ledger, profiles, analytics)
         self._emitter = emitter
-        self._clock = clock
 
     async def forget_user(self, user_id: UserId) -> ForgetResult:
-        """Forget everything; spans of a turn still in flight are dropped when they end (give `emitter` and `clock`)."""
-        if self._emitter is not None and self._clock is not None:
-            await self._emitter.forget(user_id, self._clock.now())
-        await self._vectors.forget_user(user_id)
-        await self._keywords.forget_user(user_id)
-        await self._graph.forget_user(user_id)
-        memories = await self._memories.forget_user(user_id)
-        conversations = await self._conversations.forget_user(user_id)
-        await self._ledger.forget_user(user_id)
-        await self._profiles.forget_user(user_id)
-        await self._analytics.forget_user(user_id)
-        return ForgetResult(memories=memories, conversations=conversations)
+        """Forget everything; spans of a turn still in flight are dropped when they end (give `emitter`)."""
+        if self._emitter is not None:
+            await self._emitter.forget(user_id, self._memory.clock.now())
+        await self._memory.vectors.forget_user(user_id)
+        await self._memory.keywords.forget_user(user_id)
+        await self._memory.graph.forget_user(user_id)
+        memories = await self._memory.store.forget_user(user_id)
+        conversations, ledger, profiles, analytics = self._others
+        forgotten = await conversations.forget_user(user_id)
+        await ledger.forget_user(user_id)
+        await profiles.forget_user(user_id)
+        await analytics.forget_user(user_id)
+        return ForgetResult(memories=memories, conversations=forgotten)

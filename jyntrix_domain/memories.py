@@ -33,13 +33,8 @@ from jyntrix_domain.model import (
     Vector,
 )
 from jyntrix_domain.ports import (
-    Clock,
-    Embedder,
-    EntityGraph,
-    KeywordIndex,
-    MemoryStore,
+    MemoryPorts,
     ProfileStore,
-    VectorIndex,
 )
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
@@ -83,22 +78,17 @@ class MemoryService:
 
     def __init__(
         self,
+        ports: MemoryPorts,
         *,
-        store: MemoryStore,
-        vectors: VectorIndex,
-        keywords: KeywordIndex,
-        graph: EntityGraph,
-        embedder: Embedder,
         retrieval: RetrievalService,
-        clock: Clock,
         profiles: ProfileStore | None = None,
         bulk: BulkLimiter | None = None,
     ) -> None:
-        self._store = store
-        self._indexer = MemoryIndexer(vectors=vectors, keywords=keywords, graph=graph, embedder=embedder)
-        self._graph = graph
+        self._store = ports.store
+        self._clock = ports.clock
+        self._graph = ports.graph
+        self._indexer = MemoryIndexer(ports)
         self._retrieval = retrieval
-        self._clock = clock
         self._profiles = profiles
         # Edits of one memory run one at a time, so its indexes end with what the store ended with.
         self._locks = KeyedLocks()
@@ -336,7 +326,7 @@ class MemoryService:
         Rebuilds of one user queue behind each other (a background task waits rather than fail).
         """
         async with self._locks.hold(user_id, "reindex"):
-            return await self._indexer.rebuild(user_id, self._store)
+            return await self._indexer.rebuild(user_id)
 
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
         if ids:

@@ -131,6 +131,35 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class ExtractionStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """How far background extraction of a conversation has come: `finished` once nothing is pending."""
+
+    pending: int
+    finished: bool
+
+
+class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What an import stored: the conversation, the message ids in the order given, and counts."""
+
+    conversation_id: str
+    message_ids: list[str]
+    messages: int
+    turn_memories: int
+    extraction_batches: int
+    extraction: ExtractionStatus
+
+
+class TranscriptMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """One message as a client gives it; `id` is the client's own id, if it has one."""
+
+    role: Role
+    content: str
+    created_at: datetime
+    name: str | None = None
+    id: str | None = None
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
 class Entity(msgspec.Struct, frozen=True, kw_only=True):
     """A named thing in a user's world; `key` is its normalised name."""
 
@@ -209,6 +238,14 @@ class Hit(msgspec.Struct, frozen=True, kw_only=True):
     score: float
 
 
+class StrategyOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    status: str
+    hits: int
+    duration_ms: float
+    error: str | None = None
+
+
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
     input_tokens: int = 0
     output_tokens: int = 0
@@ -235,6 +272,11 @@ class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
     breakdown: Signals = Signals()
     # Whether retrieval's signals say this memory answers the query (jyntrix_domain.context.RelevanceConfig).
     relevant: bool = False
+
+    @property
+    def id(self) -> MemoryId:
+        """The memory's id under the name the wire gives it (what a client of the event reads)."""
+        return self.memory_id
 
 
 MEMORY_FENCE_OPEN = "<user_memories>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,7 +36,7 @@ from jyntrix_domain.model import (
     Vector,
     VectorItem,
 )
-from jyntrix_domain.tasks import TaskMessage
+from jyntrix_domain.tasks import QueueStats, TaskMessage
 
 
 class MemoryStore(Protocol):
@@ -253,6 +254,16 @@ class TaskQueue(Protocol):
         """Run `task` in the background after `delay_s`; a no-op while a task with its key is pending."""
 
 
+class TaskQueueStats(Protocol):
+    async def stats(self) -> QueueStats:
+        """The queue's depth and dead letters now, over every user (for monitoring)."""
+
+
+class SpanObserver(Protocol):
+    def observe(self, span: Span) -> None:
+        """See a finished span as it is emitted; called on the request path, so it must be quick and not raise."""
+
+
 class AnalyticsSink(Protocol):
     async def write(self, spans: Sequence[Span]) -> None: ...
 
@@ -270,3 +281,29 @@ class AnalyticsSink(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MemoryPorts:
+    """Where a user's memories live, passed to the services that read and write them as one.
+
+    `store` is the source of truth; `vectors`, `keywords` and `graph` are derived from it (the
+    embedder makes the vectors), and `clock` stamps every change.
+    """
+
+    store: MemoryStore
+    vectors: VectorIndex
+    keywords: KeywordIndex
+    graph: EntityGraph
+    embedder: Embedder
+    clock: Clock
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConversationPorts:
+    """Where a user's conversations live: the store, the ledger of their extraction batches (written in the
+    store's transactions: a batch becomes pending with its messages), and the clock that stamps them."""
+
+    conversations: ConversationStore
+    ledger: TaskLedger
+    clock: Clock

@@ -25,12 +25,13 @@ from jyntrix_domain.model import (
     MemoryKind,
     MemoryType,
     SpanKind,
+    StrategyOutcome,
     UserId,
     Vector,
     entity_key,
     new_id,
 )
-from jyntrix_domain.ports import Clock, Embedder, EntityGraph, KeywordIndex, MemoryStore, VectorIndex
+from jyntrix_domain.ports import MemoryPorts
 from jyntrix_domain.query import QueryAnalysis, QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, Match, RankedMemory, RankProfile, facts_before_their_turns
 from jyntrix_domain.terms import keyword_terms
@@ -100,14 +101,6 @@ _SEED_FIELDS = (
 )
 
 
-class StrategyOutcome(msgspec.Struct, frozen=True, kw_only=True):
-    name: str
-    status: str
-    hits: int
-    duration_ms: float
-    error: str | None = None
-
-
 class RetrievalResult(msgspec.Struct, frozen=True, kw_only=True):
     analysis: QueryAnalysis
     memories: list[RankedMemory]
@@ -137,25 +130,15 @@ class RetrievalService:
 
     def __init__(
         self,
+        ports: MemoryPorts,
         *,
-        store: MemoryStore,
-        vectors: VectorIndex,
-        keywords: KeywordIndex,
-        graph: EntityGraph,
-        embedder: Embedder,
         ranker: HybridRanker,
-        clock: Clock,
         analyzer: QueryAnalyzer | None = None,
         config: RetrievalConfig | None = None,
         emitter: BufferedEmitter | None = None,
     ) -> None:
-        self._store = store
-        self._vectors = vectors
-        self._keywords = keywords
-        self._graph = graph
-        self._embedder = embedder
+        self._ports = ports
         self._ranker = ranker
-        self._clock = clock
         self._analyzer = analyzer or QueryAnalyzer()
         self._config = config or RetrievalConfig()
         self._emitter = emitter
@@ -166,10 +149,10 @@ class RetrievalService:
 
     async def embed_query(self, user_id: UserId, text: str) -> Vector:
         """The query embedding retrieval would compute, for a caller that uses it twice (a chat turn)."""
-        return await self._embedder.embed_query(text, user_id=user_id)
+        return await self._ports.embedder.embed_query(text, user_id=user_id)
 
     def analyze(self, text: str) -> QueryAnalysis:
-        return self._analyzer.analyze(text, self._clock.now())
+        return self._analyzer.analyze(text, self._ports.clock.now())
 
     async def retrieve(
         self,
@@ -209,7 +192,7 @@ class RetrievalService:
         matches = await self._with_rows(user_id, found, types, kinds)
         matches += _time_matches(matches, analysis)
         matches += place_matches(matches, self._ranker.weights_for(analysis.intent), analysis.entities)
-        ranked = facts_before_their_turns(self._ranker.rank(matches, self._clock.now(), intent=analysis.intent))
+        ranked = facts_before_their_turns(self._ranker.rank(matches, self._ports.clock.now(), intent=analysis.intent))
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
 
     async def _with_rows(
@@ -224,7 +207,7 @@ class RetrievalService:
         rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
         missing = list(dict.fromkeys(m.memory_id for m in matches if m.memory_id not in rows))
         if missing:
-            rows.update((m.id, m) for m in await self._store.get_many(user_id, missing))
+            rows.update((m.id, m) for m in await self._ports.store.get_many(user_id, missing))
         out = []
         for m in matches:
             row = rows.get(m.memory_id)
@@ -242,7 +225,9 @@ class RetrievalService:
     ) -> tuple[StrategyOutcome, list[Match]]:
         span: OpenSpan | None = None
         try:
-            async with track_span(emitter, name, SpanKind.STRATEGY, trace_id, self._clock, user_id=user_id) as span:
+            async with track_span(
+                emitter, name, SpanKind.STRATEGY, trace_id, self._ports.clock, user_id=user_id
+            ) as span:
                 matches = await asyncio.wait_for(strategy(), self._config.strategy_timeout_s)
                 span.attributes["hits"] = len(matches)
         except TimeoutError:
@@ -265,9 +250,9 @@ class RetrievalService:
         given: Vector | None = None,
         exclude: frozenset[str] = frozenset(),
     ) -> list[Match]:
-        vector = given if given is not None else await self._embedder.embed_query(analysis.text, user_id=user_id)
+        vector = given if given is not None else await self._ports.embedder.embed_query(analysis.text, user_id=user_id)
         limit = self._config.per_strategy_limit + len(exclude)
-        hits = [h for h in await self._vectors.search(user_id, vector, limit, types) if h.id not in exclude]
+        hits = [h for h in await self._ports.vectors.search(user_id, vector, limit, types) if h.id not in exclude]
         floor = self._config.min_vector_score
         # Excluded before calibrating: the query's own turn (a cosine of 1) would flatten every other hit.
         found = [Match(memory_id=h.id, strategy="vector", signal="vector", strength=h.score) for h in hits]
@@ -283,14 +268,14 @@ class RetrievalService:
     ) -> list[Match]:
         text = " ".join(analysis.keywords) or analysis.text
         limit = self._config.per_strategy_limit + len(exclude)
-        hits = [h for h in await self._keywords.search(user_id, text, limit, types) if h.id not in exclude]
+        hits = [h for h in await self._ports.keywords.search(user_id, text, limit, types) if h.id not in exclude]
         rows: dict[str, Memory] = {}
         if self._config.prf_terms > 0 and hits:
-            best = await self._store.get_many(user_id, [h.id for h in hits[: self._config.prf_docs]])
+            best = await self._ports.store.get_many(user_id, [h.id for h in hits[: self._config.prf_docs]])
             rows = {m.id: m for m in best}
             extra = feedback_terms(text, [m.content for m in best], self._config.prf_terms)
             if extra:
-                hits = await self._keywords.search(user_id, " ".join([text, *extra]), limit, types)
+                hits = await self._ports.keywords.search(user_id, " ".join([text, *extra]), limit, types)
                 hits = [h for h in hits if h.id not in exclude]
         found = [
             Match(memory_id=h.id, strategy="keyword", signal="keyword", strength=h.score, memory=rows.get(h.id))
@@ -306,7 +291,7 @@ class RetrievalService:
         hops = await self._reachable(user_id, analysis.entities)
         if not hops:
             return []
-        mentions = await self._graph.mentions(user_id, list(hops), self._config.per_strategy_limit)
+        mentions = await self._ports.graph.mentions(user_id, list(hops), self._config.per_strategy_limit)
         # An entity named in the query is a full match; each hop away halves its strength.
         signal = self._config.graph_signal
         return [
@@ -330,7 +315,7 @@ class RetrievalService:
         for depth in range(1, self._config.graph_depth + 1):
             if not frontier:
                 break
-            found = await self._graph.neighbours(user_id, frontier, 1)
+            found = await self._ports.graph.neighbours(user_id, frontier, 1)
             frontier = []
             for key in found:
                 if key not in hops:
@@ -341,18 +326,18 @@ class RetrievalService:
         return hops
 
     async def _profile(self, user_id: UserId) -> list[Match]:
-        found = await self._store.list(
+        found = await self._ports.store.list(
             user_id, MemoryFilter(types=frozenset({MemoryType.PROFILE}), limit=self._config.profile_limit)
         )
         return _nominated("profile", found)
 
     async def _recent(self, user_id: UserId, analysis: QueryAnalysis) -> list[Match]:
-        now = self._clock.now()
+        now = self._ports.clock.now()
         if analysis.time_range is not None:
             after, before = analysis.time_range.start, analysis.time_range.end
         else:
             after, before = now - timedelta(days=self._config.recent_days), None
-        found = await self._store.list(
+        found = await self._ports.store.list(
             user_id,
             MemoryFilter(
                 types=frozenset({MemoryType.EPISODIC}),

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import Clock, ConversationStore, TaskQueue
+from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.tasks import (
     ExtractMemories,
     PurgeAnalytics,
@@ -30,11 +30,10 @@ PURGE_HOUR = time(3, 0)
 
 
 def build_handlers(
+    ports: ConversationPorts,
     *,
     memories: MemoryService,
-    conversations: ConversationStore,
     extraction: ExtractionService,
-    clock: Clock,
     analytics: AnalyticsService | None = None,
     tasks: TaskQueue | None = None,
     summary_idle_s: float = 0.0,
@@ -45,6 +44,7 @@ def build_handlers(
     that runs only if the conversation stayed idle that long; with `tasks`, the retention purge
     schedules the next day's.
     """
+    conversations, clock = ports.conversations, ports.clock
 
     async def extract_memories(task: ExtractMemories) -> None:
         user_id, conversation_id = task.user_id, task.conversation_id

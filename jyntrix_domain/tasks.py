@@ -193,3 +193,11 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
     message_id: str = ""
     queue: str = ""
+
+
+class QueueStats(msgspec.Struct, frozen=True, kw_only=True):
+    """A task queue's backlog at one moment: `depth` tasks waiting, backing off or running; `dead_letters`
+    tasks that failed for good and wait for an operator."""
+
+    depth: int
+    dead_letters: int

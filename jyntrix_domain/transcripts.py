@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
 import msgspec
 
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_NAME_CHARS
-from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, UserId, stable_id
-from jyntrix_domain.ports import Clock, ConversationStore, TaskLedger, TaskQueue
+from jyntrix_domain.model import (
+    Conversation,
+    ExtractionStatus,
+    ImportResult,
+    Message,
+    PendingBatch,
+    Role,
+    TranscriptMessage,
+    UserId,
+    stable_id,
+)
+from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
 from jyntrix_domain.turns import new_turns, remembers
 
@@ -37,35 +45,6 @@ EXTRACTION_BATCH = 20
 """Messages per extraction batch (one pending row and one task each)."""
 EMBED_BATCH = 200
 """Turn memories embedded and written per call to the memory service."""
-
-
-class TranscriptMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """One message as a client gives it; `id` is the client's own id, if it has one."""
-
-    role: Role
-    content: str
-    created_at: datetime
-    name: str | None = None
-    id: str | None = None
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
-
-
-class ExtractionStatus(msgspec.Struct, frozen=True, kw_only=True):
-    """How far background extraction of a conversation has come: `finished` once nothing is pending."""
-
-    pending: int
-    finished: bool
-
-
-class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
-    """What an import stored: the conversation, the message ids in the order given, and counts."""
-
-    conversation_id: str
-    message_ids: list[str]
-    messages: int
-    turn_memories: int
-    extraction_batches: int
-    extraction: ExtractionStatus
 
 
 def check_transcript(messages: Sequence[TranscriptMessage]) -> None:
@@ -118,18 +97,14 @@ class TranscriptService:
 
     def __init__(
         self,
+        conversations: ConversationPorts,
         *,
-        conversations: ConversationStore,
-        ledger: TaskLedger,
         memories: MemoryService,
         tasks: TaskQueue,
-        clock: Clock,
     ) -> None:
-        self._conversations = conversations
-        self._ledger = ledger
+        self._ports = conversations
         self._memories = memories
         self._tasks = tasks
-        self._clock = clock
 
     async def import_transcript(
         self,
@@ -168,7 +143,7 @@ class TranscriptService:
         batches = [stored[i : i + EXTRACTION_BATCH] for i in range(0, len(stored), EXTRACTION_BATCH)]
         # Continuing a conversation: its first new turn follows the last turn said before this call.
         previous = await self._last_turn(user_id, conversation.id, stored) if conversation_id is not None else None
-        now = self._clock.now()
+        now = self._ports.clock.now()
         for batch in batches:
             ids = tuple(m.id for m in batch)
             pending = PendingBatch(
@@ -178,7 +153,7 @@ class TranscriptService:
                 message_ids=ids,
                 pending_since=now,
             )
-            await self._conversations.add_messages(batch, pending=pending)
+            await self._ports.conversations.add_messages(batch, pending=pending)
         said = new_turns(stored, follows=previous.id if previous is not None else None)
         turns = 0
         for i in range(0, len(said), EMBED_BATCH):
@@ -203,26 +178,26 @@ class TranscriptService:
     async def _last_turn(self, user_id: UserId, conversation_id: str, adding: Sequence[Message]) -> Message | None:
         """The conversation's last remembered message that is not one of `adding`."""
         ours = {m.id for m in adding}
-        earlier = await self._conversations.messages(user_id, conversation_id, limit=len(ours) + EXTRACTION_BATCH)
+        earlier = await self._ports.conversations.messages(user_id, conversation_id, limit=len(ours) + EXTRACTION_BATCH)
         return next((m for m in reversed(earlier) if m.id not in ours and remembers(m)), None)
 
     async def status(self, user_id: UserId, conversation_id: str) -> ExtractionStatus:
         """The conversation's extraction status, from the TaskLedger."""
-        pending = await self._ledger.pending_count(user_id, conversation_id)
+        pending = await self._ports.ledger.pending_count(user_id, conversation_id)
         return ExtractionStatus(pending=pending, finished=pending == 0)
 
     async def _conversation(
         self, user_id: UserId, messages: Sequence[TranscriptMessage], title: str | None, conversation_id: str | None
     ) -> Conversation:
         if conversation_id is not None:
-            found = await self._conversations.get(user_id, conversation_id)
+            found = await self._ports.conversations.get(user_id, conversation_id)
             if found is None:
                 raise NotFound(f"conversation {conversation_id} not found")
             return found
         first = min(m.created_at for m in messages)
         last = max(m.created_at for m in messages)
         derived = stable_id("imported-conversation", user_id, _fingerprint(messages, title))
-        return await self._conversations.create(
+        return await self._ports.conversations.create(
             Conversation(
                 id=derived,
                 user_id=user_id,

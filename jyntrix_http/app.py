@@ -25,6 +25,7 @@ from jyntrix_domain.tasks import PurgeAnalytics
 from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.mcp_http import McpEndpoint
+from jyntrix_http.metrics import MetricsEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
 from jyntrix_http.routes import analytics, auth, chat, console, health, memories, openai_chat, profile, transcripts
@@ -45,9 +46,13 @@ def create_app(
     runtime: Runtime | None = None,
     overrides: Mapping[str, Any] | None = None,
     announce: bool = False,
+    serve_metrics: bool = False,
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
     """The API. With `runtime` the caller owns it; otherwise it is built from `settings` at start-up.
+
+    `serve_metrics` opens the Prometheus endpoint on METRICS_HOST:METRICS_PORT (`jyntrix serve` does; an app
+    built for tests does not unless asked, so that many can run at once).
 
     `overrides` replaces container providers by name (see build_services), e.g. a scripted language model.
     Routes get the runtime's use-case `Services` as the `services` dependency.
@@ -76,12 +81,19 @@ def create_app(
             if owned and not sends_to_worker(settings)
             else None
         )
+        bind = settings.metrics_bind if serve_metrics else None
+        endpoint = MetricsEndpoint(ready, *bind) if bind is not None else None
+        app.state.metrics_endpoint = endpoint
         try:
+            if endpoint is not None:
+                endpoint.start()
             await ready.warm()
             if announce:
                 print(banner(settings, ready), file=sys.stderr, flush=True)
             yield
         finally:
+            if endpoint is not None:
+                endpoint.stop()
             for background in (purge, recovery):
                 if background is not None:
                     background.cancel()

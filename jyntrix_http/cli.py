@@ -32,7 +32,7 @@ def serve(args: argparse.Namespace) -> int:
     if changes:
         settings = msgspec.structs.replace(settings, **changes)
     configure_logging(settings.log_level)
-    app = create_app(settings, announce=True)
+    app = create_app(settings, announce=True, serve_metrics=True)
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -19,17 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_client import AsyncClient, JyntrixError
-from jyntrix_client.transcript_files import Transcript, TranscriptFileError, TranscriptMessage, chunks, read_transcripts
+from jyntrix_client.transcript_files import Transcript, TranscriptFileError, chunks, read_transcripts
 from jyntrix_domain.errors import DomainError
+from jyntrix_domain.model import TranscriptMessage
 from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES
-from jyntrix_domain.transcripts import TranscriptMessage as DomainMessage
 from jyntrix_http.mcp_stdio import McpStartupError, StdioTarget, describe_open_failure, remote_token
 
 
@@ -106,10 +105,9 @@ async def embedded_sender(
         transcripts = runtime.services.transcripts
 
         async def send(transcript: Transcript, part: Sequence[TranscriptMessage], conversation_id: str | None) -> Sent:
-            messages = [msgspec.convert(msgspec.to_builtins(m), DomainMessage) for m in part]
             result = await transcripts.import_transcript(
                 user_id,
-                messages,
+                part,
                 title=transcript.title,
                 conversation_id=conversation_id or transcript.conversation_id,
             )

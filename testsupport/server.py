@@ -119,6 +119,8 @@ def server_env(data_dir: Path, port: int, model_dir: Path, **extra: str) -> dict
         PORT=str(port),
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
+        # Many servers run at once in the suite; a test that scrapes metrics passes METRICS_PORT.
+        METRICS_PORT="off",
     )
     env.update(extra)
     return env

@@ -27,7 +27,8 @@ from typing import Any
 
 from jyntrix_adapters.bm25.tokens import FORMAT, tokens
 from jyntrix_adapters.bm25.user_index import LogEntry, StoredDoc, UserIndex
-from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.errors import Unavailable
+from jyntrix_domain.index_rules import can_find
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 
 logger = logging.getLogger(__name__)
@@ -114,10 +115,9 @@ class Bm25sKeywordIndex:
     async def search(
         self, user_id: UserId, query: str, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        if limit < 0:
-            raise Invalid("limit must not be negative")
+        wanted_any = can_find(limit, types)
         terms = tokens(query)
-        if limit == 0 or not terms or types == frozenset():
+        if not wanted_any or not terms:
             return []
         user = self._user(user_id)
 

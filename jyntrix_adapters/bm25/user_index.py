@@ -34,6 +34,7 @@ import numpy.typing as npt
 from jyntrix_adapters.bm25.postings import CorpusStats, Postings, delta_score
 from jyntrix_adapters.bm25.tokens import FORMAT, UNSTEMMED, upgrade
 from jyntrix_domain.errors import Unavailable
+from jyntrix_domain.index_rules import best_first
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId
 
 logger = logging.getLogger(__name__)
@@ -321,5 +322,4 @@ class UserIndex:
                 score = delta_score(wanted, counts, len(doc.tokens), self.stats)
                 if score > 0.0:
                     hits.append(Hit(id=doc.id, score=score))
-        hits.sort(key=lambda h: (-h.score, h.id))
-        return hits[:limit]
+        return best_first(hits)[:limit]

@@ -19,7 +19,7 @@ from dramatiq.brokers.redis import RedisBroker
 from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue, declare_actors, read_dead_letters
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.tasks import DeadLetter, Handlers, TaskMessage
+from jyntrix_domain.tasks import DeadLetter, Handlers, QueueStats, TaskMessage
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,9 @@ class InlineWorker:
             if not await asyncio.to_thread(self._broker.do_qsize, self._queue_name):
                 return
             await asyncio.sleep(poll_s)
+
+    async def stats(self) -> QueueStats:
+        return await self.queue.stats()
 
     @property
     def dead_letters(self) -> list[DeadLetter]:

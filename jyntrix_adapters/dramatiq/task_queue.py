@@ -34,6 +34,7 @@ from jyntrix_domain.tasks import (
     TASK_TYPES,
     DeadLetter,
     Handlers,
+    QueueStats,
     TaskHandler,
     TaskMessage,
     decode_task,
@@ -166,6 +167,10 @@ class DramatiqTaskQueue:
         """Dead-lettered tasks of this queue, oldest first."""
         return await asyncio.to_thread(read_dead_letters, self._broker, self._queue, limit, self._types)
 
+    async def stats(self) -> QueueStats:
+        """Messages not yet acknowledged (waiting, delayed for a retry, or running) and the dead-letter queue's size."""
+        return await asyncio.to_thread(read_queue_stats, self._broker, self._queue)
+
     async def requeue_dead_letter(self, message_id: str) -> bool:
         """Send a dead-lettered task back to its queue with a fresh retry budget; False if unknown."""
         return await asyncio.to_thread(requeue_dead_letter, self._broker, self._queue, message_id)
@@ -186,6 +191,22 @@ class DramatiqTaskQueue:
 def _dead_ids(broker: RedisBroker, queue_name: str) -> tuple[str, str]:
     base = f"{broker.namespace}:{queue_name}.XQ"
     return base, base + ".msgs"
+
+
+def read_queue_stats(broker: RedisBroker, queue_name: str = DramatiqConfig().queue) -> QueueStats:
+    """Depth and dead letters of `queue_name` (blocking). A message stays in its queue's `.msgs` hash, or the delay
+    queue's, until a worker acknowledges it, so their sizes count waiting, delayed and running tasks."""
+    base = f"{broker.namespace}:{queue_name}"
+    xq, _ = _dead_ids(broker, queue_name)
+    try:
+        pipe = broker.client.pipeline(transaction=False)
+        pipe.hlen(base + ".msgs")
+        pipe.hlen(base + ".DQ.msgs")
+        pipe.zcard(xq)
+        waiting, delayed, dead = pipe.execute()
+    except redis.RedisError as exc:
+        raise Unavailable(f"task broker unavailable: {exc}") from exc
+    return QueueStats(depth=int(waiting) + int(delayed), dead_letters=int(dead))
 
 
 def read_dead_letters(

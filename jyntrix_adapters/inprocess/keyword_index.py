@@ -6,7 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from jyntrix_domain.errors import Invalid
+from jyntrix_domain.index_rules import best_first, can_find
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 from jyntrix_domain.terms import keyword_terms
 
@@ -78,15 +78,12 @@ class InProcessKeywordIndex:
     async def search(
         self, user_id: UserId, query: str, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        if limit < 0:
-            raise Invalid("limit must not be negative")
         corpus = self._users.get(user_id)
-        if corpus is None or limit == 0:
+        if not can_find(limit, types) or corpus is None:
             return []
         scores = corpus.scores(set(keyword_terms(query)), types)
         hits = [Hit(id=doc_id, score=score) for doc_id, score in scores.items() if score > 0.0]
-        hits.sort(key=lambda h: (-h.score, h.id))
-        return hits[:limit]
+        return best_first(hits)[:limit]
 
     async def forget_user(self, user_id: UserId) -> None:
         self._users.pop(user_id, None)

@@ -14,6 +14,7 @@ from jyntrix_domain.ports import Clock
 from jyntrix_domain.tasks import (
     DeadLetter,
     Handlers,
+    QueueStats,
     TaskHandler,
     TaskMessage,
     decode_task,
@@ -89,6 +90,9 @@ class InProcessTaskQueue:
     def pending(self) -> int:
         """Tasks waiting, backing off or running."""
         return len(self._jobs)
+
+    async def stats(self) -> QueueStats:
+        return QueueStats(depth=len(self._jobs), dead_letters=len(self._dead))
 
     async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
         if self._closed:

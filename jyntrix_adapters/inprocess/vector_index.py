@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jyntrix_domain.errors import Invalid
+from jyntrix_domain.index_rules import best_first, can_find
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
 # Above this many float multiplications a search takes about a millisecond: move it off the loop.
@@ -82,8 +83,7 @@ class _UserVectors:
         for type, block in self.blocks.items():
             if types is None or type in types:
                 hits.extend(block.top(query, limit))
-        hits.sort(key=lambda h: (-h.score, h.id))
-        return hits[:limit]
+        return best_first(hits)[:limit]
 
 
 class InProcessVectorIndex:
@@ -129,11 +129,10 @@ class InProcessVectorIndex:
     async def search(
         self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        if limit < 0:
-            raise Invalid("limit must not be negative")
+        wanted_any = can_find(limit, types)
         query = self._unit(vector)
         user = self._users.get(user_id)
-        if user is None or limit == 0 or types == frozenset():
+        if user is None or not wanted_any:
             return []
         async with user.lock:
             if len(user) * query.size < _OFFLOAD_WORK:

@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from jyntrix_adapters.postgres.pool import Database
-from jyntrix_domain.model import Span, SpanKind, SpanStatus, UserId
+from jyntrix_adapters.postgres.pool import OnDatabase
+from jyntrix_adapters.postgres.rows import from_row
+from jyntrix_domain.model import Span, UserId
 
 _COLUMNS = "id, trace_id, name, kind, started_at, duration_ms, status, user_id, attributes"
 
 
-class PostgresAnalyticsSink:
+class PostgresAnalyticsSink(OnDatabase):
     """AnalyticsSink backed by the `spans` table."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def write(self, spans: Sequence[Span]) -> None:
         """Idempotent by span id, so a retried flush does not double-count."""
@@ -59,20 +57,7 @@ class PostgresAnalyticsSink:
                 user_id,
                 kind,
             )
-        return [
-            Span(
-                id=r["id"],
-                trace_id=r["trace_id"],
-                name=r["name"],
-                kind=SpanKind(r["kind"]),
-                started_at=r["started_at"],
-                duration_ms=r["duration_ms"],
-                status=SpanStatus(r["status"]),
-                user_id=r["user_id"],
-                attributes=r["attributes"],
-            )
-            for r in rows
-        ]
+        return [from_row(Span, r) for r in rows]
 
     async def purge(self, before: datetime) -> int:
         async with self._db.admin_tx() as conn:

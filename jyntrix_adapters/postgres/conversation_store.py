@@ -8,44 +8,18 @@ from datetime import datetime
 
 import asyncpg
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_adapters.postgres.task_ledger import MARK_PENDING, pending_args
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, UserId
+from jyntrix_domain.model import Conversation, Message, PendingBatch, UserId
 
 _CONV = "id, user_id, title, metadata, created_at, updated_at"
 _MSG = "id, conversation_id, user_id, role, content, metadata, created_at, name"
 
 
-def _conversation(row: asyncpg.Record) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        user_id=row["user_id"],
-        title=row["title"],
-        metadata=row["metadata"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _message(row: asyncpg.Record) -> Message:
-    return Message(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        user_id=row["user_id"],
-        role=Role(row["role"]),
-        content=row["content"],
-        metadata=row["metadata"],
-        created_at=row["created_at"],
-        name=row["name"],
-    )
-
-
-class PostgresConversationStore:
+class PostgresConversationStore(OnDatabase):
     """ConversationStore backed by `conversations` and `messages`; `add_messages` also writes `processed_keys`."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def create(self, conversation: Conversation) -> Conversation:
         """Insert; creating an id that exists returns the stored conversation unchanged."""
@@ -63,14 +37,14 @@ class PostgresConversationStore:
             row = await conn.fetchrow(
                 f"SELECT {_CONV} FROM conversations WHERE user_id = $1 AND id = $2", c.user_id, c.id
             )
-        return _conversation(row)
+        return from_row(Conversation, row)
 
     async def get(self, user_id: UserId, conversation_id: str) -> Conversation | None:
         async with self._db.user_tx(user_id) as conn:
             row = await conn.fetchrow(
                 f"SELECT {_CONV} FROM conversations WHERE user_id = $1 AND id = $2", user_id, conversation_id
             )
-        return None if row is None else _conversation(row)
+        return None if row is None else from_row(Conversation, row)
 
     async def list(self, user_id: UserId, limit: int = 50, offset: int = 0) -> list[Conversation]:
         async with self._db.user_tx(user_id) as conn:
@@ -81,7 +55,7 @@ class PostgresConversationStore:
                 limit,
                 offset,
             )
-        return [_conversation(r) for r in rows]
+        return [from_row(Conversation, r) for r in rows]
 
     async def delete(self, user_id: UserId, conversation_id: str) -> bool:
         async with self._db.user_tx(user_id) as conn:
@@ -135,7 +109,7 @@ class PostgresConversationStore:
                 m.conversation_id,
                 m.created_at,
             )
-        return _message(row)
+        return from_row(Message, row)
 
     async def messages(
         self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
@@ -150,7 +124,7 @@ class PostgresConversationStore:
                 before,
                 limit,
             )
-        return [_message(r) for r in reversed(rows)]
+        return [from_row(Message, r) for r in reversed(rows)]
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:
         """Oldest first."""
@@ -162,7 +136,7 @@ class PostgresConversationStore:
                 user_id,
                 list(ids),
             )
-        return [_message(r) for r in rows]
+        return [from_row(Message, r) for r in rows]
 
     async def forget_user(self, user_id: UserId) -> int:
         """Remove the user's conversations and messages; return how many conversations."""

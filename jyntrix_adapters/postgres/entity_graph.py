@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memory_rules import check_names
 from jyntrix_domain.model import Entity, MemoryId, Relation, UserId, entity_key
@@ -53,11 +54,8 @@ def _columns(rows: Sequence[tuple[str, ...]]) -> list[list[str]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-class PostgresEntityGraph:
+class PostgresEntityGraph(OnDatabase):
     """EntityGraph backed by `entities`, `relations` and `mentions`; traversal is a recursive CTE."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def link(
         self, user_id: UserId, memory_id: MemoryId, entities: Sequence[Entity], relations: Sequence[Relation] = ()
@@ -144,7 +142,7 @@ class PostgresEntityGraph:
             rows = await conn.fetch(
                 'SELECT name, kind FROM entities WHERE user_id = $1 ORDER BY key COLLATE "C"', user_id
             )
-        return [Entity(name=r["name"], kind=r["kind"]) for r in rows]
+        return [from_row(Entity, r) for r in rows]
 
     async def relations(self, user_id: UserId) -> list[Relation]:
         """Endpoints as entity keys, in the order they were first asserted."""
@@ -152,10 +150,7 @@ class PostgresEntityGraph:
             rows = await conn.fetch(
                 "SELECT source, predicate, target, memory_id FROM relations WHERE user_id = $1 ORDER BY seq", user_id
             )
-        return [
-            Relation(source=r["source"], predicate=r["predicate"], target=r["target"], memory_id=r["memory_id"])
-            for r in rows
-        ]
+        return [from_row(Relation, r) for r in rows]
 
     async def forget_user(self, user_id: UserId) -> None:
         async with self._db.user_tx(user_id) as conn:

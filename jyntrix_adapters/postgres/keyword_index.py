@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jyntrix_adapters.postgres.pool import Database
-from jyntrix_domain.errors import Invalid
+from jyntrix_adapters.postgres.pool import OnDatabase
+from jyntrix_domain.index_rules import can_find, type_values
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 from jyntrix_domain.terms import keyword_terms
 
@@ -65,11 +65,8 @@ def _terms(text: str) -> str:
     return " ".join(keyword_terms(text))
 
 
-class PostgresKeywordIndex:
+class PostgresKeywordIndex(OnDatabase):
     """BM25 per user over the `memory_keywords` table; every statement runs in a user-scoped transaction."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def upsert(self, user_id: UserId, docs: Sequence[KeywordDoc]) -> None:
         latest = {d.id: d for d in docs}  # the last write of an id in one batch wins
@@ -94,12 +91,11 @@ class PostgresKeywordIndex:
     async def search(
         self, user_id: UserId, query: str, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        if limit < 0:
-            raise Invalid("limit must not be negative")
+        wanted_any = can_find(limit, types)
         terms = _terms(query)
-        if limit == 0 or not terms or types == frozenset():
+        if not wanted_any or not terms:
             return []
-        wanted = None if types is None else sorted(t.value for t in types)
+        wanted = type_values(types)
         async with self._db.user_tx(user_id) as conn:
             rows = await conn.fetch(_SEARCH, user_id, terms, wanted, limit)
         return [Hit(id=row["id"], score=float(row["score"])) for row in rows]

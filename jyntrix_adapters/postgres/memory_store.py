@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-import msgspec
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.memory_rules import check_batch
 from jyntrix_domain.model import (
@@ -19,9 +19,6 @@ from jyntrix_domain.model import (
     MemoryChange,
     MemoryFilter,
     MemoryId,
-    MemoryKind,
-    MemoryType,
-    Relation,
     UserId,
 )
 
@@ -94,27 +91,7 @@ def _params(m: Memory) -> tuple[Any, ...]:
 
 
 def _memory(row: asyncpg.Record) -> Memory:
-    return Memory(
-        id=row["id"],
-        user_id=row["user_id"],
-        type=MemoryType(row["type"]),
-        content=row["content"],
-        reliability=row["reliability"],
-        access_count=row["access_count"],
-        last_accessed_at=row["last_accessed_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
-        superseded_by=row["superseded_by"],
-        source_message_ids=tuple(row["source_message_ids"]),
-        entities=tuple(row["entities"]),
-        metadata=row["metadata"],
-        kind=MemoryKind(row["kind"]),
-        slot=row["slot"],
-        value=row["value"],
-        relations=msgspec.convert(row["relations"], tuple[Relation, ...]),
-    )
+    return from_row(Memory, row)
 
 
 def _where(user_id: UserId, f: MemoryFilter) -> tuple[str, list[Any]]:
@@ -142,11 +119,8 @@ def _where(user_id: UserId, f: MemoryFilter) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), args
 
 
-class PostgresMemoryStore:
+class PostgresMemoryStore(OnDatabase):
     """MemoryStore backed by the `memories` and `memory_history` tables."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def add(self, memory: Memory) -> bool:
         async with self._db.user_tx(memory.user_id) as conn:
@@ -247,19 +221,7 @@ class PostgresMemoryStore:
                 user_id,
                 memory_id,
             )
-        return [
-            MemoryChange(
-                id=r["id"],
-                memory_id=r["memory_id"],
-                user_id=r["user_id"],
-                kind=ChangeKind(r["kind"]),
-                at=r["at"],
-                content_before=r["content_before"],
-                content_after=r["content_after"],
-                superseded_by=r["superseded_by"],
-            )
-            for r in rows
-        ]
+        return [from_row(MemoryChange, r) for r in rows]
 
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId], at: datetime) -> None:
         if not ids:

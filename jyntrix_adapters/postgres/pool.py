@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
@@ -114,38 +114,30 @@ class Database:
             )
         return cls(pool)
 
-    @asynccontextmanager
-    async def user_tx(self, user_id: str) -> AsyncIterator[asyncpg.Connection]:
+    def user_tx(self, user_id: str) -> AbstractAsyncContextManager[asyncpg.Connection]:
         """A transaction that sees and writes only `user_id`'s rows (enforced by RLS)."""
         if not user_id:
             raise Invalid("user_id must not be empty")
-        with translate_errors():
-            async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute(_SCOPE_USER, APP_ROLE, user_id)
-                yield conn
+        return self._scoped(_SCOPE_USER, APP_ROLE, user_id)
 
-    @asynccontextmanager
-    async def admin_tx(self) -> AsyncIterator[asyncpg.Connection]:
+    def admin_tx(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
         """A transaction as the application role with no user scope (tables without RLS only)."""
-        with translate_errors():
-            async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute(_SCOPE_ADMIN, APP_ROLE)
-                yield conn
+        return self._scoped(_SCOPE_ADMIN, APP_ROLE)
 
-    @asynccontextmanager
-    async def maintenance_tx(self) -> AsyncIterator[asyncpg.Connection]:
+    def maintenance_tx(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
         """A transaction as the maintenance role: every user's task ledger, read only, no other table."""
-        with translate_errors():
-            async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute(_SCOPE_ADMIN, MAINTENANCE_ROLE)
-                yield conn
+        return self._scoped(_SCOPE_ADMIN, MAINTENANCE_ROLE)
+
+    def directory_tx(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
+        """A transaction as the directory role: the user id of every memory, read only, nothing else."""
+        return self._scoped(_SCOPE_ADMIN, DIRECTORY_ROLE)
 
     @asynccontextmanager
-    async def directory_tx(self) -> AsyncIterator[asyncpg.Connection]:
-        """A transaction as the directory role: the user id of every memory, read only, nothing else."""
+    async def _scoped(self, scope: str, *args: str) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction whose first statement sets its role and scope (`scope` with `args`)."""
         with translate_errors():
             async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute(_SCOPE_ADMIN, DIRECTORY_ROLE)
+                await conn.execute(scope, *args)
                 yield conn
 
     async def ping(self) -> None:
@@ -155,3 +147,10 @@ class Database:
 
     async def close(self) -> None:
         await self.pool.close()
+
+
+class OnDatabase:
+    """The base of the adapters whose tables live in `db`; each call runs in one of its scoped transactions."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db

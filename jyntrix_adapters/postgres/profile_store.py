@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.model import Profile, UserId
 
 
-class PostgresProfileStore:
+class PostgresProfileStore(OnDatabase):
     """ProfileStore backed by the `profiles` table."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def get(self, user_id: UserId) -> Profile | None:
         async with self._db.user_tx(user_id) as conn:
@@ -19,12 +17,7 @@ class PostgresProfileStore:
             )
         if row is None:
             return None
-        return Profile(
-            user_id=row["user_id"],
-            display_name=row["display_name"],
-            preferences=row["preferences"],
-            updated_at=row["updated_at"],
-        )
+        return from_row(Profile, row)
 
     async def put(self, profile: Profile) -> Profile:
         """Create or replace the user's profile."""

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
-
-from jyntrix_adapters.postgres.pool import Database
+from jyntrix_adapters.postgres.pool import OnDatabase
+from jyntrix_adapters.postgres.rows import from_row
 from jyntrix_domain.model import PendingBatch, UserId
 
 MARK_PENDING = """
@@ -26,21 +25,8 @@ def pending_args(batch: PendingBatch) -> tuple[object, ...]:
     return (batch.user_id, batch.key, batch.conversation_id, list(batch.message_ids), batch.pending_since)
 
 
-def _batch(row: asyncpg.Record) -> PendingBatch:
-    return PendingBatch(
-        key=row["key"],
-        user_id=row["user_id"],
-        conversation_id=row["conversation_id"],
-        message_ids=tuple(row["message_ids"]),
-        pending_since=row["pending_since"],
-    )
-
-
-class PostgresTaskLedger:
+class PostgresTaskLedger(OnDatabase):
     """TaskLedger backed by `processed_keys` (claimed_at NULL while pending)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
 
     async def mark_pending(self, batch: PendingBatch) -> bool:
         """Raises NotFound when the batch's conversation does not exist (the foreign key)."""
@@ -79,7 +65,7 @@ class PostgresTaskLedger:
                 older_than,
                 max(limit, 0),
             )
-        return [_batch(r) for r in rows]
+        return [from_row(PendingBatch, r) for r in rows]
 
     async def pending_count(self, user_id: UserId, conversation_id: str) -> int:
         async with self._db.user_tx(user_id) as conn:

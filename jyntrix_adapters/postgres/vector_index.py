@@ -23,10 +23,7 @@ clustered vectors (as embeddings are), 0.55 and 0.77 for uniformly random ones, 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self
 
 import asyncpg
 import numpy as np
@@ -35,6 +32,8 @@ from pgvector.asyncpg import register_vector
 
 from jyntrix_adapters.postgres.pool import Database, translate_errors
 from jyntrix_domain.errors import Invalid, Unavailable
+from jyntrix_domain.index_rules import best_first, can_find, check_vector, type_values
+from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
 # Held while creating the schema, so two processes starting at once do not race on CREATE TABLE.
@@ -98,7 +97,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await register_vector(conn)
 
 
-class PgVectorIndex:
+class PgVectorIndex(AsyncResource):
     """Cosine search in Postgres with pgvector; every statement runs in a user-scoped transaction."""
 
     def __init__(
@@ -119,15 +118,6 @@ class PgVectorIndex:
         self._ef_search = ef_search
         self._pool_size = (min_size, max_size)
         self._db: Database | None = None
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def open(self) -> None:
         """Create the extension, table, policy and HNSW index when missing, then open the pool (idempotent)."""
@@ -159,11 +149,7 @@ class PgVectorIndex:
         return self._db
 
     def _check(self, vector: Vector) -> npt.NDArray[np.float32]:
-        if len(vector) != self._dimension:
-            raise Invalid(f"vector has dimension {len(vector)}, the index expects {self._dimension}")
-        norm = math.hypot(*vector)
-        if not math.isfinite(norm) or norm == 0.0:
-            raise Invalid("a vector must be finite and non-zero")
+        check_vector(vector, self._dimension)
         return np.asarray(vector, dtype=np.float32)
 
     async def upsert(self, user_id: UserId, items: Sequence[VectorItem]) -> None:
@@ -187,12 +173,11 @@ class PgVectorIndex:
     async def search(
         self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        if limit < 0:
-            raise Invalid("limit must not be negative")
+        wanted_any = can_find(limit, types)
         query = self._check(vector)
-        if limit == 0 or types == frozenset():
+        if not wanted_any:
             return []
-        wanted = None if types is None else sorted(t.value for t in types)
+        wanted = type_values(types)
         async with (await self._database()).user_tx(user_id) as conn:
             rows = None
             if await self._uses_hnsw(conn, user_id, wanted):
@@ -204,8 +189,7 @@ class PgVectorIndex:
             if rows is None:
                 rows = await conn.fetch(_EXACT, user_id, query, wanted, limit)
         hits = [Hit(id=row["id"], score=1.0 - float(row["distance"])) for row in rows]
-        hits.sort(key=lambda h: (-h.score, h.id))  # relaxed_order may return neighbours slightly out of order
-        return hits
+        return best_first(hits)  # relaxed_order may return neighbours slightly out of order
 
     async def _tune_hnsw(self, conn: asyncpg.Connection, limit: int) -> None:
         ef_search = min(max(limit, self._ef_search), 1000)  # pgvector's upper bound
@@ -222,7 +206,7 @@ class PgVectorIndex:
     ) -> str:
         """The plan of the first query `search` would run with these arguments (EXPLAIN, not executed)."""
         query = self._check(vector)
-        wanted = None if types is None else sorted(t.value for t in types)
+        wanted = type_values(types)
         async with (await self._database()).user_tx(user_id) as conn:
             sql = _EXACT
             if await self._uses_hnsw(conn, user_id, wanted):

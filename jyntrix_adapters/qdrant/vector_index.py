@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import warnings
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
 from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
 from jyntrix_domain.errors import DomainError, Invalid, Unavailable
+from jyntrix_domain.index_rules import best_first, can_find, check_vector, type_values
+from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def _translate(error: Exception) -> DomainError:
     return Unavailable(f"qdrant is unavailable: {error}")
 
 
-class QdrantVectorIndex:
+class QdrantVectorIndex(AsyncResource):
     """Cosine search in one Qdrant collection, pre-filtered by user (and types) on every query."""
 
     def __init__(
@@ -72,15 +72,6 @@ class QdrantVectorIndex:
             raise Unavailable(f"qdrant local storage is unavailable: {error}") from error
         self._ready = False
         self._ready_lock = asyncio.Lock()
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def open(self) -> None:
         """Create the collection and its payload indexes unless they exist (idempotent)."""
@@ -159,11 +150,7 @@ class QdrantVectorIndex:
             raise _translate(error) from error
 
     def _check(self, vector: Vector) -> list[float]:
-        if len(vector) != self._dimension:
-            raise Invalid(f"vector has dimension {len(vector)}, the index expects {self._dimension}")
-        norm = math.hypot(*vector)  # C speed: this runs once per point on bulk imports
-        if not math.isfinite(norm) or norm == 0.0:
-            raise Invalid("a vector must be finite and non-zero")
+        check_vector(vector, self._dimension)
         return vector if isinstance(vector, list) else list(vector)
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
@@ -201,20 +188,18 @@ class QdrantVectorIndex:
     async def search(
         self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        if limit < 0:
-            raise Invalid("limit must not be negative")
+        wanted_any = can_find(limit, types)
         query = self._check(vector)
-        if limit == 0 or types == frozenset():
+        if not wanted_any:
             return []
         must: list[models.Condition] = [_user_is(user_id)]
-        if types is not None:
-            must.append(models.FieldCondition(key="type", match=models.MatchAny(any=sorted(t.value for t in types))))
+        if (wanted := type_values(types)) is not None:
+            must.append(models.FieldCondition(key="type", match=models.MatchAny(any=wanted)))
         response = await self._call(
             "query_points", query=query, query_filter=models.Filter(must=must), limit=limit, with_payload=["memory_id"]
         )
         hits = [Hit(id=str((p.payload or {})["memory_id"]), score=float(p.score)) for p in response.points]
-        hits.sort(key=lambda h: (-h.score, h.id))
-        return hits
+        return best_first(hits)
 
     async def forget_user(self, user_id: UserId) -> None:
         selector = models.FilterSelector(filter=models.Filter(must=[_user_is(user_id)]))

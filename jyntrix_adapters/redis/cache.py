@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import math
 
-from redis.asyncio import Redis
-
-from jyntrix_adapters.redis.client import DEFAULT_PREFIX, connect, unavailable_on_error
+from jyntrix_adapters.redis.client import RedisAdapter, unavailable_on_error
 from jyntrix_domain.errors import Invalid
 
 
-class RedisCache:
+class RedisCache(RedisAdapter):
     """Cache port on Redis; shared by every process that points at the same server and prefix."""
 
-    def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX, owns_client: bool = False) -> None:
-        self._client = client
-        self._prefix = prefix + "cache:"
-        self._owns_client = owns_client
-
-    @classmethod
-    def from_url(
-        cls, url: str, *, prefix: str = DEFAULT_PREFIX, timeout_s: float = 2.0, max_connections: int = 50
-    ) -> RedisCache:
-        client = connect(url, timeout_s=timeout_s, max_connections=max_connections)
-        return cls(client, prefix=prefix, owns_client=True)
+    namespace = "cache:"
 
     async def get(self, key: str) -> bytes | None:
         with unavailable_on_error("cache get"):
@@ -43,11 +31,3 @@ class RedisCache:
     async def delete(self, key: str) -> None:
         with unavailable_on_error("cache delete"):
             await self._client.delete(self._prefix + key)
-
-    async def ping(self) -> None:
-        with unavailable_on_error("ping"):
-            await self._client.ping()
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()

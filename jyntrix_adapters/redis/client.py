@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Self
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
@@ -37,3 +38,32 @@ def unavailable_on_error(operation: str) -> Iterator[None]:
         yield
     except (RedisError, OSError) as exc:
         raise Unavailable(f"redis {operation} failed: {exc}") from exc
+
+
+class RedisAdapter:
+    """A port on Redis whose keys sit under `prefix` plus the adapter's own `namespace`.
+
+    `from_url` opens a client that `close` closes again; a client passed in stays the caller's.
+    """
+
+    namespace = ""
+
+    def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX, owns_client: bool = False) -> None:
+        self._client = client
+        self._prefix = prefix + self.namespace
+        self._owns_client = owns_client
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, prefix: str = DEFAULT_PREFIX, timeout_s: float = 2.0, max_connections: int = 50
+    ) -> Self:
+        client = connect(url, timeout_s=timeout_s, max_connections=max_connections)
+        return cls(client, prefix=prefix, owns_client=True)
+
+    async def ping(self) -> None:
+        with unavailable_on_error("ping"):
+            await self._client.ping()
+
+    async def close(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()

@@ -7,7 +7,7 @@ import os
 
 from redis.asyncio import Redis
 
-from jyntrix_adapters.redis.client import DEFAULT_PREFIX, connect, unavailable_on_error
+from jyntrix_adapters.redis.client import DEFAULT_PREFIX, RedisAdapter, unavailable_on_error
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import RateDecision
 
@@ -33,21 +33,14 @@ return {0, 0, retry}
 """
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(RedisAdapter):
     """RateLimiter port on Redis: at most `limit` admitted hits per key in any `window_s` seconds."""
 
-    def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX, owns_client: bool = False) -> None:
-        self._client = client
-        self._prefix = prefix + "rate:"
-        self._owns_client = owns_client
-        self._script = client.register_script(_SLIDING_WINDOW)
+    namespace = "rate:"
 
-    @classmethod
-    def from_url(
-        cls, url: str, *, prefix: str = DEFAULT_PREFIX, timeout_s: float = 2.0, max_connections: int = 50
-    ) -> RedisRateLimiter:
-        client = connect(url, timeout_s=timeout_s, max_connections=max_connections)
-        return cls(client, prefix=prefix, owns_client=True)
+    def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX, owns_client: bool = False) -> None:
+        super().__init__(client, prefix=prefix, owns_client=owns_client)
+        self._script = client.register_script(_SLIDING_WINDOW)
 
     async def hit(self, key: str, limit: int, window_s: float) -> RateDecision:
         if limit < 1:
@@ -63,11 +56,3 @@ class RedisRateLimiter:
         return RateDecision(
             allowed=bool(allowed), limit=limit, remaining=int(remaining), retry_after_s=int(retry_us) / 1_000_000
         )
-
-    async def ping(self) -> None:
-        with unavailable_on_error("ping"):
-            await self._client.ping()
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()

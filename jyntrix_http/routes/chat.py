@@ -13,9 +13,10 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from jyntrix_bootstrap.services import Services
-from jyntrix_domain.chat import MAX_MESSAGE_CHARS, ChatEvent
+from jyntrix_client.types import ConversationDetail, ConversationPage, MessagePage
+from jyntrix_domain.chat import MAX_MESSAGE_CHARS
+from jyntrix_domain.chat_events import ChatEvent
 from jyntrix_domain.model import Conversation, Message
-from jyntrix_domain.transcripts import ExtractionStatus
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="page size")]
@@ -31,23 +32,6 @@ class SendMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")] | None = None
     # The speaker, when the user side is more than one person (a group chat): the turn memory reads "name: text".
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
-
-
-class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[Conversation]
-    limit: int
-    offset: int
-
-
-class ConversationDetail(msgspec.Struct, frozen=True, kw_only=True):
-    conversation: Conversation
-    messages: list[Message]
-    # Background extraction of the conversation's messages: `finished` once no batch is pending.
-    extraction: ExtractionStatus
-
-
-class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[Message]
 
 
 @post(

@@ -10,15 +10,14 @@ from litestar import Response, Router, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from jyntrix_client.types import HistoryResponse, MemoryPage, SearchResponse, SearchResult
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.forgetting import ForgetResult
 from jyntrix_domain.import_outcomes import ImportOutcome
 from jyntrix_domain.memories import MemoryExport, NewMemory
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
-from jyntrix_domain.model import Memory, MemoryChange, MemoryFilter, MemoryKind, MemoryType, Relation
+from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
-from jyntrix_domain.retrieval import StrategyOutcome
-from jyntrix_domain.signals import ScoreBreakdown
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses, time_problem
 
 MAX_IMPORT = 1000
@@ -136,32 +135,6 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     types: list[MemoryType] | None = None
     # Like the list's `?kind=`: e.g. ["fact"] searches the extracted facts without every turn.
     kind: list[MemoryKind] | None = None
-
-
-class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
-    memory: Memory
-    score: float
-    match_types: list[str]
-    scores: ScoreBreakdown
-
-
-class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
-    query: str
-    results: list[SearchResult]
-    strategies: list[StrategyOutcome]
-    degraded: Annotated[bool, msgspec.Meta(description="some strategy failed or timed out; results may be partial")]
-
-
-class MemoryPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[Memory]
-    total: int
-    limit: int
-    offset: int
-
-
-class HistoryResponse(msgspec.Struct, frozen=True, kw_only=True):
-    memory_id: str
-    changes: list[MemoryChange]
 
 
 def search_result(ranked: RankedMemory) -> SearchResult:

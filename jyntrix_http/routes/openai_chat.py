@@ -21,7 +21,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Stream
 
-from jyntrix_domain.chat import ChatEvent, ContextEvent, DoneEvent, ErrorEvent, TokenEvent
+from jyntrix_domain.chat_events import ChatEvent, ContextEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.errors import DomainError, NotFound, RateLimited, Unavailable
 from jyntrix_http.errors import UNAVAILABLE_RETRY_AFTER_S, request_id_of, status_for
 from jyntrix_http.openai_shapes import (

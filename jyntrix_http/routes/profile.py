@@ -9,6 +9,7 @@ from litestar import Router, get, patch, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from jyntrix_client.types import ProfileView
 from jyntrix_domain import profiles
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_PREFERENCES
 from jyntrix_domain.model import Memory
@@ -16,14 +17,6 @@ from jyntrix_http.routes import ServicesDep, UserRequest, error_responses
 
 PreferenceKey = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 PreferenceValue = Annotated[str, msgspec.Meta(max_length=1000)]
-
-
-class ProfileView(msgspec.Struct, frozen=True, kw_only=True):
-    user_id: str
-    display_name: str | None
-    preferences: dict[str, str]
-    memories: list[Memory]
-    updated_at: str | None
 
 
 class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

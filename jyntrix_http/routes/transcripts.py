@@ -9,14 +9,12 @@ from litestar import Router, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from jyntrix_domain.model import Role
+from jyntrix_domain.model import ImportResult, Role, TranscriptMessage
 from jyntrix_domain.transcripts import (
     MAX_CLIENT_ID_CHARS,
     MAX_SPEAKER_CHARS,
     MAX_TRANSCRIPT_CONTENT_CHARS,
     MAX_TRANSCRIPT_MESSAGES,
-    ImportResult,
-    TranscriptMessage,
 )
 from jyntrix_http.routes import ServicesDep, UserRequest, error_responses, time_problem
 from jyntrix_http.routes.memories import MAX_METADATA_DEPTH, AwareTime, metadata_depth

@@ -77,6 +77,9 @@ def _info_shape(info: Any, depth: int) -> Shape:
     mi = msgspec.inspect
     if depth > 12:
         return "..."
+    if isinstance(info, mi.Metadata):
+        # An Annotated type (a description, a bound): its shape is the annotated type's.
+        return _info_shape(info.type, depth)
     if isinstance(info, mi.StructType):
         return (
             "object",

@@ -18,7 +18,9 @@ from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.forgetting import ForgetService
-from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.memories import MemoryService, NewMemory
+from jyntrix_domain.model import USER_NODE, Relation
+from jyntrix_domain.ports import ConversationPorts, MemoryPorts
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories
@@ -43,48 +45,49 @@ class Kit:
     def __post_init__(self) -> None:
         self.emitter = BufferedEmitter(self.sink)
         self.tasks = InProcessTaskQueue({ExtractMemories: self._record})
-        self.retrieval = RetrievalService(
+        self.ports = MemoryPorts(
             store=self.store,
             vectors=self.vectors,
             keywords=self.keywords,
             graph=self.graph,
             embedder=self.embedder,
-            ranker=HybridRanker(),
             clock=self.clock,
+        )
+        self.retrieval = RetrievalService(
+            self.ports,
+            ranker=HybridRanker(),
             config=RetrievalConfig(strategy_timeout_s=0.5),
             emitter=self.emitter,
         )
-        self.memories = MemoryService(
-            store=self.store,
-            vectors=self.vectors,
-            keywords=self.keywords,
-            graph=self.graph,
-            embedder=self.embedder,
-            retrieval=self.retrieval,
-            clock=self.clock,
-            profiles=self.profiles,
-        )
+        self.memories = MemoryService(self.ports, retrieval=self.retrieval, profiles=self.profiles)
         self.ledger = self.conversations.ledger
+        self.conversation_ports = ConversationPorts(
+            conversations=self.conversations, ledger=self.ledger, clock=self.clock
+        )
         self.forgetting = ForgetService(
-            memories=self.store,
-            vectors=self.vectors,
-            keywords=self.keywords,
-            graph=self.graph,
-            conversations=self.conversations,
-            ledger=self.ledger,
+            self.ports,
+            self.conversation_ports,
             profiles=self.profiles,
             analytics=self.sink,
         )
         self.chat = ChatService(
-            conversations=self.conversations,
+            self.conversation_ports,
             retrieval=self.retrieval,
             memories=self.memories,
             context=ContextBuilder(RegexTokenCounter()),
             llm=self.llm,
             tasks=self.tasks,
-            clock=self.clock,
             emitter=self.emitter,
         )
 
     async def _record(self, task: ExtractMemories) -> None:
         self.enqueued.append(task)
+
+
+def relation_memory(content: str, source: str, predicate: str, target: str) -> NewMemory:
+    """A memory asserting (source, predicate, target) and naming its entities (the user's own node is none)."""
+    return NewMemory(
+        content=content,
+        entities=tuple(name for name in (source, target) if name != USER_NODE),
+        relations=(Relation(source=source, predicate=predicate, target=target),),
+    )

@@ -20,7 +20,7 @@ from jyntrix_domain.analytics import (
     summarise_usage,
     track_span,
 )
-from jyntrix_domain.chat import DoneEvent
+from jyntrix_domain.chat_events import DoneEvent
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, UserId, new_id
 from tests.domain.kit import Kit

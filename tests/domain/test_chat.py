@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from jyntrix_domain.chat import ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
+from jyntrix_domain.chat_events import ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.errors import Invalid, NotFound, Unavailable
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import Role

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from jyntrix_domain.chat import SYSTEM_PROMPT, DoneEvent
+from jyntrix_domain.chat import SYSTEM_PROMPT
+from jyntrix_domain.chat_events import DoneEvent
 from jyntrix_domain.model import ChatTurn, Role
 from tests.domain.kit import Kit
 

@@ -26,7 +26,7 @@ from jyntrix_domain.model import (
     Role,
     entity_key,
 )
-from jyntrix_domain.ports import LanguageModel, TaskLedger
+from jyntrix_domain.ports import ConversationPorts, LanguageModel, TaskLedger
 from tests.domain.kit import Kit
 
 USER = "user-1"
@@ -248,9 +248,7 @@ def new_kit() -> Kit:
 
 
 def service(kit: Kit, llm: LanguageModel | None = None) -> ExtractionService:
-    return ExtractionService(
-        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock, llm=llm
-    )
+    return ExtractionService(kit.conversation_ports, memories=kit.memories, llm=llm)
 
 
 class ForgetfulClaims:
@@ -272,7 +270,9 @@ class ForgetfulClaims:
 def unclaimed_service(kit: Kit) -> ExtractionService:
     """Runs a batch again as if it had never been finished, so its memories are met a second time."""
     ledger: Any = ForgetfulClaims(kit.ledger)
-    return ExtractionService(conversations=kit.conversations, ledger=ledger, memories=kit.memories, clock=kit.clock)
+    return ExtractionService(
+        ConversationPorts(conversations=kit.conversations, ledger=ledger, clock=kit.clock), memories=kit.memories
+    )
 
 
 async def current(kit: Kit) -> list[Memory]:

@@ -8,7 +8,7 @@ from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import ChangeKind, Conversation, MemoryFilter, MemoryType, Message, Relation, Role, entity_key
-from tests.domain.kit import Kit
+from tests.domain.kit import Kit, relation_memory
 
 
 async def test_create_get_update_delete_round_trip() -> None:
@@ -104,11 +104,7 @@ async def test_export_holds_memories_history_graph_and_profile() -> None:
     kit = Kit()
     await kit.memories.create(
         "alice",
-        NewMemory(
-            content="The user's sister is Anna",
-            entities=("Anna",),
-            relations=(Relation(source="user", predicate="sister", target="Anna"),),
-        ),
+        relation_memory("The user's sister is Anna", "user", "sister", "Anna"),
     )
     export = await kit.memories.export("alice")
     assert [m.content for m in export.memories] == ["The user's sister is Anna"]
@@ -147,11 +143,7 @@ async def test_reindex_rebuilds_the_indexes_from_the_store() -> None:
     assert [r.memory.content for r in await kit.memories.search("alice", "cello")] == ["The user plays the cello"]
 
 
-ANNA_AT_ACME = NewMemory(
-    content="Anna works at Acme",
-    entities=("Anna", "Acme"),
-    relations=(Relation(source="Anna", predicate="works_at", target="Acme"),),
-)
+ANNA_AT_ACME = relation_memory("Anna works at Acme", "Anna", "works_at", "Acme")
 
 
 async def test_editing_only_the_reliability_keeps_the_memorys_relations() -> None:
@@ -196,9 +188,7 @@ async def test_a_metadata_edit_merges_keys_and_removes_those_set_to_none() -> No
 async def test_a_metadata_edit_leaves_the_slot_that_consolidation_compares() -> None:
     kit = Kit()
     kit.clock.set(datetime(2025, 1, 8, 12, 0, tzinfo=UTC))
-    extraction = ExtractionService(
-        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
-    )
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
     conversation = await kit.conversations.create(
         Conversation(id="c1", user_id="alice", created_at=kit.clock.now(), updated_at=kit.clock.now())
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from jyntrix_domain.chat import ConversationEvent
+from jyntrix_domain.chat_events import ConversationEvent
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.fact_rules.common import FactCandidate
 from jyntrix_domain.model import Conversation, MemoryFilter, MemoryKind, MemoryType, Message, Role
@@ -35,9 +35,7 @@ async def test_a_turns_batch_stays_pending_until_extracted_and_recovery_finishes
     assert await requeue_unfinished(kit.ledger, kit.tasks, later) == 1
     await kit.tasks.drain()
     (task,) = kit.enqueued
-    extraction = ExtractionService(
-        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
-    )
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
     report = await extraction.extract(task.user_id, task.conversation_id, task.message_ids, now=task.now)
     assert report.added >= 1
     assert await kit.ledger.pending_count(USER, conversation_id) == 0
@@ -55,9 +53,7 @@ async def test_the_turns_own_task_claims_the_batch_its_message_opened() -> None:
     await kit.tasks.drain()
     (task,) = kit.enqueued
     assert len(task.message_ids) == 2  # the user message and the answer
-    extraction = ExtractionService(
-        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
-    )
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
     await extraction.extract(task.user_id, task.conversation_id, task.message_ids)
     assert await kit.ledger.pending_count(USER, conversation_id) == 0
     assert await kit.ledger.unfinished(kit.clock.now() + timedelta(days=1)) == []
@@ -85,13 +81,7 @@ async def test_a_task_carries_its_batchs_time_which_dates_a_fact_without_one() -
     await kit.conversations.create(conversation)
     message = Message(id="m1", conversation_id="c1", user_id=USER, role=Role.USER, content="Bees!", created_at=said)
     await kit.conversations.add_messages([message])
-    extraction = ExtractionService(
-        conversations=kit.conversations,
-        ledger=kit.ledger,
-        memories=kit.memories,
-        clock=kit.clock,
-        extractor=UndatedExtractor(),
-    )
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=UndatedExtractor())
     await extraction.extract(USER, "c1", task.message_ids, now=task.now)
     (fact,) = await kit.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.FACT}), limit=10))
     assert fact.created_at == said

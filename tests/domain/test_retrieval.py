@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
-from jyntrix_domain.model import USER_NODE, Hit, MemoryType, Relation, SpanKind, UserId, Vector, VectorItem
+from jyntrix_domain.model import USER_NODE, Hit, MemoryType, SpanKind, UserId, Vector, VectorItem
 from jyntrix_domain.ranking import RankProfile
 from jyntrix_domain.retrieval import RetrievalConfig, feedback_terms, retrieval_config_for
 from jyntrix_domain.signals import SIGNAL_NAMES
-from tests.domain.kit import Kit
+from tests.domain.kit import Kit, relation_memory
 
 STRATEGIES = ("vector", "keyword", "graph", "profile", "recent")
 
@@ -69,7 +70,7 @@ async def test_another_users_memories_never_appear() -> None:
 
 async def test_a_failing_strategy_is_recorded_and_skipped() -> None:
     kit = Kit()
-    kit.retrieval._vectors = BrokenVectorIndex()
+    kit.retrieval._ports = replace(kit.ports, vectors=BrokenVectorIndex())
     await seed(kit, "alice", "The user lives in Berlin")
     result = await kit.retrieval.retrieve("alice", "Berlin")
     assert [r.memory.content for r in result.memories] == ["The user lives in Berlin"]
@@ -82,7 +83,7 @@ async def test_a_failing_strategy_is_recorded_and_skipped() -> None:
 
 async def test_a_slow_strategy_times_out_without_failing_retrieval() -> None:
     kit = Kit()
-    kit.retrieval._vectors = SlowVectorIndex()
+    kit.retrieval._ports = replace(kit.ports, vectors=SlowVectorIndex())
     await seed(kit, "alice", "The user lives in Berlin")
     result = await kit.retrieval.retrieve("alice", "Berlin")
     outcomes = {o.name: o for o in result.strategies}
@@ -166,19 +167,11 @@ async def test_graph_does_not_walk_through_the_users_own_node() -> None:
     kit = Kit()
     await kit.memories.create(
         "alice",
-        NewMemory(
-            content="The user's sister is Anna",
-            entities=("Anna",),
-            relations=(Relation(source=USER_NODE, predicate="sister", target="Anna"),),
-        ),
+        relation_memory("The user's sister is Anna", USER_NODE, "sister", "Anna"),
     )
     await kit.memories.create(
         "alice",
-        NewMemory(
-            content="The user lives in Berlin",
-            entities=("Berlin",),
-            relations=(Relation(source=USER_NODE, predicate="lives_in", target="Berlin"),),
-        ),
+        relation_memory("The user lives in Berlin", USER_NODE, "lives_in", "Berlin"),
     )
     result = await kit.retrieval.retrieve("alice", "What does Anna do?")
     graph = [r.memory.content for r in result.memories if "graph" in r.match_types]
@@ -189,19 +182,11 @@ async def test_graph_reaches_an_entity_two_hops_away() -> None:
     kit = Kit()
     await kit.memories.create(
         "alice",
-        NewMemory(
-            content="Anna works at Siemens",
-            entities=("Anna", "Siemens"),
-            relations=(Relation(source="Anna", predicate="works_at", target="Siemens"),),
-        ),
+        relation_memory("Anna works at Siemens", "Anna", "works_at", "Siemens"),
     )
     await kit.memories.create(
         "alice",
-        NewMemory(
-            content="Siemens is based in Munich",
-            entities=("Siemens", "Munich"),
-            relations=(Relation(source="Siemens", predicate="based_in", target="Munich"),),
-        ),
+        relation_memory("Siemens is based in Munich", "Siemens", "based_in", "Munich"),
     )
     await kit.memories.create("alice", NewMemory(content="Munich has a great beer garden", entities=("Munich",)))
     result = await kit.retrieval.retrieve("alice", "Tell me about Anna")
@@ -221,9 +206,7 @@ async def test_consolidation_lookups_are_not_counted_as_chat_strategy_runs() -> 
     turns = ["My sister Maya lives in Lisbon. I work as a nurse.", "I moved to Porto. I love surfing."]
     for text in turns:
         [_ async for _ in kit.chat.send_message_stream("alice", text)]
-    extraction = ExtractionService(
-        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
-    )
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
     extracted = 0
     for task in kit.enqueued:
         report = await extraction.extract("alice", task.conversation_id, task.message_ids)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Role
+from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Role, TranscriptMessage
 from jyntrix_domain.ranking import SEED_WEIGHTS, Match, RankingWeights
 from jyntrix_domain.signals import Signals
-from jyntrix_domain.transcripts import TranscriptMessage, TranscriptService
+from jyntrix_domain.transcripts import TranscriptService
 from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace, keyword_text, place_matches, place_metadata, turn_place
 from jyntrix_domain.turns import new_turns, remember_turns, turn_memory_id
 from tests.domain.kit import Kit
@@ -161,9 +161,7 @@ async def test_a_turn_is_found_by_the_words_of_the_turn_before_it_and_shows_only
 
 async def test_an_import_that_continues_a_conversation_follows_its_last_turn() -> None:
     kit = Kit()
-    transcripts = TranscriptService(
-        conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, tasks=kit.tasks, clock=kit.clock
-    )
+    transcripts = TranscriptService(kit.conversation_ports, memories=kit.memories, tasks=kit.tasks)
 
     def lines(*ns: int) -> list[TranscriptMessage]:
         return [TranscriptMessage(role=Role.USER, content=f"line {n}", created_at=AT, id=f"a{n}") for n in ns]

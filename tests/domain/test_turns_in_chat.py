@@ -8,8 +8,9 @@ conversation forgets its turns (its facts stay).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from jyntrix_domain.chat import ContextEvent, ConversationEvent, DoneEvent
+from jyntrix_domain.chat_events import ContextEvent, ConversationEvent, DoneEvent
 from jyntrix_domain.consolidation import Consolidator
 from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.fact_rules import FactCandidate
@@ -43,8 +44,9 @@ async def chat(kit: Kit, text: str, conversation_id: str | None = None) -> list[
 async def test_the_turn_memory_is_stored_before_the_answer_and_the_message_embedded_once() -> None:
     kit = Kit()
     counting = CountingEmbedder(kit)
-    kit.retrieval._embedder = counting  # type: ignore[assignment]
-    kit.memories._embedder = counting  # type: ignore[assignment]
+    counted = replace(kit.ports, embedder=counting)
+    kit.retrieval._ports = counted
+    kit.memories._indexer._ports = counted
     stream = kit.chat.send_message_stream(USER, "The spare key is under the blue flowerpot.")
     first = await anext(stream)
     assert isinstance(first, ConversationEvent)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from jyntrix_domain.retrieval import RetrievalService
@@ -32,7 +33,8 @@ async def test_a_failing_strategy_makes_the_search_degraded_and_is_listed(
 ) -> None:
     made = await client.post("/api/memories", json={"content": "My sister Maya lives in Lisbon"}, headers=headers)
     assert made.status_code == 201
-    _retrieval(client)._vectors = Down("vector")  # type: ignore[assignment]
+    retrieval = _retrieval(client)
+    retrieval._ports = replace(retrieval._ports, vectors=Down("vector"))  # type: ignore[arg-type]
     response = await client.post("/api/memories/search", json={"query": "Where does Maya live?"}, headers=headers)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -63,10 +65,13 @@ async def test_a_search_whose_every_strategy_fails_is_a_503_with_retry_after(
     )
     assert made.status_code == 201
     retrieval = _retrieval(client)
-    retrieval._vectors = Down("vector")  # type: ignore[assignment]
-    retrieval._keywords = Down("keyword")  # type: ignore[assignment]
-    retrieval._graph = Down("graph")  # type: ignore[assignment]
-    retrieval._store = Down("store")  # type: ignore[assignment]
+    retrieval._ports = replace(
+        retrieval._ports,
+        vectors=Down("vector"),  # type: ignore[arg-type]
+        keywords=Down("keyword"),  # type: ignore[arg-type]
+        graph=Down("graph"),  # type: ignore[arg-type]
+        store=Down("store"),  # type: ignore[arg-type]
+    )
     response = await client.post("/api/memories/search", json={"query": "Where does Maya live?"}, headers=headers)
     assert response.status_code == 503, response.text
     assert int(response.headers["retry-after"]) >= 1

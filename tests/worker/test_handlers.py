@@ -10,7 +10,8 @@ import pytest
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_domain.analytics import AnalyticsService
-from jyntrix_domain.chat import ChatService, DoneEvent
+from jyntrix_domain.chat import ChatService
+from jyntrix_domain.chat_events import DoneEvent
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.extraction import ExtractionService
@@ -46,12 +47,9 @@ def handlers_for(
     kit: Kit, tasks: TaskQueue | None = None, summary_idle_s: float = 0.0
 ) -> dict[type[TaskMessage], TaskHandler]:
     return build_handlers(
+        kit.conversation_ports,
         memories=kit.memories,
-        conversations=kit.conversations,
-        extraction=ExtractionService(
-            conversations=kit.conversations, ledger=kit.ledger, memories=kit.memories, clock=kit.clock
-        ),
-        clock=kit.clock,
+        extraction=ExtractionService(kit.conversation_ports, memories=kit.memories),
         analytics=AnalyticsService(kit.sink, kit.clock),
         tasks=tasks,
         summary_idle_s=summary_idle_s,
@@ -195,13 +193,12 @@ async def test_the_in_process_queue_extracts_after_a_chat_turn() -> None:
     kit = new_kit()
     runner = InProcessTaskQueue(handlers_for(kit))
     chat = ChatService(
-        conversations=kit.conversations,
+        kit.conversation_ports,
         retrieval=kit.retrieval,
         memories=kit.memories,
         context=ContextBuilder(RegexTokenCounter()),
         llm=kit.llm,
         tasks=runner,
-        clock=kit.clock,
     )
     events = [e async for e in chat.send_message_stream(USER, "Hi! I'm Maria and I live in Lisbon.")]
     assert isinstance(events[-1], DoneEvent)

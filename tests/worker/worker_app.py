@@ -14,19 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from jyntrix_adapters.inprocess.clock import SystemClock
-from jyntrix_adapters.inprocess.embedder import HashEmbedder
-from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
-from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.postgres.stores import open_postgres
 from jyntrix_bootstrap.worker import WorkerRuntime
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.consolidation import Consolidator, Decision
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import TaskQueue
-from jyntrix_domain.ranking import HybridRanker
-from jyntrix_domain.retrieval import RetrievalService
+from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.task_handlers import build_handlers
+from testsupport.memory_services import memory_service
 
 
 class PausingConsolidator(Consolidator):
@@ -47,37 +43,17 @@ class PausingConsolidator(Consolidator):
 async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntime:
     stores = await open_postgres(env["DATABASE_URL"], run_migrations=False, min_size=1, max_size=4)
     clock = SystemClock()
-    vectors, keywords, embedder = InProcessVectorIndex(), InProcessKeywordIndex(), HashEmbedder()
-    retrieval = RetrievalService(
-        store=stores.memories,
-        vectors=vectors,
-        keywords=keywords,
-        graph=stores.graph,
-        embedder=embedder,
-        ranker=HybridRanker(),
-        clock=clock,
-    )
-    memories = MemoryService(
-        store=stores.memories,
-        vectors=vectors,
-        keywords=keywords,
-        graph=stores.graph,
-        embedder=embedder,
-        retrieval=retrieval,
-        clock=clock,
-    )
+    memories = memory_service(stores.memories, stores.graph, clock)
     hook_dir = Path(env["JYNTRIX_TEST_HOOK_DIR"]) if env.get("JYNTRIX_TEST_HOOK_DIR") else None
+    conversations = ConversationPorts(conversations=stores.conversations, ledger=stores.ledger, clock=clock)
     extraction = ExtractionService(
-        conversations=stores.conversations,
-        ledger=stores.ledger,
+        conversations,
         memories=memories,
-        clock=clock,
         consolidator=PausingConsolidator(memories, hook_dir),
     )
     handlers = build_handlers(
+        conversations,
         memories=memories,
-        conversations=stores.conversations,
-        clock=clock,
         analytics=AnalyticsService(stores.analytics, clock),
         extraction=extraction,
         tasks=tasks,

@@ -10,21 +10,12 @@ import pytest
 
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
-from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE, ChatTurn, Prompt, Role
+from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE, Prompt
 from testsupport.fake_gemini import FakeGemini
-from testsupport.fake_llm_server import Reply
+from testsupport.fake_llm_server import PROMPT, Reply
 
 FENCED_SYSTEM = (
     f"You are Jyntrix.\n\n{UNTRUSTED_MEMORY_NOTICE}\n<user_memories>\n[1] User lives in Berlin\n</user_memories>"
-)
-PROMPT = Prompt(
-    system="You are Jyntrix.",
-    context_text="[1] User lives in Berlin",
-    messages=(
-        ChatTurn(role=Role.USER, content="Hi"),
-        ChatTurn(role=Role.ASSISTANT, content="Hello!"),
-        ChatTurn(role=Role.USER, content="Where do I live?"),
-    ),
 )
 
 
@@ -143,25 +134,6 @@ async def test_a_lasting_rate_limit_is_reported(gemini: GeminiLanguageModel, fak
     with pytest.raises(RateLimited) as caught:
         await gemini.complete(PROMPT)
     assert caught.value.retry_after_s > 0
-
-
-async def test_a_slow_stream_reaches_the_caller_as_it_is_produced(
-    gemini: GeminiLanguageModel, fake_gemini: FakeGemini
-) -> None:
-    release = threading.Event()
-    reply = Reply.text("one two three four", delay_s=0.02, hold_last=release)
-    fake_gemini.script(reply)
-
-    received: list[str] = []
-    async for chunk in gemini.stream(PROMPT):
-        if chunk.text:
-            received.append(chunk.text)
-        if len(received) == 1:
-            # the server is still holding back its last piece, yet the first is already here
-            assert fake_gemini.pieces_sent < len(reply.pieces)
-            release.set()
-
-    assert "".join(received) == "one two three four"
 
 
 async def test_a_stall_longer_than_the_timeout_is_unavailable(fake_gemini: FakeGemini) -> None:

@@ -15,7 +15,8 @@ import pytest
 
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel
-from jyntrix_domain.chat import ChatService, ContextEvent
+from jyntrix_domain.chat import ChatService
+from jyntrix_domain.chat_events import ContextEvent
 from jyntrix_domain.context import ContextBuilder, RelevanceConfig, relevant_ids
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import NewMemory
@@ -46,13 +47,12 @@ async def remembering(embedder: Any) -> tuple[Kit, ChatService]:
     for fact in PROFILE:
         await kit.memories.create(USER, NewMemory(content=fact, type=MemoryType.PROFILE))
     chat = ChatService(
-        conversations=kit.conversations,
+        kit.conversation_ports,
         retrieval=kit.retrieval,
         memories=kit.memories,
         context=ContextBuilder(RegexTokenCounter()),
         llm=OfflineLanguageModel(),
         tasks=kit.tasks,
-        clock=kit.clock,
     )
     for remark in SAID:
         [_ async for _ in chat.send_message_stream(USER, remark)]

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 
 import pytest
 
 from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
-from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE, ChatTurn, Prompt, Role
-from testsupport.fake_llm_server import Reply
+from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE
+from testsupport.fake_llm_server import PROMPT, Reply
 from testsupport.fake_openai import FakeOpenAI
 
 FENCED_SYSTEM = (
     f"You are Jyntrix.\n\n{UNTRUSTED_MEMORY_NOTICE}\n<user_memories>\n[1] User lives in Berlin\n</user_memories>"
-)
-PROMPT = Prompt(
-    system="You are Jyntrix.",
-    context_text="[1] User lives in Berlin",
-    messages=(
-        ChatTurn(role=Role.USER, content="Hi"),
-        ChatTurn(role=Role.ASSISTANT, content="Hello!"),
-        ChatTurn(role=Role.USER, content="Where do I live?"),
-    ),
 )
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 
@@ -150,23 +140,6 @@ async def test_a_lasting_rate_limit_carries_retry_after(
     with pytest.raises(RateLimited) as caught:
         await llm.complete(PROMPT)
     assert caught.value.retry_after_s == pytest.approx(0.01)
-
-
-async def test_a_slow_stream_reaches_the_caller_as_it_is_produced(
-    llm: OpenAICompatibleLanguageModel, fake_openai: FakeOpenAI
-) -> None:
-    release = threading.Event()
-    reply = Reply.text("one two three four", delay_s=0.02, hold_last=release)
-    fake_openai.script(reply)
-
-    received: list[str] = []
-    async for chunk in llm.stream(PROMPT):
-        if chunk.text:
-            received.append(chunk.text)
-        if len(received) == 1:
-            assert fake_openai.pieces_sent < len(reply.pieces)
-            release.set()
-    assert "".join(received) == "one two three four"
 
 
 async def test_an_error_inside_the_stream_is_a_domain_error(

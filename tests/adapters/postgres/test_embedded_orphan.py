@@ -70,6 +70,15 @@ def start_and_kill_a_child(data: Path) -> int:
     return child.pid
 
 
+async def answers(dsn: str) -> None:
+    """The server at `dsn` takes a connection and answers a query."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
+
+
 @pytest.mark.slow
 async def test_a_server_orphaned_by_sigkill_is_reused_then_stopped(data: Path) -> None:
     start_and_kill_a_child(data)
@@ -79,11 +88,7 @@ async def test_a_server_orphaned_by_sigkill_is_reused_then_stopped(data: Path) -
     embedded = EmbeddedPostgres(data)
     dsn = await embedded.start()
     try:
-        conn = await asyncpg.connect(dsn)
-        try:
-            assert await conn.fetchval("SELECT 1") == 1
-        finally:
-            await conn.close()
+        await answers(dsn)
         assert [p.pid for p in postmasters(data)] == [orphans[0].pid]  # reused, not a second server
     finally:
         await embedded.stop()
@@ -105,11 +110,7 @@ async def test_a_server_whose_starter_was_killed_mid_start_is_reused_or_started_
     embedded = EmbeddedPostgres(data)
     dsn = await embedded.start()
     try:
-        conn = await asyncpg.connect(dsn)
-        try:
-            assert await conn.fetchval("SELECT 1") == 1
-        finally:
-            await conn.close()
+        await answers(dsn)
         assert len(postmasters(data)) == 1
     finally:
         await embedded.stop()

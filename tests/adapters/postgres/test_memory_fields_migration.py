@@ -14,15 +14,11 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from jyntrix_adapters.inprocess.embedder import HashEmbedder
-from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
-from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_adapters.postgres.migrations import load_migrations, migrate
 from jyntrix_adapters.postgres.pool import APP_ROLE, MAINTENANCE_ROLE
 from jyntrix_adapters.postgres.stores import PostgresStores
 from jyntrix_domain.consolidation import Operation
 from jyntrix_domain.extraction import ExtractionService
-from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
     Conversation,
     MemoryFilter,
@@ -34,9 +30,9 @@ from jyntrix_domain.model import (
     Role,
     new_id,
 )
-from jyntrix_domain.ranking import HybridRanker
-from jyntrix_domain.retrieval import RetrievalService
+from jyntrix_domain.ports import ConversationPorts
 from testsupport.clock import ManualClock
+from testsupport.memory_services import memory_service
 from testsupport.postgres import stores_for
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -124,29 +120,6 @@ async def write_with_todays_code(dsn: str, user_id: str) -> dict[str, str]:
     return {"berlin": berlin, "anna": anna, "summary": summary}
 
 
-def memory_service(stores: PostgresStores, clock: ManualClock) -> MemoryService:
-    vectors, keywords, embedder = InProcessVectorIndex(), InProcessKeywordIndex(), HashEmbedder()
-    retrieval = RetrievalService(
-        store=stores.memories,
-        vectors=vectors,
-        keywords=keywords,
-        graph=stores.graph,
-        embedder=embedder,
-        ranker=HybridRanker(),
-        clock=clock,
-    )
-    return MemoryService(
-        store=stores.memories,
-        vectors=vectors,
-        keywords=keywords,
-        graph=stores.graph,
-        embedder=embedder,
-        retrieval=retrieval,
-        clock=clock,
-        profiles=stores.profiles,
-    )
-
-
 async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fresh_database_dsn: str) -> None:
     first, *rest = load_migrations()
     assert await migrate(fresh_database_dsn, [first]) == [1]
@@ -184,7 +157,7 @@ async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fre
 
         # Migrated data works with today's rules: an edit keeps the relation, a reindex rebuilds it ...
         clock = ManualClock(T0 + timedelta(days=1))
-        memories = memory_service(stores, clock)
+        memories = memory_service(stores.memories, stores.graph, clock, stores.profiles)
         await memories.update(user, anna.id, reliability=0.95)
         assert len(await stores.graph.relations(user)) == 2
         await stores.graph.forget_user(user)
@@ -205,7 +178,7 @@ async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fre
         )
         await stores.conversations.add_message(said)
         extraction = ExtractionService(
-            conversations=stores.conversations, ledger=stores.ledger, memories=memories, clock=clock
+            ConversationPorts(conversations=stores.conversations, ledger=stores.ledger, clock=clock), memories=memories
         )
         report = await extraction.extract(user, "c1", ["m2"])
         assert [d.operation for d in report.decisions] == [Operation.SUPERSEDE]

@@ -57,12 +57,17 @@ async def fill(stores: PostgresStores, user: str) -> None:
     )
 
 
+async def act_as(conn: asyncpg.Connection, user_id: str | None) -> None:
+    """Within the open transaction, be the application role scoped to `user_id` (None: no user set)."""
+    await conn.execute(f"SET LOCAL ROLE {APP_ROLE}")
+    if user_id is not None:
+        await conn.execute("SELECT set_config('app.user_id', $1, true)", user_id)
+
+
 async def count_as(conn: asyncpg.Connection, table: str, scope: str | None, owner: str) -> int:
     """Rows of `owner` visible in `table` when the transaction is scoped to `scope` (None: no user set)."""
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL ROLE {APP_ROLE}")
-        if scope is not None:
-            await conn.execute("SELECT set_config('app.user_id', $1, true)", scope)
+        await act_as(conn, scope)
         # Deliberately no WHERE on the scope: the policy alone must hide other users' rows.
         rows = await conn.fetch(f"SELECT user_id FROM {table}")
     return sum(1 for r in rows if r["user_id"] == owner)
@@ -85,8 +90,7 @@ async def test_a_raw_select_as_user_b_returns_nothing_at_all(
     a, b = new_id(), new_id()
     await fill(postgres_stores, a)
     async with raw.transaction():
-        await raw.execute(f"SET LOCAL ROLE {APP_ROLE}")
-        await raw.execute("SELECT set_config('app.user_id', $1, true)", b)
+        await act_as(raw, b)
         assert await raw.fetch("SELECT * FROM memories") == []
         assert await raw.fetch("SELECT * FROM memories WHERE user_id = $1", a) == []
 
@@ -97,14 +101,12 @@ async def test_writes_into_another_users_rows_are_refused_or_have_no_effect(
     a, b = new_id(), new_id()
     await fill(postgres_stores, a)
     async with raw.transaction():
-        await raw.execute(f"SET LOCAL ROLE {APP_ROLE}")
-        await raw.execute("SELECT set_config('app.user_id', $1, true)", b)
+        await act_as(raw, b)
         assert await raw.execute("UPDATE memories SET content = 'hijacked' WHERE user_id = $1", a) == "UPDATE 0"
         assert await raw.execute("DELETE FROM memories WHERE user_id = $1", a) == "DELETE 0"
     with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
         async with raw.transaction():
-            await raw.execute(f"SET LOCAL ROLE {APP_ROLE}")
-            await raw.execute("SELECT set_config('app.user_id', $1, true)", b)
+            await act_as(raw, b)
             await raw.execute("INSERT INTO processed_keys (user_id, key) VALUES ($1, 'forged')", a)
     assert await count_as(raw, "memories", a, a) == 1
     assert await count_as(raw, "processed_keys", a, a) == 1

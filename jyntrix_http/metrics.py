@@ -1,0 +1,102 @@
+"""Prometheus metrics: requests counted by route template, and the endpoint that serves the process's series.
+
+The endpoint is a port of its own (METRICS_HOST:METRICS_PORT, loopback by default) and carries no auth: the
+figures are global and hold no user's data, so they are kept off the API's port, where `/metrics` is a 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import cast
+from wsgiref.simple_server import WSGIServer
+
+from litestar.types import Scope
+from prometheus_client import start_http_server
+
+from jyntrix_adapters.prometheus.metrics import QueueCollector, ServerMetrics
+from jyntrix_bootstrap.services import Runtime
+from jyntrix_domain.ports import TaskQueueStats
+
+log = logging.getLogger("jyntrix.metrics")
+
+UNMATCHED_ROUTE = "unmatched"
+"""The route label of a request that reached no route handler."""
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _metrics_of(scope: Scope) -> ServerMetrics | None:
+    runtime: Runtime | None = getattr(scope["app"].state, "runtime", None)
+    return runtime.metrics if runtime is not None else None
+
+
+def record_request(scope: Scope, status: int, seconds: float) -> None:
+    """Count a request by method, route template (never the raw path: no ids in labels) and status.
+
+    Called by the request-logging middleware, which wraps throttles and auth, so their refusals count too.
+    """
+    metrics = _metrics_of(scope)
+    if metrics is not None:
+        method = scope.get("method", "GET")
+        route = str(scope.get("path_template") or UNMATCHED_ROUTE)
+        metrics.observe_request(method if method in _METHODS else "other", route, status, seconds)
+
+
+class MetricsEndpoint:
+    """Serves `runtime.metrics` over HTTP on (host, port) from a thread of its own (prometheus_client's server).
+
+    The task queue's and the ledger's gauges are read at each scrape on the app's event loop.
+    """
+
+    def __init__(self, runtime: Runtime, host: str, port: int) -> None:
+        self._runtime = runtime
+        self._host = host
+        self._port = port
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._collector: QueueCollector | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where it listens (the port the system chose when asked for 0)."""
+        if self._server is None:
+            raise RuntimeError("the metrics endpoint is not started")
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        runtime = self._runtime
+        # Every queue adapter has stats(); a queue a caller passed in (tests) may not.
+        queue = cast(TaskQueueStats, runtime.tasks) if hasattr(runtime.tasks, "stats") else None
+        self._collector = QueueCollector(
+            asyncio.get_running_loop(),
+            queue=queue,
+            ledger=runtime.storage.ledger,
+            clock=runtime.services.clock,
+        )
+        runtime.metrics.watch(self._collector)
+        try:
+            self._server, self._thread = start_http_server(
+                self._port, addr=self._host, registry=runtime.metrics.registry
+            )
+        except OSError as exc:
+            runtime.metrics.registry.unregister(self._collector)
+            raise RuntimeError(
+                f"metrics: cannot listen on {self._host}:{self._port} ({exc}); set METRICS_PORT to a free port, "
+                "0 for any, or off"
+            ) from exc
+        host, port = self.address
+        log.info("metrics: Prometheus text format on http://%s:%d/metrics (no token)", host, port)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._collector is not None:
+            self._runtime.metrics.registry.unregister(self._collector)
+            self._collector = None

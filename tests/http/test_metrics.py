@@ -1,0 +1,159 @@
+"""Prometheus metrics on their own port: series move with a chat turn and a search, no token, bounded labels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
+from jyntrix_bootstrap.settings import SettingsError, load_settings
+from jyntrix_domain.model import Hit, MemoryType, UserId
+from jyntrix_http.metrics import MetricsEndpoint
+from tests.http.conftest import Client, bearer, make_settings
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+PHASES = ("setup", "query_analysis", "retrieval", "context_building", "llm_streaming", "save_response", "enqueue_tasks")
+STRATEGIES = ("vector", "keyword", "graph", "profile", "recent")
+
+
+async def scrape(url: str, **headers: str) -> Samples:
+    # From a thread: the scrape reads the task queue on the app's loop, which is this test's loop.
+    response = await asyncio.to_thread(httpx.get, url, headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+@pytest.fixture
+async def served(tmp_path: Path, app_factory: Callable[..., Any]) -> AsyncIterator[tuple[Client, str]]:
+    async with app_factory(make_settings(tmp_path, metrics_port="0"), serve_metrics=True) as client:
+        endpoint: MetricsEndpoint = client.app.state.metrics_endpoint
+        host, port = endpoint.address
+        yield client, f"http://{host}:{port}/metrics"
+
+
+async def test_a_chat_turn_and_a_search_move_their_series(served: tuple[Client, str], headers: dict[str, str]) -> None:
+    client, url = served
+    before = await scrape(url)
+    turn = await client.post(
+        "/api/chat/messages/stream", json={"content": "My sister Maya lives in Lisbon."}, headers=headers
+    )
+    assert turn.status_code == 200
+    search = await client.post("/api/memories/search", json={"query": "where does Maya live"}, headers=headers)
+    assert search.status_code == 200
+    await client.app.state.runtime.tasks.drain()  # extraction searches while consolidating: not chat figures
+    after = await scrape(url)
+
+    requests = "jyntrix_http_requests_total"
+    assert moved(before, after, requests, method="POST", route="/api/chat/messages/stream", status="200") == 1
+    assert moved(before, after, requests, method="POST", route="/api/memories/search", status="200") == 1
+    for phase in PHASES:
+        assert moved(before, after, "jyntrix_chat_phase_duration_seconds_count", phase=phase) == 1, phase
+    for strategy in STRATEGIES:
+        # the turn's and the search's runs; extraction's lookups (record=False) are not counted
+        assert moved(before, after, "jyntrix_retrieval_strategy_runs_total", strategy=strategy, outcome="ok") == 2
+        assert moved(before, after, "jyntrix_retrieval_strategy_duration_seconds_count", strategy=strategy) == 2
+    assert moved(before, after, "jyntrix_embedder_batch_size_count", call="embed") >= 1
+    assert value(after, "jyntrix_task_queue_depth") == 0
+    assert value(after, "jyntrix_task_dead_letters") == 0
+    assert value(after, "jyntrix_extraction_batches_pending") == 0
+    assert ("jyntrix_task_queue_depth", ()) in after
+
+
+async def test_the_metrics_port_needs_no_token_and_the_api_port_has_no_metrics(
+    served: tuple[Client, str], headers: dict[str, str]
+) -> None:
+    client, url = served
+    assert await scrape(url)
+    assert await scrape(url, Authorization="Bearer not-a-token")
+    for path in ("/metrics", "/api/metrics"):
+        assert (await client.get(path)).status_code == 404
+        assert (await client.get(path, headers=headers)).status_code == 404
+
+
+async def test_two_users_requests_produce_the_same_label_sets(served: tuple[Client, str]) -> None:
+    client, url = served
+    users = ["alice-4f1c2a", "bob-9d03e7"]
+    label_sets = []
+    for user in users:
+        before = await scrape(url)
+        created = await client.post(
+            "/api/memories", json={"content": f"{user} likes tea", "type": "semantic"}, headers=bearer(user)
+        )
+        assert created.status_code == 201, created.text
+        memory_id = created.json()["id"]
+        assert (await client.get(f"/api/memories/{memory_id}", headers=bearer(user))).status_code == 200
+        after = await scrape(url)
+        label_sets.append(
+            {
+                key
+                for key in after
+                if after[key] != before.get(key, 0.0) and not key[0].endswith(("_bucket", "_created"))
+            }
+        )
+        for name, labels in after:
+            assert all(user not in v and memory_id not in v for _, v in labels), (name, labels)
+    assert label_sets[0] == label_sets[1]
+    routes = {dict(labels).get("route") for _, labels in label_sets[0]} - {None}
+    assert "/api/memories/{memory_id}" in routes
+
+
+class _SlowKeywords(InProcessKeywordIndex):
+    async def search(
+        self, user_id: UserId, query: str, limit: int, types: frozenset[MemoryType] | None = None
+    ) -> list[Hit]:
+        await asyncio.sleep(5)
+        return await super().search(user_id, query, limit, types)
+
+
+async def test_a_strategy_timeout_is_counted_by_strategy_and_outcome(
+    tmp_path: Path, app_factory: Callable[..., Any], headers: dict[str, str]
+) -> None:
+    base = make_settings(tmp_path, metrics_port="0")
+    settings = msgspec.structs.replace(base, retrieval=msgspec.structs.replace(base.retrieval, strategy_timeout_s=0.05))
+    async with app_factory(settings, serve_metrics=True, overrides={"keywords": _SlowKeywords()}) as client:
+        host, port = client.app.state.metrics_endpoint.address
+        url = f"http://{host}:{port}/metrics"
+        before = await scrape(url)
+        found = await client.post("/api/memories/search", json={"query": "anything"}, headers=headers)
+        assert found.status_code == 200
+        after = await scrape(url)
+    runs = "jyntrix_retrieval_strategy_runs_total"
+    assert moved(before, after, runs, strategy="keyword", outcome="timeout") == 1
+    assert moved(before, after, runs, strategy="keyword", outcome="ok") == 0
+    assert moved(before, after, runs, strategy="vector", outcome="ok") == 1
+
+
+@pytest.mark.parametrize("port", ["off", "OFF", "0", "9464", "65535"])
+def test_metrics_port_takes_a_port_zero_or_off(tmp_path: Path, port: str) -> None:
+    settings = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path), "METRICS_PORT": port})
+    assert settings.metrics_bind == (None if port.lower() == "off" else ("127.0.0.1", int(port)))
+
+
+@pytest.mark.parametrize("port", ["eighty", "65536", "-1", "on"])
+def test_a_bad_metrics_port_stops_start_up_naming_it(tmp_path: Path, port: str) -> None:
+    with pytest.raises(SettingsError, match="METRICS_PORT"):
+        load_settings({"JYNTRIX_DATA_DIR": str(tmp_path), "METRICS_PORT": port})
+
+
+def test_metrics_are_loopback_only_by_default(tmp_path: Path) -> None:
+    assert load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)}).metrics_bind == ("127.0.0.1", 9464)
