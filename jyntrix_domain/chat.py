@@ -32,7 +32,7 @@ from jyntrix_domain.model import (
 from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
-from jyntrix_domain.turns import new_turn, turn_memory_id
+from jyntrix_domain.turns import new_turn, remembers, turn_memory_id
 
 log = logging.getLogger(__name__)
 
@@ -205,9 +205,6 @@ class ChatService:
             # Two parts of setup timed on their own too (phase_timings "setup.embedding", "setup.turn_memory").
             async with phases.span("setup.embedding"):
                 vector = await self._retrieval.embed_query(user_id, text)
-            async with phases.span("setup.turn_memory"):
-                # The stored turn memory is not used here: no need to read it back.
-                await self._memories.bulk_import(user_id, [new_turn(user_message)], vectors=[vector], read_back=False)
             if history is not None:
                 earlier = _ephemeral(history[-self._config.history_messages :], user_message)
             elif created:
@@ -216,6 +213,10 @@ class ChatService:
                 earlier = await self._ports.conversations.messages(
                     user_id, conversation.id, limit=self._config.history_messages + 1
                 )
+            async with phases.span("setup.turn_memory"):
+                # The stored turn memory is not used here: no need to read it back.
+                turn = new_turn(user_message, follows=_turn_before(user_message, earlier if history is None else []))
+                await self._memories.bulk_import(user_id, [turn], vectors=[vector], read_back=False)
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
         # Only a message that was stored before (a retry) can have an answer already.
         answered = await self._ports.conversations.get_messages(user_id, [_answer_id(user_message)]) if retried else []
@@ -343,3 +344,12 @@ class ChatService:
             usage=usage,
             phase_timings=dict(phases.timings),
         )
+
+
+def _turn_before(message: Message, stored: Sequence[Message]) -> str | None:
+    """The id of the remembered message said last before `message` in its conversation, for the turn's
+    neighbour signal. Only the stored conversation counts (an ephemeral history has no turn memories), and
+    the turn keeps no words of it: a live turn's predecessor is stored already and would not know to drop
+    them when forgotten."""
+    before = [m for m in stored if m.id != message.id and remembers(m) and m.conversation_id == message.conversation_id]
+    return before[-1].id if before else None

@@ -16,6 +16,7 @@ from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.fact_rules import FactCandidate
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, UserId, Vector
+from jyntrix_domain.turn_places import turn_place
 from jyntrix_domain.turns import turn_memory_id
 from tests.domain.kit import Kit
 
@@ -118,3 +119,23 @@ async def test_deleting_a_conversation_forgets_its_turns_and_keeps_its_facts() -
     left = await kit.memories.list(USER, MemoryFilter())
     assert {m.id for m in left} == {fact.id, turn_memory_id(USER, other[0].user_message_id)}  # type: ignore[attr-defined]
     assert all(r.memory.id != turn_memory_id(USER, message_id) for r in await kit.memories.search(USER, "collie"))
+
+
+async def test_a_chat_turn_follows_the_user_message_before_it_in_its_conversation_only() -> None:
+    kit = Kit()
+    first = await chat(kit, "We drove to Porto in May.")
+    conversation = first[0].id  # type: ignore[attr-defined]
+    second = await chat(kit, "It rained the whole week.", conversation)
+    elsewhere = await chat(kit, "I start a new job on Monday.")
+    turns = {
+        t.source_message_ids[0]: t
+        for t in await kit.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN})))
+    }
+    places = {m: turn_place(t) for m, t in turns.items()}
+    first_id = first[0].user_message_id  # type: ignore[attr-defined]
+    second_id = second[0].user_message_id  # type: ignore[attr-defined]
+    elsewhere_id = elsewhere[0].user_message_id  # type: ignore[attr-defined]
+    assert places[first_id] is not None and places[first_id].follows is None
+    assert places[second_id] is not None and places[second_id].follows == first_id
+    assert places[second_id].before is None  # a live turn keeps no words of the turn before (see chat._turn_before)
+    assert places[elsewhere_id] is not None and places[elsewhere_id].follows is None
