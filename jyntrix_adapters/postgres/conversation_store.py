@@ -40,21 +40,20 @@ class PostgresConversationStore(OnDatabase):
         return from_row(Conversation, row)
 
     async def get(self, user_id: UserId, conversation_id: str) -> Conversation | None:
-        async with self._db.user_tx(user_id) as conn:
-            row = await conn.fetchrow(
-                f"SELECT {_CONV} FROM conversations WHERE user_id = $1 AND id = $2", user_id, conversation_id
-            )
+        row = await self._db.user_fetchrow(
+            user_id, f"SELECT {_CONV} FROM conversations WHERE user_id = $1 AND id = $2", user_id, conversation_id
+        )
         return None if row is None else from_row(Conversation, row)
 
     async def list(self, user_id: UserId, limit: int = 50, offset: int = 0) -> list[Conversation]:
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(
-                f"SELECT {_CONV} FROM conversations WHERE user_id = $1"
-                ' ORDER BY updated_at DESC, id COLLATE "C" DESC LIMIT $2 OFFSET $3',
-                user_id,
-                limit,
-                offset,
-            )
+        rows = await self._db.user_fetch(
+            user_id,
+            f"SELECT {_CONV} FROM conversations WHERE user_id = $1"
+            ' ORDER BY updated_at DESC, id COLLATE "C" DESC LIMIT $2 OFFSET $3',
+            user_id,
+            limit,
+            offset,
+        )
         return [from_row(Conversation, r) for r in rows]
 
     async def delete(self, user_id: UserId, conversation_id: str) -> bool:
@@ -114,28 +113,28 @@ class PostgresConversationStore(OnDatabase):
     async def messages(
         self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
     ) -> builtins.list[Message]:
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(
-                f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND conversation_id = $2"
-                " AND ($3::timestamptz IS NULL OR created_at < $3)"
-                " ORDER BY created_at DESC, seq DESC LIMIT $4",
-                user_id,
-                conversation_id,
-                before,
-                limit,
-            )
+        rows = await self._db.user_fetch(
+            user_id,
+            f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND conversation_id = $2"
+            " AND ($3::timestamptz IS NULL OR created_at < $3)"
+            " ORDER BY created_at DESC, seq DESC LIMIT $4",
+            user_id,
+            conversation_id,
+            before,
+            limit,
+        )
         return [from_row(Message, r) for r in reversed(rows)]
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:
         """Oldest first."""
         if not ids:
             return []
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(
-                f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND id = ANY($2::text[]) ORDER BY created_at, seq",
-                user_id,
-                list(ids),
-            )
+        rows = await self._db.user_fetch(
+            user_id,
+            f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND id = ANY($2::text[]) ORDER BY created_at, seq",
+            user_id,
+            list(ids),
+        )
         return [from_row(Message, r) for r in rows]
 
     async def forget_user(self, user_id: UserId) -> int:

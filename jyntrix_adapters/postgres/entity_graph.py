@@ -117,8 +117,7 @@ class PostgresEntityGraph(OnDatabase):
         keys = sorted({k for k in map(entity_key, names) if k})
         if not keys:
             return {}
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(_NEIGHBOURS, user_id, keys, depth)
+        rows = await self._db.user_fetch(user_id, _NEIGHBOURS, user_id, keys, depth)
         return {r["key"]: r["hops"] for r in rows}
 
     async def mentions(self, user_id: UserId, keys: Sequence[str], limit: int) -> list[tuple[MemoryId, str]]:
@@ -126,30 +125,30 @@ class PostgresEntityGraph(OnDatabase):
         wanted = sorted({k for k in map(entity_key, keys) if k})
         if not wanted or limit <= 0:
             return []
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(
-                "SELECT memory_id, entity_key FROM mentions WHERE user_id = $1 AND entity_key = ANY($2::text[])"
-                " ORDER BY seq DESC LIMIT $3",
-                user_id,
-                wanted,
-                limit,
-            )
+        rows = await self._db.user_fetch(
+            user_id,
+            "SELECT memory_id, entity_key FROM mentions WHERE user_id = $1 AND entity_key = ANY($2::text[])"
+            " ORDER BY seq DESC LIMIT $3",
+            user_id,
+            wanted,
+            limit,
+        )
         return [(r["memory_id"], r["entity_key"]) for r in rows]
 
     async def entities(self, user_id: UserId) -> list[Entity]:
         """Ordered by key."""
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(
-                'SELECT name, kind FROM entities WHERE user_id = $1 ORDER BY key COLLATE "C"', user_id
-            )
+        rows = await self._db.user_fetch(
+            user_id, 'SELECT name, kind FROM entities WHERE user_id = $1 ORDER BY key COLLATE "C"', user_id
+        )
         return [from_row(Entity, r) for r in rows]
 
     async def relations(self, user_id: UserId) -> list[Relation]:
         """Endpoints as entity keys, in the order they were first asserted."""
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(
-                "SELECT source, predicate, target, memory_id FROM relations WHERE user_id = $1 ORDER BY seq", user_id
-            )
+        rows = await self._db.user_fetch(
+            user_id,
+            "SELECT source, predicate, target, memory_id FROM relations WHERE user_id = $1 ORDER BY seq",
+            user_id,
+        )
         return [from_row(Relation, r) for r in rows]
 
     async def forget_user(self, user_id: UserId) -> None:

@@ -96,8 +96,7 @@ class PostgresKeywordIndex(OnDatabase):
         if not wanted_any or not terms:
             return []
         wanted = type_values(types)
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(_SEARCH, user_id, terms, wanted, limit)
+        rows = await self._db.user_fetch(user_id, _SEARCH, user_id, terms, wanted, limit)
         return [Hit(id=row["id"], score=float(row["score"])) for row in rows]
 
     async def forget_user(self, user_id: UserId) -> None:

@@ -144,19 +144,17 @@ class PostgresMemoryStore(OnDatabase):
         return [m.id in inserted for m in memories]
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:
-        async with self._db.user_tx(user_id) as conn:
-            row = await conn.fetchrow(
-                f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2", user_id, memory_id
-            )
+        row = await self._db.user_fetchrow(
+            user_id, f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2", user_id, memory_id
+        )
         return None if row is None else _memory(row)
 
     async def get_many(self, user_id: UserId, ids: Sequence[MemoryId]) -> list[Memory]:
         if not ids:
             return []
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = ANY($2::text[])", user_id, list(ids)
-            )
+        rows = await self._db.user_fetch(
+            user_id, f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = ANY($2::text[])", user_id, list(ids)
+        )
         return [_memory(r) for r in rows]
 
     async def update(self, memory: Memory, kind: ChangeKind = ChangeKind.UPDATE) -> Memory:
@@ -203,24 +201,22 @@ class PostgresMemoryStore(OnDatabase):
             f"SELECT {_COLUMNS} FROM memories WHERE {where}"
             f' ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT ${len(args) - 1} OFFSET ${len(args)}'
         )
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(sql, *args)
+        rows = await self._db.user_fetch(user_id, sql, *args)
         return [_memory(r) for r in rows]
 
     async def count(self, user_id: UserId, filter: MemoryFilter) -> int:
         where, args = _where(user_id, filter)
-        async with self._db.user_tx(user_id) as conn:
-            n: int = await conn.fetchval(f"SELECT count(*) FROM memories WHERE {where}", *args)
+        n: int = await self._db.user_fetchval(user_id, f"SELECT count(*) FROM memories WHERE {where}", *args)
         return n
 
     async def history(self, user_id: UserId, memory_id: MemoryId) -> builtins.list[MemoryChange]:
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(
-                "SELECT id, memory_id, user_id, kind, at, content_before, content_after, superseded_by"
-                " FROM memory_history WHERE user_id = $1 AND memory_id = $2 ORDER BY seq",
-                user_id,
-                memory_id,
-            )
+        rows = await self._db.user_fetch(
+            user_id,
+            "SELECT id, memory_id, user_id, kind, at, content_before, content_after, superseded_by"
+            " FROM memory_history WHERE user_id = $1 AND memory_id = $2 ORDER BY seq",
+            user_id,
+            memory_id,
+        )
         return [from_row(MemoryChange, r) for r in rows]
 
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId], at: datetime) -> None:

@@ -120,6 +120,23 @@ class Database:
             raise Invalid("user_id must not be empty")
         return self._scoped(_SCOPE_USER, APP_ROLE, user_id)
 
+    async def user_fetch(self, user_id: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """`sql`'s rows, read in a user-scoped transaction of its own."""
+        async with self.user_tx(user_id) as conn:
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+        return rows
+
+    async def user_fetchrow(self, user_id: str, sql: str, *args: Any) -> asyncpg.Record | None:
+        """`sql`'s first row (None for none), read in a user-scoped transaction of its own."""
+        async with self.user_tx(user_id) as conn:
+            row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
+        return row
+
+    async def user_fetchval(self, user_id: str, sql: str, *args: Any) -> Any:
+        """`sql`'s first value, read in a user-scoped transaction of its own."""
+        async with self.user_tx(user_id) as conn:
+            return await conn.fetchval(sql, *args)
+
     def admin_tx(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
         """A transaction as the application role with no user scope (tables without RLS only)."""
         return self._scoped(_SCOPE_ADMIN, APP_ROLE)

@@ -11,10 +11,9 @@ class PostgresProfileStore(OnDatabase):
     """ProfileStore backed by the `profiles` table."""
 
     async def get(self, user_id: UserId) -> Profile | None:
-        async with self._db.user_tx(user_id) as conn:
-            row = await conn.fetchrow(
-                "SELECT user_id, display_name, preferences, updated_at FROM profiles WHERE user_id = $1", user_id
-            )
+        row = await self._db.user_fetchrow(
+            user_id, "SELECT user_id, display_name, preferences, updated_at FROM profiles WHERE user_id = $1", user_id
+        )
         if row is None:
             return None
         return from_row(Profile, row)

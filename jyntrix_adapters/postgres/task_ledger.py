@@ -47,13 +47,12 @@ class PostgresTaskLedger(OnDatabase):
         return bool(status == "INSERT 0 1")
 
     async def claimed(self, user_id: UserId, key: str) -> bool:
-        async with self._db.user_tx(user_id) as conn:
-            found = await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM processed_keys WHERE user_id = $1 AND key = $2"
-                " AND claimed_at IS NOT NULL)",
-                user_id,
-                key,
-            )
+        found = await self._db.user_fetchval(
+            user_id,
+            "SELECT EXISTS (SELECT 1 FROM processed_keys WHERE user_id = $1 AND key = $2 AND claimed_at IS NOT NULL)",
+            user_id,
+            key,
+        )
         return bool(found)
 
     async def unfinished(self, older_than: datetime, limit: int = 100) -> list[PendingBatch]:
@@ -68,13 +67,12 @@ class PostgresTaskLedger(OnDatabase):
         return [from_row(PendingBatch, r) for r in rows]
 
     async def pending_count(self, user_id: UserId, conversation_id: str) -> int:
-        async with self._db.user_tx(user_id) as conn:
-            found = await conn.fetchval(
-                "SELECT count(*) FROM processed_keys WHERE user_id = $1 AND conversation_id = $2"
-                " AND claimed_at IS NULL",
-                user_id,
-                conversation_id,
-            )
+        found = await self._db.user_fetchval(
+            user_id,
+            "SELECT count(*) FROM processed_keys WHERE user_id = $1 AND conversation_id = $2 AND claimed_at IS NULL",
+            user_id,
+            conversation_id,
+        )
         return int(found or 0)
 
     async def forget_user(self, user_id: UserId) -> None:
