@@ -79,17 +79,29 @@ async def broker(redis_url: str) -> AsyncIterator[Broker]:
     await delete_prefixed(redis_url, side.namespace + ":")
 
 
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Worker]]:
-    started: list[Worker] = []
+class Workers:
+    """The worker processes a test starts on its broker namespace, each with its own log; stopped at the end."""
 
-    def start(env: dict[str, str]) -> Worker:
-        worker = Worker(env, tmp_path / f"worker-{len(started)}.log")
-        started.append(worker)
+    def __init__(self, broker: Broker, postgres_dsn: str, tmp_path: Path) -> None:
+        self._broker = broker
+        self._postgres_dsn = postgres_dsn
+        self._tmp_path = tmp_path
+        self.started: list[Worker] = []
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return self._broker.env(self._postgres_dsn, self._tmp_path, **extra)
+
+    def start(self, **extra: str) -> Worker:
+        worker = Worker(self.env(**extra), self._tmp_path / f"worker-{len(self.started)}.log")
+        self.started.append(worker)
         return worker
 
-    yield start
-    for worker in started:
+
+@pytest.fixture
+def workers(broker: Broker, postgres_dsn: str, tmp_path: Path) -> Iterator[Workers]:
+    side = Workers(broker, postgres_dsn, tmp_path)
+    yield side
+    for worker in side.started:
         if worker.process.poll() is None:
             worker.stop()
 
@@ -103,6 +115,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, bound_s: f
     raise AssertionError(f"not within {bound_s}s: {what}")
 
 
+def said_now(conversation_id: str, user_id: str, role: Role, text: str, message_id: str | None = None) -> Message:
+    return Message(
+        id=message_id or str(uuid.uuid4()),
+        conversation_id=conversation_id,
+        user_id=user_id,
+        role=role,
+        content=text,
+        created_at=datetime.now(UTC),
+    )
+
+
 async def conversation(stores: PostgresStores, user_id: str, said: list[tuple[Role, str]]) -> tuple[str, list[str]]:
     now = datetime.now(UTC)
     conv = await stores.conversations.create(
@@ -110,16 +133,7 @@ async def conversation(stores: PostgresStores, user_id: str, said: list[tuple[Ro
     )
     ids = []
     for role, text in said:
-        message = await stores.conversations.add_message(
-            Message(
-                id=str(uuid.uuid4()),
-                conversation_id=conv.id,
-                user_id=user_id,
-                role=role,
-                content=text,
-                created_at=datetime.now(UTC),
-            )
-        )
+        message = await stores.conversations.add_message(said_now(conv.id, user_id, role, text))
         ids.append(message.id)
     return conv.id, ids
 
@@ -133,13 +147,9 @@ async def contents(stores: PostgresStores, user_id: str) -> list[str]:
 
 
 async def test_a_worker_process_extracts_memories_once_however_often_the_task_arrives(
-    broker: Broker,
-    workers: Callable[[dict[str, str]], Worker],
-    postgres_dsn: str,
-    postgres_stores: PostgresStores,
-    tmp_path: Path,
+    broker: Broker, workers: Workers, postgres_stores: PostgresStores
 ) -> None:
-    worker = workers(broker.env(postgres_dsn, tmp_path, JYNTRIX_SUMMARY_IDLE_S="0.2"))
+    worker = workers.start(JYNTRIX_SUMMARY_IDLE_S="0.2")
     user = f"worker-e2e-{uuid.uuid4()}"
     conv, ids = await conversation(
         postgres_stores,
@@ -168,14 +178,10 @@ async def test_a_worker_process_extracts_memories_once_however_often_the_task_ar
 
 
 async def test_killing_a_worker_mid_task_loses_nothing_and_duplicates_nothing(
-    broker: Broker,
-    workers: Callable[[dict[str, str]], Worker],
-    postgres_dsn: str,
-    postgres_stores: PostgresStores,
-    tmp_path: Path,
+    broker: Broker, workers: Workers, postgres_stores: PostgresStores, tmp_path: Path
 ) -> None:
     (tmp_path / "pause").touch()
-    first = workers(broker.env(postgres_dsn, tmp_path))
+    first = workers.start()
     user = f"worker-kill-{uuid.uuid4()}"
     conv, ids = await conversation(
         postgres_stores, user, [(Role.USER, "I'm Maria. I live in Lisbon. My dog is called Bolt.")]
@@ -190,7 +196,7 @@ async def test_killing_a_worker_mid_task_loses_nothing_and_duplicates_nothing(
     first.kill()
     (tmp_path / "pause").unlink()
 
-    workers(broker.env(postgres_dsn, tmp_path))
+    workers.start()
 
     async def finished() -> bool:
         return len(await contents(postgres_stores, user)) == 3 and await broker.pending() == 0
@@ -205,14 +211,9 @@ async def test_killing_a_worker_mid_task_loses_nothing_and_duplicates_nothing(
 
 
 async def test_a_failing_task_is_retried_then_dead_lettered_and_can_be_requeued(
-    broker: Broker,
-    workers: Callable[[dict[str, str]], Worker],
-    postgres_dsn: str,
-    postgres_stores: PostgresStores,
-    tmp_path: Path,
+    broker: Broker, workers: Workers, postgres_stores: PostgresStores
 ) -> None:
-    env = broker.env(postgres_dsn, tmp_path)
-    worker = workers(env)
+    worker = workers.start()
     user = f"worker-dlq-{uuid.uuid4()}"
     conv, _ = await conversation(postgres_stores, user, [(Role.USER, "Hello!")])
     late_id = str(uuid.uuid4())
@@ -248,7 +249,7 @@ async def test_a_failing_task_is_retried_then_dead_lettered_and_can_be_requeued(
         subprocess.run,
         [sys.executable, "-m", "jyntrix_worker", "dead-letters"],
         cwd=ROOT,
-        env=env,
+        env=workers.env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -258,16 +259,7 @@ async def test_a_failing_task_is_retried_then_dead_lettered_and_can_be_requeued(
     assert sorted(item["key"] for item in shown) == sorted(letters)
 
     # The message arrives after all; the operator sends the task back and it succeeds.
-    await postgres_stores.conversations.add_message(
-        Message(
-            id=late_id,
-            conversation_id=conv,
-            user_id=user,
-            role=Role.USER,
-            content="I live in Oslo.",
-            created_at=datetime.now(UTC),
-        )
-    )
+    await postgres_stores.conversations.add_message(said_now(conv, user, Role.USER, "I live in Oslo.", late_id))
     assert await broker.queue.requeue_dead_letter(missing.message_id)
 
     async def extracted() -> bool:
