@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -13,6 +12,7 @@ from jyntrix_adapters.inprocess.cache import InProcessCache
 from jyntrix_adapters.redis.cache import RedisCache
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.ports import Cache
+from testsupport.polling import holds_within
 from testsupport.redis import KEYED_BACKENDS, namespaced_backend
 
 CacheFactory = Callable[[str], Cache]
@@ -33,12 +33,11 @@ def cache(cache_factory: CacheFactory) -> Cache:
 
 async def _gone_within(cache: Cache, key: str, bound_s: float = 5.0) -> bool:
     """Poll until `key` reads as absent; False if it is still there after `bound_s`."""
-    deadline = time.monotonic() + bound_s
-    while time.monotonic() < deadline:
-        if await cache.get(key) is None:
-            return True
-        await asyncio.sleep(0.02)
-    return False
+
+    async def gone() -> bool:
+        return await cache.get(key) is None
+
+    return await holds_within(gone, bound_s)
 
 
 async def test_get_returns_what_was_set(cache: Cache) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -13,6 +12,7 @@ from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import RateDecision
 from jyntrix_domain.ports import RateLimiter
+from testsupport.polling import holds_within
 from testsupport.redis import KEYED_BACKENDS, namespaced_backend
 
 LimiterFactory = Callable[[str], RateLimiter]
@@ -33,12 +33,11 @@ def limiter(limiter_factory: LimiterFactory) -> RateLimiter:
 
 async def _admitted_within(limiter: RateLimiter, key: str, limit: int, window_s: float, bound_s: float = 5.0) -> bool:
     """Keep knocking until a hit is admitted; False if none is within `bound_s`."""
-    deadline = time.monotonic() + bound_s
-    while time.monotonic() < deadline:
-        if (await limiter.hit(key, limit, window_s)).allowed:
-            return True
-        await asyncio.sleep(0.02)
-    return False
+
+    async def admitted() -> bool:
+        return (await limiter.hit(key, limit, window_s)).allowed
+
+    return await holds_within(admitted, bound_s)
 
 
 async def test_allows_exactly_limit_hits_then_denies(limiter: RateLimiter) -> None:
