@@ -57,6 +57,14 @@ async def fill(stores: PostgresStores, user: str) -> None:
     )
 
 
+@pytest.fixture
+async def a(postgres_stores: PostgresStores) -> str:
+    """A user with a row in every user-owned table."""
+    user = new_id()
+    await fill(postgres_stores, user)
+    return user
+
+
 async def act_as(conn: asyncpg.Connection, user_id: str | None) -> None:
     """Within the open transaction, be the application role scoped to `user_id` (None: no user set)."""
     await conn.execute(f"SET LOCAL ROLE {APP_ROLE}")
@@ -73,33 +81,24 @@ async def count_as(conn: asyncpg.Connection, table: str, scope: str | None, owne
     return sum(1 for r in rows if r["user_id"] == owner)
 
 
-async def test_a_user_scoped_connection_sees_none_of_another_users_rows(
-    postgres_stores: PostgresStores, raw: asyncpg.Connection
-) -> None:
-    a, b = new_id(), new_id()
-    await fill(postgres_stores, a)
+async def test_a_user_scoped_connection_sees_none_of_another_users_rows(a: str, raw: asyncpg.Connection) -> None:
+    b = new_id()
     for table in USER_TABLES:
         assert await count_as(raw, table, a, a) >= 1, table
         assert await count_as(raw, table, b, a) == 0, table
         assert await count_as(raw, table, None, a) == 0, table
 
 
-async def test_a_raw_select_as_user_b_returns_nothing_at_all(
-    postgres_stores: PostgresStores, raw: asyncpg.Connection
-) -> None:
-    a, b = new_id(), new_id()
-    await fill(postgres_stores, a)
+async def test_a_raw_select_as_user_b_returns_nothing_at_all(a: str, raw: asyncpg.Connection) -> None:
+    b = new_id()
     async with raw.transaction():
         await act_as(raw, b)
         assert await raw.fetch("SELECT * FROM memories") == []
         assert await raw.fetch("SELECT * FROM memories WHERE user_id = $1", a) == []
 
 
-async def test_writes_into_another_users_rows_are_refused_or_have_no_effect(
-    postgres_stores: PostgresStores, raw: asyncpg.Connection
-) -> None:
-    a, b = new_id(), new_id()
-    await fill(postgres_stores, a)
+async def test_writes_into_another_users_rows_are_refused_or_have_no_effect(a: str, raw: asyncpg.Connection) -> None:
+    b = new_id()
     async with raw.transaction():
         await act_as(raw, b)
         assert await raw.execute("UPDATE memories SET content = 'hijacked' WHERE user_id = $1", a) == "UPDATE 0"
@@ -112,9 +111,7 @@ async def test_writes_into_another_users_rows_are_refused_or_have_no_effect(
     assert await count_as(raw, "processed_keys", a, a) == 1
 
 
-async def test_the_scope_does_not_outlive_its_transaction(postgres_stores: PostgresStores) -> None:
-    a = new_id()
-    await fill(postgres_stores, a)
+async def test_the_scope_does_not_outlive_its_transaction(postgres_stores: PostgresStores, a: str) -> None:
     async with postgres_stores.db.pool.acquire() as conn:
         async with conn.transaction():
             await conn.execute("SELECT set_config('role', $1, true), set_config('app.user_id', $2, true)", APP_ROLE, a)
