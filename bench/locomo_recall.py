@@ -33,6 +33,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import mean
@@ -130,6 +131,44 @@ def import_transcripts(
     return dia_of, import_s, wait_for_extraction(client, headers, conversation_ids)
 
 
+def ask_each(
+    client: httpx.Client,
+    headers: dict[str, str],
+    asked: list[dict[str, Any]],
+    recall: Callable[[list[dict[str, Any]], set[str], int], float],
+    pool: int,
+    pooled: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    keep_question: bool,
+) -> list[dict[str, Any]]:
+    """Each question through the search route after one warm-up search: its latency and `recall` at each k.
+
+    With `pool`, also its evidence and its top `pool` results as `pooled` shows them (and the question if
+    `keep_question`)."""
+    client.post("/api/memories/search", json={"query": "warm up", "limit": max(KS)}, headers=headers)
+    per_question = []
+    for q in asked:
+        t0 = time.perf_counter()
+        response = client.post("/api/memories/search", json={"query": q["question"], "limit": max(KS)}, headers=headers)
+        latency = (time.perf_counter() - t0) * 1000
+        response.raise_for_status()
+        results = response.json()["results"]
+        evidence = set(q["evidence"])
+        entry: dict[str, Any] = {
+            "category": q["category"],
+            "latency_ms": latency,
+            **{f"recall@{k}": recall(results, evidence, k) for k in KS},
+        }
+        if pool:
+            big = client.post("/api/memories/search", json={"query": q["question"], "limit": pool}, headers=headers)
+            if keep_question:
+                entry["question"] = q["question"]
+            entry["evidence"] = sorted(evidence)
+            entry["pool"] = [pooled(r) for r in big.json()["results"]]
+        per_question.append(entry)
+    return per_question
+
+
 def evaluate_transcripts(
     client: httpx.Client,
     headers: dict[str, str],
@@ -144,33 +183,19 @@ def evaluate_transcripts(
         dia_of, import_s, extraction_s = imported, 0.0, 0.0
     memories = client.get("/api/memories?limit=1&current_only=false", headers=headers).json()["total"]
     asked = questions(conversation)
-    client.post("/api/memories/search", json={"query": "warm up", "limit": max(KS)}, headers=headers)
-    per_question = []
-    for q in asked:
-        t0 = time.perf_counter()
-        response = client.post("/api/memories/search", json={"query": q["question"], "limit": max(KS)}, headers=headers)
-        latency = (time.perf_counter() - t0) * 1000
-        response.raise_for_status()
-        results = response.json()["results"]
-        evidence = set(q["evidence"])
-        entry = {
-            "category": q["category"],
-            "latency_ms": latency,
-            **{f"recall@{k}": len(cited_evidence(results, dia_of, evidence, k)) / len(evidence) for k in KS},
-        }
-        if pool:
-            big = client.post("/api/memories/search", json={"query": q["question"], "limit": pool}, headers=headers)
-            entry["question"] = q["question"]
-            entry["evidence"] = sorted(evidence)
-            entry["pool"] = [
-                {
-                    "dia_ids": [dia_of.get(s) for s in r["memory"]["source_message_ids"]],
-                    "kind": r["memory"]["kind"],
-                    "signals": r["scores"]["signals"],
-                }
-                for r in big.json()["results"]
-            ]
-        per_question.append(entry)
+    per_question = ask_each(
+        client,
+        headers,
+        asked,
+        lambda results, evidence, k: len(cited_evidence(results, dia_of, evidence, k)) / len(evidence),
+        pool,
+        lambda r: {
+            "dia_ids": [dia_of.get(s) for s in r["memory"]["source_message_ids"]],
+            "kind": r["memory"]["kind"],
+            "signals": r["scores"]["signals"],
+        },
+        keep_question=True,
+    )
     n = len(dia_of)
     return {
         "dia_of": dia_of,
@@ -214,28 +239,17 @@ def evaluate(
             response.raise_for_status()
         ingest_s = time.perf_counter() - started
     asked = questions(conversation)
-    client.post("/api/memories/search", json={"query": "warm up", "limit": max(KS)}, headers=headers)
-    per_question = []
-    for q in asked:
-        t0 = time.perf_counter()
-        response = client.post("/api/memories/search", json={"query": q["question"], "limit": max(KS)}, headers=headers)
-        latency = (time.perf_counter() - t0) * 1000
-        response.raise_for_status()
-        found = [r["memory"]["metadata"].get("dia_id") for r in response.json()["results"]]
-        evidence = set(q["evidence"])
-        entry = {
-            "category": q["category"],
-            "latency_ms": latency,
-            **{f"recall@{k}": len(evidence & set(found[:k])) / len(evidence) for k in KS},
-        }
-        if pool:
-            big = client.post("/api/memories/search", json={"query": q["question"], "limit": pool}, headers=headers)
-            entry["evidence"] = sorted(evidence)
-            entry["pool"] = [
-                {"dia_id": r["memory"]["metadata"].get("dia_id"), "signals": r["scores"]["signals"]}
-                for r in big.json()["results"]
-            ]
-        per_question.append(entry)
+    per_question = ask_each(
+        client,
+        headers,
+        asked,
+        lambda results, evidence, k: (
+            len(evidence & {r["memory"]["metadata"].get("dia_id") for r in results[:k]}) / len(evidence)
+        ),
+        pool,
+        lambda r: {"dia_id": r["memory"]["metadata"].get("dia_id"), "signals": r["scores"]["signals"]},
+        keep_question=False,
+    )
     return {"turns": len(rows), "questions": len(asked), "ingest_s": round(ingest_s, 2), "per_question": per_question}
 
 
