@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_llm_server import Recorded, Reply
 from testsupport.postgres import run_sync
 from testsupport.redis import delete_prefixed, unique_prefix
-from testsupport.server import Server, free_port, server_env
+from testsupport.server import Server, eventually, free_port, server_env
 from testsupport.tcp_postgres import tcp_postgres
 from testsupport.worker_process import ROOT, Worker
 
@@ -136,15 +135,6 @@ async def facts(dsn: str, user: str) -> list[str]:
     finally:
         await conn.close()
     return sorted(row["content"] for row in rows)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, bound_s: float = 60.0) -> None:
-    deadline = time.monotonic() + bound_s
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {bound_s}s: {what}")
 
 
 async def tell(api: Server, headers: dict[str, str], content: str) -> None:

@@ -13,9 +13,8 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from jyntrix_adapters.postgres.stores import PostgresStores
 from jyntrix_domain.model import Conversation, MemoryFilter, MemoryType, Message, Role
 from jyntrix_domain.tasks import ExtractMemories
 from testsupport.redis import delete_prefixed, unique_prefix
+from testsupport.server import eventually
 from testsupport.worker_process import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,15 +104,6 @@ def workers(broker: Broker, postgres_dsn: str, tmp_path: Path) -> Iterator[Worke
     for worker in side.started:
         if worker.process.poll() is None:
             worker.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, bound_s: float = 30.0) -> None:
-    deadline = time.monotonic() + bound_s
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not within {bound_s}s: {what}")
 
 
 def said_now(conversation_id: str, user_id: str, role: Role, text: str, message_id: str | None = None) -> Message:
