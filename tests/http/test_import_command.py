@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -42,15 +43,31 @@ def args(file: Path, *extra: str) -> argparse.Namespace:
     return build_parser().parse_args(["import", str(file), "--user", USER, "--url", "", *extra])
 
 
-async def test_a_file_goes_into_the_data_directory_in_calls_of_a_thousand(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    overrides = in_process_overrides()
-    storage: Storage = overrides["storage"]
-    file = write_jsonl(tmp_path / "history.jsonl", [conversation("Madeira", 1205), conversation("Alps", 3)])
-    settings = make_settings(tmp_path, port=1)  # no server answers on port 1: the data directory is used
+class Importer:
+    """`jyntrix import` against an in-process data directory: no server answers on port 1, so the directory is used."""
 
-    assert await _run(file, settings, overrides) == 0
+    def __init__(self, tmp_path: Path) -> None:
+        self.overrides = in_process_overrides()
+        self.storage: Storage = self.overrides["storage"]
+        self.settings = make_settings(tmp_path, port=1)
+
+    async def run(self, file: Path) -> int:
+        # The command runs its own event loop (asyncio.run): give it a thread, as the console would.
+        return await asyncio.to_thread(import_transcripts, args(file), self.settings, self.overrides)
+
+
+@pytest.fixture
+def importer(tmp_path: Path) -> Importer:
+    return Importer(tmp_path)
+
+
+async def test_a_file_goes_into_the_data_directory_in_calls_of_a_thousand(
+    tmp_path: Path, importer: Importer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    storage = importer.storage
+    file = write_jsonl(tmp_path / "history.jsonl", [conversation("Madeira", 1205), conversation("Alps", 3)])
+
+    assert await importer.run(file) == 0
     out = capsys.readouterr().out
     assert "Imported 1208 messages in 2 conversations" in out
     assert "605 turn memories" in out
@@ -63,29 +80,20 @@ async def test_a_file_goes_into_the_data_directory_in_calls_of_a_thousand(
     assert await storage.ledger.pending_count(USER, madeira.id) == 0  # extracted before the command ended
 
     # Importing the file again adds nothing.
-    assert await _run(file, settings, overrides) == 0
+    assert await importer.run(file) == 0
     assert len(await storage.conversations.list(USER)) == 2
     again = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=1000))
     assert len(again) == 605
 
 
 async def test_a_malformed_file_names_its_line_and_imports_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, importer: Importer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    overrides = in_process_overrides()
-    storage: Storage = overrides["storage"]
+    storage = importer.storage
     file = write_jsonl(tmp_path / "history.jsonl", [conversation("Fine", 2), conversation("Broken", 2)])
     file.write_text(file.read_text().replace('"role": "assistant"', '"role": "robot"', 1))
-    settings = make_settings(tmp_path, port=1)
 
-    assert await _run(file, settings, overrides) == 2
+    assert await importer.run(file) == 2
     err = capsys.readouterr().err
     assert "line 1" in err and "nothing was imported" in err
     assert await storage.conversations.list(USER) == []
-
-
-async def _run(file: Path, settings: Any, overrides: dict[str, Any]) -> int:
-    # The command runs its own event loop (asyncio.run): give it a thread, as the console would.
-    import asyncio
-
-    return await asyncio.to_thread(import_transcripts, args(file), settings, overrides)
