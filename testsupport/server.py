@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 STARTUP_TIMEOUT_S = 180.0
 EXTRACTION_TIMEOUT_S = 60.0
@@ -154,3 +155,9 @@ def serving(directory: Path, model_dir: Path, **extra: str) -> Iterator[Server]:
         yield running
     finally:
         running.stop()
+
+
+def serving_in(tmp_path_factory: pytest.TempPathFactory, name: str, model_dir: Path, **extra: str) -> Iterator[Server]:
+    """The body of a server fixture shared by a module or package: `serving` in a fresh directory named `name`."""
+    with serving(tmp_path_factory.mktemp(name), model_dir, **extra) as running:
+        yield running

@@ -17,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from jyntrix_client import Client, ContextEvent, ConversationEvent, DoneEvent, MemoryType, NotFound, TokenEvent
 from tests.agents.stdio import run_mcp, stdio_session
 from tests.agents.test_mcp_http import TOOLS, call
-from testsupport.server import Server, serving
+from testsupport.server import Server, serving_in
 
 pytestmark = pytest.mark.slow
 
@@ -26,9 +26,7 @@ EXTRACTION_TIMEOUT_S = 60.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    directory = tmp_path_factory.mktemp("jyntrix-agents")
-    with serving(directory, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0") as running:
-        yield running
+    yield from serving_in(tmp_path_factory, "jyntrix-agents", minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
 
 
 def token(server: Server, user: str) -> str:

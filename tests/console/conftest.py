@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from testsupport.server import Server, serving
+from testsupport.server import Server, serving_in
 
 CHROMIUM = os.environ.get("JYNTRIX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -37,10 +37,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
     # paces the offline model like a real one, so that tokens visibly arrive one after another
-    with serving(
-        tmp_path_factory.mktemp("jyntrix-console"), minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03"
-    ) as running:
-        yield running
+    yield from serving_in(tmp_path_factory, "jyntrix-console", minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03")
 
 
 @pytest.fixture(scope="package")

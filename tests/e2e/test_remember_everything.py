@@ -16,17 +16,14 @@ import pytest
 
 from tests.e2e.chat_turns import answer_of, turn
 from tests.e2e.passing_remarks import REMARKS
-from testsupport.server import Server, serving
+from testsupport.server import Server, serving_in
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    with serving(
-        tmp_path_factory.mktemp("jyntrix-remember"), minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0"
-    ) as running:
-        yield running
+    yield from serving_in(tmp_path_factory, "jyntrix-remember", minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
 
 
 async def test_passing_remarks_are_recalled_in_a_new_conversation(server: Server) -> None:

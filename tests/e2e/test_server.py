@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.chat_turns import answer_of
 from tests.http.sse import Event, iter_events
-from testsupport.server import Server, serving
+from testsupport.server import Server, serving_in
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +28,7 @@ EXTRACTION_TIMEOUT_S = 60.0
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
     # paces the offline model like a real one, so that the stream has something to be incremental about
-    directory = tmp_path_factory.mktemp("jyntrix-e2e")
-    with serving(directory, minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03") as running:
-        yield running
+    yield from serving_in(tmp_path_factory, "jyntrix-e2e", minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0.03")
 
 
 async def _stream(

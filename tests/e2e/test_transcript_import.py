@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from testsupport.server import Server, eventually, serving
+from testsupport.server import Server, eventually, serving_in
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +27,7 @@ WAIT_S = 90.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path) -> Iterator[Server]:
-    with serving(tmp_path_factory.mktemp("jyntrix-import"), minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0") as running:
-        yield running
+    yield from serving_in(tmp_path_factory, "jyntrix-import", minilm_model_dir, OFFLINE_LLM_TOKEN_DELAY_S="0")
 
 
 def transcript() -> dict[str, Any]:
