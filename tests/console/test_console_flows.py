@@ -49,6 +49,14 @@ def _import(console: Console) -> list[dict[str, Any]]:
     return imported
 
 
+def _signed_in_with_memories(console: Console, view: str) -> Any:
+    """The page, with the sample memories imported, signed in and on `view`."""
+    _import(console)
+    console.sign_in()
+    console.go(f"#/{view}", view)
+    return console.page
+
+
 def _wait_for_memory(console: Console, *words: str) -> dict[str, Any]:
     """Extraction runs in the background after a turn; poll until its memory is there."""
     deadline = time.monotonic() + EXTRACTION_TIMEOUT_S
@@ -231,10 +239,7 @@ def test_history_shows_the_supersession_chain_and_its_timeline(console: Console)
 
 
 def test_search_bars_show_the_signals_weights_and_contributions_the_api_returned(console: Console) -> None:
-    page = console.page
-    _import(console)
-    console.sign_in()
-    console.go("#/search", "search")
+    page = _signed_in_with_memories(console, "search")
     page.fill("#search-query", "green tea in the morning")
     with page.expect_response(lambda r: r.url.endswith("/api/memories/search")) as answered:
         page.click("#search-form button[type=submit]")
@@ -290,10 +295,7 @@ def test_search_bars_show_the_signals_weights_and_contributions_the_api_returned
 
 
 def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console: Console) -> None:
-    page = console.page
-    _import(console)
-    console.sign_in()
-    console.go("#/chat", "chat")
+    page = _signed_in_with_memories(console, "chat")
     budgets = httpx.get(f"{console.server.base_url}/api/console/config").json()["budgets"]
     question = "What tea do I like in the morning?"
     page.fill("#chat-input", question)
@@ -387,10 +389,7 @@ def test_analytics_charts_show_the_latency_the_api_reports(console: Console) -> 
 
 
 def test_forget_me_exports_then_deletes_everything_behind_a_typed_confirmation(console: Console) -> None:
-    page = console.page
-    _import(console)
-    console.sign_in()
-    console.go("#/chat", "chat")
+    page = _signed_in_with_memories(console, "chat")
     page.fill("#chat-input", "Hello, I like hiking.")
     page.click("#chat-send")
     page.wait_for_selector("#chat-answer[data-state=done]")
