@@ -25,6 +25,13 @@ def can_find(limit: int, types: frozenset[MemoryType] | None) -> bool:
     return limit > 0 and types != frozenset()
 
 
+def searchable(limit: int, types: frozenset[MemoryType] | None, vector: Sequence[float], dimension: int) -> bool:
+    """`can_find` for a vector search, its `vector` checked too (Invalid for a bad limit first, then a bad vector)."""
+    wanted_any = can_find(limit, types)
+    check_vector(vector, dimension)
+    return wanted_any
+
+
 def best_first(hits: list[Hit]) -> list[Hit]:
     """The hits by score, highest first, ties by id: the order every index answers in."""
     hits.sort(key=lambda h: (-h.score, h.id))

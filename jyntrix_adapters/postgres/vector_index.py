@@ -32,7 +32,7 @@ from pgvector.asyncpg import register_vector
 
 from jyntrix_adapters.postgres.pool import Database, translate_errors
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.index_rules import best_first, can_find, check_vector, type_values
+from jyntrix_domain.index_rules import best_first, check_vector, searchable, type_values
 from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
@@ -173,10 +173,9 @@ class PgVectorIndex(AsyncResource):
     async def search(
         self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        wanted_any = can_find(limit, types)
-        query = self._check(vector)
-        if not wanted_any:
+        if not searchable(limit, types, vector, self._dimension):
             return []
+        query = np.asarray(vector, dtype=np.float32)
         wanted = type_values(types)
         async with (await self._database()).user_tx(user_id) as conn:
             rows = None

@@ -36,7 +36,7 @@ from jyntrix_adapters.qdrant.edge_optimize import (
 )
 from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.index_rules import best_first, can_find, check_vector, type_values
+from jyntrix_domain.index_rules import best_first, check_vector, searchable, type_values
 from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
@@ -299,10 +299,9 @@ class QdrantEdgeVectorIndex(AsyncResource):
     async def search(
         self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
     ) -> list[Hit]:
-        wanted_any = can_find(limit, types)
-        query = self._check(vector)
-        if not wanted_any:
+        if not searchable(limit, types, vector, self._dimension):
             return []
+        query = vector if isinstance(vector, list) else list(vector)
         must: list[Any] = [_user_is(user_id)]
         if (wanted := type_values(types)) is not None:
             must.append(qe.FieldCondition(key="type", match=qe.MatchAny(wanted)))
