@@ -34,7 +34,7 @@ from jyntrix_adapters.qdrant.edge_optimize import (
     retire,
     settle_layout,
 )
-from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
+from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id, rekeyed
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.index_rules import best_first, check_vector, searchable, type_values
 from jyntrix_domain.lifecycle import AsyncResource
@@ -70,12 +70,9 @@ def _rekey(shard: qe.EdgeShard) -> int:
             break
         points = []
         for record in records:
-            found = record.payload or {}
-            user_id, memory_id = str(found["user_id"]), str(found["memory_id"])
+            new_id, new_payload = rekeyed(record.payload)
             vector: Any = record.vector  # one unnamed dense vector per point in this shard
-            points.append(
-                qe.Point(point_id(user_id, memory_id), vector, payload(user_id, memory_id, str(found["type"])))
-            )
+            points.append(qe.Point(new_id, vector, new_payload))
         shard.update(qe.UpdateOperation.upsert_points(points))
         shard.update(
             qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[qe.HasIdCondition({r.id for r in records})]))

@@ -12,6 +12,8 @@ Points written before this scheme (the memory id itself, or a uuid5 of it alone)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from jyntrix_domain.model import MemoryId, UserId
 
@@ -27,3 +29,10 @@ def point_id(user_id: UserId, memory_id: MemoryId) -> str:
 
 def payload(user_id: UserId, memory_id: MemoryId, type: str) -> dict[str, object]:
     return {"user_id": user_id, "type": type, "memory_id": memory_id, SCHEME_FIELD: POINT_ID_SCHEME}
+
+
+def rekeyed(old_payload: Mapping[str, Any] | None) -> tuple[str, dict[str, object]]:
+    """The id and payload a point written before this scheme moves to, from the ids its payload keeps."""
+    found = old_payload or {}
+    user_id, memory_id = str(found["user_id"]), str(found["memory_id"])
+    return point_id(user_id, memory_id), payload(user_id, memory_id, str(found["type"]))

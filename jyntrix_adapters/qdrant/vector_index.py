@@ -16,7 +16,7 @@ from typing import Any
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
-from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id
+from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id, rekeyed
 from jyntrix_domain.errors import DomainError, Invalid, Unavailable
 from jyntrix_domain.index_rules import best_first, check_vector, searchable, type_values
 from jyntrix_domain.lifecycle import AsyncResource
@@ -123,15 +123,9 @@ class QdrantVectorIndex(AsyncResource):
                 break
             points = []
             for record in records:
-                found = record.payload or {}
-                user_id, memory_id = str(found["user_id"]), str(found["memory_id"])
-                points.append(
-                    models.PointStruct(
-                        id=point_id(user_id, memory_id),
-                        vector=record.vector,  # type: ignore[arg-type]
-                        payload=payload(user_id, memory_id, str(found["type"])),
-                    )
-                )
+                new_id, new_payload = rekeyed(record.payload)
+                vector: Any = record.vector  # one unnamed dense vector per point in this collection
+                points.append(models.PointStruct(id=new_id, vector=vector, payload=new_payload))
             await self._client.upsert(self._collection, points=points, wait=True)
             selector = models.PointIdsList(points=[r.id for r in records])
             await self._client.delete(self._collection, points_selector=selector, wait=True)
