@@ -22,7 +22,8 @@ DEFAULT_MAX_BATCH = 32
 class BatchingEmbedder:
     """Embedder wrapper batching `embed_query`; `embed` (documents, batched by their caller) passes through.
 
-    `max_batch` bounds the queries of one run. Sizes of the runs so far are in `batch_sizes` (size → runs).
+    `max_batch` bounds the queries of one run; each run is one `embed` call of the inner embedder (where the
+    bootstrap meters its size).
     """
 
     def __init__(self, inner: Embedder, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
@@ -32,7 +33,6 @@ class BatchingEmbedder:
         self._max_batch = max_batch
         self._waiting: list[tuple[str, asyncio.Future[Vector]]] = []
         self._running: asyncio.Task[None] | None = None
-        self.batch_sizes: dict[int, int] = {}
 
     @property
     def dimension(self) -> int:
@@ -69,7 +69,6 @@ class BatchingEmbedder:
             self._running = None
 
     async def _run(self, batch: list[tuple[str, asyncio.Future[Vector]]]) -> None:
-        self.batch_sizes[len(batch)] = self.batch_sizes.get(len(batch), 0) + 1
         try:
             vectors = await self._inner.embed([text for text, _ in batch])
         except asyncio.CancelledError:

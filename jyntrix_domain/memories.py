@@ -254,7 +254,8 @@ class MemoryService:
         deleted = [memory_id for memory_id in ids if await self._store.delete(user_id, memory_id)]
         if deleted:
             await self._indexer.unindex(user_id, deleted)
-        await self._forget_words_kept_after(user_id, [r for r in rows if r.id in set(deleted)])
+        gone = set(deleted)
+        await self._forget_words_kept_after(user_id, [r for r in rows if r.id in gone])
         return len(deleted)
 
     async def _forget_words_kept_after(self, user_id: UserId, forgotten: Sequence[Memory]) -> None:
