@@ -18,7 +18,6 @@ from jyntrix_client.types import (
     ConversationDetail,
     ConversationPage,
     HistoryResponse,
-    ImportResult,
     Memory,
     MemoryIn,
     MemoryPage,
@@ -30,6 +29,7 @@ from jyntrix_client.types import (
     SearchResponse,
     SendMessage,
     TranscriptImport,
+    TranscriptImportResult,
 )
 
 T = TypeVar("T")
@@ -222,8 +222,8 @@ def chat(message: SendMessage, conversation_id: str | None = None) -> Call[None]
     return Call("POST", path, None, body=message)
 
 
-def import_transcript(transcript: TranscriptImport) -> Call[ImportResult]:
-    return Call("POST", "/api/chat/conversations/import", ImportResult, body=transcript)
+def import_transcript(transcript: TranscriptImport) -> Call[TranscriptImportResult]:
+    return Call("POST", "/api/chat/conversations/import", TranscriptImportResult, body=transcript)
 
 
 def conversation(conversation_id: str, *, limit: int = 100) -> Call[ConversationDetail]:

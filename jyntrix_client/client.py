@@ -16,7 +16,6 @@ from jyntrix_client.types import (
     ChatEvent,
     Conversation,
     ExtractionStatus,
-    ImportResult,
     Memory,
     MemoryChange,
     MemoryIn,
@@ -29,6 +28,7 @@ from jyntrix_client.types import (
     SearchResponse,
     SendMessage,
     TranscriptImport,
+    TranscriptImportResult,
 )
 
 T = TypeVar("T")
@@ -154,7 +154,7 @@ class Client:
         *,
         title: str | None = None,
         conversation_id: str | None = None,
-    ) -> ImportResult:
+    ) -> TranscriptImportResult:
         """Import up to 1,000 messages (role, content, created_at, name?, id?, metadata?) as one conversation,
         or append them to `conversation_id`; a repeated import answers the same ids and adds nothing."""
         body = TranscriptImport(

@@ -1,4 +1,9 @@
-"""Problem documents (RFC 9457) as typed exceptions carrying `code`, `status` and `request_id`."""
+"""Problem documents (RFC 9457) as typed exceptions carrying `code`, `status` and `request_id`.
+
+`Problem` and `FieldError` are the documents as the server writes them (jyntrix_http.errors answers with
+these very structs); reading one, the client is lenient: a member the document leaves out gets its RFC
+9457 default, and a body that is not a problem document still gives an exception.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ class FieldError(msgspec.Struct, frozen=True, kw_only=True):
     source: str | None = None
 
 
-class Problem(msgspec.Struct, frozen=True, kw_only=True):
-    type: str = "about:blank"
-    title: str = ""
-    status: int = 0
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document; `code` and `request_id` are extension members."""
+
+    type: str
+    title: str
+    status: int
     detail: str | None = None
     instance: str | None = None
     code: str | None = None
@@ -107,10 +114,7 @@ _BY_STATUS: dict[int, type[JyntrixError]] = {
 def error_from_response(status: int, body: bytes, headers: Any) -> JyntrixError:
     """The exception for an error response; a body that is not a problem document still gives one."""
     request_id = headers.get("x-request-id")
-    try:
-        problem = msgspec.json.decode(body, type=Problem)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        problem = Problem(status=status, detail=body.decode("utf-8", "replace")[:500] or None)
+    problem = _read_problem(status, body)
     kind = _BY_STATUS.get(status, ServerError)
     return kind(
         problem.detail or problem.title or f"HTTP {status}",
@@ -120,3 +124,14 @@ def error_from_response(status: int, body: bytes, headers: Any) -> JyntrixError:
         errors=problem.errors,
         retry_after_s=problem.retry_after_s,
     )
+
+
+def _read_problem(status: int, body: bytes) -> Problem:
+    # RFC 9457 lets `type` default to "about:blank"; a proxy's answer may lack the other required members too.
+    try:
+        document = msgspec.json.decode(body)
+        if isinstance(document, dict):
+            return msgspec.convert({"type": "about:blank", "title": "", "status": status, **document}, Problem)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    return Problem(type="about:blank", title="", status=status, detail=body.decode("utf-8", "replace")[:500] or None)

@@ -16,6 +16,7 @@ from jyntrix_domain.context import BuiltContext, ContextBuilder
 from jyntrix_domain.errors import DomainError, Invalid, NotFound
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
+    MAX_MESSAGE_CHARS,
     ChatTurn,
     Conversation,
     Message,
@@ -35,8 +36,6 @@ from jyntrix_domain.tasks import ExtractMemories, extraction_key
 from jyntrix_domain.turns import new_turn, remembers, turn_memory_id
 
 log = logging.getLogger(__name__)
-
-MAX_MESSAGE_CHARS = 32_000
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant with a long-term memory of this user. "

@@ -119,6 +119,10 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+# The longest chat message a user may send (what the chat route and the chat service both hold it to).
+MAX_MESSAGE_CHARS = 32_000
+
+
 class Message(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     conversation_id: str
@@ -138,7 +142,7 @@ class ExtractionStatus(msgspec.Struct, frozen=True, kw_only=True):
     finished: bool
 
 
-class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+class TranscriptImportResult(msgspec.Struct, frozen=True, kw_only=True):
     """What an import stored: the conversation, the message ids in the order given, and counts."""
 
     conversation_id: str

@@ -24,10 +24,10 @@ from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_NAME_CHARS
 from jyntrix_domain.model import (
     Conversation,
     ExtractionStatus,
-    ImportResult,
     Message,
     PendingBatch,
     Role,
+    TranscriptImportResult,
     TranscriptMessage,
     UserId,
     stable_id,
@@ -113,7 +113,7 @@ class TranscriptService:
         *,
         title: str | None = None,
         conversation_id: str | None = None,
-    ) -> ImportResult:
+    ) -> TranscriptImportResult:
         """Store `messages` in a new conversation (or `conversation_id`, one of the user's) and their turns.
 
         It takes one of the user's bulk slots, the memory imports' own (RateLimited when the user's are in
@@ -125,7 +125,7 @@ class TranscriptService:
 
     async def _import(
         self, user_id: UserId, messages: Sequence[TranscriptMessage], title: str | None, conversation_id: str | None
-    ) -> ImportResult:
+    ) -> TranscriptImportResult:
         conversation = await self._conversation(user_id, messages, title, conversation_id)
         stored = [
             Message(
@@ -166,7 +166,7 @@ class TranscriptService:
                 now=max(m.created_at for m in batch),
             )
             await self._tasks.enqueue(task)
-        return ImportResult(
+        return TranscriptImportResult(
             conversation_id=conversation.id,
             message_ids=[m.id for m in stored],
             messages=len(stored),

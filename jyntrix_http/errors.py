@@ -3,7 +3,8 @@
 Domain errors map to statuses here, once: NotFound 404, Forbidden 403, Invalid 422,
 Conflict 409, RateLimited 429 (with Retry-After), Unavailable 503 (with Retry-After),
 Unsupported 501. Body validation is 422, malformed requests 400. Anything unexpected
-is a 500 whose detail is sanitised outside development.
+is a 500 whose detail is sanitised outside development. The documents are the client's own
+`Problem` structs (jyntrix_client.errors), so their shape is written once.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from jyntrix_client.errors import FieldError, Problem
 from jyntrix_domain.errors import (
     Conflict,
     DomainError,
@@ -65,26 +66,6 @@ _TITLES = {
     501: "Not implemented",
     503: "Service unavailable",
 }
-
-
-class FieldError(msgspec.Struct, frozen=True, kw_only=True):
-    message: str
-    key: str | None = None
-    source: str | None = None
-
-
-class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """An RFC 9457 problem document; `code` and `request_id` are extension members."""
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    code: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
-    retry_after_s: float | None = None
 
 
 # What every authenticated route may answer; routes that read a JSON body add BODY_PROBLEMS.

@@ -10,8 +10,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from jyntrix_domain.chat import MAX_MESSAGE_CHARS
-from jyntrix_domain.model import ChatTurn, Role
+from jyntrix_domain.model import MAX_MESSAGE_CHARS, ChatTurn, Role
 
 CONVERSATION_HEADER = "X-Jyntrix-Conversation-Id"
 

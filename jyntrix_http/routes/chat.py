@@ -13,8 +13,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from jyntrix_bootstrap.services import Services
-from jyntrix_client.types import ConversationDetail, ConversationPage, MessagePage
-from jyntrix_domain.chat import MAX_MESSAGE_CHARS
+from jyntrix_client.types import ConversationDetail, ConversationPage, MessagePage, SendMessage
 from jyntrix_domain.chat_events import ChatEvent
 from jyntrix_domain.model import Conversation, Message
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses
@@ -24,14 +23,6 @@ Limit = Annotated[int, Parameter(ge=1, le=200, description="page size")]
 
 class NewConversation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-
-
-class SendMessage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
-    # Sending the same id again after an `error` event retries the turn without storing the message twice.
-    message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")] | None = None
-    # The speaker, when the user side is more than one person (a group chat): the turn memory reads "name: text".
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 @post(

@@ -10,12 +10,13 @@ from litestar import Response, Router, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from jyntrix_client.types import HistoryResponse, MemoryPage, SearchResponse, SearchResult
+from jyntrix_client import types as wire
+from jyntrix_client.types import HistoryResponse, MemoryPage, Metadata, SearchRequest, SearchResponse, SearchResult
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.forgetting import ForgetResult
 from jyntrix_domain.import_outcomes import ImportOutcome
 from jyntrix_domain.memories import MemoryExport, NewMemory
-from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
+from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses, time_problem
@@ -26,15 +27,6 @@ MAX_IMPORT = 1000
 IMPORT_MAX_BODY_BYTES = MAX_IMPORT * (MAX_CONTENT_CHARS * 4 + 8192)
 # Deep enough for any real annotation; far from the recursion limit that encoding it in a response would hit.
 MAX_METADATA_DEPTH = 32
-
-Content = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
-Reliability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-# Entity names are checked by jyntrix_domain.memory_rules, as keys (casefolded, so "ß" counts twice),
-# before anything is stored; the schema only documents the limits.
-EntityName = Annotated[str, msgspec.Meta(min_length=1, description=f"at most {MAX_NAME_CHARS} characters as a key")]
-Entities = Annotated[list[EntityName], msgspec.Meta(description=f"at most {MAX_ENTITIES}")]
-AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
-Metadata = dict[str, Any]
 
 
 def metadata_depth(value: Any, limit: int) -> int:
@@ -52,34 +44,20 @@ def metadata_depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def _check_metadata(metadata: Metadata | None) -> None:
+def check_metadata(metadata: Metadata | None) -> None:
+    """For a body's __post_init__: a ValueError, which msgspec makes a 422 naming the field, when it nests too deep."""
     if metadata is not None and metadata_depth(metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
         raise ValueError(f"metadata may nest at most {MAX_METADATA_DEPTH} levels deep")
 
 
-class RelationIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    source: EntityName
-    predicate: EntityName
-    target: EntityName
-
-
-class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    content: Content
-    type: MemoryType = MemoryType.SEMANTIC
-    reliability: Reliability = 0.8
-    created_at: AwareTime | None = None
-    entities: Entities = []
-    relations: Annotated[list[RelationIn], msgspec.Meta(description=f"at most {MAX_RELATIONS}")] = []
-    slot: str | None = None
-    value: str | None = None
-    metadata: Metadata = {}
-    id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+class MemoryIn(wire.MemoryIn, frozen=True, kw_only=True):
+    """The client's MemoryIn, with the checks its annotations cannot say; `to_domain` hands it to the service."""
 
     def __post_init__(self) -> None:
         # msgspec turns a ValueError here into a validation error: a 422 whose message names the field.
         if self.created_at is not None and (problem := time_problem(self.created_at)) is not None:
             raise ValueError(f"created_at {problem}")
-        _check_metadata(self.metadata)
+        check_metadata(self.metadata)
 
     def to_domain(self) -> NewMemory:
         return NewMemory(
@@ -96,17 +74,11 @@ class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         )
 
 
-class MemoryPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Fields to change. `metadata` merges key by key into the memory's metadata; a key set to null is removed."""
-
-    content: Content | None = None
-    type: MemoryType | None = None
-    reliability: Reliability | None = None
-    entities: Entities | None = None
-    metadata: Metadata | None = None
+class MemoryPatch(wire.MemoryPatch, frozen=True, kw_only=True):
+    """The client's MemoryPatch, with the metadata depth checked."""
 
     def __post_init__(self) -> None:
-        _check_metadata(self.metadata)
+        check_metadata(self.metadata)
 
 
 class ImportRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -119,7 +91,7 @@ class ImportedItem(msgspec.Struct, frozen=True, kw_only=True):
     outcome: ImportOutcome
 
 
-class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
+class MemoryImportResult(msgspec.Struct, frozen=True, kw_only=True):
     """`imported` counts the memories created; `memories` holds the stored one of each item, in order."""
 
     imported: int
@@ -127,14 +99,6 @@ class ImportResult(msgspec.Struct, frozen=True, kw_only=True):
     items: list[ImportedItem]
     conflicting: int
     duplicates: int
-
-
-class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    query: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
-    types: list[MemoryType] | None = None
-    # Like the list's `?kind=`: e.g. ["fact"] searches the extracted facts without every turn.
-    kind: list[MemoryKind] | None = None
 
 
 def search_result(ranked: RankedMemory) -> SearchResult:
@@ -210,13 +174,15 @@ async def search_memories(request: UserRequest, services: ServicesDep, data: JSO
     responses=error_responses(body=True),
     request_max_body_size=IMPORT_MAX_BODY_BYTES,
 )
-async def import_memories(request: UserRequest, services: ServicesDep, data: JSONBody[ImportRequest]) -> ImportResult:
+async def import_memories(
+    request: UserRequest, services: ServicesDep, data: JSONBody[ImportRequest]
+) -> MemoryImportResult:
     report = await services.memories.import_report(request.user.id, [m.to_domain() for m in data.memories])
     items = [
         ImportedItem(index=i, id=m.id, outcome=o)
         for i, (m, o) in enumerate(zip(report.memories, report.outcomes, strict=True))
     ]
-    return ImportResult(
+    return MemoryImportResult(
         imported=report.created,
         memories=report.memories,
         items=items,

@@ -9,9 +9,9 @@ from litestar import Router, get, patch, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from jyntrix_client.types import ProfileView
+from jyntrix_client.types import Content, ProfileView, Reliability
 from jyntrix_domain import profiles
-from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_PREFERENCES
+from jyntrix_domain.memory_rules import MAX_PREFERENCES
 from jyntrix_domain.model import Memory
 from jyntrix_http.routes import ServicesDep, UserRequest, error_responses
 
@@ -27,8 +27,8 @@ class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class ProfileMemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
-    reliability: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.9
+    content: Content
+    reliability: Reliability = 0.9
 
 
 def _view(view: profiles.ProfileView) -> ProfileView:

@@ -9,7 +9,8 @@ from litestar import Router, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from jyntrix_domain.model import ImportResult, Role, TranscriptMessage
+from jyntrix_client.types import AwareTime
+from jyntrix_domain.model import Role, TranscriptImportResult, TranscriptMessage
 from jyntrix_domain.transcripts import (
     MAX_CLIENT_ID_CHARS,
     MAX_SPEAKER_CHARS,
@@ -17,7 +18,7 @@ from jyntrix_domain.transcripts import (
     MAX_TRANSCRIPT_MESSAGES,
 )
 from jyntrix_http.routes import ServicesDep, UserRequest, error_responses, time_problem
-from jyntrix_http.routes.memories import MAX_METADATA_DEPTH, AwareTime, metadata_depth
+from jyntrix_http.routes.memories import check_metadata
 
 # The largest valid call (every message at full length, 4 UTF-8 bytes a character, with its other
 # fields and some metadata) must fit; Litestar's 10 MB default would refuse it.
@@ -41,8 +42,7 @@ class TranscriptMessageIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
             raise ValueError("content must not be blank")
         if self.name is not None and not self.name.strip():
             raise ValueError("name must not be blank")
-        if metadata_depth(self.metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
-            raise ValueError(f"metadata may nest at most {MAX_METADATA_DEPTH} levels deep")
+        check_metadata(self.metadata)
         if len(msgspec.json.encode(self.metadata)) > MAX_METADATA_BYTES:
             raise ValueError(f"metadata must encode to at most {MAX_METADATA_BYTES} bytes of JSON")
 
@@ -79,7 +79,9 @@ class TranscriptIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     request_max_body_size=TRANSCRIPT_MAX_BODY_BYTES,
     responses=error_responses(404, body=True),
 )
-async def import_transcript(request: UserRequest, services: ServicesDep, data: JSONBody[TranscriptIn]) -> ImportResult:
+async def import_transcript(
+    request: UserRequest, services: ServicesDep, data: JSONBody[TranscriptIn]
+) -> TranscriptImportResult:
     return await services.transcripts.import_transcript(
         request.user.id,
         [m.to_domain() for m in data.messages],
