@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -103,6 +105,33 @@ def test_problem_documents_become_typed_exceptions(app_client: TestClient, jx: C
     with pytest.raises(Unauthorized) as refused:
         stranger.profile()
     assert refused.value.status == 401
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"content": ""}, "content"),
+        ({"created_at": datetime(2025, 1, 5)}, "created_at"),  # no timezone
+        ({"created_at": datetime(1800, 1, 5, tzinfo=UTC)}, "created_at"),  # the server's own check, past annotations
+        ({"metadata": {"a": _nested(40)}}, "metadata"),
+    ],
+    ids=["empty", "naive-time", "year-1800", "deep-metadata"],
+)
+def test_the_server_not_the_client_refuses_a_body_that_breaks_a_limit(
+    jx: Client, fields: dict[str, Any], field: str
+) -> None:
+    """The client sends the struct the server decodes; its limits are checked there, and come back as a 422."""
+    with pytest.raises(ValidationFailed) as caught:
+        jx.remember(**{"content": "x", **fields})
+    assert caught.value.status == 422
+    assert any(field in f"{e.key}: {e.message}" for e in caught.value.errors)
 
 
 def test_a_429_is_retried_after_retry_after_within_the_callers_limit(tmp_path: Path) -> None:
