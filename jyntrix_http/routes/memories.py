@@ -51,7 +51,11 @@ def check_metadata(metadata: Metadata | None) -> None:
 
 
 class MemoryIn(wire.MemoryIn, frozen=True, kw_only=True):
-    """The client's MemoryIn, with the checks its annotations cannot say; `to_domain` hands it to the service."""
+    """The client's MemoryIn (same name, so the same OpenAPI component) with the checks no annotation can say.
+
+    They are here, not on the client's struct, because __post_init__ runs when a struct is built too: there
+    it would refuse a body before the server could answer with its 422.
+    """
 
     def __post_init__(self) -> None:
         # msgspec turns a ValueError here into a validation error: a 422 whose message names the field.
@@ -75,7 +79,7 @@ class MemoryIn(wire.MemoryIn, frozen=True, kw_only=True):
 
 
 class MemoryPatch(wire.MemoryPatch, frozen=True, kw_only=True):
-    """The client's MemoryPatch, with the metadata depth checked."""
+    """The client's MemoryPatch with the metadata depth checked (here for the reason MemoryIn's checks are)."""
 
     def __post_init__(self) -> None:
         check_metadata(self.metadata)
