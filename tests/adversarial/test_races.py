@@ -20,9 +20,9 @@ from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_bootstrap.settings import DeploymentProfile
 from jyntrix_domain.model import Chunk, Prompt, Vector
 from jyntrix_http.app import create_app
-from tests.adversarial.conftest import SyncClient, drain, sse_events
+from tests.adversarial.conftest import SyncClient, sse_events
 from tests.adversarial.served import adversarial_settings
-from tests.http.conftest import bearer, in_process_overrides, services_of
+from tests.http.conftest import bearer, drain_tasks, in_process_overrides, services_of
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
@@ -159,7 +159,7 @@ def test_delete_all_during_a_turn_ends_it_cleanly_and_leaves_nothing_of_the_user
     assert name == "error", events
     assert last["code"] == "not_found" and last["retryable"] is False
     assert not any(word in last["message"] for word in ("table", "Key (", "conversations", "violates")), last
-    drain(api)
+    drain_tasks(api)
     api.blocking_portal.call(services_of(api).emitter.flush)
     usage = api.get("/api/v1/analytics/usage", headers=headers).json()["usage"]
     assert usage == {"turns": 0, "users": 0, "input_tokens": 0, "output_tokens": 0}
