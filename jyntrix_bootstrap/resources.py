@@ -253,9 +253,7 @@ async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
         model = GeminiLanguageModel(
             settings.google_ai_api_key,
             model=settings.gemini_model,
-            max_output_tokens=settings.llm_max_output_tokens,
-            temperature=settings.llm_temperature,
-            timeout_s=settings.llm_timeout_s,
+            generation=settings.llm,
             base_url=settings.gemini_base_url,
         )
         backend = f"gemini/{settings.gemini_model}"
@@ -266,9 +264,7 @@ async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
             settings.openai_base_url,
             model=settings.openai_model,
             api_key=settings.openai_api_key,
-            max_tokens=settings.llm_max_output_tokens,
-            temperature=settings.llm_temperature,
-            timeout_s=settings.llm_timeout_s,
+            generation=settings.llm,
         )
         backend = f"openai-compatible/{settings.openai_model}"
     else:
