@@ -256,7 +256,6 @@ async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
             generation=settings.llm,
             base_url=settings.gemini_base_url,
         )
-        backend = f"gemini/{settings.gemini_model}"
     elif settings.openai_base_url:
         from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
 
@@ -266,14 +265,12 @@ async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
             api_key=settings.openai_api_key,
             generation=settings.llm,
         )
-        backend = f"openai-compatible/{settings.openai_model}"
     else:
         from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
         model = OfflineLanguageModel(per_token_delay_s=settings.offline_llm_token_delay_s)
-        backend = "offline"
     try:
-        yield Opened(model, backend)
+        yield Opened(model, model.name)  # the readiness label is the model's own name ("gemini/<model>"...)
     finally:
         await _close(model)
 
