@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -13,17 +13,12 @@ from jyntrix_adapters.redis.cache import RedisCache
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.ports import Cache
 from testsupport.polling import holds_within
-from testsupport.redis import KEYED_BACKENDS, namespaced_backend
+from testsupport.redis import namespaced_factory_fixture
 
 CacheFactory = Callable[[str], Cache]
 
 
-@pytest.fixture(params=KEYED_BACKENDS)
-async def cache_factory(request: pytest.FixtureRequest) -> AsyncIterator[CacheFactory]:
-    async with namespaced_backend(
-        request, InProcessCache, lambda url, prefix: RedisCache.from_url(url, prefix=prefix)
-    ) as make:
-        yield make
+cache_factory = namespaced_factory_fixture(InProcessCache, lambda url, prefix: RedisCache.from_url(url, prefix=prefix))
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ import pytest
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
 from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
+from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import DomainError, Unavailable, Unsupported
+from jyntrix_domain.llm_retry import GenerationSettings
 from jyntrix_domain.model import ChatTurn, Chunk, ContextItem, MemoryType, Prompt, Role
 from jyntrix_domain.ports import LanguageModel
 from testsupport.fake_gemini import FakeGemini
@@ -23,6 +25,8 @@ from testsupport.fake_openai import FakeOpenAI
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 ATTEMPTS = 2
+BACKOFF = Backoff(initial_s=0.01)
+GENERATION = GenerationSettings(timeout_s=10)
 
 
 @dataclass
@@ -85,13 +89,13 @@ class _Backend:
         elif self.kind == "gemini":
             self.fake = FakeGemini().start()
             model = GeminiLanguageModel(
-                "test-key", base_url=self.fake.url, max_attempts=ATTEMPTS, backoff_initial_s=0.01, timeout_s=10
+                "test-key", base_url=self.fake.url, generation=GENERATION, max_attempts=ATTEMPTS, backoff=BACKOFF
             )
             self.subject = _served(model, self.fake)
         else:
             self.fake = FakeOpenAI().start()
             model2 = OpenAICompatibleLanguageModel(
-                self.fake.url + "/v1", model="llama3", max_attempts=ATTEMPTS, backoff_initial_s=0.01, timeout_s=10
+                self.fake.url + "/v1", model="llama3", generation=GENERATION, max_attempts=ATTEMPTS, backoff=BACKOFF
             )
             self.subject = _served(model2, self.fake)
         return self.subject

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -13,17 +13,14 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import RateDecision
 from jyntrix_domain.ports import RateLimiter
 from testsupport.polling import holds_within
-from testsupport.redis import KEYED_BACKENDS, namespaced_backend
+from testsupport.redis import namespaced_factory_fixture
 
 LimiterFactory = Callable[[str], RateLimiter]
 
 
-@pytest.fixture(params=KEYED_BACKENDS)
-async def limiter_factory(request: pytest.FixtureRequest) -> AsyncIterator[LimiterFactory]:
-    async with namespaced_backend(
-        request, InProcessRateLimiter, lambda url, prefix: RedisRateLimiter.from_url(url, prefix=prefix)
-    ) as make:
-        yield make
+limiter_factory = namespaced_factory_fixture(
+    InProcessRateLimiter, lambda url, prefix: RedisRateLimiter.from_url(url, prefix=prefix)
+)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import MemoryType, VectorItem, new_id
 from jyntrix_domain.ports import VectorIndex
 from testsupport.pgvector import PGVECTOR_SERVERS
-from testsupport.postgres import dsn_with_database, run_sync, server_dsn
+from testsupport.postgres import run_sync, scratch_database, server_dsn
 from testsupport.user_namespace import UserNamespace
 
 DIM = 384
@@ -420,17 +420,8 @@ MANY_DIM = 16  # the HNSW graph over 100,000 points builds in seconds at 16 dime
 @pytest.fixture(scope="module")
 def crowded_pgvector_dsn(embedded_postgres_dsn: str) -> Iterator[str]:
     """A database whose pgvector table holds 100,000 other tenants' vectors (one each) and its HNSW index."""
-    name = "jyntrix_crowd_" + new_id().replace("-", "")[:12]
-    dsn = dsn_with_database(embedded_postgres_dsn, name)
 
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(embedded_postgres_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    async def load() -> None:
+    async def load(dsn: str) -> None:
         await migrate(dsn)
         conn = await asyncpg.connect(dsn)
         try:
@@ -447,12 +438,9 @@ def crowded_pgvector_dsn(embedded_postgres_dsn: str) -> Iterator[str]:
         finally:
             await conn.close()
 
-    run_sync(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        run_sync(load())
+    with scratch_database(embedded_postgres_dsn, "jyntrix_crowd_") as dsn:
+        run_sync(load(dsn))
         yield dsn
-    finally:
-        run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.mark.slow

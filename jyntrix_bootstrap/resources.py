@@ -253,12 +253,9 @@ async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
         model = GeminiLanguageModel(
             settings.google_ai_api_key,
             model=settings.gemini_model,
-            max_output_tokens=settings.llm_max_output_tokens,
-            temperature=settings.llm_temperature,
-            timeout_s=settings.llm_timeout_s,
+            generation=settings.llm,
             base_url=settings.gemini_base_url,
         )
-        backend = f"gemini/{settings.gemini_model}"
     elif settings.openai_base_url:
         from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
 
@@ -266,18 +263,14 @@ async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
             settings.openai_base_url,
             model=settings.openai_model,
             api_key=settings.openai_api_key,
-            max_tokens=settings.llm_max_output_tokens,
-            temperature=settings.llm_temperature,
-            timeout_s=settings.llm_timeout_s,
+            generation=settings.llm,
         )
-        backend = f"openai-compatible/{settings.openai_model}"
     else:
         from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
         model = OfflineLanguageModel(per_token_delay_s=settings.offline_llm_token_delay_s)
-        backend = "offline"
     try:
-        yield Opened(model, backend)
+        yield Opened(model, model.name)  # the readiness label is the model's own name ("gemini/<model>"...)
     finally:
         await _close(model)
 

@@ -2,9 +2,10 @@
 
 A plain field is named after its environment variable (lower-cased). A section field nests a
 config struct that owns its defaults and checks (the domain's RankingWeights, Budgets,
-RetrievalConfig, ChatConfig; the adapters' DramatiqConfig and InProcessQueueConfig); its
-variables are derived from the struct's fields (see SECTIONS and jyntrix_bootstrap.environment),
-so a field added to such a struct is a setting without editing this module.
+RetrievalConfig, ChatConfig, GenerationSettings; the adapters' DramatiqConfig and
+InProcessQueueConfig); its variables are derived from the struct's fields (see SECTIONS and
+jyntrix_bootstrap.environment), so a field added to such a struct is a setting without editing
+this module.
 Unset or empty variables take the defaults, which are the embedded profile: no external
 service, no key. An invalid value stops start-up with an error naming the variable.
 """
@@ -27,6 +28,7 @@ from jyntrix_bootstrap.environment import Section, read_section, section_variabl
 from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
 from jyntrix_domain.chat import ChatConfig
 from jyntrix_domain.context import Budgets, RelevanceConfig
+from jyntrix_domain.llm_retry import GenerationSettings
 from jyntrix_domain.ranking import RankingWeights, RankProfile
 from jyntrix_domain.retrieval import RetrievalConfig
 
@@ -93,6 +95,7 @@ SECTIONS = (
     Section("retrieval", "RETRIEVAL_", {"strategy_timeout_s": "RETRIEVAL_TIMEOUT_S"}),
     Section("chat", "CHAT_"),
     Section("relevance", "RELEVANCE_"),
+    Section("llm", "LLM_"),
     Section("tasks", "TASK_"),
     Section("dramatiq", "JYNTRIX_WORKER_"),
     Section("worker", "JYNTRIX_WORKER_", {"summary_idle_s": "JYNTRIX_SUMMARY_IDLE_S"}),
@@ -131,16 +134,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     redis_url: str | None = None
     task_runner: TaskRunner = TaskRunner.IN_PROCESS
 
-    # Language models (unset: the offline grounded responder)
+    # Language models (unset: the offline grounded responder); what they are asked is the `llm` section.
     google_ai_api_key: str | None = None
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     openai_model: str = "llama3.2"
-    llm_max_output_tokens: int = 4096
-    llm_temperature: float = 0.7
-    llm_timeout_s: float = 60.0
     offline_llm_token_delay_s: float = 0.01
 
     # Embeddings
@@ -182,6 +182,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     retrieval: RetrievalConfig = msgspec.field(default_factory=RetrievalConfig)
     chat: ChatConfig = msgspec.field(default_factory=ChatConfig)
     relevance: RelevanceConfig = msgspec.field(default_factory=RelevanceConfig)
+    # LLM_MAX_OUTPUT_TOKENS, LLM_TEMPERATURE, LLM_TIMEOUT_S: what the Gemini or OpenAI-compatible model is asked.
+    llm: GenerationSettings = msgspec.field(default_factory=GenerationSettings)
     # The in-process queue (TASK_RUNNER=in_process).
     tasks: InProcessQueueConfig = msgspec.field(default_factory=InProcessQueueConfig)
     # Read by the API (where it sends tasks when TASK_RUNNER=dramatiq) and by the worker.
@@ -212,9 +214,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 _check(False, "TRUSTED_PROXIES", f"{proxy!r} is not an IP address or network")
-        _check(0.0 <= self.llm_temperature <= 2.0, "LLM_TEMPERATURE", "must be between 0 and 2")
-        _check(self.llm_max_output_tokens >= 1, "LLM_MAX_OUTPUT_TOKENS", "must be at least 1")
-        _check(self.llm_timeout_s > 0, "LLM_TIMEOUT_S", "must be positive")
         _check(0 <= self.offline_llm_token_delay_s <= 5, "OFFLINE_LLM_TOKEN_DELAY_S", "must be between 0 and 5")
         _check(self.analytics_retention_days >= 1, "ANALYTICS_RETENTION_DAYS", "must be at least 1")
         _check(self.analytics_batch_size >= 1, "ANALYTICS_BATCH_SIZE", "must be at least 1")

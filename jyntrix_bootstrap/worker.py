@@ -8,7 +8,6 @@ opened once per process, on the first task or at boot, and closed at shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import logging
 import os
@@ -26,6 +25,7 @@ from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_bootstrap.background import recover_extraction
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.settings import Settings, SettingsError, load_settings
+from jyntrix_domain.asyncio_tasks import stop_task
 from jyntrix_domain.ports import ConversationPorts, TaskLedger, TaskQueue
 from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_domain.tasks import TASK_TYPES, PurgeAnalytics, TaskHandler, TaskMessage
@@ -145,11 +145,8 @@ class WorkerProcess:
                 log.exception("could not schedule the daily analytics purge")
 
     async def _shutdown(self) -> None:
-        if self._recovery is not None:
-            self._recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._recovery
-            self._recovery = None
+        await stop_task(self._recovery)
+        self._recovery = None
         if self._runtime is not None:
             await self._runtime.aclose()
             self._runtime = None

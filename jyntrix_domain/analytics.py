@@ -12,7 +12,6 @@ Attributes the summaries read (written by ChatService and RetrievalService):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import msgspec
 
+from jyntrix_domain.asyncio_tasks import stop_task
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, UserId, new_id
 from jyntrix_domain.ports import AnalyticsSink, Clock, SpanObserver
@@ -154,11 +154,8 @@ class BufferedEmitter:
 
     async def close(self) -> None:
         """Stop the timer and write what is left: nothing is lost on a clean stop with a working sink."""
-        if self._timer is not None:
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
-            self._timer = None
+        await stop_task(self._timer)
+        self._timer = None
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
         await self.flush()

@@ -4,6 +4,7 @@ A failed request is retried with backoff when its failure may heal (429, 408, 5x
 connection), but a stream only before its first piece of text reached the caller: after that a
 retry would repeat text the user already saw. Adapters say how a driver error reads (a
 `Classifier`); HTTP statuses read the same for every model API (`error_for_status`).
+`GenerationSettings` are what every model adapter asks of each request, whichever API it speaks.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from typing import NamedTuple, TypeVar
 
+import msgspec
+
 from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import DomainError, Invalid, RateLimited, Unavailable
 from jyntrix_domain.model import Chunk
@@ -23,6 +26,26 @@ T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 429})
 """Besides every 5xx: a timeout and a rate limit."""
+
+
+class GenerationSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer's length and sampling, and how long one request may take (the LLM_* settings).
+
+    Each API has its own wire name for `max_output_tokens` (OpenAI's `max_tokens`, Gemini's
+    `maxOutputTokens`); the adapters translate.
+    """
+
+    max_output_tokens: int = 4096
+    temperature: float = 0.7
+    timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_output_tokens < 1:
+            raise Invalid("max_output_tokens must be at least 1")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise Invalid("temperature must be between 0 and 2")
+        if not self.timeout_s > 0:
+            raise Invalid("timeout_s must be positive")
 
 
 class Failure(NamedTuple):

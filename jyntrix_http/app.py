@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -21,6 +20,7 @@ from jyntrix_bootstrap.background import recover_extraction, sends_to_worker
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.services import Runtime, Services, package_version
 from jyntrix_bootstrap.settings import Settings, load_settings
+from jyntrix_domain.asyncio_tasks import stop_task
 from jyntrix_domain.tasks import PurgeAnalytics
 from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
@@ -95,10 +95,7 @@ def create_app(
             if endpoint is not None:
                 endpoint.stop()
             for background in (purge, recovery):
-                if background is not None:
-                    background.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await background
+                await stop_task(background)
             if owned:
                 log.info("shutting down: draining tasks, flushing analytics, closing adapters")
                 await ready.aclose()

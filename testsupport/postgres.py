@@ -137,23 +137,32 @@ def dsn_with_database(dsn: str, database: str) -> str:
     return urlunsplit(parts._replace(path="/" + database))
 
 
+async def execute_once(dsn: str, sql: str) -> None:
+    """Run one statement on a connection of its own (CREATE/DROP DATABASE cannot run in a pool's transaction)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def scratch_database(server: str, prefix: str) -> Iterator[str]:
+    """The DSN of a new, empty database named `prefix` + a random suffix on the server of `server`;
+    it is dropped afterwards, with any connections still open to it."""
+    name = prefix + uuid.uuid4().hex[:12]
+    run_sync(execute_once(server, f'CREATE DATABASE "{name}"'))
+    try:
+        yield dsn_with_database(server, name)
+    finally:
+        run_sync(execute_once(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def fresh_database_dsn(postgres_dsn: str) -> Iterator[str]:
     """An empty, unmigrated database on the test server, dropped afterwards."""
-    name = "jyntrix_t_" + uuid.uuid4().hex[:12]
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(postgres_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    run_sync(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield dsn_with_database(postgres_dsn, name)
-    finally:
-        run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database(postgres_dsn, "jyntrix_t_") as dsn:
+        yield dsn
 
 
 @asynccontextmanager

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 import redis.asyncio as redis_asyncio
@@ -157,3 +157,17 @@ async def namespaced_backend(
         for port in opened:
             await port.close()
         await delete_prefixed(url, prefix)
+
+
+def namespaced_factory_fixture(in_process: Callable[[], T], redis: Callable[[str, str], R]) -> Any:
+    """A contract fixture, run once per KEYED_BACKENDS entry, that yields `namespaced_backend`'s factory.
+
+    Assign it to the fixture's name in the contract module: `cache_factory = namespaced_factory_fixture(...)`.
+    """
+
+    @pytest.fixture(params=KEYED_BACKENDS)
+    async def factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[str], T | R]]:
+        async with namespaced_backend(request, in_process, redis) as make:
+            yield make
+
+    return factory

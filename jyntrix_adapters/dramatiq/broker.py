@@ -172,19 +172,19 @@ class ProcessHooks(Middleware):
         self._on_shutdown = on_shutdown
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
-        loop = get_event_loop_thread()
-        if loop is None:
-            return
-        try:
-            loop.run_coroutine(self._on_boot())
-        except Exception:  # the first task tries again, and retries while a dependency is down
-            log.exception("worker boot hook failed")
+        # A failed boot is only logged: the first task tries again, and retries while a dependency is down.
+        _run_on_actor_loop(self._on_boot, "boot")
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
-        loop = get_event_loop_thread()
-        if loop is None:
-            return
-        try:
-            loop.run_coroutine(self._on_shutdown())
-        except Exception:
-            log.exception("worker shutdown hook failed")
+        _run_on_actor_loop(self._on_shutdown, "shutdown")
+
+
+def _run_on_actor_loop(hook: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run `hook` on the AsyncIO middleware's event-loop thread (none: nothing to run on), logging its failure."""
+    loop = get_event_loop_thread()
+    if loop is None:
+        return
+    try:
+        loop.run_coroutine(hook())
+    except Exception:
+        log.exception("worker %s hook failed", what)

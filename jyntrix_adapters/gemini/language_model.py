@@ -15,7 +15,7 @@ from google.genai import types
 
 from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.llm_retry import Failure, ModelRetry, status_failure
+from jyntrix_domain.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
 from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
 
 try:  # the SDK uses httpx2 when it is installed, and its errors are not httpx's
@@ -42,28 +42,19 @@ class GeminiLanguageModel:
         api_key: str,
         *,
         model: str = DEFAULT_MODEL,
-        max_output_tokens: int = 4096,
-        temperature: float = 0.7,
-        timeout_s: float = 60.0,
+        generation: GenerationSettings = GenerationSettings(),
         max_attempts: int = 4,
-        backoff_initial_s: float = 0.5,
-        backoff_max_s: float = 8.0,
+        backoff: Backoff | None = None,
         base_url: str | None = None,
         api_version: str | None = None,
     ) -> None:
         self._model = model
-        self._max_output_tokens = max_output_tokens
-        self._temperature = temperature
-        self._retry = ModelRetry(
-            _failure,
-            max_attempts=max_attempts,
-            backoff=Backoff(initial_s=backoff_initial_s, max_s=backoff_max_s),
-            label="Gemini",
-        )
+        self._generation = generation
+        self._retry = ModelRetry(_failure, max_attempts=max_attempts, backoff=backoff, label="Gemini")
         options = types.HttpOptions(
             base_url=base_url,
             api_version=api_version,
-            timeout=int(timeout_s * 1000),
+            timeout=int(generation.timeout_s * 1000),
             # One attempt per SDK call: retries are ours, so that they stop once text has streamed.
             retry_options=types.HttpRetryOptions(attempts=1),
         )
@@ -122,8 +113,8 @@ class GeminiLanguageModel:
         ).strip()
         return types.GenerateContentConfig(
             system_instruction=system or None,
-            max_output_tokens=self._max_output_tokens,
-            temperature=self._temperature,
+            max_output_tokens=self._generation.max_output_tokens,
+            temperature=self._generation.temperature,
             response_mime_type="application/json" if schema is not None else None,
             response_json_schema=dict(schema) if schema is not None else None,
         )

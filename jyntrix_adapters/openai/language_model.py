@@ -12,7 +12,7 @@ import httpx
 
 from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.llm_retry import Failure, ModelRetry, status_failure
+from jyntrix_domain.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
 from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
 
 log = logging.getLogger(__name__)
@@ -39,27 +39,19 @@ class OpenAICompatibleLanguageModel:
         *,
         model: str,
         api_key: str | None = None,
-        max_tokens: int = 4096,
-        temperature: float = 0.7,
-        timeout_s: float = 60.0,
+        generation: GenerationSettings = GenerationSettings(),
         max_attempts: int = 4,
-        backoff_initial_s: float = 0.5,
-        backoff_max_s: float = 8.0,
+        backoff: Backoff | None = None,
         include_usage: bool = True,
     ) -> None:
         self._url = base_url.rstrip("/") + "/chat/completions"
         self._model = model
-        self._max_tokens = max_tokens
-        self._temperature = temperature
-        self._retry = ModelRetry(
-            _failure,
-            max_attempts=max_attempts,
-            backoff=Backoff(initial_s=backoff_initial_s, max_s=backoff_max_s),
-            label=self._url,
-        )
+        self._generation = generation
+        self._retry = ModelRetry(_failure, max_attempts=max_attempts, backoff=backoff, label=self._url)
         self._include_usage = include_usage
         self._json_schema_supported = True
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        timeout_s = generation.timeout_s
         self._client = httpx.AsyncClient(
             headers=headers, timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
         )
@@ -132,8 +124,8 @@ class OpenAICompatibleLanguageModel:
         body: dict[str, Any] = {
             "model": self._model,
             "messages": messages,
-            "max_tokens": self._max_tokens,
-            "temperature": self._temperature,
+            "max_tokens": self._generation.max_output_tokens,
+            "temperature": self._generation.temperature,
             "stream": stream,
         }
         if stream and self._include_usage:

@@ -68,15 +68,9 @@ def _rekey(shard: qe.EdgeShard) -> int:
         )
         if not records:
             break
-        points = []
-        for record in records:
-            new_id, new_payload = rekeyed(record.payload)
-            vector: Any = record.vector  # one unnamed dense vector per point in this shard
-            points.append(qe.Point(new_id, vector, new_payload))
-        shard.update(qe.UpdateOperation.upsert_points(points))
-        shard.update(
-            qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[qe.HasIdCondition({r.id for r in records})]))
-        )
+        page = rekeyed(records)
+        shard.update(qe.UpdateOperation.upsert_points([qe.Point(*point) for point in page.points]))
+        shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[qe.HasIdCondition(set(page.old_ids))])))
         moved += len(records)
     if moved:
         shard.flush()

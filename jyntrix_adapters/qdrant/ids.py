@@ -12,8 +12,8 @@ Points written before this scheme (the memory id itself, or a uuid5 of it alone)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from jyntrix_domain.model import MemoryId, UserId
 
@@ -31,8 +31,22 @@ def payload(user_id: UserId, memory_id: MemoryId, type: str) -> dict[str, object
     return {"user_id": user_id, "type": type, "memory_id": memory_id, SCHEME_FIELD: POINT_ID_SCHEME}
 
 
-def rekeyed(old_payload: Mapping[str, Any] | None) -> tuple[str, dict[str, object]]:
-    """The id and payload a point written before this scheme moves to, from the ids its payload keeps."""
-    found = old_payload or {}
-    user_id, memory_id = str(found["user_id"]), str(found["memory_id"])
-    return point_id(user_id, memory_id), payload(user_id, memory_id, str(found["type"]))
+class Rekeyed(NamedTuple):
+    """A page of points written before this scheme: the (id, vector, payload) each moves to, and the ids to delete."""
+
+    points: list[tuple[str, Any, dict[str, object]]]
+    old_ids: list[Any]
+
+
+def rekeyed(records: Sequence[Any]) -> Rekeyed:
+    """Where a scrolled page of old-scheme records moves, from the ids their payloads keep.
+
+    The records may be qdrant-client's or Qdrant Edge's: both have `id`, `payload` and `vector`
+    (scrolled with both; one unnamed dense vector a point).
+    """
+    points = []
+    for record in records:
+        found: Mapping[str, Any] = record.payload or {}
+        user_id, memory_id = str(found["user_id"]), str(found["memory_id"])
+        points.append((point_id(user_id, memory_id), record.vector, payload(user_id, memory_id, str(found["type"]))))
+    return Rekeyed(points, [record.id for record in records])

@@ -121,13 +121,10 @@ class QdrantVectorIndex(AsyncResource):
             )
             if not records:
                 break
-            points = []
-            for record in records:
-                new_id, new_payload = rekeyed(record.payload)
-                vector: Any = record.vector  # one unnamed dense vector per point in this collection
-                points.append(models.PointStruct(id=new_id, vector=vector, payload=new_payload))
+            page = rekeyed(records)
+            points = [models.PointStruct(id=id_, vector=vector, payload=body) for id_, vector, body in page.points]
             await self._client.upsert(self._collection, points=points, wait=True)
-            selector = models.PointIdsList(points=[r.id for r in records])
+            selector = models.PointIdsList(points=page.old_ids)
             await self._client.delete(self._collection, points_selector=selector, wait=True)
             moved += len(records)
         if moved:

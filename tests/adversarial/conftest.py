@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_bootstrap.settings import DeploymentProfile
 from jyntrix_http.app import create_app
 from tests.adversarial.served import adversarial_settings
-from tests.http.conftest import bearer, in_process_overrides, services_of
+from tests.http.conftest import bearer, drain_tasks, in_process_overrides, services_of
 
 SyncClient = TestClient[Any]
 
@@ -46,13 +45,6 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             assert "postgres" in runtime.storage.backend
             assert {backends["vector_index"].backend, backends["keyword_index"].backend} == {"qdrant-edge", "bm25s"}
         yield client
-
-
-def drain(client: SyncClient) -> None:
-    """Wait for the background work (extraction) that the app's requests enqueued."""
-    tasks = services_of(client).tasks
-    assert isinstance(tasks, InProcessTaskQueue)
-    client.blocking_portal.call(tasks.drain)
 
 
 def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
@@ -102,7 +94,7 @@ def seeded_tenant(client: SyncClient) -> Tenant:
     turn = client.post("/api/chat/messages/stream", json=said, headers=tenant.headers)
     assert turn.status_code == 200, turn.text
     conversation_id = next(data["id"] for name, data in sse_events(turn.text) if name == "conversation")
-    drain(client)
+    drain_tasks(client)
     messages = client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=tenant.headers).json()
     tenant.ids = {
         "memory": [created.json()["id"], imported.json()["memories"][0]["id"]],

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -20,23 +20,33 @@ from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_bootstrap.settings import DeploymentProfile
 from jyntrix_domain.model import Chunk, Prompt, Vector
 from jyntrix_http.app import create_app
-from tests.adversarial.conftest import SyncClient, drain, sse_events
+from tests.adversarial.conftest import SyncClient, sse_events
 from tests.adversarial.served import adversarial_settings
-from tests.http.conftest import bearer, in_process_overrides, services_of
+from tests.http.conftest import bearer, drain_tasks, in_process_overrides, services_of
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+T = TypeVar("T")
+
+
+def on_app_loop(api: SyncClient, run: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
+    """`run(client)` with an async client of the app, on the loop its resources live on."""
+
+    async def with_client() -> T:
+        transport = httpx.ASGITransport(app=api.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await run(client)
+
+    return api.blocking_portal.call(with_client)
 
 
 def at_once(api: SyncClient, sends: list[Send]) -> list[httpx.Response]:
-    """Run every request concurrently against the app, on the loop its resources live on."""
+    """Run every request concurrently against the app."""
 
-    async def run() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=api.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            return list(await asyncio.gather(*(send(client) for send in sends)))
+    async def run(client: httpx.AsyncClient) -> list[httpx.Response]:
+        return list(await asyncio.gather(*(send(client) for send in sends)))
 
-    return api.blocking_portal.call(run)
+    return on_app_loop(api, run)
 
 
 def new_user() -> dict[str, str]:
@@ -134,24 +144,22 @@ def test_delete_all_during_a_turn_ends_it_cleanly_and_leaves_nothing_of_the_user
     api, model = gated
     headers = new_user()
 
-    async def run() -> tuple[httpx.Response, httpx.Response]:
-        transport = httpx.ASGITransport(app=api.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            said = {"content": "My sister Maya lives in Lisbon."}
-            turn = asyncio.create_task(client.post("/api/chat/messages/stream", json=said, headers=headers))
-            await asyncio.wait_for(model.streaming.wait(), 30)
-            forgot = await client.delete("/api/memories?confirm=true", headers=headers)
-            model.release.set()
-            return await asyncio.wait_for(turn, 30), forgot
+    async def run(client: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response]:
+        said = {"content": "My sister Maya lives in Lisbon."}
+        turn = asyncio.create_task(client.post("/api/chat/messages/stream", json=said, headers=headers))
+        await asyncio.wait_for(model.streaming.wait(), 30)
+        forgot = await client.delete("/api/memories?confirm=true", headers=headers)
+        model.release.set()
+        return await asyncio.wait_for(turn, 30), forgot
 
-    streamed, forgot = api.blocking_portal.call(run)
+    streamed, forgot = on_app_loop(api, run)
     assert forgot.status_code == 200, forgot.text
     events = sse_events(streamed.text)
     name, last = events[-1]
     assert name == "error", events
     assert last["code"] == "not_found" and last["retryable"] is False
     assert not any(word in last["message"] for word in ("table", "Key (", "conversations", "violates")), last
-    drain(api)
+    drain_tasks(api)
     api.blocking_portal.call(services_of(api).emitter.flush)
     usage = api.get("/api/v1/analytics/usage", headers=headers).json()["usage"]
     assert usage == {"turns": 0, "users": 0, "input_tokens": 0, "output_tokens": 0}
@@ -176,55 +184,6 @@ class HeldEmbedder(HashEmbedder):
         return await super().embed(texts)
 
 
-def test_one_users_bulk_import_is_capped_and_another_user_is_served_meanwhile(tmp_path: Path) -> None:
-    embedder = HeldEmbedder()
-    settings = adversarial_settings(tmp_path, bulk_concurrency_per_user=1, bulk_concurrency=2)
-    noisy, quiet = new_user(), new_user()
-    with TestClient(create_app(settings, overrides={"base_embedder": embedder})) as api:
-
-        async def run() -> dict[str, httpx.Response]:
-            transport = httpx.ASGITransport(app=api.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-                held = [{"content": f"HOLD bulk note {i}"} for i in range(50)]
-                first = asyncio.create_task(client.post("/api/memories/import", json={"memories": held}, headers=noisy))
-                await until(lambda: embedder.held == 1)
-                more = [{"content": f"more bulk {i}"} for i in range(50)]
-                answers = {
-                    "second": await client.post("/api/memories/import", json={"memories": more}, headers=noisy),
-                    "quiet_import": await client.post(
-                        "/api/memories/import", json={"memories": [{"content": "My boat is teal"}]}, headers=quiet
-                    ),
-                    "quiet_search": await client.post(
-                        "/api/memories/search", json={"query": "boat colour"}, headers=quiet
-                    ),
-                }
-                # The server's two slots: the noisy user's held import and one more user's import.
-                third = new_user()
-                blocker = asyncio.create_task(
-                    client.post("/api/memories/import", json={"memories": held[:1]}, headers=third)
-                )
-                await until(lambda: embedder.held == 2)
-                answers["full"] = await client.post(
-                    "/api/memories/import", json={"memories": [{"content": "x y"}]}, headers=new_user()
-                )
-                embedder.release.set()
-                answers["first"] = await asyncio.wait_for(first, 30)
-                answers["blocker"] = await asyncio.wait_for(blocker, 30)
-                return answers
-
-        answers = api.blocking_portal.call(run)
-    second = answers["second"]
-    assert second.status_code == 429, second.text
-    assert int(second.headers["retry-after"]) >= 1
-    assert answers["quiet_import"].status_code == 201
-    found = answers["quiet_search"].json()["results"]
-    assert [r["memory"]["content"] for r in found] == ["My boat is teal"]
-    full = answers["full"]
-    assert full.status_code == 503 and int(full.headers["retry-after"]) >= 1, full.text
-    assert answers["first"].status_code == 201 and answers["first"].json()["imported"] == 50
-    assert answers["blocker"].status_code == 201
-
-
 async def until(condition: Callable[[], bool], tries: int = 3000) -> None:
     """Yield to the loop until `condition` holds; bounded in count, never a timing assertion."""
     for _ in range(tries):
@@ -234,52 +193,107 @@ async def until(condition: Callable[[], bool], tries: int = 3000) -> None:
     raise AssertionError("the condition never held")
 
 
+def with_bulk_slots_taken(
+    tmp_path: Path,
+    *,
+    held: Send,
+    meanwhile: dict[str, Send],
+    blocker: Send,
+    full: Send,
+    afterwards: dict[str, Send] | None = None,
+) -> dict[str, httpx.Response]:
+    """The answers of a run on an app with one bulk slot per user and two in all.
+
+    `held` takes its user's slot (the embedder holds any batch containing HOLD); `meanwhile` is sent
+    one by one; `blocker`, another held request, takes the server's second slot, and `full` is sent
+    while both are taken. Then the embedder lets go, and `afterwards` is sent. Answers by name, with
+    those of `held` as "first", `blocker` and `full` among them.
+    """
+    embedder = HeldEmbedder()
+    settings = adversarial_settings(tmp_path, bulk_concurrency_per_user=1, bulk_concurrency=2)
+    with TestClient(create_app(settings, overrides={"base_embedder": embedder})) as api:
+
+        async def run(client: httpx.AsyncClient) -> dict[str, httpx.Response]:
+            first = asyncio.create_task(held(client))
+            await until(lambda: embedder.held == 1)
+            answers = {name: await send(client) for name, send in meanwhile.items()}
+            blocking = asyncio.create_task(blocker(client))
+            await until(lambda: embedder.held == 2)
+            answers["full"] = await full(client)
+            embedder.release.set()
+            answers["first"] = await asyncio.wait_for(first, 30)
+            answers["blocker"] = await asyncio.wait_for(blocking, 30)
+            for name, send in (afterwards or {}).items():
+                answers[name] = await send(client)
+            return answers
+
+        return on_app_loop(api, run)
+
+
+def assert_retry_later(response: httpx.Response, status: int) -> None:
+    """Refused with `status` and told to come back in a second or more."""
+    assert response.status_code == status, response.text
+    assert int(response.headers["retry-after"]) >= 1, response.headers
+
+
+def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Send:
+    return lambda c: c.post(path, json=body, headers=headers)
+
+
+def test_one_users_bulk_import_is_capped_and_another_user_is_served_meanwhile(tmp_path: Path) -> None:
+    noisy, quiet = new_user(), new_user()
+    route = "/api/memories/import"
+    held = [{"content": f"HOLD bulk note {i}"} for i in range(50)]
+    more = [{"content": f"more bulk {i}"} for i in range(50)]
+    answers = with_bulk_slots_taken(
+        tmp_path,
+        held=post(route, {"memories": held}, noisy),
+        meanwhile={
+            "second": post(route, {"memories": more}, noisy),
+            "quiet_import": post(route, {"memories": [{"content": "My boat is teal"}]}, quiet),
+            "quiet_search": post("/api/memories/search", {"query": "boat colour"}, quiet),
+        },
+        # The server's two slots: the noisy user's held import and one more user's import.
+        blocker=post(route, {"memories": held[:1]}, new_user()),
+        full=post(route, {"memories": [{"content": "x y"}]}, new_user()),
+    )
+    assert_retry_later(answers["second"], 429)
+    assert answers["quiet_import"].status_code == 201
+    found = answers["quiet_search"].json()["results"]
+    assert [r["memory"]["content"] for r in found] == ["My boat is teal"]
+    assert_retry_later(answers["full"], 503)
+    assert answers["first"].status_code == 201 and answers["first"].json()["imported"] == 50
+    assert answers["blocker"].status_code == 201
+
+
 def _transcript(text: str, n: int = 3) -> dict[str, Any]:
     said = [{"role": "user", "content": f"{text} {i}", "created_at": f"2025-03-0{i + 1}T10:00:00Z"} for i in range(n)]
     return {"messages": said}
 
 
 def test_one_users_transcript_import_is_capped_by_the_bulk_slots_and_another_user_is_served(tmp_path: Path) -> None:
-    embedder = HeldEmbedder()
-    settings = adversarial_settings(tmp_path, bulk_concurrency_per_user=1, bulk_concurrency=2)
     noisy, quiet = new_user(), new_user()
     route = "/api/chat/conversations/import"
-    with TestClient(create_app(settings, overrides={"base_embedder": embedder})) as api:
-
-        async def run() -> dict[str, httpx.Response]:
-            transport = httpx.ASGITransport(app=api.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-                first = asyncio.create_task(client.post(route, json=_transcript("HOLD my old chat"), headers=noisy))
-                await until(lambda: embedder.held == 1)
-                answers = {
-                    "second": await client.post(route, json=_transcript("another old chat"), headers=noisy),
-                    # The memories import shares the transcript import's slots.
-                    "memories": await client.post(
-                        "/api/memories/import", json={"memories": [{"content": "a note"}]}, headers=noisy
-                    ),
-                    "quiet": await client.post(route, json=_transcript("My boat is teal", 1), headers=quiet),
-                    "quiet_search": await client.post(
-                        "/api/memories/search", json={"query": "boat teal"}, headers=quiet
-                    ),
-                }
-                blocker = asyncio.create_task(client.post(route, json=_transcript("HOLD third", 1), headers=new_user()))
-                await until(lambda: embedder.held == 2)
-                answers["full"] = await client.post(route, json=_transcript("late chat", 1), headers=new_user())
-                embedder.release.set()
-                answers["first"] = await asyncio.wait_for(first, 30)
-                answers["blocker"] = await asyncio.wait_for(blocker, 30)
-                answers["again"] = await client.post(route, json=_transcript("another old chat"), headers=noisy)
-                return answers
-
-        answers = api.blocking_portal.call(run)
+    answers = with_bulk_slots_taken(
+        tmp_path,
+        held=post(route, _transcript("HOLD my old chat"), noisy),
+        meanwhile={
+            "second": post(route, _transcript("another old chat"), noisy),
+            # The memories import shares the transcript import's slots.
+            "memories": post("/api/memories/import", {"memories": [{"content": "a note"}]}, noisy),
+            "quiet": post(route, _transcript("My boat is teal", 1), quiet),
+            "quiet_search": post("/api/memories/search", {"query": "boat teal"}, quiet),
+        },
+        blocker=post(route, _transcript("HOLD third", 1), new_user()),
+        full=post(route, _transcript("late chat", 1), new_user()),
+        afterwards={"again": post(route, _transcript("another old chat"), noisy)},
+    )
     for name in ("second", "memories"):
-        assert answers[name].status_code == 429, answers[name].text
-        assert int(answers[name].headers["retry-after"]) >= 1
+        assert_retry_later(answers[name], 429)
     assert answers["quiet"].status_code == 201, answers["quiet"].text
     found = answers["quiet_search"].json()["results"]
     assert [r["memory"]["content"] for r in found] == ["My boat is teal 0"]
-    full = answers["full"]
-    assert full.status_code == 503 and int(full.headers["retry-after"]) >= 1, full.text
+    assert_retry_later(answers["full"], 503)
     assert answers["first"].status_code == 201 and answers["first"].json()["messages"] == 3
     assert answers["blocker"].status_code == 201
     assert answers["again"].status_code == 201, answers["again"].text

@@ -1,4 +1,5 @@
-"""The app (in_process profile) served by a real uvicorn on a free port, for clients that bring their own HTTP."""
+"""The app (in_process profile) for the agents' clients: through Litestar's test client, or served by a real
+uvicorn on a free port for clients that bring their own HTTP."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from litestar.testing import TestClient
 
 from jyntrix_http.app import create_app
 from tests.http.conftest import make_settings
@@ -46,3 +48,9 @@ def serve(tmp_path: Path, **settings: Any) -> Iterator[LiveApp]:
 @pytest.fixture
 def live_app(tmp_path: Path) -> Iterator[LiveApp]:
     yield from serve(tmp_path)
+
+
+@pytest.fixture
+def app_client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(tmp_path))) as client:
+        yield client

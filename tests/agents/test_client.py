@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,12 +35,6 @@ from tests.http.conftest import SECRET, make_settings
 
 def _token(user: str) -> str:
     return mint_token(SECRET, user)
-
-
-@pytest.fixture
-def app_client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path))) as client:
-        yield client
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,6 @@ def echo_model() -> ScriptedLanguageModel:
 def chat_prompts(model: ScriptedLanguageModel) -> list[list[tuple[Role, str]]]:
     """The turns of each chat prompt the model was given (extraction's prompts left out)."""
     return [[(t.role, t.content) for t in p.messages] for p in model.prompts if p.system == SYSTEM_PROMPT]
-
-
-@pytest.fixture
-def app_client(tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path))) as client:
-        yield client
 
 
 @pytest.fixture

@@ -26,6 +26,22 @@ def retry(max_attempts: int = 3) -> ModelRetry:
     return ModelRetry(classify, max_attempts=max_attempts, backoff=Backoff(initial_s=0.0, max_s=0.0))
 
 
+class FailingCall:
+    """A call that raises StatusError(status) on its first `failures` attempts (all of them by default),
+    then returns "ok"; `attempts` counts how often it was made."""
+
+    def __init__(self, status: int, failures: int | None = None) -> None:
+        self.status = status
+        self.failures = failures
+        self.attempts = 0
+
+    async def __call__(self) -> str:
+        self.attempts += 1
+        if self.failures is None or self.attempts <= self.failures:
+            raise StatusError(self.status)
+        return "ok"
+
+
 @pytest.mark.parametrize(
     ("status", "retryable"),
     [(400, False), (401, False), (404, False), (408, True), (422, False), (429, True), (500, True), (503, True)],
@@ -43,41 +59,24 @@ def test_statuses_read_as_domain_errors() -> None:
 
 
 async def test_a_call_is_retried_until_it_succeeds() -> None:
-    attempts: list[int] = []
-
-    async def call() -> str:
-        attempts.append(1)
-        if len(attempts) < 3:
-            raise StatusError(503)
-        return "ok"
-
+    call = FailingCall(503, failures=2)
     assert await retry().call(call) == "ok"
-    assert len(attempts) == 3
+    assert call.attempts == 3
 
 
 async def test_a_call_that_cannot_heal_is_raised_at_once_as_a_domain_error() -> None:
-    attempts: list[int] = []
-
-    async def call() -> str:
-        attempts.append(1)
-        raise StatusError(400)
-
+    call = FailingCall(400)
     with pytest.raises(Invalid) as raised:
         await retry().call(call)
     assert isinstance(raised.value.__cause__, StatusError)
-    assert len(attempts) == 1
+    assert call.attempts == 1
 
 
 async def test_attempts_are_bounded_and_other_errors_pass_through() -> None:
-    attempts: list[int] = []
-
-    async def down() -> str:
-        attempts.append(1)
-        raise StatusError(500)
-
+    down = FailingCall(500)
     with pytest.raises(Unavailable):
         await retry(max_attempts=2).call(down)
-    assert len(attempts) == 2
+    assert down.attempts == 2
 
     async def bug() -> str:
         raise KeyError("not the backend's")

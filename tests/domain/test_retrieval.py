@@ -9,8 +9,8 @@ from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import USER_NODE, Hit, MemoryType, SpanKind, UserId, Vector, VectorItem
-from jyntrix_domain.ranking import RankProfile
-from jyntrix_domain.retrieval import RetrievalConfig, feedback_terms, retrieval_config_for
+from jyntrix_domain.ranking import RankedMemory, RankProfile
+from jyntrix_domain.retrieval import RetrievalConfig, RetrievalResult, feedback_terms, retrieval_config_for
 from jyntrix_domain.signals import SIGNAL_NAMES
 from tests.domain.kit import Kit, relation_memory
 
@@ -44,6 +44,17 @@ class SlowVectorIndex(BrokenVectorIndex):
 async def seed(kit: Kit, user: str, *facts: str, type: MemoryType = MemoryType.SEMANTIC) -> list[str]:
     created = await kit.memories.bulk_import(user, [NewMemory(content=f, type=type) for f in facts])
     return [m.id for m in created]
+
+
+async def create_each(kit: Kit, user: str, *memories: NewMemory) -> None:
+    """Create the memories one by one, in order, as separate writes (not one bulk import)."""
+    for memory in memories:
+        await kit.memories.create(user, memory)
+
+
+def graph_matches(result: RetrievalResult) -> list[RankedMemory]:
+    """The results the graph strategy found, in rank order."""
+    return [r for r in result.memories if "graph" in r.match_types]
 
 
 async def test_finds_the_relevant_memory_first() -> None:
@@ -116,8 +127,7 @@ async def test_graph_strategy_reaches_memories_through_entities() -> None:
     kit = Kit()
     await kit.memories.create("alice", NewMemory(content="My sister's name is Anna", entities=("Anna",)))
     result = await kit.retrieval.retrieve("alice", "What does Anna like?")
-    graph = [r for r in result.memories if "graph" in r.match_types]
-    assert [r.memory.content for r in graph] == ["My sister's name is Anna"]
+    assert [r.memory.content for r in graph_matches(result)] == ["My sister's name is Anna"]
 
 
 async def test_profile_memories_come_back_even_without_a_lexical_match() -> None:
@@ -165,32 +175,27 @@ async def test_time_reference_brings_episodes_of_that_range() -> None:
 
 async def test_graph_does_not_walk_through_the_users_own_node() -> None:
     kit = Kit()
-    await kit.memories.create(
+    await create_each(
+        kit,
         "alice",
         relation_memory("The user's sister is Anna", USER_NODE, "sister", "Anna"),
-    )
-    await kit.memories.create(
-        "alice",
         relation_memory("The user lives in Berlin", USER_NODE, "lives_in", "Berlin"),
     )
     result = await kit.retrieval.retrieve("alice", "What does Anna do?")
-    graph = [r.memory.content for r in result.memories if "graph" in r.match_types]
-    assert graph == ["The user's sister is Anna"]
+    assert [r.memory.content for r in graph_matches(result)] == ["The user's sister is Anna"]
 
 
 async def test_graph_reaches_an_entity_two_hops_away() -> None:
     kit = Kit()
-    await kit.memories.create(
+    await create_each(
+        kit,
         "alice",
         relation_memory("Anna works at Siemens", "Anna", "works_at", "Siemens"),
-    )
-    await kit.memories.create(
-        "alice",
         relation_memory("Siemens is based in Munich", "Siemens", "based_in", "Munich"),
+        NewMemory(content="Munich has a great beer garden", entities=("Munich",)),
     )
-    await kit.memories.create("alice", NewMemory(content="Munich has a great beer garden", entities=("Munich",)))
     result = await kit.retrieval.retrieve("alice", "Tell me about Anna")
-    graph = {r.memory.content: r.breakdown.signals.graph for r in result.memories if "graph" in r.match_types}
+    graph = {r.memory.content: r.breakdown.signals.graph for r in graph_matches(result)}
     assert set(graph) == {"Anna works at Siemens", "Siemens is based in Munich", "Munich has a great beer garden"}
     # Its own signal now (the seed carried it in the keyword slot): 1 for the named entity, halved per hop.
     assert graph == {
@@ -235,7 +240,7 @@ async def test_the_seed_profile_carries_the_graph_strength_in_the_keyword_slot()
     kit.retrieval._config = retrieval_config_for(RankProfile.SEED, RetrievalConfig(strategy_timeout_s=0.5))
     await kit.memories.create("alice", NewMemory(content="Anna works at Siemens", entities=("Anna", "Siemens")))
     result = await kit.retrieval.retrieve("alice", "Tell me about Anna")
-    [found] = [r for r in result.memories if "graph" in r.match_types]
+    [found] = graph_matches(result)
     assert (found.breakdown.signals.keyword, found.breakdown.signals.graph) == (1.0, 0.0)
 
 

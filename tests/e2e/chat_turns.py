@@ -14,8 +14,3 @@ async def turn(client: httpx.AsyncClient, headers: dict[str, str], content: str)
         events = [event async for event in iter_events(r.aiter_text())]
     assert events[-1].event == "done", events[-1]
     return events
-
-
-def answer_of(events: list[Event]) -> str:
-    """The streamed answer's text."""
-    return "".join(e.data["delta"] for e in events if e.event == "token")

@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.chat_turns import answer_of, turn
+from tests.e2e.chat_turns import turn
 from tests.e2e.passing_remarks import REMARKS
+from tests.http.chat_turns import answer_of
 from testsupport.server import Server, serving_in
 
 pytestmark = pytest.mark.slow

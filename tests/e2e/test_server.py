@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.chat_turns import answer_of
+from tests.http.chat_turns import answer_of
 from tests.http.sse import Event, iter_events
 from testsupport.server import Server, serving_in
 

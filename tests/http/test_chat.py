@@ -4,29 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.signals import SIGNAL_NAMES
+from tests.http.chat_turns import answer_of, overloaded_first_turn, stored_messages, stream_turn
 from tests.http.conftest import Client, drain_tasks, make_settings
-from tests.http.sse import Event, parse_events
-from testsupport.scripted_language_model import ScriptedLanguageModel
-
-
-async def _turn(
-    client: Client, headers: dict[str, str], content: str, conversation_id: str | None = None, **extra: Any
-) -> tuple[Any, list[Event]]:
-    path = (
-        f"/api/chat/conversations/{conversation_id}/messages/stream" if conversation_id else "/api/chat/messages/stream"
-    )
-    response = await client.post(path, json={"content": content, **extra}, headers=headers)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/event-stream")
-    return response, parse_events(response.text)
-
-
-def _answer(events: list[Event]) -> str:
-    return "".join(e.data["delta"] for e in events if e.event == "token")
 
 
 async def test_conversation_crud(client: Client, headers: dict[str, str], other_headers: dict[str, str]) -> None:
@@ -49,7 +30,7 @@ async def test_conversation_crud(client: Client, headers: dict[str, str], other_
 
 
 async def test_a_turn_streams_its_events_in_order_and_is_stored(client: Client, headers: dict[str, str]) -> None:
-    response, events = await _turn(client, headers, "Hello there! How are you today?")
+    response, events = await stream_turn(client, headers, "Hello there! How are you today?")
     names = [e.event for e in events]
     assert names[0] == "conversation"
     assert names[1] == "context"
@@ -64,20 +45,18 @@ async def test_a_turn_streams_its_events_in_order_and_is_stored(client: Client, 
     assert done["user_message_id"] == conversation["user_message_id"]
     assert set(done["phase_timings"]) >= {"setup", "query_analysis", "retrieval", "context_building", "llm_streaming"}
     assert response.headers["cache-control"].startswith("no-cache")
-    messages = (await client.get(f"/api/chat/conversations/{conversation['id']}/messages", headers=headers)).json()[
-        "items"
-    ]
+    messages = await stored_messages(client, headers, conversation["id"])
     assert [(m["role"], m["id"]) for m in messages] == [
         ("user", conversation["user_message_id"]),
         ("assistant", done["message_id"]),
     ]
-    assert messages[1]["content"] == _answer(events)
+    assert messages[1]["content"] == answer_of(events)
 
 
 async def test_a_turn_in_an_existing_conversation_continues_it(client: Client, headers: dict[str, str]) -> None:
     conversation = (await client.post("/api/chat/conversations", json={}, headers=headers)).json()
-    _, first = await _turn(client, headers, "I just got back from Japan.", conversation["id"])
-    _, second = await _turn(client, headers, "It was a great trip.", conversation["id"])
+    _, first = await stream_turn(client, headers, "I just got back from Japan.", conversation["id"])
+    _, second = await stream_turn(client, headers, "It was a great trip.", conversation["id"])
     assert first[0].data["id"] == second[0].data["id"] == conversation["id"]
     assert second[0].data["created"] is False
     page = (await client.get(f"/api/chat/conversations/{conversation['id']}/messages", headers=headers)).json()
@@ -90,19 +69,19 @@ async def test_a_turn_in_an_existing_conversation_continues_it(client: Client, h
 async def test_a_fact_told_in_one_conversation_is_used_and_cited_in_another(
     client: Client, headers: dict[str, str]
 ) -> None:
-    await _turn(client, headers, "My sister Maya lives in Lisbon.")
+    await stream_turn(client, headers, "My sister Maya lives in Lisbon.")
     drain_tasks(client)
     facts = (await client.get("/api/memories", headers=headers)).json()["items"]
     assert any("Maya" in m["content"] and "Lisbon" in m["content"] for m in facts), facts
 
-    _, events = await _turn(client, headers, "Where does my sister live?")
+    _, events = await stream_turn(client, headers, "Where does my sister live?")
     assert events[0].data["created"] is True
     context = events[1].data
     used = [m for m in context["memories"] if "Lisbon" in m["content"]]
     assert used, context
     ref = used[0]["ref"]
     assert set(used[0]["breakdown"]) == set(SIGNAL_NAMES)
-    answer = _answer(events)
+    answer = answer_of(events)
     assert "Lisbon" in answer
     assert f"[{ref}]" in answer
     stored = (await client.get(f"/api/memories/{used[0]['id']}", headers=headers)).json()
@@ -112,34 +91,29 @@ async def test_a_fact_told_in_one_conversation_is_used_and_cited_in_another(
 async def test_a_failed_turn_keeps_the_message_and_can_be_retried(
     tmp_path: Path, app_factory: Callable[..., Client], headers: dict[str, str]
 ) -> None:
-    model = ScriptedLanguageModel(["All good now."])
-    model.fail_next(error=Unavailable("the model is overloaded"), after_pieces=1)
+    model = overloaded_first_turn("All good now.")
     async with app_factory(make_settings(tmp_path), overrides={"llm": model}) as client:
-        _, failed = await _turn(client, headers, "Tell me a joke", message_id="msg-1")
+        _, failed = await stream_turn(client, headers, "Tell me a joke", message_id="msg-1")
         assert [e.event for e in failed][-1] == "error"
         error = failed[-1].data
         assert error["code"] == "unavailable"
         assert error["user_message_id"] == "msg-1"
         assert error["retryable"] is True
         conversation_id = failed[0].data["id"]
-        messages = (await client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=headers)).json()[
-            "items"
-        ]
+        messages = await stored_messages(client, headers, conversation_id)
         assert [(m["role"], m["id"]) for m in messages] == [("user", "msg-1")]
 
-        _, retried = await _turn(client, headers, "Tell me a joke", conversation_id, message_id="msg-1")
+        _, retried = await stream_turn(client, headers, "Tell me a joke", conversation_id, message_id="msg-1")
         assert retried[-1].event == "done"
-        assert _answer(retried) == "All good now."
-        messages = (await client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=headers)).json()[
-            "items"
-        ]
+        assert answer_of(retried) == "All good now."
+        messages = await stored_messages(client, headers, conversation_id)
     assert [m["role"] for m in messages] == ["user", "assistant"]
 
 
 async def test_a_user_cannot_stream_into_another_users_conversation(
     client: Client, headers: dict[str, str], other_headers: dict[str, str]
 ) -> None:
-    _, events = await _turn(client, headers, "A secret: my PIN is 4242.")
+    _, events = await stream_turn(client, headers, "A secret: my PIN is 4242.")
     conversation_id = events[0].data["id"]
     response = await client.post(
         f"/api/chat/conversations/{conversation_id}/messages/stream",
@@ -147,16 +121,14 @@ async def test_a_user_cannot_stream_into_another_users_conversation(
         headers=other_headers,
     )
     assert response.status_code == 404
-    messages = (await client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=headers)).json()[
-        "items"
-    ]
+    messages = await stored_messages(client, headers, conversation_id)
     assert len(messages) == 2
 
 
 async def test_a_named_message_is_a_turn_memory_and_search_filters_by_kind(
     client: Client, headers: dict[str, str]
 ) -> None:
-    _, events = await _turn(client, headers, "My sister Maya lives in Lisbon.", name="Caroline")
+    _, events = await stream_turn(client, headers, "My sister Maya lives in Lisbon.", name="Caroline")
     message_id = events[0].data["user_message_id"]
     drain_tasks(client)
     turns = (await client.get("/api/memories?kind=turn", headers=headers)).json()["items"]
@@ -179,7 +151,7 @@ async def test_a_named_message_is_a_turn_memory_and_search_filters_by_kind(
 async def test_deleting_a_conversation_forgets_its_turns_but_keeps_its_facts(
     client: Client, headers: dict[str, str]
 ) -> None:
-    _, events = await _turn(client, headers, "My sister Maya lives in Lisbon.")
+    _, events = await stream_turn(client, headers, "My sister Maya lives in Lisbon.")
     drain_tasks(client)
     conversation = events[0].data["id"]
     assert (await client.delete(f"/api/chat/conversations/{conversation}", headers=headers)).status_code == 204

@@ -22,6 +22,7 @@ from jyntrix_bootstrap.settings import (
     variable_names,
 )
 from jyntrix_domain.context import Budgets
+from jyntrix_domain.llm_retry import GenerationSettings
 from jyntrix_domain.ranking import RankingWeights
 from jyntrix_domain.retrieval import RetrievalConfig
 from jyntrix_domain.signals import SIGNAL_NAMES
@@ -36,7 +37,7 @@ def test_defaults_are_the_embedded_profile(tmp_path: Path) -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert (settings.rate_limit_requests, settings.rate_limit_window_s) == (100, 60.0)
     assert settings.gemini_model == "gemini-2.5-flash"
-    assert (settings.llm_max_output_tokens, settings.llm_temperature) == (4096, 0.7)
+    assert (settings.llm.max_output_tokens, settings.llm.temperature) == (4096, 0.7)
     assert settings.jwt_audience == "authenticated"
     assert settings.analytics_retention_days == 90
     assert settings.budgets.total == 5000
@@ -56,7 +57,7 @@ def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
         }
     )
     assert settings.port == 9001
-    assert settings.llm_temperature == 0.2
+    assert settings.llm.temperature == 0.2
     assert settings.rank_adaptive is False
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.qdrant_url is None
@@ -71,6 +72,9 @@ def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
         ({"RATE_LIMIT_REQUESTS": "0"}, "RATE_LIMIT_REQUESTS"),
         ({"RANK_WEIGHT_VECTOR": "-0.1"}, "RANK_WEIGHT_VECTOR"),
         ({"LLM_TEMPERATURE": "hot"}, "LLM_TEMPERATURE"),
+        ({"LLM_TEMPERATURE": "3"}, "LLM_TEMPERATURE"),
+        ({"LLM_MAX_OUTPUT_TOKENS": "0"}, "LLM_MAX_OUTPUT_TOKENS"),
+        ({"LLM_TIMEOUT_S": "0"}, "LLM_TIMEOUT_S"),
         ({"CONTEXT_BUDGET_TOTAL": "-5"}, "CONTEXT_BUDGET_TOTAL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"TASK_RUNNER": "dramatiq"}, "TASK_RUNNER"),
@@ -95,6 +99,7 @@ def test_sections_nest_the_config_structs_with_their_own_defaults(tmp_path: Path
     assert settings.budgets == Budgets()
     assert settings.retrieval == RetrievalConfig()
     assert settings.dramatiq == DramatiqConfig()
+    assert settings.llm == GenerationSettings()
 
 
 def test_every_field_of_a_config_struct_is_a_variable(tmp_path: Path) -> None:

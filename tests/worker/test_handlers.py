@@ -31,16 +31,7 @@ from jyntrix_domain.tasks import (
 )
 from tests.domain.kit import Kit
 from tests.domain.test_extraction import NOW, USER, conversation_with, new_kit
-
-
-class RecordingQueue:
-    """A TaskQueue that keeps what handlers schedule, to look at instead of running it."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[TaskMessage, float]] = []
-
-    async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
-        self.sent.append((task, delay_s))
+from tests.worker.recording_queue import RecordingQueue
 
 
 def handlers_for(

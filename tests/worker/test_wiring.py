@@ -11,17 +11,10 @@ from jyntrix_bootstrap.settings import DeploymentProfile, Settings, WorkerConfig
 from jyntrix_bootstrap.worker import WorkerRuntime, open_worker_runtime
 from jyntrix_domain.model import Conversation, MemoryFilter, Message, Role
 from jyntrix_domain.ports import TaskQueue
-from jyntrix_domain.tasks import TASK_TYPES, ExtractMemories, SummariseSession, TaskMessage
+from jyntrix_domain.tasks import TASK_TYPES, ExtractMemories, SummariseSession
+from tests.worker.recording_queue import RecordingQueue
 
 NOW = datetime(2025, 1, 8, 12, 0, tzinfo=UTC)
-
-
-class RecordingQueue:
-    def __init__(self) -> None:
-        self.sent: list[tuple[TaskMessage, float]] = []
-
-    async def enqueue(self, task: TaskMessage, delay_s: float = 0.0) -> None:
-        self.sent.append((task, delay_s))
 
 
 async def test_the_standard_wiring_extracts_and_schedules_the_idle_summary(tmp_path: Path) -> None:

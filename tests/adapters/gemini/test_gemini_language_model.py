@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
+from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
+from jyntrix_domain.llm_retry import GenerationSettings
 from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE, Prompt
 from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_llm_server import PROMPT, Reply
@@ -22,7 +24,7 @@ FENCED_SYSTEM = (
 @pytest.fixture
 async def gemini(fake_gemini: FakeGemini) -> AsyncIterator[GeminiLanguageModel]:
     model = GeminiLanguageModel(
-        "test-key", base_url=fake_gemini.url, backoff_initial_s=0.01, backoff_max_s=0.05, max_attempts=3
+        "test-key", base_url=fake_gemini.url, backoff=Backoff(initial_s=0.01, max_s=0.05), max_attempts=3
     )
     yield model
     await model.aclose()
@@ -59,7 +61,10 @@ async def test_sends_system_instruction_dialogue_and_settings(
 
 async def test_settings_come_from_the_constructor(fake_gemini: FakeGemini) -> None:
     model = GeminiLanguageModel(
-        "k", base_url=fake_gemini.url, model="gemini-2.5-pro", max_output_tokens=256, temperature=0.1
+        "k",
+        base_url=fake_gemini.url,
+        model="gemini-2.5-pro",
+        generation=GenerationSettings(max_output_tokens=256, temperature=0.1),
     )
     try:
         await model.complete(PROMPT)
@@ -139,7 +144,9 @@ async def test_a_lasting_rate_limit_is_reported(gemini: GeminiLanguageModel, fak
 async def test_a_stall_longer_than_the_timeout_is_unavailable(fake_gemini: FakeGemini) -> None:
     release = threading.Event()  # never set by the test: the fake releases it when it closes
     fake_gemini.script(Reply.text("one two three", hold_last=release))
-    model = GeminiLanguageModel("k", base_url=fake_gemini.url, timeout_s=0.3, max_attempts=1)
+    model = GeminiLanguageModel(
+        "k", base_url=fake_gemini.url, generation=GenerationSettings(timeout_s=0.3), max_attempts=1
+    )
     received: list[str] = []
     try:
         with pytest.raises(Unavailable):
@@ -154,7 +161,9 @@ async def test_an_unreachable_server_is_unavailable() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    model = GeminiLanguageModel("k", base_url=f"http://127.0.0.1:{port}", max_attempts=2, backoff_initial_s=0.01)
+    model = GeminiLanguageModel(
+        "k", base_url=f"http://127.0.0.1:{port}", max_attempts=2, backoff=Backoff(initial_s=0.01)
+    )
     try:
         with pytest.raises(Unavailable):
             await model.complete(PROMPT)

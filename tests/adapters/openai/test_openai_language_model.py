@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
+from jyntrix_domain.backoff import Backoff
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
 from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE
 from testsupport.fake_llm_server import PROMPT, Reply
@@ -21,7 +22,7 @@ SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "require
 @pytest.fixture
 async def llm(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAICompatibleLanguageModel]:
     model = OpenAICompatibleLanguageModel(
-        fake_openai.url + "/v1", model="llama3.1", backoff_initial_s=0.01, backoff_max_s=0.05, max_attempts=3
+        fake_openai.url + "/v1", model="llama3.1", backoff=Backoff(initial_s=0.01, max_s=0.05), max_attempts=3
     )
     yield model
     await model.aclose()
