@@ -237,7 +237,6 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
         )
         runtime = Runtime(
             settings=settings,
-            container=container,
             services=services,
             storage=storage,
             retrieval=await _resolve(container.retrieval),
@@ -246,6 +245,8 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             tasks=opened["task_queue"].adapter,
             rate_limiter=opened["rate_limiter"].adapter,
             metrics=container.metrics(),
+            token_counter=container.token_counter(),
+            shutdown_resources=container.shutdown_resources,
             backends=opened,
         )
     except BaseException:

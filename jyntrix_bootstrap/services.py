@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jyntrix_adapters.prometheus.metrics import ServerMetrics
 from jyntrix_bootstrap.resources import Opened, Storage
@@ -16,13 +17,10 @@ from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import Clock, RateLimiter, TaskQueue
+from jyntrix_domain.ports import Clock, RateLimiter, TaskQueue, TokenCounter
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.retrieval import RetrievalService
 from jyntrix_domain.transcripts import TranscriptService
-
-if TYPE_CHECKING:
-    from jyntrix_bootstrap.container import Container
 
 
 def package_version() -> str:
@@ -71,7 +69,6 @@ class Runtime:
     """Everything `build_services` opened: the services, the adapters under them, and how to close them."""
 
     settings: Settings
-    container: Container
     services: Services
     storage: Storage
     retrieval: RetrievalService
@@ -80,6 +77,9 @@ class Runtime:
     tasks: TaskQueue
     rate_limiter: RateLimiter
     metrics: ServerMetrics
+    token_counter: TokenCounter
+    shutdown_resources: Callable[[], Any]
+    """The container's: closes what it opened, in reverse dependency order (awaitable when any resource is async)."""
     backends: dict[str, Opened] = field(default_factory=dict)
 
     @property
@@ -94,7 +94,7 @@ class Runtime:
 
     async def aclose(self) -> None:
         """Close everything, in reverse dependency order; analytics are flushed on the way."""
-        await settle(self.container.shutdown_resources())
+        await settle(self.shutdown_resources())
 
 
 async def settle(value: Any) -> Any:

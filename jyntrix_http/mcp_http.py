@@ -57,5 +57,5 @@ class McpEndpoint:
         runtime: Runtime = app.state.runtime
         services = runtime.services
         return ServicesBackend(
-            user.id, services.memories, services.profiles, runtime.container.token_counter(), services.transcripts
+            user.id, services.memories, services.profiles, runtime.token_counter, services.transcripts
         )

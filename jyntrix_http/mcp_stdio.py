@@ -93,7 +93,7 @@ async def open_backend(target: StdioTarget, settings: Settings) -> AsyncIterator
     try:
         services = runtime.services
         yield ServicesBackend(
-            target.user, services.memories, services.profiles, runtime.container.token_counter(), services.transcripts
+            target.user, services.memories, services.profiles, runtime.token_counter, services.transcripts
         )
     finally:
         await runtime.aclose()
