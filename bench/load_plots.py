@@ -16,6 +16,14 @@ def _subtitle(report: dict[str, Any]) -> str:
     return f"{report['machine']['cpus']} cores, load average {load[0]:.1f} at the start; {report['command']}"
 
 
+def _save(fig: Any, report: dict[str, Any], path: Path) -> None:
+    """Write the figure with the run's machine and command along its foot."""
+    fig.text(0.01, 0.01, _subtitle(report), fontsize=6)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_sizes(report: dict[str, Any], path: Path) -> None:
     sizes = report["sizes"]
     if not sizes:
@@ -38,10 +46,7 @@ def plot_sizes(report: dict[str, Any], path: Path) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("Served search and chat latency by memories per user", fontsize=10)
-    fig.text(0.01, 0.01, _subtitle(report), fontsize=6)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, report, path)
 
 
 def plot_loads(report: dict[str, Any], path: Path) -> None:
@@ -61,8 +66,8 @@ def plot_loads(report: dict[str, Any], path: Path) -> None:
     rate.plot(offered, offered, ":", color="grey", linewidth=0.8, label="achieved = offered")
     rate.set_ylabel("achieved turns/s")
     rate.set_ylim(bottom=0)
-    lines = ax.get_legend_handles_labels()[0] + rate.get_legend_handles_labels()[0]
-    labels = ax.get_legend_handles_labels()[1] + rate.get_legend_handles_labels()[1]
+    (ax_lines, ax_labels), (rate_lines, rate_labels) = ax.get_legend_handles_labels(), rate.get_legend_handles_labels()
+    lines, labels = ax_lines + rate_lines, ax_labels + rate_labels
     burst = report["burst"]
     ax.set_title(
         f"Sustained chat load; a burst of {burst['turns']} streams: {burst['turns_per_s']} turns/s,"
@@ -70,7 +75,4 @@ def plot_loads(report: dict[str, Any], path: Path) -> None:
         fontsize=10,
     )
     ax.legend(lines, labels, fontsize=8, loc="upper left")
-    fig.text(0.01, 0.01, _subtitle(report), fontsize=6)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, report, path)
