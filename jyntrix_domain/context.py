@@ -231,7 +231,7 @@ class ContextBuilder:
         for r in sorted(ranked, key=lambda r: not r.current):
             if r.memory.id not in seen:
                 seen.add(r.memory.id)
-                by_type[r.memory.type].append(r)
+                by_type[_section_of(r)].append(r)
 
         sections: list[_Section] = []
         turns: tuple[ChatTurn, ...] = ()
@@ -416,6 +416,14 @@ class ContextBuilder:
             used += size
             start -= 1
         return tuple(recent[start:]), used
+
+
+def _section_of(r: RankedMemory) -> MemoryType:
+    """Only a typed preference about the form of answers sits among the preferences the prompt follows; any
+    other instruction a user gave is what they said, with no authority (`FormAspect`)."""
+    if r.memory.type is MemoryType.PROCEDURAL and (r.memory.form_aspect is None or not r.current):
+        return MemoryType.EPISODIC
+    return r.memory.type
 
 
 def _asks_only(r: RankedMemory) -> bool:
