@@ -5,9 +5,11 @@ the phrases that would state a superseded value as if it still held, and what th
 
 - An expected answer is a tuple of groups; each group is an any-of tuple of words, and the answer must name
   one word of every group. A word is named when it begins a word of the answer ("swim" is named by
-  "swimming", "5" is not named by "15"), case and whitespace ignored.
-- A stale phrase is named the same way, as a whole phrase ("live in berlin"). A sentence that names one is
-  stated as the present unless it is marked as the past (`PAST_MARKERS`, or "you" and a verb in -ed).
+  "swimming", "5" is not named by "15"), case and whitespace ignored. For a question about the past, every
+  sentence naming one must hold a mark of the past (below).
+- A stale phrase is named the same way, as a whole phrase ("live in berlin"), within a clause (a sentence cut
+  at commas, semicolons and colons). A clause that names one states it as the present unless it is marked as
+  the past (`PAST_MARKERS`, or "you" and a verb in -ed), itself or by a short lead-in ("Until January, …").
 - Form: no sentence said twice, every sentence starts with a capital, a name the user always capitalised is
   capitalised, the user's own first-person words are not quoted back, dates are words (not 2023-03-01), and a
   remark the answer adds to a statement (a cited sentence) shares a word with what the user said.
@@ -23,6 +25,8 @@ Expect = tuple[tuple[str, ...], ...]
 _WORD = re.compile(r"[\w']+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _CLAUSE_END = re.compile(r"[:;]\s+")
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+")
+LEAD_IN_WORDS = 4
 _CITATION = re.compile(r"\[\d+\]")
 _MACHINE_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\(month of")
 _YOU_DID = re.compile(r"\b(?:you|they|she|he|the user)(?: \w+ly)? \w+ed\b")
@@ -35,6 +39,7 @@ PAST_MARKERS = (
     "were",
     "had",
     "did",
+    "previous",
     "previously",
     "formerly",
     "former",
@@ -96,20 +101,40 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
-def marked_past(sentence: str) -> bool:
-    """Whether a sentence says that what it states held before, not now."""
-    return any(names_phrase(sentence, marker) for marker in PAST_MARKERS) or bool(_YOU_DID.search(normalised(sentence)))
+def marked_past(text: str) -> bool:
+    """Whether a clause or sentence says that what it states held before, not now."""
+    return any(names_phrase(text, marker) for marker in PAST_MARKERS) or bool(_YOU_DID.search(normalised(text)))
 
 
-def stale_sentences(answer: str, stale: Iterable[str]) -> list[str]:
-    """The answer's sentences that state a stale phrase as if it still held."""
+def unmarked_clauses(text: str) -> list[str]:
+    """The clauses of `text` (its sentences cut at commas, semicolons and colons) not marked as the past.
+
+    A short marked lead-in marks the clause after it too: "Until January, in Berlin", "Earlier: …".
+    """
+    out = []
+    for sentence in sentences(text):
+        carried = False
+        for clause in _CLAUSE_BREAK.split(sentence):
+            marked = marked_past(clause)
+            if not (marked or carried):
+                out.append(clause)
+            carried = marked and len(_WORD.findall(clause)) <= LEAD_IN_WORDS
+    return out
+
+
+def not_stated_as_past(answer: str, expect: Expect) -> list[str]:
+    """The answer's sentences that name an expected word with no mark of the past anywhere in them.
+
+    A whole sentence, where a stale value is judged by the clause: "You used to use Notion, but switched because
+    Notion got slow" says the past as past, while any clause stating an old value unmarked is stale."""
+    words = [w for group in expect for w in group]
+    return [s for s in sentences(answer) if any(names(s, w) for w in words) and not marked_past(s)]
+
+
+def stale_clauses(text: str, stale: Iterable[str]) -> list[str]:
+    """The clauses of `text` (an answer, a memory) that state a stale phrase as if it still held."""
     phrases = tuple(stale)
-    return [s for s in sentences(answer) if any(names_phrase(s, p) for p in phrases) and not marked_past(s)]
-
-
-def stale_phrase_in(text: str, stale: Iterable[str]) -> str | None:
-    """The first stale phrase `text` holds, if any."""
-    return next((p for p in stale if names_phrase(text, p)), None)
+    return [c for c in unmarked_clauses(text) if any(names_phrase(c, p) for p in phrases)]
 
 
 def _bare(sentence: str) -> str:

@@ -53,7 +53,7 @@ NINA = Story(
             change=True,
             stale=("live in berlin", "lives in berlin", "living in berlin", "based in berlin", "home is in berlin"),
         ),
-        Question("Where did I live before Amsterdam?", (("berlin",),), change=True),
+        Question("Where did I live before Amsterdam?", (("berlin",),), change=True, past=True),
         Question(
             "Where do I work?",
             (("n26",), ("product manager",)),
@@ -64,7 +64,7 @@ NINA = Story(
                 "ux designer",
             ),
         ),
-        Question("What was my previous job?", (("designer",), ("zalando",)), change=True),
+        Question("What was my previous job?", (("designer",), ("zalando",)), change=True, past=True),
         Question("When did I move to Berlin?", (("march",), ("2023",))),
         Question("What's my daughter's name and how old is she?", (("ella",), ("5", "five"))),
         Question("What does my husband do?", (("nurse",),)),
@@ -116,7 +116,7 @@ OMAR = Story(
             change=True,
             stale=("drive a golf", "drives a golf", "driving a golf", "drive to work", "drives to work"),
         ),
-        Question("What car did I have before?", (("golf",),), change=True),
+        Question("What car did I have before?", (("golf",),), change=True, past=True),
         Question(
             "What's my diet like now?",
             (("vegan",),),
@@ -135,7 +135,7 @@ OMAR = Story(
             change=True,
             stale=("backend developer", "senior developer"),
         ),
-        Question("Where did I work before Spotify?", (("bosch",),), change=True),
+        Question("Where did I work before Spotify?", (("bosch",),), change=True, past=True),
         Question("What's my sister's baby called?", (("sami",),)),
     ),
 )
@@ -172,21 +172,21 @@ JESS = Story(
             change=True,
             stale=("live in leeds", "living in leeds", "lives in leeds", "room in sheffield", "live in sheffield"),
         ),
-        Question("Where did I live before York?", (("sheffield",),), change=True),
+        Question("Where did I live before York?", (("sheffield",),), change=True, past=True),
         Question(
             "Who is my partner?",
             (("priya",),),
             change=True,
-            stale=("boyfriend dan", "boyfriend is dan", "boyfriend, dan"),
+            stale=("boyfriend dan", "boyfriend is dan"),
         ),
         Question("What does my fiancée do for work?", (("vet",),)),
         Question(
             "What dog do I have now?",
             (("nala", "beagle"),),
             change=True,
-            stale=("dog rufus", "rufus, a", "scruffy little terrier"),
+            stale=("dog rufus", "scruffy little terrier"),
         ),
-        Question("What breed was my old dog?", (("terrier",),), change=True),
+        Question("What breed was my old dog?", (("terrier",),), change=True, past=True),
         Question("What subject do I teach?", (("math",),)),
     ),
 )
@@ -218,7 +218,7 @@ LENA = Story(
             change=True,
             stale=("notes in notion", "use notion", "uses notion", "using notion"),
         ),
-        Question("What did I use for my notes before?", (("notion",),), change=True),
+        Question("What did I use for my notes before?", (("notion",),), change=True, past=True),
         Question(
             "What do I do for exercise?",
             (("climb", "boulder"),),
@@ -262,7 +262,7 @@ KOFI = Story(
             change=True,
             stale=("at deloitte", "at monzo", "accountant at", "analyst at"),
         ),
-        Question("What was my job before the startup?", (("analyst", "monzo"),), change=True),
+        Question("What was my job before the startup?", (("analyst", "monzo"),), change=True, past=True),
         Question(
             "What do I drink these days?",
             (("tea",),),
@@ -314,7 +314,7 @@ RUTH = Story(
             change=True,
             stale=("run a marathon", "goal this year is to run"),
         ),
-        Question("What was my original fitness goal?", (("marathon",),), change=True),
+        Question("What was my original fitness goal?", (("marathon",),), change=True, past=True),
         Question(
             "What colour are we painting the kitchen?",
             (("green",),),
@@ -327,7 +327,7 @@ RUTH = Story(
             change=True,
             stale=("podcast is the rest is history", "favourite podcast is the rest"),
         ),
-        Question("What did I do for work before I retired?", (("nurs",),)),
+        Question("What did I do for work before I retired?", (("nurs",),), past=True),
         Question("How old is Isla?", (("seven", "7"),)),
     ),
 )

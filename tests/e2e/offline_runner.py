@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.answer_checks import form_faults, marked_past, missing, names, proper_nouns, sentences
+from tests.e2e.answer_checks import form_faults, missing, names, not_stated_as_past, proper_nouns
 from tests.e2e.chat_turns import turn
 from tests.e2e.offline_cases import FORM, NAMES, OPENAI, PERSONAS, SAID_THEN_ASKED, Ask, Persona, SaidThenAsked
 from tests.e2e.story_runner import answer_text, http_settle
@@ -46,12 +46,6 @@ class Case:
     @property
     def right(self) -> bool:
         return not self.faults
-
-
-def not_stated_as_past(answer: str, expect: Sequence[Sequence[str]]) -> list[str]:
-    """The answer's sentences that name an expected word without saying it held before."""
-    words = [w for group in expect for w in group]
-    return [s for s in sentences(answer) if any(names(s, w) for w in words) and not marked_past(s)]
 
 
 def judge_answer(category: str, asked: str, answer: str, expect: Any, said: Sequence[str], past: bool = False) -> Case:

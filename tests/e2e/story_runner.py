@@ -5,10 +5,11 @@ in between (`asked`, which must never become memories), then questions each aske
 runner (`run_story`) tells every conversation through `POST /api/chat/.../messages/stream`, waits after each
 until background extraction has settled, asks the questions, and judges:
 
-- **answers right**: the answer names every expected group (tests/e2e/answer_checks.py), and, for a question
-  about the present after a change, states no stale phrase unmarked;
-- **stale in context**: for those same questions, a memory placed in the SSE `context` event whose content holds
-  a stale phrase while its `current` is true (a missing `current` counts as true);
+- **answers right**: the answer names every expected group (tests/e2e/answer_checks.py); for a question
+  about the present after a change, it states no stale phrase unmarked; for one about the past, it says the
+  value held before;
+- **stale in context**: for those same questions, a memory placed in the SSE `context` event whose content
+  states a stale phrase unmarked while its `current` is true (a missing `current` counts as true);
 - **questions listed as memories**: `GET /api/memories` items whose content is one of the user's questions;
   **questions in context**: the same, among the memories placed in any context;
 - **duplicates**: the user's memories whose content is another's, whitespace and case aside.
@@ -30,7 +31,13 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from tests.e2e.answer_checks import Expect, missing, normalised, stale_phrase_in, stale_sentences
+from tests.e2e.answer_checks import (
+    Expect,
+    missing,
+    normalised,
+    not_stated_as_past,
+    stale_clauses,
+)
 from tests.e2e.chat_turns import turn
 from testsupport.server import eventually
 
@@ -59,12 +66,14 @@ def asked(text: str) -> Line:
 
 class Question(NamedTuple):
     """Asked in a new conversation after the story; `change` when the answer depends on the user changing their
-    mind; `stale` (present-tense change questions only) the phrases that state the replaced value as current."""
+    mind; `stale` (present-tense change questions only) the phrases that state the replaced value as current;
+    `past` when it asks what held before, so the answer must say so ("you used to…", "until January")."""
 
     text: str
     expect: Expect
     change: bool = False
     stale: tuple[str, ...] = ()
+    past: bool = False
 
 
 class Story(NamedTuple):
@@ -84,12 +93,13 @@ class Asked:
     answer: str
     missing: list[tuple[str, ...]]
     stale_in_answer: list[str]
+    not_stated_as_past: list[str]
     stale_in_context: list[str]
     context: list[dict[str, Any]]
 
     @property
     def right(self) -> bool:
-        return not self.missing and not self.stale_in_answer
+        return not self.missing and not self.stale_in_answer and not self.not_stated_as_past
 
 
 @dataclass
@@ -136,13 +146,14 @@ def judge(question: Question, answer: str, context: list[dict[str, Any]]) -> Ask
     stale = [
         item["content"]
         for item in context
-        if question.stale and is_current(item) and stale_phrase_in(item["content"], question.stale)
+        if question.stale and is_current(item) and stale_clauses(item["content"], question.stale)
     ]
     return Asked(
         question=question,
         answer=answer,
         missing=missing(answer, question.expect),
-        stale_in_answer=stale_sentences(answer, question.stale),
+        stale_in_answer=stale_clauses(answer, question.stale),
+        not_stated_as_past=not_stated_as_past(answer, question.expect) if question.past else [],
         stale_in_context=stale,
         context=context,
     )
@@ -296,7 +307,8 @@ def explain(outcomes: Sequence[StoryOutcome], every_answer: bool = False) -> lis
             elif not a.right:
                 lines.append(
                     f"{o.story.name}: {a.question.text!r} -> {a.answer!r}"
-                    f" (missing {a.missing}, stale in answer {a.stale_in_answer})"
+                    f" (missing {a.missing}, stale in answer {a.stale_in_answer},"
+                    f" past not stated as past {a.not_stated_as_past})"
                 )
             lines.extend(f"{o.story.name}: stale in context for {a.question.text!r}: {c!r}" for c in a.stale_in_context)
         lines.extend(f"{o.story.name}: question listed as a memory: {c!r}" for c in o.questions_listed)

@@ -12,7 +12,7 @@ from tests.e2e.answer_checks import (
     missing,
     proper_nouns,
     repeated_sentences,
-    stale_sentences,
+    stale_clauses,
     unrelated_remarks,
 )
 from tests.e2e.living_stories import NINA, STORIES
@@ -31,15 +31,25 @@ def test_an_answer_names_every_group_by_the_start_of_a_word() -> None:
 
 
 def test_a_stale_value_counts_only_when_stated_as_the_present() -> None:
-    assert stale_sentences("You live in Amsterdam [1]. You live in Berlin [3].", ["live in berlin"]) == [
+    assert stale_clauses("You live in Amsterdam [1]. You live in Berlin [3].", ["live in berlin"]) == [
         "You live in Berlin [3]."
     ]
     for marked in (
         "You used to live in Berlin; now you live in Amsterdam.",
         "Before that you lived in Berlin, until January.",
         "You no longer live in Berlin.",
+        "Until January, in Berlin; now Amsterdam.",
+        "The user previously lived in Berlin, and now lives in Amsterdam.",
     ):
-        assert stale_sentences(marked, ["live in berlin"]) == [], marked
+        assert stale_clauses(marked, ["live in berlin"]) == [], marked
+
+
+def test_a_question_about_the_past_wants_the_answer_said_as_past() -> None:
+    before = Question("Where did I live before Amsterdam?", (("berlin",),), change=True, past=True)
+    assert judge(before, "Before Amsterdam you lived in Berlin, until January [2].", []).right
+    assert not judge(before, "You live in Berlin [1].", []).right
+    notes = Question("What did I use for notes before?", (("notion",),), change=True, past=True)
+    assert judge(notes, "You used to use Notion, but switched because Notion got slow.", []).right
 
 
 def test_a_still_true_event_is_not_stale_when_asking_about_now() -> None:
@@ -51,6 +61,9 @@ def test_a_still_true_event_is_not_stale_when_asking_about_now() -> None:
     asked = judge(WHERE_NOW, "You live in Amsterdam [1].", context)
     assert asked.right
     assert asked.stale_in_context == ["I live in Berlin and work at Zalando."]
+    # A clause marked as the past does not mark the others of its sentence.
+    kofi = "Left Deloitte in the summer, I'm a financial analyst at Monzo now."
+    assert stale_clauses(kofi, ["analyst at", "at deloitte"]) == ["I'm a financial analyst at Monzo now."]
 
 
 def test_stale_phrases_belong_to_present_change_questions_and_miss_what_stays_true() -> None:
@@ -99,7 +112,8 @@ def test_duplicates_are_the_same_content_whitespace_and_case_aside() -> None:
 def test_the_story_bar_needs_thirteen_of_fourteen_and_every_change_right() -> None:
     outcome = StoryOutcome(story=NINA)
     for question in NINA.questions:
-        outcome.asked.append(judge(question, " ".join(w[0] for w in question.expect), []))
+        named = " and ".join(group[0] for group in question.expect)
+        outcome.asked.append(judge(question, f"It used to be {named}." if question.past else f"{named}.", []))
     assert story_shortfalls([outcome]) == []
     first_plain = next(n for n, a in enumerate(outcome.asked) if not a.question.change)
     outcome.asked[first_plain] = judge(NINA.questions[first_plain], "no idea", [])
