@@ -266,7 +266,7 @@ class ContextBuilder:
         tokens = {t.value: 0 for t in SECTION_ORDER} | {"entity": 0, "history": history_tokens}
         tokens.update({s.name: s.tokens for s in sections})
         memory_pieces = [p for s in sections for p in s.pieces if p.source is not None]
-        relevant = relevant_ids(ranked, self._relevance)
+        relevant = _with_their_facts(relevant_ids(ranked, self._relevance), ranked)
         return BuiltContext(
             text=text,
             items=tuple(self._item(ref, p, relevant) for ref, p in enumerate(memory_pieces, start=1)),
@@ -416,6 +416,23 @@ class ContextBuilder:
             used += size
             start -= 1
         return tuple(recent[start:]), used
+
+
+def _with_their_facts(relevant: frozenset[str], ranked: Sequence[RankedMemory]) -> frozenset[str]:
+    """A fact drawn from a relevant turn is relevant too: it says what the turn said (and takes its place in
+    the context, where the turn is then left out)."""
+    said = {
+        m
+        for r in ranked
+        if r.memory.id in relevant and r.memory.kind is MemoryKind.TURN
+        for m in r.memory.source_message_ids
+    }
+    if not said:
+        return relevant
+    facts = {
+        r.memory.id for r in ranked if r.memory.kind is not MemoryKind.TURN and said & set(r.memory.source_message_ids)
+    }
+    return relevant | facts
 
 
 def _section_of(r: RankedMemory) -> MemoryType:
