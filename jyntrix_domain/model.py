@@ -265,7 +265,10 @@ class ExtractionStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TranscriptImportResult(msgspec.Struct, frozen=True, kw_only=True):
-    """What an import stored: the conversation, the message ids in the order given, and counts."""
+    """What an import stored: the conversation, the message ids in the order given, and counts.
+
+    `turn_memories` counts the messages kept as what was said (a question to the assistant is not; the same
+    words said twice are one memory citing both messages)."""
 
     conversation_id: str
     message_ids: list[str]

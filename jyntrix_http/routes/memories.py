@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Response, Router, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -131,7 +132,12 @@ def remembered(done: Remembered) -> wire.Remembered:
         "201 with the new memory; or 200 with `duplicate: true` and the current memory that says the same already "
         "(whitespace and case aside), which now cites this write's sources too: one content is one memory."
     ),
-    responses=error_responses(body=True),
+    responses={
+        HTTP_200_OK: ResponseSpec(
+            data_container=wire.Remembered, description="a current memory said this already: that memory"
+        ),
+        **error_responses(body=True),
+    },
 )
 async def create_memory(
     request: UserRequest, services: ServicesDep, data: JSONBody[MemoryIn]

@@ -16,7 +16,8 @@ from tests.http.conftest import make_settings
 
 # (client type, method, path, where in the operation): "200"/"201" a response, "body" the request body.
 ROUTES: list[tuple[type[Any], str, str, str]] = [
-    (client_types.Memory, "post", "/api/memories", "201"),
+    (client_types.Remembered, "post", "/api/memories", "201"),
+    (client_types.Remembered, "post", "/api/memories", "200"),
     (client_types.MemoryIn, "post", "/api/memories", "body"),
     (client_types.MemoryPage, "get", "/api/memories", "200"),
     (client_types.Memory, "get", "/api/memories/{memory_id}", "200"),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jyntrix_bootstrap.resources import Storage
-from jyntrix_domain.model import MemoryFilter, MemoryKind
+from jyntrix_domain.model import MemoryFilter, MemoryKind, Role
 from jyntrix_http.cli import build_parser
 from jyntrix_http.import_command import import_transcripts
 from tests.http.conftest import in_process_overrides, make_settings
@@ -70,20 +70,22 @@ async def test_a_file_goes_into_the_data_directory_in_calls_of_a_thousand(
     assert await importer.run(file) == 0
     out = capsys.readouterr().out
     assert "Imported 1208 messages in 2 conversations" in out
-    assert "605 turn memories" in out
+    # What both sides said, every message of it; the assistant's "Nice!", said 603 times, is one memory.
+    assert "1208 turn memories" in out
     conversations = await storage.conversations.list(USER)
     assert sorted(c.title or "" for c in conversations) == ["Alps", "Madeira"]
     madeira = next(c for c in conversations if c.title == "Madeira")
     assert len(await storage.conversations.messages(USER, madeira.id, limit=2000)) == 1205
-    turns = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=1000))
-    assert len(turns) == 605 and all(t.content.startswith("Caroline: ") for t in turns)
+    turns = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=2000))
+    said = [t for t in turns if t.role is Role.USER]
+    assert len(turns) == 606 and len(said) == 605 and all(t.content.startswith("Caroline: ") for t in said)
     assert await storage.ledger.pending_count(USER, madeira.id) == 0  # extracted before the command ended
 
     # Importing the file again adds nothing.
     assert await importer.run(file) == 0
     assert len(await storage.conversations.list(USER)) == 2
-    again = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=1000))
-    assert len(again) == 605
+    again = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=2000))
+    assert len(again) == 606
 
 
 async def test_a_malformed_file_names_its_line_and_imports_nothing(
