@@ -111,8 +111,8 @@ async def test_a_plain_text_transcript_goes_in_with_its_speakers_once(
         "Assistant: Lovely! How is he settling in?\n"
         "Caroline: He sleeps all day.\nAnd steals socks.\n"
     )
-    for _ in range(2):  # the second time adds nothing
-        assert await importer.run(file) == 0
+    turn_filter = MemoryFilter(kinds=frozenset({MemoryKind.TURN}))
+    assert await importer.run(file) == 0
     assert "Imported 3 messages in 1 conversations" in capsys.readouterr().out
     (imported,) = await importer.storage.conversations.list(USER)
     messages = await importer.storage.conversations.messages(USER, imported.id)
@@ -121,11 +121,15 @@ async def test_a_plain_text_transcript_goes_in_with_its_speakers_once(
         ("assistant", None, "Lovely! How is he settling in?", 1),
         ("user", "Caroline", "He sleeps all day.\nAnd steals socks.", 2),
     ]
-    turns = await importer.storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN})))
-    assert sorted(t.content for t in turns) == [
-        "Caroline: He sleeps all day.\nAnd steals socks.",
-        "Caroline: I adopted a greyhound called Pip.",
-    ]
+    turns = sorted(t.content for t in await importer.storage.memories.list(USER, turn_filter))
+    assert {"Caroline: I adopted a greyhound called Pip.", "Caroline: He sleeps all day.\nAnd steals socks."} <= set(
+        turns
+    )
+
+    assert await importer.run(file) == 0  # the same file again adds nothing
+    assert len(await importer.storage.conversations.list(USER)) == 1
+    assert len(await importer.storage.conversations.messages(USER, imported.id)) == 3
+    assert sorted(t.content for t in await importer.storage.memories.list(USER, turn_filter)) == turns
 
 
 async def test_a_server_that_stops_answering_midway_is_named_with_how_far_it_got(tmp_path: Path) -> None:
