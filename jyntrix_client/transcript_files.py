@@ -1,85 +1,83 @@
-"""Reading transcript files for import: the project's own JSON shape, JSON Lines of it, or a ChatGPT export.
+"""Reading transcript files for import: the project's JSON shape, JSON Lines of it, plain text, or a ChatGPT export.
 
 `read_transcripts(path)` reads the whole file before anything is sent, so a malformed file
-is refused whole, with a message naming its line (JSON Lines) or its conversation (ChatGPT),
-and nothing is half-imported. Every message gets a stable client id (its own, the export's,
-or one derived from where it stands and what it says), so importing the same file again adds
-nothing.
+is refused whole, with a message naming its line (JSON Lines, plain text) or its conversation
+(ChatGPT), and nothing is half-imported. No more than `max_bytes` is ever read or inflated
+(a zip member's size is checked before it is inflated). A message keeps the id the file gives
+it (a ChatGPT export always does) and gets none otherwise: the import route then derives it
+from the message's place and content, exactly as for a client calling the route with the same
+messages, so the same transcript through the route, the MCP tool or this file adds nothing twice.
 
 Accepted shapes:
 - `{"title"?, "conversation_id"?, "messages": [{"role", "content", "created_at", "name"?, "id"?, "metadata"?}]}`;
 - JSON Lines, one such object a line;
+- plain text, one conversation: see `read_plain_text`;
 - a ChatGPT data export: `conversations.json` (a list of conversations with a `mapping` message tree),
-  or the export's `.zip`. Each conversation is followed along its current branch (from `current_node`
-  up to the root), keeping the user's and the assistant's text messages with their own times.
+  or the export's `.zip` (see chatgpt_export).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import lzma
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from jyntrix_client.chatgpt_export import CHATGPT_FILE, read_chatgpt_export
+from jyntrix_client.transcript import ROLES, SURROGATE, check_text, optional_text, parse_time, shown, unique_ids
+from jyntrix_client.transcript import Transcript as Transcript  # part of this module's interface
+from jyntrix_client.transcript import TranscriptFileError as TranscriptFileError
+from jyntrix_client.transcript import chunks as chunks
 from jyntrix_domain.model import Role, TranscriptMessage
 
-ROLES = ("user", "assistant")
-CHATGPT_FILE = "conversations.json"
+MAX_FILE_BYTES = 128 * 2**20
+"""The most a file (or the export's conversations.json, inflated) may hold; `jyntrix import --max-mb`."""
 
 
-class TranscriptFileError(ValueError):
-    """A file that cannot be imported; the message says where (line, conversation, message)."""
+def read_transcripts(path: Path, max_bytes: int = MAX_FILE_BYTES) -> list[Transcript]:
+    """Every transcript in the file, validated; raises TranscriptFileError naming the culprit.
 
-
-class Transcript(msgspec.Struct, frozen=True, kw_only=True):
-    """One conversation's history, as the import route takes it."""
-
-    messages: tuple[TranscriptMessage, ...]
-    title: str | None = None
-    conversation_id: str | None = None
-    source: str = ""
-
-    def body(
-        self, messages: Sequence[TranscriptMessage] | None = None, conversation_id: str | None = None
-    ) -> dict[str, Any]:
-        """The import route's JSON body, for all of the messages or for one slice of them."""
-        body: dict[str, Any] = {"messages": msgspec.to_builtins(list(self.messages if messages is None else messages))}
-        if self.title is not None:
-            body["title"] = self.title
-        if conversation_id or self.conversation_id:
-            body["conversation_id"] = conversation_id or self.conversation_id
-        return body
-
-
-def read_transcripts(path: Path) -> list[Transcript]:
-    """Every transcript in the file, validated; raises TranscriptFileError naming the culprit."""
+    JSON when the file starts with `{` or `[` (a bracketed time before a speaker aside), plain text otherwise.
+    """
     if not path.is_file():
         raise TranscriptFileError(f"{path}: no such file")
     if zipfile.is_zipfile(path):
-        return _chatgpt(_load_json(_zip_member(path), f"{path.name}:{CHATGPT_FILE}"), path.name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise TranscriptFileError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if not text.strip():
+        where = f"{path.name}:{CHATGPT_FILE}"
+        return read_chatgpt_export(_load_json(_zip_member(path, max_bytes), where), path.name)
+    text = _utf8(_bounded_read(path, max_bytes), path.name)
+    start = text.lstrip()[:1]
+    if not start:
         raise TranscriptFileError(f"{path.name}: the file is empty")
+    if start not in ("{", "[") or _looks_like_plain_text(text):
+        return [read_plain_text(text, path.name, _modified(path))]
     try:
-        whole = json.loads(text)
-    except json.JSONDecodeError:
+        whole = _load_json(text, path.name)
+    except TranscriptFileError:
+        if start == "[":
+            raise
         return [_own(_load_json(line, f"line {n}"), f"line {n}") for n, line in _lines(text)]
     if isinstance(whole, list):
         if any(isinstance(c, Mapping) and "mapping" in c for c in whole):
-            return _chatgpt(whole, path.name)
+            return read_chatgpt_export(whole, path.name)
         raise TranscriptFileError(
             f"{path.name}: a JSON list must be a ChatGPT export (conversations with a 'mapping'); "
             "for several transcripts of the project's own shape, use JSON Lines"
         )
     return [_own(whole, path.name)]
+
+
+def _utf8(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TranscriptFileError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -88,19 +86,87 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
             yield n, line
 
 
+# Parsed JSON takes far more memory than its text when it is mostly containers: `{},` is 3 bytes and a 64-byte
+# dict. A transcript's objects and lists each hold a message, a name, a time: tens of bytes at the least.
+BYTES_PER_CONTAINER = 32
+CONTAINER_ALLOWANCE = 1000
+
+
+def _containers(text: str | bytes) -> int:
+    if isinstance(text, bytes):
+        return text.count(b"{") + text.count(b"[")
+    return text.count("{") + text.count("[")
+
+
 def _load_json(text: str | bytes, where: str) -> Any:
+    """The parsed JSON, refused (before parsing) when it is mostly objects and lists."""
+    containers = _containers(text)
+    if containers > len(text) // BYTES_PER_CONTAINER + CONTAINER_ALLOWANCE:
+        raise TranscriptFileError(
+            f"{where}: {containers:,} JSON objects and lists in {_size(len(text))}, too many for a transcript "
+            f"(at most one in {BYTES_PER_CONTAINER} bytes)"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TranscriptFileError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from None
+        raise TranscriptFileError(f"{where}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except UnicodeDecodeError as exc:
+        raise TranscriptFileError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise TranscriptFileError(_too_deep(where)) from None
 
 
-def _zip_member(path: Path) -> bytes:
-    with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == CHATGPT_FILE]
-        if not names:
-            raise TranscriptFileError(f"{path.name}: the archive has no {CHATGPT_FILE} (is it a ChatGPT data export?)")
-        return archive.read(min(names, key=len))
+def _too_deep(where: str) -> str:
+    return f"{where}: the JSON nests too deeply to be a transcript"
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB"
+
+
+def _too_big(where: str, size: str, max_bytes: int) -> TranscriptFileError:
+    return TranscriptFileError(
+        f"{where}: {size}, over the limit of {_size(max_bytes)} (raise it with --max-mb, or split the file)"
+    )
+
+
+def _bounded_read(path: Path, max_bytes: int) -> bytes:
+    with path.open("rb") as handle:
+        data = handle.read(max_bytes + 1)  # the file may grow after a size check: never read past the limit
+    if len(data) > max_bytes:
+        raise _too_big(path.name, f"{_size(path.stat().st_size)} or more", max_bytes)
+    return data
+
+
+# What a damaged, encrypted or exotic archive raises while being read.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, RuntimeError, NotImplementedError, OSError)
+
+
+def _zip_member(path: Path, max_bytes: int) -> bytes:
+    """The export's conversations.json, refused by its declared size before inflating and never read past it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found = [i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1] == CHATGPT_FILE]
+            if not found:
+                raise TranscriptFileError(
+                    f"{path.name}: the archive has no {CHATGPT_FILE} (is it a ChatGPT data export?)"
+                )
+            member = min(found, key=lambda i: len(i.filename))
+            where = f"{path.name}:{member.filename}"
+            if member.file_size > max_bytes:
+                raise _too_big(where, f"inflates to {_size(member.file_size)}", max_bytes)
+            with archive.open(member) as handle:
+                # zipfile stops at the declared size; the bound holds even if the header lies.
+                data = handle.read(max_bytes + 1)
+    except _ZIP_ERRORS as exc:
+        raise TranscriptFileError(f"{path.name}: a damaged or unreadable zip archive ({exc})") from None
+    if len(data) > max_bytes:
+        raise _too_big(where, "inflates past the limit", max_bytes)
+    return data
+
+
+def _modified(path: Path) -> datetime:
+    return datetime.fromtimestamp(int(path.stat().st_mtime), tz=UTC)
 
 
 # ------------------------------------------------------------------ the project's own shape
@@ -112,18 +178,17 @@ def _own(raw: Any, where: str) -> Transcript:
     unknown = set(raw) - {"title", "conversation_id", "messages"}
     if unknown:
         raise TranscriptFileError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    title = _optional_text(raw.get("title"), f"{where}: title")
-    conversation_id = _optional_text(raw.get("conversation_id"), f"{where}: conversation_id")
+    title = optional_text(raw.get("title"), f"{where}: title")
+    conversation_id = optional_text(raw.get("conversation_id"), f"{where}: conversation_id")
     items = raw.get("messages")
     if not isinstance(items, list) or not items:
         raise TranscriptFileError(f"{where}: 'messages' must be a non-empty list")
-    seed = conversation_id or title or where
-    messages = tuple(_own_message(item, f"{where}: messages[{i}]", seed, i) for i, item in enumerate(items))
-    _unique_ids(messages, where)
+    messages = tuple(_own_message(item, f"{where}: messages[{i}]") for i, item in enumerate(items))
+    unique_ids(messages, where)
     return Transcript(messages=messages, title=title, conversation_id=conversation_id, source=where)
 
 
-def _own_message(raw: Any, where: str, seed: str, index: int) -> TranscriptMessage:
+def _own_message(raw: Any, where: str) -> TranscriptMessage:
     if not isinstance(raw, Mapping):
         raise TranscriptFileError(f"{where}: expected an object, got {type(raw).__name__}")
     unknown = set(raw) - {"role", "content", "created_at", "name", "id", "metadata"}
@@ -135,161 +200,115 @@ def _own_message(raw: Any, where: str, seed: str, index: int) -> TranscriptMessa
     content = raw.get("content")
     if not isinstance(content, str) or not content.strip():
         raise TranscriptFileError(f"{where}.content: must be non-empty text")
-    created_at = _time(raw.get("created_at"), f"{where}.created_at")
-    name = _optional_text(raw.get("name"), f"{where}.name")
+    check_text(content, f"{where}.content")
+    created_at = parse_time(raw.get("created_at"), f"{where}.created_at")
+    name = optional_text(raw.get("name"), f"{where}.name")
     metadata = raw.get("metadata", {})
     if not isinstance(metadata, Mapping):
         raise TranscriptFileError(f"{where}.metadata: must be an object")
-    message_id = _optional_text(raw.get("id"), f"{where}.id") or _derived_id(seed, index, role, content, created_at)
+    try:
+        json.dumps(metadata, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise TranscriptFileError(f"{where}.metadata: {SURROGATE}") from None
+    except RecursionError:
+        raise TranscriptFileError(f"{where}.metadata: nests too deeply") from None
+    message_id = optional_text(raw.get("id"), f"{where}.id")
     return TranscriptMessage(
         role=Role(role), content=content, created_at=created_at, id=message_id, name=name, metadata=dict(metadata)
     )
 
 
-def _time(raw: Any, where: str) -> datetime:
-    if not isinstance(raw, str):
-        raise TranscriptFileError(f"{where}: must be an ISO 8601 time with a timezone, e.g. 2023-05-08T13:56:00Z")
-    try:
-        at = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise TranscriptFileError(f"{where}: {raw!r} is not an ISO 8601 time") from None
-    if at.tzinfo is None:
-        raise TranscriptFileError(f"{where}: {raw!r} has no timezone (add Z or +00:00)")
-    return at.astimezone(UTC)
+# ------------------------------------------------------------------ plain text
+
+# "[2023-05-08T13:56:00Z] " or "2023-05-08 13:56:00+02:00 ": a message's own time, before its speaker.
+_TIME = re.compile(
+    r"(?:\[(?P<bracketed>[^\]]{1,40})\]|(?P<bare>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+    r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?))\s+"
+)
+# "Name: text": a name of one to three words (letters, digits, . ' - _; starting with a letter; at most 40
+# characters), then a colon and a space or the line's end. So "https://…", "at 10:30 we met" or "We met on
+# Sunday: …" continue a message rather than start one.
+_SPEAKER = re.compile(r"(?P<name>[^\W\d_][\w.'-]*(?: [\w.'-]+){0,2})\s*:(?:\s+(?P<text>.*)|$)")
+MAX_SPEAKER_CHARS = 40
 
 
-def _optional_text(raw: Any, where: str) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not raw.strip():
-        raise TranscriptFileError(f"{where}: must be non-empty text when given")
-    return raw
+class _Said(msgspec.Struct):
+    line: int
+    name: str
+    at: datetime | None
+    lines: list[str]
 
 
-def _derived_id(seed: str, index: int, role: str, content: str, created_at: datetime) -> str:
-    digest = hashlib.sha256("\x1f".join((seed, str(index), role, content, created_at.isoformat())).encode())
-    return "import-" + digest.hexdigest()[:32]
+def read_plain_text(text: str, where: str, modified: datetime) -> Transcript:
+    """One conversation from lines of `Name: text`, each optionally after its time.
+
+    - `User:` and `Assistant:` (any case) are the two roles; any other name is a speaker on the user's
+      side, kept as the message's `name`.
+    - A line without a `Name:` prefix continues the message before it (blank lines inside a message
+      are kept as paragraph breaks; blank lines between messages are ignored).
+    - A message's time is the ISO 8601 time with a timezone before its name, bracketed or not
+      (`[2023-05-08T13:56:00Z] User: …`). A message without one comes one second after the message
+      before it (the ones before the first time given, one second apart up to it); in a file without
+      any time the last message is dated by the file's modification time. So the same file imported
+      again gets the same times, and adds nothing.
+    """
+    said: list[_Said] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        time, rest = _line_time(line)
+        speaker = _speaker(rest)
+        if speaker is not None:
+            at = parse_time(time.replace(",", "."), f"{where}: line {n}") if time is not None else None
+            said.append(_Said(n, speaker["name"].strip(), at, [speaker["text"] or ""]))
+        elif said:
+            said[-1].lines.append(line)
+        elif line.strip():
+            raise TranscriptFileError(
+                f"{where}: line {n}: a plain-text transcript starts with a speaker, as in 'User: …', "
+                "'Assistant: …' or 'Caroline: …'"
+            )
+    if not said:
+        raise TranscriptFileError(f"{where}: the file is empty")
+    times = _plain_times([s.at for s in said], modified)
+    messages = tuple(_plain_message(s, at, f"{where}: line {s.line}") for s, at in zip(said, times, strict=True))
+    return Transcript(messages=messages, source=where)
 
 
-def _unique_ids(messages: Sequence[TranscriptMessage], where: str) -> None:
-    seen: set[str | None] = set()  # every message read from a file has an id (given, or derived)
-    for i, message in enumerate(messages):
-        if message.id in seen:
-            raise TranscriptFileError(f"{where}: messages[{i}].id {message.id!r} appears twice")
-        seen.add(message.id)
+def _speaker(rest: str) -> re.Match[str] | None:
+    found = _SPEAKER.fullmatch(rest)
+    return found if found is not None and len(found["name"]) <= MAX_SPEAKER_CHARS else None
 
 
-# ------------------------------------------------------------------ ChatGPT data export
+def _line_time(line: str) -> tuple[str | None, str]:
+    """The time a line starts with, if any (unparsed), and the rest of the line."""
+    found = _TIME.match(line)
+    if found is None:
+        return None, line
+    return (found["bracketed"] or found["bare"]).strip(), line[found.end() :]
 
 
-def _chatgpt(conversations: Any, file_name: str) -> list[Transcript]:
-    if not isinstance(conversations, list):
-        raise TranscriptFileError(f"{file_name}: {CHATGPT_FILE} must hold a list of conversations")
-    found = []
-    for i, raw in enumerate(conversations):
-        where = f"conversation {i + 1}"
-        if isinstance(raw, Mapping):
-            where += f" ({raw.get('title') or raw.get('id') or 'untitled'!s})"
-        transcript = _chatgpt_conversation(raw, where)
-        if transcript is not None:
-            found.append(transcript)
-    return found
+def _looks_like_plain_text(text: str) -> bool:
+    """Whether the first line is `Name: …`, after its time if any (a bracketed time looks like JSON's `[`)."""
+    return _speaker(_line_time(text.lstrip().split("\n", 1)[0])[1]) is not None
 
 
-def _chatgpt_conversation(raw: Any, where: str) -> Transcript | None:
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("mapping"), Mapping):
-        raise TranscriptFileError(f"{where}: has no 'mapping' message tree")
-    mapping: Mapping[str, Any] = raw["mapping"]
-    fallback = _epoch(raw.get("create_time"), f"{where}: create_time")
-    messages: list[TranscriptMessage] = []
-    for node in _current_branch(mapping, raw.get("current_node"), where):
-        message = node.get("message") if isinstance(node, Mapping) else None
-        parsed = _chatgpt_message(message, f"{where}: message {node.get('id')!s}", fallback)
-        if parsed is not None:
-            messages.append(parsed)
-            fallback = parsed.created_at
-    if not messages:
-        return None  # nothing but system prompts or tool calls: nothing to remember
-    _unique_ids(messages, where)
-    title = raw.get("title") if isinstance(raw.get("title"), str) and raw.get("title", "").strip() else None
-    return Transcript(messages=tuple(messages), title=title, source=where)
+def _plain_times(given: Sequence[datetime | None], modified: datetime) -> list[datetime]:
+    """Each message's time: its own, else a second after the one before (before the first time given: a second
+    apart up to it); with no time given at all, the last message is at `modified`."""
+    anchor = next((i for i, at in enumerate(given) if at is not None), len(given) - 1)
+    last, last_index = given[anchor] or modified, anchor
+    times = []
+    for i, at in enumerate(given):
+        if at is not None:
+            last, last_index = at, i
+        times.append(last + timedelta(seconds=i - last_index))
+    return times
 
 
-def _current_branch(mapping: Mapping[str, Any], current: Any, where: str) -> list[Mapping[str, Any]]:
-    """The nodes from the root to `current_node` (the branch the user last saw), oldest first."""
-    if not isinstance(current, str) or current not in mapping:
-        # Older exports may lack current_node: follow the last child from the root instead.
-        roots = [key for key, node in mapping.items() if isinstance(node, Mapping) and not node.get("parent")]
-        if not roots:
-            raise TranscriptFileError(f"{where}: the message tree has no root")
-        current = roots[0]
-        while True:
-            children = mapping[current].get("children") or []
-            children = [c for c in children if c in mapping]
-            if not children:
-                break
-            current = children[-1]
-    branch: list[Mapping[str, Any]] = []
-    seen: set[str] = set()
-    node_id: Any = current
-    while isinstance(node_id, str) and node_id in mapping:
-        if node_id in seen:
-            raise TranscriptFileError(f"{where}: the message tree has a cycle at {node_id}")
-        seen.add(node_id)
-        node = mapping[node_id]
-        if not isinstance(node, Mapping):
-            raise TranscriptFileError(f"{where}: node {node_id} is not an object")
-        branch.append({"id": node_id, **node})
-        node_id = node.get("parent")
-    branch.reverse()
-    return branch
-
-
-def _chatgpt_message(message: Any, where: str, fallback: datetime | None) -> TranscriptMessage | None:
-    if not isinstance(message, Mapping):
-        return None
-    author = _mapping(message.get("author"))
-    role = author.get("role")
-    metadata = _mapping(message.get("metadata"))
-    if role not in ROLES or metadata.get("is_visually_hidden_from_conversation"):
-        return None
-    text = _chatgpt_text(message.get("content"))
-    if not text:
-        return None
-    created_at = _epoch(message.get("create_time"), f"{where}: create_time") or fallback
-    if created_at is None:
-        raise TranscriptFileError(f"{where}: has no create_time, and neither has its conversation")
-    message_id = message.get("id")
-    if not isinstance(message_id, str) or not message_id:
-        raise TranscriptFileError(f"{where}: has no id")
-    name = author.get("name") if isinstance(author.get("name"), str) and author["name"] else None
-    return TranscriptMessage(role=Role(role), content=text, created_at=created_at, id=message_id, name=name)
-
-
-def _mapping(raw: Any) -> Mapping[str, Any]:
-    return raw if isinstance(raw, Mapping) else {}
-
-
-def _chatgpt_text(content: Any) -> str:
-    """The text of a message: string parts of text and multimodal_text content; other kinds carry none."""
-    if not isinstance(content, Mapping) or content.get("content_type") not in ("text", "multimodal_text"):
-        return ""
-    parts = content.get("parts") or []
-    texts = [p for p in parts if isinstance(p, str) and p.strip()]
-    return "\n".join(texts).strip()
-
-
-def _epoch(raw: Any, where: str) -> datetime | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise TranscriptFileError(f"{where}: must be a Unix time in seconds, got {raw!r}")
-    try:
-        return datetime.fromtimestamp(float(raw), tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise TranscriptFileError(f"{where}: {raw!r} is out of range") from None
-
-
-def chunks(transcript: Transcript, size: int) -> list[tuple[TranscriptMessage, ...]]:
-    """The transcript's messages in calls of at most `size` (the import route takes 1,000 at most)."""
-    return [transcript.messages[i : i + size] for i in range(0, len(transcript.messages), size)]
+def _plain_message(said: _Said, at: datetime, where: str) -> TranscriptMessage:
+    content = "\n".join(said.lines).strip()
+    if not content:
+        raise TranscriptFileError(f"{where}: {shown(said.name)} says nothing")
+    role = said.name.lower()
+    if role in ROLES:
+        return TranscriptMessage(role=Role(role), content=content, created_at=at)
+    return TranscriptMessage(role=Role.USER, content=content, created_at=at, name=said.name)

@@ -29,6 +29,7 @@ from jyntrix_http.metrics import MetricsEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
 from jyntrix_http.routes import analytics, auth, chat, console, health, memories, openai_chat, profile, transcripts
+from jyntrix_http.server_discovery import Serving, remove_serving_file, write_serving_file
 
 log = logging.getLogger("jyntrix.http")
 
@@ -50,6 +51,9 @@ def create_app(
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
     """The API. With `runtime` the caller owns it; otherwise it is built from `settings` at start-up.
+
+    `announce` (`jyntrix serve`) prints the ready banner and records where it serves in the data directory's
+    serving file, for `jyntrix import` and `jyntrix mcp` (see server_discovery).
 
     `serve_metrics` opens the Prometheus endpoint on METRICS_HOST:METRICS_PORT (`jyntrix serve` does; an app
     built for tests does not unless asked, so that many can run at once).
@@ -84,14 +88,17 @@ def create_app(
         bind = settings.metrics_bind if serve_metrics else None
         endpoint = MetricsEndpoint(ready, *bind) if bind is not None else None
         app.state.metrics_endpoint = endpoint
+        serving: Serving | None = None
         try:
             if endpoint is not None:
                 endpoint.start()
             await ready.warm()
             if announce:
+                serving = write_serving_file(settings)
                 print(banner(settings, ready), file=sys.stderr, flush=True)
             yield
         finally:
+            remove_serving_file(settings, serving)
             if endpoint is not None:
                 endpoint.stop()
             for background in (purge, recovery):

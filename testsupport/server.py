@@ -8,6 +8,7 @@ nothing but the embedded adapters is under test.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -161,3 +162,15 @@ def serving_in(tmp_path_factory: pytest.TempPathFactory, name: str, model_dir: P
     """The body of a server fixture shared by a module or package: `serving` in a fresh directory named `name`."""
     with serving(tmp_path_factory.mktemp(name), model_dir, **extra) as running:
         yield running
+
+
+@contextmanager
+def stale_serving_file(server: Server) -> Iterator[None]:
+    """For a while, the server's `server.json` as a server that died leaves it: an address nothing answers on."""
+    path = Path(server.env["JYNTRIX_DATA_DIR"]) / "server.json"
+    kept = path.read_bytes()
+    path.write_text(json.dumps({"url": f"http://127.0.0.1:{free_port()}", "pid": json.loads(kept)["pid"]}))
+    try:
+        yield
+    finally:
+        path.write_bytes(kept)

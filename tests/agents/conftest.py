@@ -27,9 +27,10 @@ class LiveApp:
     app: Any
 
 
-def serve(tmp_path: Path, **settings: Any) -> Iterator[LiveApp]:
-    app = create_app(make_settings(tmp_path, **settings))
+def serve(tmp_path: Path, *, announce: bool = False, **settings: Any) -> Iterator[LiveApp]:
+    """The app on a free port (its PORT setting too); `announce` as `jyntrix serve` has it (banner, server.json)."""
     port = free_port()
+    app = create_app(make_settings(tmp_path, port=port, **settings), announce=announce)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     thread = threading.Thread(target=server.run, name="live-app", daemon=True)
     thread.start()

@@ -17,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from jyntrix_client import Client, ContextEvent, ConversationEvent, DoneEvent, MemoryType, NotFound, TokenEvent
 from tests.agents.stdio import run_mcp, stdio_session
 from tests.agents.test_mcp_http import TOOLS, call
-from testsupport.server import Server, serving_in
+from testsupport.server import Server, serving_in, stale_serving_file
 
 pytestmark = pytest.mark.slow
 
@@ -118,12 +118,23 @@ async def test_jyntrix_mcp_talks_to_the_running_server(server: Server) -> None:
         assert jx.get_memory(made["id"]).content == "I am allergic to peanuts."
 
 
-def test_jyntrix_mcp_says_when_the_server_holds_the_data_directory(server: Server) -> None:
-    result = run_mcp(server.env, "--user", "someone")
+async def test_jyntrix_mcp_finds_the_server_serving_its_data_directory(server: Server) -> None:
+    # No JYNTRIX_URL: the server's serving file (server.json in the data directory) says where it is.
+    user = f"found-{uuid.uuid4()}"
+    async with stdio_session(server.env, "--user", user) as session:
+        made = await call(session, "remember", content="I am allergic to shellfish.")
+    with Client(server.base_url, token(server, user)) as jx:
+        assert jx.get_memory(made["id"]).content == "I am allergic to shellfish."
+
+
+def test_jyntrix_mcp_says_when_no_server_answers_and_the_data_directory_is_held(server: Server) -> None:
+    with stale_serving_file(server):
+        result = run_mcp(server.env, "--user", "someone")
     assert result.returncode == 2
-    assert "JYNTRIX_DATA_DIR" in result.stderr
-    assert "JYNTRIX_URL" in result.stderr
-    assert "is open in another process" in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert "JYNTRIX_DATA_DIR" in lines[0] and "is open in another process" in lines[0]
+    assert "JYNTRIX_URL" in lines[1]
     assert httpx2.get(f"{server.base_url}/health/ready").status_code == 200  # the server is unharmed
 
 
