@@ -19,7 +19,7 @@ from litestar.types import ControllerRouterHandler
 from jyntrix_bootstrap.background import recover_extraction, sends_to_worker
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.services import Runtime, Services, package_version
-from jyntrix_bootstrap.settings import Settings, load_settings
+from jyntrix_bootstrap.settings import Settings, is_loopback, load_settings
 from jyntrix_domain.asyncio_tasks import stop_task
 from jyntrix_domain.tasks import PurgeAnalytics
 from jyntrix_http.auth import bearer_auth
@@ -173,10 +173,19 @@ def banner(settings: Settings, runtime: Runtime) -> str:
         if settings.supabase_jwt_secret
         else "  (tokens come from your identity provider: SUPABASE_JWKS_URL is set)"
     )
+    hosts = (
+        [
+            f"  Only a loopback Host (localhost, 127.0.0.1, ::1) is answered: HOST={settings.host} is reached by",
+            "  other names, so set ALLOWED_HOSTS to the ones clients use (see the README's Security model).",
+        ]
+        if not is_loopback(settings.host) and not settings.allowed_hosts
+        else []
+    )
     return "\n".join(
         [
             "",
             f"Jyntrix {runtime.version} is ready on {base}  (profile: {settings.jyntrix_profile.value})",
+            *hosts,
             f"  database={runtime.storage.backend}, {backends}",
             f"  OpenAPI: {base}/schema   readiness: {base}/health/ready   console: {base}/console",
             "",

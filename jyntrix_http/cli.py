@@ -9,9 +9,13 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from jyntrix_bootstrap.settings import Settings, SettingsError, load_settings
 from jyntrix_client.transcript_files import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def _settings() -> Settings:
@@ -32,9 +36,28 @@ def serve(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if changes:
         settings = msgspec.structs.replace(settings, **changes)
+    busy = metrics_port_in_use(settings)
+    if busy is not None:
+        print(f"jyntrix: {busy}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     app = create_app(settings, announce=True, serve_metrics=True)
-    config = uvicorn.Config(
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM (lifespan included), then re-raises the signal:
+    # after a graceful stop that is a normal exit, not a traceback or a signal status.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(server_config(app, settings)).run()
+    return 0
+
+
+def server_config(app: Any, settings: Settings) -> uvicorn.Config:
+    """How `jyntrix serve` runs `app` under uvicorn."""
+    import uvicorn
+
+    from jyntrix_http.throttle import parse_networks
+
+    proxies = [str(network) for network in parse_networks(settings.trusted_proxies)]
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -45,13 +68,41 @@ def serve(args: argparse.Namespace) -> int:
         log_config=None,
         # The app logs each request itself, with its X-Request-ID and user.
         access_log=False,
+        # uvicorn's default believes X-Forwarded-For from 127.0.0.1, so anyone on the host could name any client
+        # address (and pick a fresh throttle bucket each time): forwarding headers count from TRUSTED_PROXIES only.
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
     )
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM (lifespan included), then re-raises the signal:
-    # after a graceful stop that is a normal exit, not a traceback or a signal status.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
-    return 0
+
+
+def metrics_port_in_use(settings: Settings) -> str | None:
+    """Why the metrics endpoint could not listen where METRICS_PORT says (another server holds it), or None.
+
+    Checked before start-up, so that a second server on one host stops with this line instead of a traceback
+    from inside its lifespan.
+    """
+    import socket
+
+    bind = settings.metrics_bind
+    if bind is None or bind[1] == 0:
+        return None
+    host, port = bind
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return None  # the endpoint's own start reports an address that does not resolve
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the endpoint's server does: an address lingering in TIME_WAIT is free, a listening one is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return (
+                f"METRICS_PORT={port} on {host} is taken ({exc.strerror}), perhaps by another jyntrix server: "
+                "give each server on this host its own METRICS_PORT, 0 for any free port, or off"
+            )
+    return None
 
 
 def token(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The real server process (`jyntrix serve`) on the embedded profile, for end-to-end tests.
+"""The real server process (`jyntrix serve`) on the embedded profile, for end-to-end tests; and an app under
+uvicorn on a thread (`in_thread`) for tests that need a real HTTP server but not a process.
 
 `Server` starts and stops it; `server_env` is the zero-setup default's environment: the data
 directory in a temporary folder, and DATABASE_URL, REDIS_URL and the model keys removed so that
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,6 +110,23 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@contextmanager
+def in_thread(server: Any, timeout_s: float = STARTUP_TIMEOUT_S) -> Iterator[None]:
+    """Runs a `uvicorn.Server` on a thread of its own from when it has started until the block ends."""
+    thread = threading.Thread(target=server.run, name="uvicorn-in-thread", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError("the server did not start")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def server_env(data_dir: Path, port: int, model_dir: Path, **extra: str) -> dict[str, str]:

@@ -41,6 +41,7 @@ from jyntrix_http.openai_shapes import (
     parse_request,
 )
 from jyntrix_http.routes import ServicesDep, UserRequest
+from jyntrix_http.throttle import Throttled
 
 log = logging.getLogger("jyntrix.http")
 
@@ -226,11 +227,15 @@ def openai_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Er
             status = 400
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+            if isinstance(exc, Throttled):
+                headers.update(exc.headers)
         elif isinstance(exc, Unavailable):
             headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
     elif isinstance(exc, ValidationException | HTTPException) and status_for(exc) < 500:
         status, message = status_for(exc), str(exc.detail)
-        code = "invalid_api_key" if isinstance(exc, NotAuthorizedException) else "invalid_request"
+        code = getattr(exc, "problem_code", None) or (
+            "invalid_api_key" if isinstance(exc, NotAuthorizedException) else "invalid_request"
+        )
         status = 400 if status == 422 else status
         if isinstance(exc, NotAuthorizedException):
             headers["WWW-Authenticate"] = 'Bearer realm="jyntrix"'

@@ -19,6 +19,7 @@ from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
 
 SECRET = "http-tests-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+TEST_HOST = "testserver.local"
 
 Client = AsyncTestClient[Any]
 
@@ -31,6 +32,8 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
         environment=Environment.DEVELOPMENT,
         # no pacing: the in-process tests read whole streams
         offline_llm_token_delay_s=0.0,
+        # the Host that Litestar's test clients send
+        allowed_hosts=(TEST_HOST,),
     )
     return msgspec.structs.replace(base, **changes)
 
