@@ -185,6 +185,9 @@ class EntityGraph(Protocol):
     async def mentions(self, user_id: UserId, keys: Sequence[str], limit: int) -> list[tuple[MemoryId, str]]:
         """(memory id, entity key) pairs for memories that mention any of `keys`."""
 
+    async def related(self, user_id: UserId, source: str, predicates: Sequence[str]) -> list[Entity]:
+        """The entities `source` points to by any of `predicates` ("user" -husband-> Tom), each once."""
+
     async def entities(self, user_id: UserId) -> list[Entity]: ...
 
     async def relations(self, user_id: UserId) -> list[Relation]: ...
