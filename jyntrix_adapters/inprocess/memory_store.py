@@ -62,9 +62,13 @@ class InMemoryMemoryStore:
             )
         )
 
-    def _store(self, m: Memory) -> Memory:
+    @staticmethod
+    def _check(m: Memory) -> None:
         relation_texts = [x for r in m.relations for x in (r.source, r.predicate, r.target)]
         check_text(m.content, *m.source_message_ids, *m.entities, *relation_texts, m.slot or "", m.value or "")
+
+    def _store(self, m: Memory) -> Memory:
+        self._check(m)
         stored = msgspec.structs.replace(m, metadata=json_copy(m.metadata))
         self._rows[(m.user_id, m.id)] = stored
         return stored
@@ -79,6 +83,22 @@ class InMemoryMemoryStore:
     async def add_many(self, user_id: UserId, memories: Sequence[Memory]) -> list[bool]:
         check_batch(user_id, memories)
         return [await self.add(m) for m in memories]
+
+    async def restore(self, user_id: UserId, memories: Sequence[Memory], history: Sequence[MemoryChange]) -> list[bool]:
+        check_batch(user_id, memories)
+        if any(c.user_id != user_id for c in history):
+            raise Invalid("every history row of a restore must belong to its user")
+        # All or nothing, like one transaction: every memory and row is checked before any is stored.
+        for m in memories:
+            self._check(m)
+        check_text(*(text for c in history for text in (c.content_before or "", c.content_after or "")))
+        inserted = [(user_id, m.id) not in self._rows for m in memories]
+        new = {m.id for m, fresh in zip(memories, inserted, strict=True) if fresh}
+        for m in memories:
+            if m.id in new:
+                self._store(m)
+        self.history_rows.extend(c for c in history if c.memory_id in new)
+        return inserted
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:
         return self._rows.get((user_id, memory_id))
