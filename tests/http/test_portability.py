@@ -134,7 +134,8 @@ def test_an_export_restores_into_the_emptied_account_and_into_another(api: SyncC
 
     forgotten = api.delete("/api/memories", params={"confirm": "true"}, headers=headers)
     assert forgotten.status_code == 200
-    assert export(api, headers)["memories"] == []
+    emptied = export(api, headers)
+    assert (emptied["memories"], emptied["conversations"], emptied["profile"]) == ([], [], None)
 
     report = restore(api, headers, original)
     messages = sum(len(c["messages"]) for c in original["conversations"])
