@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
-from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.model import (
     ChangeKind,
     Memory,
@@ -20,7 +20,12 @@ from jyntrix_domain.model import (
     MemoryFilter,
     MemoryKind,
     MemoryType,
+    Origin,
+    Period,
+    Place,
     Relation,
+    Role,
+    content_key,
     new_id,
 )
 from jyntrix_domain.ports import MemoryStore
@@ -63,10 +68,14 @@ async def test_round_trip_keeps_every_field(store: MemoryStore, user: str) -> No
         kind=MemoryKind.SUMMARY,
         slot="relation:sister:anna",
         value="Anna",
+        place=Place(conversation_id="c1", message_id="m2", role=Role.ASSISTANT, speaker="Ann", before="Hi"),
+        origin=Origin(extractor="rules", batch="b1"),
+        occurred=Period(start=T0, end=T0 + timedelta(days=1)),
         metadata={"source": "chat", "nested": {"n": [1, 2.5, None, True]}},
     )
     assert await store.add(m) is True
     assert await store.get(user, m.id) == m
+    assert not m.current
     changed = edit(m, slot="relation:sister:anne", value="Anne", relations=(), kind=MemoryKind.FACT)
     await store.update(changed)
     assert await store.get(user, m.id) == changed
@@ -157,8 +166,10 @@ async def test_restore_leaves_a_memory_that_is_there_as_it_is(store: MemoryStore
     fresh = mem(user, "fresh", minutes=1)
     rows = [change(there, ChangeKind.UPDATE, 1, content_after="other"), change(fresh, ChangeKind.CREATE, 1)]
 
-    assert await store.restore(user, [edit(there, content="other"), fresh], rows) == [False, True]
+    twin = mem(user, " Already  THERE ", minutes=2)  # a current memory saying what a current one says
+    assert await store.restore(user, [edit(there, content="other"), fresh, twin], rows) == [False, True, False]
     assert await store.restore(user, [fresh], rows[1:]) == [False]
+    assert await store.get(user, twin.id) is None
 
     assert await store.get(user, there.id) == there
     assert [c.kind for c in await store.history(user, there.id)] == [ChangeKind.CREATE]
@@ -436,7 +447,7 @@ async def test_supersede_ends_the_old_links_it_and_inserts_the_successor(store: 
     old = mem(user, "I live in Paris")
     new = mem(user, "I live in Berlin", minutes=5)
     await store.add(old)
-    assert await store.supersede(user, old.id, new, new.created_at) is True
+    assert await store.supersede(user, old.id, new, new.created_at) == new.id
 
     ended = await store.get(user, old.id)
     assert ended is not None
@@ -452,22 +463,71 @@ async def test_supersede_of_a_memory_no_longer_current_or_unknown_changes_nothin
     old = mem(user, "I live in Paris")
     await store.add(old)
     first, second = mem(user, "Berlin", minutes=1), mem(user, "Rome", minutes=2)
-    assert await store.supersede(user, old.id, first, first.created_at)
-    assert await store.supersede(user, old.id, second, second.created_at) is False
-    assert await store.supersede(user, "no-such-memory", second, second.created_at) is False
+    assert await store.supersede(user, old.id, first, first.created_at) == first.id
+    assert await store.supersede(user, old.id, second, second.created_at) is None
+    assert await store.supersede(user, "no-such-memory", second, second.created_at) is None
     assert await store.get(user, second.id) is None
     assert (await store.get(user, old.id)).superseded_by == first.id  # type: ignore[union-attr]
 
 
-async def test_supersede_keeps_a_successor_that_exists_already(store: MemoryStore, user: str) -> None:
-    # Consolidation replaces several holders of a slot by one successor: the second link reuses it.
-    a, b, new = mem(user, "Paris"), mem(user, "Lyon"), mem(user, "Berlin", minutes=3)
+async def test_supersede_refuses_a_successor_that_exists_already(store: MemoryStore, user: str) -> None:
+    # A successor is new: linking a memory to itself or to an unrelated one would lose the new content.
+    a, b = mem(user, "Paris"), mem(user, "Lyon")
     await store.add(a)
     await store.add(b)
-    assert await store.supersede(user, a.id, new, new.created_at)
-    assert await store.supersede(user, b.id, edit(new, content="ignored"), new.created_at)
-    assert (await store.get(user, new.id)).content == "Berlin"  # type: ignore[union-attr]
-    assert await store.count(user, MemoryFilter()) == 1
+    assert await store.supersede(user, a.id, edit(a, content="Berlin"), T0) is None
+    assert await store.supersede(user, a.id, edit(b, content="Berlin"), T0) is None
+    assert {m.content for m in await store.list(user, MemoryFilter())} == {"Paris", "Lyon"}
+    assert [c.kind for c in await store.history(user, a.id)] == [ChangeKind.CREATE]
+
+
+async def test_a_successor_saying_what_a_current_memory_says_is_that_memory(store: MemoryStore, user: str) -> None:
+    old, there = mem(user, "I live in Paris"), mem(user, "I live in Berlin", minutes=1)
+    await store.add(old)
+    await store.add(there)
+    successor = mem(user, "i live  in BERLIN", minutes=2)
+    assert await store.supersede(user, old.id, successor, successor.created_at) == there.id
+    assert await store.get(user, successor.id) is None
+    assert (await store.get(user, old.id)).superseded_by == there.id  # type: ignore[union-attr]
+    supersedes = [c for c in await store.history(user, old.id) if c.kind is ChangeKind.SUPERSEDE]
+    assert [c.superseded_by for c in supersedes] == [there.id]
+
+
+async def test_one_content_is_one_current_memory_per_user(store: MemoryStore, user: str) -> None:
+    other_user = new_id()
+    first = mem(user, "I live in Berlin")
+    assert await store.add(first) is True
+    # Whitespace and case aside, the same content: not added, whatever its id.
+    assert await store.add(mem(user, "  i live in   berlin ", minutes=1)) is False
+    assert await store.add_many(user, [mem(user, "I LIVE IN BERLIN"), mem(user, "I live in Rome")]) == [False, True]
+    # Another user's, or one that ended, is no twin.
+    assert await store.add(mem(other_user, "I live in Berlin")) is True
+    ended = mem(user, "I live in Berlin", minutes=2, valid_until=T0, superseded_by=first.id)
+    assert await store.add(ended) is True
+    # An edit cannot make a current memory the twin of another.
+    rome = next(m for m in await store.list(user, MemoryFilter()) if m.content == "I live in Rome")
+    with pytest.raises(Conflict):
+        await store.update(edit(rome, content="I live in berlin"))
+    # Once the first ends, its content is free again.
+    successor = mem(user, "I live in Lisbon", minutes=3)
+    await store.supersede(user, first.id, successor, successor.created_at)
+    assert await store.add(mem(user, "I live in Berlin", minutes=4)) is True
+
+
+async def test_slot_source_and_content_key_filters(store: MemoryStore, user: str) -> None:
+    home = mem(user, "The user lives in Berlin", slot="location", value="Berlin", source_message_ids=("m1",))
+    job = mem(user, "The user works as a nurse", minutes=1, slot="job", value="nurse", source_message_ids=("m2",))
+    said = mem(
+        user, "I live in Berlin and I am a nurse", minutes=2, kind=MemoryKind.TURN, source_message_ids=("m1", "m2")
+    )
+    for m in (home, job, said):
+        await store.add(m)
+    assert await store.list(user, MemoryFilter(slots=frozenset({"location"}))) == [home]
+    assert await store.count(user, MemoryFilter(slots=frozenset({"location", "job"}))) == 2
+    assert await store.list(user, MemoryFilter(sources=frozenset({"m2"}))) == [said, job]
+    assert await store.list(user, MemoryFilter(sources=frozenset({"m9"}))) == []
+    keys = frozenset({content_key("the user works AS a nurse")})
+    assert await store.list(user, MemoryFilter(content_keys=keys)) == [job]
 
 
 async def test_concurrent_supersedes_of_one_memory_let_exactly_one_win(store: MemoryStore, user: str) -> None:
@@ -475,8 +535,9 @@ async def test_concurrent_supersedes_of_one_memory_let_exactly_one_win(store: Me
     await store.add(old)
     successors = [mem(user, f"v{i}", minutes=i) for i in range(1, 11)]
     results = await asyncio.gather(*(store.supersede(user, old.id, s, s.created_at) for s in successors))
-    assert sorted(results) == [False] * 9 + [True]
-    winner = successors[results.index(True)]
+    won = [r for r in results if r is not None]
+    assert len(won) == 1
+    winner = next(s for s in successors if s.id == won[0])
     assert [m.id for m in await store.list(user, MemoryFilter())] == [winner.id]
     supersedes = [c for c in await store.history(user, old.id) if c.kind is ChangeKind.SUPERSEDE]
     assert [c.superseded_by for c in supersedes] == [winner.id]

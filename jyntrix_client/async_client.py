@@ -26,6 +26,7 @@ from jyntrix_client.types import (
     MemoryType,
     Message,
     ProfileView,
+    Remembered,
     RestoreReport,
     SearchRequest,
     SearchResponse,
@@ -84,8 +85,10 @@ class AsyncClient:
             attempt += 1
             await asyncio.sleep(wait)
 
-    async def remember(self, content: str, **fields: Any) -> Memory:
-        """Create a memory; `fields` are MemoryIn's (type, reliability, entities, metadata, created_at, id)."""
+    async def remember(self, content: str, **fields: Any) -> Remembered:
+        """Create a memory; `fields` are MemoryIn's (type, reliability, entities, metadata, created_at, id).
+
+        Content a current memory says already is that memory (`duplicate` true), which gains the new sources."""
         return await self._run(calls.remember(MemoryIn(content=content, **fields)))
 
     async def get_memory(self, memory_id: str) -> Memory:
@@ -118,7 +121,14 @@ class AsyncClient:
     async def history(self, memory_id: str) -> list[MemoryChange]:
         return (await self._run(calls.history(memory_id))).changes
 
-    async def search(self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None) -> SearchResponse:
+    async def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        types: Sequence[MemoryType] | None = None,
+        as_of: datetime | None = None,
+    ) -> SearchResponse:
         request = SearchRequest(query=query, limit=limit, types=list(types) if types else None)
         return await self._run(calls.search(request))
 

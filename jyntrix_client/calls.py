@@ -26,6 +26,7 @@ from jyntrix_client.types import (
     MemoryType,
     MessagePage,
     ProfileView,
+    Remembered,
     RestoreReport,
     SearchRequest,
     SearchResponse,
@@ -151,8 +152,8 @@ def _p(value: str) -> str:
 # ------------------------------------------------------------------ the calls
 
 
-def remember(memory: MemoryIn) -> Call[Memory]:
-    return Call("POST", "/api/memories", Memory, body=memory)
+def remember(memory: MemoryIn) -> Call[Remembered]:
+    return Call("POST", "/api/memories", Remembered, body=memory)
 
 
 def get_memory(memory_id: str) -> Call[Memory]:

@@ -25,6 +25,7 @@ from jyntrix_client.types import (
     MemoryType,
     Message,
     ProfileView,
+    Remembered,
     RestoreReport,
     SearchRequest,
     SearchResponse,
@@ -95,8 +96,10 @@ class Client:
 
     # ---------------------------------------------------------------- memories
 
-    def remember(self, content: str, **fields: Any) -> Memory:
-        """Create a memory; `fields` are MemoryIn's (type, reliability, entities, metadata, created_at, id)."""
+    def remember(self, content: str, **fields: Any) -> Remembered:
+        """Create a memory; `fields` are MemoryIn's (type, reliability, entities, metadata, created_at, id).
+
+        Content a current memory says already is that memory (`duplicate` true), which gains the new sources."""
         return self._run(calls.remember(MemoryIn(content=content, **fields)))
 
     def get_memory(self, memory_id: str) -> Memory:
@@ -131,9 +134,18 @@ class Client:
     def history(self, memory_id: str) -> list[MemoryChange]:
         return self._run(calls.history(memory_id)).changes
 
-    def search(self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None) -> SearchResponse:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        types: Sequence[MemoryType] | None = None,
+        as_of: datetime | None = None,
+    ) -> SearchResponse:
         """Hybrid search; each result carries its per-signal scores."""
-        return self._run(calls.search(SearchRequest(query=query, limit=limit, types=list(types) if types else None)))
+        return self._run(
+            calls.search(SearchRequest(query=query, limit=limit, types=list(types) if types else None, as_of=as_of))
+        )
 
     def export(self) -> AccountExport:
         """Everything about the user: memories with history, graph, profile, conversations with messages."""

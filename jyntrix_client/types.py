@@ -83,6 +83,7 @@ __all__ = [
     "ProfileView",
     "Relation",
     "RelationIn",
+    "Remembered",
     "RestoreCounts",
     "RestoreReport",
     "Role",
@@ -144,13 +145,28 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     types: list[MemoryType] | None = None
     # Like the list's `?kind=`: e.g. ["fact"] searches the extracted facts without every turn.
     kind: list[MemoryKind] | None = None
+    # Search the memory as it stood then: later memories left out; recency, "now" and currentness as of then.
+    as_of: Annotated[AwareTime | None, msgspec.Meta(description="search as of this time (default: now)")] = None
 
 
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
+    """One memory found: `current` says whether it was true at the time searched (as_of, or now); one that had
+    ended is history, found with its span (`valid_from`, `valid_until`)."""
+
     memory: Memory
     score: float
     match_types: list[str]
     scores: Scores
+    current: bool = True
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+class Remembered(Memory, frozen=True, kw_only=True):
+    """A memory as a write answers it: `duplicate` when a current memory said the same already (whitespace
+    and case aside); that memory is the answer, and it now cites the new write's sources too."""
+
+    duplicate: bool = False
 
 
 class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):

@@ -35,9 +35,9 @@ class ExportedConversation(Conversation, frozen=True, kw_only=True):
 class AccountExport(msgspec.Struct, frozen=True, kw_only=True):
     """Everything about one user, as `GET /api/memories/export` gives it and a restore takes it.
 
-    `history` holds each memory's changes, oldest first. `entities` and `relations` are the graph the current
-    memories make (a restore rebuilds it from them). `conversations` may be left out: exports made before it
-    was added have none.
+    `history` holds each memory's changes, oldest first. `entities` and `relations` are the graph the memories
+    make (a restore rebuilds it from them). `conversations` may be left out: exports made before it was added
+    have none.
     """
 
     user_id: UserId

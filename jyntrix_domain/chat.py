@@ -34,7 +34,7 @@ from jyntrix_domain.model import (
 from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
-from jyntrix_domain.turns import new_turn, remembers, turn_memory_id
+from jyntrix_domain.turns import is_evidence, new_turn, turn_memory_id
 
 log = logging.getLogger(__name__)
 
@@ -226,9 +226,12 @@ class ChatService:
                     user_id, conversation.id, limit=self._config.history_messages + 1
                 )
             async with phases.span("setup.turn_memory"):
-                # The stored turn memory is not used here: no need to read it back.
-                turn = new_turn(user_message, follows=_turn_before(user_message, earlier if history is None else []))
-                await self._memories.bulk_import(user_id, [turn], vectors=[vector], read_back=False)
+                if is_evidence(user_message):
+                    # The stored turn memory is not used here: no need to read it back.
+                    turn = new_turn(
+                        user_message, follows=_turn_before(user_message, earlier if history is None else [])
+                    )
+                    await self._memories.bulk_import(user_id, [turn], vectors=[vector], read_back=False)
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
         # Only a message that was stored before (a retry) can have an answer already.
         answered = await self._ports.conversations.get_messages(user_id, [_answer_id(user_message)]) if retried else []
@@ -342,7 +345,12 @@ class ChatService:
                     role=Role.ASSISTANT,
                     content="".join(parts),
                     created_at=self._ports.clock.now(),
-                    metadata={"memories": [item.memory_id for item in built.items], "model": self._llm.name},
+                    metadata={
+                        "memories": [item.memory_id for item in built.items],
+                        "model": self._llm.name,
+                        # An extractive model's answer only restates its context: never evidence of its own.
+                        "restates": self._llm.restates_only,
+                    },
                 )
             )
             await self._memories.record_access(user_id, [item.memory_id for item in built.items])
@@ -367,5 +375,12 @@ def _turn_before(message: Message, stored: Sequence[Message]) -> str | None:
     neighbour signal. Only the stored conversation counts (an ephemeral history has no turn memories), and
     the turn keeps no words of it: a live turn's predecessor is stored already and would not know to drop
     them when forgotten."""
-    before = [m for m in stored if m.id != message.id and remembers(m) and m.conversation_id == message.conversation_id]
+    before = [
+        m
+        for m in stored
+        if m.id != message.id
+        and m.role is Role.USER
+        and is_evidence(m)
+        and m.conversation_id == message.conversation_id
+    ]
     return before[-1].id if before else None

@@ -42,10 +42,10 @@ from collections.abc import Sequence
 import msgspec
 
 from jyntrix_domain.errors import Invalid
+from jyntrix_domain.language.speech_acts import states_something
 from jyntrix_domain.model import ChatTurn, ContextItem, MemoryKind, MemoryType, Message, Role, entity_key
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.ranking import RankedMemory
-from jyntrix_domain.turns import is_question
 
 HEADERS: dict[MemoryType, str] = {
     MemoryType.PROFILE: "## About the user",
@@ -84,12 +84,14 @@ class RelevanceConfig(msgspec.Struct, frozen=True, kw_only=True):
     """When a context item counts as relevant to the query, from its retrieval signals.
 
     An item is relevant when its strongest match signal (keyword, vector or graph, calibrated to
-    0..1) reaches `min_match`, its fused score reaches `min_score`, and its score is within `margin`
-    of the best such item's. The score here is the memory's own (`RankedMemory.own_score`): a turn's
-    place among the turns found lifts it in the ranking but does not make it an answer. A memory only
-    nominated (a profile fact, a recent one) never is, nor is a turn that only asked a question: it
-    states nothing, however well it matches a question.
-    Tuned on tests/domain/test_relevance.py's cases.
+    0..1) reaches `min_match`, its relevance (`ScoreBreakdown.relevance`: how well it matches and how far
+    it is trusted, never how recent it is) reaches `min_score`, and its relevance is within `margin` of the
+    best such item's. A turn's place among the turns found lifts it in the ranking but does not make it an
+    answer, nor do recency or currentness: an old fact answers as well as a new one, and an ended one is
+    an answer marked as such. A memory only nominated (a profile fact, a recent one) never is, nor is a
+    turn that only asked a question (kept from before questions stopped being memories): it states nothing,
+    however well it matches a question.
+    Tuned on tests/adapters/offline/test_grounded_answers.py's cases.
     """
 
     min_match: float = 0.55
@@ -115,13 +117,17 @@ def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> fro
         for r in ranked
         if match_strength(r) > 0
         and match_strength(r) >= config.min_match
-        and r.own_score >= config.min_score
+        and r.breakdown.relevance >= config.min_score
         and not _asks_only(r)
     ]
-    if not matched:
+    # What the query asks about comes first: current memories for a question about now, ended ones for one
+    # about before (the `standing` signal); the others answer only when none of those does.
+    standing = [r for r in matched if r.breakdown.signals.standing >= 1.0]
+    pool = standing or matched
+    if not pool:
         return frozenset()
-    best = max(r.own_score for r in matched)
-    return frozenset(r.memory.id for r in matched if r.own_score >= best - config.margin)
+    best = max(r.breakdown.relevance for r in pool)
+    return frozenset(r.memory.id for r in pool if r.breakdown.relevance >= best - config.margin)
 
 
 class BuiltContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,8 +138,21 @@ class BuiltContext(msgspec.Struct, frozen=True, kw_only=True):
     total_tokens: int
 
 
-def render_item(ref: int, content: str) -> str:
-    return f"[{ref}] {' '.join(content.split())}"
+def render_item(ref: int, content: str, mark: str = "") -> str:
+    return f"[{ref}] {mark}{' '.join(content.split())}"
+
+
+def mark_of(r: RankedMemory) -> str:
+    """What the prompt says of a memory besides its content: an ended one is earlier, with its dates; what
+    the assistant said is marked as such."""
+    marks = []
+    if not r.current:
+        until = r.memory.valid_until
+        span = f"{r.memory.valid_from.date().isoformat()} to {until.date().isoformat()}" if until else "ended"
+        marks.append(f"earlier, no longer true: {span}")
+    if r.memory.role is Role.ASSISTANT:
+        marks.append("you said")
+    return f"({'; '.join(marks)}) " if marks else ""
 
 
 def render_turn(turn: ChatTurn) -> str:
@@ -208,7 +227,8 @@ class ContextBuilder:
         budgets = self._budgets
         by_type: dict[MemoryType, list[RankedMemory]] = {t: [] for t in SECTION_ORDER}
         seen: set[str] = set()
-        for r in ranked:
+        # Current memories first, in ranked order, then the ones that ended (marked earlier when rendered).
+        for r in sorted(ranked, key=lambda r: not r.current):
             if r.memory.id not in seen:
                 seen.add(r.memory.id)
                 by_type[r.memory.type].append(r)
@@ -282,11 +302,12 @@ class ContextBuilder:
             if _said_already(r, said):
                 continue
             ref = placed + len(pieces) + 1
-            cost = self._ref_cost(ref) + size
+            mark = mark_of(r)
+            cost = self._ref_cost(ref) + size + (self._counter.count(mark) if mark else 0)
             if used + cost > room:
                 skipped.append((r, content))
                 continue
-            pieces.append(_Piece(render_item(ref, content), cost, r, content))
+            pieces.append(_Piece(render_item(ref, content, mark), cost, r, content))
             used += cost
             if r.memory.kind is not MemoryKind.TURN:
                 said.update(r.memory.source_message_ids)
@@ -299,7 +320,8 @@ class ContextBuilder:
 
     def _truncated(self, r: RankedMemory, content: str, ref: int, room: int) -> _Piece | None:
         """The longest word prefix of a memory that fits `room`, if it keeps enough of the memory."""
-        room -= self._ref_cost(ref)
+        mark = mark_of(r)
+        room -= self._ref_cost(ref) + (self._counter.count(mark) if mark else 0)
         if room < self._min_truncated:
             return None
         words = content.split()
@@ -312,7 +334,7 @@ class ContextBuilder:
             if size > room:
                 hi = mid - 1
             else:
-                best = _Piece(render_item(ref, cut), size + self._ref_cost(ref), r, cut)
+                best = _Piece(render_item(ref, cut, mark), size + self._ref_cost(ref), r, cut)
                 lo = mid + 1
         if best is None or best.tokens - self._ref_cost(ref) < self._min_truncated:
             return None
@@ -360,16 +382,23 @@ class ContextBuilder:
         if piece.source is None:
             raise AssertionError("a memory piece always has its source")
         source = piece.source
+        memory = source.memory
         return ContextItem(
             ref=ref,
-            memory_id=source.memory.id,
-            type=source.memory.type,
+            memory_id=memory.id,
+            type=memory.type,
+            kind=memory.kind,
             content=piece.content,
             score=source.score,
             tokens=self._counter.count(piece.text),
             match_types=tuple(sorted(source.match_types)),
             breakdown=source.breakdown.signals,
-            relevant=source.memory.id in relevant,
+            relevant=memory.id in relevant,
+            current=source.current,
+            valid_from=memory.valid_from,
+            valid_until=memory.valid_until if not source.current else None,
+            occurred=memory.occurred,
+            role=memory.role,
         )
 
     def _history(self, history: Sequence[Message], limit: int) -> tuple[tuple[Message, ...], int]:
@@ -390,7 +419,7 @@ class ContextBuilder:
 
 
 def _asks_only(r: RankedMemory) -> bool:
-    return r.memory.kind is MemoryKind.TURN and is_question(r.memory.content)
+    return r.memory.kind is MemoryKind.TURN and not states_something(r.memory.content)
 
 
 def _said_already(r: RankedMemory, said: set[str]) -> bool:

@@ -69,7 +69,7 @@ class ConversationService:
         before: datetime | None = None
         while True:
             page = await self._conversations.messages(user_id, conversation_id, limit=_PAGE, before=before)
-            ids.extend(m.id for m in page if m.role is Role.USER)
+            ids.extend(m.id for m in page if m.role is not Role.SYSTEM)
             if len(page) < _PAGE:
                 return ids
             before = page[0].created_at

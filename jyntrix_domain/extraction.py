@@ -15,16 +15,29 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_domain.consolidation import Consolidator, Decision, Operation
+from jyntrix_domain.currency import ChangeConfig, ChangeRule, end_spent_turns
 from jyntrix_domain.errors import NotFound
 from jyntrix_domain.fact_rules import DeterministicExtractor
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.llm_extraction import Extractor, LLMExtractor
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.memory_rules import acts_outside_user_scope
-from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Role, UserId, stable_id
+from jyntrix_domain.model import (
+    Memory,
+    MemoryFilter,
+    MemoryId,
+    MemoryKind,
+    MemoryType,
+    Message,
+    Place,
+    Role,
+    UserId,
+    stable_id,
+)
 from jyntrix_domain.ports import ConversationPorts, LanguageModel
 from jyntrix_domain.summaries import summary_text
 from jyntrix_domain.tasks import extraction_key
+from jyntrix_domain.turns import is_evidence, remember_turns, restates
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +53,8 @@ class ExtractionReport(msgspec.Struct, kw_only=True):
     updated: int = 0
     superseded: int = 0
     ignored: int = 0
+    # Statements that a later statement of change ended (jyntrix_domain.currency.ChangeRule).
+    ended: int = 0
     already_done: bool = False
     memory_ids: list[MemoryId] = msgspec.field(default_factory=list)
     decisions: list[Decision] = msgspec.field(default_factory=list)
@@ -60,6 +75,14 @@ class ExtractionReport(msgspec.Struct, kw_only=True):
 
 
 _SUMMARY_MAX_MESSAGES = 200
+# How many of the user's current facts an extractor is shown with a batch.
+_KNOWN_LIMIT = 40
+_FACTS = frozenset({MemoryKind.FACT})
+
+
+def _restated(answer: Message) -> bool:
+    """An answer its model marked as restating its context only (`LanguageModel.restates_only`)."""
+    return answer.metadata.get("restates") is True
 
 
 def batch_key(conversation_id: str, message_ids: Sequence[str]) -> str:
@@ -84,12 +107,14 @@ class ExtractionService:
         extractor: Extractor | None = None,
         llm: LanguageModel | None = None,
         consolidator: Consolidator | None = None,
+        change: ChangeConfig | None = None,
     ) -> None:
         self._ports = conversations
         self._memories = memories
         self._extractor: Extractor = extractor or (LLMExtractor(llm) if llm is not None else DeterministicExtractor())
         self._llm = llm
         self._consolidator = consolidator or Consolidator(memories)
+        self._change = ChangeRule(memories, change)
 
     async def extract(
         self, user_id: UserId, conversation_id: str, message_ids: Sequence[str], *, now: datetime | None = None
@@ -113,7 +138,9 @@ class ExtractionService:
         )
         if ids and not messages:
             raise NotFound(f"no messages {list(ids)} in conversation {conversation_id}")
-        candidates = await self._extractor.extract(messages)
+        await self._remember_answers(user_id, messages)
+        known = await self._known(user_id, messages) if self._extractor.reads_known else []
+        candidates = await self._extractor.extract(messages, known)
         at = now or self._ports.clock.now()
         candidates = [c if c.created_at is not None else msgspec.structs.replace(c, created_at=at) for c in candidates]
         # Per candidate, not per extractor: an LLM extractor may have fallen back to the rules for this batch.
@@ -124,9 +151,50 @@ class ExtractionService:
                 report.ignored += 1
                 continue
             decision = await self._consolidator.decide(user_id, candidate)
-            report.count(await self._consolidator.apply(user_id, decision))
+            decision = await self._consolidator.apply(user_id, decision)
+            report.count(decision)
+            if decision.operation is Operation.SUPERSEDE and decision.memory_id is not None:
+                await self._end_turns_of(user_id, decision, candidate.created_at or at)
+        for message in messages:
+            report.ended += len(await self._change.apply(user_id, message))
         report.already_done = not await self._ports.ledger.claim(user_id, key)
         return report
+
+    async def _known(self, user_id: UserId, messages: Sequence[Message]) -> list[Memory]:
+        """The user's current facts a batch may change: those holding a slot, and those sharing its words."""
+        slotted = [
+            m
+            for m in await self._memories.list(user_id, MemoryFilter(kinds=_FACTS, limit=_KNOWN_LIMIT))
+            if m.slot is not None
+        ]
+        said = " ".join(m.content for m in messages if m.role is Role.USER)
+        near = await self._memories.word_matches(user_id, said, limit=_KNOWN_LIMIT) if said.strip() else []
+        facts = {m.id: m for m in (*slotted, *near) if m.kind is MemoryKind.FACT}
+        return list(facts.values())[:_KNOWN_LIMIT]
+
+    async def _end_turns_of(self, user_id: UserId, decision: Decision, at: datetime) -> None:
+        """The turns that said what the superseded facts said end with them (jyntrix_domain.currency)."""
+        assert decision.memory_id is not None
+        replaced = await self._memories.get_many(user_id, decision.replaced)
+        sources = [m for r in replaced for m in r.source_message_ids]
+        await end_spent_turns(self._memories, user_id, sources, by=decision.memory_id, at=at)
+
+    async def _remember_answers(self, user_id: UserId, messages: Sequence[Message]) -> None:
+        """The batch's assistant answers that say something new become turns: evidence of what the assistant
+        said. One that only restates the memories it was given and the user's words adds nothing."""
+        answers = [
+            m
+            for m in messages
+            if m.role is Role.ASSISTANT and is_evidence(m) and m.metadata.get("restates") is not True
+        ]
+        if not answers:
+            return
+        said = [m.content for m in messages if m.role is Role.USER]
+        cited_ids = [i for a in answers for i in a.metadata.get("memories", ()) if isinstance(i, str)]
+        cited = [m.content for m in await self._memories.get_many(user_id, cited_ids)]
+        new = [a for a in answers if not restates(a.content, [*said, *cited])]
+        if new:
+            await remember_turns(self._memories, user_id, new)
 
     async def summarise_session(self, user_id: UserId, conversation_id: str) -> Memory | None:
         """An episodic memory summarising the conversation so far; None when it has no user message.
@@ -158,7 +226,7 @@ class ExtractionService:
             created_at=last.created_at,
             entities=tuple(dict.fromkeys(n for m in said for n in capitalised_names(m.content)))[:20],
             source_message_ids=tuple(m.id for m in messages),
-            metadata={"conversation_id": conversation_id, "last_message_id": last.id},
+            place=Place(conversation_id=conversation_id, message_id=last.id),
         )
         earlier = await self._memories.list(
             user_id,
@@ -169,10 +237,11 @@ class ExtractionService:
                 limit=200,
             ),
         )
-        previous = [m for m in earlier if m.metadata.get("conversation_id") == conversation_id]
+        previous = [m for m in earlier if m.place is not None and m.place.conversation_id == conversation_id]
         if previous:
             successor: Memory | None = None
             for old in previous:
-                successor = await self._memories.supersede(user_id, old.id, new)
+                # The newer summary tells all the older one did: the older one leaves search.
+                successor = await self._memories.supersede(user_id, old.id, new, keep_findable=False)
             return successor
         return await self._memories.create(user_id, new)

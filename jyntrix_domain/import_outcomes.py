@@ -10,7 +10,12 @@ from jyntrix_domain.model import Memory
 
 
 class ImportOutcome(enum.StrEnum):
-    """What importing one item did: `duplicate` repeats an id given earlier in the same batch."""
+    """What importing one item did.
+
+    `duplicate`: the item repeats a memory there already, so nothing new was stored: an id given earlier in
+    the same batch, or content that a current memory of the user holds (after normalising whitespace and
+    case; that memory is the item's answer, and it gains the item's sources).
+    """
 
     CREATED = "created"
     UNCHANGED = "unchanged"

@@ -10,7 +10,7 @@ import msgspec
 
 from jyntrix_domain.errors import Invalid, Unavailable, Unsupported
 from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate, merge_fact_candidates
-from jyntrix_domain.model import ChatTurn, MemoryType, Message, Prompt, Relation, Role
+from jyntrix_domain.model import ChatTurn, Memory, MemoryType, Message, Prompt, Relation, Role
 from jyntrix_domain.ports import LanguageModel
 
 log = logging.getLogger(__name__)
@@ -18,8 +18,12 @@ log = logging.getLogger(__name__)
 
 class Extractor(Protocol):
     name: str
+    # Whether it reads the user's current facts (`known`): only then does extraction look them up.
+    reads_known: bool
 
-    async def extract(self, messages: Sequence[Message]) -> list[FactCandidate]: ...
+    async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
+        """Candidates from a batch of messages; `known` are the user's current facts the batch may change
+        (an extractor that reads them may say which of them a candidate replaces)."""
 
 
 EXTRACTION_SCHEMA: dict[str, Any] = {
@@ -48,6 +52,8 @@ EXTRACTION_SCHEMA: dict[str, Any] = {
                     },
                     "slot": {"type": "string"},
                     "value": {"type": "string"},
+                    "op": {"type": "string", "enum": ["add", "replace", "end"]},
+                    "replaces": {"type": "array", "items": {"type": "string"}},
                 },
                 "required": ["type", "content"],
             },
@@ -67,7 +73,12 @@ EXTRACTION_PROMPT = (
     "preference:<thing>, rule:language).\n"
     "Only what the user states about themselves or their world; nothing from assistant messages; "
     "no small talk, no questions; resolve relative dates to absolute ones when given the message date. "
-    'Return {"memories": []} when there is nothing worth remembering.'
+    'Return {"memories": []} when there is nothing worth remembering.\n'
+    "You are given the user's current facts, each with its id. When a message changes one (the user moved, "
+    'changed jobs, switched apps, stopped a hobby, broke up...), give op "replace" with the new fact and '
+    '"replaces": [the ids it makes untrue]; when it only ends one, op "end" with a short statement that it '
+    'ended (e.g. "The user no longer trains for the half marathon") and "replaces": [its id]. Otherwise op '
+    '"add". Never repeat a current fact unchanged.'
 )
 
 
@@ -85,6 +96,8 @@ class _LLMMemory(msgspec.Struct, frozen=True):
     relations: list[_LLMRelation] = msgspec.field(default_factory=list)
     slot: str | None = None
     value: str | None = None
+    op: str = "add"
+    replaces: list[str] = msgspec.field(default_factory=list)
 
 
 class _LLMOutput(msgspec.Struct, frozen=True):
@@ -99,17 +112,20 @@ class LLMExtractor:
     """
 
     name = "llm"
+    reads_known = True
 
     def __init__(self, llm: LanguageModel, fallback: DeterministicExtractor | None = None) -> None:
         self._llm = llm
         self._fallback = fallback or DeterministicExtractor()
 
-    async def extract(self, messages: Sequence[Message]) -> list[FactCandidate]:
+    async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
         said = [m for m in messages if m.role is Role.USER]
         if not said:
             return []
         transcript = "\n".join(f"[{m.created_at.date().isoformat()}] {m.content}" for m in said)
-        prompt = Prompt(system=EXTRACTION_PROMPT, messages=(ChatTurn(role=Role.USER, content=transcript),))
+        facts = "\n".join(f"[{m.id}] ({m.slot or 'no slot'}) {m.content}" for m in known)
+        asked = f"Current facts:\n{facts or '(none)'}\n\nMessages:\n{transcript}"
+        prompt = Prompt(system=EXTRACTION_PROMPT, messages=(ChatTurn(role=Role.USER, content=asked),))
         try:
             raw = await self._llm.structured(prompt, EXTRACTION_SCHEMA)
             output = _decode_output(raw)
@@ -123,9 +139,11 @@ class LLMExtractor:
             ValueError,
         ) as exc:
             log.info("structured extraction unavailable (%s); using the deterministic rules", exc)
-            return await self._fallback.extract(messages)
+            return await self._fallback.extract(messages, known)
         sources = tuple(m.id for m in said)
         at = said[-1].created_at
+        # Only ids it was given: a model cannot end what it was not shown (or another user's memory).
+        shown = {m.id for m in known}
         out = []
         for item in output.memories:
             content = item.content.strip()
@@ -144,6 +162,7 @@ class LLMExtractor:
                     ),
                     slot=item.slot or None,
                     value=item.value or None,
+                    replaces=tuple(i for i in item.replaces if i in shown) if item.op in ("replace", "end") else (),
                     source_message_ids=sources,
                     created_at=at,
                     metadata={"extractor": self.name},

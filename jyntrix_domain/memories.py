@@ -6,6 +6,7 @@ import builtins
 import logging
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any, TypedDict, Unpack
 
 import msgspec
@@ -36,7 +37,7 @@ from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.turn_places import follower_id, without_words_before
 
-__all__ = ["MemoryService", "NewMemory", "SearchOptions"]
+__all__ = ["MemoryService", "NewMemory", "Remembered", "SearchOptions"]
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,25 @@ SEARCH_LIMIT = 10
 
 class SearchOptions(TypedDict, total=False):
     """What a search may narrow: at most `limit` memories (10), of `types` and `kinds` when given;
-    `record=False` for internal lookups that are not a user's search (kept out of analytics)."""
+    `record=False` for internal lookups that are not a user's search (kept out of analytics); `as_of` searches
+    the memory as it stood then (see RetrievalService.retrieve)."""
 
     limit: int
     types: frozenset[MemoryType] | None
     kinds: frozenset[MemoryKind] | None
     record: bool
+    as_of: datetime | None
+
+
+class Remembered(msgspec.Struct, frozen=True, kw_only=True):
+    """What a write of one memory did: the memory (the one created, or the one that said it already)."""
+
+    memory: Memory
+    outcome: ImportOutcome
+
+    @property
+    def duplicate(self) -> bool:
+        return self.outcome is ImportOutcome.DUPLICATE
 
 
 class MemoryService:
@@ -71,6 +85,9 @@ class MemoryService:
     ) -> None:
         self._store = ports.store
         self._clock = ports.clock
+        self._keywords = ports.keywords
+        self._vectors = ports.vectors
+        self._embedder = ports.embedder
         self._indexer = MemoryIndexer(ports)
         self._retrieval = retrieval
         # Edits of one memory run one at a time, so its indexes end with what the store ended with.
@@ -78,7 +95,14 @@ class MemoryService:
         self._bulk = bulk or BulkLimiter()
 
     async def create(self, user_id: UserId, new: NewMemory) -> Memory:
-        return (await self.bulk_import(user_id, [new]))[0]
+        """The memory `new` asks for: created, or the current memory that says the same already."""
+        return (await self.put(user_id, new)).memory
+
+    async def put(self, user_id: UserId, new: NewMemory) -> Remembered:
+        """Create a memory and say whether it was new: content a current memory holds already (after
+        normalising whitespace and case) is that memory, which gains `new`'s sources."""
+        report = await self._import(user_id, [new], None)
+        return Remembered(memory=report.memories[0], outcome=report.outcomes[0])
 
     async def bulk_import(
         self,
@@ -108,18 +132,24 @@ class MemoryService:
     async def _import(
         self, user_id: UserId, items: Sequence[NewMemory], vectors: Sequence[Vector] | None, *, read_back: bool = True
     ) -> ImportReport:
+        """One content, one memory: an item whose id was given before in the batch, or whose content a memory
+        of the batch or a current memory of the user holds already, is a duplicate of that memory."""
         if vectors is not None and len(vectors) != len(items):
             raise Invalid("give one vector per memory, or none")
         now = self._clock.now()
         memories = [build_memory(user_id, new, now) for new in items]
         first: dict[MemoryId, Memory] = {}
+        by_key: dict[str, MemoryId] = {}
         for memory in memories:
-            first.setdefault(memory.id, memory)
+            if memory.id not in first and (not memory.current or memory.content_key not in by_key):
+                first[memory.id] = memory
+                if memory.current:
+                    by_key[memory.content_key] = memory.id
         inserted = dict(zip(first, await self._store.add_many(user_id, list(first.values())), strict=True))
         outcomes: list[ImportOutcome] = []
         seen: set[MemoryId] = set()
         for memory in memories:
-            if memory.id in seen:
+            if memory.id in seen or memory.id not in first:
                 outcomes.append(ImportOutcome.DUPLICATE)
                 continue
             seen.add(memory.id)
@@ -130,23 +160,55 @@ class MemoryService:
         if not read_back and len(created) == len(memories):
             # Every memory is stored as built; the caller does not need the store's rendering of it.
             return ImportReport(memories=memories, outcomes=outcomes)
-        stored = await self._store.get_many(user_id, [m.id for m in memories])
-        by_id = {m.id: m for m in stored}
-        kept = [by_id.get(m.id, m) for m in memories]
-        # An id that was there already, or came twice, with other content keeps what is stored: say so.
-        outcomes = [
-            ImportOutcome.CONFLICTING
-            if o is not ImportOutcome.CREATED and stored_memory.content != asked.content
-            else o
-            for o, asked, stored_memory in zip(outcomes, memories, kept, strict=True)
+        stored = {m.id: m for m in await self._store.get_many(user_id, [m.id for m in memories])}
+        # Not stored under its own id and not created: a current memory holds its content (in the store, or
+        # earlier in this batch).
+        twins = [
+            m for m, o in zip(memories, outcomes, strict=True) if m.id not in stored and o is not ImportOutcome.CREATED
         ]
+        holders = await self._holders(user_id, twins)
+        kept: list[Memory] = []
+        for n, (memory, outcome) in enumerate(zip(memories, outcomes, strict=True)):
+            found = stored.get(memory.id)
+            if found is None and memory.content_key in holders:
+                found = holders[memory.content_key] = await self._add_sources(
+                    user_id, holders[memory.content_key], memory.source_message_ids
+                )
+                outcomes[n] = ImportOutcome.DUPLICATE
+            elif found is not None and outcome is not ImportOutcome.CREATED and found.content != memory.content:
+                # An id that was there already, or came twice, with other content keeps what is stored: say so.
+                outcomes[n] = ImportOutcome.CONFLICTING
+            kept.append(found or memory)
         return ImportReport(memories=kept, outcomes=outcomes)
+
+    async def _holders(self, user_id: UserId, memories: Sequence[Memory]) -> dict[str, Memory]:
+        """The user's current memories holding the content of `memories`, by content key."""
+        keys = frozenset(m.content_key for m in memories)
+        if not keys:
+            return {}
+        found = await self._store.list(user_id, MemoryFilter(content_keys=keys, current_only=True, limit=len(keys)))
+        return {m.content_key: m for m in found}
+
+    async def _add_sources(self, user_id: UserId, memory: Memory, sources: Sequence[str]) -> Memory:
+        """The memory citing `sources` too (a twin said again); its indexes do not change."""
+        merged = tuple(dict.fromkeys((*memory.source_message_ids, *sources)))
+        if merged == memory.source_message_ids:
+            return memory
+        async with self._locks.hold(user_id, memory.id):
+            current = await self.get(user_id, memory.id)
+            merged = tuple(dict.fromkeys((*current.source_message_ids, *sources)))
+            updated = msgspec.structs.replace(current, source_message_ids=merged, updated_at=self._clock.now())
+            return await self._store.update(updated, ChangeKind.UPDATE)
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory:
         memory = await self._store.get(user_id, memory_id)
         if memory is None:
             raise NotFound(f"memory {memory_id} not found")
         return memory
+
+    async def get_many(self, user_id: UserId, ids: Sequence[MemoryId]) -> builtins.list[Memory]:
+        """The user's memories among `ids`, in no particular order; unknown ids are skipped."""
+        return await self._store.get_many(user_id, ids) if ids else []
 
     async def list(self, user_id: UserId, filter: MemoryFilter) -> list[Memory]:
         return await self._store.list(user_id, filter)
@@ -197,8 +259,13 @@ class MemoryService:
             await self._indexer.refresh(user_id, saved)
             return saved
 
-    async def supersede(self, user_id: UserId, old_id: MemoryId, new: NewMemory) -> Memory:
-        """Replace a fact with a newer one; the old keeps `valid_until` and a link to its successor.
+    async def supersede(
+        self, user_id: UserId, old_id: MemoryId, new: NewMemory, *, keep_findable: bool = True
+    ) -> Memory:
+        """Replace a memory with a newer one: the old one ends (`valid_until`, when the newer one begins, and a
+        link to its successor) and stays as history, still found by search (marked not current) unless
+        `keep_findable` is False (a summary replaced by a later summary of the same conversation). When a
+        current memory says what `new` says already, that memory is the successor.
 
         Of concurrent replacements of one memory exactly one succeeds; the others raise Conflict,
         unless they ask for the very successor that won (a retried task), which they get back.
@@ -207,10 +274,15 @@ class MemoryService:
             old = await self.get(user_id, old_id)
             now = self._clock.now()
             successor = build_memory(user_id, new, now)
-            if old.is_current and await self._store.supersede(user_id, old_id, successor, now):
-                await self._indexer.unindex(user_id, [old_id])
-                stored = await self.get(user_id, successor.id)
-                await self._indexer.index(user_id, [stored])
+            if old.is_current:
+                holder = await self._store.supersede(user_id, old_id, successor, min(successor.valid_from, now))
+                if holder is None:
+                    raise Conflict(f"a successor must be a new memory: {successor.id} exists already")
+                if not keep_findable:
+                    await self._indexer.unindex(user_id, [old_id])
+                stored = await self.get(user_id, holder)
+                if holder == successor.id:
+                    await self._indexer.index(user_id, [stored])
                 return stored
             return await self._replaced_by(user_id, old_id, successor)
 
@@ -230,6 +302,23 @@ class MemoryService:
                 raise NotFound(f"memory {memory_id} not found")
             await self._indexer.unindex(user_id, [memory_id])
         await self._forget_words_kept_after(user_id, [row] if row is not None else [])
+
+    async def forget_said(self, user_id: UserId, message_ids: Sequence[str]) -> int:
+        """Forget what these messages said: a turn memory citing only them is deleted, one that another message
+        said too keeps that message as its source. Returns how many turns were deleted."""
+        if not message_ids:
+            return 0
+        gone = frozenset(message_ids)
+        turns = await self._store.list(
+            user_id,
+            MemoryFilter(sources=gone, kinds=frozenset({MemoryKind.TURN}), current_only=False, limit=len(gone) + 100),
+        )
+        doomed = [t.id for t in turns if gone.issuperset(t.source_message_ids)]
+        for turn in turns:
+            if turn.id not in doomed:
+                kept = tuple(m for m in turn.source_message_ids if m not in gone)
+                await self._store.update(msgspec.structs.replace(turn, source_message_ids=kept), ChangeKind.UPDATE)
+        return await self.forget(user_id, doomed)
 
     async def forget(self, user_id: UserId, ids: Sequence[MemoryId]) -> int:
         """Delete those of `ids` that exist (others are skipped); return how many were deleted."""
@@ -275,11 +364,46 @@ class MemoryService:
             types=options.get("types"),
             kinds=options.get("kinds"),
             record=options.get("record", True),
+            as_of=options.get("as_of"),
         )
         if whole and result.failed:
             failed = ", ".join(f"{s.name} ({s.status})" for s in result.strategies)
             raise Unavailable(f"every retrieval strategy failed: {failed}; try again shortly")
         return result
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    async def end(self, user_id: UserId, memory_id: MemoryId, *, by: MemoryId, at: datetime) -> bool:
+        """End a current memory at `at`, replaced by `by` (a turn whose facts ended, a statement a later one
+        changed); it stays findable as history. False when it was not current."""
+        async with self._locks.hold(user_id, memory_id):
+            memory = await self._store.get(user_id, memory_id)
+            if memory is None or not memory.current:
+                return False
+            await self._store.update(memory.ended(at, by), ChangeKind.SUPERSEDE)
+            return True
+
+    async def meaning_matches(
+        self, user_id: UserId, text: str, *, limit: int = SEARCH_LIMIT, min_similarity: float = 0.0
+    ) -> builtins.list[Memory]:
+        """The user's memories closest in meaning to `text` (cosine at least `min_similarity`), best first: the
+        vector index alone."""
+        vector = await self._embedder.embed_query(text, user_id=user_id)
+        hits = [h for h in await self._vectors.search(user_id, vector, limit) if h.score >= min_similarity]
+        by_id = {m.id: m for m in await self._store.get_many(user_id, [h.id for h in hits])}
+        return [by_id[h.id] for h in hits if h.id in by_id]
+
+    async def word_matches(
+        self, user_id: UserId, text: str, *, types: frozenset[MemoryType] | None = None, limit: int = SEARCH_LIMIT
+    ) -> builtins.list[Memory]:
+        """Current memories sharing words with `text`, best first: the keyword index alone (a lookup for
+        consolidation, not a user's search)."""
+        if not text.strip():
+            raise Invalid("text must not be empty")
+        hits = await self._keywords.search(user_id, text, 2 * limit, types)
+        by_id = {m.id: m for m in await self._store.get_many(user_id, [h.id for h in hits])}
+        return [by_id[h.id] for h in hits if h.id in by_id and by_id[h.id].current][:limit]
 
     def bulk_slot(self, user_id: UserId) -> AbstractAsyncContextManager[None]:
         """One of the user's bulk slots, shared with imports here, for other bulk work (a transcript import)."""

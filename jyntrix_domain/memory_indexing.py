@@ -14,7 +14,8 @@ _PAGE = 500
 
 
 class MemoryIndexer:
-    """Writes what the store holds into the indexes and the graph; only current memories are indexed."""
+    """Writes what the store holds into the indexes and the graph: every findable memory (`Memory.findable`),
+    current or kept as history."""
 
     def __init__(self, ports: MemoryPorts) -> None:
         self._ports = ports
@@ -22,8 +23,8 @@ class MemoryIndexer:
     async def index(
         self, user_id: UserId, memories: Sequence[Memory], given: Mapping[MemoryId, Vector] | None = None
     ) -> None:
-        """Index the current ones of `memories`; `given` holds vectors already embedded, by id."""
-        current = [m for m in memories if m.is_current]
+        """Index the findable ones of `memories`; `given` holds vectors already embedded, by id."""
+        current = [m for m in memories if m.findable]
         if not current:
             return
         known = given or {}
@@ -67,7 +68,7 @@ class MemoryIndexer:
         await self._ports.keywords.forget_user(user_id)
         count = 0
         while True:
-            batch = await self._ports.store.list(user_id, MemoryFilter(limit=_PAGE, offset=count))
+            batch = await self._ports.store.list(user_id, MemoryFilter(current_only=False, limit=_PAGE, offset=count))
             for memory in batch:
                 await self._ports.graph.unlink(user_id, memory.id)
             await self.index(user_id, batch)

@@ -9,7 +9,18 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot
-from jyntrix_domain.model import Memory, MemoryId, MemoryKind, MemoryType, Relation, UserId, new_id
+from jyntrix_domain.model import (
+    Memory,
+    MemoryId,
+    MemoryKind,
+    MemoryType,
+    Origin,
+    Period,
+    Place,
+    Relation,
+    UserId,
+    new_id,
+)
 
 
 class NewMemory(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,6 +36,9 @@ class NewMemory(msgspec.Struct, frozen=True, kw_only=True):
     slot: str | None = None
     value: str | None = None
     source_message_ids: tuple[str, ...] = ()
+    place: Place | None = None
+    origin: Origin | None = None
+    occurred: Period | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     id: MemoryId | None = None
 
@@ -53,5 +67,8 @@ def build_memory(user_id: UserId, new: NewMemory, now: datetime) -> Memory:
         slot=new.slot,
         value=new.value,
         source_message_ids=new.source_message_ids,
+        place=new.place,
+        origin=new.origin,
+        occurred=new.occurred,
         metadata=dict(new.metadata),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -42,12 +43,66 @@ class MemoryKind(enum.StrEnum):
     SUMMARY = "summary"
 
 
+class Role(enum.StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+def content_key(content: str) -> str:
+    """What makes two memories one: their content with whitespace and case normalised (a digest, so
+    that a store can index it whatever the content's length)."""
+    normal = " ".join(content.casefold().split())
+    return hashlib.sha256(normal.encode()).hexdigest()[:32]
+
+
+class Place(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a memory was said: its conversation, its message, who said it, and the turns around it.
+
+    A turn memory has the place of its message; a summary has its conversation and the last message it
+    covers. `follows` is the message of the remembered turn said just before (so that adjacency holds
+    across imports that continue one conversation) and `precedes` the one just after, when that turn keeps
+    this one's words in its keyword text (`before`, at most a few hundred characters), so that forgetting
+    this turn removes them there too.
+    """
+
+    conversation_id: str
+    message_id: str | None = None
+    role: Role = Role.USER
+    speaker: str | None = None
+    follows: str | None = None
+    precedes: str | None = None
+    before: str | None = None
+
+
+class Origin(msgspec.Struct, frozen=True, kw_only=True):
+    """How a memory came to be: `extractor` names what drew it from messages ("rules", "llm", ...; None for
+    a memory written by a caller or for a turn), `batch` the extraction batch's key."""
+
+    extractor: str | None = None
+    batch: str | None = None
+
+
+class Period(msgspec.Struct, frozen=True, kw_only=True):
+    """A stretch of time, `start` inclusive and `end` exclusive: a day, a month, a year as said."""
+
+    start: datetime
+    end: datetime
+
+
 class Memory(msgspec.Struct, frozen=True, kw_only=True):
     """One remembered thing.
 
-    `slot` names a fact that has one current value per user and `value` is that value (see
-    `jyntrix_domain.consolidation`); `relations` are the graph edges the memory asserts, kept
-    here so that editing or reindexing the memory rebuilds them. `metadata` is the caller's own.
+        `slot` names a fact that has one current value per user and `value` is that value (see
+        `jyntrix_domain.consolidation`); `relations` are the graph edges the memory asserts, kept
+        here so that editing or reindexing the memory rebuilds them. `place` and `origin` are the
+        system's own record of where it was said and what drew it; `occurred` is when what it tells of
+    happened, when it says ("moved to Berlin in March 2023"); `metadata` is the caller's alone
+        (nothing Jyntrix ranks or consolidates on reads it).
+
+        `current` says whether the memory is true now: a memory ends (`valid_until`, and
+        `superseded_by` naming what replaced it) when a newer one supersedes it. It is derived from
+        those two fields, so it is always in step with them.
     """
 
     id: MemoryId
@@ -68,11 +123,42 @@ class Memory(msgspec.Struct, frozen=True, kw_only=True):
     kind: MemoryKind = MemoryKind.FACT
     slot: str | None = None
     value: str | None = None
+    place: Place | None = None
+    origin: Origin | None = None
+    occurred: Period | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    current: bool = True
+
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "current", self.valid_until is None and self.superseded_by is None)
 
     @property
     def is_current(self) -> bool:
-        return self.valid_until is None and self.superseded_by is None
+        return self.current
+
+    @property
+    def findable(self) -> bool:
+        """Whether search finds it: a current memory, or one that ended, kept as history of what was true
+        (a summary replaced by a later summary of its conversation is not: the later one tells it all)."""
+        return self.current or self.kind is not MemoryKind.SUMMARY
+
+    def current_at(self, at: datetime) -> bool:
+        """Whether the memory was true at `at`: it had begun and had not yet ended."""
+        return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
+
+    @property
+    def content_key(self) -> str:
+        return content_key(self.content)
+
+    @property
+    def role(self) -> Role | None:
+        """Who said it, for a turn: the user or the assistant."""
+        return self.place.role if self.place is not None else None
+
+    def ended(self, at: datetime, by: MemoryId) -> Memory:
+        """This memory no longer current from `at` (never before it began), replaced by `by`."""
+        until = max(at, self.valid_from)
+        return msgspec.structs.replace(self, valid_until=until, superseded_by=by, updated_at=until)
 
 
 class ChangeKind(enum.StrEnum):
@@ -96,20 +182,23 @@ class MemoryChange(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MemoryFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which of a user's memories to list; every field given narrows the list.
+
+    `slots` keeps memories holding one of those slots (consolidation's direct lookup), `sources` those
+    drawn from one of those messages, `content_keys` those whose `content_key` is one of them.
+    """
+
     types: frozenset[MemoryType] | None = None
     kinds: frozenset[MemoryKind] | None = None
     current_only: bool = True
+    slots: frozenset[str] | None = None
+    sources: frozenset[str] | None = None
+    content_keys: frozenset[str] | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     contains: str | None = None
     limit: int = 50
     offset: int = 0
-
-
-class Role(enum.StrEnum):
-    USER = "user"
-    ASSISTANT = "assistant"
-    SYSTEM = "system"
 
 
 class Conversation(msgspec.Struct, frozen=True, kw_only=True):
@@ -265,7 +354,10 @@ class ChatTurn(msgspec.Struct, frozen=True, kw_only=True):
 class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
     """A memory as placed in the prompt, numbered so an answer can cite it, with why it was chosen.
 
-    Encoded as the SSE ``context`` event shows it (the memory id under ``id``).
+    Encoded as the SSE ``context`` event shows it (the memory id under ``id``). `current` says whether it
+    was true at the time of the turn; one that ended is history, with its span (`valid_from`,
+    `valid_until`), and the prompt marks it as earlier. `occurred` is when what it tells of happened, when
+    it says; `role` who said it, for a turn.
     """
 
     ref: int
@@ -274,10 +366,16 @@ class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
     content: str
     score: float
     tokens: int
+    kind: MemoryKind = MemoryKind.FACT
     match_types: tuple[str, ...] = ()
     breakdown: Signals = Signals()
     # Whether retrieval's signals say this memory answers the query (jyntrix_domain.context.RelevanceConfig).
     relevant: bool = False
+    current: bool = True
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    occurred: Period | None = None
+    role: Role | None = None
 
     @property
     def id(self) -> MemoryId:

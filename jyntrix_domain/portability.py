@@ -253,9 +253,13 @@ def _renamed(value: Any, renames: dict[str, str]) -> Any:
 def check_restorable(export: AccountExport) -> None:
     """Raise Invalid naming the first part of `export` that cannot be restored (nothing is written then)."""
     memory_ids: set[str] = set()
+    said: dict[str, int] = {}
     for n, memory in enumerate(export.memories):
         where = f"memories[{n}]"
         _check_id(f"{where}.id", memory.id, memory_ids)
+        # One content is one current memory: an export made before that rule may hold two.
+        if memory.is_current and (twin := said.setdefault(memory.content_key, n)) != n:
+            raise Invalid(f"{where} says what memories[{twin}] says, and both are current: keep one")
         try:
             check_content(memory.content)
             check_reliability(memory.reliability)

@@ -40,8 +40,15 @@ from jyntrix_domain.tasks import QueueStats, TaskMessage
 
 
 class MemoryStore(Protocol):
+    """A user's memories and their history.
+
+    One content is one current memory per user: no two current memories of a user share a
+    `content_key` (a memory that ended may share it with the one current now).
+    """
+
     async def add(self, memory: Memory) -> bool:
-        """Insert; return False (and change nothing) when that id already exists."""
+        """Insert; return False (and change nothing) when that id already exists, or when the memory is
+        current and a current memory of the user has its content key."""
 
     async def add_many(self, user_id: UserId, memories: Sequence[Memory]) -> builtins.list[bool]:
         """`add` for each of one user's memories (distinct ids), in one write: whether each was inserted.
@@ -54,7 +61,8 @@ class MemoryStore(Protocol):
     ) -> builtins.list[bool]:
         """Insert one user's memories exactly as given (restoring an export), with `history`, oldest first, as
         their history instead of the rows a write records; in one write. Whether each memory was inserted: one
-        whose id exists is left as it is, and its rows of `history` are not added.
+        whose id exists is left as it is, a current one with the content of a current memory of the user (as
+        `add` does) is left out, and the rows of `history` of either are not added.
 
         Raises Invalid when a memory or a history row is another user's, or a memory id comes twice.
         """
@@ -67,15 +75,19 @@ class MemoryStore(Protocol):
     async def update(self, memory: Memory, kind: ChangeKind = ChangeKind.UPDATE) -> Memory:
         """Replace the stored memory and write a history row of `kind` (update|supersede).
 
-        Raises NotFound when the user has no memory with that id.
+        Raises NotFound when the user has no memory with that id, Conflict when the memory is current
+        and another current memory of the user has its content.
         """
 
-    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> bool:
-        """In one atomic step: while `old_id` is still current, end it at `at`, link it to `successor`
-        and insert the successor (kept as it is when its id exists already), with their history rows.
+    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> MemoryId | None:
+        """In one atomic step: while `old_id` is still current, end it at `at`, insert the successor and
+        link the old memory to it, with their history rows. When a current memory of the user already has
+        the successor's content, that memory is the successor (nothing is inserted). Returns the id of the
+        memory that now replaces `old_id`.
 
-        Returns False, changing nothing, when `old_id` is unknown or no longer current, so that two
-        concurrent replacements of one memory can never both succeed.
+        Returns None, changing nothing, when `old_id` is unknown or no longer current, or when the
+        successor's id names a memory that exists already (a successor is new): two concurrent replacements
+        of one memory can never both succeed, and no memory can be linked to itself or to an unrelated one.
         """
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
@@ -231,6 +243,11 @@ class Embedder(Protocol):
 class LanguageModel(Protocol):
     @property
     def name(self) -> str: ...
+
+    @property
+    def restates_only(self) -> bool:
+        """True for a model whose answers only restate the memories and messages it is given (an extractive
+        responder): they tell nothing new, so they are never kept as evidence of what the assistant said."""
 
     def stream(self, prompt: Prompt) -> AsyncIterator[Chunk]: ...
 

@@ -15,6 +15,7 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_domain.language.names import WORD, extract_entities, extract_keywords, fold_plural, plain, words
+from jyntrix_domain.language.speech_acts import asks_about_assistant, asks_history
 from jyntrix_domain.language.time_phrases import TimeRange, resolve_time
 from jyntrix_domain.language.vocabulary import (
     ASK_VERBS,
@@ -111,6 +112,7 @@ def classify_intent(text: str) -> Intent:
 class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     """What retrieval needs to know about a message.
 
+    `asks_history` and `about_assistant` are read by `jyntrix_domain.language.speech_acts`.
     `requires_memory` is False for small talk ("hi", "thanks", "ok") and for impersonal remarks;
     True for recall, for anything naming an entity or a time, for anything about the user ("my",
     "I", "me"...), and for questions and commands with content words. `personal` says whether
@@ -125,6 +127,10 @@ class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     requires_memory: bool
     small_talk: bool = False
     personal: bool = False
+    # Asks what was true before ("where did I live before Amsterdam?"): ended memories answer it.
+    asks_history: bool = False
+    # Asks about what the assistant said ("the recipe you gave me"): the assistant's turns answer it.
+    about_assistant: bool = False
 
 
 class QueryAnalyzer:
@@ -140,8 +146,10 @@ class QueryAnalyzer:
         intent = classify_intent(text)
         small_talk = is_small_talk(text)
         personal = any(w in PERSONAL_WORDS for w in words(text))
+        about_assistant = asks_about_assistant(text)
         requires_memory = (
             intent is Intent.RECALL
+            or about_assistant
             or time_range is not None
             or bool(entities)
             or (not small_talk and (personal or (intent in (Intent.QUESTION, Intent.COMMAND) and bool(keywords))))
@@ -155,4 +163,6 @@ class QueryAnalyzer:
             requires_memory=requires_memory,
             small_talk=small_talk,
             personal=personal,
+            asks_history=asks_history(text),
+            about_assistant=about_assistant,
         )

@@ -1,10 +1,12 @@
 """Hybrid ranking: one explainable score per memory, the weighted sum of its signals in 0..1.
 
     score = Σ w_s · s   over the signals s of `Signals` (keyword, vector, graph, reliability,
-                        recency, frequency, time, neighbour, session, speaker)
+                        recency, frequency, time, standing, neighbour, session, speaker)
 
 - keyword, vector, graph, time: match strengths, already calibrated to 0..1 by the retrieval
   service (see `jyntrix_domain.fusion`); the ranker only clamps them, once.
+- standing: 1 when the memory is current at the time of the search and the query asks about now,
+  or ended and the query asks about before (`QueryAnalysis.asks_history`); else 0.
 - neighbour, session, speaker: a turn's place among the turns found for the query
   (`jyntrix_domain.turn_places`), 0 for memories that are not turns.
 - reliability: the memory's own 0..1 confidence.
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 import msgspec
@@ -58,6 +60,7 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
     recency: float = 0.15
     frequency: float = 0.05
     time: float = 0.30
+    standing: float = 0.25
     neighbour: float = 0.25
     session: float = 0.35
     speaker: float = 0.50
@@ -87,6 +90,7 @@ SEED_WEIGHTS = RankingWeights(
     recency=0.15,
     frequency=0.05,
     time=0.0,
+    standing=0.0,
     neighbour=0.0,
     session=0.0,
     speaker=0.0,
@@ -108,11 +112,13 @@ class Match(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RankedMemory(msgspec.Struct, frozen=True, kw_only=True):
-    """A memory with its score and the per-signal breakdown that explains it."""
+    """A memory with its score and the per-signal breakdown that explains it; `current` is whether it was
+    true at the time of the search."""
 
     memory: Memory
     breakdown: ScoreBreakdown
     match_types: frozenset[str]
+    current: bool = True
 
     @property
     def score(self) -> float:
@@ -180,12 +186,21 @@ class HybridRanker:
         """The weights used for a query of this intent (the same for every intent here)."""
         return self._weights
 
-    def signals(self, memory: Memory, strengths: Mapping[str, float], now: datetime, half_life: float) -> Signals:
+    def signals(
+        self,
+        memory: Memory,
+        strengths: Mapping[str, float],
+        now: datetime,
+        half_life: float,
+        *,
+        asks_history: bool = False,
+    ) -> Signals:
         return Signals(
             **{name: strengths[name] for name in SIGNAL_NAMES if name in strengths},
             reliability=unit(memory.reliability),
             recency=recency_signal(memory.updated_at, now, half_life),
             frequency=frequency_signal(memory.access_count),
+            standing=1.0 if memory.current_at(now) != asks_history else 0.0,
         )
 
     def rank(
@@ -194,17 +209,31 @@ class HybridRanker:
         now: datetime,
         intent: Intent | None = None,
         limit: int | None = None,
+        *,
+        asks_history: bool = False,
+        absent: Collection[str] = (),
     ) -> list[RankedMemory]:
-        """Deduplicated by memory id, best first; equal scores ordered by memory id."""
+        """Deduplicated by memory id, best first; equal scores ordered by memory id. `now` is the time of the
+        search; `asks_history` says the query asks about what was true before (the `standing` signal).
+
+        `absent` names signals this query cannot give (graph for a query naming nothing, time for one naming
+        no time): they weigh 0 in its breakdowns. Scores do not change (those signals are 0 for every
+        memory), but the explanation says they played no part, and relevance is reckoned without them.
+        """
         weights = self.weights_for(intent)
+        if absent:
+            weights = msgspec.structs.replace(weights, **{name: 0.0 for name in absent})
         ranked = []
         for found in group_matches(matches):
-            signals = self.signals(found.memory, found.strengths, now, weights.half_life_days)
+            signals = self.signals(
+                found.memory, found.strengths, now, weights.half_life_days, asks_history=asks_history
+            )
             ranked.append(
                 RankedMemory(
                     memory=found.memory,
                     breakdown=ScoreBreakdown.of(signals, weights),
                     match_types=frozenset(found.strategies),
+                    current=found.memory.current_at(now),
                 )
             )
         ranked.sort(key=lambda r: (-r.score, r.memory.id))

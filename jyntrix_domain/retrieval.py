@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 
@@ -24,6 +24,7 @@ from jyntrix_domain.model import (
     MemoryFilter,
     MemoryKind,
     MemoryType,
+    Role,
     SpanKind,
     StrategyOutcome,
     UserId,
@@ -62,6 +63,9 @@ class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
     # `prf_docs` best hits (0 turns it off).
     prf_terms: int = 0
     prf_docs: int = 3
+    # An assistant's turn answers a query that does not ask what the assistant said only when its keyword or
+    # vector match is at least this strong (calibrated 0..1).
+    assistant_min_match: float = 0.8
 
     def __post_init__(self) -> None:
         if self.limit < 1:
@@ -151,8 +155,9 @@ class RetrievalService:
         """The query embedding retrieval would compute, for a caller that uses it twice (a chat turn)."""
         return await self._ports.embedder.embed_query(text, user_id=user_id)
 
-    def analyze(self, text: str) -> QueryAnalysis:
-        return self._analyzer.analyze(text, self._ports.clock.now())
+    def analyze(self, text: str, as_of: datetime | None = None) -> QueryAnalysis:
+        """The query's analysis; "now" in its time phrases is `as_of` when given."""
+        return self._analyzer.analyze(text, as_of or self._ports.clock.now())
 
     async def retrieve(
         self,
@@ -166,14 +171,22 @@ class RetrievalService:
         vector: Vector | None = None,
         trace_id: str | None = None,
         record: bool = True,
+        as_of: datetime | None = None,
     ) -> RetrievalResult:
         """Rank the user's memories for `query`; `record=False` keeps the strategy spans out of analytics.
 
         `kinds` keeps only memories of those kinds; `exclude` leaves out memories by id (a chat turn's own
         turn memory); `vector` is the query's embedding when the caller has it already, so it is not
-        embedded twice.
+        embedded twice. `as_of` searches the memory as it stood then: memories that began later are left
+        out, and recency, "now" in the query and whether a memory is current are reckoned at that time.
+
+        Memories that ended are found too (marked not current), so that a question about before has its
+        answer; the `standing` signal ranks current ones first for a question about now. An assistant's turn
+        is kept only when the query asks what the assistant said, or it matches the query strongly
+        (`RetrievalConfig.assistant_min_match`).
         """
-        analysis = self.analyze(query) if isinstance(query, str) else query
+        now = as_of or self._ports.clock.now()
+        analysis = self.analyze(query, now) if isinstance(query, str) else query
         trace = trace_id or new_id()
         limit = limit or self._config.limit
         strategies: dict[str, _Strategy] = {
@@ -189,11 +202,22 @@ class RetrievalService:
         )
         outcomes = [outcome for outcome, _ in runs]
         found = [m for _, hits in runs for m in hits if m.memory_id not in exclude]
-        matches = await self._with_rows(user_id, found, types, kinds)
+        matches = await self._with_rows(user_id, found, types, kinds, as_of)
         matches += _time_matches(matches, analysis)
         matches += place_matches(matches, self._ranker.weights_for(analysis.intent), analysis.entities)
-        ranked = facts_before_their_turns(self._ranker.rank(matches, self._ports.clock.now(), intent=analysis.intent))
+        absent = [name for name, given in (("graph", analysis.entities), ("time", analysis.time_range)) if not given]
+        ranked = self._ranker.rank(
+            matches, now, intent=analysis.intent, asks_history=analysis.asks_history, absent=absent
+        )
+        ranked = facts_before_their_turns([r for r in ranked if self._heard(r, analysis)])
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
+
+    def _heard(self, ranked: RankedMemory, analysis: QueryAnalysis) -> bool:
+        """Whether a found memory may answer: an assistant's turn only when asked about or strongly matched."""
+        if ranked.memory.role is not Role.ASSISTANT or analysis.about_assistant:
+            return True
+        signals = ranked.breakdown.signals
+        return max(signals.keyword, signals.vector) >= self._config.assistant_min_match
 
     async def _with_rows(
         self,
@@ -201,9 +225,10 @@ class RetrievalService:
         matches: list[Match],
         types: frozenset[MemoryType] | None,
         kinds: frozenset[MemoryKind] | None = None,
+        as_of: datetime | None = None,
     ) -> list[Match]:
-        """The matches with their rows, each missing row read once; kept only for current memories of `types`
-        and `kinds`."""
+        """The matches with their rows, each missing row read once; kept only for findable memories of `types`
+        and `kinds` that had begun by `as_of`."""
         rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
         missing = list(dict.fromkeys(m.memory_id for m in matches if m.memory_id not in rows))
         if missing:
@@ -213,7 +238,8 @@ class RetrievalService:
             row = rows.get(m.memory_id)
             if (
                 row is not None
-                and row.is_current
+                and row.findable
+                and (as_of is None or row.valid_from <= as_of)
                 and (types is None or row.type in types)
                 and (kinds is None or row.kind in kinds)
             ):
@@ -366,7 +392,8 @@ def _nominated(strategy: str, memories: Sequence[Memory]) -> list[Match]:
 
 
 def _time_matches(matches: Sequence[Match], analysis: QueryAnalysis) -> list[Match]:
-    """The `time` signal: 1 for each found memory created within the query's resolved time range."""
+    """The `time` signal: 1 for each found memory of the query's resolved time range: what it tells of happened
+    then (`occurred` overlaps it), or, when it says no time, it was created then."""
     window = analysis.time_range
     if window is None:
         return []
@@ -374,7 +401,14 @@ def _time_matches(matches: Sequence[Match], analysis: QueryAnalysis) -> list[Mat
     out = []
     for m in matches:
         row = m.memory
-        if row is not None and m.memory_id not in seen and window.start <= row.created_at < window.end:
+        if row is None or m.memory_id in seen:
+            continue
+        when = row.occurred
+        if (
+            (when.start < window.end and window.start < when.end)
+            if when
+            else window.start <= row.created_at < window.end
+        ):
             seen.add(m.memory_id)
             out.append(Match(memory_id=m.memory_id, strategy="time", signal="time", strength=1.0, memory=row))
     return out

@@ -2,7 +2,8 @@
 
 A signal is a 0..1 strength. The match signals (keyword, vector, graph) come from the strategies that
 found a memory; the memory signals (reliability, recency, frequency) from the memory itself; `time`
-says how well the memory's date falls in the time range the query names; the place signals (neighbour,
+says how well the memory's date falls in the time range the query names; `standing` whether the memory is
+current or ended, as the query asks; the place signals (neighbour,
 session, speaker) relate a turn to the other turns found and to the names the query asks about. Adding a field here adds
 the signal to the weights (RankingWeights), to the breakdown of every result, to the settings and
 to both HTTP views (the search response and the SSE ``context`` event).
@@ -28,6 +29,9 @@ class Signals(msgspec.Struct, frozen=True, kw_only=True):
     frequency: float = 0.0
     # Derived from the query's analysis and the memory's dates.
     time: float = 0.0
+    # 1 when the memory's standing is what the query asks about: current (true at the time of the search)
+    # for a question about now, ended for one about before ("where did I live before?").
+    standing: float = 0.0
     # Derived from a turn's place among the turns found (jyntrix_domain.turn_places).
     neighbour: float = 0.0
     session: float = 0.0
@@ -54,6 +58,10 @@ SIGNAL_NAMES: tuple[str, ...] = Signals.__struct_fields__
 # own score; they never make a memory an answer (jyntrix_domain.context) nor dilute the other weights.
 PLACE_SIGNALS: tuple[str, ...] = ("neighbour", "session", "speaker")
 OWN_SIGNALS: tuple[str, ...] = tuple(name for name in SIGNAL_NAMES if name not in PLACE_SIGNALS)
+# The signals that say whether a memory answers a query: how well it matches, and how far it is to be
+# trusted. How recent, how often read and whether still current order the answers; they never decide
+# whether a memory is one (an imported fact from years ago answers as well as one told today).
+RELEVANCE_SIGNALS: tuple[str, ...] = ("keyword", "vector", "graph", "reliability", "time")
 
 
 def unit(value: float) -> float:
@@ -76,3 +84,9 @@ class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
         weights = weights.only_signals()
         contributions = signals.weighted(weights)
         return cls(signals=signals, weights=weights, contributions=contributions, total=contributions.total())
+
+    @property
+    def relevance(self) -> float:
+        """How well the memory answers the query, in 0..1: the weighted mean of RELEVANCE_SIGNALS."""
+        weight = self.weights.total(RELEVANCE_SIGNALS)
+        return self.contributions.total(RELEVANCE_SIGNALS) / weight if weight > 0 else 0.0

@@ -34,7 +34,7 @@ from jyntrix_domain.model import (
 )
 from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
-from jyntrix_domain.turns import new_turns, remembers
+from jyntrix_domain.turns import is_evidence, new_turns
 
 MAX_TRANSCRIPT_MESSAGES = 1000
 # A turn memory's content is "Name: text": the two together stay within a memory's limit.
@@ -179,7 +179,7 @@ class TranscriptService:
         """The conversation's last remembered message that is not one of `adding`."""
         ours = {m.id for m in adding}
         earlier = await self._ports.conversations.messages(user_id, conversation_id, limit=len(ours) + EXTRACTION_BATCH)
-        return next((m for m in reversed(earlier) if m.id not in ours and remembers(m)), None)
+        return next((m for m in reversed(earlier) if m.id not in ours and is_evidence(m)), None)
 
     async def status(self, user_id: UserId, conversation_id: str) -> ExtractionStatus:
         """The conversation's extraction status, from the TaskLedger."""

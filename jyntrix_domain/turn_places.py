@@ -1,7 +1,7 @@
 """Where a turn was said, and the signals retrieval draws from it: neighbour, session and speaker.
 
-A turn memory keeps its place (`TurnPlace`: conversation, the remembered message before it and what it
-said, speaker) in its metadata under PLACE_KEY; its keyword text is the turn said before it and itself
+A turn memory keeps its place (`Memory.place`: conversation, the remembered message before it and what it
+said, speaker, role); its keyword text is the turn said before it and itself
 (`keyword_text`, contextual indexing). Evidence in a conversation often spans turns ("Did you go?" "Yes, to
 Paris last May"), and a question about one person is about that person's turns, so for each query the
 turns found are related to each other, from the rows retrieval has read already (no further reads):
@@ -21,36 +21,15 @@ Memories without a place (facts, summaries, imported memories) get none of these
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import msgspec
 
-from jyntrix_domain.model import Memory, MemoryId, MemoryKind, UserId, stable_id
+from jyntrix_domain.model import Memory, MemoryId, MemoryKind, Place, UserId, stable_id
 from jyntrix_domain.ranking import Match
 from jyntrix_domain.signals import PLACE_SIGNALS, Signals, unit
 
-PLACE_KEY = "turn"
-"""The metadata key under which a turn memory keeps its place."""
 BEFORE_CHARS = 300
 """How much of the turn said before a turn is kept with it, for its keyword text."""
-
-
-class TurnPlace(msgspec.Struct, frozen=True, kw_only=True):
-    """Where a turn was said: its conversation, its message, the remembered message before it, who said it.
-
-    `follows` links each turn to the turn before it, so that adjacency holds across import calls that
-    continue one conversation.
-    """
-
-    conversation_id: str
-    message_id: str
-    follows: str | None = None
-    speaker: str | None = None
-    # What the turn before said (its content, up to BEFORE_CHARS): part of this turn's keyword text.
-    before: str | None = None
-    # The message of the turn after it, when that turn keeps this one's words (`before`): forgetting
-    # this turn then removes them there too (`follower_id`, `without_words_before`).
-    precedes: str | None = None
 
 
 def turn_memory_id(user_id: UserId, message_id: str) -> MemoryId:
@@ -58,20 +37,9 @@ def turn_memory_id(user_id: UserId, message_id: str) -> MemoryId:
     return stable_id("turn", user_id, message_id)
 
 
-def place_metadata(place: TurnPlace) -> dict[str, Any]:
-    """The metadata a turn memory keeps its place in."""
-    return {PLACE_KEY: {k: v for k, v in msgspec.to_builtins(place).items() if v is not None}}
-
-
-def turn_place(memory: Memory) -> TurnPlace | None:
+def turn_place(memory: Memory) -> Place | None:
     """The place of a turn memory; None for any other memory, or a turn stored before places existed."""
-    raw = memory.metadata.get(PLACE_KEY) if memory.kind is MemoryKind.TURN else None
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return msgspec.convert(raw, TurnPlace)
-    except msgspec.ValidationError:
-        return None
+    return memory.place if memory.kind is MemoryKind.TURN else None
 
 
 def keyword_text(memory: Memory) -> str:
@@ -95,8 +63,7 @@ def without_words_before(memory: Memory) -> Memory | None:
     place = turn_place(memory)
     if place is None or place.before is None:
         return None
-    metadata = memory.metadata | place_metadata(msgspec.structs.replace(place, before=None))
-    return msgspec.structs.replace(memory, metadata=metadata)
+    return msgspec.structs.replace(memory, place=msgspec.structs.replace(place, before=None))
 
 
 def _name_words(names: Iterable[str]) -> set[str]:
@@ -112,7 +79,7 @@ def place_matches(matches: Sequence[Match], weights: Signals, names: Sequence[st
     wanted = [name for name in PLACE_SIGNALS if getattr(weights, name) > 0]
     if not wanted:
         return []
-    places: dict[str, tuple[TurnPlace, Memory]] = {}
+    places: dict[str, tuple[Place, Memory]] = {}
     strengths: dict[str, dict[str, float]] = {}
     for m in matches:
         if m.memory is None:
@@ -134,7 +101,7 @@ def place_matches(matches: Sequence[Match], weights: Signals, names: Sequence[st
         else 0.0
         for memory_id, s in strengths.items()
     }
-    by_message = {place.message_id: memory_id for memory_id, (place, _) in places.items()}
+    by_message = {place.message_id: memory_id for memory_id, (place, _) in places.items() if place.message_id}
     after: dict[str, list[str]] = {}  # message id -> the found turns that follow it
     best_in: dict[str, float] = {}  # conversation id -> its best relevance
     for memory_id, (place, _) in places.items():
@@ -145,7 +112,7 @@ def place_matches(matches: Sequence[Match], weights: Signals, names: Sequence[st
     asked = _name_words(names)
     out = []
     for memory_id, (place, row) in places.items():
-        adjacent = [*after.get(place.message_id, ())]
+        adjacent = [*after.get(place.message_id or "", ())]
         if place.follows in by_message:
             adjacent.append(by_message[place.follows])
         values = {

@@ -1,24 +1,42 @@
-"""Turn memories: every user message is also an episodic memory, so nothing said is unfindable.
+"""Turn memories: what was said, kept as said, so that nothing said is unfindable.
 
-A turn is what was said, as said: its content is the message text (prefixed by the speaker's name when
-the message has one), its time is the message's own, and it cites that one message. Its id is derived
-from the message id, so a retried turn or a repeated import adds nothing. Extraction later draws facts
-from the same messages; consolidation never compares against, updates or supersedes a turn.
+A turn is a message as said: its content is the message text (prefixed by the speaker's name when the
+message has one), its time is the message's own, its place (`Memory.place`) is the conversation, the
+message, who said it (role and speaker) and the remembered turns around it, and it cites that one message.
+Its id is derived from the message id, so a retried turn or a repeated import adds nothing.
+
+What becomes a turn (`is_evidence`):
+- a user message that states something. One that only asks, asks to recall, gives a one-off instruction or
+  is small talk (`jyntrix_domain.language.speech_acts`) stays a message of its conversation, never a memory;
+- an assistant message of an imported transcript, and a chat answer that says something new (one that only
+  restates the memories it was given adds nothing: `restates`), kept as evidence of what the assistant said.
+
+Extraction later draws facts from the same messages; consolidation never updates a turn, but a turn
+ends (is no longer current) once the facts drawn from it are superseded (`jyntrix_domain.currency`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 
 from jyntrix_domain.errors import Invalid
+from jyntrix_domain.language.speech_acts import states_something
 from jyntrix_domain.memories import MemoryService, NewMemory
-from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Role, UserId, Vector
-from jyntrix_domain.turn_places import BEFORE_CHARS, TurnPlace, place_metadata
+from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Place, Role, UserId, Vector
+from jyntrix_domain.terms import keyword_terms
+from jyntrix_domain.turn_places import BEFORE_CHARS
 from jyntrix_domain.turn_places import turn_memory_id as turn_memory_id  # where callers have found it
 
-# A statement is evidence about the user; a question states nothing (it is still findable, but ranks lower).
 STATEMENT_RELIABILITY = 0.6
-QUESTION_RELIABILITY = 0.3
+# What the assistant said is evidence of the conversation, not of the user's world.
+ASSISTANT_RELIABILITY = 0.5
+# An answer with at most this many content words that are not in what it was given (the memories, the
+# user's message), or this share of its words, restates them: it tells nothing new (a framing such as
+# "Here is what I remember:" aside).
+RESTATED_NEW_WORDS = 3
+RESTATED_NEW_SHARE = 0.25
+_CITATION = re.compile(r"\[\d+\]")
 
 
 def turn_content(message: Message) -> str:
@@ -26,54 +44,57 @@ def turn_content(message: Message) -> str:
     return f"{message.name}: {text}" if message.name else text
 
 
-def is_question(text: str) -> bool:
-    """A message that only asks: it ends with a question mark and states nothing before it."""
-    stripped = text.strip()
-    return stripped.endswith("?") and not any(mark in stripped[:-1] for mark in ".!")
+def is_evidence(message: Message) -> bool:
+    """Whether a message becomes a turn memory (module docstring); chat answers are judged by `restates`."""
+    if not message.content.strip():
+        return False
+    if message.role is Role.ASSISTANT:
+        return True
+    return message.role is Role.USER and states_something(message.content)
 
 
-def turn_reliability(message: Message) -> float:
-    return QUESTION_RELIABILITY if is_question(message.content) else STATEMENT_RELIABILITY
-
-
-def remembers(message: Message) -> bool:
-    """Whether a message becomes a turn memory: what the user's side says, not the assistant's answers."""
-    return message.role is Role.USER and bool(message.content.strip())
+def restates(answer: str, given: Iterable[str]) -> bool:
+    """Whether an answer only restates what it was given: few of its content words are new (RESTATED_*)."""
+    words = set(keyword_terms(_CITATION.sub(" ", answer)))
+    known = {term for text in given for term in keyword_terms(text)}
+    return len(words - known) <= max(RESTATED_NEW_WORDS, RESTATED_NEW_SHARE * len(words))
 
 
 def new_turn(
     message: Message, *, before: Message | None = None, after: Message | None = None, follows: str | None = None
 ) -> NewMemory:
-    """The turn memory of `message` (a user message), ready for MemoryService.
+    """The turn memory of `message`, ready for MemoryService.
 
     `before` and `after` are the remembered messages around it in its conversation, when they are turned
     into memories with it: the turn keeps what `before` said and names `after`, which keeps its words.
     Else `follows` names the remembered message before it (a turn stored earlier, which does not know it).
     """
-    place = TurnPlace(
+    place = Place(
         conversation_id=message.conversation_id,
         message_id=message.id,
-        follows=before.id if before is not None else follows,
+        role=message.role,
         speaker=message.name,
+        follows=before.id if before is not None else follows,
         before=turn_content(before)[:BEFORE_CHARS] if before is not None else None,
         precedes=after.id if after is not None else None,
     )
+    assistant = message.role is Role.ASSISTANT
     return NewMemory(
         id=turn_memory_id(message.user_id, message.id),
         content=turn_content(message),
         type=MemoryType.EPISODIC,
         kind=MemoryKind.TURN,
-        reliability=turn_reliability(message),
+        reliability=ASSISTANT_RELIABILITY if assistant else STATEMENT_RELIABILITY,
         created_at=message.created_at,
         source_message_ids=(message.id,),
-        metadata=place_metadata(place),
+        place=place,
     )
 
 
 def new_turns(messages: Sequence[Message], *, follows: str | None = None) -> list[NewMemory]:
-    """The turn memories of the remembered ones of `messages` (in conversation order), each placed among
+    """The turn memories of the evidence among `messages` (in conversation order), each placed among
     the others (see `new_turn`); the first follows `follows`, the remembered message before them, if any."""
-    said = [m for m in messages if remembers(m)]
+    said = [m for m in messages if is_evidence(m)]
     out = []
     for n, message in enumerate(said):
         # Turns of another conversation are not around it.
@@ -90,7 +111,7 @@ async def remember_turns(
     messages: Sequence[Message],
     vectors: Sequence[Vector] | None = None,
 ) -> list[Memory]:
-    """Store and index the turn memories of `messages` (user messages only, in conversation order);
+    """Store and index the turn memories of the evidence among `messages` (in conversation order);
     idempotent per message.
 
     `vectors`, one per message, are the messages' embeddings when the caller has them already, so that a
@@ -98,7 +119,7 @@ async def remember_turns(
     """
     if vectors is not None and len(vectors) != len(messages):
         raise Invalid("give one vector per message, or none")
-    chosen = [i for i, m in enumerate(messages) if remembers(m)]
+    chosen = [i for i, m in enumerate(messages) if is_evidence(m)]
     if not chosen:
         return []
     given = [vectors[i] for i in chosen] if vectors is not None else None
@@ -106,5 +127,6 @@ async def remember_turns(
 
 
 async def forget_turns(memories: MemoryService, user_id: UserId, message_ids: Sequence[str]) -> int:
-    """Delete the turn memories of these messages (a deleted conversation's); facts drawn from them stay."""
-    return await memories.forget(user_id, [turn_memory_id(user_id, m) for m in message_ids])
+    """Forget what these messages said (a deleted conversation's): their turn memories, and these messages
+    as sources of a turn that another message said too; facts drawn from them stay."""
+    return await memories.forget_said(user_id, message_ids)

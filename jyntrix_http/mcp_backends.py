@@ -7,6 +7,7 @@ as `POST /api/memories/search` does), so a tool's output is the same whichever t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
@@ -18,7 +19,7 @@ from jyntrix_domain.model import MemoryFilter, MemoryType
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.transcripts import TranscriptService
-from jyntrix_http.routes.memories import search_result
+from jyntrix_http.routes.memories import remembered, search_result
 from jyntrix_http.routes.transcripts import TranscriptMessageIn
 
 Json = dict[str, Any]
@@ -35,7 +36,9 @@ class MemoryBackend(Protocol):
     """One user's memories, as the MCP tools use them."""
 
     async def remember(self, content: str, type: MemoryType, entities: Sequence[str], reliability: float) -> Json: ...
-    async def search(self, query: str, limit: int, types: Sequence[MemoryType] | None) -> list[Json]: ...
+    async def search(
+        self, query: str, limit: int, types: Sequence[MemoryType] | None, as_of: datetime | None = None
+    ) -> list[Json]: ...
     async def forget(self, memory_id: str) -> None: ...
     async def update(self, memory_id: str, changes: Json) -> Json: ...
     async def supersede(self, memory_id: str, content: str, type: MemoryType | None) -> Json: ...
@@ -99,10 +102,14 @@ class ServicesBackend(_Backend):
 
     async def remember(self, content: str, type: MemoryType, entities: Sequence[str], reliability: float) -> Json:
         new = NewMemory(content=content, type=type, entities=tuple(entities), reliability=reliability)
-        return _json(await self._call(self._memories.create(self._user, new)))
+        return _json(remembered(await self._call(self._memories.put(self._user, new))))
 
-    async def search(self, query: str, limit: int, types: Sequence[MemoryType] | None) -> list[Json]:
-        found = await self._call(self._memories.search(self._user, query, limit=limit, types=_types(types)))
+    async def search(
+        self, query: str, limit: int, types: Sequence[MemoryType] | None, as_of: datetime | None = None
+    ) -> list[Json]:
+        found = await self._call(
+            self._memories.search(self._user, query, limit=limit, types=_types(types), as_of=as_of)
+        )
         return [_json(search_result(r)) for r in found]
 
     async def forget(self, memory_id: str) -> None:
@@ -168,8 +175,11 @@ class ClientBackend(_Backend):
         made = self._client.remember(content, type=type, entities=list(entities), reliability=reliability)
         return _json(await self._call(made))
 
-    async def search(self, query: str, limit: int, types: Sequence[MemoryType] | None) -> list[Json]:
-        return _jsons((await self._call(self._client.search(query, limit=limit, types=types or None))).results)
+    async def search(
+        self, query: str, limit: int, types: Sequence[MemoryType] | None, as_of: datetime | None = None
+    ) -> list[Json]:
+        found = self._client.search(query, limit=limit, types=types or None, as_of=as_of)
+        return _jsons((await self._call(found)).results)
 
     async def forget(self, memory_id: str) -> None:
         await self._call(self._client.forget(memory_id))

@@ -16,7 +16,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.prompts.base import Message, UserMessage
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS
 from jyntrix_domain.model import MemoryType
@@ -62,7 +62,8 @@ def context_block(results: list[Json], budget: int, count_tokens: Callable[[str]
     ids: list[str] = []
     for result in results:
         memory = result["memory"]
-        line = f"[{len(ids) + 1}] ({memory['type']}) {memory['content']}"
+        earlier = "" if result["current"] else f", earlier, until {result['valid_until'][:10]}"
+        line = f"[{len(ids) + 1}] ({memory['type']}{earlier}) {memory['content']}"
         tokens = count_tokens(line)
         if used + tokens > budget:
             break
@@ -82,6 +83,8 @@ def _compact(result: Json) -> Json:
         "content": memory["content"],
         "created_at": memory["created_at"],
         "score": round(result["score"], 4),
+        "current": result["current"],
+        "valid_until": result["valid_until"],
         "match_types": result["match_types"],
         "signals": {k: round(v, 4) for k, v in result["scores"]["signals"].items()},
         "contributions": {k: round(v, 4) for k, v in result["scores"]["contributions"].items()},
@@ -133,13 +136,17 @@ def build_mcp_server(backend_for: BackendFor, *, version: str = "", lifespan: An
             DEFAULT_TOKEN_BUDGET
         ),
         types: list[MemoryType] | None = None,
+        as_of: Annotated[
+            AwareDatetime | None, Field(description="search the memory as it stood at this time (default: now)")
+        ] = None,
     ) -> Json:
         """Search the user's memories (keyword, vector, graph and recency, combined). Call it before answering
-        anything about the user. Returns each match with its per-signal scores, and `context`: the best
-        matches as numbered lines within `token_budget` tokens, ready to ground an answer."""
+        anything about the user. Returns each match with its per-signal scores and whether it is still
+        `current` (one that ended is history, with `valid_until`), and `context`: the best matches as numbered
+        lines within `token_budget` tokens, ready to ground an answer."""
 
         async def act(backend: MemoryBackend) -> Json:
-            found = await backend.search(query, limit, types)
+            found = await backend.search(query, limit, types, as_of)
             block, tokens, ids = context_block(found, token_budget, backend.count_tokens)
             return {
                 "query": query,

@@ -61,6 +61,11 @@ class ScriptedLanguageModel:
     def name(self) -> str:
         return self._name
 
+    @property
+    def restates_only(self) -> bool:
+        """Its scripted answers stand for a generative model's."""
+        return False
+
     def fail_next(self, times: int = 1, error: DomainError | None = None, after_pieces: int = 0) -> None:
         """Make the next `times` calls raise `error` (Unavailable by default), after `after_pieces` pieces."""
         for _ in range(times):

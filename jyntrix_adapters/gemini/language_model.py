@@ -64,6 +64,11 @@ class GeminiLanguageModel:
     def name(self) -> str:
         return f"gemini/{self._model}"
 
+    @property
+    def restates_only(self) -> bool:
+        """A generative model: its answers may say something new."""
+        return False
+
     async def aclose(self) -> None:
         await self._client.aio.aclose()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.memory_rules import check_batch
 from jyntrix_domain.model import ChangeKind, Memory, MemoryChange, MemoryFilter, MemoryId, UserId, new_id
 
@@ -34,6 +34,12 @@ def matches(m: Memory, f: MemoryFilter) -> bool:
         return False
     if f.current_only and not m.is_current:
         return False
+    if f.slots is not None and m.slot not in f.slots:
+        return False
+    if f.sources is not None and f.sources.isdisjoint(m.source_message_ids):
+        return False
+    if f.content_keys is not None and m.content_key not in f.content_keys:
+        return False
     if f.created_after is not None and m.created_at < f.created_after:
         return False
     if f.created_before is not None and m.created_at >= f.created_before:
@@ -42,10 +48,15 @@ def matches(m: Memory, f: MemoryFilter) -> bool:
 
 
 class InMemoryMemoryStore:
-    """MemoryStore in a dict keyed by (user id, memory id), history in a list."""
+    """MemoryStore in a dict keyed by (user id, memory id), history in a list.
+
+    `_holders` maps (user id, content key) to the current memory with that content: one content is one
+    current memory per user, as the Postgres store's unique index keeps it.
+    """
 
     def __init__(self) -> None:
         self._rows: dict[tuple[UserId, MemoryId], Memory] = {}
+        self._holders: dict[tuple[UserId, str], MemoryId] = {}
         self.history_rows: list[MemoryChange] = []
 
     def _record(self, m: Memory, kind: ChangeKind, before: str | None, after: str | None) -> None:
@@ -67,14 +78,26 @@ class InMemoryMemoryStore:
         relation_texts = [x for r in m.relations for x in (r.source, r.predicate, r.target)]
         check_text(m.content, *m.source_message_ids, *m.entities, *relation_texts, m.slot or "", m.value or "")
 
+    def _holder(self, m: Memory) -> MemoryId | None:
+        """The id of the user's current memory with `m`'s content, other than `m` itself."""
+        held = self._holders.get((m.user_id, m.content_key))
+        return held if held != m.id else None
+
     def _store(self, m: Memory) -> Memory:
         self._check(m)
+        if m.is_current and self._holder(m) is not None:
+            raise Conflict("another current memory of the user has this content")
         stored = msgspec.structs.replace(m, metadata=json_copy(m.metadata))
+        old = self._rows.get((m.user_id, m.id))
+        if old is not None and self._holders.get((m.user_id, old.content_key)) == m.id:
+            del self._holders[(m.user_id, old.content_key)]
         self._rows[(m.user_id, m.id)] = stored
+        if stored.is_current:
+            self._holders[(m.user_id, stored.content_key)] = stored.id
         return stored
 
     async def add(self, memory: Memory) -> bool:
-        if (memory.user_id, memory.id) in self._rows:
+        if (memory.user_id, memory.id) in self._rows or (memory.is_current and self._holder(memory) is not None):
             return False
         self._store(memory)
         self._record(memory, ChangeKind.CREATE, None, memory.content)
@@ -92,11 +115,13 @@ class InMemoryMemoryStore:
         for m in memories:
             self._check(m)
         check_text(*(text for c in history for text in (c.content_before or "", c.content_after or "")))
-        inserted = [(user_id, m.id) not in self._rows for m in memories]
-        new = {m.id for m, fresh in zip(memories, inserted, strict=True) if fresh}
+        inserted = []
         for m in memories:
-            if m.id in new:
+            fresh = (user_id, m.id) not in self._rows and not (m.is_current and self._holder(m) is not None)
+            if fresh:
                 self._store(m)
+            inserted.append(fresh)
+        new = {m.id for m, fresh in zip(memories, inserted, strict=True) if fresh}
         self.history_rows.extend(c for c in history if c.memory_id in new)
         return inserted
 
@@ -116,21 +141,28 @@ class InMemoryMemoryStore:
         self._record(memory, kind, old.content, memory.content)
         return memory
 
-    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> bool:
+    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> MemoryId | None:
         # No await between the check and the writes: on one event loop this is the atomic step.
         old = self._rows.get((user_id, old_id))
-        if old is None or not old.is_current:
-            return False
-        await self.add(successor)
-        ended = msgspec.structs.replace(old, valid_until=at, superseded_by=successor.id, updated_at=at)
-        self._store(ended)
+        if old is None or not old.is_current or (user_id, successor.id) in self._rows:
+            return None
+        # Ended first: a successor may say what the old one said (a restated fact), and take its content.
+        ended = self._store(old.ended(at, successor.id))
+        holder = self._holder(successor) if successor.is_current else None
+        if holder is None:
+            await self.add(successor)
+            holder = successor.id
+        else:
+            ended = self._store(msgspec.structs.replace(ended, superseded_by=holder))
         self._record(ended, ChangeKind.SUPERSEDE, old.content, old.content)
-        return True
+        return holder
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
         old = self._rows.pop((user_id, memory_id), None)
         if old is None:
             return False
+        if self._holders.get((user_id, old.content_key)) == memory_id:
+            del self._holders[(user_id, old.content_key)]
         self._record(old, ChangeKind.DELETE, old.content, None)
         return True
 
@@ -165,5 +197,7 @@ class InMemoryMemoryStore:
         keys = [k for k in self._rows if k[0] == user_id]
         for k in keys:
             del self._rows[k]
+        for held in [k for k in self._holders if k[0] == user_id]:
+            del self._holders[held]
         self.history_rows = [c for c in self.history_rows if c.user_id != user_id]
         return len(keys)

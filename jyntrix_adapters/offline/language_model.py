@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from jyntrix_domain.errors import Unsupported
-from jyntrix_domain.language.person import addressed, restate
+from jyntrix_domain.language.person import addressed, restate, used_to
 from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS
 from jyntrix_domain.language.time_phrases import time_phrase_span
-from jyntrix_domain.model import Chunk, Completion, ContextItem, Prompt, Role, Usage
+from jyntrix_domain.model import Chunk, Completion, ContextItem, Period, Prompt, Role, Usage
 
 NOTHING_REMEMBERED = "I don't have anything remembered about that yet."
 
@@ -69,11 +70,54 @@ def is_question(text: str) -> bool:
 _SPEAKER = re.compile(r"^[\w][\w .'-]{0,60}:\s")
 
 
-def _as_sentence(content: str) -> str:
-    """A memory spoken to the user: facts about "the user" and the user's own words, in the second person."""
-    content = addressed(" ".join(content.split()).rstrip(".!;, "))
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def when_said(period: Period) -> str:
+    """A time in words: "on 14 June 2023", "in March 2023", "in 2023", or "between ... and ..."."""
+    start, days = period.start, (period.end - period.start).days
+    if days <= 1:
+        return f"on {_day(start)}"
+    if start.day == 1 and 28 <= days <= 31:
+        return f"in {_MONTHS[start.month - 1]} {start.year}"
+    if start.month == 1 and start.day == 1 and days in (365, 366):
+        return f"in {start.year}"
+    last = period.end - timedelta(days=1)
+    return f"between {_day(start)} and {_day(last)}"
+
+
+def _day(at: datetime) -> str:
+    return f"{at.day} {_MONTHS[at.month - 1]} {at.year}"
+
+
+def _as_sentence(item: ContextItem, *, asks_when: bool = False) -> str:
+    """A memory spoken to the user: facts about "the user" and the user's own words, in the second person;
+    one that is no longer true in the past, with when it ended; when asked, when it happened."""
+    content = " ".join(item.content.split()).rstrip(".!;, ")
+    if not item.current:
+        content = used_to(content)
+    content = addressed(content)
     if not _SPEAKER.match(content):
         content = restate(content)
+    if not item.current and item.valid_until is not None:
+        content += f" (until {_MONTHS[item.valid_until.month - 1]} {item.valid_until.year})"
+    if asks_when and item.occurred is not None:
+        when = when_said(item.occurred)
+        if when.split(" ", 1)[1].casefold() not in content.casefold():
+            content += f" ({when})"
     return content[:1].upper() + content[1:]
 
 
@@ -97,6 +141,11 @@ class OfflineLanguageModel:
     @property
     def name(self) -> str:
         return "offline"
+
+    @property
+    def restates_only(self) -> bool:
+        """Extractive: it only restates the memories and messages in its prompt."""
+        return True
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[Chunk]:
         text = self.answer(prompt)
@@ -135,7 +184,13 @@ class OfflineLanguageModel:
             parts.append(f"Noted: {restate(message)}.")
         if cited:
             lead = "Here is what I remember:" if question else "Related to that, I remember:"
-            facts = " ".join(f"{_as_sentence(item.content)} [{item.ref}]." for item in cited)
+            asks_when = bool(re.match(r"(?i)\s*when\b", message))
+            said: dict[str, str] = {}
+            for item in cited:
+                sentence = _as_sentence(item, asks_when=asks_when)
+                # Two memories that read the same are said once.
+                said.setdefault(sentence.casefold(), f"{sentence} [{item.ref}].")
+            facts = " ".join(said.values())
             parts.append(f"{lead} {facts}")
         elif question:
             parts.append(NOTHING_REMEMBERED)

@@ -60,6 +60,11 @@ class OpenAICompatibleLanguageModel:
     def name(self) -> str:
         return f"openai-compatible/{self._model}"
 
+    @property
+    def restates_only(self) -> bool:
+        """A generative model: its answers may say something new."""
+        return False
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

@@ -11,7 +11,7 @@ import asyncpg
 
 from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.postgres.rows import from_row
-from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.memory_rules import check_batch
 from jyntrix_domain.model import (
     ChangeKind,
@@ -24,21 +24,30 @@ from jyntrix_domain.model import (
 
 _COLUMNS = (
     "id, user_id, type, content, reliability, access_count, last_accessed_at, created_at, updated_at,"
-    " valid_from, valid_until, superseded_by, source_message_ids, entities, metadata, kind, slot, value, relations"
+    " valid_from, valid_until, superseded_by, source_message_ids, entities, metadata, kind, slot, value, relations,"
+    " place, origin, occurred, content_key"
 )
 
+# No conflict target: an existing id and a current twin of the content (memories_current_content) both
+# leave the row out.
 _INSERT = f"""
 INSERT INTO memories ({_COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-ON CONFLICT (user_id, id) DO NOTHING
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+ON CONFLICT DO NOTHING
 """
 
 _UPDATE = """
 UPDATE memories
 SET type = $3, content = $4, reliability = $5, access_count = $6, last_accessed_at = $7, created_at = $8,
     updated_at = $9, valid_from = $10, valid_until = $11, superseded_by = $12, source_message_ids = $13,
-    entities = $14, metadata = $15, kind = $16, slot = $17, value = $18, relations = $19
+    entities = $14, metadata = $15, kind = $16, slot = $17, value = $18, relations = $19, place = $20,
+    origin = $21, occurred = $22, content_key = $23
 WHERE user_id = $2 AND id = $1
+"""
+
+_HOLDER = """
+SELECT id FROM memories
+WHERE user_id = $1 AND content_key = $2 AND valid_until IS NULL AND superseded_by IS NULL
 """
 
 # The condition is what makes a supersede atomic: of two concurrent ones, the second finds no current row.
@@ -93,6 +102,11 @@ def _params(m: Memory) -> tuple[Any, ...]:
         m.value,
         # Which memory asserts them is the row itself, so only the ends and the predicate are stored.
         [{"source": r.source, "predicate": r.predicate, "target": r.target} for r in m.relations],
+        # jsonb: the pool's codec encodes the structs (None is NULL).
+        m.place,
+        m.origin,
+        m.occurred,
+        m.content_key,
     )
 
 
@@ -115,6 +129,12 @@ def _where(user_id: UserId, f: MemoryFilter) -> tuple[str, list[Any]]:
         clauses.append(f"kind = ANY({arg(sorted(k.value for k in f.kinds))}::text[])")
     if f.current_only:
         clauses.append("valid_until IS NULL AND superseded_by IS NULL")
+    if f.slots is not None:
+        clauses.append(f"slot = ANY({arg(sorted(f.slots))}::text[])")
+    if f.sources is not None:
+        clauses.append(f"source_message_ids && {arg(sorted(f.sources))}::text[]")
+    if f.content_keys is not None:
+        clauses.append(f"content_key = ANY({arg(sorted(f.content_keys))}::text[])")
     if f.created_after is not None:
         clauses.append(f"created_at >= {arg(f.created_after)}")
     if f.created_before is not None:
@@ -196,17 +216,28 @@ class PostgresMemoryStore(OnDatabase):
             )
         return memory
 
-    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> bool:
+    async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> MemoryId | None:
         async with self._db.user_tx(user_id) as conn:
+            if await conn.fetchval("SELECT 1 FROM memories WHERE user_id = $1 AND id = $2", user_id, successor.id):
+                return None  # a successor is new: an existing memory is never linked as one
             content = await conn.fetchval(_END, user_id, old_id, at, successor.id)
             if content is None:
-                return False
+                return None
+            holder = successor.id
+            # Ended first: the successor may say what the old memory said (a restated fact) and take its content.
             if await conn.execute(_INSERT, *_params(successor)) == "INSERT 0 1":
                 await conn.execute(
                     _HISTORY, user_id, successor.id, ChangeKind.CREATE.value, None, successor.content, None
                 )
-            await conn.execute(_HISTORY, user_id, old_id, ChangeKind.SUPERSEDE.value, content, content, successor.id)
-            return True
+            else:
+                holder = await conn.fetchval(_HOLDER, user_id, successor.content_key)
+                if holder is None:
+                    raise Conflict(f"memory {successor.id} was written by another change at the same time")
+                await conn.execute(
+                    "UPDATE memories SET superseded_by = $3 WHERE user_id = $1 AND id = $2", user_id, old_id, holder
+                )
+            await conn.execute(_HISTORY, user_id, old_id, ChangeKind.SUPERSEDE.value, content, content, holder)
+            return str(holder)
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
         async with self._db.user_tx(user_id) as conn:

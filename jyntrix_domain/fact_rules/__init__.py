@@ -9,6 +9,7 @@ Only the user's own messages are read; questions and hypotheticals state nothing
 from jyntrix_domain.fact_rules.common import (
     USER,
     Contradiction,
+    Ending,
     FactCandidate,
     content_words,
     jaccard,
@@ -21,6 +22,7 @@ __all__ = [
     "USER",
     "Contradiction",
     "DeterministicExtractor",
+    "Ending",
     "FactCandidate",
     "content_words",
     "jaccard",

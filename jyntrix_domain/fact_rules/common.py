@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.language.stopwords import FACT_STOPWORDS, word_set
-from jyntrix_domain.model import USER_NODE, MemoryType, Relation, entity_key
+from jyntrix_domain.model import USER_NODE, MemoryType, Period, Relation, entity_key
 
 USER = USER_NODE
 
@@ -28,8 +28,22 @@ class Contradiction(msgspec.Struct, frozen=True):
     anchor: str  # wording the holders' content contains, to list them
 
 
+class Ending(msgspec.Struct, frozen=True, kw_only=True):
+    """What a statement ends: the user's current facts that mention `mention` ("switched from Duolingo to
+    Babbel" ends what mentions Duolingo). With a `replacement` each such fact is said again with it
+    instead; without one it holds no longer, and `instead` is what the user does now, when said."""
+
+    mention: str
+    replacement: str | None = None
+    instead: str | None = None
+
+
 class FactCandidate(msgspec.Struct, frozen=True, kw_only=True):
-    """A memory an extractor proposes; the Consolidator decides what becomes of it."""
+    """A memory an extractor proposes; the Consolidator decides what becomes of it.
+
+    `ends` names what the statement ends (`Ending`); `replaces` the current facts the extractor says it makes
+    untrue, by id; `occurred` is when what it tells of happened.
+    """
 
     type: MemoryType
     content: str
@@ -40,8 +54,12 @@ class FactCandidate(msgspec.Struct, frozen=True, kw_only=True):
     value: str | None = None
     anchor: str | None = None
     contradicts: tuple[Contradiction, ...] = ()
+    ends: tuple[Ending, ...] = ()
+    # The ids of current facts the extractor says this one makes untrue (a language model shown them).
+    replaces: tuple[str, ...] = ()
     source_message_ids: tuple[str, ...] = ()
     created_at: datetime | None = None
+    occurred: Period | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
@@ -72,10 +90,19 @@ _SENTENCE_SPLIT = re.compile(
 )
 
 
+_ONLY_A_NAME = re.compile(r"^(?:[A-Z][\w'\-]+|(?i:my|our)\s+\w+(?:\s+[A-Z][\w'\-]+)?)$")
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences and first-person clauses ("I live in X and I work at Y" is two)."""
-    parts = (p.strip(" \t,;-") for p in _SENTENCE_SPLIT.split(text))
-    return [p for p in parts if p]
+    """Sentences and first-person clauses ("I live in X and I work at Y" is two; "Tom and I broke up" one)."""
+    parts = [p.strip(" \t,;-") for p in _SENTENCE_SPLIT.split(text)]
+    out: list[str] = []
+    for part in parts:
+        if out and _ONLY_A_NAME.match(out[-1]) and part.startswith("I "):
+            out[-1] = f"{out[-1]} and {part}"  # the clause split a plural subject ("Tom and I ...")
+        elif part:
+            out.append(part)
+    return out
 
 
 def clean_object(text: str) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import msgspec
+
 from jyntrix_domain.fact_rules.common import FactCandidate, make_candidate
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.language.person import third_person
 from jyntrix_domain.language.tense import Tense
 from jyntrix_domain.language.time_phrases import read_time
-from jyntrix_domain.model import MemoryType
+from jyntrix_domain.model import MemoryType, Period
 
 _EVENT_SUBJECT = re.compile(
     r"(?i)\b(?:I'm|I\s+am|I'll|I\s+will|I\s+have|I've\s+got|I\s+had|I\s+went|I\s+was|I\s+need\s+to|I\s+plan|"
@@ -20,7 +22,7 @@ _EVENT_SUBJECT = re.compile(
 
 
 def dated_event(sentence: str, now: datetime) -> list[FactCandidate]:
-    """A dated statement as an episodic memory, dated at the day its first time phrase names.
+    """A dated statement as an episodic memory, with the time its first time phrase names (`occurred`).
 
     A bare month or weekday is read back after a past verb ("I went to Rome in May") and forward
     otherwise, as plans are; vague stretches ("recently") name no day and make no event.
@@ -30,16 +32,8 @@ def dated_event(sentence: str, now: datetime) -> list[FactCandidate]:
     reading = read_time(sentence, now, Tense.FUTURE, stretches=False)
     if reading is None:
         return []
-    when = reading.day.isoformat()
-    content = third_person(sentence)
-    if when not in content:
-        content = f"{content} ({reading.label}{when})"
-    return [
-        make_candidate(
-            MemoryType.EPISODIC,
-            content,
-            entities=capitalised_names(sentence),
-            reliability=0.8,
-            metadata={"event_date": when, "time_phrase": reading.range.phrase},
-        )
-    ]
+    candidate = make_candidate(
+        MemoryType.EPISODIC, third_person(sentence), entities=capitalised_names(sentence), reliability=0.8
+    )
+    # The date is the event's, in a field: the content keeps the words as said.
+    return [msgspec.structs.replace(candidate, occurred=Period(start=reading.range.start, end=reading.range.end))]

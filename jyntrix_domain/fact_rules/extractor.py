@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from jyntrix_domain.fact_rules.changes import CHANGE_RULES, attach_instead
 from jyntrix_domain.fact_rules.common import FactCandidate, merge_fact_candidates, split_sentences
 from jyntrix_domain.fact_rules.events import dated_event
 from jyntrix_domain.fact_rules.habits import HABIT_RULES
@@ -15,11 +16,12 @@ from jyntrix_domain.fact_rules.identity import IDENTITY_RULES
 from jyntrix_domain.fact_rules.procedures import PROCEDURE_RULES
 from jyntrix_domain.fact_rules.relations import RELATION_RULES
 from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.model import Message, Role
+from jyntrix_domain.language.tense import Tense, tense_of
+from jyntrix_domain.model import Memory, Message, Role
 
 # A rule whose match holds one value is a `Fact` row; a function only where the logic is its own.
 # Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_fact_candidates).
-_FACT_RULES = (*IDENTITY_RULES, *RELATION_RULES, *HABIT_RULES, *PROCEDURE_RULES)
+_FACT_RULES = (*IDENTITY_RULES, *RELATION_RULES, *HABIT_RULES, *PROCEDURE_RULES, *CHANGE_RULES)
 _HEDGES = re.compile(r"(?i)\b(?:i think|i guess|maybe|probably|perhaps|might|not sure|i suppose)\b")
 
 
@@ -32,8 +34,9 @@ class DeterministicExtractor:
     """
 
     name = "deterministic"
+    reads_known = False
 
-    async def extract(self, messages: Sequence[Message]) -> list[FactCandidate]:
+    async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
         found: list[FactCandidate] = []
         for message in messages:
             if message.role is not Role.USER:
@@ -62,9 +65,13 @@ class DeterministicExtractor:
                     if m.end() > start:
                         facts.extend(rule.build(m, sentence))
             previous = sentence
-            if all(f.slot and f.slot.startswith(("relation", "habit")) for f in facts):
+            if (
+                all(f.slot and f.slot.startswith(("relation", "habit")) for f in facts)
+                or tense_of(sentence) is Tense.PAST
+            ):
                 # A dated statement is an event even when it also names a relation ("my friend Tom and I...")
-                # or changes a habit ("a month ago I started running").
+                # or changes a habit ("a month ago I started running"); told in the past, whatever else it says
+                # ("I moved to Berlin in March 2023" is where the user lives, and when they moved there).
                 facts.extend(dated_event(sentence, now))
             names = capitalised_names(sentence)
             for candidate in facts:
@@ -79,7 +86,7 @@ class DeterministicExtractor:
                         created_at=at,
                     )
                 )
-        return merge_fact_candidates(out)
+        return merge_fact_candidates(attach_instead(out))
 
 
 def _is_hypothetical(sentence: str) -> bool:

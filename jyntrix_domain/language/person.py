@@ -51,6 +51,9 @@ _SUBJECT_FORMS = (
 )
 
 
+_POSSESSIVE = re.compile(r"\b(?:my|mine|me)\b", re.IGNORECASE)
+
+
 def third_person(text: str) -> str:
     """Rewrite a first-person statement about the user in the third person ("I love X" -> "The user loves X")."""
 
@@ -77,6 +80,8 @@ def third_person(text: str) -> str:
         return f"the user {adverb}{conjugate(verb)}"
 
     out = _FIRST_PERSON.sub(swap, text.strip())
+    # "I sold my car": the verb group took "my" as the verb; what is left of the first person goes now.
+    out = _POSSESSIVE.sub(lambda m: "the user's" if m.group(0).lower() in ("my", "mine") else "the user", out)
     out = out.rstrip(" .!")
     return out[:1].upper() + out[1:] if out else out
 
@@ -153,3 +158,45 @@ def addressed(content: str) -> str:
         return "You " + _base_form(verb)
 
     return _ABOUT_USER.sub(swap, content)
+
+
+_BE_OR_HAVE = re.compile(
+    r"^(the user(?:'s [\w' -]+?)?)\s+(is|are|was|were|has|have|can|will)\s+(?!no longer\b)(.*)$", re.I
+)
+_SUBJECT_VERB = re.compile(r"^(the user(?:'s [\w' -]+?)?)\s+(doesn't|does not|no longer)?\s*(\w+)\b(.*)$", re.I)
+
+
+def no_longer(fact: str) -> str:
+    """A third-person fact said to hold no longer: "The user is training for X" -> "The user is no longer
+    training for X"; "The user learns Dutch" -> "The user no longer learns Dutch"."""
+    text = fact.strip().rstrip(".")
+    m = _BE_OR_HAVE.match(text)
+    if m is not None:
+        subject, verb, rest = m.groups()
+        if verb.lower() in ("has", "have"):
+            return f"{subject} no longer {verb} {rest}"
+        return f"{subject} {verb} no longer {rest}"
+    m = _SUBJECT_VERB.match(text)
+    if m is not None and m.group(2) is None:
+        subject, _, verb, rest = m.groups()
+        return f"{subject} no longer {verb}{rest}"
+    return f"No longer true: {text}"
+
+
+_WAS = {"is": "was", "are": "were", "has": "used to have", "have": "used to have"}
+_NOT_A_PRESENT_VERB = frozenset(("is", "are", "was", "were", "has", "have", "had", "used", "can", "will"))
+
+
+def used_to(fact: str) -> str:
+    """A third-person fact said of the past: "The user lives in Berlin" -> "The user used to live in Berlin";
+    "The user's husband is Tom" -> "The user's husband was Tom"."""
+    text = fact.strip().rstrip(".")
+    m = _BE_OR_HAVE.match(text)
+    if m is not None and m.group(2).lower() in _WAS:
+        subject, verb, rest = m.groups()
+        return f"{subject} {_WAS[verb.lower()]} {rest}"
+    m = _SUBJECT_VERB.match(text)
+    if m is not None and m.group(2) is None and m.group(3).lower() not in _NOT_A_PRESENT_VERB:
+        subject, _, verb, rest = m.groups()
+        return f"{subject} used to {_base_form(verb)}{rest}"
+    return text

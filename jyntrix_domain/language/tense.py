@@ -23,7 +23,9 @@ class Tense(enum.StrEnum):
 IRREGULAR_PAST = word_set(
     "went had saw met got took came made bought found left ate flew ran began wrote spoke told thought felt "
     "became brought caught chose drove drank fell forgot gave grew heard held kept knew lost paid put quit "
-    "read rode sang sat sent slept sold spent stood swam taught understood woke won wore"
+    "read rode sang sat sent slept sold spent stood swam taught understood woke won wore broke split hurt "
+    "built dealt drew fed fought forgave hid hit hung led lent let meant rang rose shook shot shut sold stole "
+    "struck swore threw tore"
 )
 _AMBIGUOUS_PAST = word_set("read put quit left lost felt")
 _PAST_WORDS = (IRREGULAR_PAST - _AMBIGUOUS_PAST) | word_set(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Router, delete, get, patch, post
+from litestar import Response, Router, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -15,7 +15,7 @@ from jyntrix_client.types import HistoryResponse, MemoryPage, Metadata, SearchRe
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.forgetting import ForgetResult
 from jyntrix_domain.import_outcomes import ImportOutcome
-from jyntrix_domain.memories import NewMemory
+from jyntrix_domain.memories import NewMemory, Remembered
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
@@ -106,14 +106,38 @@ class MemoryImportResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def search_result(ranked: RankedMemory) -> SearchResult:
+    memory = ranked.memory
     return SearchResult(
-        memory=ranked.memory, score=ranked.score, match_types=sorted(ranked.match_types), scores=ranked.breakdown
+        memory=memory,
+        score=ranked.score,
+        match_types=sorted(ranked.match_types),
+        scores=ranked.breakdown,
+        current=ranked.current,
+        valid_from=memory.valid_from,
+        valid_until=None if ranked.current else memory.valid_until,
     )
 
 
-@post("/", status_code=HTTP_201_CREATED, summary="Remember something", responses=error_responses(body=True))
-async def create_memory(request: UserRequest, services: ServicesDep, data: JSONBody[MemoryIn]) -> Memory:
-    return await services.memories.create(request.user.id, data.to_domain())
+def remembered(done: Remembered) -> wire.Remembered:
+    fields = {name: getattr(done.memory, name) for name in Memory.__struct_fields__}
+    return wire.Remembered(**fields, duplicate=done.duplicate)
+
+
+@post(
+    "/",
+    status_code=HTTP_201_CREATED,
+    summary="Remember something",
+    description=(
+        "201 with the new memory; or 200 with `duplicate: true` and the current memory that says the same already "
+        "(whitespace and case aside), which now cites this write's sources too: one content is one memory."
+    ),
+    responses=error_responses(body=True),
+)
+async def create_memory(
+    request: UserRequest, services: ServicesDep, data: JSONBody[MemoryIn]
+) -> Response[wire.Remembered]:
+    done = await services.memories.put(request.user.id, data.to_domain())
+    return Response(remembered(done), status_code=HTTP_200_OK if done.duplicate else HTTP_201_CREATED)
 
 
 @get("/", summary="List memories, newest first", responses=error_responses(422))
@@ -162,6 +186,7 @@ async def search_memories(request: UserRequest, services: ServicesDep, data: JSO
         limit=data.limit,
         types=frozenset(data.types) if data.types else None,
         kinds=frozenset(data.kind) if data.kind else None,
+        as_of=checked_time("as_of", data.as_of),
     )
     return SearchResponse(
         query=data.query,

@@ -21,6 +21,7 @@ from jyntrix_domain.model import (
     Conversation,
     Memory,
     MemoryFilter,
+    MemoryKind,
     MemoryType,
     Message,
     Role,
@@ -80,8 +81,8 @@ CASES = [
         "plans with dates",
         ["I'm flying to Tokyo next week. On Friday I have a dentist appointment."],
         {
-            (E, "The user is flying to Tokyo next week (week of 2025-01-13)"),
-            (E, "On Friday the user has a dentist appointment (2025-01-10)"),
+            (E, "The user is flying to Tokyo next week"),
+            (E, "On Friday the user has a dentist appointment"),
         },
     ),
     Case(
@@ -90,7 +91,7 @@ CASES = [
         {(R, "The user wants you to answer in Spanish"), (R, "The user wants you to never use emojis")},
     ),
     Case(
-        "the assistant's words are never the user's memories",
+        "the assistant's words are never the user's facts",
         ["What's the capital of France?", ("assistant", "Paris. I live in the cloud and I love jazz.")],
         set(),
     ),
@@ -100,7 +101,12 @@ CASES = [
         ["I'm 29 years old. My birthday is on March 3rd."],
         {(P, "The user is 29 years old"), (P, "The user's birthday is March 3rd")},
     ),
-    Case("a move", ["I moved from Paris to Berlin last month."], {(P, "The user lives in Berlin")}),
+    Case(
+        "a move",
+        ["I moved from Paris to Berlin last month."],
+        # Where the user lives, and, told in the past with its time, the move itself.
+        {(P, "The user lives in Berlin"), (E, "The user moved from Paris to Berlin last month")},
+    ),
     Case(
         "nationality and languages",
         ["I'm German. I speak English and Spanish."],
@@ -121,7 +127,7 @@ CASES = [
         ["Yesterday I went hiking with my friend Tom."],
         {
             (S, "The user's friend is Tom"),
-            (E, "Yesterday the user went hiking with the user's friend Tom (2025-01-07)"),
+            (E, "Yesterday the user went hiking with the user's friend Tom"),
         },
     ),
     Case("call me", ["Please call me Max."], {(P, "The user's name is Max")}),
@@ -276,7 +282,8 @@ def unclaimed_service(kit: Kit) -> ExtractionService:
 
 
 async def current(kit: Kit) -> list[Memory]:
-    return await kit.memories.list(USER, MemoryFilter(limit=500))
+    """The current facts (what was said, turns, is not extraction's)."""
+    return await kit.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.FACT}), limit=500))
 
 
 @pytest.mark.parametrize(
@@ -365,14 +372,15 @@ async def test_a_move_supersedes_the_old_location_and_retrieval_returns_the_new_
 
     found = await kit.memories.search(USER, "where do I live?")
     contents = [r.memory.content for r in found]
-    assert "The user lives in Berlin" in contents
-    assert not any("Paris" in c for c in contents)
+    # The old home is history: still found, marked not current, and ranked below the current one.
+    standing = {r.memory.content: r.current for r in found}
+    assert standing == {"The user lives in Berlin": True, "The user lives in Paris": False}
+    assert contents.index("The user lives in Berlin") < contents.index("The user lives in Paris")
 
     berlin = next(r.memory for r in found if r.memory.content == "The user lives in Berlin")
     old = await kit.memories.get(USER, paris.id)
     assert old.valid_until == kit.clock.now()
     assert old.superseded_by == berlin.id
-    assert berlin.metadata["moved_from"] == "Paris"
     assert berlin.source_message_ids == (later[0],)
     assert [c.kind for c in await kit.memories.history(USER, paris.id)][-1] is ChangeKind.SUPERSEDE
     everything = await kit.memories.list(USER, MemoryFilter(current_only=False))
@@ -460,7 +468,6 @@ async def test_a_former_home_and_now_somewhere_else_supersedes_the_location() ->
     assert report.superseded == 1
     [seville] = await current(kit)
     assert seville.content == "The user lives in Seville"
-    assert seville.metadata["moved_from"] == "Madrid"
 
 
 async def test_a_second_sister_does_not_replace_the_first() -> None:

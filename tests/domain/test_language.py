@@ -27,7 +27,11 @@ def month(year: int, m: int) -> tuple[datetime, datetime]:
 
 def events(text: str, now: datetime = AUGUST) -> list[tuple[str, str]]:
     found = DeterministicExtractor().extract_text(text, now)
-    return [(c.content, c.metadata["event_date"]) for c in found if c.type is MemoryType.EPISODIC]
+    return [
+        (c.content, c.occurred.start.date().isoformat())
+        for c in found
+        if c.type is MemoryType.EPISODIC and c.occurred is not None
+    ]
 
 
 def searched(text: str, now: datetime = AUGUST) -> tuple[datetime, datetime]:
@@ -38,7 +42,7 @@ def searched(text: str, now: datetime = AUGUST) -> tuple[datetime, datetime]:
 
 def test_a_trip_told_in_the_past_is_stored_and_searched_in_the_same_may() -> None:
     # The old extraction rules read every bare month forward and stored this as May 2026.
-    assert events("I went to Rome in May.") == [("The user went to Rome in May (month of 2025-05-01)", "2025-05-01")]
+    assert events("I went to Rome in May.") == [("The user went to Rome in May", "2025-05-01")]
     assert searched("What did I do in May?") == month(2025, 5)
 
 

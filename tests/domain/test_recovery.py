@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from jyntrix_domain.chat_events import ConversationEvent
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.fact_rules.common import FactCandidate
-from jyntrix_domain.model import Conversation, MemoryFilter, MemoryKind, MemoryType, Message, Role
+from jyntrix_domain.model import Conversation, Memory, MemoryFilter, MemoryKind, MemoryType, Message, Role
 from jyntrix_domain.recovery import requeue_unfinished
 from jyntrix_domain.tasks import ExtractMemories, decode_task, encode_task
 from tests.domain.kit import Kit
@@ -63,8 +63,9 @@ class UndatedExtractor:
     """An extractor (say, a model) that proposes a fact without saying when it held."""
 
     name = "undated"
+    reads_known = False
 
-    async def extract(self, messages: Sequence[Message]) -> list[FactCandidate]:
+    async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
         return [
             FactCandidate(type=MemoryType.SEMANTIC, content="The user keeps bees", source_message_ids=(messages[0].id,))
         ]

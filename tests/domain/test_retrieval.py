@@ -113,14 +113,34 @@ async def test_every_strategy_runs_and_is_tracked_as_a_span() -> None:
     assert all(s.kind == "strategy" for s in spans)
 
 
-async def test_superseded_memories_are_not_returned() -> None:
+async def test_superseded_memories_are_history_found_below_the_current_truth() -> None:
     kit = Kit()
     [paris] = await seed(kit, "alice", "The user lives in Paris")
     await kit.memories.supersede("alice", paris, NewMemory(content="The user lives in Berlin"))
     result = await kit.retrieval.retrieve("alice", "where does the user live, Paris?")
-    contents = [r.memory.content for r in result.memories]
-    assert "The user lives in Berlin" in contents
-    assert "The user lives in Paris" not in contents
+    found = {r.memory.content: r for r in result.memories}
+    assert found["The user lives in Berlin"].current and not found["The user lives in Paris"].current
+    assert found["The user lives in Berlin"].breakdown.signals.standing == 1.0
+    assert found["The user lives in Paris"].breakdown.signals.standing == 0.0
+    now = await kit.retrieval.retrieve("alice", "where does the user live?")
+    assert now.memories[0].memory.content == "The user lives in Berlin"
+    # Asked about before, the ended one stands first.
+    before = await kit.retrieval.retrieve("alice", "where did the user live before?")
+    assert before.memories[0].memory.content == "The user lives in Paris"
+
+
+async def test_as_of_searches_the_memory_as_it_stood_then() -> None:
+    kit = Kit()
+    [paris] = await seed(kit, "alice", "The user lives in Paris")
+    then = kit.clock.now()
+    kit.clock.advance(timedelta(days=10))
+    await kit.memories.supersede("alice", paris, NewMemory(content="The user lives in Berlin"))
+    kit.clock.advance(timedelta(days=10))
+    await seed(kit, "alice", "The user lives near the river")
+    result = await kit.retrieval.retrieve("alice", "where does the user live?", as_of=then + timedelta(days=1))
+    found = {r.memory.content: r.current for r in result.memories}
+    # Then, Paris was current, Berlin not yet said, and the river not at all.
+    assert found == {"The user lives in Paris": True}
 
 
 async def test_graph_strategy_reaches_memories_through_entities() -> None:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Role, TranscriptMessage
+from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Place, Role, TranscriptMessage
 from jyntrix_domain.ranking import SEED_WEIGHTS, Match, RankingWeights
 from jyntrix_domain.signals import Signals
 from jyntrix_domain.transcripts import TranscriptService
-from jyntrix_domain.turn_places import PLACE_KEY, TurnPlace, keyword_text, place_matches, place_metadata, turn_place
+from jyntrix_domain.turn_places import keyword_text, place_matches, turn_place
 from jyntrix_domain.turns import new_turns, remember_turns, turn_memory_id
 from tests.domain.kit import Kit
 
@@ -21,7 +21,7 @@ WEIGHTS = Signals(keyword=0.3, vector=0.2, neighbour=0.5, session=0.35, speaker=
 
 
 def turn(n: int, conversation: str = "c1", speaker: str | None = "Caroline", follows: int | None = None) -> Memory:
-    place = TurnPlace(
+    place = Place(
         conversation_id=conversation,
         message_id=f"m{n}",
         follows=f"m{follows}" if follows is not None else None,
@@ -36,7 +36,7 @@ def turn(n: int, conversation: str = "c1", speaker: str | None = "Caroline", fol
         created_at=AT,
         updated_at=AT,
         valid_from=AT,
-        metadata=place_metadata(place),
+        place=place,
     )
 
 
@@ -88,8 +88,8 @@ def test_memories_without_a_place_and_zero_weights_get_no_place_signals() -> Non
     )
     assert place_matches(found(fact, keyword=1.0), WEIGHTS, ("Caroline",)) == []
     assert place_matches([*found(turn(1), keyword=1.0)], SEED_WEIGHTS, ("Caroline",)) == []
-    broken = Memory(**{**{f: getattr(turn(1), f) for f in Memory.__struct_fields__}, "metadata": {PLACE_KEY: 3}})
-    assert turn_place(broken) is None
+    placed_fact = msgspec.structs.replace(turn(1), kind=MemoryKind.FACT)
+    assert turn_place(placed_fact) is None
 
 
 def test_the_defaults_weigh_the_place_signals_and_the_seed_does_not() -> None:
@@ -115,13 +115,29 @@ async def test_each_turn_follows_the_remembered_message_before_it_and_keeps_what
     messages = [said(1), said(2, Role.ASSISTANT), said(3), said(4, conversation="c2")]
     stored = await kit.memories.bulk_import("alice", new_turns(messages, follows="m0"))
     places = [turn_place(t) for t in stored]
+    assistant = Role.ASSISTANT
     assert places == [
         # m0 was stored earlier: m1 follows it without keeping its words (m0 does not know it is followed).
-        TurnPlace(conversation_id="c1", message_id="m1", follows="m0", speaker="Ann", precedes="m3"),
-        TurnPlace(conversation_id="c1", message_id="m3", follows="m1", speaker="Ann", before="Ann: line 1"),
-        TurnPlace(conversation_id="c2", message_id="m4", speaker="Ann"),
+        Place(conversation_id="c1", message_id="m1", follows="m0", speaker="Ann", precedes="m2"),
+        # What the assistant said is a turn too: evidence, with its role.
+        Place(
+            conversation_id="c1",
+            message_id="m2",
+            role=assistant,
+            follows="m1",
+            speaker="Ann",
+            before="Ann: line 1",
+            precedes="m3",
+        ),
+        Place(conversation_id="c1", message_id="m3", follows="m2", speaker="Ann", before="Ann: line 2"),
+        Place(conversation_id="c2", message_id="m4", speaker="Ann"),
     ]
-    assert [keyword_text(t) for t in stored] == ["Ann: line 1", "Ann: line 1\nAnn: line 3", "Ann: line 4"]
+    assert [keyword_text(t) for t in stored] == [
+        "Ann: line 1",
+        "Ann: line 1\nAnn: line 2",
+        "Ann: line 2\nAnn: line 3",
+        "Ann: line 4",
+    ]
 
 
 async def test_a_forgotten_turn_leaves_the_keyword_text_of_the_turn_after_it() -> None:
@@ -135,10 +151,12 @@ async def test_a_forgotten_turn_leaves_the_keyword_text_of_the_turn_after_it() -
     await kit.memories.delete("alice", turn_memory_id("alice", "s"))
     assert await kit.keywords.search("alice", "PIN 4321", 10) == []
     after = await kit.memories.get("alice", turn_memory_id("alice", "r"))
-    assert "4321" not in str(after.metadata) and keyword_text(after) == "Noted!"
+    assert "4321" not in str(after.place) and keyword_text(after) == "Noted!"
     # The same through forget (several at once, as a deleted conversation's turns go).
     code = msgspec.structs.replace(secret, id="s2", content="The alarm code is 8765.")
-    await remember_turns(kit.memories, "alice", [code, msgspec.structs.replace(reply, id="r2")])
+    await remember_turns(
+        kit.memories, "alice", [code, msgspec.structs.replace(reply, id="r2", content="I wrote it on the fridge.")]
+    )
     assert len(await kit.keywords.search("alice", "alarm code 8765", 10)) == 2
     assert await kit.memories.forget("alice", [turn_memory_id("alice", "s2"), "no-such-memory"]) == 1
     assert await kit.keywords.search("alice", "alarm code 8765", 10) == []
@@ -147,7 +165,7 @@ async def test_a_forgotten_turn_leaves_the_keyword_text_of_the_turn_after_it() -
 async def test_a_turn_is_found_by_the_words_of_the_turn_before_it_and_shows_only_itself() -> None:
     kit = Kit()
     question = Message(
-        id="q", conversation_id="c1", user_id="alice", role=Role.USER, content="Did you go to Porto?", created_at=AT
+        id="q", conversation_id="c1", user_id="alice", role=Role.USER, content="We thought about Porto.", created_at=AT
     )
     answer = Message(
         id="a", conversation_id="c1", user_id="alice", role=Role.USER, content="Yes, last May!", created_at=AT

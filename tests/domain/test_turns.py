@@ -1,11 +1,19 @@
-"""Turn memories: every user message is an episodic memory, as said, idempotent per message."""
+"""Turn memories: what was said (statements of the user, what the assistant said), as said, idempotent per
+message; a message that only asks is no memory."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, Message, Role, new_id
-from jyntrix_domain.turns import QUESTION_RELIABILITY, STATEMENT_RELIABILITY, remember_turns, turn_memory_id
+from jyntrix_domain.turns import (
+    ASSISTANT_RELIABILITY,
+    STATEMENT_RELIABILITY,
+    is_evidence,
+    remember_turns,
+    restates,
+    turn_memory_id,
+)
 from tests.domain.kit import Kit
 
 SAID_AT = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
@@ -17,24 +25,66 @@ def message(text: str, role: Role = Role.USER, name: str | None = None) -> Messa
     )
 
 
-async def test_each_user_message_becomes_a_turn_memory_as_said() -> None:
+async def test_statements_and_what_the_assistant_said_become_turns_and_questions_do_not() -> None:
     kit = Kit()
     said = [
         message("I went to a support group.", name="Caroline"),
-        message("Lovely!", role=Role.ASSISTANT),
+        message("That sounds lovely, tell me more about the group!", role=Role.ASSISTANT),
         message("Did you like it?"),
+        message("Where do I live now"),
+        message("Thanks!"),
+        message("Tell me a joke."),
     ]
     turns = await remember_turns(kit.memories, "alice", said)
-    assert [(t.content, t.kind, t.type) for t in turns] == [
-        ("Caroline: I went to a support group.", MemoryKind.TURN, MemoryType.EPISODIC),
-        ("Did you like it?", MemoryKind.TURN, MemoryType.EPISODIC),
+    assert [(t.content, t.kind, t.type, t.role) for t in turns] == [
+        ("Caroline: I went to a support group.", MemoryKind.TURN, MemoryType.EPISODIC, Role.USER),
+        ("That sounds lovely, tell me more about the group!", MemoryKind.TURN, MemoryType.EPISODIC, Role.ASSISTANT),
     ]
-    assert [t.source_message_ids for t in turns] == [(said[0].id,), (said[2].id,)]
+    assert [t.source_message_ids for t in turns] == [(said[0].id,), (said[1].id,)]
     assert all(t.created_at == t.valid_from == SAID_AT for t in turns)
-    assert [t.reliability for t in turns] == [STATEMENT_RELIABILITY, QUESTION_RELIABILITY]
+    assert [t.reliability for t in turns] == [STATEMENT_RELIABILITY, ASSISTANT_RELIABILITY]
     assert turns[0].id == turn_memory_id("alice", said[0].id)
+    assert await kit.memories.count("alice", MemoryFilter()) == 2
     found = await kit.memories.search("alice", "support group")
     assert found[0].memory.id == turns[0].id
+
+
+def test_a_message_states_something_unless_it_only_asks_recalls_instructs_for_now_or_chats() -> None:
+    stating = [
+        "I moved to Amsterdam. Where is a good bakery?",
+        "Had a great time at the concert.",
+        "What I love most is hiking",
+        "From now on answer in French.",
+        "Call me Nina.",
+        "Remember that my PIN is in the drawer.",
+        "Quick update: I actually left Zalando last month",
+    ]
+    asking = [
+        "Where do I live now?",
+        "Which app do I use to learn Dutch",
+        "Do you remember my sister?",
+        "Hi!",
+        "ok thanks",
+        "Tell me a joke",
+        "Make it shorter.",
+    ]
+    assert all(is_evidence(message(text)) for text in stating)
+    assert not any(is_evidence(message(text)) for text in asking)
+
+
+def test_an_answer_that_only_restates_what_it_was_given_says_nothing_new() -> None:
+    given = ["The user's sister Maya lives in Lisbon", "Where does my sister live?"]
+    assert restates("Here is what I remember: your sister Maya lives in Lisbon [1].", given)
+    assert not restates("Try this recipe: simmer lentils with cumin, garlic and tomatoes for forty minutes.", given)
+
+
+async def test_the_same_words_said_twice_are_one_turn_citing_both_messages() -> None:
+    kit = Kit()
+    first, again = message("I live in Berlin."), message("i live   in berlin.")
+    (one,) = await remember_turns(kit.memories, "alice", [first])
+    (two,) = await remember_turns(kit.memories, "alice", [again])
+    assert two.id == one.id and two.source_message_ids == (first.id, again.id)
+    assert await kit.memories.count("alice", MemoryFilter()) == 1
 
 
 async def test_a_retried_turn_adds_nothing() -> None:

@@ -99,11 +99,13 @@ async def test_consolidation_never_updates_or_supersedes_a_turn() -> None:
     turn = turn_memory_id(USER, events[0].user_message_id)  # type: ignore[attr-defined]
     consolidator = Consolidator(kit.memories)
     candidate = FactCandidate(content="I live in Berlin", type=MemoryType.EPISODIC)
-    assert turn not in {m.id for m in await consolidator.similar(USER, candidate)}
+    found = await consolidator.find(USER, candidate)
+    assert turn not in {m.id for m in (*found.holders, *found.similar, *found.ended)}
     decision = await consolidator.apply(USER, await consolidator.decide(USER, candidate))
-    assert decision.memory_id != turn and turn not in decision.replaced
+    # The same words are one memory: the turn answers for the candidate, and stays the turn it was.
+    assert decision.memory_id == turn and turn not in decision.replaced
     kept = await kit.memories.get(USER, turn)
-    assert kept.is_current and kept.content == "I live in Berlin"
+    assert kept.is_current and kept.content == "I live in Berlin" and kept.kind is MemoryKind.TURN
 
 
 async def test_deleting_a_conversation_forgets_its_turns_and_keeps_its_facts() -> None:

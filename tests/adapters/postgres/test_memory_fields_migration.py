@@ -25,7 +25,9 @@ from jyntrix_domain.model import (
     MemoryKind,
     MemoryType,
     Message,
+    Origin,
     PendingBatch,
+    Place,
     Relation,
     Role,
     new_id,
@@ -132,7 +134,8 @@ async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fre
         berlin = await stores.memories.get(user, ids["berlin"])
         assert berlin is not None
         assert (berlin.kind, berlin.slot, berlin.value) == (MemoryKind.FACT, "location", "Berlin")
-        assert berlin.metadata == {"extracted": True, "extractor": "deterministic"}
+        # 0006 moved the system's own data out of the caller's metadata into typed fields.
+        assert berlin.metadata == {} and berlin.origin == Origin(extractor="deterministic")
         assert berlin.relations == (Relation(source="user", predicate="lives_in", target="Berlin"),)
 
         anna = await stores.memories.get(user, ids["anna"])
@@ -148,7 +151,7 @@ async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fre
         summary = await stores.memories.get(user, ids["summary"])
         assert summary is not None
         assert summary.kind is MemoryKind.SUMMARY
-        assert summary.metadata == {"conversation_id": "c1", "last_message_id": "m1"}
+        assert summary.metadata == {} and summary.place == Place(conversation_id="c1", message_id="m1")
         summaries = await stores.memories.list(user, MemoryFilter(kinds=frozenset({MemoryKind.SUMMARY})))
         assert [m.id for m in summaries] == [summary.id]
 

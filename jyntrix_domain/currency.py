@@ -1,0 +1,118 @@
+"""What is current: turns end with their facts, and a statement of change ends what it changes.
+
+Facts end by consolidation (`jyntrix_domain.consolidation`): a new value for a slot, or a statement
+that ends what it names. Two rules here carry that to what was said:
+
+- `end_spent_turns`: a turn is no longer current once every fact drawn from its messages has ended
+  (it said what those facts said); it ends when the last of them did, replaced by what replaced it.
+- `ChangeRule`, for statements no slot or ending reads: a later statement of the user that says something
+  changed (a change cue: "now", "no longer", "switched", "moved", ...; `says_change`) ends the user's
+  earlier current statements on the same topic: close in meaning (the cosine of their embeddings at least
+  `min_similarity`) and sharing its subject (a content word of at least four letters, or a name, in
+  common, the cue words aside). The earlier turn and the facts without a slot drawn from it end, replaced
+  by the new statement's turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import msgspec
+
+from jyntrix_domain.fact_rules.common import content_words
+from jyntrix_domain.language.speech_acts import CHANGE_WORDS, says_change
+from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, Message, Role, UserId
+from jyntrix_domain.turn_places import turn_memory_id
+
+_FACT_KINDS = frozenset({MemoryKind.FACT})
+_TURNS = frozenset({MemoryKind.TURN})
+_LIMIT = 200
+
+
+async def end_spent_turns(
+    memories: MemoryService, user_id: UserId, message_ids: Sequence[str], *, by: MemoryId, at: datetime
+) -> list[MemoryId]:
+    """End the current turns of `message_ids` whose every fact has ended; return the ids of those ended."""
+    if not message_ids:
+        return []
+    turns = await memories.list(
+        user_id, MemoryFilter(sources=frozenset(message_ids), kinds=_TURNS, current_only=True, limit=_LIMIT)
+    )
+    ended = []
+    for turn in turns:
+        facts = await memories.list(
+            user_id,
+            MemoryFilter(
+                sources=frozenset(turn.source_message_ids), kinds=_FACT_KINDS, current_only=False, limit=_LIMIT
+            ),
+        )
+        if facts and not any(f.current for f in facts):
+            last = max((f.valid_until for f in facts if f.valid_until is not None), default=at)
+            if await memories.end(user_id, turn.id, by=by, at=last):
+                ended.append(turn.id)
+    return ended
+
+
+class ChangeConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """The generic change rule's thresholds (module docstring)."""
+
+    min_similarity: float = 0.55
+    candidates: int = 10
+
+
+def _subject_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in content_words(text) if len(w) >= 4 and w not in CHANGE_WORDS)
+
+
+class ChangeRule:
+    """Ends earlier statements on the topic of a later statement of change (module docstring)."""
+
+    def __init__(self, memories: MemoryService, config: ChangeConfig | None = None) -> None:
+        self._memories = memories
+        self._config = config or ChangeConfig()
+
+    async def apply(self, user_id: UserId, message: Message) -> list[MemoryId]:
+        """End what `message` (a user statement) changes; return the ids of the memories ended."""
+        if message.role is not Role.USER or not says_change(message.content):
+            return []
+        said = _subject_words(message.content)
+        if not said:
+            return []
+        by = turn_memory_id(user_id, message.id)
+        close = await self._memories.meaning_matches(
+            user_id, message.content, limit=self._config.candidates, min_similarity=self._config.min_similarity
+        )
+        ended = []
+        for earlier in close:
+            if not self._changed_by(earlier, message, said):
+                continue
+            if await self._memories.end(user_id, earlier.id, by=by, at=message.created_at):
+                ended.append(earlier.id)
+            if earlier.kind is MemoryKind.TURN:
+                ended += await self._end_facts_of(user_id, earlier, by=by, at=message.created_at)
+        return ended
+
+    def _changed_by(self, earlier: Memory, message: Message, said: frozenset[str]) -> bool:
+        if not earlier.current or earlier.created_at >= message.created_at:
+            return False
+        if message.id in earlier.source_message_ids:
+            return False
+        if earlier.kind is MemoryKind.TURN:
+            if earlier.role is not Role.USER:
+                return False
+        elif earlier.kind is not MemoryKind.FACT or earlier.slot is not None:
+            return False  # a fact with a slot changes by its slot
+        return bool(said & _subject_words(earlier.content))
+
+    async def _end_facts_of(self, user_id: UserId, turn: Memory, *, by: MemoryId, at: datetime) -> list[MemoryId]:
+        facts = await self._memories.list(
+            user_id,
+            MemoryFilter(sources=frozenset(turn.source_message_ids), kinds=_FACT_KINDS, current_only=True, limit=50),
+        )
+        ended = []
+        for fact in facts:
+            if fact.slot is None and await self._memories.end(user_id, fact.id, by=by, at=at):
+                ended.append(fact.id)
+        return ended
