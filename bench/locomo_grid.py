@@ -28,6 +28,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from evidence_recall import recall as evidence_recall  # noqa: E402
 
 from jyntrix_domain.query import Intent, QueryAnalyzer  # noqa: E402
 from jyntrix_domain.ranking import AdaptiveRanker, RankingWeights  # noqa: E402
@@ -36,21 +39,14 @@ from jyntrix_domain.signals import SIGNAL_NAMES  # noqa: E402
 KS = (5, 10, 20)
 
 
-def found_dias(item: dict[str, Any]) -> list[str]:
+def cited_dias(item: dict[str, Any]) -> list[str | None]:
     """The dia_ids a pooled result cites (memory-import path: its own; transcript path: its messages')."""
-    if "dia_ids" in item:
-        return [d for d in item["dia_ids"] if d] if len(item["dia_ids"]) <= 3 else []
-    return [item["dia_id"]] if item.get("dia_id") else []
+    return item["dia_ids"] if "dia_ids" in item else [item.get("dia_id")]
 
 
 def recall(ranked: list[dict[str, Any]], evidence: set[str], k: int) -> float:
-    """Evidence recall at k, each result counting for at most one evidence turn."""
-    found: set[str] = set()
-    for item in ranked[:k]:
-        named = [d for d in found_dias(item) if d in evidence and d not in found]
-        if named:
-            found.add(named[0])
-    return len(found) / len(evidence)
+    """Evidence recall at k (see `evidence_recall`)."""
+    return evidence_recall([cited_dias(item) for item in ranked], evidence, k)
 
 
 def scored(questions: list[dict[str, Any]], intents: list[Intent], weights: RankingWeights, k: int) -> list[float]:

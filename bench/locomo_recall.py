@@ -44,6 +44,10 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script from bench/: the project's test support is beside it
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from evidence_recall import credited  # noqa: E402
+
 from testsupport.server import Server, free_port, server_env  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "locomo-dev"
@@ -102,26 +106,18 @@ def wait_for_extraction(client: httpx.Client, headers: dict[str, str], conversat
 
 
 def cited_evidence(results: list[dict[str, Any]], dia_of: dict[str, str], evidence: set[str], k: int) -> set[str]:
-    """The evidence turns the top `k` results find: at most one each, none from a memory citing more than 3."""
-    found: set[str] = set()
-    for result in results[:k]:
-        sources = result["memory"]["source_message_ids"]
-        if len(sources) > 3:
-            continue
-        named = [dia_of[s] for s in sources if dia_of.get(s) in evidence and dia_of[s] not in found]
-        if named:
-            found.add(named[0])
-    return found
+    """The evidence turns the top `k` results find (see `evidence_recall`)."""
+    return credited([[dia_of.get(s) for s in r["memory"]["source_message_ids"]] for r in results], evidence, k)
 
 
 def import_transcripts(
-    client: httpx.Client, headers: dict[str, str], conversation: dict[str, Any]
+    client: httpx.Client, headers: dict[str, str], bodies: list[dict[str, Any]]
 ) -> tuple[dict[str, str], float, float]:
-    """Every session imported as one transcript: message id -> dia_id, import seconds, extraction wait."""
+    """Every body imported as one transcript: message id -> the client's id, import seconds, extraction wait."""
     dia_of: dict[str, str] = {}
     conversation_ids = []
     started = time.perf_counter()
-    for body in sessions(conversation):
+    for body in bodies:
         response = client.post("/api/chat/conversations/import", json=body, headers=headers)
         response.raise_for_status()
         answer = response.json()
@@ -129,6 +125,19 @@ def import_transcripts(
         dia_of.update(zip(answer["message_ids"], (m["id"] for m in body["messages"]), strict=True))
     import_s = time.perf_counter() - started
     return dia_of, import_s, wait_for_extraction(client, headers, conversation_ids)
+
+
+def import_once(
+    client: httpx.Client, headers: dict[str, str], bodies: list[dict[str, Any]], imported: dict[str, str] | None
+) -> tuple[dict[str, str], float, float, int]:
+    """`import_transcripts` unless `imported` (an earlier run's map for this user: nothing is imported then),
+    and the memories the user has."""
+    if imported is None:
+        found, import_s, extraction_s = import_transcripts(client, headers, bodies)
+    else:
+        found, import_s, extraction_s = imported, 0.0, 0.0
+    memories = client.get("/api/memories?limit=1&current_only=false", headers=headers).json()["total"]
+    return found, import_s, extraction_s, memories
 
 
 def ask_each(
@@ -177,11 +186,7 @@ def evaluate_transcripts(
     pool: int,
 ) -> dict[str, Any]:
     """`imported` is the message id -> dia_id map of an earlier run's import of this user (then no import)."""
-    if imported is None:
-        dia_of, import_s, extraction_s = import_transcripts(client, headers, conversation)
-    else:
-        dia_of, import_s, extraction_s = imported, 0.0, 0.0
-    memories = client.get("/api/memories?limit=1&current_only=false", headers=headers).json()["total"]
+    dia_of, import_s, extraction_s, memories = import_once(client, headers, sessions(conversation), imported)
     asked = questions(conversation)
     per_question = ask_each(
         client,

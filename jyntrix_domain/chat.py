@@ -34,7 +34,7 @@ from jyntrix_domain.model import (
 from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
-from jyntrix_domain.turns import is_evidence, new_turn, turn_memory_id
+from jyntrix_domain.turns import is_evidence, remember_turns, turn_memory_id
 
 log = logging.getLogger(__name__)
 
@@ -226,12 +226,11 @@ class ChatService:
                     user_id, conversation.id, limit=self._config.history_messages + 1
                 )
             async with phases.span("setup.turn_memory"):
-                if is_evidence(user_message):
-                    # The stored turn memory is not used here: no need to read it back.
-                    turn = new_turn(
-                        user_message, follows=_turn_before(user_message, earlier if history is None else [])
-                    )
-                    await self._memories.bulk_import(user_id, [turn], vectors=[vector], read_back=False)
+                # The stored turn memory is not used here: no need to read it back.
+                follows = _turn_before(user_message, earlier if history is None else [])
+                await remember_turns(
+                    self._memories, user_id, [user_message], [vector], follows=follows, read_back=False
+                )
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
         # Only a message that was stored before (a retry) can have an answer already.
         answered = await self._ports.conversations.get_messages(user_id, [_answer_id(user_message)]) if retried else []

@@ -231,7 +231,7 @@ class ContextBuilder:
         for r in sorted(ranked, key=lambda r: not r.current):
             if r.memory.id not in seen:
                 seen.add(r.memory.id)
-                by_type[r.memory.type].append(r)
+                by_type[_section_of(r)].append(r)
 
         sections: list[_Section] = []
         turns: tuple[ChatTurn, ...] = ()
@@ -266,7 +266,7 @@ class ContextBuilder:
         tokens = {t.value: 0 for t in SECTION_ORDER} | {"entity": 0, "history": history_tokens}
         tokens.update({s.name: s.tokens for s in sections})
         memory_pieces = [p for s in sections for p in s.pieces if p.source is not None]
-        relevant = relevant_ids(ranked, self._relevance)
+        relevant = _with_their_facts(relevant_ids(ranked, self._relevance), ranked)
         return BuiltContext(
             text=text,
             items=tuple(self._item(ref, p, relevant) for ref, p in enumerate(memory_pieces, start=1)),
@@ -416,6 +416,31 @@ class ContextBuilder:
             used += size
             start -= 1
         return tuple(recent[start:]), used
+
+
+def _with_their_facts(relevant: frozenset[str], ranked: Sequence[RankedMemory]) -> frozenset[str]:
+    """A fact drawn from a relevant turn is relevant too: it says what the turn said (and takes its place in
+    the context, where the turn is then left out)."""
+    said = {
+        m
+        for r in ranked
+        if r.memory.id in relevant and r.memory.kind is MemoryKind.TURN
+        for m in r.memory.source_message_ids
+    }
+    if not said:
+        return relevant
+    facts = {
+        r.memory.id for r in ranked if r.memory.kind is not MemoryKind.TURN and said & set(r.memory.source_message_ids)
+    }
+    return relevant | facts
+
+
+def _section_of(r: RankedMemory) -> MemoryType:
+    """Only a typed preference about the form of answers sits among the preferences the prompt follows; any
+    other instruction a user gave is what they said, with no authority (`FormAspect`)."""
+    if r.memory.type is MemoryType.PROCEDURAL and (r.memory.form_aspect is None or not r.current):
+        return MemoryType.EPISODIC
+    return r.memory.type
 
 
 def _asks_only(r: RankedMemory) -> bool:

@@ -17,11 +17,10 @@ import msgspec
 from jyntrix_domain.consolidation import Consolidator, Decision, Operation
 from jyntrix_domain.currency import ChangeConfig, ChangeRule, end_spent_turns
 from jyntrix_domain.errors import NotFound
-from jyntrix_domain.fact_rules import DeterministicExtractor
+from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.llm_extraction import Extractor, LLMExtractor
 from jyntrix_domain.memories import MemoryService, NewMemory
-from jyntrix_domain.memory_rules import acts_outside_user_scope
 from jyntrix_domain.model import (
     Memory,
     MemoryFilter,
@@ -32,6 +31,7 @@ from jyntrix_domain.model import (
     Place,
     Role,
     UserId,
+    form_aspect,
     stable_id,
 )
 from jyntrix_domain.ports import ConversationPorts, LanguageModel
@@ -78,6 +78,14 @@ _SUMMARY_MAX_MESSAGES = 200
 # How many of the user's current facts an extractor is shown with a batch.
 _KNOWN_LIMIT = 40
 _FACTS = frozenset({MemoryKind.FACT})
+
+
+def without_authority(candidate: FactCandidate) -> FactCandidate:
+    """A procedural candidate that is not a typed preference about the form of answers (`FormAspect`) is what
+    the user asked, kept as an episodic memory with no authority over how the assistant behaves."""
+    if candidate.type is not MemoryType.PROCEDURAL or form_aspect(candidate.type, candidate.slot) is not None:
+        return candidate
+    return msgspec.structs.replace(candidate, type=MemoryType.EPISODIC, slot=None, value=None)
 
 
 def _restated(answer: Message) -> bool:
@@ -146,10 +154,7 @@ class ExtractionService:
         # Per candidate, not per extractor: an LLM extractor may have fallen back to the rules for this batch.
         report.extractor = str(candidates[0].metadata.get("extractor", self._extractor.name)) if candidates else "none"
         for candidate in candidates:
-            if candidate.type is MemoryType.PROCEDURAL and acts_outside_user_scope(candidate.content):
-                log.warning("not storing a rule that acts outside the user's scope (conversation %s)", conversation_id)
-                report.ignored += 1
-                continue
+            candidate = without_authority(candidate)
             decision = await self._consolidator.decide(user_id, candidate)
             decision = await self._consolidator.apply(user_id, decision)
             report.count(decision)

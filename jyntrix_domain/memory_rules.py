@@ -7,31 +7,11 @@ its own (and Postgres could not index a longer key).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Memory, Relation, UserId, entity_key
-
-# What no stored rule may ask for: others' data, or authority over the instructions it is shown under.
-_OUTSIDE_SCOPE = re.compile(
-    r"(?i)\b(?:other|another|all|every|any|different)\s+(?:users?|tenants?|accounts?|customers?|members?)\b"
-    r"|\b(?:other\s+people|someone\s+else|somebody\s+else|everyone|everybody|anyone|anybody|strangers?)(?:'s|\u2019s)?"
-    r"\s+(?:private\s+|personal\s+)?(?:data|memories|information|info|secrets?|messages|conversations|details|records)\b"
-    r"|\b(?:ignore|disregard|override|bypass|forget)\b.{0,40}\b(?:instructions?|rules|system|guidelines|restrictions"
-    r"|polic(?:y|ies)|guardrails)\b"
-    r"|\b(?:system|developer)\s+(?:prompt|message|instructions?)\b|\b(?:admin|developer|god|root)\s+mode\b|\bjailbreak"
-)
-
-
-def acts_outside_user_scope(text: str) -> bool:
-    """True when an instruction reaches past the user's own answers: other users' data, or the system's rules.
-
-    Such text is never stored as a rule of how to answer this user (it stays in the conversation).
-    """
-    return _OUTSIDE_SCOPE.search(text) is not None
-
 
 MAX_CONTENT_CHARS = 20_000
 # Entity keys and predicates are btree-indexed in Postgres; an index entry must fit in a third of a page.

@@ -35,6 +35,34 @@ class MemoryType(enum.StrEnum):
     PROCEDURAL = "procedural"
 
 
+class FormAspect(enum.StrEnum):
+    """What a procedural memory may shape: the form of answers, never what they may reveal or do.
+
+    A procedural memory is a typed preference: its slot is ``rule:<aspect>`` and its value the preference
+    ("rule:language" = "Spanish"). Anything else a user asks the assistant to do is an ordinary episodic
+    memory with no authority: it is never placed among the preferences the prompt follows.
+    """
+
+    LANGUAGE = "language"
+    LENGTH = "length"
+    FORMAT = "format"
+    STYLE = "style"
+    ADDRESS = "address"
+
+
+FORM_SLOT_PREFIX = "rule:"
+
+
+def form_aspect(memory_type: MemoryType, slot: str | None) -> FormAspect | None:
+    """The aspect of answers a memory shapes: set only for a procedural memory with a ``rule:<aspect>`` slot."""
+    if memory_type is not MemoryType.PROCEDURAL or slot is None or not slot.startswith(FORM_SLOT_PREFIX):
+        return None
+    try:
+        return FormAspect(slot.removeprefix(FORM_SLOT_PREFIX))
+    except ValueError:
+        return None
+
+
 class MemoryKind(enum.StrEnum):
     """What a memory is: a message as said, a fact drawn from messages, or a summary of a session."""
 
@@ -135,6 +163,11 @@ class Memory(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_current(self) -> bool:
         return self.current
+
+    @property
+    def form_aspect(self) -> FormAspect | None:
+        """What it shapes of the answers, when it is a typed preference about their form (`FormAspect`)."""
+        return form_aspect(self.type, self.slot)
 
     @property
     def findable(self) -> bool:
@@ -430,9 +463,14 @@ class Prompt(msgspec.Struct, frozen=True, kw_only=True):
         """The system prompt, then the memory context fenced as untrusted user data that never outranks it."""
         if not self.context_text:
             return self.system
-        # A memory cannot close the fence early: its closing tag inside the data is defused.
-        data = self.context_text.replace(MEMORY_FENCE_CLOSE, MEMORY_FENCE_CLOSE.replace("<", "&lt;"))
+        data = fenced(self.context_text)
         return f"{self.system}\n\n{UNTRUSTED_MEMORY_NOTICE}\n{MEMORY_FENCE_OPEN}\n{data}\n{MEMORY_FENCE_CLOSE}"
+
+
+def fenced(data: str) -> str:
+    """User data as it may stand inside the fence: no markup a model could read as a tag (any case, any
+    spacing, opening or closing) survives, so nothing inside can close the fence or open another."""
+    return data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):

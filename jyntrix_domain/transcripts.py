@@ -34,7 +34,7 @@ from jyntrix_domain.model import (
 )
 from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
-from jyntrix_domain.turns import is_evidence, new_turns
+from jyntrix_domain.turns import is_evidence, remember_turns
 
 MAX_TRANSCRIPT_MESSAGES = 1000
 # A turn memory's content is "Name: text": the two together stay within a memory's limit.
@@ -43,8 +43,6 @@ MAX_TRANSCRIPT_CONTENT_CHARS = MAX_CONTENT_CHARS - MAX_SPEAKER_CHARS - 2
 MAX_CLIENT_ID_CHARS = 200
 EXTRACTION_BATCH = 20
 """Messages per extraction batch (one pending row and one task each)."""
-EMBED_BATCH = 200
-"""Turn memories embedded and written per call to the memory service."""
 
 
 def check_transcript(messages: Sequence[TranscriptMessage]) -> None:
@@ -154,10 +152,8 @@ class TranscriptService:
                 pending_since=now,
             )
             await self._ports.conversations.add_messages(batch, pending=pending)
-        said = new_turns(stored, follows=previous.id if previous is not None else None)
-        turns = 0
-        for i in range(0, len(said), EMBED_BATCH):
-            turns += len(await self._memories.bulk_import(user_id, said[i : i + EMBED_BATCH]))
+        follows = previous.id if previous is not None else None
+        turns = len(await remember_turns(self._memories, user_id, stored, follows=follows))
         for batch in batches:
             task = ExtractMemories(
                 user_id=user_id,

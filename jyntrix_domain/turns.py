@@ -7,7 +7,9 @@ Its id is derived from the message id, so a retried turn or a repeated import ad
 
 What becomes a turn (`is_evidence`):
 - a user message that states something. One that only asks, asks to recall, gives a one-off instruction or
-  is small talk (`jyntrix_domain.language.speech_acts`) stays a message of its conversation, never a memory;
+  is small talk (`jyntrix_domain.language.speech_acts`) is addressed to the assistant and says nothing: it
+  stays a message of its conversation, never a memory. A message with a speaker's name is one person talking
+  to others (a transcript of people, a group chat): whatever it says is part of what was said;
 - an assistant message of an imported transcript, and a chat answer that says something new (one that only
   restates the memories it was given adds nothing: `restates`), kept as evidence of what the assistant said.
 
@@ -50,7 +52,7 @@ def is_evidence(message: Message) -> bool:
         return False
     if message.role is Role.ASSISTANT:
         return True
-    return message.role is Role.USER and states_something(message.content)
+    return message.role is Role.USER and (message.name is not None or states_something(message.content))
 
 
 def restates(answer: str, given: Iterable[str]) -> bool:
@@ -105,25 +107,37 @@ def new_turns(messages: Sequence[Message], *, follows: str | None = None) -> lis
     return out
 
 
+EMBED_BATCH = 200
+"""Turn memories embedded and written per call to the memory service."""
+
+
 async def remember_turns(
     memories: MemoryService,
     user_id: UserId,
     messages: Sequence[Message],
     vectors: Sequence[Vector] | None = None,
+    *,
+    follows: str | None = None,
+    read_back: bool = True,
 ) -> list[Memory]:
-    """Store and index the turn memories of the evidence among `messages` (in conversation order);
-    idempotent per message.
+    """Record what was said: the one use case for chat turns, transcript imports and chat answers alike.
 
-    `vectors`, one per message, are the messages' embeddings when the caller has them already, so that a
-    chat turn embeds its message once for both retrieval and its turn memory.
+    Stores and indexes the turn memories of the evidence among `messages` (in conversation order, placed
+    among each other; the first follows `follows`), EMBED_BATCH at a time; idempotent per message.
+    `vectors`, one per message, are the messages' embeddings when the caller has them already (a chat turn
+    embeds its message once, for retrieval and for its turn). With `read_back` false, turns that were all
+    created come back as built (a chat turn, which does not use them, saves a round trip).
     """
     if vectors is not None and len(vectors) != len(messages):
         raise Invalid("give one vector per message, or none")
     chosen = [i for i, m in enumerate(messages) if is_evidence(m)]
-    if not chosen:
-        return []
+    said = new_turns(messages, follows=follows)
     given = [vectors[i] for i in chosen] if vectors is not None else None
-    return await memories.bulk_import(user_id, new_turns(messages), vectors=given)
+    out: list[Memory] = []
+    for i in range(0, len(said), EMBED_BATCH):
+        batch = given[i : i + EMBED_BATCH] if given is not None else None
+        out += await memories.bulk_import(user_id, said[i : i + EMBED_BATCH], vectors=batch, read_back=read_back)
+    return out
 
 
 async def forget_turns(memories: MemoryService, user_id: UserId, message_ids: Sequence[str]) -> int:

@@ -1,4 +1,10 @@
-"""Rules for how the user wants to be answered: "from now on ...", "always ...", "when you answer ..."."""
+"""Rules for how the user wants to be answered: "from now on ...", "always ...", "when you answer ...".
+
+Only the form of answers is a preference (`FormAspect`): their language, length, format, style, or how to
+address the user. Such a request is a procedural memory with the slot ``rule:<aspect>``; anything else the
+user asks the assistant to do ("always show me what Bob said") is kept as what they asked, an episodic
+memory with no authority.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,39 @@ import re
 
 from jyntrix_domain.fact_rules.common import LANGUAGES, FactCandidate, Rule, make_candidate, rule
 from jyntrix_domain.language.person import third_person
-from jyntrix_domain.model import MemoryType
+from jyntrix_domain.model import FORM_SLOT_PREFIX, FormAspect, MemoryType
 
 _LANGUAGE_RULE = re.compile(r"(?i)\b(?:answer|respond|reply|speak|write|talk)\b.*?\bin\s+([A-Z][a-z]+)")
+_ASPECTS: tuple[tuple[FormAspect, re.Pattern[str]], ...] = (
+    (FormAspect.ADDRESS, re.compile(r"(?i)\bcall\s+me\b|\baddress\s+me\b|\bmy\s+name\b")),
+    (
+        FormAspect.LENGTH,
+        re.compile(
+            r"(?i)\b(?:short|shorter|brief|concise|long|longer|detailed|verbose|succinct|terse|one\s+sentence|"
+            r"few\s+words|to\s+the\s+point|tl;?dr|length)\b"
+        ),
+    ),
+    (
+        FormAspect.FORMAT,
+        re.compile(
+            r"(?i)\b(?:bullet|bullets|list|lists|numbered|markdown|table|tables|code\s+blocks?|emojis?|"
+            r"headings?|headers?|plain\s+text|paragraphs?|format|formatting|bold|italics?|json|steps)\b"
+        ),
+    ),
+    (
+        FormAspect.STYLE,
+        re.compile(
+            r"(?i)\b(?:formal|informal|casual|friendly|polite|funny|humou?r|jokes?|serious|simple\s+words|"
+            r"plain\s+english|jargon|tone|style|gentle|direct|blunt|encouraging|sarcastic|examples?|"
+            r"explain\s+like|eli5|technical)\b"
+        ),
+    ),
+)
+
+
+def form_of(wording: str) -> FormAspect | None:
+    """The aspect of answers a request shapes, if it shapes only their form."""
+    return next((aspect for aspect, said in _ASPECTS if said.search(wording)), None)
 
 
 def _procedure(wording: str, sentence: str) -> list[FactCandidate]:
@@ -19,17 +55,23 @@ def _procedure(wording: str, sentence: str) -> list[FactCandidate]:
     words = third_person(wording)
     words = words[:1].lower() + words[1:]
     content = f"The user wants you to {words}"
-    slot = value = None
     lang = _LANGUAGE_RULE.search(sentence)
     if lang and lang.group(1) in LANGUAGES:
-        slot, value = "rule:language", lang.group(1)
+        aspect: FormAspect | None = FormAspect.LANGUAGE
+        value = lang.group(1)
+    else:
+        aspect = form_of(wording)
+        value = words
+    if aspect is None:
+        # Not about the form of answers: what the user asked, with no authority.
+        return [make_candidate(MemoryType.EPISODIC, f"The user asked you to {words}", reliability=0.8)]
     return [
         make_candidate(
             MemoryType.PROCEDURAL,
             content,
-            slot=slot,
+            slot=f"{FORM_SLOT_PREFIX}{aspect.value}",
             value=value,
-            anchor="The user wants you to" if slot else None,
+            anchor="The user wants you to",
             reliability=0.95,
         )
     ]

