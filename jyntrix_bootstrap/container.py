@@ -44,6 +44,7 @@ from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.portability import PortabilityService
 from jyntrix_domain.ports import ConversationPorts, MemoryPorts
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.query import QueryAnalyzer
@@ -124,7 +125,6 @@ class Container(containers.DeclarativeContainer):
         MemoryService,
         memory_ports,
         retrieval=retrieval,
-        profiles=storage.provided.profiles,
         bulk=providers.Singleton(
             BulkLimiter,
             per_user=settings.provided.bulk_concurrency_per_user,
@@ -140,6 +140,13 @@ class Container(containers.DeclarativeContainer):
         emitter=emitter,
     )
     profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
+    portability = providers.Singleton(
+        PortabilityService,
+        memory_ports,
+        conversation_ports,
+        memories=memories,
+        profiles=storage.provided.profiles,
+    )
     analytics = providers.Singleton(
         AnalyticsService, storage.provided.analytics, clock, retention_days=settings.provided.analytics_retention_days
     )
@@ -226,6 +233,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             forgetting=await _resolve(container.forgetting),
             analytics=await _resolve(container.analytics),
             profiles=await _resolve(container.profiles),
+            portability=await _resolve(container.portability),
             transcripts=await _resolve(container.transcripts),
             clock=container.clock(),
             status=SystemStatus(
