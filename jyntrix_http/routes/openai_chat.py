@@ -5,7 +5,8 @@ user's memories (retrieval, context, model) and extracted afterwards. `metadata.
 X-Jyntrix-Conversation-Id header) continues a stored conversation, whose history is then used and the request's
 earlier messages ignored; without it, a new conversation is stored and the request's earlier messages are the
 history for this call only. `stop` ends the answer before its first stop sequence (the stored answer too).
-`model` is one of those `GET /v1/models` lists (see `served_models`); another is a 404 `model_not_found`.
+`model` is echoed, whatever it names: the server answers with the model it is configured with (`GET /v1/models`
+lists it, beside `jyntrix`), so code written for another model's name keeps working.
 Errors under /v1 are in OpenAI's shape: {"error": {message, type, param, code}}.
 """
 
@@ -122,7 +123,7 @@ async def retrieve_model(services: ServicesDep, model_id: FromPath[PurePosixPath
     responses=_error_responses(
         {
             400: "Invalid or unsupported parameter (`error.param` names it)",
-            404: "Unknown `model` (`model_not_found`) or `metadata.conversation_id`",
+            404: "Unknown `metadata.conversation_id`",
             413: "Body too large",
             415: "Body not JSON",
             **_ANY_ROUTE_ERRORS,
@@ -133,7 +134,6 @@ async def chat_completions(
     request: UserRequest, services: ServicesDep, data: JSONBody[dict[str, Any]]
 ) -> Response[Any] | Stream:
     parsed = parse_request(data, request.headers.get(CONVERSATION_HEADER))
-    served_model(served_models(services.chat.model_name, SERVED_SINCE), parsed.model)
     events = services.chat.send_message_stream(
         request.user.id,
         parsed.content,
