@@ -43,7 +43,7 @@ def sdk(app_client: TestClient, token: str) -> openai.OpenAI:
 def drain(app_client: TestClient) -> None:
     tasks = app_client.app.state.runtime.tasks
     assert isinstance(tasks, InProcessTaskQueue)
-    app_client.blocking_portal.call(tasks.drain)
+    app_client.blocking_portal.call(lambda: tasks.drain(scheduled=False))
 
 
 def test_a_fact_told_in_one_call_is_recalled_in_a_later_one(app_client: TestClient, token: str) -> None:
