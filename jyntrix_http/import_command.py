@@ -26,10 +26,11 @@ from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_client import AsyncClient, JyntrixError
 from jyntrix_client.transcript_files import Transcript, TranscriptFileError, chunks, read_transcripts
+from jyntrix_client.types import TranscriptMessageIn
 from jyntrix_domain.errors import DomainError
-from jyntrix_domain.model import TranscriptMessage
 from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES
 from jyntrix_http.mcp_stdio import McpStartupError, StdioTarget, describe_open_failure, remote_token
+from jyntrix_http.routes.transcripts import transcript_message
 
 
 class ImportFailed(Exception):
@@ -43,7 +44,7 @@ class Sent:
     turn_memories: int
 
 
-Send = Callable[[Transcript, Sequence[TranscriptMessage], str | None], Awaitable[Sent]]
+Send = Callable[[Transcript, Sequence[TranscriptMessageIn], str | None], Awaitable[Sent]]
 
 
 @dataclass
@@ -81,7 +82,9 @@ def server_answering(settings: Settings) -> str | None:
 async def remote_sender(url: str, token: str, summary: Summary) -> AsyncIterator[Send]:
     async with AsyncClient(url, token) as client:
 
-        async def send(transcript: Transcript, part: Sequence[TranscriptMessage], conversation_id: str | None) -> Sent:
+        async def send(
+            transcript: Transcript, part: Sequence[TranscriptMessageIn], conversation_id: str | None
+        ) -> Sent:
             result = await client.import_transcript(
                 part, title=transcript.title, conversation_id=conversation_id or transcript.conversation_id
             )
@@ -104,10 +107,12 @@ async def embedded_sender(
     try:
         transcripts = runtime.services.transcripts
 
-        async def send(transcript: Transcript, part: Sequence[TranscriptMessage], conversation_id: str | None) -> Sent:
+        async def send(
+            transcript: Transcript, part: Sequence[TranscriptMessageIn], conversation_id: str | None
+        ) -> Sent:
             result = await transcripts.import_transcript(
                 user_id,
-                part,
+                [transcript_message(m) for m in part],
                 title=transcript.title,
                 conversation_id=conversation_id or transcript.conversation_id,
             )

@@ -17,13 +17,18 @@ from jyntrix_client.types import (
     ChatEvent,
     Conversation,
     ExtractionStatus,
+    ForgetResult,
+    ImportRequest,
     Memory,
     MemoryChange,
+    MemoryExport,
+    MemoryImportResult,
     MemoryIn,
     MemoryPage,
     MemoryPatch,
     MemoryType,
     Message,
+    ProfilePatch,
     ProfileView,
     SearchRequest,
     SearchResponse,
@@ -90,7 +95,7 @@ class AsyncClient:
         return await self._run(calls.get_memory(memory_id))
 
     async def list_memories(self, **filters: Any) -> MemoryPage:
-        """One page; filters: types, current_only, contains, created_after, created_before, limit, offset."""
+        """One page; filters: types, kinds, current_only, contains, created_after, created_before, limit, offset."""
         return await self._run(calls.list_memories(**filters))
 
     async def iter_memories(self, *, page_size: int = 100, **filters: Any) -> AsyncIterator[Memory]:
@@ -116,12 +121,33 @@ class AsyncClient:
     async def history(self, memory_id: str) -> list[MemoryChange]:
         return (await self._run(calls.history(memory_id))).changes
 
-    async def search(self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None) -> SearchResponse:
-        request = SearchRequest(query=query, limit=limit, types=list(types) if types else None)
+    async def search(
+        self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None, **fields: Any
+    ) -> SearchResponse:
+        request = SearchRequest(query=query, limit=limit, types=list(types) if types else None, **fields)
         return await self._run(calls.search(request))
 
     async def profile(self) -> ProfileView:
         return await self._run(calls.profile())
+
+    async def update_profile(
+        self, *, display_name: str | None = None, preferences: Mapping[str, str | None] | None = None
+    ) -> ProfileView:
+        """Change the display name ("" clears it) or preferences (merged key by key; None removes a key)."""
+        patch = ProfilePatch(display_name=display_name, preferences=dict(preferences or {}))
+        return await self._run(calls.update_profile(patch))
+
+    async def import_memories(self, memories: Sequence[MemoryIn]) -> MemoryImportResult:
+        """Import up to 1,000 memories at once, with their own dates and ids (an id imported again is kept)."""
+        return await self._run(calls.import_memories(ImportRequest(memories=list(memories))))
+
+    async def export(self) -> MemoryExport:
+        """Everything remembered about the caller, as one document."""
+        return await self._run(calls.export())
+
+    async def forget_all(self, *, confirm: bool) -> ForgetResult:
+        """Forget everything about the caller: memories, conversations, profile. Needs `confirm=True`."""
+        return await self._run(calls.forget_all(confirm=confirm))
 
     async def iter_conversations(self, *, page_size: int = 50) -> AsyncIterator[Conversation]:
         offset = 0
@@ -132,6 +158,10 @@ class AsyncClient:
             offset += len(page.items)
             if len(page.items) < page_size:
                 return
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation, its messages and their turn memories (facts drawn from them stay)."""
+        await self._run(calls.delete_conversation(conversation_id))
 
     async def import_transcript(
         self,

@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_domain.model import Role, TranscriptMessage
+from jyntrix_client.types import TranscriptMessageIn
 
 ROLES = ("user", "assistant")
 CHATGPT_FILE = "conversations.json"
@@ -39,13 +39,13 @@ class TranscriptFileError(ValueError):
 class Transcript(msgspec.Struct, frozen=True, kw_only=True):
     """One conversation's history, as the import route takes it."""
 
-    messages: tuple[TranscriptMessage, ...]
+    messages: tuple[TranscriptMessageIn, ...]
     title: str | None = None
     conversation_id: str | None = None
     source: str = ""
 
     def body(
-        self, messages: Sequence[TranscriptMessage] | None = None, conversation_id: str | None = None
+        self, messages: Sequence[TranscriptMessageIn] | None = None, conversation_id: str | None = None
     ) -> dict[str, Any]:
         """The import route's JSON body, for all of the messages or for one slice of them."""
         body: dict[str, Any] = {"messages": msgspec.to_builtins(list(self.messages if messages is None else messages))}
@@ -123,7 +123,7 @@ def _own(raw: Any, where: str) -> Transcript:
     return Transcript(messages=messages, title=title, conversation_id=conversation_id, source=where)
 
 
-def _own_message(raw: Any, where: str, seed: str, index: int) -> TranscriptMessage:
+def _own_message(raw: Any, where: str, seed: str, index: int) -> TranscriptMessageIn:
     if not isinstance(raw, Mapping):
         raise TranscriptFileError(f"{where}: expected an object, got {type(raw).__name__}")
     unknown = set(raw) - {"role", "content", "created_at", "name", "id", "metadata"}
@@ -141,8 +141,8 @@ def _own_message(raw: Any, where: str, seed: str, index: int) -> TranscriptMessa
     if not isinstance(metadata, Mapping):
         raise TranscriptFileError(f"{where}.metadata: must be an object")
     message_id = _optional_text(raw.get("id"), f"{where}.id") or _derived_id(seed, index, role, content, created_at)
-    return TranscriptMessage(
-        role=Role(role), content=content, created_at=created_at, id=message_id, name=name, metadata=dict(metadata)
+    return TranscriptMessageIn(
+        role=role, content=content, created_at=created_at, id=message_id, name=name, metadata=dict(metadata)
     )
 
 
@@ -171,7 +171,7 @@ def _derived_id(seed: str, index: int, role: str, content: str, created_at: date
     return "import-" + digest.hexdigest()[:32]
 
 
-def _unique_ids(messages: Sequence[TranscriptMessage], where: str) -> None:
+def _unique_ids(messages: Sequence[TranscriptMessageIn], where: str) -> None:
     seen: set[str | None] = set()  # every message read from a file has an id (given, or derived)
     for i, message in enumerate(messages):
         if message.id in seen:
@@ -201,7 +201,7 @@ def _chatgpt_conversation(raw: Any, where: str) -> Transcript | None:
         raise TranscriptFileError(f"{where}: has no 'mapping' message tree")
     mapping: Mapping[str, Any] = raw["mapping"]
     fallback = _epoch(raw.get("create_time"), f"{where}: create_time")
-    messages: list[TranscriptMessage] = []
+    messages: list[TranscriptMessageIn] = []
     for node in _current_branch(mapping, raw.get("current_node"), where):
         message = node.get("message") if isinstance(node, Mapping) else None
         parsed = _chatgpt_message(message, f"{where}: message {node.get('id')!s}", fallback)
@@ -245,7 +245,7 @@ def _current_branch(mapping: Mapping[str, Any], current: Any, where: str) -> lis
     return branch
 
 
-def _chatgpt_message(message: Any, where: str, fallback: datetime | None) -> TranscriptMessage | None:
+def _chatgpt_message(message: Any, where: str, fallback: datetime | None) -> TranscriptMessageIn | None:
     if not isinstance(message, Mapping):
         return None
     author = _mapping(message.get("author"))
@@ -263,7 +263,7 @@ def _chatgpt_message(message: Any, where: str, fallback: datetime | None) -> Tra
     if not isinstance(message_id, str) or not message_id:
         raise TranscriptFileError(f"{where}: has no id")
     name = author.get("name") if isinstance(author.get("name"), str) and author["name"] else None
-    return TranscriptMessage(role=Role(role), content=text, created_at=created_at, id=message_id, name=name)
+    return TranscriptMessageIn(role=role, content=text, created_at=created_at, id=message_id, name=name)
 
 
 def _mapping(raw: Any) -> Mapping[str, Any]:
@@ -290,6 +290,6 @@ def _epoch(raw: Any, where: str) -> datetime | None:
         raise TranscriptFileError(f"{where}: {raw!r} is out of range") from None
 
 
-def chunks(transcript: Transcript, size: int) -> list[tuple[TranscriptMessage, ...]]:
+def chunks(transcript: Transcript, size: int) -> list[tuple[TranscriptMessageIn, ...]]:
     """The transcript's messages in calls of at most `size` (the import route takes 1,000 at most)."""
     return [transcript.messages[i : i + size] for i in range(0, len(transcript.messages), size)]

@@ -16,13 +16,18 @@ from jyntrix_client.types import (
     ChatEvent,
     Conversation,
     ExtractionStatus,
+    ForgetResult,
+    ImportRequest,
     Memory,
     MemoryChange,
+    MemoryExport,
+    MemoryImportResult,
     MemoryIn,
     MemoryPage,
     MemoryPatch,
     MemoryType,
     Message,
+    ProfilePatch,
     ProfileView,
     SearchRequest,
     SearchResponse,
@@ -101,7 +106,7 @@ class Client:
         return self._run(calls.get_memory(memory_id))
 
     def list_memories(self, **filters: Any) -> MemoryPage:
-        """One page; filters: types, current_only, contains, created_after, created_before, limit, offset."""
+        """One page; filters: types, kinds, current_only, contains, created_after, created_before, limit, offset."""
         return self._run(calls.list_memories(**filters))
 
     def iter_memories(self, *, page_size: int = 100, **filters: Any) -> Iterator[Memory]:
@@ -129,12 +134,34 @@ class Client:
     def history(self, memory_id: str) -> list[MemoryChange]:
         return self._run(calls.history(memory_id)).changes
 
-    def search(self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None) -> SearchResponse:
-        """Hybrid search; each result carries its per-signal scores."""
-        return self._run(calls.search(SearchRequest(query=query, limit=limit, types=list(types) if types else None)))
+    def search(
+        self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None, **fields: Any
+    ) -> SearchResponse:
+        """Hybrid search; each result carries its per-signal scores. `fields` are SearchRequest's others (kind)."""
+        request = SearchRequest(query=query, limit=limit, types=list(types) if types else None, **fields)
+        return self._run(calls.search(request))
 
     def profile(self) -> ProfileView:
         return self._run(calls.profile())
+
+    def update_profile(
+        self, *, display_name: str | None = None, preferences: Mapping[str, str | None] | None = None
+    ) -> ProfileView:
+        """Change the display name ("" clears it) or preferences (merged key by key; None removes a key)."""
+        patch = ProfilePatch(display_name=display_name, preferences=dict(preferences or {}))
+        return self._run(calls.update_profile(patch))
+
+    def import_memories(self, memories: Sequence[MemoryIn]) -> MemoryImportResult:
+        """Import up to 1,000 memories at once, with their own dates and ids (an id imported again is kept)."""
+        return self._run(calls.import_memories(ImportRequest(memories=list(memories))))
+
+    def export(self) -> MemoryExport:
+        """Everything remembered about the caller, as one document."""
+        return self._run(calls.export())
+
+    def forget_all(self, *, confirm: bool) -> ForgetResult:
+        """Forget everything about the caller: memories, conversations, profile. Needs `confirm=True`."""
+        return self._run(calls.forget_all(confirm=confirm))
 
     # ---------------------------------------------------------------- chat
 
@@ -147,6 +174,10 @@ class Client:
             offset += len(page.items)
             if len(page.items) < page_size:
                 return
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation, its messages and their turn memories (facts drawn from them stay)."""
+        self._run(calls.delete_conversation(conversation_id))
 
     def import_transcript(
         self,
