@@ -19,7 +19,7 @@ from jyntrix_domain import import_outcomes, memory_rules, model, transcripts
 from jyntrix_domain.chat_events import ContextEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.memories import MemoryExport
 from jyntrix_domain.signals import SIGNAL_NAMES, ScoreBreakdown, Signals
-from jyntrix_http.wire import TWINS, chat_event, memories, to_wire
+from jyntrix_http.wire import TWINS, chat_event, to_wire, to_wire_all
 from tests.agents.schema_shapes import differences, type_shape
 
 NOW = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
@@ -111,7 +111,7 @@ def test_a_memory_goes_out_with_every_field_as_the_domain_holds_it() -> None:
     assert sent.type is wire.MemoryType.PROFILE and sent.kind is wire.MemoryKind.FACT
     assert isinstance(sent.relations[0], wire.Relation)
     _same_json(domain, sent)
-    assert [m.id for m in memories([domain, _memory(id="m-3")])] == ["m-1", "m-3"]
+    assert [m.id for m in to_wire_all([domain, _memory(id="m-3")], wire.Memory)] == ["m-1", "m-3"]
 
 
 def test_a_context_event_goes_out_under_the_wire_names() -> None:

@@ -26,6 +26,7 @@ from jyntrix_client.chat_events import (
     ErrorEvent,
     TokenEvent,
 )
+from jyntrix_client.export_import import ImportedItem, MemoryExport, MemoryImportResult
 from jyntrix_client.model import (
     ChangeKind,
     Conversation,
@@ -64,7 +65,6 @@ Entities = Annotated[list[EntityName], msgspec.Meta(description=f"at most {limit
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Metadata = dict[str, Any]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_ID_CHARS)]
-Title = Annotated[str, msgspec.Meta(max_length=limits.MAX_TITLE_CHARS)]
 PreferenceKey = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_PREFERENCE_KEY_CHARS)]
 PreferenceValue = Annotated[str, msgspec.Meta(max_length=limits.MAX_PREFERENCE_VALUE_CHARS)]
 
@@ -158,22 +158,6 @@ class ImportRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     memories: Annotated[list[MemoryIn], msgspec.Meta(min_length=1, max_length=limits.MAX_IMPORT_MEMORIES)]
 
 
-class ImportedItem(msgspec.Struct, frozen=True, kw_only=True):
-    index: int
-    id: str
-    outcome: ImportOutcome
-
-
-class MemoryImportResult(msgspec.Struct, frozen=True, kw_only=True):
-    """`imported` counts the memories created; `memories` holds the stored one of each item, in order."""
-
-    imported: int
-    memories: list[Memory]
-    items: list[ImportedItem]
-    conflicting: int
-    duplicates: int
-
-
 class MemoryPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Memory]
     total: int
@@ -206,19 +190,6 @@ class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
 class HistoryResponse(msgspec.Struct, frozen=True, kw_only=True):
     memory_id: str
     changes: list[MemoryChange]
-
-
-class MemoryExport(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything remembered about the caller: memories (current and past) with their history, the entity
-    graph and the profile."""
-
-    user_id: str
-    exported_at: datetime
-    memories: list[Memory]
-    history: dict[str, list[MemoryChange]]
-    entities: list[Entity]
-    relations: list[Relation]
-    profile: Profile | None
 
 
 class ProfileView(msgspec.Struct, frozen=True, kw_only=True):
