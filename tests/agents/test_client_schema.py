@@ -61,7 +61,8 @@ def _served(openapi: dict[str, Any], method: str, path: str, where: str) -> dict
             body = _resolved(openapi, schema)
             schema = _resolved(openapi, body["properties"][where.removeprefix("body.").removesuffix("[]")])["items"]
     else:
-        schema = operation["responses"][where]["content"]["application/json"]["schema"]
+        (content,) = operation["responses"][where]["content"].values()
+        schema = content["schema"]
     return schema
 
 
@@ -77,6 +78,35 @@ def test_client_type_matches_the_served_schema(
     openapi: dict[str, Any], kind: type[Any], method: str, path: str, where: str
 ) -> None:
     served = shape(_served(openapi, method, path, where), openapi["components"]["schemas"])
+    assert differences(served, type_shape(kind)) == []
+
+
+CHAT_EVENTS = [
+    client_types.ConversationEvent,
+    client_types.ContextEvent,
+    client_types.TokenEvent,
+    client_types.DoneEvent,
+    client_types.ErrorEvent,
+]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/chat/messages/stream", "/api/chat/conversations/{conversation_id}/messages/stream"]
+)
+def test_the_stream_documents_each_chat_event(openapi: dict[str, Any], path: str) -> None:
+    served = _served(openapi, "post", path, "200")
+    assert [ref["$ref"].rsplit("/", 1)[-1] for ref in served["oneOf"]] == [e.__name__ for e in CHAT_EVENTS]
+
+
+@pytest.mark.parametrize("kind", CHAT_EVENTS, ids=lambda v: v.__name__)
+def test_each_chat_event_matches_the_served_schema(openapi: dict[str, Any], kind: type[Any]) -> None:
+    """An event's data is its struct plus the `event` tag, which is also the SSE event's name."""
+    component = dict(openapi["components"]["schemas"][kind.__name__])
+    properties = dict(component["properties"])
+    assert properties.pop("event") == {"type": "string", "const": kind.__struct_config__.tag}
+    component["properties"] = properties
+    component["required"] = [name for name in component["required"] if name != "event"]
+    served = shape(component, openapi["components"]["schemas"])
     assert differences(served, type_shape(kind)) == []
 
 
