@@ -2,9 +2,9 @@
 
 The client owns the shapes on the wire (jyntrix_client.model, .scores, .chat_events, .types), and the
 routes return them; the domain keeps its own model with its rules. `to_wire` copies a domain struct into
-its twin attribute by attribute, nested structs and enums included; where the domain names a field
-otherwise, a property under the wire's name serves it (ContextItem.id). A field the domain has and the
-twin lacks is not sent. TWINS lists every pair and tests/http/test_wire_twins.py holds each pair to one
+its twin attribute by attribute, nested structs and enums included; a property under the wire's name
+serves a field the domain names otherwise (ContextItem.id) or derives. A field the domain has and the twin
+lacks is not sent. TWINS lists every pair and tests/http/test_wire_twins.py holds each pair to one
 shape, so a field added on one side alone fails a test: adding a field to the API is a field on the
 domain struct and one line on its twin.
 """

@@ -8,14 +8,12 @@ from typing import Annotated
 
 import msgspec
 from litestar import Router, delete, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from jyntrix_bootstrap.services import Services
 from jyntrix_client.types import (
-    ChatEvent as WireChatEvent,
     Conversation,
     ConversationDetail,
     ConversationPage,
@@ -26,18 +24,10 @@ from jyntrix_client.types import (
 )
 from jyntrix_domain.chat_events import ChatEvent
 from jyntrix_http import wire as to
+from jyntrix_http.openapi_sse import STREAM_EVENTS, EventStreamOperation
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="page size")]
-
-# The stream's events in the schema too (each one's `data` JSON, named by its `event` tag), so a client
-# generated from the schema gets them typed.
-STREAM_EVENTS = ResponseSpec(
-    data_container=WireChatEvent,
-    media_type="text/event-stream",
-    description="Server-Sent Events: each event's name is its `event` member, its data the event as JSON",
-    generate_examples=False,
-)
 
 
 class NewConversation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -119,6 +109,7 @@ async def list_messages(
     status_code=200,
     media_type="text/event-stream",
     responses={**error_responses(404, body=True), 200: STREAM_EVENTS},
+    operation_class=EventStreamOperation,
 )
 async def stream_in_conversation(
     request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], data: JSONBody[SendMessage]
@@ -133,6 +124,7 @@ async def stream_in_conversation(
     status_code=200,
     media_type="text/event-stream",
     responses={**error_responses(body=True), 200: STREAM_EVENTS},
+    operation_class=EventStreamOperation,
 )
 async def stream_new_conversation(
     request: UserRequest, services: ServicesDep, data: JSONBody[SendMessage]

@@ -94,8 +94,12 @@ CHAT_EVENTS = [
     "path", ["/api/chat/messages/stream", "/api/chat/conversations/{conversation_id}/messages/stream"]
 )
 def test_the_stream_documents_each_chat_event(openapi: dict[str, Any], path: str) -> None:
-    served = _served(openapi, "post", path, "200")
-    assert [ref["$ref"].rsplit("/", 1)[-1] for ref in served["oneOf"]] == [e.__name__ for e in CHAT_EVENTS]
+    """Each Server-Sent Event as OpenAPI describes a text/event-stream item: its name, and its data as JSON."""
+    items = _served(openapi, "post", path, "200")["oneOf"]
+    assert [item["properties"]["event"]["const"] for item in items] == [e.__struct_config__.tag for e in CHAT_EVENTS]
+    data = [item["properties"]["data"] for item in items]
+    assert {d["contentMediaType"] for d in data} == {"application/json"}
+    assert [d["contentSchema"]["$ref"].rsplit("/", 1)[-1] for d in data] == [e.__name__ for e in CHAT_EVENTS]
 
 
 @pytest.mark.parametrize("kind", CHAT_EVENTS, ids=lambda v: v.__name__)

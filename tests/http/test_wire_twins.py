@@ -7,6 +7,7 @@ not to the other, when a conversion loses or changes a value, or when a limit di
 from __future__ import annotations
 
 import enum
+import typing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,9 +26,51 @@ from tests.agents.schema_shapes import differences, type_shape
 NOW = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
 
 
+def sent_shape(domain: type[Any], twin: type[Any]) -> Any:
+    """The shape `to_wire` sends of a domain struct: its fields, and each property its twin has a field for
+    (to_wire reads attributes, so a property can serve a wire field: a rename, or a value derived from others)."""
+    kind, fields = type_shape(domain)
+    named = {name for name, _, _ in fields}
+    derived = []
+    for field in msgspec.inspect.type_info(twin).fields:
+        attribute = getattr(domain, field.name, None)
+        if field.encode_name not in named and isinstance(attribute, property):
+            returns = typing.get_type_hints(attribute.fget)["return"]
+            derived.append((field.encode_name, type_shape(returns), field.required))
+    return (kind, tuple(sorted((*fields, *derived))))
+
+
 @pytest.mark.parametrize(("domain", "twin"), list(TWINS.items()), ids=lambda kind: kind.__name__)
 def test_each_domain_struct_has_the_shape_of_its_wire_twin(domain: type[Any], twin: type[Any]) -> None:
-    assert differences(type_shape(domain), type_shape(twin)) == []
+    assert differences(sent_shape(domain, twin), type_shape(twin)) == []
+
+
+class _Fact(msgspec.Struct, frozen=True, kw_only=True):
+    content: str
+    superseded_by: str | None = None
+
+    @property
+    def current(self) -> bool:
+        return self.superseded_by is None
+
+
+class _WireFact(msgspec.Struct, frozen=True, kw_only=True):
+    content: str
+    superseded_by: str | None = None
+    current: bool
+
+
+class _WireFactMissingOne(msgspec.Struct, frozen=True, kw_only=True):
+    content: str
+    current: bool
+
+
+def test_a_property_serves_a_wire_field_and_a_field_left_out_is_caught() -> None:
+    assert to_wire(_Fact(content="x", superseded_by="y"), _WireFact).current is False
+    assert differences(sent_shape(_Fact, _WireFact), type_shape(_WireFact)) == []
+    assert differences(sent_shape(_Fact, _WireFactMissingOne), type_shape(_WireFactMissingOne)) == [
+        "$.superseded_by: served by the API, missing from the client"
+    ]
 
 
 @pytest.mark.parametrize(

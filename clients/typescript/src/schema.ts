@@ -1675,7 +1675,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ConversationEvent"] | components["schemas"]["ContextEvent"] | components["schemas"]["TokenEvent"] | components["schemas"]["DoneEvent"] | components["schemas"]["ErrorEvent"];
+                    "text/event-stream": {
+                        data: string;
+                        /** @constant */
+                        event: "conversation";
+                        id?: string;
+                    } | {
+                        data: string;
+                        /** @constant */
+                        event: "context";
+                        id?: string;
+                    } | {
+                        data: string;
+                        /** @constant */
+                        event: "token";
+                        id?: string;
+                    } | {
+                        data: string;
+                        /** @constant */
+                        event: "done";
+                        id?: string;
+                    } | {
+                        data: string;
+                        /** @constant */
+                        event: "error";
+                        id?: string;
+                    };
                 };
             };
             /** @description Bad request */
@@ -1780,7 +1805,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["ConversationEvent"] | components["schemas"]["ContextEvent"] | components["schemas"]["TokenEvent"] | components["schemas"]["DoneEvent"] | components["schemas"]["ErrorEvent"];
+                    "text/event-stream": {
+                        data: string;
+                        /** @constant */
+                        event: "conversation";
+                        id?: string;
+                    } | {
+                        data: string;
+                        /** @constant */
+                        event: "context";
+                        id?: string;
+                    } | {
+                        data: string;
+                        /** @constant */
+                        event: "token";
+                        id?: string;
+                    } | {
+                        data: string;
+                        /** @constant */
+                        event: "done";
+                        id?: string;
+                    } | {
+                        data: string;
+                        /** @constant */
+                        event: "error";
+                        id?: string;
+                    };
                 };
             };
             /** @description Bad request */
