@@ -18,6 +18,7 @@ import type {
   Memory,
   MemoryChange,
   MemoryExport,
+  Remembered,
   MemoryImportResult,
   MemoryIn,
   MemoryKind,
@@ -104,8 +105,11 @@ export class JyntrixClient {
 
   // ---------------------------------------------------------------- memories
 
-  /** Create a memory; `fields` are MemoryIn's others (type, reliability, entities, metadata, created_at, id). */
-  remember(content: string, fields: Partial<Omit<MemoryIn, "content">> = {}): Promise<Memory> {
+  /**
+   * Create a memory; `fields` are MemoryIn's others (type, reliability, entities, metadata, created_at, id).
+   * Content a current memory says already is that memory (`duplicate` true), which gains the new sources.
+   */
+  remember(content: string, fields: Partial<Omit<MemoryIn, "content">> = {}): Promise<Remembered> {
     return this.json("POST", "/api/memories", { body: { ...fields, content } });
   }
 

@@ -178,7 +178,10 @@ export interface paths {
         /** List memories, newest first */
         get: operations["ApiMemoriesListMemories"];
         put?: never;
-        /** Remember something */
+        /**
+         * Remember something
+         * @description 201 with the new memory; or 200 with `duplicate: true` and the current memory that says the same already (whitespace and case aside), which now cites this write's sources too: one content is one memory.
+         */
         post: operations["ApiMemoriesCreateMemory"];
         /** Forget everything about the caller (needs confirm=true) */
         delete: operations["ApiMemoriesDeleteAllMemories"];
@@ -194,8 +197,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Everything remembered about the caller, as one JSON document */
-        get: operations["ApiMemoriesExportExportMemories"];
+        /** Everything about the caller (memories with history, graph, profile, conversations with messages) */
+        get: operations["ApiMemoriesExportExportAccount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -215,6 +218,26 @@ export interface paths {
         put?: never;
         /** Import many memories, with their original dates */
         post: operations["ApiMemoriesImportImportMemories"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/memories/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore an export into the caller's account, which holds nothing the export does not
+         * @description Takes what GET /api/memories/export gave (of this or another user id). Memories keep their ids, kinds, types, times, validity and history; conversations and messages keep their ids and times; extraction does not run again; the indexes are rebuilt. Running it again adds only what is missing (`unchanged` counts what was there). An account holding anything else is a 409: forget it first (DELETE /api/memories?confirm=true). At most RESTORE_MAX_BODY_BYTES (134217728) bytes.
+         */
+        post: operations["ApiMemoriesRestoreRestoreAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -443,9 +466,46 @@ export interface paths {
         put?: never;
         /**
          * OpenAI-compatible chat completion, answered from the caller's memories
-         * @description OpenAI's request and response shapes, streaming (`stream: true`, SSE chunks then `[DONE]`) or not. `metadata.conversation_id` or the X-Jyntrix-Conversation-Id header continues a stored conversation. Unsupported parameters (tools, n > 1, response_format, ...) are a 400 naming the parameter.
+         * @description OpenAI's request and response shapes, streaming (`stream: true`, SSE chunks then `[DONE]`) or not. `metadata.conversation_id` or the X-Jyntrix-Conversation-Id header continues a stored conversation. `model` is one that GET /v1/models lists. `stop` (a string or up to 4) ends the answer before the first. Unsupported parameters (tools, n > 1, response_format, ...) are a 400 naming the parameter.
          */
         post: operations["V1ChatCompletionsChatCompletions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The models chat completions answer with (OpenAI's list of models)
+         * @description `jyntrix`, which always means the server's configured language model, and that model by its own name (`offline`, `gemini-2.5-flash`, ...). `model` in a chat completion must be one of them.
+         */
+        get: operations["V1ModelsListModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model chat completions answer with */
+        get: operations["V1ModelsModelIdRetrieveModel"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -456,6 +516,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountExport */
+        AccountExport: {
+            conversations?: components["schemas"]["ExportedConversation"][];
+            entities: components["schemas"]["Entity"][];
+            /** Format: date-time */
+            exported_at: string;
+            history: {
+                [key: string]: components["schemas"]["MemoryChange"][];
+            };
+            memories: components["schemas"]["Memory"][];
+            profile: components["schemas"]["Profile"] | null;
+            relations: components["schemas"]["Relation"][];
+            user_id: string;
+        };
         /** AuthUser */
         AuthUser: {
             email?: string | null;
@@ -492,15 +566,22 @@ export interface components {
         ContextItem: {
             breakdown?: components["schemas"]["Signals"];
             content: string;
+            /** @default true */
+            current: boolean;
             id: string;
+            kind?: components["schemas"]["MemoryKind"];
             /** @default [] */
             match_types: string[];
+            occurred?: components["schemas"]["Period"] | null;
             ref: number;
             /** @default false */
             relevant: boolean;
+            role?: components["schemas"]["Role"] | null;
             score: number;
             tokens: number;
             type: components["schemas"]["MemoryType"];
+            valid_from?: string | null;
+            valid_until?: string | null;
         };
         /** Conversation */
         Conversation: {
@@ -566,6 +647,20 @@ export interface components {
             /** @default true */
             retryable: boolean;
             user_message_id?: string | null;
+        };
+        /** ExportedConversation */
+        ExportedConversation: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            messages?: components["schemas"]["Message"][];
+            metadata?: {
+                [key: string]: unknown;
+            };
+            title?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            user_id: string;
         };
         /** ExtractionStatus */
         ExtractionStatus: {
@@ -641,6 +736,8 @@ export interface components {
             content: string;
             /** Format: date-time */
             created_at: string;
+            /** @default true */
+            current: boolean;
             /** @default [] */
             entities: string[];
             id: string;
@@ -649,6 +746,9 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            occurred?: components["schemas"]["Period"] | null;
+            origin?: components["schemas"]["Origin"] | null;
+            place?: components["schemas"]["Place"] | null;
             /** @default [] */
             relations: components["schemas"]["Relation"][];
             /** @default 0.8 */
@@ -676,19 +776,6 @@ export interface components {
             kind: components["schemas"]["ChangeKind"];
             memory_id: string;
             superseded_by?: string | null;
-            user_id: string;
-        };
-        /** MemoryExport */
-        MemoryExport: {
-            entities: components["schemas"]["Entity"][];
-            /** Format: date-time */
-            exported_at: string;
-            history: {
-                [key: string]: components["schemas"]["MemoryChange"][];
-            };
-            memories: components["schemas"]["Memory"][];
-            profile: components["schemas"]["Profile"] | null;
-            relations: components["schemas"]["Relation"][];
             user_id: string;
         };
         /** MemoryImportResult */
@@ -766,6 +853,26 @@ export interface components {
         MessagePage: {
             items: components["schemas"]["Message"][];
         };
+        /** Model */
+        Model: {
+            created: number;
+            id: string;
+            /**
+             * @default model
+             * @constant
+             */
+            object: "model";
+            owned_by: string;
+        };
+        /** ModelList */
+        ModelList: {
+            data: components["schemas"]["Model"][];
+            /**
+             * @default list
+             * @constant
+             */
+            object: "list";
+        };
         /** NewConversation */
         NewConversation: {
             title?: string | null;
@@ -776,6 +883,28 @@ export interface components {
             message: string;
             param: string | null;
             type: string;
+        };
+        /** Origin */
+        Origin: {
+            batch?: string | null;
+            extractor?: string | null;
+        };
+        /** Period */
+        Period: {
+            /** Format: date-time */
+            end: string;
+            /** Format: date-time */
+            start: string;
+        };
+        /** Place */
+        Place: {
+            before?: string | null;
+            conversation_id: string;
+            follows?: string | null;
+            message_id?: string | null;
+            precedes?: string | null;
+            role?: components["schemas"]["Role"];
+            speaker?: string | null;
         };
         /** Problem */
         Problem: {
@@ -845,8 +974,65 @@ export interface components {
             /** @description at most 200 characters as a key */
             target: string;
         };
+        /** Remembered */
+        Remembered: {
+            /** @default 0 */
+            access_count: number;
+            content: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @default true */
+            current: boolean;
+            /** @default false */
+            duplicate: boolean;
+            /** @default [] */
+            entities: string[];
+            id: string;
+            kind?: components["schemas"]["MemoryKind"];
+            last_accessed_at?: string | null;
+            metadata?: {
+                [key: string]: unknown;
+            };
+            occurred?: components["schemas"]["Period"] | null;
+            origin?: components["schemas"]["Origin"] | null;
+            place?: components["schemas"]["Place"] | null;
+            /** @default [] */
+            relations: components["schemas"]["Relation"][];
+            /** @default 0.8 */
+            reliability: number;
+            slot?: string | null;
+            /** @default [] */
+            source_message_ids: string[];
+            superseded_by?: string | null;
+            type: components["schemas"]["MemoryType"];
+            /** Format: date-time */
+            updated_at: string;
+            user_id: string;
+            /** Format: date-time */
+            valid_from: string;
+            valid_until?: string | null;
+            value?: string | null;
+        };
+        /** RestoreCounts */
+        RestoreCounts: {
+            /** @default 0 */
+            conversations: number;
+            /** @default 0 */
+            memories: number;
+            /** @default 0 */
+            messages: number;
+            /** @default 0 */
+            profile: number;
+        };
+        /** RestoreReport */
+        RestoreReport: {
+            restored: components["schemas"]["RestoreCounts"];
+            unchanged: components["schemas"]["RestoreCounts"];
+            user_id: string;
+        };
         /**
          * Role
+         * @default user
          * @enum {string}
          */
         Role: "user" | "assistant" | "system";
@@ -859,6 +1045,8 @@ export interface components {
         };
         /** SearchRequest */
         SearchRequest: {
+            /** @description search as of this time (default: now) */
+            as_of?: string | null;
             kind?: components["schemas"]["MemoryKind"][] | null;
             /** @default 10 */
             limit: number;
@@ -875,10 +1063,14 @@ export interface components {
         };
         /** SearchResult */
         SearchResult: {
+            /** @default true */
+            current: boolean;
             match_types: string[];
             memory: components["schemas"]["Memory"];
             score: number;
             scores: components["schemas"]["ScoreBreakdown"];
+            valid_from?: string | null;
+            valid_until?: string | null;
         };
         /** SendMessage */
         SendMessage: {
@@ -897,6 +1089,7 @@ export interface components {
          *       "reliability": 0,
          *       "session": 0,
          *       "speaker": 0,
+         *       "standing": 0,
          *       "time": 0,
          *       "vector": 0
          *     }
@@ -918,6 +1111,8 @@ export interface components {
             session: number;
             /** @default 0 */
             speaker: number;
+            /** @default 0 */
+            standing: number;
             /** @default 0 */
             time: number;
             /** @default 0 */
@@ -2100,13 +2295,22 @@ export interface operations {
             };
         };
         responses: {
+            /** @description a current memory said this already: that memory */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Remembered"];
+                };
+            };
             /** @description Document created, URL follows */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Memory"];
+                    "application/json": components["schemas"]["Remembered"];
                 };
             };
             /** @description Bad request */
@@ -2265,7 +2469,7 @@ export interface operations {
             };
         };
     };
-    ApiMemoriesExportExportMemories: {
+    ApiMemoriesExportExportAccount: {
         parameters: {
             query?: never;
             header?: never;
@@ -2280,7 +2484,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemoryExport"];
+                    "application/json": components["schemas"]["AccountExport"];
                 };
             };
             /** @description Unauthorized */
@@ -2354,6 +2558,111 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiMemoriesRestoreRestoreAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountExport"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoreReport"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3697,6 +4006,144 @@ export interface operations {
             };
             /** @description Body not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is down (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    V1ModelsListModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit exceeded (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is down (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    V1ModelsModelIdRetrieveModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: unknown;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such model (`model_not_found`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

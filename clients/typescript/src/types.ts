@@ -23,7 +23,11 @@ export type ScoreBreakdown = Schemas["ScoreBreakdown"];
 export type Signals = Schemas["Signals"];
 export type StrategyOutcome = Schemas["StrategyOutcome"];
 export type MemoryImportResult = Schemas["MemoryImportResult"];
-export type MemoryExport = Schemas["MemoryExport"];
+export type AccountExport = Schemas["AccountExport"];
+/** The name this package first gave the export. */
+export type MemoryExport = AccountExport;
+export type RestoreReport = Schemas["RestoreReport"];
+export type Remembered = Schemas["Remembered"];
 export type ForgetResult = Schemas["ForgetResult"];
 export type ProfileView = Schemas["ProfileView"];
 export type ProfilePatch = Schemas["ProfilePatch"];
