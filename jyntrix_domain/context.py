@@ -121,14 +121,9 @@ def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> fro
         and not _asks_only(r)
     ]
     # What the query asks about comes first: current memories for a question about now, ended ones for one
-    # about before (the `standing` signal). The others answer when none of those does, or when one matches
-    # clearly better (by more than the margin): history is an answer when it is the better one, marked as such.
+    # about before (the `standing` signal); the others answer only when none of those does.
     standing = [r for r in matched if r.breakdown.signals.standing >= 1.0]
-    if standing:
-        lead = max(r.breakdown.relevance for r in standing)
-        pool = [*standing, *(r for r in matched if r not in standing and r.breakdown.relevance > lead + config.margin)]
-    else:
-        pool = matched
+    pool = standing or matched
     if not pool:
         return frozenset()
     best = max(r.breakdown.relevance for r in pool)
