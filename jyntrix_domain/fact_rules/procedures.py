@@ -15,65 +15,90 @@ from jyntrix_domain.language.person import third_person
 from jyntrix_domain.model import FORM_SLOT_PREFIX, FormAspect, MemoryType
 
 _LANGUAGE_RULE = re.compile(r"(?i)\b(?:answer|respond|reply|speak|write|talk)\b.*?\bin\s+([A-Z][a-z]+)")
-_ASPECTS: tuple[tuple[FormAspect, re.Pattern[str]], ...] = (
-    (FormAspect.ADDRESS, re.compile(r"(?i)\bcall\s+me\b|\baddress\s+me\b|\bmy\s+name\b")),
+_CALL_ME = re.compile(r"(?i)\b(?:call|address)\s+me\s+(?:as\s+)?([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+)?)")
+_NEGATED = re.compile(r"(?i)\b(?:never|no|not|don't|do\s+not|without|avoid|stop|skip|less)\b")
+# The words that name a form of answers, by aspect: the preference is that word, never the user's wording.
+_FORMS: tuple[tuple[FormAspect, re.Pattern[str]], ...] = (
     (
         FormAspect.LENGTH,
         re.compile(
-            r"(?i)\b(?:short|shorter|brief|concise|long|longer|detailed|verbose|succinct|terse|one\s+sentence|"
-            r"few\s+words|to\s+the\s+point|tl;?dr|length)\b"
+            r"(?i)\b(short|shorter|brief|briefer|concise|long|longer|detailed|verbose|succinct|terse|one\s+sentence|"
+            r"a\s+few\s+words|to\s+the\s+point)\b"
         ),
     ),
     (
         FormAspect.FORMAT,
         re.compile(
-            r"(?i)\b(?:bullet|bullets|list|lists|numbered|markdown|table|tables|code\s+blocks?|emojis?|"
-            r"headings?|headers?|plain\s+text|paragraphs?|format|formatting|bold|italics?|json|steps)\b"
+            r"(?i)\b(bullet\s+points|bullets|a\s+(?:bulleted\s+|numbered\s+)?list|numbered\s+lists?|markdown|tables?|"
+            r"code\s+blocks?|emojis?|emoticons|headings|headers|plain\s+text|short\s+paragraphs|bold\s+text|json)\b"
         ),
     ),
     (
         FormAspect.STYLE,
         re.compile(
-            r"(?i)\b(?:formal|informal|casual|friendly|polite|funny|humou?r|jokes?|serious|simple\s+words|"
-            r"plain\s+english|jargon|tone|style|gentle|direct|blunt|encouraging|sarcastic|examples?|"
-            r"explain\s+like|eli5|technical)\b"
+            r"(?i)\b(formal|informal|casual|friendly|polite|funny|humou?r|jokes|serious|simple\s+words|"
+            r"plain\s+english|jargon|gentle|blunt|encouraging|sarcasm|sarcastic|technical\s+terms)\b"
         ),
     ),
 )
 
 
-def form_of(wording: str) -> FormAspect | None:
-    """The aspect of answers a request shapes, if it shapes only their form."""
-    return next((aspect for aspect, said in _ASPECTS if said.search(wording)), None)
+_STYLE_NOUNS = frozenset(
+    ("humour", "humor", "jokes", "simple words", "plain english", "jargon", "sarcasm", "technical terms")
+)
 
 
-def _procedure(wording: str, sentence: str) -> list[FactCandidate]:
-    wording = re.sub(r"(?i)^(?:please|pls|kindly)\s+", "", wording.strip(" ,.!")).strip()
-    wording = re.sub(r"(?i),?\s*(?:please|thanks|thank you)$", "", wording).strip(" ,.!")
-    if len(wording.split()) < 2:
-        return []
-    words = third_person(wording)
-    words = words[:1].lower() + words[1:]
-    content = f"The user wants you to {words}"
-    lang = _LANGUAGE_RULE.search(sentence)
-    if lang and lang.group(1) in LANGUAGES:
-        aspect: FormAspect | None = FormAspect.LANGUAGE
-        value = lang.group(1)
-    else:
-        aspect = form_of(wording)
-        value = words
-    if aspect is None:
-        # Not about the form of answers: what the user asked, with no authority.
-        return [make_candidate(MemoryType.EPISODIC, f"The user asked you to {words}", reliability=0.8)]
+def form_of(wording: str) -> tuple[FormAspect, str] | None:
+    """The aspect of answers a request shapes and the words that name it, if it is about their form."""
+    for aspect, said in _FORMS:
+        m = said.search(wording)
+        if m is not None:
+            return aspect, " ".join(m.group(1).lower().split())
+    return None
+
+
+def _preference(aspect: FormAspect, value: str, content: str) -> list[FactCandidate]:
     return [
         make_candidate(
             MemoryType.PROCEDURAL,
             content,
             slot=f"{FORM_SLOT_PREFIX}{aspect.value}",
             value=value,
-            anchor="The user wants you to",
+            anchor="The user wants",
             reliability=0.95,
         )
+    ]
+
+
+def _procedure(wording: str, sentence: str) -> list[FactCandidate]:
+    """A typed preference built from the words that name a form of answers, never from the user's wording (so
+    nothing else they asked rides along); anything else, what the user asked, with no authority."""
+    wording = re.sub(r"(?i)^(?:please|pls|kindly)\s+", "", wording.strip(" ,.!")).strip()
+    wording = re.sub(r"(?i),?\s*(?:please|thanks|thank you)$", "", wording).strip(" ,.!")
+    if len(wording.split()) < 2:
+        return []
+    lang = _LANGUAGE_RULE.search(sentence)
+    if lang and lang.group(1) in LANGUAGES:
+        language = lang.group(1)
+        return _preference(FormAspect.LANGUAGE, language, f"The user wants answers in {language}")
+    name = _CALL_ME.search(sentence)
+    if name:
+        return _preference(FormAspect.ADDRESS, name.group(1), f"The user wants to be called {name.group(1)}")
+    form = form_of(wording)
+    if form is not None:
+        aspect, value = form
+        without = _NEGATED.search(wording) is not None
+        if aspect is FormAspect.LENGTH:
+            content = f"The user wants answers {value}" if " " in value else f"The user wants {value} answers"
+        elif aspect is FormAspect.FORMAT or without or value in _STYLE_NOUNS:
+            content = f"The user wants answers {'without' if without else 'with'} {value}"
+        else:
+            content = f"The user wants answers that are {value}"
+        return _preference(aspect, f"no {value}" if without else value, content)
+    words = third_person(wording)
+    # Not about the form of answers: what the user asked, kept with no authority.
+    return [
+        make_candidate(MemoryType.EPISODIC, f"The user asked you to {words[:1].lower() + words[1:]}", reliability=0.8)
     ]
 
 

@@ -88,7 +88,7 @@ CASES = [
     Case(
         "rules for answers",
         ["From now on, please answer in Spanish. Never use emojis."],
-        {(R, "The user wants you to answer in Spanish"), (R, "The user wants you to never use emojis")},
+        {(R, "The user wants answers in Spanish"), (R, "The user wants answers without emojis")},
     ),
     Case(
         "the assistant's words are never the user's facts",
@@ -145,7 +145,7 @@ CASES = [
     Case(
         "answer style",
         ["Please keep your answers short when you reply."],
-        {(R, "The user wants you to keep your answers short when you reply")},
+        {(R, "The user wants short answers")},
     ),
     Case(
         "several turns",
