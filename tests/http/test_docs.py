@@ -130,7 +130,7 @@ def anchors(markdown: str) -> set[str]:
     return slugs
 
 
-@pytest.mark.parametrize("page", [README, *sorted(DOCS.glob("*.md"))], ids=lambda p: p.name)
+@pytest.mark.parametrize("page", [README, *sorted(DOCS.glob("*.md"))], ids=lambda p: str(p.relative_to(REPO)))
 def test_every_link_leads_to_a_file_and_heading_that_exist(page: Path) -> None:
     text = page.read_text()
     broken = []
