@@ -163,6 +163,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     # Bulk work (imports, index rebuilds) running at once: per user, and for the whole server.
     bulk_concurrency_per_user: int = 1
     bulk_concurrency: int = 4
+    # The largest export `POST /api/memories/restore` reads (bytes of JSON).
+    restore_max_body_bytes: int = 128 * 1024 * 1024
     # Proxies whose X-Forwarded-For (and X-Forwarded-Proto) count; anyone else's forwarding headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
     # Host names answered besides loopback ones (exact names, `*.domain`, or `*` for any): DNS rebinding's defence.
@@ -195,6 +197,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
     def __post_init__(self) -> None:
         _check(1 <= self.port <= 65535, "PORT", "must be between 1 and 65535")
+        _check(self.restore_max_body_bytes >= 1, "RESTORE_MAX_BODY_BYTES", "must be at least 1")
         port = self.metrics_port.strip().lower()
         _check(
             port == "off" or (port.isdigit() and 0 <= int(port) <= 65535),

@@ -14,6 +14,7 @@ from jyntrix_client import calls
 from jyntrix_client.calls import Call, RetryPolicy, SSEDecoder, problem_of
 from jyntrix_client.client import DEFAULT_TIMEOUT, auth_headers
 from jyntrix_client.types import (
+    AccountExport,
     ChatEvent,
     Conversation,
     ExtractionStatus,
@@ -26,6 +27,7 @@ from jyntrix_client.types import (
     Message,
     ProfileView,
     Remembered,
+    RestoreReport,
     SearchRequest,
     SearchResponse,
     SendMessage,
@@ -129,6 +131,15 @@ class AsyncClient:
     ) -> SearchResponse:
         request = SearchRequest(query=query, limit=limit, types=list(types) if types else None)
         return await self._run(calls.search(request))
+
+    async def export(self) -> AccountExport:
+        """Everything about the user: memories with history, graph, profile, conversations with messages."""
+        return await self._run(calls.export())
+
+    async def restore(self, export: AccountExport) -> RestoreReport:
+        """Restore an export (this user's or another's) into this user's account, which holds nothing else;
+        running it again adds only what is missing. An account holding other data raises Conflict."""
+        return await self._run(calls.restore(export))
 
     async def profile(self) -> ProfileView:
         return await self._run(calls.profile())

@@ -14,6 +14,7 @@ import msgspec
 
 from jyntrix_client.errors import JyntrixError, TransportError, error_from_response
 from jyntrix_client.types import (
+    AccountExport,
     ChatEvent,
     ConversationDetail,
     ConversationPage,
@@ -26,6 +27,7 @@ from jyntrix_client.types import (
     MessagePage,
     ProfileView,
     Remembered,
+    RestoreReport,
     SearchRequest,
     SearchResponse,
     SendMessage,
@@ -198,6 +200,14 @@ def history(memory_id: str) -> Call[HistoryResponse]:
 
 def search(request: SearchRequest) -> Call[SearchResponse]:
     return Call("POST", "/api/memories/search", SearchResponse, body=request)
+
+
+def export() -> Call[AccountExport]:
+    return Call("GET", "/api/memories/export", AccountExport)
+
+
+def restore(export: AccountExport) -> Call[RestoreReport]:
+    return Call("POST", "/api/memories/restore", RestoreReport, body=export)
 
 
 def profile() -> Call[ProfileView]:

@@ -13,6 +13,7 @@ import msgspec
 from jyntrix_client import calls
 from jyntrix_client.calls import Call, RetryPolicy, SSEDecoder, problem_of
 from jyntrix_client.types import (
+    AccountExport,
     ChatEvent,
     Conversation,
     ExtractionStatus,
@@ -25,6 +26,7 @@ from jyntrix_client.types import (
     Message,
     ProfileView,
     Remembered,
+    RestoreReport,
     SearchRequest,
     SearchResponse,
     SendMessage,
@@ -144,6 +146,15 @@ class Client:
         return self._run(
             calls.search(SearchRequest(query=query, limit=limit, types=list(types) if types else None, as_of=as_of))
         )
+
+    def export(self) -> AccountExport:
+        """Everything about the user: memories with history, graph, profile, conversations with messages."""
+        return self._run(calls.export())
+
+    def restore(self, export: AccountExport) -> RestoreReport:
+        """Restore an export (this user's or another's) into this user's account, which holds nothing else;
+        running it again adds only what is missing. An account holding other data raises Conflict."""
+        return self._run(calls.restore(export))
 
     def profile(self) -> ProfileView:
         return self._run(calls.profile())

@@ -1,9 +1,10 @@
 """The API's request and response bodies as msgspec Structs.
 
 What the server encodes from the domain's own structs (a memory, its history, a conversation, the chat
-events) the client decodes into those very structs, so the wire shape is written once, in
-`jyntrix_domain.model`, `jyntrix_domain.signals` and `jyntrix_domain.chat_events` (stdlib and msgspec
-only). The response views built from them are here, and the server's routes return these very views.
+events, the account export) the client decodes into those very structs, so the wire shape is written once,
+in `jyntrix_domain.model`, `jyntrix_domain.signals`, `jyntrix_domain.chat_events` and
+`jyntrix_domain.account_export` (stdlib and msgspec only). The response views built from them are here,
+and the server's routes return these very views.
 The request bodies are here too, with the limits the server holds them to: msgspec checks those only
 when it decodes, so they cost the client nothing and the server reads these very structs (jyntrix_http
 adds the checks no annotation can say, such as a time's range). tests/agents/test_client_schema.py
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from jyntrix_domain.account_export import AccountExport, ExportedConversation, RestoreCounts, RestoreReport
 from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
 from jyntrix_domain.model import (
@@ -54,6 +56,7 @@ AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Metadata = dict[str, Any]
 
 __all__ = [
+    "AccountExport",
     "ChangeKind",
     "ChatEvent",
     "ContextEvent",
@@ -64,6 +67,7 @@ __all__ = [
     "ConversationPage",
     "DoneEvent",
     "ErrorEvent",
+    "ExportedConversation",
     "ExtractionStatus",
     "HistoryResponse",
     "ImportResult",
@@ -80,6 +84,8 @@ __all__ = [
     "Relation",
     "RelationIn",
     "Remembered",
+    "RestoreCounts",
+    "RestoreReport",
     "Role",
     "Scores",
     "SearchRequest",

@@ -28,7 +28,18 @@ from jyntrix_http.mcp_http import McpEndpoint
 from jyntrix_http.metrics import MetricsEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
-from jyntrix_http.routes import analytics, auth, chat, console, health, memories, openai_chat, profile, transcripts
+from jyntrix_http.routes import (
+    analytics,
+    auth,
+    chat,
+    console,
+    health,
+    memories,
+    openai_chat,
+    portability,
+    profile,
+    transcripts,
+)
 from jyntrix_http.server_discovery import Serving, remove_serving_file, write_serving_file
 
 log = logging.getLogger("jyntrix.http")
@@ -116,6 +127,7 @@ def create_app(
             chat.router,
             transcripts.router,
             memories.router,
+            *portability.route_handlers(settings),
             profile.router,
             analytics.router,
             openai_chat.router,

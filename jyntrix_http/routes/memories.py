@@ -1,4 +1,4 @@
-"""Memories: CRUD, search with per-signal scores, bulk import, history, export and delete-all."""
+"""Memories: CRUD, search with per-signal scores, bulk import, history and delete-all (export: portability.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from jyntrix_client.types import HistoryResponse, MemoryPage, Metadata, SearchRe
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.forgetting import ForgetResult
 from jyntrix_domain.import_outcomes import ImportOutcome
-from jyntrix_domain.memories import MemoryExport, NewMemory, Remembered
+from jyntrix_domain.memories import NewMemory, Remembered
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind, MemoryType, Relation
 from jyntrix_domain.ranking import RankedMemory
@@ -226,17 +226,6 @@ async def import_memories(
     )
 
 
-@get(
-    "/export",
-    summary="Everything remembered about the caller, as one JSON document",
-    responses=error_responses(),
-)
-async def export_memories(request: UserRequest, services: ServicesDep) -> Response[MemoryExport]:
-    exported = await services.memories.export(request.user.id)
-    stamp = exported.exported_at.strftime("%Y%m%dT%H%M%SZ")
-    return Response(exported, headers={"Content-Disposition": f'attachment; filename="jyntrix-export-{stamp}.json"'})
-
-
 @delete(
     "/",
     status_code=HTTP_200_OK,
@@ -313,7 +302,6 @@ router = Router(
         list_memories,
         search_memories,
         import_memories,
-        export_memories,
         delete_all_memories,
         get_memory,
         update_memory,

@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient, TestClient
 from jyntrix_client import (
     AsyncClient,
     Client,
+    Conflict,
     ContextEvent,
     ConversationEvent,
     DoneEvent,
@@ -169,6 +170,27 @@ def test_a_503_is_retried_and_then_raised() -> None:
     assert (caught.value.code, caught.value.request_id) == ("unavailable", "r-1")
 
 
+def test_export_and_restore_move_an_account_to_another_user(app_client: TestClient, jx: Client) -> None:
+    older = jx.remember("I live in Berlin")
+    newer = jx.supersede(older.id, "I live in Amsterdam")
+    turn = list(jx.chat("My sister Maya lives in Lisbon."))
+    conversation = next(e.id for e in turn if isinstance(e, ConversationEvent))
+    exported = jx.export()
+    assert [c.id for c in exported.conversations] == [conversation]
+    assert [m.role.value for m in exported.conversations[0].messages] == ["user", "assistant"]
+
+    other = Client("http://testserver.local", _token(f"user-{uuid.uuid4()}"), http=app_client)
+    report = other.restore(exported)
+    assert report.restored.memories == len(exported.memories)
+    assert (report.restored.conversations, report.restored.messages) == (1, 2)
+    assert other.get_memory(older.id).superseded_by == newer.id
+    assert [m.content for m in other.messages(conversation)] == [m.content for m in exported.conversations[0].messages]
+    assert other.restore(exported).unchanged == report.restored
+    other.remember("Something only the other account holds")
+    with pytest.raises(Conflict):
+        other.restore(exported)
+
+
 def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_s("3") == 3.0
     assert retry_after_s("Wed, 21 Oct 2015 07:28:05 GMT", now=None) == 0.0
@@ -185,3 +207,9 @@ async def test_the_async_client_does_the_same(tmp_path: Path) -> None:
         assert isinstance(events[-1], DoneEvent)
         with pytest.raises(NotFound):
             await jx.get_memory("missing")
+        exported = await jx.export()
+        assert {m.id for m in exported.memories} >= {created.id}
+        elsewhere = AsyncClient("http://testserver.local", _token(f"user-{uuid.uuid4()}"), http=app_client)
+        report = await elsewhere.restore(exported)
+        assert report.restored.memories == len(exported.memories)
+        assert (await elsewhere.get_memory(created.id)).content == created.content

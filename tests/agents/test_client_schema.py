@@ -33,6 +33,9 @@ ROUTES: list[tuple[type[Any], str, str, str]] = [
     (client_types.MessagePage, "get", "/api/chat/conversations/{conversation_id}/messages", "200"),
     (client_types.SendMessage, "post", "/api/chat/messages/stream", "body"),
     (client_types.SendMessage, "post", "/api/chat/conversations/{conversation_id}/messages/stream", "body"),
+    (client_types.AccountExport, "get", "/api/memories/export", "200"),
+    (client_types.AccountExport, "post", "/api/memories/restore", "body"),
+    (client_types.RestoreReport, "post", "/api/memories/restore", "200"),
 ]
 
 

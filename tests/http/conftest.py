@@ -52,7 +52,8 @@ def drain_tasks(client: Client) -> None:
     """Wait for the background tasks (extraction) that turns enqueued; they run on the app's loop."""
     tasks = services_of(client).tasks
     assert isinstance(tasks, InProcessTaskQueue)
-    client.blocking_portal.call(tasks.drain)
+    # Not the summaries scheduled for when a conversation has stayed idle (half an hour away).
+    client.blocking_portal.call(lambda: tasks.drain(scheduled=False))
 
 
 def flush_analytics(client: Client) -> None:

@@ -101,7 +101,7 @@ def test_every_setting_has_a_row_with_its_default_in_the_configuration_reference
     wrong = []
     for name in variable_names():
         cell, value = rows[name], as_written(default_of(name))
-        literal = re.fullmatch(r"`([^`]*)`", cell)
+        literal = re.fullmatch(r"`([^`]*)`(?: \([^)]*\))?", cell)  # a value, perhaps said again: `134217728` (128 MiB)
         if value is None:
             # No default value: the cell says what stands in for it ("unset: embedded Postgres"), or a path.
             if literal is not None and "$" not in literal.group(1):
