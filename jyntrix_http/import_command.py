@@ -26,12 +26,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_client import AsyncClient, JyntrixError
+from jyntrix_client import types as wire
 from jyntrix_client.transcript_files import Transcript, TranscriptFileError, chunks, read_transcripts
 from jyntrix_domain.errors import DomainError
-from jyntrix_domain.model import TranscriptMessage
 from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES, check_transcript
 from jyntrix_http.request_checks import NUL_MESSAGE, holds_nul
-from jyntrix_http.routes.transcripts import TranscriptIn, TranscriptMessageIn
+from jyntrix_http.routes.transcripts import TranscriptIn, TranscriptMessageIn, transcript_message
 from jyntrix_http.server_discovery import URL_VARIABLE, SetupError, describe_open_failure, remote_token, server_url
 
 NOTHING_IMPORTED = "nothing was imported"
@@ -48,7 +48,7 @@ class Sent:
     turn_memories: int
 
 
-Send = Callable[[Transcript, Sequence[TranscriptMessage], str | None], Awaitable[Sent]]
+Send = Callable[[Transcript, Sequence[wire.TranscriptMessageIn], str | None], Awaitable[Sent]]
 
 
 @dataclass
@@ -101,7 +101,7 @@ def check_calls(transcripts: Sequence[Transcript]) -> None:
             body = transcript.body(part)
             try:
                 msgspec.convert(body, TranscriptIn)
-                check_transcript(part)
+                check_transcript([transcript_message(m) for m in part])
             except (msgspec.ValidationError, DomainError) as exc:
                 raise ImportFailed(f"{where}: {exc}; {NOTHING_IMPORTED}") from None
             if holds_nul(msgspec.json.encode(body)):
@@ -112,7 +112,9 @@ def check_calls(transcripts: Sequence[Transcript]) -> None:
 async def remote_sender(url: str, token: str, summary: Summary) -> AsyncIterator[Destination]:
     async with AsyncClient(url, token) as client:
 
-        async def send(transcript: Transcript, part: Sequence[TranscriptMessage], conversation_id: str | None) -> Sent:
+        async def send(
+            transcript: Transcript, part: Sequence[wire.TranscriptMessageIn], conversation_id: str | None
+        ) -> Sent:
             result = await client.import_transcript(
                 part, title=transcript.title, conversation_id=conversation_id or transcript.conversation_id
             )
@@ -137,10 +139,12 @@ async def embedded_sender(
     try:
         transcripts = runtime.services.transcripts
 
-        async def send(transcript: Transcript, part: Sequence[TranscriptMessage], conversation_id: str | None) -> Sent:
+        async def send(
+            transcript: Transcript, part: Sequence[wire.TranscriptMessageIn], conversation_id: str | None
+        ) -> Sent:
             result = await transcripts.import_transcript(
                 user_id,
-                part,
+                [transcript_message(m) for m in part],
                 title=transcript.title,
                 conversation_id=conversation_id or transcript.conversation_id,
             )
@@ -151,7 +155,8 @@ async def embedded_sender(
         drain = getattr(runtime.tasks, "drain", None)
         if drain is not None:
             print("Extracting memories from the imported messages...", file=sys.stderr)
-            await drain()
+            # The extraction of what was imported; not the idle summaries scheduled for later.
+            await drain(scheduled=False)
     finally:
         await runtime.aclose()
 

@@ -16,8 +16,10 @@ from litestar.status_codes import HTTP_200_OK
 from litestar.types import ControllerRouterHandler
 
 from jyntrix_bootstrap.settings import Settings
-from jyntrix_domain.account_export import AccountExport, RestoreReport
+from jyntrix_client import types as wire
+from jyntrix_domain.account_export import AccountExport
 from jyntrix_domain.errors import Invalid
+from jyntrix_http import wire as to
 from jyntrix_http.routes import ServicesDep, UserRequest, error_responses, time_problem
 from jyntrix_http.routes.memories import MAX_METADATA_DEPTH
 
@@ -25,7 +27,7 @@ from jyntrix_http.routes.memories import MAX_METADATA_DEPTH
 _EXPORT_DEPTH = 5
 
 
-def check_document(document: AccountExport) -> None:
+def check_document(document: wire.AccountExport) -> None:
     """Raise Invalid naming the first value that no body of the API may hold: a time it does not accept, or
     metadata nested past MAX_METADATA_DEPTH (a NUL is refused before, in any body: jyntrix_http.request_checks).
     Checked over every field of every part, so that the fields the model gains are checked too."""
@@ -52,11 +54,12 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         summary="Everything about the caller (memories with history, graph, profile, conversations with messages)",
         responses=error_responses(),
     )
-    async def export_account(request: UserRequest, services: ServicesDep) -> Response[AccountExport]:
+    async def export_account(request: UserRequest, services: ServicesDep) -> Response[wire.AccountExport]:
         exported = await services.portability.export(request.user.id)
         stamp = exported.exported_at.strftime("%Y%m%dT%H%M%SZ")
         return Response(
-            exported, headers={"Content-Disposition": f'attachment; filename="jyntrix-export-{stamp}.json"'}
+            to.to_wire(exported, wire.AccountExport),
+            headers={"Content-Disposition": f'attachment; filename="jyntrix-export-{stamp}.json"'},
         )
 
     @post(
@@ -75,9 +78,10 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
         responses=error_responses(409, body=True),
     )
     async def restore_account(
-        request: UserRequest, services: ServicesDep, data: JSONBody[AccountExport]
-    ) -> RestoreReport:
+        request: UserRequest, services: ServicesDep, data: JSONBody[wire.AccountExport]
+    ) -> wire.RestoreReport:
         check_document(data)
-        return await services.portability.restore(request.user.id, data)
+        document = msgspec.convert(data, AccountExport, from_attributes=True)
+        return to.to_wire(await services.portability.restore(request.user.id, document), wire.RestoreReport)
 
     return [Router(path="/api/memories", route_handlers=[export_account, restore_account], tags=["memories"])]

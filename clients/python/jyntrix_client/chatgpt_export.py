@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jyntrix_client.transcript import ROLES, Transcript, TranscriptFileError, check_text, shown, unique_ids
-from jyntrix_domain.model import Role, TranscriptMessage
+from jyntrix_client.types import TranscriptMessageIn
 
 CHATGPT_FILE = "conversations.json"
 
@@ -37,7 +37,7 @@ def _chatgpt_conversation(raw: Any, where: str) -> Transcript | None:
         raise TranscriptFileError(f"{where}: has no 'mapping' message tree")
     mapping: Mapping[str, Any] = raw["mapping"]
     fallback = _epoch(raw.get("create_time"), f"{where}: create_time")
-    messages: list[TranscriptMessage] = []
+    messages: list[TranscriptMessageIn] = []
     for node in _current_branch(mapping, raw.get("current_node"), where):
         message = node.get("message") if isinstance(node, Mapping) else None
         parsed = _chatgpt_message(message, f"{where}: message {shown(node.get('id'))}", fallback)
@@ -91,7 +91,7 @@ def _last_leaf(mapping: Mapping[str, Any], where: str) -> str:
         seen.add(current)
 
 
-def _chatgpt_message(message: Any, where: str, fallback: datetime | None) -> TranscriptMessage | None:
+def _chatgpt_message(message: Any, where: str, fallback: datetime | None) -> TranscriptMessageIn | None:
     if not isinstance(message, Mapping):
         return None
     author = _mapping(message.get("author"))
@@ -113,7 +113,7 @@ def _chatgpt_message(message: Any, where: str, fallback: datetime | None) -> Tra
     name = author.get("name") if isinstance(author.get("name"), str) and author["name"] else None
     if name is not None:
         check_text(name, f"{where}: its author's name")
-    return TranscriptMessage(role=Role(role), content=text, created_at=created_at, id=message_id, name=name)
+    return TranscriptMessageIn(role=role, content=text, created_at=created_at, id=message_id, name=name)
 
 
 def _mapping(raw: Any) -> Mapping[str, Any]:

@@ -18,13 +18,17 @@ from jyntrix_client.types import (
     ChatEvent,
     Conversation,
     ExtractionStatus,
+    ForgetResult,
+    ImportRequest,
     Memory,
     MemoryChange,
+    MemoryImportResult,
     MemoryIn,
     MemoryPage,
     MemoryPatch,
     MemoryType,
     Message,
+    ProfilePatch,
     ProfileView,
     Remembered,
     RestoreReport,
@@ -95,7 +99,7 @@ class AsyncClient:
         return await self._run(calls.get_memory(memory_id))
 
     async def list_memories(self, **filters: Any) -> MemoryPage:
-        """One page; filters: types, current_only, contains, created_after, created_before, limit, offset."""
+        """One page; filters: types, kinds, current_only, contains, created_after, created_before, limit, offset."""
         return await self._run(calls.list_memories(**filters))
 
     async def iter_memories(self, *, page_size: int = 100, **filters: Any) -> AsyncIterator[Memory]:
@@ -122,14 +126,9 @@ class AsyncClient:
         return (await self._run(calls.history(memory_id))).changes
 
     async def search(
-        self,
-        query: str,
-        *,
-        limit: int = 10,
-        types: Sequence[MemoryType] | None = None,
-        as_of: datetime | None = None,
+        self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None, **fields: Any
     ) -> SearchResponse:
-        request = SearchRequest(query=query, limit=limit, types=list(types) if types else None)
+        request = SearchRequest(query=query, limit=limit, types=list(types) if types else None, **fields)
         return await self._run(calls.search(request))
 
     async def export(self) -> AccountExport:
@@ -144,6 +143,21 @@ class AsyncClient:
     async def profile(self) -> ProfileView:
         return await self._run(calls.profile())
 
+    async def update_profile(
+        self, *, display_name: str | None = None, preferences: Mapping[str, str | None] | None = None
+    ) -> ProfileView:
+        """Change the display name ("" clears it) or preferences (merged key by key; None removes a key)."""
+        patch = ProfilePatch(display_name=display_name, preferences=dict(preferences or {}))
+        return await self._run(calls.update_profile(patch))
+
+    async def import_memories(self, memories: Sequence[MemoryIn]) -> MemoryImportResult:
+        """Import up to 1,000 memories at once, with their own dates and ids (an id imported again is kept)."""
+        return await self._run(calls.import_memories(ImportRequest(memories=list(memories))))
+
+    async def forget_all(self, *, confirm: bool) -> ForgetResult:
+        """Forget everything about the caller: memories, conversations, profile. Needs `confirm=True`."""
+        return await self._run(calls.forget_all(confirm=confirm))
+
     async def iter_conversations(self, *, page_size: int = 50) -> AsyncIterator[Conversation]:
         offset = 0
         while True:
@@ -153,6 +167,10 @@ class AsyncClient:
             offset += len(page.items)
             if len(page.items) < page_size:
                 return
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation, its messages and their turn memories (facts drawn from them stay)."""
+        await self._run(calls.delete_conversation(conversation_id))
 
     async def import_transcript(
         self,

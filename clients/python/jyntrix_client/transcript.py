@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_domain.model import TranscriptMessage
+from jyntrix_client.types import TranscriptMessageIn
 
 ROLES = ("user", "assistant")
 
@@ -20,13 +20,13 @@ class TranscriptFileError(ValueError):
 class Transcript(msgspec.Struct, frozen=True, kw_only=True):
     """One conversation's history, as the import route takes it."""
 
-    messages: tuple[TranscriptMessage, ...]
+    messages: tuple[TranscriptMessageIn, ...]
     title: str | None = None
     conversation_id: str | None = None
     source: str = ""
 
     def body(
-        self, messages: Sequence[TranscriptMessage] | None = None, conversation_id: str | None = None
+        self, messages: Sequence[TranscriptMessageIn] | None = None, conversation_id: str | None = None
     ) -> dict[str, Any]:
         """The import route's JSON body, for all of the messages or for one slice of them."""
         body: dict[str, Any] = {"messages": msgspec.to_builtins(list(self.messages if messages is None else messages))}
@@ -76,7 +76,7 @@ def check_text(text: str, where: str) -> str:
     return text
 
 
-def unique_ids(messages: Sequence[TranscriptMessage], where: str) -> None:
+def unique_ids(messages: Sequence[TranscriptMessageIn], where: str) -> None:
     """Refuse a client id given twice in one transcript (messages without one get theirs from the route)."""
     seen: set[str] = set()
     for i, message in enumerate(messages):
@@ -93,6 +93,6 @@ def shown(raw: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def chunks(transcript: Transcript, size: int) -> list[tuple[TranscriptMessage, ...]]:
+def chunks(transcript: Transcript, size: int) -> list[tuple[TranscriptMessageIn, ...]]:
     """The transcript's messages in calls of at most `size` (the import route takes 1,000 at most)."""
     return [transcript.messages[i : i + size] for i in range(0, len(transcript.messages), size)]

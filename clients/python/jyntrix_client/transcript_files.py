@@ -35,7 +35,7 @@ from jyntrix_client.transcript import ROLES, SURROGATE, check_text, optional_tex
 from jyntrix_client.transcript import Transcript as Transcript  # part of this module's interface
 from jyntrix_client.transcript import TranscriptFileError as TranscriptFileError
 from jyntrix_client.transcript import chunks as chunks
-from jyntrix_domain.model import Role, TranscriptMessage
+from jyntrix_client.types import TranscriptMessageIn
 
 MAX_FILE_BYTES = 128 * 2**20
 """The most a file (or the export's conversations.json, inflated) may hold; `jyntrix import --max-mb`."""
@@ -188,7 +188,7 @@ def _own(raw: Any, where: str) -> Transcript:
     return Transcript(messages=messages, title=title, conversation_id=conversation_id, source=where)
 
 
-def _own_message(raw: Any, where: str) -> TranscriptMessage:
+def _own_message(raw: Any, where: str) -> TranscriptMessageIn:
     if not isinstance(raw, Mapping):
         raise TranscriptFileError(f"{where}: expected an object, got {type(raw).__name__}")
     unknown = set(raw) - {"role", "content", "created_at", "name", "id", "metadata"}
@@ -213,8 +213,8 @@ def _own_message(raw: Any, where: str) -> TranscriptMessage:
     except RecursionError:
         raise TranscriptFileError(f"{where}.metadata: nests too deeply") from None
     message_id = optional_text(raw.get("id"), f"{where}.id")
-    return TranscriptMessage(
-        role=Role(role), content=content, created_at=created_at, id=message_id, name=name, metadata=dict(metadata)
+    return TranscriptMessageIn(
+        role=role, content=content, created_at=created_at, id=message_id, name=name, metadata=dict(metadata)
     )
 
 
@@ -304,11 +304,11 @@ def _plain_times(given: Sequence[datetime | None], modified: datetime) -> list[d
     return times
 
 
-def _plain_message(said: _Said, at: datetime, where: str) -> TranscriptMessage:
+def _plain_message(said: _Said, at: datetime, where: str) -> TranscriptMessageIn:
     content = "\n".join(said.lines).strip()
     if not content:
         raise TranscriptFileError(f"{where}: {shown(said.name)} says nothing")
     role = said.name.lower()
     if role in ROLES:
-        return TranscriptMessage(role=Role(role), content=content, created_at=at)
-    return TranscriptMessage(role=Role.USER, content=content, created_at=at, name=said.name)
+        return TranscriptMessageIn(role="user" if role == "user" else "assistant", content=content, created_at=at)
+    return TranscriptMessageIn(role="user", content=content, created_at=at, name=said.name)
