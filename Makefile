@@ -1,4 +1,6 @@
-# Every target creates and uses .venv itself; only Python 3.11 is needed on the machine.
+# Every target creates and uses .venv itself; only Python 3.11 is needed on the machine, and for `make test`
+# Debian's chromium, which tools/need-chromium installs when it is missing and this user may (root), or names the
+# command to run.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -22,6 +24,7 @@ run: install
 	$(VENV)/bin/jyntrix serve
 
 test: install
+	tools/need-chromium
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install

@@ -170,7 +170,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     # Host names answered besides loopback ones (exact names, `*.domain`, or `*` for any): DNS rebinding's defence.
     allowed_hosts: tuple[str, ...] = ()
 
-    # RANK_PROFILE=seed brings back the seed's exact weights, signals and calibration (see README).
+    # RANK_PROFILE=seed brings back the seed's exact weights, signals and calibration (see docs/configuration.md).
     rank_profile: RankProfile = RankProfile.DEFAULT
     rank_adaptive: bool = True
     # Analytics

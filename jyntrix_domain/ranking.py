@@ -51,7 +51,7 @@ class RankProfile(enum.StrEnum):
 
 
 class RankingWeights(Signals, frozen=True, kw_only=True):
-    """Weight of each signal and the recency half-life (defaults measured on LoCoMo, see README)."""
+    """Weight of each signal and the recency half-life (defaults measured on LoCoMo, see docs/benchmarks.md)."""
 
     keyword: float = 0.30
     vector: float = 0.28

@@ -54,7 +54,7 @@ class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
     profile_limit: int = 20
     recent_limit: int = 10
     keyword_calibration: Calibration = Calibration.MAX
-    # Measured on LoCoMo (README "Measured"): cosines ranked by how far they stand out beat raw cosines.
+    # Measured on LoCoMo (docs/benchmarks.md): cosines ranked by how far they stand out beat raw cosines.
     vector_calibration: Calibration = Calibration.ZSCORE
     calibration_slope: float = 1.5
     # The signal the graph's strength feeds: its own, or (the seed's way) the keyword slot.

@@ -188,7 +188,7 @@ def banner(settings: Settings, runtime: Runtime) -> str:
     hosts = (
         [
             f"  Only a loopback Host (localhost, 127.0.0.1, ::1) is answered: HOST={settings.host} is reached by",
-            "  other names, so set ALLOWED_HOSTS to the ones clients use (see the README's Security model).",
+            "  other names, so set ALLOWED_HOSTS to the ones clients use (see docs/security.md).",
         ]
         if not is_loopback(settings.host) and not settings.allowed_hosts
         else []

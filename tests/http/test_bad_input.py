@@ -83,7 +83,7 @@ async def test_a_body_that_is_not_json_is_415_on_every_body_route(
     "content_type", ["application/json", "application/json; charset=utf-8", "application/vnd.jyntrix+json"]
 )
 async def test_json_media_types_are_accepted(client: Client, headers: dict[str, str], content_type: str) -> None:
-    # A body with no Content-Type at all is a 415 (tests/http/test_hardening.py), as the README says.
+    # A body with no Content-Type at all is a 415 (tests/http/test_hardening.py), as docs/api.md says.
     response = await send(
         client, "POST", "/api/memories", b'{"content": "I like tea"}', headers, **{"Content-Type": content_type}
     )

@@ -183,7 +183,7 @@ async def test_refusals_count_under_the_route_they_were_refused_on(
     requests = "jyntrix_http_requests_total"
     assert moved(before, after, requests, method="POST", route="/mcp", status="429") == 1
     assert moved(before, after, requests, method="GET", route="/api/memories", status="429") == 2
-    # A request that matches no route is not counted, as the README says; nothing is counted as "unmatched".
+    # A request that matches no route is not counted, as docs/metrics.md says; nothing is counted as "unmatched".
     assert not [key for key in after if dict(key[1]).get("route") == "unmatched"]
 
 
