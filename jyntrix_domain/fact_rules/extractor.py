@@ -37,12 +37,15 @@ class DeterministicExtractor:
     reads_known = False
 
     async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
+        # Message by message, in the order said: a later message's value for a slot supersedes an earlier one's
+        # in consolidation, each at its own time, so that a batch keeps its history ("I live in Berlin" ... "I
+        # moved to Amsterdam" in one import) rather than only its last word.
         found: list[FactCandidate] = []
-        for message in messages:
+        for message in sorted(messages, key=lambda m: (m.created_at, m.id)):
             if message.role is not Role.USER:
                 continue
             found.extend(self.extract_text(message.content, message.created_at, (message.id,)))
-        return merge_fact_candidates(found)
+        return found
 
     def extract_text(
         self, text: str, at: datetime | None = None, source_message_ids: tuple[str, ...] = ()

@@ -151,3 +151,17 @@ async def test_a_language_model_shown_the_current_facts_replaces_and_ends_them_b
     shown = _facts_in(llm.prompts[-1])
     assert set(shown) == {"The user lives in Berlin", "The user knits on Sundays"}
     assert "(location) The user lives in Berlin" in llm.prompts[-1].messages[-1].content
+
+
+async def test_a_change_within_one_batch_keeps_its_history_each_at_its_own_time() -> None:
+    kit = new_kit()
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
+    await tell(kit, extraction, ["I live in Berlin.", "Big news: I moved to Amsterdam."], "c1")
+    memories = await everything(kit)
+    facts = standing(memories)
+    assert facts["The user lives in Amsterdam"] and not facts["The user lives in Berlin"]
+    berlin = next(m for m in memories if m.content == "The user lives in Berlin")
+    amsterdam = next(m for m in memories if m.content == "The user lives in Amsterdam")
+    # Berlin held until the message that said otherwise, not until the batch ran.
+    assert berlin.valid_until == amsterdam.valid_from
+    assert not standing(memories, frozenset({MemoryKind.TURN}))["I live in Berlin."]
