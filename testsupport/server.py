@@ -57,7 +57,7 @@ class Server:
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jyntrix_http.cli", "serve"],
+            [sys.executable, "-m", "jyntrix_cli.cli", "serve"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -95,7 +95,7 @@ class Server:
     def token(self, user: str) -> dict[str, str]:
         """A dev token from `jyntrix token`, signed with the secret the server uses."""
         result = subprocess.run(
-            [sys.executable, "-m", "jyntrix_http.cli", "token", "--user", user],
+            [sys.executable, "-m", "jyntrix_cli.cli", "token", "--user", user],
             env=self.env,
             capture_output=True,
             text=True,

@@ -21,9 +21,9 @@ import msgspec
 import uvicorn
 
 from jyntrix_bootstrap.settings import Settings
+from jyntrix_cli.cli import server_config
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import PUBLIC_PATHS
-from jyntrix_http.cli import server_config
 from tests.http.conftest import make_settings
 from testsupport.server import free_port, in_thread
 

@@ -27,7 +27,7 @@ def mcp_env(**values: str) -> dict[str, str]:
 @asynccontextmanager
 async def stdio_session(env: dict[str, str], *args: str, errlog: Any = None) -> AsyncIterator[ClientSession]:
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "jyntrix_http.cli", "mcp", *args], env=env, cwd=str(REPO)
+        command=sys.executable, args=["-m", "jyntrix_cli.cli", "mcp", *args], env=env, cwd=str(REPO)
     )
     async with (
         stdio_client(params, errlog=errlog or sys.stderr) as (read, write),
@@ -40,7 +40,7 @@ async def stdio_session(env: dict[str, str], *args: str, errlog: Any = None) -> 
 def run_mcp(env: dict[str, str], *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """`jyntrix mcp` with nothing on stdin: for the cases where it must refuse to start."""
     return subprocess.run(
-        [sys.executable, "-m", "jyntrix_http.cli", "mcp", *args],
+        [sys.executable, "-m", "jyntrix_cli.cli", "mcp", *args],
         env=env,
         cwd=REPO,
         input="",

@@ -15,11 +15,11 @@ import msgspec
 import pytest
 
 from jyntrix_bootstrap.settings import Settings
+from jyntrix_cli.cli import build_parser
+from jyntrix_cli.import_command import import_transcripts
+from jyntrix_cli.mcp_stdio import StdioTarget, open_backend
 from jyntrix_domain.model import MemoryType
-from jyntrix_http.cli import build_parser
-from jyntrix_http.import_command import import_transcripts
 from jyntrix_http.mcp_backends import ClientBackend
-from jyntrix_http.mcp_stdio import StdioTarget, open_backend
 from jyntrix_http.server_discovery import (
     SERVING_FILE,
     Serving,

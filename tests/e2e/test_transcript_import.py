@@ -85,7 +85,7 @@ async def test_a_transcript_import_is_stored_at_once_and_extracted_with_its_own_
 
 def run_import(server: Server, file: Path, user: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "jyntrix_http.cli", "import", str(file), "--user", user],
+        [sys.executable, "-m", "jyntrix_cli.cli", "import", str(file), "--user", user],
         env={**server.env, **env},
         capture_output=True,
         text=True,

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from jyntrix_bootstrap.resources import Storage
+from jyntrix_cli.cli import build_parser
+from jyntrix_cli.import_command import Destination, ImportFailed, Sent, Summary, import_all, import_transcripts
 from jyntrix_client.transcript_files import Transcript, read_transcripts
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.model import MemoryFilter, MemoryKind, Role, TranscriptMessage
-from jyntrix_http.cli import build_parser
-from jyntrix_http.import_command import Destination, ImportFailed, Sent, Summary, import_all, import_transcripts
 from tests.http.conftest import in_process_overrides, make_settings
 
 USER = "importing-user"

@@ -16,9 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_bootstrap.settings import SettingsError, load_settings
+from jyntrix_cli.cli import main
 from jyntrix_domain.model import Hit, MemoryType, UserId
 from jyntrix_http.app import create_app
-from jyntrix_http.cli import main
 from jyntrix_http.metrics import MetricsEndpoint
 from tests.http.conftest import Client, bearer, make_settings
 from testsupport.server import free_port

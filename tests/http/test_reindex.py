@@ -13,9 +13,9 @@ import pytest
 
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.settings import load_settings
+from jyntrix_cli.cli import main
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import new_id
-from jyntrix_http.cli import main
 from testsupport.postgres import run_sync, server_parent_dir
 from testsupport.server import NOT_INHERITED
 

@@ -21,13 +21,13 @@ from jyntrix_bootstrap.settings import (
     load_settings,
     variable_names,
 )
+from jyntrix_cli.cli import main
 from jyntrix_domain.context import Budgets
 from jyntrix_domain.llm_retry import GenerationSettings
 from jyntrix_domain.ranking import RankingWeights
 from jyntrix_domain.retrieval import RetrievalConfig
 from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.app import create_app
-from jyntrix_http.cli import main
 
 
 def test_defaults_are_the_embedded_profile(tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ def mcp(args: argparse.Namespace) -> int:
     import asyncio
 
     from jyntrix_bootstrap.services import package_version
-    from jyntrix_http.mcp_stdio import StdioTarget, run_stdio, startup_error
+    from jyntrix_cli.mcp_stdio import StdioTarget, run_stdio, startup_error
 
     settings = _settings()
     # stdout carries the protocol: every log line goes to stderr.
@@ -155,7 +155,7 @@ def mcp(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
-    from jyntrix_http.import_command import import_transcripts
+    from jyntrix_cli.import_command import import_transcripts
 
     settings = _settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
@@ -179,7 +179,7 @@ def reindex(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from jyntrix_http.reindex import reindex as rebuild
+    from jyntrix_cli.reindex import reindex as rebuild
 
     settings = _settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
