@@ -23,6 +23,7 @@ from jyntrix_http.routes.memories import check_metadata
 # The largest valid call (every message at full length, 4 UTF-8 bytes a character, with its other
 # fields and some metadata) must fit; Litestar's 10 MB default would refuse it.
 MAX_METADATA_BYTES = 8192
+MAX_TITLE_CHARS = 200
 TRANSCRIPT_MAX_BODY_BYTES = MAX_TRANSCRIPT_MESSAGES * (MAX_TRANSCRIPT_CONTENT_CHARS * 4 + MAX_METADATA_BYTES + 2048)
 
 
@@ -62,7 +63,7 @@ class TranscriptIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         list[TranscriptMessageIn],
         msgspec.Meta(min_length=1, max_length=MAX_TRANSCRIPT_MESSAGES, description="in the order they were said"),
     ]
-    title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    title: Annotated[str, msgspec.Meta(max_length=MAX_TITLE_CHARS)] | None = None
     conversation_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
 
 
