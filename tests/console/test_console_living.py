@@ -9,8 +9,10 @@ import time
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pytest
 
+from jyntrix_domain.model import MAX_MESSAGE_CHARS
 from tests.console.conftest import BOTH_WIDTHS, Console
 
 pytestmark = pytest.mark.slow
@@ -238,3 +240,22 @@ def test_the_chat_keeps_the_conversation_and_marks_each_answers_context_memories
     assert streamed[-1].url.endswith("/api/chat/messages/stream")
     conversations = {c["id"] for c in console.api("GET", "/api/chat/conversations")["items"]}
     assert conversations == {conversation_id, other}
+
+    # A message the route refuses: the turn says why, in the problem document's words, and offers to send it again.
+    too_long = "x" * (MAX_MESSAGE_CHARS + 1)
+    refused = httpx.post(
+        f"{console.server.base_url}/api/chat/conversations/{other}/messages/stream",
+        json={"content": too_long},
+        headers=console.headers(),
+    )
+    assert refused.status_code == 422
+    problem = refused.json()
+    page.fill("#chat-input", too_long)
+    page.click("#chat-send")
+    failed = page.locator("#chat-log li.chat-turn").last
+    page.wait_for_selector("#chat-log li.chat-turn:last-child[data-state=error]")
+    shown = failed.locator(".turn-status .problem").text_content()
+    assert shown == f"422: {problem['detail']} — {problem['errors'][0]['key']}: {problem['errors'][0]['message']}"
+    assert page.text_content("#flash") == shown
+    assert failed.locator("button.retry").is_visible()
+    assert len(console.api("GET", f"/api/chat/conversations/{other}")["messages"]) == 2

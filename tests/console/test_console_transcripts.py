@@ -25,6 +25,8 @@ pytestmark = pytest.mark.slow
 
 EXTRACTION_TIMEOUT_MS = 120_000
 
+# A title is shown as the text it is, never parsed as markup.
+MARKUP_TITLE = "Cat <img src=x onerror=\"window.__pwned = 'title'\">"
 PLAIN_TEXT = """\
 [2024-03-02T09:00:00Z] User: I live in Berlin.
 Assistant: Nice, Berlin is a great city.
@@ -191,7 +193,9 @@ def test_a_chatgpt_export_is_one_conversation_per_chat_as_the_command_reads_it(
 ) -> None:
     page = console.page
     export = tmp_path / "conversations.json"
-    export.write_text(json.dumps(_export()))
+    chats = _export()
+    chats[1]["title"] = MARKUP_TITLE
+    export.write_text(json.dumps(chats))
     archive = tmp_path / "chatgpt-export.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr("chat.html", "<html></html>")
@@ -202,7 +206,11 @@ def test_a_chatgpt_export_is_one_conversation_per_chat_as_the_command_reads_it(
     assert page.get_attribute("#transcript-preview", "data-conversations") == "2"  # the silent chat is skipped
     assert page.get_attribute("#transcript-preview", "data-messages") == "5"
     results = _import(console)
-    assert [(r["title"], r["extraction"]) for r in results] == [("Dutch lessons", "finished"), ("Cat", "finished")]
+    assert [(r["title"], r["extraction"]) for r in results] == [
+        ("Dutch lessons", "finished"),
+        (MARKUP_TITLE, "finished"),
+    ]
+    assert page.evaluate("window.__pwned === undefined") and page.locator("main img").count() == 0
     assert _progress(console) == {"sent": "5", "total": "5", "done": "2", "conversations": "2"}
     dutch, cat = (_stored(console, r["id"]) for r in results)
     # Along the branch the user last saw, with the export's own times to the microsecond.
@@ -259,6 +267,11 @@ def test_a_bad_file_is_refused_whole_and_a_refused_call_shows_its_problem(consol
         f"too-long.json: message 1 is longer than {MAX_TRANSCRIPT_CONTENT_CHARS:,} characters"
     )
     assert page.is_disabled("#transcript-import")
+
+    nul = tmp_path / "nul.txt"
+    nul.write_text("User: tea\u0000 please\n")
+    _choose(console, nul)
+    assert page.text_content("#transcript-problem") == "nul.txt: message 1 holds a NUL character (\\u0000)"
 
     no_timezone = tmp_path / "no-timezone.txt"
     no_timezone.write_text("[2024-01-01T10:00:00] User: hi\n")

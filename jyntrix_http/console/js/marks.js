@@ -21,13 +21,16 @@ export function saidBy(role, speaker) {
 /** A memory that ended is shown as earlier, with the span it held; `always` marks a current one too. */
 export function standing(memory, always = false) {
   if (memory.current === false) {
-    return h("span", { class: "badge earlier", title: "no longer current" }, `earlier · ${span(memory.valid_from, memory.valid_until)}`);
+    const held = span(memory.valid_from, memory.valid_until);
+    return h("span", { class: "badge earlier", title: "no longer current" }, `earlier · ${held}`);
   }
   return always ? badge("current", "current") : null;
 }
 
+/** Whether retrieval's signals said the memory answers the question, or it was placed as background. */
 export function relevance(item) {
-  return item.relevant ? badge("relevant", "relevant") : h("span", { class: "badge background", title: "placed as background, not as an answer" }, "background");
+  if (item.relevant) return badge("relevant", "relevant");
+  return h("span", { class: "badge background", title: "placed as background, not as an answer" }, "background");
 }
 
 /** When what a memory tells of happened, as said: a day, a month or a year (periods are whole UTC days). */

@@ -107,6 +107,17 @@ function timingsView(done) {
   ];
 }
 
+/** A message fetched again after a reload: its context was not kept, so it shows alone. */
+function pastMessage(message) {
+  const role = message.role === "assistant" ? "assistant" : "user";
+  const speaker = message.name || (role === "user" ? "you" : "assistant");
+  return h(
+    "li",
+    { class: `chat-turn past ${role}` },
+    h("div", { class: `bubble ${role}` }, h("span", { class: "speaker" }, speaker), h("div", { class: "text" }, message.content)),
+  );
+}
+
 function build(user, budgets, flash) {
   const s = { user: user.id, conversationId: null, busy: false };
   const log = h("ol", { class: "chat-log", id: "chat-log", "aria-live": "polite" });
@@ -137,11 +148,7 @@ function build(user, budgets, flash) {
     input.focus();
   });
 
-  /** A past message, fetched again: its context was not kept. */
-  s.said = (message) => {
-    const role = message.role === "assistant" ? "assistant" : "user";
-    log.append(h("li", { class: `chat-turn past ${role}` }, h("div", { class: `bubble ${role}` }, h("span", { class: "speaker" }, message.name || (role === "user" ? "you" : "assistant")), h("div", { class: "text" }, message.content))));
-  };
+  s.said = (message) => log.append(pastMessage(message));
 
   const turn = async (content, messageId, item) => {
     s.busy = true;
@@ -184,6 +191,7 @@ function build(user, budgets, flash) {
       });
       replace(status, h("p", { class: "problem" }, error.message), again);
       flash(error.message);
+      if (!input.value) input.value = content; // to correct it, if the server refused it as it was
     } finally {
       s.busy = false;
       send.disabled = false;

@@ -25,12 +25,23 @@ function checkLimits(transcripts, limits) {
       if (length(m.content) > limits.content_chars) {
         throw new FileProblem(`${where} is longer than ${limits.content_chars.toLocaleString("en")} characters`);
       }
-      if (m.name && length(m.name) > limits.name_chars) throw new FileProblem(`${where}: the name is longer than ${limits.name_chars} characters`);
-      if (m.id && length(m.id) > limits.id_chars) throw new FileProblem(`${where}: the id is longer than ${limits.id_chars} characters`);
-      if (`${m.content}${m.name || ""}${m.id || ""}`.includes("\u0000")) throw new FileProblem(`${where} holds a NUL character`);
+      if (m.name && length(m.name) > limits.name_chars) {
+        throw new FileProblem(`${where}: the name is longer than ${limits.name_chars} characters`);
+      }
+      if (m.id && length(m.id) > limits.id_chars) {
+        throw new FileProblem(`${where}: the id is longer than ${limits.id_chars} characters`);
+      }
+      if (holdsNul(m)) throw new FileProblem(`${where} holds a NUL character (\\u0000)`);
     });
     if (t.title && length(t.title) > limits.title_chars) t.title = [...t.title].slice(0, limits.title_chars).join("");
   }
+}
+
+/** Whether any text in `value` (keys included) holds NUL, which Postgres cannot store and the route refuses. */
+function holdsNul(value) {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (value === null || typeof value !== "object") return false;
+  return Object.entries(value).some(([key, item]) => key.includes("\u0000") || holdsNul(item));
 }
 
 async function readFile(file) {
@@ -69,7 +80,8 @@ async function post(body, onWait) {
 }
 
 export function transcriptImportCard(reload, flash) {
-  const input = h("input", { type: "file", id: "transcript-file", accept: ".txt,.md,.json,.jsonl,.zip,text/plain,application/json,application/zip" });
+  const accept = ".txt,.md,.json,.jsonl,.zip,text/plain,application/json,application/zip";
+  const input = h("input", { type: "file", id: "transcript-file", accept });
   const preview = h("div", { id: "transcript-preview", class: "import-preview" });
   const start = h("button", { type: "button", id: "transcript-import", class: "primary", disabled: true }, "Import");
   const bar = h("progress", { id: "transcript-progress", max: 1, value: 0, hidden: true });
@@ -85,7 +97,8 @@ export function transcriptImportCard(reload, flash) {
     bar.max = total;
     bar.value = sent;
     Object.assign(progress.dataset, { sent, total, done, conversations });
-    progress.textContent = `${sent.toLocaleString("en")} of ${count(total, "message")} sent · ${done} of ${count(conversations, "conversation")} done${note}`;
+    const messages = `${sent.toLocaleString("en")} of ${count(total, "message")} sent`;
+    progress.textContent = `${messages} · ${done} of ${count(conversations, "conversation")} done${note}`;
   };
 
   input.addEventListener("change", async () => {
@@ -110,13 +123,12 @@ export function transcriptImportCard(reload, flash) {
       return;
     }
     const total = transcripts.reduce((n, t) => n + t.messages.length, 0);
-    const speakers = new Set(transcripts.flatMap((t) => t.messages.map((m) => m.name || m.role)));
+    const speakers = [...new Set(transcripts.flatMap((t) => t.messages.map((m) => m.name || m.role)))];
+    const who = speakers.length > 6 ? `${speakers.slice(0, 6).join(", ")} and ${speakers.length - 6} more` : speakers.join(", ");
     preview.dataset.conversations = transcripts.length;
     preview.dataset.messages = total;
-    replace(
-      preview,
-      h("p", {}, h("strong", {}, file.name), `: ${count(transcripts.length, "conversation")}, ${count(total, "message")} (${[...speakers].join(", ")})`),
-    );
+    const what = `${count(transcripts.length, "conversation")}, ${count(total, "message")} (${who})`;
+    replace(preview, h("p", {}, h("strong", {}, file.name), `: ${what}`));
     start.textContent = `Import ${count(total, "message")}`;
     start.disabled = false;
     preview.dataset.read = file.name;
@@ -136,7 +148,15 @@ export function transcriptImportCard(reload, flash) {
     while (unfinished.length && input.isConnected) {
       await sleep(POLL_MS);
       const item = unfinished[0];
-      const detail = await api("GET", `/api/chat/conversations/${encodeURIComponent(item.result.conversation_id)}?limit=1`);
+      const path = `/api/chat/conversations/${encodeURIComponent(item.result.conversation_id)}?limit=1`;
+      let detail;
+      try {
+        detail = await api("GET", path);
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status !== 429) throw error;
+        await sleep(Math.max(1, error.retryAfter ?? 2) * 1000); // rate-limited: the next look waits its turn
+        continue;
+      }
       item.status(detail.extraction);
       if (detail.extraction.finished) unfinished.shift();
       else unfinished.push(unfinished.shift());
@@ -165,10 +185,12 @@ export function transcriptImportCard(reload, flash) {
           if (transcript.title) body.title = transcript.title;
           const into = result ? result.conversation_id : transcript.conversation_id;
           if (into) body.conversation_id = into;
-          const range = ` · sending ${(sent + 1).toLocaleString("en")}–${(sent + body.messages.length).toLocaleString("en")}`;
-          showProgress(sent, total, imported.length, transcripts.length, range);
-          const answer = await post(body, (s) => showProgress(sent, total, imported.length, transcripts.length, ` · waiting ${s} s for the rate limit`));
-          result = result ? { ...answer, messages: result.messages + answer.messages, turn_memories: result.turn_memories + answer.turn_memories } : answer;
+          const show = (note = "") => showProgress(sent, total, imported.length, transcripts.length, note);
+          show(` · sending ${(sent + 1).toLocaleString("en")}–${(sent + body.messages.length).toLocaleString("en")}`);
+          const answer = await post(body, (seconds) => show(` · waiting ${seconds} s for the rate limit`));
+          result = result
+            ? { ...answer, messages: result.messages + answer.messages, turn_memories: result.turn_memories + answer.turn_memories }
+            : answer;
           sent += body.messages.length;
           showProgress(sent, total, imported.length, transcripts.length);
         }
