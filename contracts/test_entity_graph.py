@@ -52,6 +52,17 @@ async def test_relation_endpoints_become_entities(graph: EntityGraph, user: str)
     assert await graph.neighbours(user, ["Anna"], 1) == {"anna": 0, "berlin": 1}
 
 
+async def test_related_follows_a_source_by_its_predicates_each_target_once(graph: EntityGraph, user: str) -> None:
+    await graph.link(user, "m1", [Entity(name="Tom", kind="person")], [rel("user", "husband", "Tom")])
+    await graph.link(user, "m2", [Entity(name="Ella")], [rel("user", "daughter", "Ella"), rel("Tom", "son", "Max")])
+    await graph.link(user, "m3", [], [rel("USER", "husband", "tom")])
+    assert [(e.name, e.kind) for e in await graph.related(user, "user", ["husband"])] == [("Tom", "person")]
+    assert [e.name for e in await graph.related(user, "user", ["husband", "daughter"])] == ["Tom", "Ella"]
+    assert await graph.related(user, "user", ["son"]) == []
+    assert await graph.related(user, "user", []) == []
+    assert await graph.related(new_id(), "user", ["husband"]) == []
+
+
 async def test_a_specific_kind_is_not_overwritten_by_the_default(graph: EntityGraph, user: str) -> None:
     await graph.link(user, "m1", [Entity(name="Anna", kind="person")])
     await graph.link(user, "m2", [Entity(name="anna")])

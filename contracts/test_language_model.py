@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+import msgspec
 import pytest
 
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
@@ -165,6 +166,30 @@ async def test_completion_reports_usage(language_model: LanguageModel) -> None:
     completion = await language_model.complete(prompt())
     assert completion.usage.output_tokens > 0
     assert completion.usage.input_tokens > 0
+
+
+async def test_an_answer_ends_before_its_first_stop_sequence(language_model: LanguageModel) -> None:
+    whole = (await language_model.complete(prompt())).text
+    words = whole.split()
+    assert len(words) > 3, whole
+    # Two stop sequences, the earlier one given last: the answer ends before whichever comes first.
+    first, later = words[2], words[-1]
+    stopped = msgspec.structs.replace(prompt(), stop=(later, first))
+    expected = whole[: min(i for i in (whole.find(first), whole.find(later)) if i >= 0)]
+
+    completion = await language_model.complete(stopped)
+    streamed = "".join(c.text for c in await collect(language_model, stopped))
+
+    assert completion.text == expected
+    assert streamed == expected
+    assert first not in completion.text
+
+
+async def test_a_stop_sequence_the_answer_never_reaches_changes_nothing(language_model: LanguageModel) -> None:
+    whole = (await language_model.complete(prompt())).text
+    never = msgspec.structs.replace(prompt(), stop=("\u2603 never said \u2603",))
+    assert (await language_model.complete(never)).text == whole
+    assert "".join(c.text for c in await collect(language_model, never)) == whole
 
 
 async def test_structured_follows_the_schema_or_is_unsupported(language_model: LanguageModel) -> None:

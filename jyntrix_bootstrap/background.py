@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 from jyntrix_bootstrap.resources import Opened
@@ -28,12 +28,11 @@ def sends_to_worker(settings: Settings) -> bool:
     return settings.task_runner is TaskRunner.DRAMATIQ and settings.jyntrix_profile is not DeploymentProfile.IN_PROCESS
 
 
-async def open_task_queue(settings: Settings, handlers: Handlers) -> AsyncIterator[Opened]:
-    """The API's TaskQueue: a dramatiq sender, or the handlers on an in-process queue.
-
-    The in-process queue schedules no idle-session summaries (its handlers get no `tasks`):
-    a delayed task would hold the API's shutdown.
-    """
+async def open_task_queue(settings: Settings, handlers: Callable[[TaskQueue], Handlers]) -> AsyncIterator[Opened]:
+    """The API's TaskQueue: a dramatiq sender, or the handlers (bound to the queue, so an extraction schedules
+    its idle conversation's summary there, as the worker does) on an in-process queue. At shutdown the queue
+    finishes what it has in hand; a summary still waiting for its conversation to stay idle is dropped (the
+    conversation's next message schedules another)."""
     if sends_to_worker(settings):
         from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue
 
@@ -51,7 +50,7 @@ async def open_task_queue(settings: Settings, handlers: Handlers) -> AsyncIterat
     finally:
         # Finish what the API already accepted (extraction of the last turns) before the stores close.
         try:
-            await asyncio.wait_for(queue.drain(), TASK_DRAIN_TIMEOUT_S)
+            await asyncio.wait_for(queue.drain(scheduled=False), TASK_DRAIN_TIMEOUT_S)
         except TimeoutError:
             log.warning("background tasks still running after %ss; stopping them", TASK_DRAIN_TIMEOUT_S)
         await queue.close()

@@ -9,7 +9,7 @@ and the benchmarks all get their services here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -44,12 +44,14 @@ from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import ConversationPorts, MemoryPorts
+from jyntrix_domain.portability import PortabilityService
+from jyntrix_domain.ports import ConversationPorts, MemoryPorts, TaskQueue
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, ranker_for
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService, retrieval_config_for
 from jyntrix_domain.task_handlers import build_handlers
+from jyntrix_domain.tasks import TaskHandler, TaskMessage
 from jyntrix_domain.transcripts import TranscriptService
 
 log = logging.getLogger("jyntrix.wiring")
@@ -61,6 +63,29 @@ def make_ranker(settings: Settings) -> HybridRanker:
 
 def make_retrieval_config(settings: Settings) -> RetrievalConfig:
     return retrieval_config_for(settings.rank_profile, settings.retrieval)
+
+
+def handlers_on_queue(
+    ports: ConversationPorts,
+    *,
+    memories: MemoryService,
+    extraction: ExtractionService,
+    analytics: AnalyticsService,
+    summary_idle_s: float,
+) -> Callable[[TaskQueue], dict[type[TaskMessage], TaskHandler]]:
+    """The task handlers as a function of the queue they run on (their follow-up work goes there too)."""
+
+    def bound(tasks: TaskQueue) -> dict[type[TaskMessage], TaskHandler]:
+        return build_handlers(
+            ports,
+            memories=memories,
+            extraction=extraction,
+            analytics=analytics,
+            tasks=tasks,
+            summary_idle_s=summary_idle_s,
+        )
+
+    return bound
 
 
 class Container(containers.DeclarativeContainer):
@@ -124,7 +149,6 @@ class Container(containers.DeclarativeContainer):
         MemoryService,
         memory_ports,
         retrieval=retrieval,
-        profiles=storage.provided.profiles,
         bulk=providers.Singleton(
             BulkLimiter,
             per_user=settings.provided.bulk_concurrency_per_user,
@@ -140,6 +164,13 @@ class Container(containers.DeclarativeContainer):
         emitter=emitter,
     )
     profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
+    portability = providers.Singleton(
+        PortabilityService,
+        memory_ports,
+        conversation_ports,
+        memories=memories,
+        profiles=storage.provided.profiles,
+    )
     analytics = providers.Singleton(
         AnalyticsService, storage.provided.analytics, clock, retention_days=settings.provided.analytics_retention_days
     )
@@ -149,13 +180,15 @@ class Container(containers.DeclarativeContainer):
         memories=memories,
         llm=llm.provided.adapter,
     )
-    # What the in-process queue runs; a dramatiq worker binds its own (jyntrix_bootstrap.worker).
+    # What the in-process queue runs, bound to the queue itself so that an extraction can schedule its idle
+    # conversation's summary there; a dramatiq worker binds its own (jyntrix_bootstrap.worker).
     handlers = providers.Singleton(
-        build_handlers,
+        handlers_on_queue,
         conversation_ports,
         memories=memories,
         extraction=extraction,
         analytics=analytics,
+        summary_idle_s=settings.provided.worker.summary_idle_s,
     )
     tasks = providers.Resource(open_task_queue, settings, handlers)
     chat = providers.Singleton(
@@ -226,6 +259,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             forgetting=await _resolve(container.forgetting),
             analytics=await _resolve(container.analytics),
             profiles=await _resolve(container.profiles),
+            portability=await _resolve(container.portability),
             transcripts=await _resolve(container.transcripts),
             clock=container.clock(),
             status=SystemStatus(

@@ -17,6 +17,7 @@ from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService
+from jyntrix_domain.portability import PortabilityService
 from jyntrix_domain.ports import Clock, RateLimiter, TaskQueue, TokenCounter
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.retrieval import RetrievalService
@@ -52,6 +53,7 @@ class Services:
     analytics: AnalyticsService
     profiles: ProfileService
     transcripts: TranscriptService
+    portability: PortabilityService
     clock: Clock
     status: SystemStatus
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -162,8 +163,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     # Bulk work (imports, index rebuilds) running at once: per user, and for the whole server.
     bulk_concurrency_per_user: int = 1
     bulk_concurrency: int = 4
-    # Proxies whose X-Forwarded-For names the client; anyone else's header is ignored.
+    # The largest export `POST /api/memories/restore` reads (bytes of JSON).
+    restore_max_body_bytes: int = 128 * 1024 * 1024
+    # Proxies whose X-Forwarded-For (and X-Forwarded-Proto) count; anyone else's forwarding headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
+    # Host names answered besides loopback ones (exact names, `*.domain`, or `*` for any): DNS rebinding's defence.
+    allowed_hosts: tuple[str, ...] = ()
 
     # RANK_PROFILE=seed brings back the seed's exact weights, signals and calibration (see README).
     rank_profile: RankProfile = RankProfile.DEFAULT
@@ -192,6 +197,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
     def __post_init__(self) -> None:
         _check(1 <= self.port <= 65535, "PORT", "must be between 1 and 65535")
+        _check(self.restore_max_body_bytes >= 1, "RESTORE_MAX_BODY_BYTES", "must be at least 1")
         port = self.metrics_port.strip().lower()
         _check(
             port == "off" or (port.isdigit() and 0 <= int(port) <= 65535),
@@ -214,6 +220,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 _check(False, "TRUSTED_PROXIES", f"{proxy!r} is not an IP address or network")
+        for host in self.allowed_hosts:
+            _check(
+                _is_host_pattern(host),
+                "ALLOWED_HOSTS",
+                f"{host!r} is not a host name, an IP address, `*.domain` or `*` (no scheme, port or path)",
+            )
         _check(0 <= self.offline_llm_token_delay_s <= 5, "OFFLINE_LLM_TOKEN_DELAY_S", "must be between 0 and 5")
         _check(self.analytics_retention_days >= 1, "ANALYTICS_RETENTION_DAYS", "must be at least 1")
         _check(self.analytics_batch_size >= 1, "ANALYTICS_BATCH_SIZE", "must be at least 1")
@@ -298,7 +310,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"})
-_LIST_FIELDS = frozenset({"CORS_ORIGINS", "JWT_ALGORITHMS", "TRUSTED_PROXIES"})
+_LIST_FIELDS = frozenset({"CORS_ORIGINS", "JWT_ALGORITHMS", "TRUSTED_PROXIES", "ALLOWED_HOSTS"})
+_HOST_NAME = re.compile(r"(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?")
 _PLAIN_FIELDS = frozenset(f.encode_name for f in msgspec.structs.fields(Settings) if f.name not in _SECTION_FIELDS)
 
 
@@ -310,6 +323,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _is_host_pattern(host: str) -> bool:
+    """`*`, a host name (`*.` in front for its subdomains), or an IP address (IPv6 in brackets or not)."""
+    if host == "*" or _HOST_NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _check(ok: bool, variable: str, problem: str) -> None:

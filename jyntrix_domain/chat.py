@@ -29,6 +29,7 @@ from jyntrix_domain.model import (
     Vector,
     new_id,
     stable_id,
+    stop_sequences,
 )
 from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
@@ -118,9 +119,13 @@ def _ephemeral(turns: Sequence[ChatTurn], current: Message) -> list[Message]:
     ]
 
 
+def answer_id(user_id: UserId, message_id: str) -> str:
+    """The id of the answer to a user's message: derived from it, so that a retried turn finds the answer it has."""
+    return stable_id(user_id, message_id, "answer")
+
+
 def _answer_id(user_message: Message) -> str:
-    # Derived from the message it answers, so that a retried turn finds the answer it already has.
-    return stable_id(user_message.user_id, user_message.id, "answer")
+    return answer_id(user_message.user_id, user_message.id)
 
 
 class ChatService:
@@ -152,6 +157,11 @@ class ChatService:
         self._config = config or ChatConfig()
         self._preparing = asyncio.Semaphore(self._config.concurrent_preparations)
 
+    @property
+    def model_name(self) -> str:
+        """The name of the language model that answers (its LanguageModel.name)."""
+        return self._llm.name
+
     async def start_conversation(self, user_id: UserId, title: str | None = None) -> Conversation:
         now = self._ports.clock.now()
         conversation = Conversation(id=new_id(), user_id=user_id, created_at=now, updated_at=now, title=title)
@@ -166,6 +176,7 @@ class ChatService:
         message_id: str | None = None,
         name: str | None = None,
         history: Sequence[ChatTurn] | None = None,
+        stop: Sequence[str] = (),
     ) -> AsyncIterator[ChatEvent]:
         """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost.
 
@@ -175,12 +186,14 @@ class ChatService:
 
         `history` replaces the stored conversation as the turns before this message, for this call only: it is
         not stored (an OpenAI-style caller sends the whole exchange each time; only its last message is new).
+        `stop` holds sequences at which the answer ends (see `Prompt`); the stored answer ends there too.
         """
         text = content.strip()
         if not text:
             raise Invalid("message must not be empty")
         if len(text) > MAX_MESSAGE_CHARS:
             raise Invalid(f"message is longer than {MAX_MESSAGE_CHARS} characters")
+        stops = stop_sequences(stop)
         trace_id = new_id()
         phases = _Phases(self._emitter, self._ports.clock, trace_id, user_id)
 
@@ -227,7 +240,9 @@ class ChatService:
             return
 
         try:
-            async for event in self._answer(user_id, conversation, user_message, earlier, vector, phases, trace_id):
+            async for event in self._answer(
+                user_id, conversation, user_message, earlier, vector, phases, trace_id, stops
+            ):
                 yield event
         except DomainError as exc:
             log.warning("chat turn failed: %s", exc)
@@ -276,6 +291,7 @@ class ChatService:
         vector: Vector,
         phases: _Phases,
         trace_id: str,
+        stop: tuple[str, ...],
     ) -> AsyncIterator[ChatEvent]:
         async with self._preparing:
             async with phases.span("query_analysis") as attributes:
@@ -305,6 +321,7 @@ class ChatService:
             context_text=built.text,
             context_items=built.items,
             messages=(*built.history, ChatTurn(role=Role.USER, content=user_message.content)),
+            stop=stop,
         )
         parts: list[str] = []
         usage = Usage()

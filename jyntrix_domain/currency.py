@@ -6,8 +6,8 @@ that ends what it names. Two rules here carry that to what was said:
 - `end_spent_turns`: a turn is no longer current once every fact drawn from its messages has ended
   (it said what those facts said); it ends when the last of them did, replaced by what replaced it.
 - `ChangeRule`, for statements no slot or ending reads: a later statement of the user that says something
-  changed (a change cue: "now", "no longer", "switched", "moved", ...; `says_change`) ends the user's
-  earlier current statements on the same topic: close in meaning (the cosine of their embeddings at least
+  changed (a change cue: "no longer", "instead", "switched", "moved", "quit", ...; `says_change`) ends the
+  same speaker's earlier current statements on the same topic: close in meaning (the cosine of their embeddings at least
   `min_similarity`) and sharing its subject (a content word of at least four letters, or a name, in
   common, the cue words aside). The earlier turn and the facts without a slot drawn from it end, replaced
   by the new statement's turn.
@@ -32,9 +32,18 @@ _LIMIT = 200
 
 
 async def end_spent_turns(
-    memories: MemoryService, user_id: UserId, message_ids: Sequence[str], *, by: MemoryId, at: datetime
+    memories: MemoryService,
+    user_id: UserId,
+    message_ids: Sequence[str],
+    *,
+    by: MemoryId,
+    at: datetime,
+    speaker: str | None = None,
 ) -> list[MemoryId]:
-    """End the current turns of `message_ids` whose every fact has ended; return the ids of those ended."""
+    """End the current turns of `message_ids` whose every fact has ended; return the ids of those ended.
+
+    `speaker` is who said what ended them: in a conversation of several people, only that speaker's turns end.
+    """
     if not message_ids:
         return []
     turns = await memories.list(
@@ -42,6 +51,8 @@ async def end_spent_turns(
     )
     ended = []
     for turn in turns:
+        if (turn.place.speaker if turn.place else None) != speaker:
+            continue
         facts = await memories.list(
             user_id,
             MemoryFilter(
@@ -100,7 +111,9 @@ class ChangeRule:
         if message.id in earlier.source_message_ids:
             return False
         if earlier.kind is MemoryKind.TURN:
-            if earlier.role is not Role.USER:
+            # The same speaker's earlier statement: in a conversation of several people, one's change is not
+            # another's.
+            if earlier.role is not Role.USER or (earlier.place and earlier.place.speaker) != message.name:
                 return False
         elif earlier.kind is not MemoryKind.FACT or earlier.slot is not None:
             return False  # a fact with a slot changes by its slot

@@ -159,7 +159,9 @@ class ExtractionService:
             decision = await self._consolidator.apply(user_id, decision)
             report.count(decision)
             if decision.operation is Operation.SUPERSEDE and decision.memory_id is not None:
-                await self._end_turns_of(user_id, decision, candidate.created_at or at)
+                speakers = {m.name for m in messages if m.id in candidate.source_message_ids}
+                speaker = speakers.pop() if len(speakers) == 1 else None
+                await self._end_turns_of(user_id, decision, candidate.created_at or at, speaker)
         for message in messages:
             report.ended += len(await self._change.apply(user_id, message))
         report.already_done = not await self._ports.ledger.claim(user_id, key)
@@ -177,12 +179,12 @@ class ExtractionService:
         facts = {m.id: m for m in (*slotted, *near) if m.kind is MemoryKind.FACT}
         return list(facts.values())[:_KNOWN_LIMIT]
 
-    async def _end_turns_of(self, user_id: UserId, decision: Decision, at: datetime) -> None:
+    async def _end_turns_of(self, user_id: UserId, decision: Decision, at: datetime, speaker: str | None) -> None:
         """The turns that said what the superseded facts said end with them (jyntrix_domain.currency)."""
         assert decision.memory_id is not None
         replaced = await self._memories.get_many(user_id, decision.replaced)
         sources = [m for r in replaced for m in r.source_message_ids]
-        await end_spent_turns(self._memories, user_id, sources, by=decision.memory_id, at=at)
+        await end_spent_turns(self._memories, user_id, sources, by=decision.memory_id, at=at, speaker=speaker)
 
     async def _remember_answers(self, user_id: UserId, messages: Sequence[Message]) -> None:
         """The batch's assistant answers that say something new become turns: evidence of what the assistant

@@ -20,27 +20,24 @@ from jyntrix_domain.memory_rules import check_content, check_entities, check_rel
 from jyntrix_domain.memory_writes import NewMemory, build_memory, own_relations
 from jyntrix_domain.model import (
     ChangeKind,
-    Entity,
     Memory,
     MemoryChange,
     MemoryFilter,
     MemoryId,
     MemoryKind,
     MemoryType,
-    Profile,
     Relation,
     UserId,
     Vector,
 )
 from jyntrix_domain.ports import (
     MemoryPorts,
-    ProfileStore,
 )
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.turn_places import follower_id, without_words_before
 
-__all__ = ["MemoryExport", "MemoryService", "NewMemory", "Remembered", "SearchOptions"]
+__all__ = ["MemoryService", "NewMemory", "Remembered", "SearchOptions"]
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +68,8 @@ class Remembered(msgspec.Struct, frozen=True, kw_only=True):
         return self.outcome is ImportOutcome.DUPLICATE
 
 
-class MemoryExport(msgspec.Struct, frozen=True, kw_only=True):
-    user_id: UserId
-    exported_at: datetime
-    memories: list[Memory]
-    history: dict[MemoryId, list[MemoryChange]]
-    entities: list[Entity]
-    relations: list[Relation]
-    profile: Profile | None
-
-
 class MemoryService:
-    """CRUD, search, import, history, export and deletion of a user's memories.
+    """CRUD, search, import, history and deletion of a user's memories (the export: jyntrix_domain.portability).
 
     The store is the source of truth: it is written first, then the vector and
     keyword indexes and the entity graph, which `reindex` can rebuild from it.
@@ -94,18 +81,15 @@ class MemoryService:
         ports: MemoryPorts,
         *,
         retrieval: RetrievalService,
-        profiles: ProfileStore | None = None,
         bulk: BulkLimiter | None = None,
     ) -> None:
         self._store = ports.store
         self._clock = ports.clock
-        self._graph = ports.graph
         self._keywords = ports.keywords
         self._vectors = ports.vectors
         self._embedder = ports.embedder
         self._indexer = MemoryIndexer(ports)
         self._retrieval = retrieval
-        self._profiles = profiles
         # Edits of one memory run one at a time, so its indexes end with what the store ended with.
         self._locks = KeyedLocks()
         self._bulk = bulk or BulkLimiter()
@@ -424,25 +408,6 @@ class MemoryService:
     def bulk_slot(self, user_id: UserId) -> AbstractAsyncContextManager[None]:
         """One of the user's bulk slots, shared with imports here, for other bulk work (a transcript import)."""
         return self._bulk.slot(user_id)
-
-    async def export(self, user_id: UserId) -> MemoryExport:
-        memories: builtins.list[Memory] = []
-        page = 500
-        while True:
-            batch = await self._store.list(user_id, MemoryFilter(current_only=False, limit=page, offset=len(memories)))
-            memories.extend(batch)
-            if len(batch) < page:
-                break
-        history = {m.id: await self._store.history(user_id, m.id) for m in memories}
-        return MemoryExport(
-            user_id=user_id,
-            exported_at=self._clock.now(),
-            memories=memories,
-            history=history,
-            entities=await self._graph.entities(user_id),
-            relations=await self._graph.relations(user_id),
-            profile=await self._profiles.get(user_id) if self._profiles else None,
-        )
 
     async def reindex(self, user_id: UserId) -> int:
         """Rebuild the user's indexes and graph links (entities and relations) from the store; return how many.

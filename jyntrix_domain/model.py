@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
+from jyntrix_domain.errors import Invalid
 from jyntrix_domain.signals import Signals
 
 MemoryId = str
@@ -265,7 +267,10 @@ class ExtractionStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TranscriptImportResult(msgspec.Struct, frozen=True, kw_only=True):
-    """What an import stored: the conversation, the message ids in the order given, and counts."""
+    """What an import stored: the conversation, the message ids in the order given, and counts.
+
+    `turn_memories` counts the messages kept as what was said (a question to the assistant is not; the same
+    words said twice are one memory citing both messages)."""
 
     conversation_id: str
     message_ids: list[str]
@@ -424,13 +429,38 @@ UNTRUSTED_MEMORY_NOTICE = (
 )
 
 
+# As many stop sequences as OpenAI's API takes (Gemini takes five), each of a sensible length.
+MAX_STOP_SEQUENCES = 4
+MAX_STOP_CHARS = 200
+
+
+def stop_sequences(given: Sequence[str]) -> tuple[str, ...]:
+    """The stop sequences a prompt may carry: at most MAX_STOP_SEQUENCES non-empty strings of at most
+    MAX_STOP_CHARS characters each, each once. Raises Invalid otherwise."""
+    if len(given) > MAX_STOP_SEQUENCES:
+        raise Invalid(f"at most {MAX_STOP_SEQUENCES} stop sequences")
+    if any(not isinstance(s, str) or not s or len(s) > MAX_STOP_CHARS for s in given):
+        raise Invalid(f"a stop sequence is a string of 1 to {MAX_STOP_CHARS} characters")
+    return tuple(dict.fromkeys(given))
+
+
 class Prompt(msgspec.Struct, frozen=True, kw_only=True):
-    """What a language model is asked: instructions, memory context, the dialogue."""
+    """What a language model is asked: instructions, memory context, the dialogue.
+
+    `stop` holds sequences at which the answer ends: the model generates nothing from the first one on, and the
+    answer does not contain it (OpenAI's `stop`, Gemini's `stop_sequences`).
+    """
 
     system: str
     messages: tuple[ChatTurn, ...]
     context_text: str = ""
     context_items: tuple[ContextItem, ...] = ()
+    stop: tuple[str, ...] = ()
+
+    def until_stop(self, text: str) -> str:
+        """`text` up to the first of the stop sequences that occurs in it (all of it when none does)."""
+        ends = [i for i in (text.find(s) for s in self.stop) if i >= 0]
+        return text[: min(ends)] if ends else text
 
     def render_system(self) -> str:
         """The system prompt, then the memory context fenced as untrusted user data that never outranks it."""

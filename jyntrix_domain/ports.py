@@ -56,6 +56,17 @@ class MemoryStore(Protocol):
         Raises Invalid when a memory is another user's or an id comes twice.
         """
 
+    async def restore(
+        self, user_id: UserId, memories: Sequence[Memory], history: Sequence[MemoryChange]
+    ) -> builtins.list[bool]:
+        """Insert one user's memories exactly as given (restoring an export), with `history`, oldest first, as
+        their history instead of the rows a write records; in one write. Whether each memory was inserted: one
+        whose id exists is left as it is, a current one with the content of a current memory of the user (as
+        `add` does) is left out, and the rows of `history` of either are not added.
+
+        Raises Invalid when a memory or a history row is another user's, or a memory id comes twice.
+        """
+
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None: ...
 
     async def get_many(self, user_id: UserId, ids: Sequence[MemoryId]) -> list[Memory]:
@@ -184,6 +195,9 @@ class EntityGraph(Protocol):
 
     async def mentions(self, user_id: UserId, keys: Sequence[str], limit: int) -> list[tuple[MemoryId, str]]:
         """(memory id, entity key) pairs for memories that mention any of `keys`."""
+
+    async def related(self, user_id: UserId, source: str, predicates: Sequence[str]) -> list[Entity]:
+        """The entities `source` points to by any of `predicates` ("user" -husband-> Tom), each once."""
 
     async def entities(self, user_id: UserId) -> list[Entity]: ...
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import msgspec
 
+from jyntrix_domain.fact_rules.relations import kin_predicates
 from jyntrix_domain.language.names import WORD, extract_entities, extract_keywords, fold_plural, plain, words
 from jyntrix_domain.language.speech_acts import asks_about_assistant, asks_history
 from jyntrix_domain.language.time_phrases import TimeRange, resolve_time
@@ -131,6 +132,8 @@ class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     asks_history: bool = False
     # Asks about what the assistant said ("the recipe you gave me"): the assistant's turns answer it.
     about_assistant: bool = False
+    # The relations it names from the user ("my husband"): retrieval resolves them to names through the graph.
+    kin: tuple[str, ...] = ()
 
 
 class QueryAnalyzer:
@@ -165,4 +168,5 @@ class QueryAnalyzer:
             personal=personal,
             asks_history=asks_history(text),
             about_assistant=about_assistant,
+            kin=kin_predicates(text),
         )

@@ -76,7 +76,7 @@ class RankingWeights(Signals, frozen=True, kw_only=True):
             raise Invalid(f"half_life_days must be positive, got {self.half_life_days}")
 
     def normalised(self) -> RankingWeights:
-        """The same proportions, the memory's own signals' weights summing to 1 (see PLACE_SIGNALS: a turn's
+        """The same proportions, the memory's own signals' weights summing to 1 (see ADDED_SIGNALS: a turn's
         place signals add on top, so a memory that is not a turn scores as it would without them)."""
         total = self.total(OWN_SIGNALS) or self.total()
         return msgspec.structs.replace(self, **{name: value / total for name, value in self.as_dict().items()})

@@ -187,6 +187,7 @@ class RetrievalService:
         """
         now = as_of or self._ports.clock.now()
         analysis = self.analyze(query, now) if isinstance(query, str) else query
+        analysis = await self._with_kin(user_id, analysis)
         trace = trace_id or new_id()
         limit = limit or self._config.limit
         strategies: dict[str, _Strategy] = {
@@ -211,6 +212,25 @@ class RetrievalService:
         )
         ranked = facts_before_their_turns([r for r in ranked if self._heard(r, analysis)])
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
+
+    async def _with_kin(self, user_id: UserId, analysis: QueryAnalysis) -> QueryAnalysis:
+        """The analysis with the people the query names by relation ("my husband") named as well (Tom): their
+        names join its keywords and the graph's starting points. A graph that cannot answer adds none."""
+        if not analysis.kin:
+            return analysis
+        try:
+            found = await asyncio.wait_for(
+                self._ports.graph.related(user_id, USER_NODE, analysis.kin), self._config.strategy_timeout_s
+            )
+        except Exception as exc:  # an aid to the query, never a reason for it to fail
+            log.warning("resolving %s failed: %s", analysis.kin, exc)
+            return analysis
+        names = tuple(e.name for e in found if e.name.casefold() not in {n.casefold() for n in analysis.entities})
+        if not names:
+            return analysis
+        return msgspec.structs.replace(
+            analysis, entities=(*analysis.entities, *names), keywords=(*analysis.keywords, *names)
+        )
 
     def _heard(self, ranked: RankedMemory, analysis: QueryAnalysis) -> bool:
         """Whether a found memory may answer: an assistant's turn only when asked about or strongly matched."""

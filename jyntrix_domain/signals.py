@@ -57,7 +57,10 @@ SIGNAL_NAMES: tuple[str, ...] = Signals.__struct_fields__
 # The signals of a turn's place among the turns found: they lift a turn in the ranking, on top of its
 # own score; they never make a memory an answer (jyntrix_domain.context) nor dilute the other weights.
 PLACE_SIGNALS: tuple[str, ...] = ("neighbour", "session", "speaker")
-OWN_SIGNALS: tuple[str, ...] = tuple(name for name in SIGNAL_NAMES if name not in PLACE_SIGNALS)
+# Signals that add on top of a memory's own score rather than share its weight: the place signals, and
+# `standing`, which lifts what the query asks about (current or ended) without diluting the others.
+ADDED_SIGNALS: tuple[str, ...] = (*PLACE_SIGNALS, "standing")
+OWN_SIGNALS: tuple[str, ...] = tuple(name for name in SIGNAL_NAMES if name not in ADDED_SIGNALS)
 # The signals that say whether a memory answers a query: how well it matches, and how far it is to be
 # trusted. How recent, how often read and whether still current order the answers; they never decide
 # whether a memory is one (an imported fact from years ago answers as well as one told today).

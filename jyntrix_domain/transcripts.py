@@ -153,6 +153,7 @@ class TranscriptService:
             )
             await self._ports.conversations.add_messages(batch, pending=pending)
         follows = previous.id if previous is not None else None
+        # Messages kept as what was said (the same words said twice are one memory citing both messages).
         turns = len(await remember_turns(self._memories, user_id, stored, follows=follows))
         for batch in batches:
             task = ExtractMemories(

@@ -44,9 +44,12 @@ def turn_place(memory: Memory) -> Place | None:
 
 def keyword_text(memory: Memory) -> str:
     """The text the keyword index holds for a memory: its content, after what was said just before it
-    when it is a turn. An answer ("Yes, last May!") is then found by the words of its question; the
-    memory's content, its vector and what the context shows stay the turn itself."""
+    when it is a turn, and with the name of its attribute when it is a fact with a slot. An answer ("Yes,
+    last May!") is then found by the words of its question, and "The user works as a nurse" by "job"; the
+    memory's content, its vector and what the context shows stay the memory itself."""
     place = turn_place(memory)
+    if memory.slot:
+        return f"{memory.content}\n{memory.slot.split(':', 1)[0]}"
     if place is None or not place.before:
         return memory.content
     return f"{place.before}\n{memory.content}"

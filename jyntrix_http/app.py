@@ -19,7 +19,7 @@ from litestar.types import ControllerRouterHandler
 from jyntrix_bootstrap.background import recover_extraction, sends_to_worker
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.services import Runtime, Services, package_version
-from jyntrix_bootstrap.settings import Settings, load_settings
+from jyntrix_bootstrap.settings import Settings, is_loopback, load_settings
 from jyntrix_domain.asyncio_tasks import stop_task
 from jyntrix_domain.tasks import PurgeAnalytics
 from jyntrix_http.auth import bearer_auth
@@ -28,7 +28,19 @@ from jyntrix_http.mcp_http import McpEndpoint
 from jyntrix_http.metrics import MetricsEndpoint
 from jyntrix_http.middleware import RateLimitMiddleware, add_request_id_header, cors_config, outermost
 from jyntrix_http.request_checks import check_request
-from jyntrix_http.routes import analytics, auth, chat, console, health, memories, openai_chat, profile, transcripts
+from jyntrix_http.routes import (
+    analytics,
+    auth,
+    chat,
+    console,
+    health,
+    memories,
+    openai_chat,
+    portability,
+    profile,
+    transcripts,
+)
+from jyntrix_http.server_discovery import Serving, remove_serving_file, write_serving_file
 
 log = logging.getLogger("jyntrix.http")
 
@@ -50,6 +62,9 @@ def create_app(
     extra_route_handlers: Sequence[ControllerRouterHandler] = (),
 ) -> Litestar:
     """The API. With `runtime` the caller owns it; otherwise it is built from `settings` at start-up.
+
+    `announce` (`jyntrix serve`) prints the ready banner and records where it serves in the data directory's
+    serving file, for `jyntrix import` and `jyntrix mcp` (see server_discovery).
 
     `serve_metrics` opens the Prometheus endpoint on METRICS_HOST:METRICS_PORT (`jyntrix serve` does; an app
     built for tests does not unless asked, so that many can run at once).
@@ -84,14 +99,17 @@ def create_app(
         bind = settings.metrics_bind if serve_metrics else None
         endpoint = MetricsEndpoint(ready, *bind) if bind is not None else None
         app.state.metrics_endpoint = endpoint
+        serving: Serving | None = None
         try:
             if endpoint is not None:
                 endpoint.start()
             await ready.warm()
             if announce:
+                serving = write_serving_file(settings)
                 print(banner(settings, ready), file=sys.stderr, flush=True)
             yield
         finally:
+            remove_serving_file(settings, serving)
             if endpoint is not None:
                 endpoint.stop()
             for background in (purge, recovery):
@@ -109,6 +127,7 @@ def create_app(
             chat.router,
             transcripts.router,
             memories.router,
+            *portability.route_handlers(settings),
             profile.router,
             analytics.router,
             openai_chat.router,
@@ -166,10 +185,19 @@ def banner(settings: Settings, runtime: Runtime) -> str:
         if settings.supabase_jwt_secret
         else "  (tokens come from your identity provider: SUPABASE_JWKS_URL is set)"
     )
+    hosts = (
+        [
+            f"  Only a loopback Host (localhost, 127.0.0.1, ::1) is answered: HOST={settings.host} is reached by",
+            "  other names, so set ALLOWED_HOSTS to the ones clients use (see the README's Security model).",
+        ]
+        if not is_loopback(settings.host) and not settings.allowed_hosts
+        else []
+    )
     return "\n".join(
         [
             "",
             f"Jyntrix {runtime.version} is ready on {base}  (profile: {settings.jyntrix_profile.value})",
+            *hosts,
             f"  database={runtime.storage.backend}, {backends}",
             f"  OpenAPI: {base}/schema   readiness: {base}/health/ready   console: {base}/console",
             "",

@@ -75,16 +75,27 @@ class AuthUser(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime
 
 
+def _is_unicode(text: str) -> bool:
+    """False for a string holding a lone surrogate: JSON can spell one (`"\\ud800"`), UTF-8 cannot encode it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 async def _user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser:
-    problem = user_id_problem(token.sub)
-    if problem is not None:  # refuse the token rather than fail, or forge log lines, on every request
+    # Refuse the token rather than fail, or forge log lines, on every request: a sub that no store, log or JSON
+    # answer can hold is not an identity, however well it is signed.
+    problem = user_id_problem(token.sub) if _is_unicode(token.sub) else "it is not valid Unicode (a lone surrogate)"
+    if problem is not None:
         raise NotAuthorizedException(f"Invalid token: `sub` is not a usable user id ({problem})")
     email = token.extras.get("email")
     role = token.extras.get("role")
     return AuthUser(
         id=token.sub,
-        email=email if isinstance(email, str) else None,
-        role=role if isinstance(role, str) else None,
+        email=email if isinstance(email, str) and _is_unicode(email) else None,
+        role=role if isinstance(role, str) and _is_unicode(role) else None,
         expires_at=token.exp,
     )
 

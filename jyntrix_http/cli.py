@@ -9,8 +9,13 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from jyntrix_bootstrap.settings import Settings, SettingsError, load_settings
+from jyntrix_client.transcript_files import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def _settings() -> Settings:
@@ -31,9 +36,28 @@ def serve(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if changes:
         settings = msgspec.structs.replace(settings, **changes)
+    busy = metrics_port_in_use(settings)
+    if busy is not None:
+        print(f"jyntrix: {busy}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     app = create_app(settings, announce=True, serve_metrics=True)
-    config = uvicorn.Config(
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM (lifespan included), then re-raises the signal:
+    # after a graceful stop that is a normal exit, not a traceback or a signal status.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(server_config(app, settings)).run()
+    return 0
+
+
+def server_config(app: Any, settings: Settings) -> uvicorn.Config:
+    """How `jyntrix serve` runs `app` under uvicorn."""
+    import uvicorn
+
+    from jyntrix_http.throttle import parse_networks
+
+    proxies = [str(network) for network in parse_networks(settings.trusted_proxies)]
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -44,13 +68,41 @@ def serve(args: argparse.Namespace) -> int:
         log_config=None,
         # The app logs each request itself, with its X-Request-ID and user.
         access_log=False,
+        # uvicorn's default believes X-Forwarded-For from 127.0.0.1, so anyone on the host could name any client
+        # address (and pick a fresh throttle bucket each time): forwarding headers count from TRUSTED_PROXIES only.
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
     )
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM (lifespan included), then re-raises the signal:
-    # after a graceful stop that is a normal exit, not a traceback or a signal status.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
-    return 0
+
+
+def metrics_port_in_use(settings: Settings) -> str | None:
+    """Why the metrics endpoint could not listen where METRICS_PORT says (another server holds it), or None.
+
+    Checked before start-up, so that a second server on one host stops with this line instead of a traceback
+    from inside its lifespan.
+    """
+    import socket
+
+    bind = settings.metrics_bind
+    if bind is None or bind[1] == 0:
+        return None
+    host, port = bind
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return None  # the endpoint's own start reports an address that does not resolve
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As the endpoint's server does: an address lingering in TIME_WAIT is free, a listening one is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return (
+                f"METRICS_PORT={port} on {host} is taken ({exc.strerror}), perhaps by another jyntrix server: "
+                "give each server on this host its own METRICS_PORT, 0 for any free port, or off"
+            )
+    return None
 
 
 def token(args: argparse.Namespace) -> int:
@@ -154,6 +206,37 @@ def configure_logging(level: str) -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
+IMPORT_DESCRIPTION = """Import a transcript file: its messages and turn memories are stored, then extracted.
+
+Formats:
+  JSON         the import route's body: {"title"?, "messages": [{"role", "content", "created_at", ...}]}
+  JSON Lines   one such object a line, one conversation each
+  ChatGPT      a data export's conversations.json, or the export's .zip (each conversation's current branch)
+  plain text   one conversation of "Name: text" lines. "User:" and "Assistant:" (any case) are the roles;
+               any other name is a speaker on the user's side. A line without a "Name:" prefix continues
+               the message before it; blank lines between messages are ignored.
+
+Times in plain text: a line may start with its ISO 8601 time with a timezone, as in
+  [2023-05-08T13:56:00Z] Caroline: I went to a support group.
+A message without a time comes one second after the one before it (those before the first time given,
+one second apart up to it). In a file with no times at all, the last message takes the file's
+modification time. So the same file imported again gets the same times and adds nothing.
+
+The whole file is checked before anything is sent: a file any part of which would be refused imports
+nothing. The same transcript imported again, here or through POST /api/chat/conversations/import,
+adds no message and no memory.
+
+Where it goes: --url (JYNTRIX_URL), else the server serving JYNTRIX_DATA_DIR on any port (its
+server.json there says where), else the data directory itself, opened here.
+"""
+
+
+def _megabytes(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of megabytes, 1 or more (got {value!r})")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jyntrix", description="Jyntrix: a memory backend for AI chat.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -170,9 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_token.set_defaults(run=token)
 
     p_mcp = commands.add_parser("mcp", help="serve MCP over stdio (for Claude Desktop, Claude Code, Cursor...)")
-    p_mcp.add_argument("--user", default=None, help="whose memories (required without JYNTRIX_URL)")
+    p_mcp.add_argument("--user", default=None, help="whose memories (required without JYNTRIX_TOKEN)")
     p_mcp.add_argument(
-        "--url", default=os.environ.get("JYNTRIX_URL"), help="a running server to talk to (default: JYNTRIX_URL)"
+        "--url",
+        default=os.environ.get("JYNTRIX_URL"),
+        help="a running server (default: JYNTRIX_URL, else the one serving JYNTRIX_DATA_DIR, else the data directory)",
     )
     p_mcp.add_argument(
         "--token", default=os.environ.get("JYNTRIX_TOKEN"), help="its bearer token (default: JYNTRIX_TOKEN)"
@@ -180,17 +265,26 @@ def build_parser() -> argparse.ArgumentParser:
     p_mcp.set_defaults(run=mcp)
 
     p_import = commands.add_parser(
-        "import", help="import a transcript file (JSON, JSON Lines, a ChatGPT export .json or .zip)"
+        "import",
+        help="import a transcript file (JSON, JSON Lines, plain text, a ChatGPT export .json or .zip)",
+        description=IMPORT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_import.add_argument("file", help="the transcript file")
     p_import.add_argument("--user", default=None, help="whose history it is (the token's user when --token is given)")
     p_import.add_argument(
         "--url",
         default=os.environ.get("JYNTRIX_URL"),
-        help="a running server (default: JYNTRIX_URL, else one answering on PORT here, else the data directory)",
+        help="a running server (default: JYNTRIX_URL, else the one serving JYNTRIX_DATA_DIR, else the data directory)",
     )
     p_import.add_argument(
         "--token", default=os.environ.get("JYNTRIX_TOKEN"), help="its bearer token (default: JYNTRIX_TOKEN)"
+    )
+    p_import.add_argument(
+        "--max-mb",
+        type=_megabytes,
+        default=MAX_FILE_BYTES >> 20,
+        help="the most read from the file (from a zip: its conversations.json, inflated), in MB (default %(default)s)",
     )
     p_import.set_defaults(run=import_)
 

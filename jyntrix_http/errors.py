@@ -32,6 +32,7 @@ from jyntrix_domain.errors import (
     Unavailable,
     Unsupported,
 )
+from jyntrix_http.throttle import Throttled
 
 log = logging.getLogger("jyntrix.http")
 
@@ -130,7 +131,7 @@ def problem_response(
         title=_TITLES.get(status, "Error"),
         status=status,
         detail=detail,
-        instance=request.url.path if request is not None else None,
+        instance=_instance(request) if request is not None else None,
         code=code,
         request_id=request_id,
         errors=errors,
@@ -142,6 +143,16 @@ def problem_response(
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=all_headers)
 
 
+def _instance(request: Request[Any, Any, Any]) -> str:
+    """The request's path; a mount (/mcp) is handed only the part after its own path, so that is put back."""
+    handler = request.scope.get("route_handler")
+    if not getattr(handler, "is_mount", False):
+        return request.url.path
+    mount = min(handler.paths)
+    rest = request.url.path
+    return mount if rest == "/" else mount.rstrip("/") + rest
+
+
 def make_exception_handler(development: bool) -> Callable[[Request[Any, Any, Any], Exception], Response[Problem]]:
     """One handler for every exception; `development` decides whether a 500 shows its cause."""
 
@@ -149,14 +160,8 @@ def make_exception_handler(development: bool) -> Callable[[Request[Any, Any, Any
         status = status_for(exc)
         if isinstance(exc, DomainError):
             retry = exc.retry_after_s if isinstance(exc, RateLimited) else None
-            limit_headers = {}
-            if isinstance(exc, RateLimited) and exc.limit is not None:
-                reset = str(max(1, math.ceil(exc.retry_after_s)))
-                limit_headers = {
-                    "RateLimit-Limit": str(exc.limit),
-                    "RateLimit-Remaining": "0",
-                    "RateLimit-Reset": reset,
-                }
+            # Only a throttle's refusal describes a request quota; a bulk slot or an upstream's 429 has Retry-After.
+            limit_headers = dict(exc.headers) if isinstance(exc, Throttled) else {}
             if isinstance(exc, Unavailable):
                 retry = UNAVAILABLE_RETRY_AFTER_S
                 log.warning("dependency unavailable on %s %s: %s", request.method, request.url.path, exc)
@@ -178,7 +183,7 @@ def make_exception_handler(development: bool) -> Callable[[Request[Any, Any, Any
             retry = None
             if status == 429 and "RateLimit-Reset" in headers:
                 retry = float(headers["RateLimit-Reset"])
-            code = _TITLES.get(status, "error").lower().replace(" ", "_")
+            code = getattr(exc, "problem_code", None) or _TITLES.get(status, "error").lower().replace(" ", "_")
             return problem_response(
                 status, code=code, detail=exc.detail, request=request, headers=headers, retry_after_s=retry
             )

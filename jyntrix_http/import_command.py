@@ -1,9 +1,11 @@
 """`jyntrix import FILE --user ID`: a transcript file through the import path, with a progress bar.
 
-The file (the project's JSON or JSON Lines, or a ChatGPT export) is read whole first, so a malformed
-one imports nothing. Then each conversation goes in calls of at most 1,000 messages: to the server at
-`--url` (JYNTRIX_URL), or to one answering on this machine's port, or, when none runs, into the
-embedded data directory opened here (whose in-process queue then runs the extraction before exit).
+The file (the project's JSON or JSON Lines, plain text, or a ChatGPT export; see transcript_files) is
+read whole first, within `--max-mb`, and every call the import will make is checked as the route checks
+it, so a file any part of which would be refused imports nothing. Then each conversation goes in calls of
+at most 1,000 messages: to the server at `--url` (JYNTRIX_URL), or to the one serving the data directory
+(its serving file says where), or, when none runs, into the embedded data directory opened here (whose
+in-process queue then runs the extraction before exit).
 """
 
 from __future__ import annotations
@@ -18,22 +20,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_client import AsyncClient, JyntrixError
+from jyntrix_client import types as wire
 from jyntrix_client.transcript_files import Transcript, TranscriptFileError, chunks, read_transcripts
 from jyntrix_domain.errors import DomainError
-from jyntrix_domain.model import TranscriptMessage
-from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES
-from jyntrix_http.mcp_stdio import McpStartupError, StdioTarget, describe_open_failure, remote_token
+from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES, check_transcript
+from jyntrix_http.request_checks import NUL_MESSAGE, holds_nul
+from jyntrix_http.routes.transcripts import TranscriptIn, TranscriptMessageIn, transcript_message
+from jyntrix_http.server_discovery import URL_VARIABLE, SetupError, describe_open_failure, remote_token, server_url
+
+NOTHING_IMPORTED = "nothing was imported"
 
 
 class ImportFailed(Exception):
-    """Why the command stopped; printed as one line."""
+    """Why the command stopped; printed in one or two lines."""
 
 
 @dataclass
@@ -43,7 +48,15 @@ class Sent:
     turn_memories: int
 
 
-Send = Callable[[Transcript, Sequence[TranscriptMessage], str | None], Awaitable[Sent]]
+Send = Callable[[Transcript, Sequence[wire.TranscriptMessageIn], str | None], Awaitable[Sent]]
+
+
+@dataclass
+class Destination:
+    """Where the calls go: `send` makes one; `check` raises unless a conversation to append to is the user's."""
+
+    send: Send
+    check: Callable[[str], Awaitable[object]]
 
 
 @dataclass
@@ -68,26 +81,46 @@ class Summary:
         )
 
 
-def server_answering(settings: Settings) -> str | None:
-    """The address of a server answering on this machine's port, if one does."""
-    url = f"http://127.0.0.1:{settings.port}"
-    try:
-        return url if httpx.get(f"{url}/health/live", timeout=1.0).status_code == 200 else None
-    except httpx.HTTPError:
-        return None
+def check_calls(transcripts: Sequence[Transcript]) -> None:
+    """Raise ImportFailed when any call the import would make is one the route (or the service) refuses.
+
+    Each message is checked as the route checks it (length, blank text, time, name, id, metadata, NUL
+    characters), and each call of 1,000 as the route and the service take it (title, duplicate ids), before
+    the first is sent.
+    """
+    for transcript in transcripts:
+        where = transcript.source
+        for n, message in enumerate(transcript.messages):
+            try:
+                msgspec.convert(msgspec.to_builtins(message), TranscriptMessageIn)
+            except msgspec.ValidationError as exc:
+                raise ImportFailed(f"{where}: messages[{n}]: {exc}; {NOTHING_IMPORTED}") from None
+            if holds_nul(msgspec.json.encode(message)):
+                raise ImportFailed(f"{where}: messages[{n}]: strings {NUL_MESSAGE}; {NOTHING_IMPORTED}")
+        for part in chunks(transcript, MAX_TRANSCRIPT_MESSAGES):
+            body = transcript.body(part)
+            try:
+                msgspec.convert(body, TranscriptIn)
+                check_transcript([transcript_message(m) for m in part])
+            except (msgspec.ValidationError, DomainError) as exc:
+                raise ImportFailed(f"{where}: {exc}; {NOTHING_IMPORTED}") from None
+            if holds_nul(msgspec.json.encode(body)):
+                raise ImportFailed(f"{where}: title {NUL_MESSAGE}; {NOTHING_IMPORTED}")
 
 
 @asynccontextmanager
-async def remote_sender(url: str, token: str, summary: Summary) -> AsyncIterator[Send]:
+async def remote_sender(url: str, token: str, summary: Summary) -> AsyncIterator[Destination]:
     async with AsyncClient(url, token) as client:
 
-        async def send(transcript: Transcript, part: Sequence[TranscriptMessage], conversation_id: str | None) -> Sent:
+        async def send(
+            transcript: Transcript, part: Sequence[wire.TranscriptMessageIn], conversation_id: str | None
+        ) -> Sent:
             result = await client.import_transcript(
                 part, title=transcript.title, conversation_id=conversation_id or transcript.conversation_id
             )
             return Sent(result.conversation_id, len(result.message_ids), result.turn_memories)
 
-        yield send
+        yield Destination(send, lambda conversation_id: client.messages(conversation_id, limit=1))
         for conversation_id in summary.conversation_ids:
             summary.pending += (await client.extraction_status(conversation_id)).pending
 
@@ -95,7 +128,9 @@ async def remote_sender(url: str, token: str, summary: Summary) -> AsyncIterator
 @asynccontextmanager
 async def embedded_sender(
     settings: Settings, user_id: str, overrides: Mapping[str, Any] | None = None
-) -> AsyncIterator[Send]:
+) -> AsyncIterator[Destination]:
+    from jyntrix_bootstrap.container import build_services  # a second of imports the remote path does without
+
     try:
         runtime = await build_services(settings, overrides=overrides)
     except Exception as exc:
@@ -104,25 +139,36 @@ async def embedded_sender(
     try:
         transcripts = runtime.services.transcripts
 
-        async def send(transcript: Transcript, part: Sequence[TranscriptMessage], conversation_id: str | None) -> Sent:
+        async def send(
+            transcript: Transcript, part: Sequence[wire.TranscriptMessageIn], conversation_id: str | None
+        ) -> Sent:
             result = await transcripts.import_transcript(
                 user_id,
-                part,
+                [transcript_message(m) for m in part],
                 title=transcript.title,
                 conversation_id=conversation_id or transcript.conversation_id,
             )
             return Sent(result.conversation_id, result.messages, result.turn_memories)
 
-        yield send
+        conversations = runtime.services.conversations
+        yield Destination(send, lambda conversation_id: conversations.get(user_id, conversation_id))
         drain = getattr(runtime.tasks, "drain", None)
         if drain is not None:
             print("Extracting memories from the imported messages...", file=sys.stderr)
-            await drain()
+            # The extraction of what was imported; not the idle summaries scheduled for later.
+            await drain(scheduled=False)
     finally:
         await runtime.aclose()
 
 
-async def import_all(transcripts: Sequence[Transcript], send: Send, summary: Summary) -> None:
+async def import_all(transcripts: Sequence[Transcript], to: Destination, summary: Summary) -> None:
+    """Send every call, after checking that each conversation the file appends to is there."""
+    for transcript in transcripts:
+        if transcript.conversation_id is not None:
+            try:
+                await to.check(transcript.conversation_id)
+            except (JyntrixError, DomainError) as exc:
+                raise ImportFailed(f"{transcript.source}: conversation_id: {exc}; {NOTHING_IMPORTED}") from None
     total = sum(len(t.messages) for t in transcripts)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
@@ -130,7 +176,10 @@ async def import_all(transcripts: Sequence[Transcript], send: Send, summary: Sum
         for transcript in transcripts:
             conversation_id: str | None = None
             for part in chunks(transcript, MAX_TRANSCRIPT_MESSAGES):
-                sent = await send(transcript, part, conversation_id)
+                try:
+                    sent = await to.send(transcript, part, conversation_id)
+                except (JyntrixError, DomainError) as exc:
+                    raise ImportFailed(_stopped(exc, summary.messages, total)) from None
                 conversation_id = sent.conversation_id
                 summary.messages += sent.messages
                 summary.turn_memories += sent.turn_memories
@@ -140,30 +189,44 @@ async def import_all(transcripts: Sequence[Transcript], send: Send, summary: Sum
     summary.conversations = len(summary.conversation_ids)
 
 
+def _stopped(exc: Exception, done: int, total: int) -> str:
+    if done == 0:
+        return f"the import was refused: {exc}; {NOTHING_IMPORTED}"
+    # The file was checked whole, so this is the server (down, busy, another secret): a rerun goes on from here.
+    return (
+        f"the import stopped after {done} of {total} messages: {exc}\n"
+        "Importing the file again adds what is missing (what went in is not added twice)."
+    )
+
+
 async def run_import(
     args: argparse.Namespace, settings: Settings, overrides: Mapping[str, Any] | None = None
 ) -> Summary:
     try:
-        transcripts = read_transcripts(Path(args.file))
+        transcripts = read_transcripts(Path(args.file), args.max_mb * 2**20)
     except TranscriptFileError as exc:
-        raise ImportFailed(f"{exc}; nothing was imported") from None
+        raise ImportFailed(f"{exc}; {NOTHING_IMPORTED}") from None
     except OSError as exc:
         raise ImportFailed(f"cannot read {args.file}: {exc}") from None
+    check_calls(transcripts)
     summary = Summary()
-    url = args.url or server_answering(settings)
     try:
+        url = await server_url(args.url, settings)
         if url:
-            token = remote_token(StdioTarget(user=args.user, url=url, token=args.token), settings)
+            token = remote_token(url, args.user, args.token, settings)
             summary.target = url
-            async with remote_sender(url, token, summary) as send:
-                await import_all(transcripts, send, summary)
+            async with remote_sender(url, token, summary) as destination:
+                await import_all(transcripts, destination, summary)
         else:
             if not args.user:
-                raise ImportFailed("--user is required without a server (whose history this is)")
+                raise ImportFailed(
+                    "--user is required to import into the data directory (whose history this is): "
+                    f"no {URL_VARIABLE} is set and no server is serving it"
+                )
             summary.target = f"the data directory {settings.data_dir}"
-            async with embedded_sender(settings, args.user, overrides) as send:
-                await import_all(transcripts, send, summary)
-    except McpStartupError as exc:
+            async with embedded_sender(settings, args.user, overrides) as destination:
+                await import_all(transcripts, destination, summary)
+    except SetupError as exc:
         raise ImportFailed(str(exc)) from None
     except (JyntrixError, DomainError) as exc:
         raise ImportFailed(f"the import was refused: {exc}") from None
@@ -171,7 +234,7 @@ async def run_import(
 
 
 def import_transcripts(args: argparse.Namespace, settings: Settings, overrides: Mapping[str, Any] | None = None) -> int:
-    """The command: 0 when everything went in, 2 with one line on stderr when not.
+    """The command: 0 when everything went in, 2 with one or two lines on stderr when not.
 
     `overrides` are build_services' for the embedded path (tests keep a handle on the stores).
     """

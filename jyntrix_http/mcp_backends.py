@@ -13,14 +13,17 @@ from typing import Any, Protocol
 import msgspec
 
 from jyntrix_client import AsyncClient, JyntrixError
+from jyntrix_client import types as wire
+from jyntrix_client.types import TranscriptImportResult
 from jyntrix_domain.errors import DomainError
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import MemoryFilter, MemoryType
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.transcripts import TranscriptService
-from jyntrix_http.routes.memories import remembered, search_result
-from jyntrix_http.routes.transcripts import TranscriptMessageIn
+from jyntrix_http import wire as to
+from jyntrix_http.routes.memories import remembered
+from jyntrix_http.routes.transcripts import TranscriptMessageIn, transcript_message
 
 Json = dict[str, Any]
 
@@ -110,27 +113,29 @@ class ServicesBackend(_Backend):
         found = await self._call(
             self._memories.search(self._user, query, limit=limit, types=_types(types), as_of=as_of)
         )
-        return [_json(search_result(r)) for r in found]
+        return [_json(to.search_result(r)) for r in found]
 
     async def forget(self, memory_id: str) -> None:
         await self._call(self._memories.delete(self._user, memory_id))
 
     async def update(self, memory_id: str, changes: Json) -> Json:
-        return _json(await self._call(self._memories.update(self._user, memory_id, **changes)))
+        return _json(to.to_wire(await self._call(self._memories.update(self._user, memory_id, **changes)), wire.Memory))
 
     async def supersede(self, memory_id: str, content: str, type: MemoryType | None) -> Json:
         current = await self._call(self._memories.get(self._user, memory_id))
         newer = NewMemory(content=content, type=type or current.type)
-        return _json(await self._call(self._memories.supersede(self._user, memory_id, newer)))
+        return _json(to.to_wire(await self._call(self._memories.supersede(self._user, memory_id, newer)), wire.Memory))
 
     async def history(self, memory_id: str) -> list[Json]:
-        return _jsons(await self._call(self._memories.history(self._user, memory_id)))
+        return _jsons(
+            to.to_wire_all(await self._call(self._memories.history(self._user, memory_id)), wire.MemoryChange)
+        )
 
     async def page(self, types: Sequence[MemoryType] | None, contains: str | None, limit: int, offset: int) -> Json:
         filter = MemoryFilter(types=_types(types), contains=contains, limit=limit, offset=offset)
         items = await self._call(self._memories.list(self._user, filter))
         total = await self._call(self._memories.count(self._user, filter))
-        return {"items": _jsons(items), "total": total, "limit": limit, "offset": offset}
+        return {"items": _jsons(to.to_wire_all(items, wire.Memory)), "total": total, "limit": limit, "offset": offset}
 
     async def profile(self) -> Json:
         view = await self._profiles.get(self._user)
@@ -139,12 +144,12 @@ class ServicesBackend(_Backend):
             "user_id": self._user,
             "display_name": profile.display_name if profile else None,
             "preferences": dict(profile.preferences) if profile else {},
-            "memories": _jsons(view.memories),
+            "memories": _jsons(to.to_wire_all(view.memories, wire.Memory)),
         }
 
     async def facts(self) -> list[Json]:
         found = await self._memories.list(self._user, MemoryFilter(types=FACT_TYPES, limit=FACTS_LIMIT))
-        return _jsons(found)
+        return _jsons(to.to_wire_all(found, wire.Memory))
 
     async def import_transcript(self, messages: list[Json], title: str | None, conversation_id: str | None) -> Json:
         if self._transcripts is None:
@@ -153,13 +158,17 @@ class ServicesBackend(_Backend):
             given = msgspec.convert(messages, list[TranscriptMessageIn])
         except msgspec.ValidationError as exc:
             raise BackendError(f"messages: {exc}") from exc
-        domain = [m.to_domain() for m in given]
+        domain = [transcript_message(m) for m in given]
         done = self._transcripts.import_transcript(self._user, domain, title=title, conversation_id=conversation_id)
-        return _json(await self._call(done))
+        return _json(to.to_wire(await self._call(done), TranscriptImportResult))
 
 
 def _types(types: Sequence[MemoryType] | None) -> frozenset[MemoryType] | None:
     return frozenset(types) if types else None
+
+
+def _wire_types(types: Sequence[MemoryType] | None) -> list[wire.MemoryType] | None:
+    return [wire.MemoryType(t) for t in types] if types else None
 
 
 class ClientBackend(_Backend):
@@ -178,8 +187,8 @@ class ClientBackend(_Backend):
     async def search(
         self, query: str, limit: int, types: Sequence[MemoryType] | None, as_of: datetime | None = None
     ) -> list[Json]:
-        found = self._client.search(query, limit=limit, types=types or None, as_of=as_of)
-        return _jsons((await self._call(found)).results)
+        found = await self._call(self._client.search(query, limit=limit, types=_wire_types(types), as_of=as_of))
+        return _jsons(found.results)
 
     async def forget(self, memory_id: str) -> None:
         await self._call(self._client.forget(memory_id))
@@ -197,7 +206,7 @@ class ClientBackend(_Backend):
 
     async def page(self, types: Sequence[MemoryType] | None, contains: str | None, limit: int, offset: int) -> Json:
         page = await self._call(
-            self._client.list_memories(types=types or None, contains=contains, limit=limit, offset=offset)
+            self._client.list_memories(types=_wire_types(types), contains=contains, limit=limit, offset=offset)
         )
         return _json(page)
 
@@ -207,7 +216,7 @@ class ClientBackend(_Backend):
         return view
 
     async def facts(self) -> list[Json]:
-        page = await self._call(self._client.list_memories(types=sorted(FACT_TYPES), limit=FACTS_LIMIT))
+        page = await self._call(self._client.list_memories(types=_wire_types(sorted(FACT_TYPES)), limit=FACTS_LIMIT))
         return _jsons(page.items)
 
     async def import_transcript(self, messages: list[Json], title: str | None, conversation_id: str | None) -> Json:

@@ -1,9 +1,9 @@
 """`jyntrix mcp`: the MCP server over stdio, for a desktop host (Claude Desktop, Claude Code, Cursor...).
 
-With JYNTRIX_URL it talks to that running server, as JYNTRIX_TOKEN's user (or, without a token, as `--user`
-with a dev token signed by the local secret). Otherwise it opens the embedded data directory itself
-(JYNTRIX_DATA_DIR), which only one process can hold at a time: when `jyntrix serve` already holds it, it says
-so and names the settings that would let it talk to that server instead.
+It talks to a running server: JYNTRIX_URL's, else the one serving JYNTRIX_DATA_DIR on any port (found by its
+serving file), as JYNTRIX_TOKEN's user (or, without a token, as `--user` with a dev token signed by the local
+secret). When neither is there it opens the embedded data directory itself, which only one process can hold at
+a time; when that fails it says so in two lines naming the settings to set.
 """
 
 from __future__ import annotations
@@ -20,18 +20,16 @@ from jyntrix_bootstrap.settings import Settings
 from jyntrix_client import AsyncClient
 from jyntrix_http.mcp_backends import ClientBackend, MemoryBackend, ServicesBackend
 from jyntrix_http.mcp_server import build_mcp_server
-
-URL_VARIABLE = "JYNTRIX_URL"
-TOKEN_VARIABLE = "JYNTRIX_TOKEN"
+from jyntrix_http.server_discovery import URL_VARIABLE, SetupError, describe_open_failure, remote_token, server_url
 
 
-class McpStartupError(Exception):
+class McpStartupError(SetupError):
     """Why `jyntrix mcp` cannot start, in words for the person configuring the host."""
 
 
-def startup_error(exc: BaseException) -> McpStartupError | None:
-    """The McpStartupError behind `exc`, which the SDK may have wrapped in exception groups."""
-    if isinstance(exc, McpStartupError):
+def startup_error(exc: BaseException) -> SetupError | None:
+    """The SetupError behind `exc`, which the SDK may have wrapped in exception groups."""
+    if isinstance(exc, SetupError):
         return exc
     inner = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else []
     inner += [exc.__cause__] if exc.__cause__ is not None else []
@@ -50,39 +48,19 @@ class StdioTarget:
     token: str | None
 
 
-def remote_token(target: StdioTarget, settings: Settings) -> str:
-    if target.token:
-        return target.token
-    if target.user and settings.supabase_jwt_secret:
-        from jyntrix_http.auth import mint_token
-
-        return mint_token(settings.supabase_jwt_secret, target.user, audience=settings.jwt_audience)
-    raise McpStartupError(
-        f"{URL_VARIABLE} is set but {TOKEN_VARIABLE} is not: set {TOKEN_VARIABLE} to a token for that server "
-        "(`jyntrix token --user ID` on its machine), or pass --user when it shares this data directory's secret"
-    )
-
-
-def describe_open_failure(settings: Settings, exc: BaseException) -> str:
-    """The message for a data directory that would not open, naming the settings that get around it."""
-    return (
-        f"could not open the embedded data directory {settings.data_dir} (JYNTRIX_DATA_DIR): {exc}. "
-        "It can be held by one process at a time (Qdrant Edge locks its shard, embedded Postgres its data "
-        f"directory): if `jyntrix serve` is running on it, set {URL_VARIABLE} to its address (e.g. "
-        f"http://127.0.0.1:{settings.port}) and {TOKEN_VARIABLE} to a token, and this command talks to it instead; "
-        "or point JYNTRIX_DATA_DIR at another directory"
-    )
-
-
 @asynccontextmanager
 async def open_backend(target: StdioTarget, settings: Settings) -> AsyncIterator[MemoryBackend]:
     """The memories `jyntrix mcp` serves, opened for as long as the host stays connected."""
-    if target.url:
-        async with AsyncClient(target.url, remote_token(target, settings)) as client:
+    url = await server_url(target.url, settings)
+    if url:
+        async with AsyncClient(url, remote_token(url, target.user, target.token, settings)) as client:
             yield ClientBackend(client, make_token_counter(settings))
         return
     if not target.user:
-        raise McpStartupError(f"--user is required when {URL_VARIABLE} is not set (whose memories to open)")
+        raise McpStartupError(
+            f"--user is required to open the data directory (whose memories): no {URL_VARIABLE} is set "
+            "and no server is serving it"
+        )
     try:
         runtime = await build_services(settings)
     except Exception as exc:

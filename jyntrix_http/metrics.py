@@ -39,8 +39,17 @@ def record_request(scope: Scope, status: int, seconds: float) -> None:
     metrics = _metrics_of(scope)
     if metrics is not None:
         method = scope.get("method", "GET")
-        route = str(scope.get("path_template") or UNMATCHED_ROUTE)
-        metrics.observe_request(method if method in _METHODS else "other", route, status, seconds)
+        metrics.observe_request(method if method in _METHODS else "other", route_label(scope), status, seconds)
+
+
+def route_label(scope: Scope) -> str:
+    """The route template a request matched; for a mount (/mcp), whose template Litestar leaves empty, its path."""
+    template = scope.get("path_template")
+    if template:
+        return str(template)
+    handler = scope.get("route_handler")
+    paths = sorted(getattr(handler, "paths", ()) or ())
+    return str(paths[0]) if paths else UNMATCHED_ROUTE
 
 
 class MetricsEndpoint:
@@ -81,7 +90,9 @@ class MetricsEndpoint:
                 self._port, addr=self._host, registry=runtime.metrics.registry
             )
         except OSError as exc:
+            # Unwatched here and forgotten, so that stop() in the lifespan's cleanup does not unwatch it again.
             runtime.metrics.registry.unregister(self._collector)
+            self._collector = None
             raise RuntimeError(
                 f"metrics: cannot listen on {self._host}:{self._port} ({exc}); set METRICS_PORT to a free port, "
                 "0 for any, or off"

@@ -1,4 +1,4 @@
-"""CORS, request logging with X-Request-ID, and per-user rate limiting.
+"""CORS, request logging with X-Request-ID, the Host allow-list's place, and per-user rate limiting.
 
 Rate limiting uses the RateLimiter port rather than Litestar's RateLimitConfig: that
 middleware keeps a fixed window in a store through a read-modify-write guarded only by a
@@ -22,11 +22,11 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from jyntrix_bootstrap.settings import Settings
-from jyntrix_domain.errors import RateLimited
 from jyntrix_domain.ports import RateLimiter
+from jyntrix_http.allowed_hosts import AllowedHostsMiddleware
 from jyntrix_http.errors import REQUEST_ID_HEADER, request_id_of, status_for
 from jyntrix_http.metrics import record_request
-from jyntrix_http.throttle import AddressRateLimitMiddleware, limiter_of
+from jyntrix_http.throttle import AddressRateLimitMiddleware, Throttled, limiter_of, quota_headers
 
 log = logging.getLogger("jyntrix.http")
 
@@ -36,7 +36,14 @@ def cors_config(settings: Settings) -> CORSConfig:
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER, "Last-Event-ID"],
-        expose_headers=[REQUEST_ID_HEADER, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
+        expose_headers=[
+            REQUEST_ID_HEADER,
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "RateLimit-Policy",
+        ],
         allow_credentials=True,
         max_age=600,
     )
@@ -49,17 +56,19 @@ async def add_request_id_header(message: Message, scope: Scope) -> None:
 
 
 def outermost(settings: Settings) -> Callable[[AppConfig], AppConfig]:
-    """on_app_init hook, after auth's: logging, then the per-address throttle, both before auth.
+    """on_app_init hook, after auth's: logging, the Host check, then the per-address throttle, all before auth.
 
-    Logging goes first so that it also sees requests that auth refuses; the throttle goes before
-    auth so that it can count traffic that no token vouches for.
+    Logging goes first so that it also sees requests that the others refuse; the Host check comes next so that
+    a request for a host this server does not serve reaches nothing else; the throttle goes before auth so that
+    it can count traffic that no token vouches for.
     """
 
     def insert(app_config: AppConfig) -> AppConfig:
         throttle = AddressRateLimitMiddleware(
             settings.rate_limit_anonymous_requests, settings.rate_limit_window_s, settings.trusted_proxies
         )
-        app_config.middleware[0:0] = [RequestLoggingMiddleware(), throttle]
+        hosts = AllowedHostsMiddleware(settings.allowed_hosts)
+        app_config.middleware[0:0] = [RequestLoggingMiddleware(), hosts, throttle]
         return app_config
 
     return insert
@@ -131,17 +140,10 @@ class RateLimitMiddleware(ASGIMiddleware):
             log.warning("rate limiter unavailable, request let through: %s", exc)
             await next_app(scope, receive, send)
             return
-        headers = {
-            "RateLimit-Limit": str(decision.limit),
-            "RateLimit-Remaining": str(decision.remaining),
-            "RateLimit-Policy": f"{self.limit};w={round(self.window_s)}",
-        }
         if not decision.allowed:
-            raise RateLimited(
-                f"rate limit of {self.limit} requests per {self.window_s:g}s exceeded",
-                decision.retry_after_s,
-                limit=decision.limit,
-            )
+            message = f"rate limit of {self.limit} requests per {self.window_s:g}s exceeded"
+            raise Throttled(message, decision, self.window_s)
+        headers = quota_headers(decision, self.window_s)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,4 +1,4 @@
-"""OpenAI's chat-completion shapes, as `POST /v1/chat/completions` reads and writes them.
+"""OpenAI's shapes, as `/v1` reads and writes them: chat completions and the models that answer them.
 
 A request is checked field by field so that a parameter Jyntrix cannot honour is a 400 naming it, in OpenAI's
 error shape, rather than silently ignored.
@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from jyntrix_domain.model import MAX_MESSAGE_CHARS, ChatTurn, Role
+from jyntrix_domain.errors import Invalid
+from jyntrix_domain.model import MAX_MESSAGE_CHARS, ChatTurn, Role, stop_sequences
 
 CONVERSATION_HEADER = "X-Jyntrix-Conversation-Id"
 
@@ -45,12 +46,11 @@ UNSUPPORTED = {
     "audio": "audio is not supported",
     "modalities": "only text is supported",
     "prediction": "predicted outputs are not supported",
-    "stop": "stop sequences are not supported",
     "web_search_options": "web search is not supported",
     "reasoning_effort": "reasoning effort is not supported",
     "verbosity": "verbosity is not supported",
 }
-KNOWN = frozenset({"model", "messages", "stream", "stream_options", "metadata", "n"}) | IGNORED
+KNOWN = frozenset({"model", "messages", "stream", "stream_options", "metadata", "n", "stop"}) | IGNORED
 # Values of unsupported parameters that mean "the default", which is what Jyntrix does anyway.
 HARMLESS: dict[str, tuple[Any, ...]] = {
     "response_format": ({"type": "text"},),
@@ -58,7 +58,6 @@ HARMLESS: dict[str, tuple[Any, ...]] = {
     "modalities": (["text"], None),
     "parallel_tool_calls": (None,),
     "tools": ([], None),
-    "stop": (None, []),
 }
 
 
@@ -92,6 +91,7 @@ class ChatRequest(msgspec.Struct, frozen=True, kw_only=True):
     stream_options: StreamOptions | None = None
     metadata: dict[str, str] | None = None
     n: int = 1
+    stop: str | list[str] | None = None
 
 
 class ParsedRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,6 +101,7 @@ class ParsedRequest(msgspec.Struct, frozen=True, kw_only=True):
     conversation_id: str | None
     content: str
     history: tuple[ChatTurn, ...]
+    stop: tuple[str, ...] = ()
 
 
 _ROLES = {"user": Role.USER, "assistant": Role.ASSISTANT, "system": Role.SYSTEM, "developer": Role.SYSTEM}
@@ -129,6 +130,10 @@ def parse_request(body: Any, conversation_header: str | None) -> ParsedRequest:
     if not turns or turns[-1].role is not Role.USER:
         raise OpenAIRefusal("the last message must be the user's", param="messages")
     conversation_id = (request.metadata or {}).get("conversation_id") or conversation_header or None
+    try:
+        stop = stop_sequences([request.stop] if isinstance(request.stop, str) else request.stop or [])
+    except Invalid as exc:
+        raise OpenAIRefusal(str(exc), param="stop") from None
     return ParsedRequest(
         model=request.model,
         stream=request.stream,
@@ -136,6 +141,7 @@ def parse_request(body: Any, conversation_header: str | None) -> ParsedRequest:
         conversation_id=conversation_id,
         content=turns[-1].content,
         history=tuple(t for t in turns[:-1] if t.role is not Role.SYSTEM),
+        stop=stop,
     )
 
 
@@ -241,3 +247,44 @@ class ChatCompletionChunk(msgspec.Struct, frozen=True, kw_only=True):
     choices: list[ChunkChoice]
     usage: CompletionUsage | None = None
     jyntrix: JyntrixTurn | None = None
+
+
+# ------------------------------------------------------------------ models
+
+# Always the model this server answers with, whichever it is: a client configured with it survives a change of model.
+ALIAS = "jyntrix"
+
+
+class Model(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(msgspec.Struct, frozen=True, kw_only=True):
+    object: Literal["list"] = "list"
+    data: list[Model]
+
+
+def served_models(model_name: str, created: int) -> list[Model]:
+    """What `GET /v1/models` lists, and so what `model` may name in a chat completion: the alias `jyntrix`, and
+    the configured language model by its own name ("offline", "gemini-2.5-flash", "llama3.2"), owned by its
+    provider. `model_name` is the model's LanguageModel.name, "<provider>/<model>" or one word ("offline")."""
+    provider, _, model = model_name.partition("/")
+    own = Model(id=model or provider, created=created, owned_by=provider if model else ALIAS)
+    return [Model(id=ALIAS, created=created, owned_by=ALIAS), *([own] if own.id != ALIAS else [])]
+
+
+def served_model(models: list[Model], model_id: str) -> Model:
+    """The model named `model_id`; raises a 404 `model_not_found`, in OpenAI's shape, naming the ones there are."""
+    for model in models:
+        if model.id == model_id:
+            return model
+    names = ", ".join(f"`{m.id}`" for m in models)
+    raise OpenAIRefusal(
+        f"The model `{model_id}` does not exist; this server answers with {names}",
+        param="model",
+        status=404,
+        code="model_not_found",
+    )

@@ -6,12 +6,18 @@ backend), requests without a bearer token, and requests whose token is refused (
 429 once that address is past its limit). The client's address is the connection's peer, or,
 when the peer is a proxy listed in TRUSTED_PROXIES, the nearest address in X-Forwarded-For that
 is not itself a trusted proxy: a header from anyone else is ignored, since a client can send any.
+(`jyntrix serve` tells uvicorn the same list, so that uvicorn never rewrites the peer from a header that
+another sender wrote; see cli.server_config.)
+
+Both throttles describe their quota as the IETF RateLimit header fields draft does: every response the per-user
+limit counted, and every 429 of either throttle, carries RateLimit-Limit, -Remaining, -Reset and -Policy.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,11 +27,36 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from jyntrix_domain.errors import RateLimited
+from jyntrix_domain.model import RateDecision
 from jyntrix_domain.ports import RateLimiter
 
 log = logging.getLogger("jyntrix.http")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def quota_headers(decision: RateDecision, window_s: float) -> dict[str, str]:
+    """The RateLimit-* fields of a decision of a sliding-window limit of `decision.limit` per `window_s`.
+
+    RateLimit-Reset is in seconds: when the request was refused, until one is admitted again (Retry-After);
+    when it was admitted, until the whole quota is back, which for a sliding window is one window, since the
+    request just counted is the newest in it.
+    """
+    reset_s = decision.retry_after_s if not decision.allowed else window_s
+    return {
+        "RateLimit-Limit": str(decision.limit),
+        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Reset": str(max(1, math.ceil(reset_s))),
+        "RateLimit-Policy": f"{decision.limit};w={max(1, math.ceil(window_s))}",
+    }
+
+
+class Throttled(RateLimited):
+    """A throttle's refusal (429), with the RateLimit-* fields of the quota that refused it."""
+
+    def __init__(self, message: str, decision: RateDecision, window_s: float) -> None:
+        super().__init__(message, decision.retry_after_s, limit=decision.limit)
+        self.headers = quota_headers(decision, window_s)
 
 
 def parse_networks(proxies: Sequence[str]) -> tuple[Network, ...]:
@@ -104,10 +135,10 @@ class AddressRateLimitMiddleware(ASGIMiddleware):
             log.warning("rate limiter unavailable, request let through: %s", exc)
             return
         if not decision.allowed:
-            raise RateLimited(
+            raise Throttled(
                 f"rate limit of {self.limit} unauthenticated requests per {self.window_s:g}s exceeded",
-                decision.retry_after_s,
-                limit=decision.limit,
+                decision,
+                self.window_s,
             )
 
 

@@ -29,6 +29,9 @@ class FakeGemini(FakeLLMServer):
             return "stream" if request.query.get("alt") == ["sse"] else None
         return "complete"
 
+    def stop_sequences(self, request: Recorded) -> list[str]:
+        return list((request.body or {}).get("generationConfig", {}).get("stopSequences") or [])
+
     def default_reply(self, request: Recorded) -> Reply:
         config = (request.body or {}).get("generationConfig", {})
         if config.get("responseMimeType") == "application/json":

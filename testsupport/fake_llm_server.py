@@ -7,6 +7,7 @@ can stage errors, rate limits, slow streams and structured answers, and then ins
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import threading
 import time
@@ -65,6 +66,22 @@ class Reply:
         if self.value is not _MISSING:
             return json.dumps(self.value)
         return "".join(self.pieces)
+
+
+def ended(reply: Reply, stops: list[str]) -> Reply:
+    """The text reply cut before the first of `stops` it contains, as a model stops generating there."""
+    text = reply.full_text
+    ends = [i for i in (text.find(stop) for stop in stops) if i >= 0]
+    if reply.value is not _MISSING or not ends:
+        return reply
+    kept: list[str] = []
+    left = min(ends)
+    for piece in reply.pieces:
+        if left <= 0:
+            break
+        kept.append(piece[:left])
+        left -= len(piece)
+    return dataclasses.replace(reply, pieces=kept or [""])
 
 
 def split_pieces(text: str) -> list[str]:
@@ -191,7 +208,7 @@ class FakeLLMServer:
         if route is None:
             self._send_json(handler, 404, self.error_body(404, f"no route for {request.method} {request.path}"))
             return
-        reply = self._next_reply(request)
+        reply = ended(self._next_reply(request), self.stop_sequences(request))
         if reply.status != 200:
             headers = {"Retry-After": reply.retry_after} if reply.retry_after else {}
             self._send_json(handler, reply.status, self.error_body(reply.status, reply.error), headers)
@@ -203,6 +220,10 @@ class FakeLLMServer:
 
     def route(self, request: Recorded) -> str | None:
         """'stream', 'complete' or None (404)."""
+        raise NotImplementedError
+
+    def stop_sequences(self, request: Recorded) -> list[str]:
+        """The stop sequences the request asks for, in the API's own field: the answer ends before the first."""
         raise NotImplementedError
 
     def error_body(self, status: int, message: str) -> Any:

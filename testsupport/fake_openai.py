@@ -25,6 +25,10 @@ class FakeOpenAI(FakeLLMServer):
             return None
         return "stream" if (request.body or {}).get("stream") else "complete"
 
+    def stop_sequences(self, request: Recorded) -> list[str]:
+        stop = (request.body or {}).get("stop")
+        return [stop] if isinstance(stop, str) else list(stop or [])
+
     def default_reply(self, request: Recorded) -> Reply:
         body = request.body or {}
         response_format = body.get("response_format") or {}

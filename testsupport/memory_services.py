@@ -6,14 +6,12 @@ from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.ports import Clock, EntityGraph, MemoryPorts, MemoryStore, ProfileStore
+from jyntrix_domain.ports import Clock, EntityGraph, MemoryPorts, MemoryStore
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalService
 
 
-def memory_service(
-    store: MemoryStore, graph: EntityGraph, clock: Clock, profiles: ProfileStore | None = None
-) -> MemoryService:
+def memory_service(store: MemoryStore, graph: EntityGraph, clock: Clock) -> MemoryService:
     """Memories kept in `store` and `graph` (a real database's, say), indexed in process."""
     ports = MemoryPorts(
         store=store,
@@ -23,4 +21,4 @@ def memory_service(
         embedder=HashEmbedder(),
         clock=clock,
     )
-    return MemoryService(ports, retrieval=RetrievalService(ports, ranker=HybridRanker()), profiles=profiles)
+    return MemoryService(ports, retrieval=RetrievalService(ports, ranker=HybridRanker()))

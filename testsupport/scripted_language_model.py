@@ -113,10 +113,11 @@ class ScriptedLanguageModel:
             raise self._failures.popleft()[0]
 
     def _next_text(self, prompt: Prompt) -> str:
+        """The next scripted reply, ended at the prompt's first stop sequence as a real model ends it."""
         if callable(self._replies):
-            return self._replies(prompt)
+            return prompt.until_stop(self._replies(prompt))
         if not self._replies:
             return ""
         text = self._replies[min(self._reply_index, len(self._replies) - 1)]
         self._reply_index += 1
-        return text
+        return prompt.until_stop(text)

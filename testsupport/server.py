@@ -1,4 +1,5 @@
-"""The real server process (`jyntrix serve`) on the embedded profile, for end-to-end tests.
+"""The real server process (`jyntrix serve`) on the embedded profile, for end-to-end tests; and an app under
+uvicorn on a thread (`in_thread`) for tests that need a real HTTP server but not a process.
 
 `Server` starts and stops it; `server_env` is the zero-setup default's environment: the data
 directory in a temporary folder, and DATABASE_URL, REDIS_URL and the model keys removed so that
@@ -8,11 +9,13 @@ nothing but the embedded adapters is under test.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +112,23 @@ def free_port() -> int:
         return port
 
 
+@contextmanager
+def in_thread(server: Any, timeout_s: float = STARTUP_TIMEOUT_S) -> Iterator[None]:
+    """Runs a `uvicorn.Server` on a thread of its own from when it has started until the block ends."""
+    thread = threading.Thread(target=server.run, name="uvicorn-in-thread", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError("the server did not start")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 def server_env(data_dir: Path, port: int, model_dir: Path, **extra: str) -> dict[str, str]:
     """The embedded default's environment for a server on `port` with its data in `data_dir`."""
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
@@ -161,3 +181,15 @@ def serving_in(tmp_path_factory: pytest.TempPathFactory, name: str, model_dir: P
     """The body of a server fixture shared by a module or package: `serving` in a fresh directory named `name`."""
     with serving(tmp_path_factory.mktemp(name), model_dir, **extra) as running:
         yield running
+
+
+@contextmanager
+def stale_serving_file(server: Server) -> Iterator[None]:
+    """For a while, the server's `server.json` as a server that died leaves it: an address nothing answers on."""
+    path = Path(server.env["JYNTRIX_DATA_DIR"]) / "server.json"
+    kept = path.read_bytes()
+    path.write_text(json.dumps({"url": f"http://127.0.0.1:{free_port()}", "pid": json.loads(kept)["pid"]}))
+    try:
+        yield
+    finally:
+        path.write_bytes(kept)

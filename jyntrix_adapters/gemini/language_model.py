@@ -122,6 +122,7 @@ class GeminiLanguageModel:
             temperature=self._generation.temperature,
             response_mime_type="application/json" if schema is not None else None,
             response_json_schema=dict(schema) if schema is not None else None,
+            stop_sequences=list(prompt.stop) or None,
         )
 
 

@@ -59,6 +59,12 @@ class InMemoryEntityGraph:
         for edge in [e for e in edges if e[3] == memory_id]:
             del edges[edge]
 
+    async def related(self, user_id: UserId, source: str, predicates: Sequence[str]) -> list[Entity]:
+        wanted, start = {p.strip() for p in predicates}, entity_key(source)
+        known = self._entities.get(user_id, {})
+        targets = dict.fromkeys(t for s, p, t, _ in self._relations.get(user_id, {}) if s == start and p in wanted)
+        return [known.get(t, Entity(name=t)) for t in targets]
+
     async def neighbours(self, user_id: UserId, names: Sequence[str], depth: int) -> dict[str, int]:
         """Known entities among `names` count as 0 hops; unknown names are ignored."""
         if depth < 0:

@@ -73,14 +73,18 @@ class InMemoryMemoryStore:
             )
         )
 
+    @staticmethod
+    def _check(m: Memory) -> None:
+        relation_texts = [x for r in m.relations for x in (r.source, r.predicate, r.target)]
+        check_text(m.content, *m.source_message_ids, *m.entities, *relation_texts, m.slot or "", m.value or "")
+
     def _holder(self, m: Memory) -> MemoryId | None:
         """The id of the user's current memory with `m`'s content, other than `m` itself."""
         held = self._holders.get((m.user_id, m.content_key))
         return held if held != m.id else None
 
     def _store(self, m: Memory) -> Memory:
-        relation_texts = [x for r in m.relations for x in (r.source, r.predicate, r.target)]
-        check_text(m.content, *m.source_message_ids, *m.entities, *relation_texts, m.slot or "", m.value or "")
+        self._check(m)
         if m.is_current and self._holder(m) is not None:
             raise Conflict("another current memory of the user has this content")
         stored = msgspec.structs.replace(m, metadata=json_copy(m.metadata))
@@ -102,6 +106,24 @@ class InMemoryMemoryStore:
     async def add_many(self, user_id: UserId, memories: Sequence[Memory]) -> list[bool]:
         check_batch(user_id, memories)
         return [await self.add(m) for m in memories]
+
+    async def restore(self, user_id: UserId, memories: Sequence[Memory], history: Sequence[MemoryChange]) -> list[bool]:
+        check_batch(user_id, memories)
+        if any(c.user_id != user_id for c in history):
+            raise Invalid("every history row of a restore must belong to its user")
+        # All or nothing, like one transaction: every memory and row is checked before any is stored.
+        for m in memories:
+            self._check(m)
+        check_text(*(text for c in history for text in (c.content_before or "", c.content_after or "")))
+        inserted = []
+        for m in memories:
+            fresh = (user_id, m.id) not in self._rows and not (m.is_current and self._holder(m) is not None)
+            if fresh:
+                self._store(m)
+            inserted.append(fresh)
+        new = {m.id for m, fresh in zip(memories, inserted, strict=True) if fresh}
+        self.history_rows.extend(c for c in history if c.memory_id in new)
+        return inserted
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:
         return self._rows.get((user_id, memory_id))

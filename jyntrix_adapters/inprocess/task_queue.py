@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import msgspec
 
@@ -45,14 +46,16 @@ class InProcessQueueConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Job:
-    __slots__ = ("body", "key", "name", "running")
+    __slots__ = ("body", "key", "name", "running", "scheduled")
 
-    def __init__(self, task: TaskMessage) -> None:
+    def __init__(self, task: TaskMessage, delay_s: float) -> None:
         # Kept encoded, as a broker would: what runs is what decodes, never the caller's object.
         self.body = encode_task(task)
         self.key = task.key
         self.name = task.type_name()
         self.running = False
+        # Waiting for its time (an idle session's summary): not work the queue has in hand yet.
+        self.scheduled = delay_s > 0
 
 
 class InProcessTaskQueue:
@@ -63,13 +66,20 @@ class InProcessTaskQueue:
     `is_retryable` refuses (Invalid, Forbidden...) dead-letters it at once.
     At most `concurrency` handlers run at once. A task whose key is already pending or running
     is dropped: handlers are idempotent, so the duplicate would add nothing.
+
+    `handlers` may be a function of the queue itself, for handlers that enqueue follow-up work on it
+    (an extraction schedules its conversation's summary).
     """
 
     def __init__(
-        self, handlers: Handlers, config: InProcessQueueConfig | None = None, *, clock: Clock | None = None
+        self,
+        handlers: Handlers | Callable[[InProcessTaskQueue], Handlers],
+        config: InProcessQueueConfig | None = None,
+        *,
+        clock: Clock | None = None,
     ) -> None:
         config = config or InProcessQueueConfig()
-        self._handlers = dict(handlers)
+        self._handlers = dict(handlers(self) if callable(handlers) else handlers)
         self._types = tuple(self._handlers)
         self._max_retries = config.max_retries
         # Wider jitter than for model calls: a backend blip fails many tasks at once.
@@ -91,6 +101,11 @@ class InProcessTaskQueue:
         """Tasks waiting, backing off or running."""
         return len(self._jobs)
 
+    @property
+    def scheduled(self) -> int:
+        """Tasks waiting for their later time (counted in `pending` too)."""
+        return sum(job.scheduled for job in self._jobs.values())
+
     async def stats(self) -> QueueStats:
         return QueueStats(depth=len(self._jobs), dead_letters=len(self._dead))
 
@@ -104,17 +119,19 @@ class InProcessTaskQueue:
         if task.key in self._keys:
             log.debug("dropping duplicate task %s key=%s", task.type_name(), task.key)
             return
-        job = _Job(task)
+        job = _Job(task, delay_s)
         self._keys.add(job.key)
         runner = asyncio.create_task(self._run(job, delay_s), name=f"task:{job.name}:{job.key}")
         self._jobs[runner] = job
         runner.add_done_callback(self._forget)
 
-    async def drain(self) -> None:
-        """Wait until every task enqueued so far (and any they enqueue) has succeeded or dead-lettered."""
+    async def drain(self, *, scheduled: bool = True) -> None:
+        """Wait until every task enqueued so far (and any they enqueue) has succeeded or dead-lettered; with
+        `scheduled` False, not for those still waiting for their later time (`delay_s`, an idle session's
+        summary half an hour away)."""
         # asyncio.wait, unlike gather, leaves the tasks running if the caller is cancelled.
-        while self._jobs:
-            await asyncio.wait(list(self._jobs))
+        while in_hand := [runner for runner, job in self._jobs.items() if scheduled or not job.scheduled]:
+            await asyncio.wait(in_hand)
 
     async def close(self) -> None:
         """Refuse new tasks, wait for running handlers, and drop tasks still waiting for their turn.
@@ -132,6 +149,7 @@ class InProcessTaskQueue:
     async def _run(self, job: _Job, delay_s: float) -> None:
         if delay_s > 0:
             await asyncio.sleep(delay_s)
+            job.scheduled = False
         attempt = 0
         while True:
             attempt += 1

@@ -162,7 +162,10 @@ class OfflineLanguageModel:
         raise Unsupported("the offline responder has no structured output; use the deterministic extractor")
 
     def answer(self, prompt: Prompt) -> str:
-        """The whole answer to `prompt`, as stream() and complete() give it."""
+        """The whole answer to `prompt`, as stream() and complete() give it, ended at its first stop sequence."""
+        return prompt.until_stop(self._reply(prompt))
+
+    def _reply(self, prompt: Prompt) -> str:
         message = next((t.content for t in reversed(prompt.messages) if t.role == Role.USER), "").strip()
         if not message:
             return "I'm here. Tell me something about yourself, or ask me what I remember."

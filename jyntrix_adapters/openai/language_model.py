@@ -133,6 +133,8 @@ class OpenAICompatibleLanguageModel:
             "temperature": self._generation.temperature,
             "stream": stream,
         }
+        if prompt.stop:
+            body["stop"] = list(prompt.stop)
         if stream and self._include_usage:
             body["stream_options"] = {"include_usage": True}
         return body

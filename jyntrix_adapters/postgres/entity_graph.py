@@ -120,6 +120,21 @@ class PostgresEntityGraph(OnDatabase):
         rows = await self._db.user_fetch(user_id, _NEIGHBOURS, user_id, keys, depth)
         return {r["key"]: r["hops"] for r in rows}
 
+    async def related(self, user_id: UserId, source: str, predicates: Sequence[str]) -> list[Entity]:
+        wanted = sorted({p.strip() for p in predicates if p.strip()})
+        if not wanted:
+            return []
+        rows = await self._db.user_fetch(
+            user_id,
+            "SELECT e.name, e.kind FROM (SELECT target, min(seq) AS first FROM relations"
+            " WHERE user_id = $1 AND source = $2 AND predicate = ANY($3::text[]) GROUP BY target) AS r"
+            " JOIN entities AS e ON e.user_id = $1 AND e.key = r.target ORDER BY r.first",
+            user_id,
+            entity_key(source),
+            wanted,
+        )
+        return [Entity(name=r["name"], kind=r["kind"]) for r in rows]
+
     async def mentions(self, user_id: UserId, keys: Sequence[str], limit: int) -> list[tuple[MemoryId, str]]:
         """Most recently linked first."""
         wanted = sorted({k for k in map(entity_key, keys) if k})

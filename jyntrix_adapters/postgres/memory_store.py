@@ -68,6 +68,12 @@ _INSERTED_HERE = """
 SELECT id FROM memories WHERE user_id = $1 AND id = ANY($2::text[]) AND xmin = pg_current_xact_id()::xid
 """
 
+# A restored history row, as it was: its id and time too.
+_RESTORED_HISTORY = """
+INSERT INTO memory_history (id, user_id, memory_id, kind, at, content_before, content_after, superseded_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+
 _HISTORY = """
 INSERT INTO memory_history (user_id, memory_id, kind, content_before, content_after, superseded_by)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -161,6 +167,24 @@ class PostgresMemoryStore(OnDatabase):
             await conn.executemany(_INSERT_WITH_HISTORY, [_params(m) for m in memories])
             rows = await conn.fetch(_INSERTED_HERE, user_id, [m.id for m in memories])
         inserted = {r["id"] for r in rows}
+        return [m.id in inserted for m in memories]
+
+    async def restore(self, user_id: UserId, memories: Sequence[Memory], history: Sequence[MemoryChange]) -> list[bool]:
+        check_batch(user_id, memories)
+        if any(c.user_id != user_id for c in history):
+            raise Invalid("every history row of a restore must belong to its user")
+        if not memories:
+            return []
+        async with self._db.user_tx(user_id) as conn:
+            await conn.executemany(_INSERT, [_params(m) for m in memories])
+            inserted = {r["id"] for r in await conn.fetch(_INSERTED_HERE, user_id, [m.id for m in memories])}
+            rows = [
+                (c.id, c.user_id, c.memory_id, c.kind.value, c.at, c.content_before, c.content_after, c.superseded_by)
+                for c in history
+                if c.memory_id in inserted
+            ]
+            if rows:
+                await conn.executemany(_RESTORED_HISTORY, rows)
         return [m.id in inserted for m in memories]
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:

@@ -10,6 +10,7 @@ sees only that user's rows.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
@@ -18,6 +19,8 @@ import asyncpg
 import msgspec
 
 from jyntrix_domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+
+log = logging.getLogger("jyntrix.postgres")
 
 APP_ROLE = "jyntrix_app"
 # Reads the task ledger of every user, and nothing else (migration 0002).
@@ -48,23 +51,57 @@ _INVALID: tuple[type[BaseException], ...] = (
 )
 
 
+# What a value the database refused was, by the driver's error; anything else is "a value it cannot store".
+_REFUSED_VALUES: tuple[tuple[type[BaseException], str], ...] = (
+    (asyncpg.exceptions.CharacterNotInRepertoireError, "text that is not valid Unicode"),
+    (asyncpg.exceptions.UntranslatableCharacterError, "text that is not valid Unicode"),
+    (asyncpg.exceptions.StringDataRightTruncationError, "a text longer than the database holds"),
+    (asyncpg.exceptions.NumericValueOutOfRangeError, "a number out of range"),
+    (asyncpg.exceptions.DatetimeFieldOverflowError, "a date out of range"),
+)
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Re-raise driver errors as domain errors; domain errors pass through untouched."""
+    """Re-raise driver errors as domain errors; domain errors pass through untouched.
+
+    The domain errors say what happened in words of their own, since their text can reach an API answer: the
+    driver's (table, constraint and column names, the value it choked on) goes to the log instead, and of a
+    refused statement only the names, never the value, which is a user's data.
+    """
     try:
         yield
     except DomainError:
         raise
     except asyncpg.exceptions.ForeignKeyViolationError as exc:
-        raise NotFound(exc.detail or str(exc)) from exc
+        _log_refusal(exc)
+        raise NotFound("a record this refers to does not exist") from exc
     except asyncpg.exceptions.UniqueViolationError as exc:
-        raise Conflict(exc.detail or str(exc)) from exc
+        _log_refusal(exc)
+        raise Conflict("a record with the same key already exists") from exc
     except asyncpg.exceptions.InsufficientPrivilegeError as exc:
-        raise Forbidden(str(exc)) from exc
+        _log_refusal(exc)
+        raise Forbidden("the database refused access to a record") from exc
     except _INVALID as exc:
-        raise Invalid(str(exc)) from exc
+        _log_refusal(exc)
+        what = next((text for kind, text in _REFUSED_VALUES if isinstance(exc, kind)), None)
+        if what is None and isinstance(exc.__cause__, UnicodeError):  # asyncpg could not even encode the argument
+            what = "text that is not valid Unicode"
+        raise Invalid(f"the database cannot store {what or 'a value of this request'}") from exc
     except _UNAVAILABLE as exc:
-        raise Unavailable(f"postgres: {exc}") from exc
+        log.warning("postgres unavailable: %s: %s", type(exc).__name__, exc)
+        raise Unavailable("the database did not answer") from exc
+
+
+def _log_refusal(exc: BaseException) -> None:
+    log.info(
+        "postgres refused a statement: %s (sqlstate %s, table %s, column %s, constraint %s)",
+        type(exc).__name__,
+        getattr(exc, "sqlstate", None),
+        getattr(exc, "table_name", None),
+        getattr(exc, "column_name", None),
+        getattr(exc, "constraint_name", None),
+    )
 
 
 def encode_json(value: Any) -> bytes:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from jyntrix_domain.fact_rules.changes import CHANGE_RULES, attach_instead
-from jyntrix_domain.fact_rules.common import FactCandidate, merge_fact_candidates, split_sentences
+from jyntrix_domain.fact_rules.common import NOT_NAMES, FactCandidate, merge_fact_candidates, split_sentences
 from jyntrix_domain.fact_rules.events import dated_event
 from jyntrix_domain.fact_rules.habits import HABIT_RULES
 from jyntrix_domain.fact_rules.identity import IDENTITY_RULES
@@ -50,10 +50,12 @@ class DeterministicExtractor:
         now = at or datetime.now(UTC)
         out: list[FactCandidate] = []
         previous = ""  # the last statement, for rules that read on from it; a question refers to nothing
+        place: str | None = None  # the last place the message named, which "here" and "there" stand for
         for sentence in split_sentences(text):
             if sentence.endswith("?") or _is_hypothetical(sentence):
                 previous = ""
                 continue
+            said, place = _placed(sentence, place)
             hedged = _HEDGES.search(sentence) is not None
             facts: list[FactCandidate] = []
             for rule in _FACT_RULES:
@@ -76,6 +78,8 @@ class DeterministicExtractor:
             names = capitalised_names(sentence)
             for candidate in facts:
                 entities = tuple(dict.fromkeys((*candidate.entities, *names)))
+                if said is not sentence:
+                    candidate = msgspec.structs.replace(candidate, content=_placed(candidate.content, place)[0])
                 out.append(
                     msgspec.structs.replace(
                         candidate,
@@ -87,6 +91,20 @@ class DeterministicExtractor:
                     )
                 )
         return merge_fact_candidates(attach_instead(out))
+
+
+_NAMED_PLACE = re.compile(r"\b(?:in|to|from|at|into)\s+(?:the\s+)?([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})")
+_HERE = re.compile(r"\b(moved|moving|came|coming|relocated|relocating|got|get)\s+(here|there)\b|\b(here|there)\b")
+
+
+def _placed(sentence: str, place: str | None) -> tuple[str, str | None]:
+    """The sentence with "here" and "there" said as the place the message named last ("I live in Berlin, I moved
+    here in 2023" moved to Berlin), and the last place named once the sentence is read."""
+    said = sentence
+    if place is not None and _HERE.search(sentence):
+        said = _HERE.sub(lambda m: f"{m.group(1)} to {place}" if m.group(1) else f"in {place}", sentence)
+    named = [m.group(1) for m in _NAMED_PLACE.finditer(sentence) if m.group(1).split()[0] not in NOT_NAMES]
+    return said, named[-1] if named else place
 
 
 def _is_hypothetical(sentence: str) -> bool:

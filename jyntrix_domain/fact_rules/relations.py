@@ -69,6 +69,14 @@ _PETS = frozenset({"dog", "cat", "horse", "rabbit", "parrot"})
 REL_WORDS = "|".join(sorted((*_SINGLE_RELATIONS, *_MULTI_RELATIONS), key=len, reverse=True))
 
 
+_KIN = re.compile(rf"(?i)\b(?:my|our)\s+({REL_WORDS})(?:'s)?\b")
+
+
+def kin_predicates(text: str) -> tuple[str, ...]:
+    """The relations a query names from the user ("my husband", "our daughter's"), as the graph's predicates."""
+    return tuple(dict.fromkeys(_canonical_rel(m.group(1)) for m in _KIN.finditer(text)))
+
+
 def _relation_slot(rel: str, name: str) -> str:
     return f"relation:{rel}" if rel in _SINGLE_RELATIONS.values() else f"relation:{rel}:{key_of(name)}"
 

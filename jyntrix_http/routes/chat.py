@@ -13,9 +13,18 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from jyntrix_bootstrap.services import Services
-from jyntrix_client.types import ConversationDetail, ConversationPage, MessagePage, SendMessage
+from jyntrix_client.types import (
+    Conversation,
+    ConversationDetail,
+    ConversationPage,
+    ExtractionStatus,
+    Message,
+    MessagePage,
+    SendMessage,
+)
 from jyntrix_domain.chat_events import ChatEvent
-from jyntrix_domain.model import Conversation, Message
+from jyntrix_http import wire as to
+from jyntrix_http.openapi_sse import STREAM_EVENTS, EventStreamOperation
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses
 
 Limit = Annotated[int, Parameter(ge=1, le=200, description="page size")]
@@ -34,7 +43,7 @@ class NewConversation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 async def create_conversation(
     request: UserRequest, services: ServicesDep, data: JSONBody[NewConversation]
 ) -> Conversation:
-    return await services.chat.start_conversation(request.user.id, title=data.title)
+    return to.to_wire(await services.chat.start_conversation(request.user.id, title=data.title), Conversation)
 
 
 @get(
@@ -46,7 +55,7 @@ async def list_conversations(
     request: UserRequest, services: ServicesDep, limit: Limit = 50, offset: Offset = 0
 ) -> ConversationPage:
     items = await services.conversations.list(request.user.id, limit=limit, offset=offset)
-    return ConversationPage(items=items, limit=limit, offset=offset)
+    return ConversationPage(items=to.to_wire_all(items, Conversation), limit=limit, offset=offset)
 
 
 @get(
@@ -59,7 +68,11 @@ async def get_conversation(
 ) -> ConversationDetail:
     conversation, messages = await services.conversations.with_messages(request.user.id, conversation_id, limit=limit)
     extraction = await services.transcripts.status(request.user.id, conversation_id)
-    return ConversationDetail(conversation=conversation, messages=messages, extraction=extraction)
+    return ConversationDetail(
+        conversation=to.to_wire(conversation, Conversation),
+        messages=to.to_wire_all(messages, Message),
+        extraction=to.to_wire(extraction, ExtractionStatus),
+    )
 
 
 @delete(
@@ -86,7 +99,7 @@ async def list_messages(
 ) -> MessagePage:
     before = checked_time("before", before)
     items = await services.conversations.messages(request.user.id, conversation_id, limit=limit, before=before)
-    return MessagePage(items=items)
+    return MessagePage(items=to.to_wire_all(items, Message))
 
 
 @post(
@@ -95,7 +108,8 @@ async def list_messages(
     description="Events in order: `conversation`, `context`, `token`..., `done`; or `error`.",
     status_code=200,
     media_type="text/event-stream",
-    responses=error_responses(404, body=True),
+    responses={**error_responses(404, body=True), 200: STREAM_EVENTS},
+    operation_class=EventStreamOperation,
 )
 async def stream_in_conversation(
     request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], data: JSONBody[SendMessage]
@@ -109,7 +123,8 @@ async def stream_in_conversation(
     description="Creates the conversation; its id comes in the first event, `conversation`.",
     status_code=200,
     media_type="text/event-stream",
-    responses=error_responses(body=True),
+    responses={**error_responses(body=True), 200: STREAM_EVENTS},
+    operation_class=EventStreamOperation,
 )
 async def stream_new_conversation(
     request: UserRequest, services: ServicesDep, data: JSONBody[SendMessage]
@@ -123,7 +138,7 @@ async def stream_new_conversation(
     responses=error_responses(404, 422),
 )
 async def get_message(request: UserRequest, services: ServicesDep, message_id: FromPath[str]) -> Message:
-    return await services.conversations.message(request.user.id, message_id)
+    return to.to_wire(await services.conversations.message(request.user.id, message_id), Message)
 
 
 async def _stream(services: Services, user_id: str, data: SendMessage, conversation_id: str | None) -> ServerSentEvent:
@@ -150,9 +165,10 @@ async def _messages(first: ChatEvent, rest: AsyncIterator[ChatEvent]) -> AsyncIt
 
 
 def sse_message(event: ChatEvent, number: int) -> ServerSentEventMessage:
-    """One event: its tag as the SSE event name, its JSON as data."""
-    tag = type(event).__struct_config__.tag
-    return ServerSentEventMessage(event=str(tag), data=msgspec.json.encode(event).decode(), id=number)
+    """One event as the client's twin of it: its tag as the SSE event name, its JSON as data."""
+    sent = to.chat_event(event)
+    tag = type(sent).__struct_config__.tag
+    return ServerSentEventMessage(event=str(tag), data=msgspec.json.encode(sent).decode(), id=number)
 
 
 router = Router(

@@ -1,4 +1,4 @@
-"""Memories: CRUD, search with per-signal scores, bulk import, history, export and delete-all."""
+"""Memories: CRUD, search with per-signal scores, bulk import, history and delete-all (export: portability.py)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,33 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Response, Router, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from jyntrix_client import types as wire
-from jyntrix_client.types import HistoryResponse, MemoryPage, Metadata, SearchRequest, SearchResponse, SearchResult
+from jyntrix_client.limits import MAX_IMPORT_MEMORIES
+from jyntrix_client.types import (
+    ForgetResult,
+    HistoryResponse,
+    ImportedItem,
+    Memory,
+    MemoryChange,
+    MemoryImportResult,
+    MemoryPage,
+    Metadata,
+    SearchRequest,
+    SearchResponse,
+)
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.forgetting import ForgetResult
 from jyntrix_domain.import_outcomes import ImportOutcome
-from jyntrix_domain.memories import MemoryExport, NewMemory, Remembered
+from jyntrix_domain.memories import NewMemory, Remembered
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS
-from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind, MemoryType, Relation
-from jyntrix_domain.ranking import RankedMemory
+from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, Relation
+from jyntrix_http import wire as to
 from jyntrix_http.routes import Offset, ServicesDep, UserRequest, checked_time, error_responses, time_problem
 
-MAX_IMPORT = 1000
+MAX_IMPORT = MAX_IMPORT_MEMORIES
 # The largest valid import (every memory at full length, 4 UTF-8 bytes a character, plus its other
 # fields) must fit; Litestar's 10 MB default would refuse it.
 IMPORT_MAX_BODY_BYTES = MAX_IMPORT * (MAX_CONTENT_CHARS * 4 + 8192)
@@ -66,7 +78,7 @@ class MemoryIn(wire.MemoryIn, frozen=True, kw_only=True):
     def to_domain(self) -> NewMemory:
         return NewMemory(
             content=self.content,
-            type=self.type,
+            type=MemoryType(self.type),
             reliability=self.reliability,
             created_at=self.created_at.astimezone(UTC) if self.created_at else None,
             entities=tuple(self.entities),
@@ -86,41 +98,14 @@ class MemoryPatch(wire.MemoryPatch, frozen=True, kw_only=True):
 
 
 class ImportRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The client's ImportRequest, its items with the server's checks (MemoryIn above)."""
+
     memories: Annotated[list[MemoryIn], msgspec.Meta(min_length=1, max_length=MAX_IMPORT)]
 
 
-class ImportedItem(msgspec.Struct, frozen=True, kw_only=True):
-    index: int
-    id: str
-    outcome: ImportOutcome
-
-
-class MemoryImportResult(msgspec.Struct, frozen=True, kw_only=True):
-    """`imported` counts the memories created; `memories` holds the stored one of each item, in order."""
-
-    imported: int
-    memories: list[Memory]
-    items: list[ImportedItem]
-    conflicting: int
-    duplicates: int
-
-
-def search_result(ranked: RankedMemory) -> SearchResult:
-    memory = ranked.memory
-    return SearchResult(
-        memory=memory,
-        score=ranked.score,
-        match_types=sorted(ranked.match_types),
-        scores=ranked.breakdown,
-        current=ranked.current,
-        valid_from=memory.valid_from,
-        valid_until=None if ranked.current else memory.valid_until,
-    )
-
-
 def remembered(done: Remembered) -> wire.Remembered:
-    fields = {name: getattr(done.memory, name) for name in Memory.__struct_fields__}
-    return wire.Remembered(**fields, duplicate=done.duplicate)
+    """A write's answer: the memory, and whether a current memory said the same already."""
+    return msgspec.structs.replace(to.to_wire(done.memory, wire.Remembered), duplicate=done.duplicate)
 
 
 @post(
@@ -131,7 +116,12 @@ def remembered(done: Remembered) -> wire.Remembered:
         "201 with the new memory; or 200 with `duplicate: true` and the current memory that says the same already "
         "(whitespace and case aside), which now cites this write's sources too: one content is one memory."
     ),
-    responses=error_responses(body=True),
+    responses={
+        HTTP_200_OK: ResponseSpec(
+            data_container=wire.Remembered, description="a current memory said this already: that memory"
+        ),
+        **error_responses(body=True),
+    },
 )
 async def create_memory(
     request: UserRequest, services: ServicesDep, data: JSONBody[MemoryIn]
@@ -144,8 +134,8 @@ async def create_memory(
 async def list_memories(
     request: UserRequest,
     services: ServicesDep,
-    type: FromQuery[list[MemoryType] | None] = None,
-    kind: FromQuery[list[MemoryKind] | None] = None,
+    type: FromQuery[list[wire.MemoryType] | None] = None,
+    kind: FromQuery[list[wire.MemoryKind] | None] = None,
     current_only: FromQuery[bool] = True,
     created_after: FromQuery[datetime | None] = None,
     created_before: FromQuery[datetime | None] = None,
@@ -154,8 +144,8 @@ async def list_memories(
     offset: Offset = 0,
 ) -> MemoryPage:
     filter = MemoryFilter(
-        types=frozenset(type) if type else None,
-        kinds=frozenset(kind) if kind else None,
+        types=frozenset(map(MemoryType, type)) if type else None,
+        kinds=frozenset(map(MemoryKind, kind)) if kind else None,
         current_only=current_only,
         created_after=checked_time("created_after", created_after),
         created_before=checked_time("created_before", created_before),
@@ -166,7 +156,7 @@ async def list_memories(
     user_id = request.user.id
     items = await services.memories.list(user_id, filter)
     total = await services.memories.count(user_id, filter)
-    return MemoryPage(items=items, total=total, limit=limit, offset=offset)
+    return MemoryPage(items=to.to_wire_all(items, Memory), total=total, limit=limit, offset=offset)
 
 
 @post(
@@ -184,14 +174,14 @@ async def search_memories(request: UserRequest, services: ServicesDep, data: JSO
         request.user.id,
         data.query,
         limit=data.limit,
-        types=frozenset(data.types) if data.types else None,
-        kinds=frozenset(data.kind) if data.kind else None,
+        types=frozenset(map(MemoryType, data.types)) if data.types else None,
+        kinds=frozenset(map(MemoryKind, data.kind)) if data.kind else None,
         as_of=checked_time("as_of", data.as_of),
     )
     return SearchResponse(
         query=data.query,
-        results=[search_result(r) for r in found.memories],
-        strategies=found.strategies,
+        results=[to.search_result(r) for r in found.memories],
+        strategies=to.to_wire_all(found.strategies, wire.StrategyOutcome),
         degraded=found.degraded,
     )
 
@@ -208,27 +198,16 @@ async def import_memories(
 ) -> MemoryImportResult:
     report = await services.memories.import_report(request.user.id, [m.to_domain() for m in data.memories])
     items = [
-        ImportedItem(index=i, id=m.id, outcome=o)
+        ImportedItem(index=i, id=m.id, outcome=wire.ImportOutcome(o))
         for i, (m, o) in enumerate(zip(report.memories, report.outcomes, strict=True))
     ]
     return MemoryImportResult(
         imported=report.created,
-        memories=report.memories,
+        memories=to.to_wire_all(report.memories, Memory),
         items=items,
         conflicting=report.outcomes.count(ImportOutcome.CONFLICTING),
         duplicates=report.outcomes.count(ImportOutcome.DUPLICATE),
     )
-
-
-@get(
-    "/export",
-    summary="Everything remembered about the caller, as one JSON document",
-    responses=error_responses(),
-)
-async def export_memories(request: UserRequest, services: ServicesDep) -> Response[MemoryExport]:
-    exported = await services.memories.export(request.user.id)
-    stamp = exported.exported_at.strftime("%Y%m%dT%H%M%SZ")
-    return Response(exported, headers={"Content-Disposition": f'attachment; filename="jyntrix-export-{stamp}.json"'})
 
 
 @delete(
@@ -242,12 +221,12 @@ async def delete_all_memories(
 ) -> ForgetResult:
     if not confirm:
         raise Invalid("deleting everything needs confirm=true")
-    return await services.forgetting.forget_user(request.user.id)
+    return to.to_wire(await services.forgetting.forget_user(request.user.id), ForgetResult)
 
 
 @get("/{memory_id:str}", summary="One memory", responses=error_responses(404, 422))
 async def get_memory(request: UserRequest, services: ServicesDep, memory_id: FromPath[str]) -> Memory:
-    return await services.memories.get(request.user.id, memory_id)
+    return to.to_wire(await services.memories.get(request.user.id, memory_id), Memory)
 
 
 @patch(
@@ -258,15 +237,16 @@ async def get_memory(request: UserRequest, services: ServicesDep, memory_id: Fro
 async def update_memory(
     request: UserRequest, services: ServicesDep, memory_id: FromPath[str], data: JSONBody[MemoryPatch]
 ) -> Memory:
-    return await services.memories.update(
+    updated = await services.memories.update(
         request.user.id,
         memory_id,
         content=data.content,
-        type=data.type,
+        type=MemoryType(data.type) if data.type else None,
         reliability=data.reliability,
         entities=data.entities,
         metadata=data.metadata,
     )
+    return to.to_wire(updated, Memory)
 
 
 @post(
@@ -278,7 +258,7 @@ async def update_memory(
 async def supersede_memory(
     request: UserRequest, services: ServicesDep, memory_id: FromPath[str], data: JSONBody[MemoryIn]
 ) -> Memory:
-    return await services.memories.supersede(request.user.id, memory_id, data.to_domain())
+    return to.to_wire(await services.memories.supersede(request.user.id, memory_id, data.to_domain()), Memory)
 
 
 @delete(
@@ -297,7 +277,8 @@ async def delete_memory(request: UserRequest, services: ServicesDep, memory_id: 
     responses=error_responses(404, 422),
 )
 async def memory_history(request: UserRequest, services: ServicesDep, memory_id: FromPath[str]) -> HistoryResponse:
-    return HistoryResponse(memory_id=memory_id, changes=await services.memories.history(request.user.id, memory_id))
+    changes = await services.memories.history(request.user.id, memory_id)
+    return HistoryResponse(memory_id=memory_id, changes=to.to_wire_all(changes, MemoryChange))
 
 
 router = Router(
@@ -307,7 +288,6 @@ router = Router(
         list_memories,
         search_memories,
         import_memories,
-        export_memories,
         delete_all_memories,
         get_memory,
         update_memory,

@@ -1,24 +1,29 @@
-"""`POST /v1/chat/completions`: OpenAI's chat-completion API over the Jyntrix chat pipeline.
+"""`/v1`: OpenAI's chat-completion API over the Jyntrix chat pipeline, and the models it answers with.
 
 The bearer token picks the user. The last message (the user's) is one Jyntrix turn: stored, answered from the
 user's memories (retrieval, context, model) and extracted afterwards. `metadata.conversation_id` (or the
 X-Jyntrix-Conversation-Id header) continues a stored conversation, whose history is then used and the request's
 earlier messages ignored; without it, a new conversation is stored and the request's earlier messages are the
-history for this call only. Errors on this route are in OpenAI's shape: {"error": {message, type, param, code}}.
+history for this call only. `stop` ends the answer before its first stop sequence (the stored answer too).
+`model` is echoed, whatever it names: the server answers with the model it is configured with (`GET /v1/models`
+lists it, beside `jyntrix`), so code written for another model's name keeps working.
+Errors under /v1 are in OpenAI's shape: {"error": {message, type, param, code}}.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import AsyncIterator
+from pathlib import PurePosixPath
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, Router, post
+from litestar import Request, Response, Router, get, post
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
 from jyntrix_domain.chat_events import ChatEvent, ContextEvent, DoneEvent, ErrorEvent, TokenEvent
@@ -35,12 +40,17 @@ from jyntrix_http.openai_shapes import (
     Delta,
     ErrorBody,
     JyntrixTurn,
+    Model,
+    ModelList,
     OpenAIError,
     OpenAIRefusal,
     ParsedRequest,
     parse_request,
+    served_model,
+    served_models,
 )
 from jyntrix_http.routes import ServicesDep, UserRequest
+from jyntrix_http.throttle import Throttled
 
 log = logging.getLogger("jyntrix.http")
 
@@ -55,6 +65,49 @@ _ERROR_TYPES = {
     429: "rate_limit_error",
 }
 
+# A model's `created`: when this server started serving it.
+SERVED_SINCE = int(time.time())
+
+
+def _error_responses(statuses: dict[int, str]) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(data_container=ErrorBody, description=description, generate_examples=False)
+        for status, description in statuses.items()
+    }
+
+
+_ANY_ROUTE_ERRORS = {
+    401: "Missing or invalid token",
+    429: "Rate limit exceeded (Retry-After)",
+    500: "Internal error",
+    503: "A dependency is down (Retry-After)",
+}
+
+
+@get(
+    "/models",
+    summary="The models chat completions answer with (OpenAI's list of models)",
+    description=(
+        "`jyntrix`, which always means the server's configured language model, and that model by its own name "
+        "(`offline`, `gemini-2.5-flash`, ...). `model` in a chat completion must be one of them."
+    ),
+    tags=["openai"],
+    responses=_error_responses(_ANY_ROUTE_ERRORS),
+)
+async def list_models(services: ServicesDep) -> ModelList:
+    return ModelList(data=served_models(services.chat.model_name, SERVED_SINCE))
+
+
+@get(
+    # A path, for the ids of OpenAI-compatible servers that hold a slash ("meta-llama/Llama-3.1-8B-Instruct").
+    "/models/{model_id:path}",
+    summary="One model chat completions answer with",
+    tags=["openai"],
+    responses=_error_responses({404: "No such model (`model_not_found`)", **_ANY_ROUTE_ERRORS}),
+)
+async def retrieve_model(services: ServicesDep, model_id: FromPath[PurePosixPath]) -> Model:
+    return served_model(served_models(services.chat.model_name, SERVED_SINCE), str(model_id).removeprefix("/"))
+
 
 @post(
     "/chat/completions",
@@ -63,22 +116,19 @@ _ERROR_TYPES = {
     description=(
         "OpenAI's request and response shapes, streaming (`stream: true`, SSE chunks then `[DONE]`) or not. "
         "`metadata.conversation_id` or the X-Jyntrix-Conversation-Id header continues a stored conversation. "
+        "`model` is one that GET /v1/models lists. `stop` (a string or up to 4) ends the answer before the first. "
         "Unsupported parameters (tools, n > 1, response_format, ...) are a 400 naming the parameter."
     ),
     tags=["openai"],
-    responses={
-        status: ResponseSpec(data_container=ErrorBody, description=description, generate_examples=False)
-        for status, description in {
+    responses=_error_responses(
+        {
             400: "Invalid or unsupported parameter (`error.param` names it)",
-            401: "Missing or invalid token",
             404: "Unknown `metadata.conversation_id`",
             413: "Body too large",
             415: "Body not JSON",
-            429: "Rate limit exceeded (Retry-After)",
-            500: "Internal error",
-            503: "A dependency is down (Retry-After)",
-        }.items()
-    },
+            **_ANY_ROUTE_ERRORS,
+        }
+    ),
 )
 async def chat_completions(
     request: UserRequest, services: ServicesDep, data: JSONBody[dict[str, Any]]
@@ -89,6 +139,7 @@ async def chat_completions(
         parsed.content,
         parsed.conversation_id,
         history=None if parsed.conversation_id else parsed.history,
+        stop=parsed.stop,
     )
     # The first event is awaited before the response starts: an unknown conversation is a real 404.
     first = await anext(events)
@@ -226,11 +277,15 @@ def openai_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Er
             status = 400
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+            if isinstance(exc, Throttled):
+                headers.update(exc.headers)
         elif isinstance(exc, Unavailable):
             headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
     elif isinstance(exc, ValidationException | HTTPException) and status_for(exc) < 500:
         status, message = status_for(exc), str(exc.detail)
-        code = "invalid_api_key" if isinstance(exc, NotAuthorizedException) else "invalid_request"
+        code = getattr(exc, "problem_code", None) or (
+            "invalid_api_key" if isinstance(exc, NotAuthorizedException) else "invalid_request"
+        )
         status = 400 if status == 422 else status
         if isinstance(exc, NotAuthorizedException):
             headers["WWW-Authenticate"] = 'Bearer realm="jyntrix"'
@@ -242,6 +297,6 @@ def openai_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Er
 
 router = Router(
     path="/v1",
-    route_handlers=[chat_completions],
+    route_handlers=[chat_completions, list_models, retrieve_model],
     exception_handlers={Exception: openai_error},
 )

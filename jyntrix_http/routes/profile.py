@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 from litestar import Router, get, patch, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from jyntrix_client.types import Content, ProfileView, Reliability
+from jyntrix_client.types import Content, Memory, ProfilePatch, ProfileView, Reliability
 from jyntrix_domain import profiles
-from jyntrix_domain.memory_rules import MAX_PREFERENCES
-from jyntrix_domain.model import Memory
+from jyntrix_http import wire as to
 from jyntrix_http.routes import ServicesDep, UserRequest, error_responses
-
-PreferenceKey = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-PreferenceValue = Annotated[str, msgspec.Meta(max_length=1000)]
-
-
-class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Fields to change; a preference set to null is removed."""
-
-    display_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    preferences: Annotated[dict[PreferenceKey, PreferenceValue | None], msgspec.Meta(max_length=MAX_PREFERENCES)] = {}
 
 
 class ProfileMemoryIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -37,7 +24,7 @@ def _view(view: profiles.ProfileView) -> ProfileView:
         user_id=view.user_id,
         display_name=profile.display_name if profile else None,
         preferences=dict(profile.preferences) if profile else {},
-        memories=view.memories,
+        memories=to.to_wire_all(view.memories, Memory),
         updated_at=profile.updated_at.isoformat() if profile else None,
     )
 
@@ -55,7 +42,7 @@ async def update_profile(request: UserRequest, services: ServicesDep, data: JSON
 
 @get("/memories", summary="The caller's profile memories", responses=error_responses())
 async def list_profile_memories(request: UserRequest, services: ServicesDep) -> list[Memory]:
-    return await services.profiles.memories(request.user.id)
+    return to.to_wire_all(await services.profiles.memories(request.user.id), Memory)
 
 
 @post(
@@ -65,7 +52,7 @@ async def list_profile_memories(request: UserRequest, services: ServicesDep) -> 
     responses=error_responses(body=True),
 )
 async def add_profile_memory(request: UserRequest, services: ServicesDep, data: JSONBody[ProfileMemoryIn]) -> Memory:
-    return await services.profiles.add_memory(request.user.id, data.content, data.reliability)
+    return to.to_wire(await services.profiles.add_memory(request.user.id, data.content, data.reliability), Memory)
 
 
 router = Router(

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import msgspec
 from litestar import Router, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from jyntrix_client.types import AwareTime
-from jyntrix_domain.model import Role, TranscriptImportResult, TranscriptMessage
-from jyntrix_domain.transcripts import (
-    MAX_CLIENT_ID_CHARS,
-    MAX_SPEAKER_CHARS,
-    MAX_TRANSCRIPT_CONTENT_CHARS,
-    MAX_TRANSCRIPT_MESSAGES,
-)
+from jyntrix_client import types as wire
+from jyntrix_client.types import TranscriptImportResult
+from jyntrix_domain.model import Role, TranscriptMessage
+from jyntrix_domain.transcripts import MAX_TRANSCRIPT_CONTENT_CHARS, MAX_TRANSCRIPT_MESSAGES
+from jyntrix_http import wire as to
 from jyntrix_http.routes import ServicesDep, UserRequest, error_responses, time_problem
 from jyntrix_http.routes.memories import check_metadata
 
@@ -27,13 +24,9 @@ MAX_TITLE_CHARS = 200
 TRANSCRIPT_MAX_BODY_BYTES = MAX_TRANSCRIPT_MESSAGES * (MAX_TRANSCRIPT_CONTENT_CHARS * 4 + MAX_METADATA_BYTES + 2048)
 
 
-class TranscriptMessageIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    role: Literal["user", "assistant"]
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TRANSCRIPT_CONTENT_CHARS)]
-    created_at: AwareTime
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SPEAKER_CHARS)] | None = None
-    id: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CLIENT_ID_CHARS)] | None = None
-    metadata: dict[str, Any] = {}
+class TranscriptMessageIn(wire.TranscriptMessageIn, frozen=True, kw_only=True):
+    """The client's TranscriptMessageIn with the checks no annotation can say (see memories.MemoryIn for why
+    they are not on the client's struct)."""
 
     def __post_init__(self) -> None:
         # msgspec turns a ValueError here into a 422 whose message names the field.
@@ -47,15 +40,17 @@ class TranscriptMessageIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
         if len(msgspec.json.encode(self.metadata)) > MAX_METADATA_BYTES:
             raise ValueError(f"metadata must encode to at most {MAX_METADATA_BYTES} bytes of JSON")
 
-    def to_domain(self) -> TranscriptMessage:
-        return TranscriptMessage(
-            role=Role(self.role),
-            content=self.content,
-            created_at=self.created_at,
-            name=self.name,
-            id=self.id,
-            metadata=dict(self.metadata),
-        )
+
+def transcript_message(message: wire.TranscriptMessageIn) -> TranscriptMessage:
+    """A transcript's message as the domain takes it (from the route, MCP or `jyntrix import`)."""
+    return TranscriptMessage(
+        role=Role(message.role),
+        content=message.content,
+        created_at=message.created_at,
+        name=message.name,
+        id=message.id,
+        metadata=dict(message.metadata),
+    )
 
 
 class TranscriptIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -83,12 +78,13 @@ class TranscriptIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 async def import_transcript(
     request: UserRequest, services: ServicesDep, data: JSONBody[TranscriptIn]
 ) -> TranscriptImportResult:
-    return await services.transcripts.import_transcript(
+    result = await services.transcripts.import_transcript(
         request.user.id,
-        [m.to_domain() for m in data.messages],
+        [transcript_message(m) for m in data.messages],
         title=data.title,
         conversation_id=data.conversation_id,
     )
+    return to.to_wire(result, TranscriptImportResult)
 
 
 router = Router(path="/api/chat", route_handlers=[import_transcript], tags=["chat"])

@@ -1,4 +1,5 @@
-"""The API as it is served: its operations read from the OpenAPI document, bodies they accept, and error checks.
+"""The API as it is served: its operations read from the OpenAPI document, bodies they accept, error checks, and
+the app under uvicorn as `jyntrix serve` runs it (for what only a real server shows: Host, forwarding headers).
 
 The matrices parametrise over `OPERATIONS`, read at collection time from the same app factory the server uses,
 so that a route another change adds joins every matrix without editing this suite;
@@ -10,16 +11,21 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import uvicorn
 
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import PUBLIC_PATHS
+from jyntrix_http.cli import server_config
 from tests.http.conftest import make_settings
+from testsupport.server import free_port, in_thread
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 PROBLEM_JSON = "application/problem+json"
@@ -163,3 +169,20 @@ def assert_error_document(op_path: str, response: Any, statuses: range | tuple[i
     assert body["title"], where
     assert body["request_id"] == response.headers["x-request-id"], where
     return body
+
+
+@dataclass
+class Served:
+    """A server listening on a loopback port."""
+
+    base_url: str
+    port: int
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[Served]:
+    """The app under uvicorn configured as `jyntrix serve` configures it, on a free loopback port."""
+    port = free_port()
+    settings = msgspec.structs.replace(settings, host="127.0.0.1", port=port)
+    with in_thread(uvicorn.Server(server_config(create_app(settings), settings))):
+        yield Served(base_url=f"http://127.0.0.1:{port}", port=port)

@@ -34,6 +34,11 @@ from tests.adversarial.served import (
 ID_KINDS = {"memory_id": "memory", "conversation_id": "conversation", "message_id": "message"}
 # Path parameters of public routes outside the schema that hold no tenant's data: they get the traversal check.
 PUBLIC_FILE_PARAMS = {"path", "file_path"}
+# Path parameters of authenticated routes naming what every user shares (no tenant's data), with the values that
+# name something: every user must get the same answer for any spelling of them.
+SHARED_PARAMS = {"model_id": ["jyntrix", "offline"]}
+TENANT_PATH_OPS = [op for op in WITH_PATH_PARAMS if not set(op.path_params) & set(SHARED_PARAMS)]
+SHARED_PATH_OPS = [op for op in WITH_PATH_PARAMS if set(op.path_params) & set(SHARED_PARAMS)]
 
 
 def _percent(text: str) -> str:
@@ -122,14 +127,15 @@ def test_every_path_parameter_is_one_the_matrix_can_fill(api: SyncClient) -> Non
         handlers = [h for h in route.route_handlers if "OPTIONS" not in h.http_methods]
         public = all(h.opt.get("exclude_from_auth") for h in handlers) or template.startswith("/schema")
         for name in route.path_parameters:
-            if template in listed and name in ID_KINDS:
+            if template in listed and (name in ID_KINDS or name in SHARED_PARAMS):
                 continue
             if template not in listed and public and name in PUBLIC_FILE_PARAMS:
                 continue
             unknown.append(f"{template} takes `{name}`")
     assert not unknown, (
         "routes whose path parameters the cross-tenant matrix cannot fill: "
-        f"{unknown}; add the parameter to ID_KINDS (a tenant's id) or PUBLIC_FILE_PARAMS (a public file route)"
+        f"{unknown}; add the parameter to ID_KINDS (a tenant's id), SHARED_PARAMS (what every user shares) or "
+        "PUBLIC_FILE_PARAMS (a public file route)"
     )
 
 
@@ -160,7 +166,7 @@ def test_public_file_routes_serve_nothing_from_outside_their_directory(api: Sync
             assert "[build-system]" not in response.text and "root:x:0:0" not in response.text, prefix + traversal
 
 
-@pytest.mark.parametrize("op", WITH_PATH_PARAMS, ids=op_id)
+@pytest.mark.parametrize("op", TENANT_PATH_OPS, ids=op_id)
 def test_another_users_ids_in_any_spelling_reach_nothing(
     api: SyncClient, victim: Tenant, intruder: Tenant, op: Operation
 ) -> None:
@@ -183,13 +189,35 @@ def test_another_users_ids_in_any_spelling_reach_nothing(
     assert_untouched(api, victim)
 
 
-@pytest.mark.parametrize("op", [op for op in WITH_PATH_PARAMS if op.method == "GET"], ids=op_id)
+@pytest.mark.parametrize("op", [op for op in TENANT_PATH_OPS if op.method == "GET"], ids=op_id)
 def test_the_owner_reaches_their_own_ids(api: SyncClient, victim: Tenant, op: Operation) -> None:
     """The positive control: the ids the matrix uses are real, so a 404 above is isolation, not a typo."""
     kind = ID_KINDS[op.path_params[0]]
     for own_id in victim.ids[kind]:
         response = call(api, op, own_id, victim.headers)
         assert response.status_code == 200, f"{op.id} for its owner: {response.status_code} {response.text[:300]}"
+
+
+@pytest.mark.parametrize("op", SHARED_PATH_OPS, ids=op_id)
+def test_what_every_user_shares_answers_every_user_alike(
+    api: SyncClient, victim: Tenant, intruder: Tenant, op: Operation
+) -> None:
+    """Any spelling of a shared name (a model's id) gets the victim and the intruder the same answer, a client
+    error for what names nothing, and nothing of the victim's."""
+    (param,) = op.path_params
+    assert SHARED_PARAMS[param], f"{op.id}: no value names anything"
+    failures = []
+    for value in [*SHARED_PARAMS[param], "no-such-thing"]:
+        for spelling, spell in SPELLINGS.items():
+            theirs, mine = (call(api, op, spell(value), who.headers) for who in (victim, intruder))
+            if theirs.status_code >= 500 or (theirs.status_code, theirs.text) != (mine.status_code, mine.text):
+                failures.append(f"{value} {spelling}: {theirs.status_code} and {mine.status_code}: {mine.text[:200]}")
+                continue
+            if mine.status_code >= 400:
+                assert_error_document(op.path, mine)
+            assert_nothing_of(victim, mine)
+        assert call(api, op, value, intruder.headers).status_code == (404 if value == "no-such-thing" else 200)
+    assert not failures, f"{op.id}:\n" + "\n".join(failures)
 
 
 LISTINGS = [op for op in AUTHENTICATED if not op.path_params and op.method in ("GET", "POST")]
@@ -249,6 +277,49 @@ def test_a_chosen_id_that_another_user_holds_is_a_separate_memory(api: SyncClien
     assert_untouched(api, victim)
     found = api.post("/api/memories/search", json={"query": f"vault word {victim.secret}"}, headers=victim.headers)
     assert chosen in [r["memory"]["id"] for r in found.json()["results"]]
+
+
+TIMES = ("created_at", "updated_at", "valid_from")
+
+
+def test_a_restore_naming_another_users_ids_writes_only_the_callers_account(
+    api: SyncClient, victim: Tenant, intruder: Tenant
+) -> None:
+    """An export forged with the victim's user id and their memory, conversation and message ids restores into the
+    caller's own account: the ids are per user, and every user id in it becomes the caller's."""
+    at = "2025-01-01T00:00:00Z"
+    memory_id, conversation_id, message_id = (victim.ids[k][0] for k in ("memory", "conversation", "message"))
+    owned = {"user_id": victim.user_id}
+    forged = {
+        **owned,
+        "exported_at": at,
+        "memories": [
+            {**owned, "id": memory_id, "type": "semantic", "content": "forged", **dict.fromkeys(TIMES, at)},
+        ],
+        "history": {},
+        "entities": [],
+        "relations": [],
+        "profile": {**owned, "display_name": "Mallory", "updated_at": at},
+        "conversations": [
+            {
+                **owned,
+                "id": conversation_id,
+                "created_at": at,
+                "updated_at": at,
+                "messages": [
+                    {**owned, "id": message_id, "conversation_id": conversation_id, "role": "user"}
+                    | {"content": "forged", "created_at": at}
+                ],
+            }
+        ],
+    }
+    restored = api.post("/api/memories/restore", json=forged, headers=intruder.headers)
+    assert restored.status_code == 200, restored.text
+    assert_nothing_of(victim, restored)
+    assert_untouched(api, victim)
+    assert api.get("/api/profile", headers=victim.headers).json()["display_name"] != "Mallory"
+    theirs = api.get(f"/api/memories/{memory_id}", headers=intruder.headers).json()
+    assert (theirs["content"], theirs["user_id"]) == ("forged", intruder.user_id)
 
 
 def test_the_served_document_lists_no_route_without_a_security_requirement() -> None:

@@ -120,6 +120,9 @@ TOKENS: dict[str, Callable[[str], Authorization]] = {
     "sub with NUL": lambda sub: hs(claims(f"{sub}\x00")),
     "sub with a line separator": lambda sub: hs(claims(f"{sub}\u2028x")),
     "sub with an ANSI escape": lambda sub: hs(claims(f"{sub}\x1b[2J")),
+    # JSON can spell a lone surrogate (`\ud800`); no store, log line or JSON answer can hold one.
+    "sub with a lone surrogate": lambda sub: hs(claims(f"{sub}\ud800x")),
+    "sub a lone surrogate alone": lambda sub: hs(claims("\udfff")),
     "another user's token, sub rewritten": lambda sub: tampered(sub),
     "another user's token, exp extended": lambda sub: tampered("someone-else", exp=int(time.time()) + 10**6),
     "another user's token, role rewritten": lambda sub: tampered(sub, role="service_role"),

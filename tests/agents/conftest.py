@@ -3,8 +3,6 @@ uvicorn on a free port for clients that bring their own HTTP."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from litestar.testing import TestClient
 
 from jyntrix_http.app import create_app
 from tests.http.conftest import make_settings
-from testsupport.server import free_port
+from testsupport.server import free_port, in_thread
 
 STARTUP_TIMEOUT_S = 30.0
 
@@ -27,22 +25,13 @@ class LiveApp:
     app: Any
 
 
-def serve(tmp_path: Path, **settings: Any) -> Iterator[LiveApp]:
-    app = create_app(make_settings(tmp_path, **settings))
+def serve(tmp_path: Path, *, announce: bool = False, **settings: Any) -> Iterator[LiveApp]:
+    """The app on a free port (its PORT setting too); `announce` as `jyntrix serve` has it (banner, server.json)."""
     port = free_port()
+    app = create_app(make_settings(tmp_path, port=port, **settings), announce=announce)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    thread = threading.Thread(target=server.run, name="live-app", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise AssertionError("the app did not start")
-        time.sleep(0.02)
-    try:
+    with in_thread(server, STARTUP_TIMEOUT_S):
         yield LiveApp(base_url=f"http://127.0.0.1:{port}", app=app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture

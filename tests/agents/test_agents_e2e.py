@@ -17,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from jyntrix_client import Client, ContextEvent, ConversationEvent, DoneEvent, MemoryType, NotFound, TokenEvent
 from tests.agents.stdio import run_mcp, stdio_session
 from tests.agents.test_mcp_http import TOOLS, call
-from testsupport.server import Server, serving_in
+from testsupport.server import Server, serving_in, stale_serving_file
 
 pytestmark = pytest.mark.slow
 
@@ -64,15 +64,15 @@ def test_openai_sdk_a_fact_told_in_one_call_is_recalled_in_a_later_one(server: S
     bearer = token(server, f"openai-{uuid.uuid4()}")
     client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=bearer, max_retries=0)
     told = client.chat.completions.create(
-        model="jyntrix-offline", messages=[{"role": "user", "content": "My sister Maya lives in Lisbon."}]
+        model="jyntrix", messages=[{"role": "user", "content": "My sister Maya lives in Lisbon."}]
     )
-    assert told.model == "jyntrix-offline"
+    assert told.model == "jyntrix"
     assert told.choices[0].message.content
     with Client(server.base_url, bearer) as jx:
         wait_for_fact(jx, "Maya", "Lisbon")
 
     stream = client.chat.completions.create(
-        model="jyntrix-offline",
+        model="jyntrix",
         messages=[{"role": "user", "content": "Where does my sister live?"}],
         stream=True,
     )
@@ -81,9 +81,60 @@ def test_openai_sdk_a_fact_told_in_one_call_is_recalled_in_a_later_one(server: S
     assert "Lisbon" in answer
     assert chunks[-1].choices[0].finish_reason == "stop"
     again = client.chat.completions.create(
-        model="jyntrix-offline", messages=[{"role": "user", "content": "Where does my sister live?"}]
+        model="jyntrix", messages=[{"role": "user", "content": "Where does my sister live?"}]
     )
     assert "Lisbon" in (again.choices[0].message.content or "")
+
+
+def test_openai_sdk_lists_the_models_and_stops_at_a_stop_sequence(server: Server) -> None:
+    def sdk() -> openai.OpenAI:
+        # A fresh user each time: the offline model's answer to a first message is the same for all of them.
+        return openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=token(server, f"stop-{uuid.uuid4()}"))
+
+    client = sdk()
+    assert [(m.id, m.object) for m in client.models.list()] == [("jyntrix", "model"), ("offline", "model")]
+    assert client.models.retrieve("offline").owned_by == "jyntrix"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-4o")
+
+    said = [{"role": "user", "content": "My sister Maya lives in Lisbon and plays the cello."}]
+    whole = client.chat.completions.create(model="offline", messages=said).choices[0].message.content or ""
+    stop = "Lisbon"
+    assert stop in whole
+    expected = whole[: whole.index(stop)]
+    stopped = sdk().chat.completions.create(model="offline", messages=said, stop=stop)
+    assert stopped.choices[0].message.content == expected
+    stream = sdk().chat.completions.create(model="jyntrix", messages=said, stop=[stop, "cello"], stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == expected
+
+
+def test_jyntrix_client_moves_an_account_by_export_and_restore(server: Server) -> None:
+    with Client(server.base_url, token(server, f"export-{uuid.uuid4()}")) as jx:
+        older = jx.remember("I live in Berlin")
+        jx.supersede(older.id, "I live in Amsterdam")
+        turn = list(jx.chat("My sister Maya lives in Lisbon."))
+        chat = next(e.id for e in turn if isinstance(e, ConversationEvent))
+        said = [
+            {"role": "user", "content": "We are going to Kyoto in April.", "created_at": "2025-02-01T10:00:00Z"},
+            {"role": "assistant", "content": "Lovely.", "created_at": "2025-02-01T10:00:05Z"},
+        ]
+        transcript = jx.import_transcript(said, title="Trip").conversation_id
+        # Extraction may still be drawing facts: the export is a snapshot, and the restore holds to it.
+        exported = jx.export()
+    assert {c.id for c in exported.conversations} == {chat, transcript}
+
+    with Client(server.base_url, token(server, f"moved-{uuid.uuid4()}")) as moved:
+        report = moved.restore(exported)
+        assert report.restored.memories == len(exported.memories)
+        assert report.restored.messages == sum(len(c.messages) for c in exported.conversations) == 4
+        assert moved.get_memory(older.id).superseded_by is not None
+        found = {r.memory.content: r.current for r in moved.search("Where do I live?").results}
+        assert (found["I live in Amsterdam"], found.get("I live in Berlin", False)) == (True, False)
+        again = moved.export()
+    assert len(again.memories) == len(exported.memories)
+    assert [c.messages[-1].created_at for c in again.conversations] == [
+        c.messages[-1].created_at for c in exported.conversations
+    ]
 
 
 async def test_mcp_over_streamable_http_against_the_real_server(server: Server) -> None:
@@ -118,12 +169,23 @@ async def test_jyntrix_mcp_talks_to_the_running_server(server: Server) -> None:
         assert jx.get_memory(made["id"]).content == "I am allergic to peanuts."
 
 
-def test_jyntrix_mcp_says_when_the_server_holds_the_data_directory(server: Server) -> None:
-    result = run_mcp(server.env, "--user", "someone")
+async def test_jyntrix_mcp_finds_the_server_serving_its_data_directory(server: Server) -> None:
+    # No JYNTRIX_URL: the server's serving file (server.json in the data directory) says where it is.
+    user = f"found-{uuid.uuid4()}"
+    async with stdio_session(server.env, "--user", user) as session:
+        made = await call(session, "remember", content="I am allergic to shellfish.")
+    with Client(server.base_url, token(server, user)) as jx:
+        assert jx.get_memory(made["id"]).content == "I am allergic to shellfish."
+
+
+def test_jyntrix_mcp_says_when_no_server_answers_and_the_data_directory_is_held(server: Server) -> None:
+    with stale_serving_file(server):
+        result = run_mcp(server.env, "--user", "someone")
     assert result.returncode == 2
-    assert "JYNTRIX_DATA_DIR" in result.stderr
-    assert "JYNTRIX_URL" in result.stderr
-    assert "is open in another process" in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert "JYNTRIX_DATA_DIR" in lines[0] and "is open in another process" in lines[0]
+    assert "JYNTRIX_URL" in lines[1]
     assert httpx2.get(f"{server.base_url}/health/ready").status_code == 200  # the server is unharmed
 
 

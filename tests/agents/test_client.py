@@ -14,9 +14,11 @@ from litestar.testing import AsyncTestClient, TestClient
 from jyntrix_client import (
     AsyncClient,
     Client,
+    Conflict,
     ContextEvent,
     ConversationEvent,
     DoneEvent,
+    MemoryIn,
     MemoryType,
     NotFound,
     RateLimited,
@@ -27,6 +29,7 @@ from jyntrix_client import (
     ValidationFailed,
 )
 from jyntrix_client.calls import retry_after_s
+from jyntrix_client.types import ImportOutcome
 from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
@@ -82,6 +85,41 @@ def test_chat_streams_typed_events(jx: Client) -> None:
     texts = [m.content for m in jx.messages(done.conversation_id)]
     assert texts[0] == "My sister Maya lives in Lisbon."
     assert [c.id for c in jx.iter_conversations(page_size=1)] == [done.conversation_id]
+
+
+def test_profile_update_import_export_conversation_delete_and_forget_all(jx: Client) -> None:
+    kept = jx.remember("My sister Maya lives in Lisbon.")
+    said = list(jx.chat("I play the cello."))[-1]
+    assert isinstance(said, DoneEvent)
+
+    assert jx.update_profile(display_name="Ada", preferences={"tone": "brief"}).preferences == {"tone": "brief"}
+    view = jx.update_profile(preferences={"tone": None})
+    assert (view.display_name, view.preferences) == ("Ada", {})
+
+    dated = MemoryIn(
+        content="Ada moved to Lisbon in 2021.", id="moved-2021", created_at=datetime(2021, 3, 1, tzinfo=UTC)
+    )
+    first = jx.import_memories([dated])
+    assert (first.imported, first.items[0].outcome) == (1, ImportOutcome.CREATED)
+    assert jx.import_memories([dated]).items[0].outcome is ImportOutcome.UNCHANGED
+
+    exported = jx.export()
+    assert {kept.id, "moved-2021"} <= {m.id for m in exported.memories}
+    assert exported.history[kept.id][0].kind.value == "create"
+    assert exported.profile is not None and exported.profile.display_name == "Ada"
+
+    jx.delete_conversation(said.conversation_id)
+    with pytest.raises(NotFound):
+        jx.messages(said.conversation_id)
+    assert list(jx.iter_conversations()) == []
+
+    with pytest.raises(ValidationFailed):
+        jx.forget_all(confirm=False)
+    assert jx.get_memory(kept.id).id == kept.id
+    forgotten = jx.forget_all(confirm=True)
+    assert forgotten.memories >= 2
+    assert jx.list_memories().total == 0
+    assert jx.export().memories == []
 
 
 def test_chat_in_an_unknown_conversation_raises_before_any_event(jx: Client) -> None:
@@ -169,6 +207,27 @@ def test_a_503_is_retried_and_then_raised() -> None:
     assert (caught.value.code, caught.value.request_id) == ("unavailable", "r-1")
 
 
+def test_export_and_restore_move_an_account_to_another_user(app_client: TestClient, jx: Client) -> None:
+    older = jx.remember("I live in Berlin")
+    newer = jx.supersede(older.id, "I live in Amsterdam")
+    turn = list(jx.chat("My sister Maya lives in Lisbon."))
+    conversation = next(e.id for e in turn if isinstance(e, ConversationEvent))
+    exported = jx.export()
+    assert [c.id for c in exported.conversations] == [conversation]
+    assert [m.role.value for m in exported.conversations[0].messages] == ["user", "assistant"]
+
+    other = Client("http://testserver.local", _token(f"user-{uuid.uuid4()}"), http=app_client)
+    report = other.restore(exported)
+    assert report.restored.memories == len(exported.memories)
+    assert (report.restored.conversations, report.restored.messages) == (1, 2)
+    assert other.get_memory(older.id).superseded_by == newer.id
+    assert [m.content for m in other.messages(conversation)] == [m.content for m in exported.conversations[0].messages]
+    assert other.restore(exported).unchanged == report.restored
+    other.remember("Something only the other account holds")
+    with pytest.raises(Conflict):
+        other.restore(exported)
+
+
 def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_s("3") == 3.0
     assert retry_after_s("Wed, 21 Oct 2015 07:28:05 GMT", now=None) == 0.0
@@ -185,3 +244,18 @@ async def test_the_async_client_does_the_same(tmp_path: Path) -> None:
         assert isinstance(events[-1], DoneEvent)
         with pytest.raises(NotFound):
             await jx.get_memory("missing")
+        exported = await jx.export()
+        assert {m.id for m in exported.memories} >= {created.id}
+        elsewhere = AsyncClient("http://testserver.local", _token(f"user-{uuid.uuid4()}"), http=app_client)
+        report = await elsewhere.restore(exported)
+        assert report.restored.memories == len(exported.memories)
+        assert (await elsewhere.get_memory(created.id)).content == created.content
+
+        assert (await jx.update_profile(display_name="Ada")).display_name == "Ada"
+        imported = await jx.import_memories([MemoryIn(content="Ada keeps bees.", id="bees")])
+        assert imported.imported == 1
+        assert {m.id for m in (await jx.export()).memories} >= {created.id, "bees"}
+        await jx.delete_conversation(events[-1].conversation_id)
+        assert [c async for c in jx.iter_conversations()] == []
+        assert (await jx.forget_all(confirm=True)).memories >= 2
+        assert (await jx.list_memories()).total == 0

@@ -159,7 +159,8 @@ async def test_import_transcript_remembers_each_turn_with_its_own_time(live_app:
     ]
     async with mcp_session(live_app, token_for()) as session:
         made = await call(session, "import_transcript", messages=messages, title="Sailing")
-        assert len(made["message_ids"]) == 2 and made["turn_memories"] == 1
+        # Both sides are what was said: Ann's statement and the assistant's answer.
+        assert len(made["message_ids"]) == 2 and made["turn_memories"] == 2
         again = await call(session, "import_transcript", messages=messages, title="Sailing")
         assert again["message_ids"] == made["message_ids"]
         found = await call(session, "recall", query="where is the boat moored?")

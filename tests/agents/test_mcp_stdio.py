@@ -46,7 +46,7 @@ async def test_with_a_url_it_talks_to_the_running_server_across_sessions(live_ap
 def test_without_a_user_or_a_url_it_says_what_is_missing(tmp_path: Path) -> None:
     result = run_mcp(mcp_env(JYNTRIX_PROFILE="in_process", JYNTRIX_DATA_DIR=str(tmp_path)))
     assert result.returncode == 2
-    assert "--user is required when JYNTRIX_URL is not set" in result.stderr
+    assert "--user is required to open the data directory" in result.stderr and "JYNTRIX_URL" in result.stderr
 
 
 def test_a_url_without_a_token_or_a_secret_says_to_set_the_token(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def sdk(app_client: TestClient, token: str) -> openai.OpenAI:
 def drain(app_client: TestClient) -> None:
     tasks = app_client.app.state.runtime.tasks
     assert isinstance(tasks, InProcessTaskQueue)
-    app_client.blocking_portal.call(tasks.drain)
+    app_client.blocking_portal.call(lambda: tasks.drain(scheduled=False))
 
 
 def test_a_fact_told_in_one_call_is_recalled_in_a_later_one(app_client: TestClient, token: str) -> None:
@@ -58,9 +58,9 @@ def test_a_fact_told_in_one_call_is_recalled_in_a_later_one(app_client: TestClie
     drain(app_client)  # extraction runs in the background after the turn
 
     asked = client.chat.completions.create(
-        model="my-model", messages=[{"role": "user", "content": "Where does my sister live?"}]
+        model="offline", messages=[{"role": "user", "content": "Where does my sister live?"}]
     )
-    assert asked.model == "my-model"
+    assert asked.model == "offline"
     assert "Lisbon" in (asked.choices[0].message.content or "")
     assert asked.usage is not None and asked.usage.completion_tokens > 0
 
@@ -87,11 +87,11 @@ def test_metadata_conversation_id_continues_the_stored_conversation(tmp_path: Pa
     with TestClient(create_app(make_settings(tmp_path), overrides={"llm": model})) as app_client:
         client = sdk(app_client, token)
         first = client.chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "I am planning a trip to Kyoto."}]
+            model="jyntrix", messages=[{"role": "user", "content": "I am planning a trip to Kyoto."}]
         )
         conversation_id = first.model_extra["jyntrix"]["conversation_id"]  # type: ignore[index]
         client.chat.completions.create(
-            model="m",
+            model="jyntrix",
             messages=[
                 {"role": "user", "content": "Earlier messages the caller sends are ignored here."},
                 {"role": "user", "content": "What should I pack?"},
@@ -117,7 +117,7 @@ def test_without_a_conversation_earlier_messages_are_history_for_this_call_only(
     model = echo_model()
     with TestClient(create_app(make_settings(tmp_path), overrides={"llm": model})) as app_client:
         reply = sdk(app_client, token).chat.completions.create(
-            model="m",
+            model="jyntrix",
             messages=[
                 {"role": "system", "content": "You are terse."},
                 {"role": "user", "content": "I like green tea."},
@@ -146,7 +146,6 @@ def _auth(token: str) -> dict[str, str]:
         ({"n": 2}, "n"),
         ({"response_format": {"type": "json_object"}}, "response_format"),
         ({"logprobs": True}, "logprobs"),
-        ({"stop": ["\n"]}, "stop"),
         ({"frobnicate": 1}, "frobnicate"),
     ],
 )
@@ -155,7 +154,7 @@ def test_unsupported_parameters_are_a_400_naming_them(
 ) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         sdk(app_client, token).chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "hi"}], extra_body=extra
+            model="jyntrix", messages=[{"role": "user", "content": "hi"}], extra_body=extra
         )
     assert caught.value.status_code == 400
     assert caught.value.param == param
@@ -166,12 +165,20 @@ def test_unsupported_parameters_are_a_400_naming_them(
     ("body", "param"),
     [
         ({"messages": [{"role": "user", "content": "hi"}]}, "model"),
-        ({"model": "m", "messages": []}, "messages"),
-        ({"model": "m", "messages": [{"role": "assistant", "content": "hi"}]}, "messages"),
-        ({"model": "m", "messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}]}, "messages[0].role"),
-        ({"model": "m", "messages": [{"role": "user", "content": ""}]}, "messages[0].content"),
-        ({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content"),
-        ({"model": "m", "messages": "hi"}, "messages"),
+        ({"model": "jyntrix", "messages": []}, "messages"),
+        ({"model": "jyntrix", "messages": [{"role": "assistant", "content": "hi"}]}, "messages"),
+        ({"model": "jyntrix", "messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}]}, "messages[0].role"),
+        ({"model": "jyntrix", "messages": [{"role": "user", "content": ""}]}, "messages[0].content"),
+        (
+            {"model": "jyntrix", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+            "messages[0].content",
+        ),
+        ({"model": "jyntrix", "messages": "hi"}, "messages"),
+        ({"model": "jyntrix", "messages": [{"role": "user", "content": "hi"}], "stop": list("abcde")}, "stop"),
+        ({"model": "jyntrix", "messages": [{"role": "user", "content": "hi"}], "stop": ""}, "stop"),
+        ({"model": "jyntrix", "messages": [{"role": "user", "content": "hi"}], "stop": ["x" * 201]}, "stop"),
+        ({"model": "jyntrix", "messages": [{"role": "user", "content": "hi"}], "stop": [1]}, "stop[0]"),
+        ({"model": "jyntrix", "messages": [{"role": "user", "content": "hi"}], "stop": {"a": 1}}, "stop"),
     ],
 )
 def test_bad_requests_are_400_in_openais_shape(
@@ -187,7 +194,7 @@ def test_bad_requests_are_400_in_openais_shape(
 
 
 def test_http_errors_are_in_openais_shape(app_client: TestClient, token: str) -> None:
-    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    body = {"model": "jyntrix", "messages": [{"role": "user", "content": "hi"}]}
     unauthenticated = app_client.post("/v1/chat/completions", json=body)
     assert unauthenticated.status_code == 401
     assert unauthenticated.json()["error"]["type"] == "authentication_error"
@@ -210,21 +217,93 @@ def test_http_errors_are_in_openais_shape(app_client: TestClient, token: str) ->
 
 def test_bad_token_through_the_sdk_is_an_authentication_error(app_client: TestClient) -> None:
     with pytest.raises(openai.AuthenticationError):
-        sdk(app_client, "not-a-token").chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+        sdk(app_client, "not-a-token").chat.completions.create(
+            model="jyntrix", messages=[{"role": "user", "content": "x"}]
+        )
 
 
 def test_the_rate_limit_applies(tmp_path: Path, token: str) -> None:
     with TestClient(create_app(make_settings(tmp_path, rate_limit_requests=1, rate_limit_window_s=60.0))) as app_client:
         client = sdk(app_client, token)
-        client.chat.completions.create(model="m", messages=[{"role": "user", "content": "one"}])
+        client.chat.completions.create(model="jyntrix", messages=[{"role": "user", "content": "one"}])
         with pytest.raises(openai.RateLimitError) as caught:
-            client.chat.completions.create(model="m", messages=[{"role": "user", "content": "two"}])
+            client.chat.completions.create(model="jyntrix", messages=[{"role": "user", "content": "two"}])
         assert caught.value.response.headers["retry-after"]
         assert caught.value.body["type"] == "rate_limit_error"  # type: ignore[index]
 
 
 def test_a_body_over_the_limit_is_a_413_in_openais_shape(app_client: TestClient, token: str) -> None:
-    huge = {"model": "m", "messages": [{"role": "user", "content": "x" * (11 * 1024 * 1024)}]}
+    huge = {"model": "jyntrix", "messages": [{"role": "user", "content": "x" * (11 * 1024 * 1024)}]}
     response = app_client.post("/v1/chat/completions", json=huge, headers=_auth(token))
     assert response.status_code == 413
     assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_the_models_are_listed_and_retrieved_in_openais_shapes(app_client: TestClient, token: str) -> None:
+    client = sdk(app_client, token)
+    models = list(client.models.list())
+    assert [(m.id, m.object, m.owned_by) for m in models] == [
+        ("jyntrix", "model", "jyntrix"),
+        ("offline", "model", "jyntrix"),
+    ]
+    assert all(m.created > 0 for m in models)
+    assert client.models.retrieve("offline") == models[1]
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.models.retrieve("gpt-4o")
+    assert caught.value.code == "model_not_found"
+    assert "`jyntrix`, `offline`" in caught.value.message
+
+
+def test_the_models_need_a_token_and_answer_without_one_in_openais_shape(app_client: TestClient) -> None:
+    for path in ("/v1/models", "/v1/models/offline"):
+        refused = app_client.get(path)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["type"] == "authentication_error"
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+    with pytest.raises(openai.AuthenticationError):
+        sdk(app_client, "not-a-token").models.list()
+
+
+def test_the_configured_model_is_listed_by_its_own_name_and_accepted(tmp_path: Path, token: str) -> None:
+    """A provider's model ("gemini/gemini-2.5-flash") is listed by its model name, even one holding a slash."""
+    for name, listed, owner in [
+        ("gemini/gemini-2.5-flash", "gemini-2.5-flash", "gemini"),
+        ("openai-compatible/meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "openai-compatible"),
+    ]:
+        model = ScriptedLanguageModel(lambda prompt: "Hello there.", name=name)
+        with TestClient(create_app(make_settings(tmp_path / owner), overrides={"llm": model})) as app_client:
+            client = sdk(app_client, token)
+            assert [(m.id, m.owned_by) for m in client.models.list()] == [("jyntrix", "jyntrix"), (listed, owner)]
+            assert client.models.retrieve(listed).id == listed
+            answered = client.chat.completions.create(model=listed, messages=[{"role": "user", "content": "hi"}])
+            assert (answered.model, answered.choices[0].message.content) == (listed, "Hello there.")
+
+
+def test_a_model_not_listed_is_answered_by_the_configured_one_and_echoed(app_client: TestClient, token: str) -> None:
+    # Code written for another model's name keeps working: Jyntrix answers with the model it is configured with.
+    answered = sdk(app_client, token).chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert answered.model == "gpt-4o" and answered.choices[0].message.content
+
+
+def test_stop_ends_the_answer_before_the_first_stop_sequence_streamed_or_not(tmp_path: Path, token: str) -> None:
+    model = echo_model()
+    with TestClient(create_app(make_settings(tmp_path), overrides={"llm": model})) as app_client:
+        client = sdk(app_client, token)
+        said = [{"role": "user", "content": "I need a new tent for the trip."}]
+        whole = client.chat.completions.create(model="jyntrix", messages=said, stop="tent")
+        assert whole.choices[0].message.content == "Re: I need a new "
+        assert [p.stop for p in model.prompts if p.system == SYSTEM_PROMPT] == [("tent",)]
+
+        stream = client.chat.completions.create(
+            model="jyntrix", messages=said, stop=["for", "new", "trip"], stream=True
+        )
+        chunks = list(stream)
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Re: I need a "
+        assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+
+        # What is stored is what was answered: the answer ends where it stopped.
+        conversation_id = whole.model_extra["jyntrix"]["conversation_id"]  # type: ignore[index]
+        stored = app_client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=_auth(token)).json()
+        assert [m["content"] for m in stored["items"]][-1] == "Re: I need a new "

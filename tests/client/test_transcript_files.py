@@ -134,15 +134,15 @@ def own_body(**extra: Any) -> dict[str, Any]:
     }
 
 
-def test_own_shape_keeps_names_and_derives_stable_ids(tmp_path: Path) -> None:
+def test_own_shape_keeps_names_and_adds_no_ids_of_its_own(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     path.write_text(json.dumps(own_body()))
     (first,) = read_transcripts(path)
-    (again,) = read_transcripts(path)
     assert [m.name for m in first.messages] == ["Caroline", "Melanie"]
-    assert [m.id for m in first.messages] == [m.id for m in again.messages]
-    assert len({m.id for m in first.messages}) == 2
+    # The route derives the ids of messages that bring none, as it does for any client sending the same body.
+    assert [m.id for m in first.messages] == [None, None]
     body = first.body()
+    assert all("id" not in m or m["id"] is None for m in body["messages"])
     assert body["title"] == "Interview" and body["messages"][0]["name"] == "Caroline"
     assert body["messages"][0]["created_at"] == "2023-05-08T13:56:00Z"
 
@@ -196,7 +196,8 @@ def test_bad_messages_are_refused_with_their_place(tmp_path: Path, change: dict[
         ("", "the file is empty"),
         ("[1, 2]", "a JSON list must be a ChatGPT export"),
         ('{"messages": []}', "'messages' must be a non-empty list"),
-        ('"text"', "expected an object with 'messages'"),
+        ('"text"', "a plain-text transcript starts with a speaker"),
+        ("12", "a plain-text transcript starts with a speaker"),
     ],
 )
 def test_bad_files_are_refused(tmp_path: Path, content: str, message: str) -> None:

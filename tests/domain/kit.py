@@ -20,6 +20,7 @@ from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.forgetting import ForgetService
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import USER_NODE, Relation
+from jyntrix_domain.portability import PortabilityService
 from jyntrix_domain.ports import ConversationPorts, MemoryPorts
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
@@ -59,10 +60,13 @@ class Kit:
             config=RetrievalConfig(strategy_timeout_s=0.5),
             emitter=self.emitter,
         )
-        self.memories = MemoryService(self.ports, retrieval=self.retrieval, profiles=self.profiles)
+        self.memories = MemoryService(self.ports, retrieval=self.retrieval)
         self.ledger = self.conversations.ledger
         self.conversation_ports = ConversationPorts(
             conversations=self.conversations, ledger=self.ledger, clock=self.clock
+        )
+        self.portability = PortabilityService(
+            self.ports, self.conversation_ports, memories=self.memories, profiles=self.profiles
         )
         self.forgetting = ForgetService(
             self.ports,

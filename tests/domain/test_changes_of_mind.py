@@ -88,10 +88,10 @@ async def test_a_change_no_attribute_reads_ends_the_earlier_statement_on_its_top
     extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, change=change)
     await tell(kit, extraction, ["I keep my bonsai collection on the balcony."], "c1")
     await tell(kit, extraction, ["Other news: my sister visited us."], "c2")
-    await tell(kit, extraction, ["The bonsai collection lives in the greenhouse now."], "c3")
+    await tell(kit, extraction, ["I moved the bonsai collection to the greenhouse."], "c3")
     turns = standing(await everything(kit), frozenset({MemoryKind.TURN}))
     assert not turns["I keep my bonsai collection on the balcony."]
-    assert turns["The bonsai collection lives in the greenhouse now."]
+    assert turns["I moved the bonsai collection to the greenhouse."]
     # Unrelated statements stay: the topic is shared words and meaning, not the cue alone.
     assert turns["Other news: my sister visited us."]
 

@@ -7,7 +7,7 @@ import pytest
 from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
-from jyntrix_domain.model import ChangeKind, Conversation, MemoryFilter, MemoryType, Message, Relation, Role, entity_key
+from jyntrix_domain.model import ChangeKind, Conversation, MemoryFilter, MemoryType, Message, Relation, Role
 from tests.domain.kit import Kit, relation_memory
 
 
@@ -98,19 +98,6 @@ async def test_unknown_memories_are_not_found_and_other_users_cannot_touch_them(
         with pytest.raises(NotFound):
             await call
     assert (await kit.memories.get("alice", memory.id)).content == "The user likes tea"
-
-
-async def test_export_holds_memories_history_graph_and_profile() -> None:
-    kit = Kit()
-    await kit.memories.create(
-        "alice",
-        relation_memory("The user's sister is Anna", "user", "sister", "Anna"),
-    )
-    export = await kit.memories.export("alice")
-    assert [m.content for m in export.memories] == ["The user's sister is Anna"]
-    assert "anna" in {e.key for e in export.entities}
-    assert [(r.predicate, entity_key(r.target)) for r in export.relations] == [("sister", "anna")]
-    assert len(export.history) == 1
 
 
 async def test_forget_user_forgets_everything_of_one_user_only() -> None:

@@ -2,7 +2,7 @@
 
 A transcript imported with its own times is stored at once, extracted in the background with the
 messages' times as "now", and importing it again adds nothing; `jyntrix import` finds the running
-server, and names the held data directory when it cannot reach one.
+server on any port, and names the held data directory in two lines when it cannot reach one.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from testsupport.server import Server, eventually, serving_in
+from testsupport.server import Server, eventually, serving_in, stale_serving_file
 
 pytestmark = pytest.mark.slow
 
@@ -93,15 +93,15 @@ def run_import(server: Server, file: Path, user: str, **env: str) -> subprocess.
     )
 
 
-async def test_jyntrix_import_finds_the_running_server_and_a_held_data_directory_is_named(
+async def test_jyntrix_import_finds_the_running_server_on_any_port_and_a_held_data_directory_is_named(
     server: Server, tmp_path: Path
 ) -> None:
     file = tmp_path / "history.json"
     file.write_text(json.dumps(transcript()))
-    # No JYNTRIX_URL: the server answering on this machine's PORT takes the import.
-    done = run_import(server, file, "cli-user")
+    # No JYNTRIX_URL, and PORT names another port: the server's serving file in the data directory leads there.
+    done = run_import(server, file, "cli-user", PORT="1")
     assert done.returncode == 0, done.stderr
-    assert "Imported 3 messages in 1 conversations" in done.stdout
+    assert f"Imported 3 messages in 1 conversations into {server.base_url}" in done.stdout
     headers = server.token("cli-user")
     async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
         turns = (await client.get("/api/memories?kind=turn", headers=headers)).json()["items"]
@@ -109,7 +109,11 @@ async def test_jyntrix_import_finds_the_running_server_and_a_held_data_directory
         "Caroline: I went to Rome in April, the food was amazing.",
         "Melanie: My sister Maya lives in Lisbon.",
     ]
-    # Looking on another port finds no server, and the data directory is the running server's: it says so.
-    held = run_import(server, file, "cli-user", PORT="1")
+    # A serving file left by a server that is gone leads nowhere: the data directory is tried, it is the running
+    # server's, and the command says so in two lines naming what to set.
+    with stale_serving_file(server):
+        held = run_import(server, file, "cli-user")
     assert held.returncode == 2
-    assert "JYNTRIX_URL" in held.stderr and "held by one process" in held.stderr
+    lines = held.stderr.strip().splitlines()
+    assert len(lines) == 2, held.stderr
+    assert "could not open the data directory" in lines[0] and "JYNTRIX_URL" in lines[1]

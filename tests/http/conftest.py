@@ -19,6 +19,7 @@ from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
 
 SECRET = "http-tests-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+TEST_HOST = "testserver.local"
 
 Client = AsyncTestClient[Any]
 
@@ -31,6 +32,8 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
         environment=Environment.DEVELOPMENT,
         # no pacing: the in-process tests read whole streams
         offline_llm_token_delay_s=0.0,
+        # the Host that Litestar's test clients send
+        allowed_hosts=(TEST_HOST,),
     )
     return msgspec.structs.replace(base, **changes)
 
@@ -49,7 +52,8 @@ def drain_tasks(client: Client) -> None:
     """Wait for the background tasks (extraction) that turns enqueued; they run on the app's loop."""
     tasks = services_of(client).tasks
     assert isinstance(tasks, InProcessTaskQueue)
-    client.blocking_portal.call(tasks.drain)
+    # Not the summaries scheduled for when a conversation has stayed idle (half an hour away).
+    client.blocking_portal.call(lambda: tasks.drain(scheduled=False))
 
 
 def flush_analytics(client: Client) -> None:

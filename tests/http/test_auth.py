@@ -108,6 +108,18 @@ async def test_missing_subject_is_401(client: Client) -> None:
     _assert_401(await client.get("/api/auth/me", headers=_hs(_claims(sub=None))))
 
 
+async def test_a_subject_holding_a_lone_surrogate_is_401(client: Client) -> None:
+    response = await client.get("/api/auth/me", headers=_hs(_claims(sub="mal\ud800lory")))
+    _assert_401(response)
+    assert "not valid Unicode" in response.json()["detail"]
+
+
+async def test_an_email_or_role_holding_a_lone_surrogate_is_left_out(client: Client) -> None:
+    response = await client.get("/api/auth/me", headers=_hs(_claims(email="al\udfffice@example.com", role="a\ud800")))
+    assert response.status_code == 200, response.text
+    assert response.json() == {**response.json(), "id": "alice", "email": None, "role": None}
+
+
 async def test_unsigned_token_is_401(client: Client) -> None:
     token = jwt.encode(_claims(), key="", algorithm="none")
     _assert_401(await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}))

@@ -68,16 +68,43 @@ async def test_request_values_cannot_forge_log_lines(
     assert any("x\\nINFO" in line and "\\x1b[2J" in line for line in lines)
 
 
-async def test_a_429_carries_the_ratelimit_headers(tmp_path: Path, app_factory: Callable[..., Client]) -> None:
-    async with app_factory(make_settings(tmp_path, rate_limit_requests=2)) as client:
+RATELIMIT_FIELDS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy")
+
+
+def ratelimit_fields(response: Any) -> dict[str, str]:
+    return {name: response.headers[name] for name in RATELIMIT_FIELDS if name in response.headers}
+
+
+async def test_admitted_and_refused_requests_carry_every_ratelimit_field(
+    tmp_path: Path, app_factory: Callable[..., Client]
+) -> None:
+    async with app_factory(make_settings(tmp_path, rate_limit_requests=2, rate_limit_window_s=30)) as client:
         headers = bearer("limited")
-        for _ in range(2):
-            await client.get("/api/auth/me", headers=headers)
+        admitted = [await client.get("/api/auth/me", headers=headers) for _ in range(2)]
         limited = await client.get("/api/auth/me", headers=headers)
+        completions = await client.post("/v1/chat/completions", json={"messages": []}, headers=headers)
+    # Admitted: the quota is whole again once the request just counted, the newest, leaves the 30 s window.
+    quota = {"ratelimit-limit": "2", "ratelimit-reset": "30", "ratelimit-policy": "2;w=30"}
+    assert [ratelimit_fields(r) for r in admitted] == [{**quota, "ratelimit-remaining": left} for left in ("1", "0")]
+    # Refused: the next request is admitted after Retry-After.
+    for refused in (limited, completions):
+        assert refused.status_code == 429, refused.text
+        fields = ratelimit_fields(refused)
+        assert fields == {**fields, "ratelimit-limit": "2", "ratelimit-remaining": "0", "ratelimit-policy": "2;w=30"}
+        assert 1 <= int(fields["ratelimit-reset"]) == int(refused.headers["retry-after"]) <= 30
+
+
+async def test_the_address_throttles_429_carries_its_own_quota(
+    tmp_path: Path, app_factory: Callable[..., Client]
+) -> None:
+    settings = make_settings(tmp_path, rate_limit_anonymous_requests=1, rate_limit_window_s=20)
+    async with app_factory(settings) as client:
+        await client.get("/health")
+        limited = await client.get("/api/memories", headers={"Authorization": "Bearer refused"})
     assert limited.status_code == 429
-    assert limited.headers["ratelimit-limit"] == "2"
-    assert limited.headers["ratelimit-remaining"] == "0"
-    assert int(limited.headers["ratelimit-reset"]) == int(limited.headers["retry-after"]) >= 1
+    fields = ratelimit_fields(limited)
+    assert fields == {**fields, "ratelimit-limit": "1", "ratelimit-remaining": "0", "ratelimit-policy": "1;w=20"}
+    assert int(fields["ratelimit-reset"]) == int(limited.headers["retry-after"])
 
 
 async def test_unauthenticated_floods_are_throttled_by_address(

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jyntrix_bootstrap.resources import Storage
-from jyntrix_domain.model import MemoryFilter, MemoryKind
+from jyntrix_client.transcript_files import Transcript, read_transcripts
+from jyntrix_domain.errors import Unavailable
+from jyntrix_domain.model import MemoryFilter, MemoryKind, Role, TranscriptMessage
 from jyntrix_http.cli import build_parser
-from jyntrix_http.import_command import import_transcripts
+from jyntrix_http.import_command import Destination, ImportFailed, Sent, Summary, import_all, import_transcripts
 from tests.http.conftest import in_process_overrides, make_settings
 
 USER = "importing-user"
@@ -51,9 +54,9 @@ class Importer:
         self.storage: Storage = self.overrides["storage"]
         self.settings = make_settings(tmp_path, port=1)
 
-    async def run(self, file: Path) -> int:
+    async def run(self, file: Path, *extra: str) -> int:
         # The command runs its own event loop (asyncio.run): give it a thread, as the console would.
-        return await asyncio.to_thread(import_transcripts, args(file), self.settings, self.overrides)
+        return await asyncio.to_thread(import_transcripts, args(file, *extra), self.settings, self.overrides)
 
 
 @pytest.fixture
@@ -70,20 +73,22 @@ async def test_a_file_goes_into_the_data_directory_in_calls_of_a_thousand(
     assert await importer.run(file) == 0
     out = capsys.readouterr().out
     assert "Imported 1208 messages in 2 conversations" in out
-    assert "605 turn memories" in out
+    # What both sides said, every message of it; the assistant's "Nice!", said 603 times, is one memory.
+    assert "1208 turn memories" in out
     conversations = await storage.conversations.list(USER)
     assert sorted(c.title or "" for c in conversations) == ["Alps", "Madeira"]
     madeira = next(c for c in conversations if c.title == "Madeira")
     assert len(await storage.conversations.messages(USER, madeira.id, limit=2000)) == 1205
-    turns = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=1000))
-    assert len(turns) == 605 and all(t.content.startswith("Caroline: ") for t in turns)
+    turns = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=2000))
+    said = [t for t in turns if t.role is Role.USER]
+    assert len(turns) == 606 and len(said) == 605 and all(t.content.startswith("Caroline: ") for t in said)
     assert await storage.ledger.pending_count(USER, madeira.id) == 0  # extracted before the command ended
 
     # Importing the file again adds nothing.
     assert await importer.run(file) == 0
     assert len(await storage.conversations.list(USER)) == 2
-    again = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=1000))
-    assert len(again) == 605
+    again = await storage.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), limit=2000))
+    assert len(again) == 606
 
 
 async def test_a_malformed_file_names_its_line_and_imports_nothing(
@@ -97,3 +102,59 @@ async def test_a_malformed_file_names_its_line_and_imports_nothing(
     err = capsys.readouterr().err
     assert "line 1" in err and "nothing was imported" in err
     assert await storage.conversations.list(USER) == []
+
+
+async def test_a_plain_text_transcript_goes_in_with_its_speakers_once(
+    tmp_path: Path, importer: Importer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "chat.txt"
+    file.write_text(
+        "[2023-05-08T13:56:00Z] Caroline: I adopted a greyhound called Pip.\n"
+        "Assistant: Lovely! How is he settling in?\n"
+        "Caroline: He sleeps all day.\nAnd steals socks.\n"
+    )
+    turn_filter = MemoryFilter(kinds=frozenset({MemoryKind.TURN}))
+    assert await importer.run(file) == 0
+    assert "Imported 3 messages in 1 conversations" in capsys.readouterr().out
+    (imported,) = await importer.storage.conversations.list(USER)
+    messages = await importer.storage.conversations.messages(USER, imported.id)
+    assert [(m.role, m.name, m.content, m.created_at.second) for m in messages] == [
+        ("user", "Caroline", "I adopted a greyhound called Pip.", 0),
+        ("assistant", None, "Lovely! How is he settling in?", 1),
+        ("user", "Caroline", "He sleeps all day.\nAnd steals socks.", 2),
+    ]
+    turns = sorted(t.content for t in await importer.storage.memories.list(USER, turn_filter))
+    assert {"Caroline: I adopted a greyhound called Pip.", "Caroline: He sleeps all day.\nAnd steals socks."} <= set(
+        turns
+    )
+
+    assert await importer.run(file) == 0  # the same file again adds nothing
+    assert len(await importer.storage.conversations.list(USER)) == 1
+    assert len(await importer.storage.conversations.messages(USER, imported.id)) == 3
+    assert sorted(t.content for t in await importer.storage.memories.list(USER, turn_filter)) == turns
+
+
+async def test_a_server_that_stops_answering_midway_is_named_with_how_far_it_got(tmp_path: Path) -> None:
+    transcripts = [
+        read_transcripts(write_jsonl(tmp_path / f"{n}.jsonl", [conversation(title, 3)]))[0]
+        for n, title in enumerate(("First", "Second"))
+    ]
+    calls: list[str | None] = []
+
+    async def send(transcript: Transcript, part: Sequence[TranscriptMessage], conversation_id: str | None) -> Sent:
+        calls.append(transcript.title)
+        if len(calls) == 2:
+            raise Unavailable("the server is restarting")
+        return Sent("c-1", len(part), 2)
+
+    async def check(conversation_id: str) -> None:
+        raise AssertionError("no conversation_id in these files")
+
+    with pytest.raises(ImportFailed) as stopped:
+        await import_all(transcripts, Destination(send, check), Summary())
+    lines = str(stopped.value).splitlines()
+    assert calls == ["First", "Second"]
+    assert lines == [
+        "the import stopped after 3 of 6 messages: the server is restarting",
+        "Importing the file again adds what is missing (what went in is not added twice).",
+    ]

@@ -30,9 +30,24 @@ async def test_create_then_get_round_trips(client: Client, headers: dict[str, st
     assert created["content"] == "My sister Maya lives in Lisbon"
     assert created["reliability"] == 0.9
     assert created["entities"] == ["Maya", "Lisbon"]
+    assert created.pop("duplicate") is False and created["current"] is True and created["kind"] == "fact"
     fetched = await client.get(f"/api/memories/{created['id']}", headers=headers)
     assert fetched.status_code == 200
     assert fetched.json() == created
+
+
+async def test_the_same_content_again_is_the_same_memory_with_its_sources(
+    client: Client, headers: dict[str, str]
+) -> None:
+    first = await _create(client, headers, content="My sister Maya lives in Lisbon.")
+    again = await client.post(
+        "/api/memories", json={"content": "  my sister MAYA lives in   lisbon. "}, headers=headers
+    )
+    # Whitespace and case aside the same content: 200, the memory there already, said to be a duplicate.
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first["id"] and again.json()["duplicate"] is True
+    listed = (await client.get("/api/memories", headers=headers)).json()
+    assert listed["total"] == 1
 
 
 async def test_list_filters_by_type_and_text_and_pages(client: Client, headers: dict[str, str]) -> None:
@@ -71,7 +86,7 @@ async def test_update_is_recorded_in_history(client: Client, headers: dict[str, 
     assert last["content_after"] == "I drink tea every morning"
 
 
-async def test_supersede_keeps_the_old_fact_in_history_and_out_of_search(
+async def test_supersede_keeps_the_old_fact_in_history_found_as_not_current(
     client: Client, headers: dict[str, str]
 ) -> None:
     old = await _create(client, headers, content="I live in Paris")
@@ -91,7 +106,20 @@ async def test_supersede_keeps_the_old_fact_in_history_and_out_of_search(
     with_history = (await client.get("/api/memories?current_only=false", headers=headers)).json()
     assert with_history["total"] == 2
     found = (await client.post("/api/memories/search", json={"query": "where do I live"}, headers=headers)).json()
-    assert [r["memory"]["content"] for r in found["results"]] == ["I live in Berlin"]
+    # The old fact is history: found below the current one, marked not current, with its span.
+    assert [(r["memory"]["content"], r["current"]) for r in found["results"]] == [
+        ("I live in Berlin", True),
+        ("I live in Paris", False),
+    ]
+    assert found["results"][1]["valid_until"] == stale["valid_until"]
+    then = (
+        await client.post(
+            "/api/memories/search",
+            json={"query": "where do I live", "as_of": old["created_at"]},
+            headers=headers,
+        )
+    ).json()
+    assert [(r["memory"]["content"], r["current"]) for r in then["results"]] == [("I live in Paris", True)]
 
 
 async def test_delete_removes_the_memory(client: Client, headers: dict[str, str]) -> None:

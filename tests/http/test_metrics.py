@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,17 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_bootstrap.settings import SettingsError, load_settings
 from jyntrix_domain.model import Hit, MemoryType, UserId
+from jyntrix_http.app import create_app
+from jyntrix_http.cli import main
 from jyntrix_http.metrics import MetricsEndpoint
 from tests.http.conftest import Client, bearer, make_settings
+from testsupport.server import free_port
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 PHASES = ("setup", "query_analysis", "retrieval", "context_building", "llm_streaming", "save_response", "enqueue_tasks")
@@ -60,7 +65,8 @@ async def test_a_chat_turn_and_a_search_move_their_series(served: tuple[Client, 
     assert turn.status_code == 200
     search = await client.post("/api/memories/search", json={"query": "where does Maya live"}, headers=headers)
     assert search.status_code == 200
-    await client.app.state.runtime.tasks.drain()  # extraction searches while consolidating: not chat figures
+    tasks = client.app.state.runtime.tasks
+    await tasks.drain(scheduled=False)  # extraction searches while consolidating: not chat figures
     after = await scrape(url)
 
     requests = "jyntrix_http_requests_total"
@@ -73,7 +79,8 @@ async def test_a_chat_turn_and_a_search_move_their_series(served: tuple[Client, 
         assert moved(before, after, "jyntrix_retrieval_strategy_runs_total", strategy=strategy, outcome="ok") == 2
         assert moved(before, after, "jyntrix_retrieval_strategy_duration_seconds_count", strategy=strategy) == 2
     assert moved(before, after, "jyntrix_embedder_batch_size_count", call="embed") >= 1
-    assert value(after, "jyntrix_task_queue_depth") == 0
+    # What is left is the idle conversations' summaries, scheduled for later.
+    assert value(after, "jyntrix_task_queue_depth") == tasks.scheduled > 0
     assert value(after, "jyntrix_task_dead_letters") == 0
     assert value(after, "jyntrix_extraction_batches_pending") == 0
     assert ("jyntrix_task_queue_depth", ()) in after
@@ -157,3 +164,58 @@ def test_a_bad_metrics_port_stops_start_up_naming_it(tmp_path: Path, port: str) 
 
 def test_metrics_are_loopback_only_by_default(tmp_path: Path) -> None:
     assert load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)}).metrics_bind == ("127.0.0.1", 9464)
+
+
+async def test_refusals_count_under_the_route_they_were_refused_on(
+    tmp_path: Path, app_factory: Callable[..., Any]
+) -> None:
+    settings = make_settings(tmp_path, metrics_port="0", rate_limit_requests=1)
+    async with app_factory(settings, serve_metrics=True) as client:
+        host, port = client.app.state.metrics_endpoint.address
+        url = f"http://{host}:{port}/metrics"
+        headers = {**bearer("counted"), "Accept": "application/json, text/event-stream"}
+        before = await scrape(url)
+        for _ in range(2):
+            await client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers)
+            await client.get("/api/memories", headers=headers)
+        await client.get("/nowhere", headers=headers)
+        after = await scrape(url)
+    requests = "jyntrix_http_requests_total"
+    assert moved(before, after, requests, method="POST", route="/mcp", status="429") == 1
+    assert moved(before, after, requests, method="GET", route="/api/memories", status="429") == 2
+    # A request that matches no route is not counted, as the README says; nothing is counted as "unmatched".
+    assert not [key for key in after if dict(key[1]).get("route") == "unmatched"]
+
+
+def test_a_taken_metrics_port_stops_start_up_in_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as holder:  # another server's metrics endpoint
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        monkeypatch.setenv("JYNTRIX_DATA_DIR", str(tmp_path))
+        monkeypatch.setenv("METRICS_PORT", str(port))
+        monkeypatch.setenv("PORT", str(free_port()))
+        assert main(["serve"]) == 2
+        said = capsys.readouterr().err.strip().splitlines()
+        assert len(said) == 1
+        assert said[0].startswith(f"jyntrix: METRICS_PORT={port} on 127.0.0.1 is taken")
+        assert "its own METRICS_PORT" in said[0]
+
+        # Were the port taken after that check, start-up would still stop with that cause, not a KeyError.
+        settings = make_settings(tmp_path, metrics_port=str(port))
+        with pytest.raises(BaseException) as caught, TestClient(create_app(settings, serve_metrics=True)):
+            pass
+    causes = list(_leaves(caught.value))
+    assert not [cause for cause in causes if isinstance(cause, KeyError)], causes
+    assert any("set METRICS_PORT to a free port" in str(cause) for cause in causes), causes
+
+
+def _leaves(exc: BaseException) -> Any:
+    """The exceptions inside (nested) exception groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc

@@ -52,6 +52,7 @@ def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
             "LLM_TEMPERATURE": "0.2",
             "RANK_ADAPTIVE": "false",
             "CORS_ORIGINS": "https://a.example, https://b.example",
+            "ALLOWED_HOSTS": "memory.example.com, *.corp.example, 10.0.0.5, [fd00::1], *",
             "ENVIRONMENT": "development",
             "QDRANT_URL": "   ",  # blank means unset
         }
@@ -60,6 +61,7 @@ def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
     assert settings.llm.temperature == 0.2
     assert settings.rank_adaptive is False
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.allowed_hosts == ("memory.example.com", "*.corp.example", "10.0.0.5", "[fd00::1]", "*")
     assert settings.qdrant_url is None
 
 
@@ -86,6 +88,11 @@ def test_values_are_decoded_from_strings(tmp_path: Path) -> None:
         ({"JYNTRIX_WORKER_MAX_RETRIES": "-1"}, "JYNTRIX_WORKER_MAX_RETRIES"),
         ({"JYNTRIX_SUMMARY_IDLE_S": "-1"}, "JYNTRIX_SUMMARY_IDLE_S"),
         ({"TASK_CONCURRENCY": "0"}, "TASK_CONCURRENCY"),
+        ({"ALLOWED_HOSTS": "https://memory.example.com"}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": "memory.example.com:8000"}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": "memory.example.com/api"}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": "*example.com"}, "ALLOWED_HOSTS"),
+        ({"TRUSTED_PROXIES": "proxy.internal"}, "TRUSTED_PROXIES"),
     ],
 )
 def test_an_invalid_value_names_its_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
@@ -170,7 +177,8 @@ async def test_jyntrix_token_mints_what_the_server_accepts(
     assert claims["exp"] - claims["iat"] == 2 * 3600
 
     settings = msgspec.structs.replace(load_settings(), jyntrix_profile=DeploymentProfile.IN_PROCESS)
-    async with AsyncTestClient(create_app(settings)) as client:
+    # A loopback name, as a local client sends: the default settings answer no other Host.
+    async with AsyncTestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json()["id"] == "alice"

@@ -46,13 +46,15 @@ async def test_an_import_stores_messages_and_turns_then_extracts_with_its_own_ti
     assert response.status_code == 201, response.text
     result = response.json()
     assert len(result["message_ids"]) == 4
-    assert result["turn_memories"] == 2
+    # Both sides are what was said: the user's statements and the assistant's answers.
+    assert result["turn_memories"] == 4
 
     detail = (await client.get(f"/api/chat/conversations/{result['conversation_id']}", headers=headers)).json()
     assert [m["id"] for m in detail["messages"]] == result["message_ids"]
     assert [m["content"] for m in detail["messages"]] == [m["content"] for m in body["messages"]]
     turns = await memories_of(client, headers, kind="turn")
-    assert sorted(t["content"] for t in turns) == sorted(body["messages"][i]["content"] for i in (0, 2))
+    assert sorted(t["content"] for t in turns) == sorted(m["content"] for m in body["messages"])
+    assert sorted(t["place"]["role"] for t in turns) == ["assistant", "assistant", "user", "user"]
     assert all(t["created_at"].startswith("2023-05-08") for t in turns)
 
     drain_tasks(client)

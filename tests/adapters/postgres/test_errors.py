@@ -37,3 +37,22 @@ async def test_using_a_closed_pool_raises_unavailable(postgres_dsn: str) -> None
 async def test_an_empty_user_id_is_refused(postgres_stores: PostgresStores) -> None:
     with pytest.raises(Invalid):
         await postgres_stores.memories.get("", "x")
+
+
+# What the driver says names tables, constraints and the value it choked on; none of it may reach an answer.
+DRIVER_WORDS = ("query argument", "codec", "surrogates", "\ud800", "Key (", "violates", "Errno", "127.0.0.1")
+
+
+async def test_a_value_the_driver_cannot_encode_is_invalid_in_words_of_its_own(
+    postgres_stores: PostgresStores,
+) -> None:
+    with pytest.raises(Invalid) as caught:
+        await postgres_stores.memories.get("mal\ud800lory", "x")
+    assert str(caught.value) == "the database cannot store text that is not valid Unicode"
+    assert not [word for word in DRIVER_WORDS if word in str(caught.value)]
+
+
+async def test_a_server_that_is_not_there_is_unavailable_without_its_address() -> None:
+    with pytest.raises(Unavailable) as caught:
+        await Database.connect(f"postgresql://postgres@127.0.0.1:{unused_port()}/none", min_size=1)
+    assert not [word for word in DRIVER_WORDS if word in str(caught.value)], str(caught.value)

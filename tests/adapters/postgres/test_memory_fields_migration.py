@@ -160,7 +160,7 @@ async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fre
 
         # Migrated data works with today's rules: an edit keeps the relation, a reindex rebuilds it ...
         clock = ManualClock(T0 + timedelta(days=1))
-        memories = memory_service(stores.memories, stores.graph, clock, stores.profiles)
+        memories = memory_service(stores.memories, stores.graph, clock)
         await memories.update(user, anna.id, reliability=0.95)
         assert len(await stores.graph.relations(user)) == 2
         await stores.graph.forget_user(user)

@@ -1,5 +1,7 @@
 """A typed Python client for the Jyntrix API (httpx + msgspec only), sync and async.
 
+Its wire types (jyntrix_client.types) are the API's shapes: the server returns these very structs.
+
 from jyntrix_client import Client
 with Client("http://127.0.0.1:8000", token) as jx:
     jx.remember("My sister Maya lives in Lisbon.")
@@ -26,11 +28,19 @@ from jyntrix_client.errors import (
 from jyntrix_client.types import (
     ChatEvent,
     ContextEvent,
+    ContextItem,
+    Conversation,
     ConversationEvent,
     DoneEvent,
     ErrorEvent,
+    ForgetResult,
     Memory,
+    MemoryExport,
+    MemoryIn,
+    MemoryKind,
     MemoryType,
+    Message,
+    ProfileView,
     SearchResponse,
     TokenEvent,
 )
@@ -42,14 +52,22 @@ __all__ = [
     "Client",
     "Conflict",
     "ContextEvent",
+    "ContextItem",
+    "Conversation",
     "ConversationEvent",
     "DoneEvent",
     "ErrorEvent",
     "Forbidden",
+    "ForgetResult",
     "JyntrixError",
     "Memory",
+    "MemoryExport",
+    "MemoryIn",
+    "MemoryKind",
     "MemoryType",
+    "Message",
     "NotFound",
+    "ProfileView",
     "RateLimited",
     "RetryPolicy",
     "SearchResponse",

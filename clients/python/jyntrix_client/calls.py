@@ -14,18 +14,25 @@ import msgspec
 
 from jyntrix_client.errors import JyntrixError, TransportError, error_from_response
 from jyntrix_client.types import (
+    AccountExport,
     ChatEvent,
     ConversationDetail,
     ConversationPage,
+    ForgetResult,
     HistoryResponse,
+    ImportRequest,
     Memory,
+    MemoryImportResult,
     MemoryIn,
+    MemoryKind,
     MemoryPage,
     MemoryPatch,
     MemoryType,
     MessagePage,
+    ProfilePatch,
     ProfileView,
     Remembered,
+    RestoreReport,
     SearchRequest,
     SearchResponse,
     SendMessage,
@@ -161,6 +168,7 @@ def get_memory(memory_id: str) -> Call[Memory]:
 def list_memories(
     *,
     types: Sequence[MemoryType] | None = None,
+    kinds: Sequence[MemoryKind] | None = None,
     current_only: bool = True,
     contains: str | None = None,
     created_after: datetime | None = None,
@@ -170,6 +178,7 @@ def list_memories(
 ) -> Call[MemoryPage]:
     params = {
         "type": [t.value for t in types] if types else None,
+        "kind": [k.value for k in kinds] if kinds else None,
         "current_only": current_only,
         "contains": contains,
         "created_after": created_after,
@@ -200,12 +209,37 @@ def search(request: SearchRequest) -> Call[SearchResponse]:
     return Call("POST", "/api/memories/search", SearchResponse, body=request)
 
 
+def import_memories(request: ImportRequest) -> Call[MemoryImportResult]:
+    return Call("POST", "/api/memories/import", MemoryImportResult, body=request)
+
+
+def export() -> Call[AccountExport]:
+    return Call("GET", "/api/memories/export", AccountExport)
+
+
+def restore(export: AccountExport) -> Call[RestoreReport]:
+    return Call("POST", "/api/memories/restore", RestoreReport, body=export)
+
+
+def forget_all(*, confirm: bool) -> Call[ForgetResult]:
+    """Everything about the caller; the server refuses (422) unless `confirm` is true."""
+    return Call("DELETE", "/api/memories", ForgetResult, params={"confirm": confirm})
+
+
 def profile() -> Call[ProfileView]:
     return Call("GET", "/api/profile", ProfileView)
 
 
+def update_profile(patch: ProfilePatch) -> Call[ProfileView]:
+    return Call("PATCH", "/api/profile", ProfileView, body=patch)
+
+
 def list_conversations(*, limit: int = 50, offset: int = 0) -> Call[ConversationPage]:
     return Call("GET", "/api/chat/conversations", ConversationPage, params={"limit": limit, "offset": offset})
+
+
+def delete_conversation(conversation_id: str) -> Call[None]:
+    return Call("DELETE", f"/api/chat/conversations/{_p(conversation_id)}", None)
 
 
 def messages(conversation_id: str, *, limit: int = 100, before: datetime | None = None) -> Call[MessagePage]:

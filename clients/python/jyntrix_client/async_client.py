@@ -14,18 +14,24 @@ from jyntrix_client import calls
 from jyntrix_client.calls import Call, RetryPolicy, SSEDecoder, problem_of
 from jyntrix_client.client import DEFAULT_TIMEOUT, auth_headers
 from jyntrix_client.types import (
+    AccountExport,
     ChatEvent,
     Conversation,
     ExtractionStatus,
+    ForgetResult,
+    ImportRequest,
     Memory,
     MemoryChange,
+    MemoryImportResult,
     MemoryIn,
     MemoryPage,
     MemoryPatch,
     MemoryType,
     Message,
+    ProfilePatch,
     ProfileView,
     Remembered,
+    RestoreReport,
     SearchRequest,
     SearchResponse,
     SendMessage,
@@ -93,7 +99,7 @@ class AsyncClient:
         return await self._run(calls.get_memory(memory_id))
 
     async def list_memories(self, **filters: Any) -> MemoryPage:
-        """One page; filters: types, current_only, contains, created_after, created_before, limit, offset."""
+        """One page; filters: types, kinds, current_only, contains, created_after, created_before, limit, offset."""
         return await self._run(calls.list_memories(**filters))
 
     async def iter_memories(self, *, page_size: int = 100, **filters: Any) -> AsyncIterator[Memory]:
@@ -120,18 +126,37 @@ class AsyncClient:
         return (await self._run(calls.history(memory_id))).changes
 
     async def search(
-        self,
-        query: str,
-        *,
-        limit: int = 10,
-        types: Sequence[MemoryType] | None = None,
-        as_of: datetime | None = None,
+        self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None, **fields: Any
     ) -> SearchResponse:
-        request = SearchRequest(query=query, limit=limit, types=list(types) if types else None)
+        request = SearchRequest(query=query, limit=limit, types=list(types) if types else None, **fields)
         return await self._run(calls.search(request))
+
+    async def export(self) -> AccountExport:
+        """Everything about the user: memories with history, graph, profile, conversations with messages."""
+        return await self._run(calls.export())
+
+    async def restore(self, export: AccountExport) -> RestoreReport:
+        """Restore an export (this user's or another's) into this user's account, which holds nothing else;
+        running it again adds only what is missing. An account holding other data raises Conflict."""
+        return await self._run(calls.restore(export))
 
     async def profile(self) -> ProfileView:
         return await self._run(calls.profile())
+
+    async def update_profile(
+        self, *, display_name: str | None = None, preferences: Mapping[str, str | None] | None = None
+    ) -> ProfileView:
+        """Change the display name ("" clears it) or preferences (merged key by key; None removes a key)."""
+        patch = ProfilePatch(display_name=display_name, preferences=dict(preferences or {}))
+        return await self._run(calls.update_profile(patch))
+
+    async def import_memories(self, memories: Sequence[MemoryIn]) -> MemoryImportResult:
+        """Import up to 1,000 memories at once, with their own dates and ids (an id imported again is kept)."""
+        return await self._run(calls.import_memories(ImportRequest(memories=list(memories))))
+
+    async def forget_all(self, *, confirm: bool) -> ForgetResult:
+        """Forget everything about the caller: memories, conversations, profile. Needs `confirm=True`."""
+        return await self._run(calls.forget_all(confirm=confirm))
 
     async def iter_conversations(self, *, page_size: int = 50) -> AsyncIterator[Conversation]:
         offset = 0
@@ -142,6 +167,10 @@ class AsyncClient:
             offset += len(page.items)
             if len(page.items) < page_size:
                 return
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation, its messages and their turn memories (facts drawn from them stay)."""
+        await self._run(calls.delete_conversation(conversation_id))
 
     async def import_transcript(
         self,

@@ -13,18 +13,24 @@ import msgspec
 from jyntrix_client import calls
 from jyntrix_client.calls import Call, RetryPolicy, SSEDecoder, problem_of
 from jyntrix_client.types import (
+    AccountExport,
     ChatEvent,
     Conversation,
     ExtractionStatus,
+    ForgetResult,
+    ImportRequest,
     Memory,
     MemoryChange,
+    MemoryImportResult,
     MemoryIn,
     MemoryPage,
     MemoryPatch,
     MemoryType,
     Message,
+    ProfilePatch,
     ProfileView,
     Remembered,
+    RestoreReport,
     SearchRequest,
     SearchResponse,
     SendMessage,
@@ -104,7 +110,7 @@ class Client:
         return self._run(calls.get_memory(memory_id))
 
     def list_memories(self, **filters: Any) -> MemoryPage:
-        """One page; filters: types, current_only, contains, created_after, created_before, limit, offset."""
+        """One page; filters: types, kinds, current_only, contains, created_after, created_before, limit, offset."""
         return self._run(calls.list_memories(**filters))
 
     def iter_memories(self, *, page_size: int = 100, **filters: Any) -> Iterator[Memory]:
@@ -133,20 +139,38 @@ class Client:
         return self._run(calls.history(memory_id)).changes
 
     def search(
-        self,
-        query: str,
-        *,
-        limit: int = 10,
-        types: Sequence[MemoryType] | None = None,
-        as_of: datetime | None = None,
+        self, query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None, **fields: Any
     ) -> SearchResponse:
-        """Hybrid search; each result carries its per-signal scores."""
-        return self._run(
-            calls.search(SearchRequest(query=query, limit=limit, types=list(types) if types else None, as_of=as_of))
-        )
+        """Hybrid search; each result carries its per-signal scores. `fields`: SearchRequest's kind, as_of."""
+        request = SearchRequest(query=query, limit=limit, types=list(types) if types else None, **fields)
+        return self._run(calls.search(request))
+
+    def restore(self, export: AccountExport) -> RestoreReport:
+        """Restore an export (this user's or another's) into this user's account, which holds nothing else;
+        running it again adds only what is missing. An account holding other data raises Conflict."""
+        return self._run(calls.restore(export))
 
     def profile(self) -> ProfileView:
         return self._run(calls.profile())
+
+    def update_profile(
+        self, *, display_name: str | None = None, preferences: Mapping[str, str | None] | None = None
+    ) -> ProfileView:
+        """Change the display name ("" clears it) or preferences (merged key by key; None removes a key)."""
+        patch = ProfilePatch(display_name=display_name, preferences=dict(preferences or {}))
+        return self._run(calls.update_profile(patch))
+
+    def import_memories(self, memories: Sequence[MemoryIn]) -> MemoryImportResult:
+        """Import up to 1,000 memories at once, with their own dates and ids (an id imported again is kept)."""
+        return self._run(calls.import_memories(ImportRequest(memories=list(memories))))
+
+    def export(self) -> AccountExport:
+        """Everything remembered about the caller, as one document."""
+        return self._run(calls.export())
+
+    def forget_all(self, *, confirm: bool) -> ForgetResult:
+        """Forget everything about the caller: memories, conversations, profile. Needs `confirm=True`."""
+        return self._run(calls.forget_all(confirm=confirm))
 
     # ---------------------------------------------------------------- chat
 
@@ -159,6 +183,10 @@ class Client:
             offset += len(page.items)
             if len(page.items) < page_size:
                 return
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation, its messages and their turn memories (facts drawn from them stay)."""
+        self._run(calls.delete_conversation(conversation_id))
 
     def import_transcript(
         self,

@@ -1,74 +1,110 @@
-"""The API's request and response bodies as msgspec Structs.
+"""The API's request bodies and response views as msgspec Structs, and every wire type under one import.
 
-What the server encodes from the domain's own structs (a memory, its history, a conversation, the chat
-events) the client decodes into those very structs, so the wire shape is written once, in
-`jyntrix_domain.model`, `jyntrix_domain.signals` and `jyntrix_domain.chat_events` (stdlib and msgspec
-only). The response views built from them are here, and the server's routes return these very views.
-The request bodies are here too, with the limits the server holds them to: msgspec checks those only
-when it decodes, so they cost the client nothing and the server reads these very structs (jyntrix_http
-adds the checks no annotation can say, such as a time's range). tests/agents/test_client_schema.py
-compares each with /schema/openapi.json, so a route that changes shape without this module fails a test.
+The structs the server encodes are the client's own (jyntrix_client.model, .scores, .chat_events): the
+server converts its domain model into them at its HTTP edge and returns them, and the client decodes
+them. The request bodies are here with the limits the server holds them to (jyntrix_client.limits):
+msgspec checks those only when it decodes, so they cost the client nothing, and the server decodes these
+very structs (jyntrix_http adds the checks no annotation can say, such as a time's range).
+tests/agents/test_client_schema.py compares each with /schema/openapi.json, so a route that changes shape
+without this package fails a test.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
-from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
-from jyntrix_domain.model import (
-    MAX_MESSAGE_CHARS,
-    ChangeKind,
+from jyntrix_client import limits
+from jyntrix_client.chat_events import (
+    ChatEvent,
+    ContextEvent,
     ContextItem,
+    ConversationEvent,
+    DoneEvent,
+    ErrorEvent,
+    TokenEvent,
+)
+from jyntrix_client.export_import import (
+    AccountExport,
+    ExportedConversation,
+    ImportedItem,
+    MemoryExport,
+    MemoryImportResult,
+    RestoreCounts,
+    RestoreReport,
+)
+from jyntrix_client.model import (
+    ChangeKind,
     Conversation,
+    Entity,
     ExtractionStatus,
+    ForgetResult,
+    ImportOutcome,
     Memory,
     MemoryChange,
     MemoryKind,
     MemoryType,
     Message,
+    Origin,
+    Period,
+    Place,
+    Profile,
     Relation,
     Role,
     StrategyOutcome,
     TranscriptImportResult,
     Usage,
 )
-from jyntrix_domain.signals import ScoreBreakdown, Signals
+from jyntrix_client.scores import ScoreBreakdown, Signals
 
-# The names this module has always offered for the server's own structs.
+# The names this module has always offered.
 ContextMemory = ContextItem
 Scores = ScoreBreakdown
 ImportResult = TranscriptImportResult
 
 # The request bodies' field types, with the limits the server decodes them under.
-Content = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
+Content = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_CONTENT_CHARS)]
 Reliability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-# Entity names are checked by jyntrix_domain.memory_rules, as keys (casefolded, so "ß" counts twice),
-# before anything is stored; the schema only documents the limits.
-EntityName = Annotated[str, msgspec.Meta(min_length=1, description=f"at most {MAX_NAME_CHARS} characters as a key")]
-Entities = Annotated[list[EntityName], msgspec.Meta(description=f"at most {MAX_ENTITIES}")]
+# Entity names are checked by the server as keys (casefolded, so "ß" counts twice) before anything is
+# stored; the schema only documents the limits.
+EntityName = Annotated[
+    str, msgspec.Meta(min_length=1, description=f"at most {limits.MAX_NAME_CHARS} characters as a key")
+]
+Entities = Annotated[list[EntityName], msgspec.Meta(description=f"at most {limits.MAX_ENTITIES}")]
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Metadata = dict[str, Any]
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_ID_CHARS)]
+PreferenceKey = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_PREFERENCE_KEY_CHARS)]
+PreferenceValue = Annotated[str, msgspec.Meta(max_length=limits.MAX_PREFERENCE_VALUE_CHARS)]
 
 __all__ = [
+    "AccountExport",
     "ChangeKind",
     "ChatEvent",
     "ContextEvent",
+    "ContextItem",
     "ContextMemory",
     "Conversation",
     "ConversationDetail",
     "ConversationEvent",
     "ConversationPage",
     "DoneEvent",
+    "Entity",
     "ErrorEvent",
+    "ExportedConversation",
     "ExtractionStatus",
+    "ForgetResult",
     "HistoryResponse",
+    "ImportOutcome",
+    "ImportRequest",
     "ImportResult",
+    "ImportedItem",
     "Memory",
     "MemoryChange",
+    "MemoryExport",
+    "MemoryImportResult",
     "MemoryIn",
     "MemoryKind",
     "MemoryPage",
@@ -76,11 +112,19 @@ __all__ = [
     "MemoryType",
     "Message",
     "MessagePage",
+    "Origin",
+    "Period",
+    "Place",
+    "Profile",
+    "ProfilePatch",
     "ProfileView",
     "Relation",
     "RelationIn",
     "Remembered",
+    "RestoreCounts",
+    "RestoreReport",
     "Role",
+    "ScoreBreakdown",
     "Scores",
     "SearchRequest",
     "SearchResponse",
@@ -91,6 +135,7 @@ __all__ = [
     "TokenEvent",
     "TranscriptImport",
     "TranscriptImportResult",
+    "TranscriptMessageIn",
     "Usage",
 ]
 
@@ -109,11 +154,11 @@ class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, fo
     reliability: Reliability = 0.8
     created_at: AwareTime | None = None
     entities: Entities = []
-    relations: Annotated[list[RelationIn], msgspec.Meta(description=f"at most {MAX_RELATIONS}")] = []
+    relations: Annotated[list[RelationIn], msgspec.Meta(description=f"at most {limits.MAX_RELATIONS}")] = []
     slot: str | None = None
     value: str | None = None
     metadata: Metadata = {}
-    id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    id: ClientId | None = None
 
 
 class MemoryPatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -126,6 +171,12 @@ class MemoryPatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True,
     metadata: Metadata | None = None
 
 
+class ImportRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Memories to import at once, with their own dates and ids."""
+
+    memories: Annotated[list[MemoryIn], msgspec.Meta(min_length=1, max_length=limits.MAX_IMPORT_MEMORIES)]
+
+
 class MemoryPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Memory]
     total: int
@@ -134,8 +185,8 @@ class MemoryPage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SearchRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
-    query: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_QUERY_CHARS)]
+    limit: Annotated[int, msgspec.Meta(ge=1, le=limits.MAX_SEARCH_LIMIT)] = 10
     types: list[MemoryType] | None = None
     # Like the list's `?kind=`: e.g. ["fact"] searches the extracted facts without every turn.
     kind: list[MemoryKind] | None = None
@@ -150,7 +201,7 @@ class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
     memory: Memory
     score: float
     match_types: list[str]
-    scores: Scores
+    scores: ScoreBreakdown
     current: bool = True
     valid_from: datetime | None = None
     valid_until: datetime | None = None
@@ -183,6 +234,15 @@ class ProfileView(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: str | None
 
 
+class ProfilePatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """Fields to change; a preference set to null is removed, one left out is kept."""
+
+    display_name: Annotated[str, msgspec.Meta(max_length=limits.MAX_DISPLAY_NAME_CHARS)] | None = None
+    preferences: Annotated[
+        dict[PreferenceKey, PreferenceValue | None], msgspec.Meta(max_length=limits.MAX_PREFERENCES)
+    ] = {}
+
+
 class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Conversation]
     limit: int
@@ -193,24 +253,39 @@ class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Message]
 
 
-class SendMessage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_MESSAGE_CHARS)]
-    # Sending the same id again after an `error` event retries the turn without storing the message twice.
-    message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")] | None = None
-    # The speaker, when the user side is more than one person (a group chat): the turn memory reads "name: text".
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
-
-
-class TranscriptImport(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """The import route's body: messages as the route takes them (role, content, created_at, name?, id?, metadata?)."""
-
-    messages: list[dict[str, Any]]
-    title: str | None = None
-    conversation_id: str | None = None
-
-
 class ConversationDetail(msgspec.Struct, frozen=True, kw_only=True):
     conversation: Conversation
     messages: list[Message]
     # Background extraction of the conversation's messages: `finished` once no batch is pending.
     extraction: ExtractionStatus
+
+
+class SendMessage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_MESSAGE_CHARS)]
+    # Sending the same id again after an `error` event retries the turn without storing the message twice.
+    message_id: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_ID_CHARS, pattern=r"^[A-Za-z0-9._:\-]+$")]
+        | None
+    ) = None
+    # The speaker, when the user side is more than one person (a group chat): the turn memory reads "name: text".
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_NAME_CHARS)] | None = None
+
+
+class TranscriptMessageIn(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """One message of a transcript, with its own time; `id` is the caller's own id for it, if it has one."""
+
+    role: Literal["user", "assistant"]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_TRANSCRIPT_CONTENT_CHARS)]
+    created_at: AwareTime
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_SPEAKER_CHARS)] | None = None
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_CLIENT_ID_CHARS)] | None = None
+    metadata: Metadata = {}
+
+
+class TranscriptImport(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The import route's body as the client sends it: each message as TranscriptMessageIn's fields (a
+    mapping or the struct), so the server, not the client, checks them."""
+
+    messages: list[dict[str, Any]]
+    title: str | None = None
+    conversation_id: str | None = None

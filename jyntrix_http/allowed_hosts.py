@@ -1,0 +1,93 @@
+"""The Host names the server answers to: loopback names always, and those listed in ALLOWED_HOSTS.
+
+A page on attacker.example can rebind that name to 127.0.0.1 (DNS rebinding): the browser then sends the page's
+requests to this server as same-origin ones, with `Host: attacker.example:PORT`, and reads the answers. Refusing
+every Host the server was not configured for closes that door on every route, the dev-token route and /mcp
+included. A loopback name is always safe to answer: a browser sends one only for a page that was itself loaded
+from this machine's loopback address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from litestar.enums import ScopeType
+from litestar.exceptions import ClientException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+class HostNotAllowed(ClientException):
+    """A request whose Host header names a host this server does not answer to (400)."""
+
+    problem_code = "host_not_allowed"
+
+
+def host_name(header: str) -> str:
+    """The name part of a Host header value, lower-cased: no port, no IPv6 brackets, no trailing dot."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        name, _, _ = value[1:].partition("]")
+    else:
+        name, _, _ = value.partition(":")
+    return name.rstrip(".")
+
+
+def is_loopback_name(name: str) -> bool:
+    """localhost (and its subdomains, which resolve to loopback by RFC 6761) and loopback addresses."""
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class HostAllowList:
+    """Which Host names are answered: loopback names, plus exact names, `*.domain` suffixes or `*` (any)."""
+
+    def __init__(self, allowed: Iterable[str] = ()) -> None:
+        names = [host_name(entry) if not entry.startswith("*") else entry.strip().lower() for entry in allowed]
+        self.any = "*" in names
+        self._exact = frozenset(n for n in names if not n.startswith("*"))
+        self._suffixes = tuple(n[1:] for n in names if n.startswith("*.") and len(n) > 2)
+
+    def allows(self, header: str | None) -> bool:
+        """Whether a request with this Host header (None: no header) is answered."""
+        if self.any:
+            return True
+        if not header:
+            return False
+        name = host_name(header)
+        return bool(name) and (
+            is_loopback_name(name) or name in self._exact or any(name.endswith(s) for s in self._suffixes)
+        )
+
+
+def _host_header(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            return value.decode("latin-1")
+    return None
+
+
+class AllowedHostsMiddleware(ASGIMiddleware):
+    """Refuses, with a 400 problem document, a request whose Host the allow-list does not hold."""
+
+    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self.hosts = HostAllowList(allowed)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        header = _host_header(scope)
+        if not self.hosts.allows(header):
+            shown = repr(header) if header is not None else "none"
+            raise HostNotAllowed(
+                f"this server does not answer to Host {shown}; "
+                "an operator can add the name to ALLOWED_HOSTS (loopback names are always answered)"
+            )
+        await next_app(scope, receive, send)
