@@ -18,14 +18,8 @@ from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from jyntrix_bootstrap.settings import Settings, is_loopback
-from jyntrix_domain.transcripts import (
-    MAX_CLIENT_ID_CHARS,
-    MAX_SPEAKER_CHARS,
-    MAX_TRANSCRIPT_CONTENT_CHARS,
-    MAX_TRANSCRIPT_MESSAGES,
-)
+from jyntrix_client import limits
 from jyntrix_http.auth import mint_token
-from jyntrix_http.routes.transcripts import MAX_TITLE_CHARS
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console"
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -55,11 +49,11 @@ PUBLIC = {"exclude_from_auth": True}
 class TranscriptLimits(msgspec.Struct, frozen=True, kw_only=True):
     """The transcript import route's limits, which the console checks a whole file against before sending any of it."""
 
-    messages_per_call: int = MAX_TRANSCRIPT_MESSAGES
-    content_chars: int = MAX_TRANSCRIPT_CONTENT_CHARS
-    name_chars: int = MAX_SPEAKER_CHARS
-    id_chars: int = MAX_CLIENT_ID_CHARS
-    title_chars: int = MAX_TITLE_CHARS
+    messages_per_call: int = limits.MAX_TRANSCRIPT_MESSAGES
+    content_chars: int = limits.MAX_TRANSCRIPT_CONTENT_CHARS
+    name_chars: int = limits.MAX_SPEAKER_CHARS
+    id_chars: int = limits.MAX_CLIENT_ID_CHARS
+    title_chars: int = limits.MAX_TITLE_CHARS
 
 
 class ConsoleConfig(msgspec.Struct, frozen=True, kw_only=True):

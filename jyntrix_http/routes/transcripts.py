@@ -9,6 +9,7 @@ from litestar import Router, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from jyntrix_client import limits
 from jyntrix_client import types as wire
 from jyntrix_client.types import TranscriptImportResult
 from jyntrix_domain.model import Role, TranscriptMessage
@@ -20,7 +21,6 @@ from jyntrix_http.routes.memories import check_metadata
 # The largest valid call (every message at full length, 4 UTF-8 bytes a character, with its other
 # fields and some metadata) must fit; Litestar's 10 MB default would refuse it.
 MAX_METADATA_BYTES = 8192
-MAX_TITLE_CHARS = 200
 TRANSCRIPT_MAX_BODY_BYTES = MAX_TRANSCRIPT_MESSAGES * (MAX_TRANSCRIPT_CONTENT_CHARS * 4 + MAX_METADATA_BYTES + 2048)
 
 
@@ -58,7 +58,7 @@ class TranscriptIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         list[TranscriptMessageIn],
         msgspec.Meta(min_length=1, max_length=MAX_TRANSCRIPT_MESSAGES, description="in the order they were said"),
     ]
-    title: Annotated[str, msgspec.Meta(max_length=MAX_TITLE_CHARS)] | None = None
+    title: Annotated[str, msgspec.Meta(max_length=limits.MAX_TITLE_CHARS)] | None = None
     conversation_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
 
 

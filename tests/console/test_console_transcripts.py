@@ -17,7 +17,7 @@ import httpx
 import msgspec
 import pytest
 
-from jyntrix_client.transcript_files import read_transcripts
+from jyntrix_client.transcript_files import read_plain_text, read_transcripts
 from jyntrix_domain.transcripts import MAX_TRANSCRIPT_CONTENT_CHARS, MAX_TRANSCRIPT_MESSAGES
 from tests.console.conftest import BOTH_WIDTHS, Console
 
@@ -429,6 +429,26 @@ def test_the_page_reads_plain_text_and_json_transcripts(console: Console) -> Non
     assert _read_in_page(console, "User: hi\nAssistant:\n", "b.txt") == {
         "problem": "b.txt: line 2: Assistant says nothing"
     }
+
+    # The same texts as the command reads them: the same messages, or the same problem.
+    modified = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+    for text in [
+        plain,
+        "Ünal: merhaba\r\nUSER: hi\r\n\r\n2024-02-29T23:59:59.1234567-05:30 Assistant:\r\n  hello\r\n",
+        "Dr. O'Neil-Smith Jr: hi\nuser_2: yo\n[bad time] User: x\n",
+        "[2024-13-01T00:00:00Z] User: x\n",
+        "\n\n  \n",
+        "User: a\nMary Ann Lee Jones: four words is text\nA very long speaker name over forty characters: x\n",
+    ]:
+        shown = _read_in_page(console, text, "t.txt", int(modified.timestamp() * 1000))
+        try:
+            (command,) = [read_plain_text(text, "t.txt", modified)]
+        except ValueError as problem:
+            assert shown == {"problem": str(problem)}, text
+            continue
+        assert "problem" not in shown, (text, shown)
+        (transcript,) = shown["transcripts"]
+        assert _as_said(transcript["messages"]) == _as_said([msgspec.structs.asdict(m) for m in command.messages])
 
     lines = "\n".join(
         json.dumps(
