@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from litestar.types import ControllerRouterHandler
 
 from jyntrix_bootstrap.settings import Settings, is_loopback
+from jyntrix_client import limits
 from jyntrix_http.auth import mint_token
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "console"
@@ -45,11 +46,22 @@ DEV_TOKEN_HOURS = 8.0
 PUBLIC = {"exclude_from_auth": True}
 
 
+class TranscriptLimits(msgspec.Struct, frozen=True, kw_only=True):
+    """The transcript import route's limits, which the console checks a whole file against before sending any of it."""
+
+    messages_per_call: int = limits.MAX_TRANSCRIPT_MESSAGES
+    content_chars: int = limits.MAX_TRANSCRIPT_CONTENT_CHARS
+    name_chars: int = limits.MAX_SPEAKER_CHARS
+    id_chars: int = limits.MAX_CLIENT_ID_CHARS
+    title_chars: int = limits.MAX_TITLE_CHARS
+
+
 class ConsoleConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """What the console needs before sign-in: whether it may mint dev tokens, and the context budgets."""
+    """What the console needs before sign-in: whether it may mint dev tokens, the context budgets, the import limits."""
 
     dev_tokens: bool
     budgets: dict[str, int]
+    transcripts: TranscriptLimits = TranscriptLimits()
 
 
 class DevTokenRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -9,6 +9,7 @@ from litestar import Router, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from jyntrix_client import limits
 from jyntrix_client import types as wire
 from jyntrix_client.types import TranscriptImportResult
 from jyntrix_domain.model import Role, TranscriptMessage
@@ -57,7 +58,7 @@ class TranscriptIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         list[TranscriptMessageIn],
         msgspec.Meta(min_length=1, max_length=MAX_TRANSCRIPT_MESSAGES, description="in the order they were said"),
     ]
-    title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    title: Annotated[str, msgspec.Meta(max_length=limits.MAX_TITLE_CHARS)] | None = None
     conversation_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
 
 

@@ -1,7 +1,8 @@
 """The console in a real headless Chromium (Debian's package, driven by Playwright) against `jyntrix serve`.
 
 One server on the embedded profile for the whole package; each test gets a fresh browser context (so a fresh
-sessionStorage) and a fresh user. Every page records script errors and Content-Security-Policy violations, and
+sessionStorage) and a fresh user, at a desktop width unless it asks for another (`indirect` parametrisation of
+`console` with a name from WIDTHS). Every page records script errors and Content-Security-Policy violations, and
 a test fails if any occurred: the console must work under the strict policy the app sends.
 """
 
@@ -24,6 +25,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 TIMEOUT_MS = 20_000
 # Chromium logs every 4xx answer; the flows provoke some on purpose (a refused token) and check what the page shows.
 EXPECTED_FAILURE = "Failed to load resource: the server responded with a status of 4"
+# A phone held upright (an iPhone 12 to 15 is 390 CSS pixels wide) and a laptop.
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+BOTH_WIDTHS = pytest.mark.parametrize("console", list(WIDTHS), indirect=True)
 
 # Runs in every page before its own scripts: CSP violations are DOM events, collected here for the checks.
 RECORD_VIOLATIONS = """
@@ -94,14 +98,35 @@ class Console:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    @property
+    def width(self) -> int:
+        width: int = self.page.viewport_size["width"]
+        return width
+
+    def assert_fits(self) -> None:
+        """Nothing on the page is wider than the screen: no sideways scrolling, no squeezed view."""
+        page_width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= self.width, f"the page is {page_width} px wide on a {self.width} px screen"
+
+    def chat(self, message: str) -> Any:
+        """Sends `message` from the chat view and waits for its answer; the turn's element."""
+        turns = self.page.locator("#chat-log li.chat-turn")
+        turn = turns.nth(turns.count())  # the one this message adds (a locator is looked up when used)
+        self.page.fill("#chat-input", message)
+        self.page.click("#chat-send")
+        turn.locator(".bubble.user .text", has_text=message).wait_for()
+        self.page.wait_for_selector("#chat-log li.chat-turn:last-child[data-state=done]")
+        return turn
+
     def violations(self) -> list[str]:
         found: list[str] = self.page.evaluate("window.__cspViolations || []")
         return found
 
 
 @pytest.fixture
-def console(browser: Any, server: Server, tmp_path: Path) -> Iterator[Console]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+def console(browser: Any, server: Server, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Console]:
+    width, height = WIDTHS[getattr(request, "param", "desktop")]
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()

@@ -303,19 +303,20 @@ def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console:
 
     # Mid-stream: some tokens are on the page, the context event is already shown, `done` has not come.
     page.wait_for_function(
-        "() => { const a = document.querySelector('#chat-answer');"
-        " return a.dataset.state === 'streaming' && Number(a.dataset.tokens) >= 2; }"
+        "() => { const t = document.querySelector('#chat-log li.chat-turn:last-child');"
+        " return t.dataset.state === 'streaming' && Number(t.querySelector('.answer').dataset.tokens) >= 2; }"
     )
-    early = int(page.get_attribute("#chat-answer", "data-tokens") or 0)
-    assert page.locator("#context-memories tr.context-memory").count() >= 1
+    answer = "#chat-log li.chat-turn:last-child .answer"
+    early = int(page.get_attribute(answer, "data-tokens") or 0)
+    assert page.locator("#chat-log li.context-memory").count() >= 1
     assert page.locator("#chat-usage").count() == 0
-    page.wait_for_selector("#chat-answer[data-state=done]")
-    final = int(page.get_attribute("#chat-answer", "data-tokens") or 0)
+    page.wait_for_selector("#chat-log li.chat-turn:last-child[data-state=done]")
+    final = int(page.get_attribute(answer, "data-tokens") or 0)
     assert final > early
 
     used = page.eval_on_selector_all(
-        "#context-memories tr.context-memory",
-        "rows => rows.map(r => ({ref: r.dataset.ref, text: r.querySelector('td.content a').textContent}))",
+        "#chat-log li.context-memory",
+        "items => items.map(i => ({ref: i.dataset.ref, text: i.querySelector('a.context-content').textContent}))",
     )
     assert [u["ref"] for u in used] == [str(n) for n in range(1, len(used) + 1)]
     assert "I love green tea in the morning" in [u["text"] for u in used]
@@ -331,14 +332,12 @@ def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console:
     assert conversation_id
     detail = console.api("GET", f"/api/chat/conversations/{conversation_id}")
     stored = [m for m in detail["messages"] if m["role"] == "assistant"][-1]["content"]
-    assert page.text_content("#chat-answer") == stored
+    assert page.text_content(answer) == stored
     console.shot("chat")
 
     # What the user says is extracted in the background; the memory's source message leads back here.
     told = "My brother Tomas lives in Porto."
-    page.fill("#chat-input", told)
-    page.click("#chat-send")
-    page.wait_for_selector("#chat-answer[data-state=done]")
+    console.chat(told)
     fact = _wait_for_memory(console, "Tomas", "Porto")
     console.go(f"#/memory/{fact['id']}", "memory")
     page.wait_for_selector("#sources a.source-link")
@@ -355,9 +354,7 @@ def test_analytics_charts_show_the_latency_the_api_reports(console: Console) -> 
     console.sign_in()
     console.go("#/chat", "chat")
     for question in ("Hello there", "Do you remember anything about me?"):
-        page.fill("#chat-input", question)
-        page.click("#chat-send")
-        page.wait_for_selector("#chat-answer[data-state=done]")
+        console.chat(question)
     # Spans reach the sink in batches (of ten, or every ten seconds): wait until the API reports some.
     deadline = time.monotonic() + EXTRACTION_TIMEOUT_S
     while not console.api("GET", "/api/v1/analytics/latency")["phases"] and time.monotonic() < deadline:
@@ -390,9 +387,7 @@ def test_analytics_charts_show_the_latency_the_api_reports(console: Console) -> 
 
 def test_forget_me_exports_then_deletes_everything_behind_a_typed_confirmation(console: Console) -> None:
     page = _signed_in_with_memories(console, "chat")
-    page.fill("#chat-input", "Hello, I like hiking.")
-    page.click("#chat-send")
-    page.wait_for_selector("#chat-answer[data-state=done]")
+    console.chat("Hello, I like hiking.")
 
     console.go("#/forget", "forget")
     with page.expect_download() as downloading:

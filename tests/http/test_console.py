@@ -68,18 +68,48 @@ async def test_nothing_outside_the_console_files_is_served(client: Client, path:
 
 async def test_the_config_says_whether_dev_tokens_can_be_minted_and_gives_the_budgets(client: Client) -> None:
     config = (await client.get("/api/console/config")).json()
-    assert config == {
-        "dev_tokens": True,
-        "budgets": {
-            "profile": 600,
-            "semantic": 1500,
-            "episodic": 1500,
-            "procedural": 400,
-            "entity": 300,
-            "history": 300,
-            "total": 5000,
-        },
+    assert config["dev_tokens"] is True
+    assert config["budgets"] == {
+        "profile": 600,
+        "semantic": 1500,
+        "episodic": 1500,
+        "procedural": 400,
+        "entity": 300,
+        "history": 300,
+        "total": 5000,
     }
+
+
+def _said(n: int = 1, content: str = "I like tea.", **fields: str) -> dict[str, Any]:
+    messages = [{"role": "user", "content": content, "created_at": "2024-01-01T10:00:00Z", **fields} for _ in range(n)]
+    return {"messages": messages}
+
+
+async def test_the_import_limits_the_console_checks_a_file_against_are_the_routes_own(
+    client: Client, headers: dict[str, str]
+) -> None:
+    """The console refuses a file whole when it breaks one of these; each is where the route starts refusing."""
+    limits = (await client.get("/api/console/config")).json()["transcripts"]
+    at_limit = [
+        _said(limits["messages_per_call"]),
+        _said(content="x" * limits["content_chars"]),
+        _said(name="n" * limits["name_chars"]),
+        _said(id="i" * limits["id_chars"]),
+        {**_said(), "title": "t" * limits["title_chars"]},
+    ]
+    past_limit = [
+        _said(limits["messages_per_call"] + 1),
+        _said(content="x" * (limits["content_chars"] + 1)),
+        _said(name="n" * (limits["name_chars"] + 1)),
+        _said(id="i" * (limits["id_chars"] + 1)),
+        {**_said(), "title": "t" * (limits["title_chars"] + 1)},
+    ]
+    for body in past_limit:
+        refused = await client.post("/api/chat/conversations/import", json=body, headers=headers)
+        assert refused.status_code == 422, refused.text
+    for body in at_limit:
+        taken = await client.post("/api/chat/conversations/import", json=body, headers=headers)
+        assert taken.status_code == 201, taken.text
 
 
 async def test_a_minted_dev_token_signs_in_as_that_user(client: Client) -> None:

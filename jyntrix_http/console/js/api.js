@@ -1,7 +1,9 @@
-// The API, as the signed-in user. The token lives in this tab's sessionStorage only and leaves the page only
-// in the Authorization header of same-origin requests; it is never put in a URL, a cookie or persistent storage.
+// The API, as the signed-in user. The token lives in this tab's sessionStorage only (beside the chat's running
+// conversation id) and leaves the page only in the Authorization header of same-origin requests; it is never put
+// in a URL, a cookie or persistent storage.
 
 const TOKEN_KEY = "jyntrix.console.token";
+const CONVERSATION_KEY = "jyntrix.console.conversation";
 
 export function token() {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -13,15 +15,28 @@ export function setToken(value) {
 
 export function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(CONVERSATION_KEY);
+}
+
+/** The chat's running conversation, kept for the tab so that a reload continues it: get it, or set it (null ends it). */
+export function chatConversation(...set) {
+  if (!set.length) return sessionStorage.getItem(CONVERSATION_KEY);
+  if (set[0]) sessionStorage.setItem(CONVERSATION_KEY, set[0]);
+  else sessionStorage.removeItem(CONVERSATION_KEY);
+  return set[0];
 }
 
 /** An error answer: `problem` is the RFC 9457 document when the server sent one. */
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfter = null) {
     const detail = problem && (problem.detail || problem.title);
-    super(detail ? `${status}: ${detail}` : `request failed with status ${status}`);
+    // A 422's detail names only the route; which field failed, and why, is in its `errors`.
+    const fields = (problem?.errors || []).slice(0, 3).map((e) => (e.key ? `${e.key}: ${e.message}` : e.message));
+    const text = [detail, ...fields].filter(Boolean).join(" — ");
+    super(text ? `${status}: ${text}` : `request failed with status ${status}`);
     this.status = status;
     this.problem = problem;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -40,7 +55,8 @@ async function failure(response) {
     problem = null;
   }
   if (response.status === 401) window.dispatchEvent(new CustomEvent("jyntrix:unauthorized"));
-  return new ApiError(response.status, problem);
+  const retryAfter = Number(response.headers.get("Retry-After") ?? problem?.retry_after_s ?? NaN);
+  return new ApiError(response.status, problem, Number.isFinite(retryAfter) ? retryAfter : null);
 }
 
 /** A JSON request; resolves to the decoded body (null for 204), rejects with ApiError. */
@@ -97,14 +113,15 @@ export function parseFrame(frame) {
  * Streams a chat turn: POST with fetch (EventSource cannot send an Authorization header) and parses the
  * event stream from the body as it arrives. Calls onEvent(name, payload) per event; resolves when it ends.
  */
-export async function streamTurn(content, conversationId, onEvent, signal) {
+export async function streamTurn(content, conversationId, onEvent, { signal, messageId } = {}) {
   const path = conversationId
     ? `/api/chat/conversations/${encodeURIComponent(conversationId)}/messages/stream`
     : "/api/chat/messages/stream";
   const response = await fetch(path, {
     method: "POST",
     headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify({ content }),
+    // A message id makes sending the same message again (after an error) a retry, never a second message.
+    body: JSON.stringify(messageId ? { content, message_id: messageId } : { content }),
     credentials: "omit",
     cache: "no-store",
     signal,

@@ -58,7 +58,11 @@ async function whoAmI() {
 function shell(user, section) {
   document.getElementById("nav").hidden = !user;
   document.getElementById("sign-out").hidden = !user;
-  document.getElementById("who").textContent = user ? `signed in as ${user.id}` : "";
+  const who = document.getElementById("who");
+  clear(who);
+  // On a phone only the id shows; the words around it are for wider screens (and for screen readers).
+  if (user) who.append(h("span", { class: "who-label" }, "signed in as "), h("span", { class: "who-id" }, user.id));
+  who.title = user ? user.id : "";
   for (const link of document.querySelectorAll("#nav a")) {
     link.classList.toggle("active", link.dataset.section === section);
   }

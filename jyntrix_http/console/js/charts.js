@@ -71,12 +71,16 @@ export function budgetBar(used, budget, width = 220) {
   );
 }
 
+/** On a phone, bar charts drawn to the screen's width (scaled down instead, their labels would be too small to read). */
+export function phoneBars() {
+  return window.matchMedia("(max-width: 640px)").matches ? { labelWidth: 120, barArea: 130 } : {};
+}
+
 /**
  * Horizontal grouped bars: rows [{label, values: {series: number}}], one bar per series, scaled to the largest
  * value. `format` labels each bar.
  */
-export function groupedBars(rows, series, { format = (v) => num(v, 1), max = null, title = "", barArea = 380 } = {}) {
-  const labelWidth = 150;
+export function groupedBars(rows, series, { format = (v) => num(v, 1), max = null, title = "", barArea = 380, labelWidth = 150 } = {}) {
   const barHeight = 12;
   const gap = 4;
   const rowHeight = series.length * (barHeight + gap) + 10;
@@ -122,8 +126,9 @@ export function timeline(chain, currentId) {
   const ends = chain.map((m) => (m.valid_until ? Date.parse(m.valid_until) : now));
   const t0 = Math.min(...starts);
   const t1 = Math.max(...ends, t0 + 1);
-  const labelWidth = 120;
-  const area = 520;
+  const phone = window.matchMedia("(max-width: 640px)").matches; // drawn to fit, rather than scaled down unreadably
+  const labelWidth = phone ? 76 : 120;
+  const area = phone ? 230 : 520;
   const lane = 26;
   const width = labelWidth + area + 20;
   const height = 30 + chain.length * lane;

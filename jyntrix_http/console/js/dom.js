@@ -65,6 +65,16 @@ export function when(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** "2025-01-05", the day in the browser's time zone; "—" for nothing. */
+export function day(iso) {
+  return iso ? when(iso).slice(0, 10) : "—";
+}
+
+/** When a memory held: "2024-03-01 → 2025-01-05", or "since 2024-03-01" while it still does. */
+export function span(from, until) {
+  return until ? `${day(from)} → ${day(until)}` : `since ${day(from)}`;
+}
+
 export function num(value, digits = 3) {
   return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "—";
 }

@@ -1,7 +1,7 @@
 // Analytics: phase and strategy latency (p50/p95) and strategy hit and failure rates, for a chosen window.
 
 import { api, query } from "../api.js";
-import { groupedBars } from "../charts.js";
+import { groupedBars, phoneBars } from "../charts.js";
 import { card, h, ms, replace } from "../dom.js";
 
 const WINDOWS = { hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
@@ -42,11 +42,11 @@ export async function render(root, ctx) {
           ["output tokens", u.output_tokens],
         ].map(([label, value]) => h("div", { class: "stat" }, h("span", { class: "stat-n" }, String(value)), h("span", { class: "muted" }, label))),
       ),
-      card("Phase latency", h("div", { id: "chart-phases" }, groupedBars(latencyRows(latency.phases), ["p50", "p95"], { format: ms, title: "phase latency" }))),
-      card("Strategy latency", h("div", { id: "chart-strategies" }, groupedBars(latencyRows(latency.strategies), ["p50", "p95"], { format: ms, title: "strategy latency" }))),
+      card("Phase latency", h("div", { id: "chart-phases" }, groupedBars(latencyRows(latency.phases), ["p50", "p95"], { format: ms, title: "phase latency", ...phoneBars() }))),
+      card("Strategy latency", h("div", { id: "chart-strategies" }, groupedBars(latencyRows(latency.strategies), ["p50", "p95"], { format: ms, title: "strategy latency", ...phoneBars() }))),
       card(
         "Strategy hit and failure rates",
-        h("div", { id: "chart-rates" }, groupedBars(rates, ["hit", "failure"], { format: (v) => `${v.toFixed(0)}%`, max: 100, title: "strategy rates" })),
+        h("div", { id: "chart-rates" }, groupedBars(rates, ["hit", "failure"], { format: (v) => `${v.toFixed(0)}%`, max: 100, title: "strategy rates", ...phoneBars() })),
       ),
     );
   };

@@ -25,7 +25,12 @@ export async function render(root, ctx) {
   root.append(
     h("p", {}, h("a", { href: "#/memories", on: { click: (e) => { e.preventDefault(); history.back(); } } }, "← Back")),
     h("h1", {}, detail.conversation.title || "Conversation"),
-    h("p", { class: "muted" }, `started ${when(detail.conversation.created_at)} · ${detail.messages.length} messages`),
+    h(
+      "p",
+      { class: "muted" },
+      `started ${when(detail.conversation.created_at)} · ${detail.messages.length} messages · `,
+      h("a", { href: `#/chat/${encodeURIComponent(detail.conversation.id)}`, id: "continue-chat" }, "continue it in the chat"),
+    ),
     card(null, h("ol", { class: "messages", id: "messages" }, items)),
   );
   const target = messageId && document.getElementById(`message-${messageId}`);

@@ -1,13 +1,15 @@
-// Memories: filters (type, current only, dates, text), pages, counts by type, and a bulk import.
+// Memories: filters (type, kind, earlier ones too, dates, text), pages, counts by type, and the imports.
 
 import { api, query } from "../api.js";
-import { badge, card, field, h, memoryHref, num, replace, when } from "../dom.js";
+import { badge, card, conversationHref, field, h, memoryHref, num, replace, when } from "../dom.js";
+import { KINDS, kindBadge, occurred, saidBy, standing } from "../marks.js";
+import { transcriptImportCard } from "./transcript_import.js";
 
 export const TYPES = ["profile", "semantic", "episodic", "procedural"];
 const PAGE = 20;
 
 // Kept for the tab's life, so that coming back from a memory shows the same page.
-const state = { type: "", current_only: true, created_after: "", created_before: "", contains: "", offset: 0 };
+const state = { type: "", kind: "", current_only: true, created_after: "", created_before: "", contains: "", offset: 0 };
 
 function dayStart(date, endOfDay = false) {
   if (!date) return undefined;
@@ -17,6 +19,7 @@ function dayStart(date, endOfDay = false) {
 function filterParams(type) {
   return {
     type: type || undefined,
+    kind: state.kind || undefined,
     current_only: state.current_only,
     created_after: dayStart(state.created_after),
     created_before: dayStart(state.created_before, true),
@@ -38,18 +41,31 @@ async function counts() {
 }
 
 function row(memory) {
+  const place = memory.place;
+  const role = memory.kind === "turn" && place ? place.role : null;
+  const meta = [
+    standing(memory),
+    saidBy(role, place?.speaker),
+    place?.conversation_id
+      ? h("a", { href: conversationHref(place.conversation_id, place.message_id), class: "place-link" }, "in its conversation")
+      : null,
+    occurred(memory.occurred),
+  ].filter(Boolean);
   return h(
     "tr",
-    { class: "memory-row", dataset: { memoryId: memory.id, type: memory.type } },
-    h("td", {}, badge(memory.type, memory.type)),
+    {
+      class: `memory-row${memory.current === false ? " earlier" : ""}`,
+      dataset: { memoryId: memory.id, type: memory.type, kind: memory.kind, current: memory.current !== false, role: role || "" },
+    },
+    h("td", { class: "badges" }, badge(memory.type, memory.type), kindBadge(memory.kind)),
     h(
       "td",
       { class: "content" },
       h("a", { href: memoryHref(memory.id), class: "memory-link" }, memory.content),
-      memory.valid_until ? h("span", { class: "badge past" }, "superseded") : null,
+      meta.length ? h("div", { class: "memory-meta" }, meta) : null,
     ),
-    h("td", { class: "n" }, num(memory.reliability, 2)),
-    h("td", { class: "nowrap" }, when(memory.created_at)),
+    h("td", { class: "n", title: "reliability" }, num(memory.reliability, 2)),
+    h("td", { class: "nowrap created" }, when(memory.created_at)),
   );
 }
 
@@ -107,7 +123,13 @@ export async function render(root, ctx) {
     h("option", { value: "" }, "all types"),
     TYPES.map((type) => h("option", { value: type, selected: state.type === type }, type)),
   );
-  const current = h("input", { id: "filter-current", type: "checkbox", checked: state.current_only });
+  const kindSelect = h(
+    "select",
+    { id: "filter-kind" },
+    h("option", { value: "" }, "all kinds"),
+    KINDS.map((kind) => h("option", { value: kind, selected: state.kind === kind }, `${kind}s`)),
+  );
+  const earlier = h("input", { id: "filter-earlier", type: "checkbox", checked: !state.current_only });
   const after = h("input", { id: "filter-after", type: "date", value: state.created_after });
   const before = h("input", { id: "filter-before", type: "date", value: state.created_before });
   const contains = h("input", {
@@ -180,7 +202,8 @@ export async function render(root, ctx) {
     event?.preventDefault();
     Object.assign(state, {
       type: typeSelect.value,
-      current_only: current.checked,
+      kind: kindSelect.value,
+      current_only: !earlier.checked,
       created_after: after.value,
       created_before: before.value,
       contains: contains.value,
@@ -188,7 +211,7 @@ export async function render(root, ctx) {
     });
     load().catch((e) => ctx.flash(e.message));
   };
-  for (const control of [typeSelect, current, after, before]) control.addEventListener("change", apply);
+  for (const control of [typeSelect, kindSelect, earlier, after, before]) control.addEventListener("change", apply);
 
   root.append(
     h("div", { class: "title-row" }, h("h1", {}, "Memories"), countsBox),
@@ -198,21 +221,27 @@ export async function render(root, ctx) {
         "form",
         { id: "filters", class: "filters", on: { submit: apply } },
         field("Type", typeSelect),
+        field("Kind", kindSelect),
         field("Created after", after),
         field("Created before", before),
         field("Text", contains),
-        h("label", { class: "check" }, current, " current only"),
+        h("label", { class: "check" }, earlier, " show earlier memories"),
         h("button", { type: "submit", class: "primary" }, "Filter"),
       ),
       h(
         "table",
-        { class: "list" },
+        { class: "list reflow memories" },
         h("thead", {}, h("tr", {}, h("th", {}, "type"), h("th", {}, "content"), h("th", { class: "n" }, "reliability"), h("th", {}, "created"))),
         table,
       ),
       pager,
     ),
     importCard(load, ctx.flash),
+    transcriptImportCard(async () => {
+      state.offset = 0;
+      cachedCounts = { key: null, value: null };
+      await load();
+    }, ctx.flash),
   );
   await load();
 }

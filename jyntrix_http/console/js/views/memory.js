@@ -4,6 +4,7 @@
 import { api, query } from "../api.js";
 import { timeline } from "../charts.js";
 import { badge, card, conversationHref, field, h, memoryHref, num, when } from "../dom.js";
+import { kindBadge, occurred, saidBy } from "../marks.js";
 import { TYPES } from "./memories.js";
 
 // Predecessors have no link back, so they are found among the memories that are no longer current.
@@ -39,7 +40,7 @@ async function successorsOf(memory) {
 function facts(memory) {
   const rows = [
     ["type", badge(memory.type, memory.type)],
-    ["kind", memory.kind || "—"],
+    ["kind", kindBadge(memory.kind) || "—"],
     ["reliability", num(memory.reliability, 2)],
     ["created", when(memory.created_at)],
     ["updated", when(memory.updated_at)],
@@ -49,6 +50,13 @@ function facts(memory) {
     ["id", h("code", {}, memory.id)],
   ];
   if (memory.slot) rows.push(["slot", `${memory.slot} = ${memory.value ?? ""}`]);
+  const place = memory.place;
+  if (place?.conversation_id) {
+    const who = memory.kind === "turn" ? saidBy(place.role, place.speaker) : null;
+    const link = h("a", { href: conversationHref(place.conversation_id, place.message_id), id: "memory-place" }, "in its conversation");
+    rows.push(["said", h("span", { class: "memory-meta" }, who, link)]);
+  }
+  if (memory.occurred) rows.push(["happened", occurred(memory.occurred)]);
   return h("dl", { class: "facts" }, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
 }
 

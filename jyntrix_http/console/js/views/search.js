@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { scoreTable } from "../charts.js";
 import { badge, card, field, h, memoryHref, num, replace, when } from "../dom.js";
+import { kindBadge, saidBy, standing } from "../marks.js";
 import { TYPES } from "./memories.js";
 
 let last = { query: "", limit: 10, type: "" };
@@ -10,7 +11,7 @@ let last = { query: "", limit: 10, type: "" };
 function result(item, rank) {
   return h(
     "li",
-    { class: "result", dataset: { memoryId: item.memory.id, score: item.score } },
+    { class: "result", dataset: { memoryId: item.memory.id, score: item.score, current: item.current !== false } },
     h(
       "div",
       { class: "result-head" },
@@ -20,8 +21,11 @@ function result(item, rank) {
     ),
     h(
       "div",
-      { class: "result-meta" },
+      { class: "result-meta memory-meta" },
       badge(item.memory.type, item.memory.type),
+      kindBadge(item.memory.kind),
+      standing(item),
+      saidBy(item.memory.kind === "turn" ? item.memory.place?.role : null, item.memory.place?.speaker),
       item.match_types.map((t) => badge(t, "match")),
       h("span", { class: "muted" }, ` ${when(item.memory.created_at)}`),
     ),
