@@ -75,7 +75,8 @@ async def test_a_transcript_import_is_stored_at_once_and_extracted_with_its_own_
         assert again.json()["conversation_id"] == body["conversation_id"]
         assert again.json()["message_ids"] == body["message_ids"]
         listed = (await client.get("/api/memories?current_only=false&limit=200", headers=headers)).json()["items"]
-        assert Counter(m["kind"] for m in listed)["turn"] == 2  # assistant messages are not memories
+        # Every message is what was said, the assistant's "Noted!" too; the repeated import added none.
+        assert Counter(m["kind"] for m in listed)["turn"] == 3
         facts = [m for m in listed if m["kind"] == "fact"]
         assert any("Lisbon" in m["content"] for m in facts), facts
         # "in April", said on 2023-05-08, is April 2023, not this year's.
@@ -108,6 +109,7 @@ async def test_jyntrix_import_finds_the_running_server_on_any_port_and_a_held_da
     assert sorted(t["content"] for t in turns) == [
         "Caroline: I went to Rome in April, the food was amazing.",
         "Melanie: My sister Maya lives in Lisbon.",
+        "Noted!",
     ]
     # A serving file left by a server that is gone leads nowhere: the data directory is tried, it is the running
     # server's, and the command says so in two lines naming what to set.

@@ -164,7 +164,8 @@ async def test_a_request_is_503_with_retry_after_when_the_database_is_down(
     tmp_path: Path, postgres_dsn: str, app_factory: Callable[..., Client]
 ) -> None:
     settings = make_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=postgres_dsn)
-    headers = bearer("db-down-user")
+    # Its own user: the database is shared with other tests and runs, and the same content would be a duplicate.
+    headers = bearer(f"db-down-user-{uuid.uuid4()}")
     async with app_factory(settings, overrides=in_process_overrides("storage")) as client:
         created = await client.post("/api/memories", json={"content": "I like tea"}, headers=headers)
         assert created.status_code == 201, created.text
