@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import msgspec
 
 from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
+from jyntrix_domain.key_sizes import MAX_MEMORY_ID_BYTES, MAX_NAME_BYTES
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_ENTITIES, MAX_NAME_CHARS, MAX_RELATIONS
 from jyntrix_domain.model import (
     MAX_MESSAGE_CHARS,
@@ -46,9 +47,14 @@ ImportResult = TranscriptImportResult
 # The request bodies' field types, with the limits the server decodes them under.
 Content = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
 Reliability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-# Entity names are checked by jyntrix_domain.memory_rules, as keys (casefolded, so "ß" counts twice),
-# before anything is stored; the schema only documents the limits.
-EntityName = Annotated[str, msgspec.Meta(min_length=1, description=f"at most {MAX_NAME_CHARS} characters as a key")]
+# Entity names and ids are checked by jyntrix_domain.memory_rules, names as keys (casefolded, so "ß" counts
+# twice), in characters and in UTF-8 bytes, before anything is stored; the schema only documents the limits.
+EntityName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, description=f"at most {MAX_NAME_CHARS} characters and {MAX_NAME_BYTES} bytes of UTF-8 as a key"
+    ),
+]
 Entities = Annotated[list[EntityName], msgspec.Meta(description=f"at most {MAX_ENTITIES}")]
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Metadata = dict[str, Any]
@@ -112,7 +118,17 @@ class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, fo
     slot: str | None = None
     value: str | None = None
     metadata: Metadata = {}
-    id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                min_length=1,
+                max_length=MAX_MEMORY_ID_BYTES,
+                description=f"at most {MAX_MEMORY_ID_BYTES} bytes of UTF-8 (so as many ASCII characters)",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class MemoryPatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):

@@ -13,7 +13,7 @@ import msgspec
 
 from jyntrix_domain.bulk import BulkLimiter
 from jyntrix_domain.errors import Conflict, Invalid, NotFound, Unavailable
-from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport
+from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport, same_import
 from jyntrix_domain.locks import KeyedLocks
 from jyntrix_domain.memory_indexing import MemoryIndexer
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
@@ -38,6 +38,7 @@ from jyntrix_domain.ports import (
 )
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
+from jyntrix_domain.succession import same_memory, successor_problem
 from jyntrix_domain.turn_places import follower_id, without_words_before
 
 __all__ = ["MemoryExport", "MemoryService", "NewMemory", "SearchOptions"]
@@ -150,12 +151,13 @@ class MemoryService:
         stored = await self._store.get_many(user_id, [m.id for m in memories])
         by_id = {m.id: m for m in stored}
         kept = [by_id.get(m.id, m) for m in memories]
-        # An id that was there already, or came twice, with other content keeps what is stored: say so.
+        # An id that was there already, or came twice, saying anything else keeps what is stored: say so.
         outcomes = [
             ImportOutcome.CONFLICTING
-            if o is not ImportOutcome.CREATED and stored_memory.content != asked.content
+            if o is not ImportOutcome.CREATED
+            and not same_import(stored_memory, asked, dated=new.created_at is not None)
             else o
-            for o, asked, stored_memory in zip(outcomes, memories, kept, strict=True)
+            for o, asked, stored_memory, new in zip(outcomes, memories, kept, items, strict=True)
         ]
         return ImportReport(memories=kept, outcomes=outcomes)
 
@@ -218,8 +220,12 @@ class MemoryService:
         """Replace a fact with a newer one; the old keeps `valid_until` and a link to its successor.
 
         Of concurrent replacements of one memory exactly one succeeds; the others raise Conflict,
-        unless they ask for the very successor that won (a retried task), which they get back.
+        unless they ask for the very successor that won (a retried task), which they get back. The
+        successor must be a new memory (`jyntrix_domain.succession`): its own id is Invalid, the id of
+        another memory that says something else, or is no longer current, a Conflict.
         """
+        if new.id == old_id:
+            raise Invalid("a memory cannot supersede itself")
         async with self._locks.hold(user_id, old_id):
             old = await self.get(user_id, old_id)
             now = self._clock.now()
@@ -229,14 +235,21 @@ class MemoryService:
                 stored = await self.get(user_id, successor.id)
                 await self._indexer.index(user_id, [stored])
                 return stored
-            return await self._replaced_by(user_id, old_id, successor)
+            return await self._replaced_by(user_id, old_id, successor, id_given=new.id is not None)
 
-    async def _replaced_by(self, user_id: UserId, old_id: MemoryId, wanted: Memory) -> Memory:
+    async def _replaced_by(self, user_id: UserId, old_id: MemoryId, wanted: Memory, *, id_given: bool) -> Memory:
+        """Why the store did not link `wanted` to `old_id`: the successor it has when `wanted` is it (a retry),
+        else Conflict (or Invalid when the memory ended without a successor)."""
         old = await self.get(user_id, old_id)
+        if old.is_current:
+            taken = await self._store.get(user_id, wanted.id)
+            raise Conflict(successor_problem(old_id, wanted, taken) or f"memory {old_id} could not be superseded")
         if old.superseded_by is None:
             raise Invalid("memory is no longer current")
         successor = await self.get(user_id, old.superseded_by)
-        if successor.id == wanted.id or successor.content == wanted.content:
+        # A retried supersede: the same id saying the same, or, when the caller gave no id, the same content.
+        same_id = successor.id == wanted.id and same_memory(successor, wanted)
+        if same_id or (not id_given and successor.content == wanted.content):
             return successor
         raise Conflict(f"memory {old_id} was already superseded by {successor.id}")
 

@@ -62,10 +62,13 @@ class MemoryStore(Protocol):
 
     async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> bool:
         """In one atomic step: while `old_id` is still current, end it at `at`, link it to `successor`
-        and insert the successor (kept as it is when its id exists already), with their history rows.
+        and insert the successor, with their history rows.
 
         Returns False, changing nothing, when `old_id` is unknown or no longer current, so that two
-        concurrent replacements of one memory can never both succeed.
+        concurrent replacements of one memory can never both succeed, and when the successor's id is
+        taken by a memory that may not succeed it (`jyntrix_domain.succession`: it is `old_id` itself, is
+        no longer current, or says something else). A current memory that says what `successor` says is
+        kept as it is and linked (one successor for several memories, or a retry).
         """
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:

@@ -13,6 +13,7 @@ import msgspec
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.memory_rules import check_batch
 from jyntrix_domain.model import ChangeKind, Memory, MemoryChange, MemoryFilter, MemoryId, UserId, new_id
+from jyntrix_domain.succession import successor_problem
 
 
 def json_copy(value: Any) -> Any:
@@ -100,6 +101,8 @@ class InMemoryMemoryStore:
         # No await between the check and the writes: on one event loop this is the atomic step.
         old = self._rows.get((user_id, old_id))
         if old is None or not old.is_current:
+            return False
+        if successor_problem(old_id, successor, self._rows.get((user_id, successor.id))) is not None:
             return False
         await self.add(successor)
         ended = msgspec.structs.replace(old, valid_until=at, superseded_by=successor.id, updated_at=at)

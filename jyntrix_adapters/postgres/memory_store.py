@@ -21,6 +21,7 @@ from jyntrix_domain.model import (
     MemoryId,
     UserId,
 )
+from jyntrix_domain.succession import successor_problem
 
 _COLUMNS = (
     "id, user_id, type, content, reliability, access_count, last_accessed_at, created_at, updated_at,"
@@ -59,10 +60,16 @@ _INSERTED_HERE = """
 SELECT id FROM memories WHERE user_id = $1 AND id = ANY($2::text[]) AND xmin = pg_current_xact_id()::xid
 """
 
+_SELECT_ONE = f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2"
+
 _HISTORY = """
 INSERT INTO memory_history (user_id, memory_id, kind, content_before, content_after, superseded_by)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
+
+
+class _Refused(Exception):
+    """Raised inside a transaction to roll back what it wrote."""
 
 
 def _params(m: Memory) -> tuple[Any, ...]:
@@ -144,9 +151,7 @@ class PostgresMemoryStore(OnDatabase):
         return [m.id in inserted for m in memories]
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:
-        row = await self._db.user_fetchrow(
-            user_id, f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2", user_id, memory_id
-        )
+        row = await self._db.user_fetchrow(user_id, _SELECT_ONE, user_id, memory_id)
         return None if row is None else _memory(row)
 
     async def get_many(self, user_id: UserId, ids: Sequence[MemoryId]) -> list[Memory]:
@@ -173,16 +178,28 @@ class PostgresMemoryStore(OnDatabase):
         return memory
 
     async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> bool:
-        async with self._db.user_tx(user_id) as conn:
-            content = await conn.fetchval(_END, user_id, old_id, at, successor.id)
-            if content is None:
-                return False
-            if await conn.execute(_INSERT, *_params(successor)) == "INSERT 0 1":
+        if successor.id == old_id:
+            return False
+        try:
+            async with self._db.user_tx(user_id) as conn:
+                content = await conn.fetchval(_END, user_id, old_id, at, successor.id)
+                if content is None:
+                    return False
+                if await conn.execute(_INSERT, *_params(successor)) == "INSERT 0 1":
+                    await conn.execute(
+                        _HISTORY, user_id, successor.id, ChangeKind.CREATE.value, None, successor.content, None
+                    )
+                else:
+                    # Locked, so that it stays current until this link commits.
+                    row = await conn.fetchrow(f"{_SELECT_ONE} FOR SHARE", user_id, successor.id)
+                    if successor_problem(old_id, successor, _memory(row)) is not None:
+                        raise _Refused
                 await conn.execute(
-                    _HISTORY, user_id, successor.id, ChangeKind.CREATE.value, None, successor.content, None
+                    _HISTORY, user_id, old_id, ChangeKind.SUPERSEDE.value, content, content, successor.id
                 )
-            await conn.execute(_HISTORY, user_id, old_id, ChangeKind.SUPERSEDE.value, content, content, successor.id)
-            return True
+                return True
+        except _Refused:
+            return False  # the transaction rolled back: the old memory is current again
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
         async with self._db.user_tx(user_id) as conn:
