@@ -207,8 +207,10 @@ def list_conversations(*, limit: int = 50, offset: int = 0) -> Call[Conversation
     return Call("GET", "/api/chat/conversations", ConversationPage, params={"limit": limit, "offset": offset})
 
 
-def messages(conversation_id: str, *, limit: int = 100, before: datetime | None = None) -> Call[MessagePage]:
-    params = {"limit": limit, "before": before}
+def messages(
+    conversation_id: str, *, limit: int = 100, before: datetime | None = None, before_id: str | None = None
+) -> Call[MessagePage]:
+    params = {"limit": limit, "before": before, "before_id": before_id}
     return Call("GET", f"/api/chat/conversations/{_p(conversation_id)}/messages", MessagePage, params=params)
 
 

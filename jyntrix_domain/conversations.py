@@ -32,11 +32,22 @@ class ConversationService:
         return found
 
     async def messages(
-        self, user_id: UserId, conversation_id: str, *, limit: int = 100, before: datetime | None = None
+        self,
+        user_id: UserId,
+        conversation_id: str,
+        *,
+        limit: int = 100,
+        before: datetime | None = None,
+        before_id: str | None = None,
     ) -> builtins.list[Message]:
-        """The latest `limit` messages (before `before`, when given), oldest first."""
+        """The latest `limit` messages (before `before` and the message `before_id`, when given), oldest first.
+
+        `before_id` is the cursor that pages back through every message (ConversationStore.messages).
+        """
         await self.get(user_id, conversation_id)
-        return await self._conversations.messages(user_id, conversation_id, limit=limit, before=before)
+        return await self._conversations.messages(
+            user_id, conversation_id, limit=limit, before=before, before_id=before_id
+        )
 
     async def with_messages(
         self, user_id: UserId, conversation_id: str, *, limit: int = 100
@@ -66,10 +77,10 @@ class ConversationService:
 
     async def _user_message_ids(self, user_id: UserId, conversation_id: str) -> builtins.list[str]:
         ids: builtins.list[str] = []
-        before: datetime | None = None
+        cursor: str | None = None
         while True:
-            page = await self._conversations.messages(user_id, conversation_id, limit=_PAGE, before=before)
+            page = await self._conversations.messages(user_id, conversation_id, limit=_PAGE, before_id=cursor)
             ids.extend(m.id for m in page if m.role is Role.USER)
             if len(page) < _PAGE:
                 return ids
-            before = page[0].created_at
+            cursor = page[0].id

@@ -74,7 +74,12 @@ async def delete_conversation(request: UserRequest, services: ServicesDep, conve
 
 @get(
     "/conversations/{conversation_id:str}/messages",
-    summary="Messages, oldest first; page back with `before`",
+    summary="Messages, oldest first; page back with `before_id`",
+    description=(
+        "The latest `limit` messages. To page back through every message, send the id of the first message "
+        "of the page you have as `before_id`: the next page holds the messages before it (those of the same "
+        "time included, in the order they were stored). `before` keeps only messages older than a time."
+    ),
     responses=error_responses(404, 422),
 )
 async def list_messages(
@@ -83,9 +88,14 @@ async def list_messages(
     conversation_id: FromPath[str],
     limit: Limit = 100,
     before: FromQuery[datetime | None] = None,
+    before_id: Annotated[
+        str | None, Parameter(min_length=1, max_length=200, description="cursor: a message of this conversation")
+    ] = None,
 ) -> MessagePage:
     before = checked_time("before", before)
-    items = await services.conversations.messages(request.user.id, conversation_id, limit=limit, before=before)
+    items = await services.conversations.messages(
+        request.user.id, conversation_id, limit=limit, before=before, before_id=before_id
+    )
     return MessagePage(items=items)
 
 
