@@ -153,7 +153,7 @@ async def test_messages_with_equal_timestamps_keep_insertion_order(store: Conver
     assert [m.content for m in await store.messages(user, c.id, limit=2)] == ["answer", "follow-up"]
 
 
-async def test_the_before_id_cursor_pages_through_messages_that_share_a_time(
+async def test_messages_before_a_cursor_page_through_messages_that_share_a_time(
     store: ConversationStore, user: str
 ) -> None:
     c = await store.create(conv(user))
@@ -161,21 +161,13 @@ async def test_the_before_id_cursor_pages_through_messages_that_share_a_time(
     made = [msg(c, f"m{i}") for i in range(30)] + [msg(c, f"m{30 + i}", seconds=1 + i) for i in range(3)]
     await store.add_messages(made[:15])
     await store.add_messages(made[15:])
-    pages: list[list[str]] = []
-    cursor: str | None = None
-    while True:
-        page = await store.messages(user, c.id, limit=7, before_id=cursor)
-        if not page:
-            break
+    first = await store.messages(user, c.id, limit=7)
+    pages, cursor = [[m.content for m in first]], first[0].id
+    while page := await store.messages_before(user, c.id, cursor, limit=7):
         pages.append([m.content for m in page])
         cursor = page[0].id
     assert [content for page in reversed(pages) for content in page] == [m.content for m in made]
     assert [len(p) for p in pages] == [7, 7, 7, 7, 5]
-    # With a time as well, both hold.
-    later = c.created_at + timedelta(seconds=1)
-    assert [m.content for m in await store.messages(user, c.id, before=later, before_id=made[31].id)] == [
-        f"m{i}" for i in range(30)
-    ]
 
 
 async def test_a_cursor_that_names_no_message_of_the_conversation_is_invalid(
@@ -186,9 +178,9 @@ async def test_a_cursor_that_names_no_message_of_the_conversation_is_invalid(
     await store.add_message(msg(c, "here"))
     for cursor in ("no-such-message", elsewhere.id):
         with pytest.raises(Invalid):
-            await store.messages(user, c.id, before_id=cursor)
+            await store.messages_before(user, c.id, cursor)
     with pytest.raises(Invalid):  # another user's message is no cursor either
-        await store.messages(new_id(), other.id, before_id=elsewhere.id)
+        await store.messages_before(new_id(), other.id, elsewhere.id)
 
 
 async def test_get_messages_returns_the_users_messages_oldest_first(store: ConversationStore, user: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from jyntrix_domain.errors import NotFound
+from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Conversation, Message, Role, UserId
 from jyntrix_domain.ports import ConversationStore
@@ -40,14 +40,14 @@ class ConversationService:
         before: datetime | None = None,
         before_id: str | None = None,
     ) -> builtins.list[Message]:
-        """The latest `limit` messages (before `before` and the message `before_id`, when given), oldest first.
-
-        `before_id` is the cursor that pages back through every message (ConversationStore.messages).
-        """
+        """The latest `limit` messages, oldest first: older than `before`, or before the message `before_id`
+        (the cursor that pages back through every message, ConversationStore.messages_before), not both."""
         await self.get(user_id, conversation_id)
-        return await self._conversations.messages(
-            user_id, conversation_id, limit=limit, before=before, before_id=before_id
-        )
+        if before_id is None:
+            return await self._conversations.messages(user_id, conversation_id, limit=limit, before=before)
+        if before is not None:
+            raise Invalid("page by before or by before_id, not both")
+        return await self._conversations.messages_before(user_id, conversation_id, before_id, limit=limit)
 
     async def with_messages(
         self, user_id: UserId, conversation_id: str, *, limit: int = 100
@@ -77,10 +77,9 @@ class ConversationService:
 
     async def _user_message_ids(self, user_id: UserId, conversation_id: str) -> builtins.list[str]:
         ids: builtins.list[str] = []
-        cursor: str | None = None
+        page = await self._conversations.messages(user_id, conversation_id, limit=_PAGE)
         while True:
-            page = await self._conversations.messages(user_id, conversation_id, limit=_PAGE, before_id=cursor)
             ids.extend(m.id for m in page if m.role is Role.USER)
             if len(page) < _PAGE:
                 return ids
-            cursor = page[0].id
+            page = await self._conversations.messages_before(user_id, conversation_id, page[0].id, limit=_PAGE)

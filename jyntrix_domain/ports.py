@@ -117,21 +117,19 @@ class ConversationStore(Protocol):
         """
 
     async def messages(
-        self,
-        user_id: UserId,
-        conversation_id: str,
-        limit: int = 100,
-        before: datetime | None = None,
-        *,
-        before_id: str | None = None,
+        self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
     ) -> builtins.list[Message]:
         """The last `limit` messages (older than `before` when given), oldest first.
 
         Messages are in the order of their time, those of the same time in the order they were stored.
-        `before_id`, a message of the conversation, is the cursor that pages back through them all: the
-        messages that come before it in that order (messages that share a time included). Raises Invalid
-        when it names no message of this conversation.
         """
+
+    async def messages_before(
+        self, user_id: UserId, conversation_id: str, message_id: str, limit: int = 100
+    ) -> builtins.list[Message]:
+        """The last `limit` messages that come before `message_id` in that order, oldest first: the cursor
+        that pages back through every message, those that share a time included. Raises Invalid when
+        `message_id` is no message of this conversation."""
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]: ...
 

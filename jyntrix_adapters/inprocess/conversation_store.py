@@ -118,20 +118,20 @@ class InMemoryConversationStore:
         return m.created_at, seq
 
     async def messages(
-        self,
-        user_id: UserId,
-        conversation_id: str,
-        limit: int = 100,
-        before: datetime | None = None,
-        *,
-        before_id: str | None = None,
+        self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
     ) -> builtins.list[Message]:
-        cursor = None if before_id is None else self._place(user_id, conversation_id, before_id)
-        found = [
-            m
-            for at, seq, m in self._placed(user_id, lambda m: m.conversation_id == conversation_id)
-            if (before is None or at < before) and (cursor is None or (at, seq) < cursor)
-        ]
+        found = self._ordered(
+            user_id,
+            lambda m: m.conversation_id == conversation_id and (before is None or m.created_at < before),
+        )
+        return found[-limit:] if limit > 0 else []
+
+    async def messages_before(
+        self, user_id: UserId, conversation_id: str, message_id: str, limit: int = 100
+    ) -> builtins.list[Message]:
+        cursor = self._place(user_id, conversation_id, message_id)
+        mine = self._placed(user_id, lambda m: m.conversation_id == conversation_id)
+        found = [m for at, seq, m in mine if (at, seq) < cursor]
         return found[-limit:] if limit > 0 else []
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:

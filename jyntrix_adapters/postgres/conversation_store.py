@@ -17,16 +17,6 @@ from jyntrix_domain.model import Conversation, Message, PendingBatch, UserId
 _CONV = "id, user_id, title, metadata, created_at, updated_at"
 _MSG = "id, conversation_id, user_id, role, content, metadata, created_at, name"
 
-# A conversation's messages are ordered by (created_at, seq): time, then the order they were stored in.
-_PAGE = (
-    f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND conversation_id = $2"
-    " AND ($3::timestamptz IS NULL OR created_at < $3){cursor}"
-    " ORDER BY created_at DESC, seq DESC LIMIT $4"
-)
-# The cursor's place: a row comparison the (user_id, conversation_id, created_at, seq) index serves.
-_PLACE = "SELECT created_at, seq FROM messages WHERE user_id = $1 AND conversation_id = $2 AND id = $3"
-_BEFORE_PLACE = " AND (created_at, seq) < ($5::timestamptz, $6::bigint)"
-
 
 class PostgresConversationStore(OnDatabase):
     """ConversationStore backed by `conversations` and `messages`; `add_messages` also writes `processed_keys`."""
@@ -121,23 +111,43 @@ class PostgresConversationStore(OnDatabase):
         return from_row(Message, row)
 
     async def messages(
-        self,
-        user_id: UserId,
-        conversation_id: str,
-        limit: int = 100,
-        before: datetime | None = None,
-        *,
-        before_id: str | None = None,
+        self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
     ) -> builtins.list[Message]:
-        args = (user_id, conversation_id, before, limit)
-        if before_id is None:
-            rows = await self._db.user_fetch(user_id, _PAGE.format(cursor=""), *args)
-            return [from_row(Message, r) for r in reversed(rows)]
+        rows = await self._db.user_fetch(
+            user_id,
+            f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND conversation_id = $2"
+            " AND ($3::timestamptz IS NULL OR created_at < $3)"
+            " ORDER BY created_at DESC, seq DESC LIMIT $4",
+            user_id,
+            conversation_id,
+            before,
+            limit,
+        )
+        return [from_row(Message, r) for r in reversed(rows)]
+
+    async def messages_before(
+        self, user_id: UserId, conversation_id: str, message_id: str, limit: int = 100
+    ) -> builtins.list[Message]:
         async with self._db.user_tx(user_id) as conn:
-            place = await conn.fetchrow(_PLACE, user_id, conversation_id, before_id)
+            place = await conn.fetchrow(
+                "SELECT created_at, seq FROM messages WHERE user_id = $1 AND conversation_id = $2 AND id = $3",
+                user_id,
+                conversation_id,
+                message_id,
+            )
             if place is None:
-                raise Invalid(f"message {before_id} is not in conversation {conversation_id}")
-            rows = await conn.fetch(_PAGE.format(cursor=_BEFORE_PLACE), *args, place["created_at"], place["seq"])
+                raise Invalid(f"message {message_id} is not in conversation {conversation_id}")
+            # A row comparison, which the (user_id, conversation_id, created_at, seq) index serves.
+            rows = await conn.fetch(
+                f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND conversation_id = $2"
+                " AND (created_at, seq) < ($3::timestamptz, $4::bigint)"
+                " ORDER BY created_at DESC, seq DESC LIMIT $5",
+                user_id,
+                conversation_id,
+                place["created_at"],
+                place["seq"],
+                limit,
+            )
         return [from_row(Message, r) for r in reversed(rows)]
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:

@@ -78,7 +78,8 @@ async def delete_conversation(request: UserRequest, services: ServicesDep, conve
     description=(
         "The latest `limit` messages. To page back through every message, send the id of the first message "
         "of the page you have as `before_id`: the next page holds the messages before it (those of the same "
-        "time included, in the order they were stored). `before` keeps only messages older than a time."
+        "time included, in the order they were stored). `before` (not with `before_id`) keeps only messages "
+        "older than a time."
     ),
     responses=error_responses(404, 422),
 )

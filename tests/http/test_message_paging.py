@@ -42,13 +42,17 @@ async def test_300_messages_of_one_time_are_all_listed_page_by_page(client: Clie
     assert listed == body["message_ids"]
 
 
-async def test_a_cursor_that_is_no_message_of_the_conversation_is_a_422(client: Client, headers: dict[str, str]) -> None:
+async def test_a_cursor_that_is_no_message_of_the_conversation_is_a_422(
+    client: Client, headers: dict[str, str]
+) -> None:
     first, second = await imported(client, headers, 2), await imported(client, headers, 3)
     path = f"/api/chat/conversations/{first['conversation_id']}/messages"
     for cursor in ("no-such-message", second["message_ids"][0]):
         response = await client.get(path, params={"before_id": cursor}, headers=headers)
         assert response.status_code == 422, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
+    both = {"before_id": first["message_ids"][1], "before": "2030-01-01T00:00:00Z"}
+    assert (await client.get(path, params=both, headers=headers)).status_code == 422
 
 
 async def test_deleting_a_conversation_of_600_messages_of_one_time_forgets_every_turn(
