@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing, asynccontextmanager, nullcontext
 from typing import Annotated, Any
 
 import msgspec
@@ -14,6 +14,7 @@ from jyntrix_domain.analytics import BufferedEmitter, track_span
 from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.context import BuiltContext, ContextBuilder
 from jyntrix_domain.errors import DomainError, Invalid, NotFound
+from jyntrix_domain.locks import KeyedLocks
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
     MAX_MESSAGE_CHARS,
@@ -33,6 +34,7 @@ from jyntrix_domain.model import (
 from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
+from jyntrix_domain.turn_retries import check_same_message, conversation_for
 from jyntrix_domain.turns import new_turn, remembers, turn_memory_id
 
 log = logging.getLogger(__name__)
@@ -151,10 +153,17 @@ class ChatService:
         self._emitter = emitter
         self._config = config or ChatConfig()
         self._preparing = asyncio.Semaphore(self._config.concurrent_preparations)
+        # The tries of one message id, one at a time (jyntrix_domain.turn_retries).
+        self._tries = KeyedLocks()
 
-    async def start_conversation(self, user_id: UserId, title: str | None = None) -> Conversation:
+    async def start_conversation(
+        self, user_id: UserId, title: str | None = None, *, conversation_id: str | None = None
+    ) -> Conversation:
+        """A new conversation (with `conversation_id`, when given, an existing one is returned as it is)."""
         now = self._ports.clock.now()
-        conversation = Conversation(id=new_id(), user_id=user_id, created_at=now, updated_at=now, title=title)
+        conversation = Conversation(
+            id=conversation_id or new_id(), user_id=user_id, created_at=now, updated_at=now, title=title
+        )
         return await self._ports.conversations.create(conversation)
 
     async def send_message_stream(
@@ -167,6 +176,27 @@ class ChatService:
         name: str | None = None,
         history: Sequence[ChatTurn] | None = None,
     ) -> AsyncIterator[ChatEvent]:
+        """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost.
+
+        The tries of one `message_id` run one at a time: a later one replays the answer of the first, and
+        one that is not the same message (other words, another conversation) is a Conflict before the
+        first event (jyntrix_domain.turn_retries). See `_send` for the turn itself.
+        """
+        held = self._tries.hold(user_id, message_id) if message_id is not None else nullcontext()
+        turn = self._send(user_id, content, conversation_id, message_id, name, history)
+        async with held, aclosing(turn):
+            async for event in turn:
+                yield event
+
+    async def _send(
+        self,
+        user_id: UserId,
+        content: str,
+        conversation_id: str | None,
+        message_id: str | None,
+        name: str | None,
+        history: Sequence[ChatTurn] | None,
+    ) -> AsyncGenerator[ChatEvent, None]:
         """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost.
 
         The setup phase stores the user message and its turn memory (stored and indexed before the
@@ -186,10 +216,9 @@ class ChatService:
 
         async with phases.span("setup"), self._preparing:
             retried = (await self._ports.conversations.get_messages(user_id, [message_id])) if message_id else []
-            if retried and conversation_id is None:
-                # A retry on the new-conversation route belongs to the conversation its first try created.
-                conversation_id = retried[0].conversation_id
-            conversation, created = await self._conversation(user_id, conversation_id, text)
+            if retried:
+                conversation_id = check_same_message(retried[0], conversation_id, text, name)
+            conversation, created = await self._conversation(user_id, conversation_id, text, message_id)
             said = Message(
                 id=message_id or new_id(),
                 conversation_id=conversation.id,
@@ -201,6 +230,8 @@ class ChatService:
             )
             # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
             (user_message,) = await self._ports.conversations.add_messages([said], pending=pending_extraction(said))
+            # Another process's first try of this message id may have stored it first: the same message, or a 409.
+            check_same_message(user_message, conversation.id, text, name)
             # Two parts of setup timed on their own too (phase_timings "setup.embedding", "setup.turn_memory").
             async with phases.span("setup.embedding"):
                 vector = await self._retrieval.embed_query(user_id, text)
@@ -257,9 +288,12 @@ class ChatService:
             ),
         ]
 
-    async def _conversation(self, user_id: UserId, conversation_id: str | None, text: str) -> tuple[Conversation, bool]:
+    async def _conversation(
+        self, user_id: UserId, conversation_id: str | None, text: str, message_id: str | None
+    ) -> tuple[Conversation, bool]:
         if conversation_id is None:
-            return await self.start_conversation(user_id, title=text[:80]), True
+            derived = conversation_for(user_id, message_id) if message_id is not None else None
+            return await self.start_conversation(user_id, title=text[:80], conversation_id=derived), True
         found = await self._ports.conversations.get(user_id, conversation_id)
         if found is None:
             raise NotFound(f"conversation {conversation_id} not found")

@@ -19,6 +19,7 @@ from litestar.testing import TestClient
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_bootstrap.settings import DeploymentProfile
 from jyntrix_domain.model import Chunk, Prompt, Vector
+from jyntrix_domain.ports import LanguageModel
 from jyntrix_http.app import create_app
 from tests.adversarial.conftest import SyncClient, sse_events
 from tests.adversarial.served import adversarial_settings
@@ -125,9 +126,8 @@ async def _numbered(chunks: AsyncIterator[Chunk]) -> AsyncIterator[tuple[int, Ch
         n += 1
 
 
-@pytest.fixture(params=["in_process", "embedded"])
-def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SyncClient, GatedModel]]:
-    model = GatedModel()
+def served_with(request: pytest.FixtureRequest, tmp_path: Path, model: LanguageModel) -> Iterator[SyncClient]:
+    """The app answering with `model`, on the profile `request.param` names (in_process, or embedded's stores)."""
     if request.param == "in_process":
         app = create_app(adversarial_settings(tmp_path), overrides={"llm": model})
     else:
@@ -135,6 +135,13 @@ def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Sync
         settings = adversarial_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=dsn)
         app = create_app(settings, overrides={**in_process_overrides("storage"), "llm": model})
     with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture(params=["in_process", "embedded"])
+def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SyncClient, GatedModel]]:
+    model = GatedModel()
+    for client in served_with(request, tmp_path, model):
         yield client, model
 
 
