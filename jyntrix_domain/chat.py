@@ -14,6 +14,7 @@ from jyntrix_domain.analytics import BufferedEmitter, track_span
 from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.context import BuiltContext, ContextBuilder
 from jyntrix_domain.errors import DomainError, Invalid, NotFound
+from jyntrix_domain.in_flight import still_there
 from jyntrix_domain.locks import KeyedLocks
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
@@ -260,8 +261,10 @@ class ChatService:
                 yield event
         except DomainError as exc:
             log.warning("chat turn failed: %s", exc)
-            if await self._ports.conversations.get(user_id, conversation.id) is None:
-                # Forgotten (or deleted) while the turn ran: say that, not which write found it gone.
+            own = [turn_memory_id(user_id, user_message.id)]
+            if not await still_there(self._ports.conversations, self._memories, user_id, conversation.id, own):
+                # Forgotten (or deleted) while the turn ran (its turn memory is gone with it, jyntrix_domain.in_flight):
+                # say that, not which write found it gone.
                 yield ErrorEvent(
                     code="not_found", message="the conversation was deleted during the turn", retryable=False
                 )

@@ -22,9 +22,11 @@ class ForgetResult(msgspec.Struct, frozen=True, kw_only=True):
 class ForgetService:
     """Removes a user's memories and their history, indexes, graph, conversations, task ledger, profile and spans.
 
-    Every port forgets with the same call, `forget_user(user_id)`. The derived data (indexes, graph)
-    goes first and the memory store, their source of truth, after it, so a failure half-way can be
-    retried and still finds what is left to forget.
+    Every port forgets with the same call, `forget_user(user_id)`. The conversations go first: a turn,
+    import or extraction still in flight then finds its conversation gone when it next writes or checks,
+    and removes what it wrote after this point (everything it wrote before is removed here). The derived
+    data (indexes, graph) goes next and the memory store, their source of truth, after it, so a failure
+    half-way can be retried and still finds what is left to forget.
     """
 
     def __init__(
@@ -44,13 +46,13 @@ class ForgetService:
         """Forget everything; spans of a turn still in flight are dropped when they end (give `emitter`)."""
         if self._emitter is not None:
             await self._emitter.forget(user_id, self._memory.clock.now())
+        conversations, ledger, profiles, analytics = self._others
+        forgotten = await conversations.forget_user(user_id)
+        await ledger.forget_user(user_id)
         await self._memory.vectors.forget_user(user_id)
         await self._memory.keywords.forget_user(user_id)
         await self._memory.graph.forget_user(user_id)
         memories = await self._memory.store.forget_user(user_id)
-        conversations, ledger, profiles, analytics = self._others
-        forgotten = await conversations.forget_user(user_id)
-        await ledger.forget_user(user_id)
         await profiles.forget_user(user_id)
         await analytics.forget_user(user_id)
         return ForgetResult(memories=memories, conversations=forgotten)

@@ -262,11 +262,18 @@ class MemoryService:
         await self._forget_words_kept_after(user_id, [row] if row is not None else [])
 
     async def forget(self, user_id: UserId, ids: Sequence[MemoryId]) -> int:
-        """Delete those of `ids` that exist (others are skipped); return how many were deleted."""
+        """Delete those of `ids` that exist (others are skipped); return how many were deleted.
+
+        Every one of `ids` leaves the indexes, stored or not: a write that raced a deletion (a turn in
+        flight during a delete-all) may have indexed a memory whose row is gone already. For the same
+        reason a user left with no memory at all is left with no entity graph either.
+        """
         rows = await self._store.get_many(user_id, ids)
         deleted = [memory_id for memory_id in ids if await self._store.delete(user_id, memory_id)]
-        if deleted:
-            await self._indexer.unindex(user_id, deleted)
+        if ids:
+            await self._indexer.unindex(user_id, ids)
+            if not await self._store.count(user_id, MemoryFilter(current_only=False)):
+                await self._graph.forget_user(user_id)
         gone = set(deleted)
         await self._forget_words_kept_after(user_id, [r for r in rows if r.id in gone])
         return len(deleted)

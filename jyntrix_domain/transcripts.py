@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import msgspec
 
 from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.in_flight import still_there
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_NAME_CHARS
 from jyntrix_domain.model import (
@@ -158,6 +159,9 @@ class TranscriptService:
         turns = 0
         for i in range(0, len(said), EMBED_BATCH):
             turns += len(await self._memories.bulk_import(user_id, said[i : i + EMBED_BATCH]))
+        written = [t.id for t in said if t.id is not None]
+        if not await still_there(self._ports.conversations, self._memories, user_id, conversation.id, written):
+            raise NotFound(f"conversation {conversation.id} was deleted during the import")
         for batch in batches:
             task = ExtractMemories(
                 user_id=user_id,

@@ -19,7 +19,6 @@ from litestar.testing import TestClient
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_bootstrap.settings import DeploymentProfile
 from jyntrix_domain.model import Chunk, Prompt, Vector
-from jyntrix_domain.ports import LanguageModel
 from jyntrix_http.app import create_app
 from tests.adversarial.conftest import SyncClient, sse_events
 from tests.adversarial.served import adversarial_settings
@@ -126,14 +125,17 @@ async def _numbered(chunks: AsyncIterator[Chunk]) -> AsyncIterator[tuple[int, Ch
         n += 1
 
 
-def served_with(request: pytest.FixtureRequest, tmp_path: Path, model: LanguageModel) -> Iterator[SyncClient]:
-    """The app answering with `model`, on the profile `request.param` names (in_process, or embedded's stores)."""
+def served_with(
+    request: pytest.FixtureRequest, tmp_path: Path, keep: tuple[str, ...] = ("storage",), **overrides: Any
+) -> Iterator[SyncClient]:
+    """The app with `overrides` (an "llm", a "base_embedder"...), on the profile `request.param` names:
+    in_process, or embedded with its real adapters for the resources in `keep` (its stores by default)."""
     if request.param == "in_process":
-        app = create_app(adversarial_settings(tmp_path), overrides={"llm": model})
+        app = create_app(adversarial_settings(tmp_path), overrides=overrides)
     else:
         dsn = request.getfixturevalue("postgres_dsn")
         settings = adversarial_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=dsn)
-        app = create_app(settings, overrides={**in_process_overrides("storage"), "llm": model})
+        app = create_app(settings, overrides={**in_process_overrides(*keep), **overrides})
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -141,7 +143,7 @@ def served_with(request: pytest.FixtureRequest, tmp_path: Path, model: LanguageM
 @pytest.fixture(params=["in_process", "embedded"])
 def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SyncClient, GatedModel]]:
     model = GatedModel()
-    for client in served_with(request, tmp_path, model):
+    for client in served_with(request, tmp_path, llm=model):
         yield client, model
 
 

@@ -1,8 +1,8 @@
-"""Races around one chat turn, on both profiles (issue 23, findings 2 and 6).
+"""Races around a chat turn or an import, on both profiles (issue 23, findings 2 and 6).
 
 Concurrent first tries of one `message_id` converge on one conversation and one answer; a delete-all
-that lands while a turn is being set up leaves nothing of the user, whatever was in flight. Request
-loops are bounded; nothing here measures time.
+that lands while a turn is being set up, or while an import writes its turns, leaves nothing of the
+user, whatever was in flight. Request loops are bounded; nothing here measures time.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
+from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from tests.adversarial.conftest import SyncClient, sse_events
-from tests.adversarial.test_races import at_once, post, served_with
-from tests.http.conftest import bearer
+from tests.adversarial.test_races import HeldEmbedder, at_once, on_app_loop, post, served_with, until
+from tests.http.conftest import bearer, drain_tasks, services_of
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 TRIALS = 5
+AT = "2025-03-01T10:00:00Z"
 
 
 @pytest.fixture(params=["in_process", "embedded"])
@@ -30,7 +32,7 @@ def counting(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SyncCli
     """The app with a model whose every answer is new ("Answer 1.", "Answer 2.", ...): two answers would show."""
     numbers = itertools.count(1)
     model = ScriptedLanguageModel(lambda prompt: f"Answer {next(numbers)}.", delay_s=0.001)
-    yield from served_with(request, tmp_path, model)
+    yield from served_with(request, tmp_path, llm=model)
 
 
 def turn_of(response: httpx.Response) -> tuple[str, str, str]:
@@ -78,5 +80,69 @@ def test_concurrent_first_tries_in_two_conversations_answer_in_one_and_refuse_th
         assert [m["role"] for m in messages] == (["user", "assistant"] if room == answered else [])
 
 
-async def _unused() -> None:  # pragma: no cover - keeps asyncio imported for the delete-all race below
-    await asyncio.sleep(0)
+@pytest.fixture(params=["in_process", "embedded"])
+def held(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SyncClient, HeldEmbedder]]:
+    """The app whose embedder holds any text with HOLD (a turn held in its setup, after its message is stored),
+    on the embedded profile with its real stores and indexes."""
+    embedder = HeldEmbedder()
+    for client in served_with(request, tmp_path, ("storage", "vectors", "keywords"), base_embedder=embedder):
+        yield client, embedder
+
+
+def test_delete_all_during_a_turns_setup_leaves_nothing_of_the_user(held: tuple[SyncClient, HeldEmbedder]) -> None:
+    api, embedder = held
+    user_id = f"forgetful-{uuid.uuid4()}"
+    headers = bearer(user_id)
+
+    async def run(client: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response]:
+        said = {"content": "HOLD My sister Maya lives in Lisbon."}
+        turn = asyncio.create_task(client.post("/api/chat/messages/stream", json=said, headers=headers))
+        await until(lambda: embedder.held == 1)
+        forgot = await client.delete("/api/memories?confirm=true", headers=headers)
+        embedder.release.set()
+        return await asyncio.wait_for(turn, 30), forgot
+
+    streamed, forgot = on_app_loop(api, run)
+    assert forgot.status_code == 200, forgot.text
+    name, last = sse_events(streamed.text)[-1]
+    assert (name, last["code"]) == ("error", "not_found"), last
+    drain_tasks(api)
+    assert api.get("/api/memories?current_only=false", headers=headers).json()["total"] == 0
+    assert api.get("/api/chat/conversations", headers=headers).json()["items"] == []
+    found = api.post("/api/memories/search", json={"query": "Maya Lisbon sister"}, headers=headers).json()
+    assert found["results"] == []
+    backends = services_of(api).backends
+
+    async def indexed() -> tuple[list[Any], list[Any]]:
+        vector = await HashEmbedder().embed_query("My sister Maya lives in Lisbon.")
+        vectors = await backends["vector_index"].adapter.search(user_id, vector, 10)
+        return vectors, await backends["keyword_index"].adapter.search(user_id, "Maya Lisbon sister", 10)
+
+    assert api.blocking_portal.call(indexed) == ([], [])
+
+
+def test_delete_all_during_a_transcript_import_leaves_nothing_of_the_user(
+    held: tuple[SyncClient, HeldEmbedder],
+) -> None:
+    api, embedder = held
+    headers = bearer(f"forgetful-{uuid.uuid4()}")
+    said = [
+        {"role": "user", "content": f"HOLD My sister Maya lives in Lisbon, note {i}.", "created_at": AT}
+        for i in range(3)
+    ]
+
+    async def run(client: httpx.AsyncClient) -> tuple[httpx.Response, httpx.Response]:
+        body = {"messages": said}
+        imported = asyncio.create_task(client.post("/api/chat/conversations/import", json=body, headers=headers))
+        await until(lambda: embedder.held == 1)  # its messages are stored; its turns are being embedded
+        forgot = await client.delete("/api/memories?confirm=true", headers=headers)
+        embedder.release.set()
+        return await asyncio.wait_for(imported, 30), forgot
+
+    imported, forgot = on_app_loop(api, run)
+    assert forgot.status_code == 200, forgot.text
+    assert imported.status_code == 404, imported.text
+    drain_tasks(api)
+    assert api.get("/api/memories?current_only=false", headers=headers).json()["total"] == 0
+    assert api.get("/api/chat/conversations", headers=headers).json()["items"] == []
+    assert api.get("/api/memories/export", headers=headers).json()["entities"] == []

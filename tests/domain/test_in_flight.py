@@ -1,0 +1,75 @@
+"""Background work in flight when its user is forgotten leaves nothing behind (issue 23, finding 2).
+
+The delete-all lands while the work runs, after its own check that the conversation exists: here the
+extractor (or the summary's model) forgets the user, the latest moment before the work writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.fact_rules import DeterministicExtractor
+from jyntrix_domain.llm_extraction import FactCandidate
+from jyntrix_domain.model import MemoryFilter, Message, Prompt
+from jyntrix_domain.task_handlers import build_handlers
+from jyntrix_domain.tasks import ExtractMemories, SummariseSession
+from tests.domain.kit import Kit
+from tests.domain.test_extraction import USER, conversation_with, new_kit
+from testsupport.scripted_language_model import ScriptedLanguageModel
+
+EVERYTHING = MemoryFilter(current_only=False, limit=1000)
+
+
+class ForgettingExtractor:
+    """The rules extractor, with a delete-all of the user landing while it runs."""
+
+    name = "rules"
+
+    def __init__(self, kit: Kit) -> None:
+        self._kit = kit
+        self._rules = DeterministicExtractor()
+
+    async def extract(self, messages: Sequence[Message]) -> list[FactCandidate]:
+        candidates = await self._rules.extract(messages)
+        await self._kit.forgetting.forget_user(USER)
+        return candidates
+
+
+async def nothing_left(kit: Kit) -> None:
+    assert await kit.memories.list(USER, EVERYTHING) == []
+    assert await kit.vectors.search(USER, await kit.embedder.embed_query("Maya Lisbon"), 10) == []
+    assert await kit.keywords.search(USER, "Maya Lisbon sister", 10) == []
+    assert await kit.graph.relations(USER) == []
+    assert await kit.graph.entities(USER) == []
+
+
+async def test_an_extraction_that_a_delete_all_overtakes_forgets_the_facts_it_wrote() -> None:
+    kit = new_kit()
+    ids = await conversation_with(kit, ["My sister Maya lives in Lisbon."])
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=ForgettingExtractor(kit))
+    handlers = build_handlers(kit.conversation_ports, memories=kit.memories, extraction=extraction)
+    await handlers[ExtractMemories](ExtractMemories(user_id=USER, conversation_id="c1", message_ids=tuple(ids)))
+    await nothing_left(kit)
+
+
+class ForgettingModel(ScriptedLanguageModel):
+    """A model that summarises while a delete-all of the user lands."""
+
+    def __init__(self, kit: Kit) -> None:
+        super().__init__(structured=[{"summary": "The user's sister Maya lives in Lisbon."}])
+        self._kit = kit
+
+    async def structured(self, prompt: Prompt, schema: Mapping[str, Any]) -> Any:
+        await self._kit.forgetting.forget_user(USER)
+        return await super().structured(prompt, schema)
+
+
+async def test_a_summary_that_a_delete_all_overtakes_is_forgotten() -> None:
+    kit = new_kit()
+    await conversation_with(kit, ["My sister Maya lives in Lisbon.", "She has a cat."])
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, llm=ForgettingModel(kit))
+    handlers = build_handlers(kit.conversation_ports, memories=kit.memories, extraction=extraction)
+    await handlers[SummariseSession](SummariseSession(user_id=USER, conversation_id="c1"))
+    await nothing_left(kit)
