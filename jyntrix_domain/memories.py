@@ -349,6 +349,11 @@ class MemoryService:
         async with self._locks.hold(user_id, "reindex"):
             return await self._indexer.rebuild(user_id)
 
+    async def index_again(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
+        """Index these stored memories afresh (the current ones): what a crash between the store's write and
+        the indexes' left unindexed. Unknown ids are skipped."""
+        await self._indexer.index(user_id, await self._store.get_many(user_id, ids))
+
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
         if ids:
             await self._store.record_access(user_id, ids, self._clock.now())

@@ -24,6 +24,7 @@ from jyntrix_domain.tasks import (
     TaskHandler,
     TaskMessage,
 )
+from jyntrix_domain.turn_recovery import finish_turns
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,12 @@ def build_handlers(
         if await conversations.get(user_id, conversation_id) is None:
             log.info("extract %s: conversation %s is gone; nothing to do", task.key, conversation_id)
             return
-        report = await extraction.extract(user_id, conversation_id, task.message_ids, now=task.now)
+        now = task.now
+        if task.recovered:
+            batch = await finish_turns(conversations, memories, user_id, conversation_id, task.message_ids)
+            # A recovered task knows no time of its batch: it is the batch's own, not the recovery's.
+            now = now or max((m.created_at for m in batch), default=None)
+        report = await extraction.extract(user_id, conversation_id, task.message_ids, now=now)
         if not await still_there(conversations, memories, user_id, conversation_id, report.created_ids):
             return  # deleted while extracting: what it added is forgotten (jyntrix_domain.in_flight)
         log.info(
