@@ -103,10 +103,13 @@ async def list_messages(
 @post(
     "/conversations/{conversation_id:str}/messages/stream",
     summary="Send a message and stream the answer (SSE)",
-    description="Events in order: `conversation`, `context`, `token`..., `done`; or `error`.",
+    description=(
+        "Events in order: `conversation`, `context`, `token`..., `done`; or `error`. A `message_id` sent again "
+        "retries its turn; with other content, or when it belongs to another conversation, it is a 409."
+    ),
     status_code=200,
     media_type="text/event-stream",
-    responses=error_responses(404, body=True),
+    responses=error_responses(404, 409, body=True),
 )
 async def stream_in_conversation(
     request: UserRequest, services: ServicesDep, conversation_id: FromPath[str], data: JSONBody[SendMessage]
@@ -117,10 +120,13 @@ async def stream_in_conversation(
 @post(
     "/messages/stream",
     summary="Send a message in a new conversation and stream the answer (SSE)",
-    description="Creates the conversation; its id comes in the first event, `conversation`.",
+    description=(
+        "Creates the conversation; its id comes in the first event, `conversation`. A `message_id` sent again "
+        "continues the conversation its first try created; with other content it is a 409."
+    ),
     status_code=200,
     media_type="text/event-stream",
-    responses=error_responses(body=True),
+    responses=error_responses(409, body=True),
 )
 async def stream_new_conversation(
     request: UserRequest, services: ServicesDep, data: JSONBody[SendMessage]
