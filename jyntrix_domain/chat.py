@@ -15,7 +15,7 @@ from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEven
 from jyntrix_domain.context import BuiltContext, ContextBuilder
 from jyntrix_domain.errors import DomainError, Invalid, NotFound
 from jyntrix_domain.in_flight import still_there
-from jyntrix_domain.locks import KeyedLocks
+from jyntrix_domain.locks import KeyedLocks, UserGate
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
     MAX_MESSAGE_CHARS,
@@ -144,6 +144,7 @@ class ChatService:
         tasks: TaskQueue,
         emitter: BufferedEmitter | None = None,
         config: ChatConfig | None = None,
+        gate: UserGate | None = None,
     ) -> None:
         self._ports = conversations
         self._retrieval = retrieval
@@ -156,6 +157,8 @@ class ChatService:
         self._preparing = asyncio.Semaphore(self._config.concurrent_preparations)
         # The tries of one message id, one at a time (jyntrix_domain.turn_retries).
         self._tries = KeyedLocks()
+        # Shared with ForgetService: a delete-all never lands inside a turn's setup (jyntrix_domain.in_flight).
+        self._gate = gate if gate is not None else UserGate()
 
     async def start_conversation(
         self, user_id: UserId, title: str | None = None, *, conversation_id: str | None = None
@@ -215,7 +218,7 @@ class ChatService:
         trace_id = new_id()
         phases = _Phases(self._emitter, self._ports.clock, trace_id, user_id)
 
-        async with phases.span("setup"), self._preparing:
+        async with phases.span("setup"), self._gate.shared(user_id), self._preparing:
             retried = (await self._ports.conversations.get_messages(user_id, [message_id])) if message_id else []
             if retried:
                 conversation_id = check_same_message(retried[0], conversation_id, text, name)

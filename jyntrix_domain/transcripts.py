@@ -20,6 +20,7 @@ import msgspec
 
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.in_flight import still_there
+from jyntrix_domain.locks import UserGate
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_NAME_CHARS
 from jyntrix_domain.model import (
@@ -102,10 +103,13 @@ class TranscriptService:
         *,
         memories: MemoryService,
         tasks: TaskQueue,
+        gate: UserGate | None = None,
     ) -> None:
         self._ports = conversations
         self._memories = memories
         self._tasks = tasks
+        # Shared with ForgetService: a delete-all waits for an import to end (jyntrix_domain.in_flight).
+        self._gate = gate if gate is not None else UserGate()
 
     async def import_transcript(
         self,
@@ -121,7 +125,7 @@ class TranscriptService:
         use, Unavailable when the server's are).
         """
         check_transcript(messages)
-        async with self._memories.bulk_slot(user_id):
+        async with self._memories.bulk_slot(user_id), self._gate.shared(user_id):
             return await self._import(user_id, messages, title, conversation_id)
 
     async def _import(
