@@ -153,6 +153,36 @@ async def test_messages_with_equal_timestamps_keep_insertion_order(store: Conver
     assert [m.content for m in await store.messages(user, c.id, limit=2)] == ["answer", "follow-up"]
 
 
+async def test_messages_before_a_cursor_page_through_messages_that_share_a_time(
+    store: ConversationStore, user: str
+) -> None:
+    c = await store.create(conv(user))
+    # 30 messages at one time, then 3 later ones: paging by time alone would stop at the tie.
+    made = [msg(c, f"m{i}") for i in range(30)] + [msg(c, f"m{30 + i}", seconds=1 + i) for i in range(3)]
+    await store.add_messages(made[:15])
+    await store.add_messages(made[15:])
+    first = await store.messages(user, c.id, limit=7)
+    pages, cursor = [[m.content for m in first]], first[0].id
+    while page := await store.messages_before(user, c.id, cursor, limit=7):
+        pages.append([m.content for m in page])
+        cursor = page[0].id
+    assert [content for page in reversed(pages) for content in page] == [m.content for m in made]
+    assert [len(p) for p in pages] == [7, 7, 7, 7, 5]
+
+
+async def test_a_cursor_that_names_no_message_of_the_conversation_is_invalid(
+    store: ConversationStore, user: str
+) -> None:
+    c, other = await store.create(conv(user)), await store.create(conv(user, minutes=1))
+    elsewhere = await store.add_message(msg(other, "elsewhere"))
+    await store.add_message(msg(c, "here"))
+    for cursor in ("no-such-message", elsewhere.id):
+        with pytest.raises(Invalid):
+            await store.messages_before(user, c.id, cursor)
+    with pytest.raises(Invalid):  # another user's message is no cursor either
+        await store.messages_before(new_id(), other.id, elsewhere.id)
+
+
 async def test_get_messages_returns_the_users_messages_oldest_first(store: ConversationStore, user: str) -> None:
     c = await store.create(conv(user))
     made = [await store.add_message(msg(c, f"m{i}", seconds=i)) for i in range(4)]

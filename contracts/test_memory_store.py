@@ -470,8 +470,8 @@ async def test_supersede_of_a_memory_no_longer_current_or_unknown_changes_nothin
     assert (await store.get(user, old.id)).superseded_by == first.id  # type: ignore[union-attr]
 
 
-async def test_supersede_refuses_a_successor_that_exists_already(store: MemoryStore, user: str) -> None:
-    # A successor is new: linking a memory to itself or to an unrelated one would lose the new content.
+async def test_supersede_refuses_itself_or_another_memory_as_successor(store: MemoryStore, user: str) -> None:
+    # Linking a memory to itself or to an unrelated one would lose the new content.
     a, b = mem(user, "Paris"), mem(user, "Lyon")
     await store.add(a)
     await store.add(b)
@@ -528,6 +528,57 @@ async def test_slot_source_and_content_key_filters(store: MemoryStore, user: str
     assert await store.list(user, MemoryFilter(sources=frozenset({"m9"}))) == []
     keys = frozenset({content_key("the user works AS a nurse")})
     assert await store.list(user, MemoryFilter(content_keys=keys)) == [job]
+
+
+async def test_one_current_successor_may_replace_several_memories(store: MemoryStore, user: str) -> None:
+    # Consolidation replaces several holders of a slot with one new fact, and a retry asks again: the very
+    # memory asked for, still current, is linked as it is.
+    a, b, new = mem(user, "Paris"), mem(user, "Lyon"), mem(user, "Berlin", minutes=3)
+    await store.add(a)
+    await store.add(b)
+    assert await store.supersede(user, a.id, new, new.created_at) == new.id
+    assert await store.supersede(user, b.id, edit(new, reliability=0.1), new.created_at) == new.id
+    assert (await store.get(user, new.id)).reliability == new.reliability  # type: ignore[union-attr]
+    assert await store.count(user, MemoryFilter()) == 1
+    assert [c.kind for c in await store.history(user, new.id)] == [ChangeKind.CREATE]
+
+
+async def test_supersede_by_a_memory_that_may_not_succeed_changes_nothing(store: MemoryStore, user: str) -> None:
+    # Itself, another memory that says something else, or one no longer current: the old stays current.
+    a, b, c, d = (mem(user, text, minutes=n) for n, text in enumerate(["Paris", "Lyon", "Nice", "Metz"]))
+    for m in (a, b, c, d):
+        await store.add(m)
+    assert await store.supersede(user, c.id, d, d.created_at) == d.id
+    refused = [
+        (a.id, a),
+        (a.id, edit(a, content="Berlin")),
+        (a.id, edit(b, content="Berlin")),
+        (b.id, c),
+    ]
+    for old_id, successor in refused:
+        assert await store.supersede(user, old_id, successor, T0 + timedelta(hours=1)) is None, successor.content
+    assert [await store.get(user, m.id) for m in (a, b)] == [a, b]
+    assert [c.kind for c in await store.history(user, a.id)] == [ChangeKind.CREATE]
+    assert (await store.get(user, c.id)).superseded_by == d.id  # type: ignore[union-attr]
+
+
+async def test_concurrent_supersedes_by_one_new_id_with_other_content_let_one_win(
+    store: MemoryStore, user: str
+) -> None:
+    olds = [mem(user, f"old {i}", minutes=i) for i in range(6)]
+    for m in olds:
+        await store.add(m)
+    successor = mem(user, "new", minutes=10)
+    results = await asyncio.gather(
+        *(
+            store.supersede(user, m.id, edit(successor, content=f"new {i}"), successor.created_at)
+            for i, m in enumerate(olds)
+        )
+    )
+    assert sorted(r is not None for r in results) == [False] * 5 + [True]
+    winner = olds[[r is not None for r in results].index(True)]
+    assert (await store.get(user, successor.id)).content == f"new {olds.index(winner)}"  # type: ignore[union-attr]
+    assert [m.id for m in await store.list(user, ALL) if not m.is_current] == [winner.id]
 
 
 async def test_concurrent_supersedes_of_one_memory_let_exactly_one_win(store: MemoryStore, user: str) -> None:

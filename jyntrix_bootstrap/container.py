@@ -43,6 +43,7 @@ from jyntrix_domain.embedding_batch import BatchingEmbedder
 from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
+from jyntrix_domain.locks import UserGate
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.portability import PortabilityService
 from jyntrix_domain.ports import ConversationPorts, MemoryPorts, TaskQueue
@@ -155,6 +156,8 @@ class Container(containers.DeclarativeContainer):
             total=settings.provided.bulk_concurrency,
         ),
     )
+    # One per process: a delete-all and the setups it must not interleave with (jyntrix_domain.in_flight).
+    user_gate = providers.Singleton(UserGate)
     forgetting = providers.Singleton(
         ForgetService,
         memory_ports,
@@ -162,6 +165,7 @@ class Container(containers.DeclarativeContainer):
         profiles=storage.provided.profiles,
         analytics=storage.provided.analytics,
         emitter=emitter,
+        gate=user_gate,
     )
     profiles = providers.Singleton(ProfileService, profiles=storage.provided.profiles, memories=memories, clock=clock)
     portability = providers.Singleton(
@@ -201,6 +205,7 @@ class Container(containers.DeclarativeContainer):
         tasks=tasks.provided.adapter,
         emitter=emitter,
         config=settings.provided.chat,
+        gate=user_gate,
     )
     conversations = providers.Singleton(ConversationService, storage.provided.conversations, memories)
     transcripts = providers.Singleton(
@@ -208,6 +213,7 @@ class Container(containers.DeclarativeContainer):
         conversation_ports,
         memories=memories,
         tasks=tasks.provided.adapter,
+        gate=user_gate,
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing, asynccontextmanager, nullcontext
 from typing import Annotated, Any
 
 import msgspec
@@ -14,6 +14,8 @@ from jyntrix_domain.analytics import BufferedEmitter, track_span
 from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.context import BuiltContext, ContextBuilder
 from jyntrix_domain.errors import DomainError, Invalid, NotFound
+from jyntrix_domain.in_flight import still_there
+from jyntrix_domain.locks import KeyedLocks, UserGate
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
     MAX_MESSAGE_CHARS,
@@ -34,6 +36,7 @@ from jyntrix_domain.model import (
 from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
+from jyntrix_domain.turn_retries import check_same_message, conversation_for
 from jyntrix_domain.turns import is_evidence, remember_turns, turn_memory_id
 
 log = logging.getLogger(__name__)
@@ -146,6 +149,7 @@ class ChatService:
         tasks: TaskQueue,
         emitter: BufferedEmitter | None = None,
         config: ChatConfig | None = None,
+        gate: UserGate | None = None,
     ) -> None:
         self._ports = conversations
         self._retrieval = retrieval
@@ -156,15 +160,24 @@ class ChatService:
         self._emitter = emitter
         self._config = config or ChatConfig()
         self._preparing = asyncio.Semaphore(self._config.concurrent_preparations)
+        # The tries of one message id, one at a time (jyntrix_domain.turn_retries).
+        self._tries = KeyedLocks()
+        # Shared with ForgetService: a delete-all never lands inside a turn's setup (jyntrix_domain.in_flight).
+        self._gate = gate if gate is not None else UserGate()
 
     @property
     def model_name(self) -> str:
         """The name of the language model that answers (its LanguageModel.name)."""
         return self._llm.name
 
-    async def start_conversation(self, user_id: UserId, title: str | None = None) -> Conversation:
+    async def start_conversation(
+        self, user_id: UserId, title: str | None = None, *, conversation_id: str | None = None
+    ) -> Conversation:
+        """A new conversation (with `conversation_id`, when given, an existing one is returned as it is)."""
         now = self._ports.clock.now()
-        conversation = Conversation(id=new_id(), user_id=user_id, created_at=now, updated_at=now, title=title)
+        conversation = Conversation(
+            id=conversation_id or new_id(), user_id=user_id, created_at=now, updated_at=now, title=title
+        )
         return await self._ports.conversations.create(conversation)
 
     async def send_message_stream(
@@ -178,6 +191,28 @@ class ChatService:
         history: Sequence[ChatTurn] | None = None,
         stop: Sequence[str] = (),
     ) -> AsyncIterator[ChatEvent]:
+        """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost.
+
+        The tries of one `message_id` run one at a time: a later one replays the answer of the first, and
+        one that is not the same message (other words, another conversation) is a Conflict before the
+        first event (jyntrix_domain.turn_retries). See `_send` for the turn itself.
+        """
+        held = self._tries.hold(user_id, message_id) if message_id is not None else nullcontext()
+        turn = self._send(user_id, content, conversation_id, message_id, name, history, stop)
+        async with held, aclosing(turn):
+            async for event in turn:
+                yield event
+
+    async def _send(
+        self,
+        user_id: UserId,
+        content: str,
+        conversation_id: str | None,
+        message_id: str | None,
+        name: str | None,
+        history: Sequence[ChatTurn] | None,
+        stop: Sequence[str],
+    ) -> AsyncGenerator[ChatEvent, None]:
         """Yield `conversation`, `context`, `token`…, `done`; or `error` after which nothing is lost.
 
         The setup phase stores the user message and its turn memory (stored and indexed before the
@@ -197,12 +232,11 @@ class ChatService:
         trace_id = new_id()
         phases = _Phases(self._emitter, self._ports.clock, trace_id, user_id)
 
-        async with phases.span("setup"), self._preparing:
+        async with phases.span("setup"), self._gate.shared(user_id), self._preparing:
             retried = (await self._ports.conversations.get_messages(user_id, [message_id])) if message_id else []
-            if retried and conversation_id is None:
-                # A retry on the new-conversation route belongs to the conversation its first try created.
-                conversation_id = retried[0].conversation_id
-            conversation, created = await self._conversation(user_id, conversation_id, text)
+            if retried:
+                conversation_id = check_same_message(retried[0], conversation_id, text, name)
+            conversation, created = await self._conversation(user_id, conversation_id, text, message_id)
             said = Message(
                 id=message_id or new_id(),
                 conversation_id=conversation.id,
@@ -214,6 +248,8 @@ class ChatService:
             )
             # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
             (user_message,) = await self._ports.conversations.add_messages([said], pending=pending_extraction(said))
+            # Another process's first try of this message id may have stored it first: the same message, or a 409.
+            check_same_message(user_message, conversation.id, text, name)
             # Two parts of setup timed on their own too (phase_timings "setup.embedding", "setup.turn_memory").
             async with phases.span("setup.embedding"):
                 vector = await self._retrieval.embed_query(user_id, text)
@@ -246,8 +282,10 @@ class ChatService:
                 yield event
         except DomainError as exc:
             log.warning("chat turn failed: %s", exc)
-            if await self._ports.conversations.get(user_id, conversation.id) is None:
-                # Forgotten (or deleted) while the turn ran: say that, not which write found it gone.
+            own = [turn_memory_id(user_id, user_message.id)]
+            if not await still_there(self._ports.conversations, self._memories, user_id, conversation.id, own):
+                # Forgotten (or deleted) while the turn ran (its turn memory is gone with it, jyntrix_domain.in_flight):
+                # say that, not which write found it gone.
                 yield ErrorEvent(
                     code="not_found", message="the conversation was deleted during the turn", retryable=False
                 )
@@ -274,9 +312,12 @@ class ChatService:
             ),
         ]
 
-    async def _conversation(self, user_id: UserId, conversation_id: str | None, text: str) -> tuple[Conversation, bool]:
+    async def _conversation(
+        self, user_id: UserId, conversation_id: str | None, text: str, message_id: str | None
+    ) -> tuple[Conversation, bool]:
         if conversation_id is None:
-            return await self.start_conversation(user_id, title=text[:80]), True
+            derived = conversation_for(user_id, message_id) if message_id is not None else None
+            return await self.start_conversation(user_id, title=text[:80], conversation_id=derived), True
         found = await self._ports.conversations.get(user_id, conversation_id)
         if found is None:
             raise NotFound(f"conversation {conversation_id} not found")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from jyntrix_domain.errors import NotFound
+from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Conversation, Message, Role, UserId
 from jyntrix_domain.ports import ConversationStore
@@ -32,11 +32,22 @@ class ConversationService:
         return found
 
     async def messages(
-        self, user_id: UserId, conversation_id: str, *, limit: int = 100, before: datetime | None = None
+        self,
+        user_id: UserId,
+        conversation_id: str,
+        *,
+        limit: int = 100,
+        before: datetime | None = None,
+        before_id: str | None = None,
     ) -> builtins.list[Message]:
-        """The latest `limit` messages (before `before`, when given), oldest first."""
+        """The latest `limit` messages, oldest first: older than `before`, or before the message `before_id`
+        (the cursor that pages back through every message, ConversationStore.messages_before), not both."""
         await self.get(user_id, conversation_id)
-        return await self._conversations.messages(user_id, conversation_id, limit=limit, before=before)
+        if before_id is None:
+            return await self._conversations.messages(user_id, conversation_id, limit=limit, before=before)
+        if before is not None:
+            raise Invalid("page by before or by before_id, not both")
+        return await self._conversations.messages_before(user_id, conversation_id, before_id, limit=limit)
 
     async def with_messages(
         self, user_id: UserId, conversation_id: str, *, limit: int = 100
@@ -58,18 +69,17 @@ class ConversationService:
         Facts extracted from its messages stay: they are what the user told, kept as knowledge, and
         their `source_message_ids` then name messages that no longer resolve.
         """
-        said = await self._user_message_ids(user_id, conversation_id)
+        said = await self._said_message_ids(user_id, conversation_id)
         if not await self._conversations.delete(user_id, conversation_id):
             raise NotFound(f"conversation {conversation_id} not found")
         if self._memories is not None and said:
             await forget_turns(self._memories, user_id, said)
 
-    async def _user_message_ids(self, user_id: UserId, conversation_id: str) -> builtins.list[str]:
+    async def _said_message_ids(self, user_id: UserId, conversation_id: str) -> builtins.list[str]:
         ids: builtins.list[str] = []
-        before: datetime | None = None
+        page = await self._conversations.messages(user_id, conversation_id, limit=_PAGE)
         while True:
-            page = await self._conversations.messages(user_id, conversation_id, limit=_PAGE, before=before)
             ids.extend(m.id for m in page if m.role is not Role.SYSTEM)
             if len(page) < _PAGE:
                 return ids
-            before = page[0].created_at
+            page = await self._conversations.messages_before(user_id, conversation_id, page[0].id, limit=_PAGE)

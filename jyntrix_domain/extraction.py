@@ -73,6 +73,12 @@ class ExtractionReport(msgspec.Struct, kw_only=True):
         if decision.memory_id and decision.operation is not Operation.IGNORE:
             self.memory_ids.append(decision.memory_id)
 
+    @property
+    def created_ids(self) -> list[MemoryId]:
+        """The memories this batch added: new facts and the successors of those it superseded."""
+        made = (Operation.ADD, Operation.SUPERSEDE)
+        return [d.memory_id for d in self.decisions if d.memory_id and d.operation in made]
+
 
 _SUMMARY_MAX_MESSAGES = 200
 # How many of the user's current facts an extractor is shown with a batch.

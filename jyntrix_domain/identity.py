@@ -6,17 +6,18 @@ import unicodedata
 
 from jyntrix_domain.errors import Invalid
 
-# Supabase's subs are 36-character UUIDs; 255 leaves room for other issuers while staying far below
-# what one btree index row can hold in Postgres (about 2.7 KB), so no valid id can fail a write.
-MAX_USER_ID_CHARS = 255
+# MAX_USER_ID_BYTES is imported from here too. Supabase's subs are 36-character UUIDs; 255 bytes leave room
+# for other issuers, and with the other key limits every btree index entry holding a user id fits.
+from jyntrix_domain.key_sizes import MAX_USER_ID_BYTES as MAX_USER_ID_BYTES
+from jyntrix_domain.key_sizes import utf8_size
 
 
 def user_id_problem(user_id: str) -> str | None:
     """Why `user_id` cannot be a user, or None when it can."""
     if not user_id.strip():
         return "the user id is empty"
-    if len(user_id) > MAX_USER_ID_CHARS:
-        return f"the user id is longer than {MAX_USER_ID_CHARS} characters"
+    if utf8_size(user_id) > MAX_USER_ID_BYTES:
+        return f"the user id is longer than {MAX_USER_ID_BYTES} bytes of UTF-8"
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in user_id):
         return "the user id contains control characters"
     return None

@@ -7,6 +7,7 @@ import enum
 import msgspec
 
 from jyntrix_domain.model import Memory
+from jyntrix_domain.succession import same_memory
 
 
 class ImportOutcome(enum.StrEnum):
@@ -32,3 +33,15 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def created(self) -> int:
         return sum(o is ImportOutcome.CREATED for o in self.outcomes)
+
+
+def same_import(stored: Memory, asked: Memory, *, dated: bool) -> bool:
+    """Whether the stored memory is what an import item asked for: every field the item sets (its
+    `created_at` only when the item gave one, `dated`). An id that comes again saying anything else
+    is `conflicting`, never `unchanged`: the stored memory is kept, and the caller is told."""
+    return (
+        same_memory(stored, asked)
+        and (stored.reliability, stored.entities, stored.relations, stored.metadata)
+        == (asked.reliability, asked.entities, asked.relations, asked.metadata)
+        and (not dated or stored.created_at == asked.created_at)
+    )

@@ -13,7 +13,7 @@ import msgspec
 
 from jyntrix_domain.bulk import BulkLimiter
 from jyntrix_domain.errors import Conflict, Invalid, NotFound, Unavailable
-from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport
+from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport, same_import
 from jyntrix_domain.locks import KeyedLocks
 from jyntrix_domain.memory_indexing import MemoryIndexer
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
@@ -35,6 +35,7 @@ from jyntrix_domain.ports import (
 )
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
+from jyntrix_domain.succession import same_memory, successor_problem
 from jyntrix_domain.turn_places import follower_id, without_words_before
 
 __all__ = ["MemoryService", "NewMemory", "Remembered", "SearchOptions"]
@@ -87,6 +88,7 @@ class MemoryService:
         self._clock = ports.clock
         self._keywords = ports.keywords
         self._vectors = ports.vectors
+        self._graph = ports.graph
         self._embedder = ports.embedder
         self._indexer = MemoryIndexer(ports)
         self._retrieval = retrieval
@@ -168,15 +170,19 @@ class MemoryService:
         ]
         holders = await self._holders(user_id, twins)
         kept: list[Memory] = []
-        for n, (memory, outcome) in enumerate(zip(memories, outcomes, strict=True)):
+        for n, (memory, outcome, new) in enumerate(zip(memories, outcomes, items, strict=True)):
             found = stored.get(memory.id)
             if found is None and memory.content_key in holders:
                 found = holders[memory.content_key] = await self._add_sources(
                     user_id, holders[memory.content_key], memory.source_message_ids
                 )
                 outcomes[n] = ImportOutcome.DUPLICATE
-            elif found is not None and outcome is not ImportOutcome.CREATED and found.content != memory.content:
-                # An id that was there already, or came twice, with other content keeps what is stored: say so.
+            elif (
+                found is not None
+                and outcome is not ImportOutcome.CREATED
+                and not same_import(found, memory, dated=new.created_at is not None)
+            ):
+                # An id that was there already, or came twice, saying anything else keeps what is stored: say so.
                 outcomes[n] = ImportOutcome.CONFLICTING
             kept.append(found or memory)
         return ImportReport(memories=kept, outcomes=outcomes)
@@ -268,30 +274,41 @@ class MemoryService:
         current memory says what `new` says already, that memory is the successor.
 
         Of concurrent replacements of one memory exactly one succeeds; the others raise Conflict,
-        unless they ask for the very successor that won (a retried task), which they get back.
+        unless they ask for the very successor that won (a retried task), which they get back. The
+        successor must be a new memory (`jyntrix_domain.succession`; the very one asked for, still current, when
+        retried): its own id is Invalid, the id of another memory that says something else, or is no longer
+        current, a Conflict.
         """
+        if new.id == old_id:
+            raise Invalid("a memory cannot supersede itself")
         async with self._locks.hold(user_id, old_id):
             old = await self.get(user_id, old_id)
             now = self._clock.now()
             successor = build_memory(user_id, new, now)
             if old.is_current:
                 holder = await self._store.supersede(user_id, old_id, successor, min(successor.valid_from, now))
-                if holder is None:
-                    raise Conflict(f"a successor must be a new memory: {successor.id} exists already")
-                if not keep_findable:
-                    await self._indexer.unindex(user_id, [old_id])
-                stored = await self.get(user_id, holder)
-                if holder == successor.id:
-                    await self._indexer.index(user_id, [stored])
-                return stored
-            return await self._replaced_by(user_id, old_id, successor)
+                if holder is not None:
+                    if not keep_findable:
+                        await self._indexer.unindex(user_id, [old_id])
+                    stored = await self.get(user_id, holder)
+                    if holder == successor.id:
+                        await self._indexer.index(user_id, [stored])
+                    return stored
+            return await self._replaced_by(user_id, old_id, successor, id_given=new.id is not None)
 
-    async def _replaced_by(self, user_id: UserId, old_id: MemoryId, wanted: Memory) -> Memory:
+    async def _replaced_by(self, user_id: UserId, old_id: MemoryId, wanted: Memory, *, id_given: bool) -> Memory:
+        """Why the store did not link `wanted` to `old_id`: the successor it has when `wanted` is it (a retry),
+        else Conflict (or Invalid when the memory ended without a successor)."""
         old = await self.get(user_id, old_id)
+        if old.is_current:
+            taken = await self._store.get(user_id, wanted.id)
+            raise Conflict(successor_problem(old_id, wanted, taken) or f"memory {old_id} could not be superseded")
         if old.superseded_by is None:
             raise Invalid("memory is no longer current")
         successor = await self.get(user_id, old.superseded_by)
-        if successor.id == wanted.id or successor.content == wanted.content:
+        # A retried supersede: the same id saying the same, or, when the caller gave no id, the same content.
+        same_id = successor.id == wanted.id and same_memory(successor, wanted)
+        if same_id or (not id_given and successor.content == wanted.content):
             return successor
         raise Conflict(f"memory {old_id} was already superseded by {successor.id}")
 
@@ -321,11 +338,18 @@ class MemoryService:
         return await self.forget(user_id, doomed)
 
     async def forget(self, user_id: UserId, ids: Sequence[MemoryId]) -> int:
-        """Delete those of `ids` that exist (others are skipped); return how many were deleted."""
+        """Delete those of `ids` that exist (others are skipped); return how many were deleted.
+
+        Every one of `ids` leaves the indexes, stored or not: a write that raced a deletion (a turn in
+        flight during a delete-all) may have indexed a memory whose row is gone already. For the same
+        reason a user left with no memory at all is left with no entity graph either.
+        """
         rows = await self._store.get_many(user_id, ids)
         deleted = [memory_id for memory_id in ids if await self._store.delete(user_id, memory_id)]
-        if deleted:
-            await self._indexer.unindex(user_id, deleted)
+        if ids:
+            await self._indexer.unindex(user_id, ids)
+            if not await self._store.count(user_id, MemoryFilter(current_only=False)):
+                await self._graph.forget_user(user_id)
         gone = set(deleted)
         await self._forget_words_kept_after(user_id, [r for r in rows if r.id in gone])
         return len(deleted)
@@ -416,6 +440,11 @@ class MemoryService:
         """
         async with self._locks.hold(user_id, "reindex"):
             return await self._indexer.rebuild(user_id)
+
+    async def index_again(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
+        """Index these stored memories afresh (the current ones): what a crash between the store's write and
+        the indexes' left unindexed. Unknown ids are skipped."""
+        await self._indexer.index(user_id, await self._store.get_many(user_id, ids))
 
     async def record_access(self, user_id: UserId, ids: Sequence[MemoryId]) -> None:
         if ids:

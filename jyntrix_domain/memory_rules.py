@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import Memory, Relation, UserId, entity_key
+from jyntrix_domain.key_sizes import MAX_MEMORY_ID_BYTES, MAX_NAME_BYTES, MAX_SLOT_BYTES, utf8_size
+from jyntrix_domain.model import Memory, MemoryId, Relation, UserId, entity_key
 
 MAX_CONTENT_CHARS = 20_000
-# Entity keys and predicates are btree-indexed in Postgres; an index entry must fit in a third of a page.
+# Entity keys and predicates are btree-indexed in Postgres: their size in bytes is bounded too (key_sizes).
 MAX_NAME_CHARS = 200
 MAX_ENTITIES = 50
 MAX_RELATIONS = 50
@@ -40,12 +41,22 @@ def check_reliability(reliability: float) -> float:
 
 
 def check_names(names: Iterable[str], relations: Sequence[Relation] = ()) -> None:
-    """Entity names (as keys), relation ends and predicates are at most MAX_NAME_CHARS long."""
+    """Entity names (as keys), relation ends and predicates are at most MAX_NAME_CHARS characters and
+    MAX_NAME_BYTES bytes of UTF-8 long, as stored (jyntrix_domain.key_sizes)."""
     ends = [x for r in relations for x in (r.source, r.target)]
-    if any(len(entity_key(n)) > MAX_NAME_CHARS for n in (*names, *ends)) or any(
-        len(r.predicate.strip()) > MAX_NAME_CHARS for r in relations
-    ):
-        raise Invalid(f"entity names and predicates are limited to {MAX_NAME_CHARS} characters")
+    stored = [*(entity_key(n) for n in (*names, *ends)), *(r.predicate.strip() for r in relations)]
+    if any(len(key) > MAX_NAME_CHARS or utf8_size(key) > MAX_NAME_BYTES for key in stored):
+        raise Invalid(
+            f"entity names and predicates are limited to {MAX_NAME_CHARS} characters and {MAX_NAME_BYTES} bytes"
+            " of UTF-8 (as keys)"
+        )
+
+
+def check_memory_id(memory_id: MemoryId) -> MemoryId:
+    """A memory id a caller chose: 1 to MAX_MEMORY_ID_BYTES bytes of UTF-8, no NUL."""
+    if not memory_id or utf8_size(memory_id) > MAX_MEMORY_ID_BYTES or "\x00" in memory_id:
+        raise Invalid(f"a memory id is 1 to {MAX_MEMORY_ID_BYTES} bytes of UTF-8, without NUL")
+    return memory_id
 
 
 def check_entities(entities: Sequence[str], relations: Sequence[Relation]) -> tuple[str, ...]:
@@ -63,8 +74,8 @@ def check_slot(slot: str | None, value: str | None) -> None:
     """A value belongs to a slot; both have a length limit."""
     if value is not None and slot is None:
         raise Invalid("a value needs a slot")
-    if slot is not None and not 0 < len(slot.strip()) <= MAX_SLOT_CHARS:
-        raise Invalid(f"a slot is 1 to {MAX_SLOT_CHARS} characters")
+    if slot is not None and not (0 < len(slot.strip()) <= MAX_SLOT_CHARS and utf8_size(slot) <= MAX_SLOT_BYTES):
+        raise Invalid(f"a slot is 1 to {MAX_SLOT_CHARS} characters and at most {MAX_SLOT_BYTES} bytes of UTF-8")
     if value is not None and len(value) > MAX_VALUE_CHARS:
         raise Invalid(f"a slot's value is at most {MAX_VALUE_CHARS} characters")
 

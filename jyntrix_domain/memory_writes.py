@@ -8,7 +8,13 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot
+from jyntrix_domain.memory_rules import (
+    check_content,
+    check_entities,
+    check_memory_id,
+    check_reliability,
+    check_slot,
+)
 from jyntrix_domain.model import (
     Memory,
     MemoryId,
@@ -53,7 +59,7 @@ def build_memory(user_id: UserId, new: NewMemory, now: datetime) -> Memory:
     at = new.created_at or now
     check_slot(new.slot, new.value)
     return Memory(
-        id=new.id or new_id(),
+        id=new_id() if new.id is None else check_memory_id(new.id),
         user_id=user_id,
         type=new.type,
         kind=new.kind,

@@ -81,13 +81,15 @@ class MemoryStore(Protocol):
 
     async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> MemoryId | None:
         """In one atomic step: while `old_id` is still current, end it at `at`, insert the successor and
-        link the old memory to it, with their history rows. When a current memory of the user already has
-        the successor's content, that memory is the successor (nothing is inserted). Returns the id of the
-        memory that now replaces `old_id`.
+        link the old memory to it, with their history rows. Returns the id of the memory that now
+        replaces `old_id`.
 
-        Returns None, changing nothing, when `old_id` is unknown or no longer current, or when the
-        successor's id names a memory that exists already (a successor is new): two concurrent replacements
-        of one memory can never both succeed, and no memory can be linked to itself or to an unrelated one.
+        When a current memory of the user already says what the successor says (a content twin, or the
+        successor's own id on a retry), that memory is kept as it is and linked: one successor for several
+        memories. Returns None, changing nothing, when `old_id` is unknown or no longer current, so two
+        concurrent replacements of one memory can never both succeed, and when the successor's id is taken
+        by a memory that may not succeed it (`jyntrix_domain.succession`: it is `old_id` itself, is no
+        longer current, or says something else).
         """
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
@@ -138,7 +140,17 @@ class ConversationStore(Protocol):
     async def messages(
         self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
     ) -> builtins.list[Message]:
-        """The last `limit` messages (older than `before` when given), oldest first."""
+        """The last `limit` messages (older than `before` when given), oldest first.
+
+        Messages are in the order of their time, those of the same time in the order they were stored.
+        """
+
+    async def messages_before(
+        self, user_id: UserId, conversation_id: str, message_id: str, limit: int = 100
+    ) -> builtins.list[Message]:
+        """The last `limit` messages that come before `message_id` in that order, oldest first: the cursor
+        that pages back through every message, those that share a time included. Raises Invalid when
+        `message_id` is no message of this conversation."""
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]: ...
 

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.in_flight import still_there
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.ports import ConversationPorts, TaskQueue
 from jyntrix_domain.tasks import (
@@ -23,6 +24,7 @@ from jyntrix_domain.tasks import (
     TaskHandler,
     TaskMessage,
 )
+from jyntrix_domain.turn_recovery import finish_turns
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,14 @@ def build_handlers(
         if await conversations.get(user_id, conversation_id) is None:
             log.info("extract %s: conversation %s is gone; nothing to do", task.key, conversation_id)
             return
-        report = await extraction.extract(user_id, conversation_id, task.message_ids, now=task.now)
+        now = task.now
+        if task.recovered:
+            batch = await finish_turns(conversations, memories, user_id, conversation_id, task.message_ids)
+            # A recovered task knows no time of its batch: it is the batch's own, not the recovery's.
+            now = now or max((m.created_at for m in batch), default=None)
+        report = await extraction.extract(user_id, conversation_id, task.message_ids, now=now)
+        if not await still_there(conversations, memories, user_id, conversation_id, report.created_ids):
+            return  # deleted while extracting: what it added is forgotten (jyntrix_domain.in_flight)
         log.info(
             "extract %s: added=%d updated=%d superseded=%d ignored=%d via %s%s",
             task.key,
@@ -81,6 +90,9 @@ def build_handlers(
                 log.debug("summarise %s: the conversation went on; a later task summarises it", task.key)
                 return
         summary = await extraction.summarise_session(user_id, conversation_id)
+        written = [summary.id] if summary is not None else []
+        if not await still_there(conversations, memories, user_id, conversation_id, written):
+            return
         log.info("summarise %s: %s", task.key, summary.id if summary else "no user messages")
 
     async def reindex_user(task: ReindexUser) -> None:

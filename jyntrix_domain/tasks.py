@@ -56,13 +56,16 @@ class ExtractMemories(TaskMessage, frozen=True, kw_only=True, omit_defaults=True
 
     `now` is the time the batch was said at (an imported transcript's own time): what extraction
     dates by when a fact carries no time of its own. None means the clock's now, and is left off the
-    wire (a task without it reads as before).
+    wire (a task without it reads as before). `recovered` marks a batch a crash left pending
+    (jyntrix_domain.recovery): its turn memories may be missing too, and are written first
+    (jyntrix_domain.turn_recovery); off the wire when false.
     """
 
     user_id: str
     conversation_id: str
     message_ids: tuple[str, ...]
     now: datetime | None = None
+    recovered: bool = False
 
     def __post_init__(self) -> None:
         _require_text("user_id", self.user_id)

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import msgspec
 
 from jyntrix_domain.errors import Invalid, NotFound
+from jyntrix_domain.in_flight import still_there
+from jyntrix_domain.locks import UserGate
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.memory_rules import MAX_CONTENT_CHARS, MAX_NAME_CHARS
 from jyntrix_domain.model import (
@@ -99,10 +101,13 @@ class TranscriptService:
         *,
         memories: MemoryService,
         tasks: TaskQueue,
+        gate: UserGate | None = None,
     ) -> None:
         self._ports = conversations
         self._memories = memories
         self._tasks = tasks
+        # Shared with ForgetService: a delete-all waits for an import to end (jyntrix_domain.in_flight).
+        self._gate = gate if gate is not None else UserGate()
 
     async def import_transcript(
         self,
@@ -118,7 +123,7 @@ class TranscriptService:
         use, Unavailable when the server's are).
         """
         check_transcript(messages)
-        async with self._memories.bulk_slot(user_id):
+        async with self._memories.bulk_slot(user_id), self._gate.shared(user_id):
             return await self._import(user_id, messages, title, conversation_id)
 
     async def _import(
@@ -154,7 +159,11 @@ class TranscriptService:
             await self._ports.conversations.add_messages(batch, pending=pending)
         follows = previous.id if previous is not None else None
         # Messages kept as what was said (the same words said twice are one memory citing both messages).
-        turns = len(await remember_turns(self._memories, user_id, stored, follows=follows))
+        remembered = await remember_turns(self._memories, user_id, stored, follows=follows)
+        turns = len(remembered)
+        written = list(dict.fromkeys(t.id for t in remembered))
+        if not await still_there(self._ports.conversations, self._memories, user_id, conversation.id, written):
+            raise NotFound(f"conversation {conversation.id} was deleted during the import")
         for batch in batches:
             task = ExtractMemories(
                 user_id=user_id,

@@ -101,10 +101,21 @@ class InMemoryConversationStore:
             self._conversations[conv_key] = msgspec.structs.replace(conversation, updated_at=message.created_at)
         return stored
 
-    def _ordered(self, user_id: UserId, keep: Callable[[Message], bool]) -> builtins.list[Message]:
+    def _placed(self, user_id: UserId, keep: Callable[[Message], bool]) -> builtins.list[tuple[datetime, int, Message]]:
+        """(time, insertion number, message) of the user's messages that `keep` keeps, in that order."""
         rows = [(m.created_at, seq, m) for (u, _), (seq, m) in self._messages.items() if u == user_id and keep(m)]
         rows.sort(key=lambda r: (r[0], r[1]))
-        return [m for _, _, m in rows]
+        return rows
+
+    def _ordered(self, user_id: UserId, keep: Callable[[Message], bool]) -> builtins.list[Message]:
+        return [m for _, _, m in self._placed(user_id, keep)]
+
+    def _place(self, user_id: UserId, conversation_id: str, message_id: str) -> tuple[datetime, int]:
+        """Where a message of the conversation stands in its order: (time, insertion number)."""
+        seq, m = self._messages.get((user_id, message_id), (0, None))
+        if m is None or m.conversation_id != conversation_id:
+            raise Invalid(f"message {message_id} is not in conversation {conversation_id}")
+        return m.created_at, seq
 
     async def messages(
         self, user_id: UserId, conversation_id: str, limit: int = 100, before: datetime | None = None
@@ -113,6 +124,14 @@ class InMemoryConversationStore:
             user_id,
             lambda m: m.conversation_id == conversation_id and (before is None or m.created_at < before),
         )
+        return found[-limit:] if limit > 0 else []
+
+    async def messages_before(
+        self, user_id: UserId, conversation_id: str, message_id: str, limit: int = 100
+    ) -> builtins.list[Message]:
+        cursor = self._place(user_id, conversation_id, message_id)
+        mine = self._placed(user_id, lambda m: m.conversation_id == conversation_id)
+        found = [m for at, seq, m in mine if (at, seq) < cursor]
         return found[-limit:] if limit > 0 else []
 
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:

@@ -13,6 +13,7 @@ import msgspec
 from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.memory_rules import check_batch
 from jyntrix_domain.model import ChangeKind, Memory, MemoryChange, MemoryFilter, MemoryId, UserId, new_id
+from jyntrix_domain.succession import successor_problem
 
 
 def json_copy(value: Any) -> Any:
@@ -144,15 +145,18 @@ class InMemoryMemoryStore:
     async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> MemoryId | None:
         # No await between the check and the writes: on one event loop this is the atomic step.
         old = self._rows.get((user_id, old_id))
-        if old is None or not old.is_current or (user_id, successor.id) in self._rows:
+        if old is None or not old.is_current:
+            return None
+        existing = self._rows.get((user_id, successor.id))
+        if successor_problem(old_id, successor, existing) is not None:
             return None
         # Ended first: a successor may say what the old one said (a restated fact), and take its content.
         ended = self._store(old.ended(at, successor.id))
-        holder = self._holder(successor) if successor.is_current else None
+        holder = successor.id if existing is not None else (self._holder(successor) if successor.is_current else None)
         if holder is None:
             await self.add(successor)
             holder = successor.id
-        else:
+        elif holder != successor.id:
             ended = self._store(msgspec.structs.replace(ended, superseded_by=holder))
         self._record(ended, ChangeKind.SUPERSEDE, old.content, old.content)
         return holder

@@ -125,6 +125,31 @@ class PostgresConversationStore(OnDatabase):
         )
         return [from_row(Message, r) for r in reversed(rows)]
 
+    async def messages_before(
+        self, user_id: UserId, conversation_id: str, message_id: str, limit: int = 100
+    ) -> builtins.list[Message]:
+        async with self._db.user_tx(user_id) as conn:
+            place = await conn.fetchrow(
+                "SELECT created_at, seq FROM messages WHERE user_id = $1 AND conversation_id = $2 AND id = $3",
+                user_id,
+                conversation_id,
+                message_id,
+            )
+            if place is None:
+                raise Invalid(f"message {message_id} is not in conversation {conversation_id}")
+            # A row comparison, which the (user_id, conversation_id, created_at, seq) index serves.
+            rows = await conn.fetch(
+                f"SELECT {_MSG} FROM messages WHERE user_id = $1 AND conversation_id = $2"
+                " AND (created_at, seq) < ($3::timestamptz, $4::bigint)"
+                " ORDER BY created_at DESC, seq DESC LIMIT $5",
+                user_id,
+                conversation_id,
+                place["created_at"],
+                place["seq"],
+                limit,
+            )
+        return [from_row(Message, r) for r in reversed(rows)]
+
     async def get_messages(self, user_id: UserId, ids: Sequence[str]) -> builtins.list[Message]:
         """Oldest first."""
         if not ids:

@@ -21,6 +21,7 @@ from jyntrix_domain.model import (
     MemoryId,
     UserId,
 )
+from jyntrix_domain.succession import successor_problem
 
 _COLUMNS = (
     "id, user_id, type, content, reliability, access_count, last_accessed_at, created_at, updated_at,"
@@ -73,11 +74,16 @@ _RESTORED_HISTORY = """
 INSERT INTO memory_history (id, user_id, memory_id, kind, at, content_before, content_after, superseded_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 """
+_SELECT_ONE = f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2"
 
 _HISTORY = """
 INSERT INTO memory_history (user_id, memory_id, kind, content_before, content_after, superseded_by)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
+
+
+class _Refused(Exception):
+    """Raised inside a transaction to roll back what it wrote."""
 
 
 def _params(m: Memory) -> tuple[Any, ...]:
@@ -188,9 +194,7 @@ class PostgresMemoryStore(OnDatabase):
         return [m.id in inserted for m in memories]
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory | None:
-        row = await self._db.user_fetchrow(
-            user_id, f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2", user_id, memory_id
-        )
+        row = await self._db.user_fetchrow(user_id, _SELECT_ONE, user_id, memory_id)
         return None if row is None else _memory(row)
 
     async def get_many(self, user_id: UserId, ids: Sequence[MemoryId]) -> list[Memory]:
@@ -217,27 +221,41 @@ class PostgresMemoryStore(OnDatabase):
         return memory
 
     async def supersede(self, user_id: UserId, old_id: MemoryId, successor: Memory, at: datetime) -> MemoryId | None:
-        async with self._db.user_tx(user_id) as conn:
-            if await conn.fetchval("SELECT 1 FROM memories WHERE user_id = $1 AND id = $2", user_id, successor.id):
-                return None  # a successor is new: an existing memory is never linked as one
-            content = await conn.fetchval(_END, user_id, old_id, at, successor.id)
-            if content is None:
-                return None
-            holder = successor.id
-            # Ended first: the successor may say what the old memory said (a restated fact) and take its content.
-            if await conn.execute(_INSERT, *_params(successor)) == "INSERT 0 1":
-                await conn.execute(
-                    _HISTORY, user_id, successor.id, ChangeKind.CREATE.value, None, successor.content, None
-                )
-            else:
-                holder = await conn.fetchval(_HOLDER, user_id, successor.content_key)
-                if holder is None:
-                    raise Conflict(f"memory {successor.id} was written by another change at the same time")
-                await conn.execute(
-                    "UPDATE memories SET superseded_by = $3 WHERE user_id = $1 AND id = $2", user_id, old_id, holder
-                )
-            await conn.execute(_HISTORY, user_id, old_id, ChangeKind.SUPERSEDE.value, content, content, holder)
-            return str(holder)
+        if successor.id == old_id:
+            return None
+        try:
+            async with self._db.user_tx(user_id) as conn:
+                content = await conn.fetchval(_END, user_id, old_id, at, successor.id)
+                if content is None:
+                    return None
+                holder = successor.id
+                # Ended first: the successor may say what the old memory said (a restated fact), and take its
+                # content. Not inserted: its id exists (it must be the very memory asked for, still current: a
+                # retry, or one successor for several memories), or a current memory says what it says.
+                if await conn.execute(_INSERT, *_params(successor)) == "INSERT 0 1":
+                    await conn.execute(
+                        _HISTORY, user_id, successor.id, ChangeKind.CREATE.value, None, successor.content, None
+                    )
+                else:
+                    # Locked, so that it stays current until this link commits.
+                    row = await conn.fetchrow(f"{_SELECT_ONE} FOR SHARE", user_id, successor.id)
+                    if row is not None:
+                        if successor_problem(old_id, successor, _memory(row)) is not None:
+                            raise _Refused
+                    else:
+                        holder = await conn.fetchval(f"{_HOLDER} FOR SHARE", user_id, successor.content_key)
+                        if holder is None:
+                            raise Conflict(f"memory {successor.id} was written by another change at the same time")
+                        await conn.execute(
+                            "UPDATE memories SET superseded_by = $3 WHERE user_id = $1 AND id = $2",
+                            user_id,
+                            old_id,
+                            holder,
+                        )
+                await conn.execute(_HISTORY, user_id, old_id, ChangeKind.SUPERSEDE.value, content, content, holder)
+                return str(holder)
+        except _Refused:
+            return None  # the transaction rolled back: the old memory is current again
 
     async def delete(self, user_id: UserId, memory_id: MemoryId) -> bool:
         async with self._db.user_tx(user_id) as conn:

@@ -87,7 +87,13 @@ async def delete_conversation(request: UserRequest, services: ServicesDep, conve
 
 @get(
     "/conversations/{conversation_id:str}/messages",
-    summary="Messages, oldest first; page back with `before`",
+    summary="Messages, oldest first; page back with `before_id`",
+    description=(
+        "The latest `limit` messages. To page back through every message, send the id of the first message "
+        "of the page you have as `before_id`: the next page holds the messages before it (those of the same "
+        "time included, in the order they were stored). `before` (not with `before_id`) keeps only messages "
+        "older than a time."
+    ),
     responses=error_responses(404, 422),
 )
 async def list_messages(
@@ -96,19 +102,27 @@ async def list_messages(
     conversation_id: FromPath[str],
     limit: Limit = 100,
     before: FromQuery[datetime | None] = None,
+    before_id: Annotated[
+        str | None, Parameter(min_length=1, max_length=200, description="cursor: a message of this conversation")
+    ] = None,
 ) -> MessagePage:
     before = checked_time("before", before)
-    items = await services.conversations.messages(request.user.id, conversation_id, limit=limit, before=before)
+    items = await services.conversations.messages(
+        request.user.id, conversation_id, limit=limit, before=before, before_id=before_id
+    )
     return MessagePage(items=to.to_wire_all(items, Message))
 
 
 @post(
     "/conversations/{conversation_id:str}/messages/stream",
     summary="Send a message and stream the answer (SSE)",
-    description="Events in order: `conversation`, `context`, `token`..., `done`; or `error`.",
+    description=(
+        "Events in order: `conversation`, `context`, `token`..., `done`; or `error`. A `message_id` sent again "
+        "retries its turn; with other content, or when it belongs to another conversation, it is a 409."
+    ),
     status_code=200,
     media_type="text/event-stream",
-    responses={**error_responses(404, body=True), 200: STREAM_EVENTS},
+    responses={**error_responses(404, 409, body=True), 200: STREAM_EVENTS},
     operation_class=EventStreamOperation,
 )
 async def stream_in_conversation(
@@ -120,10 +134,13 @@ async def stream_in_conversation(
 @post(
     "/messages/stream",
     summary="Send a message in a new conversation and stream the answer (SSE)",
-    description="Creates the conversation; its id comes in the first event, `conversation`.",
+    description=(
+        "Creates the conversation; its id comes in the first event, `conversation`. A `message_id` sent again "
+        "continues the conversation its first try created; with other content it is a 409."
+    ),
     status_code=200,
     media_type="text/event-stream",
-    responses={**error_responses(body=True), 200: STREAM_EVENTS},
+    responses={**error_responses(409, body=True), 200: STREAM_EVENTS},
     operation_class=EventStreamOperation,
 )
 async def stream_new_conversation(

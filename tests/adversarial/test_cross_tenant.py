@@ -322,6 +322,24 @@ def test_a_restore_naming_another_users_ids_writes_only_the_callers_account(
     assert (theirs["content"], theirs["user_id"]) == ("forged", intruder.user_id)
 
 
+def test_another_users_message_is_no_cursor_and_no_retry(api: SyncClient, victim: Tenant) -> None:
+    """The paging cursor and a retried message_id are looked up in the caller's own conversations only."""
+    squatter = seeded_tenant(api)
+    own = squatter.ids["conversation"][0]
+    for message_id in victim.ids["message"]:
+        paged = api.get(
+            f"/api/chat/conversations/{own}/messages", params={"before_id": message_id}, headers=squatter.headers
+        )
+        assert_error_document("/api", paged, (422,))
+        assert_nothing_of(victim, paged)
+    # The victim's message id sent as one's own is a new message of one's own, answered in one's own conversation.
+    said = {"content": "My own words", "message_id": victim.ids["message"][0]}
+    turn = api.post("/api/chat/messages/stream", json=said, headers=squatter.headers)
+    assert turn.status_code == 200, turn.text
+    assert_nothing_of(victim, turn)
+    assert_untouched(api, victim)
+
+
 def test_the_served_document_lists_no_route_without_a_security_requirement() -> None:
     assert DOCUMENT.get("security"), "the document must require the bearer token by default"
     for path, item in DOCUMENT["paths"].items():

@@ -125,16 +125,25 @@ async def _numbered(chunks: AsyncIterator[Chunk]) -> AsyncIterator[tuple[int, Ch
         n += 1
 
 
-@pytest.fixture(params=["in_process", "embedded"])
-def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SyncClient, GatedModel]]:
-    model = GatedModel()
+def served_with(
+    request: pytest.FixtureRequest, tmp_path: Path, keep: tuple[str, ...] = ("storage",), **overrides: Any
+) -> Iterator[SyncClient]:
+    """The app with `overrides` (an "llm", a "base_embedder"...), on the profile `request.param` names:
+    in_process, or embedded with its real adapters for the resources in `keep` (its stores by default)."""
     if request.param == "in_process":
-        app = create_app(adversarial_settings(tmp_path), overrides={"llm": model})
+        app = create_app(adversarial_settings(tmp_path), overrides=overrides)
     else:
         dsn = request.getfixturevalue("postgres_dsn")
         settings = adversarial_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=dsn)
-        app = create_app(settings, overrides={**in_process_overrides("storage"), "llm": model})
+        app = create_app(settings, overrides={**in_process_overrides(*keep), **overrides})
     with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture(params=["in_process", "embedded"])
+def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SyncClient, GatedModel]]:
+    model = GatedModel()
+    for client in served_with(request, tmp_path, llm=model):
         yield client, model
 
 

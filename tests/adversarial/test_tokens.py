@@ -16,7 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from jyntrix_domain.identity import MAX_USER_ID_CHARS
+from jyntrix_domain.identity import MAX_USER_ID_BYTES
 from tests.adversarial.conftest import SyncClient, Tenant
 from tests.adversarial.served import AUTHENTICATED, Operation, assert_error_document, op_id, sample_body
 from tests.http.conftest import SECRET, bearer
@@ -115,7 +115,7 @@ TOKENS: dict[str, Callable[[str], Authorization]] = {
     "sub blank": lambda sub: hs(claims("   ")),
     "sub a number": lambda sub: hs(claims(sub, sub=12345)),
     "sub a list": lambda sub: hs(claims(sub, sub=[sub])),
-    "sub too long": lambda sub: hs(claims("u" * (MAX_USER_ID_CHARS + 1))),
+    "sub too long": lambda sub: hs(claims("u" * (MAX_USER_ID_BYTES + 1))),
     "sub with a newline": lambda sub: hs(claims(f"{sub}\nINFO forged")),
     "sub with NUL": lambda sub: hs(claims(f"{sub}\x00")),
     "sub with a line separator": lambda sub: hs(claims(f"{sub}\u2028x")),

@@ -23,6 +23,14 @@ async def stream_turn(
     return response, parse_events(response.text)
 
 
+async def failed_first_try(client: Client, headers: dict[str, str], content: str, message_id: str) -> str:
+    """A first try in a new conversation that ends in an `error` event (on a model that fails it): its conversation."""
+    _, events = await stream_turn(client, headers, content, message_id=message_id)
+    assert events[-1].event == "error", events
+    conversation_id: str = events[0].data["id"]
+    return conversation_id
+
+
 def answer_of(events: list[Event]) -> str:
     """The streamed answer's text."""
     return "".join(e.data["delta"] for e in events if e.event == "token")

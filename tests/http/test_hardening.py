@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 
-from jyntrix_domain.identity import MAX_USER_ID_CHARS
+from jyntrix_domain.identity import MAX_USER_ID_BYTES
 from jyntrix_http.auth import mint_token
 from jyntrix_http.throttle import client_address, parse_networks
 from tests.http.conftest import SECRET, Client, bearer, make_settings
@@ -26,7 +26,7 @@ def raw_token(sub: str) -> str:
 @pytest.mark.parametrize(
     ("sub", "reason"),
     [
-        ("u" * (MAX_USER_ID_CHARS + 1), "longer than 255"),
+        ("u" * (MAX_USER_ID_BYTES + 1), "longer than 255"),
         ("x" * 3000, "longer than 255"),
         ("alice\nINFO forged line", "control characters"),
         ("alice\u2028bob", "control characters"),
@@ -41,7 +41,7 @@ async def test_a_sub_that_cannot_be_a_user_is_a_clear_401(client: Client, sub: s
 
 
 async def test_the_longest_user_id_can_write(client: Client) -> None:
-    headers = bearer("u" * MAX_USER_ID_CHARS)
+    headers = bearer("u" * MAX_USER_ID_BYTES)
     assert (await client.post("/api/memories", json={"content": "I like tea"}, headers=headers)).status_code == 201
     assert (await client.get("/api/memories", headers=headers)).json()["total"] == 1
 

@@ -191,9 +191,11 @@ class AsyncClient:
         return (await self._run(calls.conversation(conversation_id, limit=1))).extraction
 
     async def messages(
-        self, conversation_id: str, *, limit: int = 100, before: datetime | None = None
+        self, conversation_id: str, *, limit: int = 100, before: datetime | None = None, before_id: str | None = None
     ) -> list[Message]:
-        return (await self._run(calls.messages(conversation_id, limit=limit, before=before))).items
+        """The latest `limit` messages, oldest first; `before_id`, the first message of a page, pages back."""
+        call = calls.messages(conversation_id, limit=limit, before=before, before_id=before_id)
+        return (await self._run(call)).items
 
     async def chat(
         self, content: str, *, conversation_id: str | None = None, message_id: str | None = None

@@ -242,8 +242,10 @@ def delete_conversation(conversation_id: str) -> Call[None]:
     return Call("DELETE", f"/api/chat/conversations/{_p(conversation_id)}", None)
 
 
-def messages(conversation_id: str, *, limit: int = 100, before: datetime | None = None) -> Call[MessagePage]:
-    params = {"limit": limit, "before": before}
+def messages(
+    conversation_id: str, *, limit: int = 100, before: datetime | None = None, before_id: str | None = None
+) -> Call[MessagePage]:
+    params = {"limit": limit, "before": before, "before_id": before_id}
     return Call("GET", f"/api/chat/conversations/{_p(conversation_id)}/messages", MessagePage, params=params)
 
 

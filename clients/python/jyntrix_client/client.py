@@ -206,8 +206,11 @@ class Client:
         """How far background extraction of the conversation has come (`finished` once nothing is pending)."""
         return (self._run(calls.conversation(conversation_id, limit=1))).extraction
 
-    def messages(self, conversation_id: str, *, limit: int = 100, before: datetime | None = None) -> list[Message]:
-        return self._run(calls.messages(conversation_id, limit=limit, before=before)).items
+    def messages(
+        self, conversation_id: str, *, limit: int = 100, before: datetime | None = None, before_id: str | None = None
+    ) -> list[Message]:
+        """The latest `limit` messages, oldest first; `before_id`, the first message of a page, pages back."""
+        return self._run(calls.messages(conversation_id, limit=limit, before=before, before_id=before_id)).items
 
     def chat(
         self, content: str, *, conversation_id: str | None = None, message_id: str | None = None

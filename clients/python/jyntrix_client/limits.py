@@ -19,6 +19,9 @@ MAX_PREFERENCES = 100
 MAX_MESSAGE_CHARS = 32_000
 # An id a caller chooses (a memory's, a chat message's).
 MAX_ID_CHARS = 100
+# What a store indexes, in UTF-8 bytes (a character takes 1 to 4): a memory's id, an entity name or predicate.
+MAX_MEMORY_ID_BYTES = 100
+MAX_NAME_BYTES = 600
 MAX_QUERY_CHARS = 4_000
 MAX_SEARCH_LIMIT = 100
 MAX_TITLE_CHARS = 200

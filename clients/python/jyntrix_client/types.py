@@ -67,10 +67,14 @@ ImportResult = TranscriptImportResult
 # The request bodies' field types, with the limits the server decodes them under.
 Content = Annotated[str, msgspec.Meta(min_length=1, max_length=limits.MAX_CONTENT_CHARS)]
 Reliability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-# Entity names are checked by the server as keys (casefolded, so "ß" counts twice) before anything is
-# stored; the schema only documents the limits.
+# Entity names and ids are checked by the server, names as keys (casefolded, so "ß" counts twice), in
+# characters and in UTF-8 bytes, before anything is stored; the schema only documents the limits.
 EntityName = Annotated[
-    str, msgspec.Meta(min_length=1, description=f"at most {limits.MAX_NAME_CHARS} characters as a key")
+    str,
+    msgspec.Meta(
+        min_length=1,
+        description=f"at most {limits.MAX_NAME_CHARS} characters and {limits.MAX_NAME_BYTES} bytes of UTF-8 as a key",
+    ),
 ]
 Entities = Annotated[list[EntityName], msgspec.Meta(description=f"at most {limits.MAX_ENTITIES}")]
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -158,7 +162,17 @@ class MemoryIn(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, fo
     slot: str | None = None
     value: str | None = None
     metadata: Metadata = {}
-    id: ClientId | None = None
+    id: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                min_length=1,
+                max_length=limits.MAX_MEMORY_ID_BYTES,
+                description=f"at most {limits.MAX_MEMORY_ID_BYTES} bytes of UTF-8 (so as many ASCII characters)",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class MemoryPatch(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):

@@ -10,7 +10,7 @@ export async function render(root, ctx) {
   // A source message older than the latest 200: page back until it is on the page (a few pages at most).
   for (let pages = 0; messageId && pages < 5 && detail.messages.length; pages += 1) {
     if (detail.messages.some((m) => m.id === messageId)) break;
-    const older = await api("GET", `${path}/messages${query({ limit: 200, before: detail.messages[0].created_at })}`);
+    const older = await api("GET", `${path}/messages${query({ limit: 200, before_id: detail.messages[0].id })}`);
     if (!older.items.length) break;
     detail.messages = [...older.items, ...detail.messages];
   }
