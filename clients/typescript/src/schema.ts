@@ -101,7 +101,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Messages, oldest first; page back with `before` */
+        /**
+         * Messages, oldest first; page back with `before_id`
+         * @description The latest `limit` messages. To page back through every message, send the id of the first message of the page you have as `before_id`: the next page holds the messages before it (those of the same time included, in the order they were stored). `before` (not with `before_id`) keeps only messages older than a time.
+         */
         get: operations["ApiChatConversationsConversationIdMessagesListMessages"];
         put?: never;
         post?: never;
@@ -122,7 +125,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message and stream the answer (SSE)
-         * @description Events in order: `conversation`, `context`, `token`..., `done`; or `error`.
+         * @description Events in order: `conversation`, `context`, `token`..., `done`; or `error`. A `message_id` sent again retries its turn; with other content, or when it belongs to another conversation, it is a 409.
          */
         post: operations["ApiChatConversationsConversationIdMessagesStreamStreamInConversation"];
         delete?: never;
@@ -142,7 +145,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message in a new conversation and stream the answer (SSE)
-         * @description Creates the conversation; its id comes in the first event, `conversation`.
+         * @description Creates the conversation; its id comes in the first event, `conversation`. A `message_id` sent again continues the conversation its first try created; with other content it is a 409.
          */
         post: operations["ApiChatMessagesStreamStreamNewConversation"];
         delete?: never;
@@ -792,6 +795,7 @@ export interface components {
             created_at?: string | null;
             /** @description at most 50 */
             entities?: string[];
+            /** @description at most 100 bytes of UTF-8 (so as many ASCII characters) */
             id?: string | null;
             metadata?: {
                 [key: string]: unknown;
@@ -967,11 +971,11 @@ export interface components {
         };
         /** RelationIn */
         RelationIn: {
-            /** @description at most 200 characters as a key */
+            /** @description at most 200 characters and 600 bytes of UTF-8 as a key */
             predicate: string;
-            /** @description at most 200 characters as a key */
+            /** @description at most 200 characters and 600 bytes of UTF-8 as a key */
             source: string;
-            /** @description at most 200 characters as a key */
+            /** @description at most 200 characters and 600 bytes of UTF-8 as a key */
             target: string;
         };
         /** Remembered */
@@ -1760,6 +1764,8 @@ export interface operations {
                 /** @description page size */
                 limit?: number;
                 before?: string | null;
+                /** @description cursor: a message of this conversation */
+                before_id?: string | null;
             };
             header?: never;
             path: {
@@ -1925,6 +1931,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request too large */
             413: {
                 headers: {
@@ -2039,6 +2054,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
