@@ -6,6 +6,9 @@ backend), requests without a bearer token, and requests whose token is refused (
 429 once that address is past its limit). The client's address is the connection's peer, or,
 when the peer is a proxy listed in TRUSTED_PROXIES, the nearest address in X-Forwarded-For that
 is not itself a trusted proxy: a header from anyone else is ignored, since a client can send any.
+The console's own files (a GET under /console/) are not counted: one page load fetches some twenty of them,
+so a person reloading the console a dozen times a minute would otherwise spend the address's allowance and
+be refused the sign-in page's first API call; they are static and cost nothing to serve.
 (`jyntrix serve` tells uvicorn the same list, so that uvicorn never rewrites the peer from a header that
 another sender wrote; see cli.server_config.)
 
@@ -30,6 +33,7 @@ from jyntrix_domain.errors import RateLimited
 from jyntrix_domain.model import RateDecision
 from jyntrix_domain.ports import RateLimiter
 
+CONSOLE_FILES = "/console/"
 log = logging.getLogger("jyntrix.http")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -114,7 +118,7 @@ class AddressRateLimitMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         limiter = limiter_of(scope)
-        if limiter is None or scope.get("method") == "OPTIONS":
+        if limiter is None or scope.get("method") == "OPTIONS" or _is_console_file(scope):
             await next_app(scope, receive, send)
             return
         key = f"rate:addr:{client_address(scope, self._trusted)}"
@@ -140,6 +144,10 @@ class AddressRateLimitMiddleware(ASGIMiddleware):
                 decision,
                 self.window_s,
             )
+
+
+def _is_console_file(scope: Scope) -> bool:
+    return scope.get("method") in ("GET", "HEAD") and str(scope.get("path", "")).startswith(CONSOLE_FILES)
 
 
 def limiter_of(scope: Scope) -> RateLimiter | None:

@@ -127,6 +127,17 @@ async def test_unauthenticated_floods_are_throttled_by_address(
     assert authed.status_code == 200
 
 
+async def test_the_consoles_own_files_do_not_spend_the_address_allowance(
+    tmp_path: Path, app_factory: Callable[..., Client]
+) -> None:
+    async with app_factory(make_settings(tmp_path, rate_limit_anonymous_requests=2)) as client:
+        files = [(await client.get("/console/index.html")).status_code for _ in range(5)]
+        config = [(await client.get("/api/console/config")).status_code for _ in range(3)]
+    assert files == [200] * 5
+    # The console's API calls are counted as every other anonymous request is.
+    assert config == [200, 200, 429]
+
+
 async def test_refused_tokens_count_against_the_address(tmp_path: Path, app_factory: Callable[..., Client]) -> None:
     async with app_factory(make_settings(tmp_path, rate_limit_anonymous_requests=3)) as client:
         forged = {"Authorization": "Bearer not-a-token"}
