@@ -15,9 +15,9 @@ import pytest
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
 from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
-from jyntrix_domain.backoff import Backoff
+from jyntrix_adapters.support.backoff import Backoff
+from jyntrix_adapters.support.llm_retry import GenerationSettings
 from jyntrix_domain.errors import DomainError, Unavailable, Unsupported
-from jyntrix_domain.llm_retry import GenerationSettings
 from jyntrix_domain.model import ChatTurn, Chunk, ContextItem, MemoryType, Prompt, Role
 from jyntrix_domain.ports import LanguageModel
 from testsupport.fake_gemini import FakeGemini

@@ -25,11 +25,11 @@ import msgspec
 
 from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig
+from jyntrix_adapters.support.llm_retry import GenerationSettings
 from jyntrix_bootstrap.environment import Section, read_section, section_variables
 from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
 from jyntrix_domain.chat import ChatConfig
 from jyntrix_domain.context import Budgets, RelevanceConfig
-from jyntrix_domain.llm_retry import GenerationSettings
 from jyntrix_domain.ranking import RankingWeights, RankProfile
 from jyntrix_domain.retrieval import RetrievalConfig
 

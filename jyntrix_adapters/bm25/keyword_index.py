@@ -27,8 +27,8 @@ from typing import Any
 
 from jyntrix_adapters.bm25.tokens import FORMAT, tokens
 from jyntrix_adapters.bm25.user_index import LogEntry, StoredDoc, UserIndex
+from jyntrix_adapters.support.index_rules import can_find
 from jyntrix_domain.errors import Unavailable
-from jyntrix_domain.index_rules import can_find
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 
 logger = logging.getLogger(__name__)

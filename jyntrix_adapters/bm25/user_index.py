@@ -33,8 +33,8 @@ import numpy.typing as npt
 
 from jyntrix_adapters.bm25.postings import CorpusStats, Postings, delta_score
 from jyntrix_adapters.bm25.tokens import FORMAT, UNSTEMMED, upgrade
+from jyntrix_adapters.support.index_rules import best_first
 from jyntrix_domain.errors import Unavailable
-from jyntrix_domain.index_rules import best_first
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId
 
 logger = logging.getLogger(__name__)

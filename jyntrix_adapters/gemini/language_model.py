@@ -13,9 +13,9 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from jyntrix_domain.backoff import Backoff
+from jyntrix_adapters.support.backoff import Backoff
+from jyntrix_adapters.support.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
 from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
 
 try:  # the SDK uses httpx2 when it is installed, and its errors are not httpx's
@@ -34,7 +34,7 @@ class GeminiLanguageModel:
     """Streams, completes and answers in JSON with a Gemini model.
 
     Requests that fail with 429 or 5xx (or do not connect) are retried with exponential backoff,
-    a stream only before its first piece of text (jyntrix_domain.llm_retry).
+    a stream only before its first piece of text (jyntrix_adapters.support.llm_retry).
     """
 
     def __init__(

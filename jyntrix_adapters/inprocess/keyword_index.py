@@ -6,7 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from jyntrix_domain.index_rules import best_first, can_find
+from jyntrix_adapters.support.index_rules import best_first, can_find
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 from jyntrix_domain.terms import keyword_terms
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import msgspec
 
 from jyntrix_adapters.inprocess.clock import SystemClock
-from jyntrix_domain.backoff import Backoff
+from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.ports import Clock
 from jyntrix_domain.tasks import (

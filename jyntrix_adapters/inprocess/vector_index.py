@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from jyntrix_adapters.support.index_rules import best_first, can_find
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.index_rules import best_first, can_find
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
 # Above this many float multiplications a search takes about a millisecond: move it off the loop.

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from jyntrix_domain.backoff import Backoff
+from jyntrix_adapters.support.backoff import Backoff
+from jyntrix_adapters.support.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
 from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jyntrix_adapters.postgres.pool import OnDatabase
-from jyntrix_domain.index_rules import can_find, type_values
+from jyntrix_adapters.support.index_rules import can_find, type_values
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 from jyntrix_domain.terms import keyword_terms
 

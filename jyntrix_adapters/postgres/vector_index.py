@@ -31,9 +31,9 @@ import numpy.typing as npt
 from pgvector.asyncpg import register_vector
 
 from jyntrix_adapters.postgres.pool import Database, translate_errors
+from jyntrix_adapters.support.index_rules import best_first, check_vector, searchable, type_values
+from jyntrix_adapters.support.lifecycle import AsyncResource
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.index_rules import best_first, check_vector, searchable, type_values
-from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
 # Held while creating the schema, so two processes starting at once do not race on CREATE TABLE.

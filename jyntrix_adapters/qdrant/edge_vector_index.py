@@ -35,9 +35,9 @@ from jyntrix_adapters.qdrant.edge_optimize import (
     settle_layout,
 )
 from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id, rekeyed
+from jyntrix_adapters.support.index_rules import best_first, check_vector, searchable, type_values
+from jyntrix_adapters.support.lifecycle import AsyncResource
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.index_rules import best_first, check_vector, searchable, type_values
-from jyntrix_domain.lifecycle import AsyncResource
 from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from jyntrix_adapters.dramatiq.broker import DramatiqConfig
+from jyntrix_adapters.support.llm_retry import GenerationSettings
 from jyntrix_bootstrap.settings import (
     LOCAL_SECRET_FILE,
     SECTIONS,
@@ -23,7 +24,6 @@ from jyntrix_bootstrap.settings import (
 )
 from jyntrix_cli.cli import main
 from jyntrix_domain.context import Budgets
-from jyntrix_domain.llm_retry import GenerationSettings
 from jyntrix_domain.ranking import RankingWeights
 from jyntrix_domain.retrieval import RetrievalConfig
 from jyntrix_domain.signals import SIGNAL_NAMES

@@ -1,6 +1,6 @@
 import pytest
 
-from jyntrix_domain.backoff import Backoff
+from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_domain.errors import Invalid, RateLimited
 
 

@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 
 import msgspec
 
-from jyntrix_domain.backoff import Backoff
+from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_domain.errors import DomainError, Invalid, RateLimited, Unavailable
 from jyntrix_domain.model import Chunk
 

@@ -6,9 +6,15 @@ from collections.abc import AsyncGenerator
 
 import pytest
 
-from jyntrix_domain.backoff import Backoff
+from jyntrix_adapters.support.backoff import Backoff
+from jyntrix_adapters.support.llm_retry import (
+    Failure,
+    ModelRetry,
+    error_for_status,
+    status_failure,
+    status_is_retryable,
+)
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
-from jyntrix_domain.llm_retry import Failure, ModelRetry, error_for_status, status_failure, status_is_retryable
 from jyntrix_domain.model import Chunk, Usage
 
 
