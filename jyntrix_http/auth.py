@@ -24,7 +24,7 @@ from litestar.security.jwt.token import JWTDecodeOptions
 
 from jyntrix_bootstrap.settings import DEV_TOKEN_ISSUER, Settings
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.identity import check_user_id, user_id_problem
+from jyntrix_domain.user_ids import check_user_id, user_id_problem
 
 # Paths served without a token: liveness/readiness, the index and the OpenAPI schema.
 PUBLIC_PATHS = ["^/$", "^/health", "^/schema"]

@@ -16,7 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from jyntrix_domain.identity import MAX_USER_ID_BYTES
+from jyntrix_domain.user_ids import MAX_USER_ID_BYTES
 from tests.adversarial.conftest import SyncClient, Tenant
 from tests.adversarial.served import AUTHENTICATED, Operation, assert_error_document, op_id, sample_body
 from tests.http.conftest import SECRET, bearer

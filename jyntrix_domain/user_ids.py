@@ -1,4 +1,9 @@
-"""Who a user can be: the rule every user id meets before any store sees it."""
+"""What a user id may be: not empty, at most 255 bytes of UTF-8, no control or format characters.
+
+A user id enters the system only as the subject of a token the API has verified (jyntrix_http.auth applies this
+rule there, and to the ids it mints tokens for); the worker, the CLI and MCP act for ids that came that way, so
+the stores never see one that broke it. A new door that takes a user id from elsewhere must call check_user_id.
+"""
 
 from __future__ import annotations
 
