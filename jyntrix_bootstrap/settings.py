@@ -28,6 +28,7 @@ from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig
 from jyntrix_adapters.support.llm_retry import GenerationSettings
 from jyntrix_bootstrap.environment import Section, read_section, section_variables
 from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
+from jyntrix_domain import embedding_cache
 from jyntrix_domain.chat import ChatConfig
 from jyntrix_domain.context import Budgets, RelevanceConfig
 from jyntrix_domain.ranking import RankingWeights, RankProfile
@@ -146,8 +147,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
 
     # Embeddings
     embedding_model_dir: str | None = None
-    embedding_cache_size: int = 10_000
-    embedding_cache_ttl_s: float = 86_400.0
+    embedding_cache_size: int = embedding_cache.DEFAULT_MAX_ENTRIES
+    embedding_cache_ttl_s: float = embedding_cache.DEFAULT_TTL_S
 
     # Auth (Supabase-compatible JWT)
     supabase_jwt_secret: str | None = None

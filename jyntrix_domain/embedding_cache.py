@@ -24,7 +24,9 @@ from jyntrix_domain.ports import Cache, Embedder
 log = logging.getLogger(__name__)
 
 _KEY_PREFIX = "emb:v2:"
-_WEEK_S = 7 * 24 * 3600.0
+# The one place these defaults are set: Settings' EMBEDDING_CACHE_SIZE and EMBEDDING_CACHE_TTL_S take them.
+DEFAULT_MAX_ENTRIES = 10_000
+DEFAULT_TTL_S = 86_400.0
 
 
 def encode_vector(vector: Sequence[float]) -> bytes:
@@ -58,8 +60,8 @@ class CachedEmbedder:
         *,
         model: str,
         cache: Cache | None = None,
-        max_entries: int = 1024,
-        ttl_s: float | None = _WEEK_S,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        ttl_s: float | None = DEFAULT_TTL_S,
     ) -> None:
         if max_entries < 1:
             raise Invalid("max_entries must be at least 1")
