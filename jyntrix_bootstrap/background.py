@@ -14,9 +14,10 @@ from datetime import timedelta
 
 from jyntrix_bootstrap.resources import Opened
 from jyntrix_bootstrap.settings import DeploymentProfile, Settings, TaskRunner
+from jyntrix_domain.asyncio_tasks import stop_task
 from jyntrix_domain.ports import Clock, TaskLedger, TaskQueue
 from jyntrix_domain.recovery import requeue_unfinished
-from jyntrix_domain.tasks import Handlers
+from jyntrix_domain.tasks import Handlers, PurgeAnalytics
 
 log = logging.getLogger("jyntrix.wiring")
 
@@ -69,3 +70,34 @@ async def recover_extraction(ledger: TaskLedger, tasks: TaskQueue, clock: Clock,
             return
         await asyncio.sleep(interval_s)
         older_than = clock.now() - timedelta(seconds=interval_s)
+
+
+class Background:
+    """What a process that runs the handlers keeps going beside them: crash recovery of extraction batches, and
+    the daily analytics purge (its first run enqueued here; each run enqueues the next, task_handlers)."""
+
+    def __init__(self, recovery: asyncio.Task[None] | None) -> None:
+        self._recovery = recovery
+
+    async def stop(self) -> None:
+        await stop_task(self._recovery)
+        self._recovery = None
+
+
+async def start_background(settings: Settings, ledger: TaskLedger | None, tasks: TaskQueue, clock: Clock) -> Background:
+    """The one start of background work, for the API process that runs its own handlers and the worker alike;
+    `ledger` None (a custom worker wiring) skips recovery."""
+    recovery = (
+        asyncio.create_task(
+            recover_extraction(ledger, tasks, clock, settings.extraction_recovery_interval_s),
+            name="extraction-recovery",
+        )
+        if ledger is not None
+        else None
+    )
+    if settings.worker.daily_purge:
+        try:
+            await tasks.enqueue(PurgeAnalytics.of(clock.now()))
+        except Exception as exc:  # retention must never keep a process from starting
+            log.warning("could not schedule the daily analytics purge: %s", exc)
+    return Background(recovery)

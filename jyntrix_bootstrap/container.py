@@ -185,7 +185,7 @@ class Container(containers.DeclarativeContainer):
         llm=llm.provided.adapter,
     )
     # What the in-process queue runs, bound to the queue itself so that an extraction can schedule its idle
-    # conversation's summary there; a dramatiq worker binds its own (jyntrix_bootstrap.worker).
+    # conversation's summary there; a dramatiq worker binds the same to its broker (jyntrix_bootstrap.worker).
     handlers = providers.Singleton(
         handlers_on_queue,
         conversation_ports,
@@ -286,6 +286,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             rate_limiter=opened["rate_limiter"].adapter,
             metrics=container.metrics(),
             token_counter=container.token_counter(),
+            handlers=await _resolve(container.handlers),
             shutdown_resources=container.shutdown_resources,
             backends=opened,
         )

@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from jyntrix_adapters.prometheus.metrics import ServerMetrics
+from jyntrix_bootstrap.background import Background, start_background
 from jyntrix_bootstrap.resources import Opened, Storage
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.analytics import AnalyticsService, BufferedEmitter
@@ -21,6 +22,7 @@ from jyntrix_domain.portability import PortabilityService
 from jyntrix_domain.ports import Clock, RateLimiter, TaskQueue, TokenCounter
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.retrieval import RetrievalService
+from jyntrix_domain.tasks import TaskHandler, TaskMessage
 from jyntrix_domain.transcripts import TranscriptService
 
 
@@ -80,6 +82,9 @@ class Runtime:
     rate_limiter: RateLimiter
     metrics: ServerMetrics
     token_counter: TokenCounter
+    handlers: Callable[[TaskQueue], dict[type[TaskMessage], TaskHandler]]
+    """The task handlers bound to a queue: the in-process queue's, and a dramatiq worker's (jyntrix_bootstrap.worker)
+    from the same wiring."""
     shutdown_resources: Callable[[], Any]
     """The container's: closes what it opened, in reverse dependency order (awaitable when any resource is async)."""
     backends: dict[str, Opened] = field(default_factory=dict)
@@ -93,6 +98,11 @@ class Runtime:
         warm = getattr(self.backends["embedder"].adapter, "warm", None)
         if warm is not None:
             await warm()
+
+    async def start_background(self) -> Background:
+        """Start extraction recovery and the daily purge on this runtime's queue (see background.start_background):
+        the API process calls it when it runs the handlers itself, the dramatiq worker always."""
+        return await start_background(self.settings, self.storage.ledger, self.tasks, self.services.clock)
 
     async def aclose(self) -> None:
         """Close everything, in reverse dependency order; analytics are flushed on the way."""

@@ -82,6 +82,7 @@ class WorkerConfig(msgspec.Struct, frozen=True, kw_only=True):
     services: str | None = None
     # Summarise a conversation after this long without a new message; 0 turns it off.
     summary_idle_s: float = 1_800.0
+    # Purge analytics past retention daily, wherever the handlers run (the worker, or the API in process).
     daily_purge: bool = True
 
     def __post_init__(self) -> None:

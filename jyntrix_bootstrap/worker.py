@@ -21,14 +21,11 @@ from dramatiq.middleware import AsyncIO
 
 from jyntrix_adapters.dramatiq.broker import ProcessHooks, make_broker
 from jyntrix_adapters.dramatiq.task_queue import DramatiqTaskQueue, declare_actors
-from jyntrix_adapters.inprocess.clock import SystemClock
-from jyntrix_bootstrap.background import recover_extraction
+from jyntrix_bootstrap.background import Background
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.settings import Settings, SettingsError, load_settings
-from jyntrix_domain.asyncio_tasks import stop_task
-from jyntrix_domain.ports import ConversationPorts, TaskLedger, TaskQueue
-from jyntrix_domain.task_handlers import build_handlers
-from jyntrix_domain.tasks import TASK_TYPES, PurgeAnalytics, TaskHandler, TaskMessage
+from jyntrix_domain.ports import TaskQueue
+from jyntrix_domain.tasks import TASK_TYPES, TaskHandler, TaskMessage
 
 log = logging.getLogger("jyntrix.worker")
 
@@ -39,8 +36,8 @@ class WorkerRuntime:
 
     handlers: Mapping[type[TaskMessage], TaskHandler]
     aclose: Callable[[], Awaitable[None]]
-    # Where pending extraction batches are recorded, for crash recovery; None skips it (a custom wiring).
-    ledger: TaskLedger | None = None
+    # Starts recovery and the daily purge (Runtime.start_background); None: a custom wiring starts its own.
+    start_background: Callable[[], Awaitable[Background]] | None = None
 
 
 WorkerFactory = Callable[[Mapping[str, str], TaskQueue | None], Awaitable[WorkerRuntime]]
@@ -64,17 +61,8 @@ async def open_worker_runtime(
         factory = _import(settings.worker.services)
         return await factory(os.environ if env is None else env, tasks)
     runtime = await build_services(settings, overrides={**(overrides or {}), "tasks": tasks})
-    handlers = build_handlers(
-        ConversationPorts(
-            conversations=runtime.storage.conversations, ledger=runtime.storage.ledger, clock=runtime.services.clock
-        ),
-        memories=runtime.services.memories,
-        extraction=runtime.extraction,
-        analytics=runtime.services.analytics,
-        tasks=tasks,
-        summary_idle_s=settings.worker.summary_idle_s,
-    )
-    return WorkerRuntime(handlers=handlers, aclose=runtime.aclose, ledger=runtime.storage.ledger)
+    handlers = runtime.handlers(tasks)
+    return WorkerRuntime(handlers=handlers, aclose=runtime.aclose, start_background=runtime.start_background)
 
 
 def _import(path: str) -> WorkerFactory:
@@ -106,7 +94,7 @@ class WorkerProcess:
         self.sender = DramatiqTaskQueue(self.broker, queue_name=settings.dramatiq.queue)
         self._runtime: WorkerRuntime | None = None
         self._opening = asyncio.Lock()
-        self._recovery: asyncio.Task[None] | None = None
+        self._background: Background | None = None
         self.actors = declare_actors(
             self.broker, {task_type: self._dispatch(task_type) for task_type in TASK_TYPES}, settings.dramatiq
         )
@@ -131,22 +119,13 @@ class WorkerProcess:
         except Exception:  # the first task opens them again, and retries while a dependency is down
             log.exception("could not open the worker's services at boot")
         else:
-            if runtime.ledger is not None:
-                self._recovery = asyncio.create_task(
-                    recover_extraction(
-                        runtime.ledger, self.sender, SystemClock(), self.settings.extraction_recovery_interval_s
-                    ),
-                    name="extraction-recovery",
-                )
-        if self.settings.worker.daily_purge:
-            try:
-                await self.sender.enqueue(PurgeAnalytics.of(SystemClock().now()))
-            except Exception:
-                log.exception("could not schedule the daily analytics purge")
+            if runtime.start_background is not None:
+                self._background = await runtime.start_background()
 
     async def _shutdown(self) -> None:
-        await stop_task(self._recovery)
-        self._recovery = None
+        if self._background is not None:
+            await self._background.stop()
+            self._background = None
         if self._runtime is not None:
             await self._runtime.aclose()
             self._runtime = None

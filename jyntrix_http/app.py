@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -16,12 +15,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
 from litestar.types import ControllerRouterHandler
 
-from jyntrix_bootstrap.background import recover_extraction, sends_to_worker
+from jyntrix_bootstrap.background import sends_to_worker
 from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.services import Runtime, Services, package_version
 from jyntrix_bootstrap.settings import Settings, is_loopback, load_settings
-from jyntrix_domain.asyncio_tasks import stop_task
-from jyntrix_domain.tasks import PurgeAnalytics
 from jyntrix_http.auth import bearer_auth
 from jyntrix_http.errors import make_exception_handler
 from jyntrix_http.mcp_http import McpEndpoint
@@ -43,8 +40,6 @@ from jyntrix_http.routes import (
 from jyntrix_http.server_discovery import Serving, remove_serving_file, write_serving_file
 
 log = logging.getLogger("jyntrix.http")
-
-PURGE_INTERVAL_S = 24 * 3600
 
 
 def _services(state: State) -> Services:
@@ -81,21 +76,8 @@ def create_app(
         owned = runtime is None
         ready = runtime if runtime is not None else await build_services(settings, overrides=overrides)
         app.state.runtime = ready
-        purge = asyncio.create_task(_daily_purge(ready), name="daily-analytics-purge") if owned else None
-        # With the in-process queue this process runs extraction, so it also picks up what a crash left.
-        recovery = (
-            asyncio.create_task(
-                recover_extraction(
-                    ready.storage.ledger,
-                    ready.tasks,
-                    ready.services.clock,
-                    settings.extraction_recovery_interval_s,
-                ),
-                name="extraction-recovery",
-            )
-            if owned and not sends_to_worker(settings)
-            else None
-        )
+        # With the in-process queue this process runs the handlers, so it also runs what goes beside them.
+        background = await ready.start_background() if owned and not sends_to_worker(settings) else None
         bind = settings.metrics_bind if serve_metrics else None
         endpoint = MetricsEndpoint(ready, *bind) if bind is not None else None
         app.state.metrics_endpoint = endpoint
@@ -112,8 +94,8 @@ def create_app(
             remove_serving_file(settings, serving)
             if endpoint is not None:
                 endpoint.stop()
-            for background in (purge, recovery):
-                await stop_task(background)
+            if background is not None:
+                await background.stop()
             if owned:
                 log.info("shutting down: draining tasks, flushing analytics, closing adapters")
                 await ready.aclose()
@@ -162,18 +144,6 @@ def create_app(
         # Logging is configured once by the process (`jyntrix serve`), not by each app instance.
         logging_config=None,
     )
-
-
-async def _daily_purge(runtime: Runtime) -> None:
-    """With the in-process queue there is no worker to schedule retention: enqueue the purge daily."""
-    if sends_to_worker(runtime.settings):
-        return  # the dramatiq worker schedules its own (JYNTRIX_WORKER_DAILY_PURGE)
-    while True:
-        try:
-            await runtime.tasks.enqueue(PurgeAnalytics.of(runtime.services.clock.now()))
-        except Exception as exc:  # retention must never take the API down
-            log.warning("could not enqueue the analytics purge: %s", exc)
-        await asyncio.sleep(PURGE_INTERVAL_S)
 
 
 def banner(settings: Settings, runtime: Runtime) -> str:
