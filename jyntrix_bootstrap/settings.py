@@ -12,7 +12,6 @@ service, no key. An invalid value stops start-up with an error naming the variab
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import os
 import re
@@ -26,6 +25,11 @@ import msgspec
 from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig
 from jyntrix_adapters.support.llm_retry import GenerationSettings
+from jyntrix_bootstrap.choices import DeploymentProfile as DeploymentProfile  # part of this module's interface
+from jyntrix_bootstrap.choices import Environment as Environment
+from jyntrix_bootstrap.choices import KeywordIndexKind as KeywordIndexKind
+from jyntrix_bootstrap.choices import TaskRunner as TaskRunner
+from jyntrix_bootstrap.choices import VectorIndexKind as VectorIndexKind
 from jyntrix_bootstrap.environment import Section, read_section, section_variables
 from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
 from jyntrix_domain import embedding_cache
@@ -37,40 +41,6 @@ from jyntrix_domain.retrieval import RetrievalConfig
 LOCAL_SECRET_FILE = "jwt-secret"
 DEV_TOKEN_ISSUER = "jyntrix-dev"
 _MIN_SECRET_CHARS = 32
-
-
-class Environment(enum.StrEnum):
-    DEVELOPMENT = "development"
-    PRODUCTION = "production"
-
-
-class DeploymentProfile(enum.StrEnum):
-    """`embedded` picks real adapters from the URLs set (unset means embedded); `in_process` is for tests."""
-
-    EMBEDDED = "embedded"
-    IN_PROCESS = "in_process"
-
-
-class VectorIndexKind(enum.StrEnum):
-    """Which VectorIndex adapter the embedded profile opens (unset: `qdrant` with QDRANT_URL, else `qdrant-edge`)."""
-
-    QDRANT_EDGE = "qdrant-edge"
-    QDRANT = "qdrant"
-    PGVECTOR = "pgvector"
-
-
-class KeywordIndexKind(enum.StrEnum):
-    """Which KeywordIndex adapter the embedded profile opens (unset: `bm25s`)."""
-
-    BM25S = "bm25s"
-    POSTGRES = "postgres"
-
-
-class TaskRunner(enum.StrEnum):
-    """`in_process` runs background tasks inside the API; `dramatiq` sends them to a worker through Redis."""
-
-    IN_PROCESS = "in_process"
-    DRAMATIQ = "dramatiq"
 
 
 class WorkerConfig(msgspec.Struct, frozen=True, kw_only=True):
