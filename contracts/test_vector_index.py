@@ -6,30 +6,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import numpy as np
 import pytest
-from pgvector.asyncpg import register_vector
 
 from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
-from jyntrix_adapters.postgres.migrations import migrate
-from jyntrix_adapters.postgres.vector_index import PgVectorIndex, create_schema
+from jyntrix_adapters.postgres.vector_index import PgVectorIndex
 from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
 from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
-from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.model import MemoryType, VectorItem, new_id
+from jyntrix_domain.errors import Invalid
+from jyntrix_domain.model import MemoryType, new_id
 from jyntrix_domain.ports import VectorIndex
 from testsupport.pgvector import PGVECTOR_SERVERS
-from testsupport.postgres import run_sync, scratch_database, server_dsn
+from testsupport.postgres import server_dsn
 from testsupport.user_namespace import UserNamespace
+from testsupport.vector_items import DIM, blend, cosine, everything, item, ranked, unit
 
-DIM = 384
 ALICE, BOB = "alice", "bob"
 SEMANTIC, EPISODIC, PROFILE = MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROFILE
 
@@ -60,34 +56,6 @@ async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     dsn = server_dsn(request, request.param) if request.param in PGVECTOR_SERVERS else None
     async with open_vector_index(request.param, tmp_path, dsn) as opened:
         yield opened
-
-
-def unit(seed: int) -> list[float]:
-    vector = np.random.default_rng(seed).standard_normal(DIM)
-    return [float(x) for x in vector / np.linalg.norm(vector)]
-
-
-def blend(base: list[float], other: list[float], weight: float) -> list[float]:
-    """A unit vector between `base` and `other`: the larger `weight`, the further from `base`."""
-    mixed = (1.0 - weight) * np.asarray(base) + weight * np.asarray(other)
-    return [float(x) for x in mixed / np.linalg.norm(mixed)]
-
-
-def cosine(a: list[float], b: list[float]) -> float:
-    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
-
-
-def item(vector: list[float], type: MemoryType = SEMANTIC, id: str | None = None) -> VectorItem:
-    return VectorItem(id=id or new_id(), vector=vector, type=type)
-
-
-def ranked(query: list[float], n: int, type: MemoryType = SEMANTIC, seed: int = 1000) -> list[VectorItem]:
-    """`n` items, best match first, with clearly separated similarities to `query`."""
-    return [item(blend(query, unit(seed + i), 0.08 * (i + 1)), type) for i in range(n)]
-
-
-async def everything(index: VectorIndex, user: str, query: list[float] | None = None) -> set[str]:
-    return {hit.id for hit in await index.search(user, query or unit(0), 10_000)}
 
 
 async def test_round_trip_finds_the_item_with_full_similarity(index: VectorIndex) -> None:
@@ -352,111 +320,3 @@ async def test_items_survive_reopening(kind: str, tmp_path: Path) -> None:
         assert await index.search(BOB, unit(302), 10) == []
         await index.upsert(ALICE, [item(unit(303))])  # still writable after reopening
         assert len(await index.search(ALICE, query, 10)) == 6
-
-
-async def test_edge_shard_with_another_dimension_is_refused(tmp_path: Path) -> None:
-    async with QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM) as index:
-        await index.upsert(ALICE, [item(unit(310))])
-    with pytest.raises(Invalid):
-        await QdrantEdgeVectorIndex(tmp_path / "edge", dimension=128).open()
-
-
-async def test_edge_shard_open_elsewhere_is_unavailable(tmp_path: Path) -> None:
-    async with QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM) as index:
-        await index.upsert(ALICE, [item(unit(314))])
-        with pytest.raises(Unavailable):
-            await QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM).open()
-        assert len(await index.search(ALICE, unit(314), 5)) == 1
-
-
-async def test_edge_index_refuses_work_after_close(tmp_path: Path) -> None:
-    index = QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM)
-    await index.upsert(ALICE, [item(unit(311))])
-    await index.close()
-    with pytest.raises(Unavailable):
-        await index.search(ALICE, unit(311), 5)
-
-
-async def test_edge_index_can_be_optimised_and_still_answers(tmp_path: Path) -> None:
-    query = unit(312)
-    items = ranked(query, 5)
-    async with QdrantEdgeVectorIndex(tmp_path / "edge", dimension=DIM) as index:
-        await index.upsert(ALICE, items)
-        await index.upsert(BOB, [item(unit(313))])
-        await index.optimize()
-        assert [h.id for h in await index.search(ALICE, query, 10)] == [i.id for i in items]
-        assert await index.count() == 6
-
-
-async def test_qdrant_collection_with_another_dimension_is_refused(tmp_path: Path) -> None:
-    async with QdrantVectorIndex(path=str(tmp_path / "q"), dimension=DIM) as index:
-        await index.upsert(ALICE, [item(unit(320))])
-    with pytest.raises(Invalid):
-        async with QdrantVectorIndex(path=str(tmp_path / "q"), dimension=128):
-            pass
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]  # bound but not listening: connections are refused
-
-
-async def test_unreachable_qdrant_server_is_unavailable(closed_port: int) -> None:
-    index = QdrantVectorIndex(url=f"http://127.0.0.1:{closed_port}", dimension=DIM, timeout_s=2)
-    with pytest.raises(Unavailable):
-        await index.ping()
-    with pytest.raises(Unavailable):
-        await index.search(ALICE, unit(330), 5)
-    await index.close()
-
-
-# -- pgvector among many tenants -----------------------------------------------------------------------------------
-
-MANY_DIM = 16  # the HNSW graph over 100,000 points builds in seconds at 16 dimensions, in minutes at 384
-
-
-@pytest.fixture(scope="module")
-def crowded_pgvector_dsn(embedded_postgres_dsn: str) -> Iterator[str]:
-    """A database whose pgvector table holds 100,000 other tenants' vectors (one each) and its HNSW index."""
-
-    async def load(dsn: str) -> None:
-        await migrate(dsn)
-        conn = await asyncpg.connect(dsn)
-        try:
-            # Loading before the HNSW index exists and building it once is far faster than 100,000 inserts.
-            await create_schema(conn, MANY_DIM, with_index=False)
-            await register_vector(conn)
-            vectors = np.random.default_rng(7).standard_normal((100_000, MANY_DIM)).astype(np.float32)
-            await conn.copy_records_to_table(
-                "memory_vectors",
-                records=((f"tenant-{i}", f"m{i}", "semantic", vectors[i]) for i in range(len(vectors))),
-                columns=["user_id", "id", "type", "embedding"],
-            )
-            await create_schema(conn, MANY_DIM)
-        finally:
-            await conn.close()
-
-    with scratch_database(embedded_postgres_dsn, "jyntrix_crowd_") as dsn:
-        run_sync(load(dsn))
-        yield dsn
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("exact_scan_below", [10_000, 0], ids=["exact-below-size", "hnsw-iterative"])
-async def test_pgvector_returns_all_k_hits_of_a_user_among_100000_tenants(
-    crowded_pgvector_dsn: str, exact_scan_below: int
-) -> None:
-    user, k = new_id(), 10
-    rng = np.random.default_rng(8)
-    mine = [item([float(x) for x in rng.standard_normal(MANY_DIM)]) for _ in range(k)]
-    async with PgVectorIndex(crowded_pgvector_dsn, dimension=MANY_DIM, exact_scan_below=exact_scan_below) as index:
-        await index.upsert(user, mine)
-        plan = await index.explain(user, mine[0].vector, k)
-        assert ("memory_vectors_hnsw" in plan) == (exact_scan_below == 0)
-        hits = await index.search(user, mine[0].vector, k)
-        assert {h.id for h in hits} == {m.id for m in mine}
-        assert hits[0].id == mine[0].id
-        assert len(await index.search(user, mine[0].vector, 3)) == 3
-        await index.forget_user(user)
