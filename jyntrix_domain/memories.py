@@ -13,8 +13,9 @@ import msgspec
 
 from jyntrix_domain.bulk import BulkLimiter
 from jyntrix_domain.errors import Conflict, Invalid, NotFound, Unavailable
-from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport, same_import
+from jyntrix_domain.import_outcomes import ImportOutcome, ImportReport
 from jyntrix_domain.locks import KeyedLocks
+from jyntrix_domain.memory_imports import Importer
 from jyntrix_domain.memory_indexing import MemoryIndexer
 from jyntrix_domain.memory_rules import check_content, check_entities, check_reliability, check_slot, merge_metadata
 from jyntrix_domain.memory_writes import NewMemory, build_memory, own_relations
@@ -95,6 +96,7 @@ class MemoryService:
         # Edits of one memory run one at a time, so its indexes end with what the store ended with.
         self._locks = KeyedLocks()
         self._bulk = bulk or BulkLimiter()
+        self._importer = Importer(ports.store, ports.clock, self._indexer, self._locks)
 
     async def create(self, user_id: UserId, new: NewMemory) -> Memory:
         """The memory `new` asks for: created, or the current memory that says the same already."""
@@ -103,7 +105,7 @@ class MemoryService:
     async def put(self, user_id: UserId, new: NewMemory) -> Remembered:
         """Create a memory and say whether it was new: content a current memory holds already (after
         normalising whitespace and case) is that memory, which gains `new`'s sources."""
-        report = await self._import(user_id, [new], None)
+        report = await self._importer.run(user_id, [new], None)
         return Remembered(memory=report.memories[0], outcome=report.outcomes[0])
 
     async def bulk_import(
@@ -121,7 +123,7 @@ class MemoryService:
         memories that were all created come back as built rather than read again from the store (a chat
         turn, which does not use them, saves a round trip).
         """
-        return (await self._import(user_id, items, vectors, read_back=read_back)).memories
+        return (await self._importer.run(user_id, items, vectors, read_back=read_back)).memories
 
     async def import_report(self, user_id: UserId, items: Sequence[NewMemory]) -> ImportReport:
         """A user's bulk import, saying for each item whether it was created, was there already, or conflicts.
@@ -129,82 +131,7 @@ class MemoryService:
         It takes one of the user's bulk slots (RateLimited when they are in use, Unavailable when the server's are).
         """
         async with self._bulk.slot(user_id):
-            return await self._import(user_id, items, None)
-
-    async def _import(
-        self, user_id: UserId, items: Sequence[NewMemory], vectors: Sequence[Vector] | None, *, read_back: bool = True
-    ) -> ImportReport:
-        """One content, one memory: an item whose id was given before in the batch, or whose content a memory
-        of the batch or a current memory of the user holds already, is a duplicate of that memory."""
-        if vectors is not None and len(vectors) != len(items):
-            raise Invalid("give one vector per memory, or none")
-        now = self._clock.now()
-        memories = [build_memory(user_id, new, now) for new in items]
-        first: dict[MemoryId, Memory] = {}
-        by_key: dict[str, MemoryId] = {}
-        for memory in memories:
-            if memory.id not in first and (not memory.current or memory.content_key not in by_key):
-                first[memory.id] = memory
-                if memory.current:
-                    by_key[memory.content_key] = memory.id
-        inserted = dict(zip(first, await self._store.add_many(user_id, list(first.values())), strict=True))
-        outcomes: list[ImportOutcome] = []
-        seen: set[MemoryId] = set()
-        for memory in memories:
-            if memory.id in seen or memory.id not in first:
-                outcomes.append(ImportOutcome.DUPLICATE)
-                continue
-            seen.add(memory.id)
-            outcomes.append(ImportOutcome.CREATED if inserted[memory.id] else ImportOutcome.UNCHANGED)
-        created = [m for m, o in zip(memories, outcomes, strict=True) if o is ImportOutcome.CREATED]
-        given = {m.id: v for m, v in zip(memories, vectors, strict=True)} if vectors is not None else {}
-        await self._indexer.index(user_id, created, given)
-        if not read_back and len(created) == len(memories):
-            # Every memory is stored as built; the caller does not need the store's rendering of it.
-            return ImportReport(memories=memories, outcomes=outcomes)
-        stored = {m.id: m for m in await self._store.get_many(user_id, [m.id for m in memories])}
-        # Not stored under its own id and not created: a current memory holds its content (in the store, or
-        # earlier in this batch).
-        twins = [
-            m for m, o in zip(memories, outcomes, strict=True) if m.id not in stored and o is not ImportOutcome.CREATED
-        ]
-        holders = await self._holders(user_id, twins)
-        kept: list[Memory] = []
-        for n, (memory, outcome, new) in enumerate(zip(memories, outcomes, items, strict=True)):
-            found = stored.get(memory.id)
-            if found is None and memory.content_key in holders:
-                found = holders[memory.content_key] = await self._add_sources(
-                    user_id, holders[memory.content_key], memory.source_message_ids
-                )
-                outcomes[n] = ImportOutcome.DUPLICATE
-            elif (
-                found is not None
-                and outcome is not ImportOutcome.CREATED
-                and not same_import(found, memory, dated=new.created_at is not None)
-            ):
-                # An id that was there already, or came twice, saying anything else keeps what is stored: say so.
-                outcomes[n] = ImportOutcome.CONFLICTING
-            kept.append(found or memory)
-        return ImportReport(memories=kept, outcomes=outcomes)
-
-    async def _holders(self, user_id: UserId, memories: Sequence[Memory]) -> dict[str, Memory]:
-        """The user's current memories holding the content of `memories`, by content key."""
-        keys = frozenset(m.content_key for m in memories)
-        if not keys:
-            return {}
-        found = await self._store.list(user_id, MemoryFilter(content_keys=keys, current_only=True, limit=len(keys)))
-        return {m.content_key: m for m in found}
-
-    async def _add_sources(self, user_id: UserId, memory: Memory, sources: Sequence[str]) -> Memory:
-        """The memory citing `sources` too (a twin said again); its indexes do not change."""
-        merged = tuple(dict.fromkeys((*memory.source_message_ids, *sources)))
-        if merged == memory.source_message_ids:
-            return memory
-        async with self._locks.hold(user_id, memory.id):
-            current = await self.get(user_id, memory.id)
-            merged = tuple(dict.fromkeys((*current.source_message_ids, *sources)))
-            updated = msgspec.structs.replace(current, source_message_ids=merged, updated_at=self._clock.now())
-            return await self._store.update(updated, ChangeKind.UPDATE)
+            return await self._importer.run(user_id, items, None)
 
     async def get(self, user_id: UserId, memory_id: MemoryId) -> Memory:
         memory = await self._store.get(user_id, memory_id)
