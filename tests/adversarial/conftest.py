@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from jyntrix_bootstrap.settings import DeploymentProfile
 from jyntrix_http.app import create_app
 from tests.adversarial.served import adversarial_settings
-from tests.http.conftest import bearer, drain_tasks, in_process_overrides, services_of
+from testsupport.app import bearer, drain_tasks, in_process_overrides, services_of
 
 SyncClient = TestClient[Any]
 

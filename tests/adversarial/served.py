@@ -24,7 +24,7 @@ from jyntrix_bootstrap.settings import Settings
 from jyntrix_cli.cli import server_config
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import PUBLIC_PATHS
-from tests.http.conftest import make_settings
+from testsupport.app import make_settings
 from testsupport.server import free_port, in_thread
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")

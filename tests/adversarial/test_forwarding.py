@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.adversarial.served import serving
-from tests.http.conftest import make_settings
+from testsupport.app import make_settings
 
 LIMIT = 3
 REFUSED = {"Authorization": "Bearer not-a-token"}

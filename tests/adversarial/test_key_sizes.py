@@ -18,7 +18,7 @@ import jwt
 from jyntrix_domain.key_sizes import MAX_MEMORY_ID_BYTES, MAX_NAME_BYTES, MAX_USER_ID_BYTES
 from tests.adversarial.conftest import SyncClient
 from tests.adversarial.served import assert_error_document
-from tests.http.conftest import SECRET, bearer
+from testsupport.app import SECRET, bearer
 
 _RANDOM = random.Random(23)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.adversarial.served import adversarial_settings, assert_error_document, serving
-from tests.http.conftest import bearer
+from testsupport.app import bearer
 
 STREAMS = 50
 SSE_HEADERS = {"Accept": "text/event-stream"}

@@ -22,7 +22,7 @@ from jyntrix_domain.model import Chunk, Prompt, Vector
 from jyntrix_http.app import create_app
 from tests.adversarial.conftest import SyncClient, sse_events
 from tests.adversarial.served import adversarial_settings
-from tests.http.conftest import bearer, drain_tasks, in_process_overrides, services_of
+from testsupport.app import bearer, drain_tasks, in_process_overrides, services_of
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]

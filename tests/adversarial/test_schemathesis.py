@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from jyntrix_http.app import create_app
 from tests.adversarial.served import OPERATIONS, adversarial_settings
-from tests.http.conftest import bearer
+from testsupport.app import bearer
 
 MAX_EXAMPLES = 25
 BUDGET_S = 60.0

@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.adversarial.conftest import SyncClient
 from tests.adversarial.served import assert_error_document
-from tests.http.conftest import bearer
+from testsupport.app import bearer
 
 ROUTE = "/api/memories/{}/supersede"
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jyntrix_domain.user_ids import MAX_USER_ID_BYTES
 from tests.adversarial.conftest import SyncClient, Tenant
 from tests.adversarial.served import AUTHENTICATED, Operation, assert_error_document, op_id, sample_body
-from tests.http.conftest import SECRET, bearer
+from testsupport.app import SECRET, bearer
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())

@@ -24,7 +24,7 @@ from jyntrix_http.app import create_app
 from tests.adversarial.conftest import SyncClient, sse_events
 from tests.adversarial.served import adversarial_settings
 from tests.adversarial.test_races import HeldEmbedder, at_once, on_app_loop, post, served_with, until
-from tests.http.conftest import bearer, drain_tasks, services_of
+from testsupport.app import bearer, drain_tasks, services_of
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 TRIALS = 5

@@ -13,7 +13,7 @@ import uvicorn
 from litestar.testing import TestClient
 
 from jyntrix_http.app import create_app
-from tests.http.conftest import make_settings
+from testsupport.app import make_settings
 from testsupport.server import free_port, in_thread
 
 STARTUP_TIMEOUT_S = 30.0

@@ -33,7 +33,7 @@ from jyntrix_client.types import ImportOutcome
 from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
-from tests.http.conftest import SECRET, make_settings
+from testsupport.app import SECRET, make_settings
 
 
 def _token(user: str) -> str:

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from jyntrix_client import types as client_types
 from jyntrix_http.app import create_app
 from tests.agents.schema_shapes import differences, shape, type_shape
-from tests.http.conftest import make_settings
+from testsupport.app import make_settings
 
 # (client type, method, path, where in the operation): "200"/"201" a response, "body" the request body,
 # "body.NAME[]" the items of the body's array NAME.

@@ -18,7 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.auth import mint_token
 from tests.agents.conftest import LiveApp, serve
-from tests.http.conftest import SECRET
+from testsupport.app import SECRET
 
 TOOLS = {"remember", "recall", "forget", "update", "supersede", "history", "list_memories", "import_transcript"}
 

@@ -9,7 +9,7 @@ from jyntrix_http.auth import mint_token
 from tests.agents.conftest import LiveApp
 from tests.agents.stdio import mcp_env, run_mcp, stdio_session
 from tests.agents.test_mcp_http import TOOLS, call
-from tests.http.conftest import SECRET
+from testsupport.app import SECRET
 
 
 async def test_in_its_own_process_it_lists_tools_remembers_and_recalls(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from jyntrix_domain.chat import SYSTEM_PROMPT
 from jyntrix_domain.model import Role
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
-from tests.http.conftest import SECRET, make_settings
+from testsupport.app import SECRET, make_settings
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 BASE = "http://testserver.local"

@@ -30,7 +30,7 @@ from jyntrix_http.server_discovery import (
     write_serving_file,
 )
 from tests.agents.conftest import LiveApp, serve
-from tests.http.conftest import bearer, make_settings
+from testsupport.app import bearer, make_settings
 from testsupport.fake_openai import FakeOpenAI
 from testsupport.server import eventually, free_port
 

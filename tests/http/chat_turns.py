@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from jyntrix_domain.errors import Unavailable
-from tests.http.conftest import Client
 from tests.http.sse import Event, parse_events
+from testsupport.app import Client
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jyntrix_domain.model import Span, SpanKind
-from tests.http.conftest import Client, drain_tasks, flush_analytics, in_process_overrides, make_settings
+from testsupport.app import Client, drain_tasks, flush_analytics, in_process_overrides, make_settings
 
 
 async def _chat(client: Client, headers: dict[str, str], content: str) -> None:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from jyntrix_http.auth import mint_token
-from tests.http.conftest import SECRET, Client, bearer, make_settings
+from testsupport.app import SECRET, Client, bearer, make_settings
 
 PUBLIC = {"/", "/health", "/health/live", "/health/ready"}
 

@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 import pytest
 
-from tests.http.conftest import SECRET, Client
+from testsupport.app import SECRET, Client
 
 PROBLEM_JSON = "application/problem+json"
 

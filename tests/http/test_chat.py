@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jyntrix_domain.signals import SIGNAL_NAMES
 from tests.http.chat_turns import answer_of, overloaded_first_turn, stored_messages, stream_turn
-from tests.http.conftest import Client, drain_tasks, make_settings
+from testsupport.app import Client, drain_tasks, make_settings
 
 
 async def test_conversation_crud(client: Client, headers: dict[str, str], other_headers: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.http.chat_turns import answer_of, failed_first_try, overloaded_first_turn, stored_messages, stream_turn
-from tests.http.conftest import Client, drain_tasks, make_settings
+from testsupport.app import Client, drain_tasks, make_settings
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 

@@ -12,8 +12,8 @@ from litestar.testing import AsyncTestClient
 from jyntrix_bootstrap.settings import Environment
 from jyntrix_http.app import create_app
 from jyntrix_http.routes.console import CONTENT_SECURITY_POLICY, STATIC_DIR, is_loopback
-from tests.http.conftest import Client, make_settings
 from tests.http.test_bad_input import problem
+from testsupport.app import Client, make_settings
 
 
 def _assets() -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from jyntrix_domain.retrieval import RetrievalService
-from tests.http.conftest import Client, services_of
+from testsupport.app import Client, services_of
 
 
 class Down:

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from jyntrix_bootstrap.environment import section_variables
 from jyntrix_bootstrap.settings import SECTIONS, Settings, variable_names
 from jyntrix_http.app import create_app
-from tests.http.conftest import make_settings
+from testsupport.app import make_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"

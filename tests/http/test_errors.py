@@ -13,7 +13,7 @@ from litestar.params import FromPath
 
 from jyntrix_bootstrap.settings import DeploymentProfile, Environment
 from jyntrix_domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unavailable, Unsupported
-from tests.http.conftest import Client, bearer, in_process_overrides, make_settings, services_of
+from testsupport.app import Client, bearer, in_process_overrides, make_settings, services_of
 
 
 def _problem(response: Any, status: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from jyntrix_domain.user_ids import MAX_USER_ID_BYTES
 from jyntrix_http.auth import mint_token
 from jyntrix_http.throttle import client_address, parse_networks
-from tests.http.conftest import SECRET, Client, bearer, make_settings
+from testsupport.app import SECRET, Client, bearer, make_settings
 
 
 def raw_token(sub: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jyntrix_bootstrap.settings import DeploymentProfile
-from tests.http.conftest import Client, in_process_overrides, make_settings, services_of
+from testsupport.app import Client, in_process_overrides, make_settings, services_of
 
 
 async def test_index_names_the_service_without_a_token(client: Client) -> None:

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from jyntrix_http.app import create_app
 from tests.http.chat_turns import stream_turn
-from tests.http.conftest import bearer, drain_tasks, make_settings
+from testsupport.app import bearer, drain_tasks, make_settings
 
 IDLE_S = 0.3
 

@@ -17,7 +17,7 @@ from jyntrix_cli.import_command import Destination, ImportFailed, Sent, Summary,
 from jyntrix_client.transcript_files import Transcript, read_transcripts
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.model import MemoryFilter, MemoryKind, Role, TranscriptMessage
-from tests.http.conftest import in_process_overrides, make_settings
+from testsupport.app import in_process_overrides, make_settings
 
 USER = "importing-user"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.http.conftest import Client
+from testsupport.app import Client
 
 
 async def test_import_reports_each_items_outcome_and_counts_only_what_it_created(

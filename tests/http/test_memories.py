@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from jyntrix_domain.signals import SIGNAL_NAMES
-from tests.http.conftest import Client
+from testsupport.app import Client
 
 
 async def _create(client: Client, headers: dict[str, str], **body: Any) -> dict[str, Any]:

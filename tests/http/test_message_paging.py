@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.http.conftest import Client
+from testsupport.app import Client
 
 AT = "2025-02-03T04:05:06Z"
 

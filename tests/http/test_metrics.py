@@ -20,7 +20,7 @@ from jyntrix_cli.cli import main
 from jyntrix_domain.model import Hit, MemoryType, UserId
 from jyntrix_http.app import create_app
 from jyntrix_http.metrics import MetricsEndpoint
-from tests.http.conftest import Client, bearer, make_settings
+from testsupport.app import Client, bearer, make_settings
 from testsupport.server import free_port
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

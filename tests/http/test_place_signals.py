@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from jyntrix_domain.signals import PLACE_SIGNALS, SIGNAL_NAMES
-from tests.http.conftest import Client
 from tests.http.sse import parse_events
+from testsupport.app import Client
 
 SAID = [
     ("Caroline", "I went to a support group yesterday."),

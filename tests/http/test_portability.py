@@ -19,8 +19,8 @@ from jyntrix_domain.chat import answer_id
 from jyntrix_domain.model import entity_key
 from jyntrix_domain.turn_places import turn_memory_id
 from jyntrix_http.app import create_app
-from tests.http.conftest import bearer, drain_tasks, in_process_overrides, make_settings
 from tests.http.sse import parse_events
+from testsupport.app import bearer, drain_tasks, in_process_overrides, make_settings
 
 SyncClient = TestClient[Any]
 

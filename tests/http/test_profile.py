@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.http.conftest import Client
+from testsupport.app import Client
 
 
 async def test_an_empty_profile_reads_as_empty(client: Client, headers: dict[str, str], user: str) -> None:

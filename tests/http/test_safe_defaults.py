@@ -10,7 +10,7 @@ from litestar import get
 
 from jyntrix_bootstrap.settings import SettingsError, load_settings
 from jyntrix_http.routes.console import dev_tokens_enabled
-from tests.http.conftest import Client, bearer, make_settings
+from testsupport.app import Client, bearer, make_settings
 
 
 def test_unset_environment_on_loopback_behaves_as_development(tmp_path: Path) -> None:

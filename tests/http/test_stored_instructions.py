@@ -20,7 +20,7 @@ from jyntrix_domain.model import (
     Role,
 )
 from tests.domain.test_context import WhitespaceCounter, ranked
-from tests.http.conftest import Client, drain_tasks, make_settings
+from testsupport.app import Client, drain_tasks, make_settings
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES
-from tests.http.conftest import Client, drain_tasks
+from testsupport.app import Client, drain_tasks
 
 IMPORT = "/api/chat/conversations/import"
 
