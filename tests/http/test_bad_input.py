@@ -148,7 +148,11 @@ async def test_metadata_nested_deeper_than_32_levels_is_422(
 async def test_metadata_32_levels_deep_is_stored_and_read_back(client: Client, headers: dict[str, str]) -> None:
     created = await client.post("/api/memories", json=nested(32), headers=headers)
     assert created.status_code == 201, created.text
-    assert (await client.get("/api/memories/export", headers=headers)).status_code == 200
+    read = await client.get(f"/api/memories/{created.json()['id']}", headers=headers)
+    assert read.status_code == 200 and read.json()["metadata"] == nested(32)["metadata"]
+    exported = await client.get("/api/memories/export", headers=headers)
+    assert exported.status_code == 200, exported.text
+    assert nested(32)["metadata"] in [m["metadata"] for m in exported.json()["memories"]]
 
 
 async def test_a_patch_with_too_deep_metadata_is_422(client: Client, headers: dict[str, str]) -> None:
@@ -190,6 +194,8 @@ async def test_created_at_at_the_edges_of_the_supported_years_is_accepted_and_se
     assert created.status_code == 201, created.text
     searched = await client.post("/api/memories/search", json={"query": "green tea"}, headers=headers)
     assert searched.status_code == 200, searched.text
+    found = [r["memory"] for r in searched.json()["results"] if r["memory"]["id"] == created.json()["id"]]
+    assert found and found[0]["content"] == "green tea", searched.text
 
 
 # ------------------------------------------------------------------ paths and queries
