@@ -392,7 +392,7 @@ class ContextBuilder:
             score=source.score,
             tokens=self._counter.count(piece.text),
             match_types=tuple(sorted(source.match_types)),
-            breakdown=source.breakdown.signals,
+            scores=source.breakdown,
             relevant=memory.id in relevant,
             current=source.current,
             valid_from=memory.valid_from,

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.signals import Signals
+from jyntrix_domain.signals import ScoreBreakdown
 
 MemoryId = str
 UserId = str
@@ -404,7 +404,8 @@ class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
     tokens: int
     kind: MemoryKind = MemoryKind.FACT
     match_types: tuple[str, ...] = ()
-    breakdown: Signals = Signals()
+    # The score explained as search explains it: each signal, its weight, what it added, the total.
+    scores: ScoreBreakdown = msgspec.field(default_factory=ScoreBreakdown.none)
     # Whether retrieval's signals say this memory answers the query (jyntrix_domain.context.RelevanceConfig).
     relevant: bool = False
     current: bool = True

@@ -83,6 +83,11 @@ class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
     total: float
 
     @classmethod
+    def none(cls) -> ScoreBreakdown:
+        """No signal, no weight: the score of something nothing ranked."""
+        return cls(signals=Signals(), weights=Signals(), contributions=Signals(), total=0.0)
+
+    @classmethod
     def of(cls, signals: Signals, weights: Signals) -> ScoreBreakdown:
         weights = weights.only_signals()
         contributions = signals.weighted(weights)

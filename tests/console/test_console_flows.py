@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.routes.console import CONTENT_SECURITY_POLICY
 from tests.console.conftest import Console
 
@@ -320,6 +321,15 @@ def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console:
     )
     assert [u["ref"] for u in used] == [str(n) for n in range(1, len(used) + 1)]
     assert "I love green tea in the morning" in [u["text"] for u in used]
+    # Each context memory explains its score as a search result does: a row per signal, adding up to the score.
+    explained = page.eval_on_selector_all(
+        "#chat-log li.chat-turn:last-child li.context-memory",
+        "items => items.map(i => [Number(i.dataset.score),"
+        " [...i.querySelectorAll('details.why tr.signal-row')].map(r => Number(r.dataset.contribution))])",
+    )
+    assert len(explained) == len(used)
+    for score, contributions in explained:
+        assert len(contributions) == len(SIGNAL_NAMES) and abs(sum(contributions) - score) < 1e-6
     sections = page.eval_on_selector_all(
         "#context-budgets tr.budget-row", "rows => rows.map(r => [r.dataset.section, Number(r.dataset.budget)])"
     )

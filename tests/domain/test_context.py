@@ -119,8 +119,11 @@ def test_sections_have_one_header_each_and_numbered_items_in_order() -> None:
     assert [(i.ref, i.memory_id) for i in built.items] == [(1, "p1"), (2, "r1"), (3, "s1"), (4, "s2"), (5, "e1")]
     first = built.items[0]
     assert (first.type, first.content, first.score, first.tokens) == (MemoryType.PROFILE, "Name is Sam", 0.8, 4)
-    # Each item carries why it was chosen: its match types and its per-signal breakdown.
-    assert (first.match_types, first.breakdown) == (("vector",), Signals(vector=0.8))
+    # Each item carries why it was chosen: its match types and its score explained as search explains it.
+    assert (first.match_types, first.scores) == (
+        ("vector",),
+        ScoreBreakdown.of(Signals(vector=0.8), Signals(vector=1.0)),
+    )
     assert built.tokens_by_section["semantic"] == WhitespaceCounter().count(
         "## Facts you remember\n[3] Anna is the user's sister\n[4] Sam likes green tea"
     )

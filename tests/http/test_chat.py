@@ -80,7 +80,11 @@ async def test_a_fact_told_in_one_conversation_is_used_and_cited_in_another(
     used = [m for m in context["memories"] if "Lisbon" in m["content"]]
     assert used, context
     ref = used[0]["ref"]
-    assert set(used[0]["breakdown"]) == set(SIGNAL_NAMES)
+    explained = used[0]["scores"]
+    assert set(explained) == {"signals", "weights", "contributions", "total"}
+    assert set(explained["signals"]) == set(SIGNAL_NAMES)
+    # The same explanation a search gives: its total is the score shown.
+    assert abs(explained["total"] - used[0]["score"]) < 1e-9
     answer = answer_of(events)
     assert "Lisbon" in answer
     assert f"[{ref}]" in answer

@@ -63,5 +63,6 @@ async def test_the_context_event_carries_the_place_signals(client: Client, heade
     context = next(e for e in parse_events(response.text) if e.event == "context").data
     # (The first turn's fact stands in for it in the context; the turn after it is Caroline's too.)
     turn = next(m for m in context["memories"] if m["content"].startswith("Caroline: It was powerful"))
-    assert set(turn["breakdown"]) == set(SIGNAL_NAMES)
-    assert turn["breakdown"]["speaker"] == 1.0 and turn["breakdown"]["session"] > 0
+    signals = turn["scores"]["signals"]
+    assert set(signals) == set(SIGNAL_NAMES)
+    assert signals["speaker"] == 1.0 and signals["session"] > 0

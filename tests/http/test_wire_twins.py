@@ -166,7 +166,7 @@ def test_a_context_event_goes_out_under_the_wire_names() -> None:
         score=0.7,
         tokens=6,
         match_types=("keyword", "vector"),
-        breakdown=Signals(keyword=0.5, vector=0.8, recency=0.1),
+        scores=ScoreBreakdown.of(Signals(keyword=0.5, vector=0.8, recency=0.1), Signals(keyword=1.0, vector=1.0)),
         relevant=True,
     )
     outcome = model.StrategyOutcome(name="vector", status="ok", hits=3, duration_ms=1.5)
@@ -176,7 +176,8 @@ def test_a_context_event_goes_out_under_the_wire_names() -> None:
     sent = chat_event(domain)
     assert isinstance(sent, wire.ContextEvent)
     assert sent.memories[0].id == "m-1"
-    assert sent.memories[0].breakdown.as_dict()["vector"] == 0.8
+    assert sent.memories[0].scores.signals.as_dict()["vector"] == 0.8
+    assert sent.memories[0].scores.total == 1.3
     _same_json(domain, sent)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_client.model import MemoryKind, MemoryType, Period, Role, StrategyOutcome, Usage
-from jyntrix_client.scores import Signals
+from jyntrix_client.scores import ScoreBreakdown
 
 
 class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,7 +26,8 @@ class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
     tokens: int
     kind: MemoryKind = MemoryKind.FACT
     match_types: tuple[str, ...] = ()
-    breakdown: Signals = Signals()
+    # The score explained as a search result explains it: signals, weights, contributions, total.
+    scores: ScoreBreakdown = msgspec.field(default_factory=ScoreBreakdown.none)
     # Whether retrieval's signals say this memory answers the query.
     relevant: bool = False
     current: bool = True

@@ -38,3 +38,8 @@ class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
     weights: Signals
     contributions: Signals
     total: float
+
+    @classmethod
+    def none(cls) -> ScoreBreakdown:
+        """No signal, no weight (a context item built without a ranking)."""
+        return cls(signals=Signals(), weights=Signals(), contributions=Signals(), total=0.0)

@@ -567,7 +567,6 @@ export interface components {
         };
         /** ContextItem */
         ContextItem: {
-            breakdown?: components["schemas"]["Signals"];
             content: string;
             /** @default true */
             current: boolean;
@@ -581,6 +580,7 @@ export interface components {
             relevant: boolean;
             role?: components["schemas"]["Role"] | null;
             score: number;
+            scores?: components["schemas"]["ScoreBreakdown"];
             tokens: number;
             type: components["schemas"]["MemoryType"];
             valid_from?: string | null;
@@ -1082,22 +1082,7 @@ export interface components {
             message_id?: string | null;
             name?: string | null;
         };
-        /**
-         * Signals
-         * @default {
-         *       "frequency": 0,
-         *       "graph": 0,
-         *       "keyword": 0,
-         *       "neighbour": 0,
-         *       "recency": 0,
-         *       "reliability": 0,
-         *       "session": 0,
-         *       "speaker": 0,
-         *       "standing": 0,
-         *       "time": 0,
-         *       "vector": 0
-         *     }
-         */
+        /** Signals */
         Signals: {
             /** @default 0 */
             frequency: number;

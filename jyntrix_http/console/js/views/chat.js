@@ -5,7 +5,7 @@
 // still streaming keeps filling it; after a reload the conversation's messages are fetched again.
 
 import { api, chatConversation, streamTurn } from "../api.js";
-import { budgetBar, groupedBars, phoneBars } from "../charts.js";
+import { budgetBar, groupedBars, phoneBars, scoreTable } from "../charts.js";
 import { badge, card, clear, conversationHref, h, memoryHref, ms, num, replace } from "../dom.js";
 import { kindBadge, occurred, relevance, saidBy, standing } from "../marks.js";
 
@@ -43,6 +43,8 @@ function contextItem(m) {
         occurred(m.occurred),
         h("span", { class: "muted score", title: "score" }, `score ${num(m.score)}`),
       ),
+      // The same explanation a search result shows: each signal, its weight, what it added.
+      m.scores ? h("details", { class: "why" }, h("summary", { class: "muted" }, "why this score"), scoreTable(m.scores)) : null,
     ),
   );
 }
