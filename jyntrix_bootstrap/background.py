@@ -12,8 +12,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
+from jyntrix_bootstrap.plan import plan
 from jyntrix_bootstrap.resources import Opened
-from jyntrix_bootstrap.settings import DeploymentProfile, Settings, TaskRunner
+from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.asyncio_tasks import stop_task
 from jyntrix_domain.ports import Clock, TaskLedger, TaskQueue
 from jyntrix_domain.recovery import requeue_unfinished
@@ -25,8 +26,8 @@ TASK_DRAIN_TIMEOUT_S = 30.0
 
 
 def sends_to_worker(settings: Settings) -> bool:
-    """Whether tasks go to a dramatiq worker rather than run in this process."""
-    return settings.task_runner is TaskRunner.DRAMATIQ and settings.jyntrix_profile is not DeploymentProfile.IN_PROCESS
+    """Whether tasks go to a dramatiq worker rather than run in this process (the plan's choice)."""
+    return plan(settings).sends_to_worker
 
 
 async def open_task_queue(settings: Settings, handlers: Callable[[TaskQueue], Handlers]) -> AsyncIterator[Opened]:

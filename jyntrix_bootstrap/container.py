@@ -256,7 +256,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             "task_queue": await _resolve(container.tasks),
         }
         storage: Storage = await _resolve(container.storage)
-        probes: dict[str, tuple[str, object]] = {"database": (storage.backend, storage.health or storage.memories)}
+        probes: dict[str, tuple[str, object]] = {"database": (storage.backend, storage.postgres or storage.memories)}
         probes.update({name: (o.backend, o.adapter) for name, o in opened.items()})
         services = Services(
             chat=await _resolve(container.chat),

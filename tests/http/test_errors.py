@@ -169,7 +169,7 @@ async def test_a_request_is_503_with_retry_after_when_the_database_is_down(
     async with app_factory(settings, overrides=in_process_overrides("storage")) as client:
         created = await client.post("/api/memories", json={"content": "I like tea"}, headers=headers)
         assert created.status_code == 201, created.text
-        client.blocking_portal.call(services_of(client).storage.health.db.pool.close)
+        client.blocking_portal.call(services_of(client).storage.postgres.db.pool.close)
         response = await client.get("/api/memories", headers=headers)
     problem = _problem(response, 503)
     assert problem["code"] == "unavailable"

@@ -46,7 +46,7 @@ async def test_readiness_is_503_when_the_database_is_down(
         assert first.status_code == 200, first.text
         assert first.json()["checks"]["database"]["backend"] == "postgres"
         # The database goes away under the running app (its pool lives on the app's event loop).
-        client.blocking_portal.call(services_of(client).storage.health.db.pool.close)
+        client.blocking_portal.call(services_of(client).storage.postgres.db.pool.close)
         response = await client.get("/health/ready")
     assert response.status_code == 503
     body = response.json()
