@@ -19,8 +19,9 @@
 
 Rule "a fact before its turn" (`facts_before_their_turns`): when an extracted fact and the turn
 memory it was drawn from (a turn citing a message the fact cites too) are both ranked, the fact
-comes first, moved just above its turn whatever their scores; the scores and breakdowns are kept
-as computed. A fact states what the turn said, resolved and attributed; the turn is the evidence.
+comes first, moved just above its turn, its score raised to the turn's when it was lower (the breakdown
+shows the `adjustment` and names the rule in `adjusted_by`), so results always come in the order of their
+scores. A fact states what the turn said, resolved and attributed; the turn is the evidence.
 
 The seed's formula is `SEED_WEIGHTS` (0.35 keyword + 0.25 vector + 0.20 reliability + 0.15 recency
 + 0.05 frequency, the graph's strength in the keyword slot); `RankProfile.SEED` selects it.
@@ -302,9 +303,13 @@ def _turn_positions(ranked: Sequence[RankedMemory]) -> dict[str, int]:
     return at
 
 
+FACT_BEFORE_TURN = "fact before its turn"
+
+
 def facts_before_their_turns(ranked: Sequence[RankedMemory]) -> list[RankedMemory]:
     """The rule "a fact before its turn" (module docstring): each fact moves just above the best-ranked
-    turn memory whose message it cites; every other memory keeps its order."""
+    turn memory whose message it cites, its score raised to that turn's (an adjustment its breakdown shows);
+    every other memory keeps its order."""
     out = list(ranked)
     turn_at = _turn_positions(out)
     for r in list(out):
@@ -313,6 +318,9 @@ def facts_before_their_turns(ranked: Sequence[RankedMemory]) -> list[RankedMemor
         position = out.index(r)
         above = [turn_at[m] for m in r.memory.source_message_ids if turn_at.get(m, position) < position]
         if above:
-            out.insert(min(above), out.pop(position))
+            target = min(above)
+            raised = r.breakdown.raised_to(out[target].score, FACT_BEFORE_TURN)
+            out.pop(position)
+            out.insert(target, msgspec.structs.replace(r, breakdown=raised))
             turn_at = _turn_positions(out)
     return out

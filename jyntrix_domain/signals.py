@@ -75,12 +75,23 @@ def unit(value: float) -> float:
 
 
 class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
-    """Each signal in 0..1, the weights applied, what each added, and their sum (the score)."""
+    """Each signal in 0..1, the weights applied, what each added, and the score: their sum, plus `adjustment`
+    when a ranking rule placed the memory above one that scored higher (`adjusted_by` names the rule), so that
+    results always come in the order of the score they show."""
 
     signals: Signals
     weights: Signals
     contributions: Signals
     total: float
+    adjustment: float = 0.0
+    adjusted_by: str | None = None
+
+    def raised_to(self, score: float, rule: str) -> ScoreBreakdown:
+        """This breakdown with `score` as its total, the difference an adjustment by `rule`."""
+        if score <= self.total:
+            return self
+        lift = score - self.total + self.adjustment
+        return msgspec.structs.replace(self, total=score, adjustment=lift, adjusted_by=rule)
 
     @classmethod
     def none(cls) -> ScoreBreakdown:

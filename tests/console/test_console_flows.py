@@ -325,11 +325,12 @@ def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console:
     explained = page.eval_on_selector_all(
         "#chat-log li.chat-turn:last-child li.context-memory",
         "items => items.map(i => [Number(i.dataset.score),"
-        " [...i.querySelectorAll('details.why tr.signal-row')].map(r => Number(r.dataset.contribution))])",
+        " [...i.querySelectorAll('details.why tr.signal-row')].map(r => Number(r.dataset.contribution)),"
+        " Number(i.querySelector('details.why').dataset.adjustment || 0)])",
     )
     assert len(explained) == len(used)
-    for score, contributions in explained:
-        assert len(contributions) == len(SIGNAL_NAMES) and abs(sum(contributions) - score) < 1e-6
+    for score, contributions, adjustment in explained:
+        assert len(contributions) == len(SIGNAL_NAMES) and abs(sum(contributions) + adjustment - score) < 1e-6
     sections = page.eval_on_selector_all(
         "#context-budgets tr.budget-row", "rows => rows.map(r => [r.dataset.section, Number(r.dataset.budget)])"
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from jyntrix_domain.signals import PLACE_SIGNALS, SIGNAL_NAMES
 from tests.http.sse import parse_events
-from testsupport.app import Client
+from testsupport.app import Client, drain_tasks
 
 SAID = [
     ("Caroline", "I went to a support group yesterday."),
@@ -66,3 +66,21 @@ async def test_the_context_event_carries_the_place_signals(client: Client, heade
     signals = turn["scores"]["signals"]
     assert set(signals) == set(SIGNAL_NAMES)
     assert signals["speaker"] == 1.0 and signals["session"] > 0
+
+
+async def test_search_results_come_in_the_order_of_the_scores_they_show(
+    client: Client, headers: dict[str, str]
+) -> None:
+    await import_dialogue(client, headers)
+    drain_tasks(client)  # the turns' facts, which the rule "a fact before its turn" places
+    query = {"query": "What did Caroline think of the support group?", "limit": 20}
+    response = await client.post("/api/memories/search", json=query, headers=headers)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert len(results) > 1
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+    for r in results:
+        explained = r["scores"]
+        assert abs(sum(explained["contributions"].values()) + explained["adjustment"] - r["score"]) < 1e-9
+        assert (explained["adjustment"] > 0) == (explained["adjusted_by"] is not None)

@@ -38,6 +38,9 @@ class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
     weights: Signals
     contributions: Signals
     total: float
+    # What a ranking rule added so that results come in the order of their scores (`adjusted_by` names it).
+    adjustment: float = 0.0
+    adjusted_by: str | None = None
 
     @classmethod
     def none(cls) -> ScoreBreakdown:

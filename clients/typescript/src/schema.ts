@@ -1042,6 +1042,9 @@ export interface components {
         Role: "user" | "assistant" | "system";
         /** ScoreBreakdown */
         ScoreBreakdown: {
+            adjusted_by?: string | null;
+            /** @default 0 */
+            adjustment: number;
             contributions: components["schemas"]["Signals"];
             signals: components["schemas"]["Signals"];
             total: number;

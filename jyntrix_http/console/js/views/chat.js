@@ -44,7 +44,15 @@ function contextItem(m) {
         h("span", { class: "muted score", title: "score" }, `score ${num(m.score)}`),
       ),
       // The same explanation a search result shows: each signal, its weight, what it added.
-      m.scores ? h("details", { class: "why" }, h("summary", { class: "muted" }, "why this score"), scoreTable(m.scores)) : null,
+      m.scores
+        ? h(
+            "details",
+            { class: "why", dataset: { adjustment: m.scores.adjustment || 0 } },
+            h("summary", { class: "muted" }, "why this score"),
+            scoreTable(m.scores),
+            m.scores.adjusted_by ? h("p", { class: "muted adjustment" }, `+ ${num(m.scores.adjustment)} (${m.scores.adjusted_by})`) : null,
+          )
+        : null,
     ),
   );
 }

@@ -30,6 +30,7 @@ function result(item, rank) {
       h("span", { class: "muted" }, ` ${when(item.memory.created_at)}`),
     ),
     scoreTable(item.scores),
+    item.scores.adjusted_by ? h("p", { class: "muted adjustment" }, `+ ${num(item.scores.adjustment)} (${item.scores.adjusted_by})`) : null,
   );
 }
 
