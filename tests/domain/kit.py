@@ -14,6 +14,8 @@ from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
+from jyntrix_bootstrap.container import make_ranker
+from jyntrix_bootstrap.settings import Settings
 from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.context import ContextBuilder
@@ -22,7 +24,6 @@ from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import USER_NODE, Relation
 from jyntrix_domain.portability import PortabilityService
 from jyntrix_domain.ports import ConversationPorts, MemoryPorts
-from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories
 from testsupport.clock import ManualClock
@@ -56,7 +57,8 @@ class Kit:
         )
         self.retrieval = RetrievalService(
             self.ports,
-            ranker=HybridRanker(),
+            # The ranker the default settings give the server (RANK_PROFILE, RANK_ADAPTIVE, RANK_WEIGHT_*).
+            ranker=make_ranker(Settings()),
             config=RetrievalConfig(strategy_timeout_s=0.5),
             emitter=self.emitter,
         )

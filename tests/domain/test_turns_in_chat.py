@@ -16,6 +16,7 @@ from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.fact_rules import FactCandidate
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, UserId, Vector
+from jyntrix_domain.ranking import FACT_BEFORE_TURN
 from jyntrix_domain.turn_places import turn_place
 from jyntrix_domain.turns import turn_memory_id
 from tests.domain.kit import Kit
@@ -87,7 +88,10 @@ async def test_a_fact_ranks_before_its_turn_and_the_context_keeps_only_the_fact(
     ids = [r.memory.id for r in ranked]
     turn = turn_memory_id(USER, message_id)
     assert ids.index(fact.id) < ids.index(turn)
-    assert ranked[ids.index(fact.id)].score < ranked[ids.index(turn)].score  # moved by the rule, not the score
+    placed_fact, its_turn = ranked[ids.index(fact.id)], ranked[ids.index(turn)]
+    # Moved by the rule, not by its own signals: its score is raised to its turn's, and says so.
+    assert placed_fact.breakdown.contributions.total() < its_turn.score == placed_fact.score
+    assert placed_fact.breakdown.adjusted_by == FACT_BEFORE_TURN
     context = next(e for e in await chat(kit, "Tell me about Biscuit the border collie") if isinstance(e, ContextEvent))
     placed = {m.memory_id for m in context.memories}
     assert fact.id in placed and turn not in placed

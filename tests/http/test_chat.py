@@ -81,7 +81,7 @@ async def test_a_fact_told_in_one_conversation_is_used_and_cited_in_another(
     assert used, context
     ref = used[0]["ref"]
     explained = used[0]["scores"]
-    assert set(explained) == {"signals", "weights", "contributions", "total"}
+    assert set(explained) == {"signals", "weights", "contributions", "total", "adjustment", "adjusted_by"}
     assert set(explained["signals"]) == set(SIGNAL_NAMES)
     # The same explanation a search gives: its total is the score shown.
     assert abs(explained["total"] - used[0]["score"]) < 1e-9

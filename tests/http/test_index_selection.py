@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
-from jyntrix_bootstrap.container import open_keyword_index, open_storage, open_vector_index
-from jyntrix_bootstrap.resources import in_process_storage
+from jyntrix_adapters.postgres.stores import PostgresStores
+from jyntrix_bootstrap.resources import Storage, in_process_storage, open_keyword_index, open_storage, open_vector_index
 from jyntrix_bootstrap.settings import KeywordIndexKind, SettingsError, VectorIndexKind, load_settings
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.model import KeywordDoc, MemoryType, VectorItem, new_id
 from testsupport.postgres import database_owned_by_a_plain_role, server_parent_dir
 
-# The vector index is opened alone: the stores are not used (the DSN comes from DATABASE_URL).
+# The vector indexes that need no stores are opened alone.
 _NO_STORAGE = in_process_storage()
+
+
+def _stores_on_postgres() -> Storage:
+    """Stores that count as Postgres for the plan. pgvector opens its own pool from DATABASE_URL; the real stores
+    cannot open here, since their migrations create roles, which a plain role may not."""
+    return dataclasses.replace(_NO_STORAGE, postgres=cast(PostgresStores, SimpleNamespace(embedded=None)))
 
 
 @pytest.fixture
@@ -113,7 +122,7 @@ async def test_pgvector_for_a_role_that_may_not_create_the_extension_names_the_s
             create_local_secret=False,
         )
         with pytest.raises(Unavailable, match=r"VECTOR_INDEX=pgvector: .*an administrator must run") as refused:
-            async with contextlib.asynccontextmanager(open_vector_index)(settings, _NO_STORAGE):
+            async with contextlib.asynccontextmanager(open_vector_index)(settings, _stores_on_postgres()):
                 pass
     assert f'in database "{name}": CREATE EXTENSION vector;' in str(refused.value)
     assert "DATABASE_URL" in str(refused.value)
