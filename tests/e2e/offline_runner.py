@@ -166,3 +166,17 @@ def shortfalls(cases: Sequence[Case]) -> list[str]:
         if share["share"] < CATEGORY_BAR
     ]
     return misses + explain(cases) if misses else []
+
+
+def below(cases: Sequence[Case], overall: int, categories: dict[str, int]) -> list[str]:
+    """What falls under the level reached (right answers overall and per category) while the bar is not met."""
+    figures = report(cases)
+    misses = [f"overall {figures['overall']['right']} right, the floor is {overall}"] * (
+        figures["overall"]["right"] < overall
+    )
+    misses += [
+        f"{name} {figures['categories'][name]['right']} right, the floor is {floor}"
+        for name, floor in categories.items()
+        if figures["categories"][name]["right"] < floor
+    ]
+    return misses + explain(cases) if misses else []
