@@ -90,7 +90,7 @@ def _instead_of(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     new, old = thing_of(m.group("new")), thing_of(m.group("old"))
     if old is None or new is None or old.casefold() == new.casefold():
         return []
-    return [_ending(third_person(sentence), [Ending(mention=old, replacement=new)], entities=names_of(old, new))]
+    return [_ending(third_person(_said(sentence)), [Ending(mention=old, replacement=new)], entities=names_of(old, new))]
 
 
 def _ended(m: re.Match[str], sentence: str) -> list[FactCandidate]:

@@ -260,5 +260,8 @@ def merge_fact_candidates(candidates: Iterable[FactCandidate]) -> list[FactCandi
             c = msgspec.structs.replace(
                 c, source_message_ids=tuple(dict.fromkeys((*previous.source_message_ids, *c.source_message_ids)))
             )
+        if previous is not None and previous.ends and not c.ends:
+            # The same sentence read as an ending and as what the user does instead keeps what it ends.
+            c = msgspec.structs.replace(c, ends=previous.ends)
         by_key[key] = c
     return list(by_key.values())
