@@ -6,15 +6,17 @@ that ends what it names. Two rules here carry that to what was said:
 - `end_spent_turns`: a turn is no longer current once every fact drawn from its messages has ended
   (it said what those facts said); it ends when the last of them did, replaced by what replaced it.
 - `ChangeRule`, for statements no slot or ending reads: a later statement of the user that says something
-  changed (a change cue: "no longer", "instead", "switched", "moved", "quit", ...; `says_change`) ends the
-  same speaker's earlier current statements on the same topic: close in meaning (the cosine of their embeddings at least
-  `min_similarity`) and sharing its subject (a content word of at least four letters, or a name, in
-  common, the cue words aside). The earlier turn and the facts without a slot drawn from it end, replaced
-  by the new statement's turn.
+  changed (a change cue: "no longer", "instead", "switched", "moved", "quit", "actually", ...; `says_change`)
+  ends the same speaker's earlier current statements on the same topic: close in meaning (the cosine of their
+  embeddings at least `min_similarity`) and sharing its subject (a content word of at least four letters, or
+  a name, in common, the cue words aside). The earlier turn and the facts without a slot drawn from it end,
+  replaced by the new statement's turn. A plan told later as done ("we're moving to Amsterdam" ... "we moved
+  into our flat in Amsterdam") is no change: it ends nothing (`fulfils`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -22,6 +24,7 @@ import msgspec
 
 from jyntrix_domain.fact_rules.common import content_words
 from jyntrix_domain.language.speech_acts import CHANGE_WORDS, says_change
+from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, Message, Role, UserId
 from jyntrix_domain.turn_places import turn_memory_id
@@ -77,6 +80,29 @@ def _subject_words(text: str) -> frozenset[str]:
     return frozenset(w for w in content_words(text) if len(w) >= 4 and w not in CHANGE_WORDS)
 
 
+_CONTRARY = re.compile(r"(?i)\b(?:instead|no\s+longer|any\s?more|actually|not|never|didn't|won't|cancel\w*)\b")
+# "we're moving to Amsterdam in January": a plan said in the present.
+_UNDER_WAY = re.compile(r"(?i)\b(?:am|are|is|'m|'re)\s+(?:\w+ly\s+)?\w+ing\b")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'\-]+")
+
+
+def _stem(word: str) -> str:
+    return re.sub(r"(?:ing|ed|es|e|s)$", "", word.casefold())
+
+
+def fulfils(later: str, earlier: str) -> bool:
+    """Whether `later` tells that the plan `earlier` made came about, which changes nothing: "We're moving to
+    Amsterdam in January" ... "We moved into our flat in Amsterdam". The same verb of change, told as done
+    after it was planned, of the same named place or thing, with nothing said against it."""
+    planned = tense_of(earlier) is Tense.FUTURE or _UNDER_WAY.search(earlier) is not None
+    if not planned or tense_of(later) is not Tense.PAST or _CONTRARY.search(later):
+        return False
+    verbs = {_stem(w) for w in re.findall(r"[\w']+", later) if w.casefold() in CHANGE_WORDS}
+    if not verbs & {_stem(w) for w in re.findall(r"[\w']+", earlier)}:
+        return False
+    return bool(set(_NAME.findall(later)) & set(_NAME.findall(earlier)))
+
+
 class ChangeRule:
     """Ends earlier statements on the topic of a later statement of change (module docstring)."""
 
@@ -117,7 +143,7 @@ class ChangeRule:
                 return False
         elif earlier.kind is not MemoryKind.FACT or earlier.slot is not None:
             return False  # a fact with a slot changes by its slot
-        return bool(said & _subject_words(earlier.content))
+        return bool(said & _subject_words(earlier.content)) and not fulfils(message.content, earlier.content)
 
     async def _end_facts_of(self, user_id: UserId, turn: Memory, *, by: MemoryId, at: datetime) -> list[MemoryId]:
         facts = await self._memories.list(

@@ -105,17 +105,25 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+_TRAILING = re.compile(r"(?i)\s+(?:a lot|so much|very much|too|as well|a bit|any ?more|now|these days|nowadays)$")
+
+
 def clean_object(text: str) -> str:
     """The object of a verb up to the end of its clause, without trailing intensifiers."""
     text = re.split(r"(?i)\s+(?:but|because|although|though|since|when|while|if|which)\b|[,.;!?()]", text)[0]
-    text = re.sub(r"(?i)\s+(?:a lot|so much|very much|too|as well|a bit|anymore|any more)$", "", text.strip())
+    text = re.sub(_TRAILING, "", text.strip())
     return text.strip(" '\"")
 
 
 # --------------------------------------------------------------------------- names and places
 
 NAME = r"([A-Z][\w'\-]+(?:\s+(?:van |de |von |da )?[A-Z][\w'\-]+){0,2})"
-PLACE = r"((?:the\s+)?[A-Z][\w'\-]*(?:(?:\s+|,\s*)(?:(?:of|de|am|upon|on|du|la|le|del)\s+)?[A-Z][\w'\-]*){0,3})"
+# After a comma, a capitalised word that a clause goes on from is its subject, not part of the place: "York,
+# Nala loves the garden" is York; "Portland, Oregon" one place.
+PLACE = (
+    r"((?:the\s+)?[A-Z][\w'\-]*(?:(?:\s+|,\s*(?![A-Z][\w'\-]*\s+[a-z]))"
+    r"(?:(?:of|de|am|upon|on|du|la|le|del)\s+)?[A-Z][\w'\-]*){0,3})"
+)
 NOT_NAMES = word_set(
     """I Im Hi Hello Hey Yes No Not Ok Okay So Sorry Just Also Still Really Very Here There Back Done Fine Good
     Great Happy Sad Tired Sure Ready Going Home Busy Glad Monday Tuesday Wednesday Thursday Friday Saturday Sunday
@@ -252,5 +260,8 @@ def merge_fact_candidates(candidates: Iterable[FactCandidate]) -> list[FactCandi
             c = msgspec.structs.replace(
                 c, source_message_ids=tuple(dict.fromkeys((*previous.source_message_ids, *c.source_message_ids)))
             )
+        if previous is not None and previous.ends and not c.ends:
+            # The same sentence read as an ending and as what the user does instead keeps what it ends.
+            c = msgspec.structs.replace(c, ends=previous.ends)
         by_key[key] = c
     return list(by_key.values())

@@ -14,10 +14,12 @@ from jyntrix_domain.language.tense import Tense
 from jyntrix_domain.language.time_phrases import read_time
 from jyntrix_domain.model import MemoryType, Period
 
+# The user, or the user with others ("we're flying to Rome in May"), doing or planning something.
+# The user, or the user with others planning or going somewhere ("we're flying to Rome in May").
 _EVENT_SUBJECT = re.compile(
-    r"(?i)\b(?:I'm|I\s+am|I'll|I\s+will|I\s+have|I've\s+got|I\s+had|I\s+went|I\s+was|I\s+need\s+to|I\s+plan|"
-    r"I\s+fly|I\s+leave|I\s+start|I\s+met|I\s+visited|I\s+got|I\s+finished|I\s+started|I\s+saw|I\s+bought|"
-    r"I\s+moved|I\s+ran|I\s+did|I\s+passed|I\s+graduated|my\s+\w+(?:\s+\w+)?\s+(?:is|was|starts|begins|ends))\b"
+    r"(?i)\b(?:I'm|we're|I\s+am|we\s+are|I'll|we'll|(?:I|we)\s+will|(?:I|we)\s+have|(?:I|we)'ve\s+got|(?:I|we)\s+(?:"
+    r"need\s+to|plan|fly|leave|start|went|visited|moved|decided)|I\s+(?:had|was|met|got|finished|started|saw|"
+    r"bought|ran|did|passed|graduated|retired)|(?:my|our)\s+\w+(?:\s+\w+)?\s+(?:is|was|starts|begins|ends))\b"
 )
 
 

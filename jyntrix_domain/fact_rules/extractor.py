@@ -8,20 +8,22 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules.changes import CHANGE_RULES, attach_instead
+from jyntrix_domain.fact_rules.changes import ENDING_RULES, attach_instead
 from jyntrix_domain.fact_rules.common import NOT_NAMES, FactCandidate, merge_fact_candidates, split_sentences
 from jyntrix_domain.fact_rules.events import dated_event
 from jyntrix_domain.fact_rules.habits import HABIT_RULES
 from jyntrix_domain.fact_rules.identity import IDENTITY_RULES
+from jyntrix_domain.fact_rules.now import NOW_RULES
 from jyntrix_domain.fact_rules.procedures import PROCEDURE_RULES
 from jyntrix_domain.fact_rules.relations import RELATION_RULES
+from jyntrix_domain.fact_rules.work import WORK_RULES, attach_employer
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.model import Memory, Message, Role
 
 # A rule whose match holds one value is a `Fact` row; a function only where the logic is its own.
 # Every rule runs on every sentence; when two fill one slot, the later row wins (see merge_fact_candidates).
-_FACT_RULES = (*IDENTITY_RULES, *RELATION_RULES, *HABIT_RULES, *PROCEDURE_RULES, *CHANGE_RULES)
+_FACT_RULES = (*IDENTITY_RULES, *RELATION_RULES, *HABIT_RULES, *PROCEDURE_RULES, *ENDING_RULES, *WORK_RULES, *NOW_RULES)
 _HEDGES = re.compile(r"(?i)\b(?:i think|i guess|maybe|probably|perhaps|might|not sure|i suppose)\b")
 
 
@@ -93,7 +95,7 @@ class DeterministicExtractor:
                         created_at=at,
                     )
                 )
-        return merge_fact_candidates(attach_instead(out))
+        return merge_fact_candidates(attach_employer(attach_instead(out)))
 
 
 _NAMED_PLACE = re.compile(r"\b(?:in|to|from|at|into)\s+(?:the\s+)?([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})")

@@ -52,6 +52,10 @@ _PREF_VERBS = {
     "'m a fan of": ("is a fan of", "positive"),
     "am a big fan of": ("is a big fan of", "positive"),
     "'m a big fan of": ("is a big fan of", "positive"),
+    "am hooked on": ("is hooked on", "positive"),
+    "'m hooked on": ("is hooked on", "positive"),
+    "am obsessed with": ("is obsessed with", "positive"),
+    "'m obsessed with": ("is obsessed with", "positive"),
     "hate": ("hates", "negative"),
     "dislike": ("dislikes", "negative"),
     "detest": ("hates", "negative"),
@@ -91,7 +95,7 @@ def _preference(m: re.Match[str], sentence: str) -> list[FactCandidate]:
 
 
 def _favourite(m: re.Match[str], _: str) -> list[FactCandidate]:
-    category, thing = m.group(1).lower(), clean_object(m.group(2))
+    category, thing = m.group(1).lower(), re.sub(r"(?i)^(?:now|currently|still)\s+", "", clean_object(m.group(2)))
     if not thing:
         return []
     return [
@@ -177,6 +181,11 @@ _FREQUENCY = re.compile(
     r"(?:\d+|two|three|four|five|several|many)\s+times|on\s+(?:weekends|\w+days)|at\s+(?:night|weekends)"
     r"|in\s+the\s+(?:morning|evening)s?)\b.*$"
 )
+# How much, which says nothing of what: "way too much coffee" is coffee.
+_AMOUNT = re.compile(
+    r"(?i)^(?:(?:way|far|much)\s+)?(?:too\s+(?:much|many)|so\s+(?:much|many)|a\s+lot\s+of|lots\s+of|loads\s+of|"
+    r"plenty\s+of|tons\s+of|a\s+ton\s+of|a\s+little|a\s+bit\s+of)\s+"
+)
 _HABIT_VERB_RE = "|".join(_HABIT_VERBS)
 _GERUND_RE = "|".join(_BY_GERUND)
 
@@ -190,6 +199,7 @@ def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[FactCa
     gerund, needs_object = _HABIT_VERBS[verb]
     thing = " ".join(clean_object(said).split())
     thing = _CHANGE.sub("", " " + thing).strip()
+    thing = _AMOUNT.sub("", thing)
     when = time_phrase_span(thing, stretches=False)
     if when:  # "on Sunday" says when; "on Sundays" (no time phrase) how often
         thing = thing[: when[0]].strip(" ,")
@@ -198,8 +208,15 @@ def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[FactCa
     words = core.lower().split()
     if not core and needs_object:
         return []
-    if core and (len(words) > 4 or words[0] in _HABIT_STOP or _PERSONAL & set(words)):
+    if core and (words[0] in _HABIT_STOP or _PERSONAL & set(words)):
         return []
+    if len(words) > 4:
+        # Too long for a slot ("plays the guitar in a little jazz band on Fridays"), but a statement of what the
+        # user does all the same, which a later "I stopped playing in the band" ends by what it names.
+        if not does:
+            return []
+        content = " ".join(w for w in ("The user", adverb, conjugate(verb), thing) if w)
+        return [make_candidate(MemoryType.SEMANTIC, content, entities=capitalised_names(thing), reliability=0.8)]
     if verb == "go" and not core.lower().startswith("to "):
         return []
     key = key_of(f"{verb} {core}".strip())
@@ -273,7 +290,12 @@ def _started(m: re.Match[str], _: str) -> list[FactCandidate]:
 
 
 HABIT_RULES: tuple[Rule, ...] = (
-    rule(r"(?i)\bI(?:'m|\s+am)\s+(vegetarian|vegan|pescatarian|pescetarian)\b", DIET),
+    # "I'm vegan", "I've been vegetarian for years", "I went vegan in January", "I'm now fully vegan"
+    rule(
+        r"(?i)\bI(?:'m|\s+am|'ve\s+been|\s+have\s+been|\s+went|\s+turned|\s+became|(?:'ve|\s+have)\s+(?:gone|become))"
+        rf"\s+(?:now\s+|fully\s+|completely\s+|strictly\s+|mostly\s+)*({_DIET_RE})\b",
+        DIET,
+    ),
     rule(
         rf"(?i)\bI(?:'m|\s+am)\s+(?:no\s+longer|not)\s+(?:an?\s+)?({_DIET_RE})\b"
         rf"|\bI(?:'ve|\s+have)?\s+(?:just\s+)?(?:stopped|quit|gave\s+up|given\s+up)\s+being\s+"

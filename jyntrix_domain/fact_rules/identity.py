@@ -24,7 +24,7 @@ from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import MemoryType
 
-_OCCUPATION = re.compile(
+OCCUPATION = re.compile(
     r"(?i)^(?:(?:senior|junior|lead|head|chief|freelance|professional|software|data|web|civil|mechanical|"
     r"electrical|registered|school|high school|primary school|university|graphic|product|project|ux|ui)\s+)*"
     r"(?:[a-z]+(?:er|or|ist|ian|ant|ent|ect|eon)|nurse|doctor|chef|cook|pilot|lawyer|teacher|student|"
@@ -32,9 +32,10 @@ _OCCUPATION = re.compile(
     r"musician|writer|editor|pharmacist|dentist|vet|farmer|firefighter|paramedic|barista|waiter|waitress|"
     r"plumber|electrician|carpenter|mechanic|programmer|analyst|manager|director|ceo|cto|founder|"
     r"entrepreneur|professor|lecturer|tutor|therapist|psychologist|surgeon|midwife|police officer|soldier|"
-    r"secretary|assistant|clerk|cashier|driver|photographer|translator|librarian|student)$"
+    r"secretary|assistant|clerk|cashier|driver|photographer|translator|librarian|student|lead|intern|officer|"
+    r"associate|head|specialist)$"
 )
-_NOT_OCCUPATION = word_set(
+NOT_OCCUPATION = word_set(
     """vegetarian vegan pescatarian fan beginner member other owner user customer mother father brother sister
     daughter grandmother grandfather lover runner believer gamer smoker winner loser fighter reader"""
 )
@@ -120,7 +121,7 @@ def _i_am_a(m: re.Match[str], _: str) -> list[FactCandidate]:
     last = job.split()[-1].lower()
     if last in DIETS:
         return [DIET.make(last)]
-    if last in _NOT_OCCUPATION or not _OCCUPATION.match(job):
+    if last in NOT_OCCUPATION or not OCCUPATION.match(job):
         return []
     return [_job(m.group(1), job)]
 

@@ -54,6 +54,11 @@ _MULTI_RELATIONS = {
     "grandma": "grandmother",
     "grandfather": "grandfather",
     "grandpa": "grandfather",
+    "granddaughter": "granddaughter",
+    "grandson": "grandson",
+    "grandchild": "grandchild",
+    "stepdaughter": "stepdaughter",
+    "stepson": "stepson",
     "niece": "niece",
     "nephew": "nephew",
     "roommate": "roommate",
@@ -120,10 +125,19 @@ def _has_named(m: re.Match[str], _: str) -> list[FactCandidate]:
     return relation(m.group(1), name, f"The user has a {rel} named {name}")
 
 
+_DESCRIBED = re.compile(r",\s*(an?\s+[a-z][a-z \-]{2,40}?)\s*(?:[,.;!]|$)")
+
+
 def _relation_apposition(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     rest = sentence[m.end() :].strip(" ,.!")
     # "my sister Anna lives in Rome": keep the whole statement, it says more than the relation.
     content = third_person(sentence) if m.start() == 0 and rest else None
+    described = _DESCRIBED.match(sentence, m.end())
+    if content is None and described is not None:
+        # "our dog Rufus, a scruffy little terrier": what the user says it is stays with it, after it ends too.
+        rel = _canonical_rel(m.group(1))
+        head = f"The user has a {rel} named" if rel in _PETS else f"The user's {rel} is"
+        content = f"{head} {m.group(2).strip()}, {described.group(1)}"
     return relation(m.group(1), m.group(2), content)
 
 
@@ -186,11 +200,61 @@ def _named_by_pronoun(m: re.Match[str], _: str) -> list[FactCandidate]:
     return relation(noun, name, f"The user has a {rel} named {name}")
 
 
+def _pet_with_breed(m: re.Match[str], _: str) -> list[FactCandidate]:
+    """ "We got a puppy, a beagle called Nala", "we adopted a tabby kitten named Tom": the breed kept with it."""
+    pet, breed = m.group("pet") or m.group("pet2"), " ".join((m.group("breed") or m.group("breed2")).split())
+    name = m.group("name").strip()
+    return relation(pet, name, f"The user has a {_canonical_rel(pet)} named {name}, a {breed}")
+
+
+_PET_WORDS = r"(?P<pet>puppy|dog|kitten|cat|rabbit|bunny|horse|pony|parrot)"
+_BREED = r"(?P<breed>[a-z][a-z\-]{2,20}(?:\s+[a-z][a-z\-]{2,20})?)"
+# "married to" / "engaged to" someone named in the same sentence, or introduced just before ("I met someone,
+# Priya, ... and we got engaged").
+_HOW = r"(?P<how>engaged|married)"
+_ENGAGED = (
+    r"(?i:\b(?:I(?:'m|\s+am|\s+got|'ve\s+got|\s+just\s+got)|we(?:'re|\s+are|\s+got|\s+just\s+got))\s+(?:now\s+|just\s+)?)"
+    + _HOW
+    + r"(?i:\s+to)\s+(?P<name>"
+    + NAME[1:-1]
+    + r")"
+    + r"|(?P<name2>"
+    + NAME[1:-1]
+    + r")\s+(?i:and\s+I\s+(?:just\s+|finally\s+)?(?:got|are|'re)\s+)(?P<how2>engaged|married)"
+    + r"|(?i:\bI\s+met\s+(?:someone|somebody|a\s+(?:guy|girl|man|woman))\s*,?\s*)(?P<name3>"
+    + NAME[1:-1]
+    + r")[^.!?]*?(?i:\bwe(?:'ve|\s+have)?\s+(?:just\s+|finally\s+)?got\s+)(?P<how3>engaged|married)"
+)
+
+
+def _engaged(m: re.Match[str], _: str) -> list[FactCandidate]:
+    name, how = next((m.group(f"name{i}"), m.group(f"how{i}")) for i in ("", "2", "3") if m.group(f"name{i}"))
+    if how.lower() == "married":
+        return relation("spouse", name, f"The user is married to {name.strip()}, their partner")
+    return relation("fiance", name, f"The user is engaged to {name.strip()}, their partner")
+
+
 RELATION_RULES: tuple[Rule, ...] = (
     rule(
         rf"(?i:\bmy\s+({REL_WORDS})(?:'s\s+name)?\s+(?:is|'s)\s+(?:called\s+|named\s+)?)" + NAME + r"\b", _relation_is
     ),
-    rule(rf"(?i:\bmy\s+({REL_WORDS}),?\s+)" + NAME + r"\b", _relation_apposition),
+    rule(rf"(?i:\b(?:my|our)\s+({REL_WORDS}),?\s+)" + NAME + r"\b", _relation_apposition),
+    rule(
+        r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:just\s+|also\s+|finally\s+)?(?:got|adopted|rescued|bought)\s+an?\s+"
+        r"(?:new\s+|little\s+)?)(?:"
+        + _PET_WORDS
+        + r"(?i:\s+as\s+well|\s+too)?\s*,?\s+(?i:an?)\s+"
+        + _BREED
+        + r"|"
+        + _BREED.replace("breed", "breed2")
+        + r"\s+"
+        + _PET_WORDS.replace("pet", "pet2")
+        + r")(?i:\s+(?:called|named))\s+(?P<name>"
+        + NAME[1:-1]
+        + r")",
+        _pet_with_breed,
+    ),
+    rule(_ENGAGED, _engaged),
     rule(
         rf"(?i:\bI\s+have\s+an?\s+(?:little\s+|big\s+|older\s+|younger\s+|twin\s+)?({REL_WORDS})\s+(?:called|named))\s+"
         + NAME,

@@ -100,13 +100,15 @@ def asks_about_assistant(text: str) -> bool:
 
 CHANGE_WORDS = word_set(
     """anymore longer instead switched switching switch changed change moved moving relocated left quit stopped
-    stop gave given dropped replaced sold swapped traded scratch"""
+    stop gave given dropped replaced sold swapped traded scratch actually"""
 )
 # Cues that something the speaker said before holds no longer. "now", "new" or "started" are left out: in
 # conversation they mostly tell of something added ("I started pottery"), not of something that ended.
 _CHANGE = re.compile(
     r"(?i)\b(?:anymore|any more|no longer|instead|switched|switching|changed|moved|relocated|left|quit|stopped|"
-    r"gave up|given up|dropped|replaced|sold|swapped|traded|scratch|not\s+\w+\s+any\s?more)\b"
+    r"gave up|given up|dropped|replaced|sold|swapped|traded|scratch|not\s+\w+\s+any\s?more|"
+    # a correction of what was said: "Actually we decided on green", "change of plan: ..."
+    r"actually|change\s+of\s+plans?|on\s+second\s+thoughts?)\b"
 )
 
 

@@ -68,7 +68,9 @@ async def test_natural_updates_supersede_the_earlier_value_of_each_attribute() -
     facts = standing(await everything(kit))
     assert facts["The user lives in Amsterdam"] and not facts["The user lives in Berlin"]
     assert facts["The user works at N26"] and not facts["The user works at Zalando"]
-    assert facts["The user works as a product manager"] and not facts["The user works as a UX designer"]
+    # A role said with its employer is worded with it: leaving the employer ends the role too.
+    assert facts["The user works as a product manager at N26"]
+    assert not facts["The user works as a UX designer at Zalando"]
     # The thing replaced, said again with its replacement: what the user learns with now.
     assert facts["The user is learning Dutch on Babbel"] and not facts["The user is learning Dutch on Duolingo"]
     assert not facts["The user is training for the Berlin half marathon"]
