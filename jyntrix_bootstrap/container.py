@@ -183,6 +183,7 @@ class Container(containers.DeclarativeContainer):
         conversation_ports,
         memories=memories,
         llm=llm.provided.adapter,
+        profiles=profiles,
     )
     # What the in-process queue runs, bound to the queue itself so that an extraction can schedule its idle
     # conversation's summary there; a dramatiq worker binds the same to its broker (jyntrix_bootstrap.worker).

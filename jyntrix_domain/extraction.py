@@ -35,6 +35,7 @@ from jyntrix_domain.model import (
     stable_id,
 )
 from jyntrix_domain.ports import ConversationPorts, LanguageModel
+from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.summaries import summary_text
 from jyntrix_domain.tasks import extraction_key
 from jyntrix_domain.turns import is_evidence, remember_turns, restates
@@ -84,6 +85,8 @@ _SUMMARY_MAX_MESSAGES = 200
 # How many of the user's current facts an extractor is shown with a batch.
 _KNOWN_LIMIT = 40
 _FACTS = frozenset({MemoryKind.FACT})
+# The slot of the user's own name, which the profile's display name follows.
+NAME_SLOT = "name"
 
 
 def without_authority(candidate: FactCandidate) -> FactCandidate:
@@ -122,6 +125,7 @@ class ExtractionService:
         llm: LanguageModel | None = None,
         consolidator: Consolidator | None = None,
         change: ChangeConfig | None = None,
+        profiles: ProfileService | None = None,
     ) -> None:
         self._ports = conversations
         self._memories = memories
@@ -129,6 +133,7 @@ class ExtractionService:
         self._llm = llm
         self._consolidator = consolidator or Consolidator(memories)
         self._change = ChangeRule(memories, change)
+        self._profiles = profiles
 
     async def extract(
         self, user_id: UserId, conversation_id: str, message_ids: Sequence[str], *, now: datetime | None = None
@@ -164,6 +169,7 @@ class ExtractionService:
             decision = await self._consolidator.decide(user_id, candidate)
             decision = await self._consolidator.apply(user_id, decision)
             report.count(decision)
+            await self._display_name(user_id, decision)
             if decision.operation is Operation.SUPERSEDE and decision.memory_id is not None:
                 speakers = {m.name for m in messages if m.id in candidate.source_message_ids}
                 speaker = speakers.pop() if len(speakers) == 1 else None
@@ -172,6 +178,15 @@ class ExtractionService:
             report.ended += len(await self._change.apply(user_id, message))
         report.already_done = not await self._ports.ledger.claim(user_id, key)
         return report
+
+    async def _display_name(self, user_id: UserId, decision: Decision) -> None:
+        """A name the user gave that became their current name is shown as their display name too."""
+        candidate = decision.candidate
+        made = decision.operation in (Operation.ADD, Operation.SUPERSEDE)
+        if self._profiles is None or not made or candidate.slot != NAME_SLOT or not candidate.value:
+            return
+        replaced = await self._memories.get_many(user_id, decision.replaced) if decision.replaced else []
+        await self._profiles.name_said(user_id, candidate.value, [m.value for m in replaced if m.value])
 
     async def _known(self, user_id: UserId, messages: Sequence[Message]) -> list[Memory]:
         """The user's current facts a batch may change: those holding a slot, and those sharing its words."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
@@ -48,6 +48,18 @@ class ProfileService:
             Profile(user_id=user_id, updated_at=self._clock.now(), display_name=name or None, preferences=merged)
         )
         return await self._view(user_id, saved)
+
+    async def name_said(self, user_id: UserId, name: str, replaced: Iterable[str] = ()) -> bool:
+        """The name the user gave in conversation ("my name is Nina", "call me Sam") becomes the display name,
+        unless the user set another one themselves: it fills an empty one, or replaces a name said before
+        (`replaced`, the names the new one supersedes). True when the display name changed."""
+        name = " ".join(name.split())
+        current = await self._profiles.get(user_id)
+        shown = current.display_name if current else None
+        if not name or shown == name or (shown and shown not in set(replaced)):
+            return False
+        await self.update(user_id, display_name=name)
+        return True
 
     async def memories(self, user_id: UserId) -> list[Memory]:
         """The user's current profile memories, newest first."""

@@ -1,9 +1,12 @@
 """The default LanguageModel when no API key is set: a grounded, extractive responder.
 
-It answers only from the memories placed in the prompt (`prompt.context_items`): it restates the
-best one or two that the domain marked `relevant` (from retrieval's signals; it decides nothing about
-relevance itself) in the second person, cites them by their reference numbers, says plainly when none
-is relevant, and acknowledges what the user states, so the product works end to end without any model service.
+It answers only from what its prompt holds: the memories placed in it (`prompt.context_items`) and what the
+user said earlier in the conversation or request (`prompt.messages`), read as `Evidence`
+(jyntrix_adapters.offline.evidence). It restates, in the second person, the pieces that answer the question:
+those that name its words or its attribute first, else those the domain marked `relevant` (from retrieval's
+signals); every piece of a set asked about whole ("what pets do I have?"); what held before, for a question
+about before. It cites memories by their reference numbers, says plainly when nothing answers, and
+acknowledges what the user states, adding a remembered note only when it shares a word with the statement.
 """
 
 from __future__ import annotations
@@ -11,120 +14,71 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
+from jyntrix_adapters.offline.evidence import (
+    Evidence,
+    attributes,
+    best,
+    from_item,
+    is_question,
+    question_terms,
+    said_earlier,
+    shared_terms,
+)
+from jyntrix_adapters.offline.phrasing import as_sentence, tells_of_the_past
 from jyntrix_domain.errors import Unsupported
-from jyntrix_domain.language.person import addressed, restate, used_to
-from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS
-from jyntrix_domain.language.time_phrases import time_phrase_span
-from jyntrix_domain.model import Chunk, Completion, ContextItem, Period, Prompt, Role, Usage
+from jyntrix_domain.language.person import addressed, restate
+from jyntrix_domain.language.speech_acts import asks_history
+from jyntrix_domain.language.tense import Tense, tense_of
+from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
+
+__all__ = ["NOTHING_REMEMBERED", "OfflineLanguageModel", "addressed"]
 
 NOTHING_REMEMBERED = "I don't have anything remembered about that yet."
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 _PIECE = re.compile(r"\S+\s*|\s+")
-_QUESTION_TEXT = """what where who whom whose when why how which do does did is are was were can could will would
-    should have has tell remind recall any"""
-_QUESTION_START = frozenset(_QUESTION_TEXT.split())
 _GREETING_TEXT = "hi hello hey hallo hola morning evening thanks thank"
 _GREETINGS = frozenset(_GREETING_TEXT.split())
 _SELF_ACCOUNT = frozenset({"me", "myself", "i"})
+# "what pets…", "which animals…", "who is in my family": a question about every member of a set.
+_SET_QUESTION = re.compile(r"(?i)^\s*(?:what|which)\s+(?:kinds? of\s+)?(\w+s)\b|\b(?:all|every|each)\s+(?:of\s+)?my\b")
+_COLLECTIVE = frozenset({"family"})
+_MAX_SET = 8
+_ONLY_PAST = re.compile(r"(?i)\b(?:previous(?:ly)?|former(?:ly)?|used to|ex)\b")
 
 
-def stem(word: str) -> str:
-    """A light suffix stripper: enough for "lives"/"living"/"lived" to meet "live"."""
-    word = word.casefold().removesuffix("'s").strip("'")
-    for suffix, keep in (("ies", 3), ("ing", 4), ("ed", 3), ("es", 4), ("s", 3)):
-        if word.endswith(suffix) and len(word) - len(suffix) >= keep and not word.endswith("ss"):
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
-    if len(word) > 3 and word.endswith("e"):
-        word = word[:-1]
-    return word
+def _asks_when(message: str) -> bool:
+    return re.match(r"(?i)\s*(?:when|what date|which date)\b", message) is not None
 
 
-def content_terms(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text.casefold()) if w not in ANSWER_STOPWORDS and len(w) > 1}
+def asked_sets(message: str, terms: set[str]) -> set[str]:
+    """The attribute groups a question asks about whole: a plural after "what"/"which", or a collective noun."""
+    asked = set()
+    m = _SET_QUESTION.search(message)
+    if m is not None:
+        asked |= attributes(question_terms(m.group(1) or "")) if m.group(1) else attributes(terms)
+    return asked | (attributes(terms) & _COLLECTIVE)
 
 
-def question_terms(message: str) -> set[str]:
-    """The terms a message is matched to memories on; its time phrase's words only when nothing else is left.
-
-    Retrieval has already kept the memories of the time a message names ("last week"), so those
-    words would only match memories that happen to say "week".
-    """
-    terms = content_terms(message)
-    span = time_phrase_span(message)
-    if span is None:
-        return terms
-    return content_terms(message[: span[0]] + " " + message[span[1] :]) or terms
+def asks_before(message: str) -> bool:
+    """A question about what held before: "before" in a question told in the past ("what did I … before?"), or
+    words that only mean the past ("my previous job"); "before my fortieth birthday" is a deadline."""
+    return asks_history(message) and (tense_of(message) is Tense.PAST or _ONLY_PAST.search(message) is not None)
 
 
-def is_question(text: str) -> bool:
-    words = _WORD.findall(text.casefold())
-    return text.rstrip().endswith("?") or (bool(words) and words[0] in _QUESTION_START)
-
-
-# "Caroline: I went…": a turn someone else said, restated as said.
-_SPEAKER = re.compile(r"^[\w][\w .'-]{0,60}:\s")
-
-
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-
-
-def when_said(period: Period) -> str:
-    """A time in words: "on 14 June 2023", "in March 2023", "in 2023", or "between ... and ..."."""
-    start, days = period.start, (period.end - period.start).days
-    if days <= 1:
-        return f"on {_day(start)}"
-    if start.day == 1 and 28 <= days <= 31:
-        return f"in {_MONTHS[start.month - 1]} {start.year}"
-    if start.month == 1 and start.day == 1 and days in (365, 366):
-        return f"in {start.year}"
-    last = period.end - timedelta(days=1)
-    return f"between {_day(start)} and {_day(last)}"
-
-
-def _day(at: datetime) -> str:
-    return f"{at.day} {_MONTHS[at.month - 1]} {at.year}"
-
-
-def _as_sentence(item: ContextItem, *, asks_when: bool = False) -> str:
-    """A memory spoken to the user: facts about "the user" and the user's own words, in the second person;
-    one that is no longer true in the past, with when it ended; when asked, when it happened."""
-    content = " ".join(item.content.split()).rstrip(".!;, ")
-    if not item.current:
-        content = used_to(content)
-    content = addressed(content)
-    if not _SPEAKER.match(content):
-        content = restate(content)
-    if not item.current and item.valid_until is not None:
-        content += f" (until {_MONTHS[item.valid_until.month - 1]} {item.valid_until.year})"
-    if asks_when and item.occurred is not None:
-        when = when_said(item.occurred)
-        if when.split(" ", 1)[1].casefold() not in content.casefold():
-            content += f" ({when})"
-    return content[:1].upper() + content[1:]
-
-
-def _best(items: Sequence[ContextItem], count: int) -> list[ContextItem]:
-    """The `count` best-scored items, in the order of their reference numbers."""
-    chosen = sorted(items, key=lambda i: (-i.score, i.ref))[:count]
-    return sorted(chosen, key=lambda i: i.ref)
+def choose(found: Sequence[Evidence], terms: set[str], count: int, *, before: bool, when: bool) -> list[Evidence]:
+    """The pieces that answer: the most points, two for each word of the question a piece names, one for
+    being relevant (retrieval's signals), one for having a date when asked when; for a question about before,
+    what held before, when something does."""
+    points = {id(e): 2 * e.matches(terms) + e.relevant + (when and e.occurred is not None) for e in found}
+    pool = [e for e in found if e.relevant or e.matches(terms)]
+    if before:
+        pool = [e for e in pool if tells_of_the_past(e) and (e.matches(terms) or not e.current)] or pool
+    top = max((points[id(e)] for e in pool), default=0)
+    ranked = sorted((e for e in pool if points[id(e)] == top), key=lambda e: (not e.relevant, -e.score))
+    return sorted(ranked[:count], key=lambda e: e.ref or 0)
 
 
 class OfflineLanguageModel:
@@ -174,27 +128,43 @@ class OfflineLanguageModel:
         words = {w.casefold() for w in _WORD.findall(message)}
         if words and words <= _GREETINGS | {"there", "you"}:
             return "Hello! Tell me something about yourself and I'll remember it."
-        if not terms and words & _SELF_ACCOUNT and question:
-            # "what do you know about me?": everything in context is relevant
-            cited = _best(prompt.context_items, 3)
-        else:
-            cited = _best([i for i in prompt.context_items if i.relevant], self._max_cited)
-        parts: list[str] = []
+        items = [from_item(i) for i in prompt.context_items]
         if not question:
-            parts.append(f"Noted: {restate(message)}.")
+            # A remembered note on a statement only when it shares a word with what was said.
+            related = [e for e in items if e.relevant and shared_terms(e.content, message)]
+            notes = self._say(best(related, self._max_cited), message)
+            lead = f"Noted: {restate(message)}."
+            return f"{lead} Related to that, I remember: {notes}" if notes else lead
+        if not terms and words & _SELF_ACCOUNT:
+            # "what do you know about me?": everything in context is relevant
+            return self._answer(best(items, 3), [], message)
+        sets = asked_sets(message, terms)
+        if sets:
+            # Every member, named by a word of the set's kind ("kitten", "sister"); none: what retrieval found.
+            members = [e for e in items if attributes(e.terms) & sets]
+            cited = best(members, _MAX_SET) if members else best([e for e in items if e.relevant], self._max_cited)
+        else:
+            cited = choose(items, terms, self._max_cited, before=asks_before(message), when=_asks_when(message))
+        told = [e for e in said_earlier(prompt) if e.matches(terms)]
+        return self._answer(cited, told[: self._max_cited], message)
+
+    def _answer(self, cited: Sequence[Evidence], told: Sequence[Evidence], message: str) -> str:
+        parts = []
+        if told:
+            parts.append("You told me: " + " ".join(f"{as_sentence(e)}." for e in told))
         if cited:
-            lead = "Here is what I remember:" if question else "Related to that, I remember:"
-            asks_when = bool(re.match(r"(?i)\s*when\b", message))
-            said: dict[str, str] = {}
-            for item in cited:
-                sentence = _as_sentence(item, asks_when=asks_when)
-                # Two memories that read the same are said once.
-                said.setdefault(sentence.casefold(), f"{sentence} [{item.ref}].")
-            facts = " ".join(said.values())
-            parts.append(f"{lead} {facts}")
-        elif question:
-            parts.append(NOTHING_REMEMBERED)
-        return " ".join(parts)
+            parts.append(f"Here is what I remember: {self._say(cited, message)}")
+        return " ".join(parts) if parts else NOTHING_REMEMBERED
+
+    @staticmethod
+    def _say(cited: Sequence[Evidence], message: str) -> str:
+        asks_when = _asks_when(message)
+        said: dict[str, str] = {}
+        for e in cited:
+            sentence = as_sentence(e, asks_when=asks_when)
+            # Two memories that read the same are said once.
+            said.setdefault(sentence.casefold(), f"{sentence} [{e.ref}]." if e.ref is not None else f"{sentence}.")
+        return " ".join(said.values())
 
     @staticmethod
     def _usage(prompt: Prompt, text: str) -> Usage:

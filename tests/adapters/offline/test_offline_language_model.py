@@ -109,8 +109,13 @@ async def test_restates_the_best_two_relevant_memories_only(model: OfflineLangua
     assert "Berlin" in answer and "Ada" in answer
 
 
-async def test_a_word_match_is_not_relevance_without_the_mark(model: OfflineLanguageModel) -> None:
-    assert (await model.complete(ask("Where do I live?"))).text == NOTHING_REMEMBERED
+async def test_a_memory_naming_the_question_answers_before_one_only_marked(model: OfflineLanguageModel) -> None:
+    answer = (await model.complete(ask("Where do I live?", relevant=frozenset({2})))).text
+    assert answer == "Here is what I remember: User lives in Berlin [1]."
+
+
+async def test_a_memory_sharing_no_word_answers_only_with_the_mark(model: OfflineLanguageModel) -> None:
+    assert (await model.complete(ask("What is my favourite colour?"))).text == NOTHING_REMEMBERED
 
 
 async def test_greets_back(model: OfflineLanguageModel) -> None:
@@ -136,3 +141,81 @@ async def test_has_no_structured_output(model: OfflineLanguageModel) -> None:
 )
 def test_memories_about_the_user_are_spoken_to_the_user(memory: str, spoken: str) -> None:
     assert addressed(memory) == spoken
+
+
+def _said(*turns: str) -> Prompt:
+    """A prompt with no memories whose messages alternate user and assistant, the user's last."""
+    roles = [Role.USER if n % 2 == 0 else Role.ASSISTANT for n in range(len(turns))]
+    return Prompt(system="s", messages=tuple(ChatTurn(role=r, content=t) for r, t in zip(roles, turns, strict=True)))
+
+
+@pytest.mark.parametrize(
+    ("said", "asked", "named"),
+    [
+        ("I am allergic to peanuts.", "What am I allergic to?", "peanuts"),
+        ("I'm a teacher in Hull.", "What's my job?", "teacher"),  # the slot the rules extractor fills
+        ("My train to Bergen leaves at noon.", "When does my train leave?", "Bergen"),
+        ("We booked a flight to Rome.", "Where am I flying?", "Rome"),  # "flight" and "flying" are one word
+    ],
+)
+async def test_answers_from_what_the_user_said_earlier_in_the_conversation(
+    model: OfflineLanguageModel, said: str, asked: str, named: str
+) -> None:
+    answer = (await model.complete(_said(said, "Thanks for telling me.", asked))).text
+    assert answer.startswith("You told me: ") and named in answer
+    assert "I am" not in answer and "I'm" not in answer and "We " not in answer
+
+
+async def test_what_was_said_earlier_answers_only_when_it_names_the_question(model: OfflineLanguageModel) -> None:
+    prompt = _said("I am allergic to peanuts.", "Noted.", "What car do I drive?")
+    assert (await model.complete(prompt)).text == NOTHING_REMEMBERED
+
+
+def _memory(ref: int, content: str, *, relevant: bool = False, score: float = 0.5) -> ContextItem:
+    return ContextItem(
+        ref=ref, memory_id=str(ref), type=MemoryType.SEMANTIC, content=content, score=score, tokens=5, relevant=relevant
+    )
+
+
+async def test_a_question_about_a_set_gathers_every_member(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user has a kitten named Mochi", relevant=True),
+        _memory(2, "The user has a tortoise called Sheldon", score=0.2),
+        _memory(3, "The user's name is Hannah", relevant=True, score=0.9),
+        _memory(4, "The user's dog Pepper is a greyhound", score=0.3),
+    )
+    answer = (
+        await model.complete(Prompt(system="s", context_items=memories, messages=(_user("What pets do I have?"),)))
+    ).text
+    assert all(f"[{ref}]" in answer for ref in (1, 2, 4)) and "Hannah" not in answer
+
+
+async def test_a_note_on_a_statement_shares_a_word_with_it(model: OfflineLanguageModel) -> None:
+    memories = (_memory(1, "The user's sister Maya lives in Lisbon", relevant=True),)
+    unrelated = Prompt(system="s", context_items=memories, messages=(_user("My brother Leo is a chef."),))
+    assert (await model.complete(unrelated)).text == "Noted: Your brother Leo is a chef."
+    related = Prompt(system="s", context_items=memories, messages=(_user("Maya is visiting next week."),))
+    assert "[1]" in (await model.complete(related)).text
+
+
+async def test_a_question_about_before_answers_with_what_held_before(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user works as a nurse", relevant=True, score=0.8),
+        _memory(2, "I was a paramedic for five years before I retrained as a nurse.", score=0.4),
+    )
+    prompt = Prompt(system="s", context_items=memories, messages=(_user("What was my job before nursing?"),))
+    answer = (await model.complete(prompt)).text
+    assert answer == "Here is what I remember: You were a paramedic for five years before you retrained as a nurse [2]."
+
+
+async def test_a_deadline_is_not_a_question_about_before(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "I want to get my sailing licence before I turn forty.", relevant=True),
+        _memory(2, "I was a paramedic before I retrained as a nurse."),
+    )
+    prompt = Prompt(system="s", context_items=memories, messages=(_user("What do I want before my fortieth?"),))
+    assert "sailing licence" in (await model.complete(prompt)).text
+
+
+def _user(text: str) -> ChatTurn:
+    return ChatTurn(role=Role.USER, content=text)
