@@ -34,8 +34,9 @@ from jyntrix_bootstrap.environment import Section, read_section, section_variabl
 from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
 from jyntrix_domain import embedding_cache
 from jyntrix_domain.chat import ChatConfig
-from jyntrix_domain.context import Budgets, RelevanceConfig
+from jyntrix_domain.context import Budgets
 from jyntrix_domain.ranking import RankingWeights, RankProfile
+from jyntrix_domain.relevance import RelevanceConfig
 from jyntrix_domain.retrieval import RetrievalConfig
 
 LOCAL_SECRET_FILE = "jwt-secret"

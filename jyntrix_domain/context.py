@@ -31,7 +31,7 @@ Turn memories (kind ``turn``) are left out when their message is already in the 
 when a fact drawn from the same message is already placed: the budget is not spent twice on one
 thing said.
 
-Each item is marked `relevant` (see `RelevanceConfig`) from its retrieval signals, so that a
+Each item is marked `relevant` (see `jyntrix_domain.relevance`) from its retrieval signals, so that a
 responder without a model of its own (the offline one) can answer from what retrieval found.
 """
 
@@ -42,10 +42,11 @@ from collections.abc import Sequence
 import msgspec
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.language.speech_acts import states_something
 from jyntrix_domain.model import ChatTurn, ContextItem, MemoryKind, MemoryType, Message, Role, entity_key
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.ranking import RankedMemory
+from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
+from jyntrix_domain.stand_ins import hides, turns_by_message
 
 HEADERS: dict[MemoryType, str] = {
     MemoryType.PROFILE: "## About the user",
@@ -78,56 +79,6 @@ class Budgets(msgspec.Struct, frozen=True, kw_only=True):
     def for_type(self, memory_type: MemoryType) -> int:
         budget: int = getattr(self, memory_type.value)
         return budget
-
-
-class RelevanceConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """When a context item counts as relevant to the query, from its retrieval signals.
-
-    An item is relevant when its strongest match signal (keyword, vector or graph, calibrated to
-    0..1) reaches `min_match`, its relevance (`ScoreBreakdown.relevance`: how well it matches and how far
-    it is trusted, never how recent it is) reaches `min_score`, and its relevance is within `margin` of the
-    best such item's. A turn's place among the turns found lifts it in the ranking but does not make it an
-    answer, nor do recency or currentness: an old fact answers as well as a new one, and an ended one is
-    an answer marked as such. A memory only nominated (a profile fact, a recent one) never is, nor is a
-    turn that only asked a question (kept from before questions stopped being memories): it states nothing,
-    however well it matches a question.
-    Tuned on tests/adapters/offline/test_grounded_answers.py's cases.
-    """
-
-    min_match: float = 0.55
-    min_score: float = 0.25
-    margin: float = 0.12
-
-    def __post_init__(self) -> None:
-        for name in self.__struct_fields__:
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise Invalid(f"relevance {name} must be within 0..1")
-
-
-def match_strength(r: RankedMemory) -> float:
-    """The strongest of the signals that say a memory matches the query's words or meaning."""
-    signals = r.breakdown.signals
-    return max(signals.keyword, signals.vector, signals.graph)
-
-
-def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> frozenset[str]:
-    """The ids of the memories `config` counts as relevant (see RelevanceConfig)."""
-    matched = [
-        r
-        for r in ranked
-        if match_strength(r) > 0
-        and match_strength(r) >= config.min_match
-        and r.breakdown.relevance >= config.min_score
-        and not _asks_only(r)
-    ]
-    # What the query asks about comes first: current memories for a question about now, ended ones for one
-    # about before (the `standing` signal); the others answer only when none of those does.
-    standing = [r for r in matched if r.breakdown.signals.standing >= 1.0]
-    pool = standing or matched
-    if not pool:
-        return frozenset()
-    best = max(r.breakdown.relevance for r in pool)
-    return frozenset(r.memory.id for r in pool if r.breakdown.relevance >= best - config.margin)
 
 
 class BuiltContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -239,6 +190,7 @@ class ContextBuilder:
         placed = 0
         # Message ids whose words are already in the context: a turn memory of one would say it twice.
         said: set[str] = set()
+        turn_of = turns_by_message(ranked)
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:
                 # History is filled after profile and procedural: when `total` binds, who the user
@@ -250,7 +202,7 @@ class ContextBuilder:
             limit = budgets.for_type(memory_type)
             room = self._room(sections, limit, history_tokens)
             candidates = [r for r in by_type[memory_type] if not _said_already(r, said)]
-            pieces = self._memory_pieces(candidates, HEADERS[memory_type], room, placed, said)
+            pieces = self._memory_pieces(candidates, HEADERS[memory_type], room, placed, said, turn_of)
             section = self._fit(_Section(memory_type.value, HEADERS[memory_type], "\n", pieces), limit)
             if section is not None:
                 sections.append(section)
@@ -266,7 +218,7 @@ class ContextBuilder:
         tokens = {t.value: 0 for t in SECTION_ORDER} | {"entity": 0, "history": history_tokens}
         tokens.update({s.name: s.tokens for s in sections})
         memory_pieces = [p for s in sections for p in s.pieces if p.source is not None]
-        relevant = _with_their_facts(relevant_ids(ranked, self._relevance), ranked)
+        relevant = relevant_ids(ranked, self._relevance)
         return BuiltContext(
             text=text,
             items=tuple(self._item(ref, p, relevant) for ref, p in enumerate(memory_pieces, start=1)),
@@ -289,9 +241,16 @@ class ContextBuilder:
         return self._ref_costs[ref]
 
     def _memory_pieces(
-        self, candidates: Sequence[RankedMemory], header: str, room: int, placed: int, said: set[str]
+        self,
+        candidates: Sequence[RankedMemory],
+        header: str,
+        room: int,
+        placed: int,
+        said: set[str],
+        turn_of: dict[str, RankedMemory],
     ) -> list[_Piece]:
-        """The section's pieces; `said` gains the messages of each fact placed (and its turn is then skipped)."""
+        """The section's pieces; `said` gains the messages of each fact placed whose turn (`turn_of` each message)
+        it hides (`jyntrix_domain.stand_ins`), and that turn is then skipped."""
         used = self._counter.count(header)
         if not candidates or used >= room:
             return []
@@ -310,7 +269,7 @@ class ContextBuilder:
             pieces.append(_Piece(render_item(ref, content, mark), cost, r, content))
             used += cost
             if r.memory.kind is not MemoryKind.TURN:
-                said.update(r.memory.source_message_ids)
+                said.update(m for m in r.memory.source_message_ids if m not in turn_of or hides(r, turn_of[m]))
         if self._truncate and skipped:
             r, content = skipped[0]
             cut = self._truncated(r, content, placed + len(pieces) + 1, room - used)
@@ -418,33 +377,12 @@ class ContextBuilder:
         return tuple(recent[start:]), used
 
 
-def _with_their_facts(relevant: frozenset[str], ranked: Sequence[RankedMemory]) -> frozenset[str]:
-    """A fact drawn from a relevant turn is relevant too: it says what the turn said (and takes its place in
-    the context, where the turn is then left out)."""
-    said = {
-        m
-        for r in ranked
-        if r.memory.id in relevant and r.memory.kind is MemoryKind.TURN
-        for m in r.memory.source_message_ids
-    }
-    if not said:
-        return relevant
-    facts = {
-        r.memory.id for r in ranked if r.memory.kind is not MemoryKind.TURN and said & set(r.memory.source_message_ids)
-    }
-    return relevant | facts
-
-
 def _section_of(r: RankedMemory) -> MemoryType:
     """Only a typed preference about the form of answers sits among the preferences the prompt follows; any
     other instruction a user gave is what they said, with no authority (`FormAspect`)."""
     if r.memory.type is MemoryType.PROCEDURAL and (r.memory.form_aspect is None or not r.current):
         return MemoryType.EPISODIC
     return r.memory.type
-
-
-def _asks_only(r: RankedMemory) -> bool:
-    return r.memory.kind is MemoryKind.TURN and not states_something(r.memory.content)
 
 
 def _said_already(r: RankedMemory, said: set[str]) -> bool:

@@ -406,7 +406,7 @@ class ContextItem(msgspec.Struct, frozen=True, kw_only=True):
     match_types: tuple[str, ...] = ()
     # The score explained as search explains it: each signal, its weight, what it added, the total.
     scores: ScoreBreakdown = msgspec.field(default_factory=ScoreBreakdown.none)
-    # Whether retrieval's signals say this memory answers the query (jyntrix_domain.context.RelevanceConfig).
+    # Whether retrieval's signals say this memory answers the query (jyntrix_domain.relevance.RelevanceConfig).
     relevant: bool = False
     current: bool = True
     valid_from: datetime | None = None

@@ -14,9 +14,10 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules.relations import kin_predicates
+from jyntrix_domain.attributes import attributes_of, kin_of
 from jyntrix_domain.language.names import WORD, extract_entities, extract_keywords, fold_plural, plain, words
 from jyntrix_domain.language.speech_acts import asks_about_assistant, asks_history
+from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.language.time_phrases import TimeRange, resolve_time
 from jyntrix_domain.language.vocabulary import (
     ASK_VERBS,
@@ -132,8 +133,15 @@ class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     asks_history: bool = False
     # Asks about what the assistant said ("the recipe you gave me"): the assistant's turns answer it.
     about_assistant: bool = False
+    # Asks what is true now ("where do I live?", "who do I work for these days?"): current memories answer it.
+    # Neither this nor `asks_history` for a question about an event in the past ("when did I move to Berlin?",
+    # "which city did my husband get a job in?"), which what has since ended answers as well as what holds.
+    asks_now: bool = True
     # The relations it names from the user ("my husband"): retrieval resolves them to names through the graph.
     kin: tuple[str, ...] = ()
+    # The attributes of the user it asks about, as slot families ("what was my previous job?": work), when it
+    # names no one else (`jyntrix_domain.attributes`).
+    attributes: tuple[str, ...] = ()
 
 
 class QueryAnalyzer:
@@ -150,6 +158,8 @@ class QueryAnalyzer:
         small_talk = is_small_talk(text)
         personal = any(w in PERSONAL_WORDS for w in words(text))
         about_assistant = asks_about_assistant(text)
+        history = asks_history(text)
+        kin = kin_of(text)
         requires_memory = (
             intent is Intent.RECALL
             or about_assistant
@@ -166,7 +176,21 @@ class QueryAnalyzer:
             requires_memory=requires_memory,
             small_talk=small_talk,
             personal=personal,
-            asks_history=asks_history(text),
+            asks_history=history,
+            asks_now=not history and asks_about_now(text),
             about_assistant=about_assistant,
-            kin=kin_predicates(text),
+            kin=kin,
+            attributes=attributes_of(text) if personal and not kin else (),
         )
+
+
+_NOW = re.compile(
+    r"(?i)\b(?:now|nowadays|these days|currently|current|still|anymore|any more|at the moment|at present|today|"
+    r"right now|lately)\b"
+)
+
+
+def asks_about_now(text: str) -> bool:
+    """Whether a message asks about the present: it says so ("now", "these days", "still"), or it is not in the
+    past tense ("where do I live?"; "where did I go?" asks about an event)."""
+    return _NOW.search(text) is not None or tense_of(text) is not Tense.PAST

@@ -5,8 +5,9 @@
 
 - keyword, vector, graph, time: match strengths, already calibrated to 0..1 by the retrieval
   service (see `jyntrix_domain.fusion`); the ranker only clamps them, once.
-- standing: 1 when the memory is current at the time of the search and the query asks about now,
-  or ended and the query asks about before (`QueryAnalysis.asks_history`); else 0.
+- standing: 1 when the memory is current at the time of the search and the query asks about now
+  (`QueryAnalysis.asks_now`), or ended and the query asks about before (`QueryAnalysis.asks_history`);
+  else 0, and 0 for every memory when the query asks neither (an event in the past).
 - neighbour, session, speaker: a turn's place among the turns found for the query
   (`jyntrix_domain.turn_places`), 0 for memories that are not turns.
 - reliability: the memory's own 0..1 confidence.
@@ -17,11 +18,9 @@
 - frequency: ``log1p(access_count) / log1p(100)``, capped at 1: 100 reads and more count as
   fully familiar, and the log keeps one popular memory from drowning fresh ones.
 
-Rule "a fact before its turn" (`facts_before_their_turns`): when an extracted fact and the turn
-memory it was drawn from (a turn citing a message the fact cites too) are both ranked, the fact
-comes first, moved just above its turn, its score raised to the turn's when it was lower (the breakdown
-shows the `adjustment` and names the rule in `adjusted_by`), so results always come in the order of their
-scores. A fact states what the turn said, resolved and attributed; the turn is the evidence.
+Rule "a fact before its turn" (`jyntrix_domain.stand_ins`): a fact drawn from a ranked turn usually
+comes just above it, its score raised to the turn's (the breakdown shows the `adjustment` and names the
+rule in `adjusted_by`), so results always come in the order of their scores.
 
 The seed's formula is `SEED_WEIGHTS` (0.35 keyword + 0.25 vector + 0.20 reliability + 0.15 recency
 + 0.05 frequency, the graph's strength in the keyword slot); `RankProfile.SEED` selects it.
@@ -37,7 +36,7 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import Memory, MemoryId, MemoryKind
+from jyntrix_domain.model import Memory, MemoryId
 from jyntrix_domain.query import Intent
 from jyntrix_domain.signals import OWN_SIGNALS, SIGNAL_NAMES, ScoreBreakdown, Signals, unit
 
@@ -195,13 +194,14 @@ class HybridRanker:
         half_life: float,
         *,
         asks_history: bool = False,
+        asks_now: bool = True,
     ) -> Signals:
         return Signals(
             **{name: strengths[name] for name in SIGNAL_NAMES if name in strengths},
             reliability=unit(memory.reliability),
             recency=recency_signal(memory.updated_at, now, half_life),
             frequency=frequency_signal(memory.access_count),
-            standing=1.0 if memory.current_at(now) != asks_history else 0.0,
+            standing=_standing(memory.current_at(now), asks_history=asks_history, asks_now=asks_now),
         )
 
     def rank(
@@ -212,22 +212,31 @@ class HybridRanker:
         limit: int | None = None,
         *,
         asks_history: bool = False,
+        asks_now: bool = True,
         absent: Collection[str] = (),
     ) -> list[RankedMemory]:
         """Deduplicated by memory id, best first; equal scores ordered by memory id. `now` is the time of the
-        search; `asks_history` says the query asks about what was true before (the `standing` signal).
+        search; `asks_history` says the query asks about what was true before, `asks_now` (when it does not)
+        about what is true now: the `standing` signal, which weighs nothing for a query asking neither.
 
         `absent` names signals this query cannot give (graph for a query naming nothing, time for one naming
         no time): they weigh 0 in its breakdowns. Scores do not change (those signals are 0 for every
         memory), but the explanation says they played no part, and relevance is reckoned without them.
         """
         weights = self.weights_for(intent)
+        if not asks_history and not asks_now:
+            absent = (*absent, "standing")
         if absent:
             weights = msgspec.structs.replace(weights, **{name: 0.0 for name in absent})
         ranked = []
         for found in group_matches(matches):
             signals = self.signals(
-                found.memory, found.strengths, now, weights.half_life_days, asks_history=asks_history
+                found.memory,
+                found.strengths,
+                now,
+                weights.half_life_days,
+                asks_history=asks_history,
+                asks_now=asks_now,
             )
             ranked.append(
                 RankedMemory(
@@ -293,34 +302,8 @@ def ranker_for(profile: RankProfile, weights: RankingWeights, *, adaptive: bool)
     return AdaptiveRanker(chosen) if adaptive else HybridRanker(chosen)
 
 
-def _turn_positions(ranked: Sequence[RankedMemory]) -> dict[str, int]:
-    """Message id -> position of the best-ranked turn memory citing it."""
-    at: dict[str, int] = {}
-    for i, r in enumerate(ranked):
-        if r.memory.kind is MemoryKind.TURN:
-            for message_id in r.memory.source_message_ids:
-                at.setdefault(message_id, i)
-    return at
-
-
-FACT_BEFORE_TURN = "fact before its turn"
-
-
-def facts_before_their_turns(ranked: Sequence[RankedMemory]) -> list[RankedMemory]:
-    """The rule "a fact before its turn" (module docstring): each fact moves just above the best-ranked
-    turn memory whose message it cites, its score raised to that turn's (an adjustment its breakdown shows);
-    every other memory keeps its order."""
-    out = list(ranked)
-    turn_at = _turn_positions(out)
-    for r in list(out):
-        if r.memory.kind is MemoryKind.TURN or not turn_at:
-            continue
-        position = out.index(r)
-        above = [turn_at[m] for m in r.memory.source_message_ids if turn_at.get(m, position) < position]
-        if above:
-            target = min(above)
-            raised = r.breakdown.raised_to(out[target].score, FACT_BEFORE_TURN)
-            out.pop(position)
-            out.insert(target, msgspec.structs.replace(r, breakdown=raised))
-            turn_at = _turn_positions(out)
-    return out
+def _standing(current: bool, *, asks_history: bool, asks_now: bool) -> float:
+    """The `standing` signal (module docstring)."""
+    if asks_history:
+        return 0.0 if current else 1.0
+    return 1.0 if asks_now and current else 0.0

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 import msgspec
 
 from jyntrix_domain.analytics import BufferedEmitter, OpenSpan, track_span
-from jyntrix_domain.errors import Invalid
-from jyntrix_domain.fusion import Calibration, calibrate
+from jyntrix_domain.attributes import family_slots
+from jyntrix_domain.derived_matches import subject_matches, time_matches
+from jyntrix_domain.fusion import calibrate
 from jyntrix_domain.model import (
     USER_NODE,
     Memory,
@@ -34,75 +35,22 @@ from jyntrix_domain.model import (
 )
 from jyntrix_domain.ports import MemoryPorts
 from jyntrix_domain.query import QueryAnalysis, QueryAnalyzer
-from jyntrix_domain.ranking import HybridRanker, Match, RankedMemory, RankProfile, facts_before_their_turns
+from jyntrix_domain.ranking import HybridRanker, Match, RankedMemory
+from jyntrix_domain.retrieval_config import SEED_RETRIEVAL, RetrievalConfig, retrieval_config_for
+from jyntrix_domain.stand_ins import facts_before_their_turns
 from jyntrix_domain.terms import keyword_terms
 from jyntrix_domain.turn_places import place_matches
 
 log = logging.getLogger(__name__)
 
-
-class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """How many candidates each strategy fetches, and how their raw strengths become signals."""
-
-    limit: int = 20
-    per_strategy_limit: int = 40
-    # Cosine below this is noise for sentence embeddings; such hits would only crowd the context.
-    min_vector_score: float = 0.1
-    strategy_timeout_s: float = 1.0
-    graph_depth: int = 2
-    recent_days: int = 7
-    profile_limit: int = 20
-    recent_limit: int = 10
-    keyword_calibration: Calibration = Calibration.MAX
-    # Measured on LoCoMo (docs/benchmarks.md): cosines ranked by how far they stand out beat raw cosines.
-    vector_calibration: Calibration = Calibration.ZSCORE
-    calibration_slope: float = 1.5
-    # The signal the graph's strength feeds: its own, or (the seed's way) the keyword slot.
-    graph_signal: str = "graph"
-    # Pseudo-relevance feedback: search BM25 again with up to `prf_terms` words shared by its
-    # `prf_docs` best hits (0 turns it off).
-    prf_terms: int = 0
-    prf_docs: int = 3
-    # An assistant's turn answers a query that does not ask what the assistant said only when its keyword or
-    # vector match is at least this strong (calibrated 0..1).
-    assistant_min_match: float = 0.8
-
-    def __post_init__(self) -> None:
-        if self.limit < 1:
-            raise Invalid("limit must be at least 1")
-        if not self.strategy_timeout_s > 0:
-            raise Invalid("strategy_timeout_s must be positive")
-        if self.graph_signal not in ("graph", "keyword"):
-            raise Invalid("graph_signal must be 'graph' or 'keyword'")
-
-
-SEED_RETRIEVAL = RetrievalConfig(
-    per_strategy_limit=40,
-    keyword_calibration=Calibration.MAX,
-    vector_calibration=Calibration.RAW,
-    calibration_slope=1.0,
-    graph_signal="keyword",
-    prf_terms=0,
-)
-
-
-def retrieval_config_for(profile: RankProfile, config: RetrievalConfig) -> RetrievalConfig:
-    """The configured retrieval, with the seed's candidate counts and calibration under RankProfile.SEED."""
-    if profile is not RankProfile.SEED:
-        return config
-    seed = {name: getattr(SEED_RETRIEVAL, name) for name in _SEED_FIELDS}
-    return msgspec.structs.replace(config, **seed)
-
-
-# What the seed profile fixes; timeouts and limits stay as configured.
-_SEED_FIELDS = (
-    "per_strategy_limit",
-    "keyword_calibration",
-    "vector_calibration",
-    "calibration_slope",
-    "graph_signal",
-    "prf_terms",
-)
+__all__ = [
+    "SEED_RETRIEVAL",
+    "RetrievalConfig",
+    "RetrievalResult",
+    "RetrievalService",
+    "feedback_terms",
+    "retrieval_config_for",
+]
 
 
 class RetrievalResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -187,14 +135,14 @@ class RetrievalService:
         """
         now = as_of or self._ports.clock.now()
         analysis = self.analyze(query, now) if isinstance(query, str) else query
-        analysis = await self._with_kin(user_id, analysis)
+        analysis, kin_names = await self._with_kin(user_id, analysis)
         trace = trace_id or new_id()
         limit = limit or self._config.limit
         strategies: dict[str, _Strategy] = {
             "vector": lambda: self._vector(user_id, analysis, types, vector, exclude),
             "keyword": lambda: self._keyword(user_id, analysis, types, exclude),
             "graph": lambda: self._by_graph(user_id, analysis),
-            "profile": lambda: self._profile(user_id),
+            "profile": lambda: self._profile(user_id, analysis),
             "recent": lambda: self._recent(user_id, analysis),
         }
         emitter = self._emitter if record else None
@@ -204,33 +152,43 @@ class RetrievalService:
         outcomes = [outcome for outcome, _ in runs]
         found = [m for _, hits in runs for m in hits if m.memory_id not in exclude]
         matches = await self._with_rows(user_id, found, types, kinds, as_of)
-        matches += _time_matches(matches, analysis)
+        matches += time_matches(matches, analysis)
+        subjects = subject_matches(matches, analysis, kin_names)
+        matches += subjects
         matches += place_matches(matches, self._ranker.weights_for(analysis.intent), analysis.entities)
-        absent = [name for name, given in (("graph", analysis.entities), ("time", analysis.time_range)) if not given]
+        givens = (("graph", analysis.entities or subjects), ("time", analysis.time_range))
         ranked = self._ranker.rank(
-            matches, now, intent=analysis.intent, asks_history=analysis.asks_history, absent=absent
+            matches,
+            now,
+            intent=analysis.intent,
+            asks_history=analysis.asks_history,
+            asks_now=analysis.asks_now,
+            absent=[name for name, given in givens if not given],
         )
         ranked = facts_before_their_turns([r for r in ranked if self._heard(r, analysis)])
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
 
-    async def _with_kin(self, user_id: UserId, analysis: QueryAnalysis) -> QueryAnalysis:
+    async def _with_kin(self, user_id: UserId, analysis: QueryAnalysis) -> tuple[QueryAnalysis, tuple[str, ...]]:
         """The analysis with the people the query names by relation ("my husband") named as well (Tom): their
-        names join its keywords and the graph's starting points. A graph that cannot answer adds none."""
+        names join its keywords and the graph's starting points; and those names. A graph that cannot answer
+        adds none."""
         if not analysis.kin:
-            return analysis
+            return analysis, ()
         try:
             found = await asyncio.wait_for(
                 self._ports.graph.related(user_id, USER_NODE, analysis.kin), self._config.strategy_timeout_s
             )
         except Exception as exc:  # an aid to the query, never a reason for it to fail
             log.warning("resolving %s failed: %s", analysis.kin, exc)
-            return analysis
-        names = tuple(e.name for e in found if e.name.casefold() not in {n.casefold() for n in analysis.entities})
+            return analysis, ()
+        resolved = tuple(dict.fromkeys(e.name for e in found))
+        names = tuple(n for n in resolved if n.casefold() not in {e.casefold() for e in analysis.entities})
         if not names:
-            return analysis
-        return msgspec.structs.replace(
+            return analysis, resolved
+        replaced = msgspec.structs.replace(
             analysis, entities=(*analysis.entities, *names), keywords=(*analysis.keywords, *names)
         )
+        return replaced, resolved
 
     def _heard(self, ranked: RankedMemory, analysis: QueryAnalysis) -> bool:
         """Whether a found memory may answer: an assistant's turn only when asked about or strongly matched."""
@@ -371,10 +329,16 @@ class RetrievalService:
         hops.pop(USER_NODE, None)
         return hops
 
-    async def _profile(self, user_id: UserId) -> list[Match]:
+    async def _profile(self, user_id: UserId, analysis: QueryAnalysis) -> list[Match]:
+        """The user's profile, and the facts holding an attribute the query asks about, ended ones included (a
+        question about a previous job is answered by them, however it is worded)."""
         found = await self._ports.store.list(
             user_id, MemoryFilter(types=frozenset({MemoryType.PROFILE}), limit=self._config.profile_limit)
         )
+        slots = frozenset(s for family in analysis.attributes for s in family_slots(family))
+        if slots:
+            held = MemoryFilter(slots=slots, current_only=False, limit=self._config.profile_limit)
+            found += await self._ports.store.list(user_id, held)
         return _nominated("profile", found)
 
     async def _recent(self, user_id: UserId, analysis: QueryAnalysis) -> list[Match]:
@@ -409,26 +373,3 @@ def feedback_terms(query: str, texts: Sequence[str], limit: int) -> list[str]:
 def _nominated(strategy: str, memories: Sequence[Memory]) -> list[Match]:
     """Memories a strategy puts forward without a strength of its own, rows included."""
     return [Match(memory_id=m.id, strategy=strategy, memory=m) for m in memories]
-
-
-def _time_matches(matches: Sequence[Match], analysis: QueryAnalysis) -> list[Match]:
-    """The `time` signal: 1 for each found memory of the query's resolved time range: what it tells of happened
-    then (`occurred` overlaps it), or, when it says no time, it was created then."""
-    window = analysis.time_range
-    if window is None:
-        return []
-    seen: set[str] = set()
-    out = []
-    for m in matches:
-        row = m.memory
-        if row is None or m.memory_id in seen:
-            continue
-        when = row.occurred
-        if (
-            (when.start < window.end and window.start < when.end)
-            if when
-            else window.start <= row.created_at < window.end
-        ):
-            seen.add(m.memory_id)
-            out.append(Match(memory_id=m.memory_id, strategy="time", signal="time", strength=1.0, memory=row))
-    return out

@@ -74,8 +74,10 @@ def states_something(text: str) -> bool:
     return any(not _asks(s) for s in sentences(text))
 
 
+# "old" as in "my old dog", not "how old is she" nor "five years old".
 _HISTORY = re.compile(
-    r"(?i)\b(?:before|previous(?:ly)?|used to|former(?:ly)?|originally|at first|earlier|prior|past|old|"
+    r"(?i)\b(?:before|previous(?:ly)?|used to|former(?:ly)?|original(?:ly)?|at first|earlier|prior|past|"
+    r"(?<!how )(?<!years )(?<!year )old(?! (?:is|are|was|were|am)\b)|"
     r"last (?:job|place|home|flat|apartment|house|car|city|partner|employer|company)|ex)\b"
 )
 

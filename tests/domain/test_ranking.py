@@ -6,28 +6,24 @@ import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
-import msgspec
 import pytest
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import Memory, MemoryKind, MemoryType
+from jyntrix_domain.model import Memory, MemoryType
 from jyntrix_domain.query import Intent
 from jyntrix_domain.ranking import (
-    FACT_BEFORE_TURN,
     INTENT_MULTIPLIERS,
     SEED_WEIGHTS,
     AdaptiveRanker,
     HybridRanker,
     Match,
-    RankedMemory,
     RankingWeights,
     RankProfile,
-    facts_before_their_turns,
     frequency_signal,
     ranker_for,
     recency_signal,
 )
-from jyntrix_domain.signals import OWN_SIGNALS, PLACE_SIGNALS, SIGNAL_NAMES, ScoreBreakdown, Signals
+from jyntrix_domain.signals import OWN_SIGNALS, PLACE_SIGNALS, SIGNAL_NAMES
 
 # The seed's five signals, in the order the hand-computed cases list them.
 SEED_SIGNALS = ("keyword", "vector", "reliability", "recency", "frequency")
@@ -333,30 +329,3 @@ def test_every_intent_has_a_row_in_the_table() -> None:
 def test_unknown_signal_in_multipliers_is_rejected() -> None:
     with pytest.raises(Invalid):
         AdaptiveRanker(multipliers={Intent.RECALL: {"popularity": 2.0}})
-
-
-def _ranked(id: str, score: float, kind: MemoryKind, *cites: str) -> RankedMemory:
-    m = msgspec.structs.replace(memory(id), kind=kind, source_message_ids=cites)
-    return RankedMemory(
-        memory=m, breakdown=ScoreBreakdown.of(Signals(vector=score), Signals(vector=1.0)), match_types=frozenset()
-    )
-
-
-def test_a_fact_placed_above_its_turn_shows_the_score_it_is_placed_at() -> None:
-    turn = _ranked("turn", 0.6, MemoryKind.TURN, "msg-1")
-    other = _ranked("other", 0.5, MemoryKind.FACT, "msg-2")
-    fact = _ranked("fact", 0.4, MemoryKind.FACT, "msg-1")
-    placed = facts_before_their_turns([turn, other, fact])
-    assert [r.memory.id for r in placed] == ["fact", "turn", "other"]
-    # In the order of the scores they show: the fact's is raised to its turn's, and says by which rule.
-    assert [r.score for r in placed] == sorted((r.score for r in placed), reverse=True)
-    raised = placed[0].breakdown
-    assert raised.total == 0.6 and raised.adjusted_by == FACT_BEFORE_TURN
-    assert math.isclose(raised.adjustment, 0.2) and math.isclose(raised.contributions.total() + raised.adjustment, 0.6)
-
-
-def test_a_fact_already_above_its_turn_keeps_its_score() -> None:
-    fact = _ranked("fact", 0.7, MemoryKind.FACT, "msg-1")
-    turn = _ranked("turn", 0.6, MemoryKind.TURN, "msg-1")
-    placed = facts_before_their_turns([fact, turn])
-    assert placed == [fact, turn] and placed[0].breakdown.adjusted_by is None

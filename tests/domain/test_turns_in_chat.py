@@ -16,7 +16,7 @@ from jyntrix_domain.conversations import ConversationService
 from jyntrix_domain.fact_rules import FactCandidate
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, UserId, Vector
-from jyntrix_domain.ranking import FACT_BEFORE_TURN
+from jyntrix_domain.stand_ins import FACT_BEFORE_TURN
 from jyntrix_domain.turn_places import turn_place
 from jyntrix_domain.turns import turn_memory_id
 from tests.domain.kit import Kit

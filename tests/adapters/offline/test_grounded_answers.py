@@ -17,10 +17,11 @@ from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.chat_events import ContextEvent
-from jyntrix_domain.context import ContextBuilder, RelevanceConfig, relevant_ids
+from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryType
+from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
 from tests.domain.kit import Kit
 
 USER = "alice"

@@ -1,0 +1,85 @@
+"""Matches derived from the query's analysis and the rows already found, with no further reads.
+
+- `time_matches`: the `time` signal, for memories of the time range the query names.
+- `subject_matches`: the `graph` signal (what the query names) for memories about whom or what the question asks:
+  a relation it names from the user ("my daughter", "my old dog") when the memory uses a word for that relation
+  ("daughter"; "dog", "puppy") or the name the graph resolved it to ("Tom" for "my husband"), or holds that
+  relation's slot; an attribute of the user it asks about ("what was my previous job?") when the memory is a fact
+  holding a value of it (its slot's family, `jyntrix_domain.attributes`), which is also a full `keyword` match
+  (the question names what the fact holds, whatever its words). The graph finds a memory through the
+  entities it mentions; a turn, or a fact that names a person only by relation, is found this way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from jyntrix_domain.attributes import kin_words, slot_family
+from jyntrix_domain.language.vocabulary import COMMON_WORDS
+from jyntrix_domain.query import QueryAnalysis
+from jyntrix_domain.ranking import Match
+
+SUBJECT = "subject"
+
+
+def subject_matches(matches: Sequence[Match], analysis: QueryAnalysis, kin_names: Sequence[str] = ()) -> list[Match]:
+    """The `graph` signal, 1, for each found memory about what the query asks about (module docstring);
+    `kin_names` are the names the query's relations resolved to."""
+    kin = {w for rel in analysis.kin for w in kin_words(rel)}
+    families = {f"relation:{rel}" for rel in analysis.kin} | set(analysis.attributes)
+    if not kin and not families:
+        return []
+    rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
+    names = {n.casefold() for n in kin_names} | _named_as(kin, [row.content for row in rows.values()])
+    mention = _words_pattern(kin | names)
+    out = []
+    for memory_id, row in rows.items():
+        holds = slot_family(row.slot) in families
+        if holds or (mention is not None and mention.search(row.content)):
+            out.append(Match(memory_id=memory_id, strategy=SUBJECT, signal="graph", strength=1.0, memory=row))
+        if holds:
+            # The question's words name what the fact holds ("how do I get to work?": its `transport`), whatever
+            # words the fact says it in: a full match on the words, as a keyword search of its slot would give.
+            out.append(Match(memory_id=memory_id, strategy=SUBJECT, signal="keyword", strength=1.0, memory=row))
+    return out
+
+
+def _words_pattern(words: set[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    return re.compile(r"(?i)\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
+
+
+def _named_as(kin: set[str], contents: Sequence[str]) -> set[str]:
+    """The names the found memories give the relations asked about, by apposition: "our daughter, Ella", "my
+    dog Rufus", "a cat called Miso" (a capitalised word right after the relation's word)."""
+    if not kin:
+        return set()
+    words = "|".join(map(re.escape, sorted(kin)))
+    named = re.compile(rf"\b(?i:{words})(?:,\s*|\s+(?:(?i:named|called|is)\s+)?)([A-Z][a-z]+)\b")
+    found = {m.group(1).casefold() for content in contents for m in named.finditer(content)}
+    return found - COMMON_WORDS
+
+
+def time_matches(matches: Sequence[Match], analysis: QueryAnalysis) -> list[Match]:
+    """The `time` signal: 1 for each found memory of the query's resolved time range: what it tells of happened
+    then (`occurred` overlaps it), or, when it says no time, it was created then."""
+    window = analysis.time_range
+    if window is None:
+        return []
+    seen: set[str] = set()
+    out = []
+    for m in matches:
+        row = m.memory
+        if row is None or m.memory_id in seen:
+            continue
+        when = row.occurred
+        if (
+            (when.start < window.end and window.start < when.end)
+            if when
+            else window.start <= row.created_at < window.end
+        ):
+            seen.add(m.memory_id)
+            out.append(Match(memory_id=m.memory_id, strategy="time", signal="time", strength=1.0, memory=row))
+    return out

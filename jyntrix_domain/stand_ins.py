@@ -1,0 +1,87 @@
+"""Facts and the turns they were drawn from: when a fact stands in for its turn.
+
+A fact drawn from a turn (it cites a message the turn cites) states what the turn said, resolved and attributed,
+so it usually takes the turn's place: it ranks just above the turn, its score raised to the turn's (rule "a fact
+before its turn", `facts_before_their_turns`), and a context that places the fact leaves the turn out. It does not
+stand in for the turn (`stands_in`) when:
+
+- the turn is about what the query names (its `graph` signal: a person, a pet, a place or an attribute the query
+  asks about) and the fact is not, by more than `STAND_IN_MARGIN`: the query found in the turn something the fact
+  does not say ("my old dog" in "I lived in Leeds with our dog Rufus", whose fact is only where the user
+  lived); the turn keeps its place and the fact its own rank. Words and meaning are not compared: a fact is a
+  rewording of its turn, and scores lower on them for that alone;
+- its standing is below the turn's: an ended fact drawn from a current turn, for a question about now, would
+  otherwise take the current turn's score and stand above the value that replaced it.
+
+A context still leaves out a current turn one of whose placed facts has ended (`hides`): the turn would state the
+replaced value as if it held, where the fact is marked as earlier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from jyntrix_domain.model import MemoryKind
+from jyntrix_domain.ranking import RankedMemory
+
+FACT_BEFORE_TURN = "fact before its turn"
+# How much less than its turn a fact may be about what the query names and still say what it found there.
+STAND_IN_MARGIN = 0.3
+
+
+def stands_in(fact: RankedMemory, turn: RankedMemory) -> bool:
+    """Whether `fact`, drawn from `turn`, takes its place for this query (module docstring)."""
+    said, evidence = fact.breakdown.signals, turn.breakdown.signals
+    return said.graph >= evidence.graph - STAND_IN_MARGIN and said.standing >= evidence.standing
+
+
+def hides(fact: RankedMemory, turn: RankedMemory) -> bool:
+    """Whether a context that places `fact` leaves out `turn`: it stands in for it, or the turn is current and
+    the fact has ended (the turn would state the replaced value unmarked)."""
+    return stands_in(fact, turn) or (turn.current and not fact.current)
+
+
+def turns_by_message(ranked: Sequence[RankedMemory]) -> dict[str, RankedMemory]:
+    """Message id -> the best-ranked turn memory citing it."""
+    at: dict[str, RankedMemory] = {}
+    for r in ranked:
+        if r.memory.kind is MemoryKind.TURN:
+            for message_id in r.memory.source_message_ids:
+                at.setdefault(message_id, r)
+    return at
+
+
+def _turn_positions(ranked: Sequence[RankedMemory]) -> dict[str, int]:
+    """Message id -> position of the best-ranked turn memory citing it."""
+    at: dict[str, int] = {}
+    for i, r in enumerate(ranked):
+        if r.memory.kind is MemoryKind.TURN:
+            for message_id in r.memory.source_message_ids:
+                at.setdefault(message_id, i)
+    return at
+
+
+def facts_before_their_turns(ranked: Sequence[RankedMemory]) -> list[RankedMemory]:
+    """The rule "a fact before its turn" (module docstring): each fact that stands in for the best-ranked turn
+    memory whose message it cites moves just above it, its score raised to that turn's (an adjustment its
+    breakdown shows); every other memory keeps its order."""
+    out = list(ranked)
+    turn_at = _turn_positions(out)
+    for r in list(out):
+        if r.memory.kind is MemoryKind.TURN or not turn_at:
+            continue
+        position = out.index(r)
+        above = [
+            turn_at[m]
+            for m in r.memory.source_message_ids
+            if turn_at.get(m, position) < position and stands_in(r, out[turn_at[m]])
+        ]
+        if above:
+            target = min(above)
+            raised = r.breakdown.raised_to(out[target].score, FACT_BEFORE_TURN)
+            out.pop(position)
+            out.insert(target, msgspec.structs.replace(r, breakdown=raised))
+            turn_at = _turn_positions(out)
+    return out

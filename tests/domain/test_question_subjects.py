@@ -1,0 +1,104 @@
+"""What a question is about (a relation of the user's, an attribute of theirs, now or before), and the memories
+retrieval finds for it: other wordings than the living-memory stories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from jyntrix_domain.attributes import attributes_of, family_slots, kin_of, kin_words, slot_family
+from jyntrix_domain.memories import NewMemory
+from jyntrix_domain.query import QueryAnalyzer
+from tests.domain.kit import Kit
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def analyze(text: str):  # type: ignore[no-untyped-def]
+    return QueryAnalyzer().analyze(text, NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "history", "now"),
+    [
+        ("How old is my son?", False, True),
+        ("My nephew is six years old, what should I get him?", False, True),
+        ("What colour was my old bike?", True, False),
+        ("What was my original plan for the summer?", True, False),
+        ("Which gym do I go to these days?", False, True),
+        ("What's my manager called?", False, True),
+        # An event in the past: what ended answers it as well as what holds.
+        ("When did my brother get married?", False, False),
+        ("Which band did I see in Leeds?", False, False),
+        # Saying "now" or "still" makes it about the present, whatever the tense.
+        ("Did I still have the van then, or is it the bike now?", False, True),
+    ],
+)
+def test_a_question_asks_about_now_about_before_or_about_an_event(text: str, history: bool, now: bool) -> None:
+    analysis = analyze(text)
+    assert (analysis.asks_history, analysis.asks_now) == (history, now)
+
+
+def test_a_relation_is_read_past_the_words_before_it() -> None:
+    assert kin_of("What did my late grandfather do?") == ("grandfather",)
+    assert kin_of("Is my little brother still at uni?") == ("brother",)
+    assert analyze("What breed was our former cat?").kin == ("cat",)
+    assert {"mum", "mom", "mother"} <= kin_words("mother") and "dog" not in kin_words("mother")
+
+
+@pytest.mark.parametrize(
+    ("text", "attributes"),
+    [
+        ("How do you think I should commute?", ("transport",)),
+        ("How do I get around these days?", ("transport",)),
+        ("Who's my employer at the moment?", ("work",)),
+        ("Which town am I living in?", ("location",)),
+        ("Am I eating meat again?", ("diet",)),
+        ("Where did I grow up?", ("hometown",)),
+        ("What's the weather like?", ()),
+    ],
+)
+def test_the_attributes_a_question_asks_about(text: str, attributes: tuple[str, ...]) -> None:
+    assert attributes_of(text) == attributes
+
+
+def test_a_question_about_someone_else_asks_no_attribute_of_the_user() -> None:
+    assert analyze("Which town does my sister live in?").attributes == ()
+    assert analyze("Which town do I live in?").attributes == ("location",)
+
+
+def test_a_job_and_an_employer_are_one_attribute() -> None:
+    assert slot_family("job") == slot_family("employer") == "work"
+    assert slot_family("relation:dog:biscuit") == slot_family("relation:dog:rex") == "relation:dog"
+    assert slot_family("diet") == "diet" and slot_family(None) is None
+    assert family_slots("work") == {"work", "job", "employer"}
+
+
+async def test_a_relation_asked_about_finds_the_memory_naming_it_and_what_is_said_of_that_name() -> None:
+    kit = Kit()
+    await kit.memories.create("al", NewMemory(content="My wife works nights and our son, Leo, is seven"))
+    await kit.memories.create("al", NewMemory(content="Leo plays the cello in the school orchestra"))
+    await kit.memories.create("al", NewMemory(content="The user's name is Al", slot="name", value="Al"))
+    result = await kit.retrieval.retrieve("al", "What instrument does my son play?")
+    about = {r.memory.content: r.breakdown.signals.graph for r in result.memories}
+    # "our son, Leo": the name the memory gives him makes the memory about Leo his too.
+    assert about["My wife works nights and our son, Leo, is seven"] == 1.0
+    assert about["Leo plays the cello in the school orchestra"] == 1.0
+    assert about.get("The user's name is Al", 0.0) == 0.0
+
+
+async def test_a_question_about_a_previous_attribute_finds_every_ended_value_of_it() -> None:
+    kit = Kit()
+    role = await kit.memories.create("bo", NewMemory(content="The user is a chemist", slot="job", value="chemist"))
+    firm = await kit.memories.create("bo", NewMemory(content="The user is at Bayer", slot="employer", value="Bayer"))
+    await kit.memories.supersede("bo", role.id, NewMemory(content="The user is a teacher", slot="job", value="teacher"))
+    await kit.memories.supersede("bo", firm.id, NewMemory(content="The user is at Hillside", slot="employer"))
+    result = await kit.retrieval.retrieve("bo", "What was my previous job?")
+    # Neither says "job": they are found and matched by the attribute they hold, the ended ones first.
+    first = [r.memory.content for r in result.memories[:2]]
+    assert set(first) == {"The user is a chemist", "The user is at Bayer"}
+    assert all(r.breakdown.signals.keyword == 1.0 for r in result.memories[:2])
+    now = await kit.retrieval.retrieve("bo", "Who's my employer these days?")
+    assert {r.memory.content for r in now.memories[:2]} == {"The user is at Hillside", "The user is a teacher"}
+    assert all(r.current for r in now.memories[:2])
