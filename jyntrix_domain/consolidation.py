@@ -200,10 +200,15 @@ class Consolidator:
         """What replaces `old`: the candidate; for an ending, `old` saying the replacement, or `old` said to hold
         no longer (followed by what the user does instead, when said)."""
         candidate, ending = decision.candidate, decision.ending
-        if ending is None or (ending.replacement is not None and old.type is MemoryType.EPISODIC):
-            # A plan or event told with details of its own ("a trip to Japan, two weeks in Tokyo") is not said
-            # again with one name swapped: the statement of the change replaces it.
+        if ending is None:
             return self.new_memory(user_id, candidate)
+        if ending.replacement is not None and old.type is MemoryType.EPISODIC:
+            # A plan or event told with details of its own ("a trip to Japan, two weeks in Tokyo") is not said
+            # again with one name swapped: the statement of the change replaces it, at the plan's time unless
+            # it says its own ("Korea instead of Japan" is still in October).
+            return msgspec.structs.replace(
+                self.new_memory(user_id, candidate), occurred=candidate.occurred or old.occurred
+            )
         if ending.replacement is not None:
             content = rewritten(old.content, ending)
             value = rewritten(old.value, ending) if old.value else None

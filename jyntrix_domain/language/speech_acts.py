@@ -75,7 +75,7 @@ def states_something(text: str) -> bool:
 
 
 _HISTORY = re.compile(
-    r"(?i)\b(?:before|previous(?:ly)?|used to|former(?:ly)?|originally|at first|earlier|prior|past|old|"
+    r"(?i)\b(?:before|previous(?:ly)?|used to|former(?:ly)?|original(?:ly)?|at first|earlier|prior|past|old|"
     r"last (?:job|place|home|flat|apartment|house|car|city|partner|employer|company)|ex)\b"
 )
 

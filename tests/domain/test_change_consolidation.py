@@ -46,8 +46,8 @@ async def test_a_sold_car_ends_how_the_user_got_around_and_the_history_names_it(
 async def test_a_pet_that_died_is_not_current_and_keeps_its_breed() -> None:
     memories = await told(["I live with our dog Bran, a lazy old collie."], ["Bran died in March, I miss him."])
     dog = by_slot(memories, "relation:dog:bran")
-    assert dog["The user has a dog named Bran, a lazy old collie"] is False
-    assert dog["The user no longer has a dog named Bran, a lazy old collie"] is True
+    assert dog["The user has a dog named Bran (a lazy old collie)"] is False
+    assert dog["The user no longer has a dog named Bran (a lazy old collie)"] is True
 
 
 async def test_a_changed_plan_is_replaced_by_the_change_not_said_again_with_one_name_swapped() -> None:
@@ -59,6 +59,19 @@ async def test_a_changed_plan_is_replaced_by_the_change_not_said_again_with_one_
     assert facts["We're planning a holiday in Greece in August, a week in Athens and Crete"] is False
     assert facts["We're going to Portugal instead of Greece, it's cheaper"] is True
     assert not any(current and "Athens" in content for content, current in facts.items())
+    # The change of where keeps the plan's time: it is still the August holiday.
+    plan, change = (next(m for m in memories if m.content.startswith(w)) for w in ("We're planning", "We're going"))
+    assert plan.occurred is not None and change.occurred == plan.occurred
+
+
+async def test_a_favourite_given_up_for_another_named_one_is_said_again_with_it() -> None:
+    memories = await told(
+        ["My favourite podcast is Serial."], ["I don't listen to Serial anymore, I'm hooked on The Daily now."]
+    )
+    assert by_slot(memories, "favourite:podcast") == {
+        "The user's favourite podcast is Serial": False,
+        "The user's favourite podcast is The Daily": True,
+    }
 
 
 async def test_a_habit_ended_says_no_and_keeps_what_the_user_does_instead() -> None:
