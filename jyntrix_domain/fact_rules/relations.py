@@ -128,7 +128,16 @@ def _has_named(m: re.Match[str], _: str) -> list[FactCandidate]:
 _DESCRIBED = re.compile(r",\s*(an?\s+[a-z][a-z \-]{2,40}?)\s*(?:[,.;!]|$)")
 
 
+# What ends a relation rather than states it: "my girlfriend Lea and I split up", "our dog Rex died".
+_ENDS_IT = re.compile(
+    r"(?i)(?:\s*(?:and|&)\s+I)?\s+(?:(?:just|sadly|finally|recently|have|has)\s+)*(?:broke\s+up|split\s+up|separated|"
+    r"(?:got\s+)?divorced|died|passed\s+(?:away|on)|was\s+put\s+down|had\s+to\s+be\s+put)\b"
+)
+
+
 def _relation_apposition(m: re.Match[str], sentence: str) -> list[FactCandidate]:
+    if _ENDS_IT.match(sentence, m.end()):
+        return []  # the ending rules read it (`changes`)
     rest = sentence[m.end() :].strip(" ,.!")
     # "my sister Anna lives in Rome": keep the whole statement, it says more than the relation.
     content = third_person(sentence) if m.start() == 0 and rest else None

@@ -6,7 +6,7 @@ of an attribute as its own current fact, and what a statement ends (`Ending`), f
 
 from __future__ import annotations
 
-from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate
+from jyntrix_domain.fact_rules import DeterministicExtractor, Ending, FactCandidate
 from jyntrix_domain.language.speech_acts import says_change
 
 
@@ -91,6 +91,13 @@ def test_a_pet_keeps_what_the_user_says_it_is() -> None:
 def test_a_pet_that_died_ends() -> None:
     assert ended("Whiskers passed away last night, we're heartbroken.") == [("Whiskers", None)]
     assert ended("We lost our dog Bran in the winter.") == [("Bran", None)]
+
+
+def test_a_relation_named_in_the_sentence_that_ends_it_is_not_stated_again() -> None:
+    assert [(c.slot, c.ends) for c in read("My girlfriend Lea and I split up in May.")] == [
+        (None, (Ending(mention="Lea"),))
+    ]
+    assert [c.slot for c in read("Our old cat Tigger died last week.")] == [None]
 
 
 def test_an_engagement_names_the_partner() -> None:
