@@ -96,3 +96,18 @@ def test_a_plan_came_about_only_when_the_same_change_is_told_as_done_of_the_same
     assert not fulfils("We moved to Nice.", plan)  # another place
     assert not fulfils("We'll move to Lyon soon.", plan)  # still a plan
     assert not fulfils("I moved the desk to Lyon.", "I keep my desk in Paris.")  # no plan before
+
+
+async def test_a_turn_ends_when_its_statements_of_the_present_ended_though_a_past_event_it_told_holds() -> None:
+    first = "I live in Lyon, I moved here in May 2021, and I work as a chef at Ducasse."
+    memories = await told([first], ["Big change: I moved to Nice.", "I'm now a baker at Paul."])
+    assert standing(memories, TURNS)[first] is False
+    facts = standing(memories)
+    assert facts["The user moved to Lyon in May 2021"] is True  # what happened then is still true
+    assert facts["The user lives in Lyon"] is False and facts["The user works as a chef at Ducasse"] is False
+
+
+async def test_a_turn_whose_only_facts_are_past_events_stays_current() -> None:
+    said = "I ran my first marathon in October 2019."
+    memories = await told([said], ["I moved to Nice."])
+    assert standing(memories, TURNS)[said] is True
