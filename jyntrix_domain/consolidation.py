@@ -50,6 +50,8 @@ The rules themselves, and the order they are tried in, are `jyntrix_domain.conso
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from jyntrix_domain.consolidation_rules import (
@@ -86,6 +88,12 @@ FACT_KINDS = frozenset(MemoryKind) - {MemoryKind.TURN}
 
 
 # ---------------------------------------------------------------------------------------------- lookups and writes
+
+
+def _main_clause(text: str) -> str:
+    """A statement up to its first clause break: "a trip to Japan in October, two weeks in Tokyo" -> "a trip to
+    Japan in October"."""
+    return re.split(r"\s*(?:[,;:!?]|\s-+\s)\s*", text.strip(), maxsplit=1)[0]
 
 
 def _negated(value: str) -> str:
@@ -200,11 +208,16 @@ class Consolidator:
         """What replaces `old`: the candidate; for an ending, `old` saying the replacement, or `old` said to hold
         no longer (followed by what the user does instead, when said)."""
         candidate, ending = decision.candidate, decision.ending
-        if ending is None or (ending.replacement is not None and old.type is MemoryType.EPISODIC):
-            # A plan or event told with details of its own ("a trip to Japan, two weeks in Tokyo") is not said
-            # again with one name swapped: the statement of the change replaces it.
+        if ending is None:
             return self.new_memory(user_id, candidate)
-        if ending.replacement is not None:
+        entities = tuple(dict.fromkeys((*old.entities, *candidate.entities)))
+        if ending.replacement is not None and old.type is MemoryType.EPISODIC:
+            # A plan or event told with details of its own ("a trip to Japan in October, two weeks in Tokyo") is
+            # said again with the replacement in its main clause only: the details were the old plan's.
+            content = rewritten(_main_clause(old.content), ending)
+            entities = tuple(e for e in entities if mentions(content, e) or e in candidate.entities)
+            value = None
+        elif ending.replacement is not None:
             content = rewritten(old.content, ending)
             value = rewritten(old.value, ending) if old.value else None
         else:
@@ -216,11 +229,12 @@ class Consolidator:
             type=old.type,
             reliability=candidate.reliability,
             created_at=candidate.created_at,
-            entities=tuple(dict.fromkeys((*old.entities, *candidate.entities))),
+            entities=entities,
             relations=candidate.relations if ending.replacement else (),
             slot=old.slot,
             value=value,
             source_message_ids=candidate.source_message_ids,
+            occurred=old.occurred,
             origin=Origin(extractor=str(candidate.metadata.get("extractor") or "rules")),
         )
 

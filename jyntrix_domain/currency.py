@@ -4,7 +4,9 @@ Facts end by consolidation (`jyntrix_domain.consolidation`): a new value for a s
 that ends what it names. Two rules here carry that to what was said:
 
 - `end_spent_turns`: a turn is no longer current once every fact drawn from its messages has ended
-  (it said what those facts said); it ends when the last of them did, replaced by what replaced it.
+  (it said what those facts said); it ends when the last of them did, replaced by what replaced it. A fact
+  that tells of a past event ("I moved here in March 2023") stays current, as history does, but does not
+  keep current a turn whose statements of the present all ended ("I live in Berlin ... I work at Zalando").
 - `ChangeRule`, for statements no slot or ending reads: a later statement of the user that says something
   changed (a change cue: "no longer", "instead", "switched", "moved", "quit", "actually", ...; `says_change`)
   ends the same speaker's earlier current statements on the same topic: close in meaning (the cosine of their
@@ -26,7 +28,7 @@ from jyntrix_domain.fact_rules.common import content_words
 from jyntrix_domain.language.speech_acts import CHANGE_WORDS, says_change
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.memories import MemoryService
-from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, Message, Role, UserId
+from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Message, Role, UserId
 from jyntrix_domain.turn_places import turn_memory_id
 
 _FACT_KINDS = frozenset({MemoryKind.FACT})
@@ -62,11 +64,18 @@ async def end_spent_turns(
                 sources=frozenset(turn.source_message_ids), kinds=_FACT_KINDS, current_only=False, limit=_LIMIT
             ),
         )
-        if facts and not any(f.current for f in facts):
+        if facts and any(not f.current for f in facts) and not any(_holds_now(f, at) for f in facts):
             last = max((f.valid_until for f in facts if f.valid_until is not None), default=at)
             if await memories.end(user_id, turn.id, by=by, at=last):
                 ended.append(turn.id)
     return ended
+
+
+def _holds_now(fact: Memory, at: datetime) -> bool:
+    """Whether a current fact says something of the present: an event told of the past ("moved to Berlin in
+    March 2023") stays true, but keeps no turn current beside the states it told with it that ended."""
+    past_event = fact.type is MemoryType.EPISODIC and fact.occurred is not None and fact.occurred.end <= at
+    return fact.current and not past_event
 
 
 class ChangeConfig(msgspec.Struct, frozen=True, kw_only=True):

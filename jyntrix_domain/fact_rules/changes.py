@@ -66,7 +66,8 @@ def thing_of(phrase: str) -> str | None:
         text = text[: span[0]]
     text = _WHEN.split(text)[0]
     for _ in range(3):
-        text = _DOING.sub("", _LEADING.sub("", text.strip())).strip()
+        title = re.match(r"The\s+[A-Z]", text.strip())  # "The Rest Is History" is a name, its "The" with it
+        text = _DOING.sub("", text.strip() if title else _LEADING.sub("", text.strip())).strip()
     text = text.strip(" ,.'\"")
     words = text.split()
     if not words or len(words) > 5 or len(text) < 3 or text.casefold() in _NOT_THINGS:
@@ -186,18 +187,26 @@ _INSTEAD = re.compile(r"(?i)\binstead\b(?!\s+of)")
 
 
 def attach_instead(candidates: list[FactCandidate]) -> list[FactCandidate]:
-    """The endings of one message that name no replacement keep what the message says the user does
-    "instead" (a candidate of `_instead`), so the fact that ends says what took its place."""
+    """The endings of one message that name no replacement take what the same message says the user has taken
+    to now, when it is the same kind of thing ("I don't listen to The Daily anymore, I'm hooked on Serial now":
+    from one named show to another), as their replacement; otherwise they keep what the message says the user
+    does "instead" (a candidate of `_instead`), so the fact that ends says what took its place."""
+    taken = [str(c.metadata["taken_to"]) for c in candidates if c.metadata.get("taken_to")]
     instead = [
         c.content for c in candidates if c.slot is None and not c.ends and re.search(r"(?i)\binstead\b", c.content)
     ]
-    if not instead:
+    if not instead and len(taken) != 1:
         return candidates
-    said = "; ".join(instead)
+    said = "; ".join(instead) or None
     out = []
     for c in candidates:
         if c.ends and all(e.replacement is None for e in c.ends):
-            ends = tuple(Ending(mention=e.mention, instead=e.instead or said) for e in c.ends)
-            c = msgspec.structs.replace(c, ends=ends)
+            c = msgspec.structs.replace(c, ends=tuple(_taken_to(e, taken, said) for e in c.ends))
         out.append(c)
     return out
+
+
+def _taken_to(ending: Ending, taken: list[str], instead: str | None) -> Ending:
+    if len(taken) == 1 and ending.mention[:1].isupper() == taken[0][:1].isupper():
+        return Ending(mention=ending.mention, replacement=taken[0])
+    return Ending(mention=ending.mention, instead=ending.instead or instead) if instead else ending

@@ -80,6 +80,8 @@ def _preference(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     # "I prefer tea over coffee": the preference is about tea.
     main = re.split(r"(?i)\s+(?:over|to|rather than|instead of)\s+", thing)[0] if verb == "prefer" else thing
     names = capitalised_names(thing)
+    # "I'm hooked on Radiolab now": what the user has taken to in place of what the message ends.
+    now = re.search(r"(?i)\b(?:now|these\s+days|nowadays|instead)\b", sentence) is not None and polarity == "positive"
     return [
         make_candidate(
             MemoryType.SEMANTIC,
@@ -90,6 +92,7 @@ def _preference(m: re.Match[str], sentence: str) -> list[FactCandidate]:
             relations=[relation_to("likes" if polarity == "positive" else "dislikes", main)],
             entities=names,
             reliability=0.85,
+            metadata={"taken_to": main} if now else None,
         )
     ]
 
@@ -178,7 +181,7 @@ _CHANGE = re.compile(
 # How often: kept in a habit's content, dropped from its slot ("drinks coffee every day" is "drink coffee").
 _FREQUENCY = re.compile(
     r"(?i)\s+(?:every|each|daily|weekly|a\s+lot|regularly|sometimes|often|occasionally|most|once|twice|"
-    r"(?:\d+|two|three|four|five|several|many)\s+times|on\s+(?:weekends|\w+days)|at\s+(?:night|weekends)"
+    r"(?:\d+|two|three|four|five|several|many)\s+times|on\s+(?:weekends|\w+days|\w+day\s+(?:mornings|afternoons|evenings|nights))|at\s+(?:night|weekends)"
     r"|in\s+the\s+(?:morning|evening)s?)\b.*$"
 )
 # How much, which says nothing of what: "way too much coffee" is coffee.
@@ -188,6 +191,15 @@ _AMOUNT = re.compile(
 )
 _HABIT_VERB_RE = "|".join(_HABIT_VERBS)
 _GERUND_RE = "|".join(_BY_GERUND)
+
+
+_EVERY = re.compile(r"(?i)s\b|\s+(?:mornings|afternoons|evenings|nights)\b")
+
+
+def _one_time(text: str) -> tuple[int, int] | None:
+    """The span of a time phrase that names one time: "on Sunday" does, "on Sunday mornings" is every Sunday."""
+    span = time_phrase_span(text, stretches=False)
+    return None if span is None or _EVERY.match(text, span[1]) else span
 
 
 def _diets_ruled_out(thing: str) -> tuple[str, ...]:
@@ -200,7 +212,7 @@ def _habit(verb: str, said: str, *, does: bool, adverb: str = "") -> list[FactCa
     thing = " ".join(clean_object(said).split())
     thing = _CHANGE.sub("", " " + thing).strip()
     thing = _AMOUNT.sub("", thing)
-    when = time_phrase_span(thing, stretches=False)
+    when = _one_time(thing)
     if when:  # "on Sunday" says when; "on Sundays" (no time phrase) how often
         thing = thing[: when[0]].strip(" ,")
     # A habit's slot leaves out how often; a negated one keeps its qualifier ("doesn't drink coffee at night").
@@ -279,10 +291,17 @@ def _gave_up(m: re.Match[str], _: str) -> list[FactCandidate]:
 
 def _does(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     """ "I drink coffee every day", "I eat meat again": a habit, unless the sentence is about one day."""
-    if time_phrase_span(sentence, stretches=False):  # "on Sunday" is a plan; "on Sundays" (no time phrase) a habit
+    if _one_time(sentence):  # "on Sunday" is a plan; "on Sundays" (no time phrase) a habit
         return []
     adverb = (m.group(1) or "").lower()
     return _habit(m.group(2).lower(), m.group(3) or "", does=True, adverb="" if adverb == "do" else adverb)
+
+
+def _switched_to(m: re.Match[str], _: str) -> list[FactCandidate]:
+    """ "I switched to green tea": what the user drinks or eats now."""
+    thing = _CHANGE.sub("", " " + clean_object(m.group(1))).strip()
+    verb = _CONSUMED.get(thing.lower()) or _CONSUMED.get(thing.lower().split()[-1]) if thing else None
+    return [] if verb is None else _habit(verb, thing, does=True)
 
 
 def _started(m: re.Match[str], _: str) -> list[FactCandidate]:
@@ -290,6 +309,11 @@ def _started(m: re.Match[str], _: str) -> list[FactCandidate]:
 
 
 HABIT_RULES: tuple[Rule, ...] = (
+    rule(
+        r"(?i)\bI(?:'ve|\s+have)?\s+(?:just\s+|now\s+|also\s+)?(?:switched|changed|moved|gone|went)(?:\s+over)?\s+to\s+"
+        r"([a-z][a-z ]*)",
+        _switched_to,
+    ),
     # "I'm vegan", "I've been vegetarian for years", "I went vegan in January", "I'm now fully vegan"
     rule(
         r"(?i)\bI(?:'m|\s+am|'ve\s+been|\s+have\s+been|\s+went|\s+turned|\s+became|(?:'ve|\s+have)\s+(?:gone|become))"

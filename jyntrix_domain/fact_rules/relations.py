@@ -128,7 +128,16 @@ def _has_named(m: re.Match[str], _: str) -> list[FactCandidate]:
 _DESCRIBED = re.compile(r",\s*(an?\s+[a-z][a-z \-]{2,40}?)\s*(?:[,.;!]|$)")
 
 
+# What ends a relation rather than states it: "my girlfriend Lea and I split up", "our dog Rex died".
+_ENDS_IT = re.compile(
+    r"(?i)(?:\s*(?:and|&)\s+I)?\s+(?:(?:just|sadly|finally|recently|have|has)\s+)*(?:broke\s+up|split\s+up|separated|"
+    r"(?:got\s+)?divorced|died|passed\s+(?:away|on)|was\s+put\s+down|had\s+to\s+be\s+put)\b"
+)
+
+
 def _relation_apposition(m: re.Match[str], sentence: str) -> list[FactCandidate]:
+    if _ENDS_IT.match(sentence, m.end()):
+        return []  # the ending rules read it (`changes`)
     rest = sentence[m.end() :].strip(" ,.!")
     # "my sister Anna lives in Rome": keep the whole statement, it says more than the relation.
     content = third_person(sentence) if m.start() == 0 and rest else None
@@ -137,7 +146,7 @@ def _relation_apposition(m: re.Match[str], sentence: str) -> list[FactCandidate]
         # "our dog Rufus, a scruffy little terrier": what the user says it is stays with it, after it ends too.
         rel = _canonical_rel(m.group(1))
         head = f"The user has a {rel} named" if rel in _PETS else f"The user's {rel} is"
-        content = f"{head} {m.group(2).strip()}, {described.group(1)}"
+        content = f"{head} {m.group(2).strip()} ({described.group(1)})"
     return relation(m.group(1), m.group(2), content)
 
 
@@ -204,7 +213,7 @@ def _pet_with_breed(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "We got a puppy, a beagle called Nala", "we adopted a tabby kitten named Tom": the breed kept with it."""
     pet, breed = m.group("pet") or m.group("pet2"), " ".join((m.group("breed") or m.group("breed2")).split())
     name = m.group("name").strip()
-    return relation(pet, name, f"The user has a {_canonical_rel(pet)} named {name}, a {breed}")
+    return relation(pet, name, f"The user has a {_canonical_rel(pet)} named {name} (a {breed})")
 
 
 _PET_WORDS = r"(?P<pet>puppy|dog|kitten|cat|rabbit|bunny|horse|pony|parrot)"
@@ -227,11 +236,20 @@ _ENGAGED = (
 )
 
 
-def _engaged(m: re.Match[str], _: str) -> list[FactCandidate]:
-    name, how = next((m.group(f"name{i}"), m.group(f"how{i}")) for i in ("", "2", "3") if m.group(f"name{i}"))
-    if how.lower() == "married":
-        return relation("spouse", name, f"The user is married to {name.strip()}, their partner")
-    return relation("fiance", name, f"The user is engaged to {name.strip()}, their partner")
+# What a sentence says the person is, right after naming them: "Priya, she's a vet", "Theo, a nurse".
+_WHO_IS = re.compile(
+    r"\s*,\s*(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are)\s+)?(an?\s+[a-z][a-z \-]{2,30}?)\s*(?:[,.;!]|$)"
+)
+
+
+def _engaged(m: re.Match[str], sentence: str) -> list[FactCandidate]:
+    i = next(i for i in ("", "2", "3") if m.group(f"name{i}"))
+    name, how = m.group(f"name{i}").strip(), m.group(f"how{i}").lower()
+    who = _WHO_IS.match(m.string, m.end(f"name{i}"))
+    said = f" ({who.group(1)})" if who else ""
+    if how == "married":
+        return relation("spouse", name, f"The user is married to {name}{said}, their partner")
+    return relation("fiance", name, f"The user is engaged to {name}{said}, their partner")
 
 
 RELATION_RULES: tuple[Rule, ...] = (

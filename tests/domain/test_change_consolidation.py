@@ -46,19 +46,34 @@ async def test_a_sold_car_ends_how_the_user_got_around_and_the_history_names_it(
 async def test_a_pet_that_died_is_not_current_and_keeps_its_breed() -> None:
     memories = await told(["I live with our dog Bran, a lazy old collie."], ["Bran died in March, I miss him."])
     dog = by_slot(memories, "relation:dog:bran")
-    assert dog["The user has a dog named Bran, a lazy old collie"] is False
-    assert dog["The user no longer has a dog named Bran, a lazy old collie"] is True
+    assert dog["The user has a dog named Bran (a lazy old collie)"] is False
+    assert dog["The user no longer has a dog named Bran (a lazy old collie)"] is True
 
 
-async def test_a_changed_plan_is_replaced_by_the_change_not_said_again_with_one_name_swapped() -> None:
+async def test_a_changed_plan_is_said_again_with_the_change_in_its_main_clause_and_keeps_its_time() -> None:
     memories = await told(
         ["We're planning a holiday in Greece in August, a week in Athens and Crete."],
         ["We're going to Portugal instead of Greece, it's cheaper."],
     )
     facts = standing(memories)
     assert facts["We're planning a holiday in Greece in August, a week in Athens and Crete"] is False
+    # The details after the main clause were the old plan's: they are not said again of the new one.
+    assert facts["We're planning a holiday in Portugal in August"] is True
     assert facts["We're going to Portugal instead of Greece, it's cheaper"] is True
     assert not any(current and "Athens" in content for content, current in facts.items())
+    old, new = (next(m for m in memories if m.content.startswith(f"We're planning a holiday in {w}")) for w in "GP")
+    assert old.occurred is not None and new.occurred == old.occurred
+    assert "Athens" not in new.entities
+
+
+async def test_a_favourite_given_up_for_another_named_one_is_said_again_with_it() -> None:
+    memories = await told(
+        ["My favourite podcast is Serial."], ["I don't listen to Serial anymore, I'm hooked on The Daily now."]
+    )
+    assert by_slot(memories, "favourite:podcast") == {
+        "The user's favourite podcast is Serial": False,
+        "The user's favourite podcast is The Daily": True,
+    }
 
 
 async def test_a_habit_ended_says_no_and_keeps_what_the_user_does_instead() -> None:
@@ -81,3 +96,18 @@ def test_a_plan_came_about_only_when_the_same_change_is_told_as_done_of_the_same
     assert not fulfils("We moved to Nice.", plan)  # another place
     assert not fulfils("We'll move to Lyon soon.", plan)  # still a plan
     assert not fulfils("I moved the desk to Lyon.", "I keep my desk in Paris.")  # no plan before
+
+
+async def test_a_turn_ends_when_its_statements_of_the_present_ended_though_a_past_event_it_told_holds() -> None:
+    first = "I live in Lyon, I moved here in May 2021, and I work as a chef at Ducasse."
+    memories = await told([first], ["Big change: I moved to Nice.", "I'm now a baker at Paul."])
+    assert standing(memories, TURNS)[first] is False
+    facts = standing(memories)
+    assert facts["The user moved to Lyon in May 2021"] is True  # what happened then is still true
+    assert facts["The user lives in Lyon"] is False and facts["The user works as a chef at Ducasse"] is False
+
+
+async def test_a_turn_whose_only_facts_are_past_events_stays_current() -> None:
+    said = "I ran my first marathon in October 2019."
+    memories = await told([said], ["I moved to Nice."])
+    assert standing(memories, TURNS)[said] is True

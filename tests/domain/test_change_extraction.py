@@ -6,7 +6,7 @@ of an attribute as its own current fact, and what a statement ends (`Ending`), f
 
 from __future__ import annotations
 
-from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate
+from jyntrix_domain.fact_rules import DeterministicExtractor, Ending, FactCandidate
 from jyntrix_domain.language.speech_acts import says_change
 
 
@@ -81,9 +81,9 @@ def test_a_place_ends_where_a_new_clause_begins_after_a_comma() -> None:
 
 def test_a_pet_keeps_what_the_user_says_it_is() -> None:
     said = slots("I share the flat with our cat Whiskers, a grumpy old tabby.")
-    assert said["relation:cat:whiskers"][0] == "The user has a cat named Whiskers, a grumpy old tabby"
+    assert said["relation:cat:whiskers"][0] == "The user has a cat named Whiskers (a grumpy old tabby)"
     assert slots("We adopted a collie puppy named Bran.")["relation:dog:bran"][0] == (
-        "The user has a dog named Bran, a collie"
+        "The user has a dog named Bran (a collie)"
     )
     assert slots("Got a kitten too, a ragdoll called Mochi.") == {}  # no subject of its own: nothing read
 
@@ -93,10 +93,19 @@ def test_a_pet_that_died_ends() -> None:
     assert ended("We lost our dog Bran in the winter.") == [("Bran", None)]
 
 
+def test_a_relation_named_in_the_sentence_that_ends_it_is_not_stated_again() -> None:
+    assert [(c.slot, c.ends) for c in read("My girlfriend Lea and I split up in May.")] == [
+        (None, (Ending(mention="Lea"),))
+    ]
+    assert [c.slot for c in read("Our old cat Tigger died last week.")] == [None]
+
+
 def test_an_engagement_names_the_partner() -> None:
     assert slots("Sam and I got engaged!")["relation:fiance"][1] == "Sam"
     said = slots("I met a guy, Theo, at a climbing gym, and we got engaged in June.")
     assert said["relation:fiance"] == ("The user is engaged to Theo, their partner", "Theo")
+    said = slots("I met someone, Ana, she's a nurse, and we just got engaged.")
+    assert said["relation:fiance"][0] == "The user is engaged to Ana (a nurse), their partner"
 
 
 # ------------------------------------------------------------------------------- habits, diets and the rest
@@ -143,9 +152,27 @@ def test_what_is_dropped_for_something_instead_keeps_both() -> None:
 
 
 def test_switching_to_something_without_saying_from_what_is_kept() -> None:
-    kept = [c.content for c in read("I switched to oat milk last month.")]
-    assert kept == ["The user switched to oat milk last month"]
+    said = {c.content: (c.slot, c.value) for c in read("I switched to oat milk last month.")}
+    # The statement as said, and, for what one drinks or eats, the habit it now is.
+    assert said == {
+        "The user switched to oat milk last month": (None, None),
+        "The user drinks oat milk": ("habit:drink oat milk", "yes"),
+    }
     assert not slots("I moved to Oslo.").get(None)
+
+
+def test_what_the_user_has_taken_to_now_replaces_the_same_kind_of_thing_the_message_ends() -> None:
+    assert ended("I don't watch The Crown anymore, I'm hooked on Slow Horses now.") == [("The Crown", "Slow Horses")]
+    # A thing of another kind (a named show, a plain noun) is no replacement: the ending stays an ending.
+    assert ended("I don't watch The Crown anymore, I'm obsessed with gardening now.") == [("The Crown", None)]
+
+
+def test_a_weekly_time_is_how_often_not_one_day() -> None:
+    assert slots("I've started swimming on Sunday mornings.")["habit:swim"] == (
+        "The user swims on Sunday mornings",
+        "yes",
+    )
+    assert "habit:swim" not in slots("I'm swimming on Sunday.")
 
 
 def test_corrections_are_cues_of_change() -> None:
