@@ -48,6 +48,12 @@ def _day(at: datetime) -> str:
     return f"{at.day} {MONTHS[at.month - 1]} {at.year}"
 
 
+def held_before(evidence: Evidence) -> bool:
+    """Whether a piece says that what it tells no longer holds: a memory that ended, or "used to", "until"…
+    (not only told in the past: "I took up pottery" still holds)."""
+    return not evidence.current or bool(_PAST_MARK.search(evidence.content))
+
+
 def tells_of_the_past(evidence: Evidence) -> bool:
     """Whether a piece says what held before: a memory that ended, or words that mark the past ("used to")."""
     return not evidence.current or bool(_PAST_MARK.search(evidence.content)) or tense_of(evidence.content) is Tense.PAST
