@@ -29,7 +29,8 @@ the best skipped memory may be cut at a word boundary (marked with "…") when a
 
 Turn memories (kind ``turn``) are left out when their message is already in the kept history, or
 when a fact drawn from the same message is already placed: the budget is not spent twice on one
-thing said.
+thing said. A turn that answers the query (relevant) is kept beside its facts, though: a fact holds
+only part of what was said ("works as a nurse" of "a nurse, mostly nights on the cardiac ward").
 
 Each item is marked `relevant` (see `RelevanceConfig`) from its retrieval signals, so that a
 responder without a model of its own (the offline one) can answer from what retrieval found.
@@ -238,7 +239,7 @@ class ContextBuilder:
         history_tokens = 0
         placed = 0
         # Message ids whose words are already in the context: a turn memory of one would say it twice.
-        said: set[str] = set()
+        said = _Said(answering=relevant_ids(ranked, self._relevance))
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:
                 # History is filled after profile and procedural: when `total` binds, who the user
@@ -246,10 +247,10 @@ class ContextBuilder:
                 room = min(budgets.history, budgets.total - self._estimate(sections))
                 kept, history_tokens = self._history(history, room)
                 turns = tuple(ChatTurn(role=m.role, content=m.content) for m in kept)
-                said.update(m.id for m in kept)
+                said.heard.update(m.id for m in kept)
             limit = budgets.for_type(memory_type)
             room = self._room(sections, limit, history_tokens)
-            candidates = [r for r in by_type[memory_type] if not _said_already(r, said)]
+            candidates = [r for r in by_type[memory_type] if not said.already(r)]
             pieces = self._memory_pieces(candidates, HEADERS[memory_type], room, placed, said)
             section = self._fit(_Section(memory_type.value, HEADERS[memory_type], "\n", pieces), limit)
             if section is not None:
@@ -266,7 +267,7 @@ class ContextBuilder:
         tokens = {t.value: 0 for t in SECTION_ORDER} | {"entity": 0, "history": history_tokens}
         tokens.update({s.name: s.tokens for s in sections})
         memory_pieces = [p for s in sections for p in s.pieces if p.source is not None]
-        relevant = _with_their_facts(relevant_ids(ranked, self._relevance), ranked)
+        relevant = _with_their_facts(said.answering, ranked)
         return BuiltContext(
             text=text,
             items=tuple(self._item(ref, p, relevant) for ref, p in enumerate(memory_pieces, start=1)),
@@ -289,7 +290,7 @@ class ContextBuilder:
         return self._ref_costs[ref]
 
     def _memory_pieces(
-        self, candidates: Sequence[RankedMemory], header: str, room: int, placed: int, said: set[str]
+        self, candidates: Sequence[RankedMemory], header: str, room: int, placed: int, said: _Said
     ) -> list[_Piece]:
         """The section's pieces; `said` gains the messages of each fact placed (and its turn is then skipped)."""
         used = self._counter.count(header)
@@ -299,7 +300,7 @@ class ContextBuilder:
         pieces: list[_Piece] = []
         skipped: list[tuple[RankedMemory, str]] = []
         for r, content, size in zip(candidates, contents, self._counter.count_many(contents), strict=True):
-            if _said_already(r, said):
+            if said.already(r):
                 continue
             ref = placed + len(pieces) + 1
             mark = mark_of(r)
@@ -310,7 +311,7 @@ class ContextBuilder:
             pieces.append(_Piece(render_item(ref, content, mark), cost, r, content))
             used += cost
             if r.memory.kind is not MemoryKind.TURN:
-                said.update(r.memory.source_message_ids)
+                said.drawn.update(r.memory.source_message_ids)
         if self._truncate and skipped:
             r, content = skipped[0]
             cut = self._truncated(r, content, placed + len(pieces) + 1, room - used)
@@ -447,7 +448,20 @@ def _asks_only(r: RankedMemory) -> bool:
     return r.memory.kind is MemoryKind.TURN and not states_something(r.memory.content)
 
 
-def _said_already(r: RankedMemory, said: set[str]) -> bool:
-    """A turn memory whose message is in the context already (in the history, or through its fact)."""
-    ids = r.memory.source_message_ids
-    return r.memory.kind is MemoryKind.TURN and bool(ids) and all(m in said for m in ids)
+class _Said(msgspec.Struct):
+    """The messages whose words are in the context already: in the kept history (`heard`), or through a fact
+    drawn from them (`drawn`); `answering` holds the memories relevant to the query."""
+
+    answering: frozenset[str]
+    heard: set[str] = msgspec.field(default_factory=set)
+    drawn: set[str] = msgspec.field(default_factory=set)
+
+    def already(self, r: RankedMemory) -> bool:
+        """A turn memory whose message is in the history, or whose facts are placed and which does not itself
+        answer the query."""
+        ids = r.memory.source_message_ids
+        if r.memory.kind is not MemoryKind.TURN or not ids:
+            return False
+        if all(m in self.heard for m in ids):
+            return True
+        return r.memory.id not in self.answering and all(m in self.heard or m in self.drawn for m in ids)
