@@ -26,7 +26,7 @@ from jyntrix_adapters.offline.evidence import (
     said_earlier,
     shared_terms,
 )
-from jyntrix_adapters.offline.phrasing import as_sentence, held_before, tells_of_the_past
+from jyntrix_adapters.offline.phrasing import as_sentence, held_before, tells_of_the_past, without_opening
 from jyntrix_domain.errors import Unsupported
 from jyntrix_domain.language.person import addressed, restate
 from jyntrix_domain.language.speech_acts import asks_history
@@ -152,7 +152,8 @@ class OfflineLanguageModel:
             # A remembered note on a statement only when it shares a word with what was said.
             related = [e for e in items if e.relevant and shared_terms(e.content, message)]
             notes = self._say(best(related, self._max_cited), message)
-            lead = f"Noted: {restate(message)}."
+            said = without_opening(message)
+            lead = f"Noted: {restate(said[:1].upper() + said[1:])}."
             return f"{lead} Related to that, I remember: {notes}" if notes else lead
         if not terms and words & _SELF_ACCOUNT:
             # "what do you know about me?": everything in context is relevant

@@ -249,3 +249,12 @@ async def test_a_member_of_a_kind_asks_for_that_member_only(model: OfflineLangua
     assert "[1]" not in (await model.complete(_asked("What is my dog called?", *memories))).text
     # The kind itself asks for any of its members.
     assert "[1]" in (await model.complete(_asked("Which pet do I have?", *memories))).text
+
+
+async def test_a_greeting_the_user_opened_with_is_not_restated(model: OfflineLanguageModel) -> None:
+    assert (await model.complete(_asked("Hi there, my name is Nina."))).text == "Noted: Your name is Nina."
+    turn = msgspec.structs.replace(
+        _memory(1, "Oh, and we've just got a kitten called Mochi.", relevant=True), role=Role.USER
+    )
+    answer = (await model.complete(_asked("What is my kitten called?", turn))).text
+    assert answer == "Here is what I remember: You've just got a kitten called Mochi [1]."
