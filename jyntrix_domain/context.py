@@ -29,7 +29,8 @@ the best skipped memory may be cut at a word boundary (marked with "…") when a
 
 Turn memories (kind ``turn``) are left out when their message is already in the kept history, or
 when a fact drawn from the same message is already placed: the budget is not spent twice on one
-thing said.
+thing said. A turn that answers the query (relevant) is kept beside its facts, though: a fact holds
+only part of what was said ("works as a nurse" of "a nurse, mostly nights on the cardiac ward").
 
 Each item is marked `relevant` (see `jyntrix_domain.relevance`) from its retrieval signals, so that a
 responder without a model of its own (the offline one) can answer from what retrieval found.
@@ -46,7 +47,7 @@ from jyntrix_domain.model import ChatTurn, ContextItem, MemoryKind, MemoryType, 
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
-from jyntrix_domain.stand_ins import hides, turns_by_message
+from jyntrix_domain.stand_ins import stands_in, turns_by_message
 
 HEADERS: dict[MemoryType, str] = {
     MemoryType.PROFILE: "## About the user",
@@ -189,7 +190,7 @@ class ContextBuilder:
         history_tokens = 0
         placed = 0
         # Message ids whose words are already in the context: a turn memory of one would say it twice.
-        said: set[str] = set()
+        said = _Said(answering=relevant_ids(ranked, self._relevance))
         turn_of = turns_by_message(ranked)
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:
@@ -198,10 +199,10 @@ class ContextBuilder:
                 room = min(budgets.history, budgets.total - self._estimate(sections))
                 kept, history_tokens = self._history(history, room)
                 turns = tuple(ChatTurn(role=m.role, content=m.content) for m in kept)
-                said.update(m.id for m in kept)
+                said.heard.update(m.id for m in kept)
             limit = budgets.for_type(memory_type)
             room = self._room(sections, limit, history_tokens)
-            candidates = [r for r in by_type[memory_type] if not _said_already(r, said)]
+            candidates = [r for r in by_type[memory_type] if not said.already(r)]
             pieces = self._memory_pieces(candidates, HEADERS[memory_type], room, placed, said, turn_of)
             section = self._fit(_Section(memory_type.value, HEADERS[memory_type], "\n", pieces), limit)
             if section is not None:
@@ -218,7 +219,7 @@ class ContextBuilder:
         tokens = {t.value: 0 for t in SECTION_ORDER} | {"entity": 0, "history": history_tokens}
         tokens.update({s.name: s.tokens for s in sections})
         memory_pieces = [p for s in sections for p in s.pieces if p.source is not None]
-        relevant = relevant_ids(ranked, self._relevance)
+        relevant = said.answering
         return BuiltContext(
             text=text,
             items=tuple(self._item(ref, p, relevant) for ref, p in enumerate(memory_pieces, start=1)),
@@ -246,7 +247,7 @@ class ContextBuilder:
         header: str,
         room: int,
         placed: int,
-        said: set[str],
+        said: _Said,
         turn_of: dict[str, RankedMemory],
     ) -> list[_Piece]:
         """The section's pieces; `said` gains the messages of each fact placed whose turn (`turn_of` each message)
@@ -258,7 +259,7 @@ class ContextBuilder:
         pieces: list[_Piece] = []
         skipped: list[tuple[RankedMemory, str]] = []
         for r, content, size in zip(candidates, contents, self._counter.count_many(contents), strict=True):
-            if _said_already(r, said):
+            if said.already(r):
                 continue
             ref = placed + len(pieces) + 1
             mark = mark_of(r)
@@ -269,7 +270,7 @@ class ContextBuilder:
             pieces.append(_Piece(render_item(ref, content, mark), cost, r, content))
             used += cost
             if r.memory.kind is not MemoryKind.TURN:
-                said.update(m for m in r.memory.source_message_ids if m not in turn_of or hides(r, turn_of[m]))
+                said.placed(r, turn_of)
         if self._truncate and skipped:
             r, content = skipped[0]
             cut = self._truncated(r, content, placed + len(pieces) + 1, room - used)
@@ -385,7 +386,31 @@ def _section_of(r: RankedMemory) -> MemoryType:
     return r.memory.type
 
 
-def _said_already(r: RankedMemory, said: set[str]) -> bool:
-    """A turn memory whose message is in the context already (in the history, or through its fact)."""
-    ids = r.memory.source_message_ids
-    return r.memory.kind is MemoryKind.TURN and bool(ids) and all(m in said for m in ids)
+class _Said(msgspec.Struct):
+    """The messages whose words are in the context already: in the kept history (`heard`), or through a fact
+    drawn from them (`drawn`); `answering` holds the memories relevant to the query."""
+
+    answering: frozenset[str]
+    heard: set[str] = msgspec.field(default_factory=set)
+    drawn: set[str] = msgspec.field(default_factory=set)
+    # Messages whose current turn a placed fact has ended: the turn would state the replaced value unmarked.
+    ended: set[str] = msgspec.field(default_factory=set)
+
+    def placed(self, fact: RankedMemory, turn_of: dict[str, RankedMemory]) -> None:
+        """Note what a placed fact says of the messages it was drawn from (`jyntrix_domain.stand_ins`)."""
+        for m in fact.memory.source_message_ids:
+            turn = turn_of.get(m)
+            if turn is not None and turn.current and not fact.current:
+                self.ended.add(m)
+            elif turn is None or stands_in(fact, turn):
+                self.drawn.add(m)
+
+    def already(self, r: RankedMemory) -> bool:
+        """A turn memory whose message is in the history, or whose facts are placed and which does not itself
+        answer the query."""
+        ids = r.memory.source_message_ids
+        if r.memory.kind is not MemoryKind.TURN or not ids:
+            return False
+        if all(m in self.heard or m in self.ended for m in ids):
+            return True
+        return r.memory.id not in self.answering and all(m in self.heard or m in self.drawn for m in ids)

@@ -59,17 +59,18 @@ _FOLDED = {
     "gone": "go",
 }
 
-# General attribute words: a question naming one asks about any of its words.
+# General attribute words: a question naming the attribute (the head words, before "|") asks about any of
+# its words; one naming a member ("dog") asks about that member only.
 _ATTRIBUTE_TEXT = {
-    "job": "job work career profession occupation employer employ employed company hospital living",
-    "home": "home live city town based moved",
-    "diet": "diet eat vegetarian vegan food",
-    "study": "study university degree college school subject course",
-    "instrument": "instrument play piano guitar violin cello drum",
-    "pet": "pet animal dog cat kitten puppy tortoise turtle hamster rabbit parrot bird fish horse greyhound",
+    "job": "job work career profession occupation employ | employer company hospital office",
+    "home": "home live | city town based moved",
+    "diet": "diet food eat | vegetarian vegan",
+    "study": "study subject degree course | university college school",
+    "instrument": "instrument | play piano guitar violin cello drum",
+    "pet": "pet animal | dog cat kitten puppy tortoise turtle hamster rabbit parrot bird fish horse greyhound",
     "family": (
-        "family marry partner daughter son child mum mom mother dad father brother sister parent sibling "
-        "grandparent grandmother grandfather aunt uncle cousin"
+        "family relative | marry partner daughter son child mum mom mother dad father brother sister parent "
+        "sibling grandparent grandmother grandfather aunt uncle cousin"
     ),
 }
 # Phrases that name an attribute with words that mean something else alone ("living").
@@ -93,9 +94,8 @@ def stem(word: str, *, fold: bool = True) -> str:
     return word
 
 
-_GROUP_OF = {stem(w): name for name, text in _ATTRIBUTE_TEXT.items() for w in text.split()} | {
-    stem(name): name for name in _ATTRIBUTE_TEXT
-}
+_GROUP_OF = {stem(w): name for name, text in _ATTRIBUTE_TEXT.items() for w in text.replace("|", " ").split()}
+_HEAD_OF = {stem(w): name for name, text in _ATTRIBUTE_TEXT.items() for w in text.split("|")[0].split()}
 
 
 def content_terms(text: str, *, fold: bool = True) -> set[str]:
@@ -118,7 +118,7 @@ def question_terms(message: str) -> set[str]:
 
 
 def attributes(terms: Iterable[str]) -> set[str]:
-    """The attribute groups the terms name."""
+    """The attribute groups the terms name, as heads or as members."""
     return {_GROUP_OF[t] for t in terms if t in _GROUP_OF}
 
 
@@ -143,7 +143,7 @@ class Evidence(msgspec.Struct, frozen=True, kw_only=True):
     def matches(self, terms: set[str]) -> int:
         """How many of `terms` this piece names: a term itself, or the attribute it belongs to."""
         groups = attributes(self.terms)
-        return sum(1 for t in terms if t in self.terms or (t in _GROUP_OF and _GROUP_OF[t] in groups))
+        return sum(1 for t in terms if t in self.terms or (t in _HEAD_OF and _HEAD_OF[t] in groups))
 
 
 _EXTRACTOR = DeterministicExtractor()

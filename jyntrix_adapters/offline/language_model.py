@@ -26,7 +26,7 @@ from jyntrix_adapters.offline.evidence import (
     said_earlier,
     shared_terms,
 )
-from jyntrix_adapters.offline.phrasing import as_sentence, tells_of_the_past
+from jyntrix_adapters.offline.phrasing import as_sentence, held_before, tells_of_the_past, without_opening
 from jyntrix_domain.errors import Unsupported
 from jyntrix_domain.language.person import addressed, restate
 from jyntrix_domain.language.speech_acts import asks_history
@@ -68,17 +68,36 @@ def asks_before(message: str) -> bool:
     return asks_history(message) and (tense_of(message) is Tense.PAST or _ONLY_PAST.search(message) is not None)
 
 
-def choose(found: Sequence[Evidence], terms: set[str], count: int, *, before: bool, when: bool) -> list[Evidence]:
+def choose(
+    found: Sequence[Evidence], terms: set[str], count: int, *, before: bool, now: bool, when: bool
+) -> list[Evidence]:
     """The pieces that answer: the most points, two for each word of the question a piece names, one for
-    being relevant (retrieval's signals), one for having a date when asked when; for a question about before,
-    what held before, when something does."""
-    points = {id(e): 2 * e.matches(terms) + e.relevant + (when and e.occurred is not None) for e in found}
+    being relevant (retrieval's signals), one for having a date when asked when, one less for what held only
+    before when asked about now (`now`), and what holds now first among equals. For a question about before,
+    what held before, when something does.
+    A piece whose words another chosen piece all says (a fact and the turn it was drawn from) is said once."""
+    points = {
+        id(e): 2 * e.matches(terms) + e.relevant + (when and e.occurred is not None) - (now and held_before(e))
+        for e in found
+    }
     pool = [e for e in found if e.relevant or e.matches(terms)]
     if before:
         pool = [e for e in pool if tells_of_the_past(e) and (e.matches(terms) or not e.current)] or pool
     top = max((points[id(e)] for e in pool), default=0)
-    ranked = sorted((e for e in pool if points[id(e)] == top), key=lambda e: (not e.relevant, -e.score))
-    return sorted(ranked[:count], key=lambda e: e.ref or 0)
+    ranked = sorted(
+        (e for e in pool if points[id(e)] == top),
+        key=lambda e: (now and held_before(e), not e.relevant, -e.score),
+    )
+    # Said whole by another tied piece (the turn a fact was drawn from): left to that one.
+    said = [
+        e for n, e in enumerate(ranked) if not any(_covers(o, e, m < n) for m, o in enumerate(ranked) if o is not e)
+    ]
+    return sorted(said[:count], key=lambda e: e.ref or 0)
+
+
+def _covers(other: Evidence, piece: Evidence, ranked_before: bool) -> bool:
+    """Whether `other` says all `piece` says: more words, or the same ones and ranked before it."""
+    return piece.terms < other.terms or (piece.terms == other.terms and ranked_before)
 
 
 class OfflineLanguageModel:
@@ -133,7 +152,8 @@ class OfflineLanguageModel:
             # A remembered note on a statement only when it shares a word with what was said.
             related = [e for e in items if e.relevant and shared_terms(e.content, message)]
             notes = self._say(best(related, self._max_cited), message)
-            lead = f"Noted: {restate(message)}."
+            said = without_opening(message)
+            lead = f"Noted: {restate(said[:1].upper() + said[1:])}."
             return f"{lead} Related to that, I remember: {notes}" if notes else lead
         if not terms and words & _SELF_ACCOUNT:
             # "what do you know about me?": everything in context is relevant
@@ -144,7 +164,9 @@ class OfflineLanguageModel:
             members = [e for e in items if attributes(e.terms) & sets]
             cited = best(members, _MAX_SET) if members else best([e for e in items if e.relevant], self._max_cited)
         else:
-            cited = choose(items, terms, self._max_cited, before=asks_before(message), when=_asks_when(message))
+            before = asks_before(message)
+            now = not before and tense_of(message) is not Tense.PAST
+            cited = choose(items, terms, self._max_cited, before=before, now=now, when=_asks_when(message))
         told = [e for e in said_earlier(prompt) if e.matches(terms)]
         return self._answer(cited, told[: self._max_cited], message)
 

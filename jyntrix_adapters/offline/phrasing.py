@@ -31,6 +31,19 @@ _PAST_MARK = re.compile(
 )
 
 
+# What opens a turn without telling anything ("Hi there, my name is…", "Oh, and we've just got…").
+_OPENING = re.compile(
+    r"^(?:(?:hi|hello|hey|oh|well|ok|okay|so|anyway|btw|by the way)(?:\s+there)?\s*[,!.;:]\s*(?:and\s+|but\s+)?)+",
+    re.IGNORECASE,
+)
+
+
+def without_opening(text: str) -> str:
+    """A turn without its greeting or filler ("Hi there, my name is Nina" -> "my name is Nina")."""
+    rest = _OPENING.sub("", text.strip())
+    return rest or text.strip()
+
+
 def when_said(period: Period) -> str:
     """A time in words: "on 14 June 2023", "in March 2023", "in 2023", or "between ... and ..."."""
     start, days = period.start, (period.end - period.start).days
@@ -48,6 +61,12 @@ def _day(at: datetime) -> str:
     return f"{at.day} {MONTHS[at.month - 1]} {at.year}"
 
 
+def held_before(evidence: Evidence) -> bool:
+    """Whether a piece says that what it tells no longer holds: a memory that ended, or "used to", "until"…
+    (not only told in the past: "I took up pottery" still holds)."""
+    return not evidence.current or bool(_PAST_MARK.search(evidence.content))
+
+
 def tells_of_the_past(evidence: Evidence) -> bool:
     """Whether a piece says what held before: a memory that ended, or words that mark the past ("used to")."""
     return not evidence.current or bool(_PAST_MARK.search(evidence.content)) or tense_of(evidence.content) is Tense.PAST
@@ -57,6 +76,8 @@ def as_sentence(evidence: Evidence, *, asks_when: bool = False) -> str:
     """A piece spoken to the user: facts about "the user" and the user's own words, in the second person;
     one that is no longer true in the past, with when it ended; when asked, when it happened."""
     content = " ".join(evidence.content.split()).rstrip(".!;, ")
+    if evidence.quoted:
+        content = without_opening(content)
     if not evidence.current:
         content = used_to(content)
     content = addressed(content)

@@ -7,6 +7,7 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,16 @@ from jyntrix_domain.context import (
     render_turn,
 )
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import MEMORY_FENCE_CLOSE, MEMORY_FENCE_OPEN, Memory, MemoryType, Message, Prompt, Role
+from jyntrix_domain.model import (
+    MEMORY_FENCE_CLOSE,
+    MEMORY_FENCE_OPEN,
+    Memory,
+    MemoryKind,
+    MemoryType,
+    Message,
+    Prompt,
+    Role,
+)
 from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.signals import ScoreBreakdown, Signals
@@ -344,3 +354,25 @@ def test_no_markup_inside_the_fence_can_read_as_a_tag() -> None:
     inside = prompt.render_system().split(MEMORY_FENCE_OPEN, 1)[1].rsplit(MEMORY_FENCE_CLOSE, 1)[0]
     assert "<" not in inside and ">" not in inside
     assert prompt.render_system().count(MEMORY_FENCE_CLOSE) == 1
+
+
+def _said_in(r: RankedMemory, kind: MemoryKind, message_id: str) -> RankedMemory:
+    memory = msgspec.structs.replace(r.memory, kind=kind, type=MemoryType.EPISODIC, source_message_ids=(message_id,))
+    return msgspec.structs.replace(r, memory=memory)
+
+
+def test_a_turn_that_answers_is_kept_beside_the_fact_drawn_from_it() -> None:
+    fact = _said_in(ranked("f", "The user works as a nurse", score=0.7), MemoryKind.FACT, "m1")
+    turn = _said_in(
+        ranked("t", "I'm a nurse, mostly night shifts on the cardiac ward.", score=0.9), MemoryKind.TURN, "m1"
+    )
+    built = ContextBuilder(RegexTokenCounter()).build([fact, turn])
+    assert [(i.memory_id, i.relevant) for i in built.items] == [("f", True), ("t", True)]
+    # One that does not answer (too weak a match) says nothing its fact does not: left out.
+    weak = _said_in(ranked("t", "I'm a nurse on the cardiac ward.", score=0.1), MemoryKind.TURN, "m1")
+    assert [i.memory_id for i in ContextBuilder(RegexTokenCounter()).build([fact, weak]).items] == ["f"]
+    # Nor is a turn whose message is in the history, answering or not.
+    history = [message(1, "I'm a nurse, mostly night shifts on the cardiac ward.")]
+    turn_of_history = _said_in(turn, MemoryKind.TURN, "msg1")
+    kept = ContextBuilder(RegexTokenCounter()).build([fact, turn_of_history], history=history)
+    assert [i.memory_id for i in kept.items] == ["f"]

@@ -76,7 +76,7 @@ async def test_a_turn_is_never_context_for_itself_nor_for_turns_that_hold_it_in_
     assert own in {m.memory_id for m in context.memories}  # a new conversation recalls it
 
 
-async def test_a_fact_ranks_before_its_turn_and_the_context_keeps_only_the_fact() -> None:
+async def test_a_fact_ranks_before_its_turn_and_the_context_keeps_the_turn_only_when_it_answers() -> None:
     kit = Kit()
     events = await chat(kit, "Our dog Biscuit is a border collie.")
     message_id = events[0].user_message_id  # type: ignore[attr-defined]
@@ -93,8 +93,10 @@ async def test_a_fact_ranks_before_its_turn_and_the_context_keeps_only_the_fact(
     assert placed_fact.breakdown.contributions.total() < its_turn.score == placed_fact.score
     assert placed_fact.breakdown.adjusted_by == FACT_BEFORE_TURN
     context = next(e for e in await chat(kit, "Tell me about Biscuit the border collie") if isinstance(e, ContextEvent))
-    placed = {m.memory_id for m in context.memories}
-    assert fact.id in placed and turn not in placed
+    placed = {m.memory_id: m for m in context.memories}
+    # The turn says more than its fact ("border collie"), and answers the question: kept beside it.
+    assert fact.id in placed and turn in placed and placed[turn].relevant
+    # tests/domain/test_context.py: one that does not answer is left out where its fact is placed.
 
 
 async def test_consolidation_never_updates_or_supersedes_a_turn() -> None:

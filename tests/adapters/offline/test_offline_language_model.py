@@ -219,3 +219,42 @@ async def test_a_deadline_is_not_a_question_about_before(model: OfflineLanguageM
 
 def _user(text: str) -> ChatTurn:
     return ChatTurn(role=Role.USER, content=text)
+
+
+def _asked(question: str, *memories: ContextItem) -> Prompt:
+    return Prompt(system="s", context_items=memories, messages=(_user(question),))
+
+
+async def test_a_fact_and_the_turn_that_says_more_are_said_once(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user works as a nurse", relevant=True),
+        _memory(2, "The user works at St Thomas' Hospital", relevant=True),
+        _memory(3, "I'm a nurse at St Thomas' Hospital, mostly on the cardiac ward.", relevant=True),
+    )
+    answer = (await model.complete(_asked("Which ward do I work on?", *memories))).text
+    assert answer == "Here is what I remember: You're a nurse at St Thomas' Hospital, mostly on the cardiac ward [3]."
+
+
+async def test_a_question_about_now_prefers_what_holds_now(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "I used to live in Glasgow, I moved to London for work.", relevant=True),
+        _memory(2, "The user works as a nurse"),
+    )
+    answer = (await model.complete(_asked("What do I do for a living?", *memories))).text
+    assert "You work as a nurse [2]." in answer  # though retrieval marked only the other relevant
+
+
+async def test_a_member_of_a_kind_asks_for_that_member_only(model: OfflineLanguageModel) -> None:
+    memories = (_memory(1, "The user has a kitten named Mochi"), _memory(2, "The user has a dog called Rex"))
+    assert "[1]" not in (await model.complete(_asked("What is my dog called?", *memories))).text
+    # The kind itself asks for any of its members.
+    assert "[1]" in (await model.complete(_asked("Which pet do I have?", *memories))).text
+
+
+async def test_a_greeting_the_user_opened_with_is_not_restated(model: OfflineLanguageModel) -> None:
+    assert (await model.complete(_asked("Hi there, my name is Nina."))).text == "Noted: Your name is Nina."
+    turn = msgspec.structs.replace(
+        _memory(1, "Oh, and we've just got a kitten called Mochi.", relevant=True), role=Role.USER
+    )
+    answer = (await model.complete(_asked("What is my kitten called?", turn))).text
+    assert answer == "Here is what I remember: You've just got a kitten called Mochi [1]."
