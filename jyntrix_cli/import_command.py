@@ -32,7 +32,14 @@ from jyntrix_domain.errors import DomainError
 from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES, check_transcript
 from jyntrix_http.request_checks import NUL_MESSAGE, holds_nul
 from jyntrix_http.routes.transcripts import TranscriptIn, TranscriptMessageIn, transcript_message
-from jyntrix_http.server_discovery import URL_VARIABLE, SetupError, describe_open_failure, remote_token, server_url
+from jyntrix_http.server_discovery import (
+    URL_VARIABLE,
+    SetupError,
+    check_reachable,
+    describe_open_failure,
+    remote_token,
+    server_url,
+)
 
 NOTHING_IMPORTED = "nothing was imported"
 
@@ -214,6 +221,7 @@ async def run_import(
         url = await server_url(args.url, settings)
         if url:
             token = remote_token(url, args.user, args.token, settings)
+            await check_reachable(url)
             summary.target = url
             async with remote_sender(url, token, summary) as destination:
                 await import_all(transcripts, destination, summary)

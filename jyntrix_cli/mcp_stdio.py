@@ -20,7 +20,14 @@ from jyntrix_bootstrap.settings import Settings
 from jyntrix_client import AsyncClient
 from jyntrix_http.mcp_backends import ClientBackend, MemoryBackend, ServicesBackend
 from jyntrix_http.mcp_server import build_mcp_server
-from jyntrix_http.server_discovery import URL_VARIABLE, SetupError, describe_open_failure, remote_token, server_url
+from jyntrix_http.server_discovery import (
+    URL_VARIABLE,
+    SetupError,
+    check_reachable,
+    describe_open_failure,
+    remote_token,
+    server_url,
+)
 
 
 class McpStartupError(SetupError):
@@ -53,7 +60,9 @@ async def open_backend(target: StdioTarget, settings: Settings) -> AsyncIterator
     """The memories `jyntrix mcp` serves, opened for as long as the host stays connected."""
     url = await server_url(target.url, settings)
     if url:
-        async with AsyncClient(url, remote_token(url, target.user, target.token, settings)) as client:
+        token = remote_token(url, target.user, target.token, settings)
+        await check_reachable(url)
+        async with AsyncClient(url, token) as client:
             yield ClientBackend(client, make_token_counter(settings))
         return
     if not target.user:

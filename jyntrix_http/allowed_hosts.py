@@ -10,6 +10,7 @@ from this machine's loopback address.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 from litestar.enums import ScopeType
@@ -26,14 +27,20 @@ class HostNotAllowed(ClientException):
     problem_code = "host_not_allowed"
 
 
+# A Host value is a name or an IPv4 address, or an IPv6 address in brackets, then at most a numeric port
+# (RFC 9110 section 7.2). Anything else ("localhost:80@evil", "a:b:c") names no host at all.
+_HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]*))(?::[0-9]{0,5})?")
+
+
 def host_name(header: str) -> str:
-    """The name part of a Host header value, lower-cased: no port, no IPv6 brackets, no trailing dot."""
-    value = header.strip().lower()
-    if value.startswith("["):
-        name, _, _ = value[1:].partition("]")
-    else:
-        name, _, _ = value.partition(":")
-    return name.rstrip(".")
+    """The name part of a Host header value, lower-cased: no port, no IPv6 brackets, no trailing dot.
+
+    "" for a value that is no host and port, which no allow-list holds.
+    """
+    found = _HOST.fullmatch(header.strip().lower())
+    if found is None:
+        return ""
+    return (found["v6"] or found["name"] or "").rstrip(".")
 
 
 def is_loopback_name(name: str) -> bool:

@@ -79,7 +79,7 @@ def create_app(
         # With the in-process queue this process runs the handlers, so it also runs what goes beside them.
         background = await ready.start_background() if owned and not sends_to_worker(settings) else None
         bind = settings.metrics_bind if serve_metrics else None
-        endpoint = MetricsEndpoint(ready, *bind) if bind is not None else None
+        endpoint = MetricsEndpoint(ready, *bind, allowed_hosts=settings.allowed_hosts) if bind is not None else None
         app.state.metrics_endpoint = endpoint
         serving: Serving | None = None
         try:

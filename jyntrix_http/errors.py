@@ -145,11 +145,13 @@ def problem_response(
 
 def _instance(request: Request[Any, Any, Any]) -> str:
     """The request's path; a mount (/mcp) is handed only the part after its own path, so that is put back."""
+    # From the scope, not request.url: building the URL parses the Host header, and a malformed one (refused
+    # by the router with a 400) would turn the refusal into a 500.
+    rest = request.scope.get("root_path", "") + request.scope.get("path", "")
     handler = request.scope.get("route_handler")
     if not getattr(handler, "is_mount", False):
-        return request.url.path
+        return rest
     mount = min(handler.paths)
-    rest = request.url.path
     return mount if rest == "/" else mount.rstrip("/") + rest
 
 

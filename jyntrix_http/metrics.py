@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterable
 from typing import cast
 from wsgiref.simple_server import WSGIServer
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from litestar.types import Scope
 from prometheus_client import start_http_server
 
 from jyntrix_adapters.prometheus.metrics import QueueCollector, ServerMetrics
 from jyntrix_bootstrap.services import Runtime
+from jyntrix_bootstrap.settings import is_loopback
 from jyntrix_domain.ports import TaskQueueStats
+from jyntrix_http.allowed_hosts import HostAllowList
 
 log = logging.getLogger("jyntrix.metrics")
 
@@ -58,10 +62,11 @@ class MetricsEndpoint:
     The task queue's and the ledger's gauges are read at each scrape on the app's event loop.
     """
 
-    def __init__(self, runtime: Runtime, host: str, port: int) -> None:
+    def __init__(self, runtime: Runtime, host: str, port: int, allowed_hosts: Iterable[str] = ()) -> None:
         self._runtime = runtime
         self._host = host
         self._port = port
+        self._allowed = HostAllowList(allowed_hosts)
         self._server: WSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._collector: QueueCollector | None = None
@@ -97,6 +102,12 @@ class MetricsEndpoint:
                 f"metrics: cannot listen on {self._host}:{self._port} ({exc}); set METRICS_PORT to a free port, "
                 "0 for any, or off"
             ) from exc
+        if is_loopback(self._host):
+            # A loopback port is within reach of a page whose name is rebound to 127.0.0.1 (DNS rebinding), as the
+            # API's is; a port bound for remote scrapers answers their Host, whatever name they reach it by.
+            served = self._server.get_app()
+            assert served is not None
+            self._server.set_app(_host_checked(served, self._allowed))
         host, port = self.address
         log.info("metrics: Prometheus text format on http://%s:%d/metrics (no token)", host, port)
 
@@ -111,3 +122,17 @@ class MetricsEndpoint:
         if self._collector is not None:
             self._runtime.metrics.registry.unregister(self._collector)
             self._collector = None
+
+
+def _host_checked(app: WSGIApplication, allowed: HostAllowList) -> WSGIApplication:
+    """`app` answering only the Host names the API answers (400 for the others)."""
+
+    def checked(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        host = environ.get("HTTP_HOST")
+        if allowed.allows(host):
+            return app(environ, start_response)
+        body = f"this server does not answer to Host {host!r}; an operator can add the name to ALLOWED_HOSTS\n"
+        start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
+        return [body.encode()]
+
+    return checked

@@ -142,6 +142,23 @@ def describe_open_failure(settings: Settings, exc: BaseException) -> str:
     )
 
 
+async def check_reachable(url: str) -> None:
+    """Raises SetupError, in one line saying what to set, when nothing answers at the address given.
+
+    Any HTTP answer counts (a proxy may serve no index); only a failed connection is refused here, before a
+    command starts work that would end in a transport error naming no setting.
+    """
+    try:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as client:
+            await client.get(f"{url.rstrip('/')}/")
+    except httpx.HTTPError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise SetupError(
+            f"no server answers at {url} ({reason}): start it, or set {URL_VARIABLE} (or --url) to the address "
+            "where it serves"
+        ) from None
+
+
 async def server_url(given: str | None, settings: Settings) -> str | None:
     """The server to talk to: the one given (JYNTRIX_URL, --url), else the one serving the data directory."""
     return given or await find_server(settings)

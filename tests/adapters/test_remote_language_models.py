@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 
+import msgspec
 import pytest
 
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
@@ -48,3 +49,25 @@ async def test_a_slow_stream_reaches_the_caller_as_it_is_produced(
             assert server.pieces_sent < len(reply.pieces)
             release.set()
     assert "".join(received) == "one two three four"
+
+
+async def test_stop_sequences_are_passed_on_and_the_answer_ends_before_the_first(
+    remote: tuple[LanguageModel, FakeLLMServer],
+) -> None:
+    model, server = remote
+    prompt = msgspec.structs.replace(PROMPT, stop=("three", "nine"))
+    server.script(Reply.text("one two three four"), Reply.text("one two three four"))
+
+    completed = await model.complete(prompt)
+    streamed = "".join([chunk.text async for chunk in model.stream(prompt) if chunk.text])
+
+    assert [server.stop_sequences(request) for request in server.requests] == [["three", "nine"]] * 2
+    assert completed.text == streamed == "one two "
+
+
+async def test_a_prompt_without_stop_sequences_sends_none(remote: tuple[LanguageModel, FakeLLMServer]) -> None:
+    model, server = remote
+    await model.complete(PROMPT)
+    (request,) = server.requests
+    assert server.stop_sequences(request) == []
+    assert "stop" not in request.body and "stopSequences" not in request.body.get("generationConfig", {})

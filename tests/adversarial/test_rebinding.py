@@ -126,3 +126,22 @@ def test_names_in_allowed_hosts_are_answered_and_others_still_refused(tmp_path: 
         "memory.example.com.attacker.example": 400,
         "attacker.example": 400,
     }
+
+
+# Values that are no `host[:port]`: a loopback name with something after the port, a path, several colons.
+MALFORMED_HOSTS = [
+    "localhost:8000@attacker.example",
+    "127.0.0.1:8000/x",
+    "attacker.example:8000/x",
+    "a:b:c",
+    "localhost:/",
+]
+
+
+def test_a_host_header_that_is_no_host_and_port_is_a_400_never_a_500(api: SyncClient, victim: Tenant) -> None:
+    for host in MALFORMED_HOSTS:
+        for url in ("/api/auth/me", "/health/live", "/mcp"):
+            response = api.get(url, headers={**victim.headers, **MCP_HEADERS, "Host": host})
+            problem = assert_error_document(url, response, statuses=(400,))
+            assert problem["instance"] == url, (host, problem)
+            assert victim.user_id not in response.text, (url, host)

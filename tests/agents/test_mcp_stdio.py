@@ -10,6 +10,7 @@ from tests.agents.conftest import LiveApp
 from tests.agents.stdio import mcp_env, run_mcp, stdio_session
 from tests.agents.test_mcp_http import TOOLS, call
 from testsupport.app import SECRET
+from testsupport.server import free_port
 
 
 async def test_in_its_own_process_it_lists_tools_remembers_and_recalls(tmp_path: Path) -> None:
@@ -54,3 +55,17 @@ def test_a_url_without_a_token_or_a_secret_says_to_set_the_token(tmp_path: Path)
     result = run_mcp(env)
     assert result.returncode == 2
     assert "JYNTRIX_TOKEN" in result.stderr
+
+
+def test_a_url_where_nothing_answers_says_so_in_one_line(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    env = mcp_env(
+        JYNTRIX_URL=dead,
+        JYNTRIX_TOKEN=mint_token(SECRET, "alice"),
+        JYNTRIX_PROFILE="in_process",
+        JYNTRIX_DATA_DIR=str(tmp_path),
+    )
+    result = run_mcp(env)
+    assert result.returncode == 2
+    said = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(said) == 1 and f"no server answers at {dead}" in said[0] and "JYNTRIX_URL" in said[0], result.stderr

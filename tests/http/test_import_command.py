@@ -18,6 +18,7 @@ from jyntrix_client.transcript_files import Transcript, read_transcripts
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.model import MemoryFilter, MemoryKind, Role, TranscriptMessage
 from testsupport.app import in_process_overrides, make_settings
+from testsupport.server import free_port
 
 USER = "importing-user"
 
@@ -158,3 +159,16 @@ async def test_a_server_that_stops_answering_midway_is_named_with_how_far_it_got
         "the import stopped after 3 of 6 messages: the server is restarting",
         "Importing the file again adds what is missing (what went in is not added twice).",
     ]
+
+
+async def test_a_url_where_nothing_answers_is_one_line_naming_what_to_set(
+    tmp_path: Path, importer: Importer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = write_jsonl(tmp_path / "history.jsonl", [conversation("Alps", 2)])
+    dead = f"http://127.0.0.1:{free_port()}"
+
+    assert await importer.run(file, "--url", dead) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and len(err) <= 240, err
+    assert f"no server answers at {dead}" in err and "JYNTRIX_URL" in err
+    assert await importer.storage.conversations.list(USER) == []

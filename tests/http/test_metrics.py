@@ -219,3 +219,41 @@ def _leaves(exc: BaseException) -> Any:
             yield from _leaves(inner)
     else:
         yield exc
+
+
+def _statuses(url: str, hosts: tuple[str, ...]) -> dict[str, int]:
+    return {host: httpx.get(url, headers={"Host": host}, timeout=10).status_code for host in hosts}
+
+
+async def test_a_loopback_metrics_port_answers_only_the_hosts_the_api_answers(
+    tmp_path: Path, app_factory: Callable[..., Any]
+) -> None:
+    # A page on attacker.example rebound to 127.0.0.1 would otherwise read the figures as a same-origin page.
+    settings = make_settings(tmp_path, metrics_port="0", allowed_hosts=("metrics.example.com",))
+    async with app_factory(settings, serve_metrics=True) as client:
+        host, port = client.app.state.metrics_endpoint.address
+        url = f"http://{host}:{port}/metrics"
+        hosts = ("attacker.example", f"attacker.example:{port}", f"localhost:{port}@attacker.example", "")
+        hosts += (f"127.0.0.1:{port}", "localhost", "metrics.example.com")
+        statuses = await asyncio.to_thread(_statuses, url, hosts)
+        refused = await asyncio.to_thread(httpx.get, url, headers={"Host": "attacker.example"}, timeout=10)
+    assert statuses == {
+        "attacker.example": 400,
+        f"attacker.example:{port}": 400,
+        f"localhost:{port}@attacker.example": 400,
+        "": 400,
+        f"127.0.0.1:{port}": 200,
+        "localhost": 200,
+        "metrics.example.com": 200,
+    }
+    assert "ALLOWED_HOSTS" in refused.text and "jyntrix_" not in refused.text
+
+
+async def test_a_metrics_port_bound_for_remote_scrapers_answers_any_host(
+    tmp_path: Path, app_factory: Callable[..., Any]
+) -> None:
+    settings = make_settings(tmp_path, metrics_port="0", metrics_host="0.0.0.0")
+    async with app_factory(settings, serve_metrics=True) as client:
+        _, port = client.app.state.metrics_endpoint.address
+        statuses = await asyncio.to_thread(_statuses, f"http://127.0.0.1:{port}/metrics", ("10.0.0.5:9464",))
+    assert statuses == {"10.0.0.5:9464": 200}
