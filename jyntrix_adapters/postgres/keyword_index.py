@@ -6,6 +6,10 @@ configuration in a generated column (migration 0003). Postgres's own `ts_rank` h
 the score is BM25 (k1=1.5, b=0.75, Lucene's non-negative idf) over the user's rows, on the same scale as the
 bm25s and in-process adapters: the ranker's keyword weight means the same whichever index is selected.
 
+The corpus statistics are kept in tables of their own (migration 0007), and a search scores the documents
+its plan picks (keyword_plan), not every document holding a query word: exact for a user whose query words
+are rare enough, approximate among the documents holding only common words of a large user's query.
+
 Positions in a `tsvector` stop at 16,383 and a lexeme keeps at most 256 of them, so in a document longer
 than that the late repeats of a word no longer add to its term frequency.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from jyntrix_adapters.postgres.keyword_plan import CAPPED_ROWS, any_of, plan
+from jyntrix_adapters.postgres.keyword_plan import CAPPED_ROWS, COMPLETE_ROWS, any_of, plan
 from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.support.index_rules import best_first, can_find, type_values
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
@@ -36,7 +40,9 @@ ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, terms = excluded.t
 """
 
 # A search reads the statistics first (migration 0007 keeps them), then scores only the documents its plan
-# picks (keyword_plan); the type filter applies after the statistics, as in bm25s.
+# picks (keyword_plan) with memory_keywords_score (migration 0007: it reads the GIN index, which row-level
+# security would keep a full-text condition of the application role from using). The type filter applies after
+# the statistics, as in bm25s.
 _STATISTICS = """
 SELECT q.lexeme, coalesce(t.df, 0) AS df, coalesce(s.documents, 0) AS documents,
        coalesce(s.total_length, 0) AS total_length
@@ -45,31 +51,7 @@ LEFT JOIN memory_keyword_terms AS t ON t.user_id = $1 AND t.lexeme = q.lexeme
 LEFT JOIN memory_keyword_users AS s ON s.user_id = $1
 """
 
-# $4: every document of the complete lexemes; $5: at most $7 more documents of one level. The two sets are
-# disjoint, so no document is scored twice.
-_SCORE = f"""
-WITH weights AS (
-    SELECT w.lexeme, w.idf FROM unnest($2::text[], $3::float8[]) AS w (lexeme, idf)
-), candidates AS (
-    SELECT k.id, k.length, k.tsv FROM memory_keywords AS k
-    WHERE k.user_id = $1 AND k.tsv @@ $4::text::tsquery AND ($6::text[] IS NULL OR k.type = ANY ($6::text[]))
-    UNION ALL
-    (SELECT k.id, k.length, k.tsv FROM memory_keywords AS k
-     WHERE k.user_id = $1 AND k.tsv @@ $5::text::tsquery AND NOT coalesce(k.tsv @@ $4::text::tsquery, false)
-       AND ($6::text[] IS NULL OR k.type = ANY ($6::text[]))
-     LIMIT $7)
-)
-SELECT c.id,
-       sum(w.idf * t.tf * {K1 + 1.0} / (t.tf + {K1} * (1.0 - {B} + {B} * c.length / $8::float8))) AS score
-FROM candidates AS c
-CROSS JOIN LATERAL (
-    SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS tf FROM unnest(c.tsv) AS u
-) AS t
-JOIN weights AS w USING (lexeme)
-GROUP BY c.id
-ORDER BY score DESC, c.id
-LIMIT $9
-"""
+_SCORE = "SELECT id, score FROM memory_keywords_score($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 
 # Writers of one user take this lock first: the statistics triggers update shared counter rows.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('jyntrix.memory_keywords:' || $1, 0))"
@@ -81,6 +63,9 @@ def _terms(text: str) -> str:
 
 class PostgresKeywordIndex(OnDatabase):
     """BM25 per user over the `memory_keywords` table; every statement runs in a user-scoped transaction."""
+
+    complete_rows = COMPLETE_ROWS
+    capped_rows = CAPPED_ROWS
 
     async def upsert(self, user_id: UserId, docs: Sequence[KeywordDoc]) -> None:
         latest = {d.id: d for d in docs}  # the last write of an id in one batch wins
@@ -123,12 +108,12 @@ class PostgresKeywordIndex(OnDatabase):
             if not lexemes:
                 return []
             idfs = [math.log(1.0 + (n - frequencies[x] + 0.5) / (frequencies[x] + 0.5)) for x in lexemes]
-            chosen = plan(frequencies)
+            chosen = plan(frequencies, self.complete_rows)
             complete = any_of(chosen.complete) if chosen.complete else None
             found: dict[str, float] = {}
             for level in chosen.levels or (None,):
-                args = (lexemes, idfs, complete, level, wanted, CAPPED_ROWS, average, limit)
-                for row in await conn.fetch(_SCORE, user_id, *args):
+                args = (lexemes, idfs, complete, level, wanted, self.capped_rows, average, K1, B, limit)
+                for row in await conn.fetch(_SCORE, *args):
                     found[row["id"]] = float(row["score"])
                 complete = None  # scored once, with the first level
                 if len(found) >= limit:
