@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from jyntrix_adapters.postgres.keyword_plan import CAPPED_ROWS, COMPLETE_ROWS, any_of, plan
+from jyntrix_adapters.postgres.keyword_plan import CAPPED_ROWS, COMPLETE_ROWS, plan
 from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.support.index_rules import best_first, can_find, type_values
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
@@ -44,7 +44,7 @@ ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, terms = excluded.t
 # security would keep a full-text condition of the application role from using). The type filter applies after
 # the statistics, as in bm25s.
 _STATISTICS = """
-SELECT q.lexeme, coalesce(t.df, 0) AS df, coalesce(s.documents, 0) AS documents,
+SELECT memory_keywords_prefix($1) AS prefix, q.lexeme, coalesce(t.df, 0) AS df, coalesce(s.documents, 0) AS documents,
        coalesce(s.total_length, 0) AS total_length
 FROM unnest(to_tsvector('english'::regconfig, $2)) AS q
 LEFT JOIN memory_keyword_terms AS t ON t.user_id = $1 AND t.lexeme = q.lexeme
@@ -108,8 +108,8 @@ class PostgresKeywordIndex(OnDatabase):
             if not lexemes:
                 return []
             idfs = [math.log(1.0 + (n - frequencies[x] + 0.5) / (frequencies[x] + 0.5)) for x in lexemes]
-            chosen = plan(frequencies, self.complete_rows)
-            complete = any_of(chosen.complete) if chosen.complete else None
+            chosen = plan(frequencies, self.complete_rows, rows[0]["prefix"])
+            complete = chosen.complete
             found: dict[str, float] = {}
             for level in chosen.levels or (None,):
                 args = (lexemes, idfs, complete, level, wanted, self.capped_rows, average, K1, B, limit)

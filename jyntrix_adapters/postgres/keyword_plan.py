@@ -22,28 +22,30 @@ MAX_CLAUSES = 36  # a level whose combinations outnumber this is skipped for the
 
 @dataclass(frozen=True)
 class KeywordPlan:
-    complete: tuple[str, ...]  # lexemes whose every document is scored
-    levels: tuple[str, ...]  # tsquery texts over the other lexemes, most demanding first
+    complete: str | None  # a tsquery of the lexemes whose every document is scored
+    levels: tuple[str, ...]  # tsqueries of the other lexemes, most demanding first
 
 
-def quote(lexeme: str) -> str:
-    """`lexeme` as a tsquery operand, taken literally."""
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+def quote(lexeme: str, prefix: str = "") -> str:
+    """`lexeme` behind `prefix` (the user's, migration 0007) as a tsquery operand, taken literally."""
+    return "'" + (prefix + lexeme).replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def any_of(lexemes: tuple[str, ...]) -> str:
-    return " | ".join(quote(lexeme) for lexeme in lexemes)
+def any_of(lexemes: tuple[str, ...], prefix: str = "") -> str:
+    return " | ".join(quote(lexeme, prefix) for lexeme in lexemes)
 
 
-def at_least(lexemes: tuple[str, ...], m: int) -> str:
+def at_least(lexemes: tuple[str, ...], m: int, prefix: str = "") -> str:
     """A tsquery matching documents holding at least `m` of `lexemes`."""
     if m == 1:
-        return any_of(lexemes)
-    return " | ".join("(" + " & ".join(quote(lexeme) for lexeme in group) + ")" for group in combinations(lexemes, m))
+        return any_of(lexemes, prefix)
+    groups = combinations(lexemes, m)
+    return " | ".join("(" + " & ".join(quote(lexeme, prefix) for lexeme in group) + ")" for group in groups)
 
 
-def plan(frequencies: Mapping[str, int], complete_rows: int = COMPLETE_ROWS) -> KeywordPlan:
-    """The plan for query lexemes with these document frequencies (lexemes no document holds are left out)."""
+def plan(frequencies: Mapping[str, int], complete_rows: int = COMPLETE_ROWS, prefix: str = "") -> KeywordPlan:
+    """The plan for query lexemes with these document frequencies (lexemes no document holds are left out);
+    its tsqueries name each lexeme behind `prefix`."""
     present = sorted((df, lexeme) for lexeme, df in frequencies.items() if df > 0)
     complete: list[str] = []
     budget = complete_rows
@@ -53,5 +55,6 @@ def plan(frequencies: Mapping[str, int], complete_rows: int = COMPLETE_ROWS) -> 
         complete.append(lexeme)
         budget -= df
     rest = tuple(lexeme for _, lexeme in present[len(complete) :])
-    levels = tuple(at_least(rest, m) for m in range(len(rest), 0, -1) if m == 1 or comb(len(rest), m) <= MAX_CLAUSES)
-    return KeywordPlan(complete=tuple(complete), levels=levels)
+    counts = [m for m in range(len(rest), 0, -1) if m == 1 or comb(len(rest), m) <= MAX_CLAUSES]
+    levels = tuple(at_least(rest, m, prefix) for m in counts)
+    return KeywordPlan(complete=any_of(tuple(complete), prefix) if complete else None, levels=levels)

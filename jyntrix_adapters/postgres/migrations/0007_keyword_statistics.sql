@@ -1,10 +1,31 @@
--- A keyword search that reads the GIN index, and the corpus statistics of the keyword index.
---
--- Row-level security keeps a policy's filter ahead of any condition that is not leakproof, and `@@` is not:
--- under the application role a full-text condition could never use the GIN index, so a search read every row of
--- the user (35 ms at 100k memories before any scoring). memory_keywords_score runs as the table's owner, who may
--- read the table through the GIN index, and filters by the same `app.user_id` setting the policies read.
---
+-- Keyword search that scales with one user's rows (issue 26): per-user GIN keys, corpus statistics kept in
+-- tables, and a scoring function that may use the GIN index under row-level security.
+
+-- The words of a row as keys of its user: each lexeme behind a prefix drawn from the user id, so the GIN
+-- index's list for a key holds one user's rows, not every user's; a search among many users reads only its
+-- own. (Two users sharing a prefix would only share candidates; the search keeps its user's rows.)
+-- New entries go straight into the index: with the default pending list, every search also scanned the
+-- entries written since the last vacuum (20 ms of a 35 ms search at 100k memories).
+CREATE FUNCTION memory_keywords_prefix(user_id text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN left(md5(user_id), 12);
+
+ALTER TABLE memory_keywords ADD COLUMN keys tsvector;
+CREATE FUNCTION memory_keywords_set_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.keys := array_to_tsvector(ARRAY(
+        SELECT memory_keywords_prefix(NEW.user_id) || u.lexeme
+        FROM unnest(to_tsvector('english'::regconfig, NEW.terms)) AS u));
+    RETURN NEW;
+END $$;
+CREATE TRIGGER memory_keywords_set_keys BEFORE INSERT OR UPDATE OF user_id, terms ON memory_keywords
+    FOR EACH ROW EXECUTE FUNCTION memory_keywords_set_keys();
+ALTER TABLE memory_keywords NO FORCE ROW LEVEL SECURITY;
+UPDATE memory_keywords SET terms = terms;
+ALTER TABLE memory_keywords FORCE ROW LEVEL SECURITY;
+ALTER TABLE memory_keywords ALTER COLUMN keys SET NOT NULL;
+CREATE INDEX memory_keywords_keys ON memory_keywords USING gin (keys) WITH (fastupdate = off);
+DROP INDEX memory_keywords_tsv;
+
 -- Corpus statistics of the keyword index, kept beside `memory_keywords` so a search reads them instead of
 -- counting a user's rows: a common word's document frequency came from scanning every row holding it, and
 -- the document count and average length from every row of the user.
@@ -104,17 +125,22 @@ CREATE POLICY memory_keyword_users_owner ON memory_keyword_users
     USING (user_id = current_setting('app.user_id', true))
     WITH CHECK (user_id = current_setting('app.user_id', true));
 
--- New entries go straight into the GIN index: with the default pending list, every search also scanned the
--- entries written since the last vacuum (up to 4 MB of them; 20 ms of a 35 ms search at 100k memories).
-ALTER INDEX memory_keywords_tsv SET (fastupdate = off);
-SELECT gin_clean_pending_list('memory_keywords_tsv'::regclass);
-
+-- Row-level security keeps a policy's filter ahead of any condition that is not leakproof, and `@@` is not:
+-- under the application role a full-text condition could never use the GIN index, so a search read every row of
+-- the user (35 ms at 100k memories before any scoring). memory_keywords_score runs as the table's owner, who may
+-- read the table through the GIN index, and filters by the same `app.user_id` setting the policies read.
+--
+-- Row-level security keeps a policy's filter ahead of any condition that is not leakproof, and `@@` is not:
+-- under the application role a full-text condition could never use the GIN index, so a search read every row
+-- of the user (35 ms at 100k memories before any scoring). memory_keywords_score runs as the table's owner,
+-- who may read the table through the GIN index, and filters by the same `app.user_id` the policies read.
 -- The owner's own read policy: its constant `true` leaves the planner free to use any index. The owner could
 -- lift row-level security on its table anyway; the application role is not a member of it.
 CREATE POLICY memory_keywords_owner_reads ON memory_keywords FOR SELECT TO CURRENT_USER USING (true);
 
--- The best `wanted` documents by BM25 among: every document matching `complete`, and at most `capped` more
--- matching `level` (the two sets disjoint, so no document is scored twice), of the given types (NULL: all).
+-- The best `wanted` documents by BM25 among: every document whose keys match `complete`, and at most `capped`
+-- more matching `level` (tsqueries over lexemes behind the user's prefix; the two sets are disjoint, so no
+-- document is scored twice), of the given types (NULL: all).
 -- `lexemes` and `idfs` weigh the query words; `average` is the user's average document length.
 CREATE FUNCTION memory_keywords_score(
     lexemes text[], idfs float8[], complete text, level text, types text[], capped integer, average float8,
@@ -134,10 +160,10 @@ BEGIN
             SELECT w.lexeme, w.idf FROM unnest($2, $3) AS w (lexeme, idf)
         ), candidates AS (
             SELECT k.id, k.length, k.tsv FROM memory_keywords AS k
-            WHERE k.user_id = $1 AND k.tsv @@ $4::tsquery AND ($6 IS NULL OR k.type = ANY ($6))
+            WHERE k.user_id = $1 AND k.keys @@ $4::tsquery AND ($6 IS NULL OR k.type = ANY ($6))
             UNION ALL
             (SELECT k.id, k.length, k.tsv FROM memory_keywords AS k
-             WHERE k.user_id = $1 AND k.tsv @@ $5::tsquery AND NOT coalesce(k.tsv @@ $4::tsquery, false)
+             WHERE k.user_id = $1 AND k.keys @@ $5::tsquery AND NOT coalesce(k.keys @@ $4::tsquery, false)
                AND ($6 IS NULL OR k.type = ANY ($6))
              LIMIT $7)
         )
@@ -154,3 +180,4 @@ BEGIN
 END $function$;
 REVOKE ALL ON FUNCTION memory_keywords_score FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION memory_keywords_score TO jyntrix_app;
+

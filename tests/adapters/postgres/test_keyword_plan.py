@@ -7,19 +7,19 @@ from jyntrix_adapters.postgres.keyword_plan import MAX_CLAUSES, at_least, plan, 
 
 def test_words_that_fit_the_budget_are_scored_in_full_rarest_first() -> None:
     chosen = plan({"kayak": 40, "trip": 500, "river": 300, "absent": 0}, complete_rows=400)
-    assert chosen.complete == ("kayak", "river")
+    assert chosen.complete == "'kayak' | 'river'"
     assert chosen.levels == ("'trip'",)
 
 
 def test_a_small_users_words_all_fit_so_nothing_is_capped() -> None:
-    chosen = plan({"coffee": 3, "tea": 2})
-    assert chosen.complete == ("tea", "coffee")
+    chosen = plan({"coffee": 3, "tea": 2}, prefix="u1")
+    assert chosen.complete == "'u1tea' | 'u1coffee'"
     assert chosen.levels == ()
 
 
 def test_common_words_are_read_by_how_many_of_them_a_document_holds() -> None:
     chosen = plan({"lisbon": 14_000, "quiet": 10_000, "restaur": 9_800}, complete_rows=1000)
-    assert chosen.complete == ()
+    assert chosen.complete is None
     assert chosen.levels == (
         "('restaur' & 'quiet' & 'lisbon')",
         "('restaur' & 'quiet') | ('restaur' & 'lisbon') | ('quiet' & 'lisbon')",

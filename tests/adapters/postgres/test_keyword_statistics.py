@@ -116,10 +116,15 @@ async def test_the_scoring_function_reads_only_the_scoped_user(index: PostgresKe
     await index.upsert(alice, [doc("secret garden plans")])
     await index.upsert(bob, [doc("garden gnome collection")])
     call = "SELECT id FROM memory_keywords_score($1, $2, $3, NULL, NULL, 10, 3.0, 1.5, 0.75, 10)"
-    args = (["garden"], [1.0], "'garden'")
+
+    async def garden(conn: asyncpg.Connection, user: str) -> tuple[list[str], list[float], str]:
+        return ["garden"], [1.0], f"'{await conn.fetchval('SELECT memory_keywords_prefix($1)', user)}garden'"
+
     async with as_user(postgres_dsn, bob) as conn:
-        assert len(await conn.fetch(call, *args)) == 1
+        assert len(await conn.fetch(call, *await garden(conn, bob))) == 1
+        assert await conn.fetch(call, *await garden(conn, alice)) == []  # alice's keys, asked as bob
     async with as_user(postgres_dsn, "") as conn:
+        args = await garden(conn, bob)
         assert await conn.fetch(call, *args) == []
 
 
