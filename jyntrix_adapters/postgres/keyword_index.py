@@ -109,15 +109,9 @@ class PostgresKeywordIndex(OnDatabase):
                 return []
             idfs = [math.log(1.0 + (n - frequencies[x] + 0.5) / (frequencies[x] + 0.5)) for x in lexemes]
             chosen = plan(frequencies, self.complete_rows, rows[0]["prefix"])
-            complete = chosen.complete
-            found: dict[str, float] = {}
-            for level in chosen.levels or (None,):
-                args = (lexemes, idfs, complete, level, wanted, self.capped_rows, average, K1, B, limit)
-                for row in await conn.fetch(_SCORE, *args):
-                    found[row["id"]] = float(row["score"])
-                complete = None  # scored once, with the first level
-                if len(found) >= limit:
-                    break
+            levels = list(chosen.levels)
+            args = (lexemes, idfs, chosen.complete, levels, wanted, self.capped_rows, average, K1, B, limit)
+            found = {row["id"]: float(row["score"]) for row in await conn.fetch(_SCORE, *args)}
         hits = [Hit(id=memory_id, score=score) for memory_id, score in found.items()]
         return best_first(hits)[:limit]
 

@@ -138,46 +138,64 @@ CREATE POLICY memory_keyword_users_owner ON memory_keyword_users
 -- lift row-level security on its table anyway; the application role is not a member of it.
 CREATE POLICY memory_keywords_owner_reads ON memory_keywords FOR SELECT TO CURRENT_USER USING (true);
 
--- The best `wanted` documents by BM25 among: every document whose keys match `complete`, and at most `capped`
--- more matching `level` (tsqueries over lexemes behind the user's prefix; the two sets are disjoint, so no
--- document is scored twice), of the given types (NULL: all).
+-- BM25 scores of the best documents among: every document whose keys match `complete`, and at most `capped`
+-- more matching the first of `levels` (tsqueries over lexemes behind the user's prefix, most demanding first),
+-- then of the next while fewer than `wanted` were found; only documents of `types` (NULL: all). Each part
+-- leaves out the documents an earlier one scored, so none is scored twice; the caller takes the best `wanted`.
 -- `lexemes` and `idfs` weigh the query words; `average` is the user's average document length.
 CREATE FUNCTION memory_keywords_score(
-    lexemes text[], idfs float8[], complete text, level text, types text[], capped integer, average float8,
+    lexemes text[], idfs float8[], complete text, levels text[], types text[], capped integer, average float8,
     k1 float8, b float8, wanted integer
 ) RETURNS TABLE (id text, score float8)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $function$
 DECLARE
     scope text := nullif(current_setting('app.user_id', true), '');
+    scored_in_full text := complete;
+    previous text;
+    level text;
+    found bigint := 0;
+    returned bigint;
 BEGIN
     IF scope IS NULL THEN
         RETURN;
     END IF;
-    -- EXECUTE plans each call with the values at hand: a cached generic plan cannot see how selective the
-    -- tsquery is.
-    RETURN QUERY EXECUTE $query$
-        WITH weights AS (
-            SELECT w.lexeme, w.idf FROM unnest($2, $3) AS w (lexeme, idf)
-        ), candidates AS (
-            SELECT k.id, k.length, k.tsv FROM memory_keywords AS k
-            WHERE k.user_id = $1 AND k.keys @@ $4::tsquery AND ($6 IS NULL OR k.type = ANY ($6))
-            UNION ALL
-            (SELECT k.id, k.length, k.tsv FROM memory_keywords AS k
-             WHERE k.user_id = $1 AND k.keys @@ $5::tsquery AND NOT coalesce(k.keys @@ $4::tsquery, false)
-               AND ($6 IS NULL OR k.type = ANY ($6))
-             LIMIT $7)
-        )
-        SELECT c.id, sum(w.idf * t.tf * ($9 + 1.0) / (t.tf + $9 * (1.0 - $10 + $10 * c.length / $8)))::float8
-        FROM candidates AS c
-        CROSS JOIN LATERAL (
-            SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS tf FROM unnest(c.tsv) AS u
-        ) AS t
-        JOIN weights AS w USING (lexeme)
-        GROUP BY c.id
-        ORDER BY 2 DESC, c.id
-        LIMIT $11
-    $query$ USING scope, lexemes, idfs, complete, level, types, capped, average, k1, b, wanted;
+    IF coalesce(cardinality(levels), 0) = 0 THEN
+        levels := ARRAY[NULL::text];
+    END IF;
+    -- A level is read further only when the one before matched fewer than `wanted`, all of them scored.
+    capped := greatest(capped, wanted);
+    FOREACH level IN ARRAY levels LOOP
+        -- EXECUTE plans each call with the values at hand: a cached generic plan cannot see how selective the
+        -- tsquery is.
+        RETURN QUERY EXECUTE $query$
+            WITH weights AS (
+                SELECT w.lexeme, w.idf FROM unnest($2, $3) AS w (lexeme, idf)
+            ), candidates AS (
+                SELECT k.id, k.length, k.tsv FROM memory_keywords AS k
+                WHERE k.user_id = $1 AND k.keys @@ $4::tsquery AND ($6 IS NULL OR k.type = ANY ($6))
+                UNION ALL
+                (SELECT k.id, k.length, k.tsv FROM memory_keywords AS k
+                 WHERE k.user_id = $1 AND k.keys @@ $5::tsquery AND ($6 IS NULL OR k.type = ANY ($6))
+                   AND NOT coalesce(k.keys @@ $12::tsquery, false) AND NOT coalesce(k.keys @@ $13::tsquery, false)
+                 LIMIT $7)
+            )
+            SELECT c.id, sum(w.idf * t.tf * ($9 + 1.0) / (t.tf + $9 * (1.0 - $10 + $10 * c.length / $8)))::float8
+            FROM candidates AS c
+            CROSS JOIN LATERAL (
+                SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS tf FROM unnest(c.tsv) AS u
+            ) AS t
+            JOIN weights AS w USING (lexeme)
+            GROUP BY c.id
+            ORDER BY 2 DESC, c.id
+            LIMIT $11
+        $query$ USING scope, lexemes, idfs, scored_in_full, level, types, capped, average, k1, b, wanted, complete,
+                      previous;
+        GET DIAGNOSTICS returned = ROW_COUNT;
+        found := found + returned;
+        EXIT WHEN found >= wanted;
+        scored_in_full := NULL;
+        previous := level;
+    END LOOP;
 END $function$;
 REVOKE ALL ON FUNCTION memory_keywords_score FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION memory_keywords_score TO jyntrix_app;
-

@@ -93,12 +93,26 @@ async def test_a_capped_search_still_finds_every_document_of_a_rare_word_and_tho
     await index.upsert(user, [*fillers, both, *rare])
     hits = await index.search(user, "dentist budget review", 10)
     assert {h.id for h in hits} >= {both.id, *(d.id for d in rare)}
-    assert len(hits) <= len(rare) + 1 + index.capped_rows  # the common word's documents were capped
     # Holding all the common words ranks first, as exact BM25 would; and the scores are exact BM25.
     full = PostgresKeywordIndex(index._db)
     exact = {h.id: h.score for h in await full.search(user, "dentist budget review", 100)}
     assert {h.id: h.score for h in hits} == pytest.approx({h.id: exact[h.id] for h in hits}, rel=1e-9)
     assert hits[0].id == max(exact, key=lambda memory_id: exact[memory_id])
+
+
+async def test_a_level_that_finds_too_few_is_followed_by_the_next_without_scoring_a_document_twice(
+    index: PostgresKeywordIndex,
+) -> None:
+    user = new_id()
+    index.complete_rows, index.capped_rows = 0, 1
+    both = [doc("alpha beta"), doc("beta alpha again")]
+    singles = [doc(f"alpha note {i}") for i in range(5)] + [doc(f"beta note {i}") for i in range(5)]
+    await index.upsert(user, [*both, *singles])
+    hits = await index.search(user, "alpha beta", 6)
+    assert len(hits) == len({h.id for h in hits}) == 6
+    assert {h.id for h in hits[:2]} == {d.id for d in both}
+    exact = {h.id: h.score for h in await PostgresKeywordIndex(index._db).search(user, "alpha beta", 100)}
+    assert {h.id: h.score for h in hits} == pytest.approx({h.id: exact[h.id] for h in hits}, rel=1e-9)
 
 
 async def test_the_capped_part_keeps_the_type_filter(index: PostgresKeywordIndex) -> None:
@@ -115,7 +129,7 @@ async def test_the_scoring_function_reads_only_the_scoped_user(index: PostgresKe
     alice, bob = new_id(), new_id()
     await index.upsert(alice, [doc("secret garden plans")])
     await index.upsert(bob, [doc("garden gnome collection")])
-    call = "SELECT id FROM memory_keywords_score($1, $2, $3, NULL, NULL, 10, 3.0, 1.5, 0.75, 10)"
+    call = "SELECT id FROM memory_keywords_score($1, $2, $3, '{}', NULL, 10, 3.0, 1.5, 0.75, 10)"
 
     async def garden(conn: asyncpg.Connection, user: str) -> tuple[list[str], list[float], str]:
         return ["garden"], [1.0], f"'{await conn.fetchval('SELECT memory_keywords_prefix($1)', user)}garden'"
