@@ -6,6 +6,7 @@ leave out half of the stored points (the tenant filter matters). Vectors are see
 vocabulary. Prints JSON on stdout, progress on stderr, and draws bench/out/retrieval_scale.png.
 
     python bench/retrieval_scale.py --sizes 1000,10000,100000 --queries 200
+    python bench/retrieval_scale.py --keywords-only   # bm25s against Postgres full-text, nothing else
 """
 
 from __future__ import annotations
@@ -204,6 +205,14 @@ async def run_size(size: int, args: argparse.Namespace, run: str) -> dict[str, A
     result: dict[str, Any] = {"size": size, "total_points": 2 * size, "users": USERS, "indexes": {}}
     indexes = result["indexes"]
 
+    if args.keywords_only:
+        log("bm25s")
+        indexes["bm25s"] = await bench_bm25s(corpus, texts, args.queries)
+        async with scratch_database(args.pg_server) as dsn:
+            log("postgres full-text (embedded Postgres 18)")
+            indexes["postgres_fts"] = await bench_postgres_fts(dsn, corpus, texts, args.queries, args.exact_queries)
+        return result
+
     directory = Path(tempfile.mkdtemp(prefix="jyntrix-bench-edge-"))
     try:
         log("qdrant edge")
@@ -247,7 +256,7 @@ async def run_size(size: int, args: argparse.Namespace, run: str) -> dict[str, A
             log("pgvector (embedded Postgres 18)")
             indexes["pgvector"] = await bench_pgvector(dsn, corpus, query_vectors, args.queries, exact_ids)
             log("postgres full-text (embedded Postgres 18)")
-            indexes["postgres_fts"] = await bench_postgres_fts(dsn, corpus, texts, args.queries)
+            indexes["postgres_fts"] = await bench_postgres_fts(dsn, corpus, texts, args.queries, args.exact_queries)
 
     log("postgres fetch of the top hits")
     try:
@@ -304,6 +313,12 @@ async def main() -> None:
     parser.add_argument("--edge-optimize", action="store_true", help="also time Edge after optimize()")
     parser.add_argument("--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--no-postgres-indexes", action="store_true", help="skip pgvector and Postgres full-text")
+    parser.add_argument(
+        "--keywords-only", action="store_true", help="only the keyword indexes: bm25s and Postgres full-text"
+    )
+    parser.add_argument(
+        "--exact-queries", type=int, default=50, help="queries also run by exact BM25 over every match, for reference"
+    )
     parser.add_argument("--plot", type=Path, default=OUT / "retrieval_scale.png")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -311,6 +326,8 @@ async def main() -> None:
     started = time.perf_counter()
     async with contextlib.AsyncExitStack() as stack:
         args.pg_server = None
+        if args.keywords_only and args.no_postgres_indexes:
+            parser.error("--keywords-only needs the Postgres indexes")
         if not args.no_postgres_indexes:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jyntrix-bench-pg-")))
             args.pg_server = await stack.enter_async_context(embedded_server(directory))

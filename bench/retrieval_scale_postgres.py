@@ -108,27 +108,73 @@ async def bench_pgvector(
     }
 
 
-async def bench_postgres_fts(dsn: str, corpus: Any, texts: list[str], n_queries: int) -> dict[str, Any]:
-    """Upserts through the adapter in batches, then searches; a write followed by a search, repeated."""
+# The keyword search before issue 26, kept to time it beside the adapter in the same run and to give the exact
+# BM25 top 20 the adapter's plan is measured against: it scores every row holding a query word.
+EXACT_BM25 = """
+WITH query AS (
+    SELECT u.lexeme FROM unnest(to_tsvector('english'::regconfig, $2)) AS u
+), wanted AS (
+    SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM query
+), matches AS (
+    SELECT k.id, k.length, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS tf
+    FROM memory_keywords AS k, wanted, unnest(k.tsv) AS u
+    WHERE k.user_id = $1 AND k.tsv @@ wanted.q AND u.lexeme IN (SELECT lexeme FROM query)
+), frequency AS (
+    SELECT lexeme, count(*)::float8 AS df FROM matches GROUP BY lexeme
+), corpus AS (
+    SELECT count(*)::float8 AS n, coalesce(avg(length), 0)::float8 AS average
+    FROM memory_keywords WHERE user_id = $1
+)
+SELECT m.id,
+       sum(ln(1.0 + (c.n - f.df + 0.5) / (f.df + 0.5)) * m.tf * 2.5
+           / (m.tf + 1.5 * (1.0 - 0.75 + 0.75 * m.length / greatest(c.average, 1e-9)))) AS score
+FROM matches AS m JOIN frequency AS f USING (lexeme) CROSS JOIN corpus AS c
+GROUP BY m.id
+ORDER BY score DESC, m.id
+LIMIT $3
+"""
+
+
+async def bench_postgres_fts(dsn: str, corpus: Any, texts: list[str], n_queries: int, n_exact: int) -> dict[str, Any]:
+    """Upserts through the adapter in batches, then searches; the first `n_exact` queries also by exact BM25.
+
+    `score_share` is the sum of the adapter's top-20 scores over the exact top 20's (1.0: as good as exact;
+    the synthetic texts tie often, so two equally good answers can share few ids).
+    """
     db = await Database.connect(dsn, max_size=2)
     try:
         index = PostgresKeywordIndex(db)
         insert_s = await fill_keywords("postgres full-text", index, corpus)
         owner = await asyncpg.connect(dsn)  # ANALYZE needs the table's owner, not the application role
         try:
-            await owner.execute("ANALYZE memory_keywords")
+            await owner.execute("ANALYZE memory_keywords, memory_keyword_terms, memory_keyword_users")
         finally:
             await owner.close()
         await index.search(corpus.target, texts[0], 20)
         log(f"  postgres full-text: {n_queries} searches")
         samples, results = await timed([partial(index.search, corpus.target, t, 20) for t in texts[:n_queries]])
         leaked = sum(1 for hits in results for h in hits if h.id not in corpus.target_ids)
-        return {
+        report: dict[str, Any] = {
             "insert_s": round(insert_s, 2),
             "queries": n_queries,
             **percentiles(samples),
             "mean_hits": round(float(np.mean([len(r) for r in results])), 1),
             "foreign_hits": leaked,
         }
+        if n_exact:
+            log(f"  postgres full-text, exact BM25 over every match (the search before issue 26): {n_exact} searches")
+            exact_samples, exact = await timed(
+                [partial(db.user_fetch, corpus.target, EXACT_BM25, corpus.target, t, 20) for t in texts[:n_exact]]
+            )
+            shares, overlaps = [], []
+            for got, want in zip(results, exact, strict=False):
+                best = sum(float(r["score"]) for r in want)
+                shares.append(sum(h.score for h in got) / best if best else 1.0)
+                overlaps.append(len({h.id for h in got} & {r["id"] for r in want}) / max(len(want), 1))
+            report["exact_bm25_every_match"] = {"queries": n_exact, **percentiles(exact_samples)}
+            report["score_share_vs_exact"] = round(float(np.mean(shares)), 4)
+            report["min_score_share_vs_exact"] = round(float(np.min(shares)), 4)
+            report["id_overlap_at_20_vs_exact"] = round(float(np.mean(overlaps)), 4)
+        return report
     finally:
         await db.close()

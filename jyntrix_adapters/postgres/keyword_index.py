@@ -6,16 +6,22 @@ configuration in a generated column (migration 0003). Postgres's own `ts_rank` h
 the score is BM25 (k1=1.5, b=0.75, Lucene's non-negative idf) over the user's rows, on the same scale as the
 bm25s and in-process adapters: the ranker's keyword weight means the same whichever index is selected.
 
+The corpus statistics are kept in tables of their own (migration 0007), and a search scores the documents
+its plan picks (keyword_plan), not every document holding a query word: exact for a user whose query words
+are rare enough, approximate among the documents holding only common words of a large user's query.
+
 Positions in a `tsvector` stop at 16,383 and a lexeme keeps at most 256 of them, so in a document longer
 than that the late repeats of a word no longer add to its term frequency.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+from jyntrix_adapters.postgres.keyword_plan import CAPPED_ROWS, COMPLETE_ROWS, plan
 from jyntrix_adapters.postgres.pool import OnDatabase
-from jyntrix_adapters.support.index_rules import can_find, type_values
+from jyntrix_adapters.support.index_rules import best_first, can_find, type_values
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 from jyntrix_domain.terms import keyword_terms
 
@@ -33,32 +39,22 @@ FROM unnest($2::text[], $3::text[], $4::text[]) AS d (id, type, terms)
 ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, terms = excluded.terms, length = excluded.length
 """
 
-# Every document holding a query lexeme is a candidate (found through the GIN index), so a lexeme's document
-# frequency is its count among the candidates; the type filter applies after the statistics, as in bm25s.
-_SEARCH = f"""
-WITH query AS (
-    SELECT u.lexeme FROM unnest(to_tsvector('english'::regconfig, $2)) AS u
-), wanted AS (
-    SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM query
-), matches AS (
-    SELECT k.id, k.type, k.length, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS tf
-    FROM memory_keywords AS k, wanted, unnest(k.tsv) AS u
-    WHERE k.user_id = $1 AND k.tsv @@ wanted.q AND u.lexeme IN (SELECT lexeme FROM query)
-), frequency AS (
-    SELECT lexeme, count(*)::float8 AS df FROM matches GROUP BY lexeme
-), corpus AS (
-    SELECT count(*)::float8 AS n, coalesce(avg(length), 0)::float8 AS average
-    FROM memory_keywords WHERE user_id = $1
-)
-SELECT m.id,
-       sum(ln(1.0 + (c.n - f.df + 0.5) / (f.df + 0.5)) * m.tf * {K1 + 1.0}
-           / (m.tf + {K1} * (1.0 - {B} + {B} * m.length / greatest(c.average, 1e-9)))) AS score
-FROM matches AS m JOIN frequency AS f USING (lexeme) CROSS JOIN corpus AS c
-WHERE $3::text[] IS NULL OR m.type = ANY ($3::text[])
-GROUP BY m.id
-ORDER BY score DESC, m.id
-LIMIT $4
+# A search reads the statistics first (migration 0007 keeps them), then scores only the documents its plan
+# picks (keyword_plan) with memory_keywords_score (migration 0007: it reads the GIN index, which row-level
+# security would keep a full-text condition of the application role from using). The type filter applies after
+# the statistics, as in bm25s.
+_STATISTICS = """
+SELECT memory_keywords_prefix($1) AS prefix, q.lexeme, coalesce(t.df, 0) AS df, coalesce(s.documents, 0) AS documents,
+       coalesce(s.total_length, 0) AS total_length
+FROM unnest(to_tsvector('english'::regconfig, $2)) AS q
+LEFT JOIN memory_keyword_terms AS t ON t.user_id = $1 AND t.lexeme = q.lexeme
+LEFT JOIN memory_keyword_users AS s ON s.user_id = $1
 """
+
+_SCORE = "SELECT id, score FROM memory_keywords_score($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+
+# Writers of one user take this lock first: the statistics triggers update shared counter rows.
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('jyntrix.memory_keywords:' || $1, 0))"
 
 
 def _terms(text: str) -> str:
@@ -68,12 +64,16 @@ def _terms(text: str) -> str:
 class PostgresKeywordIndex(OnDatabase):
     """BM25 per user over the `memory_keywords` table; every statement runs in a user-scoped transaction."""
 
+    complete_rows = COMPLETE_ROWS
+    capped_rows = CAPPED_ROWS
+
     async def upsert(self, user_id: UserId, docs: Sequence[KeywordDoc]) -> None:
         latest = {d.id: d for d in docs}  # the last write of an id in one batch wins
         if not latest:
             return
         values = list(latest.values())
         async with self._db.user_tx(user_id) as conn:
+            await conn.execute(_LOCK, user_id)
             await conn.execute(
                 _UPSERT,
                 user_id,
@@ -86,6 +86,7 @@ class PostgresKeywordIndex(OnDatabase):
         if not ids:
             return
         async with self._db.user_tx(user_id) as conn:
+            await conn.execute(_LOCK, user_id)
             await conn.execute("DELETE FROM memory_keywords WHERE user_id = $1 AND id = ANY ($2::text[])", user_id, ids)
 
     async def search(
@@ -96,8 +97,23 @@ class PostgresKeywordIndex(OnDatabase):
         if not wanted_any or not terms:
             return []
         wanted = type_values(types)
-        rows = await self._db.user_fetch(user_id, _SEARCH, user_id, terms, wanted, limit)
-        return [Hit(id=row["id"], score=float(row["score"])) for row in rows]
+        async with self._db.user_tx(user_id) as conn:
+            rows = await conn.fetch(_STATISTICS, user_id, terms)
+            if not rows or rows[0]["documents"] == 0:
+                return []
+            n = float(rows[0]["documents"])
+            average = max(rows[0]["total_length"] / n, 1e-9)
+            frequencies = {row["lexeme"]: int(row["df"]) for row in rows}
+            lexemes = [lexeme for lexeme, df in frequencies.items() if df > 0]
+            if not lexemes:
+                return []
+            idfs = [math.log(1.0 + (n - frequencies[x] + 0.5) / (frequencies[x] + 0.5)) for x in lexemes]
+            chosen = plan(frequencies, self.complete_rows, rows[0]["prefix"])
+            levels = list(chosen.levels)
+            args = (lexemes, idfs, chosen.complete, levels, wanted, self.capped_rows, average, K1, B, limit)
+            found = {row["id"]: float(row["score"]) for row in await conn.fetch(_SCORE, *args)}
+        hits = [Hit(id=memory_id, score=score) for memory_id, score in found.items()]
+        return best_first(hits)[:limit]
 
     async def forget_user(self, user_id: UserId) -> None:
         async with self._db.user_tx(user_id) as conn:
