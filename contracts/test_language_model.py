@@ -18,8 +18,9 @@ from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
 from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_adapters.support.llm_retry import GenerationSettings
 from jyntrix_domain.errors import DomainError, Unavailable, Unsupported
-from jyntrix_domain.model import ChatTurn, Chunk, ContextItem, MemoryType, Prompt, Role
+from jyntrix_domain.model import MemoryType, Role
 from jyntrix_domain.ports import LanguageModel
+from jyntrix_domain.prompts import ChatTurn, Chunk, ContextItem, Prompt
 from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_llm_server import Reply, example_of
 from testsupport.fake_openai import FakeOpenAI

@@ -19,21 +19,18 @@ from jyntrix_domain.locks import KeyedLocks, UserGate
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import (
     MAX_MESSAGE_CHARS,
-    ChatTurn,
     Conversation,
     Message,
     PendingBatch,
-    Prompt,
     Role,
     SpanKind,
-    Usage,
     UserId,
     Vector,
     new_id,
     stable_id,
-    stop_sequences,
 )
 from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
+from jyntrix_domain.prompts import ChatTurn, Prompt, Usage, stop_sequences
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories, extraction_key
 from jyntrix_domain.turn_retries import check_same_message, conversation_for

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from jyntrix_domain.model import ContextItem, StrategyOutcome, Usage
+from jyntrix_domain.model import StrategyOutcome
+from jyntrix_domain.prompts import ContextItem, Usage
 
 
 class ConversationEvent(msgspec.Struct, frozen=True, kw_only=True, tag="conversation", tag_field="event"):

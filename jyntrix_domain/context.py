@@ -43,8 +43,9 @@ from collections.abc import Sequence
 import msgspec
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import ChatTurn, ContextItem, MemoryKind, MemoryType, Message, Role, entity_key
+from jyntrix_domain.model import MemoryKind, MemoryType, Message, Role, entity_key
 from jyntrix_domain.ports import TokenCounter
+from jyntrix_domain.prompts import ChatTurn, ContextItem
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
 from jyntrix_domain.stand_ins import stands_in, turns_by_message

@@ -10,8 +10,9 @@ import msgspec
 
 from jyntrix_domain.errors import Invalid, Unavailable, Unsupported
 from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate, merge_fact_candidates
-from jyntrix_domain.model import ChatTurn, Memory, MemoryType, Message, Prompt, Relation, Role
+from jyntrix_domain.model import Memory, MemoryType, Message, Relation, Role
 from jyntrix_domain.ports import LanguageModel
+from jyntrix_domain.prompts import ChatTurn, Prompt
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,6 @@ from typing import Any, Protocol
 
 from jyntrix_domain.model import (
     ChangeKind,
-    Chunk,
-    Completion,
     Conversation,
     Entity,
     Hit,
@@ -28,7 +26,6 @@ from jyntrix_domain.model import (
     Message,
     PendingBatch,
     Profile,
-    Prompt,
     RateDecision,
     Relation,
     Span,
@@ -36,6 +33,7 @@ from jyntrix_domain.model import (
     Vector,
     VectorItem,
 )
+from jyntrix_domain.prompts import Chunk, Completion, Prompt
 from jyntrix_domain.tasks import QueueStats, TaskMessage
 
 

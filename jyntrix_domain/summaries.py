@@ -11,8 +11,9 @@ import msgspec
 from jyntrix_domain.errors import Invalid, Unavailable, Unsupported
 from jyntrix_domain.fact_rules import DeterministicExtractor
 from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.model import ChatTurn, Message, Prompt, Role
+from jyntrix_domain.model import Message, Role
 from jyntrix_domain.ports import LanguageModel
+from jyntrix_domain.prompts import ChatTurn, Prompt
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from typing import Any, Literal
 import msgspec
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import MAX_MESSAGE_CHARS, ChatTurn, Role, stop_sequences
+from jyntrix_domain.model import MAX_MESSAGE_CHARS, Role
+from jyntrix_domain.prompts import ChatTurn, stop_sequences
 
 CONVERSATION_HEADER = "X-Jyntrix-Conversation-Id"
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from jyntrix_client import types as wire
-from jyntrix_domain import account_export, chat_events, model, signals
+from jyntrix_domain import account_export, chat_events, model, prompts, signals
 from jyntrix_domain.forgetting import ForgetResult
 from jyntrix_domain.ranking import RankedMemory
 
@@ -31,7 +31,7 @@ TWINS: dict[type[msgspec.Struct], type[msgspec.Struct]] = {
     model.Conversation: wire.Conversation,
     model.Message: wire.Message,
     model.TranscriptImportResult: wire.TranscriptImportResult,
-    model.ContextItem: wire.ContextItem,
+    prompts.ContextItem: wire.ContextItem,
     signals.ScoreBreakdown: wire.ScoreBreakdown,
     chat_events.ConversationEvent: wire.ConversationEvent,
     chat_events.ContextEvent: wire.ContextEvent,

@@ -17,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from jyntrix_domain.model import ChatTurn, Prompt, Role
+from jyntrix_domain.model import Role
+from jyntrix_domain.prompts import ChatTurn, Prompt
 
 _MISSING: Any = object()
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from jyntrix_domain.errors import DomainError, Unavailable, Unsupported
-from jyntrix_domain.model import Chunk, Completion, Prompt, Usage
+from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
 
 TextReplies = Sequence[str] | Callable[[Prompt], str]
 JsonReplies = Sequence[Any] | Callable[[Prompt, Mapping[str, Any]], Any]

@@ -22,7 +22,8 @@ from jyntrix_domain.fact_rules import DeterministicExtractor
 from jyntrix_domain.language.speech_acts import sentences, states_something
 from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS
 from jyntrix_domain.language.time_phrases import time_phrase_span
-from jyntrix_domain.model import ContextItem, Period, Prompt, Role
+from jyntrix_domain.model import Period, Role
+from jyntrix_domain.prompts import ContextItem, Prompt
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 _QUESTION_TEXT = """what where who whom whose when why how which do does did is are was were can could will would

@@ -31,7 +31,8 @@ from jyntrix_domain.errors import Unsupported
 from jyntrix_domain.language.person import addressed, restate
 from jyntrix_domain.language.speech_acts import asks_history
 from jyntrix_domain.language.tense import Tense, tense_of
-from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
+from jyntrix_domain.model import Role
+from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
 
 __all__ = ["NOTHING_REMEMBERED", "OfflineLanguageModel", "addressed"]
 

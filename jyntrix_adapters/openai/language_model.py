@@ -13,7 +13,8 @@ import httpx
 from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_adapters.support.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.model import Chunk, Completion, Prompt, Role, Usage
+from jyntrix_domain.model import Role
+from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
 
 log = logging.getLogger(__name__)
 

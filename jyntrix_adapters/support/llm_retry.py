@@ -19,7 +19,7 @@ import msgspec
 
 from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_domain.errors import DomainError, Invalid, RateLimited, Unavailable
-from jyntrix_domain.model import Chunk
+from jyntrix_domain.prompts import Chunk
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

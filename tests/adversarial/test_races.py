@@ -18,7 +18,8 @@ from litestar.testing import TestClient
 
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_bootstrap.settings import DeploymentProfile
-from jyntrix_domain.model import Chunk, Prompt, Vector
+from jyntrix_domain.model import Vector
+from jyntrix_domain.prompts import Chunk, Prompt
 from jyntrix_http.app import create_app
 from tests.adversarial.conftest import SyncClient, sse_events
 from tests.adversarial.served import adversarial_settings

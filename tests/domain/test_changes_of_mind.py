@@ -14,7 +14,8 @@ from typing import Any
 
 from jyntrix_domain.currency import ChangeConfig
 from jyntrix_domain.extraction import ExtractionService
-from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind, Prompt
+from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind
+from jyntrix_domain.prompts import Prompt
 from jyntrix_domain.turns import remember_turns
 from tests.domain.kit import Kit
 from tests.domain.test_extraction import USER, conversation_with, new_kit

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from jyntrix_domain.chat import SYSTEM_PROMPT
 from jyntrix_domain.chat_events import DoneEvent
-from jyntrix_domain.model import ChatTurn, Role
+from jyntrix_domain.model import Role
+from jyntrix_domain.prompts import ChatTurn
 from tests.domain.kit import Kit
 
 

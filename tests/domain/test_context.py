@@ -24,17 +24,9 @@ from jyntrix_domain.context import (
     render_turn,
 )
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.model import (
-    MEMORY_FENCE_CLOSE,
-    MEMORY_FENCE_OPEN,
-    Memory,
-    MemoryKind,
-    MemoryType,
-    Message,
-    Prompt,
-    Role,
-)
+from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Role
 from jyntrix_domain.ports import TokenCounter
+from jyntrix_domain.prompts import MEMORY_FENCE_CLOSE, MEMORY_FENCE_OPEN, Prompt
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.signals import ScoreBreakdown, Signals
 

@@ -19,7 +19,8 @@ from jyntrix_domain.errors import NotFound
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.fact_rules import DeterministicExtractor
 from jyntrix_domain.llm_extraction import FactCandidate
-from jyntrix_domain.model import Memory, MemoryFilter, Message, Prompt, Role, TranscriptMessage, Vector
+from jyntrix_domain.model import Memory, MemoryFilter, Message, Role, TranscriptMessage, Vector
+from jyntrix_domain.prompts import Prompt
 from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_domain.tasks import ExtractMemories, SummariseSession
 from jyntrix_domain.transcripts import TranscriptService

@@ -10,15 +10,8 @@ from pathlib import Path
 
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.fact_rules import DeterministicExtractor
-from jyntrix_domain.model import (
-    MEMORY_FENCE_CLOSE,
-    MEMORY_FENCE_OPEN,
-    UNTRUSTED_MEMORY_NOTICE,
-    ChatTurn,
-    MemoryType,
-    Prompt,
-    Role,
-)
+from jyntrix_domain.model import MemoryType, Role
+from jyntrix_domain.prompts import MEMORY_FENCE_CLOSE, MEMORY_FENCE_OPEN, UNTRUSTED_MEMORY_NOTICE, ChatTurn, Prompt
 from tests.domain.test_context import WhitespaceCounter, ranked
 from testsupport.app import Client, drain_tasks, make_settings
 from testsupport.scripted_language_model import ScriptedLanguageModel

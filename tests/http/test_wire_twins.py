@@ -16,7 +16,7 @@ import pytest
 
 from jyntrix_client import limits
 from jyntrix_client import types as wire
-from jyntrix_domain import import_outcomes, memory_rules, model, transcripts
+from jyntrix_domain import import_outcomes, memory_rules, model, prompts, transcripts
 from jyntrix_domain.account_export import AccountExport, ExportedConversation
 from jyntrix_domain.chat_events import ContextEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.signals import SIGNAL_NAMES, ScoreBreakdown, Signals
@@ -158,7 +158,7 @@ def test_a_memory_goes_out_with_every_field_as_the_domain_holds_it() -> None:
 
 
 def test_a_context_event_goes_out_under_the_wire_names() -> None:
-    item = model.ContextItem(
+    item = prompts.ContextItem(
         ref=1,
         memory_id="m-1",
         type=model.MemoryType.SEMANTIC,
@@ -189,7 +189,7 @@ def test_a_context_event_goes_out_under_the_wire_names() -> None:
             message_id="a",
             user_message_id="u",
             conversation_id="c",
-            usage=model.Usage(input_tokens=3, output_tokens=4),
+            usage=prompts.Usage(input_tokens=3, output_tokens=4),
             phase_timings={"llm": 1.0},
         ),
         ErrorEvent(code="llm_failed", message="no answer", user_message_id="u"),

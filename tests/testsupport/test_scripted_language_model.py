@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jyntrix_domain.errors import RateLimited, Unavailable, Unsupported
-from jyntrix_domain.model import ChatTurn, Prompt, Role
+from jyntrix_domain.model import Role
+from jyntrix_domain.prompts import ChatTurn, Prompt
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 

@@ -12,7 +12,7 @@ from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
 from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_adapters.support.llm_retry import GenerationSettings
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
-from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE, Prompt
+from jyntrix_domain.prompts import UNTRUSTED_MEMORY_NOTICE, Prompt
 from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_llm_server import PROMPT, Reply
 

@@ -11,7 +11,8 @@ import pytest
 
 from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel, addressed
 from jyntrix_domain.errors import Unsupported
-from jyntrix_domain.model import ChatTurn, ContextItem, MemoryType, Prompt, Role
+from jyntrix_domain.model import MemoryType, Role
+from jyntrix_domain.prompts import ChatTurn, ContextItem, Prompt
 
 MEMORIES = (
     ContextItem(ref=1, memory_id="a", type=MemoryType.PROFILE, content="User lives in Berlin", score=0.9, tokens=4),

@@ -9,7 +9,7 @@ import pytest
 from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
 from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
-from jyntrix_domain.model import UNTRUSTED_MEMORY_NOTICE
+from jyntrix_domain.prompts import UNTRUSTED_MEMORY_NOTICE
 from testsupport.fake_llm_server import PROMPT, Reply
 from testsupport.fake_openai import FakeOpenAI
 

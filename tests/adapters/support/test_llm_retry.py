@@ -15,7 +15,7 @@ from jyntrix_adapters.support.llm_retry import (
     status_is_retryable,
 )
 from jyntrix_domain.errors import Invalid, RateLimited, Unavailable
-from jyntrix_domain.model import Chunk, Usage
+from jyntrix_domain.prompts import Chunk, Usage
 
 
 class StatusError(Exception):
