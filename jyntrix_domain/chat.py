@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import aclosing, asynccontextmanager, nullcontext
-from typing import Annotated, Any
+from contextlib import aclosing, nullcontext
+from typing import Annotated
 
 import msgspec
 
-from jyntrix_domain.analytics import BufferedEmitter, track_span
+from jyntrix_domain.analytics import BufferedEmitter
 from jyntrix_domain.chat_events import ChatEvent, ContextEvent, ConversationEvent, DoneEvent, ErrorEvent, TokenEvent
 from jyntrix_domain.context import BuiltContext, ContextBuilder
 from jyntrix_domain.errors import DomainError, Invalid, NotFound
@@ -21,20 +21,19 @@ from jyntrix_domain.model import (
     MAX_MESSAGE_CHARS,
     Conversation,
     Message,
-    PendingBatch,
     Role,
-    SpanKind,
     UserId,
     Vector,
     new_id,
-    stable_id,
 )
-from jyntrix_domain.ports import Clock, ConversationPorts, LanguageModel, TaskQueue
+from jyntrix_domain.phases import Phases
+from jyntrix_domain.ports import ConversationPorts, LanguageModel, TaskQueue
 from jyntrix_domain.prompts import ChatTurn, Prompt, Usage, stop_sequences
 from jyntrix_domain.retrieval import RetrievalResult, RetrievalService
-from jyntrix_domain.tasks import ExtractMemories, extraction_key
+from jyntrix_domain.tasks import ExtractMemories
+from jyntrix_domain.turn_messages import answer_id_of, ephemeral, pending_extraction, turn_before
 from jyntrix_domain.turn_retries import check_same_message, conversation_for
-from jyntrix_domain.turns import is_evidence, remember_turns, turn_memory_id
+from jyntrix_domain.turns import remember_turns, turn_memory_id
 
 log = logging.getLogger(__name__)
 
@@ -54,35 +53,6 @@ class ChatConfig(msgspec.Struct, frozen=True, kw_only=True):
     concurrent_preparations: Annotated[int, msgspec.Meta(ge=1)] = 16
 
 
-class _Phases:
-    """Times each phase as a span and keeps the durations for the `done` event."""
-
-    def __init__(self, emitter: BufferedEmitter | None, clock: Clock, trace_id: str, user_id: UserId) -> None:
-        self._emitter = emitter
-        self._clock = clock
-        self._trace_id = trace_id
-        self._user_id = user_id
-        self.timings: dict[str, float] = {}
-
-    @asynccontextmanager
-    async def span(self, name: str, **attributes: Any) -> AsyncIterator[dict[str, Any]]:
-        span = None
-        try:
-            async with track_span(
-                self._emitter,
-                name,
-                SpanKind.PHASE,
-                self._trace_id,
-                self._clock,
-                user_id=self._user_id,
-                **attributes,
-            ) as span:
-                yield span.attributes
-        finally:
-            if span is not None:
-                self.timings[name] = round(span.duration_ms, 3)
-
-
 def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent:
     return ContextEvent(
         memories=list(built.items),
@@ -91,41 +61,6 @@ def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent
         intent=result.analysis.intent.value,
         strategies=result.strategies,
     )
-
-
-def pending_extraction(message: Message) -> PendingBatch:
-    """The extraction batch a chat turn's user message opens (the turn's ExtractMemories task claims it)."""
-    return PendingBatch(
-        key=extraction_key(message.conversation_id, (message.id,)),
-        user_id=message.user_id,
-        conversation_id=message.conversation_id,
-        message_ids=(message.id,),
-        pending_since=message.created_at,
-    )
-
-
-def _ephemeral(turns: Sequence[ChatTurn], current: Message) -> list[Message]:
-    """Turns given by the caller as messages the context builder can count; never stored."""
-    return [
-        Message(
-            id=f"{current.id}:given:{n}",
-            conversation_id=current.conversation_id,
-            user_id=current.user_id,
-            role=turn.role,
-            content=turn.content,
-            created_at=current.created_at,
-        )
-        for n, turn in enumerate(turns)
-    ]
-
-
-def answer_id(user_id: UserId, message_id: str) -> str:
-    """The id of the answer to a user's message: derived from it, so that a retried turn finds the answer it has."""
-    return stable_id(user_id, message_id, "answer")
-
-
-def _answer_id(user_message: Message) -> str:
-    return answer_id(user_message.user_id, user_message.id)
 
 
 class ChatService:
@@ -227,7 +162,7 @@ class ChatService:
             raise Invalid(f"message is longer than {MAX_MESSAGE_CHARS} characters")
         stops = stop_sequences(stop)
         trace_id = new_id()
-        phases = _Phases(self._emitter, self._ports.clock, trace_id, user_id)
+        phases = Phases(self._emitter, self._ports.clock, trace_id, user_id)
 
         async with phases.span("setup"), self._gate.shared(user_id), self._preparing:
             retried = (await self._ports.conversations.get_messages(user_id, [message_id])) if message_id else []
@@ -251,7 +186,7 @@ class ChatService:
             async with phases.span("setup.embedding"):
                 vector = await self._retrieval.embed_query(user_id, text)
             if history is not None:
-                earlier = _ephemeral(history[-self._config.history_messages :], user_message)
+                earlier = ephemeral(history[-self._config.history_messages :], user_message)
             elif created:
                 earlier = [user_message]  # a conversation created just now holds only this message
             else:
@@ -260,13 +195,15 @@ class ChatService:
                 )
             async with phases.span("setup.turn_memory"):
                 # The stored turn memory is not used here: no need to read it back.
-                follows = _turn_before(user_message, earlier if history is None else [])
+                follows = turn_before(user_message, earlier if history is None else [])
                 await remember_turns(
                     self._memories, user_id, [user_message], [vector], follows=follows, read_back=False
                 )
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
         # Only a message that was stored before (a retry) can have an answer already.
-        answered = await self._ports.conversations.get_messages(user_id, [_answer_id(user_message)]) if retried else []
+        answered = (
+            await self._ports.conversations.get_messages(user_id, [answer_id_of(user_message)]) if retried else []
+        )
         if answered:
             for event in self._replay(user_message, answered[0], phases):
                 yield event
@@ -292,7 +229,7 @@ class ChatService:
             log.exception("chat turn failed")
             yield ErrorEvent(code="internal", message="the turn failed", user_message_id=user_message.id)
 
-    def _replay(self, user_message: Message, answer: Message, phases: _Phases) -> list[ChatEvent]:
+    def _replay(self, user_message: Message, answer: Message, phases: Phases) -> list[ChatEvent]:
         """The events of a turn that was answered already: a retry after success stores nothing more."""
         analysis = self._retrieval.analyze(user_message.content)
         return [
@@ -327,7 +264,7 @@ class ChatService:
         user_message: Message,
         history: list[Message],
         vector: Vector,
-        phases: _Phases,
+        phases: Phases,
         trace_id: str,
         stop: tuple[str, ...],
     ) -> AsyncIterator[ChatEvent]:
@@ -376,7 +313,7 @@ class ChatService:
         async with phases.span("save_response"):
             answer = await self._ports.conversations.add_message(
                 Message(
-                    id=_answer_id(user_message),
+                    id=answer_id_of(user_message),
                     conversation_id=conversation.id,
                     user_id=user_id,
                     role=Role.ASSISTANT,
@@ -405,19 +342,3 @@ class ChatService:
             usage=usage,
             phase_timings=dict(phases.timings),
         )
-
-
-def _turn_before(message: Message, stored: Sequence[Message]) -> str | None:
-    """The id of the remembered message said last before `message` in its conversation, for the turn's
-    neighbour signal. Only the stored conversation counts (an ephemeral history has no turn memories), and
-    the turn keeps no words of it: a live turn's predecessor is stored already and would not know to drop
-    them when forgotten."""
-    before = [
-        m
-        for m in stored
-        if m.id != message.id
-        and m.role is Role.USER
-        and is_evidence(m)
-        and m.conversation_id == message.conversation_id
-    ]
-    return before[-1].id if before else None

@@ -28,7 +28,6 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.account_export import AccountExport, ExportedConversation, RestoreCounts, RestoreReport
-from jyntrix_domain.chat import answer_id
 from jyntrix_domain.errors import Conflict, Invalid
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.memory_rules import (
@@ -49,6 +48,7 @@ from jyntrix_domain.model import (
     new_id,
 )
 from jyntrix_domain.ports import ConversationPorts, MemoryPorts, ProfileStore
+from jyntrix_domain.turn_messages import answer_id
 from jyntrix_domain.turn_places import turn_memory_id
 
 # Longer than any id Jyntrix makes or takes from a client (uuids; a client's memory or message id of up to 200).

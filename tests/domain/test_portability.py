@@ -7,11 +7,11 @@ from datetime import timedelta
 import msgspec
 import pytest
 
-from jyntrix_domain.chat import answer_id
 from jyntrix_domain.errors import Conflict, Invalid
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryFilter, Message, Role, entity_key
 from jyntrix_domain.portability import AccountExport, check_restorable, moved
+from jyntrix_domain.turn_messages import answer_id
 from jyntrix_domain.turn_places import turn_memory_id
 from jyntrix_domain.turns import remember_turns
 from tests.domain.kit import Kit, relation_memory

@@ -15,8 +15,8 @@ import pytest
 from litestar.testing import TestClient
 
 from jyntrix_bootstrap.settings import DeploymentProfile
-from jyntrix_domain.chat import answer_id
 from jyntrix_domain.model import entity_key
+from jyntrix_domain.turn_messages import answer_id
 from jyntrix_domain.turn_places import turn_memory_id
 from jyntrix_http.app import create_app
 from tests.http.sse import parse_events
