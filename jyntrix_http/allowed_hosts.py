@@ -52,7 +52,7 @@ def _canonical(name: str) -> str:
 
 
 def entry_name(entry: str) -> str:
-    """The name an ALLOWED_HOSTS entry stands for (settings checked it: a name, or an address, IPv6 bracketed or not)."""
+    """The name an ALLOWED_HOSTS entry stands for (settings checked it: a name or an address, IPv6 bracketed or not)."""
     return _canonical(entry.strip().lower().removeprefix("[").removesuffix("]").rstrip("."))
 
 
