@@ -9,6 +9,7 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_domain.errors import Invalid
+from jyntrix_domain.fence import fenced
 from jyntrix_domain.model import MemoryId, MemoryKind, MemoryType, Period, Role
 from jyntrix_domain.signals import ScoreBreakdown
 
@@ -105,12 +106,6 @@ class Prompt(msgspec.Struct, frozen=True, kw_only=True):
             return self.system
         data = fenced(self.context_text)
         return f"{self.system}\n\n{UNTRUSTED_MEMORY_NOTICE}\n{MEMORY_FENCE_OPEN}\n{data}\n{MEMORY_FENCE_CLOSE}"
-
-
-def fenced(data: str) -> str:
-    """User data as it may stand inside the fence: no markup a model could read as a tag (any case, any
-    spacing, opening or closing) survives, so nothing inside can close the fence or open another."""
-    return data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class Chunk(msgspec.Struct, frozen=True, kw_only=True):

@@ -40,7 +40,20 @@ def host_name(header: str) -> str:
     found = _HOST.fullmatch(header.strip().lower())
     if found is None:
         return ""
-    return (found["v6"] or found["name"] or "").rstrip(".")
+    return _canonical((found["v6"] or found["name"] or "").rstrip("."))
+
+
+def _canonical(name: str) -> str:
+    """An IP address in its one written form (`fd00:0::1` is `fd00::1`), any other name as it is."""
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        return name
+
+
+def entry_name(entry: str) -> str:
+    """The name an ALLOWED_HOSTS entry stands for (settings checked it: a name or an address, IPv6 bracketed or not)."""
+    return _canonical(entry.strip().lower().removeprefix("[").removesuffix("]").rstrip("."))
 
 
 def is_loopback_name(name: str) -> bool:
@@ -57,7 +70,7 @@ class HostAllowList:
     """Which Host names are answered: loopback names, plus exact names, `*.domain` suffixes or `*` (any)."""
 
     def __init__(self, allowed: Iterable[str] = ()) -> None:
-        names = [host_name(entry) if not entry.startswith("*") else entry.strip().lower() for entry in allowed]
+        names = [entry_name(entry) if not entry.startswith("*") else entry.strip().lower() for entry in allowed]
         self.any = "*" in names
         self._exact = frozenset(n for n in names if not n.startswith("*"))
         self._suffixes = tuple(n[1:] for n in names if n.startswith("*.") and len(n) > 2)
