@@ -277,14 +277,19 @@ def served_models(model_name: str, created: int) -> list[Model]:
     return [Model(id=ALIAS, created=created, owned_by=ALIAS), *([own] if own.id != ALIAS else [])]
 
 
+_SHOWN_ID_CHARS = 100
+
+
 def served_model(models: list[Model], model_id: str) -> Model:
     """The model named `model_id`; raises a 404 `model_not_found`, in OpenAI's shape, naming the ones there are."""
     for model in models:
         if model.id == model_id:
             return model
     names = ", ".join(f"`{m.id}`" for m in models)
+    # The caller's id is echoed only as far as a model id goes: an answer never grows with what was sent.
+    shown = model_id if len(model_id) <= _SHOWN_ID_CHARS else model_id[:_SHOWN_ID_CHARS] + "…"
     raise OpenAIRefusal(
-        f"The model `{model_id}` does not exist; this server answers with {names}",
+        f"The model `{shown}` does not exist; this server answers with {names}",
         param="model",
         status=404,
         code="model_not_found",

@@ -252,6 +252,9 @@ def test_the_models_are_listed_and_retrieved_in_openais_shapes(app_client: TestC
         client.models.retrieve("gpt-4o")
     assert caught.value.code == "model_not_found"
     assert "`jyntrix`, `offline`" in caught.value.message
+    with pytest.raises(openai.NotFoundError) as long_one:
+        client.models.retrieve("m" * 5000)
+    assert "m" * 100 + "…" in long_one.value.message and len(long_one.value.message) < 300
 
 
 def test_the_models_need_a_token_and_answer_without_one_in_openais_shape(app_client: TestClient) -> None:
