@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from math import comb
 
-COMPLETE_ROWS = 1000  # documents scored in full for the rarer words, summed over them
-CAPPED_ROWS = 200  # documents read per level of the common words
+COMPLETE_ROWS = 200  # documents scored in full for the rarer words, summed over them
+CAPPED_ROWS = 100  # documents read per level of the common words (at least the number of hits asked for)
 MAX_CLAUSES = 36  # a level whose combinations outnumber this is skipped for the next, looser one
 
 
