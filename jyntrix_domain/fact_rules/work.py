@@ -161,7 +161,9 @@ WORK_RULES: tuple[Rule, ...] = (
         _job_at,
     ),
     rule(
-        r"(?i:\bI(?:'ve|\s+have)?\s+" + _ADVERBS + r"retired)(?:\s+(?i:from)\s+(?P<from>[^,.;!?]+))?"
+        r"(?i:\bI(?:'ve|\s+have|'m|\s+am)?\s+" + _ADVERBS + r"retired)(?:\s+(?i:from)\s+(?P<from>[^,.;!?]+))?"
+        # retired itself, not "retired the old laptop"
+        r"(?=\s*(?:$|[,.;!?]|\s+(?i:last|this|in|on|at|a|two|three|some|early|recently|after|when|and|but|so|now)\b))"
         r"|(?i:\bbefore\s+I\s+retired,?\s+I\s+(?:was|worked\s+as)\s+)(?P<was>[^,.;!?]+)",
         _retired,
     ),

@@ -56,6 +56,8 @@ def test_retirement_is_the_job_now_and_keeps_what_the_user_did() -> None:
     assert slots("I retired from teaching in 2020.")["job"] == ("The user retired from teaching", "retired")
     content, value = slots("Before I retired I was a pilot.")["job"]
     assert value == "retired" and "pilot" in content
+    assert slots("I'm retired now.")["job"][1] == "retired"
+    assert "job" not in slots("I retired the old laptop.")
 
 
 # ------------------------------------------------------------------------------------- getting around, home
