@@ -154,10 +154,26 @@ WORK_RULES: tuple[Rule, ...] = (
         + r")?",
         _joined,
     ),
-    # "I start there on Monday as a senior developer", "I started at Bosch as an intern".
+    # "I start there on Monday as a senior developer", "I started at Bosch as an intern", "..., starting at Aldi
+    # next week as an area manager".
     rule(
-        r"(?i:\bI(?:'m|\s+am|'ll|\s+will)?\s+(?:start|started|starting|begin|began|beginning)\b)[^,.;!?]*?"
+        r"(?:(?i:\bI(?:'m|\s+am|'ll|\s+will)?\s+)|^|,\s*)(?i:(?:start|started|starting|begin|began|beginning)\b)"
+        r"[^,.;!?]*?"
         r"(?:" + _AT + r"[^,.;!?]*?)?\s+(?i:as)\s+(?P<article>(?i:an?))\s+" + _ROLE + _END,
+        _job_at,
+    ),
+    rule(
+        r"(?i:\bI(?:'m|\s+am)\s+(?:now\s+)?(?:working|employed)\s+(?:at|for|by))\s+"
+        + _EMPLOYER_NAME
+        + r"(?:\s+(?i:now|these\s+days))?(?:\s+(?i:as)\s+(?P<article>an?)\s+(?P<role>[a-z][a-z \-]{2,40}?)"
+        + _END
+        + r")?",
+        _joined,
+    ),
+    # "I got promoted to team lead", "I've been promoted to a senior engineer"
+    rule(
+        r"(?i:\bI(?:'ve\s+been|\s+have\s+been|\s+got|\s+was|\s+just\s+got)\s+(?:finally\s+)?promoted\s+to\s+"
+        r"(?:(?P<article>an?|the)\s+)?)" + _ROLE + r"(?:" + _AT + r")?" + _END,
         _job_at,
     ),
     rule(

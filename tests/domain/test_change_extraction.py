@@ -6,6 +6,8 @@ of an attribute as its own current fact, and what a statement ends (`Ending`), f
 
 from __future__ import annotations
 
+import pytest
+
 from jyntrix_domain.fact_rules import DeterministicExtractor, Ending, FactCandidate
 from jyntrix_domain.language.speech_acts import says_change
 
@@ -181,3 +183,36 @@ def test_corrections_are_cues_of_change() -> None:
     assert says_change("Actually we went with blue for the bathroom.")
     assert says_change("Change of plan: the party is at Sam's.")
     assert not says_change("We painted the bathroom blue.")
+
+
+# --------------------------------------------------------------------------------- more wordings, one a line
+
+SAID_NOW = [
+    ("I handed in my notice at Lidl, starting at Aldi next week as an area manager.", "job", "area manager"),
+    ("I handed in my notice at Lidl, starting at Aldi next week as an area manager.", "employer", "Aldi"),
+    ("I got promoted to team lead.", "job", "team lead"),
+    ("I'm working at Deliveroo now as a courier.", "job", "courier"),
+    ("I moved back to Cork last month.", "location", "Cork"),
+    ("I started learning Spanish on Busuu.", "learns:spanish", "Busuu"),
+    ("I now use Linear for my tasks instead of Jira.", "tool:tasks", "Linear"),
+    ("My new favourite band is Wet Leg.", "favourite:band", "Wet Leg"),
+]
+
+
+@pytest.mark.parametrize(("text", "slot", "value"), SAID_NOW)
+def test_what_holds_now_in_other_wordings(text: str, slot: str, value: str) -> None:
+    assert slots(text)[slot][1] == value
+
+
+SAID_ENDED = [
+    ("I handed in my notice at Lidl, starting at Aldi next week.", ("Lidl", None)),
+    ("I was laid off from Meta in March.", ("Meta", None)),
+    ("I'm not going to the gym anymore.", ("gym", None)),
+    ("I'm no longer with Mark.", ("Mark", None)),
+    ("I now use Linear for my tasks instead of Jira.", ("Jira", "Linear")),
+]
+
+
+@pytest.mark.parametrize(("text", "ending"), SAID_ENDED)
+def test_what_ends_in_other_wordings(text: str, ending: tuple[str, str | None]) -> None:
+    assert ended(text) == [ending]
