@@ -104,6 +104,20 @@ def test_a_relation_named_in_the_sentence_that_ends_it_is_not_stated_again() -> 
     assert [c.slot for c in read("Our old cat Tigger died last week.")] == [None]
 
 
+def test_a_person_named_after_a_comma_keeps_the_age_said_of_them() -> None:
+    said = slots("My wife Ana is a teacher and we have a son, Leo, he's 7.")
+    assert said["relation:son:leo"] == ("The user's son is named Leo and is 7 years old", "Leo")
+    assert said["relation:wife"][1] == "Ana"
+
+
+def test_news_of_someone_in_the_users_life_is_kept_where_it_happened() -> None:
+    [news] = read("We're moving to Oslo. Ana got a job at the university there.")[-1:]
+    assert news.content == "Ana got a job at the university in Oslo"
+    assert [c.content for c in read("My brother landed a new job in Cardiff.")] == [
+        "The user's brother landed a new job in Cardiff"
+    ]
+
+
 def test_an_engagement_names_the_partner() -> None:
     assert slots("Sam and I got engaged!")["relation:fiance"][1] == "Sam"
     said = slots("I met a guy, Theo, at a climbing gym, and we got engaged in June.")
