@@ -268,7 +268,8 @@ def _have_a(m: re.Match[str], _: str) -> list[FactCandidate]:
 
 
 def _their_news(m: re.Match[str], sentence: str) -> list[FactCandidate]:
-    """ "Tom got a job at a hospital there": news of someone in the user's life, said of them."""
+    """ "Tom got a job at a hospital there", "Ella starts at an international school": news of someone in the
+    user's life (a new job, a new school), said of them."""
     who = m.group("who")
     if who and not is_name(who):
         return []
@@ -279,8 +280,9 @@ def _their_news(m: re.Match[str], sentence: str) -> list[FactCandidate]:
 RELATION_RULES: tuple[Rule, ...] = (
     rule(
         r"^(?:(?i:(?:and|so|also|oh),?\s+))?(?:(?P<who>" + NAME[1:-1] + r")|(?i:(?:my|our)\s+(?:" + REL_WORDS + r")))"
-        r"(?i:\s+(?:just\s+|finally\s+|also\s+)?(?:got|found|landed|accepted|started|was\s+offered)\s+an?\s+(?:new\s+)?"
-        r"(?:job|position|post|role|place)\b)",
+        r"(?i:\s+(?:just\s+|finally\s+|also\s+)?(?:(?:got|found|landed|accepted|started|was\s+offered)\s+an?\s+(?:new\s+)?"
+        r"(?:job|position|post|role|place)\b|(?:starts|started|is\s+starting|will\s+start|goes|began)\s+(?:at\s+)?"
+        r"(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}(?:school|university|uni|college|nursery|kindergarten|daycare)\b))",
         _their_news,
     ),
     rule(

@@ -116,6 +116,9 @@ def test_news_of_someone_in_the_users_life_is_kept_where_it_happened() -> None:
     assert [c.content for c in read("My brother landed a new job in Cardiff.")] == [
         "The user's brother landed a new job in Cardiff"
     ]
+    assert [c.content for c in read("Leo starts at a Montessori nursery, he can't wait.")] == [
+        "Leo starts at a Montessori nursery, he can't wait"
+    ]
 
 
 def test_an_engagement_names_the_partner() -> None:
