@@ -75,10 +75,7 @@ def _employer_of(m: re.Match[str]) -> str | None:
 
 def _job_at(m: re.Match[str], _: str) -> list[FactCandidate]:
     role = _role(m.group("role"))
-    if role is None:
-        employer = _employer_of(m)
-        return [_EMPLOYER.make(employer)] if employer and m.groupdict().get("joined") else []
-    return job(role, m.group("article") or "a", _employer_of(m))
+    return [] if role is None else job(role, m.group("article") or "a", _employer_of(m))
 
 
 def _joined(m: re.Match[str], _: str) -> list[FactCandidate]:
