@@ -17,15 +17,18 @@ slot                        meaning (value)
 name, age, nationality      identity (the name, the age, the nationality)
 location, hometown,         where the user lives / comes from / was born (the place)
 birthplace
-job, employer, school,      work and study (job title, organisation, subject)
+job, employer, school,      work and study (job title or "retired", organisation, subject)
 studies
 transport                   how the user gets around (by bike, by car, ...)
+tool:<purpose>              the tool used for a purpose: "tool:notes" (Notion, Obsidian)
+goal:<kind>                 the current goal, plan or resolution (what it is)
+learns:<subject>            the app or tool the user learns a subject with (Duolingo)
 birthday                    the birthday as said
 diet                        vegetarian, vegan, ..., or "not vegetarian"
 habit:<verb> <thing>        a habit ("yes") or its absence ("no"): "habit:drink coffee",
                             "habit:smoke"; how often is left out of the slot
 relation:<r>                single-valued relations: wife, husband, partner, boss,
-                            mother, father, ... (the person's name)
+                            mother, father, fiance, spouse ... (the person's name)
 relation:<r>:<name>         multi-valued relations: sister, friend, dog, ... (the name);
                             one slot per person, so a second sister never replaces the first;
                             relation:met:<name> for someone the user met

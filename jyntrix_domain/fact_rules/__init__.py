@@ -2,7 +2,8 @@
 
 One module per kind of fact a rule reads: `identity` (name, home, work), `relations` (people and
 pets), `habits` (likes, diets, habits), `procedures` (how to answer), `events` (dated plans and
-events); `common` holds the candidate and rule types they share, `extractor` runs them all.
+events), `changes` (what a statement ends), `work` (role and employer now) and `now` (home, transport,
+tools, goals, pets now); `common` holds the candidate and rule types they share, `extractor` runs them all.
 Only the user's own messages are read; questions and hypotheticals state nothing.
 """
 

@@ -31,6 +31,7 @@ from jyntrix_domain.fact_rules.common import (
     make_candidate,
     rule,
 )
+from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.language.person import third_person
 from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.language.time_phrases import time_phrase_span
@@ -89,6 +90,10 @@ def _from_to(m: re.Match[str], sentence: str) -> list[FactCandidate]:
 
 def _instead_of(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     new, old = thing_of(m.group("new")), thing_of(m.group("old"))
+    if old is not None and old[:1].isupper() and new is not None and not new[:1].isupper():
+        # A name is replaced by a name: "I use Linear for my tasks instead of Jira" is Linear, not "tasks".
+        names = [n for n in capitalised_names(sentence[: m.start("old")]) if n.casefold() != old.casefold()]
+        new = names[-1] if names else None
     if old is None or new is None or old.casefold() == new.casefold():
         return []
     return [_ending(third_person(_said(sentence)), [Ending(mention=old, replacement=new)], entities=names_of(old, new))]
@@ -141,14 +146,16 @@ _INSTEAD_OF = (
 _ENDED = (
     r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:just\s+|actually\s+|finally\s+|recently\s+|already\s+)?"
     r"(?:left|quit|stopped|gave\s+up|given\s+up|dropped|sold|cancell?ed|ditched|got\s+rid\s+of|finished\s+with|"
-    r"abandoned|skipped|am\s+done\s+with|'m\s+done\s+with|no\s+longer\s+(?:use|have|go\s+to|play|do|attend|work\s+at))"
+    r"abandoned|skipped|am\s+done\s+with|'m\s+done\s+with|resigned\s+from|handed\s+in\s+my\s+notice\s+at|"
+    r"(?:was|got)\s+(?:laid\s+off|let\s+go|made\s+redundant|fired)\s+(?:from|by|at)|no\s+longer\s+(?:use|have|go\s+to|play|do|attend|work\s+at))"
     r"|\bscratch(?:\s+that)?(?:\s*[,:-]\s*|\s+)(?:the\s+idea\s+of\s+)?"
     # the subject left out, as in chat: "Left Deloitte in the summer"
     r"|^(?:(?:so|and|also|just|finally)\s+)*(?:left|quit|ditched|sold)\b)"
     r"\s*(?P<thing>[^,.;!?]+)"
 )
 _NOT_ANYMORE = (
-    r"(?i:\b(?:I|we)\s+(?:don't|do\s+not|dont)\s+(?:use|have|go\s+to|play|do|attend|own|drive|ride|take|"
+    r"(?i:\b(?:I|we)(?:'m|\s+am|'re|\s+are)\s+not\s+(?:going\s+to|doing|playing|using|taking|attending|seeing|"
+    r"learning|training\s+for|watching|listening\s+to)|\b(?:I|we)\s+(?:don't|do\s+not|dont)\s+(?:use|have|go\s+to|play|do|attend|own|drive|ride|take|"
     r"listen\s+to|watch|read|follow|wear|see|visit|need))\s+"
     r"(?P<thing>[^,.;!?]+?)\s+(?i:any\s?more)\b"
 )
@@ -156,7 +163,8 @@ _BROKE_UP = (
     r"(?:(?P<who>"
     + NAME[1:-1]
     + r")\s+(?i:and\s+I|&\s+I)\s+(?i:broke\s+up|split\s+up|separated|divorced|got\s+divorced))"
-    r"|(?i:\bI\s+(?:broke\s+up|split\s+up)\s+with|\bI\s+divorced|\bI\s+left)\s+(?:(?i:my\s+\w+\s+))?(?P<whom>"
+    r"|(?i:\bI\s+(?:broke\s+up|split\s+up)\s+with|\bI\s+divorced|\bI\s+left|"
+    r"\bI(?:'m|\s+am)\s+(?:no\s+longer|not)\s+(?:with|seeing|dating))\s+(?:(?i:my\s+\w+\s+))?(?P<whom>"
     + NAME[1:-1]
     + r")"
 )

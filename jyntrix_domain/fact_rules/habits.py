@@ -330,7 +330,7 @@ HABIT_RULES: tuple[Rule, ...] = (
         rf"(?i)\bI(?:\s+(?:really|absolutely|totally|also|just|truly|do|still|genuinely))?(?:\s+|(?='))({_PREF_RE})\s+(.+)",
         _preference,
     ),
-    rule(r"(?i)\bmy\s+favou?rite\s+([a-z]+(?:\s+[a-z]+)?)\s+is\s+(.+)", _favourite),
+    rule(r"(?i)\bmy\s+(?:new\s+|current\s+|all-time\s+)?favou?rite\s+([a-z]+(?:\s+[a-z]+)?)\s+is\s+(.+)", _favourite),
     rule(
         r"(?i)\bI(?:'m|\s+am)\s+(?:very\s+|severely\s+|mildly\s+)?allergic\s+to\s+(.+)",
         Fact(

@@ -214,7 +214,7 @@ IDENTITY_RULES: tuple[Rule, ...] = (
         _LIVES_IN,
     ),
     rule(
-        r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated))"
+        r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)(?:\s+back|\s+over)?)"
         r"(?:\s+(?i:from)\s+(?P<from>" + PLACE[1:-1] + r"))?\s+(?i:to)\s+(?P<to>" + PLACE[1:-1] + r")"
         r"(?:\s+(?i:from)\s+(?P<from2>" + PLACE[1:-1] + r"))?",
         _moved,

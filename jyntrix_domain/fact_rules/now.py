@@ -191,7 +191,9 @@ NOW_RULES: tuple[Rule, ...] = (
         _gets_around,
     ),
     rule(
-        r"(?i:\b(?:I|we)(?:'m|\s+am|'re|\s+are)\s+(?:now\s+|currently\s+|also\s+)?learning)\s+(?P<what>[\w' -]+?)"
+        r"(?i:\b(?:I|we)(?:'m|\s+am|'re|\s+are)\s+(?:now\s+|currently\s+|also\s+)?learning|"
+        r"\bI(?:'ve|\s+have)?\s+(?:just\s+|recently\s+|now\s+)?(?:started|begun|began)\s+learning|\bI\s+(?:now\s+)?learn)"
+        r"\s+(?P<what>[\w' -]+?)"
         r"(?:\s+(?i:on|with|using|through|via)\s+(?P<tool>" + NAME[1:-1] + r"))?(?=\s*(?:$|[,.;!]|\s+(?i:and|but)\b))",
         _learns,
     ),
@@ -222,7 +224,7 @@ NOW_RULES: tuple[Rule, ...] = (
     rule(
         r"(?i:\bI\s+(?:now\s+|mostly\s+)?use\s+)(?P<tool>" + NAME[1:-1] + r")\s+(?i:for|to\s+(?:keep|take|track|"
         r"manage|write|do|plan|organi[sz]e))\s+(?i:(?:all\s+)?(?:my|our)\s+)?(?P<what>(?i:[a-z]+(?:\s+[a-z]+)?))"
-        r"(?=\s*(?:$|[,.;!]))",
+        r"(?=\s*(?:$|[,.;!])|\s+(?i:instead|now|these\s+days|rather)\b)",
         _tool,
     ),
     rule(

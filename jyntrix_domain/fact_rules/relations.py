@@ -252,7 +252,44 @@ def _engaged(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     return relation("fiance", name, f"The user is engaged to {name}{said}, their partner")
 
 
+_AGE = re.compile(
+    r"\s*,\s*(?:(?:she|he|they)(?:'s|\s+is|'re|\s+are)|who(?:'s|\s+is))\s+(\d{1,2}|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve)(?:\s+years?\s+old)?\b"
+)
+
+
+def _have_a(m: re.Match[str], _: str) -> list[FactCandidate]:
+    """ "We have a daughter, Ella, she's 5": the person named after the comma, with the age said of them."""
+    rel, name = _canonical_rel(m.group(1)), m.group(2).strip()
+    age = _AGE.match(m.string, m.end())
+    said = f" and is {age.group(1)} years old" if age else ""
+    head = f"The user has a {rel} named {name}" if rel in _PETS else f"The user's {rel} is named {name}"
+    return relation(rel, name, head + said)
+
+
+def _their_news(m: re.Match[str], sentence: str) -> list[FactCandidate]:
+    """ "Tom got a job at a hospital there", "Ella starts at an international school": news of someone in the
+    user's life (a new job, a new school), said of them."""
+    who = m.group("who")
+    if who and not is_name(who):
+        return []
+    names = [who.strip()] if who else []
+    return [make_candidate(MemoryType.SEMANTIC, third_person(sentence), entities=names, reliability=0.8)]
+
+
 RELATION_RULES: tuple[Rule, ...] = (
+    rule(
+        r"^(?:(?i:(?:and|so|also|oh),?\s+))?(?:(?P<who>" + NAME[1:-1] + r")|(?i:(?:my|our)\s+(?:" + REL_WORDS + r")))"
+        r"(?i:\s+(?:just\s+|finally\s+|also\s+)?(?:(?:got|found|landed|accepted|started|was\s+offered)\s+an?\s+(?:new\s+)?"
+        r"(?:job|position|post|role|place)\b|(?:starts|started|is\s+starting|will\s+start|goes|began)\s+(?:at\s+)?"
+        r"(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}(?:school|university|uni|college|nursery|kindergarten|daycare)\b))",
+        _their_news,
+    ),
+    rule(
+        rf"(?i:\b(?:I|we)\s+(?:have|'ve\s+got|have\s+got)\s+an?\s+(?:little\s+|baby\s+|young\s+|grown-up\s+)?({REL_WORDS})"
+        r"\s*,\s*)" + NAME + r"\b",
+        _have_a,
+    ),
     rule(
         rf"(?i:\bmy\s+({REL_WORDS})(?:'s\s+name)?\s+(?:is|'s)\s+(?:called\s+|named\s+)?)" + NAME + r"\b", _relation_is
     ),

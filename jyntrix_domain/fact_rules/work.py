@@ -75,10 +75,7 @@ def _employer_of(m: re.Match[str]) -> str | None:
 
 def _job_at(m: re.Match[str], _: str) -> list[FactCandidate]:
     role = _role(m.group("role"))
-    if role is None:
-        employer = _employer_of(m)
-        return [_EMPLOYER.make(employer)] if employer and m.groupdict().get("joined") else []
-    return job(role, m.group("article") or "a", _employer_of(m))
+    return [] if role is None else job(role, m.group("article") or "a", _employer_of(m))
 
 
 def _joined(m: re.Match[str], _: str) -> list[FactCandidate]:
@@ -154,14 +151,32 @@ WORK_RULES: tuple[Rule, ...] = (
         + r")?",
         _joined,
     ),
-    # "I start there on Monday as a senior developer", "I started at Bosch as an intern".
+    # "I start there on Monday as a senior developer", "I started at Bosch as an intern", "..., starting at Aldi
+    # next week as an area manager".
     rule(
-        r"(?i:\bI(?:'m|\s+am|'ll|\s+will)?\s+(?:start|started|starting|begin|began|beginning)\b)[^,.;!?]*?"
+        r"(?:(?i:\bI(?:'m|\s+am|'ll|\s+will)?\s+)|^|,\s*)(?i:(?:start|started|starting|begin|began|beginning)\b)"
+        r"[^,.;!?]*?"
         r"(?:" + _AT + r"[^,.;!?]*?)?\s+(?i:as)\s+(?P<article>(?i:an?))\s+" + _ROLE + _END,
         _job_at,
     ),
     rule(
-        r"(?i:\bI(?:'ve|\s+have)?\s+" + _ADVERBS + r"retired)(?:\s+(?i:from)\s+(?P<from>[^,.;!?]+))?"
+        r"(?i:\bI(?:'m|\s+am)\s+(?:now\s+)?(?:working|employed)\s+(?:at|for|by))\s+"
+        + _EMPLOYER_NAME
+        + r"(?:\s+(?i:now|these\s+days))?(?:\s+(?i:as)\s+(?P<article>an?)\s+(?P<role>[a-z][a-z \-]{2,40}?)"
+        + _END
+        + r")?",
+        _joined,
+    ),
+    # "I got promoted to team lead", "I've been promoted to a senior engineer"
+    rule(
+        r"(?i:\bI(?:'ve\s+been|\s+have\s+been|\s+got|\s+was|\s+just\s+got)\s+(?:finally\s+)?promoted\s+to\s+"
+        r"(?:(?P<article>an?|the)\s+)?)" + _ROLE + r"(?:" + _AT + r")?" + _END,
+        _job_at,
+    ),
+    rule(
+        r"(?i:\bI(?:'ve|\s+have|'m|\s+am)?\s+" + _ADVERBS + r"retired)(?:\s+(?i:from)\s+(?P<from>[^,.;!?]+))?"
+        # retired itself, not "retired the old laptop"
+        r"(?=\s*(?:$|[,.;!?]|\s+(?i:last|this|in|on|at|a|two|three|some|early|recently|after|when|and|but|so|now)\b))"
         r"|(?i:\bbefore\s+I\s+retired,?\s+I\s+(?:was|worked\s+as)\s+)(?P<was>[^,.;!?]+)",
         _retired,
     ),

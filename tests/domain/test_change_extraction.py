@@ -6,6 +6,8 @@ of an attribute as its own current fact, and what a statement ends (`Ending`), f
 
 from __future__ import annotations
 
+import pytest
+
 from jyntrix_domain.fact_rules import DeterministicExtractor, Ending, FactCandidate
 from jyntrix_domain.language.speech_acts import says_change
 
@@ -56,6 +58,8 @@ def test_retirement_is_the_job_now_and_keeps_what_the_user_did() -> None:
     assert slots("I retired from teaching in 2020.")["job"] == ("The user retired from teaching", "retired")
     content, value = slots("Before I retired I was a pilot.")["job"]
     assert value == "retired" and "pilot" in content
+    assert slots("I'm retired now.")["job"][1] == "retired"
+    assert "job" not in slots("I retired the old laptop.")
 
 
 # ------------------------------------------------------------------------------------- getting around, home
@@ -98,6 +102,23 @@ def test_a_relation_named_in_the_sentence_that_ends_it_is_not_stated_again() -> 
         (None, (Ending(mention="Lea"),))
     ]
     assert [c.slot for c in read("Our old cat Tigger died last week.")] == [None]
+
+
+def test_a_person_named_after_a_comma_keeps_the_age_said_of_them() -> None:
+    said = slots("My wife Ana is a teacher and we have a son, Leo, he's 7.")
+    assert said["relation:son:leo"] == ("The user's son is named Leo and is 7 years old", "Leo")
+    assert said["relation:wife"][1] == "Ana"
+
+
+def test_news_of_someone_in_the_users_life_is_kept_where_it_happened() -> None:
+    [news] = read("We're moving to Oslo. Ana got a job at the university there.")[-1:]
+    assert news.content == "Ana got a job at the university in Oslo"
+    assert [c.content for c in read("My brother landed a new job in Cardiff.")] == [
+        "The user's brother landed a new job in Cardiff"
+    ]
+    assert [c.content for c in read("Leo starts at a Montessori nursery, he can't wait.")] == [
+        "Leo starts at a Montessori nursery, he can't wait"
+    ]
 
 
 def test_an_engagement_names_the_partner() -> None:
@@ -179,3 +200,36 @@ def test_corrections_are_cues_of_change() -> None:
     assert says_change("Actually we went with blue for the bathroom.")
     assert says_change("Change of plan: the party is at Sam's.")
     assert not says_change("We painted the bathroom blue.")
+
+
+# --------------------------------------------------------------------------------- more wordings, one a line
+
+SAID_NOW = [
+    ("I handed in my notice at Lidl, starting at Aldi next week as an area manager.", "job", "area manager"),
+    ("I handed in my notice at Lidl, starting at Aldi next week as an area manager.", "employer", "Aldi"),
+    ("I got promoted to team lead.", "job", "team lead"),
+    ("I'm working at Deliveroo now as a courier.", "job", "courier"),
+    ("I moved back to Cork last month.", "location", "Cork"),
+    ("I started learning Spanish on Busuu.", "learns:spanish", "Busuu"),
+    ("I now use Linear for my tasks instead of Jira.", "tool:tasks", "Linear"),
+    ("My new favourite band is Wet Leg.", "favourite:band", "Wet Leg"),
+]
+
+
+@pytest.mark.parametrize(("text", "slot", "value"), SAID_NOW)
+def test_what_holds_now_in_other_wordings(text: str, slot: str, value: str) -> None:
+    assert slots(text)[slot][1] == value
+
+
+SAID_ENDED = [
+    ("I handed in my notice at Lidl, starting at Aldi next week.", ("Lidl", None)),
+    ("I was laid off from Meta in March.", ("Meta", None)),
+    ("I'm not going to the gym anymore.", ("gym", None)),
+    ("I'm no longer with Mark.", ("Mark", None)),
+    ("I now use Linear for my tasks instead of Jira.", ("Jira", "Linear")),
+]
+
+
+@pytest.mark.parametrize(("text", "ending"), SAID_ENDED)
+def test_what_ends_in_other_wordings(text: str, ending: tuple[str, str | None]) -> None:
+    assert ended(text) == [ending]
