@@ -10,6 +10,9 @@ stand in for the turn (`stands_in`) when:
   does not say ("my old dog" in "I lived in Leeds with our dog Rufus", whose fact is only where the user
   lived); the turn keeps its place and the fact its own rank. Words and meaning are not compared: a fact is a
   rewording of its turn, and scores lower on them for that alone;
+- the fact does not match the query itself (its strongest match signal below `STAND_IN_MIN_MATCH`): a fact found
+  only as a profile fact ("The user's name is Ruth") does not say what the query found in its turn ("I'm Ruth, I
+  retired from nursing last year");
 - its standing is below the turn's: an ended fact drawn from a current turn, for a question about now, would
   otherwise take the current turn's score and stand above the value that replaced it.
 
@@ -31,10 +34,18 @@ FACT_BEFORE_TURN = "fact before its turn"
 STAND_IN_MARGIN = 0.3
 
 
+# How well a fact must match the query itself to stand in for its turn.
+STAND_IN_MIN_MATCH = 0.3
+
+
 def stands_in(fact: RankedMemory, turn: RankedMemory) -> bool:
     """Whether `fact`, drawn from `turn`, takes its place for this query (module docstring)."""
     said, evidence = fact.breakdown.signals, turn.breakdown.signals
-    return said.graph >= evidence.graph - STAND_IN_MARGIN and said.standing >= evidence.standing
+    return (
+        max(said.keyword, said.vector, said.graph) >= STAND_IN_MIN_MATCH
+        and said.graph >= evidence.graph - STAND_IN_MARGIN
+        and said.standing >= evidence.standing
+    )
 
 
 def hides(fact: RankedMemory, turn: RankedMemory) -> bool:

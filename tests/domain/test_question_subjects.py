@@ -31,6 +31,9 @@ def analyze(text: str):  # type: ignore[no-untyped-def]
         # An event in the past: what ended answers it as well as what holds.
         ("When did my brother get married?", False, False),
         ("Which band did I see in Leeds?", False, False),
+        # "before" an event asks what was so then, which may still be told as true; "before" a value, what it replaced.
+        ("What did I study before I moved here?", False, False),
+        ("Which team did I coach before the Hornets?", True, False),
         # Saying "now" or "still" makes it about the present, whatever the tense.
         ("Did I still have the van then, or is it the bike now?", False, True),
     ],
