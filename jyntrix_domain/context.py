@@ -29,8 +29,7 @@ the best skipped memory may be cut at a word boundary (marked with "…") when a
 
 Turn memories (kind ``turn``) are left out when their message is already in the kept history, or
 when a fact drawn from the same message is already placed: the budget is not spent twice on one
-thing said. A turn that answers the query stays beside its fact unless the fact stands in for it, or it is
-current while the fact has ended (`jyntrix_domain.stand_ins`).
+thing said.
 
 Each item is marked `relevant` (see `jyntrix_domain.relevance`) from its retrieval signals, so that a
 responder without a model of its own (the offline one) can answer from what retrieval found.
@@ -191,10 +190,7 @@ class ContextBuilder:
         placed = 0
         # Message ids whose words are already in the context: a turn memory of one would say it twice.
         said: set[str] = set()
-        relevant = relevant_ids(ranked, self._relevance)
-        # The turns a placed fact may leave in: those that answer the query (a turn that only sits around it
-        # would say again what its facts say).
-        turn_of = {m: t for m, t in turns_by_message(ranked).items() if t.memory.id in relevant}
+        turn_of = turns_by_message(ranked)
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:
                 # History is filled after profile and procedural: when `total` binds, who the user
@@ -222,6 +218,7 @@ class ContextBuilder:
         tokens = {t.value: 0 for t in SECTION_ORDER} | {"entity": 0, "history": history_tokens}
         tokens.update({s.name: s.tokens for s in sections})
         memory_pieces = [p for s in sections for p in s.pieces if p.source is not None]
+        relevant = relevant_ids(ranked, self._relevance)
         return BuiltContext(
             text=text,
             items=tuple(self._item(ref, p, relevant) for ref, p in enumerate(memory_pieces, start=1)),
@@ -252,9 +249,8 @@ class ContextBuilder:
         said: set[str],
         turn_of: dict[str, RankedMemory],
     ) -> list[_Piece]:
-        """The section's pieces; `said` gains the messages of each fact placed, and their turns are then skipped,
-        unless the turn answers the query (`turn_of` each message) and the fact does not hide it
-        (`jyntrix_domain.stand_ins`)."""
+        """The section's pieces; `said` gains the messages of each fact placed whose turn (`turn_of` each message)
+        it hides (`jyntrix_domain.stand_ins`), and that turn is then skipped."""
         used = self._counter.count(header)
         if not candidates or used >= room:
             return []

@@ -135,13 +135,3 @@ def test_an_ended_attribute_answers_with_all_its_ended_values() -> None:
     # The employer matches too weakly to answer on its own, but a previous job is its role and its employer.
     assert relevant_ids([role, home], RelevanceConfig()) == {"role"}
     assert relevant_ids([role, firm, home], RelevanceConfig()) == {"role", "firm"}
-
-
-def test_a_turn_that_does_not_answer_is_left_out_once_its_fact_is_placed() -> None:
-    # Asked about something else, a fact found only as a profile fact stands in for nothing, but its turn, which
-    # does not answer either, would only say again what the fact says.
-    turn = _ranked("turn", 0.1, MemoryKind.TURN, "msg-1")
-    name = _ranked("name", 0.0, MemoryKind.FACT, "msg-1")
-    answer = _ranked("answer", 0.9, MemoryKind.FACT, "msg-2")
-    assert relevant_ids([answer, turn, name], RelevanceConfig()) == {"answer"}
-    assert placed([answer, turn, name]) == ["answer", "name"]
