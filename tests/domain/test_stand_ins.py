@@ -11,7 +11,7 @@ from jyntrix_domain.model import Memory, MemoryKind, MemoryType
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
 from jyntrix_domain.signals import ScoreBreakdown, Signals
-from jyntrix_domain.stand_ins import FACT_BEFORE_TURN, facts_before_their_turns, hides, stands_in
+from jyntrix_domain.stand_ins import FACT_BEFORE_TURN, facts_before_their_turns, hides, stands_in, takes_place_of
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -104,9 +104,9 @@ def test_a_fact_that_does_not_match_the_query_does_not_stand_in_for_its_turn() -
     # as a profile fact, does not say it; the turn does.
     turn = _ranked("turn", 0.9, MemoryKind.TURN, "msg-1")
     name = _ranked("name", 0.0, MemoryKind.FACT, "msg-1")
-    assert not stands_in(name, turn) and not hides(name, turn)
-    assert placed([turn, name]) == ["name", "turn"]
+    assert stands_in(name, turn) and not takes_place_of(name, turn)
     assert facts_before_their_turns([turn, name]) == [turn, name]
+    assert relevant_ids([turn, name], RelevanceConfig()) == {"turn"}
 
 
 def placed(ranked: list[RankedMemory]) -> list[str]:
