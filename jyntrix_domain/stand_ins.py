@@ -54,9 +54,9 @@ def takes_place_of(fact: RankedMemory, turn: RankedMemory) -> bool:
 
 
 def hides(fact: RankedMemory, turn: RankedMemory) -> bool:
-    """Whether a context that places `fact` leaves out `turn`: it stands in for it, or the turn is current and
+    """Whether a context that places `fact` leaves out `turn`: it takes its place, or the turn is current and
     the fact has ended (the turn would state the replaced value unmarked)."""
-    return stands_in(fact, turn) or (turn.current and not fact.current)
+    return takes_place_of(fact, turn) or (turn.current and not fact.current)
 
 
 def turns_by_message(ranked: Sequence[RankedMemory]) -> dict[str, RankedMemory]:

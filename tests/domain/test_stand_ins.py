@@ -104,7 +104,8 @@ def test_a_fact_that_does_not_match_the_query_does_not_stand_in_for_its_turn() -
     # as a profile fact, does not say it; the turn does.
     turn = _ranked("turn", 0.9, MemoryKind.TURN, "msg-1")
     name = _ranked("name", 0.0, MemoryKind.FACT, "msg-1")
-    assert stands_in(name, turn) and not takes_place_of(name, turn)
+    assert stands_in(name, turn) and not takes_place_of(name, turn) and not hides(name, turn)
+    assert placed([turn, name]) == ["name", "turn"]
     assert facts_before_their_turns([turn, name]) == [turn, name]
     assert relevant_ids([turn, name], RelevanceConfig()) == {"turn"}
 
