@@ -1,6 +1,10 @@
 """Matches derived from the query's analysis and the rows already found, with no further reads.
 
 - `time_matches`: the `time` signal, for memories of the time range the query names.
+- `succession_matches`: the `time` signal for what held just before something the query names, in a question
+  about before ("where did I work before Spotify?"): "before Spotify" is a time, when what Spotify replaced
+  ended. A found memory that ended, replaced by a found memory naming it, is the value asked about, not any
+  earlier one.
 - `subject_matches`: the `graph` signal (what the query names) for memories about whom or what the question asks:
   a relation it names from the user ("my daughter", "my old dog") when the memory uses a word for that relation
   ("daughter"; "dog", "puppy") or the name the graph resolved it to ("Tom" for "my husband"), or holds that
@@ -83,3 +87,20 @@ def time_matches(matches: Sequence[Match], analysis: QueryAnalysis) -> list[Matc
             seen.add(m.memory_id)
             out.append(Match(memory_id=m.memory_id, strategy="time", signal="time", strength=1.0, memory=row))
     return out
+
+
+def succession_matches(matches: Sequence[Match], analysis: QueryAnalysis) -> list[Match]:
+    """The `time` signal, 1, for each found memory replaced by a found memory naming what the query asks what
+    came before (module docstring)."""
+    if not analysis.asks_history or not analysis.entities:
+        return []
+    rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
+    anchor = _words_pattern({name.casefold() for name in analysis.entities})
+    if anchor is None:
+        return []
+    successors = {memory_id for memory_id, row in rows.items() if anchor.search(row.content)}
+    return [
+        Match(memory_id=memory_id, strategy="time", signal="time", strength=1.0, memory=row)
+        for memory_id, row in rows.items()
+        if row.superseded_by in successors
+    ]

@@ -15,7 +15,7 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.language.speech_acts import states_something
 from jyntrix_domain.model import MemoryKind
 from jyntrix_domain.ranking import RankedMemory
-from jyntrix_domain.stand_ins import stands_in, turns_by_message
+from jyntrix_domain.stand_ins import takes_place_of, turns_by_message
 
 __all__ = ["RelevanceConfig", "match_strength", "relevant_ids"]
 
@@ -75,7 +75,7 @@ def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> fro
 
 
 def _with_their_facts(relevant: frozenset[str], ranked: Sequence[RankedMemory]) -> frozenset[str]:
-    """A fact drawn from a relevant turn that stands in for it (`jyntrix_domain.stand_ins`) is relevant too: it
+    """A fact drawn from a relevant turn that takes its place (`jyntrix_domain.stand_ins`) is relevant too: it
     says what the turn said, and takes its place in the context, where the turn is then left out."""
     turns = {m: t for m, t in turns_by_message(ranked).items() if t.memory.id in relevant}
     if not turns:
@@ -84,7 +84,7 @@ def _with_their_facts(relevant: frozenset[str], ranked: Sequence[RankedMemory]) 
         r.memory.id
         for r in ranked
         if r.memory.kind is not MemoryKind.TURN
-        and any(m in turns and stands_in(r, turns[m]) for m in r.memory.source_message_ids)
+        and any(m in turns and takes_place_of(r, turns[m]) for m in r.memory.source_message_ids)
     }
     return relevant | facts
 

@@ -17,7 +17,7 @@ import msgspec
 
 from jyntrix_domain.analytics import BufferedEmitter, OpenSpan, track_span
 from jyntrix_domain.attributes import family_slots
-from jyntrix_domain.derived_matches import subject_matches, time_matches
+from jyntrix_domain.derived_matches import subject_matches, succession_matches, time_matches
 from jyntrix_domain.fusion import calibrate
 from jyntrix_domain.model import (
     USER_NODE,
@@ -153,10 +153,11 @@ class RetrievalService:
         found = [m for _, hits in runs for m in hits if m.memory_id not in exclude]
         matches = await self._with_rows(user_id, found, types, kinds, as_of)
         matches += time_matches(matches, analysis)
+        succession = succession_matches(matches, analysis)
         subjects = subject_matches(matches, analysis, kin_names)
-        matches += subjects
+        matches += succession + subjects
         matches += place_matches(matches, self._ranker.weights_for(analysis.intent), analysis.entities)
-        givens = (("graph", analysis.entities or subjects), ("time", analysis.time_range))
+        givens = (("graph", analysis.entities or subjects), ("time", analysis.time_range or succession))
         ranked = self._ranker.rank(
             matches,
             now,

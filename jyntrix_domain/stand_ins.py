@@ -13,6 +13,11 @@ stand in for the turn (`stands_in`) when:
 - its standing is below the turn's: an ended fact drawn from a current turn, for a question about now, would
   otherwise take the current turn's score and stand above the value that replaced it.
 
+Nor is a fact that does not match the query itself (its strongest match signal below `STAND_IN_MIN_MATCH`)
+lifted to its turn's score, nor made relevant by it (`takes_place_of`): a fact found only as a profile fact ("The
+user's name is Ruth") does not say what the query found in its turn ("I'm Ruth, I retired from nursing last
+year"). It still stands in for the turn in a context where the turn does not answer.
+
 A context still leaves out a current turn one of whose placed facts has ended (`hides`): the turn would state the
 replaced value as if it held, where the fact is marked as earlier.
 """
@@ -31,16 +36,27 @@ FACT_BEFORE_TURN = "fact before its turn"
 STAND_IN_MARGIN = 0.3
 
 
+# How well a fact must match the query itself to stand in for its turn.
+STAND_IN_MIN_MATCH = 0.3
+
+
 def stands_in(fact: RankedMemory, turn: RankedMemory) -> bool:
-    """Whether `fact`, drawn from `turn`, takes its place for this query (module docstring)."""
+    """Whether `fact`, drawn from `turn`, says what the query found in it (module docstring)."""
     said, evidence = fact.breakdown.signals, turn.breakdown.signals
     return said.graph >= evidence.graph - STAND_IN_MARGIN and said.standing >= evidence.standing
 
 
+def takes_place_of(fact: RankedMemory, turn: RankedMemory) -> bool:
+    """Whether `fact` stands in for `turn` and matches the query itself: it ranks at the turn's score, and is
+    relevant when the turn is (module docstring)."""
+    said = fact.breakdown.signals
+    return stands_in(fact, turn) and max(said.keyword, said.vector, said.graph) >= STAND_IN_MIN_MATCH
+
+
 def hides(fact: RankedMemory, turn: RankedMemory) -> bool:
-    """Whether a context that places `fact` leaves out `turn`: it stands in for it, or the turn is current and
+    """Whether a context that places `fact` leaves out `turn`: it takes its place, or the turn is current and
     the fact has ended (the turn would state the replaced value unmarked)."""
-    return stands_in(fact, turn) or (turn.current and not fact.current)
+    return takes_place_of(fact, turn) or (turn.current and not fact.current)
 
 
 def turns_by_message(ranked: Sequence[RankedMemory]) -> dict[str, RankedMemory]:
@@ -64,7 +80,7 @@ def _turn_positions(ranked: Sequence[RankedMemory]) -> dict[str, int]:
 
 
 def facts_before_their_turns(ranked: Sequence[RankedMemory]) -> list[RankedMemory]:
-    """The rule "a fact before its turn" (module docstring): each fact that stands in for the best-ranked turn
+    """The rule "a fact before its turn" (module docstring): each fact that takes the place of the best-ranked turn
     memory whose message it cites moves just above it, its score raised to that turn's (an adjustment its
     breakdown shows); every other memory keeps its order."""
     out = list(ranked)
@@ -76,7 +92,7 @@ def facts_before_their_turns(ranked: Sequence[RankedMemory]) -> list[RankedMemor
         above = [
             turn_at[m]
             for m in r.memory.source_message_ids
-            if turn_at.get(m, position) < position and stands_in(r, out[turn_at[m]])
+            if turn_at.get(m, position) < position and takes_place_of(r, out[turn_at[m]])
         ]
         if above:
             target = min(above)

@@ -74,9 +74,11 @@ def states_something(text: str) -> bool:
     return any(not _asks(s) for s in sentences(text))
 
 
-# "old" as in "my old dog", not "how old is she" nor "five years old".
+# "old" as in "my old dog", not "how old is she" nor "five years old"; "before" with what came after it ("before
+# York", "before that"), not with an event ("before I retired" asks what was so then, which may still be true).
 _HISTORY = re.compile(
-    r"(?i)\b(?:before|previous(?:ly)?|used to|former(?:ly)?|original(?:ly)?|at first|earlier|prior|past|"
+    r"(?i)\b(?:before(?!\s+(?:i|we|you|he|she|they|my|our)\s+\w+(?:ed|ew|ent|ot|ame|an|ook|eft|old)\b)|"
+    r"previous(?:ly)?|used to|former(?:ly)?|original(?:ly)?|at first|earlier|prior|past|"
     r"(?<!how )(?<!years )(?<!year )old(?! (?:is|are|was|were|am)\b)|"
     r"last (?:job|place|home|flat|apartment|house|car|city|partner|employer|company)|ex)\b"
 )

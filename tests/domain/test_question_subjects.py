@@ -31,6 +31,9 @@ def analyze(text: str):  # type: ignore[no-untyped-def]
         # An event in the past: what ended answers it as well as what holds.
         ("When did my brother get married?", False, False),
         ("Which band did I see in Leeds?", False, False),
+        # "before" an event asks what was so then, which may still be told as true; "before" a value, what it replaced.
+        ("What did I study before I moved here?", False, False),
+        ("Which team did I coach before the Hornets?", True, False),
         # Saying "now" or "still" makes it about the present, whatever the tense.
         ("Did I still have the van then, or is it the bike now?", False, True),
     ],
@@ -102,3 +105,18 @@ async def test_a_question_about_a_previous_attribute_finds_every_ended_value_of_
     now = await kit.retrieval.retrieve("bo", "Who's my employer these days?")
     assert {r.memory.content for r in now.memories[:2]} == {"The user is at Hillside", "The user is a teacher"}
     assert all(r.current for r in now.memories[:2])
+
+
+async def test_what_came_before_a_named_value_is_the_value_it_replaced_not_any_earlier_one() -> None:
+    kit = Kit()
+    first = await kit.memories.create("cy", NewMemory(content="The user works at Acme", slot="employer"))
+    second = await kit.memories.supersede(
+        "cy", first.id, NewMemory(content="The user works at Initech", slot="employer")
+    )
+    await kit.memories.supersede("cy", second.id, NewMemory(content="The user works at Globex", slot="employer"))
+    result = await kit.retrieval.retrieve("cy", "Where did I work before Globex?")
+    found = {r.memory.content: r for r in result.memories}
+    # "before Globex" is when Globex began: Initech held until then, Acme had ended long before.
+    assert result.memories[0].memory.content == "The user works at Initech"
+    assert found["The user works at Initech"].breakdown.signals.time == 1.0
+    assert found["The user works at Acme"].breakdown.signals.time == 0.0

@@ -11,7 +11,7 @@ from jyntrix_domain.model import Memory, MemoryKind, MemoryType
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
 from jyntrix_domain.signals import ScoreBreakdown, Signals
-from jyntrix_domain.stand_ins import FACT_BEFORE_TURN, facts_before_their_turns, hides, stands_in
+from jyntrix_domain.stand_ins import FACT_BEFORE_TURN, facts_before_their_turns, hides, stands_in, takes_place_of
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -95,8 +95,19 @@ def test_a_fact_that_says_less_than_the_query_found_in_its_turn_keeps_its_own_ra
 def test_a_fact_worded_unlike_its_turn_still_stands_in_for_it() -> None:
     # A fact rewords its turn: matching the query's words less well is no reason to keep the turn.
     turn = _ranked("turn", 0.9, MemoryKind.TURN, "msg-1")
-    fact = _ranked("fact", 0.2, MemoryKind.FACT, "msg-1")
+    fact = _ranked("fact", 0.4, MemoryKind.FACT, "msg-1")
     assert stands_in(fact, turn) and hides(fact, turn)
+
+
+def test_a_fact_that_does_not_match_the_query_does_not_stand_in_for_its_turn() -> None:
+    # "I'm Kai, I sold my bakery in May" asked what the user sold: the fact "The user's name is Kai", found only
+    # as a profile fact, does not say it; the turn does.
+    turn = _ranked("turn", 0.9, MemoryKind.TURN, "msg-1")
+    name = _ranked("name", 0.0, MemoryKind.FACT, "msg-1")
+    assert stands_in(name, turn) and not takes_place_of(name, turn) and not hides(name, turn)
+    assert placed([turn, name]) == ["name", "turn"]
+    assert facts_before_their_turns([turn, name]) == [turn, name]
+    assert relevant_ids([turn, name], RelevanceConfig()) == {"turn"}
 
 
 def placed(ranked: list[RankedMemory]) -> list[str]:
