@@ -239,13 +239,7 @@ class ContextBuilder:
         history_tokens = 0
         placed = 0
         # Message ids whose words are already in the context: a turn memory of one would say it twice.
-        ended = frozenset(
-            m
-            for r in ranked
-            if r.memory.kind is not MemoryKind.TURN and not r.current
-            for m in r.memory.source_message_ids
-        )
-        said = _Said(answering=relevant_ids(ranked, self._relevance), ended=ended)
+        said = _Said(answering=relevant_ids(ranked, self._relevance))
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:
                 # History is filled after profile and procedural: when `total` binds, who the user
@@ -456,21 +450,18 @@ def _asks_only(r: RankedMemory) -> bool:
 
 class _Said(msgspec.Struct):
     """The messages whose words are in the context already: in the kept history (`heard`), or through a fact
-    drawn from them (`drawn`); `answering` holds the memories relevant to the query, `ended` the messages of
-    the facts found that no longer hold."""
+    drawn from them (`drawn`); `answering` holds the memories relevant to the query."""
 
     answering: frozenset[str]
-    ended: frozenset[str]
     heard: set[str] = msgspec.field(default_factory=set)
     drawn: set[str] = msgspec.field(default_factory=set)
 
     def already(self, r: RankedMemory) -> bool:
         """A turn memory whose message is in the history, or whose facts are placed and which does not itself
-        answer the query, or one of whose facts has ended (the turn would state the replaced value as if it
-        held, where the fact is marked as earlier)."""
+        answer the query."""
         ids = r.memory.source_message_ids
         if r.memory.kind is not MemoryKind.TURN or not ids:
             return False
-        if all(m in self.heard for m in ids) or (r.current and any(m in self.ended for m in ids)):
+        if all(m in self.heard for m in ids):
             return True
         return r.memory.id not in self.answering and all(m in self.heard or m in self.drawn for m in ids)

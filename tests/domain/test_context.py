@@ -376,11 +376,3 @@ def test_a_turn_that_answers_is_kept_beside_the_fact_drawn_from_it() -> None:
     turn_of_history = _said_in(turn, MemoryKind.TURN, "msg1")
     kept = ContextBuilder(RegexTokenCounter()).build([fact, turn_of_history], history=history)
     assert [i.memory_id for i in kept.items] == ["f"]
-
-
-def test_a_turn_whose_placed_fact_has_ended_is_left_out_even_when_it_answers() -> None:
-    fact = _said_in(ranked("f", "The user works at Zalando", score=0.7), MemoryKind.FACT, "m1")
-    fact = msgspec.structs.replace(fact, current=False)
-    turn = _said_in(ranked("t", "I work as a UX designer at Zalando.", score=0.9), MemoryKind.TURN, "m1")
-    built = ContextBuilder(RegexTokenCounter()).build([fact, turn])
-    assert [i.memory_id for i in built.items] == ["f"]
