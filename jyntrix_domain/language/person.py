@@ -127,8 +127,17 @@ def restate(text: str) -> str:
 
 # "the user's" anywhere; "the user <verb>" only where a sentence starts, since elsewhere
 # "the user" may be an ordinary noun phrase ("the user group").
-_ABOUT_USER = re.compile(r"\bthe user's|(?:^|(?<=[.!?;]\s))the user\s+(\w+)", re.IGNORECASE)
-_YOU_FORMS = {"is": "are", "was": "were", "has": "have", "does": "do"}
+_ABOUT_USER = re.compile(r"\bthe user's|(?:^|(?<=[.!?;]\s))the user\s+(\w+n't|\w+)", re.IGNORECASE)
+_YOU_FORMS = {
+    "is": "are",
+    "was": "were",
+    "has": "have",
+    "does": "do",
+    "isn't": "aren't",
+    "wasn't": "weren't",
+    "hasn't": "haven't",
+    "doesn't": "don't",
+}
 
 
 def _base_form(verb: str) -> str:

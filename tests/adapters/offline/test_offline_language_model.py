@@ -137,6 +137,8 @@ async def test_has_no_structured_output(model: OfflineLanguageModel) -> None:
         ("The user watches anime", "You watch anime"),
         ("The user has a dog named Rex", "You have a dog named Rex"),
         ("Maya is the user's sister", "Maya is your sister"),
+        ("The user doesn't drink coffee", "You don't drink coffee"),
+        ("The user wasn't at home", "You weren't at home"),
         ("Caroline: I went to the user group", "Caroline: I went to the user group"),
     ],
 )
