@@ -51,6 +51,11 @@ _FOLDED = {
     "took": "start",
     "studied": "study",
     "studies": "study",
+    "mum": "mother",
+    "mom": "mother",
+    "mummy": "mother",
+    "dad": "father",
+    "daddy": "father",
     "children": "child",
     "kids": "child",
     "kid": "child",
@@ -121,6 +126,11 @@ def question_terms(message: str) -> set[str]:
 def attributes(terms: Iterable[str]) -> set[str]:
     """The attribute groups the terms name, as heads or as members."""
     return {_GROUP_OF[t] for t in terms if t in _GROUP_OF}
+
+
+def headed(terms: Iterable[str]) -> set[str]:
+    """The attribute groups the terms name by a head word ("family", not "daughter")."""
+    return {_HEAD_OF[t] for t in terms if t in _HEAD_OF}
 
 
 def is_question(text: str) -> bool:

@@ -4,9 +4,11 @@ It answers only from what its prompt holds: the memories placed in it (`prompt.c
 user said earlier in the conversation or request (`prompt.messages`), read as `Evidence`
 (jyntrix_adapters.offline.evidence). It restates, in the second person, the pieces that answer the question:
 those that name its words or its attribute first, else those the domain marked `relevant` (from retrieval's
-signals); every piece of a set asked about whole ("what pets do I have?"); what held before, for a question
-about before. It cites memories by their reference numbers, says plainly when nothing answers, and
-acknowledges what the user states, adding a remembered note only when it shares a word with the statement.
+signals); every piece of a set asked about whole ("what pets do I have?"); what holds now, for a question
+about now, when anything found does; what held before, for a question about before, where what the question
+is relative to ("before Amsterdam") does not count as naming it. It cites memories by their reference
+numbers, says plainly when nothing answers, and acknowledges what the user states, adding a remembered note
+only when it shares a word with the statement.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from jyntrix_adapters.offline.evidence import (
     attributes,
     best,
     from_item,
+    headed,
     is_question,
     question_terms,
     said_earlier,
@@ -60,7 +63,8 @@ def asked_sets(message: str, terms: set[str]) -> set[str]:
     m = _SET_QUESTION.search(message)
     if m is not None:
         asked |= attributes(question_terms(m.group(1) or "")) if m.group(1) else attributes(terms)
-    return asked | (attributes(terms) & _COLLECTIVE)
+    # A collective asked by its own name ("who is in my family?"); a member ("my daughter") asks about that one.
+    return asked | (headed(terms) & _COLLECTIVE)
 
 
 def asks_before(message: str) -> bool:
@@ -69,21 +73,47 @@ def asks_before(message: str) -> bool:
     return asks_history(message) and (tense_of(message) is Tense.PAST or _ONLY_PAST.search(message) is not None)
 
 
+_BEFORE_ANCHOR = re.compile(r"(?i)\bbefore\s+(.+?)[\s?.!]*$")
+
+
+def before_anchor(message: str) -> set[str]:
+    """The terms of what a question about before is relative to: "Amsterdam" in "where did I live before
+    Amsterdam?", "I came to London" in "…before I came to London?"."""
+    m = _BEFORE_ANCHOR.search(message)
+    return question_terms(m.group(1)) if m else set()
+
+
 def choose(
-    found: Sequence[Evidence], terms: set[str], count: int, *, before: bool, now: bool, when: bool
+    found: Sequence[Evidence],
+    terms: set[str],
+    count: int,
+    *,
+    before: bool,
+    now: bool,
+    when: bool,
+    anchor: frozenset[str] | set[str] = frozenset(),
 ) -> list[Evidence]:
     """The pieces that answer: the most points, two for each word of the question a piece names, one for
     being relevant (retrieval's signals), one for having a date when asked when, one less for what held only
     before when asked about now (`now`), and what holds now first among equals. For a question about before,
     what held before, when something does.
     A piece whose words another chosen piece all says (a fact and the turn it was drawn from) is said once."""
+
+    def asked(e: Evidence) -> set[str]:
+        # What a question about before is relative to ("before Amsterdam") answers only in a piece that tells
+        # what held before it ("I was a paramedic before I retrained as a nurse").
+        return terms if held_before(e) else terms - anchor
+
     points = {
-        id(e): 2 * e.matches(terms) + e.relevant + (when and e.occurred is not None) - (now and held_before(e))
+        id(e): 2 * e.matches(asked(e)) + e.relevant + (when and e.occurred is not None) - (now and held_before(e))
         for e in found
     }
-    pool = [e for e in found if e.relevant or e.matches(terms)]
+    pool = [e for e in found if e.relevant or e.matches(asked(e))]
+    if now:
+        # A question about now is answered from what holds now, when anything found does.
+        pool = [e for e in pool if e.current] or pool
     if before:
-        pool = [e for e in pool if tells_of_the_past(e) and (e.matches(terms) or not e.current)] or pool
+        pool = [e for e in pool if tells_of_the_past(e) and (e.matches(asked(e)) or not e.current)] or pool
     top = max((points[id(e)] for e in pool), default=0)
     ranked = sorted(
         (e for e in pool if points[id(e)] == top),
@@ -167,7 +197,11 @@ class OfflineLanguageModel:
         else:
             before = asks_before(message)
             now = not before and tense_of(message) is not Tense.PAST
-            cited = choose(items, terms, self._max_cited, before=before, now=now, when=_asks_when(message))
+            # "before Amsterdam": what came before it is asked, so naming Amsterdam does not answer.
+            anchor = before_anchor(message) if before else set()
+            cited = choose(
+                items, terms, self._max_cited, before=before, now=now, when=_asks_when(message), anchor=anchor
+            )
         told = [e for e in said_earlier(prompt) if e.matches(terms)]
         return self._answer(cited, told[: self._max_cited], message)
 

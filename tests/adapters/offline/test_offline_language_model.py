@@ -261,3 +261,46 @@ async def test_a_greeting_the_user_opened_with_is_not_restated(model: OfflineLan
     )
     answer = (await model.complete(_asked("What is my kitten called?", turn))).text
     assert answer == "Here is what I remember: You've just got a kitten called Mochi [1]."
+
+
+def _ended(memory: ContextItem) -> ContextItem:
+    return msgspec.structs.replace(memory, current=False)
+
+
+async def test_a_question_about_now_is_answered_from_what_holds_now_when_anything_does(
+    model: OfflineLanguageModel,
+) -> None:
+    memories = (
+        _ended(_memory(1, "I'm learning Dutch on Duolingo to get ready.", relevant=True, score=0.8)),
+        _memory(2, "The user switched from Duolingo to Babbel", relevant=True, score=0.5),
+    )
+    answer = (await model.complete(_asked("Which app do I use to learn Dutch?", *memories))).text
+    assert "[2]" in answer and "[1]" not in answer  # the ended one names more of the question's words
+
+
+async def test_what_a_question_about_before_is_relative_to_does_not_answer_it(model: OfflineLanguageModel) -> None:
+    memories = (
+        _ended(_memory(1, "The user lives in Oslo", relevant=True, score=0.6)),
+        _memory(2, "We moved into our flat in Bergen last week.", score=0.7),
+    )
+    answer = (await model.complete(_asked("Where did I live before Bergen?", *memories))).text
+    assert "Oslo" in answer and "[2]" not in answer
+
+
+async def test_a_family_member_asked_about_is_that_member_not_the_whole_family(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "My son Leo starts at a bilingual school in March.", relevant=True, score=0.9),
+        _memory(2, "The user's brother Sam is a pilot", score=0.5),
+        _memory(3, "The user's mum June is visiting next week", score=0.4),
+    )
+    answer = (await model.complete(_asked("Where does my son go to school?", *memories))).text
+    assert "[1]" in answer and "[2]" not in answer and "[3]" not in answer
+    # The family asked about by its name is every member.
+    whole = (await model.complete(_asked("Who is in my family?", *memories))).text
+    assert all(f"[{n}]" in whole for n in (1, 2, 3))
+
+
+async def test_a_parent_is_found_by_any_of_their_words(model: OfflineLanguageModel) -> None:
+    memories = (_memory(1, "The user's mum is called Grace"), _memory(2, "The user has a cat called Tom"))
+    answer = (await model.complete(_asked("What's my mother called?", *memories))).text
+    assert "Grace" in answer and "[2]" not in answer
