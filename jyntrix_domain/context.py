@@ -48,7 +48,7 @@ from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.prompts import ChatTurn, ContextItem
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
-from jyntrix_domain.stand_ins import stands_in, turns_by_message
+from jyntrix_domain.stand_ins import takes_place_of, turns_by_message
 
 HEADERS: dict[MemoryType, str] = {
     MemoryType.PROFILE: "## About the user",
@@ -403,7 +403,7 @@ class _Said(msgspec.Struct):
             turn = turn_of.get(m)
             if turn is not None and turn.current and not fact.current:
                 self.ended.add(m)
-            elif turn is None or stands_in(fact, turn):
+            elif turn is None or takes_place_of(fact, turn):
                 self.drawn.add(m)
 
     def already(self, r: RankedMemory) -> bool:
