@@ -20,21 +20,22 @@ from testsupport.server import Server
 
 pytestmark = pytest.mark.slow
 
-# Right answers reached, overall and per category, measured with bench/offline_answers.py (issue 22's note).
-OVERALL_FLOOR = 37
+# Right answers reached, overall and per category, measured with bench/offline_answers.py (issue 22's note: 52 of
+# 59 overall, work 4 of 6 and past 5 of 7 below the bar), less one for a category's nearest miss.
+OVERALL_FLOOR = 51
 CATEGORY_FLOORS = {
-    "form": 20,
-    "pets": 6,
+    "form": 40,
+    "pets": 5,
     "work": 3,
     "dates": 4,
-    "plans": 6,
-    "hobbies": 5,
-    "family": 7,
-    "names": 2,
-    "sets": 1,
-    "past": 3,
-    "conversation_history": 0,
-    "openai_messages": 0,
+    "plans": 5,
+    "hobbies": 4,
+    "family": 5,
+    "names": 3,
+    "sets": 3,
+    "past": 4,
+    "conversation_history": 2,
+    "openai_messages": 3,
 }
 
 

@@ -28,7 +28,6 @@ import pytest
 from tests.e2e.living_stories import NINA
 from tests.e2e.story_runner import (
     NINA_FLOOR,
-    NOT_MET,
     SETTLE_TIMEOUT_S,
     Settle,
     StoryOutcome,
@@ -279,7 +278,6 @@ def nina(profile: Profile) -> StoryOutcome:
     return run_sync(_told_nina(profile))
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_MET)
 def test_ninas_changes_of_mind_meet_issue_21s_bar(nina: StoryOutcome) -> None:
     assert not shortfalls([nina]), "\n".join(shortfalls([nina]))
 
