@@ -48,7 +48,8 @@ from jyntrix_domain.ports import TokenCounter
 from jyntrix_domain.prompts import ChatTurn, ContextItem
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
-from jyntrix_domain.stand_ins import takes_place_of, turns_by_message
+from jyntrix_domain.said_already import SaidAlready
+from jyntrix_domain.stand_ins import turns_by_message
 
 HEADERS: dict[MemoryType, str] = {
     MemoryType.PROFILE: "## About the user",
@@ -191,7 +192,7 @@ class ContextBuilder:
         history_tokens = 0
         placed = 0
         # Message ids whose words are already in the context: a turn memory of one would say it twice.
-        said = _Said(answering=relevant_ids(ranked, self._relevance))
+        said = SaidAlready(answering=relevant_ids(ranked, self._relevance))
         turn_of = turns_by_message(ranked)
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:
@@ -248,7 +249,7 @@ class ContextBuilder:
         header: str,
         room: int,
         placed: int,
-        said: _Said,
+        said: SaidAlready,
         turn_of: dict[str, RankedMemory],
     ) -> list[_Piece]:
         """The section's pieces; `said` gains the messages of each fact placed whose turn (`turn_of` each message)
@@ -385,33 +386,3 @@ def _section_of(r: RankedMemory) -> MemoryType:
     if r.memory.type is MemoryType.PROCEDURAL and (r.memory.form_aspect is None or not r.current):
         return MemoryType.EPISODIC
     return r.memory.type
-
-
-class _Said(msgspec.Struct):
-    """The messages whose words are in the context already: in the kept history (`heard`), or through a fact
-    drawn from them (`drawn`); `answering` holds the memories relevant to the query."""
-
-    answering: frozenset[str]
-    heard: set[str] = msgspec.field(default_factory=set)
-    drawn: set[str] = msgspec.field(default_factory=set)
-    # Messages whose current turn a placed fact has ended: the turn would state the replaced value unmarked.
-    ended: set[str] = msgspec.field(default_factory=set)
-
-    def placed(self, fact: RankedMemory, turn_of: dict[str, RankedMemory]) -> None:
-        """Note what a placed fact says of the messages it was drawn from (`jyntrix_domain.stand_ins`)."""
-        for m in fact.memory.source_message_ids:
-            turn = turn_of.get(m)
-            if turn is not None and turn.current and not fact.current:
-                self.ended.add(m)
-            elif turn is None or takes_place_of(fact, turn):
-                self.drawn.add(m)
-
-    def already(self, r: RankedMemory) -> bool:
-        """A turn memory whose message is in the history, or whose facts are placed and which does not itself
-        answer the query."""
-        ids = r.memory.source_message_ids
-        if r.memory.kind is not MemoryKind.TURN or not ids:
-            return False
-        if all(m in self.heard or m in self.ended for m in ids):
-            return True
-        return r.memory.id not in self.answering and all(m in self.heard or m in self.drawn for m in ids)
