@@ -15,7 +15,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from jyntrix_bootstrap.choices import TaskRunner as TaskRunner
 from jyntrix_bootstrap.choices import VectorIndexKind as VectorIndexKind
 from jyntrix_bootstrap.environment import Section, read_section, section_variables
 from jyntrix_bootstrap.environment import SettingsError as SettingsError  # part of this module's interface
+from jyntrix_bootstrap.local_secret import MIN_SECRET_CHARS, local_secret
 from jyntrix_domain import embedding_cache
 from jyntrix_domain.chat import ChatConfig
 from jyntrix_domain.context import Budgets
@@ -39,9 +39,7 @@ from jyntrix_domain.ranking import RankingWeights, RankProfile
 from jyntrix_domain.relevance import RelevanceConfig
 from jyntrix_domain.retrieval import RetrievalConfig
 
-LOCAL_SECRET_FILE = "jwt-secret"
 DEV_TOKEN_ISSUER = "jyntrix-dev"
-_MIN_SECRET_CHARS = 32
 
 
 class WorkerConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -233,9 +231,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
         )
         if self.supabase_jwt_secret is not None:
             _check(
-                len(self.supabase_jwt_secret) >= _MIN_SECRET_CHARS,
+                len(self.supabase_jwt_secret) >= MIN_SECRET_CHARS,
                 "SUPABASE_JWT_SECRET",
-                f"must be at least {_MIN_SECRET_CHARS} characters",
+                f"must be at least {MIN_SECRET_CHARS} characters",
             )
         if self.environment is Environment.PRODUCTION:
             _check(
@@ -373,30 +371,3 @@ def with_local_secret(settings: Settings) -> Settings:
     if settings.supabase_jwt_secret or settings.supabase_jwks_url or not settings.is_development:
         return settings
     return msgspec.structs.replace(settings, supabase_jwt_secret=local_secret(settings.data_dir))
-
-
-def local_secret(data_dir: Path) -> str:
-    path = data_dir / LOCAL_SECRET_FILE
-    try:
-        existing = path.read_text().strip()
-    except FileNotFoundError:
-        existing = ""
-    if len(existing) >= _MIN_SECRET_CHARS:
-        return existing
-    data_dir.mkdir(parents=True, exist_ok=True)
-    # Written whole under a temporary name with owner-only permissions, then hard-linked into place:
-    # the link fails if another process won the race, and then both use the winner's secret.
-    tmp = path.with_name(f".{LOCAL_SECRET_FILE}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    try:
-        if existing:  # a truncated or hand-edited file too short to be safe is replaced
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path.read_text().strip()

@@ -12,8 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_adapters.support.llm_retry import GenerationSettings
+from jyntrix_bootstrap.local_secret import LOCAL_SECRET_FILE
 from jyntrix_bootstrap.settings import (
-    LOCAL_SECRET_FILE,
     SECTIONS,
     DeploymentProfile,
     Environment,
