@@ -4,9 +4,7 @@ supersede, search bars that match the API, a streamed chat turn, and forgetting 
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -14,85 +12,18 @@ import pytest
 from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.routes.console import CONTENT_SECURITY_POLICY
 from tests.console.conftest import Console
+from tests.console.seeded import (
+    IMG_CONTENT,
+    MEMORIES,
+    SCRIPT_CONTENT,
+    assert_markup_stayed_text,
+    loaded,
+    rows,
+    signed_in_with_memories,
+    wait_for_memory,
+)
 
 pytestmark = pytest.mark.slow
-
-EXTRACTION_TIMEOUT_S = 60.0
-
-SCRIPT_CONTENT = "<script>window.__pwned = 'script'</script> I keep my notes in a <b>bold</b> notebook"
-IMG_CONTENT = "<img src=x onerror=\"window.__pwned = 'img'\"> My cat is called Pixel"
-
-
-def _days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
-
-
-MEMORIES = [
-    {"content": "I love green tea in the morning", "type": "semantic", "created_at": _days_ago(2)},
-    {
-        "content": "My sister Maya lives in Lisbon",
-        "type": "semantic",
-        "created_at": _days_ago(40),
-        "entities": ["Maya", "Lisbon"],
-    },
-    {"content": "My name is Ada Quill", "type": "profile", "created_at": _days_ago(90)},
-    {"content": "Always answer in short bullet points", "type": "procedural", "created_at": _days_ago(5)},
-    {"content": "We talked about the trip to Lisbon in May", "type": "episodic", "created_at": _days_ago(20)},
-    {"content": SCRIPT_CONTENT, "type": "semantic", "created_at": _days_ago(1)},
-    {"content": IMG_CONTENT, "type": "episodic", "created_at": _days_ago(3)},
-]
-
-
-def _import(console: Console) -> list[dict[str, Any]]:
-    imported: list[dict[str, Any]] = console.api("POST", "/api/memories/import", json={"memories": MEMORIES})[
-        "memories"
-    ]
-    return imported
-
-
-def _signed_in_with_memories(console: Console, view: str) -> Any:
-    """The page, with the sample memories imported, signed in and on `view`."""
-    _import(console)
-    console.sign_in()
-    console.go(f"#/{view}", view)
-    return console.page
-
-
-def _wait_for_memory(console: Console, *words: str) -> dict[str, Any]:
-    """Extraction runs in the background after a turn; poll until its memory is there."""
-    deadline = time.monotonic() + EXTRACTION_TIMEOUT_S
-    items: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        items = console.api("GET", "/api/memories")["items"]
-        for memory in items:
-            if all(w in memory["content"] for w in words):
-                return memory
-        time.sleep(0.2)
-    raise AssertionError(f"no memory with {words} after {EXTRACTION_TIMEOUT_S}s: {items}")
-
-
-def _assert_markup_stayed_text(console: Console) -> None:
-    page = console.page
-    assert page.evaluate("window.__pwned === undefined")
-    assert page.locator("main img").count() == 0
-    assert page.locator("main b").count() == 0
-
-
-def _loaded(console: Console, total: int) -> None:
-    """Waits for the list to finish loading (the filters were just applied) and checks its total."""
-    console.page.wait_for_selector("#memory-rows[data-loading=no]")
-    assert console.page.text_content("#page-info").endswith(f"of {total}")
-
-
-def _rows(console: Console) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = console.page.eval_on_selector_all(
-        "#memory-rows tr.memory-row",
-        "rows => rows.map(r => ({type: r.dataset.type, text: r.querySelector('a').textContent}))",
-    )
-    return rows
-
-
-# ------------------------------------------------------------------ sign in
 
 
 def test_sign_in_with_a_pasted_token_or_a_dev_token_kept_only_in_the_tab(console: Console) -> None:
@@ -148,25 +79,25 @@ def test_import_then_filter_by_type_text_and_dates_then_open_one(console: Consol
     page.fill("#import-json", json.dumps(MEMORIES))
     page.click("#import-form button[type=submit]")
     page.wait_for_selector("#flash:has-text('Imported 7 memories.')")  # shown as the list starts reloading
-    _loaded(console, 7)
+    loaded(console, 7)
     counts = page.eval_on_selector_all(
         "#type-counts [data-type]", "bs => bs.map(b => [b.dataset.type, b.dataset.count])"
     )
     assert dict(counts) == {"profile": "1", "semantic": "3", "episodic": "2", "procedural": "1"}
-    texts = [row["text"] for row in _rows(console)]
+    texts = [row["text"] for row in rows(console)]
     assert SCRIPT_CONTENT in texts and IMG_CONTENT in texts  # shown as the text they are
-    _assert_markup_stayed_text(console)
+    assert_markup_stayed_text(console)
     console.shot("memories-imported")
 
     page.select_option("#filter-type", "episodic")
-    _loaded(console, 2)
-    assert {row["type"] for row in _rows(console)} == {"episodic"}
+    loaded(console, 2)
+    assert {row["type"] for row in rows(console)} == {"episodic"}
 
     page.select_option("#filter-type", "")
     page.fill("#filter-text", "Lisbon")
     page.click("#filters button[type=submit]")
-    _loaded(console, 2)
-    assert all("Lisbon" in row["text"] for row in _rows(console))
+    loaded(console, 2)
+    assert all("Lisbon" in row["text"] for row in rows(console))
     counts = dict(
         page.eval_on_selector_all("#type-counts [data-type]", "bs => bs.map(b => [b.dataset.type, b.dataset.count])")
     )
@@ -176,14 +107,14 @@ def test_import_then_filter_by_type_text_and_dates_then_open_one(console: Consol
     page.fill("#filter-after", (datetime.now() - timedelta(days=30)).strftime("%Y-%m-%d"))
     page.fill("#filter-before", (datetime.now() - timedelta(days=4)).strftime("%Y-%m-%d"))
     page.click("#filters button[type=submit]")
-    _loaded(console, 2)
-    assert {row["text"] for row in _rows(console)} == {MEMORIES[3]["content"], MEMORIES[4]["content"]}
+    loaded(console, 2)
+    assert {row["text"] for row in rows(console)} == {MEMORIES[3]["content"], MEMORIES[4]["content"]}
 
     page.fill("#filter-after", "")
     page.fill("#filter-before", "")
     page.fill("#filter-text", "sister")
     page.click("#filters button[type=submit]")
-    _loaded(console, 1)
+    loaded(console, 1)
     page.click("#memory-rows a.memory-link")
     page.wait_for_selector("[data-view=memory]")
     assert page.text_content("#memory-content") == "My sister Maya lives in Lisbon"
@@ -193,7 +124,7 @@ def test_import_then_filter_by_type_text_and_dates_then_open_one(console: Consol
     script_memory = next(m for m in console.api("GET", "/api/memories?contains=notebook")["items"])
     console.go(f"#/memory/{script_memory['id']}", "memory")
     assert page.text_content("#memory-content") == SCRIPT_CONTENT
-    _assert_markup_stayed_text(console)
+    assert_markup_stayed_text(console)
 
 
 def test_history_shows_the_supersession_chain_and_its_timeline(console: Console) -> None:
@@ -240,7 +171,7 @@ def test_history_shows_the_supersession_chain_and_its_timeline(console: Console)
 
 
 def test_search_bars_show_the_signals_weights_and_contributions_the_api_returned(console: Console) -> None:
-    page = _signed_in_with_memories(console, "search")
+    page = signed_in_with_memories(console, "search")
     page.fill("#search-query", "green tea in the morning")
     with page.expect_response(lambda r: r.url.endswith("/api/memories/search")) as answered:
         page.click("#search-form button[type=submit]")
@@ -280,7 +211,7 @@ def test_search_bars_show_the_signals_weights_and_contributions_the_api_returned
             track, signal_bar, contribution_bar = row["widths"]
             assert signal_bar == pytest.approx(min(1.0, row["value"]) * track, abs=0.01)
             assert contribution_bar == pytest.approx(min(1.0, row["contribution"]) * track, abs=0.01)
-    _assert_markup_stayed_text(console)
+    assert_markup_stayed_text(console)
 
     # The same search straight from the API agrees (only recency moves, by the seconds between the two).
     again = console.api("POST", "/api/memories/search", json={"query": "green tea in the morning", "limit": 10})
@@ -296,7 +227,7 @@ def test_search_bars_show_the_signals_weights_and_contributions_the_api_returned
 
 
 def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console: Console) -> None:
-    page = _signed_in_with_memories(console, "chat")
+    page = signed_in_with_memories(console, "chat")
     budgets = httpx.get(f"{console.server.base_url}/api/console/config").json()["budgets"]
     question = "What tea do I like in the morning?"
     page.fill("#chat-input", question)
@@ -337,7 +268,7 @@ def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console:
     assert dict(sections) == budgets
     phases = page.eval_on_selector_all("#chat-timings rect[data-series=ms]", "rs => rs.map(r => r.dataset.row)")
     assert {"retrieval", "llm_streaming", "context_building"} <= set(phases)
-    _assert_markup_stayed_text(console)
+    assert_markup_stayed_text(console)
 
     conversation_id = page.text_content("#chat-conversation a")
     assert conversation_id
@@ -349,7 +280,7 @@ def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console:
     # What the user says is extracted in the background; the memory's source message leads back here.
     told = "My brother Tomas lives in Porto."
     console.chat(told)
-    fact = _wait_for_memory(console, "Tomas", "Porto")
+    fact = wait_for_memory(console, "Tomas", "Porto")
     console.go(f"#/memory/{fact['id']}", "memory")
     page.wait_for_selector("#sources a.source-link")
     assert page.text_content("#sources a.source-link") == told
@@ -358,76 +289,3 @@ def test_a_chat_turn_streams_into_the_page_with_its_context_and_timings(console:
     assert page.text_content("#messages li.message.target .body") == told
     assert page.locator("#messages li.message").count() == 4  # both turns of this conversation
     console.shot("source-message-in-conversation")
-
-
-def test_analytics_charts_show_the_latency_the_api_reports(console: Console) -> None:
-    page = console.page
-    console.sign_in()
-    console.go("#/chat", "chat")
-    for question in ("Hello there", "Do you remember anything about me?"):
-        console.chat(question)
-    # Spans reach the sink in batches (of ten, or every ten seconds): wait until the API reports some.
-    deadline = time.monotonic() + EXTRACTION_TIMEOUT_S
-    while not console.api("GET", "/api/v1/analytics/latency")["phases"] and time.monotonic() < deadline:
-        time.sleep(0.5)
-    console.go("#/analytics", "analytics")
-    page.wait_for_selector("#chart-phases rect[data-series=p50]")
-    with (
-        page.expect_response(lambda r: "/api/v1/analytics/latency" in r.url) as answered,
-        page.expect_response(lambda r: "/api/v1/analytics/strategies" in r.url) as rated,
-    ):
-        page.click("#windows [data-window=hour]")
-    page.wait_for_selector("#windows [data-window=hour].active")
-    page.wait_for_selector("#chart-rates rect[data-series=hit]")
-    latency = answered.value.json()
-    shown = page.eval_on_selector_all(
-        "#chart-phases rect[data-series]",
-        "rs => rs.map(r => [r.dataset.row, r.dataset.series, Number(r.dataset.value)])",
-    )
-    expected = [(p["name"], series, p[f"{series}_ms"]) for p in latency["phases"] for series in ("p50", "p95")]
-    assert [tuple(bar) for bar in shown] == expected
-    assert {"retrieval", "llm_streaming"} <= {name for name, _, _ in expected}
-    rates = page.eval_on_selector_all("#chart-rates rect[data-series=hit]", "rs => rs.map(r => r.dataset.row)")
-    strategies = rated.value.json()["strategies"]
-    assert rates == [f"{st['name']} ({st['runs']})" for st in strategies]
-    console.shot("analytics")
-
-
-# ------------------------------------------------------------------ forget me
-
-
-def test_forget_me_exports_then_deletes_everything_behind_a_typed_confirmation(console: Console) -> None:
-    page = _signed_in_with_memories(console, "chat")
-    console.chat("Hello, I like hiking.")
-
-    console.go("#/forget", "forget")
-    with page.expect_download() as downloading:
-        page.click("#export")
-    download = downloading.value
-    assert download.suggested_filename.startswith("jyntrix-export-")
-    saved = console.out / download.suggested_filename
-    download.save_as(saved)
-    exported = json.loads(saved.read_text())
-    assert exported["user_id"] == console.user
-    assert {m["content"] for m in exported["memories"]} >= {m["content"] for m in MEMORIES}
-
-    assert page.is_disabled("#delete-all")
-    page.fill("#confirm-text", "forget")
-    assert page.is_disabled("#delete-all")
-    page.fill("#confirm-text", "forget me")
-    assert page.is_enabled("#delete-all")
-    page.click("#delete-all")
-    page.wait_for_selector("#verification")
-    assert f"Deleted {len(exported['memories'])} memories and 1 conversations" in page.text_content("#deleted-counts")
-    checks = page.eval_on_selector_all("#verification tr", "rows => rows.map(r => [r.dataset.check, r.dataset.count])")
-    assert checks == [["search", "0"], ["list", "0"], ["export", "0"], ["export", "0"]]
-    console.shot("forgotten")
-
-    console.go("#/memories", "memories")
-    _loaded(console, 0)
-    console.go("#/search", "search")
-    page.fill("#search-query", "green tea")
-    page.click("#search-form button[type=submit]")
-    page.wait_for_selector("#search-summary:has-text('0 results')")
-    assert console.api("GET", "/api/memories/export")["memories"] == []
-    assert console.api("GET", "/api/chat/conversations")["items"] == []
