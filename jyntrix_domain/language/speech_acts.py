@@ -3,7 +3,8 @@
 A user message is remembered as said (a turn memory) only when it states something: a message whose every
 sentence asks a question, asks to recall, gives a one-off instruction ("tell me a joke") or is small talk
 says nothing about the user, and would only crowd the memories it asks about. A question or request that
-tells of the speaker on the way ("I've booked the tickets, should I book a hotel too?") states that. An
+tells of the speaker on the way ("I've booked the tickets, should I book a hotel too?"), or carries context
+with it (CONTEXT_TERMS), states that. An
 instruction that is meant to last ("from now on answer in French", "remember that my PIN is at home")
 states something the user wants kept, and so does any sentence that is none of those.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 
 from jyntrix_domain.language.names import WORD
-from jyntrix_domain.language.stopwords import word_set
+from jyntrix_domain.language.stopwords import INDEX_STOPWORDS, word_set
 from jyntrix_domain.language.vocabulary import ASK_VERBS, AUX_WORDS, COMMAND_VERBS, SMALL_TALK_WORDS, WH_WORDS
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -64,6 +65,17 @@ _NOT_STATED_AFTER = (
 _MODALS = frozenset(("should", "could", "would", "can", "might", "may", "must", "will", "shall", "need", "ought"))
 
 
+# A question or request with at least this many distinct content words carries context with it ("What's the
+# best way to help Scott, who's in 7th grade, improve his math test score of 68%?"): it tells of the speaker's
+# world as well as asking. A question that only asks ("Which city did my husband get a new job in?") has
+# far fewer.
+CONTEXT_TERMS = 10
+
+
+def _carries_context(sentence: str) -> bool:
+    return len({w.casefold() for w in WORD.findall(sentence)} - INDEX_STOPWORDS) >= CONTEXT_TERMS
+
+
 def _states_own_clause(sentence: str) -> bool:
     said = [w.casefold() for w in WORD.findall(sentence)]
     for n, word in enumerate(said):
@@ -88,13 +100,13 @@ def _asks(sentence: str) -> bool:
     if _RECALL.search(sentence):
         return True
     if sentence.rstrip().endswith("?"):
-        return not _states_own_clause(sentence)
+        return not (_states_own_clause(sentence) or _carries_context(sentence))
     if _LASTING.search(sentence):
         return False
     head, second = said[0].removesuffix("'s"), said[1] if len(said) > 1 else ""
     if head in ASK_VERBS or head in COMMAND_VERBS:
         # an instruction for now ("tell me a joke", "make it shorter"), unless it tells of the speaker too
-        return not _states_own_clause(sentence)
+        return not (_states_own_clause(sentence) or _carries_context(sentence))
     if sentence.rstrip().endswith("!"):
         return False  # an exclamation is a remark ("What a day!")
     # A question without its mark: "where do I live now", "do you know my name". "What I love is hiking" and

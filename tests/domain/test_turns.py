@@ -63,6 +63,8 @@ def test_a_message_states_something_unless_it_only_asks_recalls_instructs_for_no
         "How can I keep this up now that I've reached 74% on May 3?",
         "What's the best way to use the new mixers, considering we spent $600 on them?",
         "Help me plan the trip, I'm going to Lisbon in March",
+        # a question that carries its context with it
+        "What's the best way to help Scott, who's in 7th grade, improve his recent math test score of 68%?",
     ]
     asking = [
         "Where do I live now?",
