@@ -53,11 +53,7 @@ class Endpoint(Generic[P, T]):
 
 
 class Api(Generic[H]):
-    """What Client and AsyncClient share: their settings and every call that is one request and its answer.
-
-    Every error answer raises a JyntrixError subclass (code, status, request_id); 429 and 503 are retried
-    after Retry-After within `retry`.
-    """
+    """What Client and AsyncClient share: their settings and every call that is one request and its answer."""
 
     # httpx.Client or httpx.AsyncClient: what the client makes when it is given no `http`.
     _http_class: type[H]
