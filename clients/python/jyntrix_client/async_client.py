@@ -30,18 +30,25 @@ class AsyncClient(Api[httpx.AsyncClient]):
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _run(self, call: Call[T]) -> T:
+    async def _send(self, call: Call[Any], *, stream: bool = False) -> httpx.Response:
+        """The answer to `call` once no retry is due; with `stream` its body is left for the caller, who closes it."""
+        request = self._http.build_request(**self._request(call))
         attempt = 0
         while True:
             try:
-                response = await self._http.request(**self._request(call))
+                response = await self._http.send(request, stream=stream)
             except httpx.HTTPError as exc:
                 raise problem_of(exc) from exc
             wait = self.retry.delay(response.status_code, response.headers, attempt)
             if wait is None:
-                return call.decode(response.status_code, response.content, response.headers)
+                return response
+            await response.aclose()
             attempt += 1
             await asyncio.sleep(wait)
+
+    async def _run(self, call: Call[T]) -> T:
+        response = await self._send(call)
+        return call.decode(response.status_code, response.content, response.headers)
 
     async def iter_memories(self, *, page_size: int = 100, **filters: Any) -> AsyncIterator[Memory]:
         """Every memory matching the filters, newest first, fetched a page at a time."""
@@ -70,21 +77,13 @@ class AsyncClient(Api[httpx.AsyncClient]):
     ) -> AsyncIterator[ChatEvent]:
         """A chat turn as typed events, as they arrive (see Client.chat)."""
         call = calls.chat(content, conversation_id=conversation_id, message_id=message_id)
-        attempt = 0
-        while True:
-            try:
-                async with self._http.stream(**self._request(call)) as response:
-                    wait = self.retry.delay(response.status_code, response.headers, attempt)
-                    if wait is None:
-                        if response.status_code >= 400:
-                            call.decode(response.status_code, await response.aread(), response.headers)
-                        decoder = SSEDecoder()
-                        async for line in response.aiter_lines():
-                            event = decoder.feed(line)
-                            if event is not None:
-                                yield event
-                        return
-            except httpx.HTTPError as exc:
-                raise problem_of(exc) from exc
-            attempt += 1
-            await asyncio.sleep(wait)
+        response = await self._send(call, stream=True)
+        try:
+            if response.status_code >= 400:
+                call.decode(response.status_code, await response.aread(), response.headers)
+            async for event in SSEDecoder().aevents(response.aiter_lines()):
+                yield event
+        except httpx.HTTPError as exc:
+            raise problem_of(exc) from exc
+        finally:
+            await response.aclose()

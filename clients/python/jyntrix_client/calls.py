@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -167,6 +167,18 @@ class SSEDecoder:
         if name == "data":
             self._data.append(value[1:] if value.startswith(" ") else value)
         return None
+
+    def events(self, lines: Iterable[str]) -> Iterator[ChatEvent]:
+        """The events of a stream's lines, as each completes (Client.chat)."""
+        for line in lines:
+            if (event := self.feed(line)) is not None:
+                yield event
+
+    async def aevents(self, lines: AsyncIterable[str]) -> AsyncIterator[ChatEvent]:
+        """The events of a stream's lines, as each completes (AsyncClient.chat)."""
+        async for line in lines:
+            if (event := self.feed(line)) is not None:
+                yield event
 
 
 def problem_of(exc: BaseException) -> JyntrixError:

@@ -34,18 +34,25 @@ class Client(Api[httpx.Client]):
     def close(self) -> None:
         self._http.close()
 
-    def _run(self, call: Call[T]) -> T:
+    def _send(self, call: Call[Any], *, stream: bool = False) -> httpx.Response:
+        """The answer to `call` once no retry is due; with `stream` its body is left for the caller, who closes it."""
+        request = self._http.build_request(**self._request(call))
         attempt = 0
         while True:
             try:
-                response = self._http.request(**self._request(call))
+                response = self._http.send(request, stream=stream)
             except httpx.HTTPError as exc:
                 raise problem_of(exc) from exc
             wait = self.retry.delay(response.status_code, response.headers, attempt)
             if wait is None:
-                return call.decode(response.status_code, response.content, response.headers)
+                return response
+            response.close()
             attempt += 1
             time.sleep(wait)
+
+    def _run(self, call: Call[T]) -> T:
+        response = self._send(call)
+        return call.decode(response.status_code, response.content, response.headers)
 
     def iter_memories(self, *, page_size: int = 100, **filters: Any) -> Iterator[Memory]:
         """Every memory matching the filters, newest first, fetched a page at a time."""
@@ -73,21 +80,12 @@ class Client(Api[httpx.Client]):
         """A chat turn as typed events, as they arrive: ConversationEvent, ContextEvent, TokenEvent..., DoneEvent
         (or ErrorEvent). An unknown conversation or invalid message raises before the first event."""
         call = calls.chat(content, conversation_id=conversation_id, message_id=message_id)
-        attempt = 0
-        while True:
-            try:
-                with self._http.stream(**self._request(call)) as response:
-                    wait = self.retry.delay(response.status_code, response.headers, attempt)
-                    if wait is None:
-                        if response.status_code >= 400:
-                            call.decode(response.status_code, response.read(), response.headers)
-                        decoder = SSEDecoder()
-                        for line in response.iter_lines():
-                            event = decoder.feed(line)
-                            if event is not None:
-                                yield event
-                        return
-            except httpx.HTTPError as exc:
-                raise problem_of(exc) from exc
-            attempt += 1
-            time.sleep(wait)
+        response = self._send(call, stream=True)
+        try:
+            if response.status_code >= 400:
+                call.decode(response.status_code, response.read(), response.headers)
+            yield from SSEDecoder().events(response.iter_lines())
+        except httpx.HTTPError as exc:
+            raise problem_of(exc) from exc
+        finally:
+            response.close()
