@@ -237,6 +237,19 @@ def _megabytes(value: str) -> int:
     return int(value)
 
 
+def _add_server_options(command: argparse.ArgumentParser, *, user_help: str) -> None:
+    """--user, --url and --token: how a command that talks to Jyntrix finds the server and whose data it is."""
+    command.add_argument("--user", default=None, help=user_help)
+    command.add_argument(
+        "--url",
+        default=os.environ.get("JYNTRIX_URL"),
+        help="a running server (default: JYNTRIX_URL, else the one serving JYNTRIX_DATA_DIR, else the data directory)",
+    )
+    command.add_argument(
+        "--token", default=os.environ.get("JYNTRIX_TOKEN"), help="its bearer token (default: JYNTRIX_TOKEN)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jyntrix", description="Jyntrix: a memory backend for AI chat.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -253,15 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_token.set_defaults(run=token)
 
     p_mcp = commands.add_parser("mcp", help="serve MCP over stdio (for Claude Desktop, Claude Code, Cursor...)")
-    p_mcp.add_argument("--user", default=None, help="whose memories (required without JYNTRIX_TOKEN)")
-    p_mcp.add_argument(
-        "--url",
-        default=os.environ.get("JYNTRIX_URL"),
-        help="a running server (default: JYNTRIX_URL, else the one serving JYNTRIX_DATA_DIR, else the data directory)",
-    )
-    p_mcp.add_argument(
-        "--token", default=os.environ.get("JYNTRIX_TOKEN"), help="its bearer token (default: JYNTRIX_TOKEN)"
-    )
+    _add_server_options(p_mcp, user_help="whose memories (required without JYNTRIX_TOKEN)")
     p_mcp.set_defaults(run=mcp)
 
     p_import = commands.add_parser(
@@ -271,15 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_import.add_argument("file", help="the transcript file")
-    p_import.add_argument("--user", default=None, help="whose history it is (the token's user when --token is given)")
-    p_import.add_argument(
-        "--url",
-        default=os.environ.get("JYNTRIX_URL"),
-        help="a running server (default: JYNTRIX_URL, else the one serving JYNTRIX_DATA_DIR, else the data directory)",
-    )
-    p_import.add_argument(
-        "--token", default=os.environ.get("JYNTRIX_TOKEN"), help="its bearer token (default: JYNTRIX_TOKEN)"
-    )
+    _add_server_options(p_import, user_help="whose history it is (the token's user when --token is given)")
     p_import.add_argument(
         "--max-mb",
         type=_megabytes,

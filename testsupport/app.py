@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar.testing import AsyncTestClient
+from litestar.testing import AsyncTestClient, TestClient
 
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_bootstrap.resources import in_process_storage
 from jyntrix_bootstrap.services import Runtime
 from jyntrix_bootstrap.settings import DeploymentProfile, Environment, Settings
+from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
 
 SECRET = "http-tests-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -33,6 +34,15 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
         allowed_hosts=(TEST_HOST,),
     )
     return msgspec.structs.replace(base, **changes)
+
+
+def served_openapi(data_dir: Path) -> dict[str, Any]:
+    """The OpenAPI document an app on these settings serves at /schema/openapi.json."""
+    with TestClient(create_app(make_settings(data_dir))) as client:
+        response = client.get("/schema/openapi.json")
+        assert response.status_code == 200
+        document: dict[str, Any] = response.json()
+        return document
 
 
 def bearer(user_id: str, **claims: Any) -> dict[str, str]:

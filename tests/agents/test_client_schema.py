@@ -6,12 +6,10 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar.testing import TestClient
 
 from jyntrix_client import types as client_types
-from jyntrix_http.app import create_app
 from tests.agents.schema_shapes import differences, shape, type_shape
-from testsupport.app import make_settings
+from testsupport.app import served_openapi
 
 # (client type, method, path, where in the operation): "200"/"201" a response, "body" the request body,
 # "body.NAME[]" the items of the body's array NAME.
@@ -52,11 +50,7 @@ ROUTES: list[tuple[type[Any], str, str, str]] = [
 
 @pytest.fixture(scope="module")
 def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    with TestClient(create_app(make_settings(tmp_path_factory.mktemp("schema")))) as client:
-        response = client.get("/schema/openapi.json")
-        assert response.status_code == 200
-        document: dict[str, Any] = response.json()
-        return document
+    return served_openapi(tmp_path_factory.mktemp("schema"))
 
 
 def _served(openapi: dict[str, Any], method: str, path: str, where: str) -> dict[str, Any]:

@@ -10,12 +10,10 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar.testing import TestClient
 
 from jyntrix_bootstrap.environment import section_variables
 from jyntrix_bootstrap.settings import SECTIONS, Settings, variable_names
-from jyntrix_http.app import create_app
-from testsupport.app import make_settings
+from testsupport.app import served_openapi
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -30,11 +28,7 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 @pytest.fixture(scope="module")
 def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    with TestClient(create_app(make_settings(tmp_path_factory.mktemp("docs")))) as client:
-        response = client.get("/schema/openapi.json")
-        assert response.status_code == 200
-        document: dict[str, Any] = response.json()
-        return document
+    return served_openapi(tmp_path_factory.mktemp("docs"))
 
 
 def served_routes(openapi: dict[str, Any]) -> set[tuple[str, str]]:

@@ -1,10 +1,14 @@
-"""Each API call once, as data (method, path, query, body, response type); both clients run these."""
+"""Each API call once, as data (method, path, query, body, how its answer reads); both clients run these.
+
+A builder here takes the arguments the client's method of the same name takes (jyntrix_client.api makes
+each one a method of Client and of AsyncClient), so a call's signature, docstring and body are written once.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import math
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -18,16 +22,19 @@ from jyntrix_client.types import (
     ChatEvent,
     ConversationDetail,
     ConversationPage,
+    ExtractionStatus,
     ForgetResult,
     HistoryResponse,
     ImportRequest,
     Memory,
+    MemoryChange,
     MemoryImportResult,
     MemoryIn,
     MemoryKind,
     MemoryPage,
     MemoryPatch,
     MemoryType,
+    Message,
     MessagePage,
     ProfilePatch,
     ProfileView,
@@ -41,22 +48,26 @@ from jyntrix_client.types import (
 )
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 RETRYABLE_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True)
 class Call(Generic[T]):
-    """One request and the type its answer decodes to (None for an empty answer)."""
+    """One request and how its answer's body reads (`answer(Memory)`; `no_answer` for an empty one)."""
 
     method: str
     path: str
-    response: type[T] | None
+    read: Callable[[bytes], T]
     params: dict[str, Any] = field(default_factory=dict)
     body: msgspec.Struct | None = None
 
     def content(self) -> bytes | None:
         return None if self.body is None else msgspec.json.encode(self.body)
+
+    def headers(self, auth: dict[str, str]) -> dict[str, str]:
+        return {**auth, "Content-Type": "application/json"} if self.body is not None else auth
 
     def query(self) -> list[tuple[str, str | int | float | bool | None]]:
         pairs: list[tuple[str, str | int | float | bool | None]] = []
@@ -66,15 +77,28 @@ class Call(Generic[T]):
                     pairs.append((key, _query_value(item)))
         return pairs
 
+    def then(self, pick: Callable[[T], U]) -> Call[U]:
+        """The same request, answering with part of what it reads (a page's items)."""
+        read = self.read
+        return Call(self.method, self.path, lambda body: pick(read(body)), self.params, self.body)
+
     def decode(self, status: int, body: bytes, headers: Any) -> T:
         if status >= 400:
             raise error_from_response(status, body, headers)
-        if self.response is None:
-            return None  # type: ignore[return-value]
         try:
-            return msgspec.json.decode(body, type=self.response)
+            return self.read(body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise TransportError(f"unreadable answer: {exc}", status=status, code="bad_response") from exc
+
+
+def answer(kind: type[T]) -> Callable[[bytes], T]:
+    """An answer's body read as JSON of `kind`."""
+    decoder = msgspec.json.Decoder(kind)
+    return decoder.decode
+
+
+def no_answer(body: bytes) -> None:
+    """An empty answer (204), or one whose body the caller reads otherwise (the chat's stream)."""
 
 
 def _query_value(value: Any) -> str:
@@ -144,6 +168,18 @@ class SSEDecoder:
             self._data.append(value[1:] if value.startswith(" ") else value)
         return None
 
+    def events(self, lines: Iterable[str]) -> Iterator[ChatEvent]:
+        """The events of a stream's lines, as each completes (Client.chat)."""
+        for line in lines:
+            if (event := self.feed(line)) is not None:
+                yield event
+
+    async def aevents(self, lines: AsyncIterable[str]) -> AsyncIterator[ChatEvent]:
+        """The events of a stream's lines, as each completes (AsyncClient.chat)."""
+        async for line in lines:
+            if (event := self.feed(line)) is not None:
+                yield event
+
 
 def problem_of(exc: BaseException) -> JyntrixError:
     """A transport failure (connection refused, timeout) as a JyntrixError with status 0."""
@@ -157,12 +193,15 @@ def _p(value: str) -> str:
 # ------------------------------------------------------------------ the calls
 
 
-def remember(memory: MemoryIn) -> Call[Remembered]:
-    return Call("POST", "/api/memories", Remembered, body=memory)
+def remember(content: str, **fields: Any) -> Call[Remembered]:
+    """Create a memory; `fields` are MemoryIn's (type, reliability, entities, metadata, created_at, id).
+
+    Content a current memory says already is that memory (`duplicate` true), which gains the new sources."""
+    return Call("POST", "/api/memories", answer(Remembered), body=MemoryIn(content=content, **fields))
 
 
 def get_memory(memory_id: str) -> Call[Memory]:
-    return Call("GET", f"/api/memories/{_p(memory_id)}", Memory)
+    return Call("GET", f"/api/memories/{_p(memory_id)}", answer(Memory))
 
 
 def list_memories(
@@ -176,6 +215,7 @@ def list_memories(
     limit: int = 50,
     offset: int = 0,
 ) -> Call[MemoryPage]:
+    """One page, newest first."""
     params = {
         "type": [t.value for t in types] if types else None,
         "kind": [k.value for k in kinds] if kinds else None,
@@ -186,83 +226,118 @@ def list_memories(
         "limit": limit,
         "offset": offset,
     }
-    return Call("GET", "/api/memories", MemoryPage, params=params)
+    return Call("GET", "/api/memories", answer(MemoryPage), params=params)
 
 
-def update_memory(memory_id: str, patch: MemoryPatch) -> Call[Memory]:
-    return Call("PATCH", f"/api/memories/{_p(memory_id)}", Memory, body=patch)
+def update_memory(memory_id: str, **changes: Any) -> Call[Memory]:
+    """Change content, type, reliability, entities or metadata (recorded in the memory's history)."""
+    return Call("PATCH", f"/api/memories/{_p(memory_id)}", answer(Memory), body=MemoryPatch(**changes))
 
 
-def supersede(memory_id: str, newer: MemoryIn) -> Call[Memory]:
-    return Call("POST", f"/api/memories/{_p(memory_id)}/supersede", Memory, body=newer)
+def supersede(memory_id: str, content: str, **fields: Any) -> Call[Memory]:
+    """Replace a fact with a newer one; the old one stays, closed, in history."""
+    newer = MemoryIn(content=content, **fields)
+    return Call("POST", f"/api/memories/{_p(memory_id)}/supersede", answer(Memory), body=newer)
 
 
 def forget(memory_id: str) -> Call[None]:
-    return Call("DELETE", f"/api/memories/{_p(memory_id)}", None)
+    """Delete one memory."""
+    return Call("DELETE", f"/api/memories/{_p(memory_id)}", no_answer)
 
 
-def history(memory_id: str) -> Call[HistoryResponse]:
-    return Call("GET", f"/api/memories/{_p(memory_id)}/history", HistoryResponse)
+def history(memory_id: str) -> Call[list[MemoryChange]]:
+    """Every change to a memory, oldest first."""
+    call = Call("GET", f"/api/memories/{_p(memory_id)}/history", answer(HistoryResponse))
+    return call.then(lambda found: found.changes)
 
 
-def search(request: SearchRequest) -> Call[SearchResponse]:
-    return Call("POST", "/api/memories/search", SearchResponse, body=request)
+def search(
+    query: str, *, limit: int = 10, types: Sequence[MemoryType] | None = None, **fields: Any
+) -> Call[SearchResponse]:
+    """Hybrid search; each result carries its per-signal scores. `fields`: SearchRequest's kind, as_of."""
+    request = SearchRequest(query=query, limit=limit, types=list(types) if types else None, **fields)
+    return Call("POST", "/api/memories/search", answer(SearchResponse), body=request)
 
 
-def import_memories(request: ImportRequest) -> Call[MemoryImportResult]:
-    return Call("POST", "/api/memories/import", MemoryImportResult, body=request)
+def import_memories(memories: Sequence[MemoryIn]) -> Call[MemoryImportResult]:
+    """Import up to 1,000 memories at once, with their own dates and ids (an id imported again is kept)."""
+    request = ImportRequest(memories=list(memories))
+    return Call("POST", "/api/memories/import", answer(MemoryImportResult), body=request)
 
 
 def export() -> Call[AccountExport]:
-    return Call("GET", "/api/memories/export", AccountExport)
+    """Everything about the user: memories with history, graph, profile, conversations with messages."""
+    return Call("GET", "/api/memories/export", answer(AccountExport))
 
 
 def restore(export: AccountExport) -> Call[RestoreReport]:
-    return Call("POST", "/api/memories/restore", RestoreReport, body=export)
+    """Restore an export (this user's or another's) into this user's account, which holds nothing else;
+    running it again adds only what is missing. An account holding other data raises Conflict."""
+    return Call("POST", "/api/memories/restore", answer(RestoreReport), body=export)
 
 
 def forget_all(*, confirm: bool) -> Call[ForgetResult]:
-    """Everything about the caller; the server refuses (422) unless `confirm` is true."""
-    return Call("DELETE", "/api/memories", ForgetResult, params={"confirm": confirm})
+    """Forget everything about the caller: memories, conversations, profile. Needs `confirm=True`."""
+    return Call("DELETE", "/api/memories", answer(ForgetResult), params={"confirm": confirm})
 
 
 def profile() -> Call[ProfileView]:
-    return Call("GET", "/api/profile", ProfileView)
+    return Call("GET", "/api/profile", answer(ProfileView))
 
 
-def update_profile(patch: ProfilePatch) -> Call[ProfileView]:
-    return Call("PATCH", "/api/profile", ProfileView, body=patch)
+def update_profile(
+    *, display_name: str | None = None, preferences: Mapping[str, str | None] | None = None
+) -> Call[ProfileView]:
+    """Change the display name ("" clears it) or preferences (merged key by key; None removes a key)."""
+    patch = ProfilePatch(display_name=display_name, preferences=dict(preferences or {}))
+    return Call("PATCH", "/api/profile", answer(ProfileView), body=patch)
 
 
 def list_conversations(*, limit: int = 50, offset: int = 0) -> Call[ConversationPage]:
-    return Call("GET", "/api/chat/conversations", ConversationPage, params={"limit": limit, "offset": offset})
+    params = {"limit": limit, "offset": offset}
+    return Call("GET", "/api/chat/conversations", answer(ConversationPage), params=params)
 
 
 def delete_conversation(conversation_id: str) -> Call[None]:
-    return Call("DELETE", f"/api/chat/conversations/{_p(conversation_id)}", None)
+    """Delete a conversation, its messages and their turn memories (facts drawn from them stay)."""
+    return Call("DELETE", f"/api/chat/conversations/{_p(conversation_id)}", no_answer)
+
+
+def import_transcript(
+    messages: Sequence[Mapping[str, Any] | msgspec.Struct],
+    *,
+    title: str | None = None,
+    conversation_id: str | None = None,
+) -> Call[TranscriptImportResult]:
+    """Import up to 1,000 messages (role, content, created_at, name?, id?, metadata?) as one conversation,
+    or append them to `conversation_id`; a repeated import answers the same ids and adds nothing."""
+    body = TranscriptImport(
+        messages=[msgspec.to_builtins(m) for m in messages], title=title, conversation_id=conversation_id
+    )
+    return Call("POST", "/api/chat/conversations/import", answer(TranscriptImportResult), body=body)
+
+
+def extraction_status(conversation_id: str) -> Call[ExtractionStatus]:
+    """How far background extraction of the conversation has come (`finished` once nothing is pending)."""
+    path = f"/api/chat/conversations/{_p(conversation_id)}"
+    call = Call("GET", path, answer(ConversationDetail), params={"limit": 1})
+    return call.then(lambda detail: detail.extraction)
 
 
 def messages(
     conversation_id: str, *, limit: int = 100, before: datetime | None = None, before_id: str | None = None
-) -> Call[MessagePage]:
+) -> Call[list[Message]]:
+    """The latest `limit` messages, oldest first; `before_id`, the first message of a page, pages back."""
     params = {"limit": limit, "before": before, "before_id": before_id}
-    return Call("GET", f"/api/chat/conversations/{_p(conversation_id)}/messages", MessagePage, params=params)
+    path = f"/api/chat/conversations/{_p(conversation_id)}/messages"
+    return Call("GET", path, answer(MessagePage), params=params).then(lambda page: page.items)
 
 
-def chat(message: SendMessage, conversation_id: str | None = None) -> Call[None]:
+def chat(content: str, *, conversation_id: str | None = None, message_id: str | None = None) -> Call[None]:
     """The stream's request; its events are read with SSEDecoder."""
     path = (
         "/api/chat/messages/stream"
         if conversation_id is None
         else f"/api/chat/conversations/{_p(conversation_id)}/messages/stream"
     )
-    return Call("POST", path, None, body=message)
-
-
-def import_transcript(transcript: TranscriptImport) -> Call[TranscriptImportResult]:
-    return Call("POST", "/api/chat/conversations/import", TranscriptImportResult, body=transcript)
-
-
-def conversation(conversation_id: str, *, limit: int = 100) -> Call[ConversationDetail]:
-    """A conversation with its latest messages and its extraction status."""
-    return Call("GET", f"/api/chat/conversations/{_p(conversation_id)}", ConversationDetail, params={"limit": limit})
+    return Call("POST", path, no_answer, body=SendMessage(content=content, message_id=message_id))
