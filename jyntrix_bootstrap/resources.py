@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.ports import (
     AnalyticsSink,
     Cache,
+    CallsStandAlone,
     ConversationStore,
     EntityGraph,
     MemoryStore,
@@ -36,6 +37,7 @@ from jyntrix_domain.ports import (
     SpanObserver,
     TaskLedger,
     TokenCounter,
+    Transactions,
 )
 
 if TYPE_CHECKING:  # the in_process profile must not import the Postgres driver
@@ -62,6 +64,8 @@ class Storage:
     analytics: AnalyticsSink
     ledger: TaskLedger
     backend: str
+    # What groups the stores' calls into one transaction (none to share in process).
+    transactions: Transactions = field(default_factory=CallsStandAlone)
     # The Postgres stores behind these (their pool and DSN, for the indexes that live beside them); None in process.
     postgres: PostgresStores | None = None
 
@@ -115,6 +119,7 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
             analytics=stores.analytics,
             ledger=stores.ledger,
             backend=choice.value,
+            transactions=stores.transactions,
             postgres=stores,
         )
     finally:
