@@ -146,7 +146,8 @@ def _pgvector(settings: Settings, storage: Storage) -> Any:
     dsn = settings.database_url or (stores.embedded.dsn if stores.embedded is not None else None)
     if dsn is None:
         raise SettingsError("VECTOR_INDEX=pgvector needs the DSN of the stores' database")
-    return PgVectorIndex(dsn, max_size=settings.database_pool_size)
+    # On the stores' pool: a chat turn's vector calls join its transactions (jyntrix_adapters.postgres.transactions).
+    return PgVectorIndex(dsn, db=stores.db, max_size=settings.database_pool_size)
 
 
 def _qdrant(settings: Settings, storage: Storage) -> Any:
