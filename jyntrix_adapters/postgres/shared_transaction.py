@@ -76,8 +76,8 @@ class SharedTransaction:
         async with self._lock:
             self._holder = mine
             try:
+                conn = await self._open()
                 async with self._failing():
-                    conn = await self._open()
                     savepoint = conn.transaction()
                     await savepoint.start()
                 try:
@@ -103,10 +103,21 @@ class SharedTransaction:
             raise
 
     async def _open(self) -> asyncpg.Connection:
+        """The shared connection, its transaction begun at the first call. A first call that fails before the
+        transaction is open (cancelled while it waits for a connection, say) leaves nothing behind: the next
+        call begins it again."""
         if self._conn is None:
-            conn = await self._stack.enter_async_context(self.db.pool.acquire())
-            await self._stack.enter_async_context(conn.transaction())
-            await conn.execute(self._scope, *self._args)
+            try:
+                conn = await self._stack.enter_async_context(self.db.pool.acquire())
+                await self._stack.enter_async_context(conn.transaction())
+                await conn.execute(self._scope, *self._args)
+            except BaseException as exc:
+                stack, self._stack = self._stack, AsyncExitStack()
+                try:
+                    await stack.__aexit__(type(exc), exc, exc.__traceback__)
+                except Exception as cleanup:  # the connection's own failure: the pool discards it
+                    log.warning("giving back a connection that failed to begin a transaction failed: %s", cleanup)
+                raise
             self._conn = conn
         return self._conn
 

@@ -111,3 +111,24 @@ async def test_a_task_that_outlives_its_block_runs_on_its_own(postgres_stores: P
         await started.wait()
     assert await task == [True]
     assert [m.id for m in await postgres_stores.memories.list(user, ALL)] == [memory.id]
+
+
+async def test_a_first_call_that_times_out_waiting_for_a_connection_leaves_the_block_usable(
+    postgres_stores: PostgresStores,
+) -> None:
+    user = new_id()
+    memory = _memory(user, "I swim on Sundays")
+    pool = postgres_stores.db.pool
+    taken = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        async with postgres_stores.transactions.shared(user):
+            with pytest.raises(TimeoutError):  # as the kin lookup's timeout cancels it on a busy pool
+                await asyncio.wait_for(postgres_stores.memories.list(user, ALL), 0.2)
+            for connection in taken:
+                await pool.release(connection)
+            taken = []
+            assert await postgres_stores.memories.add_many(user, [memory]) == [True]
+    finally:
+        for connection in taken:
+            await pool.release(connection)
+    assert [m.id for m in await postgres_stores.memories.list(user, ALL)] == [memory.id]
