@@ -87,8 +87,8 @@ def counting_transactions() -> Iterator[TransactionCounter]:
         counter.watch(connection)
         return connection
 
-    PoolAcquireContext.__aenter__ = watched_enter  # type: ignore[method-assign]
+    PoolAcquireContext.__aenter__ = watched_enter
     try:
         yield counter
     finally:
-        PoolAcquireContext.__aenter__ = enter  # type: ignore[method-assign]
+        PoolAcquireContext.__aenter__ = enter
