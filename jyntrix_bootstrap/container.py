@@ -134,9 +134,14 @@ class Container(containers.DeclarativeContainer):
         graph=storage.provided.graph,
         embedder=embedder,
         clock=clock,
+        transactions=storage.provided.transactions,
     )
     conversation_ports = providers.Singleton(
-        ConversationPorts, conversations=storage.provided.conversations, ledger=storage.provided.ledger, clock=clock
+        ConversationPorts,
+        conversations=storage.provided.conversations,
+        ledger=storage.provided.ledger,
+        clock=clock,
+        transactions=storage.provided.transactions,
     )
     retrieval = providers.Singleton(
         RetrievalService,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.ports import (
     AnalyticsSink,
     Cache,
+    CallsStandAlone,
     ConversationStore,
     EntityGraph,
     MemoryStore,
@@ -36,6 +37,7 @@ from jyntrix_domain.ports import (
     SpanObserver,
     TaskLedger,
     TokenCounter,
+    Transactions,
 )
 
 if TYPE_CHECKING:  # the in_process profile must not import the Postgres driver
@@ -62,6 +64,8 @@ class Storage:
     analytics: AnalyticsSink
     ledger: TaskLedger
     backend: str
+    # What groups the stores' calls into one transaction (none to share in process).
+    transactions: Transactions = field(default_factory=CallsStandAlone)
     # The Postgres stores behind these (their pool and DSN, for the indexes that live beside them); None in process.
     postgres: PostgresStores | None = None
 
@@ -115,6 +119,7 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
             analytics=stores.analytics,
             ledger=stores.ledger,
             backend=choice.value,
+            transactions=stores.transactions,
             postgres=stores,
         )
     finally:
@@ -141,7 +146,8 @@ def _pgvector(settings: Settings, storage: Storage) -> Any:
     dsn = settings.database_url or (stores.embedded.dsn if stores.embedded is not None else None)
     if dsn is None:
         raise SettingsError("VECTOR_INDEX=pgvector needs the DSN of the stores' database")
-    return PgVectorIndex(dsn, max_size=settings.database_pool_size)
+    # On the stores' pool: a chat turn's vector calls join its transactions (jyntrix_adapters.postgres.transactions).
+    return PgVectorIndex(dsn, db=stores.db, max_size=settings.database_pool_size)
 
 
 def _qdrant(settings: Settings, storage: Storage) -> Any:

@@ -146,7 +146,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     rank_adaptive: bool = True
     # Analytics
     analytics_retention_days: int = 90
-    analytics_batch_size: int = 10
+    # A chat turn emits some fifteen spans and each batch is a transaction: a hundred spans a write, not one a
+    # turn (the flush interval still bounds how long a span waits).
+    analytics_batch_size: int = 100
     analytics_flush_interval_s: float = 10.0
     # Extraction batches a crash left pending are enqueued again at start-up and every this many seconds
     # (those pending longer than that); 0 keeps only the start-up pass.

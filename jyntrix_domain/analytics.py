@@ -122,7 +122,7 @@ class BufferedEmitter:
         self._trim()
         if len(self._buffer) >= self._batch_size and not self._pending and time.perf_counter() >= self._retry_after:
             try:
-                task = asyncio.get_running_loop().create_task(self.flush())
+                task = asyncio.get_running_loop().create_task(self._write(whole=False))
             except RuntimeError:  # no running loop: the next flush takes it
                 return
             self._pending.add(task)
@@ -135,8 +135,14 @@ class BufferedEmitter:
 
     async def flush(self) -> None:
         """Write everything buffered; on failure keep it for the next flush."""
+        await self._write(whole=True)
+
+    async def _write(self, *, whole: bool) -> None:
+        """Write what is buffered, in one batch while the spans keep coming; without `whole`, only while a
+        batch is full (the flush an emit starts does not chase spans that trickle in: a write costs a
+        transaction however few it holds)."""
         async with self._lock:
-            while self._buffer:
+            while self._buffer and (whole or len(self._buffer) >= self._batch_size):
                 batch = list(self._buffer)
                 self._buffer.clear()
                 try:

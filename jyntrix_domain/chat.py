@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing, nullcontext
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import msgspec
 
@@ -53,6 +53,17 @@ class ChatConfig(msgspec.Struct, frozen=True, kw_only=True):
     concurrent_preparations: Annotated[int, msgspec.Meta(ge=1)] = 16
 
 
+class _Setup(NamedTuple):
+    """What a turn's setup stored and read: the conversation (and whether it was created just now), the user
+    message as stored, the messages before it (itself included), and whether it was stored before (a retry)."""
+
+    conversation: Conversation
+    created: bool
+    message: Message
+    earlier: list[Message]
+    retried: bool
+
+
 def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent:
     return ContextEvent(
         memories=list(built.items),
@@ -66,8 +77,9 @@ def _context_event(built: BuiltContext, result: RetrievalResult) -> ContextEvent
 class ChatService:
     """Runs a chat turn: setup, query analysis, retrieval, context, LLM stream, save, enqueue.
 
-    The user's message is stored before anything can fail, so an `error` event
-    never loses it: sending the same `message_id` again retries the turn.
+    The user's message is stored, with its turn memory, before the first event, so an `error` event
+    never loses it: sending the same `message_id` again retries the turn. A failure before that (the
+    message's embedding, the setup's one write) is raised before the stream starts, with nothing stored.
     """
 
     def __init__(
@@ -165,44 +177,18 @@ class ChatService:
         phases = Phases(self._emitter, self._ports.clock, trace_id, user_id)
 
         async with phases.span("setup"), self._gate.shared(user_id), self._preparing:
-            retried = (await self._ports.conversations.get_messages(user_id, [message_id])) if message_id else []
-            if retried:
-                conversation_id = check_same_message(retried[0], conversation_id, text, name)
-            conversation, created = await self._conversation(user_id, conversation_id, text, message_id)
-            said = Message(
-                id=message_id or new_id(),
-                conversation_id=conversation.id,
-                user_id=user_id,
-                role=Role.USER,
-                content=text,
-                created_at=self._ports.clock.now(),
-                name=name,
-            )
-            # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
-            (user_message,) = await self._ports.conversations.add_messages([said], pending=pending_extraction(said))
-            # Another process's first try of this message id may have stored it first: the same message, or a 409.
-            check_same_message(user_message, conversation.id, text, name)
             # Two parts of setup timed on their own too (phase_timings "setup.embedding", "setup.turn_memory").
+            # The model runs before the transaction opens, which then holds no connection while it waits.
             async with phases.span("setup.embedding"):
                 vector = await self._retrieval.embed_query(user_id, text)
-            if history is not None:
-                earlier = ephemeral(history[-self._config.history_messages :], user_message)
-            elif created:
-                earlier = [user_message]  # a conversation created just now holds only this message
-            else:
-                earlier = await self._ports.conversations.messages(
-                    user_id, conversation.id, limit=self._config.history_messages + 1
-                )
-            async with phases.span("setup.turn_memory"):
-                # The stored turn memory is not used here: no need to read it back.
-                follows = turn_before(user_message, earlier if history is None else [])
-                await remember_turns(
-                    self._memories, user_id, [user_message], [vector], follows=follows, read_back=False
-                )
+            # One transaction: the message, its pending batch and its turn memory are stored together or not at all.
+            async with self._ports.transactions.shared(user_id):
+                setup = await self._setup(user_id, text, conversation_id, message_id, name, history, vector, phases)
+        conversation, created, user_message, earlier = setup.conversation, setup.created, setup.message, setup.earlier
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
         # Only a message that was stored before (a retry) can have an answer already.
         answered = (
-            await self._ports.conversations.get_messages(user_id, [answer_id_of(user_message)]) if retried else []
+            await self._ports.conversations.get_messages(user_id, [answer_id_of(user_message)]) if setup.retried else []
         )
         if answered:
             for event in self._replay(user_message, answered[0], phases):
@@ -228,6 +214,49 @@ class ChatService:
         except Exception:
             log.exception("chat turn failed")
             yield ErrorEvent(code="internal", message="the turn failed", user_message_id=user_message.id)
+
+    async def _setup(
+        self,
+        user_id: UserId,
+        text: str,
+        conversation_id: str | None,
+        message_id: str | None,
+        name: str | None,
+        history: Sequence[ChatTurn] | None,
+        vector: Vector,
+        phases: Phases,
+    ) -> _Setup:
+        """Store the user message with its pending batch and its turn memory."""
+        retried = (await self._ports.conversations.get_messages(user_id, [message_id])) if message_id else []
+        if retried:
+            conversation_id = check_same_message(retried[0], conversation_id, text, name)
+        conversation, created = await self._conversation(user_id, conversation_id, text, message_id)
+        said = Message(
+            id=message_id or new_id(),
+            conversation_id=conversation.id,
+            user_id=user_id,
+            role=Role.USER,
+            content=text,
+            created_at=self._ports.clock.now(),
+            name=name,
+        )
+        # Its extraction batch is pending from the same write, so a crash before the answer loses nothing.
+        (user_message,) = await self._ports.conversations.add_messages([said], pending=pending_extraction(said))
+        # Another process's first try of this message id may have stored it first: the same message, or a 409.
+        check_same_message(user_message, conversation.id, text, name)
+        if history is not None:
+            earlier = ephemeral(history[-self._config.history_messages :], user_message)
+        elif created:
+            earlier = [user_message]  # a conversation created just now holds only this message
+        else:
+            earlier = await self._ports.conversations.messages(
+                user_id, conversation.id, limit=self._config.history_messages + 1
+            )
+        async with phases.span("setup.turn_memory"):
+            # The stored turn memory is not used here: no need to read it back.
+            follows = turn_before(user_message, earlier if history is None else [])
+            await remember_turns(self._memories, user_id, [user_message], [vector], follows=follows, read_back=False)
+        return _Setup(conversation, created, user_message, earlier, retried=bool(retried))
 
     def _replay(self, user_message: Message, answer: Message, phases: Phases) -> list[ChatEvent]:
         """The events of a turn that was answered already: a retry after success stores nothing more."""
@@ -310,7 +339,8 @@ class ChatService:
             attributes["input_tokens"] = usage.input_tokens
             attributes["output_tokens"] = usage.output_tokens
 
-        async with phases.span("save_response"):
+        # The answer and the memories' access counts in one transaction.
+        async with phases.span("save_response"), self._ports.transactions.shared(user_id):
             answer = await self._ports.conversations.add_message(
                 Message(
                     id=answer_id_of(user_message),

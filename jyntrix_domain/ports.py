@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -318,6 +319,30 @@ class AnalyticsSink(Protocol):
         """Delete every span of the user; return how many."""
 
 
+class Transactions(Protocol):
+    """Store calls grouped into one transaction of the database behind the stores, where it has them.
+
+    A chat turn makes a dozen small store calls; on Postgres each was a transaction of its own (BEGIN, the
+    user's scope, COMMIT), which cost more than the statements. Grouped, they cost one.
+    """
+
+    def shared(self, user_id: UserId) -> AbstractAsyncContextManager[None]:
+        """The block's store calls for `user_id` (from its task and the tasks it starts) in one transaction:
+        each call as atomic as on its own (a refused call leaves the others standing), and what the block
+        wrote committed together when it ends. Calls may run concurrently (they take the transaction in turn).
+
+        On a database with transactions none of it is kept when the block raises; stores whose calls stand
+        alone (in process) keep what each call did."""
+
+
+class CallsStandAlone:
+    """Transactions of stores whose every call stands alone and that have no transaction to share (the
+    in-process stores): `shared` groups nothing."""
+
+    def shared(self, user_id: UserId) -> AbstractAsyncContextManager[None]:
+        return nullcontext()
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC."""
@@ -328,7 +353,7 @@ class MemoryPorts:
     """Where a user's memories live, passed to the services that read and write them as one.
 
     `store` is the source of truth; `vectors`, `keywords` and `graph` are derived from it (the
-    embedder makes the vectors), and `clock` stamps every change.
+    embedder makes the vectors), and `clock` stamps every change. `transactions` groups store calls.
     """
 
     store: MemoryStore
@@ -337,13 +362,16 @@ class MemoryPorts:
     graph: EntityGraph
     embedder: Embedder
     clock: Clock
+    transactions: Transactions = field(default_factory=CallsStandAlone)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ConversationPorts:
     """Where a user's conversations live: the store, the ledger of their extraction batches (written in the
-    store's transactions: a batch becomes pending with its messages), and the clock that stamps them."""
+    store's transactions: a batch becomes pending with its messages), the clock that stamps them, and the
+    grouping of store calls into one transaction."""
 
     conversations: ConversationStore
     ledger: TaskLedger
     clock: Clock
+    transactions: Transactions = field(default_factory=CallsStandAlone)

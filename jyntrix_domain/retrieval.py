@@ -136,23 +136,25 @@ class RetrievalService:
         """
         now = as_of or self._ports.clock.now()
         analysis = self.analyze(query, now) if isinstance(query, str) else query
-        analysis, kin_names = await self._with_kin(user_id, analysis)
-        trace = trace_id or new_id()
-        limit = limit or self._config.limit
-        strategies: dict[str, _Strategy] = {
-            "vector": lambda: self._vector(user_id, analysis, types, vector, exclude),
-            "keyword": lambda: self._keyword(user_id, analysis, types, exclude),
-            "graph": lambda: self._by_graph(user_id, analysis),
-            "profile": lambda: self._profile(user_id, analysis),
-            "recent": lambda: self._recent(user_id, analysis),
-        }
-        emitter = self._emitter if record else None
-        runs = await asyncio.gather(
-            *(self._run(name, run, user_id, trace, emitter) for name, run in strategies.items())
-        )
-        outcomes = [outcome for outcome, _ in runs]
-        found = [m for _, hits in runs for m in hits if m.memory_id not in exclude]
-        matches = await self._with_rows(user_id, found, types, kinds, as_of)
+        # The strategies' reads of the stores share one transaction (they take it in turn).
+        async with self._ports.transactions.shared(user_id):
+            analysis, kin_names = await self._with_kin(user_id, analysis)
+            trace = trace_id or new_id()
+            limit = limit or self._config.limit
+            strategies: dict[str, _Strategy] = {
+                "vector": lambda: self._vector(user_id, analysis, types, vector, exclude),
+                "keyword": lambda: self._keyword(user_id, analysis, types, exclude),
+                "graph": lambda: self._by_graph(user_id, analysis),
+                "profile": lambda: self._profile(user_id, analysis),
+                "recent": lambda: self._recent(user_id, analysis),
+            }
+            emitter = self._emitter if record else None
+            runs = await asyncio.gather(
+                *(self._run(name, run, user_id, trace, emitter) for name, run in strategies.items())
+            )
+            outcomes = [outcome for outcome, _ in runs]
+            found = [m for _, hits in runs for m in hits if m.memory_id not in exclude]
+            matches = await self._with_rows(user_id, found, types, kinds, as_of)
         matches += time_matches(matches, analysis)
         succession = succession_matches(matches, analysis)
         subjects = subject_matches(matches, analysis, kin_names)

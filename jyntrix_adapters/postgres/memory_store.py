@@ -64,7 +64,17 @@ WITH inserted AS ({_INSERT} RETURNING user_id, id, content)
 INSERT INTO memory_history (user_id, memory_id, kind, content_before, content_after, superseded_by)
 SELECT user_id, id, 'create', NULL, content, NULL FROM inserted
 """
-# The rows this transaction inserted (a row that was there already has an older xmin).
+# The same for one memory, saying whether it was inserted.
+_INSERT_ONE_WITH_HISTORY = f"""
+WITH inserted AS ({_INSERT} RETURNING user_id, id, content),
+history AS (
+    INSERT INTO memory_history (user_id, memory_id, kind, content_before, content_after, superseded_by)
+    SELECT user_id, id, 'create', NULL, content, NULL FROM inserted
+)
+SELECT id FROM inserted
+"""
+# The rows this transaction inserted (a row that was there already has an older xmin). Only rows inserted
+# at its top level: a savepoint's rows have the xid of their subtransaction.
 _INSERTED_HERE = """
 SELECT id FROM memories WHERE user_id = $1 AND id = ANY($2::text[]) AND xmin = pg_current_xact_id()::xid
 """
@@ -74,6 +84,8 @@ _RESTORED_HISTORY = """
 INSERT INTO memory_history (id, user_id, memory_id, kind, at, content_before, content_after, superseded_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 """
+# Batches up to this size are inserted a statement each (add_many).
+_ONE_BY_ONE = 2
 _SELECT_ONE = f"SELECT {_COLUMNS} FROM memories WHERE user_id = $1 AND id = $2"
 
 _HISTORY = """
@@ -168,6 +180,11 @@ class PostgresMemoryStore(OnDatabase):
         check_batch(user_id, memories)
         if not memories:
             return []
+        if len(memories) <= _ONE_BY_ONE or self._db.is_shared(user_id):
+            # One round trip a memory, each saying whether it was inserted: fewer than the batch's two for a
+            # chat turn's one memory, and right in a savepoint of a shared transaction (_INSERTED_HERE is not).
+            async with self._db.user_tx(user_id) as conn:
+                return [await conn.fetchval(_INSERT_ONE_WITH_HISTORY, *_params(m)) is not None for m in memories]
         async with self._db.user_tx(user_id) as conn:
             # executemany pipelines the statements: one round trip's wait for the batch, not one per memory.
             await conn.executemany(_INSERT_WITH_HISTORY, [_params(m) for m in memories])

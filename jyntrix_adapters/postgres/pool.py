@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from jyntrix_adapters.postgres.shared_transaction import SharedTransaction, joined, sharing
 from jyntrix_domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 
 log = logging.getLogger("jyntrix.postgres")
@@ -186,10 +187,27 @@ class Database:
         """A transaction as the directory role: the user id of every memory, read only, nothing else."""
         return self._scoped(_SCOPE_ADMIN, DIRECTORY_ROLE)
 
+    def shared(self, user_id: str) -> AbstractAsyncContextManager[None]:
+        """The block's user-scoped transactions of `user_id` as savepoints of one (jyntrix_adapters.postgres.
+        shared_transaction): committed together when the block ends, rolled back when it raises."""
+        if not user_id:
+            raise Invalid("user_id must not be empty")
+        return sharing(SharedTransaction(self, user_id, _SCOPE_USER, (APP_ROLE, user_id), translate_errors))
+
+    def is_shared(self, user_id: str) -> bool:
+        """Whether `user_id`'s transactions here are savepoints of a `shared` block's transaction."""
+        return joined(self, _SCOPE_USER, (APP_ROLE, user_id)) is not None
+
     @asynccontextmanager
     async def _scoped(self, scope: str, *args: str) -> AsyncIterator[asyncpg.Connection]:
-        """A transaction whose first statement sets its role and scope (`scope` with `args`)."""
+        """A transaction whose first statement sets its role and scope (`scope` with `args`); within a
+        `shared` block of its scope, a savepoint of the block's transaction."""
         with translate_errors():
+            shared = joined(self, scope, args)
+            if shared is not None:
+                async with shared.call() as conn:
+                    yield conn
+                return
             async with self.pool.acquire() as conn, conn.transaction():
                 await conn.execute(scope, *args)
                 yield conn

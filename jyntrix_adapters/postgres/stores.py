@@ -14,11 +14,12 @@ from jyntrix_adapters.postgres.migrations import migrate
 from jyntrix_adapters.postgres.pool import Database
 from jyntrix_adapters.postgres.profile_store import PostgresProfileStore
 from jyntrix_adapters.postgres.task_ledger import PostgresTaskLedger
+from jyntrix_adapters.postgres.transactions import PostgresTransactions
 
 
 @dataclass
 class PostgresStores:
-    """The pool and the six adapters that share it."""
+    """The pool, the six adapters that share it, and the transactions their calls may share."""
 
     db: Database
     memories: PostgresMemoryStore
@@ -27,6 +28,7 @@ class PostgresStores:
     graph: PostgresEntityGraph
     analytics: PostgresAnalyticsSink
     ledger: PostgresTaskLedger
+    transactions: PostgresTransactions
     embedded: EmbeddedPostgres | None = None
 
     async def ping(self) -> None:
@@ -69,5 +71,6 @@ async def open_postgres(
         graph=PostgresEntityGraph(db),
         analytics=PostgresAnalyticsSink(db),
         ledger=PostgresTaskLedger(db),
+        transactions=PostgresTransactions(db),
         embedded=embedded,
     )

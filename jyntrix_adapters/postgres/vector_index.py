@@ -27,8 +27,6 @@ from collections.abc import Sequence
 
 import asyncpg
 import numpy as np
-import numpy.typing as npt
-from pgvector.asyncpg import register_vector
 
 from jyntrix_adapters.postgres.pool import Database, translate_errors
 from jyntrix_adapters.support.index_rules import best_first, check_vector, searchable, type_values
@@ -63,7 +61,7 @@ END $$;
 _INDEX = f"CREATE INDEX IF NOT EXISTS {_HNSW_INDEX} ON memory_vectors USING hnsw (embedding vector_cosine_ops)"
 
 _UPSERT = """
-INSERT INTO memory_vectors (user_id, id, type, embedding) VALUES ($1, $2, $3, $4)
+INSERT INTO memory_vectors (user_id, id, type, embedding) VALUES ($1, $2, $3, $4::real[]::vector)
 ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, embedding = excluded.embedding
 """
 _TYPES = "($3::text[] IS NULL OR type = ANY ($3::text[]))"
@@ -75,13 +73,13 @@ SELECT count(*) FROM (
 # MATERIALIZED keeps the ORDER BY outside the scan, so no plan can answer it from the HNSW index.
 _EXACT = f"""
 WITH mine AS MATERIALIZED (
-    SELECT id, embedding <=> $2 AS distance FROM memory_vectors WHERE user_id = $1 AND {_TYPES}
+    SELECT id, embedding <=> $2::real[]::vector AS distance FROM memory_vectors WHERE user_id = $1 AND {_TYPES}
 )
 SELECT id, distance FROM mine ORDER BY distance, id LIMIT $4
 """
 _APPROXIMATE = f"""
-SELECT id, embedding <=> $2 AS distance FROM memory_vectors WHERE user_id = $1 AND {_TYPES}
-ORDER BY embedding <=> $2 LIMIT $4
+SELECT id, embedding <=> $2::real[]::vector AS distance FROM memory_vectors WHERE user_id = $1 AND {_TYPES}
+ORDER BY embedding <=> $2::real[]::vector LIMIT $4
 """
 # Transaction-local: the pooled connection's next transaction plans as before. Sorting is priced out so the
 # planner takes the HNSW scan the adapter chose instead of reading the user's rows and sorting them.
@@ -93,17 +91,20 @@ SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hns
 DEFAULT_EXACT_SCAN_BELOW = 10_000
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    await register_vector(conn)
-
-
 class PgVectorIndex(AsyncResource):
-    """Cosine search in Postgres with pgvector; every statement runs in a user-scoped transaction."""
+    """Cosine search in Postgres with pgvector; every statement runs in a user-scoped transaction.
+
+    With `db`, the pool of the stores' database (the same server as `dsn`), the index runs on it rather
+    than on a pool of its own: its calls then join the stores' shared transactions (Database.shared), so a
+    chat turn's vector write and search cost no transaction of their own. Vectors travel as `real[]` and
+    are cast in SQL, so that pool needs no codec for the `vector` type.
+    """
 
     def __init__(
         self,
         dsn: str,
         *,
+        db: Database | None = None,
         dimension: int = 384,
         exact_scan_below: int = DEFAULT_EXACT_SCAN_BELOW,
         max_scan_tuples: int = 50_000,
@@ -117,6 +118,7 @@ class PgVectorIndex(AsyncResource):
         self._max_scan_tuples = max_scan_tuples
         self._ef_search = ef_search
         self._pool_size = (min_size, max_size)
+        self._given = db
         self._db: Database | None = None
 
     async def open(self) -> None:
@@ -129,14 +131,14 @@ class PgVectorIndex(AsyncResource):
                 await create_schema(conn, self._dimension)
             finally:
                 await conn.close()
-            pool = await asyncpg.create_pool(
-                self._dsn, min_size=self._pool_size[0], max_size=self._pool_size[1], init=_init_connection
-            )
-        self._db = Database(pool)
+        if self._given is not None:
+            self._db = self._given
+            return
+        self._db = await Database.connect(self._dsn, min_size=self._pool_size[0], max_size=self._pool_size[1])
 
     async def close(self) -> None:
         db, self._db = self._db, None
-        if db is not None:
+        if db is not None and db is not self._given:
             await db.close()
 
     async def ping(self) -> None:
@@ -148,9 +150,9 @@ class PgVectorIndex(AsyncResource):
         assert self._db is not None
         return self._db
 
-    def _check(self, vector: Vector) -> npt.NDArray[np.float32]:
+    def _check(self, vector: Vector) -> list[float]:
         check_vector(vector, self._dimension)
-        return np.asarray(vector, dtype=np.float32)
+        return _floats(vector)
 
     async def upsert(self, user_id: UserId, items: Sequence[VectorItem]) -> None:
         latest = {item.id: item for item in items}  # the last write of an id in one batch wins
@@ -175,15 +177,16 @@ class PgVectorIndex(AsyncResource):
     ) -> list[Hit]:
         if not searchable(limit, types, vector, self._dimension):
             return []
-        query = np.asarray(vector, dtype=np.float32)
+        query = _floats(vector)
         wanted = type_values(types)
         async with (await self._database()).user_tx(user_id) as conn:
             rows = None
             if await self._uses_hnsw(conn, user_id, wanted):
                 await self._tune_hnsw(conn, limit)
                 rows = await conn.fetch(_APPROXIMATE, user_id, query, wanted, limit)
+                # Sorting again, for the exact scan and for the statements after this one in a shared transaction.
+                await conn.execute("SELECT set_config('enable_sort', 'on', true)")
                 if len(rows) < limit:  # the scan gave up before finding `limit` of this user's vectors
-                    await conn.execute("SELECT set_config('enable_sort', 'on', true)")
                     rows = None
             if rows is None:
                 rows = await conn.fetch(_EXACT, user_id, query, wanted, limit)
@@ -213,6 +216,11 @@ class PgVectorIndex(AsyncResource):
                 sql = _APPROXIMATE
             rows = await conn.fetch("EXPLAIN " + sql, user_id, query, wanted, limit)
         return "\n".join(row[0] for row in rows)
+
+
+def _floats(vector: Vector) -> list[float]:
+    """The vector as `real[]` values (float32, as pgvector stores them)."""
+    return np.asarray(vector, dtype=np.float32).tolist()  # type: ignore[no-any-return]
 
 
 async def create_schema(conn: asyncpg.Connection, dimension: int, *, with_index: bool = True) -> None:

@@ -25,7 +25,7 @@ def test_analytics_charts_show_the_latency_the_api_reports(console: Console) -> 
     console.go("#/chat", "chat")
     for question in ("Hello there", "Do you remember anything about me?"):
         console.chat(question)
-    # Spans reach the sink in batches (of ten, or every ten seconds): wait until the API reports some.
+    # Spans reach the sink in batches (of a hundred, or every ten seconds): wait until the API reports some.
     deadline = time.monotonic() + EXTRACTION_TIMEOUT_S
     while not console.api("GET", "/api/v1/analytics/latency")["phases"] and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
-from jyntrix_domain.chat_events import ErrorEvent
+from jyntrix_domain.chat_events import DoneEvent
 from jyntrix_domain.errors import NotFound
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.fact_rules import DeterministicExtractor
 from jyntrix_domain.llm_extraction import FactCandidate
-from jyntrix_domain.model import Memory, MemoryFilter, Message, Role, TranscriptMessage, Vector
+from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind, Message, Role, TranscriptMessage, Vector
 from jyntrix_domain.prompts import Prompt
 from jyntrix_domain.task_handlers import build_handlers
 from jyntrix_domain.tasks import ExtractMemories, SummariseSession
@@ -113,12 +113,19 @@ def new_kit_with(embedder: HashEmbedder) -> Kit:
     return kit
 
 
-async def test_a_turn_whose_user_another_process_forgets_in_its_setup_leaves_nothing() -> None:
+async def test_a_turn_whose_user_another_process_forgets_while_it_embeds_is_set_up_after_it_whole() -> None:
+    # A turn embeds its message before it stores anything, then stores the message, its pending batch and its
+    # turn memory in one write (one transaction on Postgres): a delete-all that lands while it embeds is over
+    # before the turn writes, and the turn keeps all of it, as one begun after the delete-all would.
     kit, _ = other_process_forgets()
-    events = [e async for e in kit.chat.send_message_stream(USER, "HOLD My sister Maya lives in Lisbon.")]
-    assert isinstance(events[-1], ErrorEvent) and events[-1].code == "not_found"
-    assert await kit.conversations.list(USER) == []
-    await nothing_left(kit)
+    said = "HOLD My sister Maya lives in Lisbon."
+    events = [e async for e in kit.chat.send_message_stream(USER, said)]
+    assert isinstance(events[-1], DoneEvent), events[-1]
+    (conversation,) = await kit.conversations.list(USER)
+    stored = await kit.conversations.messages(USER, conversation.id)
+    assert [(m.role, m.content) for m in stored][:1] == [(Role.USER, said)] and len(stored) == 2
+    turns = await kit.memories.list(USER, MemoryFilter(kinds=frozenset({MemoryKind.TURN}), current_only=False))
+    assert [t.source_message_ids for t in turns if t.role is Role.USER] == [(stored[0].id,)]
 
 
 async def test_an_import_whose_user_another_process_forgets_leaves_nothing() -> None:

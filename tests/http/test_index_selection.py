@@ -25,9 +25,9 @@ _NO_STORAGE = in_process_storage()
 
 
 def _stores_on_postgres() -> Storage:
-    """Stores that count as Postgres for the plan. pgvector opens its own pool from DATABASE_URL; the real stores
-    cannot open here, since their migrations create roles, which a plain role may not."""
-    return dataclasses.replace(_NO_STORAGE, postgres=cast(PostgresStores, SimpleNamespace(embedded=None)))
+    """Stores that count as Postgres for the plan, with no pool (pgvector then opens its own from DATABASE_URL);
+    the real stores cannot open here, since their migrations create roles, which a plain role may not."""
+    return dataclasses.replace(_NO_STORAGE, postgres=cast(PostgresStores, SimpleNamespace(embedded=None, db=None)))
 
 
 @pytest.fixture
