@@ -30,7 +30,9 @@ from jyntrix_domain.ports import (
     AnalyticsSink,
     Cache,
     ConversationStore,
+    Embedder,
     EntityGraph,
+    LanguageModel,
     MemoryStore,
     ProfileStore,
     SpanObserver,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:  # the in_process profile must not import the Postgres driver
     from jyntrix_adapters.postgres.stores import PostgresStores
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+# The size of its vectors, the hash embedder's, and what every vector index holds.
+VECTOR_DIMENSION = 384
 
 
 def embedding_model_dir(settings: Settings) -> Path:
@@ -107,18 +111,23 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
         max_size=settings.database_pool_size,
     )
     try:
-        yield Storage(
-            memories=stores.memories,
-            conversations=stores.conversations,
-            profiles=stores.profiles,
-            graph=stores.graph,
-            analytics=stores.analytics,
-            ledger=stores.ledger,
-            backend=choice.value,
-            postgres=stores,
-        )
+        yield postgres_storage(stores, choice)
     finally:
         await stores.close()
+
+
+def postgres_storage(stores: PostgresStores, choice: StoresChoice = StoresChoice.POSTGRES) -> Storage:
+    """The Storage of open Postgres stores (their owner closes them)."""
+    return Storage(
+        memories=stores.memories,
+        conversations=stores.conversations,
+        profiles=stores.profiles,
+        graph=stores.graph,
+        analytics=stores.analytics,
+        ledger=stores.ledger,
+        backend=choice.value,
+        postgres=stores,
+    )
 
 
 def _postgres(storage: Storage, setting: str) -> PostgresStores:
@@ -131,7 +140,8 @@ def _postgres(storage: Storage, setting: str) -> PostgresStores:
 def _in_process_vectors(settings: Settings, storage: Storage) -> Any:
     from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 
-    return InProcessVectorIndex()
+    # Fixed like every other index's, so a vector of another size is refused from the first write.
+    return InProcessVectorIndex(dimension=VECTOR_DIMENSION)
 
 
 def _pgvector(settings: Settings, storage: Storage) -> Any:
@@ -147,9 +157,15 @@ def _pgvector(settings: Settings, storage: Storage) -> Any:
 def _qdrant(settings: Settings, storage: Storage) -> Any:
     from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
 
+    if settings.qdrant_url == QDRANT_IN_MEMORY:
+        return QdrantVectorIndex(location=QDRANT_IN_MEMORY, collection=settings.qdrant_collection)
     return QdrantVectorIndex(
         url=settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.qdrant_collection
     )
+
+
+# QDRANT_URL naming qdrant-client's local mode in this process, without a server (tests, demos).
+QDRANT_IN_MEMORY = ":memory:"
 
 
 def _qdrant_edge(settings: Settings, storage: Storage) -> Any:
@@ -162,7 +178,8 @@ def _qdrant_edge(settings: Settings, storage: Storage) -> Any:
     )
 
 
-_VECTOR_OPENERS: dict[VectorChoice, Callable[[Settings, Storage], Any]] = {
+# The opener registry: one entry per choice the plan can make (tests/bootstrap checks none is missing).
+VECTOR_OPENERS: dict[VectorChoice, Callable[[Settings, Storage], Any]] = {
     VectorChoice.IN_PROCESS: _in_process_vectors,
     VectorChoice.PGVECTOR: _pgvector,
     VectorChoice.QDRANT: _qdrant,
@@ -172,7 +189,7 @@ _VECTOR_OPENERS: dict[VectorChoice, Callable[[Settings, Storage], Any]] = {
 
 async def open_vector_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:
     choice = plan(settings).vectors
-    index = _VECTOR_OPENERS[choice](settings, storage)
+    index = VECTOR_OPENERS[choice](settings, storage)
     if choice is VectorChoice.IN_PROCESS:
         yield Opened(index, choice.value)
         return
@@ -215,7 +232,7 @@ def _bm25s(settings: Settings, storage: Storage) -> Any:
     return Bm25sKeywordIndex(settings.data_dir / "bm25")
 
 
-_KEYWORD_OPENERS: dict[KeywordChoice, Callable[[Settings, Storage], Any]] = {
+KEYWORD_OPENERS: dict[KeywordChoice, Callable[[Settings, Storage], Any]] = {
     KeywordChoice.IN_PROCESS: _in_process_keywords,
     KeywordChoice.POSTGRES: _postgres_keywords,
     KeywordChoice.BM25S: _bm25s,
@@ -224,7 +241,7 @@ _KEYWORD_OPENERS: dict[KeywordChoice, Callable[[Settings, Storage], Any]] = {
 
 async def open_keyword_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:
     choice = plan(settings).keywords
-    index = _KEYWORD_OPENERS[choice](settings, storage)
+    index = KEYWORD_OPENERS[choice](settings, storage)
     try:
         yield Opened(index, choice.value)
     finally:
@@ -261,17 +278,22 @@ async def open_rate_limiter(settings: Settings) -> AsyncIterator[Opened]:
         yield opened
 
 
-async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the plan names (fastembed builds its model into embedding_model_dir on first start)."""
     if plan(settings).embedder is EmbedderChoice.HASH:
         from jyntrix_adapters.inprocess.embedder import HashEmbedder
 
-        yield Opened(HashEmbedder(), "hash")
-        return
+        return HashEmbedder()
     from jyntrix_adapters.fastembed.embedder import FastEmbedder
 
-    embedder = FastEmbedder(embedding_model_dir(settings), build=True)
+    return FastEmbedder(embedding_model_dir(settings), build=True)
+
+
+async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
+    choice = plan(settings).embedder
+    embedder = make_embedder(settings)
     try:
-        yield Opened(embedder, f"fastembed/{MODEL_NAME}")
+        yield Opened(embedder, choice.value if choice is EmbedderChoice.HASH else f"fastembed/{MODEL_NAME}")
     finally:
         await _close(embedder)
 
@@ -307,15 +329,21 @@ def _offline(settings: Settings) -> Any:
     return OfflineLanguageModel(per_token_delay_s=settings.offline_llm_token_delay_s)
 
 
-_LANGUAGE_MODELS: dict[LanguageModelChoice, Callable[[Settings], Any]] = {
+LANGUAGE_MODELS: dict[LanguageModelChoice, Callable[[Settings], Any]] = {
     LanguageModelChoice.GEMINI: _gemini,
     LanguageModelChoice.OPENAI: _openai,
     LanguageModelChoice.OFFLINE: _offline,
 }
 
 
+def make_language_model(settings: Settings) -> LanguageModel:
+    """The language model the plan names."""
+    model: LanguageModel = LANGUAGE_MODELS[plan(settings).language_model](settings)
+    return model
+
+
 async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
-    model = _LANGUAGE_MODELS[plan(settings).language_model](settings)
+    model = make_language_model(settings)
     try:
         yield Opened(model, model.name)  # the readiness label is the model's own name ("gemini/<model>"...)
     finally:
