@@ -1,7 +1,7 @@
 """Opening and closing the adapters the runtime's plan names: the resources the container holds.
 
 `jyntrix_bootstrap.plan` decides which adapter serves each port (and documents the rules); here each choice
-has its opener, looked up in a table: no profile test is spelled twice. Each `open_*` is an async generator:
+has its opener, looked up in a table: no deployment test is spelled twice. Each `open_*` is an async generator:
 the container enters it once and closes it at shutdown.
 """
 
@@ -40,7 +40,7 @@ from jyntrix_domain.ports import (
     TokenCounter,
 )
 
-if TYPE_CHECKING:  # the in_process profile must not import the Postgres driver
+if TYPE_CHECKING:  # the in_process deployment must not import the Postgres driver
     from jyntrix_adapters.postgres.stores import PostgresStores
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -57,7 +57,7 @@ def embedding_model_dir(settings: Settings) -> Path:
 
 @dataclass
 class Storage:
-    """The stores that live in one database (Postgres, or dicts in the in_process profile)."""
+    """The stores that live in one database (Postgres, or dicts in the in_process deployment)."""
 
     memories: MemoryStore
     conversations: ConversationStore
@@ -79,7 +79,7 @@ class Opened:
 
 
 def in_process_storage() -> Storage:
-    """Every store on its in-process adapter (the in_process profile; tests and embedding apps)."""
+    """Every store on its in-process adapter (the in_process deployment; tests and embedding apps)."""
     from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
     from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
     from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
@@ -323,7 +323,7 @@ def _openai(settings: Settings) -> Any:
 def _offline(settings: Settings) -> Any:
     from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
-    # The in_process profile answers at once; the embedded one paces tokens as OFFLINE_LLM_TOKEN_DELAY_S says.
+    # The in_process deployment answers at once; the embedded one paces tokens as OFFLINE_LLM_TOKEN_DELAY_S says.
     if plan(settings).stores is StoresChoice.IN_PROCESS:
         return OfflineLanguageModel()
     return OfflineLanguageModel(per_token_delay_s=settings.offline_llm_token_delay_s)

@@ -21,7 +21,7 @@ from jyntrix_bootstrap.settings import Settings, load_settings
 from testsupport.postgres import SessionStores, server_dsn
 
 # What selects every port's in-process adapter.
-IN_PROCESS = {"JYNTRIX_PROFILE": "in_process"}
+IN_PROCESS = {"JYNTRIX_DEPLOYMENT": "in_process"}
 # The embedded default: nothing set.
 EMBEDDED: Mapping[str, str] = {}
 
