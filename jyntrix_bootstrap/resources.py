@@ -255,7 +255,7 @@ async def _shared(settings: Settings, choice: SharedChoice, on_redis: Any, in_pr
     if choice is SharedChoice.IN_PROCESS:
         yield Opened(in_process(), choice.value)
         return
-    adapter = on_redis.from_url(settings.redis_url)
+    adapter = on_redis.from_url(settings.redis_url, prefix=settings.redis_key_prefix)
     try:
         yield Opened(adapter, choice.value)
     finally:

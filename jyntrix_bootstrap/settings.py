@@ -107,6 +107,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     vector_optimize_points: int = 20_000
     vector_optimize_after_writes: int = 20_000
     redis_url: str | None = None
+    # What every key of the cache and the rate limiter starts with: deployments sharing one Redis differ here.
+    redis_key_prefix: str = "jyntrix:"
     task_runner: TaskRunner = TaskRunner.IN_PROCESS
 
     # Language models (unset: the offline grounded responder); what they are asked is the `llm` section.
