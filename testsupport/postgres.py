@@ -144,11 +144,6 @@ async def session_stores() -> AsyncIterator[SessionStores]:
         await stores.close()
 
 
-async def stores_on(request: pytest.FixtureRequest, server: str, session: SessionStores) -> PostgresStores:
-    """The session's stores on one of POSTGRES_SERVERS (a contract fixture's parameter)."""
-    return await session.on(server_dsn(request, server))
-
-
 @pytest.fixture
 async def postgres_stores(postgres_dsn: str, session_stores: SessionStores) -> PostgresStores:
     return await session_stores.on(postgres_dsn)
