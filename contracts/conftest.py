@@ -1,9 +1,9 @@
 """Fixtures every contract suite shares: each port's adapters, built as production builds them.
 
-A port's fixture is parametrised over the cases of testsupport/plan_cases.py: the settings that make the
-runtime's plan choose each of its adapters (one case per server at hand for an adapter on Postgres). The
-adapter comes from the opener the container uses, so what the contracts check is what the settings open;
-contracts/test_plan_coverage.py checks that every choice the plan can make has a case.
+A port's fixture is parametrised over its cases (contracts/cases.py): the settings that make the runtime's
+plan choose each of its adapters, one case per server at hand for an adapter on Postgres. The adapter comes
+from the opener the container uses (testsupport/plan_cases.py), so what the contracts check is what the
+settings open; contracts/test_plan_coverage.py checks that every choice the plan can make has a case.
 """
 
 from __future__ import annotations
