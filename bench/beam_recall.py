@@ -23,7 +23,7 @@ Research data in ../shared, never copied here.
 
     .venv/bin/python bench/beam_recall.py [--data ../shared/data/beam-dev] [--chats N | --chat NAME ...]
         [--questions-per-chat N]
-        [--env NAME=VALUE ...]  a server setting, e.g. --env RANK_PROFILE=seed
+        [--env NAME=VALUE ...]  a server setting, e.g. --env RANK_FORMULA=seed
         [--data-dir DIR]        keep (and reuse) the server's data and the baselines' vectors: a later run
                                 with the same chats skips the import and the embedding
 

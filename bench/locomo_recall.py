@@ -22,7 +22,7 @@ rate (turns/s, the import calls alone) and the memories stored per turn (turns, 
                            fitting weights with bench/locomo_grid.py)
         [--path transcript] ingest through the transcript import route instead (see above)
 
-`--env` passes settings to the server, e.g. `--env RANK_PROFILE=seed` for the seed's formula.
+`--env` passes settings to the server, e.g. `--env RANK_FORMULA=seed` for the seed's formula.
 """
 
 from __future__ import annotations

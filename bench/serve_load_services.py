@@ -1,10 +1,10 @@
-"""The served load benchmark on the services profile: several API processes over one Postgres, Redis and a worker.
+"""The served load benchmark on the services deployment: several API processes over one Postgres, Redis and a worker.
 
 The same client as bench/serve_load.py (its burst and open-loop runs, and search at one size), against
 `--apis` `jyntrix serve` processes sharing a PostgreSQL 18 on a loopback TCP port (pgvector and full-text
 search as the indexes), Redis (`REDIS_URL`, default redis://127.0.0.1:6379/7) and one dramatiq worker
 (`python -m jyntrix_worker`) that runs the extraction the APIs enqueue. The client sends the turns to the
-APIs in turn. CPU per turn adds up every process of the profile. Writes bench/out/serve_load_services.json.
+APIs in turn. CPU per turn adds up every process of the deployment. Writes bench/out/serve_load_services.json.
 
     .venv/bin/python bench/serve_load_services.py [--apis 2] [--size 10000] [--burst 200] [--loads 50,100]
 """
@@ -194,7 +194,7 @@ def main() -> int:
     report = {
         "command": " ".join(["serve_load_services.py", *sys.argv[1:]]),
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
-        "profile": {
+        "deployment": {
             "apis": args.apis,
             "worker": 1,
             "indexes": "pgvector + postgres full-text",

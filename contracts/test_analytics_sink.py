@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
+from jyntrix_bootstrap.resources import Storage
 from jyntrix_domain.model import Span, SpanKind, SpanStatus, new_id
 from jyntrix_domain.ports import AnalyticsSink
-from testsupport.postgres import STORE_BACKENDS, store_backend
 
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture(params=STORE_BACKENDS)
-async def sink(request: pytest.FixtureRequest) -> AsyncIterator[AnalyticsSink]:
-    async with store_backend(request, InMemoryAnalyticsSink, lambda stores: stores.analytics) as port:
-        yield port
+@pytest.fixture
+def sink(storage: Storage) -> AnalyticsSink:
+    return storage.analytics
 
 
 @pytest.fixture

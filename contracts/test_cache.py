@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from jyntrix_adapters.inprocess.cache import InProcessCache
-from jyntrix_adapters.redis.cache import RedisCache
+from jyntrix_bootstrap.resources import open_cache
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.ports import Cache
 from testsupport.polling import holds_within
 from testsupport.redis import namespaced_factory_fixture
 
-CacheFactory = Callable[[str], Cache]
+CacheFactory = Callable[[str], Awaitable[Cache]]
 
 
-cache_factory = namespaced_factory_fixture(InProcessCache, lambda url, prefix: RedisCache.from_url(url, prefix=prefix))
+# The cache each setting selects, opened as the container opens it: in process, or Redis (REDIS_URL).
+cache_factory = namespaced_factory_fixture(open_cache)
 
 
 @pytest.fixture
-def cache(cache_factory: CacheFactory) -> Cache:
-    return cache_factory("main")
+async def cache(cache_factory: CacheFactory) -> Cache:
+    return await cache_factory("main")
 
 
 async def _gone_within(cache: Cache, key: str, bound_s: float = 5.0) -> bool:
@@ -113,7 +113,7 @@ async def test_similar_keys_do_not_collide(cache: Cache) -> None:
 
 
 async def test_namespaces_are_isolated(cache_factory: CacheFactory) -> None:
-    first, second = cache_factory("first"), cache_factory("second")
+    first, second = await cache_factory("first"), await cache_factory("second")
     await first.set("shared-name", b"first's")
     assert await second.get("shared-name") is None
     await second.set("shared-name", b"second's")

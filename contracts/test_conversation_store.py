@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
 
-from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
+from jyntrix_bootstrap.resources import Storage
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import Conversation, Message, Role, new_id
 from jyntrix_domain.ports import ConversationStore
-from testsupport.postgres import STORE_BACKENDS, store_backend
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=STORE_BACKENDS)
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[ConversationStore]:
-    async with store_backend(request, InMemoryConversationStore, lambda stores: stores.conversations) as port:
-        yield port
+@pytest.fixture
+def store(storage: Storage) -> ConversationStore:
+    return storage.conversations
 
 
 def conv(user_id: str, minutes: int = 0, title: str | None = "chat", cid: str | None = None) -> Conversation:

@@ -7,19 +7,24 @@ import math
 
 import pytest
 
-from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_adapters.prometheus.metrics import MeteredEmbedder, ServerMetrics
+from jyntrix_bootstrap.resources import make_embedder
+from jyntrix_bootstrap.settings import load_settings
 from jyntrix_domain.embedding_batch import BatchingEmbedder
 from jyntrix_domain.model import Vector
 from jyntrix_domain.ports import Embedder
+from testsupport.plan_cases import IN_PROCESS
 
 
 @pytest.fixture(params=["hash", "fastembed", "metered", "batching-fastembed"])
 def embedder(request: pytest.FixtureRequest) -> Embedder:
+    """The embedders the plan can choose, as it opens them, and the decorators the container puts around them."""
+    hashing = make_embedder(load_settings(IN_PROCESS, create_local_secret=False))
     if request.param == "hash":
-        return HashEmbedder()
+        return hashing
     if request.param == "metered":  # the decorator that counts batch sizes for Prometheus
-        return MeteredEmbedder(HashEmbedder(), ServerMetrics())
+        return MeteredEmbedder(hashing, ServerMetrics())
+    # Opened once a session by the same make_embedder (testsupport/models.py): loading the model takes a second.
     fast: Embedder = request.getfixturevalue("fast_embedder")
     # The query batcher the server puts in front of the model must keep every promise of the port.
     return BatchingEmbedder(fast) if request.param == "batching-fastembed" else fast

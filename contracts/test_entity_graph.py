@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 
 import pytest
 
-from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
+from jyntrix_bootstrap.resources import Storage
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Entity, Relation, new_id
 from jyntrix_domain.ports import EntityGraph
-from testsupport.postgres import STORE_BACKENDS, store_backend
 
 
-@pytest.fixture(params=STORE_BACKENDS)
-async def graph(request: pytest.FixtureRequest) -> AsyncIterator[EntityGraph]:
-    async with store_backend(request, InMemoryEntityGraph, lambda stores: stores.graph) as port:
-        yield port
+@pytest.fixture
+def graph(storage: Storage) -> EntityGraph:
+    return storage.graph
 
 
 def rel(source: str, predicate: str, target: str) -> Relation:

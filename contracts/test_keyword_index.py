@@ -3,49 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from jyntrix_adapters.bm25.keyword_index import Bm25sKeywordIndex
-from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
-from jyntrix_adapters.postgres.keyword_index import PostgresKeywordIndex
-from jyntrix_adapters.postgres.pool import Database
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import KeywordDoc, MemoryType, new_id
 from jyntrix_domain.ports import KeywordIndex
-from testsupport.postgres import POSTGRES_SERVERS, server_dsn
-from testsupport.user_namespace import UserNamespace
 
 ALICE, BOB = "alice", "bob"
 SEMANTIC, EPISODIC, PROCEDURAL = MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROCEDURAL
 
 
-@contextlib.asynccontextmanager
-async def open_keyword_index(kind: str, directory: Path, dsn: str | None = None) -> AsyncIterator[KeywordIndex]:
-    if kind == "in_process":
-        yield InProcessKeywordIndex()
-    elif kind == "bm25s":
-        yield Bm25sKeywordIndex(directory / "bm25")
-    elif kind in POSTGRES_SERVERS and dsn is not None:
-        db = await Database.connect(dsn, min_size=1, max_size=4)
-        try:
-            yield UserNamespace(PostgresKeywordIndex(db))  # type: ignore[misc]
-        finally:
-            await db.close()
-    else:
-        raise ValueError(kind)
-
-
-@pytest.fixture(params=["in_process", "bm25s", *POSTGRES_SERVERS])
-async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[KeywordIndex]:
-    dsn = server_dsn(request, request.param) if request.param in POSTGRES_SERVERS else None
-    async with open_keyword_index(request.param, tmp_path, dsn) as opened:
-        yield opened
+@pytest.fixture
+def index(keyword_index: KeywordIndex) -> KeywordIndex:
+    """Each adapter the plan can choose (contracts/conftest.py)."""
+    return keyword_index
 
 
 def doc(text: str, type: MemoryType = SEMANTIC, id: str | None = None) -> KeywordDoc:

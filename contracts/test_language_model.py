@@ -12,11 +12,9 @@ from dataclasses import dataclass
 import msgspec
 import pytest
 
-from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
 from jyntrix_adapters.offline.language_model import OfflineLanguageModel
-from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
-from jyntrix_adapters.support.backoff import Backoff
-from jyntrix_adapters.support.llm_retry import GenerationSettings
+from jyntrix_bootstrap.resources import make_language_model
+from jyntrix_bootstrap.settings import load_settings
 from jyntrix_domain.errors import DomainError, Unavailable, Unsupported
 from jyntrix_domain.model import MemoryType, Role
 from jyntrix_domain.ports import LanguageModel
@@ -27,8 +25,8 @@ from testsupport.fake_openai import FakeOpenAI
 from testsupport.scripted_language_model import ScriptedLanguageModel
 
 ATTEMPTS = 2
-BACKOFF = Backoff(initial_s=0.01)
-GENERATION = GenerationSettings(timeout_s=10)
+# Few, quick retries and a short timeout, set as an operator sets them (LLM_*).
+RETRIES = {"LLM_MAX_ATTEMPTS": str(ATTEMPTS), "LLM_RETRY_INITIAL_S": "0.01", "LLM_TIMEOUT_S": "10"}
 
 
 @dataclass
@@ -87,19 +85,18 @@ class _Backend:
         if self.kind == "scripted":
             self.subject = _scripted()
         elif self.kind == "offline":
-            self.subject = Subject(OfflineLanguageModel(), fail_next=_cannot, break_mid_stream=_cannot)
-        elif self.kind == "gemini":
-            self.fake = FakeGemini().start()
-            model = GeminiLanguageModel(
-                "test-key", base_url=self.fake.url, generation=GENERATION, max_attempts=ATTEMPTS, backoff=BACKOFF
-            )
-            self.subject = _served(model, self.fake)
+            model = make_language_model(load_settings({"OFFLINE_LLM_TOKEN_DELAY_S": "0"}, create_local_secret=False))
+            self.subject = Subject(model, fail_next=_cannot, break_mid_stream=_cannot)
         else:
-            self.fake = FakeOpenAI().start()
-            model2 = OpenAICompatibleLanguageModel(
-                self.fake.url + "/v1", model="llama3", generation=GENERATION, max_attempts=ATTEMPTS, backoff=BACKOFF
-            )
-            self.subject = _served(model2, self.fake)
+            # The adapter the variables select, opened as the container opens it, against a fake server.
+            fake: FakeGemini | FakeOpenAI = FakeGemini() if self.kind == "gemini" else FakeOpenAI()
+            self.fake = fake.start()
+            if self.kind == "gemini":
+                env = {"GOOGLE_AI_API_KEY": "test-key", "GEMINI_BASE_URL": fake.url}
+            else:
+                env = {"OPENAI_BASE_URL": fake.url + "/v1", "OPENAI_MODEL": "llama3"}
+            settings = load_settings({**env, **RETRIES}, create_local_secret=False)
+            self.subject = _served(make_language_model(settings), fake)
         return self.subject
 
     async def __aexit__(self, *exc: object) -> None:

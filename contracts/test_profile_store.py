@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jyntrix_adapters.inprocess.profile_store import InMemoryProfileStore
+from jyntrix_bootstrap.resources import Storage
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Profile, new_id
 from jyntrix_domain.ports import ProfileStore
-from testsupport.postgres import STORE_BACKENDS, store_backend
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=STORE_BACKENDS)
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[ProfileStore]:
-    async with store_backend(request, InMemoryProfileStore, lambda stores: stores.profiles) as port:
-        yield port
+@pytest.fixture
+def store(storage: Storage) -> ProfileStore:
+    return storage.profiles
 
 
 async def test_round_trip(store: ProfileStore, user: str) -> None:

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
-from jyntrix_adapters.redis.rate_limiter import RedisRateLimiter
+from jyntrix_bootstrap.resources import open_rate_limiter
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import RateDecision
 from jyntrix_domain.ports import RateLimiter
 from testsupport.polling import holds_within
 from testsupport.redis import namespaced_factory_fixture
 
-LimiterFactory = Callable[[str], RateLimiter]
+LimiterFactory = Callable[[str], Awaitable[RateLimiter]]
 
 
-limiter_factory = namespaced_factory_fixture(
-    InProcessRateLimiter, lambda url, prefix: RedisRateLimiter.from_url(url, prefix=prefix)
-)
+# The limiter each setting selects, opened as the container opens it: in process, or Redis (REDIS_URL).
+limiter_factory = namespaced_factory_fixture(open_rate_limiter)
 
 
 @pytest.fixture
-def limiter(limiter_factory: LimiterFactory) -> RateLimiter:
-    return limiter_factory("main")
+async def limiter(limiter_factory: LimiterFactory) -> RateLimiter:
+    return await limiter_factory("main")
 
 
 async def _admitted_within(limiter: RateLimiter, key: str, limit: int, window_s: float, bound_s: float = 5.0) -> bool:
@@ -94,7 +92,7 @@ async def test_unicode_keys_are_independent(limiter: RateLimiter) -> None:
 
 
 async def test_namespaces_are_independent(limiter_factory: LimiterFactory) -> None:
-    first, second = limiter_factory("first"), limiter_factory("second")
+    first, second = await limiter_factory("first"), await limiter_factory("second")
     assert (await first.hit("user-1", 1, 60)).allowed
     assert not (await first.hit("user-1", 1, 60)).allowed
     assert (await second.hit("user-1", 1, 60)).allowed

@@ -7,18 +7,16 @@ becomes pending in the same write that stores its messages.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
 
-from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
+from jyntrix_bootstrap.resources import Storage
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Conversation, Message, PendingBatch, Role, new_id
 from jyntrix_domain.ports import ConversationStore, TaskLedger
-from testsupport.postgres import STORE_BACKENDS, store_backend
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -29,17 +27,9 @@ class Pair:
     conversations: ConversationStore
 
 
-def _in_process_pair() -> Pair:
-    conversations = InMemoryConversationStore()
-    return Pair(conversations.ledger, conversations)
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-async def pair(request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
-    async with store_backend(
-        request, _in_process_pair, lambda stores: Pair(stores.ledger, stores.conversations)
-    ) as port:
-        yield port
+@pytest.fixture
+def pair(storage: Storage) -> Pair:
+    return Pair(storage.ledger, storage.conversations)
 
 
 async def conversation(pair: Pair, user_id: str) -> Conversation:

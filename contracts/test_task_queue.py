@@ -14,9 +14,11 @@ from typing import Any, Protocol
 
 import pytest
 
-from jyntrix_adapters.dramatiq.broker import DramatiqConfig, make_broker
 from jyntrix_adapters.dramatiq.inline_worker import InlineWorker
-from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig, InProcessTaskQueue
+from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
+from jyntrix_bootstrap.choices import TaskRunner
+from jyntrix_bootstrap.settings import load_settings
+from jyntrix_bootstrap.worker import open_broker, worker_settings
 from jyntrix_domain.errors import Forbidden, Invalid, NotFound, Unavailable, Unsupported
 from jyntrix_domain.tasks import ExtractMemories, Handlers, ReindexUser, SummariseSession, TaskHandler
 from testsupport.redis import delete_prefixed, unique_prefix
@@ -32,23 +34,26 @@ class QueueFactory(Protocol):
 _BACKOFF_S = 0.01
 
 
-@pytest.fixture(params=["in_process", "dramatiq"])
+@pytest.fixture(params=list(TaskRunner))
 async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[QueueFactory]:
-    """Builds queues around the test's handlers; add one param per TaskQueue adapter."""
+    """Builds queues around the test's handlers, one param per TASK_RUNNER, each configured from the variables an
+    operator sets (TASK_* for the in-process queue, JYNTRIX_WORKER_* for dramatiq's)."""
     opened: list[Any] = []
+    runner: TaskRunner = request.param
     # dramatiq: a worker in this process on a broker in the test's own Redis namespace.
-    namespace = unique_prefix().rstrip(":") if request.param == "dramatiq" else ""
+    namespace = unique_prefix().rstrip(":") if runner is TaskRunner.DRAMATIQ else ""
 
     def make(handlers: Handlers, *, max_retries: int = 3, concurrency: int = 4) -> Any:
-        if request.param == "in_process":
-            config = InProcessQueueConfig(concurrency=concurrency, max_retries=max_retries, backoff_s=_BACKOFF_S)
-            queue = InProcessTaskQueue(handlers, config)
-        elif request.param == "dramatiq":
-            config = DramatiqConfig(namespace=namespace, max_retries=max_retries, min_backoff_ms=10, max_backoff_ms=40)
-            broker = make_broker(request.getfixturevalue("redis_url"), config, asyncio_thread=False)
-            queue = InlineWorker(broker, handlers, config, concurrency=concurrency)
-        else:  # pragma: no cover - a new param without a branch here is a bug in this fixture
-            raise AssertionError(f"unknown task queue adapter {request.param}")
+        if runner is TaskRunner.IN_PROCESS:
+            env = {"TASK_CONCURRENCY": str(concurrency), "TASK_MAX_RETRIES": str(max_retries)}
+            settings = load_settings({**env, "TASK_BACKOFF_S": str(_BACKOFF_S)}, create_local_secret=False)
+            queue: Any = InProcessTaskQueue(handlers, settings.tasks)
+        else:
+            env = {"TASK_RUNNER": "dramatiq", "REDIS_URL": request.getfixturevalue("redis_url")}
+            env |= {"JYNTRIX_WORKER_NAMESPACE": namespace, "JYNTRIX_WORKER_MAX_RETRIES": str(max_retries)}
+            env |= {"JYNTRIX_WORKER_MIN_BACKOFF_MS": "10", "JYNTRIX_WORKER_MAX_BACKOFF_MS": "40"}
+            settings = worker_settings(env)
+            queue = InlineWorker(open_broker(settings), handlers, settings.dramatiq, concurrency=concurrency)
         opened.append(queue)
         return queue
 

@@ -1,4 +1,5 @@
-"""TokenCounter contract: the regex counter and the MiniLM tokenizer agree on the properties budgets rely on."""
+"""TokenCounter contract: the regex counter and the MiniLM tokenizer, each as the plan opens it, agree on the
+properties budgets rely on."""
 
 from __future__ import annotations
 
@@ -6,15 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
-from jyntrix_adapters.tokenizers.token_counter import TokenizersTokenCounter
 from jyntrix_domain.ports import TokenCounter
 
 
-# Counters hold no state, so one of each serves the module (and hypothesis' many inputs).
-@pytest.fixture(params=["regex", "tokenizers"], scope="module")
-def counter(request: pytest.FixtureRequest) -> TokenCounter:
-    return RegexTokenCounter() if request.param == "regex" else TokenizersTokenCounter()
+@pytest.fixture(scope="module")
+def counter(token_counter: TokenCounter) -> TokenCounter:
+    """Each counter the plan can choose (contracts/conftest.py)."""
+    return token_counter
 
 
 TEXTS = ["", "Hello", "My name is Ada, and I live in Berlin!", "Zoë 東京 🙂", "antidisestablishmentarianism"]

@@ -1,5 +1,6 @@
-"""VectorIndex contract: the same behaviour from every adapter (in-process numpy, qdrant-client local, Qdrant Edge,
-pgvector on every Postgres server at hand that has the `vector` extension)."""
+"""VectorIndex contract: the same behaviour from every adapter the plan can choose (in-process numpy, Qdrant through
+qdrant-client's local mode, Qdrant Edge, pgvector on every Postgres server at hand that has the `vector` extension),
+opened as the settings open them (contracts/conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,48 +15,22 @@ from typing import Any
 import numpy as np
 import pytest
 
-from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
-from jyntrix_adapters.postgres.vector_index import PgVectorIndex
-from jyntrix_adapters.qdrant.edge_vector_index import QdrantEdgeVectorIndex
 from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
+from jyntrix_bootstrap.resources import in_process_storage, open_vector_index
+from jyntrix_bootstrap.settings import load_settings
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import MemoryType, new_id
 from jyntrix_domain.ports import VectorIndex
-from testsupport.pgvector import PGVECTOR_SERVERS
-from testsupport.postgres import server_dsn
-from testsupport.user_namespace import UserNamespace
 from testsupport.vector_items import DIM, blend, cosine, everything, item, ranked, unit
 
 ALICE, BOB = "alice", "bob"
 SEMANTIC, EPISODIC, PROFILE = MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROFILE
 
 
-@contextlib.asynccontextmanager
-async def open_vector_index(kind: str, directory: Path, dsn: str | None = None) -> AsyncIterator[VectorIndex]:
-    """An index of `kind`; the on-disk kinds keep their data under `directory`, pgvector in the database at `dsn`."""
-    if kind in PGVECTOR_SERVERS and dsn is not None:
-        async with PgVectorIndex(dsn, dimension=DIM, max_size=4) as pgvector:
-            yield UserNamespace(pgvector)  # type: ignore[misc]
-    elif kind == "in_process":
-        yield InProcessVectorIndex(dimension=DIM)
-    elif kind == "qdrant_local":
-        async with QdrantVectorIndex(location=":memory:", dimension=DIM) as index:
-            yield index
-    elif kind == "qdrant_local_path":
-        async with QdrantVectorIndex(path=str(directory / "qdrant"), dimension=DIM) as index:
-            yield index
-    elif kind == "qdrant_edge":
-        async with QdrantEdgeVectorIndex(directory / "edge", dimension=DIM) as edge:
-            yield edge
-    else:
-        raise ValueError(kind)
-
-
-@pytest.fixture(params=["in_process", "qdrant_local", "qdrant_edge", *PGVECTOR_SERVERS])
-async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[VectorIndex]:
-    dsn = server_dsn(request, request.param) if request.param in PGVECTOR_SERVERS else None
-    async with open_vector_index(request.param, tmp_path, dsn) as opened:
-        yield opened
+@pytest.fixture
+def index(vector_index: VectorIndex) -> VectorIndex:
+    """Each adapter the plan can choose (contracts/conftest.py)."""
+    return vector_index
 
 
 async def test_round_trip_finds_the_item_with_full_similarity(index: VectorIndex) -> None:
@@ -303,17 +278,30 @@ async def test_concurrent_deletes_and_upserts_leave_a_consistent_index(index: Ve
 # -- persistence of the on-disk adapters ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["qdrant_edge", "qdrant_local_path"])
+@contextlib.asynccontextmanager
+async def _on_disk(kind: str, directory: Path) -> AsyncIterator[VectorIndex]:
+    """An index keeping its data under `directory`: Qdrant Edge as the plan opens it, or qdrant-client's local
+    mode on disk (a mode of the adapter that no setting selects, kept working for embedding apps)."""
+    if kind == "qdrant_local_path":
+        async with QdrantVectorIndex(path=str(directory / "qdrant"), dimension=DIM) as local:
+            yield local
+        return
+    settings = load_settings({"JYNTRIX_DATA_DIR": str(directory), "VECTOR_INDEX": kind}, create_local_secret=False)
+    async with contextlib.asynccontextmanager(open_vector_index)(settings, in_process_storage()) as opened:
+        yield opened.adapter
+
+
+@pytest.mark.parametrize("kind", ["qdrant-edge", "qdrant_local_path"])
 async def test_items_survive_reopening(kind: str, tmp_path: Path) -> None:
     query = unit(300)
     items = ranked(query, 5)
     gone = item(unit(301))
-    async with open_vector_index(kind, tmp_path) as index:
+    async with _on_disk(kind, tmp_path) as index:
         await index.upsert(ALICE, [*items, gone])
         await index.upsert(BOB, [item(unit(302))])
         await index.delete(ALICE, [gone.id])
         await index.forget_user(BOB)
-    async with open_vector_index(kind, tmp_path) as index:
+    async with _on_disk(kind, tmp_path) as index:
         hits = await index.search(ALICE, query, 10)
         assert [h.id for h in hits] == [i.id for i in items]
         assert hits[0].score == pytest.approx(cosine(query, items[0].vector), abs=1e-4)

@@ -2,7 +2,7 @@
 
 With TASK_RUNNER=dramatiq the API only sends (a separate `python -m jyntrix_worker` runs the
 handlers); otherwise the handlers run on an InProcessTaskQueue in the API's own event loop,
-which the embedded profile needs (Qdrant Edge is single-process).
+which the embedded deployment needs (Qdrant Edge is single-process).
 """
 
 from __future__ import annotations

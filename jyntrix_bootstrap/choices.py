@@ -1,4 +1,4 @@
-"""The choices a setting makes among: environment, deployment profile, index adapters, task runner."""
+"""The choices a setting makes among: environment, deployment, index adapters, task runner."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
-class DeploymentProfile(enum.StrEnum):
+class Deployment(enum.StrEnum):
     """`embedded` picks real adapters from the URLs set (unset means embedded); `in_process` is for tests."""
 
     EMBEDDED = "embedded"
@@ -18,7 +18,7 @@ class DeploymentProfile(enum.StrEnum):
 
 
 class VectorIndexKind(enum.StrEnum):
-    """Which VectorIndex adapter the embedded profile opens (unset: `qdrant` with QDRANT_URL, else `qdrant-edge`)."""
+    """Which VectorIndex adapter the embedded deployment opens (unset: `qdrant` with QDRANT_URL, else `qdrant-edge`)."""
 
     QDRANT_EDGE = "qdrant-edge"
     QDRANT = "qdrant"
@@ -26,7 +26,7 @@ class VectorIndexKind(enum.StrEnum):
 
 
 class KeywordIndexKind(enum.StrEnum):
-    """Which KeywordIndex adapter the embedded profile opens (unset: `bm25s`)."""
+    """Which KeywordIndex adapter the embedded deployment opens (unset: `bm25s`)."""
 
     BM25S = "bm25s"
     POSTGRES = "postgres"

@@ -59,11 +59,11 @@ log = logging.getLogger("jyntrix.wiring")
 
 
 def make_ranker(settings: Settings) -> HybridRanker:
-    return ranker_for(settings.rank_profile, settings.ranking, adaptive=settings.rank_adaptive)
+    return ranker_for(settings.rank_formula, settings.ranking, adaptive=settings.rank_adaptive)
 
 
 def make_retrieval_config(settings: Settings) -> RetrievalConfig:
-    return retrieval_config_for(settings.rank_profile, settings.retrieval)
+    return retrieval_config_for(settings.rank_formula, settings.retrieval)
 
 
 def handlers_on_queue(
@@ -276,7 +276,7 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
             clock=container.clock(),
             status=SystemStatus(
                 version=package_version(),
-                profile=settings.jyntrix_profile.value,
+                deployment=settings.jyntrix_deployment.value,
                 database=storage.backend,
                 probes=probes,
             ),
@@ -300,8 +300,8 @@ async def build_services(settings: Settings, *, overrides: Mapping[str, Any] | N
         await settle(container.shutdown_resources())
         raise
     log.info(
-        "services ready: profile=%s %s",
-        settings.jyntrix_profile.value,
+        "services ready: deployment=%s %s",
+        settings.jyntrix_deployment.value,
         ", ".join(f"{k}={v.backend}" for k, v in opened.items()),
     )
     return runtime

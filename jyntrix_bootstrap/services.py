@@ -35,10 +35,10 @@ def package_version() -> str:
 
 @dataclass(frozen=True)
 class SystemStatus:
-    """What the index and readiness routes show: version, profile, and each backend to ping."""
+    """What the index and readiness routes show: version, deployment, and each backend to ping."""
 
     version: str
-    profile: str
+    deployment: str
     database: str
     probes: dict[str, tuple[str, object]]
     """name -> (backend label, adapter with an optional async ping())."""
@@ -64,8 +64,8 @@ class Services:
         return self.status.version
 
     @property
-    def profile(self) -> str:
-        return self.status.profile
+    def deployment(self) -> str:
+        return self.status.deployment
 
 
 @dataclass

@@ -6,13 +6,14 @@ RetrievalConfig, ChatConfig, GenerationSettings; the adapters' DramatiqConfig an
 InProcessQueueConfig); its variables are derived from the struct's fields (see SECTIONS and
 jyntrix_bootstrap.environment), so a field added to such a struct is a setting without editing
 this module.
-Unset or empty variables take the defaults, which are the embedded profile: no external
+Unset or empty variables take the defaults, which are the embedded deployment: no external
 service, no key. An invalid value stops start-up with an error naming the variable.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ import msgspec
 from jyntrix_adapters.dramatiq.broker import DramatiqConfig
 from jyntrix_adapters.inprocess.task_queue import InProcessQueueConfig
 from jyntrix_adapters.support.llm_retry import GenerationSettings
-from jyntrix_bootstrap.choices import DeploymentProfile as DeploymentProfile  # part of this module's interface
+from jyntrix_bootstrap.choices import Deployment as Deployment  # part of this module's interface
 from jyntrix_bootstrap.choices import Environment as Environment
 from jyntrix_bootstrap.choices import KeywordIndexKind as KeywordIndexKind
 from jyntrix_bootstrap.choices import TaskRunner as TaskRunner
@@ -35,11 +36,13 @@ from jyntrix_bootstrap.local_secret import MIN_SECRET_CHARS, local_secret
 from jyntrix_domain import embedding_cache
 from jyntrix_domain.chat import ChatConfig
 from jyntrix_domain.context import Budgets
-from jyntrix_domain.ranking import RankingWeights, RankProfile
+from jyntrix_domain.ranking import RankFormula, RankingWeights
 from jyntrix_domain.relevance import RelevanceConfig
 from jyntrix_domain.retrieval import RetrievalConfig
 
 DEV_TOKEN_ISSUER = "jyntrix-dev"
+
+log = logging.getLogger("jyntrix.settings")
 
 
 class WorkerConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,7 +83,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     # Runtime
     # Unset: development on a loopback bind (so `make run` needs nothing), production anywhere else.
     environment: Environment | None = None
-    jyntrix_profile: DeploymentProfile = DeploymentProfile.EMBEDDED
+    jyntrix_deployment: Deployment = Deployment.EMBEDDED
     jyntrix_data_dir: str = ".jyntrix"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -104,6 +107,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     vector_optimize_points: int = 20_000
     vector_optimize_after_writes: int = 20_000
     redis_url: str | None = None
+    # What every key of the cache and the rate limiter starts with: deployments sharing one Redis differ here.
+    redis_key_prefix: str = "jyntrix:"
     task_runner: TaskRunner = TaskRunner.IN_PROCESS
 
     # Language models (unset: the offline grounded responder); what they are asked is the `llm` section.
@@ -141,8 +146,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
     # Host names answered besides loopback ones (exact names, `*.domain`, or `*` for any): DNS rebinding's defence.
     allowed_hosts: tuple[str, ...] = ()
 
-    # RANK_PROFILE=seed brings back the seed's exact weights, signals and calibration (see docs/configuration.md).
-    rank_profile: RankProfile = RankProfile.DEFAULT
+    # RANK_FORMULA=seed brings back the seed's exact weights, signals and calibration (see docs/configuration.md).
+    rank_formula: RankFormula = RankFormula.DEFAULT
     rank_adaptive: bool = True
     # Analytics
     analytics_retention_days: int = 90
@@ -210,16 +215,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper", forbid
             "VECTOR_INDEX",
             "qdrant needs QDRANT_URL",
         )
-        in_process = self.jyntrix_profile is DeploymentProfile.IN_PROCESS
+        in_process = self.jyntrix_deployment is Deployment.IN_PROCESS
         _check(
             not (in_process and self.vector_index is VectorIndexKind.PGVECTOR),
             "VECTOR_INDEX",
-            "pgvector needs Postgres (JYNTRIX_PROFILE=embedded)",
+            "pgvector needs Postgres (JYNTRIX_DEPLOYMENT=embedded)",
         )
         _check(
             not (in_process and self.keyword_index is KeywordIndexKind.POSTGRES),
             "KEYWORD_INDEX",
-            "postgres needs Postgres (JYNTRIX_PROFILE=embedded)",
+            "postgres needs Postgres (JYNTRIX_DEPLOYMENT=embedded)",
         )
         _check(
             not (self.task_runner is TaskRunner.DRAMATIQ and not self.redis_url),
@@ -331,7 +336,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_local_secret: 
 
     Raises SettingsError naming the variable when a value is invalid.
     """
-    source = os.environ if env is None else env
+    source = _with_renamed(os.environ if env is None else env)
     raw: dict[str, Any] = {}
     for name in variable_names():
         value = source.get(name)
@@ -353,6 +358,20 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_local_secret: 
     if create_local_secret:
         settings = with_local_secret(settings)
     return settings
+
+
+# Variables renamed (old name: new name), so that "profile" means only the user's profile. An old name is still
+# read, with a warning, when the new one is unset.
+RENAMED = {"JYNTRIX_PROFILE": "JYNTRIX_DEPLOYMENT", "RANK_PROFILE": "RANK_FORMULA"}
+
+
+def _with_renamed(source: Mapping[str, str]) -> Mapping[str, str]:
+    moved = {}
+    for old, new in RENAMED.items():
+        if (source.get(old) or "").strip() and not (source.get(new) or "").strip():
+            log.warning("%s is deprecated and will stop working: set %s instead", old, new)
+            moved[new] = source[old]
+    return {**source, **moved} if moved else source
 
 
 def _explain(exc: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:

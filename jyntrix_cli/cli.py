@@ -254,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jyntrix", description="Jyntrix: a memory backend for AI chat.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    p_serve = commands.add_parser("serve", help="serve the HTTP API (embedded profile unless configured)")
+    p_serve = commands.add_parser("serve", help="serve the HTTP API (embedded deployment unless configured)")
     p_serve.add_argument("--host", default=None, help="overrides HOST")
     p_serve.add_argument("--port", type=int, default=None, help="overrides PORT")
     p_serve.set_defaults(run=serve)

@@ -1,7 +1,7 @@
 """Query-embedding cache: an Embedder that remembers the vectors of queries it has embedded.
 
 Two levels: an LRU in this process, then an optional shared Cache port (Redis in the
-services profile) so that every API process benefits from one process's work. Keys hash
+services deployment) so that every API process benefits from one process's work. Keys hash
 the model name with the text, so switching models can never serve a stale vector, and with
 the user id: a cache shared by tenants would let one of them tell, by the time a query
 takes, whether another had just typed the same text.

@@ -23,7 +23,7 @@ comes just above it, its score raised to the turn's (the breakdown shows the `ad
 rule in `adjusted_by`), so results always come in the order of their scores.
 
 The seed's formula is `SEED_WEIGHTS` (0.35 keyword + 0.25 vector + 0.20 reliability + 0.15 recency
-+ 0.05 frequency, the graph's strength in the keyword slot); `RankProfile.SEED` selects it.
++ 0.05 frequency, the graph's strength in the keyword slot); `RankFormula.SEED` selects it.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from jyntrix_domain.signals import OWN_SIGNALS, SIGNAL_NAMES, ScoreBreakdown, Si
 FREQUENCY_CAP = 100  # accesses at which the frequency signal reaches 1
 
 
-class RankProfile(enum.StrEnum):
+class RankFormula(enum.StrEnum):
     """Which weights and signal calibration ranking uses: the measured defaults or the seed's formula."""
 
     DEFAULT = "default"
@@ -296,9 +296,9 @@ class AdaptiveRanker(HybridRanker):
         return self._by_intent.get(intent, self.weights.normalised())
 
 
-def ranker_for(profile: RankProfile, weights: RankingWeights, *, adaptive: bool) -> HybridRanker:
-    """The ranker for a profile: the seed's weights for SEED, the given (configured) ones otherwise."""
-    chosen = SEED_WEIGHTS if profile is RankProfile.SEED else weights
+def ranker_for(formula: RankFormula, weights: RankingWeights, *, adaptive: bool) -> HybridRanker:
+    """The ranker for a formula: the seed's weights for SEED, the given (configured) ones otherwise."""
+    chosen = SEED_WEIGHTS if formula is RankFormula.SEED else weights
     return AdaptiveRanker(chosen) if adaptive else HybridRanker(chosen)
 
 

@@ -1,5 +1,5 @@
 """How retrieval is configured: how many candidates each strategy fetches, and how their raw strengths become
-signals; and the seed's configuration, which `RankProfile.SEED` selects."""
+signals; and the seed's configuration, which `RankFormula.SEED` selects."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import msgspec
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.fusion import Calibration
-from jyntrix_domain.ranking import RankProfile
+from jyntrix_domain.ranking import RankFormula
 
 
 class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,15 +60,15 @@ SEED_RETRIEVAL = RetrievalConfig(
 )
 
 
-def retrieval_config_for(profile: RankProfile, config: RetrievalConfig) -> RetrievalConfig:
-    """The configured retrieval, with the seed's candidate counts and calibration under RankProfile.SEED."""
-    if profile is not RankProfile.SEED:
+def retrieval_config_for(formula: RankFormula, config: RetrievalConfig) -> RetrievalConfig:
+    """The configured retrieval, with the seed's candidate counts and calibration under RankFormula.SEED."""
+    if formula is not RankFormula.SEED:
         return config
     seed = {name: getattr(SEED_RETRIEVAL, name) for name in _SEED_FIELDS}
     return msgspec.structs.replace(config, **seed)
 
 
-# What the seed profile fixes; timeouts and limits stay as configured.
+# What the seed formula fixes; timeouts and limits stay as configured.
 _SEED_FIELDS = (
     "per_strategy_limit",
     "keyword_calibration",

@@ -1,6 +1,6 @@
 """Task handlers: plain async functions over the domain services, one per task type.
 
-The dramatiq actors (a separate worker) and the in-process queue (the embedded profile) call the
+The dramatiq actors (a separate worker) and the in-process queue (the embedded deployment) call the
 same handlers. Every handler is idempotent, so at-least-once delivery never adds anything twice.
 A task's fields are checked when it is built or decoded (jyntrix_domain.tasks), so a malformed one
 is Invalid before any handler runs, and is dead-lettered at once.

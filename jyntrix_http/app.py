@@ -166,7 +166,7 @@ def banner(settings: Settings, runtime: Runtime) -> str:
     return "\n".join(
         [
             "",
-            f"Jyntrix {runtime.version} is ready on {base}  (profile: {settings.jyntrix_profile.value})",
+            f"Jyntrix {runtime.version} is ready on {base}  (deployment: {settings.jyntrix_deployment.value})",
             *hosts,
             f"  database={runtime.storage.backend}, {backends}",
             f"  OpenAPI: {base}/schema   readiness: {base}/health/ready   console: {base}/console",

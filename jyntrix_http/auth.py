@@ -224,7 +224,7 @@ def mint_token(
     email: str | None = None,
     now: datetime | None = None,
 ) -> str:
-    """An HS256 token shaped like Supabase's, for the local profile and tests."""
+    """An HS256 token shaped like Supabase's, for local development and tests."""
     try:
         check_user_id(user_id)
     except Invalid as exc:

@@ -4,7 +4,7 @@
   instead of parsing them as JSON.
 - JSON nested past the decoder's recursion limit is a 400, not a RecursionError.
 - NUL characters are refused (422) in path and query parameters and in JSON bodies: Postgres cannot store them, so
-  refusing them here gives the same answer on every profile instead of a driver's message.
+  refusing them here gives the same answer on every deployment instead of a driver's message.
 """
 
 from __future__ import annotations

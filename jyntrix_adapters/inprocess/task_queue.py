@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class InProcessQueueConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How the in-process queue runs tasks: at most `concurrency` at once, `max_retries` retries each.
 
-    The defaults suit the embedded profile, where the handlers share the API's process.
+    The defaults suit the embedded deployment, where the handlers share the API's process.
     """
 
     concurrency: int = 2

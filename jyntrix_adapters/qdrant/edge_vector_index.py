@@ -1,7 +1,7 @@
 """VectorIndex on Qdrant Edge: the Qdrant engine in-process, one on-disk shard (the embedded default).
 
 The shard keeps a write-ahead log, so an acknowledged write survives a crash. A shard directory can be open in one
-process at a time (Edge locks its WAL), which is why the embedded profile runs the worker inside the API process.
+process at a time (Edge locks its WAL), which is why the embedded deployment runs the worker inside the API process.
 Edge calls block, so they run in worker threads; writes are serialised, searches run concurrently.
 
 Past `optimize_points` points, and again after `optimize_after_writes` more writes, the shard is optimised into

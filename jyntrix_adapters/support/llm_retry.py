@@ -29,7 +29,8 @@ RETRYABLE_STATUSES = frozenset({408, 429})
 
 
 class GenerationSettings(msgspec.Struct, frozen=True, kw_only=True):
-    """The answer's length and sampling, and how long one request may take (the LLM_* settings).
+    """The answer's length and sampling, how long one request may take and how often a failed one is tried again
+    (the LLM_* settings).
 
     Each API has its own wire name for `max_output_tokens` (OpenAI's `max_tokens`, Gemini's
     `maxOutputTokens`); the adapters translate.
@@ -38,6 +39,14 @@ class GenerationSettings(msgspec.Struct, frozen=True, kw_only=True):
     max_output_tokens: int = 4096
     temperature: float = 0.7
     timeout_s: float = 60.0
+    # A request failing retryably (a timeout, 429, 5xx, no connection) is tried this many times in all, the waits
+    # between tries growing from `retry_initial_s` (the `backoff` below).
+    max_attempts: int = 4
+    retry_initial_s: float = 0.5
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(initial_s=self.retry_initial_s, max_s=max(Backoff().max_s, self.retry_initial_s))
 
     def __post_init__(self) -> None:
         if self.max_output_tokens < 1:
@@ -46,6 +55,10 @@ class GenerationSettings(msgspec.Struct, frozen=True, kw_only=True):
             raise Invalid("temperature must be between 0 and 2")
         if not self.timeout_s > 0:
             raise Invalid("timeout_s must be positive")
+        if self.max_attempts < 1:
+            raise Invalid("max_attempts must be at least 1")
+        if self.retry_initial_s < 0:
+            raise Invalid("retry_initial_s must not be negative")
 
 
 class Failure(NamedTuple):

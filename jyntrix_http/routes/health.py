@@ -18,6 +18,8 @@ READINESS_TIMEOUT_S = 3.0
 class Index(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     version: str
+    deployment: str
+    # The deployment under its old name, kept while clients move to `deployment`.
     profile: str
     docs: str
     health: str
@@ -44,7 +46,8 @@ async def index(services: ServicesDep) -> Index:
     return Index(
         name="jyntrix",
         version=services.version,
-        profile=services.profile,
+        deployment=services.deployment,
+        profile=services.deployment,
         docs="/schema",
         health="/health/ready",
     )

@@ -1,4 +1,4 @@
-"""One app per module on the in_process profile, with its rate limits raised, and a victim whose data is seeded.
+"""One app per module on the in_process deployment, with its rate limits raised, and a victim whose data is seeded.
 
 The matrices are many small requests, so they share an app (and a synchronous client on its own loop) per module;
 each test isolates itself with fresh user ids, as the rest of the suite does.
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from jyntrix_bootstrap.settings import DeploymentProfile
+from jyntrix_bootstrap.settings import Deployment
 from jyntrix_http.app import create_app
 from tests.adversarial.served import adversarial_settings
 from testsupport.app import bearer, drain_tasks, in_process_overrides, services_of
@@ -26,7 +26,7 @@ SyncClient = TestClient[Any]
 
 @pytest.fixture(scope="module", params=["in_process", "embedded"])
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncClient]:
-    """The app on the in_process profile, and on the embedded one's stores and indexes.
+    """The app on the in_process deployment, and on the embedded one's stores and indexes.
 
     The embedded variant keeps Postgres (row-level security), Qdrant Edge and bm25s, the adapters whose
     scoping is under test, and puts the embedder and language model on their in-process doubles.
@@ -36,7 +36,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         app = create_app(adversarial_settings(data_dir))
     else:
         dsn = request.getfixturevalue("postgres_dsn")
-        settings = adversarial_settings(data_dir, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=dsn)
+        settings = adversarial_settings(data_dir, jyntrix_deployment=Deployment.EMBEDDED, database_url=dsn)
         app = create_app(settings, overrides=in_process_overrides("storage", "vectors", "keywords"))
     with TestClient(app, raise_server_exceptions=False) as client:
         if request.param == "embedded":

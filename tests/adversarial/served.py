@@ -35,7 +35,7 @@ _PUBLIC = [re.compile(pattern) for pattern in PUBLIC_PATHS]
 
 
 def adversarial_settings(data_dir: Path, **changes: Any) -> Settings:
-    """The in_process profile with the rate limits raised far past what any matrix sends."""
+    """The in_process deployment with the rate limits raised far past what any matrix sends."""
     return make_settings(data_dir, rate_limit_requests=1_000_000, rate_limit_anonymous_requests=1_000_000, **changes)
 
 

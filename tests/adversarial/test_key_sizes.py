@@ -4,7 +4,7 @@ Postgres refuses a btree index entry over 2,704 bytes. Four-byte characters (her
 Unicode's supplementary planes, which no compression shrinks) used to pass the limits in characters
 and fail the write after a part of it was stored. The limits are in UTF-8 bytes now
 (jyntrix_domain.key_sizes), checked before anything is written: past them is a 422 and nothing is
-stored; at them, in every field at once, the write succeeds on both profiles.
+stored; at them, in every field at once, the write succeeds on both deployments.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Races: concurrent requests on one user's data end in one consistent state, on both profiles.
+"""Races: concurrent requests on one user's data end in one consistent state, on both deployments.
 
 Each test sends a bounded number of requests at once, through the app's own event loop, and then
 checks what the store and the indexes hold; nothing here measures time.
@@ -17,7 +17,7 @@ import pytest
 from litestar.testing import TestClient
 
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
-from jyntrix_bootstrap.settings import DeploymentProfile
+from jyntrix_bootstrap.settings import Deployment
 from jyntrix_domain.model import Vector
 from jyntrix_domain.prompts import Chunk, Prompt
 from jyntrix_http.app import create_app
@@ -129,13 +129,13 @@ async def _numbered(chunks: AsyncIterator[Chunk]) -> AsyncIterator[tuple[int, Ch
 def served_with(
     request: pytest.FixtureRequest, tmp_path: Path, keep: tuple[str, ...] = ("storage",), **overrides: Any
 ) -> Iterator[SyncClient]:
-    """The app with `overrides` (an "llm", a "base_embedder"...), on the profile `request.param` names:
+    """The app with `overrides` (an "llm", a "base_embedder"...), on the deployment `request.param` names:
     in_process, or embedded with its real adapters for the resources in `keep` (its stores by default)."""
     if request.param == "in_process":
         app = create_app(adversarial_settings(tmp_path), overrides=overrides)
     else:
         dsn = request.getfixturevalue("postgres_dsn")
-        settings = adversarial_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=dsn)
+        settings = adversarial_settings(tmp_path, jyntrix_deployment=Deployment.EMBEDDED, database_url=dsn)
         app = create_app(settings, overrides={**in_process_overrides(*keep), **overrides})
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client

@@ -1,6 +1,6 @@
 """A bounded schemathesis run against the served OpenAPI document: no 5xx, and answers that conform to it.
 
-The app runs on the in_process profile inside the test process (schemathesis' ASGI transport: no socket, no
+The app runs on the in_process deployment inside the test process (schemathesis' ASGI transport: no socket, no
 traffic beyond this process), with its rate limits raised so that the run is never throttled. Every operation gets
 valid and invalid cases (POSITIVE and NEGATIVE generation), bounded by MAX_EXAMPLES per operation and mode and by
 an overall BUDGET_S after which the remaining operations get the minimum; no time is asserted.

@@ -1,4 +1,4 @@
-"""Races around a chat turn or an import, on both profiles (issue 23, findings 2 and 6).
+"""Races around a chat turn or an import, on both deployments (issue 23, findings 2 and 6).
 
 Concurrent first tries of one `message_id` converge on one conversation and one answer; a delete-all
 that lands while a turn is being set up, or while an import writes its turns, leaves nothing of the
@@ -87,7 +87,7 @@ def test_concurrent_first_tries_in_two_conversations_answer_in_one_and_refuse_th
 @pytest.fixture(params=["in_process", "embedded"])
 def held(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SyncClient, HeldEmbedder]]:
     """The app whose embedder holds any text with HOLD (a turn held in its setup, after its message is stored),
-    on the embedded profile with its real stores and indexes."""
+    on the embedded deployment with its real stores and indexes."""
     embedder = HeldEmbedder()
     for client in served_with(request, tmp_path, ("storage", "vectors", "keywords"), base_embedder=embedder):
         yield client, embedder

@@ -1,4 +1,4 @@
-"""The app (in_process profile) for the agents' clients: through Litestar's test client, or served by a real
+"""The app (in_process deployment) for the agents' clients: through Litestar's test client, or served by a real
 uvicorn on a free port for clients that bring their own HTTP."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The three doors against the real `jyntrix serve` process (embedded profile): jyntrix_client, the openai SDK
+"""The three doors against the real `jyntrix serve` process (embedded deployment): jyntrix_client, the openai SDK
 on /v1, and the mcp SDK over streamable HTTP and over stdio (`jyntrix mcp`, a real subprocess)."""
 
 from __future__ import annotations

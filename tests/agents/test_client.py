@@ -1,4 +1,4 @@
-"""jyntrix_client against the app (in_process profile) through Litestar's test clients, which are httpx clients."""
+"""jyntrix_client against the app (in_process deployment) through Litestar's test clients, which are httpx clients."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from testsupport.server import free_port
 
 
 async def test_in_its_own_process_it_lists_tools_remembers_and_recalls(tmp_path: Path) -> None:
-    env = mcp_env(JYNTRIX_PROFILE="in_process", JYNTRIX_DATA_DIR=str(tmp_path))
+    env = mcp_env(JYNTRIX_DEPLOYMENT="in_process", JYNTRIX_DATA_DIR=str(tmp_path))
     async with stdio_session(env, "--user", "alice") as session:
         assert {tool.name for tool in (await session.list_tools()).tools} == TOOLS
         made = await call(session, "remember", content="My sister Maya lives in Lisbon.")
@@ -27,7 +27,9 @@ async def test_in_its_own_process_it_lists_tools_remembers_and_recalls(tmp_path:
 
 async def test_with_a_url_it_talks_to_the_running_server_across_sessions(live_app: LiveApp) -> None:
     user = f"user-{uuid.uuid4()}"
-    env = mcp_env(JYNTRIX_URL=live_app.base_url, JYNTRIX_TOKEN=mint_token(SECRET, user), JYNTRIX_PROFILE="in_process")
+    env = mcp_env(
+        JYNTRIX_URL=live_app.base_url, JYNTRIX_TOKEN=mint_token(SECRET, user), JYNTRIX_DEPLOYMENT="in_process"
+    )
     async with stdio_session(env) as session:
         made = await call(session, "remember", content="I keep bees on the roof.")
     async with stdio_session(env) as session:
@@ -38,20 +40,20 @@ async def test_with_a_url_it_talks_to_the_running_server_across_sessions(live_ap
         mcp_env(
             JYNTRIX_URL=live_app.base_url,
             JYNTRIX_TOKEN=mint_token(SECRET, "someone-else"),
-            JYNTRIX_PROFILE="in_process",
+            JYNTRIX_DEPLOYMENT="in_process",
         )
     ) as session:
         assert (await call(session, "recall", query="bees"))["results"] == []
 
 
 def test_without_a_user_or_a_url_it_says_what_is_missing(tmp_path: Path) -> None:
-    result = run_mcp(mcp_env(JYNTRIX_PROFILE="in_process", JYNTRIX_DATA_DIR=str(tmp_path)))
+    result = run_mcp(mcp_env(JYNTRIX_DEPLOYMENT="in_process", JYNTRIX_DATA_DIR=str(tmp_path)))
     assert result.returncode == 2
     assert "--user is required to open the data directory" in result.stderr and "JYNTRIX_URL" in result.stderr
 
 
 def test_a_url_without_a_token_or_a_secret_says_to_set_the_token(tmp_path: Path) -> None:
-    env = mcp_env(JYNTRIX_URL="http://127.0.0.1:9", JYNTRIX_PROFILE="in_process", JYNTRIX_DATA_DIR=str(tmp_path))
+    env = mcp_env(JYNTRIX_URL="http://127.0.0.1:9", JYNTRIX_DEPLOYMENT="in_process", JYNTRIX_DATA_DIR=str(tmp_path))
     result = run_mcp(env)
     assert result.returncode == 2
     assert "JYNTRIX_TOKEN" in result.stderr
@@ -62,7 +64,7 @@ def test_a_url_where_nothing_answers_says_so_in_one_line(tmp_path: Path) -> None
     env = mcp_env(
         JYNTRIX_URL=dead,
         JYNTRIX_TOKEN=mint_token(SECRET, "alice"),
-        JYNTRIX_PROFILE="in_process",
+        JYNTRIX_DEPLOYMENT="in_process",
         JYNTRIX_DATA_DIR=str(tmp_path),
     )
     result = run_mcp(env)

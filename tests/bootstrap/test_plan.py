@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jyntrix_bootstrap.choices import DeploymentProfile, KeywordIndexKind, TaskRunner, VectorIndexKind
+from jyntrix_bootstrap.choices import Deployment, KeywordIndexKind, TaskRunner, VectorIndexKind
 from jyntrix_bootstrap.plan import (
     IN_PROCESS_PLAN,
     EmbedderChoice,
@@ -51,7 +51,7 @@ def test_the_embedded_default_is_the_two_command_setup(tmp_path: Path) -> None:
     )
 
 
-def test_the_services_profile_is_chosen_by_its_urls_and_settings(tmp_path: Path) -> None:
+def test_the_services_deployment_is_chosen_by_its_urls_and_settings(tmp_path: Path) -> None:
     services = plan(
         embedded(
             tmp_path,
@@ -88,16 +88,16 @@ def test_gemini_wins_over_an_openai_compatible_server(tmp_path: Path) -> None:
     assert plan(both).language_model is LanguageModelChoice.GEMINI
 
 
-def test_the_in_process_profile_puts_every_port_in_process_whatever_else_is_set(tmp_path: Path) -> None:
+def test_the_in_process_deployment_puts_every_port_in_process_whatever_else_is_set(tmp_path: Path) -> None:
     settings = embedded(
-        tmp_path, JYNTRIX_PROFILE="in_process", REDIS_URL="redis://cache:6379/0", TASK_RUNNER="dramatiq"
+        tmp_path, JYNTRIX_DEPLOYMENT="in_process", REDIS_URL="redis://cache:6379/0", TASK_RUNNER="dramatiq"
     )
-    assert settings.jyntrix_profile is DeploymentProfile.IN_PROCESS
+    assert settings.jyntrix_deployment is Deployment.IN_PROCESS
     assert plan(settings) == IN_PROCESS_PLAN and not IN_PROCESS_PLAN.sends_to_worker
 
 
 async def test_what_opens_is_what_the_plan_names(tmp_path: Path) -> None:
-    settings = embedded(tmp_path, JYNTRIX_PROFILE="in_process")
+    settings = embedded(tmp_path, JYNTRIX_DEPLOYMENT="in_process")
     storage = in_process_storage()
     labels: dict[str, Any] = {}
     async for opened in open_vector_index(settings, storage):

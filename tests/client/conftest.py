@@ -1,4 +1,4 @@
-"""One real `jyntrix serve` (embedded profile) for the tests that drive the built clients against it."""
+"""One real `jyntrix serve` (embedded deployment) for the tests that drive the built clients against it."""
 
 from __future__ import annotations
 

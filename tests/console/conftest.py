@@ -1,6 +1,6 @@
 """The console in a real headless Chromium (Debian's package, driven by Playwright) against `jyntrix serve`.
 
-One server on the embedded profile for the whole package; each test gets a fresh browser context (so a fresh
+One server on the embedded deployment for the whole package; each test gets a fresh browser context (so a fresh
 sessionStorage) and a fresh user, at a desktop width unless it asks for another (`indirect` parametrisation of
 `console` with a name from WIDTHS). Every page records script errors and Content-Security-Policy violations, and
 a test fails if any occurred: the console must work under the strict policy the app sends.

@@ -57,7 +57,7 @@ class Kit:
         )
         self.retrieval = RetrievalService(
             self.ports,
-            # The ranker the default settings give the server (RANK_PROFILE, RANK_ADAPTIVE, RANK_WEIGHT_*).
+            # The ranker the default settings give the server (RANK_FORMULA, RANK_ADAPTIVE, RANK_WEIGHT_*).
             ranker=make_ranker(Settings()),
             config=RetrievalConfig(strategy_timeout_s=0.5),
             emitter=self.emitter,

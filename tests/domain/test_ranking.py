@@ -17,8 +17,8 @@ from jyntrix_domain.ranking import (
     AdaptiveRanker,
     HybridRanker,
     Match,
+    RankFormula,
     RankingWeights,
-    RankProfile,
     frequency_signal,
     ranker_for,
     recency_signal,
@@ -211,9 +211,9 @@ def test_no_candidates_no_results() -> None:
 
 
 @pytest.mark.parametrize("adaptive", [False, True])
-def test_the_seed_profile_reproduces_the_seed_formula_whatever_the_configured_weights(adaptive: bool) -> None:
+def test_the_seed_formula_is_reproduced_whatever_the_configured_weights(adaptive: bool) -> None:
     configured = RankingWeights(keyword=9.0, vector=0.0, graph=3.0, time=2.0)
-    ranker = ranker_for(RankProfile.SEED, configured, adaptive=adaptive)
+    ranker = ranker_for(RankFormula.SEED, configured, adaptive=adaptive)
     # The fresh-memory case above: 0.35*1 + 0.25*0.5 + 0.20*0.8 + 0.15*1 + 0.05*0 = 0.785 (no intent: base weights)
     [r] = ranker.rank(found(memory(), keyword=1.0, vector=0.5), NOW)
     assert r.score == pytest.approx(0.785, abs=1e-12)
@@ -228,9 +228,9 @@ def test_the_seed_profile_reproduces_the_seed_formula_whatever_the_configured_we
     assert r.score == pytest.approx(expected, abs=1e-12)
 
 
-def test_the_default_profile_uses_the_configured_weights() -> None:
+def test_the_default_formula_uses_the_configured_weights() -> None:
     configured = RankingWeights(**(dict.fromkeys(SIGNAL_NAMES, 0.0) | {"vector": 1.0}))
-    [r] = ranker_for(RankProfile.DEFAULT, configured, adaptive=False).rank(found(memory(), vector=0.7), NOW)
+    [r] = ranker_for(RankFormula.DEFAULT, configured, adaptive=False).rank(found(memory(), vector=0.7), NOW)
     assert r.score == pytest.approx(0.7)
 
 

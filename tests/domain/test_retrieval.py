@@ -9,7 +9,7 @@ from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import USER_NODE, Hit, MemoryType, SpanKind, UserId, Vector, VectorItem
-from jyntrix_domain.ranking import RankedMemory, RankProfile
+from jyntrix_domain.ranking import RankedMemory, RankFormula
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalResult, feedback_terms, retrieval_config_for
 from jyntrix_domain.signals import SIGNAL_NAMES
 from tests.domain.kit import Kit, relation_memory
@@ -255,9 +255,9 @@ async def test_a_lookup_that_is_not_recorded_still_ranks_the_same() -> None:
     assert len(spans) == len(STRATEGIES)
 
 
-async def test_the_seed_profile_carries_the_graph_strength_in_the_keyword_slot() -> None:
+async def test_the_seed_formula_carries_the_graph_strength_in_the_keyword_slot() -> None:
     kit = Kit()
-    kit.retrieval._config = retrieval_config_for(RankProfile.SEED, RetrievalConfig(strategy_timeout_s=0.5))
+    kit.retrieval._config = retrieval_config_for(RankFormula.SEED, RetrievalConfig(strategy_timeout_s=0.5))
     await kit.memories.create("alice", NewMemory(content="Anna works at Siemens", entities=("Anna", "Siemens")))
     result = await kit.retrieval.retrieve("alice", "Tell me about Anna")
     [found] = graph_matches(result)

@@ -1,1 +1,1 @@
-"""End-to-end: the real server process on the embedded profile, over real HTTP."""
+"""End-to-end: the real server process on the embedded deployment, over real HTTP."""

@@ -1,4 +1,4 @@
-"""The real server process (uvicorn via `jyntrix serve`) on the embedded profile, over real HTTP.
+"""The real server process (uvicorn via `jyntrix serve`) on the embedded deployment, over real HTTP.
 
 Embedded Postgres, Qdrant Edge, bm25s, fastembed, the offline model and the in-process task
 runner, with the data directory in a temporary folder. DATABASE_URL, REDIS_URL and the model

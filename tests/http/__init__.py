@@ -1,1 +1,1 @@
-"""HTTP tests: every route on the in_process profile through Litestar's AsyncTestClient."""
+"""HTTP tests: every route on the in_process deployment through Litestar's AsyncTestClient."""

@@ -1,4 +1,5 @@
-"""Fixtures for the app on the in_process profile: settings, a client, users and their tokens (testsupport/app.py)."""
+"""Fixtures for the app on the in_process deployment: settings, a client, users and their tokens
+(testsupport/app.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conversations and the streamed chat turn (SSE), on the in_process profile."""
+"""Conversations and the streamed chat turn (SSE), on the in_process deployment."""
 
 from __future__ import annotations
 

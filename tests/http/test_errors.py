@@ -11,7 +11,7 @@ import pytest
 from litestar import get
 from litestar.params import FromPath
 
-from jyntrix_bootstrap.settings import DeploymentProfile, Environment
+from jyntrix_bootstrap.settings import Deployment, Environment
 from jyntrix_domain.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unavailable, Unsupported
 from testsupport.app import Client, bearer, in_process_overrides, make_settings, services_of
 
@@ -135,7 +135,7 @@ async def test_with_redis_the_limit_holds_across_api_replicas(
 ) -> None:
     settings = make_settings(
         tmp_path,
-        jyntrix_profile=DeploymentProfile.EMBEDDED,
+        jyntrix_deployment=Deployment.EMBEDDED,
         redis_url=redis_url,
         rate_limit_requests=3,
         rate_limit_window_s=60,
@@ -163,7 +163,7 @@ async def test_with_redis_the_limit_holds_across_api_replicas(
 async def test_a_request_is_503_with_retry_after_when_the_database_is_down(
     tmp_path: Path, postgres_dsn: str, app_factory: Callable[..., Client]
 ) -> None:
-    settings = make_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=postgres_dsn)
+    settings = make_settings(tmp_path, jyntrix_deployment=Deployment.EMBEDDED, database_url=postgres_dsn)
     # Its own user: the database is shared with other tests and runs, and the same content would be a duplicate.
     headers = bearer(f"db-down-user-{uuid.uuid4()}")
     async with app_factory(settings, overrides=in_process_overrides("storage")) as client:

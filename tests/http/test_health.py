@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from jyntrix_bootstrap.settings import DeploymentProfile
+from jyntrix_bootstrap.settings import Deployment
 from testsupport.app import Client, in_process_overrides, make_settings, services_of
 
 
@@ -14,7 +14,7 @@ async def test_index_names_the_service_without_a_token(client: Client) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["name"] == "jyntrix"
-    assert body["profile"] == "in_process"
+    assert body["deployment"] == body["profile"] == "in_process"
     assert body["docs"] == "/schema"
 
 
@@ -40,7 +40,7 @@ async def test_readiness_checks_every_adapter(client: Client) -> None:
 async def test_readiness_is_503_when_the_database_is_down(
     tmp_path: Path, postgres_dsn: str, app_factory: Callable[..., Client]
 ) -> None:
-    settings = make_settings(tmp_path, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=postgres_dsn)
+    settings = make_settings(tmp_path, jyntrix_deployment=Deployment.EMBEDDED, database_url=postgres_dsn)
     async with app_factory(settings, overrides=in_process_overrides("storage")) as client:
         first = await client.get("/health/ready")
         assert first.status_code == 200, first.text

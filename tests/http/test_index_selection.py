@@ -49,8 +49,8 @@ def test_unset_means_the_defaults(data_dir: Path) -> None:
         ({"VECTOR_INDEX": "faiss"}, "VECTOR_INDEX"),
         ({"KEYWORD_INDEX": "lucene"}, "KEYWORD_INDEX"),
         ({"VECTOR_INDEX": "qdrant"}, "VECTOR_INDEX"),  # without QDRANT_URL
-        ({"VECTOR_INDEX": "pgvector", "JYNTRIX_PROFILE": "in_process"}, "VECTOR_INDEX"),
-        ({"KEYWORD_INDEX": "postgres", "JYNTRIX_PROFILE": "in_process"}, "KEYWORD_INDEX"),
+        ({"VECTOR_INDEX": "pgvector", "JYNTRIX_DEPLOYMENT": "in_process"}, "VECTOR_INDEX"),
+        ({"KEYWORD_INDEX": "postgres", "JYNTRIX_DEPLOYMENT": "in_process"}, "KEYWORD_INDEX"),
     ],
 )
 def test_an_invalid_choice_names_its_variable(data_dir: Path, env: dict[str, str], variable: str) -> None:

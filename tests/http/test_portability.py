@@ -1,6 +1,6 @@
 """Export and restore through the API: a user filled through its doors, exported, forgotten and restored.
 
-Runs on the in_process profile and on the embedded one's stores and indexes (Postgres, Qdrant Edge, bm25s).
+Runs on the in_process deployment and on the embedded one's stores and indexes (Postgres, Qdrant Edge, bm25s).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from jyntrix_bootstrap.settings import DeploymentProfile
+from jyntrix_bootstrap.settings import Deployment
 from jyntrix_domain.model import entity_key
 from jyntrix_domain.turn_messages import answer_id
 from jyntrix_domain.turn_places import turn_memory_id
@@ -33,7 +33,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         app = create_app(make_settings(data_dir, **limits))
     else:
         dsn = request.getfixturevalue("postgres_dsn")
-        settings = make_settings(data_dir, jyntrix_profile=DeploymentProfile.EMBEDDED, database_url=dsn, **limits)
+        settings = make_settings(data_dir, jyntrix_deployment=Deployment.EMBEDDED, database_url=dsn, **limits)
         app = create_app(settings, overrides=in_process_overrides("storage", "vectors", "keywords"))
     with TestClient(app) as client:
         yield client

@@ -1,6 +1,6 @@
 """`jyntrix reindex` rebuilds the selected indexes from the Postgres rows, for one user or for all.
 
-The profile is the embedded Postgres with pgvector and full-text indexes (a fresh data directory, so
+The deployment is the embedded Postgres with pgvector and full-text indexes (a fresh data directory, so
 the users in it are exactly the test's). Emptying the indexes stands in for a switch to a new backend.
 """
 

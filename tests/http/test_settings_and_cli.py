@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import stat
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from jyntrix_adapters.support.llm_retry import GenerationSettings
 from jyntrix_bootstrap.local_secret import LOCAL_SECRET_FILE
 from jyntrix_bootstrap.settings import (
     SECTIONS,
-    DeploymentProfile,
+    Deployment,
     Environment,
     Settings,
     SettingsError,
@@ -24,13 +25,28 @@ from jyntrix_bootstrap.settings import (
 )
 from jyntrix_cli.cli import main
 from jyntrix_domain.context import Budgets
-from jyntrix_domain.ranking import RankingWeights
+from jyntrix_domain.ranking import RankFormula, RankingWeights
 from jyntrix_domain.retrieval import RetrievalConfig
 from jyntrix_domain.signals import SIGNAL_NAMES
 from jyntrix_http.app import create_app
 
 
-def test_defaults_are_the_embedded_profile(tmp_path: Path) -> None:
+def test_the_old_names_of_renamed_variables_still_work_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="jyntrix.settings"):
+        settings = load_settings({"JYNTRIX_PROFILE": "in_process", "RANK_PROFILE": "seed"}, create_local_secret=False)
+    assert settings.jyntrix_deployment is Deployment.IN_PROCESS and settings.rank_formula is RankFormula.SEED
+    assert "JYNTRIX_PROFILE is deprecated and will stop working: set JYNTRIX_DEPLOYMENT instead" in caplog.text
+    assert "RANK_PROFILE is deprecated and will stop working: set RANK_FORMULA instead" in caplog.text
+
+
+def test_a_renamed_variable_s_new_name_wins_over_its_old_one(caplog: pytest.LogCaptureFixture) -> None:
+    env = {"JYNTRIX_PROFILE": "in_process", "JYNTRIX_DEPLOYMENT": "embedded"}
+    with caplog.at_level(logging.WARNING, logger="jyntrix.settings"):
+        assert load_settings(env, create_local_secret=False).jyntrix_deployment is Deployment.EMBEDDED
+    assert "deprecated" not in caplog.text
+
+
+def test_defaults_are_the_embedded_deployment(tmp_path: Path) -> None:
     settings = load_settings({"JYNTRIX_DATA_DIR": str(tmp_path)})
     assert settings.database_url is None and settings.qdrant_url is None and settings.redis_url is None
     assert settings.google_ai_api_key is None
@@ -170,7 +186,7 @@ async def test_jyntrix_token_mints_what_the_server_accepts(
     assert claims["aud"] == "authenticated"
     assert claims["exp"] - claims["iat"] == 2 * 3600
 
-    settings = msgspec.structs.replace(load_settings(), jyntrix_profile=DeploymentProfile.IN_PROCESS)
+    settings = msgspec.structs.replace(load_settings(), jyntrix_deployment=Deployment.IN_PROCESS)
     # A loopback name, as a local client sends: the default settings answer no other Host.
     async with AsyncTestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
@@ -204,14 +220,14 @@ def test_jyntrix_model_builds_or_finds_the_model(
     assert (minilm_model_dir / "model.onnx").is_file()
 
 
-def test_rank_profile_seed_restores_the_seed_weights_and_calibration(tmp_path: Path) -> None:
+def test_rank_formula_seed_restores_the_seed_weights_and_calibration(tmp_path: Path) -> None:
     from jyntrix_bootstrap.container import make_ranker, make_retrieval_config
     from jyntrix_domain.fusion import Calibration
     from jyntrix_domain.ranking import SEED_WEIGHTS, RankingWeights
     from jyntrix_domain.retrieval import RetrievalConfig
 
     env = {"JYNTRIX_DATA_DIR": str(tmp_path), "RANK_WEIGHT_KEYWORD": "0.9", "RETRIEVAL_VECTOR_CALIBRATION": "zscore"}
-    seed = load_settings({**env, "RANK_PROFILE": "seed"})
+    seed = load_settings({**env, "RANK_FORMULA": "seed"})
     assert make_ranker(seed).weights == SEED_WEIGHTS
     config = make_retrieval_config(seed)
     assert (config.vector_calibration, config.keyword_calibration, config.graph_signal) == (

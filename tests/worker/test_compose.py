@@ -14,7 +14,7 @@ from jyntrix_bootstrap.settings import variable_names
 ROOT = Path(__file__).resolve().parents[2]
 BACKING = ("postgres", "qdrant", "redis")
 APPS = ("api", "worker")
-SERVICES_PROFILE_ENV = ("DATABASE_URL", "QDRANT_URL", "REDIS_URL", "GOOGLE_AI_API_KEY", "SUPABASE_JWT_SECRET")
+SERVICES_DEPLOYMENT_ENV = ("DATABASE_URL", "QDRANT_URL", "REDIS_URL", "GOOGLE_AI_API_KEY", "SUPABASE_JWT_SECRET")
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +57,9 @@ def test_only_the_api_publishes_a_port(compose: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("name", APPS)
-def test_apps_get_the_services_profile_environment(compose: dict[str, Any], name: str) -> None:
+def test_apps_get_the_services_deployment_environment(compose: dict[str, Any], name: str) -> None:
     env = services(compose)[name]["environment"]
-    assert set(SERVICES_PROFILE_ENV) <= set(env)
+    assert set(SERVICES_DEPLOYMENT_ENV) <= set(env)
     assert env["TASK_RUNNER"] == "dramatiq"
     assert "@postgres:5432/" in env["DATABASE_URL"]
     assert env["QDRANT_URL"] == "http://qdrant:6333"

@@ -1,4 +1,4 @@
-"""The task handlers on in-process adapters, typed tasks, and the embedded profile's queue end to end."""
+"""The task handlers on in-process adapters, typed tasks, and the embedded deployment's queue end to end."""
 
 from __future__ import annotations
 

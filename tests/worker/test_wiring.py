@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jyntrix_bootstrap.resources import in_process_storage
-from jyntrix_bootstrap.settings import DeploymentProfile, Settings, WorkerConfig
+from jyntrix_bootstrap.settings import Deployment, Settings, WorkerConfig
 from jyntrix_bootstrap.worker import WorkerRuntime, open_worker_runtime
 from jyntrix_domain.model import Conversation, MemoryFilter, Message, Role
 from jyntrix_domain.ports import TaskQueue
@@ -19,7 +19,7 @@ NOW = datetime(2025, 1, 8, 12, 0, tzinfo=UTC)
 
 async def test_the_standard_wiring_extracts_and_schedules_the_idle_summary(tmp_path: Path) -> None:
     settings = Settings(
-        jyntrix_profile=DeploymentProfile.IN_PROCESS,
+        jyntrix_deployment=Deployment.IN_PROCESS,
         jyntrix_data_dir=str(tmp_path),
         worker=WorkerConfig(summary_idle_s=120),
     )
@@ -42,7 +42,7 @@ async def test_the_standard_wiring_extracts_and_schedules_the_idle_summary(tmp_p
 
 async def test_a_factory_named_in_the_settings_replaces_the_standard_wiring(tmp_path: Path) -> None:
     settings = Settings(
-        jyntrix_profile=DeploymentProfile.IN_PROCESS,
+        jyntrix_deployment=Deployment.IN_PROCESS,
         jyntrix_data_dir=str(tmp_path),
         worker=WorkerConfig(services="tests.worker.test_wiring:tiny_factory"),
     )

@@ -704,6 +704,7 @@ export interface components {
         };
         /** Index */
         Index: {
+            deployment: string;
             docs: string;
             health: string;
             name: string;

