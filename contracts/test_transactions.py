@@ -7,18 +7,15 @@ backend: tests/adapters/postgres/test_shared_transactions.py holds Postgres's al
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
 from contracts.memory_store.records import ALL, T0, mem
-from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
-from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
+from jyntrix_bootstrap.resources import Storage
 from jyntrix_domain.errors import NotFound
 from jyntrix_domain.model import Conversation, Message, Role, new_id
-from jyntrix_domain.ports import CallsStandAlone, ConversationStore, MemoryStore, Transactions
-from testsupport.postgres import STORE_BACKENDS, store_backend
+from jyntrix_domain.ports import ConversationStore, MemoryStore, Transactions
 
 
 @dataclass
@@ -28,16 +25,10 @@ class Stores:
     memories: MemoryStore
 
 
-def _in_process() -> Stores:
-    return Stores(CallsStandAlone(), InMemoryConversationStore(), InMemoryMemoryStore())
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-async def stores(request: pytest.FixtureRequest) -> AsyncIterator[Stores]:
-    async with store_backend(
-        request, _in_process, lambda pg: Stores(pg.transactions, pg.conversations, pg.memories)
-    ) as port:
-        yield port
+@pytest.fixture
+def stores(storage: Storage) -> Stores:
+    """Each store case's transactions, with the stores whose calls they group (contracts/conftest.py)."""
+    return Stores(storage.transactions, storage.conversations, storage.memories)
 
 
 def _message(user: str, conversation_id: str, content: str = "I grow tomatoes") -> Message:
