@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import msgspec
 import pytest
 
+from jyntrix_adapters.english.offline.language_model import OfflineLanguageModel
 from jyntrix_adapters.gemini.language_model import GeminiLanguageModel
-from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 from jyntrix_adapters.openai.language_model import OpenAICompatibleLanguageModel
 from jyntrix_adapters.support.backoff import Backoff
 from jyntrix_adapters.support.llm_retry import GenerationSettings

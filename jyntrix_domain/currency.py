@@ -24,7 +24,7 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules.common import content_words
+from jyntrix_domain.fact_candidates import content_words
 from jyntrix_domain.language.speech_acts import CHANGE_WORDS, says_change
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.memories import MemoryService

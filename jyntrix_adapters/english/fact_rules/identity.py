@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from jyntrix_domain.fact_rules.common import (
+from jyntrix_adapters.english.fact_rules.common import (
     LANGUAGES,
     NAME,
     NATIONALITIES,
     PLACE,
     Fact,
-    FactCandidate,
     Rule,
     clean_object,
     clean_place,
@@ -19,7 +18,8 @@ from jyntrix_domain.fact_rules.common import (
     relation_to,
     rule,
 )
-from jyntrix_domain.fact_rules.habits import DIET, DIETS
+from jyntrix_adapters.english.fact_rules.habits import DIET, DIETS
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import MemoryType

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from jyntrix_domain.language.endings import BE_OR_HAVE, SUBJECT_VERB
 from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.language.tense import IRREGULAR_PAST
 
@@ -169,29 +170,6 @@ def addressed(content: str) -> str:
     return _ABOUT_USER.sub(swap, content)
 
 
-_BE_OR_HAVE = re.compile(
-    r"^(the user(?:'s [\w' -]+?)?)\s+(is|are|was|were|has|have|can|will)\s+(?!no longer\b)(.*)$", re.I
-)
-_SUBJECT_VERB = re.compile(r"^(the user(?:'s [\w' -]+?)?)\s+(doesn't|does not|no longer)?\s*(\w+)\b(.*)$", re.I)
-
-
-def no_longer(fact: str) -> str:
-    """A third-person fact said to hold no longer: "The user is training for X" -> "The user is no longer
-    training for X"; "The user learns Dutch" -> "The user no longer learns Dutch"."""
-    text = fact.strip().rstrip(".")
-    m = _BE_OR_HAVE.match(text)
-    if m is not None:
-        subject, verb, rest = m.groups()
-        if verb.lower() in ("has", "have"):
-            return f"{subject} no longer {verb} {rest}"
-        return f"{subject} {verb} no longer {rest}"
-    m = _SUBJECT_VERB.match(text)
-    if m is not None and m.group(2) is None:
-        subject, _, verb, rest = m.groups()
-        return f"{subject} no longer {verb}{rest}"
-    return f"No longer true: {text}"
-
-
 _WAS = {"is": "was", "are": "were", "has": "used to have", "have": "used to have"}
 _NOT_A_PRESENT_VERB = frozenset(("is", "are", "was", "were", "has", "have", "had", "used", "can", "will"))
 
@@ -200,11 +178,11 @@ def used_to(fact: str) -> str:
     """A third-person fact said of the past: "The user lives in Berlin" -> "The user used to live in Berlin";
     "The user's husband is Tom" -> "The user's husband was Tom"."""
     text = fact.strip().rstrip(".")
-    m = _BE_OR_HAVE.match(text)
+    m = BE_OR_HAVE.match(text)
     if m is not None and m.group(2).lower() in _WAS:
         subject, verb, rest = m.groups()
         return f"{subject} {_WAS[verb.lower()]} {rest}"
-    m = _SUBJECT_VERB.match(text)
+    m = SUBJECT_VERB.match(text)
     if m is not None and m.group(2) is None and m.group(3).lower() not in _NOT_A_PRESENT_VERB:
         subject, _, verb, rest = m.groups()
         return f"{subject} used to {_base_form(verb)}{rest}"

@@ -12,10 +12,9 @@ import re
 
 import msgspec
 
-from jyntrix_domain.fact_rules.common import (
+from jyntrix_adapters.english.fact_rules.common import (
     NAME,
     Fact,
-    FactCandidate,
     Rule,
     clean_object,
     clean_place,
@@ -24,7 +23,8 @@ from jyntrix_domain.fact_rules.common import (
     relation_to,
     rule,
 )
-from jyntrix_domain.fact_rules.identity import NOT_OCCUPATION, OCCUPATION
+from jyntrix_adapters.english.fact_rules.identity import NOT_OCCUPATION, OCCUPATION
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import MemoryType
 
 _EMPLOYER = Fact(MemoryType.PROFILE, "The user works at {value}", slot="employer", predicate="works_at", entity=True)

@@ -2,7 +2,7 @@
 
 It answers only from what its prompt holds: the memories placed in it (`prompt.context_items`) and what the
 user said earlier in the conversation or request (`prompt.messages`), read as `Evidence`
-(jyntrix_adapters.offline.evidence). It restates, in the second person, the pieces that answer the question:
+(jyntrix_adapters.english.offline.evidence). It restates, in the second person, the pieces that answer the question:
 those that name its words or its attribute first, else those the domain marked `relevant` (from retrieval's
 signals); every piece of a set asked about whole ("what pets do I have?"); what holds now, for a question
 about now, when anything found does; what held before, for a question about before, where what the question
@@ -18,7 +18,7 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from jyntrix_adapters.offline.evidence import (
+from jyntrix_adapters.english.offline.evidence import (
     Evidence,
     attributes,
     best,
@@ -29,9 +29,9 @@ from jyntrix_adapters.offline.evidence import (
     said_earlier,
     shared_terms,
 )
-from jyntrix_adapters.offline.phrasing import as_sentence, held_before, tells_of_the_past, without_opening
+from jyntrix_adapters.english.offline.phrasing import as_sentence, held_before, tells_of_the_past, without_opening
+from jyntrix_adapters.english.person import addressed, restate
 from jyntrix_domain.errors import Unsupported
-from jyntrix_domain.language.person import addressed, restate
 from jyntrix_domain.language.speech_acts import asks_history
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.model import Role

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.language.speech_acts import sentences, states_something
 from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS
 from jyntrix_domain.language.time_phrases import time_phrase_span
