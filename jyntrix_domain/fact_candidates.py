@@ -5,7 +5,6 @@ Any `Extractor` (jyntrix_domain.ports) returns candidates; the Consolidator deci
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ import msgspec
 
 from jyntrix_domain.language.stopwords import FACT_STOPWORDS
 from jyntrix_domain.model import MemoryType, Period, Relation
+from jyntrix_domain.terms import word_tokens
 
 
 class Contradiction(msgspec.Struct, frozen=True):
@@ -59,17 +59,14 @@ class FactCandidate(msgspec.Struct, frozen=True, kw_only=True):
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-_WORD = re.compile(r"[\w']+")
-
-
 def normalise(text: str) -> str:
     """Casefolded words only: what two statements of the same fact have in common."""
-    return " ".join(_WORD.findall(text.casefold()))
+    return " ".join(word_tokens(text.casefold()))
 
 
 def content_words(text: str) -> frozenset[str]:
     """The casefolded words two statements of one fact are compared on."""
-    return frozenset(t for t in _WORD.findall(text.casefold()) if t not in FACT_STOPWORDS)
+    return frozenset(t for t in word_tokens(text.casefold()) if t not in FACT_STOPWORDS)
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

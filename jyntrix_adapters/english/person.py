@@ -11,6 +11,7 @@ import re
 from jyntrix_domain.language.endings import BE_OR_HAVE, SUBJECT_VERB
 from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.language.tense import IRREGULAR_PAST
+from jyntrix_domain.terms import WORD_TOKEN
 
 _AUX = word_set(
     "will would can could should might must did had was may shall used can't won't didn't couldn't "
@@ -87,7 +88,6 @@ def third_person(text: str) -> str:
     return out[:1].upper() + out[1:] if out else out
 
 
-_WORD = re.compile(r"[\w']+", re.UNICODE)
 _SECOND_PERSON = {
     "i": "you",
     "me": "you",
@@ -123,7 +123,7 @@ def restate(text: str) -> str:
         return swapped.capitalize() if capital else swapped
 
     text = _I_WAS.sub(lambda m: "You were" if m.start() == 0 else "you were", text.strip())
-    return _WORD.sub(swap, text).rstrip(".!")
+    return WORD_TOKEN.sub(swap, text).rstrip(".!")
 
 
 # "the user's" anywhere; "the user <verb>" only where a sentence starts, since elsewhere

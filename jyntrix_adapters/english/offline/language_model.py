@@ -36,12 +36,12 @@ from jyntrix_domain.language.speech_acts import asks_history
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.model import Role
 from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
+from jyntrix_domain.terms import word_tokens
 
 __all__ = ["NOTHING_REMEMBERED", "OfflineLanguageModel", "addressed"]
 
 NOTHING_REMEMBERED = "I don't have anything remembered about that yet."
 
-_WORD = re.compile(r"[\w']+", re.UNICODE)
 _PIECE = re.compile(r"\S+\s*|\s+")
 _GREETING_TEXT = "hi hello hey hallo hola morning evening thanks thank"
 _GREETINGS = frozenset(_GREETING_TEXT.split())
@@ -175,7 +175,7 @@ class OfflineLanguageModel:
             return "I'm here. Tell me something about yourself, or ask me what I remember."
         question = is_question(message)
         terms = question_terms(message)
-        words = {w.casefold() for w in _WORD.findall(message)}
+        words = {w.casefold() for w in word_tokens(message)}
         if words and words <= _GREETINGS | {"there", "you"}:
             return "Hello! Tell me something about yourself and I'll remember it."
         items = [from_item(i) for i in prompt.context_items]
