@@ -89,24 +89,11 @@ def third_person(text: str) -> str:
 
 
 _SECOND_PERSON = {
-    "i": "you",
-    "me": "you",
-    "my": "your",
-    "mine": "yours",
-    "myself": "yourself",
-    "am": "are",
-    "i'm": "you're",
-    "i've": "you've",
-    "i'll": "you'll",
-    "i'd": "you'd",
+    "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "am": "are", "i'm": "you're",
+    "i've": "you've", "i'll": "you'll", "i'd": "you'd",
     # A household speaks for the user too ("our dog", "we're planning").
-    "we": "you",
-    "us": "you",
-    "our": "your",
-    "ours": "yours",
-    "we're": "you're",
-    "we've": "you've",
-}
+    "we": "you", "us": "you", "our": "your", "ours": "yours", "we're": "you're", "we've": "you've",
+}  # fmt: skip
 _I_WAS = re.compile(r"\bI was\b")
 
 
@@ -130,15 +117,9 @@ def restate(text: str) -> str:
 # "the user" may be an ordinary noun phrase ("the user group").
 _ABOUT_USER = re.compile(r"\bthe user's|(?:^|(?<=[.!?;]\s))the user\s+(\w+n't|\w+)", re.IGNORECASE)
 _YOU_FORMS = {
-    "is": "are",
-    "was": "were",
-    "has": "have",
-    "does": "do",
-    "isn't": "aren't",
-    "wasn't": "weren't",
-    "hasn't": "haven't",
-    "doesn't": "don't",
-}
+    "is": "are", "was": "were", "has": "have", "does": "do",
+    "isn't": "aren't", "wasn't": "weren't", "hasn't": "haven't", "doesn't": "don't",
+}  # fmt: skip
 
 
 def _base_form(verb: str) -> str:

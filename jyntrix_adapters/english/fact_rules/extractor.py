@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import msgspec
 
 from jyntrix_adapters.english.fact_rules.changes import ENDING_RULES, attach_instead
-from jyntrix_adapters.english.fact_rules.common import NOT_NAMES, split_sentences
 from jyntrix_adapters.english.fact_rules.events import dated_event
 from jyntrix_adapters.english.fact_rules.habits import HABIT_RULES
 from jyntrix_adapters.english.fact_rules.identity import IDENTITY_RULES
 from jyntrix_adapters.english.fact_rules.now import NOW_RULES
+from jyntrix_adapters.english.fact_rules.phrases import NOT_NAMES, split_sentences
 from jyntrix_adapters.english.fact_rules.procedures import PROCEDURE_RULES
 from jyntrix_adapters.english.fact_rules.relations import RELATION_RULES
 from jyntrix_adapters.english.fact_rules.work import WORK_RULES, attach_employer

@@ -9,15 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from jyntrix_adapters.english.fact_rules.common import (
-    Fact,
-    Rule,
-    clean_object,
-    key_of,
-    make_candidate,
-    relation_to,
-    rule,
-)
+from jyntrix_adapters.english.fact_rules.common import Fact, Rule, key_of, make_candidate, relation_to, rule
+from jyntrix_adapters.english.fact_rules.phrases import clean_object
 from jyntrix_adapters.english.person import conjugate
 from jyntrix_domain.fact_candidates import Contradiction, FactCandidate
 from jyntrix_domain.language.names import capitalised_names
