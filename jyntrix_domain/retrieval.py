@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from jyntrix_domain.analytics import BufferedEmitter, OpenSpan, track_span
+from jyntrix_domain.assistant_turns import assistant_turns_lowered
 from jyntrix_domain.attributes import family_slots
 from jyntrix_domain.derived_matches import subject_matches, succession_matches, time_matches
 from jyntrix_domain.fusion import calibrate
@@ -131,7 +132,7 @@ class RetrievalService:
         Memories that ended are found too (marked not current), so that a question about before has its
         answer; the `standing` signal ranks current ones first for a question about now. An assistant's turn
         is kept only when the query asks what the assistant said, or it matches the query strongly
-        (`RetrievalConfig.assistant_min_match`).
+        (`RetrievalConfig.assistant_min_match`), and then weighs less (`jyntrix_domain.assistant_turns`).
         """
         now = as_of or self._ports.clock.now()
         analysis = self.analyze(query, now) if isinstance(query, str) else query
@@ -166,7 +167,9 @@ class RetrievalService:
             asks_now=analysis.asks_now,
             absent=[name for name, given in givens if not given],
         )
-        ranked = facts_before_their_turns([r for r in ranked if self._heard(r, analysis)])
+        heard = [r for r in ranked if self._heard(r, analysis)]
+        lowered = assistant_turns_lowered(heard, self._config.assistant_share, about_assistant=analysis.about_assistant)
+        ranked = facts_before_their_turns(lowered)
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
 
     async def _with_kin(self, user_id: UserId, analysis: QueryAnalysis) -> tuple[QueryAnalysis, tuple[str, ...]]:

@@ -35,12 +35,17 @@ class RetrievalConfig(msgspec.Struct, frozen=True, kw_only=True):
     # An assistant's turn answers a query that does not ask what the assistant said only when its keyword or
     # vector match is at least this strong (calibrated 0..1).
     assistant_min_match: float = 0.8
+    # The share of its score an assistant's turn keeps for a query that does not ask what the assistant said
+    # (jyntrix_domain.assistant_turns; 1 keeps it whole).
+    assistant_share: float = 0.85
 
     def __post_init__(self) -> None:
         if self.limit < 1:
             raise Invalid("limit must be at least 1")
         if not self.strategy_timeout_s > 0:
             raise Invalid("strategy_timeout_s must be positive")
+        if not 0.0 < self.assistant_share <= 1.0:
+            raise Invalid("assistant_share must be in (0, 1]")
         if self.graph_signal not in ("graph", "keyword"):
             raise Invalid("graph_signal must be 'graph' or 'keyword'")
 

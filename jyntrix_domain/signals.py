@@ -76,8 +76,8 @@ def unit(value: float) -> float:
 
 class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
     """Each signal in 0..1, the weights applied, what each added, and the score: their sum, plus `adjustment`
-    when a ranking rule placed the memory above one that scored higher (`adjusted_by` names the rule), so that
-    results always come in the order of the score they show."""
+    when a ranking rule moved the memory (`adjusted_by` names the rule): raised above one that scored higher,
+    or lowered, so that results always come in the order of the score they show."""
 
     signals: Signals
     weights: Signals
@@ -92,6 +92,11 @@ class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):
             return self
         lift = score - self.total + self.adjustment
         return msgspec.structs.replace(self, total=score, adjustment=lift, adjusted_by=rule)
+
+    def scaled(self, share: float, rule: str) -> ScoreBreakdown:
+        """This breakdown with `share` of its total, the difference a (negative) adjustment by `rule`."""
+        cut = self.total * (1.0 - share)
+        return msgspec.structs.replace(self, total=self.total - cut, adjustment=self.adjustment - cut, adjusted_by=rule)
 
     @classmethod
     def none(cls) -> ScoreBreakdown:

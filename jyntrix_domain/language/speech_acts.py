@@ -2,9 +2,11 @@
 
 A user message is remembered as said (a turn memory) only when it states something: a message whose every
 sentence asks a question, asks to recall, gives a one-off instruction ("tell me a joke") or is small talk
-says nothing about the user, and would only crowd the memories it asks about. An instruction that is
-meant to last ("from now on answer in French", "remember that my PIN is at home") states something the
-user wants kept, and so does any sentence that is none of those.
+says nothing about the user, and would only crowd the memories it asks about. A question or request that
+tells of the speaker on the way ("I've booked the tickets, should I book a hotel too?"), or carries context
+with it (CONTEXT_TERMS), states that. An
+instruction that is meant to last ("from now on answer in French", "remember that my PIN is at home")
+states something the user wants kept, and so does any sentence that is none of those.
 
 Query cues are read here too: whether a query asks about the past values of something ("where did I live
 before?", "my previous job") and whether it asks about what the assistant said ("the recipe you gave me").
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 
 from jyntrix_domain.language.names import WORD
-from jyntrix_domain.language.stopwords import word_set
+from jyntrix_domain.language.stopwords import INDEX_STOPWORDS, word_set
 from jyntrix_domain.language.vocabulary import ASK_VERBS, AUX_WORDS, COMMAND_VERBS, SMALL_TALK_WORDS, WH_WORDS
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -47,18 +49,64 @@ def _words(sentence: str) -> list[str]:
     return said
 
 
+# A speaker's own clause inside a question or request: "I've booked the tickets, should I book a hotel?",
+# "how can I keep going now that I've met my goal?", "help me plan, we spent $600 on it". The clause tells
+# something about the speaker, so the sentence states it as well as asking.
+_OWN = frozenset(("i", "we", "i'm", "i've", "i'd", "we're", "we've", "we'd"))
+# After these the pronoun is a question's subject ("should I", "what I said"), a supposition ("if I moved",
+# "before we go", "when I'm there") or what the question asks an opinion of ("do you think I'm...").
+_NOT_STATED_AFTER = (
+    AUX_WORDS
+    | WH_WORDS
+    | frozenset(("if", "whether", "unless", "before", "after", "until", "till", "once", "while"))
+    | frozenset(("think", "believe", "reckon", "suppose", "guess", "say", "mean"))
+)
+# A modal after "I" keeps asking ("do you think I should...", "what if I could").
+_MODALS = frozenset(("should", "could", "would", "can", "might", "may", "must", "will", "shall", "need", "ought"))
+
+
+# A question or request with at least this many distinct content words carries context with it ("What's the
+# best way to help Scott, who's in 7th grade, improve his math test score of 68%?"): it tells of the speaker's
+# world as well as asking. A question that only asks ("Which city did my husband get a new job in?") has
+# far fewer.
+CONTEXT_TERMS = 10
+
+
+def _carries_context(sentence: str) -> bool:
+    return len({w.casefold() for w in WORD.findall(sentence)} - INDEX_STOPWORDS) >= CONTEXT_TERMS
+
+
+def _states_own_clause(sentence: str) -> bool:
+    said = [w.casefold() for w in WORD.findall(sentence)]
+    for n, word in enumerate(said):
+        if word not in _OWN or (n and said[n - 1] in _NOT_STATED_AFTER):
+            continue
+        following = said[n + 1] if n + 1 < len(said) else ""
+        if word in ("i", "we") and (not following or following in _MODALS or following in AUX_WORDS - _STATIVE):
+            continue
+        return True
+    return False
+
+
+# Auxiliaries that, after "I" or "we", still make a statement ("I have a dog", "we were in Rome").
+_STATIVE = frozenset(("am", "was", "were", "have", "had", "are", "do", "did"))
+
+
 def _asks(sentence: str) -> bool:
     """A question, a recall request, a one-off instruction or small talk: nothing stated."""
     said = _words(sentence)
     if not said or all(w in SMALL_TALK_WORDS for w in said):
         return True
-    if sentence.rstrip().endswith("?") or _RECALL.search(sentence):
+    if _RECALL.search(sentence):
         return True
+    if sentence.rstrip().endswith("?"):
+        return not (_states_own_clause(sentence) or _carries_context(sentence))
     if _LASTING.search(sentence):
         return False
     head, second = said[0].removesuffix("'s"), said[1] if len(said) > 1 else ""
     if head in ASK_VERBS or head in COMMAND_VERBS:
-        return True  # an instruction for now ("tell me a joke", "make it shorter")
+        # an instruction for now ("tell me a joke", "make it shorter"), unless it tells of the speaker too
+        return not (_states_own_clause(sentence) or _carries_context(sentence))
     if sentence.rstrip().endswith("!"):
         return False  # an exclamation is a remark ("What a day!")
     # A question without its mark: "where do I live now", "do you know my name". "What I love is hiking" and

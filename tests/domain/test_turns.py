@@ -58,6 +58,13 @@ def test_a_message_states_something_unless_it_only_asks_recalls_instructs_for_no
         "Call me Nina.",
         "Remember that my PIN is in the drawer.",
         "Quick update: I actually left Zalando last month",
+        # a question that tells of the speaker on the way
+        "I've booked bus tickets for $45 each to the April 20 game, should I also book a hotel?",
+        "How can I keep this up now that I've reached 74% on May 3?",
+        "What's the best way to use the new mixers, considering we spent $600 on them?",
+        "Help me plan the trip, I'm going to Lisbon in March",
+        # a question that carries its context with it
+        "What's the best way to help Scott, who's in 7th grade, improve his recent math test score of 68%?",
     ]
     asking = [
         "Where do I live now?",
@@ -67,6 +74,14 @@ def test_a_message_states_something_unless_it_only_asks_recalls_instructs_for_no
         "ok thanks",
         "Tell me a joke",
         "Make it shorter.",
+        "What pets do I have?",
+        "Do you think I should move?",
+        "What can I cook if I'm vegetarian?",
+        "What did I say I was allergic to?",
+        "Where was I living before?",
+        "Do you think I'm changing jobs too often?",
+        "Should I learn some phrases before we go?",
+        "What did I do for work before I retired?",
     ]
     assert all(is_evidence(message(text)) for text in stating)
     assert not any(is_evidence(message(text)) for text in asking)
