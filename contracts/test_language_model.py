@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import msgspec
 import pytest
 
-from jyntrix_adapters.offline.language_model import OfflineLanguageModel
+from jyntrix_adapters.english.offline.language_model import OfflineLanguageModel
 from jyntrix_bootstrap.resources import make_language_model
 from jyntrix_bootstrap.settings import load_settings
 from jyntrix_domain.errors import DomainError, Unavailable, Unsupported

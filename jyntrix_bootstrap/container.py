@@ -14,6 +14,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_adapters.prometheus.metrics import MeteredEmbedder, ServerMetrics
 from jyntrix_bootstrap.background import open_task_queue
@@ -43,6 +44,7 @@ from jyntrix_domain.embedding_batch import BatchingEmbedder
 from jyntrix_domain.embedding_cache import CachedEmbedder
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.forgetting import ForgetService
+from jyntrix_domain.llm_extraction import LLMExtractor
 from jyntrix_domain.locks import UserGate
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.portability import PortabilityService
@@ -183,10 +185,15 @@ class Container(containers.DeclarativeContainer):
     analytics = providers.Singleton(
         AnalyticsService, storage.provided.analytics, clock, retention_days=settings.provided.analytics_retention_days
     )
+    # The language model reads each batch; the English rules read it when the model has no structured output
+    # (the offline default) or fails, and tell a session the model cannot summarise.
+    rules = providers.Singleton(DeterministicExtractor)
     extraction = providers.Singleton(
         ExtractionService,
         conversation_ports,
         memories=memories,
+        extractor=providers.Singleton(LLMExtractor, llm.provided.adapter, fallback=rules),
+        rules=rules,
         llm=llm.provided.adapter,
         profiles=profiles,
     )

@@ -331,7 +331,7 @@ def _openai(settings: Settings) -> Any:
 
 
 def _offline(settings: Settings) -> Any:
-    from jyntrix_adapters.offline.language_model import OfflineLanguageModel
+    from jyntrix_adapters.english.offline.language_model import OfflineLanguageModel
 
     # The in_process deployment answers at once; the embedded one paces tokens as OFFLINE_LLM_TOKEN_DELAY_S says.
     if plan(settings).stores is StoresChoice.IN_PROCESS:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 
-from jyntrix_domain.fact_rules.relations import REL_WORDS, kin_predicates
+from jyntrix_domain.language.kinship import REL_WORDS, kin_predicates
 
 _MODIFIERS = re.compile(
     r"(?i)\b(my|our)\s+(?:(?:old|new|late|former|current|previous|first|second|little|big|baby|older|younger|"

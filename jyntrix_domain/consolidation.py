@@ -67,8 +67,8 @@ from jyntrix_domain.consolidation_rules import (
     rewritten,
 )
 from jyntrix_domain.errors import Invalid, NotFound
-from jyntrix_domain.fact_rules import FactCandidate
-from jyntrix_domain.language.person import no_longer
+from jyntrix_domain.fact_candidates import FactCandidate
+from jyntrix_domain.language.endings import no_longer
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import (
     Memory,

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from jyntrix_domain.fact_rules import Ending, FactCandidate, content_words, jaccard, normalise
+from jyntrix_domain.fact_candidates import Ending, FactCandidate, content_words, jaccard, normalise
 from jyntrix_domain.model import Memory, MemoryId, UserId, stable_id
 
 

@@ -24,11 +24,12 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules.common import content_words
+from jyntrix_domain.fact_candidates import content_words
 from jyntrix_domain.language.speech_acts import CHANGE_WORDS, says_change
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Message, Role, UserId
+from jyntrix_domain.terms import word_tokens
 from jyntrix_domain.turn_places import turn_memory_id
 
 _FACT_KINDS = frozenset({MemoryKind.FACT})
@@ -106,8 +107,8 @@ def fulfils(later: str, earlier: str) -> bool:
     planned = tense_of(earlier) is Tense.FUTURE or _UNDER_WAY.search(earlier) is not None
     if not planned or tense_of(later) is not Tense.PAST or _CONTRARY.search(later):
         return False
-    verbs = {_stem(w) for w in re.findall(r"[\w']+", later) if w.casefold() in CHANGE_WORDS}
-    if not verbs & {_stem(w) for w in re.findall(r"[\w']+", earlier)}:
+    verbs = {_stem(w) for w in word_tokens(later) if w.casefold() in CHANGE_WORDS}
+    if not verbs & {_stem(w) for w in word_tokens(earlier)}:
         return False
     return bool(set(_NAME.findall(later)) & set(_NAME.findall(earlier)))
 

@@ -1,9 +1,9 @@
 """ExtractionService: a batch of a user's new messages in, consolidated memories out; safe to run twice.
 
-The parts, each usable alone: `DeterministicExtractor` (rules, `jyntrix_domain.fact_rules`),
-`LLMExtractor` (`jyntrix_domain.llm_extraction`), `Consolidator` (`jyntrix_domain.consolidation`,
-which also holds the slot table and the consolidation rules) and the session summaries
-(`jyntrix_domain.summaries`).
+The parts, each usable alone: an `Extractor` (jyntrix_domain.ports; `LLMExtractor` in
+`jyntrix_domain.llm_extraction`, or the English rules in `jyntrix_adapters.english`), `Consolidator`
+(`jyntrix_domain.consolidation`, which also holds the slot table and the consolidation rules) and the
+session summaries (`jyntrix_domain.summaries`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import msgspec
 from jyntrix_domain.consolidation import Consolidator, Decision, Operation
 from jyntrix_domain.currency import ChangeConfig, ChangeRule, end_spent_turns
 from jyntrix_domain.errors import NotFound
-from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.llm_extraction import Extractor, LLMExtractor
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import (
     Memory,
@@ -34,7 +33,7 @@ from jyntrix_domain.model import (
     form_aspect,
     stable_id,
 )
-from jyntrix_domain.ports import ConversationPorts, LanguageModel
+from jyntrix_domain.ports import ConversationPorts, Extractor, LanguageModel
 from jyntrix_domain.profiles import ProfileService
 from jyntrix_domain.summaries import summary_text
 from jyntrix_domain.tasks import extraction_key
@@ -121,7 +120,8 @@ class ExtractionService:
         conversations: ConversationPorts,
         *,
         memories: MemoryService,
-        extractor: Extractor | None = None,
+        extractor: Extractor,
+        rules: Extractor | None = None,
         llm: LanguageModel | None = None,
         consolidator: Consolidator | None = None,
         change: ChangeConfig | None = None,
@@ -129,7 +129,9 @@ class ExtractionService:
     ) -> None:
         self._ports = conversations
         self._memories = memories
-        self._extractor: Extractor = extractor or (LLMExtractor(llm) if llm is not None else DeterministicExtractor())
+        self._extractor = extractor
+        # An extractor that needs no model: a session the model cannot summarise is told by its statements.
+        self._rules = rules or extractor
         self._llm = llm
         self._consolidator = consolidator or Consolidator(memories)
         self._change = ChangeRule(memories, change)
@@ -244,7 +246,7 @@ class ExtractionService:
         except NotFound:
             pass
         day = last.created_at.date().isoformat()
-        content = await summary_text(self._llm, messages, day)
+        content = await summary_text(self._llm, self._rules, messages, day)
         new = NewMemory(
             id=memory_id,
             content=content,

@@ -1,30 +1,20 @@
-"""LLM extraction: facts from a language model's structured output, the deterministic rules as fallback."""
+"""LLM extraction: facts from a language model's structured output, another extractor as fallback."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
 from jyntrix_domain.errors import Invalid, Unavailable, Unsupported
-from jyntrix_domain.fact_rules import DeterministicExtractor, FactCandidate, merge_fact_candidates
+from jyntrix_domain.fact_candidates import FactCandidate, merge_fact_candidates
 from jyntrix_domain.model import Memory, MemoryType, Message, Relation, Role
-from jyntrix_domain.ports import LanguageModel
+from jyntrix_domain.ports import Extractor, LanguageModel
 from jyntrix_domain.prompts import ChatTurn, Prompt
 
 log = logging.getLogger(__name__)
-
-
-class Extractor(Protocol):
-    name: str
-    # Whether it reads the user's current facts (`known`): only then does extraction look them up.
-    reads_known: bool
-
-    async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
-        """Candidates from a batch of messages; `known` are the user's current facts the batch may change
-        (an extractor that reads them may say which of them a candidate replaces)."""
 
 
 EXTRACTION_SCHEMA: dict[str, Any] = {
@@ -106,7 +96,7 @@ class _LLMOutput(msgspec.Struct, frozen=True):
 
 
 class LLMExtractor:
-    """A language model's structured output; the deterministic rules when the model cannot give it.
+    """A language model's structured output; the `fallback` extractor (rules) when the model cannot give it.
 
     Falls back when the model raises Unsupported or Unavailable, or answers something that is
     not the schema's JSON. Only the user's messages are shown to the model.
@@ -115,9 +105,9 @@ class LLMExtractor:
     name = "llm"
     reads_known = True
 
-    def __init__(self, llm: LanguageModel, fallback: DeterministicExtractor | None = None) -> None:
+    def __init__(self, llm: LanguageModel, fallback: Extractor) -> None:
         self._llm = llm
-        self._fallback = fallback or DeterministicExtractor()
+        self._fallback = fallback
 
     async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
         said = [m for m in messages if m.role is Role.USER]
@@ -139,7 +129,7 @@ class LLMExtractor:
             TypeError,
             ValueError,
         ) as exc:
-            log.info("structured extraction unavailable (%s); using the deterministic rules", exc)
+            log.info("structured extraction unavailable (%s); using the %s extractor", exc, self._fallback.name)
             return await self._fallback.extract(messages, known)
         sources = tuple(m.id for m in said)
         at = said[-1].created_at

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import (
     ChangeKind,
     Conversation,
@@ -269,6 +270,18 @@ class LanguageModel(Protocol):
 
     async def structured(self, prompt: Prompt, schema: Mapping[str, Any]) -> Any:
         """A JSON value that follows `schema`; raises Unsupported when the model has no such mode."""
+
+
+class Extractor(Protocol):
+    """Reads facts about the user from a batch of messages: a language model, or rules for one language."""
+
+    name: str
+    # Whether it reads the user's current facts (`known`): only then does extraction look them up.
+    reads_known: bool
+
+    async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
+        """Candidates from a batch of messages; `known` are the user's current facts the batch may change
+        (an extractor that reads them may say which of them a candidate replaces)."""
 
 
 class TokenCounter(Protocol):

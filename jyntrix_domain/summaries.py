@@ -9,10 +9,9 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.errors import Invalid, Unavailable, Unsupported
-from jyntrix_domain.fact_rules import DeterministicExtractor
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.model import Message, Role
-from jyntrix_domain.ports import LanguageModel
+from jyntrix_domain.ports import Extractor, LanguageModel
 from jyntrix_domain.prompts import ChatTurn, Prompt
 
 log = logging.getLogger(__name__)
@@ -33,8 +32,9 @@ class _Summary(msgspec.Struct, frozen=True):
     summary: str
 
 
-async def summary_text(llm: LanguageModel | None, messages: Sequence[Message], day: str) -> str:
-    """The model's summary of the conversation on `day`, or the deterministic one when the model gives none."""
+async def summary_text(llm: LanguageModel | None, rules: Extractor, messages: Sequence[Message], day: str) -> str:
+    """The model's summary of the conversation on `day`, or the deterministic one (the statements `rules`
+    reads) when the model gives none."""
     # Structured output, not complete(): a chat-only model (the offline responder) would
     # answer the transcript instead of summarising it; such models raise Unsupported here.
     if llm is not None:
@@ -53,16 +53,15 @@ async def summary_text(llm: LanguageModel | None, messages: Sequence[Message], d
                 return text
         except (Unsupported, Unavailable, Invalid, msgspec.ValidationError, msgspec.DecodeError) as exc:
             log.info("no session summary from the model (%s); using the deterministic summary", exc)
-    return deterministic_summary(messages, day)
+    return await deterministic_summary(rules, messages, day)
 
 
-def deterministic_summary(messages: Sequence[Message], day: str) -> str:
-    """The user's main statements, or else the topics they raised, with the date."""
+async def deterministic_summary(rules: Extractor, messages: Sequence[Message], day: str) -> str:
+    """The user's main statements (what `rules` reads in them), or else the topics they raised, with the date."""
     said = [m for m in messages if m.role is Role.USER]
-    extractor = DeterministicExtractor()
     statements: list[str] = []
     for message in said:
-        for candidate in extractor.extract_text(message.content, message.created_at):
+        for candidate in await rules.extract([message]):
             if candidate.content not in statements:
                 statements.append(candidate.content)
     if statements:

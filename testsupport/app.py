@@ -73,12 +73,12 @@ def in_process_overrides(*keep: str) -> dict[str, Any]:
 
     With settings of the embedded deployment, the kept ones are the real adapters (Postgres, Redis...).
     """
+    from jyntrix_adapters.english.offline.language_model import OfflineLanguageModel
     from jyntrix_adapters.inprocess.cache import InProcessCache
     from jyntrix_adapters.inprocess.embedder import HashEmbedder
     from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
     from jyntrix_adapters.inprocess.rate_limiter import InProcessRateLimiter
     from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
-    from jyntrix_adapters.offline.language_model import OfflineLanguageModel
 
     overrides: dict[str, Any] = {
         "storage": in_process_storage(),

@@ -137,11 +137,12 @@ def asks_history(text: str) -> bool:
     return _HISTORY.search(text) is not None
 
 
+# What the assistant did ("you suggested", "did you ever say") and what it gave ("your recipe").
+_TOLD = "said|told|gave|recommended|suggested|mentioned|proposed|wrote|explained|shared|sent|advised|listed|described"
+_GIVEN = "advice|suggestion|recommendation|answer|recipe|list|plan|idea|tip"
 _ABOUT_ASSISTANT = re.compile(
-    r"(?i)\byou\s+(?:\w+\s+)?(?:said|told|gave|recommended|suggested|mentioned|proposed|wrote|explained|shared|"
-    r"sent|advised|listed|described|came up with|helped)\b|\byour\s+(?:advice|suggestion|recommendation|answer|"
-    r"recipe|list|plan|idea|tip)s?\b|\b(?:did|have)\s+you\s+(?:ever\s+)?(?:say|tell|give|recommend|suggest|"
-    r"mention|write)\b"
+    rf"(?i)\byou\s+(?:\w+\s+)?(?:{_TOLD}|came up with|helped)\b|\byour\s+(?:{_GIVEN})s?\b"
+    r"|\b(?:did|have)\s+you\s+(?:ever\s+)?(?:say|tell|give|recommend|suggest|mention|write)\b"
 )
 
 

@@ -10,6 +10,7 @@ import enum
 import re
 
 from jyntrix_domain.language.stopwords import word_set
+from jyntrix_domain.terms import word_tokens
 
 
 class Tense(enum.StrEnum):
@@ -42,7 +43,6 @@ _PLAN = re.compile(
 _REGULAR_PAST = re.compile(
     r"(?i)\b(?:i|we|you|he|she|they)\s+(?:(?:just|also|finally|already|really|then|\w+ly)\s+)?[a-z]+ed\b"
 )
-_WORD = re.compile(r"[\w']+")
 
 
 def tense_of(text: str) -> Tense | None:
@@ -55,6 +55,6 @@ def tense_of(text: str) -> Tense | None:
         return Tense.PAST
     if _PLAN.search(text):
         return Tense.FUTURE
-    if _REGULAR_PAST.search(text) or any(w in _PAST_WORDS for w in _WORD.findall(text.casefold())):
+    if _REGULAR_PAST.search(text) or any(w in _PAST_WORDS for w in word_tokens(text.casefold())):
         return Tense.PAST
     return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.llm_extraction import LLMExtractor
 from jyntrix_domain.model import (
     Conversation,
     Memory,
@@ -53,7 +55,9 @@ def new_kit() -> Kit:
 
 
 def service(kit: Kit, llm: LanguageModel | None = None) -> ExtractionService:
-    return ExtractionService(kit.conversation_ports, memories=kit.memories, llm=llm)
+    rules = DeterministicExtractor()
+    extractor = LLMExtractor(llm, rules) if llm is not None else rules
+    return ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=extractor, rules=rules, llm=llm)
 
 
 class ForgetfulClaims:
@@ -76,7 +80,9 @@ def unclaimed_service(kit: Kit) -> ExtractionService:
     """Runs a batch again as if it had never been finished, so its memories are met a second time."""
     ledger: Any = ForgetfulClaims(kit.ledger)
     return ExtractionService(
-        ConversationPorts(conversations=kit.conversations, ledger=ledger, clock=kit.clock), memories=kit.memories
+        ConversationPorts(conversations=kit.conversations, ledger=ledger, clock=kit.clock),
+        memories=kit.memories,
+        extractor=DeterministicExtractor(),
     )
 
 

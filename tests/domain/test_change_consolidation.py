@@ -3,6 +3,7 @@ history with what it said; a plan that came about ends nothing. Wordings are the
 
 from __future__ import annotations
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.currency import ChangeConfig, fulfils
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.model import Memory, MemoryKind
@@ -16,7 +17,9 @@ async def told(*conversations: list[str], min_similarity: float | None = None) -
     """Every memory after the user says each conversation in turn, extraction running after each."""
     kit = new_kit()
     change = ChangeConfig(min_similarity=min_similarity) if min_similarity is not None else None
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, change=change)
+    extraction = ExtractionService(
+        kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor(), change=change
+    )
     for n, said in enumerate(conversations):
         await tell(kit, extraction, said, f"c{n}")
     return await everything(kit)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from jyntrix_domain.fact_rules import DeterministicExtractor, Ending, FactCandidate
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_domain.fact_candidates import Ending, FactCandidate
 from jyntrix_domain.language.speech_acts import says_change
 
 

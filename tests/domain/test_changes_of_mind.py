@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.currency import ChangeConfig
 from jyntrix_domain.extraction import ExtractionService
+from jyntrix_domain.llm_extraction import LLMExtractor
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind
 from jyntrix_domain.prompts import Prompt
 from jyntrix_domain.turns import remember_turns
@@ -43,7 +45,7 @@ def standing(memories: list[Memory], kinds: frozenset[MemoryKind] = FACTS) -> di
 
 async def test_natural_updates_supersede_the_earlier_value_of_each_attribute() -> None:
     kit = new_kit()
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor())
     await tell(
         kit,
         extraction,
@@ -88,7 +90,9 @@ async def test_a_change_no_attribute_reads_ends_the_earlier_statement_on_its_top
     kit = new_kit()
     # The kit's hash embedder measures shared words, not meaning: its cosines run lower than MiniLM's.
     change = ChangeConfig(min_similarity=0.3)
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, change=change)
+    extraction = ExtractionService(
+        kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor(), change=change
+    )
     await tell(kit, extraction, ["I keep my bonsai collection on the balcony."], "c1")
     await tell(kit, extraction, ["Other news: my sister visited us."], "c2")
     await tell(kit, extraction, ["I moved the bonsai collection to the greenhouse."], "c3")
@@ -140,7 +144,13 @@ def changes_of_mind(prompt: Prompt, schema: Mapping[str, Any]) -> Any:
 async def test_a_language_model_shown_the_current_facts_replaces_and_ends_them_by_id() -> None:
     kit = new_kit()
     llm = ScriptedLanguageModel(structured=changes_of_mind)
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, llm=llm)
+    extraction = ExtractionService(
+        kit.conversation_ports,
+        memories=kit.memories,
+        extractor=LLMExtractor(llm, DeterministicExtractor()),
+        rules=DeterministicExtractor(),
+        llm=llm,
+    )
     await tell(kit, extraction, ["I live in Berlin and I love knitting."], "c1")
     await tell(kit, extraction, ["We moved to Amsterdam! And I stopped knitting on Sundays, no time."], "c2")
     facts = standing(await everything(kit))
@@ -158,7 +168,7 @@ async def test_a_language_model_shown_the_current_facts_replaces_and_ends_them_b
 
 async def test_a_change_within_one_batch_keeps_its_history_each_at_its_own_time() -> None:
     kit = new_kit()
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor())
     await tell(kit, extraction, ["I live in Berlin.", "Big news: I moved to Amsterdam."], "c1")
     memories = await everything(kit)
     facts = standing(memories)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from jyntrix_domain.fact_rules import DeterministicExtractor
-from jyntrix_domain.language.person import third_person
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.person import third_person
 from jyntrix_domain.language.time_phrases import resolve_date
 from jyntrix_domain.model import (
     MemoryType,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import msgspec
 
 from jyntrix_domain.consolidation import Consolidator, Operation
-from jyntrix_domain.fact_rules import FactCandidate
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import (
     ChangeKind,
     MemoryFilter,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.errors import Unavailable
 from jyntrix_domain.llm_extraction import LLMExtractor
 from jyntrix_domain.model import (
@@ -76,7 +77,7 @@ async def test_llm_extraction_falls_back_when_the_model_is_down() -> None:
     kit = new_kit()
     llm = type(kit.llm)(structured=[{"memories": []}])
     llm.fail_next(error=Unavailable("model down"))
-    extractor = LLMExtractor(llm)
+    extractor = LLMExtractor(llm, DeterministicExtractor())
     now = kit.clock.now()
     message = Message(
         id="m", conversation_id="c", user_id=USER, role=Role.USER, content="I live in Oslo.", created_at=now

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_domain.errors import Unavailable
@@ -78,7 +79,7 @@ async def test_an_import_cut_after_its_first_turns_is_finished_by_recovery() -> 
 
     # The restart: the same stores, a working process, the extraction handlers on its queue.
     embedder.revive()
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor())
     queue = InProcessTaskQueue(build_handlers(kit.conversation_ports, memories=kit.memories, extraction=extraction))
     assert await requeue_unfinished(kit.ledger, queue, kit.clock.now() + timedelta(seconds=1)) == 50
     await queue.drain()

@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_domain.chat_events import DoneEvent
 from jyntrix_domain.errors import NotFound
 from jyntrix_domain.extraction import ExtractionService
-from jyntrix_domain.fact_rules import DeterministicExtractor
-from jyntrix_domain.llm_extraction import FactCandidate
+from jyntrix_domain.fact_candidates import FactCandidate
+from jyntrix_domain.llm_extraction import LLMExtractor
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryKind, Message, Role, TranscriptMessage, Vector
 from jyntrix_domain.prompts import Prompt
 from jyntrix_domain.task_handlers import build_handlers
@@ -79,7 +80,11 @@ class ForgettingModel(ScriptedLanguageModel):
 async def test_a_summary_that_a_delete_all_overtakes_is_forgotten() -> None:
     kit = new_kit()
     await conversation_with(kit, ["My sister Maya lives in Lisbon.", "She has a cat."])
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, llm=ForgettingModel(kit))
+    model = ForgettingModel(kit)
+    rules = DeterministicExtractor()
+    extraction = ExtractionService(
+        kit.conversation_ports, memories=kit.memories, extractor=LLMExtractor(model, rules), rules=rules, llm=model
+    )
     handlers = build_handlers(kit.conversation_ports, memories=kit.memories, extraction=extraction)
     await handlers[SummariseSession](SummariseSession(user_id=USER, conversation_id="c1"))
     await nothing_left(kit)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jyntrix_domain.fact_rules import DeterministicExtractor
-from jyntrix_domain.language.person import addressed, restate, third_person
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.person import addressed, restate, third_person
 from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS, FACT_STOPWORDS, INDEX_STOPWORDS, QUERY_STOPWORDS
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.language.time_phrases import Period, read_time, resolve_date, time_phrase_span

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
@@ -175,7 +176,7 @@ async def test_a_metadata_edit_merges_keys_and_removes_those_set_to_none() -> No
 async def test_a_metadata_edit_leaves_the_slot_that_consolidation_compares() -> None:
     kit = Kit()
     kit.clock.set(datetime(2025, 1, 8, 12, 0, tzinfo=UTC))
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor())
     conversation = await kit.conversations.create(
         Conversation(id="c1", user_id="alice", created_at=kit.clock.now(), updated_at=kit.clock.now())
     )

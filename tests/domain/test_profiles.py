@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memory_rules import MAX_PREFERENCES
@@ -57,7 +58,9 @@ async def test_profile_memories_are_the_profile_type_only() -> None:
 
 async def _extracted(kit: Kit, profiles: ProfileService, said: str, conversation_id: str) -> None:
     """`said` told in a conversation of its own and extracted with the rules, the profile service beside."""
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, profiles=profiles)
+    extraction = ExtractionService(
+        kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor(), profiles=profiles
+    )
     ids = await conversation_with(kit, [said], conversation_id)
     await extraction.extract(USER, conversation_id, ids)
 

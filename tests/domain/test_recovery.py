@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.chat_events import ConversationEvent
 from jyntrix_domain.extraction import ExtractionService
-from jyntrix_domain.fact_rules.common import FactCandidate
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import Conversation, Memory, MemoryFilter, MemoryKind, MemoryType, Message, Role
 from jyntrix_domain.recovery import requeue_unfinished
 from jyntrix_domain.tasks import ExtractMemories, decode_task, encode_task
@@ -35,7 +36,7 @@ async def test_a_turns_batch_stays_pending_until_extracted_and_recovery_finishes
     assert await requeue_unfinished(kit.ledger, kit.tasks, later) == 1
     await kit.tasks.drain()
     (task,) = kit.enqueued
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor())
     report = await extraction.extract(task.user_id, task.conversation_id, task.message_ids, now=task.now)
     assert report.added >= 1
     assert await kit.ledger.pending_count(USER, conversation_id) == 0
@@ -53,7 +54,7 @@ async def test_the_turns_own_task_claims_the_batch_its_message_opened() -> None:
     await kit.tasks.drain()
     (task,) = kit.enqueued
     assert len(task.message_ids) == 2  # the user message and the answer
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor())
     await extraction.extract(task.user_id, task.conversation_id, task.message_ids)
     assert await kit.ledger.pending_count(USER, conversation_id) == 0
     assert await kit.ledger.unfinished(kit.clock.now() + timedelta(days=1)) == []

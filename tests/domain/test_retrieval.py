@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
@@ -231,7 +232,7 @@ async def test_consolidation_lookups_are_not_counted_as_chat_strategy_runs() -> 
     turns = ["My sister Maya lives in Lisbon. I work as a nurse.", "I moved to Porto. I love surfing."]
     for text in turns:
         [_ async for _ in kit.chat.send_message_stream("alice", text)]
-    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories)
+    extraction = ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor())
     extracted = 0
     for task in kit.enqueued:
         report = await extraction.extract("alice", task.conversation_id, task.message_ids)

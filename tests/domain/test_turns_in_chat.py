@@ -13,7 +13,7 @@ from dataclasses import replace
 from jyntrix_domain.chat_events import ContextEvent, ConversationEvent, DoneEvent
 from jyntrix_domain.consolidation import Consolidator
 from jyntrix_domain.conversations import ConversationService
-from jyntrix_domain.fact_rules import FactCandidate
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, UserId, Vector
 from jyntrix_domain.stand_ins import FACT_BEFORE_TURN

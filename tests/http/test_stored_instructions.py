@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.context import ContextBuilder
-from jyntrix_domain.fact_rules import DeterministicExtractor
 from jyntrix_domain.model import MemoryType, Role
 from jyntrix_domain.prompts import MEMORY_FENCE_CLOSE, MEMORY_FENCE_OPEN, UNTRUSTED_MEMORY_NOTICE, ChatTurn, Prompt
 from tests.domain.test_context import WhitespaceCounter, ranked

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_domain.analytics import AnalyticsService
@@ -40,7 +41,7 @@ def handlers_for(
     return build_handlers(
         kit.conversation_ports,
         memories=kit.memories,
-        extraction=ExtractionService(kit.conversation_ports, memories=kit.memories),
+        extraction=ExtractionService(kit.conversation_ports, memories=kit.memories, extractor=DeterministicExtractor()),
         analytics=AnalyticsService(kit.sink, kit.clock),
         tasks=tasks,
         summary_idle_s=summary_idle_s,

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_adapters.postgres.stores import open_postgres
 from jyntrix_bootstrap.worker import WorkerRuntime
@@ -49,6 +50,7 @@ async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntim
     extraction = ExtractionService(
         conversations,
         memories=memories,
+        extractor=DeterministicExtractor(),
         consolidator=PausingConsolidator(memories, hook_dir),
     )
     handlers = build_handlers(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_adapters.postgres.migrations import load_migrations, migrate
 from jyntrix_adapters.postgres.pool import APP_ROLE, MAINTENANCE_ROLE
 from jyntrix_adapters.postgres.stores import PostgresStores
@@ -181,7 +182,9 @@ async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fre
         )
         await stores.conversations.add_message(said)
         extraction = ExtractionService(
-            ConversationPorts(conversations=stores.conversations, ledger=stores.ledger, clock=clock), memories=memories
+            ConversationPorts(conversations=stores.conversations, ledger=stores.ledger, clock=clock),
+            memories=memories,
+            extractor=DeterministicExtractor(),
         )
         report = await extraction.extract(user, "c1", ["m2"])
         assert [d.operation for d in report.decisions] == [Operation.SUPERSEDE]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from jyntrix_adapters.offline.evidence import Evidence
-from jyntrix_domain.language.person import addressed, restate, used_to
+from jyntrix_adapters.english.offline.evidence import Evidence
+from jyntrix_adapters.english.person import addressed, restate, used_to
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.model import Period
 

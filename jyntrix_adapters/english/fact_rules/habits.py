@@ -9,19 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from jyntrix_domain.fact_rules.common import (
-    Contradiction,
-    Fact,
-    FactCandidate,
-    Rule,
-    clean_object,
-    key_of,
-    make_candidate,
-    relation_to,
-    rule,
-)
+from jyntrix_adapters.english.fact_rules.common import Fact, Rule, key_of, make_candidate, relation_to, rule
+from jyntrix_adapters.english.fact_rules.phrases import clean_object
+from jyntrix_adapters.english.person import conjugate
+from jyntrix_domain.fact_candidates import Contradiction, FactCandidate
 from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.language.person import conjugate
 from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import MemoryType

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import re
 
-from jyntrix_domain.fact_rules.common import (
+from jyntrix_adapters.english.fact_rules.common import Fact, Rule, make_candidate, relation_to, rule
+from jyntrix_adapters.english.fact_rules.habits import DIET, DIETS
+from jyntrix_adapters.english.fact_rules.phrases import (
     LANGUAGES,
     NAME,
     NATIONALITIES,
     PLACE,
-    Fact,
-    FactCandidate,
-    Rule,
     clean_object,
     clean_place,
     is_name,
-    make_candidate,
-    relation_to,
-    rule,
 )
-from jyntrix_domain.fact_rules.habits import DIET, DIETS
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import MemoryType
@@ -96,9 +92,8 @@ def _job_phrase(raw: str) -> str | None:
     return job
 
 
-def _job(article: str, job: str) -> FactCandidate:
-    # The content keeps the article ("works as an engineer"); the value is the job alone.
-    phrase = f"{article.strip()} {job}".strip()
+def job_fact(phrase: str, job: str) -> FactCandidate:
+    """ "The user works as <phrase>" ("an engineer", "a designer at Zalando"); the value is the job alone."""
     return make_candidate(
         MemoryType.PROFILE,
         f"The user works as {phrase}",
@@ -107,6 +102,10 @@ def _job(article: str, job: str) -> FactCandidate:
         anchor="The user works as",
         relations=[relation_to("works_as", job)],
     )
+
+
+def _job(article: str, job: str) -> FactCandidate:
+    return job_fact(f"{article.strip()} {job}".strip(), job)
 
 
 def _works_as(m: re.Match[str], _: str) -> list[FactCandidate]:

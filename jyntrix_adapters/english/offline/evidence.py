@@ -18,14 +18,14 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_domain.language.speech_acts import sentences, states_something
 from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS
 from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import Period, Role
 from jyntrix_domain.prompts import ContextItem, Prompt
+from jyntrix_domain.terms import word_tokens
 
-_WORD = re.compile(r"[\w']+", re.UNICODE)
 _QUESTION_TEXT = """what where who whom whose when why how which do does did is are was were can could will would
     should have has tell remind recall any"""
 QUESTION_START = frozenset(_QUESTION_TEXT.split())
@@ -105,7 +105,7 @@ _HEAD_OF = {stem(w): name for name, text in _ATTRIBUTE_TEXT.items() for w in tex
 
 
 def content_terms(text: str, *, fold: bool = True) -> set[str]:
-    return {stem(w, fold=fold) for w in _WORD.findall(text.casefold()) if w not in ANSWER_STOPWORDS and len(w) > 1}
+    return {stem(w, fold=fold) for w in word_tokens(text.casefold()) if w not in ANSWER_STOPWORDS and len(w) > 1}
 
 
 def question_terms(message: str) -> set[str]:
@@ -134,7 +134,7 @@ def headed(terms: Iterable[str]) -> set[str]:
 
 
 def is_question(text: str) -> bool:
-    words = _WORD.findall(text.casefold())
+    words = word_tokens(text.casefold())
     return text.rstrip().endswith("?") or (bool(words) and words[0] in QUESTION_START)
 
 

@@ -12,19 +12,10 @@ import re
 
 import msgspec
 
-from jyntrix_domain.fact_rules.common import (
-    NAME,
-    Fact,
-    FactCandidate,
-    Rule,
-    clean_object,
-    clean_place,
-    is_name,
-    make_candidate,
-    relation_to,
-    rule,
-)
-from jyntrix_domain.fact_rules.identity import NOT_OCCUPATION, OCCUPATION
+from jyntrix_adapters.english.fact_rules.common import Fact, Rule, make_candidate, relation_to, rule
+from jyntrix_adapters.english.fact_rules.identity import NOT_OCCUPATION, OCCUPATION, job_fact
+from jyntrix_adapters.english.fact_rules.phrases import NAME, clean_object, clean_place, is_name
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import MemoryType
 
 _EMPLOYER = Fact(MemoryType.PROFILE, "The user works at {value}", slot="employer", predicate="works_at", entity=True)
@@ -53,16 +44,7 @@ def _role(raw: str) -> str | None:
 def job(role: str, article: str = "a", employer: str | None = None) -> list[FactCandidate]:
     """The role, worded with its employer when said, and the employer as its own fact."""
     at = f" at {employer}" if employer else ""
-    out = [
-        make_candidate(
-            MemoryType.PROFILE,
-            f"The user works as {article.lower()} {role}{at}",
-            slot="job",
-            value=role,
-            anchor="The user works as",
-            relations=[relation_to("works_as", role)],
-        )
-    ]
+    out = [job_fact(f"{article.lower()} {role}{at}", role)]
     if employer:
         out.append(_EMPLOYER.make(employer))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel, addressed
+from jyntrix_adapters.english.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel, addressed
 from jyntrix_domain.errors import Unsupported
 from jyntrix_domain.model import MemoryType, Role
 from jyntrix_domain.prompts import ChatTurn, ContextItem, Prompt

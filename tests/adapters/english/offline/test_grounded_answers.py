@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from jyntrix_adapters.english.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
-from jyntrix_adapters.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel
 from jyntrix_domain.chat import ChatService
 from jyntrix_domain.chat_events import ContextEvent
 from jyntrix_domain.context import ContextBuilder

@@ -7,9 +7,10 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules.common import FactCandidate, make_candidate
+from jyntrix_adapters.english.fact_rules.common import make_candidate
+from jyntrix_adapters.english.person import third_person
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.language.person import third_person
 from jyntrix_domain.language.tense import Tense
 from jyntrix_domain.language.time_phrases import read_time
 from jyntrix_domain.model import MemoryType, Period

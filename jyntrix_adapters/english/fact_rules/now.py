@@ -9,22 +9,11 @@ from __future__ import annotations
 
 import re
 
-from jyntrix_domain.fact_rules.changes import names_of
-from jyntrix_domain.fact_rules.common import (
-    NAME,
-    PLACE,
-    Fact,
-    FactCandidate,
-    Rule,
-    clean_object,
-    clean_place,
-    is_name,
-    key_of,
-    make_candidate,
-    relation_to,
-    rule,
-)
-from jyntrix_domain.language.person import conjugate, third_person
+from jyntrix_adapters.english.fact_rules.changes import names_of
+from jyntrix_adapters.english.fact_rules.common import Fact, Rule, key_of, make_candidate, relation_to, rule
+from jyntrix_adapters.english.fact_rules.phrases import NAME, PLACE, clean_object, clean_place, is_name
+from jyntrix_adapters.english.person import conjugate, third_person
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import MemoryType
 
 _LIVES_IN = Fact(MemoryType.PROFILE, "The user lives in {value}", slot="location", predicate="lives_in", entity=True)

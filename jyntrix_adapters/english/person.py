@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
+from jyntrix_domain.language.endings import BE_OR_HAVE, SUBJECT_VERB
 from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.language.tense import IRREGULAR_PAST
+from jyntrix_domain.terms import WORD_TOKEN
 
 _AUX = word_set(
     "will would can could should might must did had was may shall used can't won't didn't couldn't "
@@ -86,26 +88,12 @@ def third_person(text: str) -> str:
     return out[:1].upper() + out[1:] if out else out
 
 
-_WORD = re.compile(r"[\w']+", re.UNICODE)
 _SECOND_PERSON = {
-    "i": "you",
-    "me": "you",
-    "my": "your",
-    "mine": "yours",
-    "myself": "yourself",
-    "am": "are",
-    "i'm": "you're",
-    "i've": "you've",
-    "i'll": "you'll",
-    "i'd": "you'd",
+    "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "am": "are", "i'm": "you're",
+    "i've": "you've", "i'll": "you'll", "i'd": "you'd",
     # A household speaks for the user too ("our dog", "we're planning").
-    "we": "you",
-    "us": "you",
-    "our": "your",
-    "ours": "yours",
-    "we're": "you're",
-    "we've": "you've",
-}
+    "we": "you", "us": "you", "our": "your", "ours": "yours", "we're": "you're", "we've": "you've",
+}  # fmt: skip
 _I_WAS = re.compile(r"\bI was\b")
 
 
@@ -122,22 +110,16 @@ def restate(text: str) -> str:
         return swapped.capitalize() if capital else swapped
 
     text = _I_WAS.sub(lambda m: "You were" if m.start() == 0 else "you were", text.strip())
-    return _WORD.sub(swap, text).rstrip(".!")
+    return WORD_TOKEN.sub(swap, text).rstrip(".!")
 
 
 # "the user's" anywhere; "the user <verb>" only where a sentence starts, since elsewhere
 # "the user" may be an ordinary noun phrase ("the user group").
 _ABOUT_USER = re.compile(r"\bthe user's|(?:^|(?<=[.!?;]\s))the user\s+(\w+n't|\w+)", re.IGNORECASE)
 _YOU_FORMS = {
-    "is": "are",
-    "was": "were",
-    "has": "have",
-    "does": "do",
-    "isn't": "aren't",
-    "wasn't": "weren't",
-    "hasn't": "haven't",
-    "doesn't": "don't",
-}
+    "is": "are", "was": "were", "has": "have", "does": "do",
+    "isn't": "aren't", "wasn't": "weren't", "hasn't": "haven't", "doesn't": "don't",
+}  # fmt: skip
 
 
 def _base_form(verb: str) -> str:
@@ -169,29 +151,6 @@ def addressed(content: str) -> str:
     return _ABOUT_USER.sub(swap, content)
 
 
-_BE_OR_HAVE = re.compile(
-    r"^(the user(?:'s [\w' -]+?)?)\s+(is|are|was|were|has|have|can|will)\s+(?!no longer\b)(.*)$", re.I
-)
-_SUBJECT_VERB = re.compile(r"^(the user(?:'s [\w' -]+?)?)\s+(doesn't|does not|no longer)?\s*(\w+)\b(.*)$", re.I)
-
-
-def no_longer(fact: str) -> str:
-    """A third-person fact said to hold no longer: "The user is training for X" -> "The user is no longer
-    training for X"; "The user learns Dutch" -> "The user no longer learns Dutch"."""
-    text = fact.strip().rstrip(".")
-    m = _BE_OR_HAVE.match(text)
-    if m is not None:
-        subject, verb, rest = m.groups()
-        if verb.lower() in ("has", "have"):
-            return f"{subject} no longer {verb} {rest}"
-        return f"{subject} {verb} no longer {rest}"
-    m = _SUBJECT_VERB.match(text)
-    if m is not None and m.group(2) is None:
-        subject, _, verb, rest = m.groups()
-        return f"{subject} no longer {verb}{rest}"
-    return f"No longer true: {text}"
-
-
 _WAS = {"is": "was", "are": "were", "has": "used to have", "have": "used to have"}
 _NOT_A_PRESENT_VERB = frozenset(("is", "are", "was", "were", "has", "have", "had", "used", "can", "will"))
 
@@ -200,11 +159,11 @@ def used_to(fact: str) -> str:
     """A third-person fact said of the past: "The user lives in Berlin" -> "The user used to live in Berlin";
     "The user's husband is Tom" -> "The user's husband was Tom"."""
     text = fact.strip().rstrip(".")
-    m = _BE_OR_HAVE.match(text)
+    m = BE_OR_HAVE.match(text)
     if m is not None and m.group(2).lower() in _WAS:
         subject, verb, rest = m.groups()
         return f"{subject} {_WAS[verb.lower()]} {rest}"
-    m = _SUBJECT_VERB.match(text)
+    m = SUBJECT_VERB.match(text)
     if m is not None and m.group(2) is None and m.group(3).lower() not in _NOT_A_PRESENT_VERB:
         subject, _, verb, rest = m.groups()
         return f"{subject} used to {_base_form(verb)}{rest}"

@@ -8,15 +8,16 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from jyntrix_domain.fact_rules.changes import ENDING_RULES, attach_instead
-from jyntrix_domain.fact_rules.common import NOT_NAMES, FactCandidate, merge_fact_candidates, split_sentences
-from jyntrix_domain.fact_rules.events import dated_event
-from jyntrix_domain.fact_rules.habits import HABIT_RULES
-from jyntrix_domain.fact_rules.identity import IDENTITY_RULES
-from jyntrix_domain.fact_rules.now import NOW_RULES
-from jyntrix_domain.fact_rules.procedures import PROCEDURE_RULES
-from jyntrix_domain.fact_rules.relations import RELATION_RULES
-from jyntrix_domain.fact_rules.work import WORK_RULES, attach_employer
+from jyntrix_adapters.english.fact_rules.changes import ENDING_RULES, attach_instead
+from jyntrix_adapters.english.fact_rules.events import dated_event
+from jyntrix_adapters.english.fact_rules.habits import HABIT_RULES
+from jyntrix_adapters.english.fact_rules.identity import IDENTITY_RULES
+from jyntrix_adapters.english.fact_rules.now import NOW_RULES
+from jyntrix_adapters.english.fact_rules.phrases import NOT_NAMES, split_sentences
+from jyntrix_adapters.english.fact_rules.procedures import PROCEDURE_RULES
+from jyntrix_adapters.english.fact_rules.relations import RELATION_RULES
+from jyntrix_adapters.english.fact_rules.work import WORK_RULES, attach_employer
+from jyntrix_domain.fact_candidates import FactCandidate, merge_fact_candidates
 from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.model import Memory, Message, Role

@@ -4,91 +4,19 @@ from __future__ import annotations
 
 import re
 
-from jyntrix_domain.fact_rules.common import (
-    NAME,
-    FactCandidate,
-    Rule,
-    clean_object,
-    is_name,
-    key_of,
-    make_candidate,
-    relation_to,
-    rule,
-)
-from jyntrix_domain.language.person import third_person
+from jyntrix_adapters.english.fact_rules.common import Rule, key_of, make_candidate, relation_to, rule
+from jyntrix_adapters.english.fact_rules.phrases import NAME, clean_object, is_name
+from jyntrix_adapters.english.person import third_person
+from jyntrix_domain.fact_candidates import FactCandidate
+from jyntrix_domain.language.kinship import REL_WORDS, SINGLE_RELATIONS, canonical_relation
 from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.model import MemoryType
 
-_SINGLE_RELATIONS = {
-    "wife": "wife",
-    "husband": "husband",
-    "partner": "partner",
-    "spouse": "spouse",
-    "girlfriend": "girlfriend",
-    "boyfriend": "boyfriend",
-    "fiance": "fiance",
-    "fiancé": "fiance",
-    "fiancee": "fiance",
-    "fiancée": "fiance",
-    "boss": "boss",
-    "manager": "manager",
-    "mother": "mother",
-    "mom": "mother",
-    "mum": "mother",
-    "father": "father",
-    "dad": "father",
-}
-_MULTI_RELATIONS = {
-    "sister": "sister",
-    "brother": "brother",
-    "son": "son",
-    "daughter": "daughter",
-    "friend": "friend",
-    "best friend": "best friend",
-    "colleague": "colleague",
-    "coworker": "colleague",
-    "cousin": "cousin",
-    "aunt": "aunt",
-    "uncle": "uncle",
-    "grandmother": "grandmother",
-    "grandma": "grandmother",
-    "grandfather": "grandfather",
-    "grandpa": "grandfather",
-    "granddaughter": "granddaughter",
-    "grandson": "grandson",
-    "grandchild": "grandchild",
-    "stepdaughter": "stepdaughter",
-    "stepson": "stepson",
-    "niece": "niece",
-    "nephew": "nephew",
-    "roommate": "roommate",
-    "dog": "dog",
-    "cat": "cat",
-    "puppy": "dog",
-    "kitten": "cat",
-    "horse": "horse",
-    "rabbit": "rabbit",
-    "parrot": "parrot",
-}
 _PETS = frozenset({"dog", "cat", "horse", "rabbit", "parrot"})
-REL_WORDS = "|".join(sorted((*_SINGLE_RELATIONS, *_MULTI_RELATIONS), key=len, reverse=True))
-
-
-_KIN = re.compile(rf"(?i)\b(?:my|our)\s+({REL_WORDS})(?:'s)?\b")
-
-
-def kin_predicates(text: str) -> tuple[str, ...]:
-    """The relations a query names from the user ("my husband", "our daughter's"), as the graph's predicates."""
-    return tuple(dict.fromkeys(_canonical_rel(m.group(1)) for m in _KIN.finditer(text)))
 
 
 def _relation_slot(rel: str, name: str) -> str:
-    return f"relation:{rel}" if rel in _SINGLE_RELATIONS.values() else f"relation:{rel}:{key_of(name)}"
-
-
-def _canonical_rel(word: str) -> str:
-    word = " ".join(word.lower().split())
-    return _SINGLE_RELATIONS.get(word) or _MULTI_RELATIONS[word]
+    return f"relation:{rel}" if rel in SINGLE_RELATIONS.values() else f"relation:{rel}:{key_of(name)}"
 
 
 def relation(rel_word: str, name: str, content: str | None = None) -> list[FactCandidate]:
@@ -96,7 +24,7 @@ def relation(rel_word: str, name: str, content: str | None = None) -> list[FactC
     name = name.strip()
     if not is_name(name):
         return []
-    rel = _canonical_rel(rel_word)
+    rel = canonical_relation(rel_word)
     if content is None:
         content = f"The user has a {rel} named {name}" if rel in _PETS else f"The user's {rel} is {name}"
     return [
@@ -121,7 +49,7 @@ def _is_my(m: re.Match[str], _: str) -> list[FactCandidate]:
 
 
 def _has_named(m: re.Match[str], _: str) -> list[FactCandidate]:
-    rel, name = _canonical_rel(m.group(1)), m.group(2).strip()
+    rel, name = canonical_relation(m.group(1)), m.group(2).strip()
     return relation(m.group(1), name, f"The user has a {rel} named {name}")
 
 
@@ -144,14 +72,14 @@ def _relation_apposition(m: re.Match[str], sentence: str) -> list[FactCandidate]
     described = _DESCRIBED.match(sentence, m.end())
     if content is None and described is not None:
         # "our dog Rufus, a scruffy little terrier": what the user says it is stays with it, after it ends too.
-        rel = _canonical_rel(m.group(1))
+        rel = canonical_relation(m.group(1))
         head = f"The user has a {rel} named" if rel in _PETS else f"The user's {rel} is"
         content = f"{head} {m.group(2).strip()} ({described.group(1)})"
     return relation(m.group(1), m.group(2), content)
 
 
 def _relation_is_a(m: re.Match[str], sentence: str) -> list[FactCandidate]:
-    rel = _canonical_rel(m.group(1))
+    rel = canonical_relation(m.group(1))
     what = clean_object(m.group(2))
     if not what or len(what.split()) > 6:
         return []
@@ -202,7 +130,7 @@ def _named_by_pronoun(m: re.Match[str], _: str) -> list[FactCandidate]:
                 relations=[relation_to("met", name)],
             )
         ]
-    rel = _canonical_rel(noun)
+    rel = canonical_relation(noun)
     pet = rel in _PETS
     if (verb == "met" and pet) or verb == "had" or (pronoun in ("its", "it") and not pet):
         return []  # "I met a dog" is not the user's dog; "I had a dog" is in the past
@@ -213,7 +141,7 @@ def _pet_with_breed(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "We got a puppy, a beagle called Nala", "we adopted a tabby kitten named Tom": the breed kept with it."""
     pet, breed = m.group("pet") or m.group("pet2"), " ".join((m.group("breed") or m.group("breed2")).split())
     name = m.group("name").strip()
-    return relation(pet, name, f"The user has a {_canonical_rel(pet)} named {name} (a {breed})")
+    return relation(pet, name, f"The user has a {canonical_relation(pet)} named {name} (a {breed})")
 
 
 _PET_WORDS = r"(?P<pet>puppy|dog|kitten|cat|rabbit|bunny|horse|pony|parrot)"
@@ -260,7 +188,7 @@ _AGE = re.compile(
 
 def _have_a(m: re.Match[str], _: str) -> list[FactCandidate]:
     """ "We have a daughter, Ella, she's 5": the person named after the comma, with the age said of them."""
-    rel, name = _canonical_rel(m.group(1)), m.group(2).strip()
+    rel, name = canonical_relation(m.group(1)), m.group(2).strip()
     age = _AGE.match(m.string, m.end())
     said = f" and is {age.group(1)} years old" if age else ""
     head = f"The user has a {rel} named {name}" if rel in _PETS else f"The user's {rel} is named {name}"

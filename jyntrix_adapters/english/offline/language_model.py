@@ -2,7 +2,7 @@
 
 It answers only from what its prompt holds: the memories placed in it (`prompt.context_items`) and what the
 user said earlier in the conversation or request (`prompt.messages`), read as `Evidence`
-(jyntrix_adapters.offline.evidence). It restates, in the second person, the pieces that answer the question:
+(jyntrix_adapters.english.offline.evidence). It restates, in the second person, the pieces that answer the question:
 those that name its words or its attribute first, else those the domain marked `relevant` (from retrieval's
 signals); every piece of a set asked about whole ("what pets do I have?"); what holds now, for a question
 about now, when anything found does; what held before, for a question about before, where what the question
@@ -18,7 +18,7 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from jyntrix_adapters.offline.evidence import (
+from jyntrix_adapters.english.offline.evidence import (
     Evidence,
     attributes,
     best,
@@ -29,19 +29,19 @@ from jyntrix_adapters.offline.evidence import (
     said_earlier,
     shared_terms,
 )
-from jyntrix_adapters.offline.phrasing import as_sentence, held_before, tells_of_the_past, without_opening
+from jyntrix_adapters.english.offline.phrasing import as_sentence, held_before, tells_of_the_past, without_opening
+from jyntrix_adapters.english.person import addressed, restate
 from jyntrix_domain.errors import Unsupported
-from jyntrix_domain.language.person import addressed, restate
 from jyntrix_domain.language.speech_acts import asks_history
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.model import Role
 from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
+from jyntrix_domain.terms import word_tokens
 
 __all__ = ["NOTHING_REMEMBERED", "OfflineLanguageModel", "addressed"]
 
 NOTHING_REMEMBERED = "I don't have anything remembered about that yet."
 
-_WORD = re.compile(r"[\w']+", re.UNICODE)
 _PIECE = re.compile(r"\S+\s*|\s+")
 _GREETING_TEXT = "hi hello hey hallo hola morning evening thanks thank"
 _GREETINGS = frozenset(_GREETING_TEXT.split())
@@ -175,7 +175,7 @@ class OfflineLanguageModel:
             return "I'm here. Tell me something about yourself, or ask me what I remember."
         question = is_question(message)
         terms = question_terms(message)
-        words = {w.casefold() for w in _WORD.findall(message)}
+        words = {w.casefold() for w in word_tokens(message)}
         if words and words <= _GREETINGS | {"there", "you"}:
             return "Hello! Tell me something about yourself and I'll remember it."
         items = [from_item(i) for i in prompt.context_items]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
-from jyntrix_domain.fact_rules.common import LANGUAGES, FactCandidate, Rule, make_candidate, rule
-from jyntrix_domain.language.person import third_person
+from jyntrix_adapters.english.fact_rules.common import Rule, make_candidate, rule
+from jyntrix_adapters.english.fact_rules.phrases import LANGUAGES
+from jyntrix_adapters.english.person import third_person
+from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import FORM_SLOT_PREFIX, FormAspect, MemoryType
 
 _LANGUAGE_RULE = re.compile(r"(?i)\b(?:answer|respond|reply|speak|write|talk)\b.*?\bin\s+([A-Z][a-z]+)")
