@@ -195,9 +195,16 @@ class ChatService:
                 )
             async with phases.span("setup.turn_memory"):
                 # The stored turn memory is not used here: no need to read it back.
-                follows = turn_before(user_message, earlier if history is None else [])
+                language = self._ports.language
+                follows = turn_before(user_message, earlier if history is None else [], language)
                 await remember_turns(
-                    self._memories, user_id, [user_message], [vector], follows=follows, read_back=False
+                    self._memories,
+                    user_id,
+                    [user_message],
+                    [vector],
+                    language=language,
+                    follows=follows,
+                    read_back=False,
                 )
         yield ConversationEvent(id=conversation.id, created=created, user_message_id=user_message.id)
         # Only a message that was stored before (a retry) can have an answer already.

@@ -283,6 +283,28 @@ class Extractor(Protocol):
         (an extractor that reads them may say which of them a candidate replaces)."""
 
 
+class Language(Protocol):
+    """What a message does, read in one language: its cues are words, so they live in an adapter, and the
+    domain decides with the answers (what to remember, which memories a query asks for)."""
+
+    def states_something(self, text: str) -> bool:
+        """Whether any sentence of `text` states something: not only a question, a recall request, a one-off
+        instruction or small talk ("I have a dog", "from now on answer in French"; not "what's my dog called?")."""
+
+    def says_change(self, text: str) -> bool:
+        """Whether a statement says that something changed ("no longer", "switched to", "instead", "I moved")."""
+
+    @property
+    def change_words(self) -> frozenset[str]:
+        """The casefolded words that cue a change ("switched", "moved", "instead"): not what changed."""
+
+    def asks_history(self, text: str) -> bool:
+        """Whether a query asks about what was true before ("where did I live before?", "my previous job")."""
+
+    def asks_about_assistant(self, text: str) -> bool:
+        """Whether a query asks about what the assistant said ("the recipe you gave me", "what did you suggest")."""
+
+
 class TokenCounter(Protocol):
     def count(self, text: str) -> int: ...
 
@@ -355,8 +377,10 @@ class MemoryPorts:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ConversationPorts:
     """Where a user's conversations live: the store, the ledger of their extraction batches (written in the
-    store's transactions: a batch becomes pending with its messages), and the clock that stamps them."""
+    store's transactions: a batch becomes pending with its messages), the clock that stamps them, and the language
+    their messages are read in (which of them state something, and so are remembered as said)."""
 
     conversations: ConversationStore
     ledger: TaskLedger
     clock: Clock
+    language: Language

@@ -16,7 +16,6 @@ import msgspec
 
 from jyntrix_domain.attributes import attributes_of, kin_of
 from jyntrix_domain.language.names import WORD, extract_entities, extract_keywords, fold_plural, plain, words
-from jyntrix_domain.language.speech_acts import asks_about_assistant, asks_history
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.language.time_phrases import TimeRange, resolve_time
 from jyntrix_domain.language.vocabulary import (
@@ -27,6 +26,7 @@ from jyntrix_domain.language.vocabulary import (
     SMALL_TALK_WORDS,
     WH_WORDS,
 )
+from jyntrix_domain.ports import Language
 
 __all__ = ["Intent", "QueryAnalysis", "QueryAnalyzer", "TimeRange", "classify_intent", "fold_plural", "resolve_time"]
 
@@ -114,7 +114,7 @@ def classify_intent(text: str) -> Intent:
 class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     """What retrieval needs to know about a message.
 
-    `asks_history` and `about_assistant` are read by `jyntrix_domain.language.speech_acts`.
+    `asks_history` and `about_assistant` are read by the `Language` port.
     `requires_memory` is False for small talk ("hi", "thanks", "ok") and for impersonal remarks;
     True for recall, for anything naming an entity or a time, for anything about the user ("my",
     "I", "me"...), and for questions and commands with content words. `personal` says whether
@@ -145,7 +145,11 @@ class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class QueryAnalyzer:
-    """Rule-based, deterministic analysis of one user message."""
+    """Rule-based, deterministic analysis of one user message; what it asks of the past or of the assistant is
+    read by `language`."""
+
+    def __init__(self, language: Language) -> None:
+        self._language = language
 
     def analyze(self, text: str, now: datetime) -> QueryAnalysis:
         original, text = text, plain(text)
@@ -157,8 +161,8 @@ class QueryAnalyzer:
         intent = classify_intent(text)
         small_talk = is_small_talk(text)
         personal = any(w in PERSONAL_WORDS for w in words(text))
-        about_assistant = asks_about_assistant(text)
-        history = asks_history(text)
+        about_assistant = self._language.asks_about_assistant(text)
+        history = self._language.asks_history(text)
         kin = kin_of(text)
         requires_memory = (
             intent is Intent.RECALL

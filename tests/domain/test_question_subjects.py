@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.attributes import attributes_of, family_slots, kin_of, kin_words, slot_family
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.query import QueryAnalyzer
@@ -16,7 +17,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def analyze(text: str):  # type: ignore[no-untyped-def]
-    return QueryAnalyzer().analyze(text, NOW)
+    return QueryAnalyzer(EnglishLanguage()).analyze(text, NOW)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,26 @@
+"""The Language port for English: what a message does, read by its speech acts (`speech_acts`)."""
+
+from __future__ import annotations
+
+from jyntrix_adapters.english import speech_acts
+
+
+class EnglishLanguage:
+    """Reads English messages for the domain: whether they state something, ask about the past or about what
+    the assistant said, and whether they say that something changed."""
+
+    @property
+    def change_words(self) -> frozenset[str]:
+        return speech_acts.CHANGE_WORDS
+
+    def states_something(self, text: str) -> bool:
+        return speech_acts.states_something(text)
+
+    def asks_history(self, text: str) -> bool:
+        return speech_acts.asks_history(text)
+
+    def asks_about_assistant(self, text: str) -> bool:
+        return speech_acts.asks_about_assistant(text)
+
+    def says_change(self, text: str) -> bool:
+        return speech_acts.says_change(text)
