@@ -133,7 +133,7 @@ class ExtractionService:
         # An extractor that needs no model: a session the model cannot summarise is told by its statements.
         self._rules = rules or extractor
         self._llm = llm
-        self._consolidator = consolidator or Consolidator(memories)
+        self._consolidator = consolidator or Consolidator(memories, conversations.language)
         self._change = ChangeRule(memories, conversations.language, change)
         self._profiles = profiles
 

@@ -284,8 +284,9 @@ class Extractor(Protocol):
 
 
 class Language(Protocol):
-    """What a message does, read in one language: its cues are words, so they live in an adapter, and the
-    domain decides with the answers (what to remember, which memories a query asks for)."""
+    """What a message does, read in one language, and how a fact that ended is said in it: the cues are words,
+    so they live in an adapter, and the domain decides with the answers (what to remember, which memories a
+    query asks for, what a changed fact becomes)."""
 
     def states_something(self, text: str) -> bool:
         """Whether any sentence of `text` states something: not only a question, a recall request, a one-off
@@ -293,6 +294,10 @@ class Language(Protocol):
 
     def says_change(self, text: str) -> bool:
         """Whether a statement says that something changed ("no longer", "switched to", "instead", "I moved")."""
+
+    def no_longer(self, fact: str) -> str:
+        """A third-person fact said to hold no longer: "The user learns Dutch" -> "The user no longer learns
+        Dutch" (how consolidation rewrites a fact that ended)."""
 
     @property
     def change_words(self) -> frozenset[str]:

@@ -1,13 +1,14 @@
-"""The Language port for English: what a message does, read by its speech acts (`speech_acts`)."""
+"""The Language port for English: what a message does, read by its speech acts (`speech_acts`), and how a fact
+that ended is said (`endings`)."""
 
 from __future__ import annotations
 
-from jyntrix_adapters.english import speech_acts
+from jyntrix_adapters.english import endings, speech_acts
 
 
 class EnglishLanguage:
     """Reads English messages for the domain: whether they state something, ask about the past or about what
-    the assistant said, and whether they say that something changed."""
+    the assistant said, and whether they say that something changed; and says that a fact holds no longer."""
 
     @property
     def change_words(self) -> frozenset[str]:
@@ -24,3 +25,6 @@ class EnglishLanguage:
 
     def says_change(self, text: str) -> bool:
         return speech_acts.says_change(text)
+
+    def no_longer(self, fact: str) -> str:
+        return endings.no_longer(fact)

@@ -31,7 +31,7 @@ class PausingConsolidator(Consolidator):
     """Sleeps after its first write while the hook directory holds a `pause` file."""
 
     def __init__(self, memories: MemoryService, hook_dir: Path | None) -> None:
-        super().__init__(memories)
+        super().__init__(memories, EnglishLanguage())
         self._hook_dir = hook_dir
 
     async def apply(self, user_id: str, decision: Decision) -> Decision:
