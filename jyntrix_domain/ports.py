@@ -295,6 +295,17 @@ class Language(Protocol):
     def says_change(self, text: str) -> bool:
         """Whether a statement says that something changed ("no longer", "switched to", "instead", "I moved")."""
 
+    def kin_of(self, text: str) -> tuple[str, ...]:
+        """The relations a question names from the user ("my husband", "our eldest daughter"), as the graph's
+        predicates ("husband", "daughter")."""
+
+    def kin_words(self, relation: str) -> frozenset[str]:
+        """Every word that names `relation`, a graph predicate: "dog" -> {"dog", "puppy"}."""
+
+    def attributes_of(self, text: str) -> tuple[str, ...]:
+        """The attributes of the user a question asks about, as slot families (`jyntrix_domain.attributes`):
+        "How do I get to work?" -> ("transport",), "What was my previous job?" -> ("work",)."""
+
     def no_longer(self, fact: str) -> str:
         """A third-person fact said to hold no longer: "The user learns Dutch" -> "The user no longer learns
         Dutch" (how consolidation rewrites a fact that ended)."""
