@@ -26,6 +26,8 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from jyntrix_adapters.english.language import EnglishLanguage
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).parent))
@@ -80,7 +82,7 @@ def main() -> int:
     if any("question" not in q for qs in pool.values() for q in qs):
         raise SystemExit("the pool has no question texts: write it again with bench/locomo_recall.py --pool")
     grid = parse_grid(args.grid)
-    analyzer = QueryAnalyzer()
+    analyzer = QueryAnalyzer(EnglishLanguage())
     now = datetime.now(UTC)
     intents = {stem: [analyzer.analyze(q["question"], now).intent for q in qs] for stem, qs in pool.items()}
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]

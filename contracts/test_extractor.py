@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
 from jyntrix_adapters.inprocess.entity_graph import InMemoryEntityGraph
 from jyntrix_adapters.inprocess.memory_store import InMemoryMemoryStore
@@ -99,7 +100,12 @@ class Told:
         self.clock.set(NOW)
         self.conversations = InMemoryConversationStore()
         self.memories: MemoryService = memory_service(InMemoryMemoryStore(), InMemoryEntityGraph(), self.clock)
-        ports = ConversationPorts(conversations=self.conversations, ledger=self.conversations.ledger, clock=self.clock)
+        ports = ConversationPorts(
+            conversations=self.conversations,
+            ledger=self.conversations.ledger,
+            clock=self.clock,
+            language=EnglishLanguage(),
+        )
         self.service = ExtractionService(ports, memories=self.memories, extractor=extractor)
         self._told = 0
 

@@ -15,6 +15,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_adapters.prometheus.metrics import MeteredEmbedder, ServerMetrics
 from jyntrix_bootstrap.background import open_task_queue
@@ -123,9 +124,15 @@ class Container(containers.DeclarativeContainer):
         ttl_s=settings.provided.embedding_cache_ttl_s,
     )
     ranker = providers.Singleton(make_ranker, settings)
-    analyzer = providers.Singleton(QueryAnalyzer)
+    # What messages say and ask is read in English: the one language the rules and the offline responder speak.
+    language = providers.Singleton(EnglishLanguage)
+    analyzer = providers.Singleton(QueryAnalyzer, language)
     context = providers.Singleton(
-        ContextBuilder, token_counter, settings.provided.budgets, relevance=settings.provided.relevance
+        ContextBuilder,
+        token_counter,
+        settings.provided.budgets,
+        language=language,
+        relevance=settings.provided.relevance,
     )
 
     memory_ports = providers.Singleton(
@@ -144,6 +151,7 @@ class Container(containers.DeclarativeContainer):
         ledger=storage.provided.ledger,
         clock=clock,
         transactions=storage.provided.transactions,
+        language=language,
     )
     retrieval = providers.Singleton(
         RetrievalService,

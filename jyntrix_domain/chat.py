@@ -254,8 +254,11 @@ class ChatService:
             )
         async with phases.span("setup.turn_memory"):
             # The stored turn memory is not used here: no need to read it back.
-            follows = turn_before(user_message, earlier if history is None else [])
-            await remember_turns(self._memories, user_id, [user_message], [vector], follows=follows, read_back=False)
+            language = self._ports.language
+            follows = turn_before(user_message, earlier if history is None else [], language)
+            await remember_turns(
+                self._memories, user_id, [user_message], [vector], language=language, follows=follows, read_back=False
+            )
         return _Setup(conversation, created, user_message, earlier, retried=bool(retried))
 
     def _replay(self, user_message: Message, answer: Message, phases: Phases) -> list[ChatEvent]:

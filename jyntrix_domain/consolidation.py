@@ -68,7 +68,6 @@ from jyntrix_domain.consolidation_rules import (
 )
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.fact_candidates import FactCandidate
-from jyntrix_domain.language.endings import no_longer
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import (
     Memory,
@@ -80,6 +79,7 @@ from jyntrix_domain.model import (
     UserId,
     stable_id,
 )
+from jyntrix_domain.ports import Language
 
 __all__ = ["FACT_KINDS", "Consolidator", "Decision", "FactsFound", "Operation", "decide"]
 
@@ -107,8 +107,9 @@ def _negated(value: str) -> str:
 class Consolidator:
     """Finds the facts a candidate concerns, decides by RULES, and carries the decision out."""
 
-    def __init__(self, memories: MemoryService) -> None:
+    def __init__(self, memories: MemoryService, language: Language) -> None:
         self._memories = memories
+        self._language = language
 
     async def find(self, user_id: UserId, candidate: FactCandidate) -> FactsFound:
         """The user's current facts that the rules read for `candidate`: by slot, by what it ends, by words."""
@@ -224,7 +225,7 @@ class Consolidator:
             content = rewritten(old.content, ending)
             value = rewritten(old.value, ending) if old.value else None
         else:
-            content = no_longer(old.content) + (f"; {ending.instead}" if ending.instead else "")
+            content = self._language.no_longer(old.content) + (f"; {ending.instead}" if ending.instead else "")
             value = None if old.slot is None or not old.value else _negated(old.value)
         return NewMemory(
             id=stable_id(user_id, old.id, "ended-by", candidate_id(user_id, candidate)),

@@ -44,7 +44,7 @@ import msgspec
 
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import MemoryKind, MemoryType, Message, Role, entity_key
-from jyntrix_domain.ports import TokenCounter
+from jyntrix_domain.ports import Language, TokenCounter
 from jyntrix_domain.prompts import ChatTurn, ContextItem
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
@@ -148,11 +148,13 @@ class ContextBuilder:
         counter: TokenCounter,
         budgets: Budgets = Budgets(),
         *,
+        language: Language,
         truncate: bool = True,
         min_truncated_tokens: int = 12,
         relevance: RelevanceConfig = RelevanceConfig(),
     ) -> None:
         self._counter = counter
+        self._language = language
         self._budgets = budgets
         self._relevance = relevance
         self._truncate = truncate
@@ -192,7 +194,7 @@ class ContextBuilder:
         history_tokens = 0
         placed = 0
         # Message ids whose words are already in the context: a turn memory of one would say it twice.
-        said = SaidAlready(answering=relevant_ids(ranked, self._relevance))
+        said = SaidAlready(answering=relevant_ids(ranked, self._relevance, self._language))
         turn_of = turns_by_message(ranked)
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:

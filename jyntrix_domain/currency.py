@@ -8,7 +8,7 @@ that ends what it names. Two rules here carry that to what was said:
   that tells of a past event ("I moved here in March 2023") stays current, as history does, but does not
   keep current a turn whose statements of the present all ended ("I live in Berlin ... I work at Zalando").
 - `ChangeRule`, for statements no slot or ending reads: a later statement of the user that says something
-  changed (a change cue: "no longer", "instead", "switched", "moved", "quit", "actually", ...; `says_change`)
+  changed (a change cue: "no longer", "instead", "switched", "moved", "quit", "actually", ...; `Language.says_change`)
   ends the same speaker's earlier current statements on the same topic: close in meaning (the cosine of their
   embeddings at least `min_similarity`) and sharing its subject (a content word of at least four letters, or
   a name, in common, the cue words aside). The earlier turn and the facts without a slot drawn from it end,
@@ -25,10 +25,10 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_domain.fact_candidates import content_words
-from jyntrix_domain.language.speech_acts import CHANGE_WORDS, says_change
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Message, Role, UserId
+from jyntrix_domain.ports import Language
 from jyntrix_domain.terms import word_tokens
 from jyntrix_domain.turn_places import turn_memory_id
 
@@ -86,8 +86,8 @@ class ChangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     candidates: int = 10
 
 
-def _subject_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in content_words(text) if len(w) >= 4 and w not in CHANGE_WORDS)
+def _subject_words(text: str, cues: frozenset[str]) -> frozenset[str]:
+    return frozenset(w for w in content_words(text) if len(w) >= 4 and w not in cues)
 
 
 _CONTRARY = re.compile(r"(?i)\b(?:instead|no\s+longer|any\s?more|actually|not|never|didn't|won't|cancel\w*)\b")
@@ -100,14 +100,15 @@ def _stem(word: str) -> str:
     return re.sub(r"(?:ing|ed|es|e|s)$", "", word.casefold())
 
 
-def fulfils(later: str, earlier: str) -> bool:
+def fulfils(later: str, earlier: str, cues: frozenset[str]) -> bool:
     """Whether `later` tells that the plan `earlier` made came about, which changes nothing: "We're moving to
     Amsterdam in January" ... "We moved into our flat in Amsterdam". The same verb of change, told as done
-    after it was planned, of the same named place or thing, with nothing said against it."""
+    after it was planned, of the same named place or thing, with nothing said against it. `cues` are the words
+    of change (`Language.change_words`)."""
     planned = tense_of(earlier) is Tense.FUTURE or _UNDER_WAY.search(earlier) is not None
     if not planned or tense_of(later) is not Tense.PAST or _CONTRARY.search(later):
         return False
-    verbs = {_stem(w) for w in word_tokens(later) if w.casefold() in CHANGE_WORDS}
+    verbs = {_stem(w) for w in word_tokens(later) if w.casefold() in cues}
     if not verbs & {_stem(w) for w in word_tokens(earlier)}:
         return False
     return bool(set(_NAME.findall(later)) & set(_NAME.findall(earlier)))
@@ -116,15 +117,16 @@ def fulfils(later: str, earlier: str) -> bool:
 class ChangeRule:
     """Ends earlier statements on the topic of a later statement of change (module docstring)."""
 
-    def __init__(self, memories: MemoryService, config: ChangeConfig | None = None) -> None:
+    def __init__(self, memories: MemoryService, language: Language, config: ChangeConfig | None = None) -> None:
         self._memories = memories
+        self._language = language
         self._config = config or ChangeConfig()
 
     async def apply(self, user_id: UserId, message: Message) -> list[MemoryId]:
         """End what `message` (a user statement) changes; return the ids of the memories ended."""
-        if message.role is not Role.USER or not says_change(message.content):
+        if message.role is not Role.USER or not self._language.says_change(message.content):
             return []
-        said = _subject_words(message.content)
+        said = _subject_words(message.content, self._language.change_words)
         if not said:
             return []
         by = turn_memory_id(user_id, message.id)
@@ -153,7 +155,10 @@ class ChangeRule:
                 return False
         elif earlier.kind is not MemoryKind.FACT or earlier.slot is not None:
             return False  # a fact with a slot changes by its slot
-        return bool(said & _subject_words(earlier.content)) and not fulfils(message.content, earlier.content)
+        cues = self._language.change_words
+        return bool(said & _subject_words(earlier.content, cues)) and not fulfils(
+            message.content, earlier.content, cues
+        )
 
     async def _end_facts_of(self, user_id: UserId, turn: Memory, *, by: MemoryId, at: datetime) -> list[MemoryId]:
         facts = await self._memories.list(

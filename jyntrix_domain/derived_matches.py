@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from jyntrix_domain.attributes import kin_words, slot_family
+from jyntrix_domain.attributes import slot_family
 from jyntrix_domain.language.vocabulary import COMMON_WORDS
 from jyntrix_domain.query import QueryAnalysis
 from jyntrix_domain.ranking import Match
@@ -30,7 +30,7 @@ SUBJECT = "subject"
 def subject_matches(matches: Sequence[Match], analysis: QueryAnalysis, kin_names: Sequence[str] = ()) -> list[Match]:
     """The `graph` signal, 1, for each found memory about what the query asks about (module docstring);
     `kin_names` are the names the query's relations resolved to."""
-    kin = {w for rel in analysis.kin for w in kin_words(rel)}
+    kin = set(analysis.kin_words)
     families = {f"relation:{rel}" for rel in analysis.kin} | set(analysis.attributes)
     if not kin and not families:
         return []

@@ -133,8 +133,8 @@ class ExtractionService:
         # An extractor that needs no model: a session the model cannot summarise is told by its statements.
         self._rules = rules or extractor
         self._llm = llm
-        self._consolidator = consolidator or Consolidator(memories)
-        self._change = ChangeRule(memories, change)
+        self._consolidator = consolidator or Consolidator(memories, conversations.language)
+        self._change = ChangeRule(memories, conversations.language, change)
         self._profiles = profiles
 
     async def extract(
@@ -215,7 +215,9 @@ class ExtractionService:
         answers = [
             m
             for m in messages
-            if m.role is Role.ASSISTANT and is_evidence(m) and m.metadata.get("restates") is not True
+            if m.role is Role.ASSISTANT
+            and is_evidence(m, self._ports.language)
+            and m.metadata.get("restates") is not True
         ]
         if not answers:
             return
@@ -224,7 +226,7 @@ class ExtractionService:
         cited = [m.content for m in await self._memories.get_many(user_id, cited_ids)]
         new = [a for a in answers if not restates(a.content, [*said, *cited])]
         if new:
-            await remember_turns(self._memories, user_id, new)
+            await remember_turns(self._memories, user_id, new, language=self._ports.language)
 
     async def summarise_session(self, user_id: UserId, conversation_id: str) -> Memory | None:
         """An episodic memory summarising the conversation so far; None when it has no user message.

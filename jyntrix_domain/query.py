@@ -14,9 +14,7 @@ from datetime import datetime
 
 import msgspec
 
-from jyntrix_domain.attributes import attributes_of, kin_of
 from jyntrix_domain.language.names import WORD, extract_entities, extract_keywords, fold_plural, plain, words
-from jyntrix_domain.language.speech_acts import asks_about_assistant, asks_history
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.language.time_phrases import TimeRange, resolve_time
 from jyntrix_domain.language.vocabulary import (
@@ -27,6 +25,7 @@ from jyntrix_domain.language.vocabulary import (
     SMALL_TALK_WORDS,
     WH_WORDS,
 )
+from jyntrix_domain.ports import Language
 
 __all__ = ["Intent", "QueryAnalysis", "QueryAnalyzer", "TimeRange", "classify_intent", "fold_plural", "resolve_time"]
 
@@ -114,7 +113,7 @@ def classify_intent(text: str) -> Intent:
 class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     """What retrieval needs to know about a message.
 
-    `asks_history` and `about_assistant` are read by `jyntrix_domain.language.speech_acts`.
+    `asks_history` and `about_assistant` are read by the `Language` port.
     `requires_memory` is False for small talk ("hi", "thanks", "ok") and for impersonal remarks;
     True for recall, for anything naming an entity or a time, for anything about the user ("my",
     "I", "me"...), and for questions and commands with content words. `personal` says whether
@@ -139,13 +138,19 @@ class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     asks_now: bool = True
     # The relations it names from the user ("my husband"): retrieval resolves them to names through the graph.
     kin: tuple[str, ...] = ()
+    # The words naming those relations ("dog", "puppy"): a memory using one is about them.
+    kin_words: tuple[str, ...] = ()
     # The attributes of the user it asks about, as slot families ("what was my previous job?": work), when it
-    # names no one else (`jyntrix_domain.attributes`).
+    # names no one else (`jyntrix_domain.attributes`; read by the `Language` port).
     attributes: tuple[str, ...] = ()
 
 
 class QueryAnalyzer:
-    """Rule-based, deterministic analysis of one user message."""
+    """Rule-based, deterministic analysis of one user message; what it asks of the past or of the assistant, and
+    which relations and attributes of the user it names, are read by `language`."""
+
+    def __init__(self, language: Language) -> None:
+        self._language = language
 
     def analyze(self, text: str, now: datetime) -> QueryAnalysis:
         original, text = text, plain(text)
@@ -157,9 +162,9 @@ class QueryAnalyzer:
         intent = classify_intent(text)
         small_talk = is_small_talk(text)
         personal = any(w in PERSONAL_WORDS for w in words(text))
-        about_assistant = asks_about_assistant(text)
-        history = asks_history(text)
-        kin = kin_of(text)
+        about_assistant = self._language.asks_about_assistant(text)
+        history = self._language.asks_history(text)
+        kin = self._language.kin_of(text)
         requires_memory = (
             intent is Intent.RECALL
             or about_assistant
@@ -180,7 +185,8 @@ class QueryAnalyzer:
             asks_now=not history and asks_about_now(text),
             about_assistant=about_assistant,
             kin=kin,
-            attributes=attributes_of(text) if personal and not kin else (),
+            kin_words=tuple(sorted({w for rel in kin for w in self._language.kin_words(rel)})),
+            attributes=self._language.attributes_of(text) if personal and not kin else (),
         )
 
 

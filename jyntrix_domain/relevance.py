@@ -12,8 +12,8 @@ import msgspec
 
 from jyntrix_domain.attributes import slot_family
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.language.speech_acts import states_something
 from jyntrix_domain.model import MemoryKind
+from jyntrix_domain.ports import Language
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.stand_ins import takes_place_of, turns_by_message
 
@@ -50,15 +50,16 @@ def match_strength(r: RankedMemory) -> float:
     return max(signals.keyword, signals.vector, signals.graph)
 
 
-def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig) -> frozenset[str]:
-    """The ids of the memories `config` counts as relevant (see RelevanceConfig)."""
+def relevant_ids(ranked: Sequence[RankedMemory], config: RelevanceConfig, language: Language) -> frozenset[str]:
+    """The ids of the memories `config` counts as relevant (see RelevanceConfig); a turn that only asks (read by
+    `language`) is not one."""
     matched = [
         r
         for r in ranked
         if match_strength(r) > 0
         and match_strength(r) >= config.min_match
         and r.breakdown.relevance >= config.min_score
-        and not _asks_only(r)
+        and not _asks_only(r, language)
     ]
     # What the query asks about comes first: current memories for a question about now, ended ones for one
     # about before (the `standing` signal); the others answer only when none of those does.
@@ -89,5 +90,5 @@ def _with_their_facts(relevant: frozenset[str], ranked: Sequence[RankedMemory]) 
     return relevant | facts
 
 
-def _asks_only(r: RankedMemory) -> bool:
-    return r.memory.kind is MemoryKind.TURN and not states_something(r.memory.content)
+def _asks_only(r: RankedMemory, language: Language) -> bool:
+    return r.memory.kind is MemoryKind.TURN and not language.states_something(r.memory.content)

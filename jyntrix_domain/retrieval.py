@@ -86,13 +86,13 @@ class RetrievalService:
         ports: MemoryPorts,
         *,
         ranker: HybridRanker,
-        analyzer: QueryAnalyzer | None = None,
+        analyzer: QueryAnalyzer,
         config: RetrievalConfig | None = None,
         emitter: BufferedEmitter | None = None,
     ) -> None:
         self._ports = ports
         self._ranker = ranker
-        self._analyzer = analyzer or QueryAnalyzer()
+        self._analyzer = analyzer
         self._config = config or RetrievalConfig()
         self._emitter = emitter
 

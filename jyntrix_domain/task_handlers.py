@@ -55,7 +55,9 @@ def build_handlers(
             return
         now = task.now
         if task.recovered:
-            batch = await finish_turns(conversations, memories, user_id, conversation_id, task.message_ids)
+            batch = await finish_turns(
+                conversations, memories, user_id, conversation_id, task.message_ids, ports.language
+            )
             # A recovered task knows no time of its batch: it is the batch's own, not the recovery's.
             now = now or max((m.created_at for m in batch), default=None)
         report = await extraction.extract(user_id, conversation_id, task.message_ids, now=now)

@@ -159,7 +159,9 @@ class TranscriptService:
             await self._ports.conversations.add_messages(batch, pending=pending)
         follows = previous.id if previous is not None else None
         # Messages kept as what was said (the same words said twice are one memory citing both messages).
-        remembered = await remember_turns(self._memories, user_id, stored, follows=follows)
+        remembered = await remember_turns(
+            self._memories, user_id, stored, language=self._ports.language, follows=follows
+        )
         turns = len(remembered)
         written = list(dict.fromkeys(t.id for t in remembered))
         if not await still_there(self._ports.conversations, self._memories, user_id, conversation.id, written):
@@ -185,7 +187,7 @@ class TranscriptService:
         """The conversation's last remembered message that is not one of `adding`."""
         ours = {m.id for m in adding}
         earlier = await self._ports.conversations.messages(user_id, conversation_id, limit=len(ours) + EXTRACTION_BATCH)
-        return next((m for m in reversed(earlier) if m.id not in ours and is_evidence(m)), None)
+        return next((m for m in reversed(earlier) if m.id not in ours and is_evidence(m, self._ports.language)), None)
 
     async def status(self, user_id: UserId, conversation_id: str) -> ExtractionStatus:
         """The conversation's extraction status, from the TaskLedger."""

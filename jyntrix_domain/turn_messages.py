@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jyntrix_domain.model import Message, PendingBatch, Role, UserId, stable_id
+from jyntrix_domain.ports import Language
 from jyntrix_domain.prompts import ChatTurn
 from jyntrix_domain.tasks import extraction_key
 from jyntrix_domain.turns import is_evidence
@@ -46,7 +47,7 @@ def answer_id_of(user_message: Message) -> str:
     return answer_id(user_message.user_id, user_message.id)
 
 
-def turn_before(message: Message, stored: Sequence[Message]) -> str | None:
+def turn_before(message: Message, stored: Sequence[Message], language: Language) -> str | None:
     """The id of the remembered message said last before `message` in its conversation, for the turn's
     neighbour signal. Only the stored conversation counts (an ephemeral history has no turn memories), and
     the turn keeps no words of it: a live turn's predecessor is stored already and would not know to drop
@@ -56,7 +57,7 @@ def turn_before(message: Message, stored: Sequence[Message]) -> str | None:
         for m in stored
         if m.id != message.id
         and m.role is Role.USER
-        and is_evidence(m)
+        and is_evidence(m, language)
         and m.conversation_id == message.conversation_id
     ]
     return before[-1].id if before else None

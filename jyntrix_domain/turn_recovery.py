@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Message, UserId
-from jyntrix_domain.ports import ConversationStore
+from jyntrix_domain.ports import ConversationStore, Language
 from jyntrix_domain.turns import is_evidence, new_turns
 
 # How far back the turn said before a batch is looked for (an extraction batch's size).
@@ -30,17 +30,18 @@ async def finish_turns(
     user_id: UserId,
     conversation_id: str,
     message_ids: Sequence[str],
+    language: Language,
 ) -> builtins.list[Message]:
     """Write the turn memories of the batch's messages that are missing; return the batch's messages, oldest first.
 
     Each missing turn is placed among the batch's others, the first after the turn said last before the batch.
     """
     batch = [m for m in await conversations.get_messages(user_id, message_ids) if m.conversation_id == conversation_id]
-    if not any(is_evidence(m) for m in batch):
+    if not any(is_evidence(m, language) for m in batch):
         return batch
     earlier = await conversations.messages_before(user_id, conversation_id, batch[0].id, limit=LOOK_BACK)
-    previous = next((m for m in reversed(earlier) if is_evidence(m)), None)
-    turns = new_turns(batch, follows=previous.id if previous is not None else None)
+    previous = next((m for m in reversed(earlier) if is_evidence(m, language)), None)
+    turns = new_turns(batch, language, follows=previous.id if previous is not None else None)
     await memories.bulk_import(user_id, turns, read_back=False)
     # A turn stored just before the crash may have missed its indexes: index the batch's turns again.
     await memories.index_again(user_id, [t.id for t in turns if t.id is not None])

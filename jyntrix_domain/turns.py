@@ -7,7 +7,7 @@ Its id is derived from the message id, so a retried turn or a repeated import ad
 
 What becomes a turn (`is_evidence`):
 - a user message that states something. One that only asks, asks to recall, gives a one-off instruction or
-  is small talk (`jyntrix_domain.language.speech_acts`) is addressed to the assistant and says nothing: it
+  is small talk (read by the `Language` port) is addressed to the assistant and says nothing: it
   stays a message of its conversation, never a memory. A message with a speaker's name is one person talking
   to others (a transcript of people, a group chat): whatever it says is part of what was said;
 - an assistant message of an imported transcript, and a chat answer that says something new (one that only
@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterable, Sequence
 
 from jyntrix_domain.errors import Invalid
-from jyntrix_domain.language.speech_acts import states_something
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Place, Role, UserId, Vector
+from jyntrix_domain.ports import Language
 from jyntrix_domain.terms import keyword_terms
 from jyntrix_domain.turn_places import BEFORE_CHARS
 from jyntrix_domain.turn_places import turn_memory_id as turn_memory_id  # where callers have found it
@@ -46,13 +46,13 @@ def turn_content(message: Message) -> str:
     return f"{message.name}: {text}" if message.name else text
 
 
-def is_evidence(message: Message) -> bool:
+def is_evidence(message: Message, language: Language) -> bool:
     """Whether a message becomes a turn memory (module docstring); chat answers are judged by `restates`."""
     if not message.content.strip():
         return False
     if message.role is Role.ASSISTANT:
         return True
-    return message.role is Role.USER and (message.name is not None or states_something(message.content))
+    return message.role is Role.USER and (message.name is not None or language.states_something(message.content))
 
 
 def restates(answer: str, given: Iterable[str]) -> bool:
@@ -93,10 +93,10 @@ def new_turn(
     )
 
 
-def new_turns(messages: Sequence[Message], *, follows: str | None = None) -> list[NewMemory]:
+def new_turns(messages: Sequence[Message], language: Language, *, follows: str | None = None) -> list[NewMemory]:
     """The turn memories of the evidence among `messages` (in conversation order), each placed among
     the others (see `new_turn`); the first follows `follows`, the remembered message before them, if any."""
-    said = [m for m in messages if is_evidence(m)]
+    said = [m for m in messages if is_evidence(m, language)]
     out = []
     for n, message in enumerate(said):
         # Turns of another conversation are not around it.
@@ -117,6 +117,7 @@ async def remember_turns(
     messages: Sequence[Message],
     vectors: Sequence[Vector] | None = None,
     *,
+    language: Language,
     follows: str | None = None,
     read_back: bool = True,
 ) -> list[Memory]:
@@ -130,8 +131,8 @@ async def remember_turns(
     """
     if vectors is not None and len(vectors) != len(messages):
         raise Invalid("give one vector per message, or none")
-    chosen = [i for i, m in enumerate(messages) if is_evidence(m)]
-    said = new_turns(messages, follows=follows)
+    chosen = [i for i, m in enumerate(messages) if is_evidence(m, language)]
+    said = new_turns(messages, language, follows=follows)
     given = [vectors[i] for i in chosen] if vectors is not None else None
     out: list[Memory] = []
     for i in range(0, len(said), EMBED_BATCH):

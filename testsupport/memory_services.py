@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
 from jyntrix_adapters.inprocess.keyword_index import InProcessKeywordIndex
 from jyntrix_adapters.inprocess.vector_index import InProcessVectorIndex
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.ports import Clock, EntityGraph, MemoryPorts, MemoryStore
+from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker
 from jyntrix_domain.retrieval import RetrievalService
 
@@ -21,4 +23,6 @@ def memory_service(store: MemoryStore, graph: EntityGraph, clock: Clock) -> Memo
         embedder=HashEmbedder(),
         clock=clock,
     )
-    return MemoryService(ports, retrieval=RetrievalService(ports, ranker=HybridRanker()))
+    return MemoryService(
+        ports, retrieval=RetrievalService(ports, ranker=HybridRanker(), analyzer=QueryAnalyzer(EnglishLanguage()))
+    )

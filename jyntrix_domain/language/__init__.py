@@ -1,5 +1,5 @@
-"""How Jyntrix reads English: time phrases and tense, names and keywords, stopwords, person.
+"""The English the domain still reads itself: time phrases and tense, names and keywords, stopwords, vocabulary.
 
-Query analysis, extraction and the offline responder all read text through this package, so a
-phrase means one thing wherever it is read.
+What a message does, what a question is about and how an ended fact is said are read through the Language
+port (jyntrix_adapters/english); what is here waits its turn to follow them.
 """

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.llm_extraction import LLMExtractor
 from jyntrix_domain.model import (
@@ -80,7 +81,7 @@ def unclaimed_service(kit: Kit) -> ExtractionService:
     """Runs a batch again as if it had never been finished, so its memories are met a second time."""
     ledger: Any = ForgetfulClaims(kit.ledger)
     return ExtractionService(
-        ConversationPorts(conversations=kit.conversations, ledger=ledger, clock=kit.clock),
+        ConversationPorts(conversations=kit.conversations, ledger=ledger, clock=kit.clock, language=EnglishLanguage()),
         memories=kit.memories,
         extractor=DeterministicExtractor(),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.inprocess.analytics_sink import InMemoryAnalyticsSink
 from jyntrix_adapters.inprocess.conversation_store import InMemoryConversationStore
 from jyntrix_adapters.inprocess.embedder import HashEmbedder
@@ -24,6 +25,7 @@ from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import USER_NODE, Relation
 from jyntrix_domain.portability import PortabilityService
 from jyntrix_domain.ports import ConversationPorts, MemoryPorts
+from jyntrix_domain.query import QueryAnalyzer
 from jyntrix_domain.retrieval import RetrievalConfig, RetrievalService
 from jyntrix_domain.tasks import ExtractMemories
 from testsupport.clock import ManualClock
@@ -61,11 +63,12 @@ class Kit:
             ranker=make_ranker(Settings()),
             config=RetrievalConfig(strategy_timeout_s=0.5),
             emitter=self.emitter,
+            analyzer=QueryAnalyzer(EnglishLanguage()),
         )
         self.memories = MemoryService(self.ports, retrieval=self.retrieval)
         self.ledger = self.conversations.ledger
         self.conversation_ports = ConversationPorts(
-            conversations=self.conversations, ledger=self.ledger, clock=self.clock
+            conversations=self.conversations, ledger=self.ledger, clock=self.clock, language=EnglishLanguage()
         )
         self.portability = PortabilityService(
             self.ports, self.conversation_ports, memories=self.memories, profiles=self.profiles
@@ -80,7 +83,7 @@ class Kit:
             self.conversation_ports,
             retrieval=self.retrieval,
             memories=self.memories,
-            context=ContextBuilder(RegexTokenCounter()),
+            context=ContextBuilder(RegexTokenCounter(), language=EnglishLanguage()),
             llm=self.llm,
             tasks=self.tasks,
             emitter=self.emitter,

@@ -4,6 +4,7 @@ history with what it said; a plan that came about ends nothing. Wordings are the
 from __future__ import annotations
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.currency import ChangeConfig, fulfils
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.model import Memory, MemoryKind
@@ -94,11 +95,13 @@ async def test_a_plan_told_later_as_done_ends_nothing() -> None:
 
 def test_a_plan_came_about_only_when_the_same_change_is_told_as_done_of_the_same_thing() -> None:
     plan = "We're moving to Lyon in spring."
-    assert fulfils("We moved to Lyon last week.", plan)
-    assert not fulfils("We moved to Nice instead.", plan)  # said against it
-    assert not fulfils("We moved to Nice.", plan)  # another place
-    assert not fulfils("We'll move to Lyon soon.", plan)  # still a plan
-    assert not fulfils("I moved the desk to Lyon.", "I keep my desk in Paris.")  # no plan before
+    assert fulfils("We moved to Lyon last week.", plan, EnglishLanguage().change_words)
+    assert not fulfils("We moved to Nice instead.", plan, EnglishLanguage().change_words)  # said against it
+    assert not fulfils("We moved to Nice.", plan, EnglishLanguage().change_words)  # another place
+    assert not fulfils("We'll move to Lyon soon.", plan, EnglishLanguage().change_words)  # still a plan
+    assert not fulfils(
+        "I moved the desk to Lyon.", "I keep my desk in Paris.", EnglishLanguage().change_words
+    )  # no plan before
 
 
 async def test_a_turn_ends_when_its_statements_of_the_present_ended_though_a_past_event_it_told_holds() -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.speech_acts import says_change
 from jyntrix_domain.fact_candidates import Ending, FactCandidate
-from jyntrix_domain.language.speech_acts import says_change
 
 
 def read(text: str) -> list[FactCandidate]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.currency import ChangeConfig
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.llm_extraction import LLMExtractor
@@ -31,7 +32,7 @@ async def tell(kit: Kit, extraction: ExtractionService, said: list[str], convers
     kit.clock.advance(timedelta(days=30))
     ids = await conversation_with(kit, said, conversation)
     messages = await kit.conversations.get_messages(USER, ids)
-    await remember_turns(kit.memories, USER, sorted(messages, key=lambda m: m.created_at))
+    await remember_turns(kit.memories, USER, sorted(messages, key=lambda m: m.created_at), language=EnglishLanguage())
     await extraction.extract(USER, conversation, ids)
 
 

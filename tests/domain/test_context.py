@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_domain.context import (
     ELLIPSIS,
@@ -110,7 +111,9 @@ def test_sections_have_one_header_each_and_numbered_items_in_order() -> None:
         ranked("r1", "Answer in French", MemoryType.PROCEDURAL, 0.6),
         ranked("s2", "Sam likes green tea", MemoryType.SEMANTIC, 0.5),
     ]
-    built = ContextBuilder(WhitespaceCounter()).build(memories, entities=["Anna", "Berlin", "anna"])
+    built = ContextBuilder(WhitespaceCounter(), language=EnglishLanguage()).build(
+        memories, entities=["Anna", "Berlin", "anna"]
+    )
     assert built.text == (
         "## About the user\n[1] Name is Sam\n\n"
         "## Preferences the user stated about your answers\n[2] Answer in French\n\n"
@@ -133,7 +136,7 @@ def test_sections_have_one_header_each_and_numbered_items_in_order() -> None:
 
 
 def test_empty_input_gives_empty_context() -> None:
-    built = ContextBuilder(WhitespaceCounter()).build([])
+    built = ContextBuilder(WhitespaceCounter(), language=EnglishLanguage()).build([])
     assert built.text == ""
     assert built.items == ()
     assert built.history == ()
@@ -143,12 +146,16 @@ def test_empty_input_gives_empty_context() -> None:
 
 
 def test_a_memory_listed_twice_appears_once() -> None:
-    built = ContextBuilder(WhitespaceCounter()).build([ranked("a", "one fact"), ranked("a", "one fact")])
+    built = ContextBuilder(WhitespaceCounter(), language=EnglishLanguage()).build(
+        [ranked("a", "one fact"), ranked("a", "one fact")]
+    )
     assert [i.memory_id for i in built.items] == ["a"]
 
 
 def test_multiline_content_stays_on_one_line() -> None:
-    built = ContextBuilder(WhitespaceCounter()).build([ranked("a", "first line\n\nsecond   line")])
+    built = ContextBuilder(WhitespaceCounter(), language=EnglishLanguage()).build(
+        [ranked("a", "first line\n\nsecond   line")]
+    )
     assert "[1] first line second line" in built.text
 
 
@@ -159,14 +166,14 @@ def test_an_item_that_does_not_fit_is_skipped_and_smaller_ones_still_fit() -> No
     # Header "## Facts you remember" is 4 tokens; "[n] wN..." is 1 + N tokens.
     budgets = Budgets(semantic=20)
     memories = [ranked("big", words(30)), ranked("mid", words(9)), ranked("small", words(4)), ranked("tiny", "x")]
-    built = ContextBuilder(WhitespaceCounter(), budgets, truncate=False).build(memories)
+    built = ContextBuilder(WhitespaceCounter(), budgets, truncate=False, language=EnglishLanguage()).build(memories)
     assert [i.memory_id for i in built.items] == ["mid", "small"]
     assert built.tokens_by_section["semantic"] == 4 + 10 + 5 <= 20
 
 
 def test_the_best_skipped_memory_is_truncated_into_the_room_left() -> None:
     budgets = Budgets(semantic=30)
-    built = ContextBuilder(WhitespaceCounter(), budgets, min_truncated_tokens=5).build(
+    built = ContextBuilder(WhitespaceCounter(), budgets, min_truncated_tokens=5, language=EnglishLanguage()).build(
         [ranked("long", words(100)), ranked("short", "short fact")]
     )
     assert [i.memory_id for i in built.items] == ["short", "long"]
@@ -178,13 +185,17 @@ def test_the_best_skipped_memory_is_truncated_into_the_room_left() -> None:
 
 def test_truncation_needs_enough_room_to_be_useful() -> None:
     budgets = Budgets(semantic=10)
-    built = ContextBuilder(WhitespaceCounter(), budgets, min_truncated_tokens=12).build([ranked("long", words(100))])
+    built = ContextBuilder(WhitespaceCounter(), budgets, min_truncated_tokens=12, language=EnglishLanguage()).build(
+        [ranked("long", words(100))]
+    )
     assert built.items == ()
     assert built.text == ""
 
 
 def test_a_section_whose_header_alone_does_not_fit_is_left_out() -> None:
-    built = ContextBuilder(WhitespaceCounter(), Budgets(profile=3)).build([ranked("p", "x", MemoryType.PROFILE)])
+    built = ContextBuilder(WhitespaceCounter(), Budgets(profile=3), language=EnglishLanguage()).build(
+        [ranked("p", "x", MemoryType.PROFILE)]
+    )
     assert built.text == ""
 
 
@@ -197,7 +208,7 @@ def test_total_budget_binds_profile_and_procedural_first() -> None:
         ranked("p", words(15), MemoryType.PROFILE, 0.1),
         ranked("r", words(15), MemoryType.PROCEDURAL, 0.1),
     ]
-    built = ContextBuilder(WhitespaceCounter(), budgets, truncate=False).build(memories)
+    built = ContextBuilder(WhitespaceCounter(), budgets, truncate=False, language=EnglishLanguage()).build(memories)
     assert [i.memory_id for i in built.items] == ["p", "r"]
     assert built.total_tokens == 44
 
@@ -205,7 +216,9 @@ def test_total_budget_binds_profile_and_procedural_first() -> None:
 def test_entities_line_respects_its_budget() -> None:
     header = WhitespaceCounter().count(ENTITY_HEADER)
     budgets = Budgets(entity=header + 3)
-    built = ContextBuilder(WhitespaceCounter(), budgets).build([], entities=["Anna", "New York City", "Bob", "Carl"])
+    built = ContextBuilder(WhitespaceCounter(), budgets, language=EnglishLanguage()).build(
+        [], entities=["Anna", "New York City", "Bob", "Carl"]
+    )
     assert built.text == f"{ENTITY_HEADER}\nAnna, Bob, Carl"
     assert built.tokens_by_section["entity"] == header + 3
 
@@ -216,7 +229,9 @@ def test_entities_line_respects_its_budget() -> None:
 def test_history_keeps_the_most_recent_turns_in_chronological_order() -> None:
     history = [message(i, words(5, f"t{i}_"), Role.USER if i % 2 == 0 else Role.ASSISTANT) for i in range(10)]
     # Each turn counts 6 (role plus five words); 20 tokens hold three turns.
-    built = ContextBuilder(WhitespaceCounter(), Budgets(history=20)).build([], history=history)
+    built = ContextBuilder(WhitespaceCounter(), Budgets(history=20), language=EnglishLanguage()).build(
+        [], history=history
+    )
     assert [t.content for t in built.history] == [history[i].content for i in (7, 8, 9)]
     assert [t.role for t in built.history] == [Role.ASSISTANT, Role.USER, Role.ASSISTANT]
     assert built.tokens_by_section["history"] == 18
@@ -225,13 +240,15 @@ def test_history_keeps_the_most_recent_turns_in_chronological_order() -> None:
 
 def test_history_stops_at_the_first_turn_that_does_not_fit() -> None:
     history = [message(0, "old short"), message(1, words(50)), message(2, "recent")]
-    built = ContextBuilder(WhitespaceCounter(), Budgets(history=10)).build([], history=history)
+    built = ContextBuilder(WhitespaceCounter(), Budgets(history=10), language=EnglishLanguage()).build(
+        [], history=history
+    )
     assert [t.content for t in built.history] == ["recent"]
 
 
 def test_history_skips_system_messages() -> None:
     history = [message(0, "hello"), message(1, "you are a bot", Role.SYSTEM), message(2, "hi there", Role.ASSISTANT)]
-    built = ContextBuilder(WhitespaceCounter()).build([], history=history)
+    built = ContextBuilder(WhitespaceCounter(), language=EnglishLanguage()).build([], history=history)
     assert [(t.role, t.content) for t in built.history] == [(Role.USER, "hello"), (Role.ASSISTANT, "hi there")]
     assert built.tokens_by_section["history"] == sum(WhitespaceCounter().count(render_turn(t)) for t in built.history)
 
@@ -287,9 +304,9 @@ def test_budget_never_exceeded_for_any_mix(
     scenario: tuple[list[RankedMemory], list[Message], list[str], Budgets], counter: TokenCounter, truncate: bool
 ) -> None:
     memories, history, entities, budgets = scenario
-    built = ContextBuilder(counter, budgets, truncate=truncate, min_truncated_tokens=3).build(
-        memories, history=history, entities=entities
-    )
+    built = ContextBuilder(
+        counter, budgets, truncate=truncate, min_truncated_tokens=3, language=EnglishLanguage()
+    ).build(memories, history=history, entities=entities)
 
     # Every section, re-counted on the produced text, fits its budget and matches what was reported.
     limits = {HEADERS[t]: (t.value, budgets.for_type(t)) for t in MemoryType} | {
@@ -319,7 +336,7 @@ def test_budget_never_exceeded_for_any_mix(
 
 
 def test_only_a_preference_about_the_form_of_answers_is_placed_as_one() -> None:
-    builder = ContextBuilder(RegexTokenCounter())
+    builder = ContextBuilder(RegexTokenCounter(), language=EnglishLanguage())
     order = Memory(
         id="o1",
         user_id="u1",
@@ -358,13 +375,17 @@ def test_a_turn_that_answers_is_kept_beside_the_fact_drawn_from_it() -> None:
     turn = _said_in(
         ranked("t", "I'm a nurse, mostly night shifts on the cardiac ward.", score=0.9), MemoryKind.TURN, "m1"
     )
-    built = ContextBuilder(RegexTokenCounter()).build([fact, turn])
+    built = ContextBuilder(RegexTokenCounter(), language=EnglishLanguage()).build([fact, turn])
     assert [(i.memory_id, i.relevant) for i in built.items] == [("f", True), ("t", True)]
     # One that does not answer (too weak a match) says nothing its fact does not: left out.
     weak = _said_in(ranked("t", "I'm a nurse on the cardiac ward.", score=0.1), MemoryKind.TURN, "m1")
-    assert [i.memory_id for i in ContextBuilder(RegexTokenCounter()).build([fact, weak]).items] == ["f"]
+    assert [
+        i.memory_id for i in ContextBuilder(RegexTokenCounter(), language=EnglishLanguage()).build([fact, weak]).items
+    ] == ["f"]
     # Nor is a turn whose message is in the history, answering or not.
     history = [message(1, "I'm a nurse, mostly night shifts on the cardiac ward.")]
     turn_of_history = _said_in(turn, MemoryKind.TURN, "msg1")
-    kept = ContextBuilder(RegexTokenCounter()).build([fact, turn_of_history], history=history)
+    kept = ContextBuilder(RegexTokenCounter(), language=EnglishLanguage()).build(
+        [fact, turn_of_history], history=history
+    )
     assert [i.memory_id for i in kept.items] == ["f"]

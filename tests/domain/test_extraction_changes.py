@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import msgspec
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.consolidation import Consolidator, Operation
 from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import (
@@ -163,7 +164,7 @@ async def test_a_restatement_is_ignored_and_a_rewording_updates() -> None:
 
 async def test_a_more_specific_value_updates_instead_of_superseding() -> None:
     kit = new_kit()
-    consolidator = Consolidator(kit.memories)
+    consolidator = Consolidator(kit.memories, EnglishLanguage())
     base = FactCandidate(type=P, content="The user lives in Berlin", slot="location", value="Berlin")
     await consolidator.apply(
         USER, await consolidator.decide(USER, msgspec.structs.replace(base, source_message_ids=("a",)))
@@ -186,7 +187,7 @@ async def test_a_more_specific_value_updates_instead_of_superseding() -> None:
 
 async def test_an_unslotted_fact_restated_with_more_detail_updates_it() -> None:
     kit = new_kit()
-    consolidator = Consolidator(kit.memories)
+    consolidator = Consolidator(kit.memories, EnglishLanguage())
     short = FactCandidate(type=S, content="The user plays the guitar", source_message_ids=("a",))
     await consolidator.apply(USER, await consolidator.decide(USER, short))
     longer = FactCandidate(type=S, content="The user plays the guitar in a jazz band", source_message_ids=("b",))

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.english.person import addressed, restate, third_person
 from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS, FACT_STOPWORDS, INDEX_STOPWORDS, QUERY_STOPWORDS
 from jyntrix_domain.language.tense import Tense, tense_of
@@ -35,7 +36,7 @@ def events(text: str, now: datetime = AUGUST) -> list[tuple[str, str]]:
 
 
 def searched(text: str, now: datetime = AUGUST) -> tuple[datetime, datetime]:
-    time_range = QueryAnalyzer().analyze(text, now).time_range
+    time_range = QueryAnalyzer(EnglishLanguage()).analyze(text, now).time_range
     assert time_range is not None
     return time_range.start, time_range.end
 
@@ -90,7 +91,7 @@ def test_a_past_statement_means_the_last_one(said: str, day: str) -> None:
 def test_a_question_reads_back_unless_it_asks_about_a_plan(
     question: str, expected: tuple[datetime, datetime] | None
 ) -> None:
-    time_range = QueryAnalyzer().analyze(question, AUGUST).time_range
+    time_range = QueryAnalyzer(EnglishLanguage()).analyze(question, AUGUST).time_range
     assert (None if time_range is None else (time_range.start, time_range.end)) == expected
 
 

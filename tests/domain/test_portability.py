@@ -7,6 +7,7 @@ from datetime import timedelta
 import msgspec
 import pytest
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.errors import Conflict, Invalid
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.model import MemoryFilter, Message, Role, entity_key
@@ -36,7 +37,7 @@ async def filled(kit: Kit, user: str = "alice") -> AccountExport:
     )
     answer = msgspec.structs.replace(said, id=answer_id(user, said.id), role=Role.ASSISTANT, content="Noted.")
     await kit.conversations.add_messages([said, answer])
-    await remember_turns(kit.memories, user, [said])
+    await remember_turns(kit.memories, user, [said], language=EnglishLanguage())
     return await kit.portability.export(user)
 
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.query import Intent, QueryAnalyzer, fold_plural, resolve_time
 
 # Wednesday 18 June 2025, mid-afternoon UTC.
@@ -16,7 +17,7 @@ NOW = datetime(2025, 6, 18, 15, 30, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def analyzer() -> QueryAnalyzer:
-    return QueryAnalyzer()
+    return QueryAnalyzer(EnglishLanguage())
 
 
 INTENTS = [
@@ -285,8 +286,8 @@ def test_dates_beyond_the_calendar_are_ignored(analyzer: QueryAnalyzer) -> None:
 @given(text=st.text(max_size=300), offset_days=st.integers(min_value=-20_000, max_value=20_000))
 def test_any_text_gets_a_well_formed_analysis(text: str, offset_days: int) -> None:
     now = NOW + timedelta(days=offset_days)
-    analysis = QueryAnalyzer().analyze(text, now)
-    assert analysis == QueryAnalyzer().analyze(text, now)
+    analysis = QueryAnalyzer(EnglishLanguage()).analyze(text, now)
+    assert analysis == QueryAnalyzer(EnglishLanguage()).analyze(text, now)
     assert analysis.text == text
     assert all(k == k.lower() and k.strip() == k and k for k in analysis.keywords)
     assert len(set(analysis.keywords)) == len(analysis.keywords)

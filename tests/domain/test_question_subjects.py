@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jyntrix_domain.attributes import attributes_of, family_slots, kin_of, kin_words, slot_family
+from jyntrix_adapters.english.language import EnglishLanguage
+from jyntrix_adapters.english.subjects import attributes_of, kin_of, kin_words
+from jyntrix_domain.attributes import family_slots, slot_family
 from jyntrix_domain.memories import NewMemory
 from jyntrix_domain.query import QueryAnalyzer
 from tests.domain.kit import Kit
@@ -16,7 +18,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def analyze(text: str):  # type: ignore[no-untyped-def]
-    return QueryAnalyzer().analyze(text, NOW)
+    return QueryAnalyzer(EnglishLanguage()).analyze(text, NOW)
 
 
 @pytest.mark.parametrize(

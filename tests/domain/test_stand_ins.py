@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.model import Memory, MemoryKind, MemoryType
@@ -107,11 +108,13 @@ def test_a_fact_that_does_not_match_the_query_does_not_stand_in_for_its_turn() -
     assert stands_in(name, turn) and not takes_place_of(name, turn) and not hides(name, turn)
     assert placed([turn, name]) == ["name", "turn"]
     assert facts_before_their_turns([turn, name]) == [turn, name]
-    assert relevant_ids([turn, name], RelevanceConfig()) == {"turn"}
+    assert relevant_ids([turn, name], RelevanceConfig(), EnglishLanguage()) == {"turn"}
 
 
 def placed(ranked: list[RankedMemory]) -> list[str]:
-    return [item.memory_id for item in ContextBuilder(RegexTokenCounter()).build(ranked).items]
+    return [
+        item.memory_id for item in ContextBuilder(RegexTokenCounter(), language=EnglishLanguage()).build(ranked).items
+    ]
 
 
 def test_a_context_keeps_a_turn_its_fact_does_not_stand_in_for() -> None:
@@ -119,7 +122,7 @@ def test_a_context_keeps_a_turn_its_fact_does_not_stand_in_for() -> None:
     fact = _ranked("fact", 0.3, MemoryKind.FACT, "msg-1", ended=True)
     assert placed([turn, fact]) == ["fact", "turn"]
     # Its fact is not relevant for being drawn from a relevant turn: it does not say what the turn was found for.
-    assert relevant_ids([turn, fact], RelevanceConfig()) == {"turn"}
+    assert relevant_ids([turn, fact], RelevanceConfig(), EnglishLanguage()) == {"turn"}
 
 
 def test_a_context_leaves_out_a_current_turn_whose_placed_fact_has_ended() -> None:
@@ -134,5 +137,5 @@ def test_an_ended_attribute_answers_with_all_its_ended_values() -> None:
     firm = _ranked("firm", 0.6, MemoryKind.FACT, "msg-1", standing=1.0, ended=True, slot="employer")
     home = _ranked("home", 0.6, MemoryKind.FACT, "msg-2", standing=1.0, ended=True, slot="location")
     # The employer matches too weakly to answer on its own, but a previous job is its role and its employer.
-    assert relevant_ids([role, home], RelevanceConfig()) == {"role"}
-    assert relevant_ids([role, firm, home], RelevanceConfig()) == {"role", "firm"}
+    assert relevant_ids([role, home], RelevanceConfig(), EnglishLanguage()) == {"role"}
+    assert relevant_ids([role, firm, home], RelevanceConfig(), EnglishLanguage()) == {"role", "firm"}

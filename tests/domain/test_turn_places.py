@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Place, Role, TranscriptMessage
 from jyntrix_domain.ranking import SEED_WEIGHTS, Match, RankingWeights
 from jyntrix_domain.signals import Signals
@@ -113,7 +114,7 @@ def said(n: int, role: Role = Role.USER, conversation: str = "c1") -> Message:
 async def test_each_turn_follows_the_remembered_message_before_it_and_keeps_what_it_said() -> None:
     kit = Kit()
     messages = [said(1), said(2, Role.ASSISTANT), said(3), said(4, conversation="c2")]
-    stored = await kit.memories.bulk_import("alice", new_turns(messages, follows="m0"))
+    stored = await kit.memories.bulk_import("alice", new_turns(messages, EnglishLanguage(), follows="m0"))
     places = [turn_place(t) for t in stored]
     assistant = Role.ASSISTANT
     assert places == [
@@ -146,7 +147,7 @@ async def test_a_forgotten_turn_leaves_the_keyword_text_of_the_turn_after_it() -
         id="s", conversation_id="c1", user_id="alice", role=Role.USER, content="My PIN is 4321.", created_at=AT
     )
     reply = Message(id="r", conversation_id="c1", user_id="alice", role=Role.USER, content="Noted!", created_at=AT)
-    await remember_turns(kit.memories, "alice", [secret, reply])
+    await remember_turns(kit.memories, "alice", [secret, reply], language=EnglishLanguage())
     assert len(await kit.keywords.search("alice", "PIN 4321", 10)) == 2
     await kit.memories.delete("alice", turn_memory_id("alice", "s"))
     assert await kit.keywords.search("alice", "PIN 4321", 10) == []
@@ -155,7 +156,10 @@ async def test_a_forgotten_turn_leaves_the_keyword_text_of_the_turn_after_it() -
     # The same through forget (several at once, as a deleted conversation's turns go).
     code = msgspec.structs.replace(secret, id="s2", content="The alarm code is 8765.")
     await remember_turns(
-        kit.memories, "alice", [code, msgspec.structs.replace(reply, id="r2", content="I wrote it on the fridge.")]
+        kit.memories,
+        "alice",
+        [code, msgspec.structs.replace(reply, id="r2", content="I wrote it on the fridge.")],
+        language=EnglishLanguage(),
     )
     assert len(await kit.keywords.search("alice", "alarm code 8765", 10)) == 2
     assert await kit.memories.forget("alice", [turn_memory_id("alice", "s2"), "no-such-memory"]) == 1
@@ -170,7 +174,7 @@ async def test_a_turn_is_found_by_the_words_of_the_turn_before_it_and_shows_only
     answer = Message(
         id="a", conversation_id="c1", user_id="alice", role=Role.USER, content="Yes, last May!", created_at=AT
     )
-    await remember_turns(kit.memories, "alice", [question, answer])
+    await remember_turns(kit.memories, "alice", [question, answer], language=EnglishLanguage())
     hits = await kit.keywords.search("alice", "porto", 10)
     assert {h.id for h in hits} == {turn_memory_id("alice", "q"), turn_memory_id("alice", "a")}
     shown = await kit.memories.get("alice", turn_memory_id("alice", "a"))

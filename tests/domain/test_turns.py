@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.model import MemoryFilter, MemoryKind, MemoryType, Message, Role, new_id
 from jyntrix_domain.turns import (
     ASSISTANT_RELIABILITY,
@@ -35,7 +36,7 @@ async def test_statements_and_what_the_assistant_said_become_turns_and_questions
         message("Thanks!"),
         message("Tell me a joke."),
     ]
-    turns = await remember_turns(kit.memories, "alice", said)
+    turns = await remember_turns(kit.memories, "alice", said, language=EnglishLanguage())
     assert [(t.content, t.kind, t.type, t.role) for t in turns] == [
         ("Caroline: I went to a support group.", MemoryKind.TURN, MemoryType.EPISODIC, Role.USER),
         ("That sounds lovely, tell me more about the group!", MemoryKind.TURN, MemoryType.EPISODIC, Role.ASSISTANT),
@@ -83,10 +84,10 @@ def test_a_message_states_something_unless_it_only_asks_recalls_instructs_for_no
         "Should I learn some phrases before we go?",
         "What did I do for work before I retired?",
     ]
-    assert all(is_evidence(message(text)) for text in stating)
-    assert not any(is_evidence(message(text)) for text in asking)
+    assert all(is_evidence(message(text), EnglishLanguage()) for text in stating)
+    assert not any(is_evidence(message(text), EnglishLanguage()) for text in asking)
     # A named speaker talks to other people (a transcript of a conversation): what they ask is said too.
-    assert all(is_evidence(message(text, name="Caroline")) for text in asking)
+    assert all(is_evidence(message(text, name="Caroline"), EnglishLanguage()) for text in asking)
 
 
 def test_an_answer_that_only_restates_what_it_was_given_says_nothing_new() -> None:
@@ -98,8 +99,8 @@ def test_an_answer_that_only_restates_what_it_was_given_says_nothing_new() -> No
 async def test_the_same_words_said_twice_are_one_turn_citing_both_messages() -> None:
     kit = Kit()
     first, again = message("I live in Berlin."), message("i live   in berlin.")
-    (one,) = await remember_turns(kit.memories, "alice", [first])
-    (two,) = await remember_turns(kit.memories, "alice", [again])
+    (one,) = await remember_turns(kit.memories, "alice", [first], language=EnglishLanguage())
+    (two,) = await remember_turns(kit.memories, "alice", [again], language=EnglishLanguage())
     assert two.id == one.id and two.source_message_ids == (first.id, again.id)
     assert await kit.memories.count("alice", MemoryFilter()) == 1
 
@@ -107,8 +108,8 @@ async def test_the_same_words_said_twice_are_one_turn_citing_both_messages() -> 
 async def test_a_retried_turn_adds_nothing() -> None:
     kit = Kit()
     said = message("The spare key is under the blue flowerpot.")
-    first = await remember_turns(kit.memories, "alice", [said])
-    again = await remember_turns(kit.memories, "alice", [said])
+    first = await remember_turns(kit.memories, "alice", [said], language=EnglishLanguage())
+    again = await remember_turns(kit.memories, "alice", [said], language=EnglishLanguage())
     assert [m.id for m in first] == [m.id for m in again]
     assert await kit.memories.count("alice", MemoryFilter()) == 1
 
@@ -117,6 +118,6 @@ async def test_a_given_vector_is_used_instead_of_embedding_again() -> None:
     kit = Kit()
     said = message("We painted the hallway a deep teal colour.")
     vector = await kit.embedder.embed_query("something else entirely")
-    (turn,) = await remember_turns(kit.memories, "alice", [said], [vector])
+    (turn,) = await remember_turns(kit.memories, "alice", [said], [vector], language=EnglishLanguage())
     hits = await kit.vectors.search("alice", vector, 1)
     assert hits[0].id == turn.id and hits[0].score > 0.999

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.chat_events import ContextEvent, ConversationEvent, DoneEvent
 from jyntrix_domain.consolidation import Consolidator
 from jyntrix_domain.conversations import ConversationService
@@ -103,7 +104,7 @@ async def test_consolidation_never_updates_or_supersedes_a_turn() -> None:
     kit = Kit()
     events = await chat(kit, "I live in Berlin")
     turn = turn_memory_id(USER, events[0].user_message_id)  # type: ignore[attr-defined]
-    consolidator = Consolidator(kit.memories)
+    consolidator = Consolidator(kit.memories, EnglishLanguage())
     candidate = FactCandidate(content="I live in Berlin", type=MemoryType.EPISODIC)
     found = await consolidator.find(USER, candidate)
     assert turn not in {m.id for m in (*found.holders, *found.similar, *found.ended)}

@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.inprocess.task_queue import InProcessTaskQueue
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_domain.analytics import AnalyticsService
@@ -188,7 +189,7 @@ async def test_the_in_process_queue_extracts_after_a_chat_turn() -> None:
         kit.conversation_ports,
         retrieval=kit.retrieval,
         memories=kit.memories,
-        context=ContextBuilder(RegexTokenCounter()),
+        context=ContextBuilder(RegexTokenCounter(), language=EnglishLanguage()),
         llm=kit.llm,
         tasks=runner,
     )

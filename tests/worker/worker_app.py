@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.inprocess.clock import SystemClock
 from jyntrix_adapters.postgres.stores import open_postgres
 from jyntrix_bootstrap.worker import WorkerRuntime
@@ -30,7 +31,7 @@ class PausingConsolidator(Consolidator):
     """Sleeps after its first write while the hook directory holds a `pause` file."""
 
     def __init__(self, memories: MemoryService, hook_dir: Path | None) -> None:
-        super().__init__(memories)
+        super().__init__(memories, EnglishLanguage())
         self._hook_dir = hook_dir
 
     async def apply(self, user_id: str, decision: Decision) -> Decision:
@@ -46,7 +47,9 @@ async def build(env: Mapping[str, str], tasks: TaskQueue | None) -> WorkerRuntim
     clock = SystemClock()
     memories = memory_service(stores.memories, stores.graph, clock)
     hook_dir = Path(env["JYNTRIX_TEST_HOOK_DIR"]) if env.get("JYNTRIX_TEST_HOOK_DIR") else None
-    conversations = ConversationPorts(conversations=stores.conversations, ledger=stores.ledger, clock=clock)
+    conversations = ConversationPorts(
+        conversations=stores.conversations, ledger=stores.ledger, clock=clock, language=EnglishLanguage()
+    )
     extraction = ExtractionService(
         conversations,
         memories=memories,

@@ -19,7 +19,7 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
-from jyntrix_domain.language.speech_acts import sentences, states_something
+from jyntrix_adapters.english.speech_acts import sentences, states_something
 from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS
 from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import Period, Role

@@ -31,8 +31,8 @@ from jyntrix_adapters.english.offline.evidence import (
 )
 from jyntrix_adapters.english.offline.phrasing import as_sentence, held_before, tells_of_the_past, without_opening
 from jyntrix_adapters.english.person import addressed, restate
+from jyntrix_adapters.english.speech_acts import asks_history
 from jyntrix_domain.errors import Unsupported
-from jyntrix_domain.language.speech_acts import asks_history
 from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.model import Role
 from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage

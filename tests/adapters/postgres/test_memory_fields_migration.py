@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.postgres.migrations import load_migrations, migrate
 from jyntrix_adapters.postgres.pool import APP_ROLE, MAINTENANCE_ROLE
 from jyntrix_adapters.postgres.stores import PostgresStores
@@ -182,7 +183,9 @@ async def test_0002_moves_slot_value_relations_and_summaries_out_of_metadata(fre
         )
         await stores.conversations.add_message(said)
         extraction = ExtractionService(
-            ConversationPorts(conversations=stores.conversations, ledger=stores.ledger, clock=clock),
+            ConversationPorts(
+                conversations=stores.conversations, ledger=stores.ledger, clock=clock, language=EnglishLanguage()
+            ),
             memories=memories,
             extractor=DeterministicExtractor(),
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.english.offline.language_model import NOTHING_REMEMBERED, OfflineLanguageModel
 from jyntrix_adapters.inprocess.token_counter import RegexTokenCounter
 from jyntrix_domain.chat import ChatService
@@ -51,7 +52,7 @@ async def remembering(embedder: Any) -> tuple[Kit, ChatService]:
         kit.conversation_ports,
         retrieval=kit.retrieval,
         memories=kit.memories,
-        context=ContextBuilder(RegexTokenCounter()),
+        context=ContextBuilder(RegexTokenCounter(), language=EnglishLanguage()),
         llm=OfflineLanguageModel(),
         tasks=kit.tasks,
     )
@@ -92,7 +93,7 @@ async def test_a_memory_only_nominated_is_never_relevant(fast_embedder: Any) -> 
     kit, _ = await remembering(fast_embedder)
     result = await kit.retrieval.retrieve(USER, "What is the capital of Peru?")
     profile = [r for r in result.memories if r.match_types == frozenset({"profile"})]
-    assert profile and not relevant_ids(profile, RelevanceConfig(min_match=0.0, min_score=0.0))
+    assert profile and not relevant_ids(profile, RelevanceConfig(min_match=0.0, min_score=0.0), EnglishLanguage())
 
 
 def test_thresholds_are_checked() -> None:

@@ -1,7 +1,7 @@
 """The words for the people and pets in a user's life, and the relation each names as a graph predicate.
 
-The extraction rules read them in statements ("my sister Anna"); the query attributes in questions ("what
-is my husband's name?"), so they are the domain's.
+The extraction rules read them in statements ("my sister Anna"); the Language port (`subjects`) in questions
+("what is my husband's name?").
 """
 
 from __future__ import annotations
