@@ -67,10 +67,18 @@ def asked_sets(message: str, terms: set[str]) -> set[str]:
     return asked | (headed(terms) & _COLLECTIVE)
 
 
+# "before I became a nurse": what held until the speaker's own change, in a question told in the past.
+_BEFORE_OWN_CHANGE = re.compile(r"(?i)\bbefore\s+(?:i|we)\s+\w+")
+
+
 def asks_before(message: str) -> bool:
-    """A question about what held before: "before" in a question told in the past ("what did I … before?"), or
-    words that only mean the past ("my previous job"); "before my fortieth birthday" is a deadline."""
-    return asks_history(message) and (tense_of(message) is Tense.PAST or _ONLY_PAST.search(message) is not None)
+    """A question about what held before: "before" in a question told in the past ("what did I … before?",
+    "what job did I have before I became a nurse?"), or words that only mean the past ("my previous job");
+    "before my fortieth birthday" is a deadline."""
+    past = tense_of(message) is Tense.PAST
+    if _BEFORE_OWN_CHANGE.search(message) is not None:
+        return past
+    return asks_history(message) and (past or _ONLY_PAST.search(message) is not None)
 
 
 _BEFORE_ANCHOR = re.compile(r"(?i)\bbefore\s+(.+?)[\s?.!]*$")

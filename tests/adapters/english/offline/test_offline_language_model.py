@@ -304,3 +304,17 @@ async def test_a_parent_is_found_by_any_of_their_words(model: OfflineLanguageMod
     memories = (_memory(1, "The user's mum is called Grace"), _memory(2, "The user has a cat called Tom"))
     answer = (await model.complete(_asked("What's my mother called?", *memories))).text
     assert "Grace" in answer and "[2]" not in answer
+
+
+async def test_a_question_about_before_ones_own_change_answers_with_what_held_before(
+    model: OfflineLanguageModel,
+) -> None:
+    memories = (
+        _memory(1, "The user lives in Leeds", relevant=True, score=0.8),
+        _memory(2, "I used to live in York, I moved to Leeds for my studies.", relevant=True, score=0.7),
+    )
+    answer = (await model.complete(_asked("Where did I live before I moved to Leeds?", *memories))).text
+    assert "York" in answer and "[1]" not in answer
+    # Told in the present, "before I turn forty" is a deadline: what holds now answers.
+    now = (await model.complete(_asked("Where do I live before I turn forty?", *memories))).text
+    assert "[1]" in now
