@@ -25,6 +25,8 @@ from jyntrix_adapters.english.offline.evidence import (
     from_item,
     headed,
     is_question,
+    others_terms,
+    owned_terms,
     question_terms,
     said_earlier,
     shared_terms,
@@ -34,6 +36,7 @@ from jyntrix_adapters.english.person import addressed, restate
 from jyntrix_domain.errors import Unsupported
 from jyntrix_domain.language.speech_acts import asks_history
 from jyntrix_domain.language.tense import Tense, tense_of
+from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import Role
 from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
 from jyntrix_domain.terms import word_tokens
@@ -100,23 +103,29 @@ def choose(
     now: bool,
     when: bool,
     anchor: frozenset[str] | set[str] = frozenset(),
+    mine: frozenset[str] | set[str] = frozenset(),
 ) -> list[Evidence]:
     """The pieces that answer: the most points, two for each word of the question a piece names, one for
     being relevant (retrieval's signals), one for having a date when asked when, one less for what held only
     before when asked about now (`now`), and what holds now first among equals. For a question about before,
-    what held before, when something does.
-    A piece whose words another chosen piece all says (a fact and the turn it was drawn from) is said once."""
+    what held before, when something does; for one about when, what says when (`dated`), when something does.
+    A piece whose words another chosen piece all says (a fact and the turn it was drawn from) is said once.
+    What the question calls the user's own (`mine`: "my wedding") is not named by a piece that says it is
+    someone else's ("Chloe's wedding")."""
 
     def asked(e: Evidence) -> set[str]:
         # What a question about before is relative to ("before Amsterdam") answers only in a piece that tells
         # what held before it ("I was a paramedic before I retrained as a nurse").
-        return terms if held_before(e) else terms - anchor
+        own = terms if held_before(e) else terms - anchor
+        return own - (mine & others_terms(e.content)) if mine else own
 
     points = {
-        id(e): 2 * e.matches(asked(e)) + e.relevant + (when and e.occurred is not None) - (now and held_before(e))
-        for e in found
+        id(e): 2 * e.matches(asked(e)) + e.relevant + (when and dated(e)) - (now and held_before(e)) for e in found
     }
     pool = [e for e in found if e.relevant or e.matches(asked(e))]
+    if when:
+        # "When did we get Pepper?" is answered by what says when, when anything found does.
+        pool = [e for e in pool if dated(e)] or pool
     if now:
         # A question about now is answered from what holds now, when anything found does.
         pool = [e for e in pool if e.current] or pool
@@ -132,6 +141,11 @@ def choose(
         e for n, e in enumerate(ranked) if not any(_covers(o, e, m < n) for m, o in enumerate(ranked) if o is not e)
     ]
     return sorted(said[:count], key=lambda e: e.ref or 0)
+
+
+def dated(e: Evidence) -> bool:
+    """Whether a piece says when what it tells of happened: a date stored with it, or a time in its words."""
+    return e.occurred is not None or time_phrase_span(e.content) is not None
 
 
 def _covers(other: Evidence, piece: Evidence, ranked_before: bool) -> bool:
@@ -208,7 +222,14 @@ class OfflineLanguageModel:
             # "before Amsterdam": what came before it is asked, so naming Amsterdam does not answer.
             anchor = before_anchor(message) if before else set()
             cited = choose(
-                items, terms, self._max_cited, before=before, now=now, when=_asks_when(message), anchor=anchor
+                items,
+                terms,
+                self._max_cited,
+                before=before,
+                now=now,
+                when=_asks_when(message),
+                anchor=anchor,
+                mine=owned_terms(message),
             )
         told = [e for e in said_earlier(prompt) if e.matches(terms)]
         return self._answer(cited, told[: self._max_cited], message)

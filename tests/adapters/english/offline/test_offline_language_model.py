@@ -318,3 +318,22 @@ async def test_a_question_about_before_ones_own_change_answers_with_what_held_be
     # Told in the present, "before I turn forty" is a deadline: what holds now answers.
     now = (await model.complete(_asked("Where do I live before I turn forty?", *memories))).text
     assert "[1]" in now
+
+
+async def test_what_the_question_calls_the_users_own_is_not_someone_elses(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user is going to the user's friend Ana's wedding in May", relevant=True, score=0.9),
+        _memory(2, "Tom and the user got married in a registry office in Leeds", score=0.5),
+    )
+    answer = (await model.complete(_asked("Where was my wedding?", *memories))).text
+    # Ana's wedding is hers; the user's own is told with the user as one of the two, in the second person.
+    assert answer == "Here is what I remember: Tom and you got married in a registry office in Leeds [2]."
+
+
+async def test_a_question_about_when_is_answered_by_what_says_when(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user has a dog named Rex (a beagle)", relevant=True, score=0.9),
+        _memory(2, "We adopted Rex last March from a shelter in Leeds.", score=0.5),
+    )
+    answer = (await model.complete(_asked("When did we get Rex?", *memories))).text
+    assert answer == "Here is what I remember: You adopted Rex last March from a shelter in Leeds [2]."
