@@ -20,17 +20,17 @@ from testsupport.server import Server
 
 pytestmark = pytest.mark.slow
 
-# Right answers reached, overall and per category, measured with bench/offline_answers.py (56 of 59 overall;
-# pets, dates and family one short of full), less one for a category's nearest miss.
-OVERALL_FLOOR = 55
+# Right answers reached, overall and per category, measured with bench/offline_answers.py (every one of the 59
+# right), less one for a category's nearest miss.
+OVERALL_FLOOR = 58
 CATEGORY_FLOORS = {
     "form": 40,
-    "pets": 5,
+    "pets": 6,
     "work": 5,
-    "dates": 4,
+    "dates": 5,
     "plans": 5,
     "hobbies": 4,
-    "family": 5,
+    "family": 6,
     "names": 3,
     "sets": 3,
     "past": 6,
