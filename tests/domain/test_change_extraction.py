@@ -131,9 +131,9 @@ def test_news_of_someone_in_the_users_life_is_kept_where_it_happened() -> None:
 def test_an_engagement_names_the_partner() -> None:
     assert slots("Sam and I got engaged!")["relation:fiance"][1] == "Sam"
     said = slots("I met a guy, Theo, at a climbing gym, and we got engaged in June.")
-    assert said["relation:fiance"] == ("The user is engaged to Theo, their partner", "Theo")
+    assert said["relation:fiance"] == ("The user is engaged to Theo, the user's partner", "Theo")
     said = slots("I met someone, Ana, she's a nurse, and we just got engaged.")
-    assert said["relation:fiance"][0] == "The user is engaged to Ana (a nurse), their partner"
+    assert said["relation:fiance"][0] == "The user is engaged to Ana (a nurse), the user's partner"
 
 
 # ------------------------------------------------------------------------------- habits, diets and the rest

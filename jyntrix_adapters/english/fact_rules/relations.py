@@ -193,8 +193,8 @@ def _engaged(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     who = _WHO_IS.match(m.string, m.end(f"name{i}"))
     said = f" ({who.group(1)})" if who else ""
     if how == "married":
-        return relation("spouse", name, f"The user is married to {name}{said}, their partner")
-    return relation("fiance", name, f"The user is engaged to {name}{said}, their partner")
+        return relation("spouse", name, f"The user is married to {name}{said}, the user's partner")
+    return relation("fiance", name, f"The user is engaged to {name}{said}, the user's partner")
 
 
 _AGE = re.compile(
