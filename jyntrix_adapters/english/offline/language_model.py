@@ -132,8 +132,11 @@ def choose(
     if before:
         pool = [e for e in pool if tells_of_the_past(e) and (e.matches(asked(e)) or not e.current)] or pool
     top = max((points[id(e)] for e in pool), default=0)
+    tied = [e for e in pool if points[id(e)] == top]
+    # Among equals, what says the question's own words over what only names their kind ("lives in" over "moved").
+    said_as_asked = max((len(asked(e) & e.terms) for e in tied), default=0)
     ranked = sorted(
-        (e for e in pool if points[id(e)] == top),
+        (e for e in tied if len(asked(e) & e.terms) == said_as_asked),
         key=lambda e: (now and held_before(e), not e.relevant, -e.score),
     )
     # Said whole by another tied piece (the turn a fact was drawn from): left to that one.

@@ -337,3 +337,12 @@ async def test_a_question_about_when_is_answered_by_what_says_when(model: Offlin
     )
     answer = (await model.complete(_asked("When did we get Rex?", *memories))).text
     assert answer == "Here is what I remember: You adopted Rex last March from a shelter in Leeds [2]."
+
+
+async def test_among_equals_the_questions_own_words_win_over_their_kind(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user lives in Oslo", relevant=True, score=0.9),
+        _memory(2, "Quick update: we moved to Oslo last week.", relevant=True, score=0.8),
+    )
+    answer = (await model.complete(_asked("Where do I live?", *memories))).text
+    assert answer == "Here is what I remember: You live in Oslo [1]."
