@@ -10,7 +10,8 @@
   ("daughter"; "dog", "puppy") or the name the graph resolved it to ("Tom" for "my husband"), or holds that
   relation's slot; an attribute of the user it asks about ("what was my previous job?") when the memory is a fact
   holding a value of it (its slot's family, `jyntrix_domain.attributes`), which is also a full `keyword` match
-  (the question names what the fact holds, whatever its words). The graph finds a memory through the
+  (the question names what the fact holds, whatever its words), and so is the turn a current one was drawn
+  from, which said it. The graph finds a memory through the
   entities it mentions; a turn, or a fact that names a person only by relation, is found this way.
 """
 
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 
 from jyntrix_domain.attributes import slot_family
 from jyntrix_domain.language.vocabulary import COMMON_WORDS
+from jyntrix_domain.model import MemoryKind
 from jyntrix_domain.query import QueryAnalysis
 from jyntrix_domain.ranking import Match
 
@@ -37,9 +39,19 @@ def subject_matches(matches: Sequence[Match], analysis: QueryAnalysis, kin_names
     rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
     names = {n.casefold() for n in kin_names} | _named_as(kin, [row.content for row in rows.values()])
     mention = _words_pattern(kin | names)
+    # The turns current facts holding the attribute were drawn from: what was said holds it too, and often more
+    # of what was asked ("a nurse, mostly nights on the cardiac ward" of "works as a nurse").
+    told = {
+        m
+        for row in rows.values()
+        if row.kind is not MemoryKind.TURN and row.valid_until is None and slot_family(row.slot) in families
+        for m in row.source_message_ids
+    }
     out = []
     for memory_id, row in rows.items():
-        holds = slot_family(row.slot) in families
+        holds = slot_family(row.slot) in families or (
+            row.kind is MemoryKind.TURN and any(m in told for m in row.source_message_ids)
+        )
         if holds or (mention is not None and mention.search(row.content)):
             out.append(Match(memory_id=memory_id, strategy=SUBJECT, signal="graph", strength=1.0, memory=row))
         if holds:

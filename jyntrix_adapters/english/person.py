@@ -116,6 +116,12 @@ def restate(text: str) -> str:
 # "the user's" anywhere; "the user <verb>" only where a sentence starts, since elsewhere
 # "the user" may be an ordinary noun phrase ("the user group").
 _ABOUT_USER = re.compile(r"\bthe user's|(?:^|(?<=[.!?;]\s))the user\s+(\w+n't|\w+)", re.IGNORECASE)
+# "Daniel and the user got married", "lives with the user": the user as one of several, or as an object.
+# Only before a verb or where a clause ends: "the user group" is a noun phrase.
+_USER_WITH_OTHERS = re.compile(
+    r"\b(and|with)\s+the user\b(?=\s+(?:got|get|are|were|have|had|met|went|[a-z]+ed)\b|\s*(?:[,.;!?]|$))",
+    re.IGNORECASE,
+)
 _YOU_FORMS = {
     "is": "are", "was": "were", "has": "have", "does": "do",
     "isn't": "aren't", "wasn't": "weren't", "hasn't": "haven't", "doesn't": "don't",
@@ -148,7 +154,7 @@ def addressed(content: str) -> str:
             return "Your" if match.group(0)[0].isupper() else "your"
         return "You " + _base_form(verb)
 
-    return _ABOUT_USER.sub(swap, content)
+    return _USER_WITH_OTHERS.sub(lambda m: f"{m.group(1)} you", _ABOUT_USER.sub(swap, content))
 
 
 _WAS = {"is": "was", "are": "were", "has": "used to have", "have": "used to have"}

@@ -93,6 +93,12 @@ def test_a_pet_keeps_what_the_user_says_it_is() -> None:
     assert slots("Got a kitten too, a ragdoll called Mochi.") == {}  # no subject of its own: nothing read
 
 
+def test_a_pet_told_by_its_breed_alone_is_kept_as_its_kind() -> None:
+    said = slots("We've got a whippet called Biscuit, she sleeps all day.")
+    assert said["relation:dog:biscuit"] == ("The user has a dog named Biscuit (a whippet)", "Biscuit")
+    assert slots("I have a siamese named Luna.")["relation:cat:luna"][0] == "The user has a cat named Luna (a siamese)"
+
+
 def test_a_pet_that_died_ends() -> None:
     assert ended("Whiskers passed away last night, we're heartbroken.") == [("Whiskers", None)]
     assert ended("We lost our dog Bran in the winter.") == [("Bran", None)]
@@ -125,9 +131,9 @@ def test_news_of_someone_in_the_users_life_is_kept_where_it_happened() -> None:
 def test_an_engagement_names_the_partner() -> None:
     assert slots("Sam and I got engaged!")["relation:fiance"][1] == "Sam"
     said = slots("I met a guy, Theo, at a climbing gym, and we got engaged in June.")
-    assert said["relation:fiance"] == ("The user is engaged to Theo, their partner", "Theo")
+    assert said["relation:fiance"] == ("The user is engaged to Theo, the user's partner", "Theo")
     said = slots("I met someone, Ana, she's a nurse, and we just got engaged.")
-    assert said["relation:fiance"][0] == "The user is engaged to Ana (a nurse), their partner"
+    assert said["relation:fiance"][0] == "The user is engaged to Ana (a nurse), the user's partner"
 
 
 # ------------------------------------------------------------------------------- habits, diets and the rest

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_adapters.english.subjects import attributes_of, kin_of, kin_words
 from jyntrix_domain.attributes import family_slots, slot_family
 from jyntrix_domain.memories import NewMemory
+from jyntrix_domain.model import MemoryKind, MemoryType
 from jyntrix_domain.query import QueryAnalyzer
 from tests.domain.kit import Kit
 
@@ -122,3 +124,26 @@ async def test_what_came_before_a_named_value_is_the_value_it_replaced_not_any_e
     assert result.memories[0].memory.content == "The user works at Initech"
     assert found["The user works at Initech"].breakdown.signals.time == 1.0
     assert found["The user works at Acme"].breakdown.signals.time == 0.0
+
+
+async def test_the_turn_a_current_fact_of_the_attribute_was_drawn_from_is_about_it_too() -> None:
+    kit = Kit()
+    said = "I'm a nurse at St Mary's, mostly night shifts on the cardiac ward."
+    turn = NewMemory(content=said, type=MemoryType.EPISODIC, kind=MemoryKind.TURN, source_message_ids=("m1",))
+    await kit.memories.create("di", turn)
+    job = NewMemory(content="The user works as a nurse", slot="job", value="nurse", source_message_ids=("m1",))
+    await kit.memories.create("di", job)
+    old = msgspec.structs.replace(
+        turn, content="I used to drive a bus, mostly night shifts.", source_message_ids=("m0",)
+    )
+    ended = await kit.memories.create("di", old)
+    driver = await kit.memories.create(
+        "di", NewMemory(content="The user works as a bus driver", slot="job", source_message_ids=("m0",))
+    )
+    await kit.memories.supersede("di", driver.id, NewMemory(content="The user works as a nurse", slot="job"))
+    result = await kit.retrieval.retrieve("di", "Which ward do I work on?")
+    signals = {r.memory.content: r.breakdown.signals for r in result.memories}
+    # It said what the fact holds, and more of what was asked ("ward"): it is found by the attribute as the fact is.
+    assert signals[said].graph == 1.0 and signals[said].keyword == 1.0
+    # What was said of a value that has ended is not about the attribute as it holds now.
+    assert signals.get(ended.content) is None or signals[ended.content].graph == 0.0

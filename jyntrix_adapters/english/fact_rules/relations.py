@@ -145,6 +145,23 @@ def _pet_with_breed(m: re.Match[str], _: str) -> list[FactCandidate]:
 
 
 _PET_WORDS = r"(?P<pet>puppy|dog|kitten|cat|rabbit|bunny|horse|pony|parrot)"
+# Common breeds, each said for its kind: "a greyhound called Pepper" is a dog named Pepper.
+_BREEDS_OF = {
+    "dog": """greyhound whippet beagle labrador lab poodle spaniel terrier collie retriever dachshund sausage-dog
+        husky bulldog boxer pug chihuahua corgi dalmatian rottweiler shepherd lurcher schnauzer cockapoo labradoodle""",
+    "cat": "tabby siamese persian ragdoll bengal sphynx",
+}
+_BREED_KIND = {breed: kind for kind, text in _BREEDS_OF.items() for breed in text.split()}
+_BREED_WORDS = "|".join(sorted(_BREED_KIND, key=len, reverse=True))
+
+
+def _breed_named(m: re.Match[str], _: str) -> list[FactCandidate]:
+    """ "We have a greyhound called Pepper": a pet told by its breed alone, kept as its kind with the breed."""
+    breed, name = m.group("breed").lower(), m.group("name").strip()
+    kind = _BREED_KIND[breed]
+    return relation(kind, name, f"The user has a {kind} named {name} (a {breed})")
+
+
 _BREED = r"(?P<breed>[a-z][a-z\-]{2,20}(?:\s+[a-z][a-z\-]{2,20})?)"
 # "married to" / "engaged to" someone named in the same sentence, or introduced just before ("I met someone,
 # Priya, ... and we got engaged").
@@ -176,8 +193,8 @@ def _engaged(m: re.Match[str], sentence: str) -> list[FactCandidate]:
     who = _WHO_IS.match(m.string, m.end(f"name{i}"))
     said = f" ({who.group(1)})" if who else ""
     if how == "married":
-        return relation("spouse", name, f"The user is married to {name}{said}, their partner")
-    return relation("fiance", name, f"The user is engaged to {name}{said}, their partner")
+        return relation("spouse", name, f"The user is married to {name}{said}, the user's partner")
+    return relation("fiance", name, f"The user is engaged to {name}{said}, the user's partner")
 
 
 _AGE = re.compile(
@@ -236,6 +253,13 @@ RELATION_RULES: tuple[Rule, ...] = (
         + NAME[1:-1]
         + r")",
         _pet_with_breed,
+    ),
+    rule(
+        r"(?i:\b(?:I|we)(?:'ve|\s+have)?\s+(?:also\s+|just\s+)?(?:have|got|adopted|rescued|bought)\s+an?\s+"
+        rf"(?:(?:old|young|little|retired|rescue)\s+)?(?P<breed>{_BREED_WORDS})\s+(?:called|named))\s+(?P<name>"
+        + NAME[1:-1]
+        + r")",
+        _breed_named,
     ),
     rule(_ENGAGED, _engaged),
     rule(

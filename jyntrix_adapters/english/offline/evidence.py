@@ -68,7 +68,8 @@ _FOLDED = {
 # General attribute words: a question naming the attribute (the head words, before "|") asks about any of
 # its words; one naming a member ("dog") asks about that member only.
 _ATTRIBUTE_TEXT = {
-    "job": "job work career profession occupation employ | employer company hospital office",
+    # Not "office": "registry office", "post office", "box office" are places, not where one works.
+    "job": "job work career profession occupation employ | employer company hospital",
     "home": "home live | city town based moved",
     "diet": "diet food eat | vegetarian vegan",
     "study": "study subject degree course | university college school",
@@ -121,6 +122,21 @@ def question_terms(message: str) -> set[str]:
     if span is None:
         return terms
     return content_terms(message[: span[0]] + " " + message[span[1] :]) or terms
+
+
+_MINE = re.compile(r"(?i)\b(?:my|our)\s+(\w+(?:\s+\w+)?)")
+# Someone else's: "Chloe's wedding", "his job", "their house"; "the user's" and "your" are the user's own.
+_THEIRS = re.compile(r"\b(?:(?!user's\b)[A-Z]?[a-z]+'s|his|her|their)\s+(\w+)")
+
+
+def owned_terms(message: str) -> set[str]:
+    """The terms a question says are the user's own ("my wedding anniversary": wedding, anniversary)."""
+    return {t for m in _MINE.finditer(message) for t in content_terms(m.group(1))}
+
+
+def others_terms(content: str) -> set[str]:
+    """The terms a piece says are someone else's ("Chloe's wedding", "his job")."""
+    return {t for m in _THEIRS.finditer(content) for t in content_terms(m.group(1))}
 
 
 def attributes(terms: Iterable[str]) -> set[str]:

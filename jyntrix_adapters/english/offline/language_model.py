@@ -25,6 +25,8 @@ from jyntrix_adapters.english.offline.evidence import (
     from_item,
     headed,
     is_question,
+    others_terms,
+    owned_terms,
     question_terms,
     said_earlier,
     shared_terms,
@@ -34,6 +36,7 @@ from jyntrix_adapters.english.person import addressed, restate
 from jyntrix_adapters.english.speech_acts import asks_history
 from jyntrix_domain.errors import Unsupported
 from jyntrix_domain.language.tense import Tense, tense_of
+from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import Role
 from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
 from jyntrix_domain.terms import word_tokens
@@ -67,10 +70,18 @@ def asked_sets(message: str, terms: set[str]) -> set[str]:
     return asked | (headed(terms) & _COLLECTIVE)
 
 
+# "before I became a nurse": what held until the speaker's own change, in a question told in the past.
+_BEFORE_OWN_CHANGE = re.compile(r"(?i)\bbefore\s+(?:i|we)\s+\w+")
+
+
 def asks_before(message: str) -> bool:
-    """A question about what held before: "before" in a question told in the past ("what did I … before?"), or
-    words that only mean the past ("my previous job"); "before my fortieth birthday" is a deadline."""
-    return asks_history(message) and (tense_of(message) is Tense.PAST or _ONLY_PAST.search(message) is not None)
+    """A question about what held before: "before" in a question told in the past ("what did I … before?",
+    "what job did I have before I became a nurse?"), or words that only mean the past ("my previous job");
+    "before my fortieth birthday" is a deadline."""
+    past = tense_of(message) is Tense.PAST
+    if _BEFORE_OWN_CHANGE.search(message) is not None:
+        return past
+    return asks_history(message) and (past or _ONLY_PAST.search(message) is not None)
 
 
 _BEFORE_ANCHOR = re.compile(r"(?i)\bbefore\s+(.+?)[\s?.!]*$")
@@ -92,31 +103,40 @@ def choose(
     now: bool,
     when: bool,
     anchor: frozenset[str] | set[str] = frozenset(),
+    mine: frozenset[str] | set[str] = frozenset(),
 ) -> list[Evidence]:
     """The pieces that answer: the most points, two for each word of the question a piece names, one for
     being relevant (retrieval's signals), one for having a date when asked when, one less for what held only
     before when asked about now (`now`), and what holds now first among equals. For a question about before,
-    what held before, when something does.
-    A piece whose words another chosen piece all says (a fact and the turn it was drawn from) is said once."""
+    what held before, when something does; for one about when, what says when (`dated`), when something does.
+    A piece whose words another chosen piece all says (a fact and the turn it was drawn from) is said once.
+    What the question calls the user's own (`mine`: "my wedding") is not named by a piece that says it is
+    someone else's ("Chloe's wedding")."""
 
     def asked(e: Evidence) -> set[str]:
         # What a question about before is relative to ("before Amsterdam") answers only in a piece that tells
         # what held before it ("I was a paramedic before I retrained as a nurse").
-        return terms if held_before(e) else terms - anchor
+        own = terms if held_before(e) else terms - anchor
+        return own - (mine & others_terms(e.content)) if mine else own
 
     points = {
-        id(e): 2 * e.matches(asked(e)) + e.relevant + (when and e.occurred is not None) - (now and held_before(e))
-        for e in found
+        id(e): 2 * e.matches(asked(e)) + e.relevant + (when and dated(e)) - (now and held_before(e)) for e in found
     }
     pool = [e for e in found if e.relevant or e.matches(asked(e))]
+    if when:
+        # "When did we get Pepper?" is answered by what says when, when anything found does.
+        pool = [e for e in pool if dated(e)] or pool
     if now:
         # A question about now is answered from what holds now, when anything found does.
         pool = [e for e in pool if e.current] or pool
     if before:
         pool = [e for e in pool if tells_of_the_past(e) and (e.matches(asked(e)) or not e.current)] or pool
     top = max((points[id(e)] for e in pool), default=0)
+    tied = [e for e in pool if points[id(e)] == top]
+    # Among equals, what says the question's own words over what only names their kind ("lives in" over "moved").
+    said_as_asked = max((len(asked(e) & e.terms) for e in tied), default=0)
     ranked = sorted(
-        (e for e in pool if points[id(e)] == top),
+        (e for e in tied if len(asked(e) & e.terms) == said_as_asked),
         key=lambda e: (now and held_before(e), not e.relevant, -e.score),
     )
     # Said whole by another tied piece (the turn a fact was drawn from): left to that one.
@@ -124,6 +144,11 @@ def choose(
         e for n, e in enumerate(ranked) if not any(_covers(o, e, m < n) for m, o in enumerate(ranked) if o is not e)
     ]
     return sorted(said[:count], key=lambda e: e.ref or 0)
+
+
+def dated(e: Evidence) -> bool:
+    """Whether a piece says when what it tells of happened: a date stored with it, or a time in its words."""
+    return e.occurred is not None or time_phrase_span(e.content) is not None
 
 
 def _covers(other: Evidence, piece: Evidence, ranked_before: bool) -> bool:
@@ -200,7 +225,14 @@ class OfflineLanguageModel:
             # "before Amsterdam": what came before it is asked, so naming Amsterdam does not answer.
             anchor = before_anchor(message) if before else set()
             cited = choose(
-                items, terms, self._max_cited, before=before, now=now, when=_asks_when(message), anchor=anchor
+                items,
+                terms,
+                self._max_cited,
+                before=before,
+                now=now,
+                when=_asks_when(message),
+                anchor=anchor,
+                mine=owned_terms(message),
             )
         told = [e for e in said_earlier(prompt) if e.matches(terms)]
         return self._answer(cited, told[: self._max_cited], message)

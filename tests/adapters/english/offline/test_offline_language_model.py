@@ -304,3 +304,45 @@ async def test_a_parent_is_found_by_any_of_their_words(model: OfflineLanguageMod
     memories = (_memory(1, "The user's mum is called Grace"), _memory(2, "The user has a cat called Tom"))
     answer = (await model.complete(_asked("What's my mother called?", *memories))).text
     assert "Grace" in answer and "[2]" not in answer
+
+
+async def test_a_question_about_before_ones_own_change_answers_with_what_held_before(
+    model: OfflineLanguageModel,
+) -> None:
+    memories = (
+        _memory(1, "The user lives in Leeds", relevant=True, score=0.8),
+        _memory(2, "I used to live in York, I moved to Leeds for my studies.", relevant=True, score=0.7),
+    )
+    answer = (await model.complete(_asked("Where did I live before I moved to Leeds?", *memories))).text
+    assert "York" in answer and "[1]" not in answer
+    # Told in the present, "before I turn forty" is a deadline: what holds now answers.
+    now = (await model.complete(_asked("Where do I live before I turn forty?", *memories))).text
+    assert "[1]" in now
+
+
+async def test_what_the_question_calls_the_users_own_is_not_someone_elses(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user is going to the user's friend Ana's wedding in May", relevant=True, score=0.9),
+        _memory(2, "Tom and the user got married in a registry office in Leeds", score=0.5),
+    )
+    answer = (await model.complete(_asked("Where was my wedding?", *memories))).text
+    # Ana's wedding is hers; the user's own is told with the user as one of the two, in the second person.
+    assert answer == "Here is what I remember: Tom and you got married in a registry office in Leeds [2]."
+
+
+async def test_a_question_about_when_is_answered_by_what_says_when(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user has a dog named Rex (a beagle)", relevant=True, score=0.9),
+        _memory(2, "We adopted Rex last March from a shelter in Leeds.", score=0.5),
+    )
+    answer = (await model.complete(_asked("When did we get Rex?", *memories))).text
+    assert answer == "Here is what I remember: You adopted Rex last March from a shelter in Leeds [2]."
+
+
+async def test_among_equals_the_questions_own_words_win_over_their_kind(model: OfflineLanguageModel) -> None:
+    memories = (
+        _memory(1, "The user lives in Oslo", relevant=True, score=0.9),
+        _memory(2, "Quick update: we moved to Oslo last week.", relevant=True, score=0.8),
+    )
+    answer = (await model.complete(_asked("Where do I live?", *memories))).text
+    assert answer == "Here is what I remember: You live in Oslo [1]."
