@@ -18,8 +18,8 @@ lifted to its turn's score, nor made relevant by it (`takes_place_of`): a fact f
 user's name is Ruth") does not say what the query found in its turn ("I'm Ruth, I retired from nursing last
 year"). It still stands in for the turn in a context where the turn does not answer.
 
-A context still leaves out a current turn one of whose placed facts has ended (`hides`): the turn would state the
-replaced value as if it held, where the fact is marked as earlier.
+A context still leaves out a current turn one of whose placed facts has ended (`SaidAlready.placed`): the turn
+would state the replaced value as if it held, where the fact is marked as earlier.
 """
 
 from __future__ import annotations
@@ -51,12 +51,6 @@ def takes_place_of(fact: RankedMemory, turn: RankedMemory) -> bool:
     relevant when the turn is (module docstring)."""
     said = fact.breakdown.signals
     return stands_in(fact, turn) and max(said.keyword, said.vector, said.graph) >= STAND_IN_MIN_MATCH
-
-
-def hides(fact: RankedMemory, turn: RankedMemory) -> bool:
-    """Whether a context that places `fact` leaves out `turn`: it takes its place, or the turn is current and
-    the fact has ended (the turn would state the replaced value unmarked)."""
-    return takes_place_of(fact, turn) or (turn.current and not fact.current)
 
 
 def turns_by_message(ranked: Sequence[RankedMemory]) -> dict[str, RankedMemory]:

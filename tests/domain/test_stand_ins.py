@@ -11,8 +11,9 @@ from jyntrix_domain.context import ContextBuilder
 from jyntrix_domain.model import Memory, MemoryKind, MemoryType
 from jyntrix_domain.ranking import RankedMemory
 from jyntrix_domain.relevance import RelevanceConfig, relevant_ids
+from jyntrix_domain.said_already import SaidAlready
 from jyntrix_domain.signals import ScoreBreakdown, Signals
-from jyntrix_domain.stand_ins import FACT_BEFORE_TURN, facts_before_their_turns, hides, stands_in, takes_place_of
+from jyntrix_domain.stand_ins import FACT_BEFORE_TURN, facts_before_their_turns, stands_in, takes_place_of
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -47,6 +48,13 @@ def _ranked(
         match_types=frozenset(),
         current=not ended,
     )
+
+
+def hides(fact: RankedMemory, turn: RankedMemory) -> bool:
+    """Whether a context that places `fact` then leaves out `turn` (which answers nothing by itself)."""
+    said = SaidAlready(answering=frozenset())
+    said.placed(fact, {m: turn for m in turn.memory.source_message_ids})
+    return said.already(turn)
 
 
 def test_a_fact_placed_above_its_turn_shows_the_score_it_is_placed_at() -> None:
