@@ -194,8 +194,9 @@ class ContextBuilder:
         history_tokens = 0
         placed = 0
         # Message ids whose words are already in the context: a turn memory of one would say it twice.
-        said = SaidAlready(answering=relevant_ids(ranked, self._relevance, self._language))
-        turn_of = turns_by_message(ranked)
+        said = SaidAlready(
+            answering=relevant_ids(ranked, self._relevance, self._language), turn_of=turns_by_message(ranked)
+        )
         for memory_type in SECTION_ORDER:
             if memory_type is MemoryType.SEMANTIC:
                 # History is filled after profile and procedural: when `total` binds, who the user
@@ -207,7 +208,7 @@ class ContextBuilder:
             limit = budgets.for_type(memory_type)
             room = self._room(sections, limit, history_tokens)
             candidates = [r for r in by_type[memory_type] if not said.already(r)]
-            pieces = self._memory_pieces(candidates, HEADERS[memory_type], room, placed, said, turn_of)
+            pieces = self._memory_pieces(candidates, HEADERS[memory_type], room, placed, said)
             section = self._fit(_Section(memory_type.value, HEADERS[memory_type], "\n", pieces), limit)
             if section is not None:
                 sections.append(section)
@@ -252,10 +253,9 @@ class ContextBuilder:
         room: int,
         placed: int,
         said: SaidAlready,
-        turn_of: dict[str, RankedMemory],
     ) -> list[_Piece]:
-        """The section's pieces; `said` gains the messages of each fact placed whose turn (`turn_of` each message)
-        it hides (`jyntrix_domain.stand_ins`), and that turn is then skipped."""
+        """The section's pieces; `said` gains the messages of each fact placed whose turn it leaves out
+        (`SaidAlready.placed`), and that turn is then skipped."""
         used = self._counter.count(header)
         if not candidates or used >= room:
             return []
@@ -274,7 +274,7 @@ class ContextBuilder:
             pieces.append(_Piece(render_item(ref, content, mark), cost, r, content))
             used += cost
             if r.memory.kind is not MemoryKind.TURN:
-                said.placed(r, turn_of)
+                said.placed(r)
         if self._truncate and skipped:
             r, content = skipped[0]
             cut = self._truncated(r, content, placed + len(pieces) + 1, room - used)

@@ -12,18 +12,20 @@ from jyntrix_domain.stand_ins import takes_place_of
 
 class SaidAlready(msgspec.Struct):
     """The messages whose words are in the context already: in the kept history (`heard`), or through a fact
-    drawn from them (`drawn`); `answering` holds the memories relevant to the query."""
+    drawn from them (`drawn`); `answering` holds the memories relevant to the query, `turn_of` the best-ranked
+    turn memory of each message found (`stand_ins.turns_by_message`)."""
 
     answering: frozenset[str]
+    turn_of: dict[str, RankedMemory] = msgspec.field(default_factory=dict)
     heard: set[str] = msgspec.field(default_factory=set)
     drawn: set[str] = msgspec.field(default_factory=set)
     # Messages whose current turn a placed fact has ended: the turn would state the replaced value unmarked.
     ended: set[str] = msgspec.field(default_factory=set)
 
-    def placed(self, fact: RankedMemory, turn_of: dict[str, RankedMemory]) -> None:
+    def placed(self, fact: RankedMemory) -> None:
         """Note what a placed fact says of the messages it was drawn from (`jyntrix_domain.stand_ins`)."""
         for m in fact.memory.source_message_ids:
-            turn = turn_of.get(m)
+            turn = self.turn_of.get(m)
             if turn is not None and turn.current and not fact.current:
                 self.ended.add(m)
             elif turn is None or takes_place_of(fact, turn):

@@ -52,8 +52,8 @@ def _ranked(
 
 def hides(fact: RankedMemory, turn: RankedMemory) -> bool:
     """Whether a context that places `fact` then leaves out `turn` (which answers nothing by itself)."""
-    said = SaidAlready(answering=frozenset())
-    said.placed(fact, {m: turn for m in turn.memory.source_message_ids})
+    said = SaidAlready(answering=frozenset(), turn_of={m: turn for m in turn.memory.source_message_ids})
+    said.placed(fact)
     return said.already(turn)
 
 
