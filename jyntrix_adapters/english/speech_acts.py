@@ -42,11 +42,10 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCES.split(text) if s.strip()]
 
 
-def _words(sentence: str) -> list[str]:
-    said = [w.casefold() for w in WORD.findall(sentence)]
-    while said and said[0] in _FILLERS:
-        said = said[1:]
-    return said
+def _without_fillers(words: list[str]) -> list[str]:
+    while words and words[0] in _FILLERS:
+        words = words[1:]
+    return words
 
 
 # A speaker's own clause inside a question or request: "I've booked the tickets, should I book a hotel?",
@@ -63,6 +62,8 @@ _NOT_STATED_AFTER = (
 )
 # A modal after "I" keeps asking ("do you think I should...", "what if I could").
 _MODALS = frozenset(("should", "could", "would", "can", "might", "may", "must", "will", "shall", "need", "ought"))
+# Auxiliaries that, after "I" or "we", still make a statement ("I have a dog", "we were in Rome").
+_STATIVE = frozenset(("am", "was", "were", "have", "had", "are", "do", "did"))
 
 
 # A question or request with at least this many distinct content words carries context with it ("What's the
@@ -72,41 +73,39 @@ _MODALS = frozenset(("should", "could", "would", "can", "might", "may", "must", 
 CONTEXT_TERMS = 10
 
 
-def _carries_context(sentence: str) -> bool:
-    return len({w.casefold() for w in WORD.findall(sentence)} - INDEX_STOPWORDS) >= CONTEXT_TERMS
+def _tells_of_speaker(words: list[str]) -> bool:
+    """Whether a question or request (its lower-cased words) tells of the speaker on the way: a clause of their
+    own, or context enough (CONTEXT_TERMS)."""
+    return _states_own_clause(words) or len(set(words) - INDEX_STOPWORDS) >= CONTEXT_TERMS
 
 
-def _states_own_clause(sentence: str) -> bool:
-    said = [w.casefold() for w in WORD.findall(sentence)]
-    for n, word in enumerate(said):
-        if word not in _OWN or (n and said[n - 1] in _NOT_STATED_AFTER):
+def _states_own_clause(words: list[str]) -> bool:
+    for n, word in enumerate(words):
+        if word not in _OWN or (n and words[n - 1] in _NOT_STATED_AFTER):
             continue
-        following = said[n + 1] if n + 1 < len(said) else ""
+        following = words[n + 1] if n + 1 < len(words) else ""
         if word in ("i", "we") and (not following or following in _MODALS or following in AUX_WORDS - _STATIVE):
             continue
         return True
     return False
 
 
-# Auxiliaries that, after "I" or "we", still make a statement ("I have a dog", "we were in Rome").
-_STATIVE = frozenset(("am", "was", "were", "have", "had", "are", "do", "did"))
-
-
 def _asks(sentence: str) -> bool:
     """A question, a recall request, a one-off instruction or small talk: nothing stated."""
-    said = _words(sentence)
+    words = [w.casefold() for w in WORD.findall(sentence)]
+    said = _without_fillers(words)
     if not said or all(w in SMALL_TALK_WORDS for w in said):
         return True
     if _RECALL.search(sentence):
         return True
     if sentence.rstrip().endswith("?"):
-        return not (_states_own_clause(sentence) or _carries_context(sentence))
+        return not _tells_of_speaker(words)
     if _LASTING.search(sentence):
         return False
     head, second = said[0].removesuffix("'s"), said[1] if len(said) > 1 else ""
     if head in ASK_VERBS or head in COMMAND_VERBS:
         # an instruction for now ("tell me a joke", "make it shorter"), unless it tells of the speaker too
-        return not (_states_own_clause(sentence) or _carries_context(sentence))
+        return not _tells_of_speaker(words)
     if sentence.rstrip().endswith("!"):
         return False  # an exclamation is a remark ("What a day!")
     # A question without its mark: "where do I live now", "do you know my name". "What I love is hiking" and
