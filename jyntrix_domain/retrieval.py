@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from jyntrix_domain.analytics import BufferedEmitter, OpenSpan, track_span
-from jyntrix_domain.assistant_turns import assistant_turns_lowered
+from jyntrix_domain.assistant_turns import assistant_turns_weighed
 from jyntrix_domain.attributes import family_slots
 from jyntrix_domain.derived_matches import subject_matches, succession_matches, time_matches
 from jyntrix_domain.fusion import calibrate
@@ -26,7 +26,6 @@ from jyntrix_domain.model import (
     MemoryFilter,
     MemoryKind,
     MemoryType,
-    Role,
     SpanKind,
     StrategyOutcome,
     UserId,
@@ -132,7 +131,7 @@ class RetrievalService:
         Memories that ended are found too (marked not current), so that a question about before has its
         answer; the `standing` signal ranks current ones first for a question about now. An assistant's turn
         is kept only when the query asks what the assistant said, or it matches the query strongly
-        (`RetrievalConfig.assistant_min_match`), and then weighs less (`jyntrix_domain.assistant_turns`).
+        (`RetrievalConfig.assistant_min_match`), and then weighs less: both in `jyntrix_domain.assistant_turns`.
         """
         now = as_of or self._ports.clock.now()
         analysis = self.analyze(query, now) if isinstance(query, str) else query
@@ -169,9 +168,13 @@ class RetrievalService:
             asks_now=analysis.asks_now,
             absent=[name for name, given in givens if not given],
         )
-        heard = [r for r in ranked if self._heard(r, analysis)]
-        lowered = assistant_turns_lowered(heard, self._config.assistant_share, about_assistant=analysis.about_assistant)
-        ranked = facts_before_their_turns(lowered)
+        weighed = assistant_turns_weighed(
+            ranked,
+            min_match=self._config.assistant_min_match,
+            share=self._config.assistant_share,
+            about_assistant=analysis.about_assistant,
+        )
+        ranked = facts_before_their_turns(weighed)
         return RetrievalResult(analysis=analysis, memories=ranked[:limit], strategies=outcomes)
 
     async def _with_kin(self, user_id: UserId, analysis: QueryAnalysis) -> tuple[QueryAnalysis, tuple[str, ...]]:
@@ -195,13 +198,6 @@ class RetrievalService:
             analysis, entities=(*analysis.entities, *names), keywords=(*analysis.keywords, *names)
         )
         return replaced, resolved
-
-    def _heard(self, ranked: RankedMemory, analysis: QueryAnalysis) -> bool:
-        """Whether a found memory may answer: an assistant's turn only when asked about or strongly matched."""
-        if ranked.memory.role is not Role.ASSISTANT or analysis.about_assistant:
-            return True
-        signals = ranked.breakdown.signals
-        return max(signals.keyword, signals.vector) >= self._config.assistant_min_match
 
     async def _with_rows(
         self,

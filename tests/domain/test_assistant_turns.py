@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jyntrix_domain.assistant_turns import ASSISTANT_WEIGHS_LESS, assistant_turns_lowered
+from jyntrix_domain.assistant_turns import ASSISTANT_WEIGHS_LESS, assistant_turns_weighed
 from jyntrix_domain.errors import Invalid
 from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Place, Role
 from jyntrix_domain.ranking import RankedMemory
@@ -37,7 +37,7 @@ def _turn(id: str, score: float, role: Role) -> RankedMemory:
 def test_an_assistant_turn_keeps_a_share_of_its_score_and_falls_below_what_the_user_said() -> None:
     answer = _turn("answer", 0.9, Role.ASSISTANT)
     said = _turn("said", 0.8, Role.USER)
-    lowered = assistant_turns_lowered([answer, said], 0.85, about_assistant=False)
+    lowered = assistant_turns_weighed([answer, said], min_match=0.8, share=0.85, about_assistant=False)
     assert [r.memory.id for r in lowered] == ["said", "answer"]
     cut = lowered[1].breakdown
     # The explanation adds up to the score shown, and names the rule that cut it.
@@ -50,8 +50,15 @@ def test_an_assistant_turn_keeps_a_share_of_its_score_and_falls_below_what_the_u
 def test_a_query_about_what_the_assistant_said_keeps_its_turns_whole() -> None:
     answer = _turn("answer", 0.9, Role.ASSISTANT)
     said = _turn("said", 0.8, Role.USER)
-    assert assistant_turns_lowered([answer, said], 0.85, about_assistant=True) == [answer, said]
-    assert assistant_turns_lowered([answer, said], 1.0, about_assistant=False) == [answer, said]
+    assert assistant_turns_weighed([answer, said], min_match=0.8, share=0.85, about_assistant=True) == [answer, said]
+    assert assistant_turns_weighed([answer, said], min_match=0.8, share=1.0, about_assistant=False) == [answer, said]
+
+
+def test_an_assistant_turn_that_matches_weakly_does_not_answer_unless_asked_about() -> None:
+    weak = _turn("weak", 0.7, Role.ASSISTANT)
+    said = _turn("said", 0.5, Role.USER)
+    assert assistant_turns_weighed([weak, said], min_match=0.8, share=0.85, about_assistant=False) == [said]
+    assert assistant_turns_weighed([weak, said], min_match=0.8, share=0.85, about_assistant=True) == [weak, said]
 
 
 @pytest.mark.parametrize("share", [0.0, -0.1, 1.5])
