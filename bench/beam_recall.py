@@ -26,6 +26,9 @@ Research data in ../shared, never copied here.
         [--env NAME=VALUE ...]  a server setting, e.g. --env RANK_FORMULA=seed
         [--data-dir DIR]        keep (and reuse) the server's data and the baselines' vectors: a later run
                                 with the same chats skips the import and the embedding
+        [--pool 100] [--pool-out beam_pool.json]
+                                also write each question's top results with their signals, for choosing weights
+                                with `bench/locomo_grid.py` over BEAM and LoCoMo together
 
 `--chats N` takes the first N chats by number, `--chat 7 --chat 21` those chats; `--questions-per-chat N` the
 first N questions of a chat taken across its categories in turn (9 gives one of each type). The cost is the
@@ -108,11 +111,12 @@ def asked(chat: Chat, per_chat: int | None) -> list[Question]:
 
 
 def search(
-    client: httpx.Client, headers: dict[str, str], questions: Sequence[Question], turn_of: dict[str, str]
-) -> tuple[list[Cites], list[float]]:
-    """Each question's top results through the search route, as the messages they cite; and the latencies."""
+    client: httpx.Client, headers: dict[str, str], questions: Sequence[Question], turn_of: dict[str, str], pool: int = 0
+) -> tuple[list[Cites], list[float], list[dict[str, Any]]]:
+    """Each question's top results through the search route, as the messages they cite; the latencies; and with
+    `pool`, each question's top `pool` results with their signals, in `bench/locomo_grid.py`'s pool layout."""
     client.post("/api/memories/search", json={"query": "warm up", "limit": max(KS)}, headers=headers)
-    cites, latencies = [], []
+    cites, latencies, pooled = [], [], []
     for q in questions:
         started = time.perf_counter()
         response = client.post("/api/memories/search", json={"query": q.text, "limit": max(KS)}, headers=headers)
@@ -120,7 +124,25 @@ def search(
         response.raise_for_status()
         results = response.json()["results"]
         cites.append([[turn_of.get(s) for s in r["memory"]["source_message_ids"]] for r in results])
-    return cites, latencies
+        if pool:
+            big = client.post("/api/memories/search", json={"query": q.text, "limit": pool}, headers=headers)
+            big.raise_for_status()
+            pooled.append(
+                {
+                    "question": q.text,
+                    "category": q.category,
+                    "evidence": sorted(q.evidence),
+                    "pool": [
+                        {
+                            "dia_ids": [turn_of.get(s) for s in r["memory"]["source_message_ids"]],
+                            "signals": r["scores"]["signals"],
+                            "role": (r["memory"].get("place") or {}).get("role"),
+                        }
+                        for r in big.json()["results"]
+                    ],
+                }
+            )
+    return cites, latencies, pooled
 
 
 def _digest(texts: Sequence[str]) -> str:
@@ -225,10 +247,11 @@ def evaluate(
     imported: dict[str, str] | None,
     embedder: Embedder,
     vector_cache: Path | None,
+    pool: int = 0,
 ) -> dict[str, Any]:
     """One chat: imported (unless `imported`, an earlier run's message id -> BEAM id), searched, and baselined."""
     turn_of, import_s, extraction_s, memories = import_once(client, headers, transcripts(chat), imported)
-    jyntrix, latencies = search(client, headers, questions, turn_of)
+    jyntrix, latencies, pooled = search(client, headers, questions, turn_of, pool)
 
     turns = chat.turns()
     texts = [t.content for t in turns]
@@ -254,6 +277,7 @@ def evaluate(
         "embedded_texts": len(questions) + (0 if cached else len(turns)),
         "baseline_s": baseline_s,
         "rows": {system: scored(chat, questions, cites[system]) for system in SYSTEMS},
+        "pool": pooled,
     }
 
 
@@ -308,6 +332,8 @@ def main() -> int:
     parser.add_argument("--questions-per-chat", type=int, default=None, help="the first N questions of each chat")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting")
     parser.add_argument("--data-dir", type=Path, default=None, help="the server's data directory, kept and reused")
+    parser.add_argument("--pool", type=int, default=0, help="write each question's top N results with signals")
+    parser.add_argument("--pool-out", type=Path, default=Path("beam_pool.json"))
     args = parser.parse_args()
     started = time.perf_counter()
     chats = load_chats(args.data, args.chats, names=set(args.chat) or None)
@@ -340,11 +366,15 @@ def main() -> int:
                     cache = vector_dir / f"{chat.name}.npy" if vector_dir is not None else None
                     imported = earlier["turn_of"] if earlier else None
                     headers = server.token(user)
-                    results[chat.name] = evaluate(client, headers, chat, questions, imported, embedder, cache)
+                    results[chat.name] = evaluate(
+                        client, headers, chat, questions, imported, embedder, cache, args.pool
+                    )
                     users[chat.name] = {"user": user, "turn_of": results[chat.name].pop("turn_of")}
                     users_file.write_text(json.dumps(users))
         finally:
             server.stop()
+    if args.pool:
+        args.pool_out.write_text(json.dumps({f"beam-{name}": r.pop("pool") for name, r in results.items()}))
     out = {
         "benchmark": "beam-recall",
         "data": str(args.data),

@@ -1,13 +1,18 @@
-"""Choose ranking weights by leave-one-conversation-out on a LoCoMo pool, offline.
+"""Choose ranking weights by leave-one-conversation-out on LoCoMo and BEAM pools together, offline.
 
-Reads the pool `bench/locomo_recall.py --pool 100` writes (each question's top results with their
-signals; either path) and re-ranks every question's pool for each combination of the weights given
+Reads the pools `bench/locomo_recall.py --pool 100` (either path) and `bench/beam_recall.py --pool 100`
+write (each question's top results with their signals; several pools are one set of conversations, a BEAM chat
+being one) and re-ranks every question's pool for each combination of the weights given
 on the grid, the other weights being the defaults (`RankingWeights()`), shifted by the question's
 intent as the adaptive ranker does. It prints, best first, the combinations' in-sample recall@10,
 and the leave-one-conversation-out figure: each conversation's questions ranked with the
 combination that does best on the other conversations' questions.
 
     .venv/bin/python bench/locomo_grid.py locomo_pool.json --grid neighbour=0,0.25,0.5 --grid speaker=0,0.5
+    .venv/bin/python bench/locomo_grid.py locomo_pool.json beam_pool.json --grid session=0,0.2,0.35
+
+An assistant's turn keeps `RETRIEVAL_ASSISTANT_SHARE` of its score, as the server ranks it (the server has
+already left out the ones too weak to answer). The held-out figure is also given for each pool alone.
 
 It re-ranks, it does not re-retrieve: the signals are those the server computed in the pooled run,
 so a weight that would change a signal itself (the keyword and vector weights feed the place signals'
@@ -36,6 +41,7 @@ from evidence_recall import recall as evidence_recall  # noqa: E402
 
 from jyntrix_domain.query import Intent, QueryAnalyzer  # noqa: E402
 from jyntrix_domain.ranking import AdaptiveRanker, RankingWeights  # noqa: E402
+from jyntrix_domain.retrieval_config import RetrievalConfig  # noqa: E402
 from jyntrix_domain.signals import SIGNAL_NAMES  # noqa: E402
 
 KS = (5, 10, 20)
@@ -55,9 +61,15 @@ def scored(questions: list[dict[str, Any]], intents: list[Intent], weights: Rank
     ranker = AdaptiveRanker(weights)
     by_intent = {intent: ranker.weights_for(intent).as_dict() for intent in set(intents)}
     out = []
+    share = RetrievalConfig().assistant_share
     for q, intent in zip(questions, intents, strict=True):
         w = by_intent[intent]
-        ranked = sorted(q["pool"], key=lambda item: -sum(w[n] * item["signals"].get(n, 0.0) for n in SIGNAL_NAMES))
+
+        def score(item: dict[str, Any], w: dict[str, float] = w) -> float:
+            total: float = sum(w[n] * item["signals"].get(n, 0.0) for n in SIGNAL_NAMES)
+            return total * share if item.get("role") == "assistant" else total
+
+        ranked = sorted(q["pool"], key=lambda item: -score(item))
         out.append(recall(ranked, set(q["evidence"]), k))
     return out
 
@@ -74,13 +86,20 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pool", type=Path)
+    parser.add_argument("pool", type=Path, nargs="+")
     parser.add_argument("--grid", action="append", default=[], metavar="SIGNAL=V1,V2,...")
     parser.add_argument("--top", type=int, default=10, help="how many combinations to print")
     args = parser.parse_args()
-    pool: dict[str, list[dict[str, Any]]] = json.loads(args.pool.read_text())
+    pools: dict[str, list[str]] = {}
+    pool: dict[str, list[dict[str, Any]]] = {}
+    for path in args.pool:
+        one: dict[str, list[dict[str, Any]]] = json.loads(path.read_text())
+        pools[path.name] = list(one)
+        pool |= one
     if any("question" not in q for qs in pool.values() for q in qs):
         raise SystemExit("the pool has no question texts: write it again with bench/locomo_recall.py --pool")
+    if len(pool) < 2:
+        raise SystemExit("leaving one conversation out needs two conversations or more")
     grid = parse_grid(args.grid)
     analyzer = QueryAnalyzer(EnglishLanguage())
     now = datetime.now(UTC)
@@ -110,12 +129,22 @@ def main() -> int:
         )
     held_out = {}
     loco: list[float] = []
+    at10_held: dict[str, list[float]] = {}
     for held in stems:
         train = [s for s in stems if s != held]
         chosen = min(range(len(combos)), key=lambda n: (-overall(n, train), n))
         held_out[held] = {"weights": combos[chosen], "recall@10": round(mean(at10[chosen][held]), 4)}
+        at10_held[held] = at10[chosen][held]
         loco += at10[chosen][held]
-    print(json.dumps({"in_sample": rows, "held_out": held_out, "loco_recall@10": round(mean(loco), 4)}, indent=2))
+    by_pool = {
+        name: {
+            "in_sample_best_recall@10": round(mean(x for stem in held for x in at10[best[0]][stem]), 4),
+            "loco_recall@10": round(mean(x for stem in held for x in at10_held[stem]), 4),
+        }
+        for name, held in pools.items()
+    }
+    report = {"in_sample": rows, "held_out": held_out, "loco_recall@10": round(mean(loco), 4), "by_pool": by_pool}
+    print(json.dumps(report, indent=2))
     return 0
 
 
