@@ -115,7 +115,7 @@ class Consolidator:
         """The user's current facts that the rules read for `candidate`: by slot, by what it ends, by words."""
         try:
             await self._memories.get(user_id, candidate_id(user_id, candidate))
-            return FactsFound(stored=True)
+            return FactsFound(stored=True, shared_words=self._language.fact_words)
         except NotFound:
             pass
         slots = {c.slot for c in candidate.contradicts} | ({candidate.slot} if candidate.slot else set())
@@ -153,6 +153,7 @@ class Consolidator:
             contradicted=contradicted,
             ended=tuple(ended.values()),
             similar=tuple(m for m in similar if m.current and m.kind is not MemoryKind.TURN),
+            shared_words=self._language.fact_words,
         )
 
     async def _facts(self, user_id: UserId, filter: MemoryFilter) -> list[Memory]:

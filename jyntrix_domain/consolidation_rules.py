@@ -62,6 +62,7 @@ class FactsFound(msgspec.Struct, frozen=True, kw_only=True):
     ended: tuple[Memory, ...] = ()  # the facts mentioning a thing the candidate ends
     named: tuple[Memory, ...] = ()  # the current facts the extractor says the candidate replaces
     similar: tuple[Memory, ...] = ()  # facts of the candidate's type sharing its words
+    shared_words: frozenset[str]  # what every fact says, not compared on (`Language.fact_words`)
 
 
 def candidate_id(user_id: UserId, candidate: FactCandidate) -> MemoryId:
@@ -82,8 +83,8 @@ def rewritten(text: str, ending: Ending) -> str:
     return re.sub(rf"(?<!\w){re.escape(ending.mention.strip())}(?!\w)", ending.replacement, text, flags=re.IGNORECASE)
 
 
-def _extends(old: str, new: str) -> bool:
-    old_t, new_t = content_words(old), content_words(new)
+def _extends(old: str, new: str, shared: frozenset[str]) -> bool:
+    old_t, new_t = content_words(old, shared), content_words(new, shared)
     return bool(old_t) and old_t < new_t
 
 
@@ -139,9 +140,10 @@ def nothing_to_end(candidate: FactCandidate, found: FactsFound) -> Decision | No
 
 
 def same_content(candidate: FactCandidate, found: FactsFound) -> Decision | None:
-    content, tokens = normalise(candidate.content), content_words(candidate.content)
+    content, tokens = normalise(candidate.content), content_words(candidate.content, found.shared_words)
     for memory in (*found.holders, *found.similar):
-        if normalise(memory.content) == content or jaccard(content_words(memory.content), tokens) >= 0.9:
+        words = content_words(memory.content, found.shared_words)
+        if normalise(memory.content) == content or jaccard(words, tokens) >= 0.9:
             return Decision(operation=Operation.IGNORE, candidate=candidate, memory_id=memory.id)
     return None
 
@@ -153,7 +155,7 @@ def slot_value(candidate: FactCandidate, found: FactsFound) -> Decision | None:
     old_value, new_value = newest.value or "", candidate.value or ""
     if old_value.casefold() == new_value.casefold():
         return Decision(operation=Operation.UPDATE, candidate=candidate, memory_id=newest.id, reason="reworded")
-    if old_value and _extends(old_value, new_value):
+    if old_value and _extends(old_value, new_value, found.shared_words):
         return Decision(operation=Operation.UPDATE, candidate=candidate, memory_id=newest.id, reason="more specific")
     return Decision(
         operation=Operation.SUPERSEDE, candidate=candidate, replaced=_by_time(found.holders), reason="new value"
@@ -163,9 +165,9 @@ def slot_value(candidate: FactCandidate, found: FactsFound) -> Decision | None:
 def less_specific_statement(candidate: FactCandidate, found: FactsFound) -> Decision | None:
     if candidate.slot:
         return None
-    tokens = content_words(candidate.content)
+    tokens = content_words(candidate.content, found.shared_words)
     for memory in found.similar:
-        old = content_words(memory.content)
+        old = content_words(memory.content, found.shared_words)
         if memory.slot is None and old < tokens and 2 <= len(old) >= len(tokens) / 2:
             return Decision(operation=Operation.UPDATE, candidate=candidate, memory_id=memory.id)
     return None

@@ -25,10 +25,10 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_domain.fact_candidates import content_words
-from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.memories import MemoryService
 from jyntrix_domain.model import Memory, MemoryFilter, MemoryId, MemoryKind, MemoryType, Message, Role, UserId
 from jyntrix_domain.ports import Language
+from jyntrix_domain.tense import Tense
 from jyntrix_domain.terms import word_tokens
 from jyntrix_domain.turn_places import turn_memory_id
 
@@ -86,30 +86,23 @@ class ChangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     candidates: int = 10
 
 
-def _subject_words(text: str, cues: frozenset[str]) -> frozenset[str]:
-    return frozenset(w for w in content_words(text) if len(w) >= 4 and w not in cues)
+def _subject_words(text: str, language: Language) -> frozenset[str]:
+    cues = language.change_words
+    return frozenset(w for w in content_words(text, language.fact_words) if len(w) >= 4 and w not in cues)
 
 
-_CONTRARY = re.compile(r"(?i)\b(?:instead|no\s+longer|any\s?more|actually|not|never|didn't|won't|cancel\w*)\b")
-# "we're moving to Amsterdam in January": a plan said in the present.
-_UNDER_WAY = re.compile(r"(?i)\b(?:am|are|is|'m|'re)\s+(?:\w+ly\s+)?\w+ing\b")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'\-]+")
 
 
-def _stem(word: str) -> str:
-    return re.sub(r"(?:ing|ed|es|e|s)$", "", word.casefold())
-
-
-def fulfils(later: str, earlier: str, cues: frozenset[str]) -> bool:
+def fulfils(later: str, earlier: str, language: Language) -> bool:
     """Whether `later` tells that the plan `earlier` made came about, which changes nothing: "We're moving to
-    Amsterdam in January" ... "We moved into our flat in Amsterdam". The same verb of change, told as done
-    after it was planned, of the same named place or thing, with nothing said against it. `cues` are the words
-    of change (`Language.change_words`)."""
-    planned = tense_of(earlier) is Tense.FUTURE or _UNDER_WAY.search(earlier) is not None
-    if not planned or tense_of(later) is not Tense.PAST or _CONTRARY.search(later):
+    Amsterdam in January" ... "We moved into our flat in Amsterdam". The same verb of change (one of
+    `Language.change_words`, compared by stem), told as done after it was planned, of the same named place or
+    thing, with nothing said against it (`Language.says_contrary`)."""
+    if not language.planned(earlier) or language.tense_of(later) is not Tense.PAST or language.says_contrary(later):
         return False
-    verbs = {_stem(w) for w in word_tokens(later) if w.casefold() in cues}
-    if not verbs & {_stem(w) for w in word_tokens(earlier)}:
+    verbs = {language.stem(w) for w in word_tokens(later) if w.casefold() in language.change_words}
+    if not verbs & {language.stem(w) for w in word_tokens(earlier)}:
         return False
     return bool(set(_NAME.findall(later)) & set(_NAME.findall(earlier)))
 
@@ -126,7 +119,7 @@ class ChangeRule:
         """End what `message` (a user statement) changes; return the ids of the memories ended."""
         if message.role is not Role.USER or not self._language.says_change(message.content):
             return []
-        said = _subject_words(message.content, self._language.change_words)
+        said = _subject_words(message.content, self._language)
         if not said:
             return []
         by = turn_memory_id(user_id, message.id)
@@ -155,9 +148,9 @@ class ChangeRule:
                 return False
         elif earlier.kind is not MemoryKind.FACT or earlier.slot is not None:
             return False  # a fact with a slot changes by its slot
-        cues = self._language.change_words
-        return bool(said & _subject_words(earlier.content, cues)) and not fulfils(
-            message.content, earlier.content, cues
+        language = self._language
+        return bool(said & _subject_words(earlier.content, language)) and not fulfils(
+            message.content, earlier.content, language
         )
 
     async def _end_facts_of(self, user_id: UserId, turn: Memory, *, by: MemoryId, at: datetime) -> list[MemoryId]:

@@ -18,7 +18,6 @@ from jyntrix_domain.consolidation import Consolidator, Decision, Operation
 from jyntrix_domain.currency import ChangeConfig, ChangeRule, end_spent_turns
 from jyntrix_domain.errors import NotFound
 from jyntrix_domain.fact_candidates import FactCandidate
-from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import (
     Memory,
@@ -248,7 +247,8 @@ class ExtractionService:
         except NotFound:
             pass
         day = last.created_at.date().isoformat()
-        content = await summary_text(self._llm, self._rules, messages, day)
+        language = self._ports.language
+        content = await summary_text(self._llm, self._rules, language, messages, day)
         new = NewMemory(
             id=memory_id,
             content=content,
@@ -256,7 +256,7 @@ class ExtractionService:
             kind=MemoryKind.SUMMARY,
             reliability=0.7,
             created_at=last.created_at,
-            entities=tuple(dict.fromkeys(n for m in said for n in capitalised_names(m.content)))[:20],
+            entities=tuple(dict.fromkeys(n for m in said for n in language.names_in(m.content)))[:20],
             source_message_ids=tuple(m.id for m in messages),
             place=Place(conversation_id=conversation_id, message_id=last.id),
         )

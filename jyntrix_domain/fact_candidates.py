@@ -11,7 +11,6 @@ from typing import Any
 
 import msgspec
 
-from jyntrix_domain.language.stopwords import FACT_STOPWORDS
 from jyntrix_domain.model import MemoryType, Period, Relation
 from jyntrix_domain.terms import word_tokens
 
@@ -64,9 +63,10 @@ def normalise(text: str) -> str:
     return " ".join(word_tokens(text.casefold()))
 
 
-def content_words(text: str) -> frozenset[str]:
-    """The casefolded words two statements of one fact are compared on."""
-    return frozenset(t for t in word_tokens(text.casefold()) if t not in FACT_STOPWORDS)
+def content_words(text: str, shared: frozenset[str]) -> frozenset[str]:
+    """The casefolded words two statements of one fact are compared on: all but the `shared` ones, which every
+    fact says (`Language.fact_words`)."""
+    return frozenset(t for t in word_tokens(text.casefold()) if t not in shared)
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from jyntrix_domain.fact_candidates import FactCandidate
+from jyntrix_domain.language_port import Language as Language  # re-exported: the port lives with the others
 from jyntrix_domain.model import (
     ChangeKind,
     Conversation,
@@ -282,44 +283,6 @@ class Extractor(Protocol):
     async def extract(self, messages: Sequence[Message], known: Sequence[Memory] = ()) -> list[FactCandidate]:
         """Candidates from a batch of messages; `known` are the user's current facts the batch may change
         (an extractor that reads them may say which of them a candidate replaces)."""
-
-
-class Language(Protocol):
-    """What a message does, read in one language, and how a fact that ended is said in it: the cues are words,
-    so they live in an adapter, and the domain decides with the answers (what to remember, which memories a
-    query asks for, what a changed fact becomes)."""
-
-    def states_something(self, text: str) -> bool:
-        """Whether any sentence of `text` states something: not only a question, a recall request, a one-off
-        instruction or small talk ("I have a dog", "from now on answer in French"; not "what's my dog called?")."""
-
-    def says_change(self, text: str) -> bool:
-        """Whether a statement says that something changed ("no longer", "switched to", "instead", "I moved")."""
-
-    def kin_of(self, text: str) -> tuple[str, ...]:
-        """The relations a question names from the user ("my husband", "our eldest daughter"), as the graph's
-        predicates ("husband", "daughter")."""
-
-    def kin_words(self, relation: str) -> frozenset[str]:
-        """Every word that names `relation`, a graph predicate: "dog" -> {"dog", "puppy"}."""
-
-    def attributes_of(self, text: str) -> tuple[str, ...]:
-        """The attributes of the user a question asks about, as slot families (`jyntrix_domain.attributes`):
-        "How do I get to work?" -> ("transport",), "What was my previous job?" -> ("work",)."""
-
-    def no_longer(self, fact: str) -> str:
-        """A third-person fact said to hold no longer: "The user learns Dutch" -> "The user no longer learns
-        Dutch" (how consolidation rewrites a fact that ended)."""
-
-    @property
-    def change_words(self) -> frozenset[str]:
-        """The casefolded words that cue a change ("switched", "moved", "instead"): not what changed."""
-
-    def asks_history(self, text: str) -> bool:
-        """Whether a query asks about what was true before ("where did I live before?", "my previous job")."""
-
-    def asks_about_assistant(self, text: str) -> bool:
-        """Whether a query asks about what the assistant said ("the recipe you gave me", "what did you suggest")."""
 
 
 class TokenCounter(Protocol):

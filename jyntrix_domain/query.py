@@ -1,113 +1,24 @@
 """Query analysis: what a message asks for, which words and names matter, which time it means.
 
 Everything here is deterministic rules over the text and a given `now`, so the same message
-always gets the same analysis and no language model is needed. Time phrases are read by
-`jyntrix_domain.language.time_phrases` (the table of what each means is there), names and
-keywords by `jyntrix_domain.language.names`; a message reads back in time unless it states a plan.
+always gets the same analysis and no language model is needed. The message's words are read by the
+`Language` port (its intent, names, keywords, tense, whether it is small talk, about the speaker or about
+now); time phrases by `jyntrix_domain.english_time_phrases` (the table of what each means is there), in the
+tense the language reads, back in time unless the message states a plan.
 """
 
 from __future__ import annotations
 
-import enum
-import re
 from datetime import datetime
 
 import msgspec
 
-from jyntrix_domain.language.names import WORD, extract_entities, extract_keywords, fold_plural, plain, words
-from jyntrix_domain.language.tense import Tense, tense_of
-from jyntrix_domain.language.time_phrases import TimeRange, resolve_time
-from jyntrix_domain.language.vocabulary import (
-    ASK_VERBS,
-    AUX_WORDS,
-    COMMAND_VERBS,
-    PERSONAL_WORDS,
-    SMALL_TALK_WORDS,
-    WH_WORDS,
-)
+from jyntrix_domain.english_time_phrases import TimeRange, resolve_time
+from jyntrix_domain.intents import Intent
 from jyntrix_domain.ports import Language
+from jyntrix_domain.terms import plain
 
-__all__ = ["Intent", "QueryAnalysis", "QueryAnalyzer", "TimeRange", "classify_intent", "fold_plural", "resolve_time"]
-
-
-# ---------------------------------------------------------------- intent
-
-
-class Intent(enum.StrEnum):
-    """What a message does: chats, asks, asks about the past, or tells the assistant what to do."""
-
-    CONVERSATION = "conversation"
-    QUESTION = "question"
-    RECALL = "recall"
-    COMMAND = "command"
-
-
-_RECALL_PATTERNS = re.compile(
-    r"\b(?:do|did|can|could) you (?:still )?(?:remember|recall)\b"
-    r"|\bremember when\b"
-    r"|\bwhat (?:did|have) (?:i|we) (?:tell|told|say|said|mention|mentioned|talk|talked|discuss|discussed)\b"
-    r"|\bwhat was (?:it|that) (?:i|we)\b"
-    r"|\bremind me\b"
-    r"|\b(?:did|have) i (?:ever )?(?:tell|told|say|said|mention|mentioned)\b"
-    r"|\bwhat do you (?:know|remember) about\b"
-    r"|\blast time we\b"
-    r"|\bwe (?:talked|spoke|chatted) about\b"
-    r"|\bwhen (?:did|have) (?:we|i) (?:last )?(?:talk|talked|discuss|discussed|speak|spoke)\b"
-    r"|^\s*recall\b",
-    re.IGNORECASE,
-)
-
-# A rule for the future, anywhere in the message.
-_COMMAND_PATTERNS = re.compile(
-    r"\bfrom now on\b|\bgoing forward\b|\bin (?:the )?future,|\bkeep in mind\b|\bmake a note\b|\bbear in mind\b"
-    r"|\bplease (?:remember|forget|note|stop|always|never|don't|do not|call me)\b"
-    r"|^\s*(?:please\s+)?(?:remember|note) (?:that|this)\b"
-    r"|\bdon't forget\b",
-    re.IGNORECASE,
-)
-
-_QUESTION_PHRASES = re.compile(r"\b(?:do i|am i|did i|have i|was i|can you tell|i wonder|any idea)\b", re.IGNORECASE)
-
-
-def _first_words(text: str) -> list[str]:
-    words = [w.lower() for w in (m.group(0) for m in WORD.finditer(text))]
-    while words and words[0] in ("please", "ok", "okay", "so", "hey", "and", "also", "oh", "well", "now", "pls"):
-        words = words[1:]
-    return words
-
-
-def is_small_talk(text: str) -> bool:
-    """Only greetings and fillers, six words at most ("hi", "ok thanks a lot")."""
-    said = words(text)
-    return 0 < len(said) <= 6 and all(w in SMALL_TALK_WORDS for w in said)
-
-
-def classify_intent(text: str) -> Intent:
-    """recall, then rules for the future, then questions, then other imperatives; else conversation."""
-    stripped = text.strip()
-    if _RECALL_PATTERNS.search(stripped):
-        return Intent.RECALL
-    if _COMMAND_PATTERNS.search(stripped):
-        return Intent.COMMAND
-    first = _first_words(stripped)
-    head = first[0] if first else ""
-    negative_imperative = head in ("don't", "dont") or first[:2] == ["do", "not"]
-    if negative_imperative and not stripped.endswith("?"):
-        return Intent.COMMAND
-    if (
-        stripped.endswith("?")
-        or head in WH_WORDS
-        or head in AUX_WORDS
-        or head in ASK_VERBS
-        or _QUESTION_PHRASES.match(stripped)
-    ):
-        return Intent.QUESTION
-    if head in COMMAND_VERBS:
-        return Intent.COMMAND
-    return Intent.CONVERSATION
-
-
-# ---------------------------------------------------------------- analysis
+__all__ = ["Intent", "QueryAnalysis", "QueryAnalyzer", "TimeRange"]
 
 
 class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
@@ -143,25 +54,30 @@ class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     # The attributes of the user it asks about, as slot families ("what was my previous job?": work), when it
     # names no one else (`jyntrix_domain.attributes`; read by the `Language` port).
     attributes: tuple[str, ...] = ()
+    # The words of its language that name nothing (`Language.common_words`): a capitalised one right after a
+    # relation's word ("my dog Is ...") is no name.
+    common_words: frozenset[str] = frozenset()
 
 
 class QueryAnalyzer:
-    """Rule-based, deterministic analysis of one user message; what it asks of the past or of the assistant, and
-    which relations and attributes of the user it names, are read by `language`."""
+    """Rule-based, deterministic analysis of one user message; its words (what it does, names, asks of the past,
+    of the present or of the assistant, which relations and attributes of the user it names) are read by
+    `language`."""
 
     def __init__(self, language: Language) -> None:
         self._language = language
 
     def analyze(self, text: str, now: datetime) -> QueryAnalysis:
+        language = self._language
         original, text = text, plain(text)
-        resolved = resolve_time(text, now)
+        resolved = resolve_time(text, now, language.tense_of(text))
         time_range, span = (resolved[0], resolved[1]) if resolved else (None, None)
-        entities = extract_entities(text, skip=span)
+        entities = language.entities_of(text, skip=span)
         content = text if span is None else text[: span[0]] + " " + text[span[1] :]
-        keywords = extract_keywords(content, entities)
-        intent = classify_intent(text)
-        small_talk = is_small_talk(text)
-        personal = any(w in PERSONAL_WORDS for w in words(text))
+        keywords = language.keywords_of(content, entities)
+        intent = language.intent_of(text)
+        small_talk = language.is_small_talk(text)
+        personal = language.is_personal(text)
         about_assistant = self._language.asks_about_assistant(text)
         history = self._language.asks_history(text)
         kin = self._language.kin_of(text)
@@ -182,21 +98,10 @@ class QueryAnalyzer:
             small_talk=small_talk,
             personal=personal,
             asks_history=history,
-            asks_now=not history and asks_about_now(text),
+            asks_now=not history and language.asks_about_now(text),
             about_assistant=about_assistant,
             kin=kin,
             kin_words=tuple(sorted({w for rel in kin for w in self._language.kin_words(rel)})),
             attributes=self._language.attributes_of(text) if personal and not kin else (),
+            common_words=language.common_words,
         )
-
-
-_NOW = re.compile(
-    r"(?i)\b(?:now|nowadays|these days|currently|current|still|anymore|any more|at the moment|at present|today|"
-    r"right now|lately)\b"
-)
-
-
-def asks_about_now(text: str) -> bool:
-    """Whether a message asks about the present: it says so ("now", "these days", "still"), or it is not in the
-    past tense ("where do I live?"; "where did I go?" asks about an event)."""
-    return _NOW.search(text) is not None or tense_of(text) is not Tense.PAST

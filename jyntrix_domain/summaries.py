@@ -9,9 +9,8 @@ from typing import Any
 import msgspec
 
 from jyntrix_domain.errors import Invalid, Unavailable, Unsupported
-from jyntrix_domain.language.names import capitalised_names
 from jyntrix_domain.model import Message, Role
-from jyntrix_domain.ports import Extractor, LanguageModel
+from jyntrix_domain.ports import Extractor, Language, LanguageModel
 from jyntrix_domain.prompts import ChatTurn, Prompt
 
 log = logging.getLogger(__name__)
@@ -32,9 +31,11 @@ class _Summary(msgspec.Struct, frozen=True):
     summary: str
 
 
-async def summary_text(llm: LanguageModel | None, rules: Extractor, messages: Sequence[Message], day: str) -> str:
+async def summary_text(
+    llm: LanguageModel | None, rules: Extractor, language: Language, messages: Sequence[Message], day: str
+) -> str:
     """The model's summary of the conversation on `day`, or the deterministic one (the statements `rules`
-    reads) when the model gives none."""
+    reads, else the names `language` finds) when the model gives none."""
     # Structured output, not complete(): a chat-only model (the offline responder) would
     # answer the transcript instead of summarising it; such models raise Unsupported here.
     if llm is not None:
@@ -53,11 +54,12 @@ async def summary_text(llm: LanguageModel | None, rules: Extractor, messages: Se
                 return text
         except (Unsupported, Unavailable, Invalid, msgspec.ValidationError, msgspec.DecodeError) as exc:
             log.info("no session summary from the model (%s); using the deterministic summary", exc)
-    return await deterministic_summary(rules, messages, day)
+    return await deterministic_summary(rules, language, messages, day)
 
 
-async def deterministic_summary(rules: Extractor, messages: Sequence[Message], day: str) -> str:
-    """The user's main statements (what `rules` reads in them), or else the topics they raised, with the date."""
+async def deterministic_summary(rules: Extractor, language: Language, messages: Sequence[Message], day: str) -> str:
+    """The user's main statements (what `rules` reads in them), or else the topics they raised (the names
+    `language` finds in them), with the date."""
     said = [m for m in messages if m.role is Role.USER]
     statements: list[str] = []
     for message in said:
@@ -68,7 +70,7 @@ async def deterministic_summary(rules: Extractor, messages: Sequence[Message], d
         return f"Conversation on {day}. " + " ".join(f"{s}." for s in statements[:8])
     topics: list[str] = []
     for message in said:
-        for name in capitalised_names(message.content):
+        for name in language.names_in(message.content):
             if name not in topics:
                 topics.append(name)
     first = " ".join(said[0].content.split())[:160]

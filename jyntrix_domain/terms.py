@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 
-from jyntrix_domain.language.stopwords import INDEX_STOPWORDS
+from jyntrix_domain.index_stopwords import INDEX_STOPWORDS
 
 # A word with its apostrophes ("I'm", "Anna's"): what rules compare, look up and rewrite word by word.
 WORD_TOKEN = re.compile(r"[\w']+")
+
+
+def plain(text: str) -> str:
+    """Typographic apostrophes as ASCII ones; same length, so character spans stay valid."""
+    return text.replace("\u2019", "'")
 
 
 def word_tokens(text: str) -> list[str]:

@@ -1,40 +1,44 @@
-"""The Language port for English: what a message does, read by its speech acts (`speech_acts`), what a question
-is about (`subjects`), and how a fact that ended is said (`endings`)."""
+"""The Language port for English: what a message does, read by its speech acts (`speech_acts`) and as a query
+(`queries`), the names and keywords in it (`names`), which way it points in time (`tense`), what a question is
+about (`subjects`), and how a fact that ended is said (`endings`)."""
 
 from __future__ import annotations
 
-from jyntrix_adapters.english import endings, speech_acts, subjects
+from jyntrix_adapters.english import endings, names, queries, speech_acts, subjects, tense
+from jyntrix_adapters.english.stopwords import FACT_STOPWORDS
+from jyntrix_adapters.english.vocabulary import COMMON_WORDS
 
 
 class EnglishLanguage:
-    """Reads English messages for the domain: whether they state something, ask about the past or about what
-    the assistant said, which relations and attributes of the user they ask about, and whether they say that
-    something changed; and says that a fact holds no longer."""
+    """Reads English messages for the domain: what they do, whether they state something, ask about the past,
+    the present or what the assistant said, which names, keywords, relations and attributes of the user they
+    name, which way they point in time, and whether they say that something changed; and says that a fact holds
+    no longer. Each member is the English module's function of the same meaning (the port's docstrings)."""
 
-    @property
-    def change_words(self) -> frozenset[str]:
-        return speech_acts.CHANGE_WORDS
+    change_words = speech_acts.CHANGE_WORDS
+    common_words = COMMON_WORDS
+    fact_words = FACT_STOPWORDS
 
-    def states_something(self, text: str) -> bool:
-        return speech_acts.states_something(text)
+    states_something = staticmethod(speech_acts.states_something)
+    asks_history = staticmethod(speech_acts.asks_history)
+    asks_about_assistant = staticmethod(speech_acts.asks_about_assistant)
+    says_change = staticmethod(speech_acts.says_change)
+    says_contrary = staticmethod(speech_acts.says_contrary)
+    stem = staticmethod(speech_acts.stem)
 
-    def asks_history(self, text: str) -> bool:
-        return speech_acts.asks_history(text)
+    kin_of = staticmethod(subjects.kin_of)
+    kin_words = staticmethod(subjects.kin_words)
+    attributes_of = staticmethod(subjects.attributes_of)
+    no_longer = staticmethod(endings.no_longer)
 
-    def asks_about_assistant(self, text: str) -> bool:
-        return speech_acts.asks_about_assistant(text)
+    intent_of = staticmethod(queries.classify_intent)
+    is_small_talk = staticmethod(queries.is_small_talk)
+    is_personal = staticmethod(queries.is_personal)
+    asks_about_now = staticmethod(queries.asks_about_now)
 
-    def says_change(self, text: str) -> bool:
-        return speech_acts.says_change(text)
+    entities_of = staticmethod(names.extract_entities)
+    keywords_of = staticmethod(names.extract_keywords)
+    names_in = staticmethod(names.capitalised_names)
 
-    def kin_of(self, text: str) -> tuple[str, ...]:
-        return subjects.kin_of(text)
-
-    def kin_words(self, relation: str) -> frozenset[str]:
-        return subjects.kin_words(relation)
-
-    def attributes_of(self, text: str) -> tuple[str, ...]:
-        return subjects.attributes_of(text)
-
-    def no_longer(self, fact: str) -> str:
-        return endings.no_longer(fact)
+    tense_of = staticmethod(tense.tense_of)
+    planned = staticmethod(tense.planned)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from jyntrix_adapters.english.endings import BE_OR_HAVE, SUBJECT_VERB
-from jyntrix_domain.language.stopwords import word_set
-from jyntrix_domain.language.tense import IRREGULAR_PAST
+from jyntrix_adapters.english.stopwords import word_set
+from jyntrix_adapters.english.tense import IRREGULAR_PAST
 from jyntrix_domain.terms import WORD_TOKEN
 
 _AUX = word_set(

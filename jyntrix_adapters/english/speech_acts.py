@@ -16,10 +16,11 @@ And whether a statement says that something changed ("I moved", "no longer", "sw
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-from jyntrix_domain.language.names import WORD
-from jyntrix_domain.language.stopwords import INDEX_STOPWORDS, word_set
-from jyntrix_domain.language.vocabulary import ASK_VERBS, AUX_WORDS, COMMAND_VERBS, SMALL_TALK_WORDS, WH_WORDS
+from jyntrix_adapters.english.names import WORD
+from jyntrix_adapters.english.stopwords import INDEX_STOPWORDS, word_set
+from jyntrix_adapters.english.vocabulary import ASK_VERBS, AUX_WORDS, COMMAND_VERBS, SMALL_TALK_WORDS, WH_WORDS
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _FILLERS = frozenset(("please", "ok", "okay", "so", "hey", "and", "also", "oh", "well", "now", "pls", "but", "hmm"))
@@ -121,19 +122,52 @@ def states_something(text: str) -> bool:
     return any(not _asks(s) for s in sentences(text))
 
 
-# "old" as in "my old dog", not "how old is she" nor "five years old"; "before" with what came after it ("before
-# York", "before that"), not with an event ("before I retired" asks what was so then, which may still be true).
+class Before(NamedTuple):
+    """One "before" in a query, read once for the domain (`asks_history`) and the offline responder alike."""
+
+    # What it is relative to, the words after it up to the end: "Amsterdam", "I came to London"; None when
+    # nothing follows ("where did I live before?").
+    anchor: str | None
+    # An event of someone's follows ("before I retired", "before my sister left"): it asks what was so then.
+    event: bool
+    # The speaker's own doing follows ("before I became a nurse", "before we moved").
+    own: bool
+
+
+_BEFORE = re.compile(r"(?i)\bbefore\b")
+_BEFORE_EVENT = re.compile(r"(?i)\s+(?:i|we|you|he|she|they|my|our)\s+\w+(?:ed|ew|ent|ot|ame|an|ook|eft|old)\b")
+_BEFORE_OWN = re.compile(r"(?i)\s+(?:i|we)\s+\w+")
+_BEFORE_ANCHOR = re.compile(r"\s+(.+?)[\s?.!]*$")
+
+
+def befores(text: str) -> tuple[Before, ...]:
+    """Each "before" in `text`, in order, with what follows it."""
+    out = []
+    for m in _BEFORE.finditer(text):
+        anchor = _BEFORE_ANCHOR.match(text, m.end())
+        out.append(
+            Before(
+                anchor=anchor.group(1) if anchor else None,
+                event=_BEFORE_EVENT.match(text, m.end()) is not None,
+                own=_BEFORE_OWN.match(text, m.end()) is not None,
+            )
+        )
+    return tuple(out)
+
+
+# "old" as in "my old dog", not "how old is she" nor "five years old"; "before" is read by `befores`.
 _HISTORY = re.compile(
-    r"(?i)\b(?:before(?!\s+(?:i|we|you|he|she|they|my|our)\s+\w+(?:ed|ew|ent|ot|ame|an|ook|eft|old)\b)|"
-    r"previous(?:ly)?|used to|former(?:ly)?|original(?:ly)?|at first|earlier|prior|past|"
+    r"(?i)\b(?:previous(?:ly)?|used to|former(?:ly)?|original(?:ly)?|at first|earlier|prior|past|"
     r"(?<!how )(?<!years )(?<!year )old(?! (?:is|are|was|were|am)\b)|"
     r"last (?:job|place|home|flat|apartment|house|car|city|partner|employer|company)|ex)\b"
 )
 
 
 def asks_history(text: str) -> bool:
-    """Whether a query asks about what was true before ("where did I live before?", "my previous job")."""
-    return _HISTORY.search(text) is not None
+    """Whether a query asks about what was true before ("where did I live before?", "my previous job"): "before"
+    with what came after it ("before York", "before that"), not with an event ("before I retired" asks what was
+    so then, which may still be true)."""
+    return any(not b.event for b in befores(text)) or _HISTORY.search(text) is not None
 
 
 # What the assistant did ("you suggested", "did you ever say") and what it gave ("your recipe").
@@ -167,3 +201,17 @@ _CHANGE = re.compile(
 def says_change(text: str) -> bool:
     """Whether a statement says something changed: a cue such as "now", "no longer", "switched", "instead"."""
     return _CHANGE.search(text) is not None
+
+
+# Said against a change: "we moved to Nice instead", "we never did", "cancelled".
+_CONTRARY = re.compile(r"(?i)\b(?:instead|no\s+longer|any\s?more|actually|not|never|didn't|won't|cancel\w*)\b")
+
+
+def says_contrary(text: str) -> bool:
+    """Whether a statement says something against what it tells ("instead", "not", "never", "cancelled")."""
+    return _CONTRARY.search(text) is not None
+
+
+def stem(word: str) -> str:
+    """A word casefolded without its inflection, so "moved", "moving" and "moves" compare equal."""
+    return re.sub(r"(?:ing|ed|es|e|s)$", "", word.casefold())

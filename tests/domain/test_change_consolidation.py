@@ -95,13 +95,11 @@ async def test_a_plan_told_later_as_done_ends_nothing() -> None:
 
 def test_a_plan_came_about_only_when_the_same_change_is_told_as_done_of_the_same_thing() -> None:
     plan = "We're moving to Lyon in spring."
-    assert fulfils("We moved to Lyon last week.", plan, EnglishLanguage().change_words)
-    assert not fulfils("We moved to Nice instead.", plan, EnglishLanguage().change_words)  # said against it
-    assert not fulfils("We moved to Nice.", plan, EnglishLanguage().change_words)  # another place
-    assert not fulfils("We'll move to Lyon soon.", plan, EnglishLanguage().change_words)  # still a plan
-    assert not fulfils(
-        "I moved the desk to Lyon.", "I keep my desk in Paris.", EnglishLanguage().change_words
-    )  # no plan before
+    assert fulfils("We moved to Lyon last week.", plan, EnglishLanguage())
+    assert not fulfils("We moved to Nice instead.", plan, EnglishLanguage())  # said against it
+    assert not fulfils("We moved to Nice.", plan, EnglishLanguage())  # another place
+    assert not fulfils("We'll move to Lyon soon.", plan, EnglishLanguage())  # still a plan
+    assert not fulfils("I moved the desk to Lyon.", "I keep my desk in Paris.", EnglishLanguage())  # no plan before
 
 
 async def test_a_turn_ends_when_its_statements_of_the_present_ended_though_a_past_event_it_told_holds() -> None:

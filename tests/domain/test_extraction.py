@@ -7,7 +7,8 @@ import pytest
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_adapters.english.person import third_person
-from jyntrix_domain.language.time_phrases import resolve_date
+from jyntrix_adapters.english.tense import tense_of
+from jyntrix_domain.english_time_phrases import resolve_date
 from jyntrix_domain.model import (
     MemoryType,
     entity_key,
@@ -278,4 +279,4 @@ def test_third_person_rewrites_first_person_statements(first_person: str, third:
     ],
 )
 def test_time_phrases_resolve_against_the_message_date(phrase: str, expected: str) -> None:
-    assert resolve_date(phrase, NOW.date())[0].isoformat() == expected
+    assert resolve_date(phrase, NOW.date(), tense=tense_of(phrase))[0].isoformat() == expected

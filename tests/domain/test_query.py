@@ -9,7 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jyntrix_adapters.english.language import EnglishLanguage
-from jyntrix_domain.query import Intent, QueryAnalyzer, fold_plural, resolve_time
+from jyntrix_adapters.english.names import fold_plural
+from jyntrix_adapters.english.tense import tense_of
+from jyntrix_domain.english_time_phrases import TimeRange
+from jyntrix_domain.english_time_phrases import resolve_time as resolve_in
+from jyntrix_domain.query import Intent, QueryAnalyzer
+
+
+def resolve_time(text: str, now: datetime) -> tuple[TimeRange, tuple[int, int]] | None:
+    """The time phrase read as the query analyser reads it: in the tense English gives the text."""
+    return resolve_in(text, now, tense_of(text))
+
 
 # Wednesday 18 June 2025, mid-afternoon UTC.
 NOW = datetime(2025, 6, 18, 15, 30, tzinfo=UTC)

@@ -23,11 +23,11 @@ import msgspec
 
 from jyntrix_adapters.english.fact_rules.common import Rule, make_candidate, rule
 from jyntrix_adapters.english.fact_rules.phrases import NAME, clean_object, is_name
+from jyntrix_adapters.english.names import capitalised_names
 from jyntrix_adapters.english.person import third_person
+from jyntrix_adapters.english.stopwords import word_set
+from jyntrix_domain.english_time_phrases import time_phrase_span
 from jyntrix_domain.fact_candidates import Ending, FactCandidate
-from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.language.stopwords import word_set
-from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import MemoryType
 
 _LEADING = re.compile(

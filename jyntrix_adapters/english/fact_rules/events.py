@@ -8,11 +8,11 @@ from datetime import datetime
 import msgspec
 
 from jyntrix_adapters.english.fact_rules.common import make_candidate
+from jyntrix_adapters.english.names import capitalised_names
 from jyntrix_adapters.english.person import third_person
+from jyntrix_adapters.english.tense import Tense, tense_of
+from jyntrix_domain.english_time_phrases import read_time
 from jyntrix_domain.fact_candidates import FactCandidate
-from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.language.tense import Tense
-from jyntrix_domain.language.time_phrases import read_time
 from jyntrix_domain.model import MemoryType, Period
 
 # The user, or the user with others ("we're flying to Rome in May"), doing or planning something.
@@ -32,7 +32,7 @@ def dated_event(sentence: str, now: datetime) -> list[FactCandidate]:
     """
     if _EVENT_SUBJECT.search(sentence) is None:
         return []
-    reading = read_time(sentence, now, Tense.FUTURE, stretches=False)
+    reading = read_time(sentence, now, Tense.FUTURE, tense=tense_of(sentence), stretches=False)
     if reading is None:
         return []
     candidate = make_candidate(

@@ -17,9 +17,9 @@ from jyntrix_adapters.english.fact_rules.phrases import NOT_NAMES, split_sentenc
 from jyntrix_adapters.english.fact_rules.procedures import PROCEDURE_RULES
 from jyntrix_adapters.english.fact_rules.relations import RELATION_RULES
 from jyntrix_adapters.english.fact_rules.work import WORK_RULES, attach_employer
+from jyntrix_adapters.english.names import capitalised_names
+from jyntrix_adapters.english.tense import Tense, tense_of
 from jyntrix_domain.fact_candidates import FactCandidate, merge_fact_candidates
-from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.language.tense import Tense, tense_of
 from jyntrix_domain.model import Memory, Message, Role
 
 # A rule whose match holds one value is a `Fact` row; a function only where the logic is its own.

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 
 from jyntrix_adapters.english.fact_rules.common import Fact, Rule, key_of, make_candidate, relation_to, rule
 from jyntrix_adapters.english.fact_rules.phrases import clean_object
+from jyntrix_adapters.english.names import capitalised_names
 from jyntrix_adapters.english.person import conjugate
+from jyntrix_adapters.english.stopwords import word_set
+from jyntrix_domain.english_time_phrases import time_phrase_span
 from jyntrix_domain.fact_candidates import Contradiction, FactCandidate
-from jyntrix_domain.language.names import capitalised_names
-from jyntrix_domain.language.stopwords import word_set
-from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import MemoryType
 
 DIETS = ("vegetarian", "vegan", "pescatarian", "pescetarian")

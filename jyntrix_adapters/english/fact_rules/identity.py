@@ -15,9 +15,9 @@ from jyntrix_adapters.english.fact_rules.phrases import (
     clean_place,
     is_name,
 )
+from jyntrix_adapters.english.stopwords import word_set
+from jyntrix_domain.english_time_phrases import time_phrase_span
 from jyntrix_domain.fact_candidates import FactCandidate
-from jyntrix_domain.language.stopwords import word_set
-from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import MemoryType
 
 OCCUPATION = re.compile(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from jyntrix_domain.language.stopwords import word_set
+from jyntrix_adapters.english.stopwords import word_set
 
 # --------------------------------------------------------------------------- text helpers
 

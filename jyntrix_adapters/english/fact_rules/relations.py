@@ -8,8 +8,8 @@ from jyntrix_adapters.english.fact_rules.common import Rule, key_of, make_candid
 from jyntrix_adapters.english.fact_rules.phrases import NAME, clean_object, is_name
 from jyntrix_adapters.english.kinship import REL_WORDS, SINGLE_RELATIONS, canonical_relation
 from jyntrix_adapters.english.person import third_person
+from jyntrix_adapters.english.stopwords import word_set
 from jyntrix_domain.fact_candidates import FactCandidate
-from jyntrix_domain.language.stopwords import word_set
 from jyntrix_domain.model import MemoryType
 
 _PETS = frozenset({"dog", "cat", "horse", "rabbit", "parrot"})

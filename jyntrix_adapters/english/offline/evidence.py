@@ -20,8 +20,8 @@ import msgspec
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
 from jyntrix_adapters.english.speech_acts import sentences, states_something
-from jyntrix_domain.language.stopwords import ANSWER_STOPWORDS
-from jyntrix_domain.language.time_phrases import time_phrase_span
+from jyntrix_adapters.english.stopwords import ANSWER_STOPWORDS
+from jyntrix_domain.english_time_phrases import time_phrase_span
 from jyntrix_domain.model import Period, Role
 from jyntrix_domain.prompts import ContextItem, Prompt
 from jyntrix_domain.terms import word_tokens

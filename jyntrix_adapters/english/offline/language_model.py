@@ -33,10 +33,10 @@ from jyntrix_adapters.english.offline.evidence import (
 )
 from jyntrix_adapters.english.offline.phrasing import as_sentence, held_before, tells_of_the_past, without_opening
 from jyntrix_adapters.english.person import addressed, restate
-from jyntrix_adapters.english.speech_acts import asks_history
+from jyntrix_adapters.english.speech_acts import asks_history, befores
+from jyntrix_adapters.english.tense import Tense, tense_of
+from jyntrix_domain.english_time_phrases import time_phrase_span
 from jyntrix_domain.errors import Unsupported
-from jyntrix_domain.language.tense import Tense, tense_of
-from jyntrix_domain.language.time_phrases import time_phrase_span
 from jyntrix_domain.model import Role
 from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
 from jyntrix_domain.terms import word_tokens
@@ -70,28 +70,22 @@ def asked_sets(message: str, terms: set[str]) -> set[str]:
     return asked | (headed(terms) & _COLLECTIVE)
 
 
-# "before I became a nurse": what held until the speaker's own change, in a question told in the past.
-_BEFORE_OWN_CHANGE = re.compile(r"(?i)\bbefore\s+(?:i|we)\s+\w+")
-
-
 def asks_before(message: str) -> bool:
     """A question about what held before: "before" in a question told in the past ("what did I … before?",
-    "what job did I have before I became a nurse?"), or words that only mean the past ("my previous job");
-    "before my fortieth birthday" is a deadline."""
+    "what job did I have before I became a nurse?": what held until the speaker's own change), or words that
+    only mean the past ("my previous job"); "before my fortieth birthday" is a deadline. "before" is read once,
+    by `befores`, as the domain's `asks_history` reads it."""
     past = tense_of(message) is Tense.PAST
-    if _BEFORE_OWN_CHANGE.search(message) is not None:
+    if any(b.own for b in befores(message)):
         return past
     return asks_history(message) and (past or _ONLY_PAST.search(message) is not None)
-
-
-_BEFORE_ANCHOR = re.compile(r"(?i)\bbefore\s+(.+?)[\s?.!]*$")
 
 
 def before_anchor(message: str) -> set[str]:
     """The terms of what a question about before is relative to: "Amsterdam" in "where did I live before
     Amsterdam?", "I came to London" in "…before I came to London?"."""
-    m = _BEFORE_ANCHOR.search(message)
-    return question_terms(m.group(1)) if m else set()
+    anchor = next((b.anchor for b in befores(message) if b.anchor is not None), None)
+    return question_terms(anchor) if anchor is not None else set()
 
 
 def choose(

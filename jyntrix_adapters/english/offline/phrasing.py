@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from jyntrix_adapters.english.offline.evidence import Evidence
 from jyntrix_adapters.english.person import addressed, restate, used_to
-from jyntrix_domain.language.tense import Tense, tense_of
+from jyntrix_adapters.english.tense import Tense, tense_of
 from jyntrix_domain.model import Period
 
 MONTHS = (

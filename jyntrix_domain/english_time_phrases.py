@@ -1,8 +1,11 @@
-"""Time phrases: the one reading of "yesterday", "in May" or "two weeks ago" against a given day.
+"""English time phrases: the one reading of "yesterday", "in May" or "two weeks ago" against a given day.
 
-Query analysis reads a phrase as the range of time to search; extraction reads it as the day an
-event is recorded at. Both come from one `TimeReading`, so what is stored and what is searched
-for agree. Ranges are half-open UTC ``[start, end)``:
+Why English is here, in the domain: the query analyser resolves a message's time phrase to the range it
+searches (`resolve_time`), and the English rules extractor (`jyntrix_adapters.english`) records an event at
+the day the same reading gives (`read_time`), so what is stored and what is searched for agree. Issue 22 lets
+these phrases stay beside the query analyser that uses them; in the domain only `jyntrix_domain.query` imports
+this module (an import-linter contract holds that). Which way a bare month or weekday reads (the message's
+tense) is the `Language` port's reading, passed in. Ranges are half-open UTC ``[start, end)``:
 
 =========================  ================================================================
 phrase                     range (and the day recorded, when it differs from the start)
@@ -40,8 +43,8 @@ last/past Monday           the most recent Monday before today
 next Monday                the first Monday after today
 =========================  ================================================================
 
-The direction of a bare month or weekday comes from the words around it (`tense_of`): a past
-verb reads back, a plan forward, and otherwise the caller's default decides (a question about
+The direction of a bare month or weekday comes from the words around it (`Language.tense_of`, given as
+`tense`): a past verb reads back, a plan forward, and otherwise the caller's default decides (a question about
 memories reads back; a statement of an event with no past verb is a plan). When a text holds
 several time phrases the earliest (then the longest) wins.
 """
@@ -56,7 +59,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import msgspec
 
-from jyntrix_domain.language.tense import Tense, tense_of
+from jyntrix_domain.tense import Tense
 
 
 class TimeRange(msgspec.Struct, frozen=True):
@@ -343,14 +346,17 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Resolver, bool], ...] = tuple(
 )
 
 
-def read_time(text: str, now: datetime, default: Tense = Tense.PAST, *, stretches: bool = True) -> TimeReading | None:
+def read_time(
+    text: str, now: datetime, default: Tense = Tense.PAST, *, tense: Tense | None, stretches: bool = True
+) -> TimeReading | None:
     """The first time phrase in `text` read against `now` (taken as UTC when naive).
 
-    A bare month or weekday is read in the direction `text`'s words give (`tense_of`), else `default`.
+    A bare month or weekday is read in `tense`, the direction `text`'s words give (`Language.tense_of`), else
+    `default`.
     """
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
     today = now.date()
-    tense = tense_of(text) or default
+    tense = tense or default
     best: TimeReading | None = None
     for pattern, resolver, stretch in _PATTERNS:
         if stretch and not stretches:
@@ -382,16 +388,18 @@ def time_phrase_span(text: str, *, stretches: bool = True) -> tuple[int, int] | 
     return best
 
 
-def resolve_time(text: str, now: datetime) -> tuple[TimeRange, tuple[int, int]] | None:
-    """The first time phrase in `text` as the UTC range to search, with its character span (read back by default)."""
-    reading = read_time(text, now)
+def resolve_time(text: str, now: datetime, tense: Tense | None) -> tuple[TimeRange, tuple[int, int]] | None:
+    """The first time phrase in `text` as the UTC range to search, with its character span; read in `tense`
+    (`Language.tense_of`), else back."""
+    reading = read_time(text, now, tense=tense)
     return None if reading is None else (reading.range, reading.span)
 
 
-def resolve_date(phrase: str, today: date, default: Tense = Tense.FUTURE) -> tuple[date, str]:
+def resolve_date(phrase: str, today: date, default: Tense = Tense.FUTURE, *, tense: Tense | None) -> tuple[date, str]:
     """The day a time phrase points at and how to label it ("week of ", "" for a day); `today` if none.
 
-    A phrase said with no verb reads forward, as a plan does.
+    A phrase read in no `tense` (`Language.tense_of`) reads forward, as a plan does.
     """
-    reading = read_time(phrase, datetime.combine(today, time(12), tzinfo=UTC), default, stretches=False)
+    at = datetime.combine(today, time(12), tzinfo=UTC)
+    reading = read_time(phrase, at, default, tense=tense, stretches=False)
     return (today, "") if reading is None else (reading.day, reading.label)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jyntrix_domain.language.stopwords import QUERY_STOPWORDS, word_set
+from jyntrix_adapters.english.stopwords import QUERY_STOPWORDS, word_set
 
 SMALL_TALK_WORDS = word_set("""
     hi hello hey heya hiya yo sup thanks thank thx ty you ok okay k kk cool great nice awesome good fine alright

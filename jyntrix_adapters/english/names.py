@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from jyntrix_domain.language.stopwords import QUERY_STOPWORDS, word_set
-from jyntrix_domain.language.time_phrases import MONTH_NAMES, WEEKDAY_NAMES
-from jyntrix_domain.language.vocabulary import COMMON_WORDS
+from jyntrix_adapters.english.stopwords import QUERY_STOPWORDS, word_set
+from jyntrix_adapters.english.vocabulary import COMMON_WORDS
+from jyntrix_domain.english_time_phrases import MONTH_NAMES, WEEKDAY_NAMES
+from jyntrix_domain.terms import plain
 
 _TIME_WORDS = frozenset([*MONTH_NAMES, *WEEKDAY_NAMES, "today", "tonight", "yesterday", "tomorrow"])  # never entities
 
@@ -41,11 +42,6 @@ _IRREGULAR = {
 WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*'?", re.UNICODE)
 _TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*'?|[^\w\s]", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def plain(text: str) -> str:
-    """Typographic apostrophes as ASCII ones; same length, so character spans stay valid."""
-    return text.replace("\u2019", "'")
 
 
 def normalise_word(word: str) -> str:

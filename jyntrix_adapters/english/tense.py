@@ -6,18 +6,13 @@ direction: "I went to Rome in May" is the last May, "we're going to Rome in May"
 
 from __future__ import annotations
 
-import enum
 import re
 
-from jyntrix_domain.language.stopwords import word_set
+from jyntrix_adapters.english.stopwords import word_set
+from jyntrix_domain.tense import Tense
 from jyntrix_domain.terms import word_tokens
 
-
-class Tense(enum.StrEnum):
-    """The direction a bare time phrase is read in."""
-
-    PAST = "past"
-    FUTURE = "future"
+__all__ = ["IRREGULAR_PAST", "Tense", "planned", "tense_of"]
 
 
 # Past forms that are not also present forms ("read", "put", "quit" are both, so they say nothing).
@@ -58,3 +53,12 @@ def tense_of(text: str) -> Tense | None:
     if _REGULAR_PAST.search(text) or any(w in _PAST_WORDS for w in word_tokens(text.casefold())):
         return Tense.PAST
     return None
+
+
+# "we're moving to Amsterdam in January": a plan said in the present.
+_UNDER_WAY = re.compile(r"(?i)\b(?:am|are|is|'m|'re)\s+(?:\w+ly\s+)?\w+ing\b")
+
+
+def planned(text: str) -> bool:
+    """Whether `text` tells of a plan: in the future, or under way in the present ("we're moving in May")."""
+    return tense_of(text) is Tense.FUTURE or _UNDER_WAY.search(text) is not None

@@ -7,6 +7,10 @@ drops only the words every third-person fact shares, and the offline responder d
 
 from __future__ import annotations
 
+from jyntrix_domain.index_stopwords import INDEX_STOPWORDS
+
+__all__ = ["ANSWER_STOPWORDS", "FACT_STOPWORDS", "INDEX_STOPWORDS", "QUERY_STOPWORDS", "word_set"]
+
 
 def word_set(words: str) -> frozenset[str]:
     """The whitespace-separated words of `words`: how word lists are written."""
@@ -32,13 +36,6 @@ QUERY_STOPWORDS = word_set("""
     happen happened happens talk talked discuss discussed chat chatted spoke
     """)
 """What a message's keywords leave out: function words, small talk, and words of time and recall."""
-
-INDEX_STOPWORDS = word_set("""
-    a about am an and are as at be been but by can could did do does for from had has have he her him his how i
-    if in into is it its me my of on or our she so than that the their them then there these they this to was we
-    were what when where which who will with would you your
-    """)
-"""What the keyword indexes neither store nor search: English function words only."""
 
 FACT_STOPWORDS = word_set("the a an is are was of to in at on and user user's")
 """What two statements of one fact are not compared on: the words every "the user ..." fact shares."""
