@@ -39,6 +39,7 @@ class Phrasebook(NamedTuple):
     verb_forms: tuple[str, ...]  # forms of one verb
     fact: str  # a third-person fact
     relation_question: tuple[str, str]  # a question naming a relation of the user, and that relation
+    index_terms: tuple[str, tuple[str, ...]]  # a text, and its terms: casefolded, in order, repeats kept
 
 
 ENGLISH = Phrasebook(
@@ -62,6 +63,7 @@ ENGLISH = Phrasebook(
     verb_forms=("moved", "moving", "moves"),
     fact="The user learns Dutch",
     relation_question=("What does my husband do?", "husband"),
+    index_terms=("The dog and the DOG of Anna", ("dog", "dog", "anna")),
 )
 
 
@@ -158,3 +160,12 @@ def test_a_fact_said_to_hold_no_longer_keeps_what_it_said(spoken: tuple[Language
     ended = language.no_longer(p.fact)
     assert ended != p.fact
     assert p.fact.split()[-1] in ended
+
+
+def test_index_terms_are_the_words_that_tell_texts_apart_in_order(spoken: tuple[Language, Phrasebook]) -> None:
+    language, p = spoken
+    text, terms = p.index_terms
+    assert language.index_terms(text) == list(terms)
+    assert language.index_terms(text.upper()) == list(terms)
+    assert language.index_terms(p.small_talk) != p.small_talk.split()  # its common words are not terms
+    assert language.index_terms("") == []

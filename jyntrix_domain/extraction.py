@@ -223,7 +223,7 @@ class ExtractionService:
         said = [m.content for m in messages if m.role is Role.USER]
         cited_ids = [i for a in answers for i in a.metadata.get("memories", ()) if isinstance(i, str)]
         cited = [m.content for m in await self._memories.get_many(user_id, cited_ids)]
-        new = [a for a in answers if not restates(a.content, [*said, *cited])]
+        new = [a for a in answers if not restates(a.content, [*said, *cited], self._ports.language)]
         if new:
             await remember_turns(self._memories, user_id, new, language=self._ports.language)
 

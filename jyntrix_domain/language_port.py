@@ -77,6 +77,10 @@ class Language(Protocol):
         """Which way a text points in time: back (it tells of the past) or forward (a plan), or None when its
         words do not say. A bare time phrase in it ("in May") is read in that direction."""
 
+    def index_terms(self, text: str) -> list[str]:
+        """The terms a text is indexed and searched under, in order, repeats kept: its words casefolded, without
+        the words too common to tell one text from another; what the keyword indexes store and search."""
+
     @property
     def common_words(self) -> frozenset[str]:
         """The casefolded words that name nothing (function words, small talk, question words, imperatives):

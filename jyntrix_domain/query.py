@@ -67,6 +67,11 @@ class QueryAnalyzer:
     def __init__(self, language: Language) -> None:
         self._language = language
 
+    @property
+    def language(self) -> Language:
+        """The language queries are read in."""
+        return self._language
+
     def analyze(self, text: str, now: datetime) -> QueryAnalysis:
         language = self._language
         original, text = text, plain(text)

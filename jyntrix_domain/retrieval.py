@@ -38,7 +38,6 @@ from jyntrix_domain.query import QueryAnalysis, QueryAnalyzer
 from jyntrix_domain.ranking import HybridRanker, Match, RankedMemory
 from jyntrix_domain.retrieval_config import SEED_RETRIEVAL, RetrievalConfig, retrieval_config_for
 from jyntrix_domain.stand_ins import facts_before_their_turns
-from jyntrix_domain.terms import keyword_terms
 from jyntrix_domain.turn_places import place_matches
 
 log = logging.getLogger(__name__)
@@ -279,7 +278,8 @@ class RetrievalService:
         if self._config.prf_terms > 0 and hits:
             best = await self._ports.store.get_many(user_id, [h.id for h in hits[: self._config.prf_docs]])
             rows = {m.id: m for m in best}
-            extra = feedback_terms(text, [m.content for m in best], self._config.prf_terms)
+            terms = self._analyzer.language.index_terms
+            extra = feedback_terms(text, [m.content for m in best], self._config.prf_terms, terms)
             if extra:
                 hits = await self._ports.keywords.search(user_id, " ".join([text, *extra]), limit, types)
                 hits = [h for h in hits if h.id not in exclude]
@@ -361,12 +361,13 @@ class RetrievalService:
         return _nominated("recent", found)
 
 
-def feedback_terms(query: str, texts: Sequence[str], limit: int) -> list[str]:
-    """Up to `limit` terms not in the query that most of `texts` share (at least two), most shared first."""
-    asked = set(keyword_terms(query))
+def feedback_terms(query: str, texts: Sequence[str], limit: int, terms: Callable[[str], list[str]]) -> list[str]:
+    """Up to `limit` terms not in the query that most of `texts` share (at least two), most shared first; a text's
+    terms are `terms` of it (`Language.index_terms`)."""
+    asked = set(terms(query))
     counts: dict[str, int] = {}
     for text in texts:
-        for term in set(keyword_terms(text)) - asked:
+        for term in set(terms(text)) - asked:
             counts[term] = counts.get(term, 0) + 1
     shared = sorted((t for t, n in counts.items() if n >= 2), key=lambda t: (-counts[t], t))
     return shared[:limit]

@@ -26,7 +26,6 @@ from jyntrix_domain.errors import Invalid
 from jyntrix_domain.memories import MemoryService, NewMemory
 from jyntrix_domain.model import Memory, MemoryKind, MemoryType, Message, Place, Role, UserId, Vector
 from jyntrix_domain.ports import Language
-from jyntrix_domain.terms import keyword_terms
 from jyntrix_domain.turn_places import BEFORE_CHARS
 from jyntrix_domain.turn_places import turn_memory_id as turn_memory_id  # where callers have found it
 
@@ -55,10 +54,10 @@ def is_evidence(message: Message, language: Language) -> bool:
     return message.role is Role.USER and (message.name is not None or language.states_something(message.content))
 
 
-def restates(answer: str, given: Iterable[str]) -> bool:
+def restates(answer: str, given: Iterable[str], language: Language) -> bool:
     """Whether an answer only restates what it was given: few of its content words are new (RESTATED_*)."""
-    words = set(keyword_terms(_CITATION.sub(" ", answer)))
-    known = {term for text in given for term in keyword_terms(text)}
+    words = set(language.index_terms(_CITATION.sub(" ", answer)))
+    known = {term for text in given for term in language.index_terms(text)}
     return len(words - known) <= max(RESTATED_NEW_WORDS, RESTATED_NEW_SHARE * len(words))
 
 

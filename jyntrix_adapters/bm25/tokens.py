@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from py_rust_stemmers import SnowballStemmer
 
-from jyntrix_domain.terms import keyword_terms
+from jyntrix_adapters.support.index_terms import keyword_terms
 
 # The token format: 1 = keyword_terms as they are, 2 = their Snowball stems.
 FORMAT = 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 from jyntrix_adapters.english import endings, names, queries, speech_acts, subjects, tense
 from jyntrix_adapters.english.stopwords import FACT_STOPWORDS
 from jyntrix_adapters.english.vocabulary import COMMON_WORDS
+from jyntrix_adapters.support.index_terms import keyword_terms
 
 
 class EnglishLanguage:
@@ -25,6 +26,8 @@ class EnglishLanguage:
     says_change = staticmethod(speech_acts.says_change)
     says_contrary = staticmethod(speech_acts.says_contrary)
     stem = staticmethod(speech_acts.stem)
+    # The keyword indexes' own split, so that what the domain compares is what they store and search.
+    index_terms = staticmethod(keyword_terms)
 
     kin_of = staticmethod(subjects.kin_of)
     kin_words = staticmethod(subjects.kin_words)

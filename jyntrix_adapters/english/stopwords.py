@@ -7,7 +7,7 @@ drops only the words every third-person fact shares, and the offline responder d
 
 from __future__ import annotations
 
-from jyntrix_domain.index_stopwords import INDEX_STOPWORDS
+from jyntrix_adapters.support.index_terms import INDEX_STOPWORDS
 
 __all__ = ["ANSWER_STOPWORDS", "FACT_STOPWORDS", "INDEX_STOPWORDS", "QUERY_STOPWORDS", "word_set"]
 

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from jyntrix_adapters.support.index_rules import best_first, can_find
+from jyntrix_adapters.support.index_terms import keyword_terms
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
-from jyntrix_domain.terms import keyword_terms
 
 K1 = 1.5
 B = 0.75

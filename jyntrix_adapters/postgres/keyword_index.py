@@ -1,7 +1,7 @@
 """KeywordIndex on Postgres full-text search: Okapi BM25 computed in SQL over a GIN-indexed `tsvector`.
 
 Replicas on several machines then share one keyword index, scoped by the same row-level security as every
-other read. Text is split by the domain's `keyword_terms` (as bm25s splits it) and stemmed by the English
+other read. Text is split by the keyword indexes' `keyword_terms` (as bm25s splits it) and stemmed by the English
 configuration in a generated column (migration 0003). Postgres's own `ts_rank` has no corpus statistics, so
 the score is BM25 (k1=1.5, b=0.75, Lucene's non-negative idf) over the user's rows, on the same scale as the
 bm25s and in-process adapters: the ranker's keyword weight means the same whichever index is selected.
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from jyntrix_adapters.postgres.keyword_plan import CAPPED_ROWS, COMPLETE_ROWS, plan
 from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.support.index_rules import best_first, can_find, type_values
+from jyntrix_adapters.support.index_terms import keyword_terms
 from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
-from jyntrix_domain.terms import keyword_terms
 
 K1 = 1.5
 B = 0.75

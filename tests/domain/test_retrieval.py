@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from jyntrix_adapters.english.fact_rules import DeterministicExtractor
+from jyntrix_adapters.support.index_terms import keyword_terms
 from jyntrix_domain.analytics import AnalyticsService
 from jyntrix_domain.extraction import ExtractionService
 from jyntrix_domain.memories import NewMemory
@@ -286,9 +287,9 @@ async def test_a_memory_from_the_time_the_query_names_gets_the_time_signal() -> 
 
 def test_feedback_terms_are_the_new_words_most_top_hits_share() -> None:
     texts = ["Max the puppy likes the beach", "The puppy Max chews shoes", "A beach day with Max", "Shoes on sale"]
-    assert feedback_terms("puppy", texts, 5) == ["max", "beach", "shoes"]
-    assert feedback_terms("puppy", texts, 1) == ["max"]
-    assert feedback_terms("puppy max beach shoes", texts, 5) == []
+    assert feedback_terms("puppy", texts, 5, keyword_terms) == ["max", "beach", "shoes"]
+    assert feedback_terms("puppy", texts, 1, keyword_terms) == ["max"]
+    assert feedback_terms("puppy max beach shoes", texts, 5, keyword_terms) == []
 
 
 async def test_pseudo_relevance_feedback_finds_what_the_best_hits_talk_about() -> None:

@@ -92,8 +92,10 @@ def test_a_message_states_something_unless_it_only_asks_recalls_instructs_for_no
 
 def test_an_answer_that_only_restates_what_it_was_given_says_nothing_new() -> None:
     given = ["The user's sister Maya lives in Lisbon", "Where does my sister live?"]
-    assert restates("Here is what I remember: your sister Maya lives in Lisbon [1].", given)
-    assert not restates("Try this recipe: simmer lentils with cumin, garlic and tomatoes for forty minutes.", given)
+    assert restates("Here is what I remember: your sister Maya lives in Lisbon [1].", given, EnglishLanguage())
+    assert not restates(
+        "Try this recipe: simmer lentils with cumin, garlic and tomatoes for forty minutes.", given, EnglishLanguage()
+    )
 
 
 async def test_the_same_words_said_twice_are_one_turn_citing_both_messages() -> None:

@@ -1,4 +1,4 @@
-from jyntrix_domain.terms import keyword_terms
+from jyntrix_adapters.support.index_terms import keyword_terms
 
 
 def test_stopwords_go_and_case_folds() -> None:
