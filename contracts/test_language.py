@@ -40,6 +40,7 @@ class Phrasebook(NamedTuple):
     fact: str  # a third-person fact
     relation_question: tuple[str, str]  # a question naming a relation of the user, and that relation
     index_terms: tuple[str, tuple[str, ...]]  # a text, and its terms: casefolded, in order, repeats kept
+    named: tuple[str, str, str]  # a word for something, a text that gives it a name, and that name
 
 
 ENGLISH = Phrasebook(
@@ -64,6 +65,7 @@ ENGLISH = Phrasebook(
     fact="The user learns Dutch",
     relation_question=("What does my husband do?", "husband"),
     index_terms=("The dog and the DOG of Anna", ("dog", "dog", "anna")),
+    named=("cat", "We adopted a cat called Miso last spring.", "Miso"),
 )
 
 
@@ -169,3 +171,11 @@ def test_index_terms_are_the_words_that_tell_texts_apart_in_order(spoken: tuple[
     assert language.index_terms(text.upper()) == list(terms)
     assert language.index_terms(p.small_talk) != p.small_talk.split()  # its common words are not terms
     assert language.index_terms("") == []
+
+
+def test_the_name_a_text_gives_what_a_word_names(spoken: tuple[Language, Phrasebook]) -> None:
+    language, p = spoken
+    word, text, name = p.named
+    assert language.names_given([word], text) == {name.casefold()}
+    assert language.names_given([], text) == set()
+    assert language.names_given([word], p.timeless) == set()

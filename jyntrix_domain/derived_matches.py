@@ -22,22 +22,27 @@ from collections.abc import Sequence
 
 from jyntrix_domain.attributes import slot_family
 from jyntrix_domain.model import MemoryKind
+from jyntrix_domain.ports import Language
 from jyntrix_domain.query import QueryAnalysis
 from jyntrix_domain.ranking import Match
 
 SUBJECT = "subject"
 
 
-def subject_matches(matches: Sequence[Match], analysis: QueryAnalysis, kin_names: Sequence[str] = ()) -> list[Match]:
+def subject_matches(
+    matches: Sequence[Match], analysis: QueryAnalysis, language: Language, kin_names: Sequence[str] = ()
+) -> list[Match]:
     """The `graph` signal, 1, for each found memory about what the query asks about (module docstring);
-    `kin_names` are the names the query's relations resolved to."""
+    `kin_names` are the names the query's relations resolved to, and the names the found memories give them
+    are read in `language`."""
     kin = set(analysis.kin_words)
     families = {f"relation:{rel}" for rel in analysis.kin} | set(analysis.attributes)
     if not kin and not families:
         return []
     rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
     contents = [row.content for row in rows.values()]
-    names = {n.casefold() for n in kin_names} | _named_as(kin, contents, analysis.common_words)
+    given = {name for content in contents for name in language.names_given(kin, content)} if kin else set()
+    names = {n.casefold() for n in kin_names} | given
     mention = _words_pattern(kin | names)
     # The turns current facts holding the attribute were drawn from: what was said holds it too, and often more
     # of what was asked ("a nurse, mostly nights on the cardiac ward" of "works as a nurse").
@@ -65,18 +70,6 @@ def _words_pattern(words: set[str]) -> re.Pattern[str] | None:
     if not words:
         return None
     return re.compile(r"(?i)\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b")
-
-
-def _named_as(kin: set[str], contents: Sequence[str], common: frozenset[str]) -> set[str]:
-    """The names the found memories give the relations asked about, by apposition: "our daughter, Ella", "my
-    dog Rufus", "a cat called Miso" (a capitalised word right after the relation's word, not one of the
-    `common` words that name nothing)."""
-    if not kin:
-        return set()
-    words = "|".join(map(re.escape, sorted(kin)))
-    named = re.compile(rf"\b(?i:{words})(?:,\s*|\s+(?:(?i:named|called|is)\s+)?)([A-Z][a-z]+)\b")
-    found = {m.group(1).casefold() for content in contents for m in named.finditer(content)}
-    return found - common
 
 
 def time_matches(matches: Sequence[Match], analysis: QueryAnalysis) -> list[Match]:

@@ -6,6 +6,7 @@ decides with that is a word of some language is a member here, with what it mean
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from jyntrix_domain.intents import Intent
@@ -87,6 +88,10 @@ class Language(Protocol):
         a capitalised one is still no name."""
 
     # ------------------------------------------------------------ statements and facts
+
+    def names_given(self, words: Iterable[str], text: str) -> set[str]:
+        """The casefolded names `text` gives what `words` name, by apposition: "our daughter, Ella", "my dog
+        Rufus", "a cat called Miso" give {"ella", "rufus", "miso"} for the words daughter, dog and cat."""
 
     def names_in(self, text: str) -> list[str]:
         """The names a user's statement mentions, each once, in order: what a memory or summary of it links to."""

@@ -54,9 +54,6 @@ class QueryAnalysis(msgspec.Struct, frozen=True, kw_only=True):
     # The attributes of the user it asks about, as slot families ("what was my previous job?": work), when it
     # names no one else (`jyntrix_domain.attributes`; read by the `Language` port).
     attributes: tuple[str, ...] = ()
-    # The words of its language that name nothing (`Language.common_words`): a capitalised one right after a
-    # relation's word ("my dog Is ...") is no name.
-    common_words: frozenset[str] = frozenset()
 
 
 class QueryAnalyzer:
@@ -108,5 +105,4 @@ class QueryAnalyzer:
             kin=kin,
             kin_words=tuple(sorted({w for rel in kin for w in self._language.kin_words(rel)})),
             attributes=self._language.attributes_of(text) if personal and not kin else (),
-            common_words=language.common_words,
         )

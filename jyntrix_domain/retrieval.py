@@ -155,7 +155,7 @@ class RetrievalService:
             matches = await self._with_rows(user_id, found, types, kinds, as_of)
         matches += time_matches(matches, analysis)
         succession = succession_matches(matches, analysis)
-        subjects = subject_matches(matches, analysis, kin_names)
+        subjects = subject_matches(matches, analysis, self._analyzer.language, kin_names)
         matches += succession + subjects
         matches += place_matches(matches, self._ranker.weights_for(analysis.intent), analysis.entities)
         givens = (("graph", analysis.entities or subjects), ("time", analysis.time_range or succession))

@@ -39,6 +39,7 @@ class EnglishLanguage:
     is_personal = staticmethod(queries.is_personal)
     asks_about_now = staticmethod(queries.asks_about_now)
 
+    names_given = staticmethod(names.names_given)
     entities_of = staticmethod(names.extract_entities)
     keywords_of = staticmethod(names.extract_keywords)
     names_in = staticmethod(names.capitalised_names)

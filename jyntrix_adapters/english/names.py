@@ -210,3 +210,16 @@ def capitalised_names(sentence: str) -> list[str]:
         if name and name not in _NOT_ENTITIES and name not in names:
             names.append(name)
     return names
+
+
+def names_given(words: Iterable[str], text: str) -> set[str]:
+    """The casefolded names `text` gives what `words` name, by apposition: a capitalised word right after one of
+    them, or after "named", "called" or "is" ("our daughter, Ella", "a cat called Miso"); none of the words that
+    name nothing ("my dog Is ..." is no name)."""
+    chosen = sorted(set(words))
+    if not chosen:
+        return set()
+    named = re.compile(
+        rf"\b(?i:{'|'.join(map(re.escape, chosen))})(?:,\s*|\s+(?:(?i:named|called|is)\s+)?)([A-Z][a-z]+)\b"
+    )
+    return {m.group(1).casefold() for m in named.finditer(text)} - COMMON_WORDS
