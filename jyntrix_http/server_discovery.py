@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from jyntrix_adapters.support.processes import process_alive
 from jyntrix_bootstrap.settings import Settings
 
 SERVING_FILE = "server.json"
@@ -85,18 +86,6 @@ def read_serving_file(path: Path) -> Serving | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, run by another user
-    except (OSError, OverflowError):
-        return False
-    return True
-
-
 async def answers_as_jyntrix(url: str) -> bool:
     """Whether a Jyntrix server answers at `url` (its index names it)."""
     try:
@@ -110,7 +99,7 @@ async def answers_as_jyntrix(url: str) -> bool:
 async def find_server(settings: Settings) -> str | None:
     """The address of the server serving this data directory, if one is running and answers."""
     serving = read_serving_file(serving_path(settings))
-    if serving is None or not _alive(serving.pid):
+    if serving is None or not process_alive(serving.pid):
         return None
     return serving.url if await answers_as_jyntrix(serving.url) else None
 
