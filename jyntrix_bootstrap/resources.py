@@ -312,8 +312,6 @@ def _gemini(settings: Settings) -> Any:
         model=settings.gemini_model,
         generation=settings.llm,
         base_url=settings.gemini_base_url,
-        max_attempts=settings.llm.max_attempts,
-        backoff=settings.llm.backoff,
     )
 
 
@@ -325,8 +323,6 @@ def _openai(settings: Settings) -> Any:
         model=settings.openai_model,
         api_key=settings.openai_api_key,
         generation=settings.llm,
-        max_attempts=settings.llm.max_attempts,
-        backoff=settings.llm.backoff,
     )
 
 

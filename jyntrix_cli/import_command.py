@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -32,14 +31,7 @@ from jyntrix_domain.errors import DomainError
 from jyntrix_domain.transcripts import MAX_TRANSCRIPT_MESSAGES, check_transcript
 from jyntrix_http.request_checks import NUL_MESSAGE, holds_nul
 from jyntrix_http.routes.transcripts import TranscriptIn, TranscriptMessageIn, transcript_message
-from jyntrix_http.server_discovery import (
-    URL_VARIABLE,
-    SetupError,
-    check_reachable,
-    describe_open_failure,
-    remote_token,
-    server_url,
-)
+from jyntrix_http.server_discovery import SetupError, find_remote, open_data_directory, require_user
 
 NOTHING_IMPORTED = "nothing was imported"
 
@@ -136,13 +128,7 @@ async def remote_sender(url: str, token: str, summary: Summary) -> AsyncIterator
 async def embedded_sender(
     settings: Settings, user_id: str, overrides: Mapping[str, Any] | None = None
 ) -> AsyncIterator[Destination]:
-    from jyntrix_bootstrap.container import build_services  # a second of imports the remote path does without
-
-    try:
-        runtime = await build_services(settings, overrides=overrides)
-    except Exception as exc:
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-        raise ImportFailed(describe_open_failure(settings, exc)) from exc
+    runtime = await open_data_directory(settings, overrides)
     try:
         transcripts = runtime.services.transcripts
 
@@ -218,21 +204,15 @@ async def run_import(
     check_calls(transcripts)
     summary = Summary()
     try:
-        url = await server_url(args.url, settings)
-        if url:
-            token = remote_token(url, args.user, args.token, settings)
-            await check_reachable(url)
-            summary.target = url
-            async with remote_sender(url, token, summary) as destination:
+        remote = await find_remote(args.url, args.user, args.token, settings)
+        if remote is not None:
+            summary.target = remote.url
+            async with remote_sender(remote.url, remote.token, summary) as destination:
                 await import_all(transcripts, destination, summary)
         else:
-            if not args.user:
-                raise ImportFailed(
-                    "--user is required to import into the data directory (whose history this is): "
-                    f"no {URL_VARIABLE} is set and no server is serving it"
-                )
+            user = require_user(args.user, "import into the data directory (whose history this is)")
             summary.target = f"the data directory {settings.data_dir}"
-            async with embedded_sender(settings, args.user, overrides) as destination:
+            async with embedded_sender(settings, user, overrides) as destination:
                 await import_all(transcripts, destination, summary)
     except SetupError as exc:
         raise ImportFailed(str(exc)) from None

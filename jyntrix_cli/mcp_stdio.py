@@ -8,30 +8,17 @@ a time; when that fails it says so in two lines naming the settings to set.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from jyntrix_bootstrap.container import build_services
 from jyntrix_bootstrap.resources import make_token_counter
 from jyntrix_bootstrap.settings import Settings
 from jyntrix_client import AsyncClient
 from jyntrix_http.mcp_backends import ClientBackend, MemoryBackend, ServicesBackend
 from jyntrix_http.mcp_server import build_mcp_server
-from jyntrix_http.server_discovery import (
-    URL_VARIABLE,
-    SetupError,
-    check_reachable,
-    describe_open_failure,
-    remote_token,
-    server_url,
-)
-
-
-class McpStartupError(SetupError):
-    """Why `jyntrix mcp` cannot start, in words for the person configuring the host."""
+from jyntrix_http.server_discovery import SetupError, find_remote, open_data_directory, require_user
 
 
 def startup_error(exc: BaseException) -> SetupError | None:
@@ -58,36 +45,22 @@ class StdioTarget:
 @asynccontextmanager
 async def open_backend(target: StdioTarget, settings: Settings) -> AsyncIterator[MemoryBackend]:
     """The memories `jyntrix mcp` serves, opened for as long as the host stays connected."""
-    url = await server_url(target.url, settings)
-    if url:
-        token = remote_token(url, target.user, target.token, settings)
-        await check_reachable(url)
-        async with AsyncClient(url, token) as client:
+    remote = await find_remote(target.url, target.user, target.token, settings)
+    if remote is not None:
+        async with AsyncClient(remote.url, remote.token) as client:
             yield ClientBackend(client, make_token_counter(settings))
         return
-    if not target.user:
-        raise McpStartupError(
-            f"--user is required to open the data directory (whose memories): no {URL_VARIABLE} is set "
-            "and no server is serving it"
-        )
-    try:
-        runtime = await build_services(settings)
-    except Exception as exc:
-        # A failed start cancels the resources still opening, and asyncio logs each cancelled callback as an
-        # error while the process winds down: noise around the one message that matters.
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-        raise McpStartupError(describe_open_failure(settings, exc)) from exc
+    user = require_user(target.user, "open the data directory (whose memories)")
+    runtime = await open_data_directory(settings)
     try:
         services = runtime.services
-        yield ServicesBackend(
-            target.user, services.memories, services.profiles, runtime.token_counter, services.transcripts
-        )
+        yield ServicesBackend(user, services.memories, services.profiles, runtime.token_counter, services.transcripts)
     finally:
         await runtime.aclose()
 
 
 async def run_stdio(target: StdioTarget, settings: Settings, version: str = "") -> None:
-    """Serve MCP on stdin/stdout until the host disconnects; raises McpStartupError when it cannot start."""
+    """Serve MCP on stdin/stdout until the host disconnects; raises SetupError when it cannot start."""
     opened: dict[str, MemoryBackend] = {}
 
     async def backend_for() -> MemoryBackend:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import date, datetime
-from typing import Any, TypeAlias, Union
+from typing import Any, ClassVar, TypeAlias, Union
 
 import msgspec
 
@@ -19,7 +19,13 @@ from jyntrix_domain.errors import Forbidden, Invalid, Unsupported
 
 
 class TaskMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """Base of every task: a tagged struct with an idempotency key."""
+    """Base of every task: a tagged struct with an idempotency key, whose `required_text` fields must not be empty."""
+
+    required_text: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.required_text:
+            _require_text(name, getattr(self, name))
 
     @property
     def key(self) -> str:
@@ -67,9 +73,10 @@ class ExtractMemories(TaskMessage, frozen=True, kw_only=True, omit_defaults=True
     now: datetime | None = None
     recovered: bool = False
 
+    required_text = ("user_id", "conversation_id")
+
     def __post_init__(self) -> None:
-        _require_text("user_id", self.user_id)
-        _require_text("conversation_id", self.conversation_id)
+        super().__post_init__()
         _require(bool(self.message_ids) and all(self.message_ids), "task field 'message_ids' must be non-empty ids")
 
     @property
@@ -84,9 +91,7 @@ class SummariseSession(TaskMessage, frozen=True, kw_only=True, tag="summarise_se
     conversation_id: str
     if_last_message_id: str | None = None
 
-    def __post_init__(self) -> None:
-        _require_text("user_id", self.user_id)
-        _require_text("conversation_id", self.conversation_id)
+    required_text = ("user_id", "conversation_id")
 
     @property
     def key(self) -> str:
@@ -98,8 +103,7 @@ class ReindexUser(TaskMessage, frozen=True, kw_only=True, tag="reindex_user"):
 
     user_id: str
 
-    def __post_init__(self) -> None:
-        _require_text("user_id", self.user_id)
+    required_text = ("user_id",)
 
     @property
     def key(self) -> str:

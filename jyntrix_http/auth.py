@@ -170,29 +170,14 @@ class BearerAuth(JWTAuth[AuthUser, SupabaseToken]):
     jwks_client: jwt.PyJWKClient | None = None
     jwks_algorithms: Sequence[str] = field(default_factory=tuple)
 
+    authentication_middleware_class: type[JWTAuthenticationMiddleware] = BearerMiddleware
+
     @property
     def middleware(self) -> DefineMiddleware:
-        return DefineMiddleware(
-            BearerMiddleware,
-            algorithm=self.algorithm,
-            auth_header=self.auth_header,
-            exclude=self.exclude,
-            exclude_opt_key=self.exclude_opt_key,
-            exclude_http_methods=self.exclude_http_methods,
-            retrieve_user_handler=self.retrieve_user_handler,
-            revoked_token_handler=self.revoked_token_handler,
-            scopes=self.scopes,
-            token_secret=self.token_secret,
-            token_cls=self.token_cls,
-            token_issuer=self.accepted_issuers,
-            token_audience=self.accepted_audiences,
-            require_claims=self.require_claims,
-            verify_expiry=self.verify_expiry,
-            verify_not_before=self.verify_not_before,
-            strict_audience=self.strict_audience,
-            jwks_client=self.jwks_client,
-            jwks_algorithms=self.jwks_algorithms,
-        )
+        """Litestar's definition of its JWT middleware (now BearerMiddleware), with the JWKS to look keys up in."""
+        defined = super().middleware
+        defined.kwargs.update(jwks_client=self.jwks_client, jwks_algorithms=self.jwks_algorithms)
+        return defined
 
 
 def bearer_auth(settings: Settings) -> BearerAuth:

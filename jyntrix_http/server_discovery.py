@@ -14,12 +14,18 @@ import contextlib
 import ipaddress
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
 import msgspec
 
+from jyntrix_adapters.support.processes import process_alive
 from jyntrix_bootstrap.settings import Settings
+
+if TYPE_CHECKING:
+    from jyntrix_bootstrap.services import Runtime
 
 SERVING_FILE = "server.json"
 PROBE_TIMEOUT_S = 2.0
@@ -85,18 +91,6 @@ def read_serving_file(path: Path) -> Serving | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, run by another user
-    except (OSError, OverflowError):
-        return False
-    return True
-
-
 async def answers_as_jyntrix(url: str) -> bool:
     """Whether a Jyntrix server answers at `url` (its index names it)."""
     try:
@@ -110,7 +104,7 @@ async def answers_as_jyntrix(url: str) -> bool:
 async def find_server(settings: Settings) -> str | None:
     """The address of the server serving this data directory, if one is running and answers."""
     serving = read_serving_file(serving_path(settings))
-    if serving is None or not _alive(serving.pid):
+    if serving is None or not process_alive(serving.pid):
         return None
     return serving.url if await answers_as_jyntrix(serving.url) else None
 
@@ -162,3 +156,42 @@ async def check_reachable(url: str) -> None:
 async def server_url(given: str | None, settings: Settings) -> str | None:
     """The server to talk to: the one given (JYNTRIX_URL, --url), else the one serving the data directory."""
     return given or await find_server(settings)
+
+
+class Remote(NamedTuple):
+    """A running server to talk to, and the token to talk to it with."""
+
+    url: str
+    token: str
+
+
+async def find_remote(given: str | None, user: str | None, token: str | None, settings: Settings) -> Remote | None:
+    """The server given, else the one serving the data directory, with a token for it and checked to answer
+    (SetupError when it does not); None when there is none, and the data directory is then opened here."""
+    url = await server_url(given, settings)
+    if not url:
+        return None
+    remote = Remote(url, remote_token(url, user, token, settings))
+    await check_reachable(url)
+    return remote
+
+
+def require_user(user: str | None, opening: str) -> str:
+    """The user the data directory is opened for: `--user` is required when no server is there to take a token."""
+    if not user:
+        raise SetupError(f"--user is required to {opening}: no {URL_VARIABLE} is set and no server is serving it")
+    return user
+
+
+async def open_data_directory(settings: Settings, overrides: Mapping[str, Any] | None = None) -> Runtime:
+    """The runtime on the data directory itself; SetupError in two lines (describe_open_failure) when it will not
+    open (another process holds it, or no server was found and it is not there)."""
+    from jyntrix_bootstrap.container import build_services  # a second of imports the remote path does without
+
+    try:
+        return await build_services(settings, overrides=overrides)
+    except Exception as exc:
+        # A failed start cancels the resources still opening, and asyncio logs each cancelled callback as an
+        # error while the process winds down: noise around the one message that matters.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        raise SetupError(describe_open_failure(settings, exc)) from exc

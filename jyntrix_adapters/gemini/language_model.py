@@ -14,7 +14,13 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from jyntrix_adapters.support.backoff import Backoff
-from jyntrix_adapters.support.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
+from jyntrix_adapters.support.llm_retry import (
+    Failure,
+    GenerationSettings,
+    ModelRetry,
+    RemoteLanguageModel,
+    status_failure,
+)
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Role
 from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
@@ -31,12 +37,14 @@ DEFAULT_MODEL = "gemini-2.5-flash"
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
-class GeminiLanguageModel:
+class GeminiLanguageModel(RemoteLanguageModel):
     """Streams, completes and answers in JSON with a Gemini model.
 
     Requests that fail with 429 or 5xx (or do not connect) are retried with exponential backoff,
     a stream only before its first piece of text (jyntrix_adapters.support.llm_retry).
     """
+
+    api = "gemini"
 
     def __init__(
         self,
@@ -44,14 +52,12 @@ class GeminiLanguageModel:
         *,
         model: str = DEFAULT_MODEL,
         generation: GenerationSettings = GenerationSettings(),
-        max_attempts: int = 4,
+        max_attempts: int | None = None,
         backoff: Backoff | None = None,
         base_url: str | None = None,
         api_version: str | None = None,
     ) -> None:
-        self._model = model
-        self._generation = generation
-        self._retry = ModelRetry(_failure, max_attempts=max_attempts, backoff=backoff, label="Gemini")
+        super().__init__(model, generation, ModelRetry.asked(generation, _failure, "Gemini", max_attempts, backoff))
         options = types.HttpOptions(
             base_url=base_url,
             api_version=api_version,
@@ -60,15 +66,6 @@ class GeminiLanguageModel:
             retry_options=types.HttpRetryOptions(attempts=1),
         )
         self._client = genai.Client(api_key=api_key, http_options=options)
-
-    @property
-    def name(self) -> str:
-        return f"gemini/{self._model}"
-
-    @property
-    def restates_only(self) -> bool:
-        """A generative model: its answers may say something new."""
-        return False
 
     async def aclose(self) -> None:
         await self._client.aio.aclose()

@@ -11,6 +11,7 @@ import msgspec
 
 from jyntrix_adapters.inprocess.memory_store import check_text, json_copy
 from jyntrix_adapters.inprocess.task_ledger import InMemoryTaskLedger
+from jyntrix_adapters.inprocess.user_rows import forget_rows
 from jyntrix_domain.errors import Invalid, NotFound
 from jyntrix_domain.model import Conversation, Message, PendingBatch, UserId
 
@@ -141,9 +142,5 @@ class InMemoryConversationStore:
 
     async def forget_user(self, user_id: UserId) -> int:
         """Remove the user's conversations and messages; return how many conversations."""
-        doomed = [k for k in self._conversations if k[0] == user_id]
-        for k in doomed:
-            del self._conversations[k]
-        for k in [k for k in self._messages if k[0] == user_id]:
-            del self._messages[k]
-        return len(doomed)
+        forget_rows(self._messages, user_id)
+        return forget_rows(self._conversations, user_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from jyntrix_adapters.inprocess.user_rows import forget_rows
 from jyntrix_domain.errors import Conflict, Invalid, NotFound
 from jyntrix_domain.memory_rules import check_batch
 from jyntrix_domain.model import ChangeKind, Memory, MemoryChange, MemoryFilter, MemoryId, UserId, new_id
@@ -198,10 +199,6 @@ class InMemoryMemoryStore:
         return sorted({user_id for user_id, _ in self._rows})
 
     async def forget_user(self, user_id: UserId) -> int:
-        keys = [k for k in self._rows if k[0] == user_id]
-        for k in keys:
-            del self._rows[k]
-        for held in [k for k in self._holders if k[0] == user_id]:
-            del self._holders[held]
+        forget_rows(self._holders, user_id)
         self.history_rows = [c for c in self.history_rows if c.user_id != user_id]
-        return len(keys)
+        return forget_rows(self._rows, user_id)

@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 
 from jyntrix_adapters.support.backoff import Backoff
-from jyntrix_adapters.support.llm_retry import Failure, GenerationSettings, ModelRetry, status_failure
+from jyntrix_adapters.support.llm_retry import (
+    Failure,
+    GenerationSettings,
+    ModelRetry,
+    RemoteLanguageModel,
+    status_failure,
+)
 from jyntrix_domain.errors import Invalid, Unavailable
 from jyntrix_domain.model import Role
 from jyntrix_domain.prompts import Chunk, Completion, Prompt, Usage
@@ -27,12 +33,14 @@ class _HTTPStatusError(Exception):
         self.retry_after = retry_after
 
 
-class OpenAICompatibleLanguageModel:
+class OpenAICompatibleLanguageModel(RemoteLanguageModel):
     """Streams over SSE (`stream: true`, ending with `data: [DONE]`), completes, and answers in JSON.
 
     Structured output asks for `response_format: json_schema`; a server that refuses it (400) is asked
     again, and from then on, in JSON mode with the schema in the instructions.
     """
+
+    api = "openai-compatible"
 
     def __init__(
         self,
@@ -41,14 +49,12 @@ class OpenAICompatibleLanguageModel:
         model: str,
         api_key: str | None = None,
         generation: GenerationSettings = GenerationSettings(),
-        max_attempts: int = 4,
+        max_attempts: int | None = None,
         backoff: Backoff | None = None,
         include_usage: bool = True,
     ) -> None:
         self._url = base_url.rstrip("/") + "/chat/completions"
-        self._model = model
-        self._generation = generation
-        self._retry = ModelRetry(_failure, max_attempts=max_attempts, backoff=backoff, label=self._url)
+        super().__init__(model, generation, ModelRetry.asked(generation, _failure, self._url, max_attempts, backoff))
         self._include_usage = include_usage
         self._json_schema_supported = True
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -56,15 +62,6 @@ class OpenAICompatibleLanguageModel:
         self._client = httpx.AsyncClient(
             headers=headers, timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
         )
-
-    @property
-    def name(self) -> str:
-        return f"openai-compatible/{self._model}"
-
-    @property
-    def restates_only(self) -> bool:
-        """A generative model: its answers may say something new."""
-        return False
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -42,6 +41,7 @@ from typing import Any
 import asyncpg
 import psutil
 
+from jyntrix_adapters.support.processes import process_alive
 from jyntrix_domain.errors import Unavailable
 
 DEFAULT_DATA_DIR = Path(".jyntrix/postgres")
@@ -56,19 +56,9 @@ def _forget_dead_handles(pgdata: Path) -> None:
         pids = json.loads(handles.read_text())
     except (OSError, ValueError):
         return
-    alive = [pid for pid in pids if _is_alive(pid)]
+    alive = [pid for pid in pids if process_alive(pid)]
     if alive != pids:
         handles.write_text(json.dumps(alive))
-
-
-def _is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _initdb_processes(pgdata: Path) -> list[psutil.Process]:

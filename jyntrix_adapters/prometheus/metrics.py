@@ -37,46 +37,47 @@ class ServerMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
+        self.requests = self._counter(
             "jyntrix_http_requests",
             "HTTP requests answered, by method, route template and status",
-            ["method", "route", "status"],
-            registry=self.registry,
+            "method",
+            "route",
+            "status",
         )
-        self.request_seconds = Histogram(
+        self.request_seconds = self._histogram(
             "jyntrix_http_request_duration_seconds",
             "Time to answer an HTTP request (a stream: until its last event), by method and route template",
-            ["method", "route"],
-            buckets=_SLOW_BUCKETS,
-            registry=self.registry,
+            _SLOW_BUCKETS,
+            "method",
+            "route",
         )
-        self.phase_seconds = Histogram(
-            "jyntrix_chat_phase_duration_seconds",
-            "Duration of each phase of a chat turn",
-            ["phase"],
-            buckets=_SLOW_BUCKETS,
-            registry=self.registry,
+        self.phase_seconds = self._histogram(
+            "jyntrix_chat_phase_duration_seconds", "Duration of each phase of a chat turn", _SLOW_BUCKETS, "phase"
         )
-        self.strategy_seconds = Histogram(
+        self.strategy_seconds = self._histogram(
             "jyntrix_retrieval_strategy_duration_seconds",
             "Duration of each retrieval strategy of a chat turn or a search",
-            ["strategy"],
-            buckets=_FAST_BUCKETS,
-            registry=self.registry,
+            _FAST_BUCKETS,
+            "strategy",
         )
-        self.strategy_runs = Counter(
+        self.strategy_runs = self._counter(
             "jyntrix_retrieval_strategy_runs",
             "Retrieval strategy runs by outcome: ok, timeout (skipped after RETRIEVAL_TIMEOUT_S) or error",
-            ["strategy", "outcome"],
-            registry=self.registry,
+            "strategy",
+            "outcome",
         )
-        self.embed_batch = Histogram(
+        self.embed_batch = self._histogram(
             "jyntrix_embedder_batch_size",
             "Texts per call to the embedding model (query: one query embedded on a cache miss)",
-            ["call"],
-            buckets=_BATCH_BUCKETS,
-            registry=self.registry,
+            _BATCH_BUCKETS,
+            "call",
         )
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _histogram(self, name: str, documentation: str, buckets: Sequence[float], *labels: str) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def observe(self, span: Span) -> None:
         """SpanObserver: chat phases and retrieval strategies; other spans are not metrics."""

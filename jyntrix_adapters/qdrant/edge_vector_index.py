@@ -35,10 +35,9 @@ from jyntrix_adapters.qdrant.edge_optimize import (
     settle_layout,
 )
 from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id, rekeyed
-from jyntrix_adapters.support.index_rules import best_first, check_vector, searchable, type_values
-from jyntrix_adapters.support.lifecycle import AsyncResource
+from jyntrix_adapters.qdrant.points import QdrantPoints
 from jyntrix_domain.errors import Invalid, Unavailable
-from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
+from jyntrix_domain.model import MemoryId, UserId, VectorItem
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,7 +77,7 @@ def _rekey(shard: qe.EdgeShard) -> int:
     return moved
 
 
-class QdrantEdgeVectorIndex(AsyncResource):
+class QdrantEdgeVectorIndex(QdrantPoints):
     """Cosine search in a Qdrant Edge shard under `path`, pre-filtered by user (and types) on every query."""
 
     def __init__(
@@ -93,8 +92,8 @@ class QdrantEdgeVectorIndex(AsyncResource):
         """`optimize_points` 0 never optimises in the background (`optimize()` still does on demand)."""
         if optimize_points < 0 or optimize_after_writes < 1:
             raise Invalid("optimize_points must not be negative and optimize_after_writes must be at least 1")
+        super().__init__(dimension)
         self._path = Path(path)
-        self._dimension = dimension
         self._optimize_points = optimize_points
         self._optimize_after_writes = optimize_after_writes
         self._optimizer_command = tuple(optimizer_command)
@@ -261,10 +260,6 @@ class QdrantEdgeVectorIndex(AsyncResource):
             return False
         return bool(shard.info().points_count >= self._optimize_points)
 
-    def _check(self, vector: Vector) -> list[float]:
-        check_vector(vector, self._dimension)
-        return vector if isinstance(vector, list) else list(vector)
-
     async def upsert(self, user_id: UserId, items: Sequence[VectorItem]) -> None:
         latest = {item.id: item for item in items}  # the last write of an id in one batch wins
         points = [
@@ -287,15 +282,10 @@ class QdrantEdgeVectorIndex(AsyncResource):
         selected = qe.Filter(must=[_user_is(user_id), qe.HasIdCondition({point_id(user_id, i) for i in ids})])
         await self._write([qe.UpdateOperation.delete_points_by_filter(selected)], len(ids))
 
-    async def search(
-        self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
-    ) -> list[Hit]:
-        if not searchable(limit, types, vector, self._dimension):
-            return []
-        query = vector if isinstance(vector, list) else list(vector)
+    async def _nearest(self, user_id: UserId, query: list[float], limit: int, types: list[str] | None) -> Sequence[Any]:
         must: list[Any] = [_user_is(user_id)]
-        if (wanted := type_values(types)) is not None:
-            must.append(qe.FieldCondition(key="type", match=qe.MatchAny(wanted)))
+        if types is not None:
+            must.append(qe.FieldCondition(key="type", match=qe.MatchAny(types)))
         request = qe.QueryRequest(
             limit=limit,
             query=qe.Query.Nearest(query),
@@ -303,9 +293,7 @@ class QdrantEdgeVectorIndex(AsyncResource):
             with_payload=qe.PayloadSelector.Include(["memory_id"]),
             params=qe.SearchParams(hnsw_ef=max(limit, _HNSW_EF)),
         )
-        points = await self._read(lambda shard: shard.query(request))
-        hits = [Hit(id=str((p.payload or {})["memory_id"]), score=float(p.score)) for p in points]
-        return best_first(hits)
+        return await self._read(lambda shard: shard.query(request))
 
     async def forget_user(self, user_id: UserId) -> None:
         await self._write([qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[_user_is(user_id)]))], 1)

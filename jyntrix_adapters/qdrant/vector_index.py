@@ -17,10 +17,9 @@ from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ApiException, UnexpectedResponse
 
 from jyntrix_adapters.qdrant.ids import SCHEME_FIELD, payload, point_id, rekeyed
-from jyntrix_adapters.support.index_rules import best_first, check_vector, searchable, type_values
-from jyntrix_adapters.support.lifecycle import AsyncResource
+from jyntrix_adapters.qdrant.points import QdrantPoints
 from jyntrix_domain.errors import DomainError, Invalid, Unavailable
-from jyntrix_domain.model import Hit, MemoryId, MemoryType, UserId, Vector, VectorItem
+from jyntrix_domain.model import MemoryId, UserId, VectorItem
 
 log = logging.getLogger(__name__)
 _REKEY_BATCH = 1000
@@ -43,7 +42,7 @@ def _translate(error: Exception) -> DomainError:
     return Unavailable(f"qdrant is unavailable: {error}")
 
 
-class QdrantVectorIndex(AsyncResource):
+class QdrantVectorIndex(QdrantPoints):
     """Cosine search in one Qdrant collection, pre-filtered by user (and types) on every query."""
 
     def __init__(
@@ -61,7 +60,7 @@ class QdrantVectorIndex(AsyncResource):
             raise Invalid("give exactly one of url, location or path")
         self._local = url is None
         self._collection = collection
-        self._dimension = dimension
+        super().__init__(dimension)
         options: dict[str, Any] = {"url": url, "location": location, "path": path, "api_key": api_key}
         if url is not None:
             options["timeout"] = timeout_s
@@ -140,10 +139,6 @@ class QdrantVectorIndex(AsyncResource):
         except _DRIVER_ERRORS as error:
             raise _translate(error) from error
 
-    def _check(self, vector: Vector) -> list[float]:
-        check_vector(vector, self._dimension)
-        return vector if isinstance(vector, list) else list(vector)
-
     async def _call(self, method: str, **kwargs: Any) -> Any:
         await self.open()
         try:
@@ -176,20 +171,14 @@ class QdrantVectorIndex(AsyncResource):
         )
         await self._call("delete", points_selector=selector, wait=True)
 
-    async def search(
-        self, user_id: UserId, vector: Vector, limit: int, types: frozenset[MemoryType] | None = None
-    ) -> list[Hit]:
-        if not searchable(limit, types, vector, self._dimension):
-            return []
-        query = vector if isinstance(vector, list) else list(vector)
+    async def _nearest(self, user_id: UserId, query: list[float], limit: int, types: list[str] | None) -> Sequence[Any]:
         must: list[models.Condition] = [_user_is(user_id)]
-        if (wanted := type_values(types)) is not None:
-            must.append(models.FieldCondition(key="type", match=models.MatchAny(any=wanted)))
+        if types is not None:
+            must.append(models.FieldCondition(key="type", match=models.MatchAny(any=types)))
         response = await self._call(
             "query_points", query=query, query_filter=models.Filter(must=must), limit=limit, with_payload=["memory_id"]
         )
-        hits = [Hit(id=str((p.payload or {})["memory_id"]), score=float(p.score)) for p in response.points]
-        return best_first(hits)
+        return list(response.points)
 
     async def forget_user(self, user_id: UserId) -> None:
         selector = models.FilterSelector(filter=models.Filter(must=[_user_is(user_id)]))

@@ -101,6 +101,20 @@ class ModelRetry:
         self._backoff = backoff or Backoff()
         self._label = label
 
+    @classmethod
+    def asked(
+        cls,
+        generation: GenerationSettings,
+        classify: Classifier,
+        label: str,
+        attempts: int | None,
+        backoff: Backoff | None,
+    ) -> ModelRetry:
+        """The retry `generation` asks for (its `max_attempts` and `backoff`), unless `attempts` or `backoff` are
+        given instead."""
+        attempts = generation.max_attempts if attempts is None else attempts
+        return cls(classify, max_attempts=attempts, backoff=backoff or generation.backoff, label=label)
+
     async def call(self, call: Callable[[], Awaitable[T]]) -> T:
         """The result of `call()`, retried while its failures are retryable; else the domain error."""
         attempt = 1
@@ -141,3 +155,24 @@ class ModelRetry:
         delay = self._backoff.delay(attempt, error)
         log.info("%s attempt %d failed (%s); retrying in %.2f s", self._label, attempt, error, delay)
         await asyncio.sleep(delay)
+
+
+class RemoteLanguageModel:
+    """What every model behind an API shares: its name (`<api>/<model>`), the generation settings it asks each
+    request for, the retry of its calls, and answers that may say something new."""
+
+    api = "model"
+
+    def __init__(self, model: str, generation: GenerationSettings, retry: ModelRetry) -> None:
+        self._model = model
+        self._generation = generation
+        self._retry = retry
+
+    @property
+    def name(self) -> str:
+        return f"{self.api}/{self._model}"
+
+    @property
+    def restates_only(self) -> bool:
+        """A generative model: its answers may say something new."""
+        return False

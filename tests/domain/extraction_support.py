@@ -14,6 +14,7 @@ from jyntrix_domain.model import (
     Memory,
     MemoryFilter,
     MemoryKind,
+    MemoryType,
     Message,
     Role,
 )
@@ -23,6 +24,9 @@ from tests.domain.kit import Kit
 USER = "user-1"
 # A Wednesday: "on Friday" is 2025-01-10, "next week" the week of 2025-01-13.
 NOW = datetime(2025, 1, 8, 12, 0, tzinfo=UTC)
+
+# The memory types by their initials, as the cases write them.
+P, S, E, R = MemoryType.PROFILE, MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROCEDURAL
 
 Said = str | tuple[str, str]  # a user message, or (role, text)
 

@@ -16,14 +16,16 @@ from jyntrix_domain.model import (
 from tests.domain.extraction_support import (
     NOW,
     USER,
+    E,
+    P,
+    R,
+    S,
     Said,
     conversation_with,
     current,
     new_kit,
     service,
 )
-
-P, S, E, R = MemoryType.PROFILE, MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROCEDURAL
 
 
 class Case(msgspec.Struct, frozen=True):

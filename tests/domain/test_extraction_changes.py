@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import msgspec
+import pytest
 
 from jyntrix_adapters.english.language import EnglishLanguage
 from jyntrix_domain.consolidation import Consolidator, Operation
@@ -13,19 +14,17 @@ from jyntrix_domain.fact_candidates import FactCandidate
 from jyntrix_domain.model import (
     ChangeKind,
     MemoryFilter,
-    MemoryType,
 )
 from tests.domain.extraction_support import (
     USER,
+    P,
+    S,
     conversation_with,
     current,
     new_kit,
     service,
     unclaimed_service,
 )
-
-P, S, E, R = MemoryType.PROFILE, MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROCEDURAL
-
 
 # ------------------------------------------------------------------ supersession
 
@@ -58,21 +57,32 @@ async def test_a_move_supersedes_the_old_location_and_retrieval_returns_the_new_
     assert {m.content for m in everything} == {"The user lives in Paris", "The user lives in Berlin"}
 
 
-async def test_a_new_value_in_the_same_slot_supersedes_even_without_a_move() -> None:
+# What was said first, what was said later, how the report counts the change, and the one fact current after
+# it: the later statement supersedes the earlier, or rewords it in place (an update) where it says the same
+# fact has ended.
+@pytest.mark.parametrize(
+    ("first", "later", "counted", "now"),
+    [
+        ("I work at Google.", "I work for Microsoft.", "superseded", "The user works at Microsoft"),
+        ("I love coffee.", "I hate coffee.", "superseded", "The user hates coffee"),
+        ("I quit smoking.", "I started smoking again.", "superseded", "The user smokes"),
+        ("I'm vegetarian.", "I eat meat again.", "superseded", "The user eats meat"),
+        ("I'm vegan.", "I stopped being vegan.", "updated", "The user is no longer vegan"),
+        (
+            "I live in Madrid.",
+            "I used to live in Madrid, but I'm in Seville now.",
+            "superseded",
+            "The user lives in Seville",
+        ),
+    ],
+)
+async def test_a_later_statement_replaces_what_it_changes(first: str, later: str, counted: str, now: str) -> None:
     kit = new_kit()
     extract = service(kit)
-    await extract.extract(USER, "c1", await conversation_with(kit, ["I work at Google."]))
-    await extract.extract(USER, "c1", await conversation_with(kit, ["I work for Microsoft."]))
-    assert [m.content for m in await current(kit)] == ["The user works at Microsoft"]
-
-
-async def test_a_changed_opinion_supersedes_the_preference() -> None:
-    kit = new_kit()
-    extract = service(kit)
-    await extract.extract(USER, "c1", await conversation_with(kit, ["I love coffee."]))
-    report = await extract.extract(USER, "c1", await conversation_with(kit, ["I hate coffee."]))
-    assert report.superseded == 1
-    assert [m.content for m in await current(kit)] == ["The user hates coffee"]
+    await extract.extract(USER, "c1", await conversation_with(kit, [first]))
+    report = await extract.extract(USER, "c1", await conversation_with(kit, [later]))
+    assert getattr(report, counted) == 1
+    assert [m.content for m in await current(kit)] == [now]
 
 
 async def test_a_habit_given_up_supersedes_the_habit_and_the_liking() -> None:
@@ -90,15 +100,6 @@ async def test_a_habit_given_up_supersedes_the_habit_and_the_liking() -> None:
     assert (again.added, again.superseded, again.ignored) == (0, 0, 1)
 
 
-async def test_a_habit_taken_up_again_supersedes_its_absence() -> None:
-    kit = new_kit()
-    extract = service(kit)
-    await extract.extract(USER, "c1", await conversation_with(kit, ["I quit smoking."]))
-    report = await extract.extract(USER, "c1", await conversation_with(kit, ["I started smoking again."]))
-    assert report.superseded == 1
-    assert [m.content for m in await current(kit)] == ["The user smokes"]
-
-
 async def test_no_longer_eating_meat_keeps_a_diet_it_agrees_with() -> None:
     kit = new_kit()
     extract = service(kit)
@@ -112,33 +113,6 @@ async def test_no_longer_eating_meat_keeps_a_diet_it_agrees_with() -> None:
         "The user doesn't eat meat",
         "The user doesn't eat breakfast",
     }
-
-
-async def test_eating_meat_again_or_dropping_the_diet_supersedes_it() -> None:
-    kit = new_kit()
-    extract = service(kit)
-    await extract.extract(USER, "c1", await conversation_with(kit, ["I'm vegetarian."]))
-    report = await extract.extract(USER, "c1", await conversation_with(kit, ["I eat meat again."]))
-    assert report.superseded == 1
-    assert [m.content for m in await current(kit)] == ["The user eats meat"]
-
-    other = new_kit()
-    extract = service(other)
-    await extract.extract(USER, "c1", await conversation_with(other, ["I'm vegan."]))
-    await extract.extract(USER, "c1", await conversation_with(other, ["I stopped being vegan."]))
-    assert [m.content for m in await current(other)] == ["The user is no longer vegan"]
-
-
-async def test_a_former_home_and_now_somewhere_else_supersedes_the_location() -> None:
-    kit = new_kit()
-    extract = service(kit)
-    await extract.extract(USER, "c1", await conversation_with(kit, ["I live in Madrid."]))
-    report = await extract.extract(
-        USER, "c1", await conversation_with(kit, ["I used to live in Madrid, but I'm in Seville now."])
-    )
-    assert report.superseded == 1
-    [seville] = await current(kit)
-    assert seville.content == "The user lives in Seville"
 
 
 async def test_a_second_sister_does_not_replace_the_first() -> None:

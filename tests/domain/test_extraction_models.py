@@ -15,14 +15,14 @@ from jyntrix_domain.model import (
 )
 from tests.domain.extraction_support import (
     USER,
+    E,
+    P,
+    S,
     conversation_with,
     current,
     new_kit,
     service,
 )
-
-P, S, E, R = MemoryType.PROFILE, MemoryType.SEMANTIC, MemoryType.EPISODIC, MemoryType.PROCEDURAL
-
 
 # ------------------------------------------------------------------ LLM extraction
 

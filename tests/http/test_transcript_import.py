@@ -110,51 +110,41 @@ async def test_an_unknown_or_another_users_conversation_is_404(
     assert await memories_of(client, headers) == []
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for _ in range(depth):
+        nested = {"a": nested}
+    return nested
+
+
+# A bad value in one field of the second message: the field and the value.
+_BAD_FIELDS: dict[str, tuple[str, Any]] = {
+    "bad role": ("role", "system"),
+    "empty content": ("content", "   "),
+    "naive time": ("created_at", "2023-05-08T13:56:00"),
+    "not a time": ("created_at", "yesterday"),
+    "unknown field": ("speaker", "Ann"),
+    "blank name": ("name", " "),
+    "deep metadata": ("metadata", _nested(40)),
+}
+
+
 def _bad(change: str) -> dict[str, Any]:
     body = transcript(3)
     message = body["messages"][1]
-    match change:
-        case "no messages":
-            body["messages"] = []
-        case "bad role":
-            message["role"] = "system"
-        case "empty content":
-            message["content"] = "   "
-        case "naive time":
-            message["created_at"] = "2023-05-08T13:56:00"
-        case "not a time":
-            message["created_at"] = "yesterday"
-        case "unknown field":
-            message["speaker"] = "Ann"
-        case "blank name":
-            message["name"] = " "
-        case "duplicate client ids":
-            body["messages"][0]["id"] = message["id"] = "same"
-        case "deep metadata":
-            nested: dict[str, Any] = {}
-            for _ in range(40):
-                nested = {"a": nested}
-            message["metadata"] = nested
-        case "missing content":
-            del message["content"]
+    if change in _BAD_FIELDS:
+        field, value = _BAD_FIELDS[change]
+        message[field] = value
+    elif change == "no messages":
+        body["messages"] = []
+    elif change == "duplicate client ids":
+        body["messages"][0]["id"] = message["id"] = "same"
+    elif change == "missing content":
+        del message["content"]
     return body
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        "no messages",
-        "bad role",
-        "empty content",
-        "naive time",
-        "not a time",
-        "unknown field",
-        "blank name",
-        "duplicate client ids",
-        "deep metadata",
-        "missing content",
-    ],
-)
+@pytest.mark.parametrize("change", ["no messages", *_BAD_FIELDS, "duplicate client ids", "missing content"])
 async def test_bad_input_is_a_4xx_problem_and_stores_nothing(
     client: Client, headers: dict[str, str], change: str
 ) -> None:

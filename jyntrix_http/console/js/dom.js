@@ -94,6 +94,15 @@ export function conversationHref(conversationId, messageId) {
   return messageId ? `${base}/${encodeURIComponent(messageId)}` : base;
 }
 
+/** A form whose submission runs `submit(event)` in the page rather than loading another one. */
+export function form(attrs, submit, ...children) {
+  const onSubmit = (event) => {
+    event.preventDefault();
+    return submit(event);
+  };
+  return h("form", { ...attrs, on: { submit: onSubmit } }, ...children);
+}
+
 export function card(title, ...children) {
   return h("section", { class: "card" }, title ? h("h2", {}, title) : null, ...children);
 }

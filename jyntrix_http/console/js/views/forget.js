@@ -1,7 +1,7 @@
 // Forget me: download an export, delete everything behind a typed confirmation, then show that it is gone.
 
 import { api, download, query } from "../api.js";
-import { card, field, h, replace } from "../dom.js";
+import { card, field, form, h, replace } from "../dom.js";
 
 const CONFIRMATION = "forget me";
 const PROBE_QUERY = "what do you remember about me";
@@ -62,29 +62,23 @@ export async function render(root, ctx) {
     erase.disabled = typed.value.trim().toLowerCase() !== CONFIRMATION;
   });
   const outcome = h("div", { id: "forget-outcome" });
-  const form = h(
-    "form",
-    {
-      id: "forget-form",
-      on: {
-        submit: async (event) => {
-          event.preventDefault();
-          if (typed.value.trim().toLowerCase() !== CONFIRMATION) return;
-          erase.disabled = true;
-          try {
-            const result = await api("DELETE", `/api/memories${query({ confirm: true })}`);
-            typed.value = "";
-            replace(
-              outcome,
-              h("p", { class: "notice", id: "deleted-counts" }, `Deleted ${result.memories} memories and ${result.conversations} conversations.`),
-              h("h3", {}, "Checked afterwards"),
-              verification(await verify()),
-            );
-          } catch (error) {
-            ctx.flash(error.message);
-          }
-        },
-      },
+  const confirmed = form(
+    { id: "forget-form" },
+    async () => {
+      if (typed.value.trim().toLowerCase() !== CONFIRMATION) return;
+      erase.disabled = true;
+      try {
+        const result = await api("DELETE", `/api/memories${query({ confirm: true })}`);
+        typed.value = "";
+        replace(
+          outcome,
+          h("p", { class: "notice", id: "deleted-counts" }, `Deleted ${result.memories} memories and ${result.conversations} conversations.`),
+          h("h3", {}, "Checked afterwards"),
+          verification(await verify()),
+        );
+      } catch (error) {
+        ctx.flash(error.message);
+      }
     },
     field(`Type “${CONFIRMATION}” to confirm`, typed),
     erase,
@@ -96,7 +90,7 @@ export async function render(root, ctx) {
     card(
       "Delete everything",
       h("p", {}, `This deletes every memory, its history, the indexes, the entity graph, every conversation and the profile of ${ctx.user.id}. It cannot be undone.`),
-      form,
+      confirmed,
       outcome,
     ),
   );

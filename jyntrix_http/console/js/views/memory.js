@@ -3,7 +3,7 @@
 
 import { api, query } from "../api.js";
 import { timeline } from "../charts.js";
-import { badge, card, conversationHref, field, h, memoryHref, num, when } from "../dom.js";
+import { badge, card, conversationHref, field, form, h, memoryHref, num, when } from "../dom.js";
 import { kindBadge, occurred, saidBy } from "../marks.js";
 import { TYPES } from "./memories.js";
 
@@ -139,38 +139,26 @@ function actionsCard(memory, ctx) {
   const content = h("textarea", { id: "edit-content", rows: 3, value: memory.content });
   const type = h("select", { id: "edit-type" }, TYPES.map((t) => h("option", { value: t, selected: t === memory.type }, t)));
   const reliability = h("input", { id: "edit-reliability", type: "number", min: 0, max: 1, step: 0.05, value: memory.reliability });
-  const edit = h(
-    "form",
-    {
-      id: "edit-form",
-      on: {
-        submit: async (event) => {
-          event.preventDefault();
-          const body = { content: content.value, type: type.value, reliability: Number(reliability.value) };
-          await api("PATCH", `/api/memories/${encodeURIComponent(memory.id)}`, body)
-            .then(() => ctx.navigate(memoryHref(memory.id)))
-            .catch((e) => ctx.flash(e.message));
-        },
-      },
+  const edit = form(
+    { id: "edit-form" },
+    async () => {
+      const body = { content: content.value, type: type.value, reliability: Number(reliability.value) };
+      await api("PATCH", `/api/memories/${encodeURIComponent(memory.id)}`, body)
+        .then(() => ctx.navigate(memoryHref(memory.id)))
+        .catch((e) => ctx.flash(e.message));
     },
     field("Content", content),
     h("div", { class: "row" }, field("Type", type), field("Reliability", reliability)),
     h("button", { type: "submit", class: "primary" }, "Save changes"),
   );
   const newer = h("textarea", { id: "supersede-content", rows: 2, placeholder: "What is true now…" });
-  const supersede = h(
-    "form",
-    {
-      id: "supersede-form",
-      on: {
-        submit: async (event) => {
-          event.preventDefault();
-          const body = { content: newer.value, type: memory.type, reliability: memory.reliability, entities: memory.entities };
-          await api("POST", `/api/memories/${encodeURIComponent(memory.id)}/supersede`, body)
-            .then((successor) => ctx.navigate(memoryHref(successor.id)))
-            .catch((e) => ctx.flash(e.message));
-        },
-      },
+  const supersede = form(
+    { id: "supersede-form" },
+    async () => {
+      const body = { content: newer.value, type: memory.type, reliability: memory.reliability, entities: memory.entities };
+      await api("POST", `/api/memories/${encodeURIComponent(memory.id)}/supersede`, body)
+        .then((successor) => ctx.navigate(memoryHref(successor.id)))
+        .catch((e) => ctx.flash(e.message));
     },
     field("Supersede with", newer, "The old version keeps its history and ends now."),
     h("button", { type: "submit", class: "secondary" }, "Supersede"),

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { scoreTable } from "../charts.js";
-import { badge, card, field, h, memoryHref, num, replace, when } from "../dom.js";
+import { badge, card, field, form, h, memoryHref, num, replace, when } from "../dom.js";
 import { kindBadge, saidBy, standing } from "../marks.js";
 import { TYPES } from "./memories.js";
 
@@ -58,17 +58,10 @@ export async function render(root, ctx) {
     h("h1", {}, "Search"),
     card(
       null,
-      h(
-        "form",
-        {
-          id: "search-form",
-          class: "filters",
-          on: {
-            submit: (event) => {
-              event.preventDefault();
-              run().catch((e) => ctx.flash(e.message));
-            },
-          },
+      form(
+        { id: "search-form", class: "filters" },
+        () => {
+          run().catch((e) => ctx.flash(e.message));
         },
         h("div", { class: "grow" }, field("Query", input)),
         field("Type", type),

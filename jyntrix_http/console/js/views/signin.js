@@ -1,7 +1,7 @@
 // Sign-in: paste a bearer token, or (in development on a loopback bind) mint one for a user id.
 
 import { api, setToken, signOut } from "../api.js";
-import { card, field, h } from "../dom.js";
+import { card, field, form, h } from "../dom.js";
 
 async function tryToken(value, ctx) {
   setToken(value);
@@ -23,17 +23,11 @@ export async function render(root, ctx) {
     autocomplete: "off",
     placeholder: "eyJhbGciOi…",
   });
-  const pasteForm = h(
-    "form",
-    {
-      id: "token-form",
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          if (!tokenInput.value.trim()) return ctx.flash("Paste a token first.");
-          tryToken(tokenInput.value, ctx).catch((error) => ctx.flash(error.message));
-        },
-      },
+  const pasteForm = form(
+    { id: "token-form" },
+    () => {
+      if (!tokenInput.value.trim()) return ctx.flash("Paste a token first.");
+      tryToken(tokenInput.value, ctx).catch((error) => ctx.flash(error.message));
     },
     field("Bearer token", tokenInput, "A Supabase access token, or one from `jyntrix token --user ID`."),
     h("button", { type: "submit", class: "primary" }, "Sign in"),
@@ -55,19 +49,12 @@ export async function render(root, ctx) {
       card(
         "Development token",
         h("p", { class: "muted" }, "This server runs in development on a loopback address, so it can mint a token."),
-        h(
-          "form",
-          {
-            id: "dev-form",
-            class: "inline",
-            on: {
-              submit: (event) => {
-                event.preventDefault();
-                api("POST", "/api/console/dev-token", { user_id: userInput.value.trim() })
-                  .then((minted) => tryToken(minted.token, ctx))
-                  .catch((error) => ctx.flash(error.message));
-              },
-            },
+        form(
+          { id: "dev-form", class: "inline" },
+          () => {
+            api("POST", "/api/console/dev-token", { user_id: userInput.value.trim() })
+              .then((minted) => tryToken(minted.token, ctx))
+              .catch((error) => ctx.flash(error.message));
           },
           field("User id", userInput),
           h("button", { type: "submit", id: "dev-token", class: "secondary" }, "Mint a development token"),
