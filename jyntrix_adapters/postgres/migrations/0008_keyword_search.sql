@@ -68,9 +68,10 @@ BEGIN
         complete := array_to_string(whole, ' | ');
     END IF;
     FOR m IN REVERSE cardinality(rest) .. 1 LOOP
-        ways := 1;
+        ways := 1;  -- the number of combinations of m, C(k - m + i, i) after step i: it only grows
         FOR i IN 1 .. m LOOP
             ways := ways * (cardinality(rest) - m + i) / i;
+            EXIT WHEN ways > max_clauses;
         END LOOP;
         IF m = 1 OR ways <= max_clauses THEN
             levels := levels || memory_keywords_at_least(rest, m);

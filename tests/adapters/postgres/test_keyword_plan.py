@@ -86,3 +86,9 @@ async def test_quotes_and_backslashes_are_taken_literally(conn: asyncpg.Connecti
 
 async def test_no_word_in_any_document_plans_nothing(conn: asyncpg.Connection) -> None:
     assert await plan(conn, {"absent": 0}) == (None, [])
+
+
+async def test_a_long_query_keeps_only_all_of_its_words_and_any_of_them(conn: asyncpg.Connection) -> None:
+    words = {f"w{i:03d}": 5000 + i for i in range(200)}
+    _, levels = await plan(conn, words, complete_rows=10)
+    assert [level.count("&") for level in levels] == [199, 0]
