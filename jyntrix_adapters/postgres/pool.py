@@ -177,7 +177,7 @@ class Database:
 
     async def user_statement(self, user_id: str, sql: str, *args: Any) -> list[asyncpg.Record]:
         """The rows of `sql`, one statement that scopes itself to `user_id`: sent alone, a transaction of its own
-        in one round trip (a user-scoped transaction takes four: BEGIN with the scope, the statement, COMMIT),
+        in one round trip (a user-scoped transaction takes four: BEGIN, the scope, the statement, COMMIT),
         or a savepoint of the user's `shared` block. It runs as the login role, so it must touch no table itself:
         it calls a security-definer function with `set_config('app.user_id', <user_id>, true)` as an argument,
         a setting that lasts to the end of the statement's transaction, and the function reads no other user's

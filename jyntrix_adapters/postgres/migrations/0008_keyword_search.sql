@@ -1,5 +1,5 @@
 -- Keyword search in one statement (issue 26): the statistics read, the plan and the scoring that the adapter ran
--- as a user-scoped transaction of four round trips (BEGIN and the scope, the statistics, the scoring, COMMIT) are
+-- as a user-scoped transaction of five round trips (BEGIN, the scope, the statistics, the scoring, COMMIT) are
 -- one function call, which the adapter sends on its own with the user's scope set in its arguments.
 
 -- `lexeme` behind `prefix` as a tsquery operand, taken literally.
@@ -21,7 +21,8 @@ BEGIN
         RETURN array_to_string(operands, ' | ');
     END IF;
     LOOP
-        clauses := clauses || ('(' || array_to_string(ARRAY(SELECT operands[p] FROM unnest(picked) AS p), ' & ') || ')');
+        clauses := clauses || ('(' || array_to_string(
+            ARRAY(SELECT operands[u.p] FROM unnest(picked) WITH ORDINALITY AS u (p, i) ORDER BY u.i), ' & ') || ')');
         i := m;
         WHILE i >= 1 AND picked[i] = n - m + i LOOP
             i := i - 1;
@@ -118,7 +119,8 @@ BEGIN
     RETURN QUERY
     SELECT s.id, s.score
     FROM memory_keywords_score(
-        ARRAY(SELECT w.lexeme FROM unnest(lexemes, dfs) WITH ORDINALITY AS w (lexeme, df, i) WHERE w.df > 0 ORDER BY w.i),
+        ARRAY(SELECT w.lexeme FROM unnest(lexemes, dfs) WITH ORDINALITY AS w (lexeme, df, i)
+              WHERE w.df > 0 ORDER BY w.i),
         ARRAY(SELECT ln(1.0::float8 + (n - w.df::float8 + 0.5::float8) / (w.df::float8 + 0.5::float8))
               FROM unnest(dfs) WITH ORDINALITY AS w (df, i) WHERE w.df > 0 ORDER BY w.i),
         chosen.complete, chosen.levels, types, capped, greatest(total::float8 / n, 1e-9::float8), k1, b, wanted
