@@ -210,7 +210,9 @@ async def run_size(size: int, args: argparse.Namespace, run: str) -> dict[str, A
         indexes["bm25s"] = await bench_bm25s(corpus, texts, args.queries)
         async with scratch_database(args.pg_server) as dsn:
             log("postgres full-text (embedded Postgres 18)")
-            indexes["postgres_fts"] = await bench_postgres_fts(dsn, corpus, texts, args.queries, args.exact_queries)
+            indexes["postgres_fts"] = await bench_postgres_fts(
+                dsn, corpus, texts, args.queries, args.exact_queries, args.baseline
+            )
         return result
 
     directory = Path(tempfile.mkdtemp(prefix="jyntrix-bench-edge-"))
@@ -318,6 +320,11 @@ async def main() -> None:
     )
     parser.add_argument(
         "--exact-queries", type=int, default=50, help="queries also run by exact BM25 over every match, for reference"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another revision: its Postgres keyword adapter is timed beside this one, in turns",
     )
     parser.add_argument("--plot", type=Path, default=OUT / "retrieval_scale.png")
     args = parser.parse_args()

@@ -8,6 +8,8 @@ build), as a reindex or an import would; the adapter's own upsert is timed on a 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -135,8 +137,50 @@ LIMIT $3
 """
 
 
-async def bench_postgres_fts(dsn: str, corpus: Any, texts: list[str], n_queries: int, n_exact: int) -> dict[str, Any]:
-    """Upserts through the adapter in batches, then searches; the first `n_exact` queries also by exact BM25.
+def baseline_keyword_index(checkout: Path) -> type:
+    """PostgresKeywordIndex as another checkout of Jyntrix (an earlier revision) wrote it, on this revision's
+    pool: its modules are loaded from the checkout's files under names of their own, except keyword_plan,
+    which this revision no longer has."""
+    package = checkout / "jyntrix_adapters" / "postgres"
+    for name in ("keyword_plan", "keyword_index"):
+        module_name = f"jyntrix_adapters.postgres.{name}" if name == "keyword_plan" else f"baseline_{name}"
+        if name == "keyword_plan" and not (package / "keyword_plan.py").exists():
+            continue
+        spec = importlib.util.spec_from_file_location(module_name, package / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    found: type = module.PostgresKeywordIndex
+    return found
+
+
+async def paired(current: Any, baseline: Any, user: str, texts: list[str]) -> dict[str, Any]:
+    """Each query by both adapters, one right after the other, which goes first alternating; whether they
+    answered alike, ids, order and scores to the bit."""
+    samples: dict[str, list[float]] = {"current": [], "baseline": []}
+    same = 0
+    for i, text in enumerate(texts):
+        order = [("current", current), ("baseline", baseline)]
+        answers = {}
+        for name, index in order if i % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            answers[name] = await index.search(user, text, 20)
+            samples[name].append(time.perf_counter() - start)
+        same += [(h.id, h.score) for h in answers["current"]] == [(h.id, h.score) for h in answers["baseline"]]
+    return {
+        "queries": len(texts),
+        "current": percentiles(samples["current"]),
+        "baseline": percentiles(samples["baseline"]),
+        "identical_answers": same,
+    }
+
+
+async def bench_postgres_fts(
+    dsn: str, corpus: Any, texts: list[str], n_queries: int, n_exact: int, baseline: Path | None = None
+) -> dict[str, Any]:
+    """Upserts through the adapter in batches, then searches; the first `n_exact` queries also by exact BM25;
+    with a `baseline` checkout, every query again by its adapter and this one in turns (`paired`).
 
     `score_share` is the sum of the adapter's top-20 scores over the exact top 20's (1.0: as good as exact;
     the synthetic texts tie often, so two equally good answers can share few ids).
@@ -163,6 +207,14 @@ async def bench_postgres_fts(dsn: str, corpus: Any, texts: list[str], n_queries:
             "mean_hits": round(float(np.mean([len(r) for r in results])), 1),
             "foreign_hits": leaked,
         }
+        if baseline is not None:
+            log(f"  postgres full-text: {n_queries} searches by this revision and {baseline} in turns")
+            old = baseline_keyword_index(baseline)(db)
+            await old.search(corpus.target, texts[0], 20)
+            report["paired_with_baseline"] = {
+                "baseline": str(baseline),
+                **await paired(index, old, corpus.target, texts[:n_queries]),
+            }
         if n_exact:
             log(f"  postgres full-text, exact BM25 over every match (the search before issue 26): {n_exact} searches")
             exact_samples, exact = await timed(

@@ -7,8 +7,13 @@ the score is BM25 (k1=1.5, b=0.75, Lucene's non-negative idf) over the user's ro
 bm25s and in-process adapters: the ranker's keyword weight means the same whichever index is selected.
 
 The corpus statistics are kept in tables of their own (migration 0007), and a search scores the documents
-its plan picks (keyword_plan), not every document holding a query word: exact for a user whose query words
-are rare enough, approximate among the documents holding only common words of a large user's query.
+its plan picks (memory_keywords_plan, migration 0008), not every document holding a query word: exact for a
+user whose query words are rare enough, approximate among the documents holding only common words of a large
+user's query. Scoring a document in SQL costs microseconds, so scoring every document that holds a common word
+is what made search slow for a large user: the plan scores every document of the rarer words (the ones that
+carry most of BM25's weight) up to a budget of rows, and for the common rest only documents holding many of
+them at once, first all of them, then all but one, and so on, each read capped (99% of the exact top 20's
+BM25 score at 100k memories, bench/retrieval_scale.py). A search is one statement, one round trip.
 
 Positions in a `tsvector` stop at 16,383 and a lexeme keeps at most 256 of them, so in a document longer
 than that the late repeats of a word no longer add to its term frequency.
@@ -16,10 +21,8 @@ than that the late repeats of a word no longer add to its term frequency.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from jyntrix_adapters.postgres.keyword_plan import CAPPED_ROWS, COMPLETE_ROWS, plan
 from jyntrix_adapters.postgres.pool import OnDatabase
 from jyntrix_adapters.support.index_rules import best_first, can_find, type_values
 from jyntrix_adapters.support.index_terms import keyword_terms
@@ -27,6 +30,8 @@ from jyntrix_domain.model import Hit, KeywordDoc, MemoryId, MemoryType, UserId
 
 K1 = 1.5
 B = 0.75
+COMPLETE_ROWS = 200  # documents scored in full for the rarer words, summed over them
+CAPPED_ROWS = 100  # documents read per level of the common words (at least the number of hits asked for)
 
 # `length` is computed from the same expression as the generated `tsv`, so both agree on what the English
 # configuration kept.
@@ -39,19 +44,11 @@ FROM unnest($2::text[], $3::text[], $4::text[]) AS d (id, type, terms)
 ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, terms = excluded.terms, length = excluded.length
 """
 
-# A search reads the statistics first (migration 0007 keeps them), then scores only the documents its plan
-# picks (keyword_plan) with memory_keywords_score (migration 0007: it reads the GIN index, which row-level
-# security would keep a full-text condition of the application role from using). The type filter applies after
-# the statistics, as in bm25s.
-_STATISTICS = """
-SELECT memory_keywords_prefix($1) AS prefix, q.lexeme, coalesce(t.df, 0) AS df, coalesce(s.documents, 0) AS documents,
-       coalesce(s.total_length, 0) AS total_length
-FROM unnest(to_tsvector('english'::regconfig, $2)) AS q
-LEFT JOIN memory_keyword_terms AS t ON t.user_id = $1 AND t.lexeme = q.lexeme
-LEFT JOIN memory_keyword_users AS s ON s.user_id = $1
+# A search is one statement (migration 0008): memory_keywords_search reads the statistics, plans which documents
+# to score and scores them, for the user its first argument scopes the statement to (Database.user_statement).
+_SEARCH = """
+SELECT id, score FROM memory_keywords_search(set_config('app.user_id', $1, true), $2, $3, $4, $5, $6, $7, $8)
 """
-
-_SCORE = "SELECT id, score FROM memory_keywords_score($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 
 # Writers of one user take this lock first: the statistics triggers update shared counter rows.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('jyntrix.memory_keywords:' || $1, 0))"
@@ -96,23 +93,9 @@ class PostgresKeywordIndex(OnDatabase):
         terms = _terms(query)
         if not wanted_any or not terms:
             return []
-        wanted = type_values(types)
-        async with self._db.user_tx(user_id) as conn:
-            rows = await conn.fetch(_STATISTICS, user_id, terms)
-            if not rows or rows[0]["documents"] == 0:
-                return []
-            n = float(rows[0]["documents"])
-            average = max(rows[0]["total_length"] / n, 1e-9)
-            frequencies = {row["lexeme"]: int(row["df"]) for row in rows}
-            lexemes = [lexeme for lexeme, df in frequencies.items() if df > 0]
-            if not lexemes:
-                return []
-            idfs = [math.log(1.0 + (n - frequencies[x] + 0.5) / (frequencies[x] + 0.5)) for x in lexemes]
-            chosen = plan(frequencies, self.complete_rows, rows[0]["prefix"])
-            levels = list(chosen.levels)
-            args = (lexemes, idfs, chosen.complete, levels, wanted, self.capped_rows, average, K1, B, limit)
-            found = {row["id"]: float(row["score"]) for row in await conn.fetch(_SCORE, *args)}
-        hits = [Hit(id=memory_id, score=score) for memory_id, score in found.items()]
+        args = (terms, type_values(types), limit, self.complete_rows, self.capped_rows, K1, B)
+        rows = await self._db.user_statement(user_id, _SEARCH, user_id, *args)
+        hits = [Hit(id=row["id"], score=float(row["score"])) for row in rows]
         return best_first(hits)[:limit]
 
     async def forget_user(self, user_id: UserId) -> None:

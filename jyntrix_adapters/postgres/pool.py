@@ -175,6 +175,25 @@ class Database:
         async with self.user_tx(user_id) as conn:
             return await conn.fetchval(sql, *args)
 
+    async def user_statement(self, user_id: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """The rows of `sql`, one statement that scopes itself to `user_id`: sent alone, a transaction of its own
+        in one round trip (a user-scoped transaction takes four: BEGIN, the scope, the statement, COMMIT),
+        or a savepoint of the user's `shared` block. It runs as the login role, so it must touch no table itself:
+        it calls a security-definer function with `set_config('app.user_id', <user_id>, true)` as an argument,
+        a setting that lasts to the end of the statement's transaction, and the function reads no other user's
+        rows than that setting names."""
+        if not user_id:
+            raise Invalid("user_id must not be empty")
+        with translate_errors():
+            shared = joined(self, _SCOPE_USER, (APP_ROLE, user_id))
+            if shared is not None:
+                async with shared.call() as conn:
+                    rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+                    return rows
+            async with self.pool.acquire() as conn:
+                rows = await conn.fetch(sql, *args)
+                return rows
+
     def admin_tx(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
         """A transaction as the application role with no user scope (tables without RLS only)."""
         return self._scoped(_SCOPE_ADMIN, APP_ROLE)
