@@ -61,34 +61,25 @@ def restates(answer: str, given: Iterable[str], language: Language) -> bool:
     return len(words - known) <= max(RESTATED_NEW_WORDS, RESTATED_NEW_SHARE * len(words))
 
 
-def keeps_words_of(before: Message) -> bool:
-    """Whether the turn after `before` keeps its words in its keyword text: yes for what a person said ("Did
-    you go?" before "Yes, to Paris"), no for an assistant's answer. That is a turn of its own, found when it
-    matches; a long answer ranging over many topics would outweigh the user's own words in the turn after it
-    (measured on BEAM, where it cost BM25 over the user's turns 0.045 of recall@10; docs/benchmarks.md)."""
-    return before.role is not Role.ASSISTANT
-
-
 def new_turn(
     message: Message, *, before: Message | None = None, after: Message | None = None, follows: str | None = None
 ) -> NewMemory:
     """The turn memory of `message`, ready for MemoryService.
 
     `before` and `after` are the remembered messages around it in its conversation, when they are turned
-    into memories with it: the turn keeps what `before` said and names `after`, which keeps its words
-    (neither when the words are an assistant's: `keeps_words_of`).
+    into memories with it: the turn keeps what `before` said and names `after`, which keeps its words.
     Else `follows` names the remembered message before it (a turn stored earlier, which does not know it).
     """
-    assistant = message.role is Role.ASSISTANT
     place = Place(
         conversation_id=message.conversation_id,
         message_id=message.id,
         role=message.role,
         speaker=message.name,
         follows=before.id if before is not None else follows,
-        before=turn_content(before)[:BEFORE_CHARS] if before is not None and keeps_words_of(before) else None,
-        precedes=after.id if after is not None and keeps_words_of(message) else None,
+        before=turn_content(before)[:BEFORE_CHARS] if before is not None else None,
+        precedes=after.id if after is not None else None,
     )
+    assistant = message.role is Role.ASSISTANT
     return NewMemory(
         id=turn_memory_id(message.user_id, message.id),
         content=turn_content(message),

@@ -128,15 +128,15 @@ async def test_each_turn_follows_the_remembered_message_before_it_and_keeps_what
             follows="m1",
             speaker="Ann",
             before="Ann: line 1",
+            precedes="m3",
         ),
-        # It follows the assistant's turn but keeps none of its words, so the assistant's turn names no follower.
-        Place(conversation_id="c1", message_id="m3", follows="m2", speaker="Ann"),
+        Place(conversation_id="c1", message_id="m3", follows="m2", speaker="Ann", before="Ann: line 2"),
         Place(conversation_id="c2", message_id="m4", speaker="Ann"),
     ]
     assert [keyword_text(t) for t in stored] == [
         "Ann: line 1",
         "Ann: line 1\nAnn: line 2",
-        "Ann: line 3",
+        "Ann: line 2\nAnn: line 3",
         "Ann: line 4",
     ]
 
