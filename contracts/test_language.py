@@ -176,6 +176,7 @@ def test_index_terms_are_the_words_that_tell_texts_apart_in_order(spoken: tuple[
 def test_the_name_a_text_gives_what_a_word_names(spoken: tuple[Language, Phrasebook]) -> None:
     language, p = spoken
     word, text, name = p.named
-    assert language.names_given([word], text) == {name.casefold()}
-    assert language.names_given([], text) == set()
-    assert language.names_given([word], p.timeless) == set()
+    assert language.names_given([word], [text]) == {name.casefold()}
+    assert language.names_given([word], [p.timeless, text]) == {name.casefold()}
+    assert language.names_given([], [text]) == set()
+    assert language.names_given([word], [p.timeless]) == set()

@@ -40,9 +40,7 @@ def subject_matches(
     if not kin and not families:
         return []
     rows = {m.memory_id: m.memory for m in matches if m.memory is not None}
-    contents = [row.content for row in rows.values()]
-    given = {name for content in contents for name in language.names_given(kin, content)} if kin else set()
-    names = {n.casefold() for n in kin_names} | given
+    names = {n.casefold() for n in kin_names} | language.names_given(kin, [row.content for row in rows.values()])
     mention = _words_pattern(kin | names)
     # The turns current facts holding the attribute were drawn from: what was said holds it too, and often more
     # of what was asked ("a nurse, mostly nights on the cardiac ward" of "works as a nurse").

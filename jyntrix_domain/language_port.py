@@ -89,8 +89,8 @@ class Language(Protocol):
 
     # ------------------------------------------------------------ statements and facts
 
-    def names_given(self, words: Iterable[str], text: str) -> set[str]:
-        """The casefolded names `text` gives what `words` name, by apposition: "our daughter, Ella", "my dog
+    def names_given(self, words: Iterable[str], texts: Iterable[str]) -> set[str]:
+        """The casefolded names `texts` give what `words` name, by apposition: "our daughter, Ella", "my dog
         Rufus", "a cat called Miso" give {"ella", "rufus", "miso"} for the words daughter, dog and cat."""
 
     def names_in(self, text: str) -> list[str]:

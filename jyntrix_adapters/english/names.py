@@ -212,8 +212,8 @@ def capitalised_names(sentence: str) -> list[str]:
     return names
 
 
-def names_given(words: Iterable[str], text: str) -> set[str]:
-    """The casefolded names `text` gives what `words` name, by apposition: a capitalised word right after one of
+def names_given(words: Iterable[str], texts: Iterable[str]) -> set[str]:
+    """The casefolded names `texts` give what `words` name, by apposition: a capitalised word right after one of
     them, or after "named", "called" or "is" ("our daughter, Ella", "a cat called Miso"); none of the words that
     name nothing ("my dog Is ..." is no name)."""
     chosen = sorted(set(words))
@@ -222,4 +222,4 @@ def names_given(words: Iterable[str], text: str) -> set[str]:
     named = re.compile(
         rf"\b(?i:{'|'.join(map(re.escape, chosen))})(?:,\s*|\s+(?:(?i:named|called|is)\s+)?)([A-Z][a-z]+)\b"
     )
-    return {m.group(1).casefold() for m in named.finditer(text)} - COMMON_WORDS
+    return {m.group(1).casefold() for text in texts for m in named.finditer(text)} - COMMON_WORDS
