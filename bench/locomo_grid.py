@@ -11,8 +11,9 @@ combination that does best on the other conversations' questions.
     .venv/bin/python bench/locomo_grid.py locomo_pool.json --grid neighbour=0,0.25,0.5 --grid speaker=0,0.5
     .venv/bin/python bench/locomo_grid.py locomo_pool.json beam_pool.json --grid session=0,0.2,0.35
 
-An assistant's turn keeps `RETRIEVAL_ASSISTANT_SHARE` of its score, as the server ranks it (the server has
-already left out the ones too weak to answer). The held-out figure is also given for each pool alone.
+An assistant's turn keeps the default share of its score (`RETRIEVAL_ASSISTANT_SHARE`'s default), as a server
+with default settings ranks it (the server has already left out the ones too weak to answer). The held-out
+figure is also given for each pool alone.
 
 It re-ranks, it does not re-retrieve: the signals are those the server computed in the pooled run,
 so a weight that would change a signal itself (the keyword and vector weights feed the place signals'
